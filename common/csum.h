@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Internet checksum helpers (RFC 1071) and incremental updates (RFC 1624,
+ * eqn. 3: HC' = ~(~HC + ~m + m')), shared by the parser tests, the NAT and
+ * the pktgen. */
+#ifndef XGW_CSUM_H
+#define XGW_CSUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+static inline uint16_t xgw_csum_fold(uint64_t sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* One's-complement sum of a buffer, in network order words, not folded. */
+static inline uint64_t xgw_csum_partial(const void *buf, size_t len, uint64_t sum)
+{
+	const uint8_t *p = buf;
+
+	while (len >= 4) {
+		uint32_t w;
+		memcpy(&w, p, 4);
+		sum += w;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t h;
+		memcpy(&h, p, 2);
+		sum += h;
+		p += 2;
+		len -= 2;
+	}
+	if (len) {
+		uint16_t h = 0;
+		memcpy(&h, p, 1); /* pad with zero: byte order preserved */
+		sum += h;
+	}
+	return sum;
+}
+
+/* Complete checksum of a buffer (e.g. an IPv4 header with csum zeroed). */
+static inline uint16_t xgw_csum(const void *buf, size_t len)
+{
+	return (uint16_t)~xgw_csum_fold(xgw_csum_partial(buf, len, 0));
+}
+
+/* Incremental update of a stored checksum when a 16-bit word changes. */
+static inline uint16_t xgw_csum_update16(uint16_t csum, uint16_t old, uint16_t new_)
+{
+	uint64_t s = (uint16_t)~csum;
+	s += (uint16_t)~old;
+	s += new_;
+	return (uint16_t)~xgw_csum_fold(s);
+}
+
+static inline uint16_t xgw_csum_update32(uint16_t csum, uint32_t old, uint32_t new_)
+{
+	uint64_t s = (uint16_t)~csum;
+	s += (uint32_t)~old;
+	s += new_;
+	return (uint16_t)~xgw_csum_fold(s);
+}
+
+/* A 16-byte address (or a v4 address padded with zeros: the zeros add
+ * nothing) changed. */
+static inline uint16_t xgw_csum_update128(uint16_t csum, const void *old, const void *new_)
+{
+	uint32_t o[4], n[4];
+	uint64_t s = (uint16_t)~csum;
+
+	memcpy(o, old, 16);
+	memcpy(n, new_, 16);
+	for (int i = 0; i < 4; i++)
+		s += (uint32_t)~o[i] + (uint64_t)n[i];
+	return (uint16_t)~xgw_csum_fold(s);
+}
+
+#endif

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The packet descriptor that flows through a burst: where the frame is in
+ * UMEM and what the parser found in it.  Kept to one cache line. */
+#ifndef XGW_PKT_H
+#define XGW_PKT_H
+
+#include <stdint.h>
+
+#define XGW_BURST_MAX 64
+#define XGW_MAX_VLANS 2
+
+enum xgw_pkt_flags {
+	XGW_PKT_IPV4 = 1 << 0,
+	XGW_PKT_IPV6 = 1 << 1,
+	XGW_PKT_FRAG = 1 << 2,       /* any fragment */
+	XGW_PKT_FRAG_LATER = 1 << 3, /* not the first fragment: no L4 header */
+	XGW_PKT_L4 = 1 << 4,         /* l4_off points at a complete L4 header */
+};
+
+struct xgw_pkt {
+	uint64_t addr;     /* UMEM offset of data (what the rings carry) */
+	uint8_t *data;     /* Ethernet header */
+	uint32_t len;      /* bytes from data to the end of the frame */
+	uint16_t headroom; /* bytes usable in front of data (for encap) */
+	uint16_t port;     /* ingress port index */
+	uint16_t queue;    /* ingress queue id */
+	uint16_t out_port; /* egress port index, set by the pipeline */
+	uint16_t l3_off;   /* offsets from data */
+	uint16_t l4_off;
+	uint16_t payload_off;
+	uint16_t l3_len;   /* IP total length (v4) or 40 + payload length (v6) */
+	uint16_t vlan_tci[XGW_MAX_VLANS];
+	uint8_t n_vlans;
+	uint8_t l4_proto; /* IPPROTO_* of the transport header, after v6 ext */
+	uint8_t flags;    /* enum xgw_pkt_flags */
+	uint8_t drop;     /* enum xgw_drop, 0 while alive */
+	uint16_t sport;   /* network order; ICMP echo id in sport */
+	uint16_t dport;
+};
+
+/* Parse Ethernet / up to two VLAN tags (802.1Q, 802.1ad) / IPv4 or IPv6
+ * (hop-by-hop, routing, destination-options and fragment headers skipped) /
+ * TCP, UDP, ICMP, ICMPv6, with every length checked against the frame.
+ * Fills the offsets and returns 0, or an enum xgw_drop reason. */
+int xgw_parse(struct xgw_pkt *p);
+
+#endif

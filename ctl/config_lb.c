@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Services and their backends: JSON in and out. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl/config.h"
+#include "ctl/config_json.h"
+
+static const char *const datapath_names[] = {"user", "kernel", NULL};
+static const char *const algo_names[] = {"maglev", "rr", "random", NULL};
+/* Index + 1 is the enum xgw_tun_type (0 is "no tunnel"). */
+static const char *const tun_names[] = {"vxlan", "geneve", NULL};
+
+static const char *family_name(const struct xgw_addr *a)
+{
+	return a->family == AF_INET6 ? "IPv6" : "IPv4";
+}
+
+static int tunnel_from_json(struct xgw_backend_cfg *b, const struct cj *c)
+{
+	static const char *const keys[] = {"type", "remote", "vni", "mac", NULL};
+	char path[CJ_PATH_MAX];
+	struct cj t;
+	uint64_t v;
+	int rc, type;
+
+	rc = cj_sub(c, "tunnel", false, keys, &t, path, sizeof(path));
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	if ((rc = cj_enum(&t, "type", true, tun_names, &type)) < 0)
+		return rc;
+	b->tun = (enum xgw_tun_type)(type + 1);
+	/* The outer family is independent of the inner one (IPv4 services
+	 * over an IPv6 underlay are fine). */
+	if ((rc = cj_addr(&t, "remote", true, &b->tun_remote)) < 0)
+		return rc;
+	if ((rc = cj_uint(&t, "vni", true, 0, (1u << 24) - 1, &v)) < 0)
+		return rc;
+	b->vni = (uint32_t)v;
+	if ((rc = cj_mac(&t, "mac", false, b->inner_mac)) < 0)
+		return rc;
+	b->has_inner_mac = rc == 0;
+	return 0;
+}
+
+int xgw_backend_from_json(struct xgw_backend_cfg *b, json_t *j, const char *where, char *err,
+			  size_t errlen)
+{
+	static const char *const keys[] = {"ip", "port", "weight", "tunnel", NULL};
+	struct cj c;
+	uint64_t v;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	b->weight = 1;
+	if ((rc = cj_open(&c, j, where, keys, err, errlen)) < 0)
+		goto fail;
+	if ((rc = cj_addr(&c, "ip", true, &b->ip)) < 0)
+		goto fail;
+	if ((rc = cj_uint(&c, "port", true, 1, 65535, &v)) < 0)
+		goto fail;
+	b->port = (uint16_t)v;
+	/* Weight 0 keeps the backend configured but out of new picks. */
+	if ((rc = cj_uint(&c, "weight", false, 0, 65535, &v)) < 0)
+		goto fail;
+	if (!rc)
+		b->weight = (uint32_t)v;
+	if ((rc = tunnel_from_json(b, &c)) < 0)
+		goto fail;
+	return 0;
+fail:
+	memset(b, 0, sizeof(*b));
+	return rc;
+}
+
+json_t *xgw_backend_to_json(const struct xgw_backend_cfg *b)
+{
+	json_t *o = json_object(), *t;
+	int bad = 0;
+
+	bad |= cj_set(o, "ip", cj_addr_json(&b->ip));
+	bad |= cj_set(o, "port", json_integer(b->port));
+	bad |= cj_set(o, "weight", json_integer(b->weight));
+	if (b->tun != XGW_TUN_NONE) {
+		t = json_object();
+		bad |= cj_set(t, "type", json_string(tun_names[b->tun - 1]));
+		bad |= cj_set(t, "remote", cj_addr_json(&b->tun_remote));
+		bad |= cj_set(t, "vni", json_integer(b->vni));
+		if (b->has_inner_mac)
+			bad |= cj_set(t, "mac", cj_mac_json(b->inner_mac));
+		bad |= cj_set(o, "tunnel", t);
+	}
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int check_family(const struct xgw_service_cfg *s, const struct xgw_backend_cfg *b,
+			const char *where, char *err, size_t errlen)
+{
+	char a[XGW_ADDR_STRLEN], v[XGW_ADDR_STRLEN];
+
+	if (b->ip.family == s->vip.family)
+		return 0;
+	/* No NAT64 here: a backend must be reachable in the vip's family. */
+	return cj_fail(err, errlen, where, "ip", "%s is %s but the vip %s is %s",
+		       xgw_addr_str(&b->ip, a, sizeof(a)), family_name(&b->ip),
+		       xgw_addr_str(&s->vip, v, sizeof(v)), family_name(&s->vip));
+}
+
+static int dup_backend(const struct xgw_backend_cfg *b, const char *where, char *err, size_t errlen)
+{
+	char ep[XGW_KEY_STRLEN];
+
+	return cj_fail(err, errlen, where, NULL, "duplicate backend %s",
+		       xgw_endpoint_str(&b->ip, b->port, ep, sizeof(ep)));
+}
+
+int xgw_service_check_backend(const struct xgw_service_cfg *s, const struct xgw_backend_cfg *b,
+			      const char *where, char *err, size_t errlen)
+{
+	int rc = check_family(s, b, where, err, errlen);
+
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < s->n_backends; i++) {
+		if (xgw_addr_eq(&s->backends[i].ip, &b->ip) && s->backends[i].port == b->port)
+			return dup_backend(b, where, err, errlen);
+	}
+	return 0;
+}
+
+int cfg_service_check(const struct xgw_service_cfg *s, const char *where, char *err, size_t errlen)
+{
+	struct key {
+		uint8_t family;
+		uint8_t addr[16];
+		uint8_t port[2];
+	} * keys;
+	char path[CJ_PATH_MAX];
+	size_t first;
+	long dup;
+	int rc;
+
+	for (unsigned i = 0; i < s->n_backends; i++) {
+		cj_path(path, sizeof(path), where, "backends", i);
+		rc = check_family(s, &s->backends[i], path, err, errlen);
+		if (rc)
+			return rc;
+	}
+	if (s->n_backends < 2)
+		return 0;
+	keys = calloc(s->n_backends, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (unsigned i = 0; i < s->n_backends; i++) {
+		keys[i].family = s->backends[i].ip.family;
+		memcpy(keys[i].addr, s->backends[i].ip.b, 16);
+		memcpy(keys[i].port, &s->backends[i].port, 2);
+	}
+	dup = cfg_find_dup(keys, s->n_backends, sizeof(*keys), &first);
+	free(keys);
+	if (dup < 0)
+		return 0;
+	cj_path(path, sizeof(path), where, "backends", dup);
+	return dup_backend(&s->backends[dup], path, err, errlen);
+}
+
+void xgw_service_free(struct xgw_service_cfg *s)
+{
+	free(s->backends);
+	memset(s, 0, sizeof(*s));
+}
+
+int xgw_service_from_json(struct xgw_service_cfg *s, json_t *j, const char *where, char *err,
+			  size_t errlen)
+{
+	static const char *const keys[] = {"vip",	"port", "proto",    "datapath",
+					   "algorithm", "snat", "backends", NULL};
+	char path[CJ_PATH_MAX];
+	json_t *arr = NULL, *v;
+	struct cj c;
+	uint64_t u;
+	size_t i;
+	int rc, e;
+
+	memset(s, 0, sizeof(*s));
+	if ((rc = cj_open(&c, j, where, keys, err, errlen)) < 0)
+		goto fail;
+	if ((rc = cj_addr(&c, "vip", true, &s->vip)) < 0)
+		goto fail;
+	if ((rc = cj_uint(&c, "port", true, 1, 65535, &u)) < 0)
+		goto fail;
+	s->port = (uint16_t)u;
+	if ((rc = cj_proto(&c, "proto", true, false, &s->proto)) < 0)
+		goto fail;
+	e = XGW_DP_USER;
+	if ((rc = cj_enum(&c, "datapath", false, datapath_names, &e)) < 0)
+		goto fail;
+	s->datapath = (enum xgw_datapath)e;
+	e = XGW_ALGO_MAGLEV;
+	if ((rc = cj_enum(&c, "algorithm", false, algo_names, &e)) < 0)
+		goto fail;
+	s->algo = (enum xgw_algo)e;
+	if ((rc = cj_bool(&c, "snat", false, &s->snat)) < 0)
+		goto fail;
+	if ((rc = cj_array(&c, "backends", false, &arr)) < 0)
+		goto fail;
+	if (arr && json_array_size(arr)) {
+		s->backends = calloc(json_array_size(arr), sizeof(*s->backends));
+		if (!s->backends) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		json_array_foreach(arr, i, v)
+		{
+			cj_path(path, sizeof(path), where, "backends", (long)i);
+			rc = xgw_backend_from_json(&s->backends[i], v, path, err, errlen);
+			if (rc < 0)
+				goto fail;
+			s->n_backends++;
+		}
+	}
+	if ((rc = cfg_service_check(s, where, err, errlen)) < 0)
+		goto fail;
+	return 0;
+fail:
+	xgw_service_free(s);
+	return rc;
+}
+
+json_t *xgw_service_to_json(const struct xgw_service_cfg *s)
+{
+	json_t *o = json_object(), *arr = json_array();
+	int bad = 0;
+
+	bad |= cj_set(o, "vip", cj_addr_json(&s->vip));
+	bad |= cj_set(o, "port", json_integer(s->port));
+	bad |= cj_set(o, "proto", json_string(xgw_proto_name(s->proto)));
+	bad |= cj_set(o, "datapath", json_string(datapath_names[s->datapath]));
+	bad |= cj_set(o, "algorithm", json_string(algo_names[s->algo]));
+	bad |= cj_set(o, "snat", json_boolean(s->snat));
+	for (unsigned i = 0; arr && i < s->n_backends; i++)
+		bad |= json_array_append_new(arr, xgw_backend_to_json(&s->backends[i]));
+	bad |= cj_set(o, "backends", arr);
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}

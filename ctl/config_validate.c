@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Cross-object checks.  They run on every loaded file and on every control
+ * socket write (on the edited copy), so they also re-check the invariants
+ * that later code relies on blindly, such as enums used as table indexes. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl/config.h"
+#include "ctl/config_json.h"
+
+struct dup_sort {
+	const char *keys;
+	size_t keysize;
+};
+
+static int cmp_idx(const void *a, const void *b, void *arg)
+{
+	const struct dup_sort *d = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int r = memcmp(d->keys + i * d->keysize, d->keys + j * d->keysize, d->keysize);
+
+	if (r)
+		return r;
+	return i < j ? -1 : i > j;
+}
+
+long cfg_find_dup(const void *keys, size_t n, size_t keysize, size_t *first)
+{
+	struct dup_sort d = {.keys = keys, .keysize = keysize};
+	size_t *idx, g = 0;
+	long best = -1;
+
+	if (n < 2)
+		return -1;
+	idx = malloc(n * sizeof(*idx));
+	if (!idx)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		idx[i] = i;
+	qsort_r(idx, n, sizeof(*idx), cmp_idx, &d);
+	/* Within a run of equal keys the indexes ascend: the second one is
+	 * that key's first duplicate; report the earliest over all runs. */
+	for (size_t i = 1; i < n; i++) {
+		if (memcmp(d.keys + idx[i] * keysize, d.keys + idx[g] * keysize, keysize)) {
+			g = i;
+			continue;
+		}
+		if (i == g + 1 && (best < 0 || idx[i] < (size_t)best)) {
+			best = (long)idx[i];
+			*first = idx[g];
+		}
+	}
+	free(idx);
+	return best;
+}
+
+/* Fixed-size, fully initialised keys: padding must not make equal entries
+ * differ, so every key struct is built from a zeroed buffer. */
+struct addr_key {
+	uint8_t family;
+	uint8_t b[16];
+};
+
+static void addr_key(struct addr_key *k, const struct xgw_addr *a)
+{
+	k->family = a->family;
+	memcpy(k->b, a->b, 16);
+}
+
+/* Runs cfg_find_dup over n keys made by `make`; -ENOMEM, -1 or the index. */
+typedef void (*key_fn)(void *key, const void *cfg, size_t i);
+
+static long find_dup(const void *cfg, size_t n, size_t keysize, key_fn make, size_t *first)
+{
+	char *keys;
+	long r;
+
+	if (n < 2)
+		return -1;
+	keys = calloc(n, keysize);
+	if (!keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		make(keys + i * keysize, cfg, i);
+	r = cfg_find_dup(keys, n, keysize, first);
+	free(keys);
+	return r;
+}
+
+static void name_key(void *k, const void *cfg, size_t i)
+{
+	const struct xgw_config *c = cfg;
+
+	strncpy(k, c->ports[i].name, XGW_NAME_MAX);
+}
+
+static void iface_key(void *k, const void *cfg, size_t i)
+{
+	const struct xgw_config *c = cfg;
+
+	strncpy(k, c->ports[i].iface, IF_NAMESIZE);
+}
+
+static void queue_key(void *k, const void *cfg, size_t i)
+{
+	const struct xgw_port_cfg *p = cfg;
+
+	memcpy(k, &p->queues[i].queue, sizeof(p->queues[i].queue));
+}
+
+static int check_ports(const struct xgw_config *c, int ncpus, char *err, size_t errlen)
+{
+	char path[CJ_PATH_MAX];
+	size_t first;
+	long d;
+
+	for (unsigned i = 0; i < c->n_ports; i++) {
+		const struct xgw_port_cfg *p = &c->ports[i];
+
+		cj_path(path, sizeof(path), "", "ports", i);
+		if (!p->name[0] || !p->iface[0])
+			return cj_fail(err, errlen, path, p->name[0] ? "iface" : "name",
+				       "must not be empty");
+		if ((unsigned)p->zerocopy > XGW_ZC_OFF || (unsigned)p->xdp_mode > XGW_XDP_SKB)
+			return cj_fail(err, errlen, path, NULL, "bad zerocopy or xdp_mode value");
+		d = find_dup(p, p->n_queues, sizeof(uint16_t), queue_key, &first);
+		if (d == -ENOMEM)
+			return -ENOMEM;
+		if (d >= 0) {
+			char qpath[CJ_PATH_MAX];
+
+			return cj_fail(err, errlen,
+				       cj_path(qpath, sizeof(qpath), path, "queues", d), NULL,
+				       "duplicate queue %u on %s (also queues[%zu])",
+				       p->queues[d].queue, p->iface, first);
+		}
+		for (unsigned q = 0; q < p->n_queues; q++) {
+			int core = p->queues[q].core;
+			char qpath[CJ_PATH_MAX];
+
+			if (core >= 0 && (ncpus < 0 || core < ncpus))
+				continue;
+			cj_path(qpath, sizeof(qpath), path, "queues", q);
+			if (core < 0)
+				return cj_fail(err, errlen, qpath, "core",
+					       "expected an integer >= 0");
+			return cj_fail(err, errlen, qpath, "core",
+				       "core %d does not exist (this machine has %d CPUs)", core,
+				       ncpus);
+		}
+	}
+	d = find_dup(c, c->n_ports, XGW_NAME_MAX, name_key, &first);
+	if (d == -ENOMEM)
+		return -ENOMEM;
+	if (d >= 0)
+		return cj_fail(err, errlen, cj_path(path, sizeof(path), "", "ports", d), "name",
+			       "duplicate port name \"%s\" (also ports[%zu])", c->ports[d].name,
+			       first);
+	/* One steering program and one set of XSKs per interface. */
+	d = find_dup(c, c->n_ports, IF_NAMESIZE, iface_key, &first);
+	if (d == -ENOMEM)
+		return -ENOMEM;
+	if (d >= 0)
+		return cj_fail(err, errlen, cj_path(path, sizeof(path), "", "ports", d), "iface",
+			       "\"%s\" is already used by ports[%zu]", c->ports[d].iface, first);
+	return 0;
+}
+
+struct svc_key {
+	struct addr_key vip;
+	uint8_t port[2];
+	uint8_t proto;
+};
+
+static void svc_key(void *k, const void *cfg, size_t i)
+{
+	const struct xgw_service_cfg *s = &((const struct xgw_config *)cfg)->services[i];
+	struct svc_key *key = k;
+
+	addr_key(&key->vip, &s->vip);
+	memcpy(key->port, &s->port, 2);
+	key->proto = s->proto;
+}
+
+static int check_backend(const struct xgw_config *c, const struct xgw_backend_cfg *b,
+			 const char *where, char *err, size_t errlen)
+{
+	char path[CJ_PATH_MAX], a[XGW_ADDR_STRLEN];
+
+	if (!b->port)
+		return cj_fail(err, errlen, where, "port",
+			       "expected an integer between 1 and 65535");
+	if (b->weight > 65535)
+		return cj_fail(err, errlen, where, "weight",
+			       "expected an integer between 0 and 65535");
+	if (b->tun == XGW_TUN_NONE)
+		return 0;
+	cj_path(path, sizeof(path), where, "tunnel", -1);
+	if ((unsigned)b->tun > XGW_TUN_GENEVE)
+		return cj_fail(err, errlen, path, "type", "bad tunnel type");
+	if (b->vni >= 1u << 24)
+		return cj_fail(err, errlen, path, "vni",
+			       "expected an integer between 0 and 16777215");
+	if (b->tun_remote.family != AF_INET && b->tun_remote.family != AF_INET6)
+		return cj_fail(err, errlen, path, "remote", "missing");
+	/* The outer header needs a source address of the remote's family. */
+	if (!c->tunnel.local_ip.family)
+		return cj_fail(err, errlen, path, "remote", "needs tunnel.local_ip to be set");
+	if (c->tunnel.local_ip.family != b->tun_remote.family)
+		return cj_fail(err, errlen, path, "remote", "%s is %s but tunnel.local_ip is %s",
+			       xgw_addr_str(&b->tun_remote, a, sizeof(a)),
+			       b->tun_remote.family == AF_INET6 ? "IPv6" : "IPv4",
+			       c->tunnel.local_ip.family == AF_INET6 ? "IPv6" : "IPv4");
+	return 0;
+}
+
+static int check_services(const struct xgw_config *c, char *err, size_t errlen)
+{
+	char path[CJ_PATH_MAX], bpath[CJ_PATH_MAX], key[XGW_KEY_STRLEN];
+	size_t first;
+	long d;
+	int rc;
+
+	for (unsigned i = 0; i < c->n_services; i++) {
+		const struct xgw_service_cfg *s = &c->services[i];
+
+		cj_path(path, sizeof(path), "", "services", i);
+		if (s->vip.family != AF_INET && s->vip.family != AF_INET6)
+			return cj_fail(err, errlen, path, "vip", "missing");
+		if (!s->port)
+			return cj_fail(err, errlen, path, "port",
+				       "expected an integer between 1 and 65535");
+		if (s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP)
+			return cj_fail(err, errlen, path, "proto", "expected \"tcp\" or \"udp\"");
+		if ((unsigned)s->datapath > XGW_DP_KERNEL || (unsigned)s->algo > XGW_ALGO_RANDOM)
+			return cj_fail(err, errlen, path, NULL, "bad datapath or algorithm value");
+		/* Maglev gives each backend at least one slot only if M >= N. */
+		if (s->n_backends > c->maglev_size)
+			return cj_fail(err, errlen, path, "backends",
+				       "%u backends do not fit lb.maglev_size %u", s->n_backends,
+				       c->maglev_size);
+		for (unsigned b = 0; b < s->n_backends; b++) {
+			cj_path(bpath, sizeof(bpath), path, "backends", b);
+			if ((rc = check_backend(c, &s->backends[b], bpath, err, errlen)))
+				return rc;
+		}
+		if ((rc = cfg_service_check(s, path, err, errlen)))
+			return rc;
+	}
+	d = find_dup(c, c->n_services, sizeof(struct svc_key), svc_key, &first);
+	if (d == -ENOMEM)
+		return -ENOMEM;
+	if (d >= 0) {
+		const struct xgw_service_cfg *s = &c->services[d];
+
+		return cj_fail(err, errlen, cj_path(path, sizeof(path), "", "services", d), NULL,
+			       "duplicate service %s",
+			       xgw_service_key_str(&s->vip, s->port, s->proto, key, sizeof(key)));
+	}
+	return 0;
+}
+
+/* Steer rules and policies both carry a uint32 id at a known offset. */
+struct id_list {
+	const char *base;
+	size_t stride;
+};
+
+static void id_key(void *k, const void *cfg, size_t i)
+{
+	const struct id_list *l = cfg;
+
+	memcpy(k, l->base + i * l->stride, sizeof(uint32_t));
+}
+
+static int check_ids(const void *first_id, size_t stride, unsigned n, const char *what, char *err,
+		     size_t errlen)
+{
+	struct id_list l = {.base = first_id, .stride = stride};
+	char path[CJ_PATH_MAX];
+	uint32_t id;
+	size_t first;
+	long d;
+
+	for (unsigned i = 0; i < n; i++) {
+		memcpy(&id, l.base + i * stride, sizeof(id));
+		if (!id)
+			return cj_fail(err, errlen, cj_path(path, sizeof(path), "", what, i), "id",
+				       "expected an integer >= 1");
+	}
+	d = find_dup(&l, n, sizeof(uint32_t), id_key, &first);
+	if (d == -ENOMEM)
+		return -ENOMEM;
+	if (d < 0)
+		return 0;
+	memcpy(&id, l.base + (size_t)d * stride, sizeof(id));
+	return cj_fail(err, errlen, cj_path(path, sizeof(path), "", what, d), "id",
+		       "duplicate id %u (also %s[%zu])", id, what, first);
+}
+
+struct steer_key {
+	struct addr_key dst;
+	uint8_t len, proto, dport[2];
+};
+
+static void steer_key(void *k, const void *cfg, size_t i)
+{
+	const struct xgw_steer_cfg *s = &((const struct xgw_config *)cfg)->steer[i];
+	struct steer_key *key = k;
+
+	addr_key(&key->dst, &s->dst.addr);
+	key->len = s->dst.len;
+	key->proto = s->proto;
+	memcpy(key->dport, &s->dport, 2);
+}
+
+static void route_key(void *k, const void *cfg, size_t i)
+{
+	const struct xgw_route_cfg *r = &((const struct xgw_config *)cfg)->routes[i];
+	struct steer_key *key = k; /* same shape: a prefix */
+
+	addr_key(&key->dst, &r->dst.addr);
+	key->len = r->dst.len;
+}
+
+struct neigh_key {
+	struct addr_key ip;
+	char port[XGW_NAME_MAX];
+};
+
+static void neigh_key(void *k, const void *cfg, size_t i)
+{
+	const struct xgw_neigh_cfg *n = &((const struct xgw_config *)cfg)->neighbours[i];
+	struct neigh_key *key = k;
+
+	addr_key(&key->ip, &n->ip);
+	strncpy(key->port, n->port, sizeof(key->port));
+}
+
+static bool port_exists(const struct xgw_config *c, const char *name)
+{
+	for (unsigned i = 0; i < c->n_ports; i++)
+		if (!strncmp(c->ports[i].name, name, XGW_NAME_MAX))
+			return true;
+	return false;
+}
+
+static int check_rules(const struct xgw_config *c, char *err, size_t errlen)
+{
+	char path[CJ_PATH_MAX], pfx[XGW_ADDR_STRLEN + 8], a[XGW_ADDR_STRLEN];
+	size_t first;
+	long d;
+	int rc;
+
+	if (c->n_steer &&
+	    (rc = check_ids(&c->steer[0].id, sizeof(*c->steer), c->n_steer, "steer", err, errlen)))
+		return rc;
+	d = find_dup(c, c->n_steer, sizeof(struct steer_key), steer_key, &first);
+	if (d == -ENOMEM)
+		return -ENOMEM;
+	if (d >= 0)
+		return cj_fail(err, errlen, cj_path(path, sizeof(path), "", "steer", d), NULL,
+			       "duplicate rule (same dst, proto and dport as steer[%zu])", first);
+	if (c->n_policies && (rc = check_ids(&c->policies[0].id, sizeof(*c->policies),
+					     c->n_policies, "policies", err, errlen)))
+		return rc;
+	for (unsigned i = 0; i < c->n_routes; i++) {
+		if (port_exists(c, c->routes[i].port))
+			continue;
+		return cj_fail(err, errlen, cj_path(path, sizeof(path), "", "routes", i), "port",
+			       "unknown port \"%s\"", c->routes[i].port);
+	}
+	d = find_dup(c, c->n_routes, sizeof(struct steer_key), route_key, &first);
+	if (d == -ENOMEM)
+		return -ENOMEM;
+	if (d >= 0)
+		return cj_fail(err, errlen, cj_path(path, sizeof(path), "", "routes", d), NULL,
+			       "duplicate route %s (also routes[%zu])",
+			       xgw_prefix_str(&c->routes[d].dst, pfx, sizeof(pfx)), first);
+	for (unsigned i = 0; i < c->n_neighbours; i++) {
+		if (!c->neighbours[i].port[0] || port_exists(c, c->neighbours[i].port))
+			continue;
+		return cj_fail(err, errlen, cj_path(path, sizeof(path), "", "neighbours", i),
+			       "port", "unknown port \"%s\"", c->neighbours[i].port);
+	}
+	d = find_dup(c, c->n_neighbours, sizeof(struct neigh_key), neigh_key, &first);
+	if (d == -ENOMEM)
+		return -ENOMEM;
+	if (d >= 0)
+		return cj_fail(err, errlen, cj_path(path, sizeof(path), "", "neighbours", d), NULL,
+			       "duplicate neighbour %s (also neighbours[%zu])",
+			       xgw_addr_str(&c->neighbours[d].ip, a, sizeof(a)), first);
+	return 0;
+}
+
+int xgw_config_validate(const struct xgw_config *c, int ncpus, char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = check_ports(c, ncpus, err, errlen)) || (rc = check_services(c, err, errlen)) ||
+	    (rc = check_rules(c, err, errlen))) {
+		if (rc == -ENOMEM)
+			snprintf(err, errlen, "out of memory");
+		return rc;
+	}
+	return 0;
+}

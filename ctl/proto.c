@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Request dispatch: one line of JSON in, one reply object out.  Writes run
+ * as a transaction on a copy of the running config; the running config is
+ * only ever replaced whole, after validate and apply both succeeded. */
+#include "ctl/proto.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+json_t *xgw_ctl_reply_ok(json_t *result)
+{
+	return json_pack("{s:b, s:o}", "ok", 1, "result", result ? result : json_null());
+}
+
+json_t *xgw_ctl_reply_err(const char *msg)
+{
+	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+}
+
+const struct xgw_ctl_cmd *xgw_ctl_cmd_find(const char *name)
+{
+	for (unsigned i = 0; i < xgw_ctl_n_cmds; i++)
+		if (!strcmp(xgw_ctl_cmds[i].name, name))
+			return &xgw_ctl_cmds[i];
+	return NULL;
+}
+
+static const char *type_name(enum xgw_ctl_arg_type t)
+{
+	switch (t) {
+	case ARG_STR:
+		return "expected a string";
+	case ARG_INT:
+		return "expected an integer";
+	case ARG_BOOL:
+		return "expected true or false";
+	case ARG_OBJ:
+		return "expected an object";
+	default:
+		return "bad value";
+	}
+}
+
+static bool type_ok(enum xgw_ctl_arg_type t, const json_t *v)
+{
+	switch (t) {
+	case ARG_STR:
+		return json_is_string(v);
+	case ARG_INT:
+		return json_is_integer(v);
+	case ARG_BOOL:
+		return json_is_boolean(v);
+	case ARG_OBJ:
+		return json_is_object(v);
+	default:
+		return true;
+	}
+}
+
+int xgw_ctl_check_obj(json_t *obj, const char *where, const struct xgw_ctl_arg *schema, char *err,
+		      size_t errlen)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(obj)) {
+		snprintf(err, errlen, "%s: expected an object", where);
+		return -EINVAL;
+	}
+	json_object_foreach(obj, key, v)
+	{
+		const struct xgw_ctl_arg *a = schema;
+
+		while (a->name && strcmp(a->name, key))
+			a++;
+		if (!a->name) {
+			char known[256] = "";
+			size_t n = 0;
+
+			/* Listing what is accepted turns most typos into a one-look fix. */
+			for (a = schema; a->name && n < sizeof(known); a++)
+				n += (size_t)snprintf(known + n, sizeof(known) - n, "%s%s",
+						      a == schema ? "" : ", ", a->name);
+			snprintf(err, errlen, "%s.%s: unknown key (expected %s%s)", where, key,
+				 schema->name ? "one of: " : "no arguments", known);
+			return -EINVAL;
+		}
+		if (!type_ok(a->type, v)) {
+			snprintf(err, errlen, "%s.%s: %s", where, key, type_name(a->type));
+			return -EINVAL;
+		}
+	}
+	for (const struct xgw_ctl_arg *a = schema; a->name; a++) {
+		if (a->required && !json_object_get(obj, a->name)) {
+			snprintf(err, errlen, "%s.%s: missing", where, a->name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Copy, edit, validate, apply, swap: any failure leaves the running config
+ * exactly as it was. */
+static int run_config_write(struct xgw_ctl *c, const struct xgw_ctl_cmd *cmd, json_t *args,
+			    json_t **result, char *err, size_t errlen)
+{
+	struct xgw_config copy;
+	int ret;
+
+	memset(&copy, 0, sizeof(copy));
+	ret = xgw_config_copy(&copy, c->running);
+	if (ret) {
+		snprintf(err, errlen, "%s: cannot copy the running config: %s", cmd->name,
+			 strerror(-ret));
+		return ret;
+	}
+	ret = cmd->fn(c, &copy, args, result, err, errlen);
+	if (ret)
+		goto fail;
+	ret = xgw_config_validate(&copy, -1, err, errlen);
+	if (ret)
+		goto fail;
+	if (c->ops.apply) {
+		char aerr[256] = "";
+
+		ret = c->ops.apply(c->ctx, &copy, aerr, sizeof(aerr));
+		if (ret) {
+			snprintf(err, errlen, "%s: apply failed: %s", cmd->name,
+				 aerr[0] ? aerr : strerror(-ret));
+			goto fail;
+		}
+	}
+	xgw_config_free(c->running);
+	*c->running = copy;
+	return 0;
+fail:
+	json_decref(*result);
+	*result = NULL;
+	xgw_config_free(&copy);
+	return ret ? ret : -EINVAL;
+}
+
+static int dispatch(struct xgw_ctl *c, json_t *req, json_t **result, char *err, size_t errlen)
+{
+	static const struct xgw_ctl_arg req_schema[] = {
+		{"cmd", ARG_STR, true},
+		{"args", ARG_OBJ, false},
+		{NULL, 0, false},
+	};
+	const struct xgw_ctl_cmd *cmd;
+	json_t *args;
+	char where[64];
+	int ret;
+
+	if (!json_is_object(req)) {
+		snprintf(err, errlen, "request: expected a JSON object");
+		return -EINVAL;
+	}
+	ret = xgw_ctl_check_obj(req, "request", req_schema, err, errlen);
+	if (ret)
+		return ret;
+	cmd = xgw_ctl_cmd_find(json_string_value(json_object_get(req, "cmd")));
+	if (!cmd) {
+		snprintf(err, errlen, "request.cmd: unknown command '%s' (try \"help\")",
+			 json_string_value(json_object_get(req, "cmd")));
+		return -EINVAL;
+	}
+	args = json_object_get(req, "args");
+	if (cmd->args) {
+		/* An absent args is an empty one: required keys still fail. */
+		json_t *empty = json_object();
+
+		snprintf(where, sizeof(where), "%s: args", cmd->name);
+		ret = xgw_ctl_check_obj(args ? args : empty, where, cmd->args, err, errlen);
+		json_decref(empty);
+		if (ret)
+			return ret;
+	} else if (!args) {
+		snprintf(err, errlen, "%s: args: missing", cmd->name);
+		return -EINVAL;
+	}
+	if (cmd->kind == CMD_CONFIG)
+		return run_config_write(c, cmd, args, result, err, errlen);
+	return cmd->fn(c, c->running, args, result, err, errlen);
+}
+
+json_t *xgw_ctl_handle(struct xgw_ctl *c, const char *line, size_t len)
+{
+	json_error_t jerr;
+	json_t *req, *result = NULL, *reply;
+	char err[512];
+	int ret;
+
+	/* Duplicate keys would make "which one counts" ambiguous. */
+	req = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (!req) {
+		snprintf(err, sizeof(err), "request: invalid JSON at column %d: %s", jerr.column,
+			 jerr.text);
+		return xgw_ctl_reply_err(err);
+	}
+	err[0] = '\0';
+	ret = dispatch(c, req, &result, err, sizeof(err));
+	json_decref(req);
+	if (ret) {
+		json_decref(result);
+		if (!err[0])
+			snprintf(err, sizeof(err), "request: %s", strerror(-ret));
+		return xgw_ctl_reply_err(err);
+	}
+	reply = xgw_ctl_reply_ok(result);
+	return reply;
+}
+
+struct xgw_ctl *xgw_ctl_new_detached(struct xgw_config *running, const struct xgw_ctl_ops *ops,
+				     void *ctx)
+{
+	struct xgw_ctl *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->running = running;
+	if (ops)
+		c->ops = *ops;
+	c->ctx = ctx;
+	return c;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Internals of the control protocol shared by the request dispatcher
+ * (proto.c), the command table (proto_cmds.c) and the socket server
+ * (server.c).  Not for use outside ctl/. */
+#ifndef XGW_CTL_PROTO_H
+#define XGW_CTL_PROTO_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ctl/config.h"
+#include "ctl/server.h"
+
+struct xgw_ctl_srv;
+
+struct xgw_ctl {
+	struct xgw_config *running; /* contents owned, replaced per write */
+	struct xgw_ctl_ops ops;
+	void *ctx;
+	struct xgw_ctl_srv *srv; /* NULL when detached */
+};
+
+/* Type of one argument key; ARG_ANY leaves the check to the handler. */
+enum xgw_ctl_arg_type { ARG_STR, ARG_INT, ARG_BOOL, ARG_OBJ, ARG_ANY };
+
+struct xgw_ctl_arg {
+	const char *name;
+	enum xgw_ctl_arg_type type;
+	bool required;
+};
+
+enum xgw_ctl_kind {
+	CMD_READ,   /* never changes anything */
+	CMD_CONFIG, /* changes the config: runs on a copy, validated, applied */
+	CMD_ACTION, /* changes runtime state outside the config (ct.flush) */
+};
+
+/* Handlers fill *result (new reference, NULL = JSON null) and return 0, or
+ * fill err ("<where>: <what>") and return -errno.  For CMD_CONFIG, cfg is a
+ * private copy of the running config the handler edits; otherwise it is the
+ * running config, read-only. */
+typedef int (*xgw_ctl_fn)(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
+			  json_t **result, char *err, size_t errlen);
+
+struct xgw_ctl_cmd {
+	const char *name;
+	xgw_ctl_fn fn;
+	enum xgw_ctl_kind kind;
+	/* Keys of "args", checked before the handler runs (unknown keys,
+	 * missing required ones, types).  NULL: args is a whole config object
+	 * (service, policy, steer) checked by the config loader. */
+	const struct xgw_ctl_arg *args;
+	const char *usage; /* args as a JSON sketch, "" when none */
+	const char *help;
+};
+
+extern const struct xgw_ctl_cmd xgw_ctl_cmds[];
+extern const unsigned xgw_ctl_n_cmds;
+
+const struct xgw_ctl_cmd *xgw_ctl_cmd_find(const char *name);
+/* Check obj's keys against a NULL-terminated schema; where prefixes errors. */
+int xgw_ctl_check_obj(json_t *obj, const char *where, const struct xgw_ctl_arg *schema, char *err,
+		      size_t errlen);
+json_t *xgw_ctl_reply_ok(json_t *result);
+json_t *xgw_ctl_reply_err(const char *msg);
+
+#endif

@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The control socket server: one thread, poll() over the listening socket,
+ * a wakeup pipe and every client.  All sockets are non-blocking and each
+ * client has its own input buffer, so a client that sends half a line, or
+ * nothing, or stops reading its replies only ever stalls itself.  Requests
+ * of one client are answered in order, one at a time: the next line is not
+ * handled until the previous reply has left, which bounds the output
+ * buffered per client to one reply. */
+#include "ctl/proto.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define XGW_LOG_COMP "ctl"
+#include "common/log.h"
+
+#define READ_CHUNK 65536
+
+struct client {
+	int fd;
+	char *in;      /* bytes received, not yet handled */
+	size_t in_len; /* valid bytes in `in` */
+	size_t in_cap;
+	size_t scanned; /* prefix of `in` known to hold no newline */
+	char *out;      /* reply being sent */
+	size_t out_len, out_off;
+	bool eof;     /* peer half-closed: finish what is buffered, then close */
+	bool closing; /* close once `out` is flushed */
+};
+
+struct xgw_ctl_srv {
+	int lfd;
+	int wake[2]; /* pipe: xgw_ctl_stop writes one byte */
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	dev_t dev; /* of the socket we bound, so stop only unlinks our own */
+	ino_t ino;
+	pthread_t thread;
+	struct client *clients[XGW_CTL_MAX_CLIENTS];
+	unsigned n_clients;
+};
+
+/* ---- socket setup ----------------------------------------------------- */
+
+static int mkdir_p(const char *dir)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(dir);
+
+	if (len == 0 || len >= sizeof(tmp))
+		return len ? -ENAMETOOLONG : 0;
+	memcpy(tmp, dir, len + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* If something is at path: refuse when a live daemon answers on it, remove
+ * it when it is the socket of a dead one. */
+static int clear_stale(const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, ret;
+
+	if (lstat(sa->sun_path, &st)) {
+		if (errno == ENOENT)
+			return 0;
+		ret = -errno;
+		pr_err("cannot stat %s: %s", sa->sun_path, strerror(errno));
+		return ret;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		pr_err("%s exists and is not a socket; not replacing it", sa->sun_path);
+		return -EEXIST;
+	}
+	/* Non-blocking, so that a live daemon with a full backlog answers
+	 * EAGAIN rather than stalling our start. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	ret = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	if (ret == 0 || errno == EAGAIN) {
+		close(fd);
+		pr_err("%s: another xgwd is running (it answered on the socket)", sa->sun_path);
+		return -EADDRINUSE;
+	}
+	ret = errno;
+	close(fd);
+	/* ECONNREFUSED: nobody listens, the socket file outlived its daemon. */
+	if (ret != ECONNREFUSED) {
+		pr_err("%s: cannot probe existing socket: %s", sa->sun_path, strerror(ret));
+		return -ret;
+	}
+	pr_info("%s: removing stale socket", sa->sun_path);
+	if (unlink(sa->sun_path) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static int open_listener(struct xgw_ctl_srv *srv, const struct xgw_ctl_cfg *cfg)
+{
+	const char *path = cfg->socket[0] ? cfg->socket : XGW_CTL_DEFAULT_SOCKET;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char dir[sizeof(sa.sun_path)];
+	char *slash;
+	struct stat st;
+	int fd, ret;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		pr_err("control socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		ret = mkdir_p(dir);
+		if (ret) {
+			pr_err("cannot create %s: %s", dir, strerror(-ret));
+			return ret;
+		}
+	}
+	ret = clear_stale(&sa);
+	if (ret)
+		return ret;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		ret = -errno;
+		pr_err("cannot bind %s: %s", sa.sun_path, strerror(errno));
+		goto fail;
+	}
+	/* bind() created the file with the umask's mode; tighten (or widen) it
+	 * before listen(), so no client can connect under the wrong mode. */
+	if (chmod(sa.sun_path, cfg->mode ? cfg->mode : 0660) || stat(sa.sun_path, &st)) {
+		ret = -errno;
+		pr_err("cannot chmod %s: %s", sa.sun_path, strerror(errno));
+		unlink(sa.sun_path);
+		goto fail;
+	}
+	if (listen(fd, 64)) {
+		ret = -errno;
+		unlink(sa.sun_path);
+		goto fail;
+	}
+	srv->lfd = fd;
+	srv->dev = st.st_dev;
+	srv->ino = st.st_ino;
+	strcpy(srv->path, sa.sun_path);
+	return 0;
+fail:
+	close(fd);
+	return ret;
+}
+
+/* ---- clients ---------------------------------------------------------- */
+
+static void client_free(struct client *cl)
+{
+	close(cl->fd);
+	free(cl->in);
+	free(cl->out);
+	free(cl);
+}
+
+static void client_drop(struct xgw_ctl_srv *srv, unsigned i)
+{
+	client_free(srv->clients[i]);
+	srv->clients[i] = srv->clients[--srv->n_clients];
+}
+
+/* Send what we can of the pending reply; false when the client is gone. */
+static bool client_flush(struct client *cl)
+{
+	while (cl->out_off < cl->out_len) {
+		ssize_t n = send(cl->fd, cl->out + cl->out_off, cl->out_len - cl->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN || errno == EWOULDBLOCK;
+		}
+		cl->out_off += (size_t)n;
+	}
+	free(cl->out);
+	cl->out = NULL;
+	cl->out_len = cl->out_off = 0;
+	return true;
+}
+
+static void client_reply(struct client *cl, json_t *reply)
+{
+	char *s = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+	static const char oom[] = "{\"ok\":false,\"error\":\"out of memory\"}";
+	size_t len;
+
+	json_decref(reply);
+	if (!s)
+		s = strdup(oom);
+	if (!s) {
+		cl->closing = true;
+		return;
+	}
+	/* Room for the newline: json_dumps leaves none. */
+	len = strlen(s);
+	cl->out = realloc(s, len + 2);
+	if (!cl->out) {
+		free(s);
+		cl->closing = true;
+		return;
+	}
+	cl->out[len] = '\n';
+	cl->out[len + 1] = '\0';
+	cl->out_len = len + 1;
+	cl->out_off = 0;
+}
+
+static bool blank(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return false;
+	return true;
+}
+
+/* Handle buffered lines until one produced a reply that could not be sent
+ * at once.  Returns false when the client is gone. */
+static bool client_work(struct xgw_ctl *c, struct client *cl)
+{
+	while (!cl->out && !cl->closing) {
+		char *nl = NULL;
+		size_t len;
+
+		if (cl->in_len > cl->scanned)
+			nl = memchr(cl->in + cl->scanned, '\n', cl->in_len - cl->scanned);
+
+		if (!nl) {
+			cl->scanned = cl->in_len;
+			if (cl->in_len > XGW_CTL_MAX_LINE) {
+				char msg[96];
+
+				snprintf(msg, sizeof(msg),
+					 "request: line longer than %u bytes; closing",
+					 XGW_CTL_MAX_LINE);
+				client_reply(cl, xgw_ctl_reply_err(msg));
+				cl->closing = true;
+			} else if (cl->eof) {
+				/* Disconnected mid-line: nobody to answer. */
+				return false;
+			}
+			break;
+		}
+		len = (size_t)(nl - cl->in);
+		if (len > XGW_CTL_MAX_LINE) {
+			char msg[96];
+
+			snprintf(msg, sizeof(msg), "request: line longer than %u bytes; closing",
+				 XGW_CTL_MAX_LINE);
+			client_reply(cl, xgw_ctl_reply_err(msg));
+			cl->closing = true;
+			break;
+		}
+		if (!blank(cl->in, len))
+			client_reply(cl, xgw_ctl_handle(c, cl->in, len));
+		memmove(cl->in, nl + 1, cl->in_len - len - 1);
+		cl->in_len -= len + 1;
+		cl->scanned = 0;
+		if (cl->out && !client_flush(cl))
+			return false;
+	}
+	if (cl->out && !client_flush(cl))
+		return false;
+	return !(cl->closing && !cl->out);
+}
+
+/* Read what is there, at most up to one byte past the line limit: a longer
+ * line is refused before it is ever held whole. */
+static bool client_read(struct client *cl)
+{
+	for (;;) {
+		size_t want = XGW_CTL_MAX_LINE + 2 - cl->in_len;
+		ssize_t n;
+
+		if (want == 0)
+			return true;
+		if (want > READ_CHUNK)
+			want = READ_CHUNK;
+		if (cl->in_cap - cl->in_len < want) {
+			size_t cap = cl->in_cap ? cl->in_cap : 4096;
+			char *p;
+
+			while (cap - cl->in_len < want)
+				cap *= 2;
+			p = realloc(cl->in, cap);
+			if (!p)
+				return false;
+			cl->in = p;
+			cl->in_cap = cap;
+		}
+		n = recv(cl->fd, cl->in + cl->in_len, want, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN || errno == EWOULDBLOCK;
+		}
+		if (n == 0) {
+			cl->eof = true;
+			return true;
+		}
+		cl->in_len += (size_t)n;
+		/* Hand complete lines over before reading more. */
+		if (memchr(cl->in + cl->in_len - n, '\n', (size_t)n))
+			return true;
+	}
+}
+
+static void accept_clients(struct xgw_ctl_srv *srv)
+{
+	for (;;) {
+		int fd = accept4(srv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct client *cl;
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				pr_warn("accept: %s", strerror(errno));
+			return;
+		}
+		if (srv->n_clients == XGW_CTL_MAX_CLIENTS) {
+			static const char busy[] =
+				"{\"ok\":false,\"error\":\"too many control clients\"}\n";
+
+			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+				pr_debug("busy reply: %s", strerror(errno));
+			close(fd);
+			continue;
+		}
+		cl = calloc(1, sizeof(*cl));
+		if (!cl) {
+			close(fd);
+			continue;
+		}
+		cl->fd = fd;
+		srv->clients[srv->n_clients++] = cl;
+	}
+}
+
+static void *ctl_thread(void *arg)
+{
+	struct xgw_ctl *c = arg;
+	struct xgw_ctl_srv *srv = c->srv;
+	struct pollfd pfd[XGW_CTL_MAX_CLIENTS + 2];
+
+	if (c->ops.thread_init)
+		c->ops.thread_init(c->ctx);
+	for (;;) {
+		unsigned n = srv->n_clients;
+
+		pfd[0] = (struct pollfd){.fd = srv->wake[0], .events = POLLIN};
+		pfd[1] = (struct pollfd){.fd = srv->lfd, .events = POLLIN};
+		for (unsigned i = 0; i < n; i++) {
+			struct client *cl = srv->clients[i];
+
+			/* Stop reading while a reply is pending: backpressure. */
+			pfd[i + 2] = (struct pollfd){
+				.fd = cl->fd,
+				.events = cl->out ? POLLOUT : POLLIN,
+			};
+		}
+		if (poll(pfd, n + 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			pr_err("poll: %s", strerror(errno));
+			break;
+		}
+		if (pfd[0].revents)
+			break;
+		/* Walk backwards: client_drop moves the last client into i. */
+		for (unsigned i = n; i-- > 0;) {
+			struct client *cl = srv->clients[i];
+			short re = pfd[i + 2].revents;
+			bool alive = true;
+
+			if (!re)
+				continue;
+			if (cl->out) {
+				alive = client_flush(cl);
+			} else if (re & (POLLIN | POLLHUP | POLLERR)) {
+				alive = client_read(cl);
+			}
+			if (alive)
+				alive = client_work(c, cl);
+			if (!alive)
+				client_drop(srv, i);
+		}
+		if (pfd[1].revents)
+			accept_clients(srv);
+	}
+	if (c->ops.thread_fini)
+		c->ops.thread_fini(c->ctx);
+	return NULL;
+}
+
+/* ---- public ----------------------------------------------------------- */
+
+int xgw_ctl_start(struct xgw_ctl **out, const struct xgw_ctl_cfg *cfg, struct xgw_config *running,
+		  const struct xgw_ctl_ops *ops, void *ctx)
+{
+	struct xgw_ctl *c;
+	struct xgw_ctl_srv *srv;
+	int ret;
+
+	c = xgw_ctl_new_detached(running, ops, ctx);
+	srv = calloc(1, sizeof(*srv));
+	if (!c || !srv) {
+		free(c);
+		free(srv);
+		return -ENOMEM;
+	}
+	srv->lfd = -1;
+	if (pipe2(srv->wake, O_CLOEXEC | O_NONBLOCK)) {
+		ret = -errno;
+		goto fail_free;
+	}
+	ret = open_listener(srv, cfg);
+	if (ret)
+		goto fail_pipe;
+	c->srv = srv;
+	ret = -pthread_create(&srv->thread, NULL, ctl_thread, c);
+	if (ret) {
+		pr_err("cannot start the control thread: %s", strerror(-ret));
+		goto fail_sock;
+	}
+	pr_info("control socket on %s", srv->path);
+	*out = c;
+	return 0;
+fail_sock:
+	close(srv->lfd);
+	unlink(srv->path);
+fail_pipe:
+	close(srv->wake[0]);
+	close(srv->wake[1]);
+fail_free:
+	free(srv);
+	free(c);
+	return ret;
+}
+
+void xgw_ctl_stop(struct xgw_ctl *c)
+{
+	struct xgw_ctl_srv *srv;
+
+	if (!c)
+		return;
+	srv = c->srv;
+	if (srv) {
+		struct stat st;
+
+		while (write(srv->wake[1], "x", 1) < 0 && errno == EINTR)
+			;
+		pthread_join(srv->thread, NULL);
+		for (unsigned i = 0; i < srv->n_clients; i++)
+			client_free(srv->clients[i]);
+		close(srv->lfd);
+		close(srv->wake[0]);
+		close(srv->wake[1]);
+		/* A successor may already have replaced a socket it found dead. */
+		if (!stat(srv->path, &st) && st.st_dev == srv->dev && st.st_ino == srv->ino)
+			unlink(srv->path);
+		free(srv);
+	}
+	xgw_config_free(c->running);
+	memset(c->running, 0, sizeof(*c->running));
+	free(c);
+}

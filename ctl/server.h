@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The control socket: newline-delimited JSON over a Unix stream socket,
+ * served by one control thread.  Writes are validated in full on a copy of
+ * the running config, then handed to the daemon's apply hook, which builds
+ * and publishes a new snapshot; on any failure the running config stays.
+ *
+ * Protocol: one request per line, `{"cmd":"service.add","args":{...}}`
+ * ("args" may be omitted when a command takes none); exactly one reply line
+ * per request, `{"ok":true,"result":...}` or `{"ok":false,"error":"..."}`.
+ * Blank lines are ignored.  A line longer than XGW_CTL_MAX_LINE gets an
+ * error reply and the connection is closed.  `help` lists the commands. */
+#ifndef XGW_CTL_SERVER_H
+#define XGW_CTL_SERVER_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "ctl/config.h"
+
+#define XGW_CTL_DEFAULT_SOCKET "/run/xgw/xgw.sock"
+/* Longest request line, newline excluded. */
+#define XGW_CTL_MAX_LINE (1u << 20)
+/* Clients served at once; more are told so and disconnected. */
+#define XGW_CTL_MAX_CLIENTS 256
+
+/* Hooks into the daemon; ctx is passed back.  All are called from the
+ * control thread only, one at a time, so they need no locking among
+ * themselves.  Any hook may be NULL: the command then replies
+ * "<cmd>: not available" (apply NULL = accept every valid config). */
+struct xgw_ctl_ops {
+	/* Build and publish everything derived from cfg (snapshot, BPF maps).
+	 * Return 0, or -errno with err filled: then nothing may have changed.
+	 * cfg becomes the running config on success, but is freed right
+	 * after the next successful apply, without waiting for a grace
+	 * period: the snapshot must copy what it needs, not point into cfg. */
+	int (*apply)(void *ctx, const struct xgw_config *cfg, char *err, size_t errlen);
+	/* Read-only views, returning new references (NULL = not available).
+	 *
+	 * stats -> {
+	 *   "workers": [ { "id": 0, "core": 1, "rx_packets": N, "rx_bytes": N,
+	 *                  "tx_packets": N, "tx_bytes": N,
+	 *                  "drops": { "<reason>": N, ... },
+	 *                  "wakeups": N, "empty_polls": N, "fill_starved": N } ],
+	 *   "ports": [ { "name": "client", "iface": "xgw-c",
+	 *                "queues": [ { "queue": 0, "core": 1,
+	 *                              "rx_packets": N, "rx_bytes": N,
+	 *                              "tx_packets": N, "tx_bytes": N } ] } ],
+	 *   "drops": { "<reason>": N, ... }          (summed over workers)
+	 * }
+	 * Counters are monotonic since start: `xgwctl stats --watch` derives
+	 * rates from successive reads.  Extra keys are passed through.
+	 *
+	 * ports -> [ { "name": "client", "iface": "xgw-c", "ifindex": 7,
+	 *              "xdp_mode": "native"|"skb",
+	 *              "queues": [ { "queue": 0, "core": 1,
+	 *                            "mode": "zerocopy"|"copy",
+	 *                            "need_wakeup": true, "busy_poll": false } ] } ]
+	 *
+	 * ct_list -> [ { "proto": "tcp", "src": "198.18.0.2", "sport": 40000,
+	 *                "dst": "198.18.100.1", "dport": 80,
+	 *                "backend": "198.18.2.10:8080", "state": "established",
+	 *                "age_s": 12, "expires_s": 7428 } ]
+	 * with at most `limit` entries (0 = all). */
+	json_t *(*stats)(void *ctx);
+	json_t *(*ports)(void *ctx);
+	json_t *(*ct_list)(void *ctx, unsigned limit);
+	/* Drop every conntrack entry; 0 or -errno. */
+	int (*ct_flush)(void *ctx);
+	/* Optional: run first and last on the control thread, e.g. to
+	 * register it with liburcu (rcu_register_thread) if apply reads
+	 * RCU-protected data. */
+	void (*thread_init)(void *ctx);
+	void (*thread_fini)(void *ctx);
+};
+
+struct xgw_ctl;
+
+/* Create the socket (directory made if missing, mode from cfg, a stale
+ * socket of a dead daemon replaced, a live one refused with -EADDRINUSE)
+ * and start the control thread.  Errors are logged and returned as -errno;
+ * anything else at the path (a regular file) is left alone: -EEXIST.  On
+ * failure *out is untouched and the caller still owns `running`.
+ *
+ * `running` is the daemon's running config: the server owns its contents
+ * from here and replaces them in place (*running = new) on each successful
+ * write.  Read it only from the hooks (the control thread) or after
+ * xgw_ctl_stop; do not free it: xgw_ctl_stop does.  ops is copied. */
+int xgw_ctl_start(struct xgw_ctl **out, const struct xgw_ctl_cfg *cfg, struct xgw_config *running,
+		  const struct xgw_ctl_ops *ops, void *ctx);
+/* Stop the thread, close every client, unlink the socket (if it is still
+ * ours), free the running config's contents and the server.  Also frees a
+ * detached server.  NULL is a no-op. */
+void xgw_ctl_stop(struct xgw_ctl *ctl);
+
+/* One request line -> one reply object (new reference).  Exposed for unit
+ * tests and the fuzzer; the socket server calls it per line.  Not
+ * thread-safe: one caller at a time (the control thread). */
+json_t *xgw_ctl_handle(struct xgw_ctl *ctl, const char *line, size_t len);
+/* A server with no socket, for tests and the fuzzer; release with
+ * xgw_ctl_stop.  Returns NULL on allocation failure. */
+struct xgw_ctl *xgw_ctl_new_detached(struct xgw_config *running, const struct xgw_ctl_ops *ops,
+				     void *ctx);
+
+#endif

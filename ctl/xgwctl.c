@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* xgwctl: the operator's CLI over the control socket.  Exit status 0 on
+ * success; 1 with the server's error on stderr when a request is refused or
+ * the daemon cannot be reached; 2 for a bad command line. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl/server.h"
+#include "ctl/xgwctl.h"
+
+/* A large config or conntrack dump can take the daemon a while. */
+#define REPLY_TIMEOUT_S 60
+/* Conntrack dumps can be big; anything beyond this is a broken server. */
+#define MAX_REPLY (256u << 20)
+
+struct conn {
+	int fd;
+	char *buf; /* bytes read past the last reply line */
+	size_t len, cap;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	interrupted = 1;
+}
+
+static int conn_open(struct conn *c, const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = REPLY_TIMEOUT_S};
+
+	memset(c, 0, sizeof(*c));
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "xgwctl: socket path too long: %s\n", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		return -errno;
+	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int e = errno;
+
+		if (e == EACCES || e == EPERM)
+			fprintf(stderr,
+				"xgwctl: cannot connect to %s: %s (run as root or as a member "
+				"of the socket's group)\n",
+				path, strerror(e));
+		else
+			fprintf(stderr, "xgwctl: cannot connect to %s: %s (is xgwd running? tried %s)\n",
+				path, strerror(e), path);
+		close(c->fd);
+		return -e;
+	}
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return 0;
+}
+
+static void conn_close(struct conn *c)
+{
+	close(c->fd);
+	free(c->buf);
+}
+
+/* Send one request and read its reply line; NULL after printing why. */
+static json_t *conn_call(struct conn *c, json_t *req)
+{
+	char *line = json_dumps(req, JSON_COMPACT);
+	size_t off = 0, len;
+	json_error_t jerr;
+	json_t *reply;
+	char *nl;
+
+	if (!line)
+		return NULL;
+	len = strlen(line);
+	line[len] = '\n'; /* replaces the NUL; the length is kept apart */
+	while (off < len + 1) {
+		ssize_t n = send(c->fd, line + off, len + 1 - off, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR && !interrupted)
+				continue;
+			fprintf(stderr, "xgwctl: send: %s\n", strerror(errno));
+			free(line);
+			return NULL;
+		}
+		off += (size_t)n;
+	}
+	free(line);
+	while (!(nl = c->len ? memchr(c->buf, '\n', c->len) : NULL)) {
+		ssize_t n;
+
+		if (c->cap - c->len < 65536) {
+			size_t cap = c->cap ? c->cap * 2 : 65536;
+			char *p;
+
+			if (cap > MAX_REPLY) {
+				fprintf(stderr, "xgwctl: reply larger than %u bytes\n", MAX_REPLY);
+				return NULL;
+			}
+			p = realloc(c->buf, cap);
+			if (!p)
+				return NULL;
+			c->buf = p;
+			c->cap = cap;
+		}
+		n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
+		if (n < 0 && errno == EINTR && !interrupted)
+			continue;
+		if (n <= 0) {
+			if (!interrupted)
+				fprintf(stderr, "xgwctl: %s\n",
+					n == 0			    ? "xgwd closed the connection"
+					: errno == EAGAIN ? "no reply from xgwd (timed out)"
+							  : strerror(errno));
+			return NULL;
+		}
+		c->len += (size_t)n;
+	}
+	reply = json_loadb(c->buf, (size_t)(nl - c->buf), 0, &jerr);
+	c->len -= (size_t)(nl + 1 - c->buf);
+	memmove(c->buf, nl + 1, c->len);
+	if (!reply)
+		fprintf(stderr, "xgwctl: bad reply from xgwd: %s\n", jerr.text);
+	return reply;
+}
+
+/* The result of an ok reply (borrowed from reply), or NULL after printing
+ * the server's error. */
+static json_t *reply_result(json_t *reply)
+{
+	json_t *ok = json_object_get(reply, "ok");
+
+	if (json_is_true(ok))
+		return json_object_get(reply, "result");
+	fprintf(stderr, "xgwctl: %s\n",
+		json_string_value(json_object_get(reply, "error"))
+			? json_string_value(json_object_get(reply, "error"))
+			: "malformed reply from xgwd");
+	return NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Redraw per-port, per-queue and per-worker rates once a second, from the
+ * difference of successive counter reads, until Ctrl-C. */
+static int watch_stats(struct conn *c, struct xgwctl_inv *inv)
+{
+	struct sigaction sa = {.sa_handler = on_sigint};
+	json_t *prev = NULL;
+	double t_prev = 0;
+	int ret = 0;
+
+	/* No SA_RESTART: Ctrl-C must cut the sleep and a blocked recv short. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	while (!interrupted) {
+		json_t *reply = conn_call(c, inv->req);
+		double t = now_s();
+		json_t *cur;
+		struct timespec ts = {.tv_sec = 1};
+
+		if (!reply) {
+			ret = interrupted ? 0 : 1;
+			break;
+		}
+		cur = reply_result(reply);
+		if (!cur) {
+			json_decref(reply);
+			ret = 1;
+			break;
+		}
+		json_incref(cur);
+		json_decref(reply);
+		if (inv->json) {
+			xgwctl_fmt_json(stdout, cur);
+		} else {
+			/* Home and clear, like watch(1). */
+			printf("\033[H\033[2J");
+			printf("xgw rates over %.1f s (Ctrl-C to quit)\n\n", prev ? t - t_prev : 0.0);
+			xgwctl_fmt_rates(stdout, prev, cur, prev ? t - t_prev : 0);
+		}
+		fflush(stdout);
+		json_decref(prev);
+		prev = cur;
+		t_prev = t;
+		while (nanosleep(&ts, &ts) && !interrupted)
+			;
+	}
+	json_decref(prev);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct xgwctl_inv inv;
+	char err[512];
+	struct conn c;
+	json_t *reply, *result;
+	int ret;
+
+	if (xgwctl_parse(argc, argv, &inv, err, sizeof(err))) {
+		fprintf(stderr, "xgwctl: %s\n", err);
+		xgwctl_inv_free(&inv);
+		return 2;
+	}
+	if (inv.usage) {
+		xgwctl_usage(stdout);
+		xgwctl_inv_free(&inv);
+		return 0;
+	}
+	if (conn_open(&c, inv.socket)) {
+		xgwctl_inv_free(&inv);
+		return 1;
+	}
+	if (inv.watch) {
+		ret = watch_stats(&c, &inv);
+		conn_close(&c);
+		xgwctl_inv_free(&inv);
+		return ret;
+	}
+	ret = 1;
+	reply = conn_call(&c, inv.req);
+	if (reply) {
+		result = reply_result(reply);
+		if (result) {
+			if (inv.json)
+				xgwctl_fmt_json(stdout, result);
+			else
+				xgwctl_print(stdout, inv.cmd, result);
+			ret = 0;
+		}
+	}
+	json_decref(reply);
+	conn_close(&c);
+	xgwctl_inv_free(&inv);
+	return ret;
+}

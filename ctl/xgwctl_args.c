@@ -1,0 +1,617 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* xgwctl's command table and argv -> request JSON.  Syntax that the CLI
+ * itself introduces (SVC keys, IP:PORT, numbers, option spellings) is
+ * checked here so that typos fail before connecting; the objects are then
+ * checked again, in full, by the server. */
+#include "ctl/xgwctl.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl/config.h"
+#include "ctl/server.h"
+
+#define MAX_POS  2
+#define MAX_OPTS 8
+
+struct opt {
+	const char *name; /* without the leading "--" */
+	bool value;       /* takes an argument */
+};
+
+/* One command line after the option scan. */
+struct cli_args {
+	const struct xgwctl_cmd *cmd;
+	const char *pos[MAX_POS];
+	unsigned n_pos;
+	const char *val[MAX_OPTS]; /* by index in cmd->opts; "" for a set flag */
+};
+
+typedef int (*build_fn)(const struct cli_args *a, json_t *args, char *err, size_t errlen);
+
+struct xgwctl_cmd {
+	const char *noun, *verb; /* verb NULL: one-word command */
+	const char *syntax;      /* what follows the words, for usage */
+	const struct opt *opts;  /* NULL-terminated; --json is always accepted */
+	unsigned min_pos, max_pos;
+	const char *server_cmd;
+	build_fn build; /* NULL: no args */
+	void (*print)(FILE *f, json_t *r);
+};
+
+/* ---- small parsers ---------------------------------------------------- */
+
+static const char *optval(const struct cli_args *a, const char *name)
+{
+	for (unsigned i = 0; a->cmd->opts && a->cmd->opts[i].name; i++)
+		if (!strcmp(a->cmd->opts[i].name, name))
+			return a->val[i];
+	return NULL;
+}
+
+static const char *cmd_name(const struct xgwctl_cmd *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", c->noun, c->verb ? " " : "", c->verb ? c->verb : "");
+	return buf;
+}
+
+/* Strict decimal in [lo, hi]. */
+static int parse_num(const char *s, unsigned long long lo, unsigned long long hi,
+		     unsigned long long *out)
+{
+	unsigned long long v = 0;
+
+	if (!*s)
+		return -EINVAL;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9' || v > (hi - (unsigned)(*p - '0')) / 10)
+			return -EINVAL;
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	if (v < lo)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int set_num(json_t *o, const char *key, const char *s, unsigned long long lo,
+		   unsigned long long hi, const char *what, char *err, size_t errlen)
+{
+	unsigned long long v;
+
+	if (parse_num(s, lo, hi, &v)) {
+		snprintf(err, errlen, "%s: expected a number in %llu..%llu, got '%s'", what, lo, hi,
+			 s);
+		return -EINVAL;
+	}
+	json_object_set_new(o, key, json_integer((json_int_t)v));
+	return 0;
+}
+
+static int set_choice(json_t *o, const char *key, const char *s, const char *const *choices,
+		      const char *what, char *err, size_t errlen)
+{
+	char list[128] = "";
+
+	for (const char *const *c = choices; *c; c++) {
+		if (!strcmp(*c, s)) {
+			json_object_set_new(o, key, json_string(s));
+			return 0;
+		}
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+			 c == choices ? "" : "|", *c);
+	}
+	snprintf(err, errlen, "%s: expected %s, got '%s'", what, list, s);
+	return -EINVAL;
+}
+
+static int set_addr(json_t *o, const char *key, const char *s, const char *what, char *err,
+		    size_t errlen)
+{
+	struct xgw_addr a;
+
+	if (xgw_addr_parse(&a, s)) {
+		snprintf(err, errlen, "%s: bad IP address '%s'", what, s);
+		return -EINVAL;
+	}
+	json_object_set_new(o, key, json_string(s));
+	return 0;
+}
+
+static int set_prefix(json_t *o, const char *key, const char *s, const char *what, char *err,
+		      size_t errlen)
+{
+	struct xgw_prefix p;
+
+	if (xgw_prefix_parse(&p, s)) {
+		snprintf(err, errlen, "%s: bad prefix '%s' (IP or IP/LEN, host bits zero)", what,
+			 s);
+		return -EINVAL;
+	}
+	json_object_set_new(o, key, json_string(s));
+	return 0;
+}
+
+static json_t *addr_json(const struct xgw_addr *a)
+{
+	char buf[XGW_ADDR_STRLEN];
+
+	return json_string(xgw_addr_str(a, buf, sizeof(buf)));
+}
+
+/* "198.18.100.1:80/tcp" -> {"vip","port","proto"}. */
+static json_t *svc_key(const char *s, char *err, size_t errlen)
+{
+	struct xgw_addr vip;
+	uint16_t port;
+	uint8_t proto;
+
+	if (xgw_service_key_parse(s, &vip, &port, &proto)) {
+		snprintf(err, errlen,
+			 "bad service '%s': expected IP:PORT/tcp|udp, e.g. 198.18.100.1:80/tcp "
+			 "or [2001:db8::1]:80/tcp",
+			 s);
+		return NULL;
+	}
+	return json_pack("{s:o, s:i, s:s}", "vip", addr_json(&vip), "port", port, "proto",
+			 proto == 6 ? "tcp" : "udp");
+}
+
+/* "198.18.2.10:8080" -> {"ip","port"}. */
+static json_t *endpoint(const char *s, char *err, size_t errlen)
+{
+	struct xgw_addr ip;
+	uint16_t port;
+
+	if (xgw_endpoint_parse(s, &ip, &port)) {
+		snprintf(err, errlen,
+			 "bad backend '%s': expected IP:PORT, e.g. 198.18.2.10:8080 or "
+			 "[2001:db8::a]:8080",
+			 s);
+		return NULL;
+	}
+	return json_pack("{s:o, s:i}", "ip", addr_json(&ip), "port", port);
+}
+
+static int parse_id(const struct cli_args *a, json_t *args, char *err, size_t errlen)
+{
+	return set_num(args, "id", a->pos[0], 1, UINT32_MAX, "ID", err, errlen);
+}
+
+/* ---- builders ----------------------------------------------------------- */
+
+static int b_service_add(const struct cli_args *a, json_t *args, char *err, size_t errlen)
+{
+	static const char *const dps[] = {"user", "kernel", NULL};
+	static const char *const algos[] = {"maglev", "rr", "random", NULL};
+	json_t *k = svc_key(a->pos[0], err, errlen);
+	const char *v;
+
+	if (!k)
+		return -EINVAL;
+	json_object_update(args, k);
+	json_decref(k);
+	if ((v = optval(a, "datapath")) && set_choice(args, "datapath", v, dps, "--datapath", err,
+						      errlen))
+		return -EINVAL;
+	if ((v = optval(a, "algo")) &&
+	    set_choice(args, "algorithm", v, algos, "--algo", err, errlen))
+		return -EINVAL;
+	if (optval(a, "snat"))
+		json_object_set_new(args, "snat", json_true());
+	return 0;
+}
+
+static int b_service_del(const struct cli_args *a, json_t *args, char *err, size_t errlen)
+{
+	json_t *k = svc_key(a->pos[0], err, errlen);
+
+	if (!k)
+		return -EINVAL;
+	json_object_update(args, k);
+	json_decref(k);
+	return 0;
+}
+
+static int b_backend_del(const struct cli_args *a, json_t *args, char *err, size_t errlen)
+{
+	json_t *k = svc_key(a->pos[0], err, errlen);
+	json_t *b;
+
+	if (!k)
+		return -EINVAL;
+	json_object_set_new(args, "service", k);
+	b = endpoint(a->pos[1], err, errlen);
+	if (!b)
+		return -EINVAL;
+	json_object_set_new(args, "backend", b);
+	return 0;
+}
+
+static int b_backend_add(const struct cli_args *a, json_t *args, char *err, size_t errlen)
+{
+	const char *vx = optval(a, "vxlan"), *gn = optval(a, "geneve");
+	const char *vni = optval(a, "vni"), *mac = optval(a, "inner-mac"), *v;
+	json_t *b, *t;
+	int ret;
+
+	ret = b_backend_del(a, args, err, errlen);
+	if (ret)
+		return ret;
+	b = json_object_get(args, "backend");
+	if ((v = optval(a, "weight")) &&
+	    set_num(b, "weight", v, 0, UINT32_MAX, "--weight", err, errlen))
+		return -EINVAL;
+	if (vx && gn) {
+		snprintf(err, errlen, "--vxlan and --geneve exclude each other");
+		return -EINVAL;
+	}
+	if (!vx && !gn) {
+		if (vni || mac) {
+			snprintf(err, errlen, "%s needs --vxlan or --geneve",
+				 vni ? "--vni" : "--inner-mac");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!vni) {
+		snprintf(err, errlen, "%s needs --vni N", vx ? "--vxlan" : "--geneve");
+		return -EINVAL;
+	}
+	t = json_pack("{s:s}", "type", vx ? "vxlan" : "geneve");
+	json_object_set_new(b, "tunnel", t);
+	if (set_addr(t, "remote", vx ? vx : gn, vx ? "--vxlan" : "--geneve", err, errlen))
+		return -EINVAL;
+	/* VNIs are 24 bits in both VXLAN and Geneve headers. */
+	if (set_num(t, "vni", vni, 0, (1u << 24) - 1, "--vni", err, errlen))
+		return -EINVAL;
+	if (mac) {
+		uint8_t m[6];
+
+		if (xgw_mac_parse(m, mac)) {
+			snprintf(err, errlen, "--inner-mac: expected xx:xx:xx:xx:xx:xx, got '%s'",
+				 mac);
+			return -EINVAL;
+		}
+		json_object_set_new(t, "mac", json_string(mac));
+	}
+	return 0;
+}
+
+static const char *const l4_protos[] = {"tcp", "udp", NULL};
+
+static int b_policy_add(const struct cli_args *a, json_t *args, char *err, size_t errlen)
+{
+	static const char *const actions[] = {"deny", "allow", NULL};
+	static const char *const protos[] = {"tcp", "udp", "icmp", NULL};
+	const char *v;
+
+	if (set_choice(args, "action", a->pos[0], actions, "action", err, errlen))
+		return -EINVAL;
+	if ((v = optval(a, "src")) && set_prefix(args, "src", v, "--src", err, errlen))
+		return -EINVAL;
+	if ((v = optval(a, "dst")) && set_prefix(args, "dst", v, "--dst", err, errlen))
+		return -EINVAL;
+	if ((v = optval(a, "proto")) && set_choice(args, "proto", v, protos, "--proto", err,
+						   errlen))
+		return -EINVAL;
+	if ((v = optval(a, "dport"))) {
+		unsigned long long lo, hi;
+		const char *dash = strchr(v, '-');
+		char first[8];
+
+		if (dash && (size_t)(dash - v) < sizeof(first)) {
+			memcpy(first, v, (size_t)(dash - v));
+			first[dash - v] = '\0';
+		}
+		if (dash ? ((size_t)(dash - v) >= sizeof(first) || parse_num(first, 1, 65535, &lo) ||
+			    parse_num(dash + 1, 1, 65535, &hi) || lo > hi)
+			 : parse_num(v, 1, 65535, &lo)) {
+			snprintf(err, errlen, "--dport: expected N or N-M within 1..65535, got '%s'",
+				 v);
+			return -EINVAL;
+		}
+		/* The config schema writes port ranges as strings: "22", "1000-2000". */
+		json_object_set_new(args, "dport", json_string(v));
+	}
+	return 0;
+}
+
+static int b_steer_add(const struct cli_args *a, json_t *args, char *err, size_t errlen)
+{
+	const char *v = optval(a, "dst");
+
+	if (!v) {
+		snprintf(err, errlen, "--dst IP[/LEN] is required");
+		return -EINVAL;
+	}
+	if (set_prefix(args, "dst", v, "--dst", err, errlen))
+		return -EINVAL;
+	if ((v = optval(a, "proto")) && set_choice(args, "proto", v, l4_protos, "--proto", err,
+						   errlen))
+		return -EINVAL;
+	if ((v = optval(a, "dport")) && set_num(args, "dport", v, 1, 65535, "--dport", err, errlen))
+		return -EINVAL;
+	return 0;
+}
+
+static int b_ct_list(const struct cli_args *a, json_t *args, char *err, size_t errlen)
+{
+	const char *v = optval(a, "limit");
+
+	if (v && set_num(args, "limit", v, 0, UINT32_MAX, "--limit", err, errlen))
+		return -EINVAL;
+	return 0;
+}
+
+/* ---- the table ---------------------------------------------------------- */
+
+static const struct opt o_service[] = {
+	{"datapath", true}, {"algo", true}, {"snat", false}, {NULL, false}};
+static const struct opt o_backend[] = {{"weight", true}, {"vxlan", true}, {"geneve", true},
+				       {"vni", true},    {"inner-mac", true}, {NULL, false}};
+static const struct opt o_policy[] = {
+	{"src", true}, {"dst", true}, {"proto", true}, {"dport", true}, {NULL, false}};
+static const struct opt o_steer[] = {{"dst", true}, {"proto", true}, {"dport", true}, {NULL, false}};
+static const struct opt o_limit[] = {{"limit", true}, {NULL, false}};
+static const struct opt o_watch[] = {{"watch", false}, {NULL, false}};
+
+/* "call" passes a raw request through: for scripts and debugging. */
+static const struct xgwctl_cmd cmds[] = {
+	{"service", "add", "IP:PORT/PROTO [--datapath user|kernel] [--algo maglev|rr|random] [--snat]",
+	 o_service, 1, 1, "service.add", b_service_add, NULL},
+	{"service", "del", "IP:PORT/PROTO", NULL, 1, 1, "service.del", b_service_del, NULL},
+	{"service", "list", "[--json]", NULL, 0, 0, "service.list", NULL, xgwctl_fmt_services},
+	{"backend", "add",
+	 "SVC IP:PORT [--weight N] [--vxlan REMOTE --vni N | --geneve REMOTE --vni N] "
+	 "[--inner-mac MAC]",
+	 o_backend, 2, 2, "backend.add", b_backend_add, NULL},
+	{"backend", "del", "SVC IP:PORT", NULL, 2, 2, "backend.del", b_backend_del, NULL},
+	{"policy", "add",
+	 "deny|allow [--src CIDR] [--dst CIDR] [--proto tcp|udp|icmp] [--dport N[-M]]", o_policy, 1,
+	 1, "policy.add", b_policy_add, xgwctl_fmt_added},
+	{"policy", "del", "ID", NULL, 1, 1, "policy.del", parse_id, NULL},
+	{"policy", "list", "[--json]", NULL, 0, 0, "policy.list", NULL, xgwctl_fmt_policies},
+	{"steer", "add", "--dst IP[/LEN] [--proto tcp|udp] [--dport N]", o_steer, 0, 0, "steer.add",
+	 b_steer_add, xgwctl_fmt_added},
+	{"steer", "del", "ID", NULL, 1, 1, "steer.del", parse_id, NULL},
+	{"steer", "list", "[--json]", NULL, 0, 0, "steer.list", NULL, xgwctl_fmt_steer},
+	{"route", "list", "[--json]", NULL, 0, 0, "route.list", NULL, xgwctl_fmt_routes},
+	{"ct", "list", "[--json] [--limit N]", o_limit, 0, 0, "ct.list", b_ct_list, xgwctl_fmt_ct},
+	{"ct", "flush", "", NULL, 0, 0, "ct.flush", NULL, NULL},
+	{"stats", NULL, "[--json] [--watch]", o_watch, 0, 0, "stats", NULL, xgwctl_fmt_stats},
+	{"ports", NULL, "[--json]", NULL, 0, 0, "ports", NULL, xgwctl_fmt_ports},
+	{"config", "get", "", NULL, 0, 0, "config.get", NULL, xgwctl_fmt_json},
+	{"help", NULL, "", NULL, 0, 0, "help", NULL, xgwctl_fmt_help},
+	{"call", NULL, "CMD [ARGS-JSON]", NULL, 1, 2, NULL, NULL, xgwctl_fmt_json},
+};
+
+#define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+void xgwctl_usage(FILE *f)
+{
+	fprintf(f, "usage: xgwctl [-s PATH] COMMAND [ARGS]\n"
+		   "  -s PATH   control socket (default " XGW_CTL_DEFAULT_SOCKET ")\n"
+		   "  --json    print the raw JSON result\n\n");
+	for (size_t i = 0; i < N_CMDS; i++) {
+		char name[32];
+
+		fprintf(f, "  xgwctl %s%s%s\n", cmd_name(&cmds[i], name, sizeof(name)),
+			cmds[i].syntax[0] ? " " : "", cmds[i].syntax);
+	}
+	fprintf(f, "\nSVC is IP:PORT/tcp|udp, IPv6 in brackets: [2001:db8::1]:80/tcp\n");
+}
+
+void xgwctl_print(FILE *f, const struct xgwctl_cmd *cmd, json_t *result)
+{
+	if (cmd->print)
+		cmd->print(f, result);
+}
+
+/* ---- argv --------------------------------------------------------------- */
+
+static const struct xgwctl_cmd *find_cmd(const char *noun, const char *verb, bool *verb_used)
+{
+	for (size_t i = 0; i < N_CMDS; i++) {
+		if (strcmp(cmds[i].noun, noun))
+			continue;
+		if (!cmds[i].verb) {
+			*verb_used = false;
+			return &cmds[i];
+		}
+		if (verb && !strcmp(cmds[i].verb, verb)) {
+			*verb_used = true;
+			return &cmds[i];
+		}
+	}
+	return NULL;
+}
+
+static bool known_noun(const char *noun)
+{
+	for (size_t i = 0; i < N_CMDS; i++)
+		if (!strcmp(cmds[i].noun, noun))
+			return true;
+	return false;
+}
+
+/* The options and positionals after the command words. */
+static int scan(int argc, char **argv, int i, struct xgwctl_inv *inv, struct cli_args *a,
+		char *err, size_t errlen)
+{
+	const struct xgwctl_cmd *c = a->cmd;
+	char name[32];
+
+	cmd_name(c, name, sizeof(name));
+	for (; i < argc; i++) {
+		const char *arg = argv[i];
+		const char *eq, *opt;
+		size_t nlen;
+		int k;
+
+		if (!strcmp(arg, "-s") || !strcmp(arg, "--socket")) {
+			if (++i == argc) {
+				snprintf(err, errlen, "%s needs a PATH", arg);
+				return -EINVAL;
+			}
+			inv->socket = argv[i];
+			continue;
+		}
+		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+			inv->usage = true;
+			continue;
+		}
+		if (strncmp(arg, "--", 2) || !arg[2]) {
+			if (arg[0] == '-' && arg[1] && strcmp(c->noun, "call")) {
+				snprintf(err, errlen, "%s: unknown option '%s'", name, arg);
+				return -EINVAL;
+			}
+			if (a->n_pos == c->max_pos) {
+				snprintf(err, errlen, "%s: unexpected argument '%s'", name, arg);
+				return -EINVAL;
+			}
+			a->pos[a->n_pos++] = arg;
+			continue;
+		}
+		opt = arg + 2;
+		eq = strchr(opt, '=');
+		nlen = eq ? (size_t)(eq - opt) : strlen(opt);
+		if (nlen == 4 && !strncmp(opt, "json", 4) && !eq) {
+			inv->json = true;
+			continue;
+		}
+		k = -1;
+		for (int j = 0; c->opts && c->opts[j].name; j++) {
+			if (strlen(c->opts[j].name) == nlen && !strncmp(c->opts[j].name, opt, nlen)) {
+				k = j;
+				break;
+			}
+		}
+		if (k < 0) {
+			snprintf(err, errlen, "%s: unknown option '--%.*s'", name, (int)nlen, opt);
+			return -EINVAL;
+		}
+		if (a->val[k]) {
+			snprintf(err, errlen, "%s: --%s given twice", name, c->opts[k].name);
+			return -EINVAL;
+		}
+		if (!c->opts[k].value) {
+			if (eq) {
+				snprintf(err, errlen, "%s: --%s takes no value", name,
+					 c->opts[k].name);
+				return -EINVAL;
+			}
+			a->val[k] = "";
+		} else if (eq) {
+			a->val[k] = eq + 1;
+		} else if (i + 1 < argc) {
+			a->val[k] = argv[++i];
+		} else {
+			snprintf(err, errlen, "%s: --%s needs a value", name, c->opts[k].name);
+			return -EINVAL;
+		}
+	}
+	if (a->n_pos < c->min_pos && !inv->usage) {
+		snprintf(err, errlen, "%s: missing argument; usage: xgwctl %s %s", name, name,
+			 c->syntax);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int build_call(const struct cli_args *a, struct xgwctl_inv *inv, char *err, size_t errlen)
+{
+	json_t *args = NULL;
+
+	if (a->n_pos > 1) {
+		json_error_t jerr;
+
+		args = json_loads(a->pos[1], 0, &jerr);
+		if (!json_is_object(args)) {
+			json_decref(args);
+			snprintf(err, errlen, "call: ARGS must be a JSON object: %s",
+				 jerr.text[0] ? jerr.text : "not an object");
+			return -EINVAL;
+		}
+	}
+	inv->req = json_pack("{s:s}", "cmd", a->pos[0]);
+	if (args)
+		json_object_set_new(inv->req, "args", args);
+	return 0;
+}
+
+int xgwctl_parse(int argc, char **argv, struct xgwctl_inv *inv, char *err, size_t errlen)
+{
+	struct cli_args a;
+	bool verb_used = false;
+	json_t *args;
+	int i = 1, ret;
+
+	memset(inv, 0, sizeof(*inv));
+	memset(&a, 0, sizeof(a));
+	inv->socket = XGW_CTL_DEFAULT_SOCKET;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-s") || !strcmp(argv[i], "--socket")) {
+			if (++i == argc) {
+				snprintf(err, errlen, "%s needs a PATH", argv[i - 1]);
+				return -EINVAL;
+			}
+			inv->socket = argv[i];
+		} else if (!strncmp(argv[i], "--socket=", 9)) {
+			inv->socket = argv[i] + 9;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			inv->usage = true;
+		} else if (!strcmp(argv[i], "--json")) {
+			inv->json = true;
+		} else {
+			snprintf(err, errlen, "unknown option '%s'", argv[i]);
+			return -EINVAL;
+		}
+	}
+	if (i == argc) {
+		inv->usage = true;
+		return 0;
+	}
+	a.cmd = find_cmd(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &verb_used);
+	if (!a.cmd) {
+		if (known_noun(argv[i]))
+			snprintf(err, errlen, "%s: unknown or missing subcommand%s%s", argv[i],
+				 i + 1 < argc ? " " : "", i + 1 < argc ? argv[i + 1] : "");
+		else
+			snprintf(err, errlen, "unknown command '%s' (see xgwctl --help)", argv[i]);
+		return -EINVAL;
+	}
+	inv->cmd = a.cmd;
+	ret = scan(argc, argv, i + 1 + verb_used, inv, &a, err, errlen);
+	if (ret || inv->usage)
+		return ret;
+	inv->watch = optval(&a, "watch") != NULL;
+	if (!a.cmd->server_cmd)
+		return build_call(&a, inv, err, errlen);
+	inv->req = json_pack("{s:s}", "cmd", a.cmd->server_cmd);
+	if (!a.cmd->build)
+		return inv->req ? 0 : -ENOMEM;
+	args = json_object();
+	ret = a.cmd->build(&a, args, err, errlen);
+	if (ret) {
+		char name[32];
+		char tmp[512];
+
+		/* Prefix the command so errors say where. */
+		snprintf(tmp, sizeof(tmp), "%s: %s", cmd_name(a.cmd, name, sizeof(name)), err);
+		snprintf(err, errlen, "%s", tmp);
+		json_decref(args);
+		return ret;
+	}
+	json_object_set_new(inv->req, "args", args);
+	return 0;
+}
+
+void xgwctl_inv_free(struct xgwctl_inv *inv)
+{
+	json_decref(inv->req);
+	inv->req = NULL;
+}

@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Human-readable tables for xgwctl.  They read the JSON the server sends
+ * and never fail on a missing or unexpected field: "-" is printed instead,
+ * so that a newer daemon with extra fields still prints. */
+#include "ctl/xgwctl.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- a minimal column table ------------------------------------------- */
+
+#define MAX_COLS 10
+
+struct table {
+	unsigned ncol, nrow, cap;
+	const char *align; /* per column: 'l' or 'r' */
+	char **cells;      /* nrow * ncol, row 0 is the header */
+};
+
+static void t_init(struct table *t, const char *align)
+{
+	memset(t, 0, sizeof(*t));
+	t->ncol = (unsigned)strlen(align);
+	t->align = align;
+}
+
+/* Append one row of ncol strings (copied; NULL prints as "-"). */
+static void t_row(struct table *t, ...)
+{
+	va_list ap;
+
+	if (t->nrow == t->cap) {
+		unsigned cap = t->cap ? t->cap * 2 : 16;
+		char **p = realloc(t->cells, (size_t)cap * t->ncol * sizeof(*p));
+
+		if (!p)
+			return;
+		t->cells = p;
+		t->cap = cap;
+	}
+	va_start(ap, t);
+	for (unsigned i = 0; i < t->ncol; i++) {
+		const char *s = va_arg(ap, const char *);
+
+		t->cells[t->nrow * t->ncol + i] = strdup(s ? s : "-");
+	}
+	va_end(ap);
+	t->nrow++;
+}
+
+static void t_print(FILE *f, struct table *t)
+{
+	size_t w[MAX_COLS] = {0};
+
+	for (unsigned r = 0; r < t->nrow; r++)
+		for (unsigned c = 0; c < t->ncol; c++) {
+			const char *s = t->cells[r * t->ncol + c];
+			size_t len = s ? strlen(s) : 0;
+
+			if (len > w[c])
+				w[c] = len;
+		}
+	for (unsigned r = 0; r < t->nrow; r++) {
+		for (unsigned c = 0; c < t->ncol; c++) {
+			const char *s = t->cells[r * t->ncol + c];
+			bool last = c + 1 == t->ncol;
+
+			if (!s)
+				s = "";
+			if (t->align[c] == 'r')
+				fprintf(f, "%*s%s", (int)w[c], s, last ? "" : "  ");
+			else if (last)
+				fputs(s, f);
+			else
+				fprintf(f, "%-*s  ", (int)w[c], s);
+		}
+		fputc('\n', f);
+	}
+	for (unsigned i = 0; i < t->nrow * t->ncol; i++)
+		free(t->cells[i]);
+	free(t->cells);
+}
+
+/* ---- values ------------------------------------------------------------- */
+
+/* A value as text in one of a few rotating buffers, so that several can be
+ * passed to one t_row call. */
+static const char *txt(json_t *v)
+{
+	static char bufs[16][64];
+	static unsigned next;
+	char *b = bufs[next++ % 16];
+
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v))
+		snprintf(b, 64, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(b, 64, "%.1f", json_real_value(v));
+	else if (json_is_true(v))
+		return "yes";
+	else if (json_is_false(v))
+		return "no";
+	else
+		return NULL;
+	return b;
+}
+
+static const char *get(json_t *o, const char *key)
+{
+	return txt(json_object_get(o, key));
+}
+
+static const char *get_or(json_t *o, const char *key, const char *dflt)
+{
+	const char *s = get(o, key);
+
+	return s ? s : dflt;
+}
+
+/* "ip:port", IPv6 in brackets. */
+static const char *ep(json_t *o, const char *ipkey, const char *portkey)
+{
+	static char bufs[4][80];
+	static unsigned next;
+	char *b = bufs[next++ % 4];
+	const char *ip = get(o, ipkey), *port = get(o, portkey);
+
+	if (!ip)
+		return NULL;
+	if (!port)
+		return ip;
+	snprintf(b, 80, strchr(ip, ':') ? "[%s]:%s" : "%s:%s", ip, port);
+	return b;
+}
+
+static double num(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_number(v) ? json_number_value(v) : 0;
+}
+
+static double sum_obj(json_t *o)
+{
+	const char *k;
+	json_t *v;
+	double s = 0;
+
+	json_object_foreach(o, k, v)
+	{
+		if (json_is_number(v))
+			s += json_number_value(v);
+	}
+	return s;
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+void xgwctl_fmt_json(FILE *f, json_t *r)
+{
+	json_dumpf(r, f, JSON_INDENT(2) | JSON_ENCODE_ANY);
+	fputc('\n', f);
+}
+
+void xgwctl_fmt_added(FILE *f, json_t *r)
+{
+	const char *id = get(r, "id");
+
+	if (id)
+		fprintf(f, "%s\n", id);
+}
+
+void xgwctl_fmt_services(FILE *f, json_t *r)
+{
+	struct table t;
+	size_t i, j;
+	json_t *s, *b;
+
+	t_init(&t, "lllllll");
+	t_row(&t, "SERVICE", "DATAPATH", "ALGO", "SNAT", "BACKENDS", "WEIGHT", "TUNNEL");
+	json_array_foreach(r, i, s)
+	{
+		json_t *bs = json_object_get(s, "backends");
+		char key[96], nb[16];
+
+		snprintf(key, sizeof(key), "%s/%s", ep(s, "vip", "port"), get_or(s, "proto", "?"));
+		snprintf(nb, sizeof(nb), "%zu", json_array_size(bs));
+		t_row(&t, key, get(s, "datapath"), get(s, "algorithm"), get(s, "snat"), nb, "", "");
+		json_array_foreach(bs, j, b)
+		{
+			json_t *tun = json_object_get(b, "tunnel");
+			char be[96], tdesc[128] = "";
+
+			snprintf(be, sizeof(be), "  -> %s", ep(b, "ip", "port"));
+			if (tun)
+				snprintf(tdesc, sizeof(tdesc), "%s %s vni %s%s%s",
+					 get_or(tun, "type", "?"), get_or(tun, "remote", "?"),
+					 get_or(tun, "vni", "?"), get(tun, "mac") ? " mac " : "",
+					 get_or(tun, "mac", ""));
+			t_row(&t, be, "", "", "", "", get_or(b, "weight", "1"), tdesc);
+		}
+	}
+	t_print(f, &t);
+}
+
+void xgwctl_fmt_policies(FILE *f, json_t *r)
+{
+	struct table t;
+	size_t i;
+	json_t *p;
+
+	t_init(&t, "rlllll");
+	t_row(&t, "ID", "ACTION", "SRC", "DST", "PROTO", "DPORT");
+	json_array_foreach(r, i, p)
+	t_row(&t, get(p, "id"), get(p, "action"), get_or(p, "src", "any"), get_or(p, "dst", "any"),
+	      get_or(p, "proto", "any"), get_or(p, "dport", "any"));
+	t_print(f, &t);
+}
+
+void xgwctl_fmt_steer(FILE *f, json_t *r)
+{
+	struct table t;
+	size_t i;
+	json_t *s;
+
+	t_init(&t, "rlll");
+	t_row(&t, "ID", "DST", "PROTO", "DPORT");
+	json_array_foreach(r, i, s)
+	t_row(&t, get(s, "id"), get(s, "dst"), get_or(s, "proto", "any"),
+	      get_or(s, "dport", "any"));
+	t_print(f, &t);
+}
+
+void xgwctl_fmt_routes(FILE *f, json_t *r)
+{
+	struct table t;
+	size_t i;
+	json_t *s;
+
+	t_init(&t, "lll");
+	t_row(&t, "DST", "VIA", "PORT");
+	json_array_foreach(r, i, s)
+	t_row(&t, get(s, "dst"), get_or(s, "via", "direct"), get(s, "port"));
+	t_print(f, &t);
+}
+
+void xgwctl_fmt_ct(FILE *f, json_t *r)
+{
+	struct table t;
+	size_t i;
+	json_t *e;
+
+	t_init(&t, "lllllrr");
+	t_row(&t, "PROTO", "SOURCE", "DESTINATION", "BACKEND", "STATE", "AGE_S", "EXPIRES_S");
+	json_array_foreach(r, i, e)
+	t_row(&t, get(e, "proto"), ep(e, "src", "sport"), ep(e, "dst", "dport"), get(e, "backend"),
+	      get(e, "state"), get(e, "age_s"), get(e, "expires_s"));
+	t_print(f, &t);
+	fprintf(f, "%zu entries\n", json_array_size(r));
+}
+
+void xgwctl_fmt_stats(FILE *f, json_t *r)
+{
+	struct table t;
+	size_t i, j;
+	json_t *p, *q, *w;
+	const char *k;
+
+	t_init(&t, "lrrrrrr");
+	t_row(&t, "PORT", "QUEUE", "CORE", "RX_PACKETS", "RX_BYTES", "TX_PACKETS", "TX_BYTES");
+	json_array_foreach(json_object_get(r, "ports"), i, p)
+	{
+		json_array_foreach(json_object_get(p, "queues"), j, q)
+		t_row(&t, get(p, "name"), get(q, "queue"), get(q, "core"), get(q, "rx_packets"),
+		      get(q, "rx_bytes"), get(q, "tx_packets"), get(q, "tx_bytes"));
+	}
+	t_print(f, &t);
+	fputc('\n', f);
+
+	t_init(&t, "rrrrrrrr");
+	t_row(&t, "WORKER", "CORE", "RX_PACKETS", "TX_PACKETS", "DROPS", "WAKEUPS", "EMPTY_POLLS",
+	      "FILL_STARVED");
+	json_array_foreach(json_object_get(r, "workers"), i, w)
+	{
+		char drops[32];
+
+		snprintf(drops, sizeof(drops), "%.0f", sum_obj(json_object_get(w, "drops")));
+		t_row(&t, get(w, "id"), get(w, "core"), get(w, "rx_packets"), get(w, "tx_packets"),
+		      drops, get(w, "wakeups"), get(w, "empty_polls"), get(w, "fill_starved"));
+	}
+	t_print(f, &t);
+
+	if (json_object_size(json_object_get(r, "drops"))) {
+		fputc('\n', f);
+		t_init(&t, "lr");
+		t_row(&t, "DROP_REASON", "COUNT");
+		json_object_foreach(json_object_get(r, "drops"), k, w)
+		{
+			t_row(&t, k, txt(w));
+		}
+		t_print(f, &t);
+	}
+}
+
+void xgwctl_fmt_ports(FILE *f, json_t *r)
+{
+	struct table t;
+	size_t i, j;
+	json_t *p, *q;
+
+	t_init(&t, "llrlrrlll");
+	t_row(&t, "PORT", "IFACE", "IFINDEX", "XDP", "QUEUE", "CORE", "MODE", "NEED_WAKEUP",
+	      "BUSY_POLL");
+	json_array_foreach(r, i, p)
+	{
+		json_array_foreach(json_object_get(p, "queues"), j, q)
+		t_row(&t, get(p, "name"), get(p, "iface"), get(p, "ifindex"), get(p, "xdp_mode"),
+		      get(q, "queue"), get(q, "core"), get(q, "mode"), get(q, "need_wakeup"),
+		      get(q, "busy_poll"));
+	}
+	t_print(f, &t);
+}
+
+void xgwctl_fmt_help(FILE *f, json_t *r)
+{
+	size_t i;
+	json_t *c;
+
+	if (json_is_object(r)) {
+		fprintf(f, "%s (%s): %s\n  args: %s\n", get_or(r, "cmd", "?"),
+			get_or(r, "kind", "?"), get_or(r, "help", ""), get_or(r, "args", ""));
+		return;
+	}
+	fprintf(f, "control socket commands ({\"cmd\":NAME,\"args\":{...}} per line):\n");
+	json_array_foreach(r, i, c)
+	{
+		const char *args = get_or(c, "args", "");
+
+		fprintf(f, "  %-13s %-6s %s\n", get_or(c, "cmd", "?"), get_or(c, "kind", "?"),
+			get_or(c, "help", ""));
+		if (args[0])
+			fprintf(f, "  %-13s %-6s args: %s\n", "", "", args);
+	}
+}
+
+/* ---- stats --watch ------------------------------------------------------ */
+
+static json_t *find_by(json_t *arr, const char *key, json_t *val)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(arr, i, e)
+	{
+		if (json_equal(json_object_get(e, key), val))
+			return e;
+	}
+	return NULL;
+}
+
+/* Counters only go up; one that went down (a restarted daemon) shows 0
+ * rather than a huge negative rate. */
+static double rate(json_t *cur, json_t *prev, const char *key, double dt)
+{
+	double d = num(cur, key) - num(prev, key);
+
+	return prev && d > 0 && dt > 0 ? d / dt : 0;
+}
+
+void xgwctl_fmt_rates(FILE *f, json_t *prev, json_t *cur, double dt)
+{
+	struct table t;
+	size_t i, j;
+	json_t *p, *q, *w;
+
+	t_init(&t, "lrrrrrr");
+	t_row(&t, "PORT", "QUEUE", "CORE", "RX_PPS", "RX_MBPS", "TX_PPS", "TX_MBPS");
+	json_array_foreach(json_object_get(cur, "ports"), i, p)
+	{
+		json_t *pp = find_by(json_object_get(prev, "ports"), "name",
+				     json_object_get(p, "name"));
+
+		json_array_foreach(json_object_get(p, "queues"), j, q)
+		{
+			json_t *pq = find_by(json_object_get(pp, "queues"), "queue",
+					     json_object_get(q, "queue"));
+			char v[4][32];
+
+			snprintf(v[0], 32, "%.0f", rate(q, pq, "rx_packets", dt));
+			snprintf(v[1], 32, "%.2f", rate(q, pq, "rx_bytes", dt) * 8 / 1e6);
+			snprintf(v[2], 32, "%.0f", rate(q, pq, "tx_packets", dt));
+			snprintf(v[3], 32, "%.2f", rate(q, pq, "tx_bytes", dt) * 8 / 1e6);
+			t_row(&t, get(p, "name"), get(q, "queue"), get(q, "core"), v[0], v[1], v[2],
+			      v[3]);
+		}
+	}
+	t_print(f, &t);
+	fputc('\n', f);
+
+	t_init(&t, "rrrrrrrr");
+	t_row(&t, "WORKER", "CORE", "RX_PPS", "TX_PPS", "DROPS/S", "WAKEUPS/S", "EMPTY_POLLS/S",
+	      "FILL_STARVED/S");
+	json_array_foreach(json_object_get(cur, "workers"), i, w)
+	{
+		json_t *pw = find_by(json_object_get(prev, "workers"), "id", json_object_get(w, "id"));
+		double dd = sum_obj(json_object_get(w, "drops")) -
+			    sum_obj(json_object_get(pw, "drops"));
+		char v[6][32];
+
+		snprintf(v[0], 32, "%.0f", rate(w, pw, "rx_packets", dt));
+		snprintf(v[1], 32, "%.0f", rate(w, pw, "tx_packets", dt));
+		snprintf(v[2], 32, "%.0f", pw && dd > 0 && dt > 0 ? dd / dt : 0);
+		snprintf(v[3], 32, "%.0f", rate(w, pw, "wakeups", dt));
+		snprintf(v[4], 32, "%.0f", rate(w, pw, "empty_polls", dt));
+		snprintf(v[5], 32, "%.0f", rate(w, pw, "fill_starved", dt));
+		t_row(&t, get(w, "id"), get(w, "core"), v[0], v[1], v[2], v[3], v[4], v[5]);
+	}
+	t_print(f, &t);
+}

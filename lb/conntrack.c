@@ -1,0 +1,698 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Connection table: see conntrack.h for the design and its costs. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lb/conntrack.h"
+
+#define CT_SLOTS      7
+#define CT_EVICT_SCAN 64 /* records examined per refused admission */
+/* last_seen is only rewritten when it moved by more than this (~1 ms), so
+ * that a busy flow does not store to the record on every packet for
+ * nothing; timeouts are seconds. */
+#define CT_SEEN_GRAIN_NS (1ull << 20)
+#define NS		 1000000000ull
+
+enum ct_life { CT_L_FREE = 0, CT_L_LIVE, CT_L_DEAD };
+
+/* One cache line: a writer lock (inserts only), the number of keys whose
+ * home is this bucket but that overflowed to a later one (lookups stop at
+ * the home bucket when it is 0), and 7 slots. */
+struct ct_bucket {
+	_Atomic uint32_t lock;
+	_Atomic uint32_t overflow;
+	_Atomic uint64_t slot[CT_SLOTS];
+} __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct ct_bucket) == 64, "bucket is one line");
+
+struct xgw_ct_table {
+	/* read-mostly */
+	struct ct_bucket *buckets;
+	uint64_t mask;
+	struct xgw_ct_conn *pool;
+	uint32_t pool_size;
+	uint32_t max_entries;
+	uint64_t seed;
+	uint64_t to_tcp[XGW_CT_STATE__MAX];
+	uint64_t to_udp, to_other;
+
+	/* written on create/delete only, each on its own line */
+	alignas(64) _Atomic uint64_t free_head; /* tag << 32 | (index + 1) */
+	alignas(64) _Atomic uint32_t fresh;	/* records never used start here */
+	alignas(64) _Atomic int64_t live;
+	alignas(64) _Atomic uint32_t evict_cursor;
+	alignas(64) _Atomic uint64_t n_created, n_full, n_evicted, n_bucket_full, n_expired,
+	    n_races_lost;
+	uint32_t gc_cursor; /* control thread only */
+};
+
+static const char *const state_names[XGW_CT_STATE__MAX] = {
+    [XGW_CT_NONE] = "none",	      [XGW_CT_SYN_SENT] = "syn_sent",
+    [XGW_CT_SYN_RECV] = "syn_recv",   [XGW_CT_ESTABLISHED] = "established",
+    [XGW_CT_FIN_WAIT] = "fin_wait",   [XGW_CT_CLOSE_WAIT] = "close_wait",
+    [XGW_CT_TIME_WAIT] = "time_wait", [XGW_CT_CLOSE] = "close",
+};
+
+const char *xgw_ct_state_name(unsigned state)
+{
+	return state < XGW_CT_STATE__MAX ? state_names[state] : "?";
+}
+
+#define RLX	 memory_order_relaxed
+#define ld(p)	 atomic_load_explicit(p, memory_order_relaxed)
+#define st(p, v) atomic_store_explicit(p, v, memory_order_relaxed)
+#define inc(p)	 atomic_fetch_add_explicit(p, 1, memory_order_relaxed)
+
+uint64_t xgw_ct_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t pow2_at_least(uint64_t n)
+{
+	uint64_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+struct xgw_ct_table *xgw_ct_new(const struct xgw_ct_cfg *cfg)
+{
+	struct xgw_ct_table *t;
+	uint64_t keys, nb;
+
+	if (!cfg->max_entries || cfg->max_entries > (1u << 29)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	t = aligned_alloc(64, sizeof(*t));
+	if (!t)
+		return NULL;
+	memset(t, 0, sizeof(*t));
+	t->max_entries = cfg->max_entries;
+	/* Slack for records unlinked but still in their grace period, so that a
+	 * flow admitted after an eviction has a record at once. */
+	t->pool_size = cfg->max_entries + cfg->max_entries / 16 + 64;
+	/* Two keys per connection, at most 4 per 7-slot bucket when full
+	 * (57 % load): probing past XGW_CT_PROBE buckets is then vanishingly
+	 * rare (counted as bucket_full if it happens). */
+	keys = 2ull * cfg->max_entries;
+	nb = pow2_at_least((keys + 3) / 4);
+	if (nb < XGW_CT_PROBE)
+		nb = XGW_CT_PROBE;
+	t->mask = nb - 1;
+	t->buckets = aligned_alloc(64, nb * sizeof(struct ct_bucket));
+	t->pool = calloc(t->pool_size, sizeof(struct xgw_ct_conn));
+	if (!t->buckets || !t->pool) {
+		free(t->buckets);
+		free(t->pool);
+		free(t);
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(t->buckets, 0, nb * sizeof(struct ct_bucket));
+	{
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		/* Per-table seed: flow hashes are not predictable from outside. */
+		t->seed = ((uint64_t)ts.tv_nsec << 32 ^ (uint64_t)ts.tv_sec ^ (uintptr_t)t) | 1;
+	}
+
+	uint64_t est = (cfg->tcp_timeout_s ? cfg->tcp_timeout_s : 21600) * NS;
+	uint64_t syn = (cfg->tcp_syn_timeout_s ? cfg->tcp_syn_timeout_s : 60) * NS;
+	uint64_t cls = (cfg->tcp_close_timeout_s ? cfg->tcp_close_timeout_s : 10) * NS;
+	t->to_tcp[XGW_CT_NONE] = syn;
+	t->to_tcp[XGW_CT_SYN_SENT] = syn;
+	t->to_tcp[XGW_CT_SYN_RECV] = syn;
+	t->to_tcp[XGW_CT_ESTABLISHED] = est;
+	/* Half-closed connections get the close timeout too, as in cilium:
+	 * every packet refreshes last_seen, so only an idle half-close dies. */
+	t->to_tcp[XGW_CT_FIN_WAIT] = cls;
+	t->to_tcp[XGW_CT_CLOSE_WAIT] = cls;
+	t->to_tcp[XGW_CT_TIME_WAIT] = cls;
+	t->to_tcp[XGW_CT_CLOSE] = cls;
+	t->to_udp = (cfg->udp_timeout_s ? cfg->udp_timeout_s : 60) * NS;
+	t->to_other = (cfg->other_timeout_s ? cfg->other_timeout_s : 60) * NS;
+	return t;
+}
+
+void xgw_ct_free(struct xgw_ct_table *t)
+{
+	if (!t)
+		return;
+	xgw_ct_flush(t);
+	/* The reclaim callbacks touch the pool: wait for them. */
+	rcu_barrier();
+	free(t->buckets);
+	free(t->pool);
+	free(t);
+}
+
+/* --- hashing and keys --------------------------------------------------- */
+
+static inline uint64_t w8(const struct xgw_ct_tuple *k, int i)
+{
+	uint64_t v;
+
+	memcpy(&v, (const uint8_t *)k + 8 * i, 8);
+	return v;
+}
+
+static inline uint64_t mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 31);
+}
+
+/* Two independent multiply chains over the 7 words (the multiplies
+ * overlap), joined by a final avalanche: ~30 instructions. */
+static inline uint64_t ct_hash(const struct xgw_ct_table *t, const struct xgw_ct_tuple *k)
+{
+	uint64_t a = t->seed, b = t->seed ^ 0x6a09e667f3bcc909ull;
+
+	a = mix(a, w8(k, 0));
+	b = mix(b, w8(k, 1));
+	a = mix(a, w8(k, 2));
+	b = mix(b, w8(k, 3));
+	a = mix(a, w8(k, 4));
+	b = mix(b, w8(k, 5));
+	a = mix(a, w8(k, 6));
+	uint64_t h = (a ^ (b >> 17) ^ (b << 47)) * 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 32);
+}
+
+uint64_t xgw_ct_hash(const struct xgw_ct_table *t, const struct xgw_ct_tuple *k)
+{
+	return ct_hash(t, k);
+}
+
+void xgw_ct_prefetch(const struct xgw_ct_table *t, uint64_t h)
+{
+	__builtin_prefetch(&t->buckets[h & t->mask]);
+}
+
+static inline bool tuple_eq(const struct xgw_ct_tuple *a, const struct xgw_ct_tuple *b)
+{
+	return ((w8(a, 0) ^ w8(b, 0)) | (w8(a, 1) ^ w8(b, 1)) | (w8(a, 2) ^ w8(b, 2)) |
+		(w8(a, 3) ^ w8(b, 3)) | (w8(a, 4) ^ w8(b, 4)) | (w8(a, 5) ^ w8(b, 5)) |
+		(w8(a, 6) ^ w8(b, 6))) == 0;
+}
+
+static inline uint64_t slot_val(const struct xgw_ct_table *t, const struct xgw_ct_conn *c,
+				enum xgw_ct_dir d, uint64_t h)
+{
+	uint64_t idx = (uint64_t)(c - t->pool) + 1;
+
+	return (h >> 32) << 32 | idx << 1 | (uint64_t)d;
+}
+
+static inline struct xgw_ct_conn *slot_conn(const struct xgw_ct_table *t, uint64_t v)
+{
+	return &t->pool[((uint32_t)v >> 1) - 1];
+}
+
+/* --- timeouts and the TCP state machine ---------------------------------- */
+
+static inline uint64_t ct_timeout(const struct xgw_ct_table *t, uint8_t proto, enum xgw_ct_state s)
+{
+	if (proto == IPPROTO_TCP)
+		return t->to_tcp[s < XGW_CT_STATE__MAX ? s : XGW_CT_CLOSE];
+	return proto == IPPROTO_UDP ? t->to_udp : t->to_other;
+}
+
+uint64_t xgw_ct_timeout(const struct xgw_ct_table *t, uint8_t proto, enum xgw_ct_state s)
+{
+	return ct_timeout(t, proto, s);
+}
+
+static inline bool expired(const struct xgw_ct_table *t, const struct xgw_ct_conn *c, uint64_t now)
+{
+	uint64_t seen = ld(&c->last_seen);
+
+	/* Another worker may have stored a slightly later now than ours. */
+	if (now <= seen)
+		return false;
+	return now - seen > ct_timeout(t, c->tuple[0].proto, ld(&c->state));
+}
+
+bool xgw_ct_expired(const struct xgw_ct_table *t, const struct xgw_ct_conn *c, uint64_t now)
+{
+	return expired(t, c, now);
+}
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+
+static enum xgw_ct_state tcp_initial(uint8_t tf)
+{
+	if (tf & TCP_RST)
+		return XGW_CT_CLOSE;
+	if ((tf & (TCP_SYN | TCP_ACK)) == TCP_SYN)
+		return XGW_CT_SYN_SENT;
+	/* Picked up mid-stream (e.g. after a restart): trust it, as cilium
+	 * does; policy has already run on this packet. */
+	return XGW_CT_ESTABLISHED;
+}
+
+enum xgw_ct_state xgw_ct_tcp_next(enum xgw_ct_state s, uint8_t *flags, enum xgw_ct_dir dir,
+				  uint8_t tf)
+{
+	uint8_t mine = dir == XGW_CT_ORIG ? XGW_CT_F_FIN_ORIG : XGW_CT_F_FIN_REPLY;
+	uint8_t other = dir == XGW_CT_ORIG ? XGW_CT_F_FIN_REPLY : XGW_CT_F_FIN_ORIG;
+	bool syn = tf & TCP_SYN, ack = tf & TCP_ACK, fin = tf & TCP_FIN;
+
+	if (tf & TCP_RST)
+		return XGW_CT_CLOSE;
+	switch (s) {
+	case XGW_CT_NONE:
+		return tcp_initial(tf);
+	case XGW_CT_SYN_SENT:
+		if (dir == XGW_CT_REPLY && syn) /* SYN+ACK, or simultaneous open */
+			return XGW_CT_SYN_RECV;
+		break;
+	case XGW_CT_SYN_RECV:
+		if (dir == XGW_CT_ORIG && ack && !syn && !fin)
+			return XGW_CT_ESTABLISHED;
+		break;
+	case XGW_CT_ESTABLISHED:
+		break;
+	case XGW_CT_FIN_WAIT:
+		if ((*flags & other) && !(*flags & mine) && ack && !fin)
+			return XGW_CT_CLOSE_WAIT; /* the peer ACKed the first FIN */
+		break;
+	case XGW_CT_CLOSE_WAIT:
+		break;
+	case XGW_CT_TIME_WAIT:
+	case XGW_CT_CLOSE:
+		/* The client reuses its port: a new connection on the same
+		 * tuple, same backend (as nf_conntrack does in TIME_WAIT). */
+		if (dir == XGW_CT_ORIG && syn && !ack) {
+			*flags &= (uint8_t) ~(XGW_CT_F_FIN_ORIG | XGW_CT_F_FIN_REPLY);
+			return XGW_CT_SYN_SENT;
+		}
+		return s;
+	default:
+		return s;
+	}
+	if (fin) {
+		*flags |= mine;
+		if (*flags & other)
+			return XGW_CT_TIME_WAIT;
+		/* a first FIN, or the same side's FIN again */
+		return s == XGW_CT_CLOSE_WAIT ? s : XGW_CT_FIN_WAIT;
+	}
+	return s;
+}
+
+enum xgw_ct_state xgw_ct_update(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct_dir dir,
+				uint8_t tcp_flags, uint32_t bytes, uint64_t now)
+{
+	/* Benign races, on purpose: the two directions of a flow may be
+	 * handled by two workers, and a direction by two workers while RSS
+	 * changes.  Counters are load+store (an increment may be lost, never
+	 * corrupted: 64-bit stores are single-copy atomic), last_seen is a
+	 * coarse store of roughly the same value by everyone, and a TCP
+	 * transition computed from a state another worker is changing at
+	 * the same moment may be lost; the next packet redoes it.  A locked
+	 * read-modify-write per packet would bounce the line between cores
+	 * for every packet (the thing cilium flags in its own code). */
+	st(&c->pkts[dir], ld(&c->pkts[dir]) + 1);
+	st(&c->bytes[dir], ld(&c->bytes[dir]) + bytes);
+	uint64_t seen = ld(&c->last_seen);
+	if (now > seen && now - seen > CT_SEEN_GRAIN_NS)
+		st(&c->last_seen, now);
+
+	enum xgw_ct_state s = ld(&c->state);
+	if (c->tuple[0].proto == IPPROTO_TCP) {
+		uint8_t f = ld(&c->flags), nf = f;
+		enum xgw_ct_state ns = xgw_ct_tcp_next(s, &nf, dir, tcp_flags);
+		if (nf != f)
+			st(&c->flags, nf);
+		if (ns != s) {
+			st(&c->state, ns);
+			/* A closing state's short timeout counts from now. */
+			st(&c->last_seen, now);
+		}
+		s = ns;
+	}
+	return s;
+}
+
+/* --- record pool --------------------------------------------------------- */
+
+static struct xgw_ct_conn *pool_pop(struct xgw_ct_table *t)
+{
+	uint64_t old = atomic_load(&t->free_head), nw;
+
+	/* Tagged head against ABA: a record popped and pushed back between our
+	 * load and CAS changes the tag.  Records are never unmapped, so
+	 * reading next_free of a record someone else popped is harmless. */
+	do {
+		uint32_t i1 = (uint32_t)old;
+		if (!i1)
+			goto fresh;
+		nw = ((old >> 32) + 1) << 32 | ld(&t->pool[i1 - 1].next_free);
+	} while (!atomic_compare_exchange_weak(&t->free_head, &old, nw));
+	return &t->pool[(uint32_t)old - 1];
+fresh:;
+	uint32_t f = atomic_load(&t->fresh);
+	do {
+		if (f >= t->pool_size)
+			return NULL;
+	} while (!atomic_compare_exchange_weak(&t->fresh, &f, f + 1));
+	return &t->pool[f];
+}
+
+static void pool_push(struct xgw_ct_table *t, struct xgw_ct_conn *c)
+{
+	uint64_t old = atomic_load(&t->free_head), nw;
+	uint32_t i1 = (uint32_t)(c - t->pool) + 1;
+
+	do {
+		st(&c->next_free, (uint32_t)old);
+		nw = ((old >> 32) + 1) << 32 | i1;
+	} while (!atomic_compare_exchange_weak(&t->free_head, &old, nw));
+}
+
+static void ct_reclaim(struct rcu_head *h)
+{
+	struct xgw_ct_conn *c = caa_container_of(h, struct xgw_ct_conn, rcu);
+
+	atomic_store(&c->life, CT_L_FREE);
+	pool_push(c->owner, c);
+}
+
+/* --- index ------------------------------------------------------------------ */
+
+static inline void bucket_lock(struct ct_bucket *b)
+{
+	while (atomic_exchange_explicit(&b->lock, 1, memory_order_acquire))
+		while (ld(&b->lock))
+			caa_cpu_relax();
+}
+
+static inline void bucket_unlock(struct ct_bucket *b)
+{
+	atomic_store_explicit(&b->lock, 0, memory_order_release);
+}
+
+/* Remove the exact slot word of (c, d).  Lock-free: a CAS, so two removers
+ * cannot both succeed, and an insert into a freed slot is never undone. */
+static void unlink_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct_dir d)
+{
+	uint64_t h = xgw_ct_hash(t, &c->tuple[d]);
+	uint64_t v = slot_val(t, c, d, h);
+
+	for (unsigned p = 0; p < XGW_CT_PROBE; p++) {
+		struct ct_bucket *b = &t->buckets[(h + p) & t->mask];
+		for (unsigned i = 0; i < CT_SLOTS; i++) {
+			uint64_t cur = v;
+			if (atomic_compare_exchange_strong(&b->slot[i], &cur, 0)) {
+				if (p)
+					atomic_fetch_sub(&t->buckets[h & t->mask].overflow, 1);
+				return;
+			}
+		}
+	}
+}
+
+/* Unlink both keys and hand the record to call_rcu.  Whoever moves it from
+ * LIVE to DEAD owns the removal. */
+static bool ct_kill(struct xgw_ct_table *t, struct xgw_ct_conn *c)
+{
+	uint8_t live = CT_L_LIVE;
+
+	if (!atomic_compare_exchange_strong(&c->life, &live, CT_L_DEAD))
+		return false;
+	unlink_key(t, c, XGW_CT_REPLY);
+	unlink_key(t, c, XGW_CT_ORIG);
+	atomic_fetch_sub(&t->live, 1);
+	call_rcu(&c->rcu, ct_reclaim);
+	return true;
+}
+
+bool xgw_ct_delete(struct xgw_ct_table *t, struct xgw_ct_conn *c)
+{
+	return ct_kill(t, c);
+}
+
+struct xgw_ct_conn *xgw_ct_lookup_hash(struct xgw_ct_table *t, const struct xgw_ct_tuple *k,
+				       uint64_t h, uint64_t now, enum xgw_ct_dir *dir)
+{
+	uint32_t sig = (uint32_t)(h >> 32);
+	struct ct_bucket *home = &t->buckets[h & t->mask];
+
+	for (unsigned p = 0; p < XGW_CT_PROBE; p++) {
+		struct ct_bucket *b = &t->buckets[(h + p) & t->mask];
+		for (unsigned i = 0; i < CT_SLOTS; i++) {
+			/* acquire: pairs with the release that published the
+			 * slot after the record was filled in */
+			uint64_t v = atomic_load_explicit(&b->slot[i], memory_order_acquire);
+			if ((uint32_t)(v >> 32) != sig || !v)
+				continue;
+			struct xgw_ct_conn *c = slot_conn(t, v);
+			enum xgw_ct_dir d = (enum xgw_ct_dir)(v & 1);
+			if (!tuple_eq(&c->tuple[d], k) || ld(&c->life) != CT_L_LIVE)
+				continue;
+			if (expired(t, c, now)) {
+				if (ct_kill(t, c))
+					inc(&t->n_expired);
+				continue;
+			}
+			*dir = d;
+			return c;
+		}
+		if (p == 0 && !ld(&home->overflow))
+			break;
+	}
+	return NULL;
+}
+
+struct xgw_ct_conn *xgw_ct_lookup(struct xgw_ct_table *t, const struct xgw_ct_tuple *k,
+				  uint64_t now, enum xgw_ct_dir *dir)
+{
+	return xgw_ct_lookup_hash(t, k, ct_hash(t, k), now, dir);
+}
+
+/* Insert key (c, d) unless a live connection already has it (then *exist).
+ * Serialised per home bucket, so of two workers inserting the same key one
+ * finds the other's. 0, -EEXIST or -ENOSPC. */
+static int insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct_dir d,
+		      uint64_t now, struct xgw_ct_conn **exist)
+{
+	const struct xgw_ct_tuple *k = &c->tuple[d];
+	uint64_t h = xgw_ct_hash(t, k);
+	uint64_t nv = slot_val(t, c, d, h);
+	struct ct_bucket *home = &t->buckets[h & t->mask];
+	int ret = -ENOSPC;
+
+	bucket_lock(home);
+	enum xgw_ct_dir ed;
+	struct xgw_ct_conn *e = xgw_ct_lookup_hash(t, k, h, now, &ed);
+	if (e) {
+		*exist = e;
+		ret = -EEXIST;
+		goto out;
+	}
+	for (unsigned p = 0; p < XGW_CT_PROBE; p++) {
+		struct ct_bucket *b = &t->buckets[(h + p) & t->mask];
+		if (p == 1)
+			atomic_fetch_add(&home->overflow, 1);
+		for (unsigned i = 0; i < CT_SLOTS; i++) {
+			uint64_t cur = 0;
+			/* Other buckets' inserters may race us for an overflow
+			 * slot: claim it by CAS.  Release publishes the record. */
+			if (!ld(&b->slot[i]) &&
+			    atomic_compare_exchange_strong_explicit(&b->slot[i], &cur, nv,
+								    memory_order_release, RLX)) {
+				ret = 0;
+				goto out;
+			}
+		}
+	}
+	atomic_fetch_sub(&home->overflow, 1);
+out:
+	bucket_unlock(home);
+	return ret;
+}
+
+/* Reclaim expired records to make room: a bounded scan on the slow path of a
+ * refused admission (the cursor is shared, so concurrent evicters scan
+ * different records). */
+static unsigned ct_evict(struct xgw_ct_table *t, uint64_t now)
+{
+	uint32_t n = atomic_load(&t->fresh), got = 0;
+	uint32_t start = atomic_fetch_add(&t->evict_cursor, CT_EVICT_SCAN);
+
+	if (!n)
+		return 0;
+	for (uint32_t i = 0; i < CT_EVICT_SCAN; i++) {
+		struct xgw_ct_conn *c = &t->pool[(start + i) % n];
+		if (ld(&c->life) == CT_L_LIVE && xgw_ct_expired(t, c, now) && ct_kill(t, c))
+			got++;
+	}
+	if (got)
+		atomic_fetch_add(&t->n_evicted, got);
+	return got;
+}
+
+static struct xgw_ct_conn *ct_admit(struct xgw_ct_table *t, uint64_t now)
+{
+	struct xgw_ct_conn *c;
+
+	if (atomic_fetch_add(&t->live, 1) >= (int64_t)t->max_entries) {
+		atomic_fetch_sub(&t->live, 1);
+		if (!ct_evict(t, now))
+			goto full;
+		if (atomic_fetch_add(&t->live, 1) >= (int64_t)t->max_entries)
+			goto full_undo; /* others took the room we made */
+	}
+	c = pool_pop(t);
+	if (c)
+		return c;
+	/* Every spare record is waiting for its grace period. */
+full_undo:
+	atomic_fetch_sub(&t->live, 1);
+full:
+	inc(&t->n_full);
+	return NULL;
+}
+
+int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
+		  const struct xgw_ct_tuple *reply, const struct xgw_ct_init *init, uint64_t now,
+		  struct xgw_ct_conn **out)
+{
+	struct xgw_ct_conn *c, *e = NULL;
+	int r;
+
+	c = ct_admit(t, now);
+	if (!c)
+		return -ENOSPC;
+	c->tuple[XGW_CT_ORIG] = *orig;
+	c->tuple[XGW_CT_REPLY] = *reply;
+	c->backend_id = init->backend_id;
+	c->service_id = init->service_id;
+	c->owner = t;
+	st(&c->state, orig->proto == IPPROTO_TCP ? tcp_initial(init->tcp_flags) : XGW_CT_NONE);
+	st(&c->flags, init->snat ? XGW_CT_F_SNAT : 0);
+	for (int d = 0; d < 2; d++) {
+		st(&c->pkts[d], 0);
+		st(&c->bytes[d], 0);
+	}
+	st(&c->last_seen, now);
+	atomic_store(&c->life, CT_L_LIVE);
+
+	/* Reply first, never overwriting: once it is in, nobody else can take
+	 * this backend-side tuple (cilium's snat_v4_new_mapping order). */
+	r = insert_key(t, c, XGW_CT_REPLY, now, &e);
+	if (r == -EEXIST && tuple_eq(&e->tuple[XGW_CT_ORIG], orig)) {
+		/* Same flow, created by another worker a moment ago. */
+		ct_kill(t, c);
+		inc(&t->n_races_lost);
+		*out = e;
+		return 1;
+	}
+	if (r)
+		goto fail;
+	r = insert_key(t, c, XGW_CT_ORIG, now, &e);
+	if (r == -EEXIST) {
+		/* Lost the race with another SNAT port, or the flow exists:
+		 * roll back our reply key, use theirs. */
+		ct_kill(t, c);
+		inc(&t->n_races_lost);
+		*out = e;
+		return 1;
+	}
+	if (r)
+		goto fail;
+	/* A flush may have killed the record between our two inserts and
+	 * missed the original key: remove it ourselves (CAS, idempotent). */
+	if (ld(&c->life) != CT_L_LIVE)
+		unlink_key(t, c, XGW_CT_ORIG);
+	inc(&t->n_created);
+	*out = c;
+	return 0;
+fail:
+	if (r == -ENOSPC)
+		inc(&t->n_bucket_full);
+	ct_kill(t, c);
+	return r;
+}
+
+/* --- control-thread walks -------------------------------------------------- */
+
+unsigned xgw_ct_gc(struct xgw_ct_table *t, uint64_t now, unsigned budget)
+{
+	uint32_t n = atomic_load(&t->fresh);
+	unsigned removed = 0;
+
+	if (!n)
+		return 0;
+	while (budget--) {
+		if (t->gc_cursor >= n)
+			t->gc_cursor = 0;
+		struct xgw_ct_conn *c = &t->pool[t->gc_cursor++];
+		if (atomic_load_explicit(&c->life, memory_order_acquire) == CT_L_LIVE &&
+		    xgw_ct_expired(t, c, now) && ct_kill(t, c))
+			removed++;
+	}
+	if (removed)
+		atomic_fetch_add(&t->n_expired, removed);
+	return removed;
+}
+
+unsigned xgw_ct_flush(struct xgw_ct_table *t)
+{
+	uint32_t n = atomic_load(&t->fresh);
+	unsigned removed = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (ld(&t->pool[i].life) == CT_L_LIVE && ct_kill(t, &t->pool[i]))
+			removed++;
+	return removed;
+}
+
+unsigned xgw_ct_foreach(struct xgw_ct_table *t, uint64_t now, unsigned limit, xgw_ct_iter_cb cb,
+			void *arg)
+{
+	uint32_t n = atomic_load(&t->fresh);
+	unsigned done = 0;
+
+	for (uint32_t i = 0; i < n && (!limit || done < limit); i++) {
+		struct xgw_ct_conn *c = &t->pool[i];
+		if (atomic_load_explicit(&c->life, memory_order_acquire) != CT_L_LIVE ||
+		    xgw_ct_expired(t, c, now))
+			continue;
+		done++;
+		if (cb(c, now, arg))
+			break;
+	}
+	return done;
+}
+
+void xgw_ct_get_stats(const struct xgw_ct_table *t, struct xgw_ct_stats *s)
+{
+	struct xgw_ct_table *m = (struct xgw_ct_table *)t;
+	int64_t live = atomic_load(&m->live);
+
+	s->live = live > 0 ? (uint64_t)live : 0;
+	s->max = t->max_entries;
+	s->created = ld(&m->n_created);
+	s->full = ld(&m->n_full);
+	s->evicted = ld(&m->n_evicted);
+	s->bucket_full = ld(&m->n_bucket_full);
+	s->expired = ld(&m->n_expired);
+	s->races_lost = ld(&m->n_races_lost);
+}

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Connection tracking shared by all workers.
+ *
+ * Each connection is one record (struct xgw_ct_conn) reachable under two
+ * keys: the original tuple (client -> VIP) and the reply tuple (backend ->
+ * client, or backend -> SNAT address:port).  A backend's reply is found by
+ * its own tuple whatever queue or port it arrives on.
+ *
+ * Design: a custom open-addressing index over a preallocated record pool,
+ * not liburcu's cds_lfht.  Why:
+ *  - cds_lfht is a split-ordered linked list: a lookup reads the bucket
+ *    table, a dummy node and then chases one heap node per candidate, so
+ *    three or more dependent cache misses at 1M flows, and the node address
+ *    is not known early enough to prefetch.  Here a lookup is one 64-byte
+ *    bucket (prefetchable from the hash, see xgw_ct_prefetch) and the
+ *    record it points to: two misses in the cold case.
+ *  - cds_lfht has no resumable cursor, so an incremental GC with bounded
+ *    work per call would have to stay in a read-side section across calls.
+ *    The pool is an array: the GC cursor is an index.
+ *  - A preallocated pool makes the capacity exact and allocation-free.
+ *
+ * Index: a power-of-two array of 64-byte buckets of 7 slots.  A slot is one
+ * 64-bit word (32-bit hash signature | record index | direction) written
+ * with single atomic stores, so readers need neither locks nor sequence
+ * counters: they load a slot, then compare the full key in the record,
+ * whose memory stays valid until every worker has passed a quiescent state
+ * (records are recycled through call_rcu, liburcu QSBR).  A key lives in its
+ * home bucket or one of the next XGW_CT_PROBE - 1.  Only inserts take a
+ * lock (a spinlock word in the home bucket, so two workers creating the
+ * same flow at once serialise and the loser gets the winner's record);
+ * removal is a compare-and-swap of the exact slot word.
+ *
+ * Cost per lookup: one hash of 56 bytes (7 multiply-xorshift rounds), one
+ * bucket line scanned for the 32-bit signature, one record line compared
+ * (7 64-bit words, in the first two lines of the record).  No atomic read-modify-write, no store on
+ * the miss path.  Measured figures are in lb/ct_bench.c's header.
+ *
+ * Memory: sizeof(struct xgw_ct_conn) (192 B) per record, max_entries plus
+ * a 1/16 slack for records waiting for their grace period, plus 64 B per
+ * bucket, about max_entries / 2 buckets: ~236 MB for 1M entries, touched
+ * lazily (calloc'd pages are faulted in as records are first used).
+ *
+ * Threads: lookups, updates and creates run on QSBR-registered workers (and
+ * must be online); GC, flush and the iterator run on the control thread,
+ * which must be registered too (call_rcu requires it).
+ */
+#ifndef XGW_CONNTRACK_H
+#define XGW_CONNTRACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <urcu-qsbr.h>
+
+#include "common/addr.h"
+#include "ctl/config.h"
+
+#define XGW_CT_PROBE 4 /* buckets a key may live in, from its home */
+
+struct xgw_ct_table;
+
+enum xgw_ct_dir { XGW_CT_ORIG = 0, XGW_CT_REPLY = 1 };
+
+enum xgw_ct_state {
+	XGW_CT_NONE = 0,    /* UDP, ICMP, other: no state machine */
+	XGW_CT_SYN_SENT,    /* SYN seen from the client */
+	XGW_CT_SYN_RECV,    /* SYN+ACK seen from the backend */
+	XGW_CT_ESTABLISHED, /* client ACKed the SYN+ACK (or picked up mid-stream) */
+	XGW_CT_FIN_WAIT,    /* one side sent FIN */
+	XGW_CT_CLOSE_WAIT,  /* the other side ACKed that FIN, half-closed */
+	XGW_CT_TIME_WAIT,   /* both sides sent FIN */
+	XGW_CT_CLOSE,	    /* RST seen */
+	XGW_CT_STATE__MAX
+};
+
+const char *xgw_ct_state_name(unsigned state);
+
+/* The lookup key.  Addresses are whole struct xgw_addr (v4 zero-padded),
+ * ports in network order; every padding byte is zero so keys compare as
+ * words.  Build with xgw_ct_tuple_init. */
+struct xgw_ct_tuple {
+	struct xgw_addr src;
+	struct xgw_addr dst;
+	uint16_t sport;
+	uint16_t dport;
+	uint8_t proto;
+	uint8_t family;
+	uint8_t pad[2];
+};
+
+_Static_assert(sizeof(struct xgw_ct_tuple) == 56, "tuple is 7 words");
+
+static inline void xgw_ct_tuple_init(struct xgw_ct_tuple *t, const struct xgw_addr *src,
+				     uint16_t sport, const struct xgw_addr *dst, uint16_t dport,
+				     uint8_t proto)
+{
+	/* Field by field: struct assignment need not copy padding, and keys
+	 * are compared as words. */
+	memset(t, 0, sizeof(*t));
+	t->src.family = src->family;
+	memcpy(t->src.b, src->b, 16);
+	t->dst.family = dst->family;
+	memcpy(t->dst.b, dst->b, 16);
+	t->sport = sport;
+	t->dport = dport;
+	t->proto = proto;
+	t->family = src->family;
+}
+
+static inline void xgw_ct_tuple_reverse(struct xgw_ct_tuple *out, const struct xgw_ct_tuple *in)
+{
+	struct xgw_ct_tuple r;
+
+	memcpy(&r, in, sizeof(r));
+	memcpy(&r.src, &in->dst, sizeof(r.src));
+	memcpy(&r.dst, &in->src, sizeof(r.dst));
+	r.sport = in->dport;
+	r.dport = in->sport;
+	memcpy(out, &r, sizeof(r));
+}
+
+enum xgw_ct_flags {
+	XGW_CT_F_SNAT = 1 << 0,	     /* reply.dst is the gateway's SNAT address:port */
+	XGW_CT_F_FIN_ORIG = 1 << 1,  /* FIN seen from the client */
+	XGW_CT_F_FIN_REPLY = 1 << 2, /* FIN seen from the backend */
+};
+
+/* One connection.  tuple[ORIG] is client -> VIP:port as received;
+ * tuple[REPLY] is backend:port -> client (or -> SNAT address:port) as the
+ * backend sends it.  So the NAT translation is implied: VIP:port =
+ * tuple[ORIG].dst/dport, backend = tuple[REPLY].src/sport, SNAT =
+ * tuple[REPLY].dst/dport when XGW_CT_F_SNAT.  A packet in direction d
+ * leaves as the reverse of tuple[!d].
+ *
+ * Hot fields written per packet (last_seen, state, counters) are plain
+ * relaxed stores, not read-modify-writes: see xgw_ct_update. */
+struct xgw_ct_conn {
+	/* line 0-1: what a lookup reads */
+	_Atomic uint8_t life;  /* pool record lifecycle, internal to conntrack.c */
+	_Atomic uint8_t state; /* enum xgw_ct_state */
+	_Atomic uint8_t flags; /* enum xgw_ct_flags */
+	uint8_t pad;
+	uint32_t backend_id;
+	_Atomic uint64_t last_seen; /* ns, coarse: see xgw_ct_update */
+	struct xgw_ct_tuple tuple[2];
+	/* line 2: per-packet counters, then cold fields */
+	_Atomic uint64_t pkts[2];
+	_Atomic uint64_t bytes[2];
+	struct rcu_head rcu;
+	struct xgw_ct_table *owner; /* for the call_rcu callback */
+	uint32_t service_id;
+	_Atomic uint32_t next_free; /* pool free-list link while unused */
+} __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct xgw_ct_conn) == 192, "record is three lines");
+
+/* Table-wide counters (summed approximately; updated off the fast path:
+ * only on create, delete and refusals). */
+struct xgw_ct_stats {
+	uint64_t live; /* connections in the table */
+	uint64_t max;  /* max_entries */
+	uint64_t created;
+	uint64_t full;	      /* new flows refused: table full (XGW_DROP_CT_FULL) */
+	uint64_t evicted;     /* expired entries reclaimed to make room */
+	uint64_t bucket_full; /* refused: all XGW_CT_PROBE buckets full */
+	uint64_t expired;     /* removed by GC or found expired on lookup */
+	uint64_t races_lost;  /* create found the flow created concurrently */
+};
+
+/* Fails with NULL (errno set) if max_entries is 0 or memory is short. */
+struct xgw_ct_table *xgw_ct_new(const struct xgw_ct_cfg *cfg);
+/* Flushes, waits for pending call_rcu reclaim (rcu_barrier), frees.  No
+ * worker may use the table any more. */
+void xgw_ct_free(struct xgw_ct_table *t);
+
+/* CLOCK_MONOTONIC_COARSE in ns: what the workers pass as now, read once per
+ * burst.  Tests pass their own clock. */
+uint64_t xgw_ct_clock(void);
+
+uint64_t xgw_ct_hash(const struct xgw_ct_table *t, const struct xgw_ct_tuple *k);
+/* Prefetch the home bucket of hash h (bulk lookups: hash packet i+1 while
+ * working on packet i). */
+void xgw_ct_prefetch(const struct xgw_ct_table *t, uint64_t h);
+
+/* Lock-free lookup: the connection with tuple k in either direction, and
+ * which direction matched, or NULL.  A connection that has expired at `now`
+ * is not returned (and is unlinked on the spot, so that a new flow on the
+ * same tuple can start).  The pointer is valid until the caller's next
+ * quiescent state. */
+struct xgw_ct_conn *xgw_ct_lookup(struct xgw_ct_table *t, const struct xgw_ct_tuple *k,
+				  uint64_t now, enum xgw_ct_dir *dir);
+struct xgw_ct_conn *xgw_ct_lookup_hash(struct xgw_ct_table *t, const struct xgw_ct_tuple *k,
+				       uint64_t h, uint64_t now, enum xgw_ct_dir *dir);
+
+/* Account one packet of `bytes` in direction dir, refresh last_seen and,
+ * for TCP, step the state machine with the packet's TCP flags (the byte at
+ * offset 13 of the TCP header; 0 for other protocols).  Returns the new
+ * state. */
+enum xgw_ct_state xgw_ct_update(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct_dir dir,
+				uint8_t tcp_flags, uint32_t bytes, uint64_t now);
+
+/* The state-machine step alone (pure; the tests drive it as a table). */
+enum xgw_ct_state xgw_ct_tcp_next(enum xgw_ct_state s, uint8_t *flags, enum xgw_ct_dir dir,
+				  uint8_t tcp_flags);
+/* The lifetime of a connection in state s of protocol proto, in ns. */
+uint64_t xgw_ct_timeout(const struct xgw_ct_table *t, uint8_t proto, enum xgw_ct_state s);
+bool xgw_ct_expired(const struct xgw_ct_table *t, const struct xgw_ct_conn *c, uint64_t now);
+
+/* What a new connection carries besides its two tuples. */
+struct xgw_ct_init {
+	uint32_t backend_id;
+	uint32_t service_id;
+	uint8_t tcp_flags; /* first packet's flags: picks the initial state */
+	bool snat;	   /* reply.dst is an SNAT address:port */
+};
+
+/* Create a connection: the reply key is inserted first (never overwriting),
+ * then the original key; if the original key exists the reply key is
+ * rolled back (cilium bpf/lib/nat.h order).  Returns:
+ *   0        created, *out is the new connection;
+ *   1        the flow already existed (created concurrently by another
+ *            worker, or still alive): *out is that connection, use it;
+ *   -EEXIST  the reply tuple belongs to another flow (SNAT: try another
+ *            port; DNAT: two services map onto the same backend tuple);
+ *   -ENOSPC  full, even after evicting expired entries (counted as
+ *            `full`; drop with XGW_DROP_CT_FULL) or all probe buckets full.
+ * On success the first packet is not yet accounted: call xgw_ct_update. */
+int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
+		  const struct xgw_ct_tuple *reply, const struct xgw_ct_init *init, uint64_t now,
+		  struct xgw_ct_conn **out);
+
+/* Unlink a connection from both keys; its record is reclaimed after a grace
+ * period.  Returns false if someone else removed it first. */
+bool xgw_ct_delete(struct xgw_ct_table *t, struct xgw_ct_conn *c);
+
+/* Incremental GC: examine at most `budget` pool records from where the last
+ * call stopped, unlink the expired ones.  Returns how many it removed.  A
+ * full pass takes (max_entries * 17/16) / budget calls; workers are never
+ * blocked (they may keep using an unlinked record until their next
+ * quiescent state). */
+unsigned xgw_ct_gc(struct xgw_ct_table *t, uint64_t now, unsigned budget);
+
+/* Remove every connection.  Returns how many. */
+unsigned xgw_ct_flush(struct xgw_ct_table *t);
+
+/* Call cb for live connections (at most `limit`, 0 = no limit), in pool
+ * order; stop early if cb returns non-zero.  Returns how many were passed.
+ * For `xgwctl ct list`: the snapshot is not atomic. */
+typedef int (*xgw_ct_iter_cb)(const struct xgw_ct_conn *c, uint64_t now, void *arg);
+unsigned xgw_ct_foreach(struct xgw_ct_table *t, uint64_t now, unsigned limit, xgw_ct_iter_cb cb,
+			void *arg);
+
+void xgw_ct_get_stats(const struct xgw_ct_table *t, struct xgw_ct_stats *s);
+
+#endif

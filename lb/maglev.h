@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Maglev consistent hashing (Eisenbud et al., NSDI'16) and the flow hash
+ * that indexes it.
+ *
+ * The control thread builds a whole table from the backend set, publishes
+ * it (RCU) and, for the in-kernel datapath, pushes only the slots that
+ * xgw_maglev_diff() reports.  Workers read it with xgw_maglev_pick():
+ * table[hash % M], nothing else.
+ *
+ * Table size: M must be prime so that every skip in [1, M-1] walks a full
+ * permutation of the slots (the paper's requirement).  The default 65537 is
+ * the paper's and Katran's choice: with M >= 100 * N backends the per-backend
+ * share is within about 1% of its weight share, and 65537 u32 slots (256 KiB)
+ * still fit in L2.  Larger services may configure a larger prime.
+ *
+ * Backend id 0 is "none": a table with no backend of weight > 0 is all 0
+ * and the caller counts the drop. */
+#ifndef XGW_LB_MAGLEV_H
+#define XGW_LB_MAGLEV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+
+#define XGW_MAGLEV_DEFAULT_SIZE 65537u
+/* Sizes above this are refused: 64 Mi slots is already a 256 MiB table. */
+#define XGW_MAGLEV_MAX_SIZE (1u << 26)
+#define XGW_MAGLEV_NONE     0u
+
+/* One backend as the control thread describes it.  The key is the
+ * backend's identity (see xgw_maglev_endpoint_key): the table depends on
+ * the keys and weights only, never on the order of the array or on the ids,
+ * so that every xgwd builds the same table for the same backend set. */
+struct xgw_maglev_backend {
+	uint32_t id;     /* != 0; what the table slots hold */
+	uint32_t weight; /* 0 = draining: no slots */
+	const void *key;
+	size_t key_len;
+};
+
+struct xgw_maglev {
+	uint32_t size;     /* M, prime */
+	uint32_t n_active; /* backends with weight > 0 */
+	uint64_t fastmod;  /* ceil(2^64 / M), see xgw_maglev_pick */
+	uint32_t slot[];   /* backend ids, XGW_MAGLEV_NONE where empty */
+};
+
+/* Family, 16 address bytes and the port in network order. */
+#define XGW_MAGLEV_KEY_LEN 19
+void xgw_maglev_endpoint_key(uint8_t key[XGW_MAGLEV_KEY_LEN], const struct xgw_addr *ip,
+			     uint16_t port);
+
+/* 0 if m is a usable table size (prime, 2 <= m <= XGW_MAGLEV_MAX_SIZE),
+ * else -EINVAL. */
+int xgw_maglev_check_size(uint32_t m);
+
+/* Build a table of size m.  Returns NULL with *err set: -EINVAL for a bad
+ * size, an id of 0, a duplicate id or a duplicate key; -ENOMEM.  Runs in
+ * O(M log M)-ish time for equal weights; with very unequal weights the
+ * population loop is bounded by M * n iterations. */
+struct xgw_maglev *xgw_maglev_build(uint32_t m, const struct xgw_maglev_backend *b, unsigned n,
+				    int *err);
+void xgw_maglev_free(struct xgw_maglev *t);
+
+/* Slots whose backend differs between two tables, written in ascending
+ * order to changed[] (which must hold nw->size entries, or be NULL to only
+ * count).  A NULL old table or one of another size differs everywhere.
+ * Returns the number of changed slots. */
+uint32_t xgw_maglev_diff(const struct xgw_maglev *old, const struct xgw_maglev *nw,
+			 uint32_t *changed);
+
+/* hash % M without a division: Lemire, Kaser & Kurz, "Faster remainder by
+ * direct computation" (2019), exact for 32-bit operands.  A 32-bit div is
+ * 20-40 cycles on the cores we target, this is two multiplies. */
+static inline uint32_t xgw_maglev_index(const struct xgw_maglev *t, uint32_t hash)
+{
+	uint64_t low = t->fastmod * hash;
+
+	return (uint32_t)(((__uint128_t)low * t->size) >> 64);
+}
+
+static inline uint32_t xgw_maglev_pick(const struct xgw_maglev *t, uint32_t hash)
+{
+	return t->slot[xgw_maglev_index(t, hash)];
+}
+
+/* The 5-tuple flow hash used for Maglev picks (and for anything else that
+ * spreads flows: the VXLAN/Geneve outer source port, RSS-like handoff).
+ *
+ * Direction-sensitive (a reply hashes differently; conntrack finds replies
+ * by their own tuple) and not cryptographic: a multiply-rotate chain over
+ * five 64-bit words (both addresses in full, so IPv4 and IPv6 take the same
+ * path) finished with the murmur3 fmix64 avalanche.  Only 64-bit multiplies,
+ * shifts and xors, so the same function can be written in BPF for the
+ * in-kernel datapath.  All workers must use the same seed for a service
+ * (the seed is per xgwd, so that outsiders cannot aim flows at a backend
+ * without knowing it).  Ports in network order, as they are in the packet. */
+static inline uint64_t xgw_hash_fmix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+static inline uint64_t xgw_hash_round(uint64_t h, uint64_t w)
+{
+	h ^= w;
+	h *= 0x9e3779b97f4a7c15ull;
+	return (h << 31) | (h >> 33);
+}
+
+static inline uint32_t xgw_flow_hash(const struct xgw_addr *src, const struct xgw_addr *dst,
+				     uint16_t sport, uint16_t dport, uint8_t proto, uint32_t seed)
+{
+	uint64_t h = seed ^ ((uint64_t)proto << 32 | (uint64_t)src->family << 40);
+
+	h = xgw_hash_round(h, src->q[0]);
+	h = xgw_hash_round(h, src->q[1]);
+	h = xgw_hash_round(h, dst->q[0]);
+	h = xgw_hash_round(h, dst->q[1]);
+	h = xgw_hash_round(h, (uint64_t)sport << 16 | dport);
+	h = xgw_hash_fmix64(h);
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+#endif

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Address and port translation in place on a parsed frame (struct xgw_pkt,
+ * data at the Ethernet header, l3_off/l4_off/l4_proto/flags filled by
+ * xgw_parse), IPv4 and IPv6 alike.
+ *
+ * Checksums are updated incrementally (RFC 1624 eqn. 3, common/csum.h),
+ * never recomputed over the payload: the IPv4 header checksum, the TCP/UDP
+ * (and ICMPv6) pseudo-header checksum, 16-bit port words.  An IPv4 UDP
+ * checksum of 0 means "none" and stays 0; a computed UDP checksum of 0 is
+ * sent as 0xffff (RFC 768).
+ *
+ * Every function returns 0 or an enum xgw_drop reason, so the pipeline can
+ * count what it drops.
+ */
+#ifndef XGW_NAT_H
+#define XGW_NAT_H
+
+#include <stdint.h>
+
+#include "common/addr.h"
+#include "common/pkt.h"
+#include "lb/conntrack.h"
+
+/* Rewrite the source (or, with dst = true, the destination) address and
+ * L4 port of the packet.  port is in network order; 0 keeps the port.  A
+ * non-first fragment has no ports: only the address is rewritten if the
+ * port would not change, else XGW_DROP_FRAGMENT. */
+int xgw_nat_rewrite(struct xgw_pkt *p, bool dst, const struct xgw_addr *addr, uint16_t port);
+
+/* The translation a tracked connection implies for a packet in direction
+ * dir: the packet leaves as the reverse of the other direction's tuple.
+ * ORIG: DNAT (VIP:port -> backend:port) and, with SNAT, source -> gateway
+ * address:port.  REPLY: source backend:port -> VIP:port and, with SNAT,
+ * destination gateway:port -> client:port.  Only fields that differ are
+ * touched. */
+int xgw_nat_apply(struct xgw_pkt *p, const struct xgw_ct_conn *c, enum xgw_ct_dir dir);
+
+/* SNAT source-port range (host order, inclusive) and retry cap. */
+#define XGW_NAT_PORT_MIN     1024
+#define XGW_NAT_PORT_MAX     65535
+#define XGW_NAT_PORT_RETRIES 32
+
+/* Create the conntrack entry of a new flow orig (client -> VIP:port) sent
+ * to backend:bport, with the source rewritten to snat_addr and a port
+ * allocated in [port_min, port_max] such that the reply tuple (backend ->
+ * snat_addr:port) is unique in the table (the reply key is inserted first,
+ * without overwrite: that insert is the collision check).  At most
+ * XGW_NAT_PORT_RETRIES ports are tried, in a sequence derived from the
+ * flow hash so that two workers racing on the same flow try the same ports
+ * and the loser finds the winner's entry.  snat_addr == NULL: no SNAT (the
+ * reply goes to the client).  Ports in network order.
+ * Returns 0 with *out set (created or found), XGW_DROP_SNAT_NO_PORT,
+ * XGW_DROP_CT_FULL, or XGW_DROP_CT_INVALID (DNAT reply tuple taken by
+ * another flow). */
+int xgw_nat_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
+		      const struct xgw_addr *backend, uint16_t bport,
+		      const struct xgw_addr *snat_addr, uint16_t port_min, uint16_t port_max,
+		      const struct xgw_ct_init *init, uint64_t now, struct xgw_ct_conn **out);
+
+/* An ICMP or ICMPv6 error (destination unreachable incl. fragmentation
+ * needed / packet too big, time exceeded, parameter problem) quoting a
+ * TCP or UDP packet of a tracked connection: the quoted packet is put back
+ * in the form its sender used (addresses, ports, inner IPv4 checksum,
+ * inner L4 checksum when quoted), the outer destination is the sender, and
+ * an outer source that is the translated peer itself becomes the address
+ * the sender knows.  ICMP (or ICMPv6) and outer IPv4 checksums updated.
+ * c and dir (optional) get the connection and the direction the error
+ * travels in.  Returns 0, XGW_DROP_CT_INVALID (not tracked: pass or drop
+ * per policy) or XGW_DROP_ICMP_TRUNC (malformed or not an error). */
+int xgw_nat_icmp_error(struct xgw_pkt *p, struct xgw_ct_table *t, uint64_t now,
+		       struct xgw_ct_conn **c, enum xgw_ct_dir *dir);
+
+/* True for ICMP/ICMPv6 types handled by xgw_nat_icmp_error. */
+bool xgw_nat_is_icmp_error(const struct xgw_pkt *p);
+
+/* Turn an ICMP or ICMPv6 echo request into its reply in place: MACs and
+ * addresses swapped, type set, TTL/hop limit reset to 64, checksums
+ * updated.  XGW_DROP_ICMP_TRUNC if it is not an echo request. */
+int xgw_nat_icmp_echo_reply(struct xgw_pkt *p);
+
+#endif

@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#define XGW_LOG_COMP "dataplane"
+#include "pipeline/dataplane.h"
+
+#include <errno.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <urcu-qsbr.h>
+
+#include "common/log.h"
+#include "pipeline/netlink.h"
+#include "steer-bpf/steer.h"
+
+static int port_info(struct xgw_port *p, char *err, size_t errlen)
+{
+	struct ifreq ifr;
+	char path[128];
+	FILE *f;
+	int fd, rc = 0;
+
+	p->ifindex = (int)if_nametoindex(p->iface);
+	if (!p->ifindex) {
+		snprintf(err, errlen, "port %s: interface %s: %s", p->name, p->iface,
+			 strerror(errno));
+		return -ENODEV;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", p->iface);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) == 0)
+		memcpy(p->mac, ifr.ifr_hwaddr.sa_data, 6);
+	else
+		rc = -errno;
+	if (!rc && ioctl(fd, SIOCGIFMTU, &ifr) == 0)
+		p->mtu = (uint32_t)ifr.ifr_mtu;
+	else if (!rc)
+		rc = -errno;
+	close(fd);
+	if (rc) {
+		snprintf(err, errlen, "port %s: %s: %s", p->name, p->iface, strerror(-rc));
+		return rc;
+	}
+	p->numa_node = -1;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/device/numa_node", p->iface);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%d", &p->numa_node) != 1)
+			p->numa_node = -1;
+		fclose(f);
+	}
+	return 0;
+}
+
+static struct xgw_worker *worker_for_core(struct xgw_dataplane *dp, int core)
+{
+	struct xgw_worker *w;
+
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		if (dp->workers[i]->core == core)
+			return dp->workers[i];
+	if (dp->n_workers == XGW_MAX_WORKERS)
+		return NULL;
+	if (posix_memalign((void **)&w, 64, sizeof(*w)))
+		return NULL;
+	memset(w, 0, sizeof(*w));
+	w->dp = dp;
+	w->core = core;
+	w->id = (int)dp->n_workers;
+	dp->workers[dp->n_workers++] = w;
+	return w;
+}
+
+static int open_worker_sockets(struct xgw_dataplane *dp, struct xgw_worker *w,
+			       const struct xgw_config *cfg, char *err, size_t errlen)
+{
+	unsigned n = 0;
+	int rc, node = -1;
+
+	/* Which (port, queue)s does this core serve? */
+	struct {
+		unsigned port;
+		uint16_t queue;
+	} list[XGW_MAX_XSKS_PER_WORKER];
+	for (unsigned p = 0; p < cfg->n_ports; p++)
+		for (unsigned q = 0; q < cfg->ports[p].n_queues; q++) {
+			if (cfg->ports[p].queues[q].core != w->core)
+				continue;
+			if (n == XGW_MAX_XSKS_PER_WORKER) {
+				snprintf(err, errlen, "core %d: more than %d queues", w->core,
+					 XGW_MAX_XSKS_PER_WORKER);
+				return -E2BIG;
+			}
+			list[n].port = p;
+			list[n].queue = cfg->ports[p].queues[q].queue;
+			n++;
+			if (node < 0)
+				node = dp->ports[p].numa_node;
+		}
+	/* Forwarding hands frames between sockets of one UMEM, so a worker
+	 * must own a queue of every port it may transmit on. */
+	for (unsigned p = 0; p < cfg->n_ports; p++) {
+		bool found = false;
+		for (unsigned i = 0; i < n; i++)
+			found |= list[i].port == p;
+		if (!found) {
+			snprintf(err, errlen,
+				 "core %d serves no queue of port \"%s\": every core named in "
+				 "\"queues\" must serve a queue of each port, so that it can "
+				 "transmit there without a copy",
+				 w->core, cfg->ports[p].name);
+			return -EINVAL;
+		}
+	}
+	rc = xgw_umem_create(&w->umem, cfg->umem.frames, cfg->umem.frame_size,
+			     cfg->umem.hugepages, node, &w->first_fq, &w->first_cq);
+	if (rc) {
+		snprintf(err, errlen, "core %d: cannot create UMEM of %u x %u bytes: %s", w->core,
+			 cfg->umem.frames, cfg->umem.frame_size, strerror(-rc));
+		return rc;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const struct xgw_port_cfg *pc = &cfg->ports[list[i].port];
+		struct xgw_xsk_opts o = {
+			.zerocopy = pc->zerocopy == XGW_ZC_ON    ? XGW_ZC_WANT_ON
+				    : pc->zerocopy == XGW_ZC_OFF ? XGW_ZC_WANT_OFF
+								 : XGW_ZC_WANT_AUTO,
+			.busy_poll = pc->busy_poll,
+			.busy_poll_budget = pc->busy_poll_budget,
+			/* Half the UMEM may sit in fill/RX rings, shared fairly. */
+			.fill_target = cfg->umem.frames / 2 / n,
+		};
+		struct xgw_xsk *x;
+
+		if (o.fill_target > XGW_RING_SIZE)
+			o.fill_target = XGW_RING_SIZE;
+		if (posix_memalign((void **)&x, 64, sizeof(*x)))
+			return -ENOMEM;
+		rc = xgw_xsk_open(x, &w->umem, pc->iface, list[i].queue, (uint16_t)list[i].port,
+				  &o);
+		if (rc) {
+			free(x);
+			snprintf(err, errlen, "port %s (%s) queue %u: %s%s", pc->name, pc->iface,
+				 list[i].queue,
+				 rc == -EOPNOTSUPP && pc->zerocopy == XGW_ZC_ON
+					 ? "zero-copy not supported by the driver: "
+					 : "cannot bind AF_XDP socket: ",
+				 strerror(-rc));
+			return rc;
+		}
+		w->xsks[w->n_xsks++] = x;
+		if (!w->tx_for_port[list[i].port])
+			w->tx_for_port[list[i].port] = x;
+		rc = xgw_steer_bind_xsk(dp->ports[list[i].port].steer, list[i].queue, x->fd);
+		if (rc) {
+			snprintf(err, errlen, "port %s queue %u: cannot insert socket in XSKMAP: %s",
+				 pc->name, list[i].queue, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int xgw_dp_open(struct xgw_dataplane *dp, const struct xgw_config *cfg, char *err, size_t errlen)
+{
+	int rc;
+
+	memset(dp, 0, sizeof(*dp));
+	if (cfg->n_ports > XGW_MAX_PORTS) {
+		snprintf(err, errlen, "ports: at most %d", XGW_MAX_PORTS);
+		return -E2BIG;
+	}
+	for (unsigned p = 0; p < cfg->n_ports; p++) {
+		struct xgw_port *port = &dp->ports[p];
+		const struct xgw_port_cfg *pc = &cfg->ports[p];
+		enum xgw_steer_attach mode = pc->xdp_mode == XGW_XDP_NATIVE ? XGW_ATTACH_NATIVE
+					     : pc->xdp_mode == XGW_XDP_SKB  ? XGW_ATTACH_SKB
+									    : XGW_ATTACH_AUTO;
+
+		snprintf(port->name, sizeof(port->name), "%s", pc->name);
+		snprintf(port->iface, sizeof(port->iface), "%s", pc->iface);
+		rc = port_info(port, err, errlen);
+		if (rc)
+			goto fail;
+		dp->n_ports = p + 1;
+		rc = xgw_steer_open(&port->steer, pc->iface, mode, p ? dp->ports[0].steer : NULL);
+		if (rc) {
+			snprintf(err, errlen, "port %s: cannot attach XDP program to %s: %s",
+				 pc->name, pc->iface, strerror(-rc));
+			goto fail;
+		}
+	}
+	for (unsigned p = 0; p < cfg->n_ports; p++)
+		for (unsigned q = 0; q < cfg->ports[p].n_queues; q++)
+			if (!worker_for_core(dp, cfg->ports[p].queues[q].core)) {
+				rc = -ENOMEM;
+				snprintf(err, errlen, "too many workers");
+				goto fail;
+			}
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		rc = open_worker_sockets(dp, dp->workers[i], cfg, err, errlen);
+		if (rc)
+			goto fail;
+	}
+	rc = xgw_dp_refresh_fwd(dp, cfg);
+	if (rc) {
+		snprintf(err, errlen, "cannot read routes over netlink: %s", strerror(-rc));
+		goto fail;
+	}
+	rc = xgw_dp_apply_steer(dp, cfg);
+	if (rc) {
+		snprintf(err, errlen, "cannot load steering rules: %s", strerror(-rc));
+		goto fail;
+	}
+	return 0;
+fail:
+	xgw_dp_close(dp);
+	return rc;
+}
+
+int xgw_dp_start(struct xgw_dataplane *dp)
+{
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		int rc = xgw_worker_start(dp->workers[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+void xgw_dp_close(struct xgw_dataplane *dp)
+{
+	atomic_store(&dp->stop, true);
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		xgw_worker_join(dp->workers[i]);
+	/* Unhook the sockets from the programs before closing either, then
+	 * detach: steered traffic goes back to the kernel in that order. */
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		struct xgw_worker *w = dp->workers[i];
+		for (unsigned k = 0; k < w->n_xsks; k++) {
+			struct xgw_xsk *x = w->xsks[k];
+			xgw_steer_unbind_xsk(dp->ports[x->port_id].steer, x->queue);
+			xgw_xsk_close(x);
+			free(x);
+		}
+		xgw_umem_destroy(&w->umem);
+		free(w);
+	}
+	dp->n_workers = 0;
+	for (unsigned p = 0; p < dp->n_ports; p++) {
+		/* Port 0 owns the shared rule maps: close it last. */
+		unsigned idx = dp->n_ports - 1 - p;
+		xgw_steer_close(dp->ports[idx].steer);
+		dp->ports[idx].steer = NULL;
+	}
+	dp->n_ports = 0;
+	if (dp->fwd) {
+		xgw_fib_free(dp->fwd->fib);
+		free(dp->fwd);
+		dp->fwd = NULL;
+	}
+}
+
+static int add_rule(struct xgw_steer_rule **rules, unsigned *n, unsigned *cap,
+		    const struct xgw_steer_rule *r)
+{
+	if (*n == *cap) {
+		unsigned nc = *cap ? *cap * 2 : 16;
+		void *p = realloc(*rules, nc * sizeof(**rules));
+		if (!p)
+			return -ENOMEM;
+		*rules = p;
+		*cap = nc;
+	}
+	(*rules)[(*n)++] = *r;
+	return 0;
+}
+
+int xgw_dp_apply_steer(struct xgw_dataplane *dp, const struct xgw_config *cfg)
+{
+	struct xgw_steer_rule *rules = NULL, r;
+	unsigned n = 0, cap = 0;
+	int rc = 0;
+
+	if (!dp->n_ports)
+		return 0;
+	for (unsigned i = 0; i < cfg->n_steer && !rc; i++) {
+		memset(&r, 0, sizeof(r));
+		r.dst = cfg->steer[i].dst;
+		r.proto = cfg->steer[i].proto;
+		r.dport = cfg->steer[i].dport;
+		r.id = cfg->steer[i].id;
+		rc = add_rule(&rules, &n, &cap, &r);
+	}
+	for (unsigned i = 0; i < cfg->n_services && !rc; i++) {
+		const struct xgw_service_cfg *s = &cfg->services[i];
+		if (s->datapath != XGW_DP_USER)
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.dst.addr = s->vip;
+		r.dst.len = (uint8_t)xgw_addr_bits(&s->vip);
+		r.proto = s->proto;
+		r.dport = s->port;
+		r.id = 0x80000000u | i;
+		rc = add_rule(&rules, &n, &cap, &r);
+	}
+	if (!rc)
+		rc = xgw_steer_set_rules(dp->ports[0].steer, rules, n);
+	free(rules);
+	return rc;
+}
+
+static void free_fwd_rcu(struct xgw_fwd_state *old)
+{
+	if (!old)
+		return;
+	/* Every worker passes a quiescent state between bursts: after this
+	 * no burst can still hold the old pointer. */
+	synchronize_rcu();
+	xgw_fib_free(old->fib);
+	free(old);
+}
+
+int xgw_dp_refresh_fwd(struct xgw_dataplane *dp, const struct xgw_config *cfg)
+{
+	struct xgw_nl_tables t = {0};
+	struct xgw_fwd_state *fs, *old;
+	struct xgw_route *routes = NULL;
+	struct xgw_neigh *neigh = NULL;
+	unsigned nr = 0, nn = 0;
+	int rc;
+
+	rc = xgw_nl_dump(&t);
+	if (rc)
+		goto out;
+	fs = calloc(1, sizeof(*fs));
+	routes = calloc(t.n_routes + cfg->n_routes + 1, sizeof(*routes));
+	neigh = calloc(t.n_neigh + cfg->n_neighbours + 1, sizeof(*neigh));
+	if (!fs || !routes || !neigh) {
+		free(fs);
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (unsigned p = 0; p < dp->n_ports; p++) {
+		fs->ifmap[p].ifindex = dp->ports[p].ifindex;
+		fs->ifmap[p].port = (uint16_t)p;
+	}
+	fs->port_of_ifindex_n = (uint16_t)dp->n_ports;
+	for (unsigned i = 0; i < t.n_routes; i++) {
+		routes[nr] = t.routes[i];
+		routes[nr].port = XGW_PORT_NONE;
+		for (unsigned p = 0; p < dp->n_ports; p++)
+			if (dp->ports[p].ifindex == routes[nr].oif)
+				routes[nr].port = (uint16_t)p;
+		nr++;
+	}
+	/* Static routes last: they override learnt ones for the same prefix. */
+	for (unsigned i = 0; i < cfg->n_routes; i++) {
+		const struct xgw_route_cfg *rc_ = &cfg->routes[i];
+		for (unsigned p = 0; p < dp->n_ports; p++) {
+			if (strcmp(dp->ports[p].name, rc_->port))
+				continue;
+			routes[nr].dst = rc_->dst;
+			routes[nr].via = rc_->via;
+			routes[nr].oif = dp->ports[p].ifindex;
+			routes[nr].port = (uint16_t)p;
+			routes[nr].is_static = 1;
+			nr++;
+		}
+	}
+	for (unsigned i = 0; i < cfg->n_neighbours; i++) {
+		for (unsigned p = 0; p < dp->n_ports; p++) {
+			if (strcmp(dp->ports[p].name, cfg->neighbours[i].port))
+				continue;
+			neigh[nn].ip = cfg->neighbours[i].ip;
+			neigh[nn].ifindex = dp->ports[p].ifindex;
+			memcpy(neigh[nn].mac, cfg->neighbours[i].mac, 6);
+			neigh[nn].is_static = 1;
+			nn++;
+		}
+	}
+	for (unsigned i = 0; i < t.n_neigh; i++)
+		neigh[nn++] = t.neigh[i];
+	for (unsigned i = 0; i < t.n_addrs; i++)
+		for (unsigned p = 0; p < dp->n_ports; p++) {
+			if (t.addrs[i].ifindex != dp->ports[p].ifindex)
+				continue;
+			struct xgw_addr *slot = t.addrs[i].addr.family == AF_INET
+							? &fs->port_addr4[p]
+							: &fs->port_addr6[p];
+			if (!slot->family)
+				*slot = t.addrs[i].addr;
+		}
+	fs->fib = xgw_fib_build(routes, nr, neigh, nn);
+	if (!fs->fib) {
+		free(fs);
+		rc = -ENOMEM;
+		goto out;
+	}
+	old = rcu_xchg_pointer(&dp->fwd, fs);
+	free_fwd_rcu(old);
+out:
+	free(routes);
+	free(neigh);
+	xgw_nl_tables_free(&t);
+	return rc;
+}
+
+int xgw_dp_service_resolves(struct xgw_dataplane *dp)
+{
+	struct xgw_resolve_req r;
+	int sent = 0;
+
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		while (xgw_worker_pop_resolve(dp->workers[i], &r)) {
+			char a[XGW_ADDR_STRLEN];
+			int rc = xgw_nl_resolve(r.ifindex, &r.ip);
+			if (rc)
+				pr_warn("cannot trigger resolution of %s: %s",
+					xgw_addr_str(&r.ip, a, sizeof(a)), strerror(-rc));
+			else
+				pr_debug("resolving %s", xgw_addr_str(&r.ip, a, sizeof(a)));
+			sent++;
+		}
+	return sent;
+}
+
+uint32_t xgw_worker_frames_accounted(const struct xgw_worker *w)
+{
+	uint32_t n = w->umem.n_free;
+
+	for (unsigned i = 0; i < w->n_xsks; i++)
+		n += w->xsks[i]->fill_outstanding + w->xsks[i]->tx_outstanding;
+	return n;
+}

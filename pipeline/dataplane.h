@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Bring-up and tear-down of the data plane from a config: ports, steering
+ * programs, workers with their UMEMs and sockets; the forwarding state
+ * (FIB) rebuilt from netlink and published by RCU; stats for the CLI. */
+#ifndef XGW_DATAPLANE_H
+#define XGW_DATAPLANE_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "ctl/config.h"
+#include "pipeline/worker.h"
+
+/* Open everything the config names; on failure everything opened so far
+ * is closed again and err names the interface/queue and the reason. */
+int xgw_dp_open(struct xgw_dataplane *dp, const struct xgw_config *cfg, char *err, size_t errlen);
+int xgw_dp_start(struct xgw_dataplane *dp);
+/* Stop workers, close sockets, detach programs, free memory. */
+void xgw_dp_close(struct xgw_dataplane *dp);
+
+/* Steering rules = the config's steer entries plus every user-datapath
+ * service VIP. */
+int xgw_dp_apply_steer(struct xgw_dataplane *dp, const struct xgw_config *cfg);
+/* Re-read routes/neighbours/addresses and publish a new forwarding state. */
+int xgw_dp_refresh_fwd(struct xgw_dataplane *dp, const struct xgw_config *cfg);
+/* Hand queued neighbour-resolution requests from workers to the kernel;
+ * returns how many were sent. */
+int xgw_dp_service_resolves(struct xgw_dataplane *dp);
+
+json_t *xgw_dp_stats_json(struct xgw_dataplane *dp);
+json_t *xgw_dp_ports_json(struct xgw_dataplane *dp);
+void xgw_dp_print_stats(struct xgw_dataplane *dp, FILE *f);
+
+/* Frames accounted for per worker: free + in fill/RX + on TX.  Equal to
+ * the UMEM size when no frame leaked (checked by tests). */
+uint32_t xgw_worker_frames_accounted(const struct xgw_worker *w);
+
+#endif

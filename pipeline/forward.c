@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "pipeline/forward.h"
+
+#include <arpa/inet.h>
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "common/csum.h"
+#include "common/drop.h"
+
+/* Routers rate-limit ICMP errors (RFC 1812 4.3.2.8); per worker, per second. */
+#define ICMP_ERRORS_PER_SEC 1000
+#define RESOLVE_RETRY_NS 200000000ULL
+
+static uint16_t port_of(const struct xgw_fwd_state *fs, int ifindex)
+{
+	for (unsigned i = 0; i < fs->port_of_ifindex_n; i++)
+		if (fs->ifmap[i].ifindex == ifindex)
+			return fs->ifmap[i].port;
+	return XGW_PORT_NONE;
+}
+
+static void request_resolve(struct xgw_worker *w, int ifindex, const struct xgw_addr *ip)
+{
+	uint32_t head, tail;
+
+	/* One request per address per retry interval: a burst of packets to
+	 * an unresolved next hop must not flood the control side. */
+	if (xgw_addr_eq(&w->last_resolve, ip) && w->now_ns - w->last_resolve_ns < RESOLVE_RETRY_NS)
+		return;
+	w->last_resolve = *ip;
+	w->last_resolve_ns = w->now_ns;
+	head = atomic_load_explicit(&w->rq_head, memory_order_relaxed);
+	tail = atomic_load_explicit(&w->rq_tail, memory_order_acquire);
+	if (head - tail >= XGW_RESOLVE_RING)
+		return;
+	w->rq[head % XGW_RESOLVE_RING].ifindex = ifindex;
+	w->rq[head % XGW_RESOLVE_RING].ip = *ip;
+	atomic_store_explicit(&w->rq_head, head + 1, memory_order_release);
+}
+
+static bool icmp_allowed(struct xgw_worker *w)
+{
+	uint64_t sec = w->now_ns / 1000000000ULL;
+
+	if (sec != w->icmp_tokens_ts) {
+		w->icmp_tokens_ts = sec;
+		w->icmp_tokens = ICMP_ERRORS_PER_SEC;
+	}
+	if (!w->icmp_tokens)
+		return false;
+	w->icmp_tokens--;
+	return true;
+}
+
+/* Remove VLAN tags: the egress ports are untagged. */
+static void strip_vlans(struct xgw_pkt *p)
+{
+	uint16_t shift = (uint16_t)(p->n_vlans * 4);
+
+	if (!shift)
+		return;
+	memmove(p->data + shift, p->data, 12); /* MACs; ethertype is already in place */
+	p->data += shift;
+	p->addr += shift;
+	p->len -= shift;
+	p->headroom += shift;
+	p->l3_off -= shift;
+	p->l4_off -= shift;
+	p->payload_off -= shift;
+	p->n_vlans = 0;
+}
+
+/* Route dst out of a port and rewrite the Ethernet header for it. */
+static int output(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
+		  const struct xgw_addr *dst)
+{
+	const struct xgw_route *r = xgw_fib_lookup(fs->fib, dst);
+	const struct xgw_neigh *n;
+	const struct xgw_port *port;
+	const struct xgw_addr *nh;
+	uint16_t out;
+
+	if (!r)
+		return XGW_DROP_NO_ROUTE;
+	out = r->port != XGW_PORT_NONE ? r->port : port_of(fs, r->oif);
+	if (out == XGW_PORT_NONE)
+		return XGW_DROP_NO_PORT;
+	nh = r->via.family ? &r->via : dst;
+	n = xgw_fib_neigh(fs->fib, r->oif, nh);
+	if (!n) {
+		request_resolve(w, r->oif, nh);
+		return XGW_DROP_NO_NEIGH;
+	}
+	port = &w->dp->ports[out];
+	if (p->l3_len > port->mtu)
+		return XGW_DROP_MTU;
+	strip_vlans(p);
+	memcpy(p->data, n->mac, 6);
+	memcpy(p->data + 6, port->mac, 6);
+	/* Drop Ethernet padding: the frame ends where IP says. */
+	p->len = (uint32_t)p->l3_off + p->l3_len;
+	p->out_port = out;
+	return 0;
+}
+
+static int time_exceeded4(struct xgw_worker *w, const struct xgw_fwd_state *fs,
+			  struct xgw_pkt *p)
+{
+	struct iphdr *ip = (struct iphdr *)(p->data + p->l3_off);
+	const struct xgw_addr *src = &fs->port_addr4[p->port];
+	uint32_t quote = (uint32_t)ip->ihl * 4 + 8;
+	struct xgw_addr dst;
+	struct icmphdr *ic;
+
+	if (!src->family || !icmp_allowed(w))
+		return XGW_DROP_TTL_EXCEEDED;
+	if (quote > p->l3_len)
+		quote = p->l3_len;
+	/* Never answer an ICMP error with an error (RFC 1812 4.3.2.7). */
+	if (ip->protocol == IPPROTO_ICMP && (uint32_t)p->l4_off + 1 <= p->len) {
+		uint8_t t = p->data[p->l4_off];
+		if (t != ICMP_ECHO && t != ICMP_ECHOREPLY)
+			return XGW_DROP_TTL_EXCEEDED;
+	}
+	if ((uint32_t)p->l3_off + 28 + quote > (uint32_t)(w->umem.frame_size - p->headroom))
+		return XGW_DROP_TTL_EXCEEDED;
+	xgw_addr_v4(&dst, ip->saddr);
+	memmove(p->data + p->l3_off + 28, ip, quote);
+	memset(ip, 0, 28);
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tos = 0xc0; /* internetwork control */
+	ip->tot_len = htons((uint16_t)(28 + quote));
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_ICMP;
+	ip->saddr = src->w[0];
+	ip->daddr = dst.w[0];
+	ip->check = xgw_csum(ip, 20);
+	ic = (struct icmphdr *)(ip + 1);
+	ic->type = ICMP_TIME_EXCEEDED;
+	ic->code = ICMP_EXC_TTL;
+	ic->checksum = xgw_csum(ic, 8 + quote);
+	p->l3_len = (uint16_t)(28 + quote);
+	p->l4_off = (uint16_t)(p->l3_off + 20);
+	w->st.icmp_sent++;
+	return output(w, fs, p, &dst);
+}
+
+static int time_exceeded6(struct xgw_worker *w, const struct xgw_fwd_state *fs,
+			  struct xgw_pkt *p)
+{
+	struct ipv6hdr *ip6 = (struct ipv6hdr *)(p->data + p->l3_off);
+	const struct xgw_addr *src = &fs->port_addr6[p->port];
+	/* The error must fit the IPv6 minimum MTU (RFC 4443 2.4(c)). */
+	uint32_t quote = p->l3_len < 1280 - 48 ? p->l3_len : 1280 - 48;
+	struct xgw_addr dst;
+	struct icmp6hdr *ic;
+	uint64_t sum;
+	uint32_t plen;
+
+	if (!src->family || !icmp_allowed(w))
+		return XGW_DROP_TTL_EXCEEDED;
+	if (p->l4_proto == IPPROTO_ICMPV6 && p->l4_off < p->len &&
+	    !(p->data[p->l4_off] & ICMPV6_INFOMSG_MASK))
+		return XGW_DROP_TTL_EXCEEDED;
+	if ((uint32_t)p->l3_off + 48 + quote > (uint32_t)(w->umem.frame_size - p->headroom))
+		return XGW_DROP_TTL_EXCEEDED;
+	xgw_addr_v6(&dst, &ip6->saddr);
+	memmove(p->data + p->l3_off + 48, ip6, quote);
+	memset(ip6, 0, 48);
+	plen = 8 + quote;
+	ip6->version = 6;
+	ip6->payload_len = htons((uint16_t)plen);
+	ip6->nexthdr = IPPROTO_ICMPV6;
+	ip6->hop_limit = 64;
+	memcpy(&ip6->saddr, src->b, 16);
+	memcpy(&ip6->daddr, dst.b, 16);
+	ic = (struct icmp6hdr *)(ip6 + 1);
+	ic->icmp6_type = ICMPV6_TIME_EXCEED;
+	ic->icmp6_code = ICMPV6_EXC_HOPLIMIT;
+	sum = xgw_csum_partial(&ip6->saddr, 32, 0);
+	sum += htonl(plen) + htonl(IPPROTO_ICMPV6);
+	sum = xgw_csum_partial(ic, plen, sum);
+	ic->icmp6_cksum = (uint16_t)~xgw_csum_fold(sum);
+	p->l3_len = (uint16_t)(40 + plen);
+	p->l4_off = (uint16_t)(p->l3_off + 40);
+	w->st.icmp_sent++;
+	return output(w, fs, p, &dst);
+}
+
+static int forward4(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p)
+{
+	struct iphdr *ip = (struct iphdr *)(p->data + p->l3_off);
+	struct xgw_addr dst;
+	uint16_t old, new_;
+	int err;
+
+	/* RFC 1812 5.2.2: a router verifies the header checksum. */
+	if (xgw_csum(ip, (size_t)ip->ihl * 4) != 0)
+		return XGW_DROP_IP4_CSUM;
+	if (ip->ttl <= 1)
+		return time_exceeded4(w, fs, p);
+	xgw_addr_v4(&dst, ip->daddr);
+	err = output(w, fs, p, &dst);
+	if (err)
+		return err;
+	ip = (struct iphdr *)(p->data + p->l3_off);
+	memcpy(&old, &ip->ttl, 2); /* TTL and protocol share a 16-bit word */
+	ip->ttl--;
+	memcpy(&new_, &ip->ttl, 2);
+	ip->check = xgw_csum_update16(ip->check, old, new_);
+	return 0;
+}
+
+static int forward6(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p)
+{
+	struct ipv6hdr *ip6 = (struct ipv6hdr *)(p->data + p->l3_off);
+	struct xgw_addr dst;
+	int err;
+
+	if (ip6->hop_limit <= 1)
+		return time_exceeded6(w, fs, p);
+	/* Link-local destinations are never forwarded (RFC 4291 2.5.6). */
+	if (ip6->daddr.s6_addr[0] == 0xfe && (ip6->daddr.s6_addr[1] & 0xc0) == 0x80)
+		return XGW_DROP_NO_ROUTE;
+	xgw_addr_v6(&dst, &ip6->daddr);
+	err = output(w, fs, p, &dst);
+	if (err)
+		return err;
+	ip6 = (struct ipv6hdr *)(p->data + p->l3_off);
+	ip6->hop_limit--;
+	return 0;
+}
+
+int xgw_forward(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p)
+{
+	if (!fs || !fs->fib)
+		return XGW_DROP_NO_ROUTE;
+	if (p->flags & XGW_PKT_IPV4)
+		return forward4(w, fs, p);
+	if (p->flags & XGW_PKT_IPV6)
+		return forward6(w, fs, p);
+	return XGW_DROP_NOT_IP;
+}

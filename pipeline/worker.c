@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#define XGW_LOG_COMP "worker"
+#include "pipeline/worker.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <string.h>
+#include <time.h>
+#include <urcu-qsbr.h>
+
+#include "common/log.h"
+#include "pipeline/forward.h"
+
+/* Empty poll rounds before the worker sleeps in poll(2).  A busy-polling
+ * worker owns its core (DPDK style); on a shared machine an idle worker
+ * must give it back, as VPP's adaptive mode does.  ~256 rounds is a few
+ * tens of microseconds of spinning. */
+#define IDLE_SPINS 256
+#define IDLE_SLEEP_MS 10
+
+static inline uint64_t coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static inline void drop(struct xgw_worker *w, struct xgw_pkt *p, unsigned reason)
+{
+	w->st.drops[reason < XGW_DROP__MAX ? reason : 0]++;
+	xgw_umem_free(&w->umem, p->addr);
+}
+
+void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
+{
+	struct xgw_dataplane *dp = w->dp;
+	const struct xgw_fwd_state *fs = rcu_dereference(dp->fwd);
+	struct xgw_pkt out[XGW_MAX_PORTS][XGW_BURST_MAX];
+	uint32_t n_out[XGW_MAX_PORTS] = {0};
+	uint32_t used = 0; /* bitmask of ports with output */
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct xgw_pkt *p = &pkts[i];
+		int r = xgw_parse(p);
+
+		if (!r)
+			r = xgw_forward(w, fs, p);
+		if (r) {
+			drop(w, p, (unsigned)r);
+			continue;
+		}
+		out[p->out_port][n_out[p->out_port]++] = *p;
+		used |= 1u << p->out_port;
+	}
+	while (used) {
+		unsigned port = (unsigned)__builtin_ctz(used);
+		struct xgw_xsk *tx = w->tx_for_port[port];
+		uint32_t sent = 0;
+
+		used &= used - 1;
+		if (tx)
+			sent = xgw_tx_burst(tx, out[port], n_out[port]);
+		w->st.forwarded += sent;
+		for (uint32_t i = sent; i < n_out[port]; i++)
+			drop(w, &out[port][i], tx ? XGW_DROP_TX_RING_FULL : XGW_DROP_NO_PORT);
+	}
+}
+
+uint32_t xgw_worker_poll(struct xgw_worker *w)
+{
+	struct xgw_pkt pkts[XGW_BURST_MAX];
+	uint32_t total = 0;
+
+	w->now_ns = coarse_ns();
+	for (unsigned i = 0; i < w->n_xsks; i++) {
+		struct xgw_xsk *x = w->xsks[i];
+		uint32_t n = xgw_rx_burst(x, pkts, XGW_BURST_MAX);
+
+		if (n) {
+			w->st.bursts++;
+			xgw_worker_process(w, pkts, n);
+			total += n;
+		}
+	}
+	for (unsigned i = 0; i < w->n_xsks; i++) {
+		struct xgw_xsk *x = w->xsks[i];
+
+		xgw_xsk_complete(x);
+		xgw_xsk_flush(x);
+		/* Frames freed by drops and completions go back to the
+		 * kernel now, not only when this socket next receives. */
+		if (x->fill_outstanding < x->fill_target / 2)
+			xgw_xsk_refill(x);
+	}
+	if (!total)
+		w->st.empty_polls++;
+	return total;
+}
+
+static bool any_busy_poll(const struct xgw_worker *w)
+{
+	for (unsigned i = 0; i < w->n_xsks; i++)
+		if (w->xsks[i]->busy_poll)
+			return true;
+	return false;
+}
+
+static bool tx_in_flight(const struct xgw_worker *w)
+{
+	for (unsigned i = 0; i < w->n_xsks; i++)
+		if (w->xsks[i]->tx_outstanding)
+			return true;
+	return false;
+}
+
+static void idle_wait(struct xgw_worker *w)
+{
+	struct pollfd pfd[XGW_MAX_XSKS_PER_WORKER];
+
+	for (unsigned i = 0; i < w->n_xsks; i++) {
+		pfd[i].fd = w->xsks[i]->fd;
+		pfd[i].events = POLLIN;
+	}
+	w->st.idle_sleeps++;
+	/* Offline: the control thread's grace periods need not wait for a
+	 * sleeping worker. */
+	rcu_thread_offline();
+	poll(pfd, w->n_xsks, IDLE_SLEEP_MS);
+	rcu_thread_online();
+}
+
+static void *worker_main(void *arg)
+{
+	struct xgw_worker *w = arg;
+	char name[16];
+	unsigned idle = 0;
+	bool busy = any_busy_poll(w);
+
+	snprintf(name, sizeof(name), "xgw-w%d", w->id);
+	pthread_setname_np(pthread_self(), name);
+	rcu_register_thread();
+	pr_info("worker %d on core %d: %u socket(s), %u frames", w->id, w->core, w->n_xsks,
+		w->umem.n_frames);
+	while (!atomic_load_explicit(&w->dp->stop, memory_order_relaxed)) {
+		if (xgw_worker_poll(w)) {
+			idle = 0;
+		} else if (++idle >= IDLE_SPINS && !busy && !tx_in_flight(w)) {
+			idle_wait(w);
+			idle = 0;
+		}
+		/* Between bursts: no snapshot pointer is held here. */
+		rcu_quiescent_state();
+	}
+	rcu_unregister_thread();
+	return NULL;
+}
+
+int xgw_worker_start(struct xgw_worker *w)
+{
+	pthread_attr_t attr;
+	cpu_set_t set;
+	int err;
+
+	pthread_attr_init(&attr);
+	CPU_ZERO(&set);
+	CPU_SET(w->core, &set);
+	err = pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	if (!err)
+		err = pthread_create(&w->thread, &attr, worker_main, w);
+	pthread_attr_destroy(&attr);
+	if (err) {
+		pr_err("worker %d: cannot start on core %d: %s", w->id, w->core, strerror(err));
+		return -err;
+	}
+	w->started = true;
+	return 0;
+}
+
+void xgw_worker_join(struct xgw_worker *w)
+{
+	if (w->started)
+		pthread_join(w->thread, NULL);
+	w->started = false;
+}
+
+bool xgw_worker_pop_resolve(struct xgw_worker *w, struct xgw_resolve_req *out)
+{
+	uint32_t tail = atomic_load_explicit(&w->rq_tail, memory_order_relaxed);
+	uint32_t head = atomic_load_explicit(&w->rq_head, memory_order_acquire);
+
+	if (tail == head)
+		return false;
+	*out = w->rq[tail % XGW_RESOLVE_RING];
+	atomic_store_explicit(&w->rq_tail, tail + 1, memory_order_release);
+	return true;
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The data plane's runtime objects: ports, per-core workers and the
+ * RCU-published state they read.  One cache-aligned context per worker
+ * (DPDK's lcore_conf[]); nothing writable is shared on the fast path. */
+#ifndef XGW_WORKER_H
+#define XGW_WORKER_H
+
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+#include "common/drop.h"
+#include "common/pkt.h"
+#include "pipeline/fib.h"
+#include "xsk/umem.h"
+#include "xsk/xsk.h"
+
+#define XGW_MAX_PORTS 16
+#define XGW_MAX_WORKERS 64
+#define XGW_MAX_XSKS_PER_WORKER 32
+
+struct xgw_steer;
+
+struct xgw_port {
+	char name[32];
+	char iface[16];
+	int ifindex;
+	uint8_t mac[6];
+	uint32_t mtu;
+	int numa_node;
+	struct xgw_steer *steer;
+};
+
+/* What the forwarding stage reads; replaced whole when the kernel's tables
+ * or the static entries change. */
+struct xgw_fwd_state {
+	struct xgw_fib *fib;
+	struct xgw_addr port_addr4[XGW_MAX_PORTS]; /* ICMP error source */
+	struct xgw_addr port_addr6[XGW_MAX_PORTS];
+	uint16_t port_of_ifindex_n;
+	struct {
+		int ifindex;
+		uint16_t port;
+	} ifmap[XGW_MAX_PORTS];
+};
+
+struct xgw_worker_stats {
+	uint64_t bursts;
+	uint64_t empty_polls;
+	uint64_t idle_sleeps;
+	uint64_t forwarded;
+	uint64_t icmp_sent;
+	uint64_t drops[XGW_DROP__MAX];
+};
+
+/* Neighbour resolution requests from a worker to the control side:
+ * single producer (the worker), single consumer. */
+#define XGW_RESOLVE_RING 64
+struct xgw_resolve_req {
+	int ifindex;
+	struct xgw_addr ip;
+};
+
+struct xgw_dataplane;
+
+struct xgw_worker {
+	alignas(64) struct xgw_dataplane *dp;
+	int id;
+	int core;
+	unsigned n_xsks;
+	struct xgw_xsk *xsks[XGW_MAX_XSKS_PER_WORKER];
+	struct xgw_xsk *tx_for_port[XGW_MAX_PORTS];
+	struct xgw_umem umem;
+	struct xsk_ring_prod first_fq;
+	struct xsk_ring_cons first_cq;
+	struct xgw_worker_stats st;
+	uint64_t now_ns; /* coarse clock, refreshed per poll round */
+	uint64_t icmp_tokens_ts;
+	uint32_t icmp_tokens;
+	struct xgw_addr last_resolve;
+	uint64_t last_resolve_ns;
+	_Atomic uint32_t rq_head, rq_tail;
+	struct xgw_resolve_req rq[XGW_RESOLVE_RING];
+	pthread_t thread;
+	bool started;
+};
+
+struct xgw_dataplane {
+	struct xgw_port ports[XGW_MAX_PORTS];
+	unsigned n_ports;
+	struct xgw_worker *workers[XGW_MAX_WORKERS];
+	unsigned n_workers;
+	struct xgw_fwd_state *fwd; /* RCU */
+	atomic_bool stop;
+};
+
+/* Run one poll round over the worker's sockets; returns packets received.
+ * Exposed so that tests and the in-memory bench drive it directly. */
+uint32_t xgw_worker_poll(struct xgw_worker *w);
+/* Process a burst already received on ingress socket x: parse, forward,
+ * transmit; frames not sent are freed and counted. */
+void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n);
+int xgw_worker_start(struct xgw_worker *w);
+void xgw_worker_join(struct xgw_worker *w);
+
+/* Pop one resolution request (control side). */
+bool xgw_worker_pop_resolve(struct xgw_worker *w, struct xgw_resolve_req *out);
+
+#endif

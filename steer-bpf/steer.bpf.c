@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* xgw steering program: send chosen flows to the AF_XDP socket of the
+ * receiving queue, everything else to the kernel stack.  Deliberately
+ * small (as libxdp's xsk_def_xdp_prog): no packet is changed here. */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "steer_maps.h"
+
+#define AF_INET  2
+#define AF_INET6 10
+
+/* AF_XDP sockets, one per receive queue of this interface. */
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, XGW_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, __u32);
+} xsks SEC(".maps");
+
+/* Steering rules and service VIPs: (family, proto, dport, dst prefix). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, XGW_MAX_STEER_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xgw_steer_key);
+	__type(value, struct xgw_steer_val);
+} steer_rules SEC(".maps");
+
+/* [0] = bitmask of XGW_STEER_CLASS_*: skips lookups that cannot match. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} steer_classes SEC(".maps");
+
+/* Steered / passed / no-socket / malformed packet counters. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XGW_STEER_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} steer_stats SEC(".maps");
+
+struct vlan_hdr {
+	__be16 tci;
+	__be16 proto;
+};
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&steer_stats, &idx);
+
+	if (c)
+		*c += 1; /* per-CPU slot: no atomic needed */
+}
+
+static __always_inline int lookup(struct xgw_steer_key *k, __u32 classes)
+{
+	__u16 dport = k->dport;
+	__u8 proto = k->proto;
+
+	if ((classes & XGW_STEER_CLASS_PROTO_PORT) && bpf_map_lookup_elem(&steer_rules, k))
+		return 1;
+	k->dport = 0;
+	if ((classes & XGW_STEER_CLASS_PROTO) && bpf_map_lookup_elem(&steer_rules, k))
+		return 1;
+	k->proto = 0;
+	if ((classes & XGW_STEER_CLASS_ANY) && bpf_map_lookup_elem(&steer_rules, k))
+		return 1;
+	k->dport = dport;
+	k->proto = proto;
+	return 0;
+}
+
+SEC("xdp")
+int xgw_steer(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct xgw_steer_key key = {};
+	struct ethhdr *eth = data;
+	__u32 zero = 0, *classes, q;
+	__u16 proto;
+	void *l4;
+
+	classes = bpf_map_lookup_elem(&steer_classes, &zero);
+	if (!classes || !*classes)
+		goto pass;
+	if ((void *)(eth + 1) > end)
+		goto malformed;
+	proto = eth->h_proto;
+	l4 = eth + 1;
+#pragma unroll
+	for (int i = 0; i < 2; i++) {
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		struct vlan_hdr *vh = l4;
+		if ((void *)(vh + 1) > end)
+			goto malformed;
+		proto = vh->proto;
+		l4 = vh + 1;
+	}
+
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = l4;
+		if ((void *)(ip + 1) > end)
+			goto malformed;
+		if (ip->ihl < 5)
+			goto malformed;
+		key.family = AF_INET;
+		key.proto = ip->protocol;
+		__builtin_memcpy(key.addr, &ip->daddr, 4);
+		key.prefixlen = XGW_STEER_KEY_FIXED_BITS + 32;
+		/* Later fragments carry no ports: matched on address only. */
+		if (ip->frag_off & bpf_htons(0x1fff))
+			goto classify;
+		l4 = (void *)ip + ip->ihl * 4;
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = l4;
+		if ((void *)(ip6 + 1) > end)
+			goto malformed;
+		key.family = AF_INET6;
+		/* Extension headers are not walked here: such packets match
+		 * by address and proto = next header.  The workers parse them. */
+		key.proto = ip6->nexthdr;
+		__builtin_memcpy(key.addr, &ip6->daddr, 16);
+		key.prefixlen = XGW_STEER_KEY_FIXED_BITS + 128;
+		l4 = ip6 + 1;
+	} else {
+		goto pass; /* ARP, LLDP, ...: the kernel's */
+	}
+
+	if (key.proto == IPPROTO_TCP || key.proto == IPPROTO_UDP) {
+		/* dport is at the same offset in TCP and UDP. */
+		struct udphdr *uh = l4;
+		if ((void *)(uh + 1) > end)
+			goto malformed;
+		key.dport = uh->dest;
+	}
+classify:
+	if (!lookup(&key, *classes))
+		goto pass;
+	q = ctx->rx_queue_index;
+	/* No socket bound (xgwd gone): the kernel gets the packet rather
+	 * than the redirect failing into a drop. */
+	if (!bpf_map_lookup_elem(&xsks, &q)) {
+		count(XGW_STEER_CNT_NOSOCK);
+		return XDP_PASS;
+	}
+	count(XGW_STEER_CNT_STEERED);
+	return bpf_redirect_map(&xsks, q, XDP_PASS);
+malformed:
+	count(XGW_STEER_CNT_MALFORMED);
+	return XDP_PASS;
+pass:
+	count(XGW_STEER_CNT_PASSED);
+	return XDP_PASS;
+}
+
+char _license[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#define XGW_LOG_COMP "steer"
+#include "steer-bpf/steer.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "common/log.h"
+#include "steer.skel.h"
+
+#define PROG_NAME "xgw_steer"
+
+struct xgw_steer {
+	struct steer_bpf *skel;
+	struct xdp_program *prog;
+	int ifindex;
+	char ifname[IF_NAMESIZE];
+	enum xdp_attach_mode mode;
+	int xsks_fd, rules_fd, classes_fd, stats_fd;
+};
+
+static bool is_xgw_prog(struct xdp_program *p)
+{
+	const char *name = xdp_program__name(p);
+
+	return name && !strcmp(name, PROG_NAME);
+}
+
+int xgw_steer_remove_stale(int ifindex)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+	int removed = 0, err;
+
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	if (!mp || libxdp_get_error(mp))
+		return 0; /* nothing attached */
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p && is_xgw_prog(p)) {
+			err = xdp_multiprog__detach(mp);
+			if (err)
+				goto out_err;
+			removed++;
+		}
+		goto out;
+	}
+	for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp)) {
+		if (!is_xgw_prog(p))
+			continue;
+		err = xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0);
+		if (err)
+			goto out_err;
+		removed++;
+	}
+out:
+	xdp_multiprog__close(mp);
+	return removed;
+out_err:
+	xdp_multiprog__close(mp);
+	return err;
+}
+
+static int try_attach(struct xgw_steer *s, enum xdp_attach_mode mode)
+{
+	int err = xdp_program__attach(s->prog, s->ifindex, mode, 0);
+
+	if (!err)
+		s->mode = mode;
+	return err;
+}
+
+int xgw_steer_open(struct xgw_steer **out, const char *ifname, enum xgw_steer_attach want,
+		   struct xgw_steer *share)
+{
+	struct xgw_steer *s;
+	char errbuf[128];
+	int err, stale;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	snprintf(s->ifname, sizeof(s->ifname), "%s", ifname);
+	s->ifindex = (int)if_nametoindex(ifname);
+	if (!s->ifindex) {
+		err = -errno;
+		pr_err("%s: no such interface", ifname);
+		goto err_free;
+	}
+	stale = xgw_steer_remove_stale(s->ifindex);
+	if (stale > 0)
+		pr_warn("%s: removed %d stale xgw program(s) left by a previous run", ifname,
+			stale);
+
+	s->skel = steer_bpf__open();
+	if (!s->skel) {
+		err = -errno;
+		pr_err("%s: cannot open steering program: %s", ifname, strerror(-err));
+		goto err_free;
+	}
+	if (share) {
+		err = bpf_map__reuse_fd(s->skel->maps.steer_rules, share->rules_fd);
+		if (!err)
+			err = bpf_map__reuse_fd(s->skel->maps.steer_classes, share->classes_fd);
+		if (err) {
+			pr_err("%s: cannot share rule maps: %s", ifname, strerror(-err));
+			goto err_skel;
+		}
+	}
+	s->prog = xdp_program__from_bpf_obj(s->skel->obj, "xdp");
+	err = (int)libxdp_get_error(s->prog);
+	if (err) {
+		s->prog = NULL;
+		libxdp_strerror(err, errbuf, sizeof(errbuf));
+		pr_err("%s: cannot create xdp program: %s", ifname, errbuf);
+		goto err_skel;
+	}
+
+	err = -EINVAL;
+	if (want == XGW_ATTACH_NATIVE || want == XGW_ATTACH_AUTO)
+		err = try_attach(s, XDP_MODE_NATIVE);
+	if (err && want == XGW_ATTACH_AUTO) {
+		libxdp_strerror(err, errbuf, sizeof(errbuf));
+		pr_info("%s: native XDP not available (%s), using generic (SKB) mode", ifname,
+			errbuf);
+	}
+	if (err && (want == XGW_ATTACH_SKB || want == XGW_ATTACH_AUTO))
+		err = try_attach(s, XDP_MODE_SKB);
+	if (err) {
+		libxdp_strerror(err, errbuf, sizeof(errbuf));
+		pr_err("%s: cannot attach XDP program: %s", ifname, errbuf);
+		goto err_prog;
+	}
+	s->xsks_fd = bpf_map__fd(s->skel->maps.xsks);
+	s->rules_fd = bpf_map__fd(s->skel->maps.steer_rules);
+	s->classes_fd = bpf_map__fd(s->skel->maps.steer_classes);
+	s->stats_fd = bpf_map__fd(s->skel->maps.steer_stats);
+	pr_info("%s: steering program attached in %s mode", ifname, xgw_steer_mode(s));
+	*out = s;
+	return 0;
+
+err_prog:
+	xdp_program__close(s->prog);
+err_skel:
+	steer_bpf__destroy(s->skel);
+err_free:
+	free(s);
+	return err;
+}
+
+const char *xgw_steer_mode(const struct xgw_steer *s)
+{
+	switch (s->mode) {
+	case XDP_MODE_NATIVE:
+		return "native";
+	case XDP_MODE_SKB:
+		return "skb";
+	case XDP_MODE_HW:
+		return "hw";
+	default:
+		return "unspec";
+	}
+}
+
+int xgw_steer_bind_xsk(struct xgw_steer *s, uint32_t queue, int xsk_fd)
+{
+	if (bpf_map_update_elem(s->xsks_fd, &queue, &xsk_fd, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int xgw_steer_unbind_xsk(struct xgw_steer *s, uint32_t queue)
+{
+	if (bpf_map_delete_elem(s->xsks_fd, &queue) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static void rule_key(struct xgw_steer_key *k, const struct xgw_steer_rule *r)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = XGW_STEER_KEY_FIXED_BITS + r->dst.len;
+	k->family = r->dst.addr.family;
+	k->proto = r->proto;
+	k->dport = htons(r->dport);
+	memcpy(k->addr, r->dst.addr.b, 16);
+}
+
+static uint32_t rule_class(const struct xgw_steer_rule *r)
+{
+	if (r->proto && r->dport)
+		return XGW_STEER_CLASS_PROTO_PORT;
+	if (r->proto)
+		return XGW_STEER_CLASS_PROTO;
+	return XGW_STEER_CLASS_ANY;
+}
+
+static bool key_wanted(const struct xgw_steer_key *k, const struct xgw_steer_rule *rules,
+		       unsigned n)
+{
+	struct xgw_steer_key rk;
+
+	for (unsigned i = 0; i < n; i++) {
+		rule_key(&rk, &rules[i]);
+		if (!memcmp(&rk, k, sizeof(rk)))
+			return true;
+	}
+	return false;
+}
+
+int xgw_steer_set_rules(struct xgw_steer *s, const struct xgw_steer_rule *rules, unsigned n)
+{
+	struct xgw_steer_key k, next, *stale = NULL;
+	uint32_t classes = 0, old_classes = 0, zero = 0;
+	unsigned n_stale = 0, cap = 0;
+	int err = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct xgw_steer_val v = {.rule_id = rules[i].id};
+
+		if (rules[i].dport && rules[i].proto != IPPROTO_TCP &&
+		    rules[i].proto != IPPROTO_UDP)
+			return -EINVAL; /* a port needs TCP or UDP */
+		rule_key(&k, &rules[i]);
+		if (bpf_map_update_elem(s->rules_fd, &k, &v, BPF_ANY))
+			return -errno;
+		classes |= rule_class(&rules[i]);
+	}
+	/* Widen the classes first so that new rules are visible at once. */
+	bpf_map_lookup_elem(s->classes_fd, &zero, &old_classes);
+	old_classes |= classes;
+	if (bpf_map_update_elem(s->classes_fd, &zero, &old_classes, BPF_ANY))
+		return -errno;
+
+	/* Collect stale keys first: deleting while iterating restarts the walk. */
+	int r = bpf_map_get_next_key(s->rules_fd, NULL, &next);
+	while (!r) {
+		k = next;
+		if (!key_wanted(&k, rules, n)) {
+			if (n_stale == cap) {
+				cap = cap ? cap * 2 : 64;
+				void *nb = realloc(stale, cap * sizeof(*stale));
+				if (!nb) {
+					err = -ENOMEM;
+					goto out;
+				}
+				stale = nb;
+			}
+			stale[n_stale++] = k;
+		}
+		r = bpf_map_get_next_key(s->rules_fd, &k, &next);
+	}
+	for (unsigned i = 0; i < n_stale; i++)
+		if (bpf_map_delete_elem(s->rules_fd, &stale[i]) && errno != ENOENT)
+			err = -errno;
+	if (bpf_map_update_elem(s->classes_fd, &zero, &classes, BPF_ANY))
+		err = -errno;
+out:
+	free(stale);
+	return err;
+}
+
+int xgw_steer_counters(struct xgw_steer *s, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < XGW_STEER_CNT__MAX; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(s->stats_fd, &i, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[i] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+void xgw_steer_close(struct xgw_steer *s)
+{
+	int err;
+
+	if (!s)
+		return;
+	err = xdp_program__detach(s->prog, s->ifindex, s->mode, 0);
+	if (err)
+		pr_warn("%s: detach failed: %d", s->ifname, err);
+	else
+		pr_info("%s: steering program detached", s->ifname);
+	xdp_program__close(s->prog);
+	steer_bpf__destroy(s->skel);
+	free(s);
+}

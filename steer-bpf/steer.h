@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Loading, attaching and feeding the steering program of one interface. */
+#ifndef XGW_STEER_H
+#define XGW_STEER_H
+
+#include <stdint.h>
+
+#include "common/addr.h"
+#include "steer-bpf/steer_maps.h"
+
+struct xgw_steer;
+
+enum xgw_steer_attach { XGW_ATTACH_AUTO, XGW_ATTACH_NATIVE, XGW_ATTACH_SKB };
+
+/* A rule as user space sees it; host-order port, 0 = any. */
+struct xgw_steer_rule {
+	struct xgw_prefix dst;
+	uint8_t proto;
+	uint16_t dport;
+	uint32_t id;
+};
+
+/* Load the program for ifname and attach it (native, falling back to SKB
+ * mode for AUTO).  With `share` the rule maps of that instance are reused,
+ * so one rule set serves every port.  Stale xgw programs left on the
+ * interface by a killed daemon are removed first. */
+int xgw_steer_open(struct xgw_steer **out, const char *ifname, enum xgw_steer_attach want,
+		   struct xgw_steer *share);
+/* "native" or "skb". */
+const char *xgw_steer_mode(const struct xgw_steer *s);
+int xgw_steer_bind_xsk(struct xgw_steer *s, uint32_t queue, int xsk_fd);
+int xgw_steer_unbind_xsk(struct xgw_steer *s, uint32_t queue);
+/* Make the rule maps hold exactly `rules` (call on the instance that owns
+ * the maps, or any sharing it).  New rules go in before stale ones leave,
+ * so flows matched by both never fall to the kernel in between. */
+int xgw_steer_set_rules(struct xgw_steer *s, const struct xgw_steer_rule *rules, unsigned n);
+/* Sum the per-CPU counters into out[XGW_STEER_CNT__MAX]. */
+int xgw_steer_counters(struct xgw_steer *s, uint64_t *out);
+/* Detach and free. */
+void xgw_steer_close(struct xgw_steer *s);
+/* Remove xgw steering programs from an interface (used at start-up and by
+ * tests); returns how many were removed or -errno. */
+int xgw_steer_remove_stale(int ifindex);
+
+#endif

@@ -1,0 +1,219 @@
+#!/bin/bash
+# Foundation integration test: xgw forwards steered flows as a router, the
+# kernel keeps everything else, and nothing is black-holed after kill -9.
+#
+#   [cli]                      [gw]  ip_forward=0                    [srv]
+#   c0 198.18.1.2/24 ---- gw-c 198.18.1.1/24   gw-s 198.18.2.1/24 ---- s0 198.18.2.2/24
+#      2001:db8:1::2/64         2001:db8:1::1     2001:db8:2::1           2001:db8:2::2/64
+#
+# Steered to the AF_XDP workers: everything to 198.18.2.2 / 2001:db8:2::2 and
+# back to 198.18.1.2 / 2001:db8:1::2.  Traffic to the gateway's own addresses
+# is not steered and must reach the gateway's kernel (XDP_PASS).
+set -u
+XGWD=${1:?usage: forward.sh XGWD XGWCTL}
+XGWCTL=${2:?usage: forward.sh XGWD XGWCTL}
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+require_root
+command -v python3 >/dev/null || skip "python3 missing"
+
+CLI=$(mkns cli); GW=$(mkns gw); SRV=$(mkns srv)
+veth "$CLI" c0 "$GW" gw-c
+veth "$GW" gw-s "$SRV" s0
+no_tx_csum "$CLI" c0
+no_tx_csum "$SRV" s0
+ip -n "$CLI" addr add 198.18.1.2/24 dev c0
+ip -n "$CLI" addr add 2001:db8:1::2/64 dev c0 nodad
+ip -n "$CLI" route add default via 198.18.1.1
+ip -n "$CLI" -6 route add default via 2001:db8:1::1
+ip -n "$GW" addr add 198.18.1.1/24 dev gw-c
+ip -n "$GW" addr add 2001:db8:1::1/64 dev gw-c nodad
+ip -n "$GW" addr add 198.18.2.1/24 dev gw-s
+ip -n "$GW" addr add 2001:db8:2::1/64 dev gw-s nodad
+ip -n "$SRV" addr add 198.18.2.2/24 dev s0
+ip -n "$SRV" addr add 2001:db8:2::2/64 dev s0 nodad
+ip -n "$SRV" route add default via 198.18.2.1
+ip -n "$SRV" -6 route add default via 2001:db8:2::1
+# Only xgw may forward.
+ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
+
+# Negative control: without xgw the server is unreachable.
+ip netns exec "$CLI" ping -c 1 -W 1 198.18.2.2 >/dev/null 2>&1 &&
+	fail "198.18.2.2 reachable with forwarding off and no xgw: test topology is wrong"
+ok "no forwarding without xgw"
+
+CORE=$(xgw_core)
+SOCK="$XGW_TMP/xgw.sock"
+cat >"$XGW_TMP/xgw.json" <<JSON
+{
+  "ports": [
+    { "name": "client", "iface": "gw-c", "zerocopy": "auto", "queues": [ { "queue": 0, "core": $CORE } ] },
+    { "name": "server", "iface": "gw-s", "zerocopy": "auto", "queues": [ { "queue": 0, "core": $CORE } ] }
+  ],
+  "umem": { "frames": 4096, "frame_size": 2048, "hugepages": false },
+  "steer": [
+    { "dst": "198.18.2.2", "proto": "udp", "dport": 7000 },
+    { "dst": "198.18.2.2" },
+    { "dst": "198.18.1.2" },
+    { "dst": "2001:db8:2::2" },
+    { "dst": "2001:db8:1::2" }
+  ],
+  "ctl": { "socket": "$SOCK", "mode": "0600" }
+}
+JSON
+
+start_xgwd() {
+	ip netns exec "$GW" "$XGWD" -c "$XGW_TMP/xgw.json" >>"$XGW_TMP/xgwd.log" 2>&1 &
+	XGWD_PID=$!
+	XGW_PIDS+=("$XGWD_PID")
+	wait_for test -S "$SOCK" || { cat "$XGW_TMP/xgwd.log"; fail "xgwd did not start"; }
+	wait_for ip netns exec "$GW" "$XGWCTL" -s "$SOCK" ports ||
+		{ cat "$XGW_TMP/xgwd.log"; fail "xgwd not answering"; }
+}
+stats() { ip netns exec "$GW" "$XGWCTL" -s "$SOCK" stats --json; }
+jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+start_xgwd
+grep -q "copy mode" "$XGW_TMP/xgwd.log" || fail "mode obtained not logged"
+ip netns exec "$GW" "$XGWCTL" -s "$SOCK" ports --json | jget 'd[0]["queues"][0]["mode"]' |
+	grep -qx copy || fail "ports does not report copy mode on veth"
+ok "xgwd up, copy mode reported on veth"
+
+# ICMP through the workers; TTL decremented by one hop.
+out=$(ip netns exec "$CLI" ping -c 5 -i 0.2 -W 2 198.18.2.2 2>&1) || {
+	echo "$out"; cat "$XGW_TMP/xgwd.log"; stats; fail "ping through xgw failed"; }
+echo "$out" | grep -q "ttl=63" || { echo "$out"; fail "TTL not decremented to 63"; }
+ok "ICMP echo forwarded by xgw (ttl=63)"
+out=$(ip netns exec "$CLI" ping -6 -c 3 -i 0.2 -W 2 2001:db8:2::2 2>&1) || {
+	echo "$out"; stats; fail "ping6 through xgw failed"; }
+echo "$out" | grep -q "ttl=63\|hlim=63" || { echo "$out"; fail "hop limit not 63"; }
+ok "ICMPv6 echo forwarded by xgw (hop limit 63)"
+
+# UDP: sequence-numbered payloads arrive intact, in order, TTL 63, and the
+# receiving kernel saw no checksum errors.
+cat >"$XGW_TMP/udp_rx.py" <<'PY'
+import socket, struct, sys
+fam = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET
+n = int(sys.argv[3])
+s = socket.socket(fam, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+if fam == socket.AF_INET:
+    s.setsockopt(socket.IPPROTO_IP, 12, 1)  # IP_RECVTTL
+else:
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.settimeout(5)
+open(sys.argv[4], 'w').write('ready')
+expect = got = lost = reordered = corrupt = 0
+ttls = set()
+try:
+    while expect < n:
+        data, anc, _, _ = s.recvmsg(2048, 64)
+        got += 1
+        seq, = struct.unpack('!I', data[:4])
+        if data[4:] != bytes((seq + i) & 0xff for i in range(len(data) - 4)):
+            corrupt += 1
+        if seq < expect:
+            reordered += 1
+        else:
+            lost += seq - expect
+            expect = seq + 1
+        for lvl, typ, val in anc:
+            ttls.add(int.from_bytes(val[:4], sys.byteorder))
+except socket.timeout:
+    pass
+lost += n - expect
+print(got, lost, reordered, corrupt, ','.join(map(str, sorted(ttls))))
+PY
+cat >"$XGW_TMP/udp_tx.py" <<'PY'
+import socket, struct, sys, time
+fam = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET
+n = int(sys.argv[3])
+s = socket.socket(fam, socket.SOCK_DGRAM)
+for seq in range(n):
+    size = 4 + (seq * 37) % 1200
+    s.sendto(struct.pack('!I', seq) + bytes((seq + i) & 0xff for i in range(size - 4)),
+             (sys.argv[1], int(sys.argv[2])))
+    if seq % 50 == 49:
+        time.sleep(0.002)   # stay below the socket buffers of a 2-core box
+PY
+udp_check() { # dst n
+	local dst=$1 n=$2 res
+	rm -f "$XGW_TMP/ready"
+	ip netns exec "$SRV" python3 "$XGW_TMP/udp_rx.py" "$dst" 7000 "$n" "$XGW_TMP/ready" \
+		>"$XGW_TMP/rx.out" &
+	local rx=$!
+	wait_for test -f "$XGW_TMP/ready" || fail "receiver did not start"
+	ip netns exec "$CLI" python3 "$XGW_TMP/udp_tx.py" "$dst" 7000 "$n"
+	wait $rx
+	read -r got lost reord corrupt ttls <"$XGW_TMP/rx.out"
+	echo "  UDP to $dst: sent $n, received $got, lost $lost, reordered $reord, corrupted $corrupt, TTL $ttls"
+	[ "$corrupt" = 0 ] || fail "UDP to $dst: $corrupt datagrams corrupted"
+	[ "$reord" = 0 ] || fail "UDP to $dst: $reord datagrams out of order"
+	[ "$lost" = 0 ] || { stats; fail "UDP to $dst: $lost datagrams lost"; }
+	[ "$ttls" = 63 ] || fail "UDP to $dst: TTL/hop limits seen: $ttls (want 63)"
+}
+csum_err() { ip netns exec "$SRV" awk '/^Udp: [0-9]/ {print $7}' /proc/net/snmp; }
+c0=$(csum_err)
+udp_check 198.18.2.2 2000
+udp_check 2001:db8:2::2 1000
+[ "$(csum_err)" = "$c0" ] || fail "server saw UDP checksum errors"
+ok "UDP v4 (2000) and v6 (1000) in order, intact, TTL 63, no checksum errors"
+
+steered=$(stats | jget 'sum(p["xdp"]["steered"] for p in d["ports"])')
+[ "$steered" -ge 3000 ] || fail "only $steered packets went through the AF_XDP path"
+ok "$steered packets steered to AF_XDP"
+
+# TTL 1: xgw answers with ICMP time exceeded from its ingress address.
+out=$(ip netns exec "$CLI" ping -c 1 -t 1 -W 2 198.18.2.2 2>&1)
+echo "$out" | grep -q "From 198.18.1.1.*Time to live exceeded" ||
+	{ echo "$out"; fail "no ICMP time exceeded for TTL 1"; }
+ok "TTL 1 answered with ICMP time exceeded"
+
+# The gateway's own addresses go to the kernel: ping and TCP.
+tcp_own() {
+	rm -f "$XGW_TMP/listening"
+	ip netns exec "$GW" python3 -c '
+import socket,sys
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("198.18.1.1", 8080)); s.listen(1); s.settimeout(5)
+open(sys.argv[1], "w").close()
+c,_=s.accept(); c.sendall(c.recv(100).upper())' "$XGW_TMP/listening" &
+	local srv=$! r
+	wait_for test -f "$XGW_TMP/listening" || return 1
+	r=$(ip netns exec "$CLI" python3 -c '
+import socket
+s=socket.create_connection(("198.18.1.1", 8080), timeout=3); s.sendall(b"hello"); print(s.recv(100).decode())')
+	wait $srv
+	[ "$r" = HELLO ]
+}
+ip netns exec "$CLI" ping -c 2 -i 0.2 -W 2 198.18.1.1 >/dev/null || fail "ping to gateway's own address failed"
+tcp_own || fail "TCP to the gateway's own address failed"
+ok "ping and TCP to the gateway itself pass to the kernel"
+
+# SIGKILL: no black hole.  The program stays attached without sockets.
+kill -9 "$XGWD_PID"; wait "$XGWD_PID" 2>/dev/null
+ip -n "$GW" link show gw-c | grep -q xdp || fail "expected the XDP program to stay after kill -9"
+ip netns exec "$CLI" ping -c 2 -i 0.2 -W 2 198.18.1.1 >/dev/null || fail "kernel path broken after kill -9"
+tcp_own || fail "TCP to the gateway broken after kill -9"
+# Steered traffic falls back to the kernel: with kernel forwarding on, it flows.
+ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=1
+ip netns exec "$CLI" ping -c 2 -i 0.2 -W 2 198.18.2.2 >/dev/null ||
+	fail "steered flow black-holed after kill -9 (kernel forwarding on)"
+ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=0
+ok "after kill -9: kernel path works, steered flows fall back to the kernel"
+
+# Restart over the stale program: it is replaced and forwarding resumes.
+rm -f "$SOCK"
+start_xgwd
+grep -q "stale" "$XGW_TMP/xgwd.log" || fail "stale program not reported"
+ip netns exec "$CLI" ping -c 3 -i 0.2 -W 2 198.18.2.2 | grep -q "ttl=63" || fail "no forwarding after restart"
+ok "restart after kill -9 replaces the stale program"
+
+# Clean exit detaches.
+kill -TERM "$XGWD_PID"; wait "$XGWD_PID"
+rc=$?
+[ $rc = 0 ] || { tail -20 "$XGW_TMP/xgwd.log"; fail "xgwd exited $rc on SIGTERM"; }
+ip -n "$GW" link show gw-c | grep -q "xdp" && fail "XDP program still attached after SIGTERM"
+ok "SIGTERM detaches and exits 0"
+echo "PASS"

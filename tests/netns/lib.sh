@@ -1,0 +1,68 @@
+# Shared helpers for the namespace tests: per-run names, cleanup, skips.
+# Every namespace and interface a test makes carries $XGW_PREFIX, and the
+# EXIT trap removes them all, whatever happened.
+
+XGW_PREFIX="x$(printf '%04x' $((RANDOM % 65536)))"
+XGW_PIDS=()
+XGW_TMP=$(mktemp -d /tmp/xgw-test.XXXXXX)
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $* (${BASH_SOURCE[1]}:${BASH_LINENO[0]})"; exit 1; }
+ok() { echo "ok - $*"; }
+
+require_root() {
+	[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, XDP, AF_XDP)"
+	ip netns list >/dev/null 2>&1 || skip "ip netns not usable here"
+}
+
+xgw_cleanup() {
+	local pid ns
+	for pid in "${XGW_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
+	for pid in "${XGW_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+	# By prefix: mkns runs in $(...) subshells, so no list survives.
+	for ns in $(ip netns list | awk -v p="$XGW_PREFIX-" 'index($1, p) == 1 {print $1}'); do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$XGW_TMP"
+}
+trap xgw_cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkns() {
+	local ns="$XGW_PREFIX-$1"
+	ip netns add "$ns" || fail "cannot create namespace $ns"
+	ip -n "$ns" link set lo up
+	# bpffs per namespace exec is mounted by xgwd itself.
+	echo "$ns"
+}
+
+# veth NS_A IF_A NS_B IF_B: a veth pair between two namespaces.
+veth() {
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" ||
+		fail "cannot create veth $2/$4"
+	ip -n "$1" link set "$2" up
+	ip -n "$3" link set "$4" up
+}
+
+# no_tx_csum NS IF: make the sender compute checksums itself.  veth offers
+# TX checksum offload, so the kernel leaves a partial checksum for "the NIC"
+# to finish; a frame diverted by XDP into AF_XDP never meets that NIC and
+# arrives with a wrong checksum.  Real NICs deliver complete checksums.
+no_tx_csum() {
+	ip netns exec "$1" ethtool -K "$2" tx off >/dev/null 2>&1 ||
+		fail "cannot turn off TX checksum offload on $2 (ethtool missing?)"
+}
+
+# wait_for CMD...: retry up to 10 s.
+wait_for() {
+	local i
+	for i in $(seq 1 100); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# The core the workers pin to: the last one, so that tests on two cores leave
+# core 0 to the traffic generators.
+xgw_core() { echo $(($(nproc) - 1)); }

@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* xgwctl's command line -> request JSON, without a socket: each line of
+ * DESIGN.md's CLI section and the errors for bad ones. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "ctl/xgwctl.h"
+
+#define MAX_ARGV 32
+
+/* Split a command line on spaces (no quoting needed by the cases). */
+static int split(const char *line, char *buf, size_t len, char **argv)
+{
+	int argc = 0;
+
+	snprintf(buf, len, "%s", line);
+	argv[argc++] = "xgwctl";
+	for (char *t = strtok(buf, " "); t && argc < MAX_ARGV - 1; t = strtok(NULL, " "))
+		argv[argc++] = t;
+	argv[argc] = NULL;
+	return argc;
+}
+
+struct good_case {
+	const char *line;
+	const char *req; /* expected request, compared as JSON */
+	bool json, watch;
+};
+
+static const struct good_case good[] = {
+	{"service add 198.18.100.1:80/tcp",
+	 "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\"}}", false, false},
+	{"service add 198.18.100.1:80/tcp --datapath kernel --algo rr --snat",
+	 "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\","
+	 "\"datapath\":\"kernel\",\"algorithm\":\"rr\",\"snat\":true}}", false, false},
+	{"service add [2001:db8::1]:53/udp --datapath=user --algo=random",
+	 "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"2001:db8::1\",\"port\":53,\"proto\":\"udp\","
+	 "\"datapath\":\"user\",\"algorithm\":\"random\"}}", false, false},
+	{"service del 198.18.100.1:80/tcp",
+	 "{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\"}}", false, false},
+	{"service list", "{\"cmd\":\"service.list\"}", false, false},
+	{"service list --json", "{\"cmd\":\"service.list\"}", true, false},
+	{"backend add 198.18.100.1:80/tcp 198.18.2.10:8080",
+	 "{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
+	 "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.10\",\"port\":8080}}}", false, false},
+	{"backend add 198.18.100.1:80/tcp 198.18.4.10:8080 --weight 3 --vxlan 198.18.3.2 --vni 42 "
+	 "--inner-mac 02:00:00:00:04:0a",
+	 "{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
+	 "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.4.10\",\"port\":8080,\"weight\":3,"
+	 "\"tunnel\":{\"type\":\"vxlan\",\"remote\":\"198.18.3.2\",\"vni\":42,"
+	 "\"mac\":\"02:00:00:00:04:0a\"}}}}", false, false},
+	{"backend add 198.18.100.1:80/tcp 198.18.4.10:8080 --geneve 198.18.3.2 --vni 0 --weight 0",
+	 "{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
+	 "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.4.10\",\"port\":8080,\"weight\":0,"
+	 "\"tunnel\":{\"type\":\"geneve\",\"remote\":\"198.18.3.2\",\"vni\":0}}}}", false, false},
+	{"backend del [2001:db8::1]:80/tcp [2001:db8::a]:8080",
+	 "{\"cmd\":\"backend.del\",\"args\":{\"service\":{\"vip\":\"2001:db8::1\",\"port\":80,"
+	 "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"2001:db8::a\",\"port\":8080}}}", false, false},
+	{"policy add deny --src 198.18.0.0/24 --dst 198.18.100.1/32 --proto tcp --dport 22",
+	 "{\"cmd\":\"policy.add\",\"args\":{\"action\":\"deny\",\"src\":\"198.18.0.0/24\","
+	 "\"dst\":\"198.18.100.1/32\",\"proto\":\"tcp\",\"dport\":\"22\"}}", false, false},
+	{"policy add allow --proto udp --dport 1000-2000",
+	 "{\"cmd\":\"policy.add\",\"args\":{\"action\":\"allow\",\"proto\":\"udp\","
+	 "\"dport\":\"1000-2000\"}}", false, false},
+	{"policy add allow", "{\"cmd\":\"policy.add\",\"args\":{\"action\":\"allow\"}}", false, false},
+	{"policy del 7", "{\"cmd\":\"policy.del\",\"args\":{\"id\":7}}", false, false},
+	{"policy list --json", "{\"cmd\":\"policy.list\"}", true, false},
+	{"steer add --dst 198.18.2.2 --proto udp --dport 7000",
+	 "{\"cmd\":\"steer.add\",\"args\":{\"dst\":\"198.18.2.2\",\"proto\":\"udp\",\"dport\":7000}}", false, false},
+	{"steer add --dst 198.18.6.0/24",
+	 "{\"cmd\":\"steer.add\",\"args\":{\"dst\":\"198.18.6.0/24\"}}", false, false},
+	{"steer del 3", "{\"cmd\":\"steer.del\",\"args\":{\"id\":3}}", false, false},
+	{"steer list", "{\"cmd\":\"steer.list\"}", false, false},
+	{"route list", "{\"cmd\":\"route.list\"}", false, false},
+	{"ct list", "{\"cmd\":\"ct.list\",\"args\":{}}", false, false},
+	{"ct list --json --limit 50", "{\"cmd\":\"ct.list\",\"args\":{\"limit\":50}}", true, false},
+	{"ct flush", "{\"cmd\":\"ct.flush\"}", false, false},
+	{"stats", "{\"cmd\":\"stats\"}", false, false},
+	{"stats --json", "{\"cmd\":\"stats\"}", true, false},
+	{"stats --watch", "{\"cmd\":\"stats\"}", false, true},
+	{"ports --json", "{\"cmd\":\"ports\"}", true, false},
+	{"config get", "{\"cmd\":\"config.get\"}", false, false},
+	{"help", "{\"cmd\":\"help\"}", false, false},
+	{"call service.list", "{\"cmd\":\"service.list\"}", false, false},
+	{"call ct.list {\"limit\":3}", "{\"cmd\":\"ct.list\",\"args\":{\"limit\":3}}", false, false},
+	{"-s /tmp/x.sock service list", "{\"cmd\":\"service.list\"}", false, false},
+	{"--json ports", "{\"cmd\":\"ports\"}", true, false},
+};
+
+static void test_good(void **state)
+{
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char buf[512], err[256] = "";
+		char *argv[MAX_ARGV];
+		int argc = split(good[i].line, buf, sizeof(buf), argv);
+		struct xgwctl_inv inv;
+		json_t *want = json_loads(good[i].req, 0, NULL);
+
+		assert_non_null(want);
+		if (xgwctl_parse(argc, argv, &inv, err, sizeof(err)))
+			fail_msg("'%s' refused: %s", good[i].line, err);
+		if (!json_equal(inv.req, want)) {
+			char *got = json_dumps(inv.req, JSON_COMPACT);
+
+			fail_msg("'%s':\n  got      %s\n  expected %s", good[i].line, got,
+				 good[i].req);
+		}
+		assert_false(inv.usage);
+		assert_non_null(inv.cmd);
+		if (inv.json != good[i].json || inv.watch != good[i].watch)
+			fail_msg("'%s': json=%d watch=%d", good[i].line, inv.json, inv.watch);
+		json_decref(want);
+		xgwctl_inv_free(&inv);
+	}
+}
+
+static void test_socket_and_usage(void **state)
+{
+	char buf[256], err[256];
+	char *argv[MAX_ARGV];
+	struct xgwctl_inv inv;
+	int argc;
+
+	argc = split("stats", buf, sizeof(buf), argv);
+	assert_int_equal(xgwctl_parse(argc, argv, &inv, err, sizeof(err)), 0);
+	assert_string_equal(inv.socket, "/run/xgw/xgw.sock");
+	xgwctl_inv_free(&inv);
+
+	argc = split("-s /tmp/a.sock ports", buf, sizeof(buf), argv);
+	assert_int_equal(xgwctl_parse(argc, argv, &inv, err, sizeof(err)), 0);
+	assert_string_equal(inv.socket, "/tmp/a.sock");
+	xgwctl_inv_free(&inv);
+
+	/* -s is taken after the command too, as operators type it. */
+	argc = split("ports -s /tmp/b.sock", buf, sizeof(buf), argv);
+	assert_int_equal(xgwctl_parse(argc, argv, &inv, err, sizeof(err)), 0);
+	assert_string_equal(inv.socket, "/tmp/b.sock");
+	xgwctl_inv_free(&inv);
+
+	argc = split("", buf, sizeof(buf), argv);
+	assert_int_equal(xgwctl_parse(argc, argv, &inv, err, sizeof(err)), 0);
+	assert_true(inv.usage);
+	xgwctl_inv_free(&inv);
+
+	argc = split("--help", buf, sizeof(buf), argv);
+	assert_int_equal(xgwctl_parse(argc, argv, &inv, err, sizeof(err)), 0);
+	assert_true(inv.usage);
+	xgwctl_inv_free(&inv);
+
+	argc = split("backend add -h", buf, sizeof(buf), argv);
+	assert_int_equal(xgwctl_parse(argc, argv, &inv, err, sizeof(err)), 0);
+	assert_true(inv.usage);
+	xgwctl_inv_free(&inv);
+}
+
+struct bad_case {
+	const char *line;
+	const char *error;
+};
+
+static const struct bad_case bad[] = {
+	{"frobnicate", "unknown command 'frobnicate'"},
+	{"service", "service: unknown or missing subcommand"},
+	{"service frob", "service: unknown or missing subcommand frob"},
+	{"--bogus stats", "unknown option '--bogus'"},
+	{"-s", "-s needs a PATH"},
+	{"service add", "service add: missing argument; usage: xgwctl service add IP:PORT/PROTO"},
+	{"service add 198.18.100.1:80", "service add: bad service '198.18.100.1:80'"},
+	{"service add 198.18.100.1/tcp", "bad service"},
+	{"service add 198.18.100.1:0/tcp", "bad service"},
+	{"service add 198.18.100.1:65536/tcp", "bad service"},
+	{"service add 198.18.100.1:80/sctp", "bad service"},
+	{"service add 2001:db8::1:80/tcp", "bad service"},
+	{"service add 198.18.100.300:80/tcp", "bad service"},
+	{"service add 198.18.100.1:80/tcp --datapath dpdk",
+	 "service add: --datapath: expected user|kernel, got 'dpdk'"},
+	{"service add 198.18.100.1:80/tcp --algo", "service add: --algo needs a value"},
+	{"service add 198.18.100.1:80/tcp --algo wrr", "--algo: expected maglev|rr|random"},
+	{"service add 198.18.100.1:80/tcp --snat=yes", "--snat takes no value"},
+	{"service add 198.18.100.1:80/tcp --snat --snat", "--snat given twice"},
+	{"service add 198.18.100.1:80/tcp --weight 3", "service add: unknown option '--weight'"},
+	{"service add 198.18.100.1:80/tcp 198.18.100.2:80/tcp", "unexpected argument"},
+	{"service del", "service del: missing argument"},
+	{"service list extra", "service list: unexpected argument 'extra'"},
+	{"backend add 198.18.100.1:80/tcp", "backend add: missing argument"},
+	{"backend add 198.18.100.1:80/tcp 198.18.2.10", "backend add: bad backend '198.18.2.10'"},
+	{"backend add 198.18.100.1:80/tcp 198.18.2.10:0", "bad backend"},
+	{"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --weight -1",
+	 "--weight: expected a number"},
+	{"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --weight x1",
+	 "--weight: expected a number"},
+	{"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --vni 4", "--vni needs --vxlan or --geneve"},
+	{"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --vxlan 198.18.3.2",
+	 "--vxlan needs --vni N"},
+	{"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --vxlan 198.18.3.2 --geneve 198.18.3.2 "
+	 "--vni 1",
+	 "--vxlan and --geneve exclude each other"},
+	{"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --vxlan 198.18.3 --vni 1",
+	 "--vxlan: bad IP address '198.18.3'"},
+	{"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --vxlan 198.18.3.2 --vni 16777216",
+	 "--vni: expected a number in 0..16777215"},
+	{"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --vxlan 198.18.3.2 --vni 1 --inner-mac "
+	 "02:00:00:00:04",
+	 "--inner-mac: expected xx:xx:xx:xx:xx:xx"},
+	{"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --inner-mac 02:00:00:00:04:0a",
+	 "--inner-mac needs --vxlan or --geneve"},
+	{"backend del 198.18.100.1:80/tcp", "backend del: missing argument"},
+	{"policy add", "policy add: missing argument"},
+	{"policy add reject", "policy add: action: expected deny|allow, got 'reject'"},
+	{"policy add deny --src 198.18.0.1/24", "--src: bad prefix '198.18.0.1/24'"},
+	{"policy add deny --dst 198.18.0.0/33", "--dst: bad prefix"},
+	{"policy add deny --proto sctp", "--proto: expected tcp|udp|icmp, got 'sctp'"},
+	{"policy add deny --dport 0", "--dport: expected N or N-M within 1..65535"},
+	{"policy add deny --dport 20-10", "--dport: expected N or N-M"},
+	{"policy add deny --dport 70000", "--dport: expected N or N-M"},
+	{"policy add deny --dport 1-", "--dport: expected N or N-M"},
+	{"policy del x", "policy del: ID: expected a number in 1..4294967295, got 'x'"},
+	{"policy del 0", "policy del: ID: expected a number"},
+	{"policy del 99999999999", "policy del: ID: expected a number"},
+	{"steer add", "steer add: --dst IP[/LEN] is required"},
+	{"steer add --dst 198.18.2.2/40", "--dst: bad prefix"},
+	{"steer add --dst 198.18.2.2 --proto icmp", "--proto: expected tcp|udp, got 'icmp'"},
+	{"steer add --dst 198.18.2.2 --dport 0", "--dport: expected a number in 1..65535"},
+	{"steer add 198.18.2.2", "steer add: unexpected argument '198.18.2.2'"},
+	{"steer del", "steer del: missing argument"},
+	{"ct list --limit -5", "ct list: --limit: expected a number"},
+	{"ct list --limit many", "--limit: expected a number"},
+	{"ct flush --all", "ct flush: unknown option '--all'"},
+	{"ports --watch", "ports: unknown option '--watch'"},
+	{"call", "call: missing argument"},
+	{"call ct.list [1]", "call: ARGS must be a JSON object"},
+};
+
+static void test_bad(void **state)
+{
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char buf[512], err[256] = "";
+		char *argv[MAX_ARGV];
+		int argc = split(bad[i].line, buf, sizeof(buf), argv);
+		struct xgwctl_inv inv;
+		int ret = xgwctl_parse(argc, argv, &inv, err, sizeof(err));
+
+		if (ret == 0)
+			fail_msg("'%s' accepted", bad[i].line);
+		if (!strstr(err, bad[i].error))
+			fail_msg("'%s':\n  got      %s\n  expected %s", bad[i].line, err,
+				 bad[i].error);
+		xgwctl_inv_free(&inv);
+	}
+}
+
+/* The table formatters survive missing fields and the rates come from
+ * counter differences. */
+static void test_format(void **state)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	json_t *prev = json_loads(
+		"{\"ports\":[{\"name\":\"client\",\"queues\":[{\"queue\":0,\"core\":1,"
+		"\"rx_packets\":1000,\"rx_bytes\":64000,\"tx_packets\":0,\"tx_bytes\":0}]}],"
+		"\"workers\":[{\"id\":0,\"core\":1,\"rx_packets\":1000,\"drops\":{\"a\":1}}]}",
+		0, NULL);
+	json_t *cur = json_loads(
+		"{\"ports\":[{\"name\":\"client\",\"queues\":[{\"queue\":0,\"core\":1,"
+		"\"rx_packets\":3000,\"rx_bytes\":192000,\"tx_packets\":0,\"tx_bytes\":0}]}],"
+		"\"workers\":[{\"id\":0,\"core\":1,\"rx_packets\":3000,\"drops\":{\"a\":5}}]}",
+		0, NULL);
+	json_t *odd = json_loads("[{\"vip\":\"198.18.100.1\"},{}, 5]", 0, NULL);
+
+	assert_non_null(f);
+	xgwctl_fmt_rates(f, prev, cur, 2.0);
+	xgwctl_fmt_services(f, odd);
+	xgwctl_fmt_policies(f, odd);
+	xgwctl_fmt_ct(f, odd);
+	xgwctl_fmt_ports(f, odd);
+	xgwctl_fmt_stats(f, odd);
+	xgwctl_fmt_stats(f, cur);
+	fclose(f);
+	/* 2000 packets and 128000 bytes over 2 s: 1000 pps, 0.51 Mbit/s. */
+	assert_non_null(strstr(out, "1000"));
+	assert_non_null(strstr(out, "0.51"));
+	/* Drops went from 1 to 5 in 2 s. */
+	assert_non_null(strstr(out, "DROPS/S"));
+	free(out);
+	json_decref(prev);
+	json_decref(cur);
+	json_decref(odd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_socket_and_usage),
+		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_format),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,531 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The control protocol without a socket: every bad request gets a specific
+ * error and leaves the running config byte-identical (and the apply hook
+ * uncalled); good requests change config.get as expected. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "ctl/config.h"
+#include "ctl/server.h"
+
+static const char base_json[] =
+	"{\"ports\":[{\"name\":\"client\",\"iface\":\"xgw-c\",\"queues\":[{\"queue\":0,\"core\":0}]}],"
+	" \"tunnel\":{\"local_ip\":\"198.18.3.1\"},"
+	" \"services\":[{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\","
+	"   \"backends\":[{\"ip\":\"198.18.2.10\",\"port\":8080}]}],"
+	" \"steer\":[{\"dst\":\"198.18.2.2\",\"proto\":\"udp\",\"dport\":7000}],"
+	" \"routes\":[{\"dst\":\"198.18.5.0/24\",\"via\":\"198.18.2.2\",\"port\":\"client\"}],"
+	" \"policies\":[{\"action\":\"deny\",\"src\":\"198.18.0.0/24\",\"proto\":\"tcp\","
+	"   \"dport\":\"22\"}]}";
+
+struct fake {
+	int applies;
+	int flushes;
+	unsigned last_limit;
+	bool fail_apply;
+	struct xgw_config cfg;
+	struct xgw_ctl *ctl;
+};
+
+static int fake_apply(void *ctx, const struct xgw_config *cfg, char *err, size_t errlen)
+{
+	struct fake *f = ctx;
+
+	if (f->fail_apply) {
+		snprintf(err, errlen, "boom: maps full");
+		return -ENOSPC;
+	}
+	f->applies++;
+	return 0;
+}
+
+static json_t *fake_stats(void *ctx)
+{
+	return json_pack("{s:[], s:[], s:{s:i}}", "workers", "ports", "drops", "no_backend", 3);
+}
+
+static json_t *fake_ports(void *ctx)
+{
+	return json_pack("[{s:s}]", "name", "client");
+}
+
+static json_t *fake_ct_list(void *ctx, unsigned limit)
+{
+	((struct fake *)ctx)->last_limit = limit;
+	return json_array();
+}
+
+static int fake_ct_flush(void *ctx)
+{
+	((struct fake *)ctx)->flushes++;
+	return 0;
+}
+
+static const struct xgw_ctl_ops fake_ops = {
+	.apply = fake_apply,
+	.stats = fake_stats,
+	.ports = fake_ports,
+	.ct_list = fake_ct_list,
+	.ct_flush = fake_ct_flush,
+};
+
+static int setup(void **state)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+	json_error_t jerr;
+	json_t *doc = json_loads(base_json, 0, &jerr);
+	char err[256];
+
+	assert_non_null(doc);
+	if (xgw_config_load_json(&f->cfg, doc, err, sizeof(err)))
+		fail_msg("base config: %s", err);
+	json_decref(doc);
+	f->ctl = xgw_ctl_new_detached(&f->cfg, &fake_ops, f);
+	assert_non_null(f->ctl);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fake *f = *state;
+
+	xgw_ctl_stop(f->ctl); /* frees f->cfg's contents */
+	free(f);
+	return 0;
+}
+
+static json_t *call(struct fake *f, const char *line)
+{
+	json_t *r = xgw_ctl_handle(f->ctl, line, strlen(line));
+
+	assert_non_null(r);
+	assert_true(json_is_boolean(json_object_get(r, "ok")));
+	return r;
+}
+
+/* The result of a request that must succeed (new reference). */
+static json_t *ok(struct fake *f, const char *line)
+{
+	json_t *r = call(f, line);
+	json_t *res;
+
+	if (!json_is_true(json_object_get(r, "ok")))
+		fail_msg("%s -> %s", line, json_string_value(json_object_get(r, "error")));
+	res = json_incref(json_object_get(r, "result"));
+	json_decref(r);
+	return res;
+}
+
+static char *config_dump(struct fake *f)
+{
+	json_t *c = ok(f, "{\"cmd\":\"config.get\"}");
+	char *s = json_dumps(c, JSON_COMPACT);
+
+	json_decref(c);
+	return s;
+}
+
+/* ---- bad requests ------------------------------------------------------- */
+
+struct bad_case {
+	const char *req;
+	const char *error; /* substring of the error */
+};
+
+static const struct bad_case bad[] = {
+	/* framing */
+	{"not json", "request: invalid JSON"},
+	{"{\"cmd\":\"help\"", "request: invalid JSON"},
+	{"[1,2]", "request: expected a JSON object"},
+	{"\"service.list\"", "request: expected a JSON object"},
+	{"{\"args\":{}}", "request.cmd: missing"},
+	{"{\"cmd\":5}", "request.cmd: expected a string"},
+	{"{\"cmd\":\"nope\"}", "request.cmd: unknown command 'nope'"},
+	{"{\"cmd\":\"service.list\",\"args\":[]}", "request.args: expected an object"},
+	{"{\"cmd\":\"service.list\",\"args\":\"x\"}", "request.args: expected an object"},
+	{"{\"cmd\":\"service.list\",\"extra\":1}", "request.extra: unknown key"},
+	{"{\"cmd\":\"help\",\"cmd\":\"help\"}", "duplicate"},
+	{"{\"cmd\":\"service.list\",\"args\":{\"x\":1}}",
+	 "service.list: args.x: unknown key (expected no arguments)"},
+	{"{\"cmd\":\"help\",\"args\":{\"cmd\":\"nope\"}}", "help: args.cmd: unknown command 'nope'"},
+	/* service.add: objects are checked by the config loader */
+	{"{\"cmd\":\"service.add\"}", "service.add: args: missing"},
+	{"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":80}}",
+	 "service.add: args.proto: missing"},
+	{"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100\",\"port\":80,\"proto\":\"tcp\"}}",
+	 "service.add: args.vip: \"198.18.100\" is not an IPv4 or IPv6 address"},
+	{"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":0,\"proto\":\"tcp\"}}",
+	 "service.add: args.port: expected an integer between 1 and 65535"},
+	{"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":65536,"
+	 "\"proto\":\"tcp\"}}",
+	 "service.add: args.port: expected an integer between 1 and 65535"},
+	{"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":\"80\","
+	 "\"proto\":\"tcp\"}}",
+	 "service.add: args.port: expected an integer"},
+	{"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":80,\"proto\":\"sctp\"}}",
+	 "service.add: args.proto"},
+	{"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":80,\"proto\":\"tcp\","
+	 "\"algo\":\"rr\"}}",
+	 "service.add: args.algo: unknown key"},
+	{"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\"}}",
+	 "service.add: service 198.18.100.1:80/tcp already exists"},
+	{"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":80,\"proto\":\"tcp\","
+	 "\"backends\":[{\"ip\":\"198.18.2.10\",\"port\":8080},{\"ip\":\"198.18.2.10\",\"port\":8080}]}}",
+	 "duplicate backend 198.18.2.10:8080"},
+	{"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":80,\"proto\":\"tcp\","
+	 "\"backends\":[{\"ip\":\"2001:db8::1\",\"port\":8080}]}}",
+	 "is IPv6 but the vip 198.18.100.2 is IPv4"},
+	/* service.del */
+	{"{\"cmd\":\"service.del\"}", "service.del: args.vip: missing"},
+	{"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80}}",
+	 "service.del: args.proto: missing"},
+	{"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\","
+	 "\"x\":1}}",
+	 "service.del: args.x: unknown key"},
+	{"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.1000.1\",\"port\":80,\"proto\":\"tcp\"}}",
+	 "service.del: args.vip: \"198.18.1000.1\" is not an IPv4 or IPv6 address"},
+	{"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":0,\"proto\":\"tcp\"}}",
+	 "service.del: args.port: expected an integer between 1 and 65535, got 0"},
+	{"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":65536,"
+	 "\"proto\":\"tcp\"}}",
+	 "service.del: args.port: expected an integer between 1 and 65535, got 65536"},
+	{"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":\"80\","
+	 "\"proto\":\"tcp\"}}",
+	 "service.del: args.port: expected an integer"},
+	{"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"icmp\"}}",
+	 "service.del: args.proto: \"icmp\" is not \"tcp\" or \"udp\""},
+	{"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.9\",\"port\":80,\"proto\":\"tcp\"}}",
+	 "service.del: no service 198.18.100.9:80/tcp"},
+	{"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"udp\"}}",
+	 "service.del: no service 198.18.100.1:80/udp"},
+	/* backend.add / backend.del */
+	{"{\"cmd\":\"backend.add\",\"args\":{\"backend\":{\"ip\":\"198.18.2.11\",\"port\":8080}}}",
+	 "backend.add: args.service: missing"},
+	{"{\"cmd\":\"backend.add\",\"args\":{\"service\":\"198.18.100.1:80/tcp\","
+	 "\"backend\":{\"ip\":\"198.18.2.11\",\"port\":8080}}}",
+	 "backend.add: args.service: expected an object"},
+	{"{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.7\",\"port\":80,"
+	 "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.11\",\"port\":8080}}}",
+	 "backend.add: args.service: no service 198.18.100.7:80/tcp"},
+	{"{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
+	 "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.10\",\"port\":8080}}}",
+	 "duplicate backend 198.18.2.10:8080"},
+	{"{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
+	 "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.300\",\"port\":8080}}}",
+	 "backend.add: args.backend.ip: \"198.18.2.300\" is not an IPv4 or IPv6 address"},
+	{"{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
+	 "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.11\",\"port\":0}}}",
+	 "backend.add: args.backend.port: expected an integer between 1 and 65535"},
+	{"{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
+	 "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.11\",\"port\":8080,"
+	 "\"tunnel\":{\"type\":\"vxlan\",\"remote\":\"198.18.3.2\",\"vni\":16777216}}}}",
+	 "backend.add: args.backend.tunnel.vni"},
+	{"{\"cmd\":\"backend.del\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
+	 "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.99\",\"port\":8080}}}",
+	 "backend.del: args.backend: no backend 198.18.2.99:8080 in service 198.18.100.1:80/tcp"},
+	{"{\"cmd\":\"backend.del\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
+	 "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.10\",\"port\":8080,\"weight\":1}}}",
+	 "backend.del: args.backend.weight: unknown key"},
+	/* policies */
+	{"{\"cmd\":\"policy.add\",\"args\":{\"action\":\"reject\"}}", "policy.add: args.action"},
+	{"{\"cmd\":\"policy.add\",\"args\":{\"action\":\"deny\",\"src\":\"198.18.0.1/24\"}}",
+	 "policy.add: args.src: \"198.18.0.1/24\" has host bits set"},
+	{"{\"cmd\":\"policy.add\",\"args\":{\"action\":\"deny\",\"dst\":\"198.18.0.0/33\"}}",
+	 "policy.add: args.dst"},
+	{"{\"cmd\":\"policy.add\",\"args\":{\"action\":\"deny\",\"dport\":\"30-20\"}}",
+	 "policy.add: args.dport"},
+	{"{\"cmd\":\"policy.add\",\"args\":{\"id\":1,\"action\":\"deny\"}}",
+	 "policy.add: args.id: id 1 is already taken"},
+	{"{\"cmd\":\"policy.add\",\"args\":{\"id\":\"7\",\"action\":\"deny\"}}", "policy.add: args.id"},
+	{"{\"cmd\":\"policy.del\",\"args\":{\"id\":99}}", "policy.del: args.id: no policy with id 99"},
+	{"{\"cmd\":\"policy.del\",\"args\":{\"id\":0}}", "policy.del: args.id: expected an integer >= 1"},
+	{"{\"cmd\":\"policy.del\",\"args\":{\"id\":\"1\"}}", "policy.del: args.id: expected an integer"},
+	{"{\"cmd\":\"policy.del\",\"args\":{}}", "policy.del: args.id: missing"},
+	{"{\"cmd\":\"policy.del\",\"args\":{\"id\":1,\"x\":2}}",
+	 "policy.del: args.x: unknown key (expected one of: id)"},
+	/* steering rules */
+	{"{\"cmd\":\"steer.add\",\"args\":{\"proto\":\"udp\"}}", "steer.add: args.dst: missing"},
+	{"{\"cmd\":\"steer.add\",\"args\":{\"dst\":\"198.18.2.0/33\"}}", "steer.add: args.dst"},
+	{"{\"cmd\":\"steer.add\",\"args\":{\"dst\":\"198.18.2.3\",\"dport\":70000}}",
+	 "steer.add: args.dport"},
+	{"{\"cmd\":\"steer.del\",\"args\":{\"id\":42}}",
+	 "steer.del: args.id: no steering rule with id 42"},
+	/* views */
+	{"{\"cmd\":\"ct.list\",\"args\":{\"limit\":-1}}", "ct.list: args.limit: expected an integer >= 0"},
+	{"{\"cmd\":\"ct.list\",\"args\":{\"limit\":\"5\"}}", "ct.list: args.limit: expected an integer"},
+	{"{\"cmd\":\"config.get\",\"args\":{\"full\":true}}", "config.get: args.full: unknown key"},
+};
+
+static void test_bad_requests(void **state)
+{
+	struct fake *f = *state;
+	char *before = config_dump(f);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *r = call(f, bad[i].req);
+		const char *e = json_string_value(json_object_get(r, "error"));
+		char *after;
+
+		if (json_is_true(json_object_get(r, "ok")))
+			fail_msg("case %zu: %s: accepted", i, bad[i].req);
+		if (!e || !strstr(e, bad[i].error))
+			fail_msg("case %zu: %s:\n  got      %s\n  expected %s", i, bad[i].req,
+				 e ? e : "(no error)", bad[i].error);
+		assert_int_equal(json_object_size(r), 2);
+		json_decref(r);
+		after = config_dump(f);
+		if (strcmp(before, after))
+			fail_msg("case %zu: %s changed the config", i, bad[i].req);
+		free(after);
+		assert_int_equal(f->applies, 0);
+	}
+	free(before);
+}
+
+static void test_apply_failure_keeps_config(void **state)
+{
+	struct fake *f = *state;
+	char *before = config_dump(f), *after;
+	json_t *r;
+
+	f->fail_apply = true;
+	r = call(f, "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":53,"
+		    "\"proto\":\"udp\"}}");
+	assert_false(json_is_true(json_object_get(r, "ok")));
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")),
+			       "service.add: apply failed: boom: maps full"));
+	json_decref(r);
+	r = call(f, "{\"cmd\":\"policy.add\",\"args\":{\"action\":\"allow\"}}");
+	assert_false(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+	after = config_dump(f);
+	assert_string_equal(before, after);
+	free(after);
+
+	/* The refused policy did not consume an id. */
+	f->fail_apply = false;
+	r = ok(f, "{\"cmd\":\"policy.add\",\"args\":{\"action\":\"allow\"}}");
+	assert_int_equal(json_integer_value(json_object_get(r, "id")), 2);
+	json_decref(r);
+	free(before);
+}
+
+/* ---- good requests ------------------------------------------------------ */
+
+static json_t *config_obj(struct fake *f)
+{
+	return ok(f, "{\"cmd\":\"config.get\"}");
+}
+
+static void test_service_lifecycle(void **state)
+{
+	struct fake *f = *state;
+	char *before = config_dump(f), *after;
+	json_t *r, *c, *svc;
+
+	r = ok(f, "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"2001:db8::100\",\"port\":443,"
+		  "\"proto\":\"tcp\",\"datapath\":\"kernel\",\"algorithm\":\"rr\",\"snat\":true}}");
+	assert_string_equal(json_string_value(json_object_get(r, "vip")), "2001:db8::100");
+	json_decref(r);
+	assert_int_equal(f->applies, 1);
+	r = ok(f, "{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"2001:db8::100\","
+		  "\"port\":443,\"proto\":\"tcp\"},\"backend\":{\"ip\":\"2001:db8::a\",\"port\":8443,"
+		  "\"weight\":3,\"tunnel\":{\"type\":\"geneve\",\"remote\":\"198.18.3.2\",\"vni\":7,"
+		  "\"mac\":\"02:00:00:00:04:0a\"}}}}");
+	assert_int_equal(json_integer_value(json_object_get(r, "weight")), 3);
+	json_decref(r);
+	assert_int_equal(f->applies, 2);
+
+	c = config_obj(f);
+	assert_int_equal(json_array_size(json_object_get(c, "services")), 2);
+	svc = json_array_get(json_object_get(c, "services"), 1);
+	assert_string_equal(json_string_value(json_object_get(svc, "datapath")), "kernel");
+	assert_string_equal(json_string_value(json_object_get(svc, "algorithm")), "rr");
+	assert_true(json_is_true(json_object_get(svc, "snat")));
+	assert_int_equal(json_array_size(json_object_get(svc, "backends")), 1);
+	json_decref(c);
+
+	r = ok(f, "{\"cmd\":\"service.list\"}");
+	assert_int_equal(json_array_size(r), 2);
+	json_decref(r);
+
+	r = ok(f, "{\"cmd\":\"backend.del\",\"args\":{\"service\":{\"vip\":\"2001:db8::100\","
+		  "\"port\":443,\"proto\":\"tcp\"},\"backend\":{\"ip\":\"2001:db8::a\",\"port\":8443}}}");
+	assert_true(json_is_null(r));
+	json_decref(r);
+	r = ok(f, "{\"cmd\":\"service.del\",\"args\":{\"vip\":\"2001:db8::100\",\"port\":443,"
+		  "\"proto\":\"tcp\"}}");
+	json_decref(r);
+	assert_int_equal(f->applies, 4);
+	after = config_dump(f);
+	assert_string_equal(before, after);
+	free(after);
+
+	/* Deleting a service takes its backends with it. */
+	r = ok(f, "{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,"
+		  "\"proto\":\"tcp\"}}");
+	json_decref(r);
+	r = ok(f, "{\"cmd\":\"service.list\"}");
+	assert_int_equal(json_array_size(r), 0);
+	json_decref(r);
+	free(before);
+}
+
+static void test_policy_and_steer_ids(void **state)
+{
+	struct fake *f = *state;
+	json_t *r, *list;
+
+	/* The base config has policy 1 and steer rule 1. */
+	r = ok(f, "{\"cmd\":\"policy.add\",\"args\":{\"action\":\"allow\",\"src\":\"198.18.1.0/24\","
+		  "\"proto\":\"udp\",\"dport\":\"1000-2000\"}}");
+	assert_int_equal(json_integer_value(json_object_get(r, "id")), 2);
+	assert_string_equal(json_string_value(json_object_get(r, "dport")), "1000-2000");
+	json_decref(r);
+	r = ok(f, "{\"cmd\":\"policy.add\",\"args\":{\"id\":10,\"action\":\"deny\"}}");
+	assert_int_equal(json_integer_value(json_object_get(r, "id")), 10);
+	json_decref(r);
+	r = ok(f, "{\"cmd\":\"policy.add\",\"args\":{\"action\":\"deny\",\"proto\":\"icmp\"}}");
+	assert_int_equal(json_integer_value(json_object_get(r, "id")), 11);
+	json_decref(r);
+	json_decref(ok(f, "{\"cmd\":\"policy.del\",\"args\":{\"id\":11}}"));
+	/* Ids are not reused after a delete. */
+	r = ok(f, "{\"cmd\":\"policy.add\",\"args\":{\"action\":\"deny\"}}");
+	assert_int_equal(json_integer_value(json_object_get(r, "id")), 12);
+	json_decref(r);
+	list = ok(f, "{\"cmd\":\"policy.list\"}");
+	assert_int_equal(json_array_size(list), 4);
+	/* Order is kept: rules are evaluated in it. */
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 0), "id")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 3), "id")), 12);
+	json_decref(list);
+
+	r = ok(f, "{\"cmd\":\"steer.add\",\"args\":{\"dst\":\"198.18.6.0/24\",\"proto\":\"tcp\","
+		  "\"dport\":9000}}");
+	assert_int_equal(json_integer_value(json_object_get(r, "id")), 2);
+	json_decref(r);
+	json_decref(ok(f, "{\"cmd\":\"steer.del\",\"args\":{\"id\":1}}"));
+	list = ok(f, "{\"cmd\":\"steer.list\"}");
+	assert_int_equal(json_array_size(list), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "dst")),
+			    "198.18.6.0/24");
+	json_decref(list);
+	list = ok(f, "{\"cmd\":\"route.list\"}");
+	assert_int_equal(json_array_size(list), 1);
+	json_decref(list);
+}
+
+/* config.get is a document the file loader takes back unchanged. */
+static void test_config_round_trip(void **state)
+{
+	struct fake *f = *state;
+	struct xgw_config again;
+	char err[256];
+	json_t *doc, *doc2;
+
+	json_decref(ok(f, "{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\","
+			  "\"port\":80,\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.4.10\","
+			  "\"port\":8080,\"tunnel\":{\"type\":\"vxlan\",\"remote\":\"198.18.3.2\","
+			  "\"vni\":42}}}}"));
+	doc = config_obj(f);
+	if (xgw_config_load_json(&again, doc, err, sizeof(err)))
+		fail_msg("config.get not accepted back: %s", err);
+	doc2 = xgw_config_to_json(&again);
+	assert_true(json_equal(doc, doc2));
+	json_decref(doc);
+	json_decref(doc2);
+	xgw_config_free(&again);
+}
+
+static void test_views_and_help(void **state)
+{
+	struct fake *f = *state;
+	json_t *r;
+	size_t i;
+	json_t *e;
+
+	r = ok(f, "{\"cmd\":\"stats\"}");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "drops"),
+							    "no_backend")),
+			 3);
+	json_decref(r);
+	r = ok(f, "{\"cmd\":\"ports\",\"args\":{}}");
+	assert_int_equal(json_array_size(r), 1);
+	json_decref(r);
+	json_decref(ok(f, "{\"cmd\":\"ct.list\"}"));
+	assert_int_equal(f->last_limit, 1000);
+	json_decref(ok(f, "{\"cmd\":\"ct.list\",\"args\":{\"limit\":5}}"));
+	assert_int_equal(f->last_limit, 5);
+	json_decref(ok(f, "{\"cmd\":\"ct.flush\"}"));
+	assert_int_equal(f->flushes, 1);
+	assert_int_equal(f->applies, 0);
+
+	r = ok(f, "{\"cmd\":\"help\"}");
+	assert_true(json_array_size(r) >= 18);
+	json_array_foreach(r, i, e)
+	{
+		const char *kind = json_string_value(json_object_get(e, "kind"));
+
+		assert_non_null(json_string_value(json_object_get(e, "cmd")));
+		assert_non_null(json_string_value(json_object_get(e, "help")));
+		assert_true(!strcmp(kind, "read") || !strcmp(kind, "write") ||
+			    !strcmp(kind, "action"));
+	}
+	json_decref(r);
+	r = ok(f, "{\"cmd\":\"help\",\"args\":{\"cmd\":\"service.add\"}}");
+	assert_string_equal(json_string_value(json_object_get(r, "kind")), "write");
+	json_decref(r);
+}
+
+static void test_missing_hooks(void **state)
+{
+	struct fake *f = *state;
+	static const struct xgw_ctl_ops none = {0};
+	struct xgw_config cfg;
+	struct xgw_ctl *c;
+	json_t *r;
+	const char *cmds[] = {"stats", "ports", "ct.list", "ct.flush"};
+
+	assert_int_equal(xgw_config_copy(&cfg, &f->cfg), 0);
+	c = xgw_ctl_new_detached(&cfg, &none, NULL);
+	for (size_t i = 0; i < 4; i++) {
+		char line[64], want[64];
+
+		snprintf(line, sizeof(line), "{\"cmd\":\"%s\"}", cmds[i]);
+		snprintf(want, sizeof(want), "%s: not available", cmds[i]);
+		r = xgw_ctl_handle(c, line, strlen(line));
+		assert_string_equal(json_string_value(json_object_get(r, "error")), want);
+		json_decref(r);
+	}
+	/* No apply hook: valid writes are simply taken. */
+	{
+		const char *del = "{\"cmd\":\"policy.del\",\"args\":{\"id\":1}}";
+
+		r = xgw_ctl_handle(c, del, strlen(del));
+	}
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+	assert_int_equal(cfg.n_policies, 0);
+	xgw_ctl_stop(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_failure_keeps_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_service_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_and_steer_ids, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_views_and_help, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_hooks, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* xgwd: the gateway daemon.  Reads the config, brings up ports, steering
+ * programs and pinned workers, then runs the control side: signals,
+ * netlink changes, neighbour resolution and the control socket. */
+#define XGW_LOG_COMP "xgwd"
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+#include <urcu-qsbr.h>
+
+#include "common/log.h"
+#include "ctl/config.h"
+#include "ctl/server.h"
+#include "pipeline/dataplane.h"
+#include "pipeline/netlink.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+/* Kernel tables are re-read on every netlink event (debounced) and at
+ * least this often, in case an event was lost to a full socket buffer. */
+#define REFRESH_PERIOD_MS 2000
+#define REFRESH_DEBOUNCE_MS 20
+
+struct xgwd {
+	struct xgw_dataplane dp;
+	struct xgw_config *running; /* owned by the ctl server once started */
+	struct xgw_ctl *ctl;
+	/* The last config applied to the data plane, private to xgwd: the
+	 * netlink refresh reads its static routes while the ctl thread may be
+	 * swapping `running`.  fwd_lock orders the two writers of dp.fwd. */
+	pthread_mutex_t fwd_lock;
+	struct xgw_config applied;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: xgwd -c CONFIG.json [--log-level err|warn|info|debug] [--check]\n"
+		   "  -c, --config FILE   configuration file (JSON, see DESIGN.md)\n"
+		   "      --log-level L   err, warn, info (default) or debug\n"
+		   "      --check         validate the configuration and exit\n"
+		   "Signals: SIGINT/SIGTERM stop cleanly (XDP programs detached);\n"
+		   "SIGUSR1 prints statistics as JSON on stderr.\n");
+}
+
+/* libxdp keeps its dispatcher state in bpffs; `ip netns exec` gives a fresh
+ * /sys without it, so mount it where missing. */
+static void ensure_bpffs(void)
+{
+	struct statfs st;
+
+	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return;
+	mkdir("/sys/fs/bpf", 0700);
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
+		pr_warn("cannot mount bpffs on /sys/fs/bpf (%s): libxdp falls back to "
+			"single-program attach",
+			strerror(errno));
+	else
+		pr_info("mounted bpffs on /sys/fs/bpf");
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int ctl_apply(void *ctx, const struct xgw_config *cfg, char *err, size_t errlen)
+{
+	struct xgwd *d = ctx;
+	struct xgw_config copy;
+	int rc;
+
+	if (xgw_config_copy(&copy, cfg)) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&d->fwd_lock);
+	rc = xgw_dp_apply_steer(&d->dp, cfg);
+	if (rc) {
+		snprintf(err, errlen, "cannot update steering maps: %s", strerror(-rc));
+		goto revert;
+	}
+	/* The forwarding state carries the config's static routes and
+	 * neighbours: rebuild it too. */
+	rc = xgw_dp_refresh_fwd(&d->dp, cfg);
+	if (rc) {
+		snprintf(err, errlen, "cannot rebuild forwarding state: %s", strerror(-rc));
+		goto revert;
+	}
+	xgw_config_free(&d->applied);
+	d->applied = copy;
+	pthread_mutex_unlock(&d->fwd_lock);
+	return 0;
+revert:
+	/* Put the maps back as the last applied config has them. */
+	xgw_dp_apply_steer(&d->dp, &d->applied);
+	pthread_mutex_unlock(&d->fwd_lock);
+	xgw_config_free(&copy);
+	return rc;
+}
+
+static json_t *ctl_stats(void *ctx)
+{
+	return xgw_dp_stats_json(&((struct xgwd *)ctx)->dp);
+}
+
+static json_t *ctl_ports(void *ctx)
+{
+	return xgw_dp_ports_json(&((struct xgwd *)ctx)->dp);
+}
+
+static const struct xgw_ctl_ops ctl_ops = {
+	.apply = ctl_apply,
+	.stats = ctl_stats,
+	.ports = ctl_ports,
+};
+
+static int run(struct xgwd *d, int sfd)
+{
+	struct mnl_socket *nl = xgw_nl_events_open();
+	uint64_t last_refresh = now_ms(), dirty_since = 0;
+	int rc = 0;
+
+	if (!nl)
+		pr_warn("cannot subscribe to netlink events: refreshing every %d ms only",
+			REFRESH_PERIOD_MS);
+	for (;;) {
+		struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN},
+					{.fd = nl ? xgw_nl_events_fd(nl) : -1, .events = POLLIN}};
+		struct signalfd_siginfo si;
+		uint64_t now;
+
+		if (poll(pfd, 2, 50) < 0 && errno != EINTR) {
+			rc = -errno;
+			break;
+		}
+		if (pfd[0].revents & POLLIN && read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGUSR1) {
+				xgw_dp_print_stats(&d->dp, stderr);
+			} else {
+				pr_info("signal %u: stopping", si.ssi_signo);
+				break;
+			}
+		}
+		if (pfd[1].revents & POLLIN && xgw_nl_events_drain(nl) > 0 && !dirty_since)
+			dirty_since = now_ms();
+		xgw_dp_service_resolves(&d->dp);
+		now = now_ms();
+		if ((dirty_since && now - dirty_since >= REFRESH_DEBOUNCE_MS) ||
+		    now - last_refresh >= REFRESH_PERIOD_MS) {
+			int err;
+
+			pthread_mutex_lock(&d->fwd_lock);
+			err = xgw_dp_refresh_fwd(&d->dp, &d->applied);
+			pthread_mutex_unlock(&d->fwd_lock);
+			if (err)
+				pr_warn("refresh of routes/neighbours failed: %s", strerror(-err));
+			last_refresh = now;
+			dirty_since = 0;
+		}
+	}
+	xgw_nl_events_close(nl);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"log-level", required_argument, NULL, 'l'},
+		{"check", no_argument, NULL, 'k'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct xgwd d;
+	const char *path = NULL;
+	bool check_only = false;
+	char err[512];
+	sigset_t sigs;
+	int c, rc, sfd;
+	struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
+
+	memset(&d, 0, sizeof(d));
+	pthread_mutex_init(&d.fwd_lock, NULL);
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'l':
+			rc = xgw_log_level_parse(optarg);
+			if (rc < 0) {
+				fprintf(stderr, "xgwd: --log-level: unknown level \"%s\"\n", optarg);
+				return 2;
+			}
+			xgw_log_level = (enum xgw_log_level)rc;
+			break;
+		case 'k':
+			check_only = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!path || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	d.running = calloc(1, sizeof(*d.running));
+	if (!d.running)
+		return 1;
+	rc = xgw_config_load_file(d.running, path, err, sizeof(err));
+	if (!rc)
+		rc = xgw_config_validate(d.running, (int)sysconf(_SC_NPROCESSORS_CONF), err,
+					 sizeof(err));
+	if (rc) {
+		fprintf(stderr, "xgwd: %s: %s\n", path, err);
+		return 1;
+	}
+	if (check_only) {
+		printf("%s: ok\n", path);
+		return 0;
+	}
+	if (xgw_config_copy(&d.applied, d.running)) {
+		pr_err("out of memory");
+		return 1;
+	}
+
+	/* Signals go to the control loop only, never to workers. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGUSR1);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	signal(SIGPIPE, SIG_IGN);
+
+	setrlimit(RLIMIT_MEMLOCK, &rl); /* pre-5.11 kernels charge BPF maps there */
+	ensure_bpffs();
+
+	rc = xgw_dp_open(&d.dp, d.running, err, sizeof(err));
+	if (rc) {
+		pr_err("%s", err);
+		return 1;
+	}
+	rc = xgw_dp_start(&d.dp);
+	if (!rc) {
+		rc = xgw_ctl_start(&d.ctl, &d.running->ctl, d.running, &ctl_ops, &d);
+		if (rc)
+			pr_err("control socket %s: %s", d.running->ctl.socket, strerror(-rc));
+	}
+	if (!rc) {
+		pr_info("running: %u port(s), %u worker(s)", d.dp.n_ports, d.dp.n_workers);
+		rc = run(&d, sfd);
+	}
+	if (d.ctl)
+		xgw_ctl_stop(d.ctl);
+	atomic_store(&d.dp.stop, true);
+	for (unsigned i = 0; i < d.dp.n_workers; i++)
+		xgw_worker_join(d.dp.workers[i]);
+	xgw_dp_print_stats(&d.dp, stderr);
+	xgw_dp_close(&d.dp);
+	xgw_config_free(&d.applied);
+	pr_info("stopped");
+	return rc ? 1 : 0;
+}
