@@ -21,25 +21,25 @@ struct pg_opts {
 	uint32_t queue;
 	enum pg_mode mode;
 	enum pg_zc zerocopy;
-	int core; /* -1: not pinned */
-	uint64_t rate;     /* pps, 0 = as fast as possible */
-	double duration;   /* seconds; bound on every run */
-	uint64_t count;    /* 0 = until duration */
+	int core;	 /* -1: not pinned */
+	uint64_t rate;	 /* pps, 0 = as fast as possible */
+	double duration; /* seconds; bound on every run */
+	uint64_t count;	 /* 0 = until duration */
 	bool json;
-	bool verify;       /* sink: check IPv4 and L4 checksums */
-	bool quiet;        /* no progress line even on a terminal */
+	bool verify; /* sink: check IPv4 and L4 checksums */
+	bool quiet;  /* no progress line even on a terminal */
 	bool have_src_mac, have_dst_mac;
 	struct pg_pkt_params pkt;
 };
 
 /* What a transmitter or the sink measured. */
 struct pg_tx_result {
-	const char *mode;      /* "live" or "xsk" */
-	const char *xsk_bind;  /* "zerocopy" or "copy" (xsk only) */
-	bool fell_back;        /* live frames unsupported: used AF_XDP */
+	const char *mode;     /* "live" or "xsk" */
+	const char *xsk_bind; /* "zerocopy" or "copy" (xsk only) */
+	bool fell_back;	      /* live frames unsupported: used AF_XDP */
 	uint64_t packets;
 	double seconds;
-	uint64_t wakeups;      /* sendto() kicks (xsk) or BPF_PROG_RUN calls (live) */
+	uint64_t wakeups; /* sendto() kicks (xsk) or BPF_PROG_RUN calls (live) */
 };
 
 /* Set by SIGINT/SIGTERM: every loop ends and prints what it has. */
@@ -65,7 +65,7 @@ struct pg_txer {
 	int (*send)(void *ctx, uint32_t n, uint32_t *sent);
 	void (*drain)(void *ctx);
 	uint32_t batch; /* packets per send() at full speed */
-	bool paced;     /* send() keeps the rate itself: no bucket here */
+	bool paced;	/* send() keeps the rate itself: no bucket here */
 };
 int pg_tx_run(const struct pg_opts *o, struct pg_txer *t, struct pg_tx_result *r);
 

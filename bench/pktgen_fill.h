@@ -24,24 +24,24 @@
 #endif
 
 #define PG_STAMP_MAGIC 0x58475750u /* "XGWP" */
-#define PG_STAMP_LEN   20          /* magic, seq (64), ts (64), all big-endian */
-#define PG_TPL_MAX     80          /* longest header: Ethernet + IPv6 + TCP = 74 */
-#define PG_L3_OFF      14          /* no VLAN tags */
+#define PG_STAMP_LEN   20	   /* magic, seq (64), ts (64), all big-endian */
+#define PG_TPL_MAX     80	   /* longest header: Ethernet + IPv6 + TCP = 74 */
+#define PG_L3_OFF      14	   /* no VLAN tags */
 
 enum pg_layout { PG_V4_UDP, PG_V4_TCP, PG_V6_UDP, PG_V6_TCP };
 
 /* Read-only configuration: .rodata of the BPF program (frozen, so the
  * verifier sees the layout as a constant and prunes the other cases). */
 struct pg_fill_cfg {
-	__u8 tpl[PG_TPL_MAX];  /* headers of flow 0, checksums complete */
-	__u32 flows;           /* >= 1 */
-	__u32 ports_per_addr;  /* source ports tried before the next address */
-	__u32 addr_base;       /* host order: low 32 bits of the first source */
-	__u16 sport_base;      /* host order */
-	__u16 ip_csum;         /* template IPv4 header checksum, as stored */
-	__u16 l4_csum;         /* template L4 checksum, as stored (stamp zero) */
-	__u8 layout;           /* enum pg_layout */
-	__u8 stamp;            /* 1: the frame is long enough for the stamp */
+	__u8 tpl[PG_TPL_MAX]; /* headers of flow 0, checksums complete */
+	__u32 flows;	      /* >= 1 */
+	__u32 ports_per_addr; /* source ports tried before the next address */
+	__u32 addr_base;      /* host order: low 32 bits of the first source */
+	__u16 sport_base;     /* host order */
+	__u16 ip_csum;	      /* template IPv4 header checksum, as stored */
+	__u16 l4_csum;	      /* template L4 checksum, as stored (stamp zero) */
+	__u8 layout;	      /* enum pg_layout */
+	__u8 stamp;	      /* 1: the frame is long enough for the stamp */
 };
 
 static __always_inline __u16 pg_fold(__u64 s)
@@ -74,8 +74,9 @@ static __always_inline void pg_put32(__u8 *p, __u32 v)
 
 /* One layout; every argument but the packet and the counters is a
  * compile-time constant after inlining. */
-static __always_inline int pg_fill_one(__u8 *p, const __u8 *end, const volatile struct pg_fill_cfg *c,
-				       __u64 seq, __u64 ts, const __u32 hdr_len, const __u32 addr_off,
+static __always_inline int pg_fill_one(__u8 *p, const __u8 *end,
+				       const volatile struct pg_fill_cfg *c, __u64 seq, __u64 ts,
+				       const __u32 hdr_len, const __u32 addr_off,
 				       const __u32 l4_off, const __u32 csum_off, const int v4,
 				       const int udp)
 {
@@ -104,8 +105,7 @@ static __always_inline int pg_fill_one(__u8 *p, const __u8 *end, const volatile 
 	pg_put32(p + addr_off, a_new);
 	pg_put16(p + l4_off, p_new);
 	if (v4)
-		pg_put16(p + PG_L3_OFF + 10,
-			 (__u16)~pg_fold((__u16)~c->ip_csum + d_addr));
+		pg_put16(p + PG_L3_OFF + 10, (__u16)~pg_fold((__u16)~c->ip_csum + d_addr));
 
 	sum = (__u16)~c->l4_csum + d_addr + (__u16)~p_old + p_new;
 	if (c->stamp) {

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#define PG_HIST_SUB     64
+#define PG_HIST_SUB	64
 #define PG_HIST_BUCKETS (PG_HIST_SUB * 42)
 
 struct pg_hist {

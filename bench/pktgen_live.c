@@ -79,13 +79,15 @@ int pg_tx_live(const struct pg_opts *o, struct pg_tx_result *r)
 	memcpy((void *)&l.skel->rodata->cfg, &cfg, sizeof(cfg));
 	err = pktgen_tx_bpf__load(l.skel);
 	if (err) {
-		fprintf(stderr, "xgw-pktgen: loading the live-frames program: %s\n", strerror(-err));
+		fprintf(stderr, "xgw-pktgen: loading the live-frames program: %s\n",
+			strerror(-err));
 		goto out;
 	}
 	l.prog_fd = bpf_program__fd(l.skel->progs.pktgen_tx);
 	err = live_run(&l, bpf_program__fd(l.skel->progs.pktgen_probe), 1);
 	if (err == -EINVAL || err == -EOPNOTSUPP) {
-		fprintf(stderr, "xgw-pktgen: live frames not supported here (%s)\n", strerror(-err));
+		fprintf(stderr, "xgw-pktgen: live frames not supported here (%s)\n",
+			strerror(-err));
 		err = -EOPNOTSUPP;
 		goto out;
 	}

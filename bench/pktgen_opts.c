@@ -11,34 +11,49 @@
 #include "bench/pktgen.h"
 
 enum {
-	OPT_MODE = 256, OPT_CORE, OPT_SIZE, OPT_FLOWS, OPT_SRC, OPT_DST, OPT_SPORT, OPT_DPORT,
-	OPT_SRC_MAC, OPT_DST_MAC, OPT_PROTO, OPT_RATE, OPT_DURATION, OPT_COUNT, OPT_JSON,
-	OPT_ZC, OPT_VERIFY, OPT_QUIET,
+	OPT_MODE = 256,
+	OPT_CORE,
+	OPT_SIZE,
+	OPT_FLOWS,
+	OPT_SRC,
+	OPT_DST,
+	OPT_SPORT,
+	OPT_DPORT,
+	OPT_SRC_MAC,
+	OPT_DST_MAC,
+	OPT_PROTO,
+	OPT_RATE,
+	OPT_DURATION,
+	OPT_COUNT,
+	OPT_JSON,
+	OPT_ZC,
+	OPT_VERIFY,
+	OPT_QUIET,
 };
 
 static const struct option long_opts[] = {
-	{"iface", required_argument, NULL, 'i'},
-	{"queue", required_argument, NULL, 'q'},
-	{"mode", required_argument, NULL, OPT_MODE},
-	{"zerocopy", required_argument, NULL, OPT_ZC},
-	{"core", required_argument, NULL, OPT_CORE},
-	{"size", required_argument, NULL, OPT_SIZE},
-	{"flows", required_argument, NULL, OPT_FLOWS},
-	{"src", required_argument, NULL, OPT_SRC},
-	{"dst", required_argument, NULL, OPT_DST},
-	{"sport", required_argument, NULL, OPT_SPORT},
-	{"dport", required_argument, NULL, OPT_DPORT},
-	{"src-mac", required_argument, NULL, OPT_SRC_MAC},
-	{"dst-mac", required_argument, NULL, OPT_DST_MAC},
-	{"proto", required_argument, NULL, OPT_PROTO},
-	{"rate", required_argument, NULL, OPT_RATE},
-	{"duration", required_argument, NULL, OPT_DURATION},
-	{"count", required_argument, NULL, OPT_COUNT},
-	{"json", no_argument, NULL, OPT_JSON},
-	{"verify", no_argument, NULL, OPT_VERIFY},
-	{"quiet", no_argument, NULL, OPT_QUIET},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"iface", required_argument, NULL, 'i'},
+    {"queue", required_argument, NULL, 'q'},
+    {"mode", required_argument, NULL, OPT_MODE},
+    {"zerocopy", required_argument, NULL, OPT_ZC},
+    {"core", required_argument, NULL, OPT_CORE},
+    {"size", required_argument, NULL, OPT_SIZE},
+    {"flows", required_argument, NULL, OPT_FLOWS},
+    {"src", required_argument, NULL, OPT_SRC},
+    {"dst", required_argument, NULL, OPT_DST},
+    {"sport", required_argument, NULL, OPT_SPORT},
+    {"dport", required_argument, NULL, OPT_DPORT},
+    {"src-mac", required_argument, NULL, OPT_SRC_MAC},
+    {"dst-mac", required_argument, NULL, OPT_DST_MAC},
+    {"proto", required_argument, NULL, OPT_PROTO},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"count", required_argument, NULL, OPT_COUNT},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"verify", no_argument, NULL, OPT_VERIFY},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 void pg_usage(FILE *f)
@@ -52,7 +67,8 @@ void pg_usage(FILE *f)
 	      "  --core N              pin the thread to CPU N\n"
 	      "  --zerocopy auto|on|off  AF_XDP bind mode (default auto: zero-copy, else copy)\n"
 	      "  --duration S          stop after S seconds (default 5; always bounded)\n"
-	      "  --count N             stop after N packets (still bounded by --duration)\n"
+	      "  --count N             stop after N packets (sink: N stamped packets);\n"
+	      "                        still bounded by --duration\n"
 	      "  --json                print a JSON summary on stdout\n"
 	      "  --quiet               no progress line (it is shown only on a terminal)\n"
 	      "transmit:\n"
@@ -90,8 +106,7 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	unsigned int b[6];
 	char tail;
 
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &tail) != 6)
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
 		return -EINVAL;
 	for (int i = 0; i < 6; i++) {
 		if (b[i] > 255)
@@ -115,11 +130,11 @@ static void defaults(struct pg_opts *o)
 	xgw_addr_parse(&o->pkt.dst, "198.18.1.1");
 }
 
-#define BAD(...)                                  \
-	do {                                      \
-		fprintf(stderr, "xgw-pktgen: " __VA_ARGS__); \
-		fputc('\n', stderr);              \
-		return -EINVAL;                   \
+#define BAD(...)                                                                                   \
+	do {                                                                                       \
+		fprintf(stderr, "xgw-pktgen: " __VA_ARGS__);                                       \
+		fputc('\n', stderr);                                                               \
+		return -EINVAL;                                                                    \
 	} while (0)
 
 int pg_opts_parse(struct pg_opts *o, int argc, char **argv)

@@ -49,8 +49,8 @@ void pg_print_tx(const struct pg_opts *o, const struct pg_tx_result *r)
 	xgw_addr_str(&o->pkt.dst, dst, sizeof(dst));
 	if (!o->json) {
 		printf("%s: sent %llu packets of %u bytes in %.3f s: %.3f Mpps, %.3f Gbps%s%s\n",
-		       r->mode, (unsigned long long)r->packets, o->pkt.size, r->seconds,
-		       pps / 1e6, pps * o->pkt.size * 8 / 1e9, r->xsk_bind ? ", " : "",
+		       r->mode, (unsigned long long)r->packets, o->pkt.size, r->seconds, pps / 1e6,
+		       pps * o->pkt.size * 8 / 1e9, r->xsk_bind ? ", " : "",
 		       r->xsk_bind ? r->xsk_bind : "");
 		return;
 	}
@@ -104,6 +104,8 @@ void pg_print_sink(const struct pg_opts *o, const struct pg_sink_result *r)
 	       (unsigned long long)s->duplicates);
 	if (o->verify)
 		printf("\"csum_errors\":%llu,", (unsigned long long)r->csum_errors);
+	printf("\"xsk_rx_dropped\":%llu,\"xsk_fill_empty\":%llu,",
+	       (unsigned long long)r->rx_dropped, (unsigned long long)r->fill_empty);
 	printf("\"latency_ns\":{\"samples\":%llu,\"min\":%llu,\"mean\":%.1f,\"p50\":%llu,"
 	       "\"p99\":%llu,\"p999\":%llu,\"max\":%llu}}\n",
 	       (unsigned long long)h->n, (unsigned long long)min, mean, (unsigned long long)p50,

@@ -25,12 +25,14 @@ void pg_progress_end(struct pg_progress *p);
 void pg_print_tx(const struct pg_opts *o, const struct pg_tx_result *r);
 
 struct pg_sink_result {
-	const char *xdp_mode; /* "native" or "skb" */
-	const char *xsk_bind; /* "zerocopy" or "copy" */
+	const char *xdp_mode;	 /* "native" or "skb" */
+	const char *xsk_bind;	 /* "zerocopy" or "copy" */
 	uint64_t packets, bytes; /* every frame the socket received */
-	uint64_t unstamped;      /* IP frames without a pktgen stamp */
-	uint64_t csum_errors;    /* with --verify */
-	double seconds;          /* first to last packet */
+	uint64_t unstamped;	 /* IP frames without a pktgen stamp */
+	uint64_t csum_errors;	 /* with --verify */
+	double seconds;		 /* first to last packet */
+	uint64_t rx_dropped;	 /* kernel: no room in the RX ring (XDP_STATISTICS) */
+	uint64_t fill_empty;	 /* kernel: times the fill ring was empty */
 	struct pg_seq *seq;
 	struct pg_hist *lat;
 };

@@ -11,8 +11,8 @@
 
 uint32_t pg_hdr_len(enum pg_layout l)
 {
-	static const uint32_t len[] = {[PG_V4_UDP] = 42, [PG_V4_TCP] = 54, [PG_V6_UDP] = 62,
-				       [PG_V6_TCP] = 74};
+	static const uint32_t len[] = {
+	    [PG_V4_UDP] = 42, [PG_V4_TCP] = 54, [PG_V6_UDP] = 62, [PG_V6_TCP] = 74};
 	return len[l];
 }
 
@@ -56,8 +56,8 @@ static uint16_t l4_csum(const uint8_t *l3, const uint8_t *l4, int v4, uint32_t l
 	return (uint16_t)~xgw_csum_fold(s);
 }
 
-int pg_tpl_build(const struct pg_pkt_params *p, struct pg_fill_cfg *cfg, uint8_t *frame,
-		 char *err, size_t errlen)
+int pg_tpl_build(const struct pg_pkt_params *p, struct pg_fill_cfg *cfg, uint8_t *frame, char *err,
+		 size_t errlen)
 {
 	int v4 = p->src.family == AF_INET, udp = p->proto == PG_PROTO_UDP;
 	uint8_t l4p = udp ? IPPROTO_UDP : IPPROTO_TCP;

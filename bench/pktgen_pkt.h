@@ -19,9 +19,9 @@ enum pg_proto { PG_PROTO_UDP, PG_PROTO_TCP_SYN, PG_PROTO_TCP_ACK };
 struct pg_pkt_params {
 	uint8_t src_mac[6], dst_mac[6];
 	struct xgw_addr src, dst; /* same family */
-	uint16_t sport, dport;    /* host order; sport is the flow base */
+	uint16_t sport, dport;	  /* host order; sport is the flow base */
 	enum pg_proto proto;
-	uint32_t size;  /* frame length without FCS */
+	uint32_t size;	/* frame length without FCS */
 	uint32_t flows; /* >= 1 */
 };
 
@@ -37,8 +37,8 @@ void pg_flow_tuple(const struct pg_pkt_params *p, uint32_t flow, struct xgw_addr
 /* Check the parameters and build the fill configuration and the frame
  * (size bytes at frame) of flow 0, sequence 0, timestamp 0.  Returns 0 or
  * -EINVAL with a reason in err (at least 128 bytes). */
-int pg_tpl_build(const struct pg_pkt_params *p, struct pg_fill_cfg *cfg, uint8_t *frame,
-		 char *err, size_t errlen);
+int pg_tpl_build(const struct pg_pkt_params *p, struct pg_fill_cfg *cfg, uint8_t *frame, char *err,
+		 size_t errlen);
 
 /* What the sink finds in a frame. */
 struct pg_rx_info {

@@ -15,7 +15,7 @@ struct pg_seq {
 	uint64_t received;   /* stamped packets seen */
 	uint64_t duplicates; /* seen twice inside the window */
 	uint64_t reordered;  /* arrived after a higher number */
-	uint64_t late;       /* older than the window: counted, not checked */
+	uint64_t late;	     /* older than the window: counted, not checked */
 	uint64_t max_seq;
 	bool any;
 	uint64_t bits[PG_SEQ_WINDOW / 64];

@@ -109,8 +109,7 @@ static uint32_t rx_burst(struct sink *s, const struct pg_opts *o)
 
 		account(s, o, pg_xsk_frame(&s->x, xsk_umem__add_offset_to_addr(d->addr)), d->len,
 			now);
-		*xsk_ring_prod__fill_addr(&s->x.fq, idx_fq + i) =
-			addr - addr % PG_XSK_FRAME_SIZE;
+		*xsk_ring_prod__fill_addr(&s->x.fq, idx_fq + i) = addr - addr % PG_XSK_FRAME_SIZE;
 	}
 	xsk_ring_prod__submit(&s->x.fq, n);
 	xsk_ring_cons__release(&s->x.rx, n);
@@ -161,7 +160,8 @@ int pg_sink(const struct pg_opts *o)
 	while (!pg_stop) {
 		uint64_t now = pg_now_ns();
 
-		if (now >= end || (o->count && s->res.packets >= o->count))
+		/* --count is the stream's packets: stray frames do not count. */
+		if (now >= end || (o->count && s->seq.received >= o->count))
 			break;
 		if (rx_burst(s, o))
 			continue;
@@ -173,6 +173,11 @@ int pg_sink(const struct pg_opts *o)
 		poll(&pfd, 1, 10);
 	}
 	pg_progress_end(&pr);
+	struct xdp_statistics st;
+	if (pg_xsk_stats(&s->x, &st) == 0) {
+		s->res.rx_dropped = st.rx_dropped + st.rx_ring_full;
+		s->res.fill_empty = st.rx_fill_ring_empty_descs;
+	}
 	s->res.seconds = s->last_ns > s->first_ns ? (double)(s->last_ns - s->first_ns) / 1e9 : 0;
 	pg_print_sink(o, &s->res);
 out:

@@ -11,10 +11,10 @@
 static int bind_once(struct pg_xsk *x, const struct pg_opts *o, bool rx, uint16_t mode)
 {
 	struct xsk_socket_config sc = {
-		.rx_size = PG_XSK_RING,
-		.tx_size = PG_XSK_RING,
-		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-		.bind_flags = XDP_USE_NEED_WAKEUP | mode,
+	    .rx_size = PG_XSK_RING,
+	    .tx_size = PG_XSK_RING,
+	    .libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+	    .bind_flags = XDP_USE_NEED_WAKEUP | mode,
 	};
 
 	return xsk_socket__create(&x->xsk, o->ifname, o->queue, x->umem, rx ? &x->rx : NULL,
@@ -24,10 +24,10 @@ static int bind_once(struct pg_xsk *x, const struct pg_opts *o, bool rx, uint16_
 int pg_xsk_open(struct pg_xsk *x, const struct pg_opts *o, bool rx)
 {
 	struct xsk_umem_config uc = {
-		.fill_size = PG_XSK_RING,
-		.comp_size = PG_XSK_RING,
-		.frame_size = PG_XSK_FRAME_SIZE,
-		.frame_headroom = 0,
+	    .fill_size = PG_XSK_RING,
+	    .comp_size = PG_XSK_RING,
+	    .frame_size = PG_XSK_FRAME_SIZE,
+	    .frame_headroom = 0,
 	};
 	size_t len = (size_t)PG_XSK_FRAMES * PG_XSK_FRAME_SIZE;
 	struct xdp_options xo;
@@ -80,4 +80,12 @@ void pg_xsk_close(struct pg_xsk *x)
 	if (x->buf)
 		munmap(x->buf, (size_t)PG_XSK_FRAMES * PG_XSK_FRAME_SIZE);
 	memset(x, 0, sizeof(*x));
+}
+
+int pg_xsk_stats(struct pg_xsk *x, struct xdp_statistics *st)
+{
+	socklen_t len = sizeof(*st);
+
+	memset(st, 0, sizeof(*st));
+	return getsockopt(x->fd, SOL_XDP, XDP_STATISTICS, st, &len) ? -errno : 0;
 }

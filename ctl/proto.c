@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 json_t *xgw_ctl_reply_ok(json_t *result)
 {
 	return json_pack("{s:b, s:o}", "ok", 1, "result", result ? result : json_null());
@@ -146,9 +145,9 @@ fail:
 static int dispatch(struct xgw_ctl *c, json_t *req, json_t **result, char *err, size_t errlen)
 {
 	static const struct xgw_ctl_arg req_schema[] = {
-		{"cmd", ARG_STR, true},
-		{"args", ARG_OBJ, false},
-		{NULL, 0, false},
+	    {"cmd", ARG_STR, true},
+	    {"args", ARG_OBJ, false},
+	    {NULL, 0, false},
 	};
 	const struct xgw_ctl_cmd *cmd;
 	json_t *args;

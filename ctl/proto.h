@@ -40,8 +40,8 @@ enum xgw_ctl_kind {
  * fill err ("<where>: <what>") and return -errno.  For CMD_CONFIG, cfg is a
  * private copy of the running config the handler edits; otherwise it is the
  * running config, read-only. */
-typedef int (*xgw_ctl_fn)(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
-			  json_t **result, char *err, size_t errlen);
+typedef int (*xgw_ctl_fn)(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
+			  char *err, size_t errlen);
 
 struct xgw_ctl_cmd {
 	const char *name;

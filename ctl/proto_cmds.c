@@ -32,7 +32,8 @@ static int get_port(json_t *v, const char *where, uint16_t *port, char *err, siz
 	json_int_t n = json_integer_value(v);
 
 	if (n < 1 || n > 65535) {
-		snprintf(err, errlen, "%s: expected an integer between 1 and 65535, got %lld", where, (long long)n);
+		snprintf(err, errlen, "%s: expected an integer between 1 and 65535, got %lld",
+			 where, (long long)n);
 		return -EINVAL;
 	}
 	*port = (uint16_t)n;
@@ -44,7 +45,8 @@ static int get_id(json_t *v, const char *where, uint32_t *id, char *err, size_t 
 	json_int_t n = json_integer_value(v);
 
 	if (n < 1 || n > UINT32_MAX) {
-		snprintf(err, errlen, "%s: expected an integer >= 1, got %lld", where, (long long)n);
+		snprintf(err, errlen, "%s: expected an integer >= 1, got %lld", where,
+			 (long long)n);
 		return -EINVAL;
 	}
 	*id = (uint32_t)n;
@@ -54,7 +56,8 @@ static int get_id(json_t *v, const char *where, uint32_t *id, char *err, size_t 
 static int get_addr(json_t *v, const char *where, struct xgw_addr *a, char *err, size_t errlen)
 {
 	if (xgw_addr_parse(a, json_string_value(v))) {
-		snprintf(err, errlen, "%s: \"%s\" is not an IPv4 or IPv6 address", where, json_string_value(v));
+		snprintf(err, errlen, "%s: \"%s\" is not an IPv4 or IPv6 address", where,
+			 json_string_value(v));
 		return -EINVAL;
 	}
 	return 0;
@@ -65,10 +68,10 @@ static int svc_key_from_json(json_t *o, const char *where, struct svc_key *k, ch
 			     size_t errlen)
 {
 	static const struct xgw_ctl_arg schema[] = {
-		{"vip", ARG_STR, true},
-		{"port", ARG_INT, true},
-		{"proto", ARG_STR, true},
-		{NULL, 0, false},
+	    {"vip", ARG_STR, true},
+	    {"port", ARG_INT, true},
+	    {"proto", ARG_STR, true},
+	    {NULL, 0, false},
 	};
 	char w[96];
 	const char *proto;
@@ -91,8 +94,7 @@ static int svc_key_from_json(json_t *o, const char *where, struct svc_key *k, ch
 	} else if (!strcmp(proto, "udp")) {
 		k->proto = IPPROTO_UDP;
 	} else {
-		snprintf(err, errlen, "%s.proto: \"%s\" is not \"tcp\" or \"udp\"", where,
-			 proto);
+		snprintf(err, errlen, "%s.proto: \"%s\" is not \"tcp\" or \"udp\"", where, proto);
 		return -EINVAL;
 	}
 	return 0;
@@ -161,8 +163,8 @@ static int take_id(uint32_t *id, const uint32_t *first, size_t stride, unsigned 
 
 /* ---- services and backends -------------------------------------------- */
 
-static int cmd_service_add(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
-			   json_t **result, char *err, size_t errlen)
+static int cmd_service_add(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
+			   char *err, size_t errlen)
 {
 	struct xgw_service_cfg s;
 	struct svc_key k;
@@ -191,8 +193,8 @@ fail:
 	return ret;
 }
 
-static int cmd_service_del(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
-			   json_t **result, char *err, size_t errlen)
+static int cmd_service_del(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
+			   char *err, size_t errlen)
 {
 	struct svc_key k;
 	char ks[XGW_KEY_STRLEN];
@@ -243,8 +245,8 @@ static int backend_service(struct xgw_config *cfg, json_t *args, const char *cmd
 	return 0;
 }
 
-static int cmd_backend_add(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
-			   json_t **result, char *err, size_t errlen)
+static int cmd_backend_add(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
+			   char *err, size_t errlen)
 {
 	struct xgw_service_cfg *s;
 	struct xgw_backend_cfg b;
@@ -254,8 +256,8 @@ static int cmd_backend_add(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 	if (ret)
 		return ret;
 	memset(&b, 0, sizeof(b));
-	ret = xgw_backend_from_json(&b, json_object_get(args, "backend"), "backend.add: args.backend",
-				    err, errlen);
+	ret = xgw_backend_from_json(&b, json_object_get(args, "backend"),
+				    "backend.add: args.backend", err, errlen);
 	if (ret)
 		return ret;
 	/* Same family as the vip, not already there. */
@@ -270,13 +272,13 @@ static int cmd_backend_add(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 	return 0;
 }
 
-static int cmd_backend_del(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
-			   json_t **result, char *err, size_t errlen)
+static int cmd_backend_del(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
+			   char *err, size_t errlen)
 {
 	static const struct xgw_ctl_arg schema[] = {
-		{"ip", ARG_STR, true},
-		{"port", ARG_INT, true},
-		{NULL, 0, false},
+	    {"ip", ARG_STR, true},
+	    {"port", ARG_INT, true},
+	    {NULL, 0, false},
 	};
 	const char *w = "backend.del: args.backend";
 	json_t *bj = json_object_get(args, "backend");
@@ -313,8 +315,8 @@ static int cmd_backend_del(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 
 /* ---- policies and steering rules -------------------------------------- */
 
-static int cmd_policy_add(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
-			  json_t **result, char *err, size_t errlen)
+static int cmd_policy_add(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
+			  char *err, size_t errlen)
 {
 	struct xgw_policy_cfg p;
 	int ret;
@@ -355,8 +357,8 @@ static int cmd_steer_add(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args
 	return 0;
 }
 
-static int cmd_policy_del(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
-			  json_t **result, char *err, size_t errlen)
+static int cmd_policy_del(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
+			  char *err, size_t errlen)
 {
 	uint32_t id;
 	int ret;
@@ -393,8 +395,8 @@ static int cmd_steer_del(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args
 	return -ENOENT;
 }
 
-static int cmd_policy_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
-			   json_t **result, char *err, size_t errlen)
+static int cmd_policy_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
+			   char *err, size_t errlen)
 {
 	json_t *a = json_array();
 
@@ -404,8 +406,8 @@ static int cmd_policy_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 	return 0;
 }
 
-static int cmd_steer_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
-			  json_t **result, char *err, size_t errlen)
+static int cmd_steer_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
+			  char *err, size_t errlen)
 {
 	json_t *a = json_array();
 
@@ -415,8 +417,8 @@ static int cmd_steer_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *arg
 	return 0;
 }
 
-static int cmd_route_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
-			  json_t **result, char *err, size_t errlen)
+static int cmd_route_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
+			  char *err, size_t errlen)
 {
 	json_t *a = json_array();
 
@@ -443,8 +445,10 @@ static int cmd_ct_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, 
 	if (v) {
 		limit = json_integer_value(v);
 		if (limit < 0 || limit > UINT32_MAX) {
-			snprintf(err, errlen, "ct.list: args.limit: expected an integer >= 0 (0 = all), got %lld",
-				 (long long)limit);
+			snprintf(
+			    err, errlen,
+			    "ct.list: args.limit: expected an integer >= 0 (0 = all), got %lld",
+			    (long long)limit);
 			return -EINVAL;
 		}
 	}
@@ -482,8 +486,8 @@ static int cmd_ports(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, js
 	return 0;
 }
 
-static int cmd_config_get(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
-			  json_t **result, char *err, size_t errlen)
+static int cmd_config_get(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
+			  char *err, size_t errlen)
 {
 	*result = xgw_config_to_json(cfg);
 	if (!*result) {
@@ -497,8 +501,8 @@ static json_t *cmd_help_entry(const struct xgw_ctl_cmd *cmd)
 {
 	static const char *const kinds[] = {"read", "write", "action"};
 
-	return json_pack("{s:s, s:s, s:s, s:s}", "cmd", cmd->name, "kind", kinds[cmd->kind],
-			 "args", cmd->usage, "help", cmd->help);
+	return json_pack("{s:s, s:s, s:s, s:s}", "cmd", cmd->name, "kind", kinds[cmd->kind], "args",
+			 cmd->usage, "help", cmd->help);
 }
 
 static int cmd_help(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
@@ -529,15 +533,15 @@ static int cmd_help(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, jso
 
 static const struct xgw_ctl_arg no_args[] = {{NULL, 0, false}};
 static const struct xgw_ctl_arg svc_key_args[] = {
-	{"vip", ARG_ANY, true},
-	{"port", ARG_ANY, true},
-	{"proto", ARG_ANY, true},
-	{NULL, 0, false},
+    {"vip", ARG_ANY, true},
+    {"port", ARG_ANY, true},
+    {"proto", ARG_ANY, true},
+    {NULL, 0, false},
 };
 static const struct xgw_ctl_arg backend_args[] = {
-	{"service", ARG_OBJ, true},
-	{"backend", ARG_OBJ, true},
-	{NULL, 0, false},
+    {"service", ARG_OBJ, true},
+    {"backend", ARG_OBJ, true},
+    {NULL, 0, false},
 };
 static const struct xgw_ctl_arg id_args[] = {{"id", ARG_INT, true}, {NULL, 0, false}};
 static const struct xgw_ctl_arg ct_list_args[] = {{"limit", ARG_INT, false}, {NULL, 0, false}};
@@ -546,37 +550,38 @@ static const struct xgw_ctl_arg help_args[] = {{"cmd", ARG_STR, false}, {NULL, 0
 #define SVC_KEY "{\"vip\":IP,\"port\":N,\"proto\":\"tcp\"|\"udp\"}"
 
 const struct xgw_ctl_cmd xgw_ctl_cmds[] = {
-	{"service.add", cmd_service_add, CMD_CONFIG, NULL,
-	 "service object as in the config file (backends optional)", "add a service"},
-	{"service.del", cmd_service_del, CMD_CONFIG, svc_key_args, SVC_KEY,
-	 "delete a service and its backends"},
-	{"service.list", cmd_service_list, CMD_READ, no_args, "", "list services and backends"},
-	{"backend.add", cmd_backend_add, CMD_CONFIG, backend_args,
-	 "{\"service\":" SVC_KEY ",\"backend\":backend object}", "add a backend to a service"},
-	{"backend.del", cmd_backend_del, CMD_CONFIG, backend_args,
-	 "{\"service\":" SVC_KEY ",\"backend\":{\"ip\":IP,\"port\":N}}",
-	 "remove a backend from a service"},
-	{"policy.add", cmd_policy_add, CMD_CONFIG, NULL,
-	 "policy object as in the config file, \"id\" optional", "append a policy rule; returns it "
-								 "with its id"},
-	{"policy.del", cmd_policy_del, CMD_CONFIG, id_args, "{\"id\":N}", "delete a policy rule"},
-	{"policy.list", cmd_policy_list, CMD_READ, no_args, "", "list policy rules in order"},
-	{"steer.add", cmd_steer_add, CMD_CONFIG, NULL,
-	 "steer object as in the config file, \"id\" optional",
-	 "steer matching flows to the user-space workers; returns the rule with its id"},
-	{"steer.del", cmd_steer_del, CMD_CONFIG, id_args, "{\"id\":N}", "delete a steering rule"},
-	{"steer.list", cmd_steer_list, CMD_READ, no_args, "", "list steering rules"},
-	{"route.list", cmd_route_list, CMD_READ, no_args, "", "list static routes"},
-	{"ct.list", cmd_ct_list, CMD_READ, ct_list_args, "{\"limit\":N} (default 1000, 0 = all)",
-	 "dump conntrack entries"},
-	{"ct.flush", cmd_ct_flush, CMD_ACTION, no_args, "", "drop all conntrack entries"},
-	{"stats", cmd_stats, CMD_READ, no_args, "",
-	 "counters per worker, port and queue; drops by reason"},
-	{"ports", cmd_ports, CMD_READ, no_args, "",
-	 "ports and queues: core, zerocopy or copy, XDP mode"},
-	{"config.get", cmd_config_get, CMD_READ, no_args, "",
-	 "the running config, as a document xgwd -c accepts"},
-	{"help", cmd_help, CMD_READ, help_args, "{\"cmd\":NAME} (optional)", "list commands"},
+    {"service.add", cmd_service_add, CMD_CONFIG, NULL,
+     "service object as in the config file (backends optional)", "add a service"},
+    {"service.del", cmd_service_del, CMD_CONFIG, svc_key_args, SVC_KEY,
+     "delete a service and its backends"},
+    {"service.list", cmd_service_list, CMD_READ, no_args, "", "list services and backends"},
+    {"backend.add", cmd_backend_add, CMD_CONFIG, backend_args,
+     "{\"service\":" SVC_KEY ",\"backend\":backend object}", "add a backend to a service"},
+    {"backend.del", cmd_backend_del, CMD_CONFIG, backend_args,
+     "{\"service\":" SVC_KEY ",\"backend\":{\"ip\":IP,\"port\":N}}",
+     "remove a backend from a service"},
+    {"policy.add", cmd_policy_add, CMD_CONFIG, NULL,
+     "policy object as in the config file, \"id\" optional",
+     "append a policy rule; returns it "
+     "with its id"},
+    {"policy.del", cmd_policy_del, CMD_CONFIG, id_args, "{\"id\":N}", "delete a policy rule"},
+    {"policy.list", cmd_policy_list, CMD_READ, no_args, "", "list policy rules in order"},
+    {"steer.add", cmd_steer_add, CMD_CONFIG, NULL,
+     "steer object as in the config file, \"id\" optional",
+     "steer matching flows to the user-space workers; returns the rule with its id"},
+    {"steer.del", cmd_steer_del, CMD_CONFIG, id_args, "{\"id\":N}", "delete a steering rule"},
+    {"steer.list", cmd_steer_list, CMD_READ, no_args, "", "list steering rules"},
+    {"route.list", cmd_route_list, CMD_READ, no_args, "", "list static routes"},
+    {"ct.list", cmd_ct_list, CMD_READ, ct_list_args, "{\"limit\":N} (default 1000, 0 = all)",
+     "dump conntrack entries"},
+    {"ct.flush", cmd_ct_flush, CMD_ACTION, no_args, "", "drop all conntrack entries"},
+    {"stats", cmd_stats, CMD_READ, no_args, "",
+     "counters per worker, port and queue; drops by reason"},
+    {"ports", cmd_ports, CMD_READ, no_args, "",
+     "ports and queues: core, zerocopy or copy, XDP mode"},
+    {"config.get", cmd_config_get, CMD_READ, no_args, "",
+     "the running config, as a document xgwd -c accepts"},
+    {"help", cmd_help, CMD_READ, help_args, "{\"cmd\":NAME} (optional)", "list commands"},
 };
 
 const unsigned xgw_ctl_n_cmds = sizeof(xgw_ctl_cmds) / sizeof(xgw_ctl_cmds[0]);

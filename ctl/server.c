@@ -32,7 +32,7 @@ struct client {
 	size_t in_len; /* valid bytes in `in` */
 	size_t in_cap;
 	size_t scanned; /* prefix of `in` known to hold no newline */
-	char *out;      /* reply being sent */
+	char *out;	/* reply being sent */
 	size_t out_len, out_off;
 	bool eof;     /* peer half-closed: finish what is buffered, then close */
 	bool closing; /* close once `out` is flushed */
@@ -243,6 +243,32 @@ static bool blank(const char *s, size_t len)
 	return true;
 }
 
+/* The one answer to a line over the limit; the connection then closes, as
+ * the rest of that line cannot be told apart from a next request. */
+static void refuse_long(struct client *cl)
+{
+	char msg[96];
+
+	snprintf(msg, sizeof(msg), "request: line longer than %u bytes; closing", XGW_CTL_MAX_LINE);
+	client_reply(cl, xgw_ctl_reply_err(msg));
+	cl->closing = true;
+}
+
+/* A long-lived client that once sent a big request should not keep a
+ * megabyte buffer for its small ones. */
+static void client_shrink(struct client *cl)
+{
+	char *p;
+
+	if (cl->in_cap <= 65536 || cl->in_len > 4096)
+		return;
+	p = realloc(cl->in, 4096);
+	if (p) {
+		cl->in = p;
+		cl->in_cap = 4096;
+	}
+}
+
 /* Handle buffered lines until one produced a reply that could not be sent
  * at once.  Returns false when the client is gone. */
 static bool client_work(struct xgw_ctl *c, struct client *cl)
@@ -257,13 +283,7 @@ static bool client_work(struct xgw_ctl *c, struct client *cl)
 		if (!nl) {
 			cl->scanned = cl->in_len;
 			if (cl->in_len > XGW_CTL_MAX_LINE) {
-				char msg[96];
-
-				snprintf(msg, sizeof(msg),
-					 "request: line longer than %u bytes; closing",
-					 XGW_CTL_MAX_LINE);
-				client_reply(cl, xgw_ctl_reply_err(msg));
-				cl->closing = true;
+				refuse_long(cl);
 			} else if (cl->eof) {
 				/* Disconnected mid-line: nobody to answer. */
 				return false;
@@ -272,12 +292,7 @@ static bool client_work(struct xgw_ctl *c, struct client *cl)
 		}
 		len = (size_t)(nl - cl->in);
 		if (len > XGW_CTL_MAX_LINE) {
-			char msg[96];
-
-			snprintf(msg, sizeof(msg), "request: line longer than %u bytes; closing",
-				 XGW_CTL_MAX_LINE);
-			client_reply(cl, xgw_ctl_reply_err(msg));
-			cl->closing = true;
+			refuse_long(cl);
 			break;
 		}
 		if (!blank(cl->in, len))
@@ -285,6 +300,7 @@ static bool client_work(struct xgw_ctl *c, struct client *cl)
 		memmove(cl->in, nl + 1, cl->in_len - len - 1);
 		cl->in_len -= len + 1;
 		cl->scanned = 0;
+		client_shrink(cl);
 		if (cl->out && !client_flush(cl))
 			return false;
 	}
@@ -347,7 +363,7 @@ static void accept_clients(struct xgw_ctl_srv *srv)
 		}
 		if (srv->n_clients == XGW_CTL_MAX_CLIENTS) {
 			static const char busy[] =
-				"{\"ok\":false,\"error\":\"too many control clients\"}\n";
+			    "{\"ok\":false,\"error\":\"too many control clients\"}\n";
 
 			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 				pr_debug("busy reply: %s", strerror(errno));
@@ -382,8 +398,8 @@ static void *ctl_thread(void *arg)
 
 			/* Stop reading while a reply is pending: backpressure. */
 			pfd[i + 2] = (struct pollfd){
-				.fd = cl->fd,
-				.events = cl->out ? POLLOUT : POLLIN,
+			    .fd = cl->fd,
+			    .events = cl->out ? POLLOUT : POLLIN,
 			};
 		}
 		if (poll(pfd, n + 2, -1) < 0) {

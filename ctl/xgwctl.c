@@ -57,7 +57,8 @@ static int conn_open(struct conn *c, const char *path)
 				"of the socket's group)\n",
 				path, strerror(e));
 		else
-			fprintf(stderr, "xgwctl: cannot connect to %s: %s (is xgwd running? tried %s)\n",
+			fprintf(stderr,
+				"xgwctl: cannot connect to %s: %s (is xgwd running? tried %s)\n",
 				path, strerror(e), path);
 		close(c->fd);
 		return -e;
@@ -122,7 +123,7 @@ static json_t *conn_call(struct conn *c, json_t *req)
 		if (n <= 0) {
 			if (!interrupted)
 				fprintf(stderr, "xgwctl: %s\n",
-					n == 0			    ? "xgwd closed the connection"
+					n == 0		  ? "xgwd closed the connection"
 					: errno == EAGAIN ? "no reply from xgwd (timed out)"
 							  : strerror(errno));
 			return NULL;
@@ -147,8 +148,8 @@ static json_t *reply_result(json_t *reply)
 		return json_object_get(reply, "result");
 	fprintf(stderr, "xgwctl: %s\n",
 		json_string_value(json_object_get(reply, "error"))
-			? json_string_value(json_object_get(reply, "error"))
-			: "malformed reply from xgwd");
+		    ? json_string_value(json_object_get(reply, "error"))
+		    : "malformed reply from xgwd");
 	return NULL;
 }
 
@@ -195,7 +196,8 @@ static int watch_stats(struct conn *c, struct xgwctl_inv *inv)
 		} else {
 			/* Home and clear, like watch(1). */
 			printf("\033[H\033[2J");
-			printf("xgw rates over %.1f s (Ctrl-C to quit)\n\n", prev ? t - t_prev : 0.0);
+			printf("xgw rates over %.1f s (Ctrl-C to quit)\n\n",
+			       prev ? t - t_prev : 0.0);
 			xgwctl_fmt_rates(stdout, prev, cur, prev ? t - t_prev : 0);
 		}
 		fflush(stdout);

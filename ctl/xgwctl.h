@@ -14,12 +14,12 @@ struct xgwctl_cmd;
 
 /* One parsed command line. */
 struct xgwctl_inv {
-	const char *socket;            /* -s PATH, else the default */
-	const struct xgwctl_cmd *cmd;  /* NULL when only usage was asked for */
-	json_t *req;                   /* {"cmd":..., "args":{...}} */
-	bool json;                     /* --json: print the raw result */
-	bool watch;                    /* stats --watch */
-	bool usage;                    /* -h/--help or no command: print usage, exit 0 */
+	const char *socket;	      /* -s PATH, else the default */
+	const struct xgwctl_cmd *cmd; /* NULL when only usage was asked for */
+	json_t *req;		      /* {"cmd":..., "args":{...}} */
+	bool json;		      /* --json: print the raw result */
+	bool watch;		      /* stats --watch */
+	bool usage;		      /* -h/--help or no command: print usage, exit 0 */
 };
 
 /* argv as main() gets it.  0, or -EINVAL with err saying what is wrong

@@ -14,12 +14,12 @@
 #include "ctl/config.h"
 #include "ctl/server.h"
 
-#define MAX_POS  2
+#define MAX_POS	 2
 #define MAX_OPTS 8
 
 struct opt {
 	const char *name; /* without the leading "--" */
-	bool value;       /* takes an argument */
+	bool value;	  /* takes an argument */
 };
 
 /* One command line after the option scan. */
@@ -34,8 +34,8 @@ typedef int (*build_fn)(const struct cli_args *a, json_t *args, char *err, size_
 
 struct xgwctl_cmd {
 	const char *noun, *verb; /* verb NULL: one-word command */
-	const char *syntax;      /* what follows the words, for usage */
-	const struct opt *opts;  /* NULL-terminated; --json is always accepted */
+	const char *syntax;	 /* what follows the words, for usage */
+	const struct opt *opts;	 /* NULL-terminated; --json is always accepted */
 	unsigned min_pos, max_pos;
 	const char *server_cmd;
 	build_fn build; /* NULL: no args */
@@ -194,8 +194,8 @@ static int b_service_add(const struct cli_args *a, json_t *args, char *err, size
 		return -EINVAL;
 	json_object_update(args, k);
 	json_decref(k);
-	if ((v = optval(a, "datapath")) && set_choice(args, "datapath", v, dps, "--datapath", err,
-						      errlen))
+	if ((v = optval(a, "datapath")) &&
+	    set_choice(args, "datapath", v, dps, "--datapath", err, errlen))
 		return -EINVAL;
 	if ((v = optval(a, "algo")) &&
 	    set_choice(args, "algorithm", v, algos, "--algo", err, errlen))
@@ -295,8 +295,8 @@ static int b_policy_add(const struct cli_args *a, json_t *args, char *err, size_
 		return -EINVAL;
 	if ((v = optval(a, "dst")) && set_prefix(args, "dst", v, "--dst", err, errlen))
 		return -EINVAL;
-	if ((v = optval(a, "proto")) && set_choice(args, "proto", v, protos, "--proto", err,
-						   errlen))
+	if ((v = optval(a, "proto")) &&
+	    set_choice(args, "proto", v, protos, "--proto", err, errlen))
 		return -EINVAL;
 	if ((v = optval(a, "dport"))) {
 		unsigned long long lo, hi;
@@ -307,11 +307,12 @@ static int b_policy_add(const struct cli_args *a, json_t *args, char *err, size_
 			memcpy(first, v, (size_t)(dash - v));
 			first[dash - v] = '\0';
 		}
-		if (dash ? ((size_t)(dash - v) >= sizeof(first) || parse_num(first, 1, 65535, &lo) ||
-			    parse_num(dash + 1, 1, 65535, &hi) || lo > hi)
-			 : parse_num(v, 1, 65535, &lo)) {
-			snprintf(err, errlen, "--dport: expected N or N-M within 1..65535, got '%s'",
-				 v);
+		if (dash
+			? ((size_t)(dash - v) >= sizeof(first) || parse_num(first, 1, 65535, &lo) ||
+			   parse_num(dash + 1, 1, 65535, &hi) || lo > hi)
+			: parse_num(v, 1, 65535, &lo)) {
+			snprintf(err, errlen,
+				 "--dport: expected N or N-M within 1..65535, got '%s'", v);
 			return -EINVAL;
 		}
 		/* The config schema writes port ranges as strings: "22", "1000-2000". */
@@ -330,8 +331,8 @@ static int b_steer_add(const struct cli_args *a, json_t *args, char *err, size_t
 	}
 	if (set_prefix(args, "dst", v, "--dst", err, errlen))
 		return -EINVAL;
-	if ((v = optval(a, "proto")) && set_choice(args, "proto", v, l4_protos, "--proto", err,
-						   errlen))
+	if ((v = optval(a, "proto")) &&
+	    set_choice(args, "proto", v, l4_protos, "--proto", err, errlen))
 		return -EINVAL;
 	if ((v = optval(a, "dport")) && set_num(args, "dport", v, 1, 65535, "--dport", err, errlen))
 		return -EINVAL;
@@ -350,43 +351,43 @@ static int b_ct_list(const struct cli_args *a, json_t *args, char *err, size_t e
 /* ---- the table ---------------------------------------------------------- */
 
 static const struct opt o_service[] = {
-	{"datapath", true}, {"algo", true}, {"snat", false}, {NULL, false}};
-static const struct opt o_backend[] = {{"weight", true}, {"vxlan", true}, {"geneve", true},
-				       {"vni", true},    {"inner-mac", true}, {NULL, false}};
+    {"datapath", true}, {"algo", true}, {"snat", false}, {NULL, false}};
+static const struct opt o_backend[] = {{"weight", true}, {"vxlan", true},     {"geneve", true},
+				       {"vni", true},	 {"inner-mac", true}, {NULL, false}};
 static const struct opt o_policy[] = {
-	{"src", true}, {"dst", true}, {"proto", true}, {"dport", true}, {NULL, false}};
-static const struct opt o_steer[] = {{"dst", true}, {"proto", true}, {"dport", true}, {NULL, false}};
+    {"src", true}, {"dst", true}, {"proto", true}, {"dport", true}, {NULL, false}};
+static const struct opt o_steer[] = {
+    {"dst", true}, {"proto", true}, {"dport", true}, {NULL, false}};
 static const struct opt o_limit[] = {{"limit", true}, {NULL, false}};
 static const struct opt o_watch[] = {{"watch", false}, {NULL, false}};
 
 /* "call" passes a raw request through: for scripts and debugging. */
 static const struct xgwctl_cmd cmds[] = {
-	{"service", "add", "IP:PORT/PROTO [--datapath user|kernel] [--algo maglev|rr|random] [--snat]",
-	 o_service, 1, 1, "service.add", b_service_add, NULL},
-	{"service", "del", "IP:PORT/PROTO", NULL, 1, 1, "service.del", b_service_del, NULL},
-	{"service", "list", "[--json]", NULL, 0, 0, "service.list", NULL, xgwctl_fmt_services},
-	{"backend", "add",
-	 "SVC IP:PORT [--weight N] [--vxlan REMOTE --vni N | --geneve REMOTE --vni N] "
-	 "[--inner-mac MAC]",
-	 o_backend, 2, 2, "backend.add", b_backend_add, NULL},
-	{"backend", "del", "SVC IP:PORT", NULL, 2, 2, "backend.del", b_backend_del, NULL},
-	{"policy", "add",
-	 "deny|allow [--src CIDR] [--dst CIDR] [--proto tcp|udp|icmp] [--dport N[-M]]", o_policy, 1,
-	 1, "policy.add", b_policy_add, xgwctl_fmt_added},
-	{"policy", "del", "ID", NULL, 1, 1, "policy.del", parse_id, NULL},
-	{"policy", "list", "[--json]", NULL, 0, 0, "policy.list", NULL, xgwctl_fmt_policies},
-	{"steer", "add", "--dst IP[/LEN] [--proto tcp|udp] [--dport N]", o_steer, 0, 0, "steer.add",
-	 b_steer_add, xgwctl_fmt_added},
-	{"steer", "del", "ID", NULL, 1, 1, "steer.del", parse_id, NULL},
-	{"steer", "list", "[--json]", NULL, 0, 0, "steer.list", NULL, xgwctl_fmt_steer},
-	{"route", "list", "[--json]", NULL, 0, 0, "route.list", NULL, xgwctl_fmt_routes},
-	{"ct", "list", "[--json] [--limit N]", o_limit, 0, 0, "ct.list", b_ct_list, xgwctl_fmt_ct},
-	{"ct", "flush", "", NULL, 0, 0, "ct.flush", NULL, NULL},
-	{"stats", NULL, "[--json] [--watch]", o_watch, 0, 0, "stats", NULL, xgwctl_fmt_stats},
-	{"ports", NULL, "[--json]", NULL, 0, 0, "ports", NULL, xgwctl_fmt_ports},
-	{"config", "get", "", NULL, 0, 0, "config.get", NULL, xgwctl_fmt_json},
-	{"help", NULL, "", NULL, 0, 0, "help", NULL, xgwctl_fmt_help},
-	{"call", NULL, "CMD [ARGS-JSON]", NULL, 1, 2, NULL, NULL, xgwctl_fmt_json},
+    {"service", "add", "IP:PORT/PROTO [--datapath user|kernel] [--algo maglev|rr|random] [--snat]",
+     o_service, 1, 1, "service.add", b_service_add, NULL},
+    {"service", "del", "IP:PORT/PROTO", NULL, 1, 1, "service.del", b_service_del, NULL},
+    {"service", "list", "[--json]", NULL, 0, 0, "service.list", NULL, xgwctl_fmt_services},
+    {"backend", "add",
+     "SVC IP:PORT [--weight N] [--vxlan REMOTE --vni N | --geneve REMOTE --vni N] "
+     "[--inner-mac MAC]",
+     o_backend, 2, 2, "backend.add", b_backend_add, NULL},
+    {"backend", "del", "SVC IP:PORT", NULL, 2, 2, "backend.del", b_backend_del, NULL},
+    {"policy", "add", "deny|allow [--src CIDR] [--dst CIDR] [--proto tcp|udp|icmp] [--dport N[-M]]",
+     o_policy, 1, 1, "policy.add", b_policy_add, xgwctl_fmt_added},
+    {"policy", "del", "ID", NULL, 1, 1, "policy.del", parse_id, NULL},
+    {"policy", "list", "[--json]", NULL, 0, 0, "policy.list", NULL, xgwctl_fmt_policies},
+    {"steer", "add", "--dst IP[/LEN] [--proto tcp|udp] [--dport N]", o_steer, 0, 0, "steer.add",
+     b_steer_add, xgwctl_fmt_added},
+    {"steer", "del", "ID", NULL, 1, 1, "steer.del", parse_id, NULL},
+    {"steer", "list", "[--json]", NULL, 0, 0, "steer.list", NULL, xgwctl_fmt_steer},
+    {"route", "list", "[--json]", NULL, 0, 0, "route.list", NULL, xgwctl_fmt_routes},
+    {"ct", "list", "[--json] [--limit N]", o_limit, 0, 0, "ct.list", b_ct_list, xgwctl_fmt_ct},
+    {"ct", "flush", "", NULL, 0, 0, "ct.flush", NULL, NULL},
+    {"stats", NULL, "[--json] [--watch]", o_watch, 0, 0, "stats", NULL, xgwctl_fmt_stats},
+    {"ports", NULL, "[--json]", NULL, 0, 0, "ports", NULL, xgwctl_fmt_ports},
+    {"config", "get", "", NULL, 0, 0, "config.get", NULL, xgwctl_fmt_json},
+    {"help", NULL, "", NULL, 0, 0, "help", NULL, xgwctl_fmt_help},
+    {"call", NULL, "CMD [ARGS-JSON]", NULL, 1, 2, NULL, NULL, xgwctl_fmt_json},
 };
 
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -439,8 +440,8 @@ static bool known_noun(const char *noun)
 }
 
 /* The options and positionals after the command words. */
-static int scan(int argc, char **argv, int i, struct xgwctl_inv *inv, struct cli_args *a,
-		char *err, size_t errlen)
+static int scan(int argc, char **argv, int i, struct xgwctl_inv *inv, struct cli_args *a, char *err,
+		size_t errlen)
 {
 	const struct xgwctl_cmd *c = a->cmd;
 	char name[32];
@@ -485,7 +486,8 @@ static int scan(int argc, char **argv, int i, struct xgwctl_inv *inv, struct cli
 		}
 		k = -1;
 		for (int j = 0; c->opts && c->opts[j].name; j++) {
-			if (strlen(c->opts[j].name) == nlen && !strncmp(c->opts[j].name, opt, nlen)) {
+			if (strlen(c->opts[j].name) == nlen &&
+			    !strncmp(c->opts[j].name, opt, nlen)) {
 				k = j;
 				break;
 			}

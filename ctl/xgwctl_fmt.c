@@ -17,7 +17,7 @@
 struct table {
 	unsigned ncol, nrow, cap;
 	const char *align; /* per column: 'l' or 'r' */
-	char **cells;      /* nrow * ncol, row 0 is the header */
+	char **cells;	   /* nrow * ncol, row 0 is the header */
 };
 
 static void t_init(struct table *t, const char *align)
@@ -64,9 +64,15 @@ static void t_print(FILE *f, struct table *t)
 				w[c] = len;
 		}
 	for (unsigned r = 0; r < t->nrow; r++) {
-		for (unsigned c = 0; c < t->ncol; c++) {
+		unsigned ncol = t->ncol;
+
+		/* No padding after the last non-empty cell. */
+		while (ncol > 1 &&
+		       (!t->cells[r * t->ncol + ncol - 1] || !t->cells[r * t->ncol + ncol - 1][0]))
+			ncol--;
+		for (unsigned c = 0; c < ncol; c++) {
 			const char *s = t->cells[r * t->ncol + c];
-			bool last = c + 1 == t->ncol;
+			bool last = c + 1 == ncol;
 
 			if (!s)
 				s = "";
@@ -216,8 +222,11 @@ void xgwctl_fmt_policies(FILE *f, json_t *r)
 	t_init(&t, "rlllll");
 	t_row(&t, "ID", "ACTION", "SRC", "DST", "PROTO", "DPORT");
 	json_array_foreach(r, i, p)
-	t_row(&t, get(p, "id"), get(p, "action"), get_or(p, "src", "any"), get_or(p, "dst", "any"),
-	      get_or(p, "proto", "any"), get_or(p, "dport", "any"));
+	{
+		t_row(&t, get(p, "id"), get(p, "action"), get_or(p, "src", "any"),
+		      get_or(p, "dst", "any"), get_or(p, "proto", "any"),
+		      get_or(p, "dport", "any"));
+	}
 	t_print(f, &t);
 }
 
@@ -230,8 +239,10 @@ void xgwctl_fmt_steer(FILE *f, json_t *r)
 	t_init(&t, "rlll");
 	t_row(&t, "ID", "DST", "PROTO", "DPORT");
 	json_array_foreach(r, i, s)
-	t_row(&t, get(s, "id"), get(s, "dst"), get_or(s, "proto", "any"),
-	      get_or(s, "dport", "any"));
+	{
+		t_row(&t, get(s, "id"), get(s, "dst"), get_or(s, "proto", "any"),
+		      get_or(s, "dport", "any"));
+	}
 	t_print(f, &t);
 }
 
@@ -244,7 +255,9 @@ void xgwctl_fmt_routes(FILE *f, json_t *r)
 	t_init(&t, "lll");
 	t_row(&t, "DST", "VIA", "PORT");
 	json_array_foreach(r, i, s)
-	t_row(&t, get(s, "dst"), get_or(s, "via", "direct"), get(s, "port"));
+	{
+		t_row(&t, get(s, "dst"), get_or(s, "via", "direct"), get(s, "port"));
+	}
 	t_print(f, &t);
 }
 
@@ -257,8 +270,10 @@ void xgwctl_fmt_ct(FILE *f, json_t *r)
 	t_init(&t, "lllllrr");
 	t_row(&t, "PROTO", "SOURCE", "DESTINATION", "BACKEND", "STATE", "AGE_S", "EXPIRES_S");
 	json_array_foreach(r, i, e)
-	t_row(&t, get(e, "proto"), ep(e, "src", "sport"), ep(e, "dst", "dport"), get(e, "backend"),
-	      get(e, "state"), get(e, "age_s"), get(e, "expires_s"));
+	{
+		t_row(&t, get(e, "proto"), ep(e, "src", "sport"), ep(e, "dst", "dport"),
+		      get(e, "backend"), get(e, "state"), get(e, "age_s"), get(e, "expires_s"));
+	}
 	t_print(f, &t);
 	fprintf(f, "%zu entries\n", json_array_size(r));
 }
@@ -275,8 +290,11 @@ void xgwctl_fmt_stats(FILE *f, json_t *r)
 	json_array_foreach(json_object_get(r, "ports"), i, p)
 	{
 		json_array_foreach(json_object_get(p, "queues"), j, q)
-		t_row(&t, get(p, "name"), get(q, "queue"), get(q, "core"), get(q, "rx_packets"),
-		      get(q, "rx_bytes"), get(q, "tx_packets"), get(q, "tx_bytes"));
+		{
+			t_row(&t, get(p, "name"), get(q, "queue"), get(q, "core"),
+			      get(q, "rx_packets"), get(q, "rx_bytes"), get(q, "tx_packets"),
+			      get(q, "tx_bytes"));
+		}
 	}
 	t_print(f, &t);
 	fputc('\n', f);
@@ -318,9 +336,11 @@ void xgwctl_fmt_ports(FILE *f, json_t *r)
 	json_array_foreach(r, i, p)
 	{
 		json_array_foreach(json_object_get(p, "queues"), j, q)
-		t_row(&t, get(p, "name"), get(p, "iface"), get(p, "ifindex"), get(p, "xdp_mode"),
-		      get(q, "queue"), get(q, "core"), get(q, "mode"), get(q, "need_wakeup"),
-		      get(q, "busy_poll"));
+		{
+			t_row(&t, get(p, "name"), get(p, "iface"), get(p, "ifindex"),
+			      get(p, "xdp_mode"), get(q, "queue"), get(q, "core"), get(q, "mode"),
+			      get(q, "need_wakeup"), get(q, "busy_poll"));
+		}
 	}
 	t_print(f, &t);
 }
@@ -381,8 +401,8 @@ void xgwctl_fmt_rates(FILE *f, json_t *prev, json_t *cur, double dt)
 	t_row(&t, "PORT", "QUEUE", "CORE", "RX_PPS", "RX_MBPS", "TX_PPS", "TX_MBPS");
 	json_array_foreach(json_object_get(cur, "ports"), i, p)
 	{
-		json_t *pp = find_by(json_object_get(prev, "ports"), "name",
-				     json_object_get(p, "name"));
+		json_t *pp =
+		    find_by(json_object_get(prev, "ports"), "name", json_object_get(p, "name"));
 
 		json_array_foreach(json_object_get(p, "queues"), j, q)
 		{
@@ -406,9 +426,10 @@ void xgwctl_fmt_rates(FILE *f, json_t *prev, json_t *cur, double dt)
 	      "FILL_STARVED/S");
 	json_array_foreach(json_object_get(cur, "workers"), i, w)
 	{
-		json_t *pw = find_by(json_object_get(prev, "workers"), "id", json_object_get(w, "id"));
-		double dd = sum_obj(json_object_get(w, "drops")) -
-			    sum_obj(json_object_get(pw, "drops"));
+		json_t *pw =
+		    find_by(json_object_get(prev, "workers"), "id", json_object_get(w, "id"));
+		double dd =
+		    sum_obj(json_object_get(w, "drops")) - sum_obj(json_object_get(pw, "drops"));
 		char v[6][32];
 
 		snprintf(v[0], 32, "%.0f", rate(w, pw, "rx_packets", dt));

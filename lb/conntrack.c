@@ -18,7 +18,12 @@
 #define CT_SEEN_GRAIN_NS (1ull << 20)
 #define NS		 1000000000ull
 
-enum ct_life { CT_L_FREE = 0, CT_L_LIVE, CT_L_DEAD };
+/* FREE: in the pool.  NEW: being created, in no slot yet, invisible to
+ * every walker, so a creation that fails before publishing returns the
+ * record at once, without a grace period (a worker losing a creation race
+ * must not pin a record).  LIVE: published.  DEAD: unlinked, waiting for
+ * its grace period. */
+enum ct_life { CT_L_FREE = 0, CT_L_LIVE, CT_L_DEAD, CT_L_NEW };
 
 /* One cache line: a writer lock (inserts only), the number of keys whose
  * home is this bucket but that overflowed to a later one (lookups stop at
@@ -146,13 +151,26 @@ struct xgw_ct_table *xgw_ct_new(const struct xgw_ct_cfg *cfg)
 	return t;
 }
 
+void xgw_ct_reclaim_wait(void)
+{
+	/* liburcu refuses rcu_barrier() from an online QSBR thread (it would
+	 * wait for itself) and returns at once with only a message. */
+	bool online = rcu_read_ongoing();
+
+	if (online)
+		rcu_thread_offline();
+	rcu_barrier();
+	if (online)
+		rcu_thread_online();
+}
+
 void xgw_ct_free(struct xgw_ct_table *t)
 {
 	if (!t)
 		return;
 	xgw_ct_flush(t);
 	/* The reclaim callbacks touch the pool: wait for them. */
-	rcu_barrier();
+	xgw_ct_reclaim_wait();
 	free(t->buckets);
 	free(t->pool);
 	free(t);
@@ -517,6 +535,10 @@ static int insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct
 			if (!ld(&b->slot[i]) &&
 			    atomic_compare_exchange_strong_explicit(&b->slot[i], &cur, nv,
 								    memory_order_release, RLX)) {
+				/* Live before the lock is released: the next
+				 * inserter of this key must see it. */
+				if (ld(&c->life) == CT_L_NEW)
+					atomic_store(&c->life, CT_L_LIVE);
 				ret = 0;
 				goto out;
 			}
@@ -592,20 +614,26 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		st(&c->bytes[d], 0);
 	}
 	st(&c->last_seen, now);
-	atomic_store(&c->life, CT_L_LIVE);
+	atomic_store(&c->life, CT_L_NEW);
 
 	/* Reply first, never overwriting: once it is in, nobody else can take
 	 * this backend-side tuple (cilium's snat_v4_new_mapping order). */
 	r = insert_key(t, c, XGW_CT_REPLY, now, &e);
-	if (r == -EEXIST && tuple_eq(&e->tuple[XGW_CT_ORIG], orig)) {
-		/* Same flow, created by another worker a moment ago. */
-		ct_kill(t, c);
-		inc(&t->n_races_lost);
-		*out = e;
-		return 1;
+	if (r) {
+		/* Never published: straight back to the pool. */
+		atomic_store(&c->life, CT_L_FREE);
+		atomic_fetch_sub(&t->live, 1);
+		pool_push(t, c);
+		if (r == -EEXIST && tuple_eq(&e->tuple[XGW_CT_ORIG], orig)) {
+			/* Same flow, created by another worker a moment ago. */
+			inc(&t->n_races_lost);
+			*out = e;
+			return 1;
+		}
+		if (r == -ENOSPC)
+			inc(&t->n_bucket_full);
+		return r;
 	}
-	if (r)
-		goto fail;
 	r = insert_key(t, c, XGW_CT_ORIG, now, &e);
 	if (r == -EEXIST) {
 		/* Lost the race with another SNAT port, or the flow exists:

@@ -172,6 +172,11 @@ struct xgw_ct_table *xgw_ct_new(const struct xgw_ct_cfg *cfg);
  * worker may use the table any more. */
 void xgw_ct_free(struct xgw_ct_table *t);
 
+/* Wait until every record unlinked so far is back in its pool (a grace
+ * period and the call_rcu callbacks).  Control thread only; safe whether
+ * the caller is online or not. */
+void xgw_ct_reclaim_wait(void);
+
 /* CLOCK_MONOTONIC_COARSE in ns: what the workers pass as now, read once per
  * burst.  Tests pass their own clock. */
 uint64_t xgw_ct_clock(void);

@@ -26,21 +26,21 @@
 #define XGW_MAGLEV_DEFAULT_SIZE 65537u
 /* Sizes above this are refused: 64 Mi slots is already a 256 MiB table. */
 #define XGW_MAGLEV_MAX_SIZE (1u << 26)
-#define XGW_MAGLEV_NONE     0u
+#define XGW_MAGLEV_NONE	    0u
 
 /* One backend as the control thread describes it.  The key is the
  * backend's identity (see xgw_maglev_endpoint_key): the table depends on
  * the keys and weights only, never on the order of the array or on the ids,
  * so that every xgwd builds the same table for the same backend set. */
 struct xgw_maglev_backend {
-	uint32_t id;     /* != 0; what the table slots hold */
+	uint32_t id;	 /* != 0; what the table slots hold */
 	uint32_t weight; /* 0 = draining: no slots */
 	const void *key;
 	size_t key_len;
 };
 
 struct xgw_maglev {
-	uint32_t size;     /* M, prime */
+	uint32_t size;	   /* M, prime */
 	uint32_t n_active; /* backends with weight > 0 */
 	uint64_t fastmod;  /* ceil(2^64 / M), see xgw_maglev_pick */
 	uint32_t slot[];   /* backend ids, XGW_MAGLEV_NONE where empty */

@@ -50,8 +50,7 @@ static uint32_t search128(const unsigned __int128 *b, uint32_t n, unsigned __int
 }
 
 static const struct xgw_pol_ref *addr_refs(const struct xgw_policy *p,
-					   const struct xgw_pol_field *f4,
-					   const struct xgw_addr *a)
+					   const struct xgw_pol_field *f4, const struct xgw_addr *a)
 {
 	const struct xgw_pol_field *f;
 	uint32_t i;
@@ -142,8 +141,7 @@ uint32_t xgw_policy_match(const struct xgw_policy *p, const struct xgw_policy_ke
 	return best;
 }
 
-bool xgw_policy_classify(const struct xgw_policy *p, const struct xgw_policy_key *k,
-			 uint64_t *hits)
+bool xgw_policy_classify(const struct xgw_policy *p, const struct xgw_policy_key *k, uint64_t *hits)
 {
 	uint32_t r = xgw_policy_match(p, k);
 

@@ -91,11 +91,11 @@ struct xgw_pol_ref {
 /* A field's value -> class map: boundaries (interval starts, first is 0)
  * searched by value; class 0 is "no rule specifies a value here". */
 struct xgw_pol_field {
-	uint32_t n;       /* intervals */
-	uint32_t *b32;    /* IPv4 boundaries */
+	uint32_t n;		 /* intervals */
+	uint32_t *b32;		 /* IPv4 boundaries */
 	unsigned __int128 *b128; /* IPv6 boundaries */
-	uint32_t *direct; /* proto (256) and port (65536): value -> class */
-	uint32_t *cls;    /* interval -> class, for b32/b128 */
+	uint32_t *direct;	 /* proto (256) and port (65536): value -> class */
+	uint32_t *cls;		 /* interval -> class, for b32/b128 */
 	const struct xgw_pol_ref (*refs)[XGW_POLICY_SLOTS]; /* class -> refs */
 	uint32_t n_classes;
 };
@@ -103,28 +103,28 @@ struct xgw_pol_field {
 /* Rules that specify the same set of fields ("signature", bit f set if
  * field f is not a wildcard), with group-local indices in priority order. */
 struct xgw_pol_group {
-	uint32_t first;  /* global index of the group's first rule */
+	uint32_t first; /* global index of the group's first rule */
 	uint8_t sig;
-	uint8_t nf;      /* fields specified */
+	uint8_t nf; /* fields specified */
 	uint8_t field[XGW_PF_N];
 	uint8_t slot[XGW_PF_N];
 	uint32_t n;
 	uint32_t nwords; /* (n + 63) / 64; a list this long is dense */
-	uint32_t *gidx; /* local -> global rule index */
+	uint32_t *gidx;	 /* local -> global rule index */
 };
 
 struct xgw_policy {
 	uint32_t n_rules;
 	bool default_allow;
-	uint32_t match_all;  /* first rule with no field specified, or NO_RULE */
+	uint32_t match_all; /* first rule with no field specified, or NO_RULE */
 	uint32_t n_groups;
-	struct xgw_pol_group group[15]; /* sorted by .first */
+	struct xgw_pol_group group[15];	     /* sorted by .first */
 	struct xgw_pol_field src[2], dst[2]; /* [0] IPv4, [1] IPv6 */
 	struct xgw_pol_field proto, port;
 	struct xgw_pol_word *pool;
 	size_t pool_len;
 	uint8_t *allow; /* per rule */
-	uint32_t *id;   /* per rule */
+	uint32_t *id;	/* per rule */
 	size_t mem;
 };
 

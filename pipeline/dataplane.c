@@ -9,11 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 #include <urcu-qsbr.h>
 
 #include "common/log.h"
+#include "lb/conntrack.h"
 #include "pipeline/netlink.h"
+#include "pipeline/snapshot.h"
 #include "steer-bpf/steer.h"
 
 static int port_info(struct xgw_port *p, char *err, size_t errlen)
@@ -208,6 +212,18 @@ int xgw_dp_open(struct xgw_dataplane *dp, const struct xgw_config *cfg, char *er
 		if (rc)
 			goto fail;
 	}
+	dp->ct = xgw_ct_new(&cfg->conntrack);
+	if (!dp->ct) {
+		rc = -errno;
+		snprintf(err, errlen, "conntrack: cannot allocate %u entries: %s",
+			 cfg->conntrack.max_entries, strerror(errno));
+		goto fail;
+	}
+	if (getrandom(&dp->hash_seed, sizeof(dp->hash_seed), 0) != sizeof(dp->hash_seed))
+		dp->hash_seed = (uint32_t)time(NULL);
+	rc = xgw_dp_apply_snapshot(dp, cfg, err, errlen);
+	if (rc)
+		goto fail;
 	rc = xgw_dp_refresh_fwd(dp, cfg);
 	if (rc) {
 		snprintf(err, errlen, "cannot read routes over netlink: %s", strerror(-rc));
@@ -265,6 +281,14 @@ void xgw_dp_close(struct xgw_dataplane *dp)
 		free(dp->fwd);
 		dp->fwd = NULL;
 	}
+	xgw_snapshot_free(dp->snap);
+	dp->snap = NULL;
+	if (dp->ct) {
+		rcu_thread_online();
+		xgw_ct_free(dp->ct);
+		rcu_thread_offline();
+		dp->ct = NULL;
+	}
 }
 
 static int add_rule(struct xgw_steer_rule **rules, unsigned *n, unsigned *cap,
@@ -282,10 +306,29 @@ static int add_rule(struct xgw_steer_rule **rules, unsigned *n, unsigned *cap,
 	return 0;
 }
 
+static int add_src(struct xgw_steer_src_rule **rules, unsigned *n, unsigned *cap,
+		   const struct xgw_addr *a, uint8_t proto, uint16_t sport)
+{
+	if (*n == *cap) {
+		unsigned nc = *cap ? *cap * 2 : 16;
+		void *p = realloc(*rules, nc * sizeof(**rules));
+		if (!p)
+			return -ENOMEM;
+		*rules = p;
+		*cap = nc;
+	}
+	(*rules)[*n].addr = *a;
+	(*rules)[*n].proto = proto;
+	(*rules)[*n].sport = sport;
+	(*n)++;
+	return 0;
+}
+
 int xgw_dp_apply_steer(struct xgw_dataplane *dp, const struct xgw_config *cfg)
 {
 	struct xgw_steer_rule *rules = NULL, r;
-	unsigned n = 0, cap = 0;
+	struct xgw_steer_src_rule *src = NULL;
+	unsigned n = 0, cap = 0, n_src = 0, cap_src = 0;
 	int rc = 0;
 
 	if (!dp->n_ports)
@@ -294,12 +337,17 @@ int xgw_dp_apply_steer(struct xgw_dataplane *dp, const struct xgw_config *cfg)
 		memset(&r, 0, sizeof(r));
 		r.dst = cfg->steer[i].dst;
 		r.proto = cfg->steer[i].proto;
+		/* "icmp" means ICMPv6 for an IPv6 destination, as in policies. */
+		if (r.proto == IPPROTO_ICMP && r.dst.addr.family == AF_INET6)
+			r.proto = IPPROTO_ICMPV6;
 		r.dport = cfg->steer[i].dport;
 		r.id = cfg->steer[i].id;
 		rc = add_rule(&rules, &n, &cap, &r);
 	}
 	for (unsigned i = 0; i < cfg->n_services && !rc; i++) {
 		const struct xgw_service_cfg *s = &cfg->services[i];
+		uint8_t icmp = s->vip.family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+
 		if (s->datapath != XGW_DP_USER)
 			continue;
 		memset(&r, 0, sizeof(r));
@@ -309,11 +357,113 @@ int xgw_dp_apply_steer(struct xgw_dataplane *dp, const struct xgw_config *cfg)
 		r.dport = s->port;
 		r.id = 0x80000000u | i;
 		rc = add_rule(&rules, &n, &cap, &r);
+		r.proto = icmp; /* echo to the VIP is answered by the workers */
+		r.dport = 0;
+		if (!rc)
+			rc = add_rule(&rules, &n, &cap, &r);
+		for (unsigned b = 0; b < s->n_backends && !rc; b++) {
+			rc = add_src(&src, &n_src, &cap_src, &s->backends[b].ip, s->proto,
+				     s->backends[b].port);
+			if (!rc)
+				rc = add_src(&src, &n_src, &cap_src, &s->backends[b].ip, icmp, 0);
+		}
 	}
 	if (!rc)
-		rc = xgw_steer_set_rules(dp->ports[0].steer, rules, n);
+		rc = xgw_steer_set_rules(dp->ports[0].steer, rules, n, src, n_src);
 	free(rules);
+	free(src);
 	return rc;
+}
+
+int xgw_dp_apply_snapshot(struct xgw_dataplane *dp, const struct xgw_config *cfg, char *err,
+			  size_t errlen)
+{
+	struct xgw_snapshot *s, *old;
+
+	s = xgw_snapshot_build(cfg, dp->n_workers, dp->hash_seed, err, errlen);
+	if (!s)
+		return -EINVAL;
+	s->generation = ++dp->snap_generation;
+	old = rcu_xchg_pointer(&dp->snap, s);
+	if (old) {
+		/* Build new, swap, free after every worker passed a
+		 * quiescent state (they do between bursts). */
+		synchronize_rcu();
+		xgw_snapshot_free(old);
+	}
+	return 0;
+}
+
+void xgw_dp_ct_gc(struct xgw_dataplane *dp)
+{
+	struct xgw_ct_stats st;
+	unsigned budget;
+
+	if (!dp->ct)
+		return;
+	xgw_ct_get_stats(dp->ct, &st);
+	/* A full pass about every 10 s at 10 calls per second. */
+	budget = (unsigned)(st.max / 100) + 1024;
+	rcu_thread_online();
+	xgw_ct_gc(dp->ct, xgw_ct_clock(), budget);
+	rcu_thread_offline();
+}
+
+struct ct_json_arg {
+	json_t *arr;
+};
+
+static int ct_json_cb(const struct xgw_ct_conn *c, uint64_t now, void *arg)
+{
+	struct ct_json_arg *a = arg;
+	const struct xgw_ct_tuple *o = &c->tuple[XGW_CT_ORIG], *r = &c->tuple[XGW_CT_REPLY];
+	char s[XGW_ADDR_STRLEN], d[XGW_ADDR_STRLEN], be[XGW_KEY_STRLEN];
+	uint64_t last = atomic_load_explicit(&c->last_seen, memory_order_relaxed);
+	uint64_t age = now > last ? now - last : 0;
+	uint64_t to = xgw_ct_timeout(c->owner, o->proto, (enum xgw_ct_state)c->state);
+	json_t *e;
+
+	xgw_endpoint_str(&r->src, ntohs(r->sport), be, sizeof(be));
+	e = json_pack("{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:I,s:I,s:I,s:I}", "proto",
+		      xgw_proto_name(o->proto), "src", xgw_addr_str(&o->src, s, sizeof(s)), "dst",
+		      xgw_addr_str(&o->dst, d, sizeof(d)), "sport", ntohs(o->sport), "dport",
+		      ntohs(o->dport), "backend", be, "state", xgw_ct_state_name(c->state),
+		      "age_s", (json_int_t)(age / 1000000000ULL), "expires_s",
+		      (json_int_t)(to > age ? (to - age) / 1000000000ULL : 0), "packets",
+		      (json_int_t)(c->pkts[0] + c->pkts[1]), "bytes",
+		      (json_int_t)(c->bytes[0] + c->bytes[1]));
+	if (c->flags & XGW_CT_F_SNAT) {
+		char sn[XGW_KEY_STRLEN];
+		json_object_set_new(e, "snat",
+				    json_string(xgw_endpoint_str(&r->dst, ntohs(r->dport), sn,
+								 sizeof(sn))));
+	}
+	json_array_append_new(a->arr, e);
+	return 0;
+}
+
+json_t *xgw_dp_ct_json(struct xgw_dataplane *dp, unsigned limit)
+{
+	struct ct_json_arg a = {json_array()};
+
+	if (!dp->ct)
+		return a.arr;
+	rcu_thread_online();
+	xgw_ct_foreach(dp->ct, xgw_ct_clock(), limit, ct_json_cb, &a);
+	rcu_thread_offline();
+	return a.arr;
+}
+
+int xgw_dp_ct_flush(struct xgw_dataplane *dp)
+{
+	unsigned n = 0;
+
+	if (dp->ct) {
+		rcu_thread_online();
+		n = xgw_ct_flush(dp->ct);
+		rcu_thread_offline();
+	}
+	return (int)n;
 }
 
 static void free_fwd_rcu(struct xgw_fwd_state *old)

@@ -18,9 +18,18 @@ int xgw_dp_start(struct xgw_dataplane *dp);
 /* Stop workers, close sockets, detach programs, free memory. */
 void xgw_dp_close(struct xgw_dataplane *dp);
 
-/* Steering rules = the config's steer entries plus every user-datapath
- * service VIP. */
+/* Steering rules = the config's steer entries, every user-datapath
+ * service VIP (its port, and ICMP for echo) and, by source, its backends
+ * (their port, and ICMP for errors), so that replies reach the workers. */
 int xgw_dp_apply_steer(struct xgw_dataplane *dp, const struct xgw_config *cfg);
+/* Build the service snapshot for cfg and publish it; the old one is freed
+ * after a grace period.  Nothing changes on failure (err filled). */
+int xgw_dp_apply_snapshot(struct xgw_dataplane *dp, const struct xgw_config *cfg, char *err,
+			  size_t errlen);
+/* Conntrack housekeeping from the control thread: expire a slice. */
+void xgw_dp_ct_gc(struct xgw_dataplane *dp);
+json_t *xgw_dp_ct_json(struct xgw_dataplane *dp, unsigned limit);
+int xgw_dp_ct_flush(struct xgw_dataplane *dp);
 /* Re-read routes/neighbours/addresses and publish a new forwarding state. */
 int xgw_dp_refresh_fwd(struct xgw_dataplane *dp, const struct xgw_config *cfg);
 /* Hand queued neighbour-resolution requests from workers to the kernel;

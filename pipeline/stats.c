@@ -8,6 +8,7 @@
 
 #include "common/drop.h"
 #include "pipeline/dataplane.h"
+#include "lb/conntrack.h"
 #include "steer-bpf/steer.h"
 
 #define RD(x) (*(volatile const uint64_t *)&(x))
@@ -57,6 +58,9 @@ json_t *xgw_dp_stats_json(struct xgw_dataplane *dp)
 				  "drops", drops_json(wd));
 		/* Frame accounting: equal to umem_frames unless a frame leaked
 		 * (racy while traffic flows; exact when idle). */
+		json_object_set_new(wj, "ct_created", json_integer((json_int_t)RD(w->st.ct_created)));
+		json_object_set_new(wj, "icmp_echo_replies",
+				    json_integer((json_int_t)RD(w->st.icmp_echo_replies)));
 		json_object_set_new(wj, "umem_frames", json_integer(w->umem.n_frames));
 		json_object_set_new(wj, "frames_free", json_integer(w->umem.n_free));
 		json_object_set_new(wj, "frames_accounted",
@@ -94,6 +98,18 @@ json_t *xgw_dp_stats_json(struct xgw_dataplane *dp)
 					 (json_int_t)sc[XGW_STEER_CNT_PASSED], "no_socket",
 					 (json_int_t)sc[XGW_STEER_CNT_NOSOCK], "malformed",
 					 (json_int_t)sc[XGW_STEER_CNT_MALFORMED]));
+	}
+	if (dp->ct) {
+		struct xgw_ct_stats cs;
+
+		xgw_ct_get_stats(dp->ct, &cs);
+		json_object_set_new(root, "conntrack",
+				    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "live",
+					      (json_int_t)cs.live, "max", (json_int_t)cs.max,
+					      "created", (json_int_t)cs.created, "full",
+					      (json_int_t)cs.full, "evicted", (json_int_t)cs.evicted,
+					      "expired", (json_int_t)cs.expired, "races_lost",
+					      (json_int_t)cs.races_lost));
 	}
 	sum_drops(dp, drops);
 	json_object_set_new(root, "workers", workers);

@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "pipeline/forward.h"
+#include "pipeline/lb_stage.h"
 
 /* Empty poll rounds before the worker sleeps in poll(2).  A busy-polling
  * worker owns its core (DPDK style); on a shared machine an idle worker
@@ -36,7 +37,10 @@ static inline void drop(struct xgw_worker *w, struct xgw_pkt *p, unsigned reason
 void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 {
 	struct xgw_dataplane *dp = w->dp;
+	/* One read of each published pointer per burst: the burst sees one
+	 * consistent configuration, released at the next quiescent state. */
 	const struct xgw_fwd_state *fs = rcu_dereference(dp->fwd);
+	const struct xgw_snapshot *snap = rcu_dereference(dp->snap);
 	struct xgw_pkt out[XGW_MAX_PORTS][XGW_BURST_MAX];
 	uint32_t n_out[XGW_MAX_PORTS] = {0};
 	uint32_t used = 0; /* bitmask of ports with output */
@@ -45,6 +49,8 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 		struct xgw_pkt *p = &pkts[i];
 		int r = xgw_parse(p);
 
+		if (!r)
+			r = xgw_lb_stage(w, snap, fs, p);
 		if (!r)
 			r = xgw_forward(w, fs, p);
 		if (r) {
@@ -60,11 +66,14 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 		uint32_t sent = 0;
 
 		used &= used - 1;
-		if (tx)
+		if (w->tx_hook)
+			sent = w->tx_hook(w, (uint16_t)port, out[port], n_out[port]);
+		else if (tx)
 			sent = xgw_tx_burst(tx, out[port], n_out[port]);
 		w->st.forwarded += sent;
 		for (uint32_t i = sent; i < n_out[port]; i++)
-			drop(w, &out[port][i], tx ? XGW_DROP_TX_RING_FULL : XGW_DROP_NO_PORT);
+			drop(w, &out[port][i],
+			     tx || w->tx_hook ? XGW_DROP_TX_RING_FULL : XGW_DROP_NO_PORT);
 	}
 }
 
@@ -139,6 +148,7 @@ static void *worker_main(void *arg)
 	bool busy = any_busy_poll(w);
 
 	snprintf(name, sizeof(name), "xgw-w%d", w->id);
+	w->rand_state = (uint32_t)(coarse_ns() ^ (uint64_t)(uintptr_t)w) | 1;
 	pthread_setname_np(pthread_self(), name);
 	rcu_register_thread();
 	pr_info("worker %d on core %d: %u socket(s), %u frames", w->id, w->core, w->n_xsks,

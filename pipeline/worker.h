@@ -53,6 +53,8 @@ struct xgw_worker_stats {
 	uint64_t idle_sleeps;
 	uint64_t forwarded;
 	uint64_t icmp_sent;
+	uint64_t icmp_echo_replies;
+	uint64_t ct_created;
 	uint64_t drops[XGW_DROP__MAX];
 };
 
@@ -65,6 +67,11 @@ struct xgw_resolve_req {
 };
 
 struct xgw_dataplane;
+struct xgw_snapshot;
+struct xgw_ct_table;
+
+/* Round-robin positions per worker, by service id (hashed into slots). */
+#define XGW_RR_SLOTS 256
 
 struct xgw_worker {
 	alignas(64) struct xgw_dataplane *dp;
@@ -78,12 +85,20 @@ struct xgw_worker {
 	struct xsk_ring_cons first_cq;
 	struct xgw_worker_stats st;
 	uint64_t now_ns; /* coarse clock, refreshed per poll round */
+	uint32_t rand_state;
+	uint32_t rr[XGW_RR_SLOTS];
+	uint64_t spare_hits[1]; /* policy counters when a snapshot has no row */
 	uint64_t icmp_tokens_ts;
 	uint32_t icmp_tokens;
 	struct xgw_addr last_resolve;
 	uint64_t last_resolve_ns;
 	_Atomic uint32_t rq_head, rq_tail;
 	struct xgw_resolve_req rq[XGW_RESOLVE_RING];
+	/* Offline runs (pcap replay, in-memory benchmark): transmit through
+	 * this hook instead of AF_XDP sockets.  It takes ownership of the
+	 * frames it accepts and returns how many. */
+	uint32_t (*tx_hook)(struct xgw_worker *w, uint16_t port, struct xgw_pkt *pkts, uint32_t n);
+	void *hook_ctx;
 	pthread_t thread;
 	bool started;
 };
@@ -93,7 +108,11 @@ struct xgw_dataplane {
 	unsigned n_ports;
 	struct xgw_worker *workers[XGW_MAX_WORKERS];
 	unsigned n_workers;
-	struct xgw_fwd_state *fwd; /* RCU */
+	struct xgw_fwd_state *fwd;   /* RCU */
+	struct xgw_snapshot *snap;   /* RCU */
+	struct xgw_ct_table *ct;     /* shared by all workers */
+	uint64_t snap_generation;
+	uint32_t hash_seed;          /* Maglev flow hash, per xgwd */
 	atomic_bool stop;
 };
 

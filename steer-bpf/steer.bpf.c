@@ -34,6 +34,14 @@ struct {
 	__type(value, struct xgw_steer_val);
 } steer_rules SEC(".maps");
 
+/* Backend replies by exact source (address, proto, port). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XGW_MAX_STEER_RULES);
+	__type(key, struct xgw_steer_src_key);
+	__type(value, struct xgw_steer_val);
+} steer_src SEC(".maps");
+
 /* [0] = bitmask of XGW_STEER_CLASS_*: skips lookups that cannot match. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -87,6 +95,7 @@ int xgw_steer(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	struct xgw_steer_key key = {};
+	struct xgw_steer_src_key skey = {};
 	struct ethhdr *eth = data;
 	__u32 zero = 0, *classes, q;
 	__u16 proto;
@@ -119,6 +128,7 @@ int xgw_steer(struct xdp_md *ctx)
 		key.family = AF_INET;
 		key.proto = ip->protocol;
 		__builtin_memcpy(key.addr, &ip->daddr, 4);
+		__builtin_memcpy(skey.addr, &ip->saddr, 4);
 		key.prefixlen = XGW_STEER_KEY_FIXED_BITS + 32;
 		/* Later fragments carry no ports: matched on address only. */
 		if (ip->frag_off & bpf_htons(0x1fff))
@@ -133,6 +143,7 @@ int xgw_steer(struct xdp_md *ctx)
 		 * by address and proto = next header.  The workers parse them. */
 		key.proto = ip6->nexthdr;
 		__builtin_memcpy(key.addr, &ip6->daddr, 16);
+		__builtin_memcpy(skey.addr, &ip6->saddr, 16);
 		key.prefixlen = XGW_STEER_KEY_FIXED_BITS + 128;
 		l4 = ip6 + 1;
 	} else {
@@ -145,9 +156,13 @@ int xgw_steer(struct xdp_md *ctx)
 		if ((void *)(uh + 1) > end)
 			goto malformed;
 		key.dport = uh->dest;
+		skey.sport = uh->source;
 	}
 classify:
-	if (!lookup(&key, *classes))
+	skey.family = key.family;
+	skey.proto = key.proto;
+	if (!lookup(&key, *classes) &&
+	    !((*classes & XGW_STEER_CLASS_SRC) && bpf_map_lookup_elem(&steer_src, &skey)))
 		goto pass;
 	q = ctx->rx_queue_index;
 	/* No socket bound (xgwd gone): the kernel gets the packet rather

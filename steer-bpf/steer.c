@@ -24,7 +24,7 @@ struct xgw_steer {
 	int ifindex;
 	char ifname[IF_NAMESIZE];
 	enum xdp_attach_mode mode;
-	int xsks_fd, rules_fd, classes_fd, stats_fd;
+	int xsks_fd, rules_fd, src_fd, classes_fd, stats_fd;
 };
 
 static bool is_xgw_prog(struct xdp_program *p)
@@ -109,6 +109,8 @@ int xgw_steer_open(struct xgw_steer **out, const char *ifname, enum xgw_steer_at
 	if (share) {
 		err = bpf_map__reuse_fd(s->skel->maps.steer_rules, share->rules_fd);
 		if (!err)
+			err = bpf_map__reuse_fd(s->skel->maps.steer_src, share->src_fd);
+		if (!err)
 			err = bpf_map__reuse_fd(s->skel->maps.steer_classes, share->classes_fd);
 		if (err) {
 			pr_err("%s: cannot share rule maps: %s", ifname, strerror(-err));
@@ -141,6 +143,7 @@ int xgw_steer_open(struct xgw_steer **out, const char *ifname, enum xgw_steer_at
 	}
 	s->xsks_fd = bpf_map__fd(s->skel->maps.xsks);
 	s->rules_fd = bpf_map__fd(s->skel->maps.steer_rules);
+	s->src_fd = bpf_map__fd(s->skel->maps.steer_src);
 	s->classes_fd = bpf_map__fd(s->skel->maps.steer_classes);
 	s->stats_fd = bpf_map__fd(s->skel->maps.steer_stats);
 	pr_info("%s: steering program attached in %s mode", ifname, xgw_steer_mode(s));
@@ -203,25 +206,88 @@ static uint32_t rule_class(const struct xgw_steer_rule *r)
 	return XGW_STEER_CLASS_ANY;
 }
 
-static bool key_wanted(const struct xgw_steer_key *k, const struct xgw_steer_rule *rules,
-		       unsigned n)
+static void src_key(struct xgw_steer_src_key *k, const struct xgw_steer_src_rule *r)
 {
+	memset(k, 0, sizeof(*k));
+	k->family = r->addr.family;
+	k->proto = r->proto;
+	k->sport = htons(r->sport);
+	memcpy(k->addr, r->addr.b, 16);
+}
+
+/* Delete every key of map fd for which wanted() is false.  Keys are
+ * collected first: deleting while iterating restarts the walk. */
+static int remove_stale(int fd, size_t ksz, bool (*wanted)(const void *k, const void *arg),
+			const void *arg)
+{
+	uint8_t k[64], next[64], *stale = NULL;
+	unsigned n_stale = 0, cap = 0;
+	int err = 0, r;
+
+	r = bpf_map_get_next_key(fd, NULL, next);
+	while (!r) {
+		memcpy(k, next, ksz);
+		if (!wanted(k, arg)) {
+			if (n_stale == cap) {
+				cap = cap ? cap * 2 : 64;
+				void *nb = realloc(stale, cap * ksz);
+				if (!nb) {
+					free(stale);
+					return -ENOMEM;
+				}
+				stale = nb;
+			}
+			memcpy(stale + n_stale++ * ksz, k, ksz);
+		}
+		r = bpf_map_get_next_key(fd, k, next);
+	}
+	for (unsigned i = 0; i < n_stale; i++)
+		if (bpf_map_delete_elem(fd, stale + i * ksz) && errno != ENOENT)
+			err = -errno;
+	free(stale);
+	return err;
+}
+
+struct rules_arg {
+	const struct xgw_steer_rule *rules;
+	const struct xgw_steer_src_rule *src;
+	unsigned n, n_src;
+};
+
+static bool dst_wanted(const void *k, const void *arg)
+{
+	const struct rules_arg *a = arg;
 	struct xgw_steer_key rk;
 
-	for (unsigned i = 0; i < n; i++) {
-		rule_key(&rk, &rules[i]);
+	for (unsigned i = 0; i < a->n; i++) {
+		rule_key(&rk, &a->rules[i]);
 		if (!memcmp(&rk, k, sizeof(rk)))
 			return true;
 	}
 	return false;
 }
 
-int xgw_steer_set_rules(struct xgw_steer *s, const struct xgw_steer_rule *rules, unsigned n)
+static bool src_wanted(const void *k, const void *arg)
 {
-	struct xgw_steer_key k, next, *stale = NULL;
+	const struct rules_arg *a = arg;
+	struct xgw_steer_src_key sk;
+
+	for (unsigned i = 0; i < a->n_src; i++) {
+		src_key(&sk, &a->src[i]);
+		if (!memcmp(&sk, k, sizeof(sk)))
+			return true;
+	}
+	return false;
+}
+
+int xgw_steer_set_rules(struct xgw_steer *s, const struct xgw_steer_rule *rules, unsigned n,
+			const struct xgw_steer_src_rule *src, unsigned n_src)
+{
+	struct rules_arg arg = {rules, src, n, n_src};
 	uint32_t classes = 0, old_classes = 0, zero = 0;
-	unsigned n_stale = 0, cap = 0;
-	int err = 0;
+	struct xgw_steer_key k;
+	struct xgw_steer_src_key sk;
+	int err;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct xgw_steer_val v = {.rule_id = rules[i].id};
@@ -234,37 +300,24 @@ int xgw_steer_set_rules(struct xgw_steer *s, const struct xgw_steer_rule *rules,
 			return -errno;
 		classes |= rule_class(&rules[i]);
 	}
+	for (unsigned i = 0; i < n_src; i++) {
+		struct xgw_steer_val v = {.rule_id = i};
+
+		src_key(&sk, &src[i]);
+		if (bpf_map_update_elem(s->src_fd, &sk, &v, BPF_ANY))
+			return -errno;
+		classes |= XGW_STEER_CLASS_SRC;
+	}
 	/* Widen the classes first so that new rules are visible at once. */
 	bpf_map_lookup_elem(s->classes_fd, &zero, &old_classes);
 	old_classes |= classes;
 	if (bpf_map_update_elem(s->classes_fd, &zero, &old_classes, BPF_ANY))
 		return -errno;
-
-	/* Collect stale keys first: deleting while iterating restarts the walk. */
-	int r = bpf_map_get_next_key(s->rules_fd, NULL, &next);
-	while (!r) {
-		k = next;
-		if (!key_wanted(&k, rules, n)) {
-			if (n_stale == cap) {
-				cap = cap ? cap * 2 : 64;
-				void *nb = realloc(stale, cap * sizeof(*stale));
-				if (!nb) {
-					err = -ENOMEM;
-					goto out;
-				}
-				stale = nb;
-			}
-			stale[n_stale++] = k;
-		}
-		r = bpf_map_get_next_key(s->rules_fd, &k, &next);
-	}
-	for (unsigned i = 0; i < n_stale; i++)
-		if (bpf_map_delete_elem(s->rules_fd, &stale[i]) && errno != ENOENT)
-			err = -errno;
-	if (bpf_map_update_elem(s->classes_fd, &zero, &classes, BPF_ANY))
+	err = remove_stale(s->rules_fd, sizeof(struct xgw_steer_key), dst_wanted, &arg);
+	if (!err)
+		err = remove_stale(s->src_fd, sizeof(struct xgw_steer_src_key), src_wanted, &arg);
+	if (bpf_map_update_elem(s->classes_fd, &zero, &classes, BPF_ANY) && !err)
 		err = -errno;
-out:
-	free(stale);
 	return err;
 }
 

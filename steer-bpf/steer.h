@@ -30,10 +30,18 @@ int xgw_steer_open(struct xgw_steer **out, const char *ifname, enum xgw_steer_at
 const char *xgw_steer_mode(const struct xgw_steer *s);
 int xgw_steer_bind_xsk(struct xgw_steer *s, uint32_t queue, int xsk_fd);
 int xgw_steer_unbind_xsk(struct xgw_steer *s, uint32_t queue);
-/* Make the rule maps hold exactly `rules` (call on the instance that owns
- * the maps, or any sharing it).  New rules go in before stale ones leave,
- * so flows matched by both never fall to the kernel in between. */
-int xgw_steer_set_rules(struct xgw_steer *s, const struct xgw_steer_rule *rules, unsigned n);
+/* A source rule: packets from addr (proto, sport; host order, 0 for ICMP). */
+struct xgw_steer_src_rule {
+	struct xgw_addr addr;
+	uint8_t proto;
+	uint16_t sport;
+};
+
+/* Make the rule maps hold exactly `rules` and `src` (call on any instance:
+ * they share the maps).  New rules go in before stale ones leave, so flows
+ * matched by both never fall to the kernel in between. */
+int xgw_steer_set_rules(struct xgw_steer *s, const struct xgw_steer_rule *rules, unsigned n,
+			const struct xgw_steer_src_rule *src, unsigned n_src);
 /* Sum the per-CPU counters into out[XGW_STEER_CNT__MAX]. */
 int xgw_steer_counters(struct xgw_steer *s, uint64_t *out);
 /* Detach and free. */

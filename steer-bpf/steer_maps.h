@@ -32,11 +32,22 @@ struct xgw_steer_val {
 	__u32 flags;
 };
 
+/* Exact source match: the replies of service backends (backend address,
+ * proto, source port; port 0 for ICMP errors the backend sends), which must
+ * reach the workers holding the conntrack entries to be reverse-NATed. */
+struct xgw_steer_src_key {
+	__u8 family;
+	__u8 proto;
+	__u16 sport; /* network order */
+	__u8 addr[16];
+};
+
 /* Bits of steer_classes[0]: which wildcard shapes have rules. */
 enum {
 	XGW_STEER_CLASS_PROTO_PORT = 1 << 0, /* proto and dport set */
 	XGW_STEER_CLASS_PROTO = 1 << 1,      /* proto set, any dport */
 	XGW_STEER_CLASS_ANY = 1 << 2,        /* any proto, any dport */
+	XGW_STEER_CLASS_SRC = 1 << 3,        /* source rules exist */
 };
 
 /* Per-CPU counters, summed by user space. */

@@ -34,6 +34,8 @@
  * least this often, in case an event was lost to a full socket buffer. */
 #define REFRESH_PERIOD_MS 2000
 #define REFRESH_DEBOUNCE_MS 20
+/* Conntrack GC slices: a full pass about every 10 s (see xgw_dp_ct_gc). */
+#define CT_GC_PERIOD_MS 100
 
 struct xgwd {
 	struct xgw_dataplane dp;
@@ -92,6 +94,11 @@ static int ctl_apply(void *ctx, const struct xgw_config *cfg, char *err, size_t 
 		return -ENOMEM;
 	}
 	pthread_mutex_lock(&d->fwd_lock);
+	/* Services first, so that traffic steered by the new rules finds
+	 * them; a snapshot that cannot be built changes nothing. */
+	rc = xgw_dp_apply_snapshot(&d->dp, cfg, err, errlen);
+	if (rc)
+		goto out;
 	rc = xgw_dp_apply_steer(&d->dp, cfg);
 	if (rc) {
 		snprintf(err, errlen, "cannot update steering maps: %s", strerror(-rc));
@@ -108,9 +115,13 @@ static int ctl_apply(void *ctx, const struct xgw_config *cfg, char *err, size_t 
 	d->applied = copy;
 	pthread_mutex_unlock(&d->fwd_lock);
 	return 0;
-revert:
-	/* Put the maps back as the last applied config has them. */
+revert: {
+	/* Put everything back as the last applied config has it. */
+	char e2[256];
+	xgw_dp_apply_snapshot(&d->dp, &d->applied, e2, sizeof(e2));
 	xgw_dp_apply_steer(&d->dp, &d->applied);
+}
+out:
 	pthread_mutex_unlock(&d->fwd_lock);
 	xgw_config_free(&copy);
 	return rc;
@@ -126,16 +137,48 @@ static json_t *ctl_ports(void *ctx)
 	return xgw_dp_ports_json(&((struct xgwd *)ctx)->dp);
 }
 
+static json_t *ctl_ct_list(void *ctx, unsigned limit)
+{
+	return xgw_dp_ct_json(&((struct xgwd *)ctx)->dp, limit);
+}
+
+static int ctl_ct_flush(void *ctx)
+{
+	int n = xgw_dp_ct_flush(&((struct xgwd *)ctx)->dp);
+
+	pr_info("conntrack flushed: %d entries", n);
+	return 0;
+}
+
+/* The control thread calls into conntrack (call_rcu) and publishes
+ * snapshots: it registers with RCU and stays offline except around those
+ * calls, so that it never holds up a grace period while it sleeps. */
+static void ctl_thread_init(void *ctx)
+{
+	rcu_register_thread();
+	rcu_thread_offline();
+}
+
+static void ctl_thread_fini(void *ctx)
+{
+	rcu_thread_online();
+	rcu_unregister_thread();
+}
+
 static const struct xgw_ctl_ops ctl_ops = {
 	.apply = ctl_apply,
 	.stats = ctl_stats,
 	.ports = ctl_ports,
+	.ct_list = ctl_ct_list,
+	.ct_flush = ctl_ct_flush,
+	.thread_init = ctl_thread_init,
+	.thread_fini = ctl_thread_fini,
 };
 
 static int run(struct xgwd *d, int sfd)
 {
 	struct mnl_socket *nl = xgw_nl_events_open();
-	uint64_t last_refresh = now_ms(), dirty_since = 0;
+	uint64_t last_refresh = now_ms(), dirty_since = 0, last_gc = 0;
 	int rc = 0;
 
 	if (!nl)
@@ -163,6 +206,10 @@ static int run(struct xgwd *d, int sfd)
 			dirty_since = now_ms();
 		xgw_dp_service_resolves(&d->dp);
 		now = now_ms();
+		if (now - last_gc >= CT_GC_PERIOD_MS) {
+			xgw_dp_ct_gc(&d->dp);
+			last_gc = now;
+		}
 		if ((dirty_since && now - dirty_since >= REFRESH_DEBOUNCE_MS) ||
 		    now - last_refresh >= REFRESH_PERIOD_MS) {
 			int err;
@@ -259,6 +306,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	setrlimit(RLIMIT_MEMLOCK, &rl); /* pre-5.11 kernels charge BPF maps there */
+	/* This thread publishes state and runs conntrack GC (call_rcu): it is
+	 * an RCU thread, offline except inside those calls. */
+	rcu_register_thread();
+	rcu_thread_offline();
 	ensure_bpffs();
 
 	rc = xgw_dp_open(&d.dp, d.running, err, sizeof(err));
@@ -284,6 +335,8 @@ int main(int argc, char **argv)
 	xgw_dp_print_stats(&d.dp, stderr);
 	xgw_dp_close(&d.dp);
 	xgw_config_free(&d.applied);
+	rcu_thread_online();
+	rcu_unregister_thread();
 	pr_info("stopped");
 	return rc ? 1 : 0;
 }

@@ -5,10 +5,13 @@
  * boolean "ok" and a "result" or an "error" string, and a refused request
  * leaves config.get byte-identical.
  *
- * Input: lines separated by '\n'.  A line starting with a byte >= 0x80
- * names a command from the table (byte & 0x1f) and the rest of the line is
- * its "args" text, so that the fuzzer reaches the handlers without first
- * having to guess command names. */
+ * Input: lines separated by '\n', each sent as it is, except that a line
+ * starting with a byte >= 0x80 is built from a valid sample request of the
+ * command that byte picks: the second byte picks one of the sample's args
+ * keys (or a new one) and the rest of the line becomes that key's value
+ * (as JSON if it parses, else as a string).  That takes the fuzzer straight
+ * to the handlers' semantic checks without a dictionary.
+ */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,20 +23,45 @@
 
 #define MAX_LINES 16
 
-static const char *const names[] = {
-	"service.add", "service.del", "service.list", "backend.add", "backend.del", "policy.add",
-	"policy.del",  "policy.list", "steer.add",    "steer.del",   "steer.list",  "route.list",
-	"ct.list",     "ct.flush",    "stats",	      "ports",	     "config.get",  "help",
+/* One valid request per command: {name, args}. */
+static const char *const samples[][2] = {
+    {"service.add", "{\"vip\":\"198.18.100.2\",\"port\":443,\"proto\":\"tcp\","
+		    "\"datapath\":\"kernel\",\"algorithm\":\"rr\",\"snat\":true,"
+		    "\"backends\":[{\"ip\":\"198.18.2.11\",\"port\":80,\"weight\":2,"
+		    "\"tunnel\":{\"type\":\"vxlan\",\"remote\":\"198.18.3.2\",\"vni\":42,"
+		    "\"mac\":\"02:00:00:00:04:0a\"}}]}"},
+    {"service.del", "{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\"}"},
+    {"backend.add", "{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\"},"
+		    "\"backend\":{\"ip\":\"198.18.2.12\",\"port\":8080}}"},
+    {"backend.del", "{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\"},"
+		    "\"backend\":{\"ip\":\"198.18.2.10\",\"port\":8080}}"},
+    {"policy.add", "{\"action\":\"allow\",\"src\":\"198.18.1.0/24\",\"dst\":\"198.18.100.1\","
+		   "\"proto\":\"udp\",\"dport\":\"1000-2000\"}"},
+    {"policy.del", "{\"id\":1}"},
+    {"steer.add", "{\"dst\":\"198.18.6.0/24\",\"proto\":\"tcp\",\"dport\":9000}"},
+    {"steer.del", "{\"id\":1}"},
+    {"ct.list", "{\"limit\":5}"},
+    {"help", "{\"cmd\":\"service.add\"}"},
+    {"service.list", "{}"},
+    {"policy.list", "{}"},
+    {"steer.list", "{}"},
+    {"route.list", "{}"},
+    {"ct.flush", "{}"},
+    {"stats", "{}"},
+    {"ports", "{}"},
+    {"config.get", "{}"},
 };
 
+#define N_SAMPLES (sizeof(samples) / sizeof(samples[0]))
+
 static const char base_json[] =
-	"{\"ports\":[{\"name\":\"client\",\"iface\":\"xgw-c\",\"queues\":[{\"queue\":0,\"core\":0}]}],"
-	" \"tunnel\":{\"local_ip\":\"198.18.3.1\"},"
-	" \"services\":[{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\","
-	"   \"backends\":[{\"ip\":\"198.18.2.10\",\"port\":8080}]}],"
-	" \"steer\":[{\"dst\":\"198.18.2.2\",\"proto\":\"udp\",\"dport\":7000}],"
-	" \"routes\":[{\"dst\":\"198.18.5.0/24\",\"via\":\"198.18.2.2\",\"port\":\"client\"}],"
-	" \"policies\":[{\"action\":\"deny\",\"src\":\"198.18.0.0/24\"}]}";
+    "{\"ports\":[{\"name\":\"client\",\"iface\":\"xgw-c\",\"queues\":[{\"queue\":0,\"core\":0}]}],"
+    " \"tunnel\":{\"local_ip\":\"198.18.3.1\"},"
+    " \"services\":[{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\","
+    "   \"backends\":[{\"ip\":\"198.18.2.10\",\"port\":8080}]}],"
+    " \"steer\":[{\"dst\":\"198.18.2.2\",\"proto\":\"udp\",\"dport\":7000}],"
+    " \"routes\":[{\"dst\":\"198.18.5.0/24\",\"via\":\"198.18.2.2\",\"port\":\"client\"}],"
+    " \"policies\":[{\"action\":\"deny\",\"src\":\"198.18.0.0/24\"}]}";
 
 static struct xgw_config base;
 static unsigned n_calls;
@@ -64,10 +92,10 @@ static int fuzz_ct_flush(void *ctx)
 }
 
 static const struct xgw_ctl_ops ops = {
-	.apply = fuzz_apply,
-	.stats = fuzz_stats,
-	.ct_list = fuzz_ct_list,
-	.ct_flush = fuzz_ct_flush,
+    .apply = fuzz_apply,
+    .stats = fuzz_stats,
+    .ct_list = fuzz_ct_list,
+    .ct_flush = fuzz_ct_flush,
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -110,12 +138,52 @@ static void check_reply(json_t *r)
 		abort();
 }
 
+/* A sample request with one args key replaced; see the top comment. */
+static size_t structured(const uint8_t *p, size_t len, char *buf, size_t buflen)
+{
+	const char *const *smp = samples[(p[0] & 0x7f) % N_SAMPLES];
+	json_t *args = json_loads(smp[1], 0, NULL);
+	json_t *req;
+	char *s;
+	size_t n;
+
+	if (!args)
+		abort();
+	if (len >= 2) {
+		size_t nkeys = json_object_size(args), k = p[1] % (nkeys + 1), i = 0;
+		const char *key = "x";
+		json_t *v, *val;
+		const char *kk;
+
+		json_object_foreach(args, kk, v)
+		{
+			if (i++ == k)
+				key = kk;
+		}
+		val = json_loadb((const char *)p + 2, len - 2, JSON_DECODE_ANY, NULL);
+		if (!val)
+			val = json_stringn((const char *)p + 2, len - 2);
+		if (!val) /* not UTF-8 */
+			val = json_null();
+		json_object_set_new(args, key, val);
+	}
+	req = json_pack("{s:s, s:o}", "cmd", smp[0], "args", args);
+	s = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	n = s ? strlen(s) : 0;
+	if (n > buflen)
+		n = buflen;
+	memcpy(buf, s ? s : "", n);
+	free(s);
+	return n;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct xgw_config running;
 	struct xgw_ctl *ctl;
 	const uint8_t *p = data, *end = data + size;
-	char *buf = malloc(size + 64);
+	char *buf = malloc(6 * size + 4096);
 
 	if (!buf || xgw_config_copy(&running, &base))
 		abort();
@@ -130,12 +198,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_t *r;
 
 		if (len && p[0] >= 0x80) {
-			const char *name = names[(p[0] & 0x1f) % (sizeof(names) / sizeof(names[0]))];
-
-			blen = (size_t)snprintf(buf, size + 64, "{\"cmd\":\"%s\",\"args\":", name);
-			memcpy(buf + blen, p + 1, len - 1);
-			blen += len - 1;
-			buf[blen++] = '}';
+			blen = structured(p, len, buf, 6 * size + 4096);
 		} else {
 			memcpy(buf, p, len);
 			blen = len;

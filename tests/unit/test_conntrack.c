@@ -305,8 +305,7 @@ static void test_capacity(void **state)
 	/* records come back after a grace period: churn far past the pool */
 	for (unsigned round = 0; round < 20; round++) {
 		assert_int_equal(xgw_ct_flush(t), 64);
-		rcu_quiescent_state();
-		rcu_barrier();
+		xgw_ct_reclaim_wait();
 		for (unsigned i = 0; i < 64; i++) {
 			flow(1000 + round * 64 + i, false, IPPROTO_UDP, &o, &r);
 			assert_int_equal(xgw_ct_create(t, &o, &r, &in, 100 * S, &c), 0);
@@ -377,11 +376,15 @@ static void race(bool snat)
 	for (int k = 0; k < 2; k++)
 		pthread_join(th[k], NULL);
 	rcu_thread_online();
+	xgw_ct_get_stats(t, &st);
 	for (unsigned i = 0; i < RACE_FLOWS; i++) {
 		if (!a[0].got[i] || a[0].got[i] != a[1].got[i])
-			fail_msg("flow %u: %p vs %p", i, (void *)a[0].got[i], (void *)a[1].got[i]);
+			fail_msg(
+			    "flow %u: %p vs %p (live %llu full %llu bucket_full %llu lost %llu)", i,
+			    (void *)a[0].got[i], (void *)a[1].got[i], (unsigned long long)st.live,
+			    (unsigned long long)st.full, (unsigned long long)st.bucket_full,
+			    (unsigned long long)st.races_lost);
 	}
-	xgw_ct_get_stats(t, &st);
 	assert_int_equal(st.live, RACE_FLOWS);
 	assert_int_equal(st.created, RACE_FLOWS);
 	printf("race%s: %u flows, %llu creations lost the race\n", snat ? " (snat)" : "",

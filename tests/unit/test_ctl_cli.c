@@ -33,63 +33,74 @@ struct good_case {
 };
 
 static const struct good_case good[] = {
-	{"service add 198.18.100.1:80/tcp",
-	 "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\"}}", false, false},
-	{"service add 198.18.100.1:80/tcp --datapath kernel --algo rr --snat",
-	 "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\","
-	 "\"datapath\":\"kernel\",\"algorithm\":\"rr\",\"snat\":true}}", false, false},
-	{"service add [2001:db8::1]:53/udp --datapath=user --algo=random",
-	 "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"2001:db8::1\",\"port\":53,\"proto\":\"udp\","
-	 "\"datapath\":\"user\",\"algorithm\":\"random\"}}", false, false},
-	{"service del 198.18.100.1:80/tcp",
-	 "{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\"}}", false, false},
-	{"service list", "{\"cmd\":\"service.list\"}", false, false},
-	{"service list --json", "{\"cmd\":\"service.list\"}", true, false},
-	{"backend add 198.18.100.1:80/tcp 198.18.2.10:8080",
-	 "{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
-	 "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.10\",\"port\":8080}}}", false, false},
-	{"backend add 198.18.100.1:80/tcp 198.18.4.10:8080 --weight 3 --vxlan 198.18.3.2 --vni 42 "
-	 "--inner-mac 02:00:00:00:04:0a",
-	 "{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
-	 "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.4.10\",\"port\":8080,\"weight\":3,"
-	 "\"tunnel\":{\"type\":\"vxlan\",\"remote\":\"198.18.3.2\",\"vni\":42,"
-	 "\"mac\":\"02:00:00:00:04:0a\"}}}}", false, false},
-	{"backend add 198.18.100.1:80/tcp 198.18.4.10:8080 --geneve 198.18.3.2 --vni 0 --weight 0",
-	 "{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
-	 "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.4.10\",\"port\":8080,\"weight\":0,"
-	 "\"tunnel\":{\"type\":\"geneve\",\"remote\":\"198.18.3.2\",\"vni\":0}}}}", false, false},
-	{"backend del [2001:db8::1]:80/tcp [2001:db8::a]:8080",
-	 "{\"cmd\":\"backend.del\",\"args\":{\"service\":{\"vip\":\"2001:db8::1\",\"port\":80,"
-	 "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"2001:db8::a\",\"port\":8080}}}", false, false},
-	{"policy add deny --src 198.18.0.0/24 --dst 198.18.100.1/32 --proto tcp --dport 22",
-	 "{\"cmd\":\"policy.add\",\"args\":{\"action\":\"deny\",\"src\":\"198.18.0.0/24\","
-	 "\"dst\":\"198.18.100.1/32\",\"proto\":\"tcp\",\"dport\":\"22\"}}", false, false},
-	{"policy add allow --proto udp --dport 1000-2000",
-	 "{\"cmd\":\"policy.add\",\"args\":{\"action\":\"allow\",\"proto\":\"udp\","
-	 "\"dport\":\"1000-2000\"}}", false, false},
-	{"policy add allow", "{\"cmd\":\"policy.add\",\"args\":{\"action\":\"allow\"}}", false, false},
-	{"policy del 7", "{\"cmd\":\"policy.del\",\"args\":{\"id\":7}}", false, false},
-	{"policy list --json", "{\"cmd\":\"policy.list\"}", true, false},
-	{"steer add --dst 198.18.2.2 --proto udp --dport 7000",
-	 "{\"cmd\":\"steer.add\",\"args\":{\"dst\":\"198.18.2.2\",\"proto\":\"udp\",\"dport\":7000}}", false, false},
-	{"steer add --dst 198.18.6.0/24",
-	 "{\"cmd\":\"steer.add\",\"args\":{\"dst\":\"198.18.6.0/24\"}}", false, false},
-	{"steer del 3", "{\"cmd\":\"steer.del\",\"args\":{\"id\":3}}", false, false},
-	{"steer list", "{\"cmd\":\"steer.list\"}", false, false},
-	{"route list", "{\"cmd\":\"route.list\"}", false, false},
-	{"ct list", "{\"cmd\":\"ct.list\",\"args\":{}}", false, false},
-	{"ct list --json --limit 50", "{\"cmd\":\"ct.list\",\"args\":{\"limit\":50}}", true, false},
-	{"ct flush", "{\"cmd\":\"ct.flush\"}", false, false},
-	{"stats", "{\"cmd\":\"stats\"}", false, false},
-	{"stats --json", "{\"cmd\":\"stats\"}", true, false},
-	{"stats --watch", "{\"cmd\":\"stats\"}", false, true},
-	{"ports --json", "{\"cmd\":\"ports\"}", true, false},
-	{"config get", "{\"cmd\":\"config.get\"}", false, false},
-	{"help", "{\"cmd\":\"help\"}", false, false},
-	{"call service.list", "{\"cmd\":\"service.list\"}", false, false},
-	{"call ct.list {\"limit\":3}", "{\"cmd\":\"ct.list\",\"args\":{\"limit\":3}}", false, false},
-	{"-s /tmp/x.sock service list", "{\"cmd\":\"service.list\"}", false, false},
-	{"--json ports", "{\"cmd\":\"ports\"}", true, false},
+    {"service add 198.18.100.1:80/tcp",
+     "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\"}}",
+     false, false},
+    {"service add 198.18.100.1:80/tcp --datapath kernel --algo rr --snat",
+     "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\","
+     "\"datapath\":\"kernel\",\"algorithm\":\"rr\",\"snat\":true}}",
+     false, false},
+    {"service add [2001:db8::1]:53/udp --datapath=user --algo=random",
+     "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"2001:db8::1\",\"port\":53,\"proto\":\"udp\","
+     "\"datapath\":\"user\",\"algorithm\":\"random\"}}",
+     false, false},
+    {"service del 198.18.100.1:80/tcp",
+     "{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\"}}",
+     false, false},
+    {"service list", "{\"cmd\":\"service.list\"}", false, false},
+    {"service list --json", "{\"cmd\":\"service.list\"}", true, false},
+    {"backend add 198.18.100.1:80/tcp 198.18.2.10:8080",
+     "{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
+     "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.10\",\"port\":8080}}}",
+     false, false},
+    {"backend add 198.18.100.1:80/tcp 198.18.4.10:8080 --weight 3 --vxlan 198.18.3.2 --vni 42 "
+     "--inner-mac 02:00:00:00:04:0a",
+     "{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
+     "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.4.10\",\"port\":8080,\"weight\":3,"
+     "\"tunnel\":{\"type\":\"vxlan\",\"remote\":\"198.18.3.2\",\"vni\":42,"
+     "\"mac\":\"02:00:00:00:04:0a\"}}}}",
+     false, false},
+    {"backend add 198.18.100.1:80/tcp 198.18.4.10:8080 --geneve 198.18.3.2 --vni 0 --weight 0",
+     "{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
+     "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.4.10\",\"port\":8080,\"weight\":0,"
+     "\"tunnel\":{\"type\":\"geneve\",\"remote\":\"198.18.3.2\",\"vni\":0}}}}",
+     false, false},
+    {"backend del [2001:db8::1]:80/tcp [2001:db8::a]:8080",
+     "{\"cmd\":\"backend.del\",\"args\":{\"service\":{\"vip\":\"2001:db8::1\",\"port\":80,"
+     "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"2001:db8::a\",\"port\":8080}}}",
+     false, false},
+    {"policy add deny --src 198.18.0.0/24 --dst 198.18.100.1/32 --proto tcp --dport 22",
+     "{\"cmd\":\"policy.add\",\"args\":{\"action\":\"deny\",\"src\":\"198.18.0.0/24\","
+     "\"dst\":\"198.18.100.1/32\",\"proto\":\"tcp\",\"dport\":\"22\"}}",
+     false, false},
+    {"policy add allow --proto udp --dport 1000-2000",
+     "{\"cmd\":\"policy.add\",\"args\":{\"action\":\"allow\",\"proto\":\"udp\","
+     "\"dport\":\"1000-2000\"}}",
+     false, false},
+    {"policy add allow", "{\"cmd\":\"policy.add\",\"args\":{\"action\":\"allow\"}}", false, false},
+    {"policy del 7", "{\"cmd\":\"policy.del\",\"args\":{\"id\":7}}", false, false},
+    {"policy list --json", "{\"cmd\":\"policy.list\"}", true, false},
+    {"steer add --dst 198.18.2.2 --proto udp --dport 7000",
+     "{\"cmd\":\"steer.add\",\"args\":{\"dst\":\"198.18.2.2\",\"proto\":\"udp\",\"dport\":7000}}",
+     false, false},
+    {"steer add --dst 198.18.6.0/24",
+     "{\"cmd\":\"steer.add\",\"args\":{\"dst\":\"198.18.6.0/24\"}}", false, false},
+    {"steer del 3", "{\"cmd\":\"steer.del\",\"args\":{\"id\":3}}", false, false},
+    {"steer list", "{\"cmd\":\"steer.list\"}", false, false},
+    {"route list", "{\"cmd\":\"route.list\"}", false, false},
+    {"ct list", "{\"cmd\":\"ct.list\",\"args\":{}}", false, false},
+    {"ct list --json --limit 50", "{\"cmd\":\"ct.list\",\"args\":{\"limit\":50}}", true, false},
+    {"ct flush", "{\"cmd\":\"ct.flush\"}", false, false},
+    {"stats", "{\"cmd\":\"stats\"}", false, false},
+    {"stats --json", "{\"cmd\":\"stats\"}", true, false},
+    {"stats --watch", "{\"cmd\":\"stats\"}", false, true},
+    {"ports --json", "{\"cmd\":\"ports\"}", true, false},
+    {"config get", "{\"cmd\":\"config.get\"}", false, false},
+    {"help", "{\"cmd\":\"help\"}", false, false},
+    {"call service.list", "{\"cmd\":\"service.list\"}", false, false},
+    {"call ct.list {\"limit\":3}", "{\"cmd\":\"ct.list\",\"args\":{\"limit\":3}}", false, false},
+    {"-s /tmp/x.sock service list", "{\"cmd\":\"service.list\"}", false, false},
+    {"--json ports", "{\"cmd\":\"ports\"}", true, false},
 };
 
 static void test_good(void **state)
@@ -164,76 +175,74 @@ struct bad_case {
 };
 
 static const struct bad_case bad[] = {
-	{"frobnicate", "unknown command 'frobnicate'"},
-	{"service", "service: unknown or missing subcommand"},
-	{"service frob", "service: unknown or missing subcommand frob"},
-	{"--bogus stats", "unknown option '--bogus'"},
-	{"-s", "-s needs a PATH"},
-	{"service add", "service add: missing argument; usage: xgwctl service add IP:PORT/PROTO"},
-	{"service add 198.18.100.1:80", "service add: bad service '198.18.100.1:80'"},
-	{"service add 198.18.100.1/tcp", "bad service"},
-	{"service add 198.18.100.1:0/tcp", "bad service"},
-	{"service add 198.18.100.1:65536/tcp", "bad service"},
-	{"service add 198.18.100.1:80/sctp", "bad service"},
-	{"service add 2001:db8::1:80/tcp", "bad service"},
-	{"service add 198.18.100.300:80/tcp", "bad service"},
-	{"service add 198.18.100.1:80/tcp --datapath dpdk",
-	 "service add: --datapath: expected user|kernel, got 'dpdk'"},
-	{"service add 198.18.100.1:80/tcp --algo", "service add: --algo needs a value"},
-	{"service add 198.18.100.1:80/tcp --algo wrr", "--algo: expected maglev|rr|random"},
-	{"service add 198.18.100.1:80/tcp --snat=yes", "--snat takes no value"},
-	{"service add 198.18.100.1:80/tcp --snat --snat", "--snat given twice"},
-	{"service add 198.18.100.1:80/tcp --weight 3", "service add: unknown option '--weight'"},
-	{"service add 198.18.100.1:80/tcp 198.18.100.2:80/tcp", "unexpected argument"},
-	{"service del", "service del: missing argument"},
-	{"service list extra", "service list: unexpected argument 'extra'"},
-	{"backend add 198.18.100.1:80/tcp", "backend add: missing argument"},
-	{"backend add 198.18.100.1:80/tcp 198.18.2.10", "backend add: bad backend '198.18.2.10'"},
-	{"backend add 198.18.100.1:80/tcp 198.18.2.10:0", "bad backend"},
-	{"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --weight -1",
-	 "--weight: expected a number"},
-	{"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --weight x1",
-	 "--weight: expected a number"},
-	{"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --vni 4", "--vni needs --vxlan or --geneve"},
-	{"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --vxlan 198.18.3.2",
-	 "--vxlan needs --vni N"},
-	{"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --vxlan 198.18.3.2 --geneve 198.18.3.2 "
-	 "--vni 1",
-	 "--vxlan and --geneve exclude each other"},
-	{"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --vxlan 198.18.3 --vni 1",
-	 "--vxlan: bad IP address '198.18.3'"},
-	{"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --vxlan 198.18.3.2 --vni 16777216",
-	 "--vni: expected a number in 0..16777215"},
-	{"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --vxlan 198.18.3.2 --vni 1 --inner-mac "
-	 "02:00:00:00:04",
-	 "--inner-mac: expected xx:xx:xx:xx:xx:xx"},
-	{"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --inner-mac 02:00:00:00:04:0a",
-	 "--inner-mac needs --vxlan or --geneve"},
-	{"backend del 198.18.100.1:80/tcp", "backend del: missing argument"},
-	{"policy add", "policy add: missing argument"},
-	{"policy add reject", "policy add: action: expected deny|allow, got 'reject'"},
-	{"policy add deny --src 198.18.0.1/24", "--src: bad prefix '198.18.0.1/24'"},
-	{"policy add deny --dst 198.18.0.0/33", "--dst: bad prefix"},
-	{"policy add deny --proto sctp", "--proto: expected tcp|udp|icmp, got 'sctp'"},
-	{"policy add deny --dport 0", "--dport: expected N or N-M within 1..65535"},
-	{"policy add deny --dport 20-10", "--dport: expected N or N-M"},
-	{"policy add deny --dport 70000", "--dport: expected N or N-M"},
-	{"policy add deny --dport 1-", "--dport: expected N or N-M"},
-	{"policy del x", "policy del: ID: expected a number in 1..4294967295, got 'x'"},
-	{"policy del 0", "policy del: ID: expected a number"},
-	{"policy del 99999999999", "policy del: ID: expected a number"},
-	{"steer add", "steer add: --dst IP[/LEN] is required"},
-	{"steer add --dst 198.18.2.2/40", "--dst: bad prefix"},
-	{"steer add --dst 198.18.2.2 --proto icmp", "--proto: expected tcp|udp, got 'icmp'"},
-	{"steer add --dst 198.18.2.2 --dport 0", "--dport: expected a number in 1..65535"},
-	{"steer add 198.18.2.2", "steer add: unexpected argument '198.18.2.2'"},
-	{"steer del", "steer del: missing argument"},
-	{"ct list --limit -5", "ct list: --limit: expected a number"},
-	{"ct list --limit many", "--limit: expected a number"},
-	{"ct flush --all", "ct flush: unknown option '--all'"},
-	{"ports --watch", "ports: unknown option '--watch'"},
-	{"call", "call: missing argument"},
-	{"call ct.list [1]", "call: ARGS must be a JSON object"},
+    {"frobnicate", "unknown command 'frobnicate'"},
+    {"service", "service: unknown or missing subcommand"},
+    {"service frob", "service: unknown or missing subcommand frob"},
+    {"--bogus stats", "unknown option '--bogus'"},
+    {"-s", "-s needs a PATH"},
+    {"service add", "service add: missing argument; usage: xgwctl service add IP:PORT/PROTO"},
+    {"service add 198.18.100.1:80", "service add: bad service '198.18.100.1:80'"},
+    {"service add 198.18.100.1/tcp", "bad service"},
+    {"service add 198.18.100.1:0/tcp", "bad service"},
+    {"service add 198.18.100.1:65536/tcp", "bad service"},
+    {"service add 198.18.100.1:80/sctp", "bad service"},
+    {"service add 2001:db8::1:80/tcp", "bad service"},
+    {"service add 198.18.100.300:80/tcp", "bad service"},
+    {"service add 198.18.100.1:80/tcp --datapath dpdk",
+     "service add: --datapath: expected user|kernel, got 'dpdk'"},
+    {"service add 198.18.100.1:80/tcp --algo", "service add: --algo needs a value"},
+    {"service add 198.18.100.1:80/tcp --algo wrr", "--algo: expected maglev|rr|random"},
+    {"service add 198.18.100.1:80/tcp --snat=yes", "--snat takes no value"},
+    {"service add 198.18.100.1:80/tcp --snat --snat", "--snat given twice"},
+    {"service add 198.18.100.1:80/tcp --weight 3", "service add: unknown option '--weight'"},
+    {"service add 198.18.100.1:80/tcp 198.18.100.2:80/tcp", "unexpected argument"},
+    {"service del", "service del: missing argument"},
+    {"service list extra", "service list: unexpected argument 'extra'"},
+    {"backend add 198.18.100.1:80/tcp", "backend add: missing argument"},
+    {"backend add 198.18.100.1:80/tcp 198.18.2.10", "backend add: bad backend '198.18.2.10'"},
+    {"backend add 198.18.100.1:80/tcp 198.18.2.10:0", "bad backend"},
+    {"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --weight -1", "--weight: expected a number"},
+    {"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --weight x1", "--weight: expected a number"},
+    {"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --vni 4", "--vni needs --vxlan or --geneve"},
+    {"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --vxlan 198.18.3.2",
+     "--vxlan needs --vni N"},
+    {"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --vxlan 198.18.3.2 --geneve 198.18.3.2 "
+     "--vni 1",
+     "--vxlan and --geneve exclude each other"},
+    {"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --vxlan 198.18.3 --vni 1",
+     "--vxlan: bad IP address '198.18.3'"},
+    {"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --vxlan 198.18.3.2 --vni 16777216",
+     "--vni: expected a number in 0..16777215"},
+    {"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --vxlan 198.18.3.2 --vni 1 --inner-mac "
+     "02:00:00:00:04",
+     "--inner-mac: expected xx:xx:xx:xx:xx:xx"},
+    {"backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --inner-mac 02:00:00:00:04:0a",
+     "--inner-mac needs --vxlan or --geneve"},
+    {"backend del 198.18.100.1:80/tcp", "backend del: missing argument"},
+    {"policy add", "policy add: missing argument"},
+    {"policy add reject", "policy add: action: expected deny|allow, got 'reject'"},
+    {"policy add deny --src 198.18.0.1/24", "--src: bad prefix '198.18.0.1/24'"},
+    {"policy add deny --dst 198.18.0.0/33", "--dst: bad prefix"},
+    {"policy add deny --proto sctp", "--proto: expected tcp|udp|icmp, got 'sctp'"},
+    {"policy add deny --dport 0", "--dport: expected N or N-M within 1..65535"},
+    {"policy add deny --dport 20-10", "--dport: expected N or N-M"},
+    {"policy add deny --dport 70000", "--dport: expected N or N-M"},
+    {"policy add deny --dport 1-", "--dport: expected N or N-M"},
+    {"policy del x", "policy del: ID: expected a number in 1..4294967295, got 'x'"},
+    {"policy del 0", "policy del: ID: expected a number"},
+    {"policy del 99999999999", "policy del: ID: expected a number"},
+    {"steer add", "steer add: --dst IP[/LEN] is required"},
+    {"steer add --dst 198.18.2.2/40", "--dst: bad prefix"},
+    {"steer add --dst 198.18.2.2 --proto icmp", "--proto: expected tcp|udp, got 'icmp'"},
+    {"steer add --dst 198.18.2.2 --dport 0", "--dport: expected a number in 1..65535"},
+    {"steer add 198.18.2.2", "steer add: unexpected argument '198.18.2.2'"},
+    {"steer del", "steer del: missing argument"},
+    {"ct list --limit -5", "ct list: --limit: expected a number"},
+    {"ct list --limit many", "--limit: expected a number"},
+    {"ct flush --all", "ct flush: unknown option '--all'"},
+    {"ports --watch", "ports: unknown option '--watch'"},
+    {"call", "call: missing argument"},
+    {"call ct.list [1]", "call: ARGS must be a JSON object"},
 };
 
 static void test_bad(void **state)
@@ -262,15 +271,15 @@ static void test_format(void **state)
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
 	json_t *prev = json_loads(
-		"{\"ports\":[{\"name\":\"client\",\"queues\":[{\"queue\":0,\"core\":1,"
-		"\"rx_packets\":1000,\"rx_bytes\":64000,\"tx_packets\":0,\"tx_bytes\":0}]}],"
-		"\"workers\":[{\"id\":0,\"core\":1,\"rx_packets\":1000,\"drops\":{\"a\":1}}]}",
-		0, NULL);
+	    "{\"ports\":[{\"name\":\"client\",\"queues\":[{\"queue\":0,\"core\":1,"
+	    "\"rx_packets\":1000,\"rx_bytes\":64000,\"tx_packets\":0,\"tx_bytes\":0}]}],"
+	    "\"workers\":[{\"id\":0,\"core\":1,\"rx_packets\":1000,\"drops\":{\"a\":1}}]}",
+	    0, NULL);
 	json_t *cur = json_loads(
-		"{\"ports\":[{\"name\":\"client\",\"queues\":[{\"queue\":0,\"core\":1,"
-		"\"rx_packets\":3000,\"rx_bytes\":192000,\"tx_packets\":0,\"tx_bytes\":0}]}],"
-		"\"workers\":[{\"id\":0,\"core\":1,\"rx_packets\":3000,\"drops\":{\"a\":5}}]}",
-		0, NULL);
+	    "{\"ports\":[{\"name\":\"client\",\"queues\":[{\"queue\":0,\"core\":1,"
+	    "\"rx_packets\":3000,\"rx_bytes\":192000,\"tx_packets\":0,\"tx_bytes\":0}]}],"
+	    "\"workers\":[{\"id\":0,\"core\":1,\"rx_packets\":3000,\"drops\":{\"a\":5}}]}",
+	    0, NULL);
 	json_t *odd = json_loads("[{\"vip\":\"198.18.100.1\"},{}, 5]", 0, NULL);
 
 	assert_non_null(f);
@@ -296,10 +305,10 @@ static void test_format(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good),
-		cmocka_unit_test(test_socket_and_usage),
-		cmocka_unit_test(test_bad),
-		cmocka_unit_test(test_format),
+	    cmocka_unit_test(test_good),
+	    cmocka_unit_test(test_socket_and_usage),
+	    cmocka_unit_test(test_bad),
+	    cmocka_unit_test(test_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

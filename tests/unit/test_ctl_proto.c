@@ -15,14 +15,14 @@
 #include "ctl/server.h"
 
 static const char base_json[] =
-	"{\"ports\":[{\"name\":\"client\",\"iface\":\"xgw-c\",\"queues\":[{\"queue\":0,\"core\":0}]}],"
-	" \"tunnel\":{\"local_ip\":\"198.18.3.1\"},"
-	" \"services\":[{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\","
-	"   \"backends\":[{\"ip\":\"198.18.2.10\",\"port\":8080}]}],"
-	" \"steer\":[{\"dst\":\"198.18.2.2\",\"proto\":\"udp\",\"dport\":7000}],"
-	" \"routes\":[{\"dst\":\"198.18.5.0/24\",\"via\":\"198.18.2.2\",\"port\":\"client\"}],"
-	" \"policies\":[{\"action\":\"deny\",\"src\":\"198.18.0.0/24\",\"proto\":\"tcp\","
-	"   \"dport\":\"22\"}]}";
+    "{\"ports\":[{\"name\":\"client\",\"iface\":\"xgw-c\",\"queues\":[{\"queue\":0,\"core\":0}]}],"
+    " \"tunnel\":{\"local_ip\":\"198.18.3.1\"},"
+    " \"services\":[{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\","
+    "   \"backends\":[{\"ip\":\"198.18.2.10\",\"port\":8080}]}],"
+    " \"steer\":[{\"dst\":\"198.18.2.2\",\"proto\":\"udp\",\"dport\":7000}],"
+    " \"routes\":[{\"dst\":\"198.18.5.0/24\",\"via\":\"198.18.2.2\",\"port\":\"client\"}],"
+    " \"policies\":[{\"action\":\"deny\",\"src\":\"198.18.0.0/24\",\"proto\":\"tcp\","
+    "   \"dport\":\"22\"}]}";
 
 struct fake {
 	int applies;
@@ -68,11 +68,11 @@ static int fake_ct_flush(void *ctx)
 }
 
 static const struct xgw_ctl_ops fake_ops = {
-	.apply = fake_apply,
-	.stats = fake_stats,
-	.ports = fake_ports,
-	.ct_list = fake_ct_list,
-	.ct_flush = fake_ct_flush,
+    .apply = fake_apply,
+    .stats = fake_stats,
+    .ports = fake_ports,
+    .ct_list = fake_ct_list,
+    .ct_flush = fake_ct_flush,
 };
 
 static int setup(void **state)
@@ -140,127 +140,132 @@ struct bad_case {
 };
 
 static const struct bad_case bad[] = {
-	/* framing */
-	{"not json", "request: invalid JSON"},
-	{"{\"cmd\":\"help\"", "request: invalid JSON"},
-	{"[1,2]", "request: expected a JSON object"},
-	{"\"service.list\"", "request: expected a JSON object"},
-	{"{\"args\":{}}", "request.cmd: missing"},
-	{"{\"cmd\":5}", "request.cmd: expected a string"},
-	{"{\"cmd\":\"nope\"}", "request.cmd: unknown command 'nope'"},
-	{"{\"cmd\":\"service.list\",\"args\":[]}", "request.args: expected an object"},
-	{"{\"cmd\":\"service.list\",\"args\":\"x\"}", "request.args: expected an object"},
-	{"{\"cmd\":\"service.list\",\"extra\":1}", "request.extra: unknown key"},
-	{"{\"cmd\":\"help\",\"cmd\":\"help\"}", "duplicate"},
-	{"{\"cmd\":\"service.list\",\"args\":{\"x\":1}}",
-	 "service.list: args.x: unknown key (expected no arguments)"},
-	{"{\"cmd\":\"help\",\"args\":{\"cmd\":\"nope\"}}", "help: args.cmd: unknown command 'nope'"},
-	/* service.add: objects are checked by the config loader */
-	{"{\"cmd\":\"service.add\"}", "service.add: args: missing"},
-	{"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":80}}",
-	 "service.add: args.proto: missing"},
-	{"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100\",\"port\":80,\"proto\":\"tcp\"}}",
-	 "service.add: args.vip: \"198.18.100\" is not an IPv4 or IPv6 address"},
-	{"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":0,\"proto\":\"tcp\"}}",
-	 "service.add: args.port: expected an integer between 1 and 65535"},
-	{"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":65536,"
-	 "\"proto\":\"tcp\"}}",
-	 "service.add: args.port: expected an integer between 1 and 65535"},
-	{"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":\"80\","
-	 "\"proto\":\"tcp\"}}",
-	 "service.add: args.port: expected an integer"},
-	{"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":80,\"proto\":\"sctp\"}}",
-	 "service.add: args.proto"},
-	{"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":80,\"proto\":\"tcp\","
-	 "\"algo\":\"rr\"}}",
-	 "service.add: args.algo: unknown key"},
-	{"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\"}}",
-	 "service.add: service 198.18.100.1:80/tcp already exists"},
-	{"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":80,\"proto\":\"tcp\","
-	 "\"backends\":[{\"ip\":\"198.18.2.10\",\"port\":8080},{\"ip\":\"198.18.2.10\",\"port\":8080}]}}",
-	 "duplicate backend 198.18.2.10:8080"},
-	{"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":80,\"proto\":\"tcp\","
-	 "\"backends\":[{\"ip\":\"2001:db8::1\",\"port\":8080}]}}",
-	 "is IPv6 but the vip 198.18.100.2 is IPv4"},
-	/* service.del */
-	{"{\"cmd\":\"service.del\"}", "service.del: args.vip: missing"},
-	{"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80}}",
-	 "service.del: args.proto: missing"},
-	{"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\","
-	 "\"x\":1}}",
-	 "service.del: args.x: unknown key"},
-	{"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.1000.1\",\"port\":80,\"proto\":\"tcp\"}}",
-	 "service.del: args.vip: \"198.18.1000.1\" is not an IPv4 or IPv6 address"},
-	{"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":0,\"proto\":\"tcp\"}}",
-	 "service.del: args.port: expected an integer between 1 and 65535, got 0"},
-	{"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":65536,"
-	 "\"proto\":\"tcp\"}}",
-	 "service.del: args.port: expected an integer between 1 and 65535, got 65536"},
-	{"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":\"80\","
-	 "\"proto\":\"tcp\"}}",
-	 "service.del: args.port: expected an integer"},
-	{"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"icmp\"}}",
-	 "service.del: args.proto: \"icmp\" is not \"tcp\" or \"udp\""},
-	{"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.9\",\"port\":80,\"proto\":\"tcp\"}}",
-	 "service.del: no service 198.18.100.9:80/tcp"},
-	{"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"udp\"}}",
-	 "service.del: no service 198.18.100.1:80/udp"},
-	/* backend.add / backend.del */
-	{"{\"cmd\":\"backend.add\",\"args\":{\"backend\":{\"ip\":\"198.18.2.11\",\"port\":8080}}}",
-	 "backend.add: args.service: missing"},
-	{"{\"cmd\":\"backend.add\",\"args\":{\"service\":\"198.18.100.1:80/tcp\","
-	 "\"backend\":{\"ip\":\"198.18.2.11\",\"port\":8080}}}",
-	 "backend.add: args.service: expected an object"},
-	{"{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.7\",\"port\":80,"
-	 "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.11\",\"port\":8080}}}",
-	 "backend.add: args.service: no service 198.18.100.7:80/tcp"},
-	{"{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
-	 "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.10\",\"port\":8080}}}",
-	 "duplicate backend 198.18.2.10:8080"},
-	{"{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
-	 "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.300\",\"port\":8080}}}",
-	 "backend.add: args.backend.ip: \"198.18.2.300\" is not an IPv4 or IPv6 address"},
-	{"{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
-	 "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.11\",\"port\":0}}}",
-	 "backend.add: args.backend.port: expected an integer between 1 and 65535"},
-	{"{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
-	 "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.11\",\"port\":8080,"
-	 "\"tunnel\":{\"type\":\"vxlan\",\"remote\":\"198.18.3.2\",\"vni\":16777216}}}}",
-	 "backend.add: args.backend.tunnel.vni"},
-	{"{\"cmd\":\"backend.del\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
-	 "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.99\",\"port\":8080}}}",
-	 "backend.del: args.backend: no backend 198.18.2.99:8080 in service 198.18.100.1:80/tcp"},
-	{"{\"cmd\":\"backend.del\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
-	 "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.10\",\"port\":8080,\"weight\":1}}}",
-	 "backend.del: args.backend.weight: unknown key"},
-	/* policies */
-	{"{\"cmd\":\"policy.add\",\"args\":{\"action\":\"reject\"}}", "policy.add: args.action"},
-	{"{\"cmd\":\"policy.add\",\"args\":{\"action\":\"deny\",\"src\":\"198.18.0.1/24\"}}",
-	 "policy.add: args.src: \"198.18.0.1/24\" has host bits set"},
-	{"{\"cmd\":\"policy.add\",\"args\":{\"action\":\"deny\",\"dst\":\"198.18.0.0/33\"}}",
-	 "policy.add: args.dst"},
-	{"{\"cmd\":\"policy.add\",\"args\":{\"action\":\"deny\",\"dport\":\"30-20\"}}",
-	 "policy.add: args.dport"},
-	{"{\"cmd\":\"policy.add\",\"args\":{\"id\":1,\"action\":\"deny\"}}",
-	 "policy.add: args.id: id 1 is already taken"},
-	{"{\"cmd\":\"policy.add\",\"args\":{\"id\":\"7\",\"action\":\"deny\"}}", "policy.add: args.id"},
-	{"{\"cmd\":\"policy.del\",\"args\":{\"id\":99}}", "policy.del: args.id: no policy with id 99"},
-	{"{\"cmd\":\"policy.del\",\"args\":{\"id\":0}}", "policy.del: args.id: expected an integer >= 1"},
-	{"{\"cmd\":\"policy.del\",\"args\":{\"id\":\"1\"}}", "policy.del: args.id: expected an integer"},
-	{"{\"cmd\":\"policy.del\",\"args\":{}}", "policy.del: args.id: missing"},
-	{"{\"cmd\":\"policy.del\",\"args\":{\"id\":1,\"x\":2}}",
-	 "policy.del: args.x: unknown key (expected one of: id)"},
-	/* steering rules */
-	{"{\"cmd\":\"steer.add\",\"args\":{\"proto\":\"udp\"}}", "steer.add: args.dst: missing"},
-	{"{\"cmd\":\"steer.add\",\"args\":{\"dst\":\"198.18.2.0/33\"}}", "steer.add: args.dst"},
-	{"{\"cmd\":\"steer.add\",\"args\":{\"dst\":\"198.18.2.3\",\"dport\":70000}}",
-	 "steer.add: args.dport"},
-	{"{\"cmd\":\"steer.del\",\"args\":{\"id\":42}}",
-	 "steer.del: args.id: no steering rule with id 42"},
-	/* views */
-	{"{\"cmd\":\"ct.list\",\"args\":{\"limit\":-1}}", "ct.list: args.limit: expected an integer >= 0"},
-	{"{\"cmd\":\"ct.list\",\"args\":{\"limit\":\"5\"}}", "ct.list: args.limit: expected an integer"},
-	{"{\"cmd\":\"config.get\",\"args\":{\"full\":true}}", "config.get: args.full: unknown key"},
+    /* framing */
+    {"not json", "request: invalid JSON"},
+    {"{\"cmd\":\"help\"", "request: invalid JSON"},
+    {"[1,2]", "request: expected a JSON object"},
+    {"\"service.list\"", "request: expected a JSON object"},
+    {"{\"args\":{}}", "request.cmd: missing"},
+    {"{\"cmd\":5}", "request.cmd: expected a string"},
+    {"{\"cmd\":\"nope\"}", "request.cmd: unknown command 'nope'"},
+    {"{\"cmd\":\"service.list\",\"args\":[]}", "request.args: expected an object"},
+    {"{\"cmd\":\"service.list\",\"args\":\"x\"}", "request.args: expected an object"},
+    {"{\"cmd\":\"service.list\",\"extra\":1}", "request.extra: unknown key"},
+    {"{\"cmd\":\"help\",\"cmd\":\"help\"}", "duplicate"},
+    {"{\"cmd\":\"service.list\",\"args\":{\"x\":1}}",
+     "service.list: args.x: unknown key (expected no arguments)"},
+    {"{\"cmd\":\"help\",\"args\":{\"cmd\":\"nope\"}}", "help: args.cmd: unknown command 'nope'"},
+    /* service.add: objects are checked by the config loader */
+    {"{\"cmd\":\"service.add\"}", "service.add: args: missing"},
+    {"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":80}}",
+     "service.add: args.proto: missing"},
+    {"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100\",\"port\":80,\"proto\":\"tcp\"}}",
+     "service.add: args.vip: \"198.18.100\" is not an IPv4 or IPv6 address"},
+    {"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":0,\"proto\":\"tcp\"}}",
+     "service.add: args.port: expected an integer between 1 and 65535"},
+    {"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":65536,"
+     "\"proto\":\"tcp\"}}",
+     "service.add: args.port: expected an integer between 1 and 65535"},
+    {"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":\"80\","
+     "\"proto\":\"tcp\"}}",
+     "service.add: args.port: expected an integer"},
+    {"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":80,\"proto\":\"sctp\"}}",
+     "service.add: args.proto"},
+    {"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":80,\"proto\":\"tcp\","
+     "\"algo\":\"rr\"}}",
+     "service.add: args.algo: unknown key"},
+    {"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\"}}",
+     "service.add: service 198.18.100.1:80/tcp already exists"},
+    {"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":80,\"proto\":\"tcp\","
+     "\"backends\":[{\"ip\":\"198.18.2.10\",\"port\":8080},{\"ip\":\"198.18.2.10\",\"port\":8080}]}"
+     "}",
+     "duplicate backend 198.18.2.10:8080"},
+    {"{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.2\",\"port\":80,\"proto\":\"tcp\","
+     "\"backends\":[{\"ip\":\"2001:db8::1\",\"port\":8080}]}}",
+     "is IPv6 but the vip 198.18.100.2 is IPv4"},
+    /* service.del */
+    {"{\"cmd\":\"service.del\"}", "service.del: args.vip: missing"},
+    {"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80}}",
+     "service.del: args.proto: missing"},
+    {"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\","
+     "\"x\":1}}",
+     "service.del: args.x: unknown key"},
+    {"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.1000.1\",\"port\":80,\"proto\":\"tcp\"}}",
+     "service.del: args.vip: \"198.18.1000.1\" is not an IPv4 or IPv6 address"},
+    {"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":0,\"proto\":\"tcp\"}}",
+     "service.del: args.port: expected an integer between 1 and 65535, got 0"},
+    {"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":65536,"
+     "\"proto\":\"tcp\"}}",
+     "service.del: args.port: expected an integer between 1 and 65535, got 65536"},
+    {"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":\"80\","
+     "\"proto\":\"tcp\"}}",
+     "service.del: args.port: expected an integer"},
+    {"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"icmp\"}}",
+     "service.del: args.proto: \"icmp\" is not \"tcp\" or \"udp\""},
+    {"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.9\",\"port\":80,\"proto\":\"tcp\"}}",
+     "service.del: no service 198.18.100.9:80/tcp"},
+    {"{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"udp\"}}",
+     "service.del: no service 198.18.100.1:80/udp"},
+    /* backend.add / backend.del */
+    {"{\"cmd\":\"backend.add\",\"args\":{\"backend\":{\"ip\":\"198.18.2.11\",\"port\":8080}}}",
+     "backend.add: args.service: missing"},
+    {"{\"cmd\":\"backend.add\",\"args\":{\"service\":\"198.18.100.1:80/tcp\","
+     "\"backend\":{\"ip\":\"198.18.2.11\",\"port\":8080}}}",
+     "backend.add: args.service: expected an object"},
+    {"{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.7\",\"port\":80,"
+     "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.11\",\"port\":8080}}}",
+     "backend.add: args.service: no service 198.18.100.7:80/tcp"},
+    {"{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
+     "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.10\",\"port\":8080}}}",
+     "duplicate backend 198.18.2.10:8080"},
+    {"{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
+     "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.300\",\"port\":8080}}}",
+     "backend.add: args.backend.ip: \"198.18.2.300\" is not an IPv4 or IPv6 address"},
+    {"{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
+     "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.11\",\"port\":0}}}",
+     "backend.add: args.backend.port: expected an integer between 1 and 65535"},
+    {"{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
+     "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.11\",\"port\":8080,"
+     "\"tunnel\":{\"type\":\"vxlan\",\"remote\":\"198.18.3.2\",\"vni\":16777216}}}}",
+     "backend.add: args.backend.tunnel.vni"},
+    {"{\"cmd\":\"backend.del\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
+     "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.99\",\"port\":8080}}}",
+     "backend.del: args.backend: no backend 198.18.2.99:8080 in service 198.18.100.1:80/tcp"},
+    {"{\"cmd\":\"backend.del\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
+     "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.10\",\"port\":8080,\"weight\":1}}}",
+     "backend.del: args.backend.weight: unknown key"},
+    /* policies */
+    {"{\"cmd\":\"policy.add\",\"args\":{\"action\":\"reject\"}}", "policy.add: args.action"},
+    {"{\"cmd\":\"policy.add\",\"args\":{\"action\":\"deny\",\"src\":\"198.18.0.1/24\"}}",
+     "policy.add: args.src: \"198.18.0.1/24\" has host bits set"},
+    {"{\"cmd\":\"policy.add\",\"args\":{\"action\":\"deny\",\"dst\":\"198.18.0.0/33\"}}",
+     "policy.add: args.dst"},
+    {"{\"cmd\":\"policy.add\",\"args\":{\"action\":\"deny\",\"dport\":\"30-20\"}}",
+     "policy.add: args.dport"},
+    {"{\"cmd\":\"policy.add\",\"args\":{\"id\":1,\"action\":\"deny\"}}",
+     "policy.add: args.id: id 1 is already taken"},
+    {"{\"cmd\":\"policy.add\",\"args\":{\"id\":\"7\",\"action\":\"deny\"}}", "policy.add: args.id"},
+    {"{\"cmd\":\"policy.del\",\"args\":{\"id\":99}}", "policy.del: args.id: no policy with id 99"},
+    {"{\"cmd\":\"policy.del\",\"args\":{\"id\":0}}",
+     "policy.del: args.id: expected an integer >= 1"},
+    {"{\"cmd\":\"policy.del\",\"args\":{\"id\":\"1\"}}",
+     "policy.del: args.id: expected an integer"},
+    {"{\"cmd\":\"policy.del\",\"args\":{}}", "policy.del: args.id: missing"},
+    {"{\"cmd\":\"policy.del\",\"args\":{\"id\":1,\"x\":2}}",
+     "policy.del: args.x: unknown key (expected one of: id)"},
+    /* steering rules */
+    {"{\"cmd\":\"steer.add\",\"args\":{\"proto\":\"udp\"}}", "steer.add: args.dst: missing"},
+    {"{\"cmd\":\"steer.add\",\"args\":{\"dst\":\"198.18.2.0/33\"}}", "steer.add: args.dst"},
+    {"{\"cmd\":\"steer.add\",\"args\":{\"dst\":\"198.18.2.3\",\"dport\":70000}}",
+     "steer.add: args.dport"},
+    {"{\"cmd\":\"steer.del\",\"args\":{\"id\":42}}",
+     "steer.del: args.id: no steering rule with id 42"},
+    /* views */
+    {"{\"cmd\":\"ct.list\",\"args\":{\"limit\":-1}}",
+     "ct.list: args.limit: expected an integer >= 0"},
+    {"{\"cmd\":\"ct.list\",\"args\":{\"limit\":\"5\"}}",
+     "ct.list: args.limit: expected an integer"},
+    {"{\"cmd\":\"config.get\",\"args\":{\"full\":true}}", "config.get: args.full: unknown key"},
 };
 
 static void test_bad_requests(void **state)
@@ -335,10 +340,11 @@ static void test_service_lifecycle(void **state)
 	assert_string_equal(json_string_value(json_object_get(r, "vip")), "2001:db8::100");
 	json_decref(r);
 	assert_int_equal(f->applies, 1);
-	r = ok(f, "{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"2001:db8::100\","
-		  "\"port\":443,\"proto\":\"tcp\"},\"backend\":{\"ip\":\"2001:db8::a\",\"port\":8443,"
-		  "\"weight\":3,\"tunnel\":{\"type\":\"geneve\",\"remote\":\"198.18.3.2\",\"vni\":7,"
-		  "\"mac\":\"02:00:00:00:04:0a\"}}}}");
+	r = ok(f,
+	       "{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"2001:db8::100\","
+	       "\"port\":443,\"proto\":\"tcp\"},\"backend\":{\"ip\":\"2001:db8::a\",\"port\":8443,"
+	       "\"weight\":3,\"tunnel\":{\"type\":\"geneve\",\"remote\":\"198.18.3.2\",\"vni\":7,"
+	       "\"mac\":\"02:00:00:00:04:0a\"}}}}");
 	assert_int_equal(json_integer_value(json_object_get(r, "weight")), 3);
 	json_decref(r);
 	assert_int_equal(f->applies, 2);
@@ -356,8 +362,10 @@ static void test_service_lifecycle(void **state)
 	assert_int_equal(json_array_size(r), 2);
 	json_decref(r);
 
-	r = ok(f, "{\"cmd\":\"backend.del\",\"args\":{\"service\":{\"vip\":\"2001:db8::100\","
-		  "\"port\":443,\"proto\":\"tcp\"},\"backend\":{\"ip\":\"2001:db8::a\",\"port\":8443}}}");
+	r = ok(
+	    f,
+	    "{\"cmd\":\"backend.del\",\"args\":{\"service\":{\"vip\":\"2001:db8::100\","
+	    "\"port\":443,\"proto\":\"tcp\"},\"backend\":{\"ip\":\"2001:db8::a\",\"port\":8443}}}");
 	assert_true(json_is_null(r));
 	json_decref(r);
 	r = ok(f, "{\"cmd\":\"service.del\",\"args\":{\"vip\":\"2001:db8::100\",\"port\":443,"
@@ -384,8 +392,9 @@ static void test_policy_and_steer_ids(void **state)
 	json_t *r, *list;
 
 	/* The base config has policy 1 and steer rule 1. */
-	r = ok(f, "{\"cmd\":\"policy.add\",\"args\":{\"action\":\"allow\",\"src\":\"198.18.1.0/24\","
-		  "\"proto\":\"udp\",\"dport\":\"1000-2000\"}}");
+	r = ok(f,
+	       "{\"cmd\":\"policy.add\",\"args\":{\"action\":\"allow\",\"src\":\"198.18.1.0/24\","
+	       "\"proto\":\"udp\",\"dport\":\"1000-2000\"}}");
 	assert_int_equal(json_integer_value(json_object_get(r, "id")), 2);
 	assert_string_equal(json_string_value(json_object_get(r, "dport")), "1000-2000");
 	json_decref(r);
@@ -430,10 +439,11 @@ static void test_config_round_trip(void **state)
 	char err[256];
 	json_t *doc, *doc2;
 
-	json_decref(ok(f, "{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\","
-			  "\"port\":80,\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.4.10\","
-			  "\"port\":8080,\"tunnel\":{\"type\":\"vxlan\",\"remote\":\"198.18.3.2\","
-			  "\"vni\":42}}}}"));
+	json_decref(ok(f,
+		       "{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\","
+		       "\"port\":80,\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.4.10\","
+		       "\"port\":8080,\"tunnel\":{\"type\":\"vxlan\",\"remote\":\"198.18.3.2\","
+		       "\"vni\":42}}}}"));
 	doc = config_obj(f);
 	if (xgw_config_load_json(&again, doc, err, sizeof(err)))
 		fail_msg("config.get not accepted back: %s", err);
@@ -452,9 +462,8 @@ static void test_views_and_help(void **state)
 	json_t *e;
 
 	r = ok(f, "{\"cmd\":\"stats\"}");
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "drops"),
-							    "no_backend")),
-			 3);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(r, "drops"), "no_backend")), 3);
 	json_decref(r);
 	r = ok(f, "{\"cmd\":\"ports\",\"args\":{}}");
 	assert_int_equal(json_array_size(r), 1);
@@ -519,13 +528,13 @@ static void test_missing_hooks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_apply_failure_keeps_config, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_service_lifecycle, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_policy_and_steer_ids, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_round_trip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_views_and_help, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_missing_hooks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_apply_failure_keeps_config, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_service_lifecycle, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_policy_and_steer_ids, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_config_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_views_and_help, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_missing_hooks, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,13 +21,13 @@
 #include "ctl/config.h"
 #include "ctl/server.h"
 
-#define N_CLIENTS    20
-#define REQS_PER     5
-#define TIMEOUT_MS   10000
+#define N_CLIENTS  20
+#define REQS_PER   5
+#define TIMEOUT_MS 10000
 
 static const char base_json[] =
-	"{\"ports\":[{\"name\":\"client\",\"iface\":\"xgw-c\",\"queues\":[{\"queue\":0,\"core\":0}]}],"
-	" \"services\":[{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\"}]}";
+    "{\"ports\":[{\"name\":\"client\",\"iface\":\"xgw-c\",\"queues\":[{\"queue\":0,\"core\":0}]}],"
+    " \"services\":[{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\"}]}";
 
 static int applies; /* written by the control thread, read after replies */
 
@@ -261,8 +261,9 @@ static void test_many_clients(void **state)
 	pipelined.fd = connect_to(e->path);
 	assert_true(pipelined.fd >= 0);
 	{
-		static const char three[] = "{\"cmd\":\"policy.list\"}\n\n  \r\n{\"cmd\":\"nope\"}\r\n"
-					    "{\"cmd\":\"config.get\"}\n";
+		static const char three[] =
+		    "{\"cmd\":\"policy.list\"}\n\n  \r\n{\"cmd\":\"nope\"}\r\n"
+		    "{\"cmd\":\"config.get\"}\n";
 
 		send_all(pipelined.fd, three, sizeof(three) - 1);
 	}
@@ -323,6 +324,25 @@ static void test_oversized_line(void **state)
 	reply = request(e->path, "{\"cmd\":\"help\"}\n");
 	assert_true(json_is_true(json_object_get(reply, "ok")));
 	json_decref(reply);
+
+	/* A line right at the limit is still a request, and the same client
+	 * is served again afterwards. */
+	junk = malloc(XGW_CTL_MAX_LINE + 1);
+	memset(junk, ' ', XGW_CTL_MAX_LINE);
+	memcpy(junk + XGW_CTL_MAX_LINE - 14, "{\"cmd\":\"help\"}", 14);
+	junk[XGW_CTL_MAX_LINE] = '\n';
+	r = (struct reader){.fd = connect_to(e->path)};
+	assert_int_equal(send_all(r.fd, junk, XGW_CTL_MAX_LINE + 1), XGW_CTL_MAX_LINE + 1);
+	send_all(r.fd, "{\"cmd\":\"ports\"}\n", 16);
+	reply = read_reply(&r);
+	assert_true(json_is_true(json_object_get(reply, "ok")));
+	json_decref(reply);
+	reply = read_reply(&r);
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(reply, "error")), "ports: not available"));
+	json_decref(reply);
+	close(r.fd);
+	free(junk);
 }
 
 /* ---- socket file lifecycle ---------------------------------------------- */
@@ -403,11 +423,11 @@ static void test_not_a_socket_left_alone(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_many_clients, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_oversized_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_live_socket_not_stolen, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stale_socket_replaced, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_a_socket_left_alone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_many_clients, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_oversized_line, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_live_socket_not_stolen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stale_socket_replaced, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_not_a_socket_left_alone, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,7 +38,7 @@ static void pool_init(struct pool *p, unsigned n, bool v6)
 		}
 		xgw_maglev_endpoint_key(p->key[i], &a, (uint16_t)(8080 + i));
 		p->b[i] = (struct xgw_maglev_backend){
-			.id = i + 1, .weight = 1, .key = p->key[i], .key_len = XGW_MAGLEV_KEY_LEN};
+		    .id = i + 1, .weight = 1, .key = p->key[i], .key_len = XGW_MAGLEV_KEY_LEN};
 	}
 }
 
@@ -188,8 +188,8 @@ static void test_draining(void **state)
 
 static void test_sizes(void **state)
 {
-	static const uint32_t bad[] = {0, 1, 4, 9, 65535, 65536, 65539 * 3u, 1000000,
-				       XGW_MAGLEV_MAX_SIZE + 15u};
+	static const uint32_t bad[] = {
+	    0, 1, 4, 9, 65535, 65536, 65539 * 3u, 1000000, XGW_MAGLEV_MAX_SIZE + 15u};
 	static const uint32_t good[] = {2, 3, 5, 251, 4093, 65537, 131071, 1000003};
 	struct pool p;
 	int err;
@@ -297,7 +297,8 @@ static void test_flow_hash(void **state)
 	xgw_addr_v6(&s6, b16);
 	b16[15] = 1;
 	xgw_addr_v6(&d6, b16);
-	assert_int_equal(xgw_flow_hash(&s4, &d4, 1, 80, 6, 0), xgw_flow_hash(&s4, &d4, 1, 80, 6, 0));
+	assert_int_equal(xgw_flow_hash(&s4, &d4, 1, 80, 6, 0),
+			 xgw_flow_hash(&s4, &d4, 1, 80, 6, 0));
 	assert_int_not_equal(xgw_flow_hash(&s4, &d4, 1, 80, 6, 0),
 			     xgw_flow_hash(&s4, &d4, 1, 80, 17, 0));
 	assert_int_not_equal(xgw_flow_hash(&s4, &d4, 1, 80, 6, 0),
@@ -325,11 +326,11 @@ static void test_flow_hash(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_weighted_shares), cmocka_unit_test(test_removal),
-		cmocka_unit_test(test_zero_weights),	cmocka_unit_test(test_draining),
-		cmocka_unit_test(test_sizes),		cmocka_unit_test(test_bad_backends),
-		cmocka_unit_test(test_deterministic),	cmocka_unit_test(test_fastmod),
-		cmocka_unit_test(test_flow_hash),
+	    cmocka_unit_test(test_weighted_shares), cmocka_unit_test(test_removal),
+	    cmocka_unit_test(test_zero_weights),    cmocka_unit_test(test_draining),
+	    cmocka_unit_test(test_sizes),	    cmocka_unit_test(test_bad_backends),
+	    cmocka_unit_test(test_deterministic),   cmocka_unit_test(test_fastmod),
+	    cmocka_unit_test(test_flow_hash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

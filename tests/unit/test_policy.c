@@ -49,11 +49,11 @@ static struct xgw_policy_cfg rule(const char *act, const char *src, const char *
 		assert_int_equal(xgw_prefix_parse(&r.src, src), 0);
 	if (strcmp(dst, "any"))
 		assert_int_equal(xgw_prefix_parse(&r.dst, dst), 0);
-	r.proto = !strcmp(proto, "tcp")	   ? IPPROTO_TCP
-		  : !strcmp(proto, "udp")  ? IPPROTO_UDP
-		  : !strcmp(proto, "icmp") ? IPPROTO_ICMP
+	r.proto = !strcmp(proto, "tcp")	    ? IPPROTO_TCP
+		  : !strcmp(proto, "udp")   ? IPPROTO_UDP
+		  : !strcmp(proto, "icmp")  ? IPPROTO_ICMP
 		  : !strcmp(proto, "icmp6") ? IPPROTO_ICMPV6
-					   : 0;
+					    : 0;
 	if (strcmp(dport, "any")) {
 		unsigned lo, hi;
 		int n = sscanf(dport, "%u-%u", &lo, &hi);
@@ -83,34 +83,34 @@ struct pcase {
 static void test_table(void **state)
 {
 	struct xgw_policy_cfg r[] = {
-		/* 0 */ rule("deny", "198.18.0.0/24", "198.18.100.1/32", "tcp", "22"),
-		/* 1 */ rule("allow", "198.18.0.0/16", "any", "tcp", "any"),
-		/* 2 */ rule("deny", "any", "198.18.100.0/24", "udp", "1000-2000"),
-		/* 3 */ rule("allow", "any", "any", "icmp", "any"),
-		/* 4 */ rule("deny", "2001:db8::/32", "2001:db8:1::/48", "any", "any"),
-		/* 5 */ rule("allow", "any", "2001:db8:1::80/128", "tcp", "80"),
-		/* 6 */ rule("deny", "10.0.0.0/8", "any", "any", "443"),
-		/* 7 */ rule("allow", "0.0.0.0/0", "any", "udp", "53"),
-		/* 8 */ rule("deny", "any", "any", "any", "5000-5010"),
-		/* 9 */ rule("allow", "any", "any", "any", "any"), /* match-all */
-		/* 10 */ rule("deny", "any", "any", "tcp", "any"), /* shadowed by 9 */
+	    /* 0 */ rule("deny", "198.18.0.0/24", "198.18.100.1/32", "tcp", "22"),
+	    /* 1 */ rule("allow", "198.18.0.0/16", "any", "tcp", "any"),
+	    /* 2 */ rule("deny", "any", "198.18.100.0/24", "udp", "1000-2000"),
+	    /* 3 */ rule("allow", "any", "any", "icmp", "any"),
+	    /* 4 */ rule("deny", "2001:db8::/32", "2001:db8:1::/48", "any", "any"),
+	    /* 5 */ rule("allow", "any", "2001:db8:1::80/128", "tcp", "80"),
+	    /* 6 */ rule("deny", "10.0.0.0/8", "any", "any", "443"),
+	    /* 7 */ rule("allow", "0.0.0.0/0", "any", "udp", "53"),
+	    /* 8 */ rule("deny", "any", "any", "any", "5000-5010"),
+	    /* 9 */ rule("allow", "any", "any", "any", "any"), /* match-all */
+	    /* 10 */ rule("deny", "any", "any", "tcp", "any"), /* shadowed by 9 */
 	};
 	const unsigned n = sizeof(r) / sizeof(r[0]);
 	const struct pcase cases[] = {
-		{"exact deny wins over broader allow", pkt("198.18.0.5", "198.18.100.1", 6, 22), 0},
-		{"other port falls to rule 1", pkt("198.18.0.5", "198.18.100.1", 6, 23), 1},
-		{"outside /24 but inside /16", pkt("198.18.7.5", "198.18.100.1", 6, 22), 1},
-		{"udp range low edge", pkt("1.2.3.4", "198.18.100.9", 17, 1000), 2},
-		{"udp range high edge", pkt("1.2.3.4", "198.18.100.9", 17, 2000), 2},
-		{"udp past range: match-all", pkt("1.2.3.4", "198.18.100.9", 17, 2001), 9},
-		{"icmp any address, dport 0", pkt("9.9.9.9", "8.8.8.8", 1, 0), 3},
-		{"v6 deny by both prefixes", pkt("2001:db8::1", "2001:db8:1::80", 6, 80), 4},
-		{"v6 src outside: rule 5", pkt("2001:db9::1", "2001:db8:1::80", 6, 80), 5},
-		{"v6 wrong port: match-all", pkt("2001:db9::1", "2001:db8:1::80", 6, 81), 9},
-		{"v4 /8 any proto port 443", pkt("10.1.2.3", "1.1.1.1", 17, 443), 6},
-		{"v4 0/0 matches any v4", pkt("203.0.113.1", "1.1.1.1", 17, 53), 7},
-		{"v4 0/0 does not match v6", pkt("2001:db9::1", "2001:db9::2", 17, 53), 9},
-		{"any-proto port range", pkt("2001:db9::1", "2001:db9::2", 6, 5005), 8},
+	    {"exact deny wins over broader allow", pkt("198.18.0.5", "198.18.100.1", 6, 22), 0},
+	    {"other port falls to rule 1", pkt("198.18.0.5", "198.18.100.1", 6, 23), 1},
+	    {"outside /24 but inside /16", pkt("198.18.7.5", "198.18.100.1", 6, 22), 1},
+	    {"udp range low edge", pkt("1.2.3.4", "198.18.100.9", 17, 1000), 2},
+	    {"udp range high edge", pkt("1.2.3.4", "198.18.100.9", 17, 2000), 2},
+	    {"udp past range: match-all", pkt("1.2.3.4", "198.18.100.9", 17, 2001), 9},
+	    {"icmp any address, dport 0", pkt("9.9.9.9", "8.8.8.8", 1, 0), 3},
+	    {"v6 deny by both prefixes", pkt("2001:db8::1", "2001:db8:1::80", 6, 80), 4},
+	    {"v6 src outside: rule 5", pkt("2001:db9::1", "2001:db8:1::80", 6, 80), 5},
+	    {"v6 wrong port: match-all", pkt("2001:db9::1", "2001:db8:1::80", 6, 81), 9},
+	    {"v4 /8 any proto port 443", pkt("10.1.2.3", "1.1.1.1", 17, 443), 6},
+	    {"v4 0/0 matches any v4", pkt("203.0.113.1", "1.1.1.1", 17, 53), 7},
+	    {"v4 0/0 does not match v6", pkt("2001:db9::1", "2001:db9::2", 17, 53), 9},
+	    {"any-proto port range", pkt("2001:db9::1", "2001:db9::2", 6, 5005), 8},
 	};
 
 	struct xgw_policy *p = xgw_policy_build(r, n, false, NULL);
@@ -163,9 +163,9 @@ static void test_empty_and_errors(void **state)
 	xgw_policy_free(p);
 
 	struct xgw_policy_cfg bad[3] = {
-		rule("deny", "10.0.0.0/8", "2001:db8::/32", "any", "any"),
-		rule("deny", "any", "any", "tcp", "any"),
-		rule("deny", "any", "any", "tcp", "any"),
+	    rule("deny", "10.0.0.0/8", "2001:db8::/32", "any", "any"),
+	    rule("deny", "any", "any", "tcp", "any"),
+	    rule("deny", "any", "any", "tcp", "any"),
 	};
 	err = 0;
 	assert_null(xgw_policy_build(bad, 1, true, &err));
@@ -305,8 +305,9 @@ static void rnd_pkt(struct xgw_policy_key *k, const struct xgw_policy_cfg *r, un
 		for (int i = 0; i < 16; i++) {
 			int bit0 = i * 8;
 			uint8_t keep = pf->len >= bit0 + 8 ? 0xff
-				       : pf->len <= bit0    ? 0
-							    : (uint8_t)(0xff << (8 - (pf->len - bit0)));
+				       : pf->len <= bit0
+					   ? 0
+					   : (uint8_t)(0xff << (8 - (pf->len - bit0)));
 
 			a->b[i] = (pf->addr.b[i] & keep) | (a->b[i] & ~keep);
 		}
@@ -380,9 +381,9 @@ static void test_random(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table),
-		cmocka_unit_test(test_empty_and_errors),
-		cmocka_unit_test(test_random),
+	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_empty_and_errors),
+	    cmocka_unit_test(test_random),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "pipeline/lb_stage.h"
+
+#include <arpa/inet.h>
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "common/drop.h"
+#include "lb/conntrack.h"
+#include "lb/nat.h"
+
+static void pkt_addrs(const struct xgw_pkt *p, struct xgw_addr *src, struct xgw_addr *dst)
+{
+	const uint8_t *l3 = p->data + p->l3_off;
+
+	if (p->flags & XGW_PKT_IPV4) {
+		uint32_t s, d;
+		memcpy(&s, l3 + 12, 4);
+		memcpy(&d, l3 + 16, 4);
+		xgw_addr_v4(src, s);
+		xgw_addr_v4(dst, d);
+	} else {
+		xgw_addr_v6(src, l3 + 8);
+		xgw_addr_v6(dst, l3 + 24);
+	}
+}
+
+static inline uint32_t xorshift32(uint32_t *s)
+{
+	uint32_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return *s = x;
+}
+
+static uint32_t pick_backend(struct xgw_worker *w, const struct xgw_snapshot *snap,
+			     const struct xgw_svc_rt *svc, const struct xgw_ct_tuple *t)
+{
+	if (!svc->n_active)
+		return 0;
+	switch (svc->algo) {
+	case XGW_ALGO_RR:
+		/* Per worker: a shared counter would be an atomic per new
+		 * flow on a line every worker writes. */
+		return svc->active[w->rr[svc->id & (XGW_RR_SLOTS - 1)]++ % svc->n_active];
+	case XGW_ALGO_RANDOM:
+		return svc->active[xorshift32(&w->rand_state) % svc->n_active];
+	default:
+		return xgw_maglev_pick(svc->maglev, xgw_flow_hash(&t->src, &t->dst, t->sport,
+								  t->dport, t->proto,
+								  snap->hash_seed));
+	}
+}
+
+static bool policy_allows(struct xgw_worker *w, const struct xgw_snapshot *snap,
+			  const struct xgw_addr *src, const struct xgw_addr *dst, uint8_t proto,
+			  uint16_t dport_be)
+{
+	struct xgw_policy_key k;
+
+	if (!snap->policy)
+		return snap->policy_default_allow;
+	k.src = *src;
+	k.dst = *dst;
+	k.proto = proto;
+	k.dport = ntohs(dport_be);
+	return xgw_policy_classify(snap->policy, &k,
+				   (unsigned)w->id < snap->n_workers ? snap->hits[w->id] : w->spare_hits);
+}
+
+/* The gateway address that SNATed flows to this backend leave from: that
+ * of the port the route to the backend goes out of. */
+static const struct xgw_addr *snat_addr(const struct xgw_fwd_state *fs, const struct xgw_addr *be)
+{
+	const struct xgw_route *r = fs && fs->fib ? xgw_fib_lookup(fs->fib, be) : NULL;
+	uint16_t port;
+
+	if (!r)
+		return NULL;
+	port = r->port;
+	if (port == XGW_PORT_NONE)
+		for (unsigned i = 0; i < fs->port_of_ifindex_n; i++)
+			if (fs->ifmap[i].ifindex == r->oif)
+				port = fs->ifmap[i].port;
+	if (port >= XGW_MAX_PORTS)
+		return NULL;
+	return be->family == AF_INET ? &fs->port_addr4[port] : &fs->port_addr6[port];
+}
+
+static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
+		    const struct xgw_fwd_state *fs, const struct xgw_svc_rt *svc,
+		    struct xgw_pkt *p, const struct xgw_ct_tuple *t, uint8_t tcp_flags)
+{
+	struct xgw_ct_table *ct = w->dp->ct;
+	const struct xgw_addr *sa = NULL;
+	struct xgw_ct_init init = {0};
+	struct xgw_ct_conn *c;
+	struct xgw_addr nsrc, ndst;
+	uint32_t id;
+	int rc;
+
+	if (!policy_allows(w, snap, &t->src, &t->dst, t->proto, t->dport))
+		return XGW_DROP_POLICY;
+	/* A TCP segment other than a SYN opens no connection: after a
+	 * restart Maglev still sends mid-stream packets to the same backend
+	 * (as Katran does), but a stray ACK or RST must not fill the table. */
+	if (t->proto == IPPROTO_TCP && !(tcp_flags & 0x02) && (tcp_flags & 0x04))
+		return XGW_DROP_CT_INVALID;
+	id = pick_backend(w, snap, svc, t);
+	if (!id)
+		return XGW_DROP_NO_BACKEND;
+	if (svc->snat) {
+		sa = snat_addr(fs, &svc->be[id].ip);
+		if (!sa || !sa->family)
+			return XGW_DROP_SNAT_NO_PORT;
+	}
+	init.backend_id = id;
+	init.service_id = svc->id;
+	init.tcp_flags = tcp_flags;
+	init.snat = svc->snat;
+	rc = xgw_nat_ct_create(ct, t, &svc->be[id].ip, svc->be[id].port, sa, XGW_NAT_PORT_MIN,
+			       XGW_NAT_PORT_MAX, &init, w->now_ns, &c);
+	if (rc)
+		return rc;
+	xgw_ct_update(ct, c, XGW_CT_ORIG, tcp_flags, p->len, w->now_ns);
+	rc = xgw_nat_apply(p, c, XGW_CT_ORIG);
+	if (rc)
+		return rc;
+	/* Egress policy on the translated packet (towards the backend). */
+	pkt_addrs(p, &nsrc, &ndst);
+	if (!policy_allows(w, snap, &nsrc, &ndst, t->proto, svc->be[id].port)) {
+		xgw_ct_delete(ct, c);
+		return XGW_DROP_POLICY;
+	}
+	w->st.ct_created++;
+	return 0;
+}
+
+static int l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
+		   const struct xgw_fwd_state *fs, struct xgw_pkt *p)
+{
+	struct xgw_ct_table *ct = w->dp->ct;
+	const struct xgw_svc_rt *svc;
+	struct xgw_addr src, dst;
+	struct xgw_ct_tuple t;
+	struct xgw_ct_conn *c;
+	enum xgw_ct_dir dir;
+	uint8_t flags = 0;
+
+	pkt_addrs(p, &src, &dst);
+	xgw_ct_tuple_init(&t, &src, p->sport, &dst, p->dport, p->l4_proto);
+	if (p->l4_proto == IPPROTO_TCP)
+		flags = p->data[p->l4_off + 13];
+	c = xgw_ct_lookup(ct, &t, w->now_ns, &dir);
+	if (c) {
+		xgw_ct_update(ct, c, dir, flags, p->len, w->now_ns);
+		return xgw_nat_apply(p, c, dir);
+	}
+	svc = xgw_snapshot_service(snap, &dst, p->dport, p->l4_proto);
+	if (svc)
+		return new_flow(w, snap, fs, svc, p, &t, flags);
+	/* A backend's packet with no connection (expired, flushed): never
+	 * forward it untranslated, which would leak the backend's address. */
+	if (xgw_snapshot_is_backend(snap, &src, p->sport, p->l4_proto))
+		return XGW_DROP_CT_INVALID;
+	return 0; /* a steered flow that is no service: plain routing */
+}
+
+static int icmp(struct xgw_worker *w, const struct xgw_snapshot *snap, struct xgw_pkt *p)
+{
+	struct xgw_addr src, dst;
+	uint8_t type;
+	int rc;
+
+	if (xgw_nat_is_icmp_error(p)) {
+		rc = xgw_nat_icmp_error(p, w->dp->ct, w->now_ns, NULL, NULL);
+		/* Errors about flows xgw does not track are routed as they are. */
+		return rc == XGW_DROP_CT_INVALID ? 0 : rc;
+	}
+	pkt_addrs(p, &src, &dst);
+	type = p->data[p->l4_off];
+	if ((type == ICMP_ECHO && p->l4_proto == IPPROTO_ICMP) ||
+	    (type == ICMPV6_ECHO_REQUEST && p->l4_proto == IPPROTO_ICMPV6)) {
+		if (!xgw_snapshot_is_vip(snap, &dst))
+			return 0;
+		if (!policy_allows(w, snap, &src, &dst, p->l4_proto, 0))
+			return XGW_DROP_POLICY;
+		rc = xgw_nat_icmp_echo_reply(p);
+		if (!rc)
+			w->st.icmp_echo_replies++;
+		return rc;
+	}
+	return 0;
+}
+
+int xgw_lb_stage(struct xgw_worker *w, const struct xgw_snapshot *snap,
+		 const struct xgw_fwd_state *fs, struct xgw_pkt *p)
+{
+	if (!snap || !snap->n_svcs || !w->dp->ct)
+		return 0;
+	if (p->flags & XGW_PKT_FRAG_LATER) {
+		struct xgw_addr src, dst;
+		pkt_addrs(p, &src, &dst);
+		/* No ports to find the connection by: refuse rather than
+		 * forward an untranslated piece of a service flow. */
+		return xgw_snapshot_is_vip(snap, &dst) ? XGW_DROP_FRAGMENT : 0;
+	}
+	if (!(p->flags & XGW_PKT_L4))
+		return 0;
+	switch (p->l4_proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		return l4_flow(w, snap, fs, p);
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		return icmp(w, snap, p);
+	default:
+		return 0;
+	}
+}

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "pipeline/snapshot.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint32_t key_hash(const struct xgw_addr *a, uint16_t port, uint8_t proto)
+{
+	uint64_t h = a->q[0] * 0x9e3779b97f4a7c15ULL ^ a->q[1];
+
+	h ^= (uint64_t)port << 8 | proto;
+	return (uint32_t)(xgw_hash_fmix64(h) >> 16);
+}
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+	uint32_t s = 16;
+
+	while (s < n * 2)
+		s <<= 1;
+	return s;
+}
+
+static void index_put(struct xgw_svc_slot *tab, uint32_t mask, const struct xgw_addr *a,
+		      uint16_t port, uint8_t proto, uint32_t svc)
+{
+	for (uint32_t h = key_hash(a, port, proto) & mask;; h = (h + 1) & mask) {
+		struct xgw_svc_slot *s = &tab[h];
+		if (s->used && xgw_addr_eq(&s->vip, a) && s->port == port && s->proto == proto)
+			return; /* first one wins: keeps the lowest service index */
+		if (!s->used) {
+			s->vip = *a;
+			s->port = port;
+			s->proto = proto;
+			s->svc = svc;
+			s->used = 1;
+			return;
+		}
+	}
+}
+
+static const struct xgw_svc_slot *index_get(const struct xgw_svc_slot *tab, uint32_t mask,
+					    const struct xgw_addr *a, uint16_t port,
+					    uint8_t proto)
+{
+	if (!tab)
+		return NULL;
+	for (uint32_t h = key_hash(a, port, proto) & mask;; h = (h + 1) & mask) {
+		const struct xgw_svc_slot *s = &tab[h];
+		if (!s->used)
+			return NULL;
+		if (s->port == port && s->proto == proto && xgw_addr_eq(&s->vip, a))
+			return s;
+	}
+}
+
+static int build_service(struct xgw_svc_rt *rt, const struct xgw_service_cfg *sc, uint32_t m,
+			 char *err, size_t errlen)
+{
+	struct xgw_maglev_backend *mb;
+	uint8_t (*keys)[XGW_MAGLEV_KEY_LEN];
+	char key[XGW_KEY_STRLEN];
+	int rc = 0;
+
+	rt->vip = sc->vip;
+	rt->port = htons(sc->port);
+	rt->proto = sc->proto;
+	rt->algo = (uint8_t)sc->algo;
+	rt->snat = sc->snat;
+	rt->id = key_hash(&sc->vip, rt->port, sc->proto) | 1;
+	rt->n_backends = sc->n_backends;
+	rt->be = calloc(sc->n_backends + 1, sizeof(*rt->be));
+	rt->active = calloc(sc->n_backends + 1, sizeof(*rt->active));
+	mb = calloc(sc->n_backends + 1, sizeof(*mb));
+	keys = calloc(sc->n_backends + 1, sizeof(*keys));
+	if (!rt->be || !rt->active || !mb || !keys) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (unsigned i = 0; i < sc->n_backends; i++) {
+		const struct xgw_backend_cfg *b = &sc->backends[i];
+		struct xgw_be_rt *be = &rt->be[i + 1];
+
+		be->ip = b->ip;
+		be->port = htons(b->port);
+		be->weight = b->weight;
+		if (b->weight)
+			rt->active[rt->n_active++] = i + 1;
+		xgw_maglev_endpoint_key(keys[i], &b->ip, be->port);
+		mb[i].id = i + 1;
+		mb[i].weight = b->weight;
+		mb[i].key = keys[i];
+		mb[i].key_len = XGW_MAGLEV_KEY_LEN;
+	}
+	if (sc->algo == XGW_ALGO_MAGLEV) {
+		rt->maglev = xgw_maglev_build(m, mb, sc->n_backends, &rc);
+		if (!rt->maglev)
+			snprintf(err, errlen, "service %s: cannot build Maglev table: %s",
+				 xgw_service_key_str(&sc->vip, sc->port, sc->proto, key, sizeof(key)),
+				 strerror(-rc));
+	}
+out:
+	free(mb);
+	free(keys);
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	return rc;
+}
+
+struct xgw_snapshot *xgw_snapshot_build(const struct xgw_config *cfg, unsigned n_workers,
+					uint32_t hash_seed, char *err, size_t errlen)
+{
+	struct xgw_snapshot *s = calloc(1, sizeof(*s));
+	uint32_t m = cfg->maglev_size ? cfg->maglev_size : XGW_MAGLEV_DEFAULT_SIZE;
+	unsigned n_be = 0, hl;
+	int rc;
+
+	if (!s)
+		goto nomem;
+	s->hash_seed = hash_seed;
+	s->policy_default_allow = cfg->policy_default_allow;
+	s->svcs = calloc(cfg->n_services + 1, sizeof(*s->svcs));
+	if (!s->svcs)
+		goto nomem;
+	for (unsigned i = 0; i < cfg->n_services; i++) {
+		if (cfg->services[i].datapath != XGW_DP_USER)
+			continue;
+		rc = build_service(&s->svcs[s->n_svcs++], &cfg->services[i], m, err, errlen);
+		if (rc)
+			goto fail;
+		n_be += cfg->services[i].n_backends;
+	}
+	s->index_mask = pow2_at_least(s->n_svcs) - 1;
+	s->vips_mask = s->index_mask;
+	s->bes_mask = pow2_at_least(n_be) - 1;
+	s->index = calloc(s->index_mask + 1, sizeof(*s->index));
+	s->vips = calloc(s->vips_mask + 1, sizeof(*s->vips));
+	s->bes = calloc(s->bes_mask + 1, sizeof(*s->bes));
+	if (!s->index || !s->vips || !s->bes)
+		goto nomem;
+	for (unsigned i = 0; i < s->n_svcs; i++) {
+		const struct xgw_svc_rt *v = &s->svcs[i];
+		index_put(s->index, s->index_mask, &v->vip, v->port, v->proto, i);
+		index_put(s->vips, s->vips_mask, &v->vip, 0, 0, i);
+		for (unsigned b = 1; b <= v->n_backends; b++)
+			index_put(s->bes, s->bes_mask, &v->be[b].ip, v->be[b].port, v->proto, i);
+	}
+	if (cfg->n_policies) {
+		s->policy = xgw_policy_build(cfg->policies, cfg->n_policies,
+					     cfg->policy_default_allow, &rc);
+		if (!s->policy) {
+			snprintf(err, errlen, "policies: cannot compile: %s", strerror(-rc));
+			goto fail;
+		}
+	}
+	/* Per-worker hit counters, each row on its own cache lines. */
+	s->n_workers = n_workers;
+	hl = s->policy ? xgw_policy_hits_len(s->policy) : 1;
+	s->hits = calloc(n_workers ? n_workers : 1, sizeof(*s->hits));
+	if (!s->hits)
+		goto nomem;
+	for (unsigned w = 0; w < n_workers; w++) {
+		size_t sz = (hl * sizeof(uint64_t) + 63) & ~(size_t)63;
+		if (posix_memalign((void **)&s->hits[w], 64, sz))
+			goto nomem;
+		memset(s->hits[w], 0, sz);
+	}
+	return s;
+nomem:
+	snprintf(err, errlen, "out of memory building the snapshot");
+fail:
+	xgw_snapshot_free(s);
+	return NULL;
+}
+
+void xgw_snapshot_free(struct xgw_snapshot *s)
+{
+	if (!s)
+		return;
+	for (unsigned i = 0; i < s->n_svcs; i++) {
+		free(s->svcs[i].be);
+		free(s->svcs[i].active);
+		xgw_maglev_free(s->svcs[i].maglev);
+	}
+	if (s->hits)
+		for (unsigned w = 0; w < s->n_workers; w++)
+			free(s->hits[w]);
+	free(s->hits);
+	free(s->svcs);
+	free(s->index);
+	free(s->vips);
+	free(s->bes);
+	xgw_policy_free(s->policy);
+	free(s);
+}
+
+const struct xgw_svc_rt *xgw_snapshot_service(const struct xgw_snapshot *s,
+					      const struct xgw_addr *vip, uint16_t port,
+					      uint8_t proto)
+{
+	const struct xgw_svc_slot *e = index_get(s->index, s->index_mask, vip, port, proto);
+
+	return e ? &s->svcs[e->svc] : NULL;
+}
+
+bool xgw_snapshot_is_vip(const struct xgw_snapshot *s, const struct xgw_addr *ip)
+{
+	return index_get(s->vips, s->vips_mask, ip, 0, 0) != NULL;
+}
+
+bool xgw_snapshot_is_backend(const struct xgw_snapshot *s, const struct xgw_addr *ip,
+			     uint16_t port, uint8_t proto)
+{
+	return index_get(s->bes, s->bes_mask, ip, port, proto) != NULL;
+}

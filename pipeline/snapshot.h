@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The service configuration the workers read: services with their backends
+ * and Maglev tables, and the compiled policy.  Built whole by the control
+ * thread from a config, published with one pointer store (RCU, QSBR), and
+ * freed only after every worker has passed a quiescent state. */
+#ifndef XGW_SNAPSHOT_H
+#define XGW_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+#include "ctl/config.h"
+#include "lb/maglev.h"
+#include "lb/policy.h"
+
+struct xgw_be_rt {
+	struct xgw_addr ip;
+	uint16_t port; /* network order */
+	uint32_t weight;
+};
+
+struct xgw_svc_rt {
+	struct xgw_addr vip;
+	uint16_t port; /* network order */
+	uint8_t proto;
+	uint8_t algo; /* enum xgw_algo */
+	bool snat;
+	uint32_t id;             /* stable across snapshots: hash of the key */
+	uint32_t n_backends;
+	struct xgw_be_rt *be;    /* be[1..n_backends]; id 0 = none */
+	uint32_t *active;        /* ids with weight > 0, for rr and random */
+	uint32_t n_active;
+	struct xgw_maglev *maglev;
+};
+
+/* Open-addressing index entry: key fields inline so a miss costs one line. */
+struct xgw_svc_slot {
+	struct xgw_addr vip;
+	uint16_t port;
+	uint8_t proto;
+	uint8_t used;
+	uint32_t svc;
+};
+
+struct xgw_snapshot {
+	struct xgw_svc_rt *svcs;
+	unsigned n_svcs;
+	struct xgw_svc_slot *index; /* services by (vip, port, proto) */
+	uint32_t index_mask;
+	struct xgw_svc_slot *vips;  /* distinct VIPs (port 0, proto 0): ICMP echo */
+	uint32_t vips_mask;
+	struct xgw_svc_slot *bes;   /* (backend ip, port, proto) of every service */
+	uint32_t bes_mask;
+	struct xgw_policy *policy;  /* NULL: no rules, default applies */
+	bool policy_default_allow;
+	uint64_t **hits;            /* [worker][rule]: policy hit counters */
+	unsigned n_workers;
+	uint32_t hash_seed;
+	uint64_t generation;
+};
+
+/* Build from cfg (user-datapath services only).  NULL with err filled
+ * naming the service and the reason. */
+struct xgw_snapshot *xgw_snapshot_build(const struct xgw_config *cfg, unsigned n_workers,
+					uint32_t hash_seed, char *err, size_t errlen);
+void xgw_snapshot_free(struct xgw_snapshot *s);
+
+const struct xgw_svc_rt *xgw_snapshot_service(const struct xgw_snapshot *s,
+					      const struct xgw_addr *vip, uint16_t port,
+					      uint8_t proto);
+bool xgw_snapshot_is_vip(const struct xgw_snapshot *s, const struct xgw_addr *ip);
+bool xgw_snapshot_is_backend(const struct xgw_snapshot *s, const struct xgw_addr *ip,
+			     uint16_t port, uint8_t proto);
+
+#endif
