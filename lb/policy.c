@@ -21,36 +21,31 @@ size_t xgw_policy_mem(const struct xgw_policy *p)
 	return p->mem;
 }
 
-/* Index of the last interval start <= x; b[0] is 0, so there is one.
- * Branch-free halving: the loads are the cost, not mispredictions. */
-static uint32_t search32(const uint32_t *b, uint32_t n, uint32_t x)
+/* Index of the last interval start <= x; b[0] is 0, so there is one.  b[]
+ * is padded with all-ones to 2 * step entries, so the halving needs no
+ * bounds; x = all-ones may run into the padding, hence the clamp. */
+static uint32_t search32(const uint32_t *b, uint32_t n, uint32_t step, uint32_t x)
 {
-	const uint32_t *base = b;
+	uint32_t pos = 0;
 
-	while (n > 1) {
-		uint32_t half = n / 2;
-
-		base = base[half] <= x ? base + half : base;
-		n -= half;
-	}
-	return (uint32_t)(base - b);
+	for (; step; step >>= 1)
+		pos = b[pos + step] <= x ? pos + step : pos;
+	return pos < n ? pos : n - 1;
 }
 
-static uint32_t search128(const unsigned __int128 *b, uint32_t n, unsigned __int128 x)
+static uint32_t search128(const unsigned __int128 *b, uint32_t n, uint32_t step,
+			  unsigned __int128 x)
 {
-	const unsigned __int128 *base = b;
+	uint32_t pos = 0;
 
-	while (n > 1) {
-		uint32_t half = n / 2;
-
-		base = base[half] <= x ? base + half : base;
-		n -= half;
-	}
-	return (uint32_t)(base - b);
+	for (; step; step >>= 1)
+		pos = b[pos + step] <= x ? pos + step : pos;
+	return pos < n ? pos : n - 1;
 }
 
-static const struct xgw_pol_ref *addr_refs(const struct xgw_policy *p,
-					   const struct xgw_pol_field *f4, const struct xgw_addr *a)
+/* Row (interval * n_tiers) of an address's interval. */
+static const uint64_t *addr_row(const struct xgw_pol_field *f4, const struct xgw_addr *a,
+				uint32_t nt)
 {
 	const struct xgw_pol_field *f;
 	uint32_t i;
@@ -59,86 +54,52 @@ static const struct xgw_pol_ref *addr_refs(const struct xgw_policy *p,
 		unsigned __int128 v = (unsigned __int128)be64toh(a->q[0]) << 64 | be64toh(a->q[1]);
 
 		f = f4 + 1;
-		i = search128(f->b128, f->n, v);
+		i = search128(f->b128, f->n, f->step, v);
 	} else {
 		f = f4;
-		i = search32(f->b32, f->n, be32toh(a->w[0]));
+		i = search32(f->b32, f->n, f->step, be32toh(a->w[0]));
 	}
-	return f->refs[f->cls[i]];
+	return f->row + (size_t)i * nt;
 }
 
-/* First group-local rule in the intersection of nf sorted word lists,
- * giving up once the group's rules cannot beat `best`.  The shortest list
- * drives; dense lists (len == nwords) are indexed, sparse ones walked
- * forward (they are short: a sparse list has under nwords/2 entries). */
-static uint32_t intersect(const struct xgw_pol_group *g, const struct xgw_pol_word *const *l,
-			  const uint32_t *len, unsigned nf, uint32_t best)
+/* First rule set in all four sets, tier by tier.  The row entries say
+ * which words of each slice are non-zero: a tier where no word is non-zero
+ * in all four is skipped without touching its slices, otherwise only those
+ * words are ANDed, in order. */
+static uint32_t scan(const uint64_t *pool, const uint64_t *const *row, uint32_t nt, uint32_t tw)
 {
-	unsigned s = 0;
-	uint32_t pos[XGW_PF_N] = {0};
+	for (uint32_t t = 0; t < nt; t++) {
+		uint64_t ra = row[0][t], rb = row[1][t], rc = row[2][t], rd = row[3][t];
+		uint32_t nz = (uint32_t)((ra & rb & rc & rd) >> 32);
 
-	for (unsigned k = 1; k < nf; k++)
-		if (len[k] < len[s])
-			s = k;
-	for (uint32_t i = 0; i < len[s]; i++) {
-		uint32_t w = l[s][i].w;
-		uint64_t bits = l[s][i].bits;
+		if (!nz)
+			continue;
+		const uint64_t *a = pool + (uint32_t)ra, *b = pool + (uint32_t)rb;
+		const uint64_t *c = pool + (uint32_t)rc, *d = pool + (uint32_t)rd;
 
-		if (g->gidx[w * 64] >= best)
-			return XGW_POLICY_NO_RULE;
-		for (unsigned k = 0; k < nf && bits; k++) {
-			if (k == s)
-				continue;
-			if (len[k] == g->nwords) {
-				bits &= l[k][w].bits;
-				continue;
-			}
-			while (pos[k] < len[k] && l[k][pos[k]].w < w)
-				pos[k]++;
-			if (pos[k] == len[k])
-				return XGW_POLICY_NO_RULE;
-			bits = l[k][pos[k]].w == w ? bits & l[k][pos[k]].bits : 0;
+		for (; nz; nz &= nz - 1) {
+			unsigned w = (unsigned)__builtin_ctz(nz);
+			uint64_t x = a[w] & b[w] & c[w] & d[w];
+
+			if (x)
+				return (t * tw + w) * 64 + (uint32_t)__builtin_ctzll(x);
 		}
-		if (bits)
-			return w * 64 + (uint32_t)__builtin_ctzll(bits);
 	}
 	return XGW_POLICY_NO_RULE;
 }
 
 uint32_t xgw_policy_match(const struct xgw_policy *p, const struct xgw_policy_key *k)
 {
-	const struct xgw_pol_ref *rf[XGW_PF_N];
-	uint32_t best = p->match_all;
+	const uint32_t nt = p->n_tiers;
+	const uint64_t *row[4];
 
-	rf[XGW_PF_SRC] = addr_refs(p, p->src, &k->src);
-	rf[XGW_PF_DST] = addr_refs(p, p->dst, &k->dst);
-	rf[XGW_PF_PROTO] = p->proto.refs[p->proto.direct[k->proto]];
-	rf[XGW_PF_PORT] = p->port.refs[p->port.direct[k->dport]];
-
-	for (uint32_t gi = 0; gi < p->n_groups; gi++) {
-		const struct xgw_pol_group *g = &p->group[gi];
-		const struct xgw_pol_word *l[XGW_PF_N];
-		uint32_t len[XGW_PF_N] = {0}; /* nf >= 1; quiets gcc 12 */
-		unsigned f;
-
-		if (g->first >= best)
-			break;
-		for (f = 0; f < g->nf; f++) {
-			const struct xgw_pol_ref *r = &rf[g->field[f]][g->slot[f]];
-
-			if (!r->len)
-				break;
-			l[f] = p->pool + r->off;
-			len[f] = r->len;
-		}
-		if (f < g->nf)
-			continue;
-		uint32_t loc = intersect(g, l, len, g->nf, best);
-
-		if (loc != XGW_POLICY_NO_RULE && g->gidx[loc] < best)
-			best = g->gidx[loc];
-	}
-	return best;
+	if (!nt)
+		return XGW_POLICY_NO_RULE;
+	row[0] = addr_row(p->src, &k->src, nt);
+	row[1] = addr_row(p->dst, &k->dst, nt);
+	row[2] = p->proto.row + p->proto.direct[k->proto];
+	row[3] = p->port.row + p->port.direct[k->dport];
+	return scan(p->pool, row, nt, p->tier_words);
 }
 
 bool xgw_policy_classify(const struct xgw_policy *p, const struct xgw_policy_key *k, uint64_t *hits)

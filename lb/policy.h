@@ -68,61 +68,33 @@ void xgw_policy_hits_sum(const struct xgw_policy *p, uint64_t *const *hits, unsi
 
 /* ---- Layout shared by policy_build.c and policy.c; not an API. ---- */
 
-enum { XGW_PF_SRC, XGW_PF_DST, XGW_PF_PROTO, XGW_PF_PORT, XGW_PF_N };
-#define XGW_POLICY_SLOTS 8 /* groups that specify a given field: 2^(XGW_PF_N - 1) */
+/* Rules are cut, in priority order, into tiers of tier_words * 64 rules.
+ * Each field (src and dst address per family, proto, dport) is cut into
+ * elementary intervals; for every interval and tier, row[] gives the word
+ * offset in pool[] of the bitset of the tier's rules that accept the
+ * interval (wildcards included) in its low 32 bits, and which of the
+ * bitset's words are non-zero in its high 32 bits.  Equal bitsets are
+ * stored once. */
+#define XGW_POLICY_TIER_WORDS_MAX 16
 
-/* One 64-bit word of a group-local rule bitset.  Lists keep only the
- * non-zero words, except that a list with at least half of its group's
- * words non-zero is stored whole (len == nwords, w == index) so that the
- * matcher indexes it instead of walking it. */
-struct xgw_pol_word {
-	uint64_t bits;
-	uint32_t w;
-	uint32_t pad;
-};
-
-/* Where a field class's bitset for one group lives in the word pool.  The
- * 8 refs of a class fill one cache line. */
-struct xgw_pol_ref {
-	uint32_t off;
-	uint32_t len;
-};
-
-/* A field's value -> class map: boundaries (interval starts, first is 0)
- * searched by value; class 0 is "no rule specifies a value here". */
 struct xgw_pol_field {
-	uint32_t n;		 /* intervals */
-	uint32_t *b32;		 /* IPv4 boundaries */
-	unsigned __int128 *b128; /* IPv6 boundaries */
-	uint32_t *direct;	 /* proto (256) and port (65536): value -> class */
-	uint32_t *cls;		 /* interval -> class, for b32/b128 */
-	const struct xgw_pol_ref (*refs)[XGW_POLICY_SLOTS]; /* class -> refs */
-	uint32_t n_classes;
-};
-
-/* Rules that specify the same set of fields ("signature", bit f set if
- * field f is not a wildcard), with group-local indices in priority order. */
-struct xgw_pol_group {
-	uint32_t first; /* global index of the group's first rule */
-	uint8_t sig;
-	uint8_t nf; /* fields specified */
-	uint8_t field[XGW_PF_N];
-	uint8_t slot[XGW_PF_N];
-	uint32_t n;
-	uint32_t nwords; /* (n + 63) / 64; a list this long is dense */
-	uint32_t *gidx;	 /* local -> global rule index */
+	uint32_t n;		 /* intervals; the first starts at 0 */
+	uint32_t step;		 /* b32/b128 hold 2 * step >= n entries, padded */
+	uint32_t *b32;		 /* IPv4 interval starts */
+	unsigned __int128 *b128; /* IPv6 interval starts */
+	uint32_t *direct;	 /* proto (256), port (65536): value -> interval * n_tiers */
+	uint64_t *row;		 /* interval * n_tiers + tier -> offset | nonzero << 32 */
 };
 
 struct xgw_policy {
 	uint32_t n_rules;
 	bool default_allow;
-	uint32_t match_all; /* first rule with no field specified, or NO_RULE */
-	uint32_t n_groups;
-	struct xgw_pol_group group[15];	     /* sorted by .first */
+	uint32_t n_tiers;
+	uint32_t tier_words;		     /* 1, 2, 4, 8 or XGW_POLICY_TIER_WORDS_MAX */
 	struct xgw_pol_field src[2], dst[2]; /* [0] IPv4, [1] IPv6 */
 	struct xgw_pol_field proto, port;
-	struct xgw_pol_word *pool;
-	size_t pool_len;
+	uint64_t *pool; /* 64-byte aligned */
+	size_t pool_words;
 	uint8_t *allow; /* per rule */
 	uint32_t *id;	/* per rule */
 	size_t mem;

@@ -2,39 +2,70 @@
 /* Policy classifier compilation (control thread).
  *
  * Design: a bit-vector decomposition (Lakshman & Stiliadis, SIGCOMM'98)
- * with two changes that keep it small and fast at 10,000 rules.
+ * over rules in priority order, compressed by tiers.
  *
- * 1. Each field (src and dst address per family, proto, dport) is cut into
- *    elementary intervals; every interval has a class, and a class holds the
- *    set of rules whose range for that field covers the interval.  A lookup
- *    is one search per field (binary search over interval starts for the
- *    addresses, a direct table for proto and port), then an intersection of
- *    the four sets, whose lowest member is the first matching rule.
+ * Each field (src and dst address per family, proto, dport) is cut into
+ * elementary intervals at the ends of the rules' ranges.  For an interval,
+ * the set of rules that accept it (those whose range covers it, plus those
+ * that leave the field as a wildcard) is a bitset over rule indices; a
+ * packet's matches are the AND of its four intervals' sets, and the first
+ * match is the lowest set bit.  A lookup is one search per field (a
+ * branch-free binary search over interval starts for addresses, a direct
+ * table for proto and port), then a word-by-word AND of four bitsets that
+ * stops at the first non-zero word.  Because the sets include the
+ * wildcards, they are dense in the broad rules that decide most packets,
+ * and the AND usually stops within the first few words.
  *
- * 2. Wildcards are what make plain bit vectors dense (a rule with "any"
- *    source is in every source class, so a no-match lookup would AND all
- *    n/64 words of four vectors) and big (classes x n/64 words).  So rules
- *    are split by signature, the set of fields they specify (at most 15
- *    groups, plus the match-all rules, which just cap the answer).  Inside a
- *    group no rule is a wildcard in the fields the group intersects, so the
- *    per-class sets are sparse: they are stored as sorted lists of non-zero
- *    64-bit words (group-local rule numbers, in priority order), and the
- *    intersection walks the shortest list.  Groups are visited in order of
- *    their best rule and skipped once they cannot beat the answer so far.
+ * Memory: stored whole, the sets would take intervals x n/8 bytes (about
+ * 25 MB at 10,000 rules, quadratic in n).  So the rule list is cut into
+ * tiers of up to 1,024 rules (16 words); for every interval and tier a
+ * 64-bit row entry holds the offset of the tier's slice of the set and a
+ * mask of the slice's non-zero words, and equal slices are stored once
+ * (hash-consed).  Inside one tier an interval's slice only changes where one
+ * of the tier's own rules starts or ends, so a field has at most 2 x n +
+ * tiers distinct slices in all (<= 128 bytes each), and the rows take
+ * intervals x tiers x 8 bytes, intervals <= 2 x n + 1 per field: at 10,000
+ * rules at most ~10 MB of slices and ~6 MB of rows, 3-5 MB in practice.
+ * Rows grow as n^2 / 1,024: for lists much beyond 10,000 rules the tier
+ * size should grow with n.  The masks let the matcher skip a tier, without
+ * reading its slices, when no word is non-zero in all four slices; that is
+ * what keeps selective rule sets (few rules match a packet, most packets
+ * take the default) cheap.  Build time is one sorted sweep per field; only
+ * the tiers touched by a boundary are re-hashed.
  *
- * Why not tuple space search (OVS): its cost grows with the number of
- * distinct (src len, dst len, ...) tuples, up to 33 x 33 for IPv4 and far
- * more for IPv6, and port ranges do not hash.  Why not decision trees
- * (HiCuts/HyperSplit): wildcard and range rules get replicated across cuts
- * and the memory is hard to bound.  Here memory is the sum over classes of
- * the rules covering them.  Measured weakness (bench_lb_policy): when every
- * field is unselective at once (broad prefixes, popular protocol), the
- * shortest list is long and the walk costs ~3,000 instructions at 10,000
- * random rules; classes under broad prefixes or wide port ranges repeat
- * those rules (~31 MiB at 10,000 rules).
+ * Why not the earlier design (rules split into 15 groups by which fields
+ * they specify, sparse per-group word lists): inside a group no rule is a
+ * wildcard, so each group's own first match lies deep in its list, and the
+ * groups were searched one after the other: ~36 words walked per lookup,
+ * 3,161 instructions and 31 MiB at 10,000 rules.  Why not tuple space
+ * search (OVS): its cost grows with the number of distinct (src len, dst
+ * len, ...) tuples, up to 33 x 33 for IPv4 and far more for IPv6, and port
+ * ranges do not hash.  Why not decision trees (HiCuts/HyperSplit): wildcard
+ * and range rules get replicated across cuts and the memory is hard to
+ * bound; here it is bounded by the formulas above.
  *
- * Every class owns one cache line of refs: where its list for each of the 8
- * groups that specify the field starts in the shared word pool. */
+ * Measured with bench/bench_lb_policy.c (mixes described there), 10,000
+ * rules; instructions per lookup from callgrind (--toggle-collect=
+ * run_lookups, 100,000 lookups, loop and counting included); ns = median
+ * of 5 x 500,000 lookups on a shared 2-core VM (+-2x); before = the group
+ * design:
+ *
+ *   mix                   instr (before)   ns (before)   memory (before)
+ *   sites, 1% addr-less     474 (3,161)    103 (722)     3.8 MiB (31.1)
+ *   sites, no addr-less     477 (3,154)     99 (702)     3.8 MiB (31.1)
+ *   broad                   294 (1,354)     40 (213)     3.1 MiB (20.1)
+ *   v6                      439 (1,339)     95 (338)     4.2 MiB (37.2)
+ *   deep (50% default)      407   (643)    107 (145)     5.1 MiB (13.6)
+ *   sites, 1,000 rules      348 (1,630)     55 (139)     0.5 MiB (0.9)
+ *   sites, 10 rules         198   (361)     25 (33)
+ *
+ * Build: ~10 ms at 10,000 rules (before: ~100 ms).  Weak spot: a packet
+ * that matches no rule while every field is unselective (all four slices
+ * dense, e.g. the sites mix's default verdicts, 1.2% of its packets) ANDs
+ * all n/64 words: ~2,900 instructions at 10,000 rules (still below the old
+ * average).  A wider AND (AVX2, 4 words per step, with run-time dispatch)
+ * would cut that case by ~3x if it ever matters.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,14 +88,15 @@ struct event {
 
 struct builder {
 	struct xgw_policy *p;
-	uint8_t *gsig;	 /* rule -> group index */
-	uint32_t *local; /* rule -> group-local index */
-	uint64_t *active[16];
-	uint32_t nwords[16];
-	struct xgw_pol_word *pool;
+	uint32_t nt, tw; /* tiers, words per tier */
+	uint64_t *pool;	 /* interned slices, tw words each */
 	size_t pool_len, pool_cap;
-	struct xgw_pol_ref (*refs)[XGW_POLICY_SLOTS];
-	uint32_t n_refs, refs_cap;
+	uint32_t *ht; /* slice number + 1, 0 = empty */
+	size_t ht_cap, ht_n;
+	uint64_t *active; /* nt * tw words: the current interval's set */
+	uint64_t *wild;	  /* nt * tw words: rules without this field */
+	uint8_t *dirty;	  /* per tier: slice changed since last interned */
+	uint64_t *last;	  /* per tier: row entry of the last interned slice */
 };
 
 static u128 addr_value(const struct xgw_addr *a)
@@ -86,28 +118,6 @@ static void prefix_range(const struct xgw_prefix *pf, struct range *r)
 
 	r->lo = addr_value(&pf->addr) & ~host;
 	r->hi = r->lo | host;
-}
-
-/* Bit f of the group signature is dropped: the 8 groups that specify
- * field f get slots 0..7. */
-static unsigned slot_of(unsigned sig, unsigned f)
-{
-	return ((sig >> (f + 1)) << f) | (sig & ((1u << f) - 1));
-}
-
-static unsigned rule_sig(const struct xgw_policy_cfg *r)
-{
-	unsigned s = 0;
-
-	if (r->src.addr.family)
-		s |= 1u << XGW_PF_SRC;
-	if (r->dst.addr.family)
-		s |= 1u << XGW_PF_DST;
-	if (r->proto)
-		s |= 1u << XGW_PF_PROTO;
-	if (!(r->dport_lo == 0 && r->dport_hi == 65535))
-		s |= 1u << XGW_PF_PORT;
-	return s;
 }
 
 static int check_rule(const struct xgw_policy_cfg *r)
@@ -133,104 +143,94 @@ static int cmp_event(const void *a, const void *b)
 	return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
-static int pool_push(struct builder *bd, uint64_t bits, uint32_t w)
+static uint64_t slice_hash(const uint64_t *w, unsigned tw)
 {
-	if (bd->pool_len == bd->pool_cap) {
+	uint64_t h = 0x9e3779b97f4a7c15ull;
+
+	for (unsigned i = 0; i < tw; i++) {
+		h = (h ^ w[i]) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+static int ht_grow(struct builder *bd)
+{
+	size_t cap = bd->ht_cap ? bd->ht_cap * 2 : 1024;
+	uint32_t *ht = calloc(cap, sizeof(*ht));
+
+	if (!ht)
+		return -ENOMEM;
+	for (size_t s = 0; s < bd->pool_len / bd->tw; s++) {
+		size_t h = slice_hash(bd->pool + s * bd->tw, bd->tw) & (cap - 1);
+
+		while (ht[h])
+			h = (h + 1) & (cap - 1);
+		ht[h] = (uint32_t)(s + 1);
+	}
+	free(bd->ht);
+	bd->ht = ht;
+	bd->ht_cap = cap;
+	return 0;
+}
+
+/* Word offset of a slice equal to w[0..tw) in the pool, added if new;
+ * -ENOMEM on failure. */
+static int64_t intern(struct builder *bd, const uint64_t *w)
+{
+	unsigned tw = bd->tw;
+	size_t h;
+
+	if (2 * (bd->ht_n + 1) > bd->ht_cap && ht_grow(bd))
+		return -ENOMEM;
+	h = slice_hash(w, tw) & (bd->ht_cap - 1);
+	for (; bd->ht[h]; h = (h + 1) & (bd->ht_cap - 1)) {
+		size_t off = (size_t)(bd->ht[h] - 1) * tw;
+
+		if (!memcmp(bd->pool + off, w, tw * sizeof(*w)))
+			return (int64_t)off;
+	}
+	if (bd->pool_len + tw > bd->pool_cap) {
 		size_t cap = bd->pool_cap ? bd->pool_cap * 2 : 4096;
-		struct xgw_pol_word *n = realloc(bd->pool, cap * sizeof(*n));
+		uint64_t *n = realloc(bd->pool, cap * sizeof(*n));
 
 		if (!n)
 			return -ENOMEM;
 		bd->pool = n;
 		bd->pool_cap = cap;
 	}
-	bd->pool[bd->pool_len++] = (struct xgw_pol_word){.bits = bits, .w = w};
-	return 0;
-}
-
-static bool same_class(const struct builder *bd, const struct xgw_pol_ref *a,
-		       const struct xgw_pol_ref *b)
-{
-	for (unsigned s = 0; s < XGW_POLICY_SLOTS; s++) {
-		if (a[s].len != b[s].len)
-			return false;
-		if (a[s].len && memcmp(&bd->pool[a[s].off], &bd->pool[b[s].off],
-				       a[s].len * sizeof(bd->pool[0])))
-			return false;
-	}
-	return true;
-}
-
-/* The class of the current active sets: 0 if empty, prev if equal to the
- * previous interval's, else a new one.  Returns the class or -ENOMEM. */
-static int64_t make_class(struct builder *bd, unsigned f, int64_t prev)
-{
-	struct xgw_pol_ref ref[XGW_POLICY_SLOTS] = {{0}};
-	size_t start = bd->pool_len;
-	const struct xgw_policy *p = bd->p;
-
-	for (unsigned g = 0; g < p->n_groups; g++) {
-		const struct xgw_pol_group *gr = &p->group[g];
-		unsigned s = slot_of(gr->sig, f);
-
-		if (!(gr->sig & (1u << f)))
-			continue;
-		uint32_t nz = 0;
-
-		for (uint32_t k = 0; k < bd->nwords[g]; k++)
-			nz += bd->active[g][k] != 0;
-		ref[s].off = (uint32_t)bd->pool_len;
-		/* Dense from half full: at most twice the words, and the
-		 * matcher then indexes the list directly. */
-		bool dense = nz && nz * 2 >= bd->nwords[g];
-
-		for (uint32_t k = 0; k < bd->nwords[g]; k++)
-			if ((dense || bd->active[g][k]) && pool_push(bd, bd->active[g][k], k))
-				return -ENOMEM;
-		ref[s].len = (uint32_t)(bd->pool_len - ref[s].off);
-	}
-	if (bd->pool_len == start)
-		return 0;
-	if (prev > 0 && same_class(bd, ref, bd->refs[prev])) {
-		bd->pool_len = start;
-		return prev;
-	}
-	if (bd->pool_len > UINT32_MAX)
+	if (bd->pool_len + tw > UINT32_MAX)
 		return -ENOMEM;
-	if (bd->n_refs == bd->refs_cap) {
-		uint32_t cap = bd->refs_cap * 2;
-		void *n = realloc(bd->refs, cap * sizeof(bd->refs[0]));
-
-		if (!n)
-			return -ENOMEM;
-		bd->refs = n;
-		bd->refs_cap = cap;
-	}
-	memcpy(bd->refs[bd->n_refs], ref, sizeof(ref));
-	return bd->n_refs++;
+	memcpy(bd->pool + bd->pool_len, w, tw * sizeof(*w));
+	bd->ht[h] = (uint32_t)(bd->pool_len / tw + 1);
+	bd->ht_n++;
+	bd->pool_len += tw;
+	return (int64_t)(bd->pool_len - tw);
 }
 
-/* Cut [0, max] at every range end and give each interval its class.
- * Writes the interval starts to *bounds and their classes to *cls. */
-static int sweep(struct builder *bd, unsigned f, const struct range *r, size_t nr, u128 max,
-		 u128 **bounds, uint32_t **cls, uint32_t *n_out)
+static void set_bit(uint64_t *b, uint32_t i)
 {
+	b[i / 64] |= 1ull << (i % 64);
+}
+
+/* Cut [0, max] at every range end; for each interval record its start and
+ * its row of slice offsets.  bd->wild holds the field's wildcard rules. */
+static int sweep(struct builder *bd, const struct range *r, size_t nr, u128 max, u128 **bounds,
+		 uint64_t **rows, uint32_t *n_out)
+{
+	const uint32_t nt = bd->nt, tw = bd->tw, rpt = 64 * tw;
 	struct event *ev = malloc(sizeof(*ev) * (2 * nr + 1));
 	size_t ne = 0, i = 0;
 	uint32_t n = 0;
-	int64_t prev = -1;
 	u128 cur = 0;
 	int ret = -ENOMEM;
 
 	*bounds = malloc(sizeof(**bounds) * (2 * nr + 1));
-	*cls = malloc(sizeof(**cls) * (2 * nr + 1));
-	bd->refs_cap = 64;
-	bd->n_refs = 1; /* class 0: empty */
-	bd->refs = calloc(bd->refs_cap, sizeof(bd->refs[0]));
-	if (!ev || !*bounds || !*cls || !bd->refs)
+	*rows = malloc(sizeof(**rows) * (2 * nr + 1) * nt);
+	if (!ev || !*bounds || !*rows)
 		goto out;
-	for (unsigned g = 0; g < bd->p->n_groups; g++)
-		memset(bd->active[g], 0, bd->nwords[g] * sizeof(uint64_t));
+	memcpy(bd->active, bd->wild, sizeof(uint64_t) * nt * tw);
+	memset(bd->dirty, 1, nt);
 	for (size_t k = 0; k < nr; k++) {
 		ev[ne++] = (struct event){.pos = r[k].lo, .rule = r[k].rule, .add = 1};
 		if (r[k].hi != max)
@@ -239,24 +239,31 @@ static int sweep(struct builder *bd, unsigned f, const struct range *r, size_t n
 	qsort(ev, ne, sizeof(*ev), cmp_event);
 	for (;;) {
 		for (; i < ne && ev[i].pos == cur; i++) {
-			uint32_t l = bd->local[ev[i].rule];
-			uint64_t *a = bd->active[bd->gsig[ev[i].rule]];
+			uint32_t x = ev[i].rule;
 
 			if (ev[i].add)
-				a[l / 64] |= 1ull << (l % 64);
+				bd->active[x / 64] |= 1ull << (x % 64);
 			else
-				a[l / 64] &= ~(1ull << (l % 64));
+				bd->active[x / 64] &= ~(1ull << (x % 64));
+			bd->dirty[x / rpt] = 1;
 		}
-		int64_t c = make_class(bd, f, prev);
+		(*bounds)[n] = cur;
+		for (uint32_t t = 0; t < nt; t++) {
+			if (bd->dirty[t]) {
+				const uint64_t *sl = bd->active + (size_t)t * tw;
+				int64_t off = intern(bd, sl);
+				uint64_t nz = 0;
 
-		if (c < 0)
-			goto out;
-		if (c != prev) {
-			(*bounds)[n] = cur;
-			(*cls)[n] = (uint32_t)c;
-			n++;
-			prev = c;
+				if (off < 0)
+					goto out;
+				for (uint32_t w = 0; w < tw; w++)
+					nz |= (uint64_t)(sl[w] != 0) << w;
+				bd->last[t] = (uint64_t)off | nz << 32;
+				bd->dirty[t] = 0;
+			}
+			(*rows)[(size_t)n * nt + t] = bd->last[t];
 		}
+		n++;
 		if (i == ne)
 			break;
 		cur = ev[i].pos;
@@ -268,35 +275,43 @@ out:
 	return ret;
 }
 
-static int build_field(struct builder *bd, unsigned f, const struct range *r, size_t nr, int kind,
+/* kind: 32 = IPv4 search, 128 = IPv6 search, 8/16 = direct table. */
+static int build_field(struct builder *bd, const struct range *r, size_t nr, int kind,
 		       struct xgw_pol_field *out)
 {
-	/* kind: 32 = IPv4 search, 128 = IPv6 search, 8/16 = direct table. */
+	struct xgw_policy *p = bd->p;
 	u128 max = ones(kind);
 	u128 *bounds = NULL;
-	uint32_t *cls = NULL, n = 0;
-	int ret = sweep(bd, f, r, nr, max, &bounds, &cls, &n);
+	uint32_t n = 0;
+	int ret = sweep(bd, r, nr, max, &bounds, &out->row, &n);
 
 	if (ret)
 		goto out;
 	ret = -ENOMEM;
 	out->n = n;
-	out->n_classes = bd->n_refs;
-	if (kind == 32) {
-		out->b32 = malloc(sizeof(*out->b32) * n);
-		if (!out->b32)
-			goto out;
-		for (uint32_t k = 0; k < n; k++)
-			out->b32[k] = (uint32_t)bounds[k];
-		out->cls = cls;
-		cls = NULL;
-		bd->p->mem += n * (sizeof(uint32_t) * 2);
-	} else if (kind == 128) {
-		out->b128 = (unsigned __int128 *)bounds;
-		bounds = NULL;
-		out->cls = cls;
-		cls = NULL;
-		bd->p->mem += n * (sizeof(u128) + sizeof(uint32_t));
+	p->mem += (size_t)n * p->n_tiers * sizeof(out->row[0]);
+	if (kind == 32 || kind == 128) {
+		/* Padded to a power of two with all-ones for the search. */
+		uint32_t size = 1;
+
+		while (size < n)
+			size *= 2;
+		out->step = size / 2;
+		if (kind == 32) {
+			out->b32 = malloc(sizeof(*out->b32) * size);
+			if (!out->b32)
+				goto out;
+			for (uint32_t k = 0; k < size; k++)
+				out->b32[k] = k < n ? (uint32_t)bounds[k] : UINT32_MAX;
+			p->mem += size * sizeof(uint32_t);
+		} else {
+			out->b128 = malloc(sizeof(*out->b128) * size);
+			if (!out->b128)
+				goto out;
+			for (uint32_t k = 0; k < size; k++)
+				out->b128[k] = k < n ? bounds[k] : ~(u128)0;
+			p->mem += size * sizeof(u128);
+		}
 	} else {
 		size_t size = (size_t)max + 1;
 
@@ -307,145 +322,60 @@ static int build_field(struct builder *bd, unsigned f, const struct range *r, si
 			size_t end = k + 1 < n ? (size_t)bounds[k + 1] : size;
 
 			for (size_t v = (size_t)bounds[k]; v < end; v++)
-				out->direct[v] = cls[k];
+				out->direct[v] = k * p->n_tiers;
 		}
-		bd->p->mem += size * sizeof(out->direct[0]);
+		p->mem += size * sizeof(out->direct[0]);
 	}
-	out->refs = (const struct xgw_pol_ref(*)[XGW_POLICY_SLOTS])bd->refs;
-	bd->p->mem += bd->n_refs * sizeof(bd->refs[0]);
-	bd->refs = NULL;
 	ret = 0;
 out:
-	free(bd->refs);
-	bd->refs = NULL;
 	free(bounds);
-	free(cls);
 	return ret;
 }
 
-static int cmp_group(const void *a, const void *b)
-{
-	const struct xgw_pol_group *x = a, *y = b;
-
-	return (x->first > y->first) - (x->first < y->first);
-}
-
-/* Rule -> group assignment, group-local numbering in priority order. */
-static int make_groups(struct builder *bd, const struct xgw_policy_cfg *rules, unsigned n)
-{
-	struct xgw_policy *p = bd->p;
-	int gi_of[16];
-	uint32_t count[16] = {0};
-
-	for (unsigned i = 0; i < n; i++)
-		count[rule_sig(&rules[i])]++;
-	p->n_groups = 0;
-	for (unsigned s = 1; s < 16; s++) {
-		gi_of[s] = -1;
-		if (!count[s])
-			continue;
-		struct xgw_pol_group *g = &p->group[p->n_groups];
-
-		g->sig = (uint8_t)s;
-		g->first = XGW_POLICY_NO_RULE;
-		g->gidx = malloc(sizeof(*g->gidx) * count[s]);
-		if (!g->gidx)
-			return -ENOMEM;
-		p->mem += sizeof(*g->gidx) * count[s];
-		for (unsigned f = 0; f < XGW_PF_N; f++) {
-			if (!(s & (1u << f)))
-				continue;
-			g->field[g->nf] = (uint8_t)f;
-			g->slot[g->nf] = (uint8_t)slot_of(s, f);
-			g->nf++;
-		}
-		gi_of[s] = (int)p->n_groups++;
-	}
-	p->match_all = XGW_POLICY_NO_RULE;
-	for (unsigned i = 0; i < n; i++) {
-		unsigned s = rule_sig(&rules[i]);
-
-		if (!s) {
-			if (p->match_all == XGW_POLICY_NO_RULE)
-				p->match_all = i;
-			continue;
-		}
-		struct xgw_pol_group *g = &p->group[gi_of[s]];
-
-		if (g->first == XGW_POLICY_NO_RULE)
-			g->first = i;
-		bd->local[i] = g->n;
-		g->gidx[g->n++] = i;
-	}
-	/* Visit order: best rule first, so the matcher can stop early.  The
-	 * rule -> group map is made after sorting. */
-	qsort(p->group, p->n_groups, sizeof(p->group[0]), cmp_group);
-	for (unsigned g = 0; g < p->n_groups; g++) {
-		struct xgw_pol_group *gr = &p->group[g];
-
-		for (uint32_t k = 0; k < gr->n; k++)
-			bd->gsig[gr->gidx[k]] = (uint8_t)g;
-		bd->nwords[g] = gr->nwords = (gr->n + 63) / 64;
-		bd->active[g] = calloc(bd->nwords[g], sizeof(uint64_t));
-		if (!bd->active[g])
-			return -ENOMEM;
-	}
-	return 0;
-}
-
+/* Field slots: 0,1 src v4/v6; 2,3 dst v4/v6; 4 proto; 5 port. */
 static int build_fields(struct builder *bd, const struct xgw_policy_cfg *rules, unsigned n)
 {
+	static const int kind[6] = {32, 128, 32, 128, 8, 16};
 	struct xgw_policy *p = bd->p;
-	struct range *r[6];
-	size_t nr[6] = {0};
-	int ret = -ENOMEM;
+	struct xgw_pol_field *out[6] = {&p->src[0], &p->src[1], &p->dst[0],
+					&p->dst[1], &p->proto,	&p->port};
+	struct range *r = malloc(sizeof(*r) * (n ? n : 1));
+	int ret = r ? 0 : -ENOMEM;
 
-	/* 0,1: src v4/v6; 2,3: dst v4/v6; 4: proto; 5: port. */
-	for (int k = 0; k < 6; k++)
-		r[k] = malloc(sizeof(struct range) * (n ? n : 1));
-	for (int k = 0; k < 6; k++)
-		if (!r[k])
-			goto out;
-	for (unsigned i = 0; i < n; i++) {
-		const struct xgw_policy_cfg *c = &rules[i];
-		unsigned s = rule_sig(c);
-		struct range *x;
+	for (int f = 0; f < 6 && !ret; f++) {
+		size_t nr = 0;
 
-		if (!s)
-			continue;
-		if (c->src.addr.family) {
-			x = &r[c->src.addr.family == AF_INET6]
-			      [nr[c->src.addr.family == AF_INET6]++];
-			prefix_range(&c->src, x);
-			x->rule = i;
+		memset(bd->wild, 0, sizeof(uint64_t) * bd->nt * bd->tw);
+		for (unsigned i = 0; i < n; i++) {
+			const struct xgw_policy_cfg *c = &rules[i];
+			const struct xgw_prefix *pf = f < 2 ? &c->src : &c->dst;
+
+			if (f < 4) {
+				int v6 = pf->addr.family == AF_INET6;
+
+				if (!pf->addr.family)
+					set_bit(bd->wild, i);
+				else if (v6 == (f & 1)) {
+					prefix_range(pf, &r[nr]);
+					r[nr++].rule = i;
+				}
+			} else if (f == 4) {
+				if (!c->proto)
+					set_bit(bd->wild, i);
+				else
+					r[nr++] = (struct range){
+					    .lo = c->proto, .hi = c->proto, .rule = i};
+			} else {
+				if (c->dport_lo == 0 && c->dport_hi == 65535)
+					set_bit(bd->wild, i);
+				else
+					r[nr++] = (struct range){
+					    .lo = c->dport_lo, .hi = c->dport_hi, .rule = i};
+			}
 		}
-		if (c->dst.addr.family) {
-			int v6 = c->dst.addr.family == AF_INET6;
-
-			x = &r[2 + v6][nr[2 + v6]++];
-			prefix_range(&c->dst, x);
-			x->rule = i;
-		}
-		if (c->proto)
-			r[4][nr[4]++] = (struct range){.lo = c->proto, .hi = c->proto, .rule = i};
-		if (s & (1u << XGW_PF_PORT))
-			r[5][nr[5]++] =
-			    (struct range){.lo = c->dport_lo, .hi = c->dport_hi, .rule = i};
+		ret = build_field(bd, r, nr, kind[f], out[f]);
 	}
-	ret = build_field(bd, XGW_PF_SRC, r[0], nr[0], 32, &p->src[0]);
-	if (!ret)
-		ret = build_field(bd, XGW_PF_SRC, r[1], nr[1], 128, &p->src[1]);
-	if (!ret)
-		ret = build_field(bd, XGW_PF_DST, r[2], nr[2], 32, &p->dst[0]);
-	if (!ret)
-		ret = build_field(bd, XGW_PF_DST, r[3], nr[3], 128, &p->dst[1]);
-	if (!ret)
-		ret = build_field(bd, XGW_PF_PROTO, r[4], nr[4], 8, &p->proto);
-	if (!ret)
-		ret = build_field(bd, XGW_PF_PORT, r[5], nr[5], 16, &p->port);
-out:
-	for (int k = 0; k < 6; k++)
-		free(r[k]);
+	free(r);
 	return ret;
 }
 
@@ -473,27 +403,40 @@ struct xgw_policy *xgw_policy_build(const struct xgw_policy_cfg *rules, unsigned
 	p->default_allow = default_allow;
 	p->allow = malloc(n ? n : 1);
 	p->id = malloc(sizeof(*p->id) * (n ? n : 1));
-	bd.gsig = malloc(n ? n : 1);
-	bd.local = malloc(sizeof(*bd.local) * (n ? n : 1));
-	if (!p->allow || !p->id || !bd.gsig || !bd.local)
+	if (!p->allow || !p->id)
 		goto fail;
 	p->mem = sizeof(*p) + n * (1 + sizeof(*p->id));
 	for (unsigned i = 0; i < n; i++) {
 		p->allow[i] = rules[i].allow;
 		p->id[i] = rules[i].id;
 	}
-	ret = make_groups(&bd, rules, n);
-	if (!ret)
-		ret = build_fields(&bd, rules, n);
+	if (!n)
+		goto done; /* n_tiers = 0: the matcher looks nothing up */
+	/* Small lists get one tier of the fewest words that hold them. */
+	bd.tw = 1;
+	while (bd.tw < XGW_POLICY_TIER_WORDS_MAX && bd.tw * 64 < n)
+		bd.tw *= 2;
+	bd.nt = (n + 64 * bd.tw - 1) / (64 * bd.tw);
+	p->tier_words = bd.tw;
+	p->n_tiers = bd.nt;
+	bd.active = malloc(sizeof(uint64_t) * bd.nt * bd.tw);
+	bd.wild = malloc(sizeof(uint64_t) * bd.nt * bd.tw);
+	bd.dirty = malloc(bd.nt);
+	bd.last = malloc(sizeof(*bd.last) * bd.nt);
+	if (!bd.active || !bd.wild || !bd.dirty || !bd.last)
+		goto fail;
+	ret = build_fields(&bd, rules, n);
 	if (ret)
 		goto fail;
-	/* Trim the pool to size; the matcher only reads it. */
-	p->pool_len = bd.pool_len;
-	p->pool = bd.pool_len ? realloc(bd.pool, bd.pool_len * sizeof(*bd.pool)) : bd.pool;
-	if (bd.pool_len && !p->pool)
-		p->pool = bd.pool;
-	bd.pool = NULL;
-	p->mem += p->pool_len * sizeof(*p->pool);
+	/* Copy the pool, trimmed, to cache-line-aligned memory so that a
+	 * slice of 8 or 16 words starts a cache line. */
+	ret = -ENOMEM;
+	p->pool_words = bd.pool_len;
+	p->pool = aligned_alloc(64, (bd.pool_len * sizeof(uint64_t) + 63) / 64 * 64);
+	if (!p->pool)
+		goto fail;
+	memcpy(p->pool, bd.pool, bd.pool_len * sizeof(uint64_t));
+	p->mem += p->pool_words * sizeof(uint64_t);
 	goto done;
 fail:
 	xgw_policy_free(p);
@@ -502,10 +445,11 @@ fail:
 		*err = ret;
 done:
 	free(bd.pool);
-	free(bd.gsig);
-	free(bd.local);
-	for (int g = 0; g < 16; g++)
-		free(bd.active[g]);
+	free(bd.ht);
+	free(bd.active);
+	free(bd.wild);
+	free(bd.dirty);
+	free(bd.last);
 	return p;
 }
 
@@ -514,8 +458,7 @@ static void field_free(struct xgw_pol_field *f)
 	free(f->b32);
 	free(f->b128);
 	free(f->direct);
-	free(f->cls);
-	free((void *)f->refs);
+	free(f->row);
 }
 
 void xgw_policy_free(struct xgw_policy *p)
@@ -528,8 +471,6 @@ void xgw_policy_free(struct xgw_policy *p)
 	}
 	field_free(&p->proto);
 	field_free(&p->port);
-	for (unsigned g = 0; g < p->n_groups; g++)
-		free(p->group[g].gidx);
 	free(p->pool);
 	free(p->allow);
 	free(p->id);

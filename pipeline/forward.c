@@ -17,6 +17,14 @@
 #define ICMP_ERRORS_PER_SEC 1000
 #define RESOLVE_RETRY_NS 200000000ULL
 
+/* Headers sit at l3_off, 14 (18, 22 with VLAN tags) bytes into the frame:
+ * never 4-byte aligned.  Access them through these types, which tell the
+ * compiler (and UBSan) so; plain struct pointers there are undefined. */
+typedef struct iphdr iphdr_u __attribute__((aligned(1)));
+typedef struct ipv6hdr ipv6hdr_u __attribute__((aligned(1)));
+typedef struct icmphdr icmphdr_u __attribute__((aligned(1)));
+typedef struct icmp6hdr icmp6hdr_u __attribute__((aligned(1)));
+
 static uint16_t port_of(const struct xgw_fwd_state *fs, int ifindex)
 {
 	for (unsigned i = 0; i < fs->port_of_ifindex_n; i++)
@@ -112,11 +120,11 @@ static int output(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct x
 static int time_exceeded4(struct xgw_worker *w, const struct xgw_fwd_state *fs,
 			  struct xgw_pkt *p)
 {
-	struct iphdr *ip = (struct iphdr *)(p->data + p->l3_off);
+	iphdr_u *ip = (iphdr_u *)(p->data + p->l3_off);
 	const struct xgw_addr *src = &fs->port_addr4[p->port];
 	uint32_t quote = (uint32_t)ip->ihl * 4 + 8;
 	struct xgw_addr dst;
-	struct icmphdr *ic;
+	icmphdr_u *ic;
 
 	if (!src->family || !icmp_allowed(w))
 		return XGW_DROP_TTL_EXCEEDED;
@@ -142,7 +150,7 @@ static int time_exceeded4(struct xgw_worker *w, const struct xgw_fwd_state *fs,
 	ip->saddr = src->w[0];
 	ip->daddr = dst.w[0];
 	ip->check = xgw_csum(ip, 20);
-	ic = (struct icmphdr *)(ip + 1);
+	ic = (icmphdr_u *)(ip + 1);
 	ic->type = ICMP_TIME_EXCEEDED;
 	ic->code = ICMP_EXC_TTL;
 	ic->checksum = xgw_csum(ic, 8 + quote);
@@ -155,12 +163,12 @@ static int time_exceeded4(struct xgw_worker *w, const struct xgw_fwd_state *fs,
 static int time_exceeded6(struct xgw_worker *w, const struct xgw_fwd_state *fs,
 			  struct xgw_pkt *p)
 {
-	struct ipv6hdr *ip6 = (struct ipv6hdr *)(p->data + p->l3_off);
+	ipv6hdr_u *ip6 = (ipv6hdr_u *)(p->data + p->l3_off);
 	const struct xgw_addr *src = &fs->port_addr6[p->port];
 	/* The error must fit the IPv6 minimum MTU (RFC 4443 2.4(c)). */
 	uint32_t quote = p->l3_len < 1280 - 48 ? p->l3_len : 1280 - 48;
 	struct xgw_addr dst;
-	struct icmp6hdr *ic;
+	icmp6hdr_u *ic;
 	uint64_t sum;
 	uint32_t plen;
 
@@ -181,7 +189,7 @@ static int time_exceeded6(struct xgw_worker *w, const struct xgw_fwd_state *fs,
 	ip6->hop_limit = 64;
 	memcpy(&ip6->saddr, src->b, 16);
 	memcpy(&ip6->daddr, dst.b, 16);
-	ic = (struct icmp6hdr *)(ip6 + 1);
+	ic = (icmp6hdr_u *)(ip6 + 1);
 	ic->icmp6_type = ICMPV6_TIME_EXCEED;
 	ic->icmp6_code = ICMPV6_EXC_HOPLIMIT;
 	sum = xgw_csum_partial(&ip6->saddr, 32, 0);
@@ -196,7 +204,7 @@ static int time_exceeded6(struct xgw_worker *w, const struct xgw_fwd_state *fs,
 
 static int forward4(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p)
 {
-	struct iphdr *ip = (struct iphdr *)(p->data + p->l3_off);
+	iphdr_u *ip = (iphdr_u *)(p->data + p->l3_off);
 	struct xgw_addr dst;
 	uint16_t old, new_;
 	int err;
@@ -210,7 +218,7 @@ static int forward4(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct
 	err = output(w, fs, p, &dst);
 	if (err)
 		return err;
-	ip = (struct iphdr *)(p->data + p->l3_off);
+	ip = (iphdr_u *)(p->data + p->l3_off);
 	memcpy(&old, &ip->ttl, 2); /* TTL and protocol share a 16-bit word */
 	ip->ttl--;
 	memcpy(&new_, &ip->ttl, 2);
@@ -220,7 +228,7 @@ static int forward4(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct
 
 static int forward6(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p)
 {
-	struct ipv6hdr *ip6 = (struct ipv6hdr *)(p->data + p->l3_off);
+	ipv6hdr_u *ip6 = (ipv6hdr_u *)(p->data + p->l3_off);
 	struct xgw_addr dst;
 	int err;
 
@@ -233,7 +241,7 @@ static int forward6(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct
 	err = output(w, fs, p, &dst);
 	if (err)
 		return err;
-	ip6 = (struct ipv6hdr *)(p->data + p->l3_off);
+	ip6 = (ipv6hdr_u *)(p->data + p->l3_off);
 	ip6->hop_limit--;
 	return 0;
 }

@@ -22,6 +22,7 @@
 
 #include "common/log.h"
 #include "ctl/config.h"
+#include "ctl/metrics.h"
 #include "ctl/server.h"
 #include "pipeline/dataplane.h"
 #include "pipeline/netlink.h"
@@ -41,6 +42,7 @@ struct xgwd {
 	struct xgw_dataplane dp;
 	struct xgw_config *running; /* owned by the ctl server once started */
 	struct xgw_ctl *ctl;
+	struct xgw_metrics *metrics; /* NULL unless "metrics.listen" is set */
 	/* The last config applied to the data plane, private to xgwd: the
 	 * netlink refresh reads its static routes while the ctl thread may be
 	 * swapping `running`.  fwd_lock orders the two writers of dp.fwd. */
@@ -323,10 +325,22 @@ int main(int argc, char **argv)
 		if (rc)
 			pr_err("control socket %s: %s", d.running->ctl.socket, strerror(-rc));
 	}
+	/* Metrics listen where the config said at start; the ctl thread owns
+	 * d.running and may already be replacing d.applied (under fwd_lock). */
+	if (!rc) {
+		char listen_at[sizeof(d.applied.metrics_listen)];
+
+		pthread_mutex_lock(&d.fwd_lock);
+		memcpy(listen_at, d.applied.metrics_listen, sizeof(listen_at));
+		pthread_mutex_unlock(&d.fwd_lock);
+		if (listen_at[0])
+			rc = xgw_metrics_start(&d.metrics, listen_at, ctl_stats, &d);
+	}
 	if (!rc) {
 		pr_info("running: %u port(s), %u worker(s)", d.dp.n_ports, d.dp.n_workers);
 		rc = run(&d, sfd);
 	}
+	xgw_metrics_stop(d.metrics); /* it reads the data plane's counters */
 	if (d.ctl)
 		xgw_ctl_stop(d.ctl);
 	atomic_store(&d.dp.stop, true);
@@ -335,6 +349,9 @@ int main(int argc, char **argv)
 	xgw_dp_print_stats(&d.dp, stderr);
 	xgw_dp_close(&d.dp);
 	xgw_config_free(&d.applied);
+	if (!d.ctl)
+		xgw_config_free(d.running); /* else xgw_ctl_stop freed its contents */
+	free(d.running);
 	rcu_thread_online();
 	rcu_unregister_thread();
 	pr_info("stopped");

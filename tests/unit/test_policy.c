@@ -201,10 +201,21 @@ static unsigned rndn(unsigned n)
 	return (unsigned)(rnd() % n);
 }
 
+/* Rule mixes.  SITES: addresses from a few dozen "sites" so that prefixes
+ * nest and overlap as in real policies, with some fully random ones; the
+ * share of rules with neither address is addr_wild_permille.  BROAD: short
+ * prefixes (/0-/16, IPv6 /0-/48) and wide overlapping port ranges: every
+ * packet lies in many rules' ranges.  V6: 90% IPv6, prefix lengths spread
+ * over /0-/128.  DEEP: both addresses given, /8-/32 outside the sites, so
+ * few rules match a packet and most packets reach the default: the
+ * slowest lookups for a bit-vector scheme. */
+enum mix { MIX_SITES, MIX_BROAD, MIX_V6, MIX_DEEP };
+static enum mix mix = MIX_SITES;
+/* Aim packets at the edges of their rule's ranges (first/last address and
+ * port, and one past them). */
+static bool pkt_edges;
 static bool rnd_full; /* uniform addresses, outside the sites */
 
-/* Addresses come from a few dozen "sites" so that prefixes nest and
- * overlap as in real policies, with some fully random ones. */
 static void rnd_addr(struct xgw_addr *a, int v6)
 {
 	if (v6) {
@@ -232,14 +243,20 @@ static uint8_t rnd_len(int v6)
 	static const uint8_t common4[] = {8, 16, 20, 24, 24, 28, 32, 32};
 	static const uint8_t common6[] = {32, 40, 48, 56, 64, 64, 96, 128};
 
-	if (rndn(4) == 0)
+	if (mix == MIX_BROAD)
+		return (uint8_t)rndn(v6 ? 49 : 17);
+	if (mix == MIX_DEEP)
+		return (uint8_t)(8 + rndn(v6 ? 121 : 25));
+	if (rndn(4) == 0 || (mix == MIX_V6 && rndn(2)))
 		return (uint8_t)rndn(v6 ? 129 : 33);
 	return v6 ? common6[rndn(8)] : common4[rndn(8)];
 }
 
 static void rnd_prefix(struct xgw_prefix *p, int v6)
 {
+	rnd_full = mix == MIX_DEEP;
 	rnd_addr(&p->addr, v6);
+	rnd_full = false;
 	p->len = rnd_len(v6);
 	xgw_addr_mask(&p->addr, p->len);
 }
@@ -248,26 +265,19 @@ static void rnd_prefix(struct xgw_prefix *p, int v6)
  * and so decide most packets): per mille. */
 static unsigned addr_wild_permille = 10;
 
-static void rnd_rule(struct xgw_policy_cfg *r, uint32_t id)
+static void rnd_ports(struct xgw_policy_cfg *r)
 {
 	static const uint16_t ports[] = {22, 53, 80, 443, 8080, 3306, 5432, 6379};
-	int v6 = rndn(10) < 3;
-
-	memset(r, 0, sizeof(*r));
-	r->id = id;
-	r->allow = rndn(2);
-	if (rndn(10) >= 3)
-		rnd_prefix(&r->src, v6);
-	if (rndn(10) >= 2 || (!r->src.addr.family && rndn(1000) >= addr_wild_permille))
-		rnd_prefix(&r->dst, v6);
-	unsigned pr = rndn(20);
-	r->proto = pr < 6 ? 0 : pr < 14 ? IPPROTO_TCP : pr < 19 ? IPPROTO_UDP : IPPROTO_ICMP;
 	unsigned pk = rndn(10);
+
 	if (pk < 4 || r->proto == IPPROTO_ICMP) {
 		r->dport_lo = 0;
 		r->dport_hi = 65535;
-	} else if (pk < 8) {
+	} else if (pk < 8 && mix != MIX_BROAD) {
 		r->dport_lo = r->dport_hi = rndn(2) ? ports[rndn(8)] : (uint16_t)(1 + rndn(65535));
+	} else if (mix == MIX_BROAD) {
+		r->dport_lo = (uint16_t)rndn(65536);
+		r->dport_hi = (uint16_t)(r->dport_lo + rndn(65536u - r->dport_lo));
 	} else if (rndn(20) == 0) {
 		r->dport_lo = 1024;
 		r->dport_hi = 65535;
@@ -277,6 +287,64 @@ static void rnd_rule(struct xgw_policy_cfg *r, uint32_t id)
 	}
 }
 
+static void rnd_rule(struct xgw_policy_cfg *r, uint32_t id)
+{
+	int v6 = mix == MIX_V6 ? rndn(10) < 9 : rndn(10) < 3;
+
+	memset(r, 0, sizeof(*r));
+	r->id = id;
+	r->allow = rndn(2);
+	if (rndn(10) >= 3 || mix == MIX_DEEP)
+		rnd_prefix(&r->src, v6);
+	if (rndn(10) >= 2 || mix == MIX_DEEP ||
+	    (!r->src.addr.family && rndn(1000) >= addr_wild_permille))
+		rnd_prefix(&r->dst, v6);
+	unsigned pr = rndn(20);
+	r->proto = pr < 6 ? 0 : pr < 14 ? IPPROTO_TCP : pr < 19 ? IPPROTO_UDP : IPPROTO_ICMP;
+	rnd_ports(r);
+}
+
+typedef unsigned __int128 u128;
+
+static u128 addr_u128(const struct xgw_addr *a)
+{
+	u128 v = 0;
+
+	for (int i = 0; i < (a->family == AF_INET6 ? 16 : 4); i++)
+		v = v << 8 | a->b[i];
+	return v;
+}
+
+static void u128_addr(struct xgw_addr *a, u128 v)
+{
+	for (int i = (a->family == AF_INET6 ? 16 : 4) - 1; i >= 0; i--, v >>= 8)
+		a->b[i] = (uint8_t)v;
+}
+
+/* Move a packet address to its prefix's first or last address, or one
+ * outside (wrapping at the ends of the family). */
+static void edge_addr(struct xgw_addr *a, const struct xgw_prefix *pf)
+{
+	int bits = xgw_addr_bits(a);
+	u128 all = bits == 128 ? ~(u128)0 : ((u128)1 << bits) - 1;
+	u128 host = pf->len >= bits ? 0 : pf->len == 0 ? all : ((u128)1 << (bits - pf->len)) - 1;
+	u128 v = addr_u128(&pf->addr) & ~host & all;
+
+	switch (rndn(4)) {
+	case 0:
+		break;
+	case 1:
+		v |= host;
+		break;
+	case 2:
+		v = (v - 1) & all;
+		break;
+	default:
+		v = ((v | host) + 1) & all;
+	}
+	u128_addr(a, v);
+}
+
 /* Half the packets are aimed inside a random rule, half are random (and
  * half of those outside the sites). */
 static void rnd_pkt(struct xgw_policy_key *k, const struct xgw_policy_cfg *r, unsigned n)
@@ -284,6 +352,8 @@ static void rnd_pkt(struct xgw_policy_key *k, const struct xgw_policy_cfg *r, un
 	const struct xgw_policy_cfg *t = n && rndn(2) ? &r[rndn(n)] : NULL;
 	int v6 = rndn(10) < 3;
 
+	if (mix == MIX_V6)
+		v6 = rndn(10) < 9;
 	rnd_full = !t && rndn(2);
 	if (t && (t->src.addr.family || t->dst.addr.family))
 		v6 = (t->src.addr.family ? t->src.addr.family : t->dst.addr.family) == AF_INET6;
@@ -302,6 +372,10 @@ static void rnd_pkt(struct xgw_policy_key *k, const struct xgw_policy_cfg *r, un
 
 		if (!pf->addr.family)
 			continue;
+		if (pkt_edges) {
+			edge_addr(a, pf);
+			continue;
+		}
 		for (int i = 0; i < 16; i++) {
 			int bit0 = i * 8;
 			uint8_t keep = pf->len >= bit0 + 8 ? 0xff
@@ -317,6 +391,14 @@ static void rnd_pkt(struct xgw_policy_key *k, const struct xgw_policy_cfg *r, un
 	if (t->proto)
 		k->proto = t->proto;
 	k->dport = (uint16_t)(t->dport_lo + rndn((unsigned)(t->dport_hi - t->dport_lo) + 1));
+	if (pkt_edges) {
+		static const int delta[] = {0, 0, -1, 1};
+		int d = delta[rndn(4)];
+
+		k->dport = (uint16_t)((d <= 0 ? t->dport_lo : t->dport_hi) + d);
+		if (rndn(2))
+			k->dport = rndn(2) ? t->dport_hi : t->dport_lo;
+	}
 	if (k->proto == IPPROTO_ICMP)
 		k->dport = 0;
 }
@@ -353,29 +435,49 @@ static void check_random(unsigned n_rules, unsigned n_pkts)
 		else
 			matched++;
 	}
-	printf("policy random: %u rules (%u groups, build %.1f ms, %.1f KiB), %u packets: "
+	printf("policy random: %u rules (%u tiers, build %.1f ms, %.1f KiB), %u packets: "
 	       "%u matched a rule, %u took the default; all equal to the linear scan\n",
-	       n_rules, p->n_groups,
-	       (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6,
+	       n_rules, p->n_tiers, (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6,
 	       xgw_policy_mem(p) / 1024.0, n_pkts, matched, deflt);
 	xgw_policy_free(p);
 	free(r);
 }
 
-/* Two rule mixes: 1% of rules without addresses (every group in use,
- * packets mostly decided by some rule), and none (many packets fall through
- * every group to the default: the slowest lookups). */
+/* The SITES mix with 1% of rules without addresses (packets mostly decided
+ * by some rule) and with none (more packets fall through to the default);
+ * then packets at the edges of their rule's ranges, and the BROAD, V6 and
+ * DEEP mixes (see rnd_rule). */
 static void test_random(void **state)
 {
-	static const unsigned wild[] = {10, 0};
+	static const struct {
+		const char *what;
+		enum mix mix;
+		unsigned wild_permille;
+		bool edges;
+		unsigned big_pkts;
+	} runs[] = {
+	    {"sites, 1% address-less rules", MIX_SITES, 10, false, 100000},
+	    {"sites, no address-less rules", MIX_SITES, 0, false, 100000},
+	    {"sites, packets at range edges", MIX_SITES, 10, true, 50000},
+	    {"broad prefixes and port ranges", MIX_BROAD, 10, false, 30000},
+	    {"broad, packets at range edges", MIX_BROAD, 10, true, 30000},
+	    {"90% IPv6, any prefix length", MIX_V6, 10, true, 30000},
+	    {"deep: few rules match a packet", MIX_DEEP, 10, true, 30000},
+	};
 
-	for (int m = 0; m < 2; m++) {
-		addr_wild_permille = wild[m];
-		printf("address-less rules: %u per mille\n", wild[m]);
+	for (unsigned m = 0; m < sizeof(runs) / sizeof(runs[0]); m++) {
+		mix = runs[m].mix;
+		addr_wild_permille = runs[m].wild_permille;
+		pkt_edges = runs[m].edges;
+		printf("mix: %s\n", runs[m].what);
 		check_random(10, 20000);
 		check_random(300, 20000);
-		check_random(10000, 100000);
+		check_random(2000, 20000);
+		check_random(10000, runs[m].big_pkts);
 	}
+	mix = MIX_SITES;
+	addr_wild_permille = 10;
+	pkt_edges = false;
 }
 
 int main(void)

@@ -1,0 +1,809 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Prometheus text exposition of the stats JSON, served over HTTP/1.0 by
+ * one thread.  See metrics.h. */
+#define XGW_LOG_COMP "metrics"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/drop.h"
+#include "common/log.h"
+#include "ctl/metrics.h"
+
+/* ---- rendering ---------------------------------------------------------- */
+
+#define MAX_LABELS 3
+
+struct label {
+	const char *name;
+	const char *value;
+};
+
+/* One labelled object whose numeric keys become samples. */
+struct row {
+	const json_t *obj;
+	struct label l[MAX_LABELS];
+	unsigned nl;
+	char num[MAX_LABELS][24]; /* storage for numeric label values */
+};
+
+/* A key of the stats JSON that this file knows. */
+struct fam {
+	const char *key;
+	const char *name;
+	const char *type;
+	const char *help;
+};
+
+static const struct fam queue_fams[] = {
+    {"rx_packets", "xgw_rx_packets_total", "counter", "Packets received on an AF_XDP queue."},
+    {"rx_bytes", "xgw_rx_bytes_total", "counter", "Bytes received on an AF_XDP queue."},
+    {"tx_packets", "xgw_tx_packets_total", "counter", "Packets sent on an AF_XDP queue."},
+    {"tx_bytes", "xgw_tx_bytes_total", "counter", "Bytes sent on an AF_XDP queue."},
+    {"tx_wakeups", "xgw_tx_wakeups_total", "counter",
+     "TX wakeup syscalls (sendto kicks) on an AF_XDP queue."},
+    {"tx_ring_full", "xgw_tx_ring_full_total", "counter",
+     "Times the TX ring of an AF_XDP queue was found full."},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct fam worker_fams[] = {
+    {"rx_packets", "xgw_worker_rx_packets_total", "counter",
+     "Packets received by a worker over all its queues."},
+    {"rx_bytes", "xgw_worker_rx_bytes_total", "counter",
+     "Bytes received by a worker over all its queues."},
+    {"tx_packets", "xgw_worker_tx_packets_total", "counter",
+     "Packets sent by a worker over all its queues."},
+    {"tx_bytes", "xgw_worker_tx_bytes_total", "counter",
+     "Bytes sent by a worker over all its queues."},
+    {"forwarded", "xgw_worker_forwarded_total", "counter", "Packets forwarded by a worker."},
+    {"bursts", "xgw_worker_bursts_total", "counter", "Non-empty receive bursts of a worker."},
+    {"wakeups", "xgw_worker_wakeups_total", "counter",
+     "Wakeup syscalls (TX kicks and fill-ring wakeups) of a worker."},
+    {"empty_polls", "xgw_worker_empty_polls_total", "counter",
+     "Polls of a worker that found no packet."},
+    {"idle_sleeps", "xgw_worker_idle_sleeps_total", "counter",
+     "Times a worker slept for lack of traffic."},
+    {"fill_starved", "xgw_worker_fill_starved_total", "counter",
+     "Times a worker found no free frame to refill the fill ring."},
+    {"icmp_sent", "xgw_worker_icmp_sent_total", "counter",
+     "ICMP errors sent by a worker (TTL exceeded, unreachable, too big)."},
+    {"icmp_echo_replies", "xgw_worker_icmp_echo_replies_total", "counter",
+     "ICMP echo replies sent by a worker for its addresses and VIPs."},
+    {"ct_created", "xgw_worker_ct_created_total", "counter",
+     "Conntrack entries created by a worker."},
+    {"umem_frames", "xgw_worker_umem_frames", "gauge", "UMEM frames owned by a worker."},
+    {"frames_free", "xgw_worker_frames_free", "gauge", "Free UMEM frames of a worker."},
+    {"frames_accounted", "xgw_worker_frames_accounted", "gauge",
+     "UMEM frames of a worker found in rings or the free list (equal to umem_frames when "
+     "idle)."},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct fam xdp_fams[] = {
+    {"steered", "xgw_xdp_steered_total", "counter",
+     "Packets the XDP program of a port redirected to an AF_XDP socket."},
+    {"passed", "xgw_xdp_passed_total", "counter",
+     "Packets the XDP program of a port passed to the kernel stack."},
+    {"no_socket", "xgw_xdp_no_socket_total", "counter",
+     "Packets to steer for which no AF_XDP socket was bound (passed)."},
+    {"malformed", "xgw_xdp_malformed_total", "counter",
+     "Packets the XDP program of a port could not parse (passed)."},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct fam ct_fams[] = {
+    {"live", "xgw_conntrack_entries", "gauge", "Conntrack entries in use."},
+    {"max", "xgw_conntrack_max", "gauge", "Conntrack capacity (max_entries)."},
+    {"created", "xgw_conntrack_created_total", "counter", "Conntrack entries created."},
+    {"full", "xgw_conntrack_full_total", "counter",
+     "Conntrack insertions refused because the table was full."},
+    {"evicted", "xgw_conntrack_evicted_total", "counter",
+     "Conntrack entries evicted to make room."},
+    {"expired", "xgw_conntrack_expired_total", "counter", "Conntrack entries removed on timeout."},
+    {"races_lost", "xgw_conntrack_races_lost_total", "counter",
+     "Conntrack insertions that lost a race with another worker for the same flow."},
+    {NULL, NULL, NULL, NULL},
+};
+
+static bool is_num(const json_t *v)
+{
+	return v && (json_is_number(v) || json_is_boolean(v));
+}
+
+static void put_value(FILE *f, const json_t *v)
+{
+	if (json_is_integer(v)) {
+		fprintf(f, "%lld", (long long)json_integer_value(v));
+	} else if (json_is_real(v)) {
+		double d = json_real_value(v);
+
+		if (isnan(d))
+			fputs("NaN", f);
+		else if (isinf(d))
+			fputs(d > 0 ? "+Inf" : "-Inf", f);
+		else
+			fprintf(f, "%.17g", d);
+	} else {
+		fputc(json_is_true(v) ? '1' : '0', f);
+	}
+}
+
+/* Label values: backslash, double quote and line feed are escaped. */
+static void put_label_value(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\\\", f);
+		else if (*s == '"')
+			fputs("\\\"", f);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void put_sample(FILE *f, const char *name, const struct label *l, unsigned nl,
+		       const json_t *v)
+{
+	fputs(name, f);
+	if (nl) {
+		fputc('{', f);
+		for (unsigned i = 0; i < nl; i++) {
+			fprintf(f, "%s%s=\"", i ? "," : "", l[i].name);
+			put_label_value(f, l[i].value);
+			fputc('"', f);
+		}
+		fputc('}', f);
+	}
+	fputc(' ', f);
+	put_value(f, v);
+	fputc('\n', f);
+}
+
+static void put_family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A metric name from an unknown JSON key: [a-zA-Z0-9_] kept, the rest '_'. */
+static void sanitize(char *dst, size_t len, const char *prefix, const char *key)
+{
+	size_t n = (size_t)snprintf(dst, len, "%s", prefix);
+
+	for (; *key && n + 1 < len; key++, n++) {
+		char c = *key;
+		bool okc = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			   (c >= '0' && c <= '9') || c == '_';
+		dst[n] = okc ? c : '_';
+	}
+	dst[n < len ? n : len - 1] = '\0';
+}
+
+static const struct fam *find_fam(const struct fam *t, const char *key)
+{
+	for (; t->key; t++)
+		if (!strcmp(t->key, key))
+			return t;
+	return NULL;
+}
+
+static bool skipped(const char *const *skip, const char *key)
+{
+	for (; skip && *skip; skip++)
+		if (!strcmp(*skip, key))
+			return true;
+	return false;
+}
+
+static void emit_one(FILE *f, const struct row *rows, size_t n, const char *key, const char *name,
+		     const char *type, const char *help)
+{
+	bool header = false;
+
+	for (size_t i = 0; i < n; i++) {
+		const json_t *v = json_object_get(rows[i].obj, key);
+
+		if (!is_num(v))
+			continue;
+		if (!header)
+			put_family(f, name, type, help);
+		header = true;
+		put_sample(f, name, rows[i].l, rows[i].nl, v);
+	}
+}
+
+/* The known families present in any row, in table order, then every other
+ * numeric key (first-seen order) as an untyped `<prefix><key>`. */
+static void emit_rows(FILE *f, const struct row *rows, size_t n, const struct fam *table,
+		      const char *prefix, const char *what, const char *const *skip)
+{
+	json_t *extra = json_object();
+
+	for (const struct fam *t = table; t->key; t++)
+		emit_one(f, rows, n, t->key, t->name, t->type, t->help);
+	for (size_t i = 0; i < n; i++) {
+		const char *key;
+		json_t *v;
+
+		json_object_foreach((json_t *)rows[i].obj, key, v)
+		{
+			if (is_num(v) && !find_fam(table, key) && !skipped(skip, key))
+				json_object_set_new(extra, key, json_true());
+		}
+	}
+	{
+		const char *key;
+		json_t *v;
+
+		json_object_foreach(extra, key, v)
+		{
+			char name[128], help[192];
+
+			sanitize(name, sizeof(name), prefix, key);
+			snprintf(help, sizeof(help), "Stats key %s of %s, passed through.", name,
+				 what);
+			emit_one(f, rows, n, key, name, "untyped", help);
+		}
+	}
+	json_decref(extra);
+}
+
+static void row_label(struct row *r, const char *name, const char *value)
+{
+	if (r->nl < MAX_LABELS)
+		r->l[r->nl++] = (struct label){name, value ? value : ""};
+}
+
+static void row_label_num(struct row *r, const char *name, const json_t *v)
+{
+	if (r->nl >= MAX_LABELS)
+		return;
+	if (json_is_integer(v))
+		snprintf(r->num[r->nl], sizeof(r->num[0]), "%lld",
+			 (long long)json_integer_value(v));
+	else if (json_is_string(v))
+		snprintf(r->num[r->nl], sizeof(r->num[0]), "%s", json_string_value(v));
+	else
+		r->num[r->nl][0] = '\0';
+	row_label(r, name, r->num[r->nl]);
+}
+
+static const char *str_or(const json_t *o, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : dflt;
+}
+
+static void emit_queues(FILE *f, const json_t *ports)
+{
+	static const char *const skip[] = {"queue", "core", NULL};
+	struct row *rows = NULL;
+	size_t n = 0, cap = 0, i, j;
+	json_t *p, *q;
+
+	json_array_foreach(ports, i, p)
+	{
+		json_array_foreach(json_object_get(p, "queues"), j, q)
+		{
+			if (!json_is_object(q))
+				continue;
+			if (n == cap) {
+				struct row *nr = realloc(rows, (cap ? cap * 2 : 8) * sizeof(*rows));
+
+				if (!nr)
+					goto out;
+				rows = nr;
+				cap = cap ? cap * 2 : 8;
+			}
+			memset(&rows[n], 0, sizeof(rows[n]));
+			rows[n].obj = q;
+			row_label(&rows[n], "port", str_or(p, "name", ""));
+			row_label_num(&rows[n], "queue", json_object_get(q, "queue"));
+			row_label_num(&rows[n], "core", json_object_get(q, "core"));
+			n++;
+		}
+	}
+	emit_rows(f, rows, n, queue_fams, "xgw_queue_", "each AF_XDP queue", skip);
+out:
+	free(rows);
+}
+
+static void emit_xdp(FILE *f, const json_t *ports)
+{
+	size_t n = json_array_size(ports), k = 0, i;
+	struct row *rows = calloc(n ? n : 1, sizeof(*rows));
+	json_t *p;
+
+	if (!rows)
+		return;
+	json_array_foreach(ports, i, p)
+	{
+		const json_t *x = json_object_get(p, "xdp");
+
+		if (!json_is_object(x))
+			continue;
+		rows[k].obj = x;
+		row_label(&rows[k], "port", str_or(p, "name", ""));
+		k++;
+	}
+	emit_rows(f, rows, k, xdp_fams, "xgw_xdp_", "the XDP steering program of each port", NULL);
+	free(rows);
+}
+
+static void emit_workers(FILE *f, const json_t *workers)
+{
+	static const char *const skip[] = {"id", "core", NULL};
+	size_t n = json_array_size(workers), k = 0, i;
+	struct row *rows = calloc(n ? n : 1, sizeof(*rows));
+	bool header = false;
+	json_t *w;
+
+	if (!rows)
+		return;
+	json_array_foreach(workers, i, w)
+	{
+		if (!json_is_object(w))
+			continue;
+		rows[k].obj = w;
+		row_label_num(&rows[k], "worker", json_object_get(w, "id"));
+		row_label_num(&rows[k], "core", json_object_get(w, "core"));
+		k++;
+	}
+	emit_rows(f, rows, k, worker_fams, "xgw_worker_", "each worker", skip);
+	/* Drops per worker, by reason: only the reasons it has counted. */
+	for (i = 0; i < k; i++) {
+		const char *reason;
+		json_t *v;
+
+		json_object_foreach(json_object_get(rows[i].obj, "drops"), reason, v)
+		{
+			struct label l[MAX_LABELS + 1];
+
+			if (!is_num(v))
+				continue;
+			if (!header)
+				put_family(f, "xgw_worker_drops_total", "counter",
+					   "Packets dropped by a worker, by reason.");
+			header = true;
+			memcpy(l, rows[i].l, rows[i].nl * sizeof(l[0]));
+			l[rows[i].nl] = (struct label){"reason", reason};
+			put_sample(f, "xgw_worker_drops_total", l, rows[i].nl + 1, v);
+		}
+	}
+	free(rows);
+}
+
+/* Every known reason, 0 where none was counted (so that rate() works from
+ * the start), then any reason this build does not know. */
+static void emit_drops(FILE *f, const json_t *drops)
+{
+	json_t *zero = json_integer(0);
+	const char *reason;
+	json_t *v;
+
+	put_family(f, "xgw_drops_total", "counter",
+		   "Packets dropped by the workers, by reason (summed over workers).");
+	for (unsigned r = 1; r < XGW_DROP__MAX; r++) {
+		struct label l = {"reason", xgw_drop_name(r)};
+		json_t *c = json_object_get(drops, l.value);
+
+		put_sample(f, "xgw_drops_total", &l, 1, is_num(c) ? c : zero);
+	}
+	json_object_foreach((json_t *)drops, reason, v)
+	{
+		struct label l = {"reason", reason};
+		bool known = false;
+
+		for (unsigned r = 1; r < XGW_DROP__MAX && !known; r++)
+			known = !strcmp(reason, xgw_drop_name(r));
+		if (!known && is_num(v))
+			put_sample(f, "xgw_drops_total", &l, 1, v);
+	}
+	json_decref(zero);
+}
+
+char *xgw_metrics_render(const json_t *stats, size_t *len)
+{
+	const json_t *ports = json_object_get(stats, "ports");
+	const json_t *workers = json_object_get(stats, "workers");
+	const json_t *ct = json_object_get(stats, "conntrack");
+	char *buf = NULL;
+	size_t sz = 0;
+	FILE *f = open_memstream(&buf, &sz);
+
+	if (!f)
+		return NULL;
+	if (json_is_array(ports)) {
+		emit_queues(f, ports);
+		emit_xdp(f, ports);
+	}
+	if (json_is_array(workers))
+		emit_workers(f, workers);
+	emit_drops(f, json_object_get(stats, "drops"));
+	if (json_is_object(ct)) {
+		struct row r = {.obj = ct};
+
+		emit_rows(f, &r, 1, ct_fams, "xgw_conntrack_", "conntrack", NULL);
+	}
+	if (ferror(f)) {
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	if (len)
+		*len = sz;
+	return buf;
+}
+
+/* ---- HTTP ----------------------------------------------------------------- */
+
+struct xgw_metrics {
+	int lfd;
+	int stop[2]; /* pipe: a byte (or its closing) stops the thread */
+	uint16_t port;
+	pthread_t thread;
+	xgw_metrics_stats_fn stats;
+	void *ctx;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for `events` on fd until the deadline: 1 ready, 0 timed out or
+ * stopping, -1 error. */
+static int wait_fd(struct xgw_metrics *m, int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		struct pollfd p[2] = {{.fd = fd, .events = events},
+				      {.fd = m->stop[0], .events = POLLIN}};
+		int rc;
+
+		if (left <= 0)
+			return 0;
+		rc = poll(p, 2, (int)left);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0)
+			return -1;
+		if (p[1].revents)
+			return 0;
+		if (p[0].revents)
+			return 1;
+	}
+}
+
+static bool send_all(struct xgw_metrics *m, int fd, const char *buf, size_t len, int64_t deadline)
+{
+	while (len) {
+		ssize_t w = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (w > 0) {
+			buf += w;
+			len -= (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    wait_fd(m, fd, POLLOUT, deadline) == 1)
+			continue;
+		return false;
+	}
+	return true;
+}
+
+static void reply(struct xgw_metrics *m, int fd, const char *status, const char *extra_hdr,
+		  const char *body, size_t blen, bool head_only)
+{
+	char hdr[512];
+	int64_t deadline = now_ms() + XGW_METRICS_TIMEOUT_MS;
+	int n = snprintf(hdr, sizeof(hdr),
+			 "HTTP/1.0 %s\r\n"
+			 "Content-Type: %s\r\n"
+			 "Content-Length: %zu\r\n"
+			 "%s"
+			 "Connection: close\r\n\r\n",
+			 status,
+			 strncmp(status, "200", 3) ? "text/plain; charset=utf-8"
+						   : "text/plain; version=0.0.4; charset=utf-8",
+			 blen, extra_hdr ? extra_hdr : "");
+
+	if (n < 0 || (size_t)n >= sizeof(hdr))
+		return;
+	if (send_all(m, fd, hdr, (size_t)n, deadline) && !head_only)
+		send_all(m, fd, body, blen, deadline);
+}
+
+static void reply_text(struct xgw_metrics *m, int fd, const char *status, const char *extra_hdr,
+		       const char *text)
+{
+	reply(m, fd, status, extra_hdr, text, strlen(text), false);
+}
+
+static void serve_metrics(struct xgw_metrics *m, int fd, bool head_only)
+{
+	json_t *st = m->stats ? m->stats(m->ctx) : NULL;
+	size_t len = 0;
+	char *body;
+
+	if (!st) {
+		reply_text(m, fd, "503 Service Unavailable", NULL, "stats not available\n");
+		return;
+	}
+	body = xgw_metrics_render(st, &len);
+	json_decref(st);
+	if (!body) {
+		reply_text(m, fd, "500 Internal Server Error", NULL, "out of memory\n");
+		return;
+	}
+	reply(m, fd, "200 OK", NULL, body, len, head_only);
+	free(body);
+}
+
+/* One connection: read the request head (bounded in size and time), answer,
+ * then let the client see the reply before the socket goes. */
+static void serve(struct xgw_metrics *m, int fd)
+{
+	char req[XGW_METRICS_MAX_REQ + 1], *sp1, *sp2, *eol, *q;
+	int64_t deadline = now_ms() + XGW_METRICS_TIMEOUT_MS;
+	size_t got = 0;
+	bool head_only;
+
+	for (;;) {
+		ssize_t r;
+
+		req[got] = '\0';
+		if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n"))
+			break;
+		if (got == XGW_METRICS_MAX_REQ) {
+			reply_text(m, fd, "431 Request Header Fields Too Large", NULL,
+				   "request too large\n");
+			goto linger;
+		}
+		r = recv(fd, req + got, XGW_METRICS_MAX_REQ - got, 0);
+		if (r > 0) {
+			got += (size_t)r;
+			continue;
+		}
+		if (r == 0)
+			return; /* hung up before the end of the head */
+		if (errno == EINTR)
+			continue;
+		if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    wait_fd(m, fd, POLLIN, deadline) == 1)
+			continue;
+		return; /* too slow, error or stopping */
+	}
+	/* Request line: METHOD SP TARGET SP HTTP/x.y */
+	eol = strpbrk(req, "\r\n");
+	*eol = '\0';
+	sp1 = strchr(req, ' ');
+	sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+	if (!sp1 || !sp2 || sp2 == sp1 + 1 || strncmp(sp2 + 1, "HTTP/", 5)) {
+		reply_text(m, fd, "400 Bad Request", NULL, "bad request\n");
+		goto linger;
+	}
+	*sp1 = *sp2 = '\0';
+	q = strchr(sp1 + 1, '?');
+	if (q)
+		*q = '\0';
+	if (strcmp(sp1 + 1, "/metrics")) {
+		reply_text(m, fd, "404 Not Found", NULL, "404 page not found: try /metrics\n");
+		goto linger;
+	}
+	head_only = !strcmp(req, "HEAD");
+	if (strcmp(req, "GET") && !head_only) {
+		reply_text(m, fd, "405 Method Not Allowed", "Allow: GET, HEAD\r\n",
+			   "method not allowed\n");
+		goto linger;
+	}
+	serve_metrics(m, fd, head_only);
+linger:
+	/* Closing with unread input would reset the connection and could
+	 * destroy the reply in flight: half-close, then drain briefly. */
+	shutdown(fd, SHUT_WR);
+	deadline = now_ms() + 200;
+	for (unsigned drained = 0; drained < 65536;) {
+		ssize_t r = recv(fd, req, sizeof(req) - 1, 0);
+
+		if (r > 0) {
+			drained += (unsigned)r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    wait_fd(m, fd, POLLIN, deadline) == 1)
+			continue;
+		break;
+	}
+}
+
+static void *metrics_thread(void *arg)
+{
+	struct xgw_metrics *m = arg;
+
+	for (;;) {
+		struct pollfd p[2] = {{.fd = m->lfd, .events = POLLIN},
+				      {.fd = m->stop[0], .events = POLLIN}};
+		int fd;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			pr_err("poll: %s", strerror(errno));
+			break;
+		}
+		if (p[1].revents)
+			break;
+		if (!(p[0].revents & POLLIN))
+			continue;
+		fd = accept4(m->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			/* Out of descriptors or memory: back off rather than
+			 * spin on a listener that stays readable. */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
+				poll(&p[1], 1, 100);
+			continue;
+		}
+		serve(m, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+/* "IPv4:port" or "[IPv6]:port", port 0..65535 (0 = any free port). */
+static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *sl)
+{
+	char host[64];
+	const char *colon, *h = s;
+	size_t hl;
+	unsigned long port = 0;
+	size_t nd = 0;
+
+	colon = strrchr(s, ':');
+	if (!colon)
+		return -EINVAL;
+	if (s[0] == '[') {
+		if (colon == s || colon[-1] != ']')
+			return -EINVAL;
+		h = s + 1;
+		hl = (size_t)(colon - 1 - h);
+	} else {
+		hl = (size_t)(colon - s);
+	}
+	if (!hl || hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	for (const char *d = colon + 1; *d; d++, nd++) {
+		if (*d < '0' || *d > '9' || nd >= 5)
+			return -EINVAL;
+		port = port * 10 + (unsigned long)(*d - '0');
+	}
+	if (!nd || port > 65535)
+		return -EINVAL;
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+		if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
+			return -EINVAL;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		*sl = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+			return -EINVAL;
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)port);
+		*sl = sizeof(*a);
+	}
+	return 0;
+}
+
+int xgw_metrics_start(struct xgw_metrics **out, const char *addr, xgw_metrics_stats_fn stats,
+		      void *ctx)
+{
+	struct sockaddr_storage ss, bound;
+	socklen_t sl, bl = sizeof(bound);
+	struct xgw_metrics *m;
+	int one = 1, rc;
+
+	rc = parse_listen(addr ? addr : "", &ss, &sl);
+	if (rc) {
+		pr_err("listen address \"%s\" is not ip:port or [ipv6]:port", addr ? addr : "");
+		return rc;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->stop[0] = m->stop[1] = -1;
+	m->stats = stats;
+	m->ctx = ctx;
+	m->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (m->lfd < 0)
+		goto err;
+	setsockopt(m->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(m->lfd, (struct sockaddr *)&ss, sl) || listen(m->lfd, 16) ||
+	    getsockname(m->lfd, (struct sockaddr *)&bound, &bl))
+		goto err;
+	m->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+						    : ((struct sockaddr_in *)&bound)->sin_port);
+	if (pipe2(m->stop, O_CLOEXEC | O_NONBLOCK))
+		goto err;
+	rc = pthread_create(&m->thread, NULL, metrics_thread, m);
+	if (rc) {
+		errno = rc;
+		goto err;
+	}
+	{
+		char ip[INET6_ADDRSTRLEN];
+		const void *a = bound.ss_family == AF_INET6
+				    ? (const void *)&((struct sockaddr_in6 *)&bound)->sin6_addr
+				    : (const void *)&((struct sockaddr_in *)&bound)->sin_addr;
+
+		if (!inet_ntop(bound.ss_family, a, ip, sizeof(ip)))
+			snprintf(ip, sizeof(ip), "?");
+		pr_info("Prometheus metrics on http://%s%s%s:%u/metrics",
+			bound.ss_family == AF_INET6 ? "[" : "", ip,
+			bound.ss_family == AF_INET6 ? "]" : "", m->port);
+	}
+	*out = m;
+	return 0;
+err:
+	rc = -errno;
+	pr_err("metrics listener %s: %s", addr, strerror(errno));
+	if (m->lfd >= 0)
+		close(m->lfd);
+	if (m->stop[0] >= 0) {
+		close(m->stop[0]);
+		close(m->stop[1]);
+	}
+	free(m);
+	return rc;
+}
+
+uint16_t xgw_metrics_port(const struct xgw_metrics *m)
+{
+	return m ? m->port : 0;
+}
+
+void xgw_metrics_stop(struct xgw_metrics *m)
+{
+	if (!m)
+		return;
+	/* Closing the write end makes the read end readable (EOF) for good. */
+	close(m->stop[1]);
+	pthread_join(m->thread, NULL);
+	close(m->stop[0]);
+	close(m->lfd);
+	free(m);
+}

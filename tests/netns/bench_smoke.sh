@@ -1,0 +1,61 @@
+#!/bin/bash
+# xgw-bench --smoke: every available scenario once, briefly, on the bench's
+# own topology (generator -> device under test -> sink namespaces); checks
+# the CSV has a row with a non-zero rate per available scenario, that the
+# unavailable ones are listed as such, that the report and plots exist and
+# that the run left no namespace behind.  Usage: bench_smoke.sh XGW_BENCH
+set -u
+BENCH=${1:?usage: bench_smoke.sh XGW_BENCH}
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces, XDP, AF_XDP)"; exit 77; }
+ip netns list >/dev/null 2>&1 || { echo "SKIP: ip netns not usable here"; exit 77; }
+command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
+TMP=$(mktemp -d /tmp/xgw-bench-smoke.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+start=$(date +%s)
+timeout 240 "$BENCH" --smoke --out "$TMP/out" >"$TMP/stdout" 2>"$TMP/stderr"
+rc=$?
+cat "$TMP/stderr"
+[ $rc = 0 ] || { echo "FAIL: xgw-bench --smoke exited $rc"; cat "$TMP/stdout"; exit 1; }
+echo "ok - xgw-bench --smoke finished in $(($(date +%s) - start)) s"
+
+prefix=$(sed -n 's/.*prefix \(xb[0-9a-f]*\);.*/\1/p' "$TMP/stderr" | head -1)
+[ -n "$prefix" ] || { echo "FAIL: no run prefix in the output"; exit 1; }
+if ip netns list | grep -q "^$prefix-"; then
+	echo "FAIL: namespaces of run $prefix left behind:"; ip netns list | grep "^$prefix-"; exit 1
+fi
+echo "ok - no namespace of run $prefix left behind"
+
+python3 - "$TMP/out" <<'PY' || exit 1
+import csv, os, shutil, sys
+out = sys.argv[1]
+rows = list(csv.DictReader(open(os.path.join(out, "results.csv"))))
+by = {r["scenario"]: r for r in rows}
+want = ["xdp-ceiling", "user", "nftables"] + (["testpmd"] if shutil.which("dpdk-testpmd") else [])
+bad = []
+for s in want:
+    r = by.get(s)
+    if not r:
+        bad.append(f"no row for {s}")
+    elif r["status"] != "ok" or not r["mpps"] or float(r["mpps"]) <= 0:
+        bad.append(f"{s}: status {r['status']!r}, mpps {r['mpps']!r}")
+    elif not r["lat_p50_us"] or float(r["lat_p50_us"]) <= 0:
+        bad.append(f"{s}: no latency at 50% ({r['lat_p50_us']!r})")
+    else:
+        print(f"ok - {s}: {float(r['mpps']):.3f} Mpps, p50 {float(r['lat_p50_us']):.0f} us at 50%")
+k = by.get("kernel")
+if not k or not k["status"].startswith("not available") or k["mpps"]:
+    bad.append(f"kernel datapath not listed as not available: {k}")
+else:
+    print(f"ok - kernel: {k['status']}")
+md = open(os.path.join(out, "results.md")).read()
+for needle in ("user/testpmd", "user/nftables", "user/kernel", "not available", "kernel "):
+    if needle not in md:
+        bad.append(f"results.md lacks {needle!r}")
+if shutil.which("gnuplot") and not os.path.exists(os.path.join(out, "throughput.png")):
+    bad.append("no throughput.png")
+for b in bad:
+    print("FAIL:", b)
+sys.exit(1 if bad else 0)
+PY
+echo "PASS"
