@@ -416,6 +416,40 @@ static void emit_drops(FILE *f, const json_t *drops)
 	json_decref(zero);
 }
 
+/* "policy": {"default": "allow", "default_hits": N,
+ *            "rules": [{"id": N, "hits": N}, ...]} */
+static void emit_policy(FILE *f, const json_t *pol)
+{
+	const json_t *rules = json_object_get(pol, "rules"),
+		     *dh = json_object_get(pol, "default_hits");
+	bool header = false;
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(rules, i, r)
+	{
+		struct row row = {.obj = r};
+		const json_t *hits = json_object_get(r, "hits");
+
+		if (!is_num(hits))
+			continue;
+		if (!header)
+			put_family(f, "xgw_policy_rule_hits_total", "counter",
+				   "Packets matched by a policy rule (from zero when the rule set "
+				   "changes).");
+		header = true;
+		row_label_num(&row, "id", json_object_get(r, "id"));
+		put_sample(f, "xgw_policy_rule_hits_total", row.l, row.nl, hits);
+	}
+	if (is_num(dh)) {
+		struct label l = {"action", str_or(pol, "default", "")};
+
+		put_family(f, "xgw_policy_default_hits_total", "counter",
+			   "Packets that matched no policy rule and took the default action.");
+		put_sample(f, "xgw_policy_default_hits_total", &l, 1, dh);
+	}
+}
+
 char *xgw_metrics_render(const json_t *stats, size_t *len)
 {
 	const json_t *ports = json_object_get(stats, "ports");
@@ -439,6 +473,7 @@ char *xgw_metrics_render(const json_t *stats, size_t *len)
 
 		emit_rows(f, &r, 1, ct_fams, "xgw_conntrack_", "conntrack", NULL);
 	}
+	emit_policy(f, json_object_get(stats, "policy"));
 	if (ferror(f)) {
 		fclose(f);
 		free(buf);
@@ -460,7 +495,7 @@ struct xgw_metrics {
 	int stop[2]; /* pipe: a byte (or its closing) stops the thread */
 	uint16_t port;
 	pthread_t thread;
-	xgw_metrics_stats_fn stats;
+	struct xgw_metrics_ops ops;
 	void *ctx;
 };
 
@@ -546,7 +581,7 @@ static void reply_text(struct xgw_metrics *m, int fd, const char *status, const 
 
 static void serve_metrics(struct xgw_metrics *m, int fd, bool head_only)
 {
-	json_t *st = m->stats ? m->stats(m->ctx) : NULL;
+	json_t *st = m->ops.stats ? m->ops.stats(m->ctx) : NULL;
 	size_t len = 0;
 	char *body;
 
@@ -647,6 +682,8 @@ static void *metrics_thread(void *arg)
 {
 	struct xgw_metrics *m = arg;
 
+	if (m->ops.thread_init)
+		m->ops.thread_init(m->ctx);
 	for (;;) {
 		struct pollfd p[2] = {{.fd = m->lfd, .events = POLLIN},
 				      {.fd = m->stop[0], .events = POLLIN}};
@@ -674,6 +711,8 @@ static void *metrics_thread(void *arg)
 		serve(m, fd);
 		close(fd);
 	}
+	if (m->ops.thread_fini)
+		m->ops.thread_fini(m->ctx);
 	return NULL;
 }
 
@@ -729,7 +768,7 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *s
 	return 0;
 }
 
-int xgw_metrics_start(struct xgw_metrics **out, const char *addr, xgw_metrics_stats_fn stats,
+int xgw_metrics_start(struct xgw_metrics **out, const char *addr, const struct xgw_metrics_ops *ops,
 		      void *ctx)
 {
 	struct sockaddr_storage ss, bound;
@@ -746,7 +785,8 @@ int xgw_metrics_start(struct xgw_metrics **out, const char *addr, xgw_metrics_st
 	if (!m)
 		return -ENOMEM;
 	m->stop[0] = m->stop[1] = -1;
-	m->stats = stats;
+	if (ops)
+		m->ops = *ops;
 	m->ctx = ctx;
 	m->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (m->lfd < 0)

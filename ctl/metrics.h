@@ -16,6 +16,7 @@
  *   xgw_worker_empty_polls_total{worker="0",core="1"} 7
  *   xgw_xdp_steered_total{port="client"} 40
  *   xgw_conntrack_entries 3
+ *   xgw_policy_rule_hits_total{id="2"} 5
  *
  * Every family has HELP and TYPE lines; label values are escaped.  Keys
  * of the JSON that this file does not know are passed through as
@@ -33,16 +34,22 @@
 /* A client gets this long to send its request and to take the reply. */
 #define XGW_METRICS_TIMEOUT_MS 2000
 
-/* Returns a new reference to the stats JSON, or NULL (the scrape then gets
- * 503).  Called from the metrics thread, concurrently with the control
- * thread's own stats calls: it must be safe for that. */
-typedef json_t *(*xgw_metrics_stats_fn)(void *ctx);
+struct xgw_metrics_ops {
+	/* A new reference to the stats JSON, or NULL (the scrape then gets
+	 * 503).  Called from the metrics thread, concurrently with the
+	 * control thread's own stats calls: it must be safe for that. */
+	json_t *(*stats)(void *ctx);
+	/* Optional: run first and last on the metrics thread, e.g. to
+	 * register it with liburcu if stats reads RCU-protected data. */
+	void (*thread_init)(void *ctx);
+	void (*thread_fini)(void *ctx);
+};
 
 struct xgw_metrics;
 
 /* Bind `addr` ("127.0.0.1:9100", "[::1]:9100"; port 0 = ephemeral, see
  * xgw_metrics_port) and start the thread.  0, or -errno (logged). */
-int xgw_metrics_start(struct xgw_metrics **out, const char *addr, xgw_metrics_stats_fn stats,
+int xgw_metrics_start(struct xgw_metrics **out, const char *addr, const struct xgw_metrics_ops *ops,
 		      void *ctx);
 /* The bound port (host order), useful after binding to port 0. */
 uint16_t xgw_metrics_port(const struct xgw_metrics *m);

@@ -4,11 +4,17 @@
  * xgw supports such loads are not torn, and a count one burst stale is
  * fine for statistics. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <linux/if_xdp.h>
+#include <urcu-qsbr.h>
 
 #include "common/drop.h"
 #include "pipeline/dataplane.h"
 #include "lb/conntrack.h"
+#include "lb/policy.h"
+#include "pipeline/snapshot.h"
 #include "steer-bpf/steer.h"
 
 #define RD(x) (*(volatile const uint64_t *)&(x))
@@ -28,6 +34,39 @@ static json_t *drops_json(const uint64_t *drops)
 	for (unsigned r = 1; r < XGW_DROP__MAX; r++)
 		if (drops[r])
 			json_object_set_new(o, xgw_drop_name(r), json_integer((json_int_t)drops[r]));
+	return o;
+}
+
+/* Per-rule hits summed over workers.  The snapshot may be replaced by the
+ * control thread: read it online (the caller is a registered RCU thread).
+ * Counters start from zero when the rule set changes. */
+static json_t *policy_json(struct xgw_dataplane *dp)
+{
+	json_t *o = json_object(), *rules = json_array();
+	const struct xgw_snapshot *snap;
+
+	rcu_thread_online();
+	snap = rcu_dereference(dp->snap);
+	if (snap && snap->policy) {
+		unsigned n = xgw_policy_hits_len(snap->policy);
+		uint64_t *sum = calloc(n, sizeof(*sum));
+
+		if (sum) {
+			xgw_policy_hits_sum(snap->policy, snap->hits, snap->n_workers, sum);
+			for (unsigned i = 0; i + 1 < n; i++)
+				json_array_append_new(
+					rules, json_pack("{s:I,s:I}", "id",
+							 (json_int_t)xgw_policy_rule_id(snap->policy, i),
+							 "hits", (json_int_t)sum[i]));
+			json_object_set_new(o, "default_hits", json_integer((json_int_t)sum[n - 1]));
+			free(sum);
+		}
+	}
+	if (snap)
+		json_object_set_new(o, "default", json_string(snap->policy_default_allow ? "allow"
+											  : "deny"));
+	rcu_thread_offline();
+	json_object_set_new(o, "rules", rules);
 	return o;
 }
 
@@ -63,6 +102,15 @@ json_t *xgw_dp_stats_json(struct xgw_dataplane *dp)
 				    json_integer((json_int_t)RD(w->st.icmp_echo_replies)));
 		json_object_set_new(wj, "umem_frames", json_integer(w->umem.n_frames));
 		json_object_set_new(wj, "frames_free", json_integer(w->umem.n_free));
+		{
+			json_int_t in_fill = 0, in_tx = 0;
+			for (unsigned k = 0; k < w->n_xsks; k++) {
+				in_fill += w->xsks[k]->fill_outstanding;
+				in_tx += w->xsks[k]->tx_outstanding;
+			}
+			json_object_set_new(wj, "frames_fill", json_integer(in_fill));
+			json_object_set_new(wj, "frames_tx", json_integer(in_tx));
+		}
 		json_object_set_new(wj, "frames_accounted",
 				    json_integer(xgw_worker_frames_accounted(w)));
 		json_array_append_new(workers, wj);
@@ -77,16 +125,31 @@ json_t *xgw_dp_stats_json(struct xgw_dataplane *dp)
 				struct xgw_xsk *x = w->xsks[k];
 				if (x->port_id != p)
 					continue;
-				json_array_append_new(
-					queues,
-					json_pack("{s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I}", "queue",
+				json_t *qj = json_pack("{s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I}", "queue",
 						  x->queue, "core", w->core, "rx_packets",
 						  (json_int_t)RD(x->st.rx_packets), "rx_bytes",
 						  (json_int_t)RD(x->st.rx_bytes), "tx_packets",
 						  (json_int_t)RD(x->st.tx_packets), "tx_bytes",
 						  (json_int_t)RD(x->st.tx_bytes), "tx_wakeups",
 						  (json_int_t)RD(x->st.tx_wakeups), "tx_ring_full",
-						  (json_int_t)RD(x->st.tx_ring_full)));
+						  (json_int_t)RD(x->st.tx_ring_full));
+				struct xdp_statistics xs;
+				socklen_t xl = sizeof(xs);
+
+				/* The kernel's own drops on this socket: RX ring
+				 * full (the worker fell behind), fill ring empty. */
+				if (!getsockopt(x->fd, SOL_XDP, XDP_STATISTICS, &xs, &xl)) {
+					json_object_set_new(qj, "kernel_rx_dropped",
+							    json_integer((json_int_t)xs.rx_dropped));
+					json_object_set_new(qj, "kernel_rx_ring_full",
+							    json_integer((json_int_t)xs.rx_ring_full));
+					json_object_set_new(
+						qj, "kernel_fill_ring_empty",
+						json_integer((json_int_t)xs.rx_fill_ring_empty_descs));
+					json_object_set_new(qj, "kernel_tx_invalid",
+							    json_integer((json_int_t)xs.tx_invalid_descs));
+				}
+				json_array_append_new(queues, qj);
 			}
 		}
 		xgw_steer_counters(dp->ports[p].steer, sc);
@@ -111,6 +174,7 @@ json_t *xgw_dp_stats_json(struct xgw_dataplane *dp)
 					      "expired", (json_int_t)cs.expired, "races_lost",
 					      (json_int_t)cs.races_lost));
 	}
+	json_object_set_new(root, "policy", policy_json(dp));
 	sum_drops(dp, drops);
 	json_object_set_new(root, "workers", workers);
 	json_object_set_new(root, "ports", ports);

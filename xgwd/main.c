@@ -177,6 +177,14 @@ static const struct xgw_ctl_ops ctl_ops = {
 	.thread_fini = ctl_thread_fini,
 };
 
+/* The metrics thread reads the same stats, snapshot included: an RCU
+ * thread too, offline except around those reads. */
+static const struct xgw_metrics_ops metrics_ops = {
+	.stats = ctl_stats,
+	.thread_init = ctl_thread_init,
+	.thread_fini = ctl_thread_fini,
+};
+
 static int run(struct xgwd *d, int sfd)
 {
 	struct mnl_socket *nl = xgw_nl_events_open();
@@ -334,7 +342,7 @@ int main(int argc, char **argv)
 		memcpy(listen_at, d.applied.metrics_listen, sizeof(listen_at));
 		pthread_mutex_unlock(&d.fwd_lock);
 		if (listen_at[0])
-			rc = xgw_metrics_start(&d.metrics, listen_at, ctl_stats, &d);
+			rc = xgw_metrics_start(&d.metrics, listen_at, &metrics_ops, &d);
 	}
 	if (!rc) {
 		pr_info("running: %u port(s), %u worker(s)", d.dp.n_ports, d.dp.n_workers);

@@ -10,8 +10,9 @@
 # back to 198.18.1.2 / 2001:db8:1::2.  Traffic to the gateway's own addresses
 # is not steered and must reach the gateway's kernel (XDP_PASS).
 set -u
-XGWD=${1:?usage: forward.sh XGWD XGWCTL}
-XGWCTL=${2:?usage: forward.sh XGWD XGWCTL}
+XGWD=${1:?usage: forward.sh XGWD XGWCTL PKTGEN}
+XGWCTL=${2:?usage: forward.sh XGWD XGWCTL PKTGEN}
+PKTGEN=${3:?usage: forward.sh XGWD XGWCTL PKTGEN}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 require_root
@@ -72,6 +73,19 @@ start_xgwd() {
 }
 stats() { ip netns exec "$GW" "$XGWCTL" -s "$SOCK" stats --json; }
 jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# A config error names the field and exits before touching any interface.
+sed 's/"frames": 4096/"frames": 4000/' "$XGW_TMP/xgw.json" >"$XGW_TMP/bad.json"
+out=$(ip netns exec "$GW" "$XGWD" -c "$XGW_TMP/bad.json" 2>&1) && fail "bad config accepted"
+echo "$out" | grep -q "umem.frames" || fail "config error does not name the field: $out"
+ip -n "$GW" link show gw-c | grep -q xdp && fail "bad config touched an interface"
+# zerocopy "on" on veth: a clear error naming the interface and the reason.
+sed 's/"zerocopy": "auto"/"zerocopy": "on"/' "$XGW_TMP/xgw.json" | sed "s|$SOCK|$XGW_TMP/zc.sock|" >"$XGW_TMP/zc.json"
+out=$(ip netns exec "$GW" timeout 20 "$XGWD" -c "$XGW_TMP/zc.json" 2>&1) && fail "zerocopy on accepted on veth"
+echo "$out" | grep -q "gw-c.*zero-copy.*\(not supported\|Operation not supported\)" ||
+	fail "zerocopy error unclear: $out"
+ip -n "$GW" link show gw-c | grep -q xdp && fail "failed start left an XDP program attached"
+ok "config errors name the field; zerocopy on fails clearly on veth and leaves nothing attached"
 
 start_xgwd
 grep -q "copy mode" "$XGW_TMP/xgwd.log" || fail "mode obtained not logged"
@@ -164,6 +178,23 @@ steered=$(stats | jget 'sum(p["xdp"]["steered"] for p in d["ports"])')
 [ "$steered" -ge 3000 ] || fail "only $steered packets went through the AF_XDP path"
 ok "$steered packets steered to AF_XDP"
 
+# A million packets through the workers, then every UMEM frame is back:
+# free, in a fill ring, and none left on a TX ring.
+worker() { stats | jget "d['workers'][0]['$1']"; }
+rx0=$(worker rx_packets)
+GWMAC=$(ip netns exec "$GW" cat /sys/class/net/gw-c/address)
+ip netns exec "$CLI" "$PKTGEN" -i c0 --dst-mac "$GWMAC" --src 198.18.1.2 --dst 198.18.2.2 \
+	--dport 7000 --count 1000000 --rate 250000 --duration 20 --json --quiet >"$XGW_TMP/gen.json" ||
+	fail "pktgen failed"
+sleep 1
+rx=$(($(worker rx_packets) - rx0))
+echo "  pktgen: $(jget 'd["packets"]' <"$XGW_TMP/gen.json") sent, xgw received $rx"
+[ "$rx" -ge 500000 ] || fail "only $rx of 1000000 packets reached the workers"
+[ "$(worker frames_tx)" = 0 ] || fail "frames still on TX rings after idle: $(worker frames_tx)"
+[ "$(worker frames_accounted)" = "$(worker umem_frames)" ] ||
+	fail "frame leak: $(worker frames_accounted) of $(worker umem_frames) accounted"
+ok "$rx packets through AF_XDP; all $(worker umem_frames) UMEM frames accounted for afterwards"
+
 # TTL 1: xgw answers with ICMP time exceeded from its ingress address.
 out=$(ip netns exec "$CLI" ping -c 1 -t 1 -W 2 198.18.2.2 2>&1)
 echo "$out" | grep -q "From 198.18.1.1.*Time to live exceeded" ||
@@ -209,6 +240,16 @@ start_xgwd
 grep -q "stale" "$XGW_TMP/xgwd.log" || fail "stale program not reported"
 ip netns exec "$CLI" ping -c 3 -i 0.2 -W 2 198.18.2.2 | grep -q "ttl=63" || fail "no forwarding after restart"
 ok "restart after kill -9 replaces the stale program"
+
+# Busy polling as an option: the sockets report it and traffic flows.
+kill -TERM "$XGWD_PID"; wait "$XGWD_PID"
+sed 's/"zerocopy": "auto",/"zerocopy": "auto", "busy_poll": true,/' "$XGW_TMP/xgw.json" >"$XGW_TMP/bp.json"
+mv "$XGW_TMP/bp.json" "$XGW_TMP/xgw.json"
+start_xgwd
+ip netns exec "$GW" "$XGWCTL" -s "$SOCK" ports --json | jget 'd[0]["queues"][0]["busy_poll"]' |
+	grep -qx True || fail "busy_poll not reported"
+ip netns exec "$CLI" ping -c 3 -i 0.2 -W 2 198.18.2.2 | grep -q "ttl=63" || fail "no forwarding with busy poll"
+ok "busy poll mode forwards"
 
 # Clean exit detaches.
 kill -TERM "$XGWD_PID"; wait "$XGWD_PID"

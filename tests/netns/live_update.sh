@@ -17,6 +17,8 @@
 #                   build: XGW_LU_XGWD=build-asan/xgwd/xgwd)
 #   XGW_LU_CHANGES  number of changes (default 1000, a multiple of 5)
 #   XGW_LU_RATE     packets per second of service A's stream (default 3000)
+#   XGW_LU_LOG      write xgwd's log there (kept after the test) instead of
+#                   into the temporary directory
 # Sanitizer reports go to xgwd's log, which this test checks; ASAN_OPTIONS,
 # UBSAN_OPTIONS and TSAN_OPTIONS are passed through (defaults set below).
 set -u
@@ -25,6 +27,7 @@ XGWCTL=${2:?usage: live_update.sh XGWD XGWCTL}
 XGWD=${XGW_LU_XGWD:-$XGWD}
 CHANGES=${XGW_LU_CHANGES:-1000}
 RATE=${XGW_LU_RATE:-3000}
+LOG=${XGW_LU_LOG:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 require_root
@@ -156,7 +159,7 @@ def svc(i):
     # Odd rounds: a UDP service on A's port at another VIP; even: TCP :80.
     return {"vip": f"198.18.101.{i % 250 + 1}", "port": 7000 if i % 2 else 80,
             "proto": "udp" if i % 2 else "tcp"}
-LAG = 20                  # up to LAG other services live at once
+LAG = 8                   # up to LAG other services live at once
 rounds, done, scrapes = changes // 5, 0, 0
 t0 = time.monotonic()
 live = []
@@ -203,14 +206,15 @@ JSON
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-second_deadlock_stack=1}
-ip netns exec "$GW" "$XGWD" -c "$XGW_TMP/xgw.json" >"$XGW_TMP/xgwd.log" 2>&1 &
+LOG=${LOG:-$XGW_TMP/xgwd.log}
+ip netns exec "$GW" "$XGWD" -c "$XGW_TMP/xgw.json" >"$LOG" 2>&1 &
 XGWD_PID=$!
 XGW_PIDS+=($XGWD_PID)
 ctl() { ip netns exec "$GW" "$XGWCTL" -s "$SOCK" "$@"; }
 jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 # Sanitized builds start slowly: up to 30 s.
 for _ in 1 2 3; do wait_for ctl ports && break; done
-ctl ports >/dev/null 2>&1 || { cat "$XGW_TMP/xgwd.log"; fail "xgwd did not start"; }
+ctl ports >/dev/null 2>&1 || { cat "$LOG"; fail "xgwd did not start"; }
 ok "xgwd running ($XGWD)"
 
 ctl service add 198.18.100.1:7000/udp || fail "service add"
@@ -240,7 +244,7 @@ for _ in $(seq 1 50); do
 	sleep 0.1
 done
 [ "$(rx_got W)" -gt 0 ] ||
-	{ ctl stats; cat "$XGW_TMP/xgwd.log"; fail "no warm-up datagram reached the backends"; }
+	{ ctl stats; cat "$LOG"; fail "no warm-up datagram reached the backends"; }
 ok "warm-up: $(rx_got W)/200 datagrams through the gateway"
 
 # The measured stream (tag M), bounded to 240 s.
@@ -258,7 +262,7 @@ before=$(rx_got M)
 out=$(ip netns exec "$GW" timeout 200 python3 "$XGW_TMP/churn.py" "$SOCK" "$CHANGES" \
 	"http://127.0.0.1:$MPORT/metrics" 180) || {
 	touch "$XGW_TMP/tx.stop"
-	tail -20 "$XGW_TMP/xgwd.log"
+	tail -20 "$LOG"
 	fail "churn failed: $out"
 }
 during=$(($(rx_got M) - before))
@@ -323,12 +327,12 @@ for _ in $(seq 1 300); do kill -0 "$XGWD_PID" 2>/dev/null || break; sleep 0.1; d
 kill -0 "$XGWD_PID" 2>/dev/null && fail "xgwd did not stop within 30 s of SIGTERM"
 wait "$XGWD_PID"
 rc=$?
-if grep -qE 'Sanitizer|runtime error:' "$XGW_TMP/xgwd.log"; then
-	grep -E -A30 'Sanitizer|runtime error:' "$XGW_TMP/xgwd.log" | head -150
-	cp "$XGW_TMP/xgwd.log" "/tmp/xgw-live-update-xgwd.$$.log" 2>/dev/null &&
-		echo "  full log kept in /tmp/xgw-live-update-xgwd.$$.log"
+if grep -qE 'Sanitizer|runtime error:' "$LOG"; then
+	grep -E -A30 'Sanitizer|runtime error:' "$LOG" | head -150
+	[ -n "${XGW_LU_LOG:-}" ] || { cp "$LOG" "/tmp/xgw-live-update-xgwd.$$.log" 2>/dev/null &&
+		echo "  full log kept in /tmp/xgw-live-update-xgwd.$$.log"; }
 	fail "sanitizer report in xgwd's log"
 fi
-[ "$rc" = 0 ] || { tail -20 "$XGW_TMP/xgwd.log"; fail "xgwd exited with status $rc"; }
+[ "$rc" = 0 ] || { tail -20 "$LOG"; fail "xgwd exited with status $rc"; }
 ok "xgwd stopped cleanly, no sanitizer report in its log"
 echo "PASS"

@@ -43,6 +43,8 @@ static const char stats_json[] =
     "  \"xdp\":{\"steered\":0,\"passed\":2,\"no_socket\":0,\"malformed\":0}}],"
     " \"conntrack\":{\"live\":3,\"max\":65536,\"created\":5,\"full\":0,\"evicted\":1,"
     "   \"expired\":2,\"races_lost\":0},"
+    " \"policy\":{\"default\":\"allow\",\"default_hits\":9,"
+    "   \"rules\":[{\"id\":2,\"hits\":5},{\"id\":7,\"hits\":0}]},"
     " \"drops\":{\"no_route\":1,\"made_up_reason\":4}}";
 
 /* Each of these must be a whole line of the output. */
@@ -89,6 +91,11 @@ static const char *const want_lines[] = {
     "xgw_conntrack_full_total 0",
     "xgw_conntrack_evicted_total 1",
     "xgw_conntrack_expired_total 2",
+    "# TYPE xgw_policy_rule_hits_total counter",
+    "xgw_policy_rule_hits_total{id=\"2\"} 5",
+    "xgw_policy_rule_hits_total{id=\"7\"} 0",
+    "# TYPE xgw_policy_default_hits_total counter",
+    "xgw_policy_default_hits_total{action=\"allow\"} 9",
 };
 
 static json_t *load_stats(void)
@@ -230,13 +237,26 @@ static void test_render_sparse(void **state)
 
 /* ---- the listener --------------------------------------------------------- */
 
-static int scrapes;
+static int scrapes, inits, finis;
 
 static json_t *fixed_stats(void *ctx)
 {
 	__atomic_fetch_add(&scrapes, 1, __ATOMIC_RELAXED);
 	return ctx ? load_stats() : NULL;
 }
+
+static void count_init(void *ctx)
+{
+	__atomic_fetch_add(&inits, 1, __ATOMIC_RELAXED);
+}
+
+static void count_fini(void *ctx)
+{
+	__atomic_fetch_add(&finis, 1, __ATOMIC_RELAXED);
+}
+
+static const struct xgw_metrics_ops ops = {
+    .stats = fixed_stats, .thread_init = count_init, .thread_fini = count_fini};
 
 static long long ms_now(void)
 {
@@ -322,7 +342,7 @@ static void test_http(void **state)
 	uint16_t port;
 	char *r, big[XGW_METRICS_MAX_REQ + 100];
 
-	assert_int_equal(xgw_metrics_start(&m, "127.0.0.1:0", fixed_stats, (void *)1), 0);
+	assert_int_equal(xgw_metrics_start(&m, "127.0.0.1:0", &ops, (void *)1), 0);
 	port = xgw_metrics_port(m);
 	assert_true(port != 0);
 
@@ -405,7 +425,7 @@ static void test_http_no_stats(void **state)
 	char *r;
 	int before = __atomic_load_n(&scrapes, __ATOMIC_RELAXED);
 
-	assert_int_equal(xgw_metrics_start(&m, "127.0.0.1:0", fixed_stats, NULL), 0);
+	assert_int_equal(xgw_metrics_start(&m, "127.0.0.1:0", &ops, NULL), 0);
 	r = get(xgw_metrics_port(m), "GET /metrics HTTP/1.0\r\n\r\n");
 	assert_true(!strncmp(r, "HTTP/1.0 503 ", 13));
 	free(r);
@@ -416,6 +436,9 @@ static void test_http_no_stats(void **state)
 	assert_int_equal(__atomic_load_n(&scrapes, __ATOMIC_RELAXED), before + 1);
 	xgw_metrics_stop(m);
 	xgw_metrics_stop(NULL);
+	/* The thread hooks ran once per listener, on its thread. */
+	assert_int_equal(__atomic_load_n(&inits, __ATOMIC_RELAXED), 2);
+	assert_int_equal(__atomic_load_n(&finis, __ATOMIC_RELAXED), 2);
 }
 
 static void test_listen_addresses(void **state)
@@ -436,23 +459,23 @@ static void test_listen_addresses(void **state)
 	int rc;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (xgw_metrics_start(&m, bad[i], fixed_stats, NULL) != -EINVAL)
+		if (xgw_metrics_start(&m, bad[i], &ops, NULL) != -EINVAL)
 			fail_msg("\"%s\" accepted", bad[i]);
 	assert_null(m);
 
 	/* A port in use is refused. */
-	assert_int_equal(xgw_metrics_start(&m, "127.0.0.1:0", fixed_stats, NULL), 0);
+	assert_int_equal(xgw_metrics_start(&m, "127.0.0.1:0", &ops, NULL), 0);
 	{
 		char addr[32];
 
 		snprintf(addr, sizeof(addr), "127.0.0.1:%u", xgw_metrics_port(m));
-		assert_int_equal(xgw_metrics_start(&m2, addr, fixed_stats, NULL), -EADDRINUSE);
+		assert_int_equal(xgw_metrics_start(&m2, addr, &ops, NULL), -EADDRINUSE);
 		assert_null(m2);
 	}
 	xgw_metrics_stop(m);
 
 	/* IPv6 loopback where the host has it. */
-	rc = xgw_metrics_start(&m, "[::1]:0", fixed_stats, NULL);
+	rc = xgw_metrics_start(&m, "[::1]:0", &ops, NULL);
 	if (rc == -EADDRNOTAVAIL || rc == -EAFNOSUPPORT)
 		return;
 	assert_int_equal(rc, 0);
