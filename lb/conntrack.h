@@ -30,7 +30,8 @@
  * same flow at once serialise and the loser gets the winner's record);
  * removal is a compare-and-swap of the exact slot word.
  *
- * Cost per lookup: one hash of 56 bytes (7 multiply-xorshift rounds), one
+ * Cost per lookup: one hash of 56 bytes (wyhash-style 128-bit multiplies:
+ * two for an IPv4 key, five for IPv6), one
  * bucket line scanned for the 32-bit signature, one record line compared
  * (7 64-bit words, in the first two lines of the record).  No atomic read-modify-write, no store on
  * the miss path.  Measured figures are in lb/ct_bench.c's header.
@@ -185,6 +186,11 @@ uint64_t xgw_ct_hash(const struct xgw_ct_table *t, const struct xgw_ct_tuple *k)
 /* Prefetch the home bucket of hash h (bulk lookups: hash packet i+1 while
  * working on packet i). */
 void xgw_ct_prefetch(const struct xgw_ct_table *t, uint64_t h);
+/* The second step of a bulk lookup, once that bucket has arrived: prefetch
+ * the records its slots with h's signature point at (all three lines: the
+ * lookup compares the tuples of lines 0-1, xgw_ct_update writes line 2).
+ * Reads only; the lookup itself still does every check. */
+void xgw_ct_prefetch_conn(const struct xgw_ct_table *t, uint64_t h);
 
 /* Lock-free lookup: the connection with tuple k in either direction, and
  * which direction matched, or NULL.  A connection that has expired at `now`

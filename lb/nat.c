@@ -164,12 +164,60 @@ static inline bool addr_differs(const uint8_t *field, const struct xgw_addr *a, 
 	return memcmp(field, a->b, 16) != 0;
 }
 
+/* rewrite() for the common case, IPv4 with a TCP or UDP header: the same
+ * steps with every offset and length constant, no family or protocol
+ * tests.  xgw_nat_apply via xgw_nat_rewrite cost ~160 instructions per
+ * DNATed packet, this ~50 (callgrind, established-1k). */
+static inline void rewrite4(uint8_t *l3, uint8_t *l4, bool udp, bool dst, uint32_t addr,
+			    uint16_t port)
+{
+	uint8_t *a = l3 + (dst ? IP4_DST : IP4_SRC);
+	struct delta d = {0};
+
+	d_add(&d, a, (const uint8_t *)&addr, 4);
+	put16(l3 + IP4_CSUM, d_apply(get16(l3 + IP4_CSUM), &d));
+	if (port) {
+		uint8_t *pp = l4 + (dst ? 2 : 0);
+		d_add(&d, pp, (const uint8_t *)&port, 2);
+		put16(pp, port);
+	}
+	memcpy(a, &addr, 4);
+	unsigned co = udp ? UDP_CSUM : TCP_CSUM;
+	uint16_t c = get16(l4 + co);
+	if (udp && c == 0)
+		return; /* no checksum: stays none */
+	c = d_apply(c, &d);
+	if (udp && c == 0)
+		c = 0xffff;
+	put16(l4 + co, c);
+}
+
 int xgw_nat_apply(struct xgw_pkt *p, const struct xgw_ct_conn *c, enum xgw_ct_dir dir)
 {
 	const struct xgw_ct_tuple *o = &c->tuple[!dir];
 	const uint8_t *l3 = p->data + p->l3_off;
 	bool v4 = is_v4(p);
 	int r;
+
+	/* What xgw_nat_rewrite would do with these arguments, minus its
+	 * checks, which all pass here. */
+	if (v4 && (p->flags & (XGW_PKT_L4 | XGW_PKT_FRAG_LATER)) == XGW_PKT_L4 &&
+	    has_ports(p->l4_proto) && o->src.family == AF_INET && o->dst.family == AF_INET) {
+		uint8_t *w3 = p->data + p->l3_off, *l4 = p->data + p->l4_off;
+		bool udp = p->l4_proto == IPPROTO_UDP;
+
+		if (get32(w3 + IP4_DST) != o->src.w[0] || p->dport != o->sport) {
+			rewrite4(w3, l4, udp, true, o->src.w[0], o->sport);
+			if (o->sport)
+				p->dport = o->sport;
+		}
+		if (get32(w3 + IP4_SRC) != o->dst.w[0] || p->sport != o->dport) {
+			rewrite4(w3, l4, udp, false, o->dst.w[0], o->dport);
+			if (o->dport)
+				p->sport = o->dport;
+		}
+		return 0;
+	}
 
 	/* The packet leaves as reverse(o): source o->dst:dport, destination
 	 * o->src:sport.  addr_differs, not memcmp: a libc call with a

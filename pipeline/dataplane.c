@@ -15,6 +15,7 @@
 #include <urcu-qsbr.h>
 
 #include "common/log.h"
+#include "common/stat.h"
 #include "lb/conntrack.h"
 #include "pipeline/netlink.h"
 #include "pipeline/snapshot.h"
@@ -380,7 +381,9 @@ int xgw_dp_apply_snapshot(struct xgw_dataplane *dp, const struct xgw_config *cfg
 {
 	struct xgw_snapshot *s, *old;
 
-	s = xgw_snapshot_build(cfg, dp->n_workers, dp->hash_seed, err, errlen);
+	/* Only this (control) thread replaces dp->snap, so reading it here
+	 * without a grace period is safe. */
+	s = xgw_snapshot_rebuild(cfg, dp->n_workers, dp->hash_seed, dp->snap, err, errlen);
 	if (!s)
 		return -EINVAL;
 	s->generation = ++dp->snap_generation;
@@ -583,9 +586,10 @@ int xgw_dp_service_resolves(struct xgw_dataplane *dp)
 
 uint32_t xgw_worker_frames_accounted(const struct xgw_worker *w)
 {
-	uint32_t n = w->umem.n_free;
+	uint32_t n = XGW_STAT_READ(w->umem.n_free);
 
 	for (unsigned i = 0; i < w->n_xsks; i++)
-		n += w->xsks[i]->fill_outstanding + w->xsks[i]->tx_outstanding;
+		n += XGW_STAT_READ(w->xsks[i]->fill_outstanding) +
+		     XGW_STAT_READ(w->xsks[i]->tx_outstanding);
 	return n;
 }

@@ -2,6 +2,7 @@
 #include "pipeline/fib.h"
 
 #include <endian.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,9 @@ static inline uint32_t hash_addr(const struct xgw_addr *a, uint32_t seed)
 	h ^= h >> 33;
 	return (uint32_t)h;
 }
+
+/* Source of struct xgw_fib.generation: unique in the process, never 0. */
+static _Atomic uint64_t fib_generations;
 
 static uint32_t pow2_at_least(uint32_t n)
 {
@@ -76,8 +80,10 @@ struct xgw_fib *xgw_fib_build(const struct xgw_route *routes, unsigned n_routes,
 	count = calloc(n_routes ? n_routes : 1, sizeof(*count));
 	if (!f->routes || !f->levels || !count)
 		goto err;
-	memcpy(f->routes, routes, n_routes * sizeof(*routes));
+	if (n_routes) /* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(f->routes, routes, n_routes * sizeof(*routes));
 	f->n_routes = n_routes;
+	f->generation = atomic_fetch_add_explicit(&fib_generations, 1, memory_order_relaxed) + 1;
 
 	for (unsigned i = 0; i < n_routes; i++) {
 		struct fib_level *l = find_level(f, routes[i].dst.addr.family, routes[i].dst.len);

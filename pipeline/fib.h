@@ -47,6 +47,8 @@ struct xgw_fib {
 	uint8_t *neigh_used;
 	uint32_t neigh_mask;
 	unsigned n_neigh;
+	/* Set by xgw_fib_build, unique in the process and never 0: the
+	 * workers' route caches (pipeline/forward.c) key on it. */
 	uint64_t generation;
 };
 

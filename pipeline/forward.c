@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include "common/stat.h"
 #include "pipeline/forward.h"
 
 #include <arpa/inet.h>
@@ -84,13 +85,43 @@ static void strip_vlans(struct xgw_pkt *p)
 	p->n_vlans = 0;
 }
 
-/* Route dst out of a port and rewrite the Ethernet header for it. */
-static int output(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
-		  const struct xgw_addr *dst)
+/* Per-thread cache of route + neighbour results by destination: a FIB is
+ * never modified once built, so (its generation, which xgw_fib_build makes
+ * unique in the process, the forwarding state for port_of, the
+ * destination) -> (egress port, next-hop MAC) stays true for as long as
+ * the key can match.  An established flow then skips both hash lookups
+ * (~110 instructions per packet, measured with callgrind on
+ * established-1k).  Direct-mapped; only successes are cached, so every
+ * drop and resolve request still takes the full path.  Thread-local, not
+ * in struct xgw_worker: each worker thread has its own, never shared. */
+#define ROUTE_CACHE_BITS 7
+struct route_cache_ent {
+	uint64_t gen;
+	const struct xgw_fwd_state *fs;
+	struct xgw_addr dst;
+	uint16_t out;
+	uint8_t mac[6];
+};
+static _Thread_local struct route_cache_ent route_cache[1u << ROUTE_CACHE_BITS];
+
+static inline struct route_cache_ent *route_cache_slot(const struct xgw_addr *dst)
+{
+	uint64_t k = dst->q[0] ^ dst->q[1];
+	uint32_t h = (uint32_t)(k ^ k >> 32) * 0x9e3779b1u;
+
+	return &route_cache[h >> (32 - ROUTE_CACHE_BITS)];
+}
+
+/* The full route + neighbour lookup on a route cache miss; fills e on
+ * success.  Out of line: inlined, its register pressure gave output() a
+ * prologue and epilogue of ~20 instructions that the cache hit paid too. */
+__attribute__((noinline)) static int route_miss(struct xgw_worker *w,
+						const struct xgw_fwd_state *fs,
+						const struct xgw_addr *dst,
+						struct route_cache_ent *e)
 {
 	const struct xgw_route *r = xgw_fib_lookup(fs->fib, dst);
 	const struct xgw_neigh *n;
-	const struct xgw_port *port;
 	const struct xgw_addr *nh;
 	uint16_t out;
 
@@ -105,11 +136,33 @@ static int output(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct x
 		request_resolve(w, r->oif, nh);
 		return XGW_DROP_NO_NEIGH;
 	}
+	e->gen = fs->fib->generation;
+	e->fs = fs;
+	e->dst = *dst;
+	e->out = out;
+	memcpy(e->mac, n->mac, 6);
+	return 0;
+}
+
+/* Route dst out of a port and rewrite the Ethernet header for it. */
+static int output(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
+		  const struct xgw_addr *dst)
+{
+	struct route_cache_ent *e = route_cache_slot(dst);
+	const struct xgw_port *port;
+	uint16_t out;
+
+	if (e->gen != fs->fib->generation || e->fs != fs || !xgw_addr_eq(&e->dst, dst)) {
+		int err = route_miss(w, fs, dst, e);
+		if (err)
+			return err;
+	}
+	out = e->out;
 	port = &w->dp->ports[out];
 	if (p->l3_len > port->mtu)
 		return XGW_DROP_MTU;
 	strip_vlans(p);
-	memcpy(p->data, n->mac, 6);
+	memcpy(p->data, e->mac, 6);
 	memcpy(p->data + 6, port->mac, 6);
 	/* Drop Ethernet padding: the frame ends where IP says. */
 	p->len = (uint32_t)p->l3_off + p->l3_len;
@@ -156,7 +209,7 @@ static int time_exceeded4(struct xgw_worker *w, const struct xgw_fwd_state *fs,
 	ic->checksum = xgw_csum(ic, 8 + quote);
 	p->l3_len = (uint16_t)(28 + quote);
 	p->l4_off = (uint16_t)(p->l3_off + 20);
-	w->st.icmp_sent++;
+	XGW_STAT_ADD(w->st.icmp_sent, 1);
 	return output(w, fs, p, &dst);
 }
 
@@ -198,7 +251,7 @@ static int time_exceeded6(struct xgw_worker *w, const struct xgw_fwd_state *fs,
 	ic->icmp6_cksum = (uint16_t)~xgw_csum_fold(sum);
 	p->l3_len = (uint16_t)(40 + plen);
 	p->l4_off = (uint16_t)(p->l3_off + 40);
-	w->st.icmp_sent++;
+	XGW_STAT_ADD(w->st.icmp_sent, 1);
 	return output(w, fs, p, &dst);
 }
 
@@ -209,8 +262,10 @@ static int forward4(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct
 	uint16_t old, new_;
 	int err;
 
-	/* RFC 1812 5.2.2: a router verifies the header checksum. */
-	if (xgw_csum(ip, (size_t)ip->ihl * 4) != 0)
+	/* RFC 1812 5.2.2: a router verifies the header checksum.  The
+	 * option-less header is five loads: the loop over a variable length
+	 * cost ~40 instructions more per packet. */
+	if ((ip->ihl == 5 ? xgw_csum20(ip) : xgw_csum(ip, (size_t)ip->ihl * 4)) != 0)
 		return XGW_DROP_IP4_CSUM;
 	if (ip->ttl <= 1)
 		return time_exceeded4(w, fs, p);

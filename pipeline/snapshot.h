@@ -64,6 +64,11 @@ struct xgw_snapshot {
  * naming the service and the reason. */
 struct xgw_snapshot *xgw_snapshot_build(const struct xgw_config *cfg, unsigned n_workers,
 					uint32_t hash_seed, char *err, size_t errlen);
+/* The same, reusing the Maglev tables of services whose backends did not
+ * change since `old` (the snapshot being replaced; read-only here). */
+struct xgw_snapshot *xgw_snapshot_rebuild(const struct xgw_config *cfg, unsigned n_workers,
+					  uint32_t hash_seed, const struct xgw_snapshot *old,
+					  char *err, size_t errlen);
 void xgw_snapshot_free(struct xgw_snapshot *s);
 
 const struct xgw_svc_rt *xgw_snapshot_service(const struct xgw_snapshot *s,

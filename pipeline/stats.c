@@ -11,13 +11,14 @@
 #include <urcu-qsbr.h>
 
 #include "common/drop.h"
+#include "common/stat.h"
 #include "pipeline/dataplane.h"
 #include "lb/conntrack.h"
 #include "lb/policy.h"
 #include "pipeline/snapshot.h"
 #include "steer-bpf/steer.h"
 
-#define RD(x) (*(volatile const uint64_t *)&(x))
+#define RD(x) XGW_STAT_READ(x)
 
 static void sum_drops(struct xgw_dataplane *dp, uint64_t *drops)
 {
@@ -101,12 +102,13 @@ json_t *xgw_dp_stats_json(struct xgw_dataplane *dp)
 		json_object_set_new(wj, "icmp_echo_replies",
 				    json_integer((json_int_t)RD(w->st.icmp_echo_replies)));
 		json_object_set_new(wj, "umem_frames", json_integer(w->umem.n_frames));
-		json_object_set_new(wj, "frames_free", json_integer(w->umem.n_free));
+		json_object_set_new(wj, "frames_free",
+				    json_integer(XGW_STAT_READ(w->umem.n_free)));
 		{
 			json_int_t in_fill = 0, in_tx = 0;
 			for (unsigned k = 0; k < w->n_xsks; k++) {
-				in_fill += w->xsks[k]->fill_outstanding;
-				in_tx += w->xsks[k]->tx_outstanding;
+				in_fill += XGW_STAT_READ(w->xsks[k]->fill_outstanding);
+				in_tx += XGW_STAT_READ(w->xsks[k]->tx_outstanding);
 			}
 			json_object_set_new(wj, "frames_fill", json_integer(in_fill));
 			json_object_set_new(wj, "frames_tx", json_integer(in_tx));

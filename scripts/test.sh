@@ -16,8 +16,12 @@ if [ ! -f build-asan/build.ninja ]; then
 	meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 fi
 ninja -C build-asan
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	meson test -C build-asan --suite unit --print-errorlogs
+export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+meson test -C build-asan --suite unit --print-errorlogs
+# The daemon itself under the sanitizers, with traffic and live changes:
+# the scripts fail on any sanitizer report in xgwd's log.
+meson test -C build-asan --print-errorlogs --num-processes 1 --logbase netnslog \
+	forward lb live_update
 
 echo "== fuzz (bounded)"
 if [ ! -f build-fuzz/build.ninja ]; then
@@ -29,17 +33,18 @@ meson test -C build-fuzz --suite fuzz --print-errorlogs
 # One closing line over the three runs, in the plain "N passed, N failed"
 # form that CI reads.
 python3 - build build-asan build-fuzz <<'PY'
-import json, sys, os
+import glob, json, sys, os
 p = f = s = 0
 for d in sys.argv[1:]:
-    log = os.path.join(d, 'meson-logs', 'testlog.json')
-    if not os.path.exists(log):
-        continue
-    for line in open(log):
-        r = json.loads(line).get('result')
-        if r in ('OK', 'EXPECTEDFAIL'): p += 1
-        elif r == 'SKIP': s += 1
-        else: f += 1
+    for log in glob.glob(os.path.join(d, 'meson-logs', '*.json')):
+        for line in open(log):
+            r = json.loads(line).get('result')
+            if r in ('OK', 'EXPECTEDFAIL'):
+                p += 1
+            elif r == 'SKIP':
+                s += 1
+            else:
+                f += 1
 print(f"tests: {p} passed, {f} failed, {s} skipped")
 sys.exit(1 if f else 0)
 PY

@@ -292,13 +292,14 @@ int main(int argc, char **argv)
 	if (!rc)
 		rc = xgw_config_validate(d.running, (int)sysconf(_SC_NPROCESSORS_CONF), err,
 					 sizeof(err));
-	if (rc) {
-		fprintf(stderr, "xgwd: %s: %s\n", path, err);
-		return 1;
-	}
-	if (check_only) {
-		printf("%s: ok\n", path);
-		return 0;
+	if (rc || check_only) {
+		if (rc)
+			fprintf(stderr, "xgwd: %s: %s\n", path, err);
+		else
+			printf("%s: ok\n", path);
+		xgw_config_free(d.running);
+		free(d.running);
+		return rc ? 1 : 0;
 	}
 	if (xgw_config_copy(&d.applied, d.running)) {
 		pr_err("out of memory");
@@ -325,6 +326,9 @@ int main(int argc, char **argv)
 	rc = xgw_dp_open(&d.dp, d.running, err, sizeof(err));
 	if (rc) {
 		pr_err("%s", err);
+		xgw_config_free(&d.applied);
+		xgw_config_free(d.running);
+		free(d.running);
 		return 1;
 	}
 	rc = xgw_dp_start(&d.dp);

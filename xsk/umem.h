@@ -51,13 +51,18 @@ static inline void *xgw_umem_ptr(const struct xgw_umem *u, uint64_t addr)
 }
 
 /* Take up to n frames; returns how many. */
+/* n_free is written by the owning worker only; the relaxed stores let
+ * the control thread read it for statistics without a data race. */
 static inline uint32_t xgw_umem_alloc_bulk(struct xgw_umem *u, uint64_t *addrs, uint32_t n)
 {
-	if (n > u->n_free)
-		n = u->n_free;
-	u->n_free -= n;
+	uint32_t nf = u->n_free;
+
+	if (n > nf)
+		n = nf;
+	nf -= n;
 	for (uint32_t i = 0; i < n; i++)
-		addrs[i] = u->free[u->n_free + i];
+		addrs[i] = u->free[nf + i];
+	__atomic_store_n(&u->n_free, nf, __ATOMIC_RELAXED);
 	return n;
 }
 
@@ -65,7 +70,10 @@ static inline void xgw_umem_free(struct xgw_umem *u, uint64_t addr)
 {
 	/* Any address inside a frame identifies it (RX hands out base +
 	 * headroom offset); store the base. */
-	u->free[u->n_free++] = xgw_umem_frame_base(u, addr);
+	uint32_t nf = u->n_free;
+
+	u->free[nf] = xgw_umem_frame_base(u, addr);
+	__atomic_store_n(&u->n_free, nf + 1, __ATOMIC_RELAXED);
 }
 
 #endif

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #define XGW_LOG_COMP "xsk"
+#include "common/stat.h"
 #include "xsk/xsk.h"
 
 #include <errno.h>
@@ -165,7 +166,7 @@ void xgw_xsk_refill(struct xgw_xsk *x)
 	while ((want = fill_want(x)) != 0) {
 		got = xgw_umem_alloc_bulk(u, addrs, want);
 		if (!got) {
-			x->st.fill_starved++;
+			XGW_STAT_ADD(x->st.fill_starved, 1);
 			break;
 		}
 		if (xsk_ring_prod__reserve(x->fq, got, &idx) != got) {
@@ -176,13 +177,13 @@ void xgw_xsk_refill(struct xgw_xsk *x)
 		for (uint32_t i = 0; i < got; i++)
 			*xsk_ring_prod__fill_addr(x->fq, idx + i) = addrs[i];
 		xsk_ring_prod__submit(x->fq, got);
-		x->fill_outstanding += got;
+		XGW_STAT_ADD(x->fill_outstanding, got);
 		if (got < want)
 			break;
 	}
 	if (xsk_ring_prod__needs_wakeup(x->fq)) {
 		/* Zero-copy drivers stop refilling the NIC until told. */
-		x->st.fill_wakeups++;
+		XGW_STAT_ADD(x->st.fill_wakeups, 1);
 		recvfrom(x->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 	}
 }
@@ -191,6 +192,7 @@ uint32_t xgw_rx_burst(struct xgw_xsk *x, struct xgw_pkt *pkts, uint32_t n)
 {
 	struct xgw_umem *u = x->umem;
 	uint32_t idx, got;
+	uint64_t bytes = 0;
 
 	if (n > XGW_BURST_MAX)
 		n = XGW_BURST_MAX;
@@ -211,11 +213,12 @@ uint32_t xgw_rx_burst(struct xgw_xsk *x, struct xgw_pkt *pkts, uint32_t n)
 		p->port = x->port_id;
 		p->queue = x->queue;
 		p->drop = 0;
-		x->st.rx_bytes += d->len;
+		bytes += d->len;
 	}
 	xsk_ring_cons__release(&x->rx, got);
-	x->st.rx_packets += got;
-	x->fill_outstanding -= got;
+	XGW_STAT_ADD(x->st.rx_bytes, bytes);
+	XGW_STAT_ADD(x->st.rx_packets, got);
+	XGW_STAT_SUB(x->fill_outstanding, got);
 	xgw_xsk_refill(x);
 	return got;
 }
@@ -231,14 +234,14 @@ uint32_t xgw_xsk_complete(struct xgw_xsk *x)
 		xgw_umem_free(x->umem, *xsk_ring_cons__comp_addr(x->cq, idx + i));
 	if (n) {
 		xsk_ring_cons__release(x->cq, n);
-		x->tx_outstanding -= n;
+		XGW_STAT_SUB(x->tx_outstanding, n);
 	}
 	return n;
 }
 
 static void kick_tx(struct xgw_xsk *x)
 {
-	x->st.tx_wakeups++;
+	XGW_STAT_ADD(x->st.tx_wakeups, 1);
 	/* EAGAIN/EBUSY/ENOBUFS mean "try again later": the descriptors stay
 	 * on the ring and the next kick sends them. */
 	sendto(x->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
@@ -263,6 +266,7 @@ void xgw_xsk_flush(struct xgw_xsk *x)
 
 uint32_t xgw_tx_burst(struct xgw_xsk *x, struct xgw_pkt *pkts, uint32_t n)
 {
+	uint64_t bytes = 0;
 	uint32_t idx, got;
 
 	xgw_xsk_complete(x);
@@ -277,14 +281,15 @@ uint32_t xgw_tx_burst(struct xgw_xsk *x, struct xgw_pkt *pkts, uint32_t n)
 		d->addr = pkts[i].addr;
 		d->len = pkts[i].len;
 		d->options = 0;
-		x->st.tx_bytes += pkts[i].len;
+		bytes += pkts[i].len;
 	}
 	if (got) {
 		xsk_ring_prod__submit(&x->tx, got);
-		x->tx_outstanding += got;
-		x->st.tx_packets += got;
+		XGW_STAT_ADD(x->tx_outstanding, got);
+		XGW_STAT_ADD(x->st.tx_packets, got);
+		XGW_STAT_ADD(x->st.tx_bytes, bytes);
 		xgw_xsk_flush(x);
 	}
-	x->st.tx_ring_full += n - got;
+	XGW_STAT_ADD(x->st.tx_ring_full, n - got);
 	return got;
 }

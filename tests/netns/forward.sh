@@ -257,4 +257,8 @@ rc=$?
 [ $rc = 0 ] || { tail -20 "$XGW_TMP/xgwd.log"; fail "xgwd exited $rc on SIGTERM"; }
 ip -n "$GW" link show gw-c | grep -q "xdp" && fail "XDP program still attached after SIGTERM"
 ok "SIGTERM detaches and exits 0"
+if grep -qE 'Sanitizer|runtime error:' "$XGW_TMP/xgwd.log"; then
+	grep -E -A30 'Sanitizer|runtime error:' "$XGW_TMP/xgwd.log" | head -100
+	fail "sanitizer report in xgwd's log"
+fi
 echo "PASS"

@@ -86,7 +86,8 @@ cat >"$XGW_TMP/xgw.json" <<JSON
   "ctl": { "socket": "$SOCK" } }
 JSON
 ip netns exec "$GW" "$XGWD" -c "$XGW_TMP/xgw.json" >"$XGW_TMP/xgwd.log" 2>&1 &
-XGW_PIDS+=($!)
+XGWD_PID=$!
+XGW_PIDS+=($XGWD_PID)
 ctl() { ip netns exec "$GW" "$XGWCTL" -s "$SOCK" "$@"; }
 wait_for ctl ports || { cat "$XGW_TMP/xgwd.log"; fail "xgwd did not start"; }
 
@@ -202,4 +203,13 @@ ip netns exec "$GW" "$XGWD" --check -c "$XGW_TMP/dump.json" >/dev/null ||
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); s=[s for s in d['services'] if s['vip'] == '198.18.100.1'][0]; sys.exit(0 if s['snat'] and len(s['backends']) == 3 else 1)" "$XGW_TMP/dump.json" ||
 	fail "dumped config does not hold the running service"
 ok "config get round-trips through xgwd --check"
+
+# Clean stop; a sanitizer build of xgwd must leave no report in its log.
+kill -TERM "$XGWD_PID"
+wait "$XGWD_PID" || { tail -30 "$XGW_TMP/xgwd.log"; fail "xgwd did not exit 0 on SIGTERM"; }
+if grep -qE 'Sanitizer|runtime error:' "$XGW_TMP/xgwd.log"; then
+	grep -E -A30 'Sanitizer|runtime error:' "$XGW_TMP/xgwd.log" | head -100
+	fail "sanitizer report in xgwd's log"
+fi
+ok "xgwd stopped cleanly"
 echo "PASS"

@@ -21,6 +21,13 @@
 #include "tests/lib/pktbuild.h"
 
 #define HEADROOM 256
+
+/* Headers sit at odd offsets in frames (14 bytes of Ethernet): access
+ * them through unaligned types, as the data path does. */
+typedef struct iphdr iphdr_u __attribute__((aligned(1)));
+typedef struct ipv6hdr ipv6hdr_u __attribute__((aligned(1)));
+typedef struct icmphdr icmphdr_u __attribute__((aligned(1)));
+typedef struct icmp6hdr icmp6hdr_u __attribute__((aligned(1)));
 #define IF_CLIENT 2
 #define IF_SERVER 3
 #define IF_OTHER 9
@@ -141,14 +148,14 @@ static void test_udp4_forwarded(void **state)
 {
 	struct env *e = *state;
 	struct xgw_pb b = udp4("198.18.2.2", 64);
-	const struct iphdr *ip;
+	const iphdr_u *ip;
 
 	b.pad_to = 60; /* Ethernet padding must not leave with the packet */
 	assert_int_equal(run(e, &b), 0);
 	assert_int_equal(e->p.out_port, 1);
 	assert_memory_equal(e->p.data, MAC_SRV, 6);
 	assert_memory_equal(e->p.data + 6, MAC_P1, 6);
-	ip = (const struct iphdr *)(e->p.data + e->p.l3_off);
+	ip = (const iphdr_u *)(e->p.data + e->p.l3_off);
 	assert_int_equal(ip->ttl, 63);
 	assert_int_equal(e->p.len, 14 + 20 + 8 + 10);
 	assert_true(xgw_pb_csum_ok(e->p.data, e->p.len));
@@ -230,18 +237,18 @@ static void test_ttl1_time_exceeded(void **state)
 	struct env *e = *state;
 	struct xgw_pb b = udp4("198.18.2.2", 1);
 	uint8_t orig[64];
-	const struct iphdr *ip;
-	const struct icmphdr *ic;
+	const iphdr_u *ip;
+	const icmphdr_u *ic;
 
 	assert_true(xgw_pb_build(&b, orig, sizeof(orig)) > 0);
 	assert_int_equal(run(e, &b), 0);
 	assert_int_equal(e->p.out_port, 0); /* back to the client */
 	assert_memory_equal(e->p.data, MAC_CLI, 6);
-	ip = (const struct iphdr *)(e->p.data + e->p.l3_off);
+	ip = (const iphdr_u *)(e->p.data + e->p.l3_off);
 	assert_int_equal(ip->protocol, IPPROTO_ICMP);
 	assert_int_equal(ip->saddr, e->fs.port_addr4[0].w[0]);
 	assert_int_equal(ip->daddr, xgw_pb_ip("198.18.1.2").w[0]);
-	ic = (const struct icmphdr *)(ip + 1);
+	ic = (const icmphdr_u *)(ip + 1);
 	assert_int_equal(ic->type, ICMP_TIME_EXCEEDED);
 	assert_int_equal(ic->code, ICMP_EXC_TTL);
 	/* The quote: the original IP header and 8 bytes of UDP. */
@@ -296,21 +303,21 @@ static void test_ipv6(void **state)
 {
 	struct env *e = *state;
 	struct xgw_pb b = udp6("2001:db8:2::2", 64);
-	const struct ipv6hdr *ip6;
-	const struct icmp6hdr *ic;
+	const ipv6hdr_u *ip6;
+	const icmp6hdr_u *ic;
 
 	assert_int_equal(run(e, &b), 0);
-	ip6 = (const struct ipv6hdr *)(e->p.data + e->p.l3_off);
+	ip6 = (const ipv6hdr_u *)(e->p.data + e->p.l3_off);
 	assert_int_equal(ip6->hop_limit, 63);
 	assert_int_equal(e->p.out_port, 1);
 	assert_true(xgw_pb_csum_ok(e->p.data, e->p.len));
 
 	b = udp6("2001:db8:2::2", 1);
 	assert_int_equal(run(e, &b), 0);
-	ip6 = (const struct ipv6hdr *)(e->p.data + e->p.l3_off);
+	ip6 = (const ipv6hdr_u *)(e->p.data + e->p.l3_off);
 	assert_int_equal(ip6->nexthdr, IPPROTO_ICMPV6);
 	assert_memory_equal(&ip6->daddr, xgw_pb_ip("2001:db8:1::2").b, 16);
-	ic = (const struct icmp6hdr *)(ip6 + 1);
+	ic = (const icmp6hdr_u *)(ip6 + 1);
 	assert_int_equal(ic->icmp6_type, ICMPV6_TIME_EXCEED);
 	assert_true(xgw_pb_csum_ok(e->p.data, e->p.len));
 
