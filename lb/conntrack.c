@@ -6,8 +6,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
+#include "common/tsan.h"
 #include "lb/conntrack.h"
 
 #define CT_SLOTS      7
@@ -83,6 +85,42 @@ uint64_t xgw_ct_clock(void)
 	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
 }
 
+/* The bucket array and the record pool, where every lookup at scale misses:
+ * anonymous mappings (zeroed and faulted in lazily, as calloc's were) on
+ * 2 MB boundaries, with transparent huge pages asked for (THP "madvise",
+ * the usual default).  With 4 KB pages a lookup into a 1M-flow table was
+ * two TLB misses on top of its two cache misses. */
+#define BIG_ALIGN (2ul << 20)
+
+static size_t big_len(size_t size)
+{
+	return (size + BIG_ALIGN - 1) & ~(BIG_ALIGN - 1);
+}
+
+static void *big_alloc(size_t size)
+{
+	size_t len = big_len(size), map = len + BIG_ALIGN;
+	char *p = mmap(NULL, map, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	char *a = (char *)(((uintptr_t)p + BIG_ALIGN - 1) & ~(uintptr_t)(BIG_ALIGN - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	if (p + map > a + len)
+		munmap(a + len, (size_t)(p + map - (a + len)));
+	/* Best effort: without THP this is plain 4 KB pages. */
+	if (size >= BIG_ALIGN)
+		madvise(a, len, MADV_HUGEPAGE);
+	return a;
+}
+
+static void big_free(void *p, size_t size)
+{
+	if (p)
+		munmap(p, big_len(size));
+}
+
 static uint64_t pow2_at_least(uint64_t n)
 {
 	uint64_t p = 1;
@@ -109,24 +147,27 @@ struct xgw_ct_table *xgw_ct_new(const struct xgw_ct_cfg *cfg)
 	/* Slack for records unlinked but still in their grace period, so that a
 	 * flow admitted after an eviction has a record at once. */
 	t->pool_size = cfg->max_entries + cfg->max_entries / 16 + 64;
-	/* Two keys per connection, at most 4 per 7-slot bucket when full
-	 * (57 % load): probing past XGW_CT_PROBE buckets is then vanishingly
-	 * rare (counted as bucket_full if it happens). */
+	/* Two keys per connection, about 2 per 7-slot bucket when full (29 %
+	 * load, 64 B per bucket: 64 MB of index for 1M entries).  At 4 per
+	 * bucket (57 %), a window of XGW_CT_PROBE buckets overflowed often
+	 * enough that a full 1M table refused ~124 flows as bucket_full and a
+	 * 64-entry table failed 1 fill in 10; at 2 per bucket a window holds
+	 * 8 keys on average against 28 slots.  Small tables get at least 64
+	 * buckets for the same reason. */
 	keys = 2ull * cfg->max_entries;
-	nb = pow2_at_least((keys + 3) / 4);
-	if (nb < XGW_CT_PROBE)
-		nb = XGW_CT_PROBE;
+	nb = pow2_at_least((keys + 1) / 2);
+	if (nb < 64)
+		nb = 64;
 	t->mask = nb - 1;
-	t->buckets = aligned_alloc(64, nb * sizeof(struct ct_bucket));
-	t->pool = calloc(t->pool_size, sizeof(struct xgw_ct_conn));
+	t->buckets = big_alloc(nb * sizeof(struct ct_bucket));
+	t->pool = big_alloc((size_t)t->pool_size * sizeof(struct xgw_ct_conn));
 	if (!t->buckets || !t->pool) {
-		free(t->buckets);
-		free(t->pool);
+		big_free(t->buckets, nb * sizeof(struct ct_bucket));
+		big_free(t->pool, (size_t)t->pool_size * sizeof(struct xgw_ct_conn));
 		free(t);
 		errno = ENOMEM;
 		return NULL;
 	}
-	memset(t->buckets, 0, nb * sizeof(struct ct_bucket));
 	{
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -166,9 +207,12 @@ void xgw_ct_reclaim_wait(void)
 	 * wait for itself) and returns at once with only a message. */
 	bool online = rcu_read_ongoing();
 
-	if (online)
+	if (online) {
+		XGW_TSAN_RCU_QS();
 		rcu_thread_offline();
+	}
 	rcu_barrier();
+	XGW_TSAN_RCU_BARRIER_DONE(); /* every callback's accesses are done */
 	if (online)
 		rcu_thread_online();
 }
@@ -180,8 +224,8 @@ void xgw_ct_free(struct xgw_ct_table *t)
 	xgw_ct_flush(t);
 	/* The reclaim callbacks touch the pool: wait for them. */
 	xgw_ct_reclaim_wait();
-	free(t->buckets);
-	free(t->pool);
+	big_free(t->buckets, (t->mask + 1) * sizeof(struct ct_bucket));
+	big_free(t->pool, (size_t)t->pool_size * sizeof(struct xgw_ct_conn));
 	free(t);
 }
 
@@ -208,8 +252,8 @@ static inline uint64_t mum(uint64_t a, uint64_t b)
  * three words that vary (words 0 and 3 are the families, 2 and 5 zero by
  * the key's contract): the two addresses packed into one word, and the
  * ports/protocol word, two multiplies in all.  The 7-round multiply-
- * xorshift chain this replaces cost ~50 instructions per hash (callgrind,
- * established-1k), this ~15 for IPv4.  Only a function of the key, as a
+ * xorshift chain this replaces cost ~52 instructions per hash with the
+ * call (callgrind, established-1k), this ~28 for IPv4.  Only a function of the key, as a
  * hash must be: v4 keys never equal v6 keys (the family byte differs). */
 static inline uint64_t ct_hash(const struct xgw_ct_table *t, const struct xgw_ct_tuple *k)
 {
@@ -244,11 +288,14 @@ void xgw_ct_prefetch(const struct xgw_ct_table *t, uint64_t h)
 void xgw_ct_prefetch_conn(const struct xgw_ct_table *t, uint64_t h)
 {
 	const struct ct_bucket *b = &t->buckets[h & t->mask];
-	uint32_t sig = (uint32_t)(h >> 32);
+	uint64_t sig = h & ~0xffffffffull;
 
+	/* Unrolled, one compare per slot: a miss scans all seven, and the
+	 * plain loop cost ~64 instructions per miss (route-only). */
+#pragma GCC unroll 7
 	for (unsigned i = 0; i < CT_SLOTS; i++) {
 		uint64_t v = ld(&b->slot[i]);
-		if ((uint32_t)(v >> 32) != sig || !v)
+		if ((v ^ sig) >> 32 || !v)
 			continue;
 		const char *c = (const char *)&t->pool[((uint32_t)v >> 1) - 1];
 		__builtin_prefetch(c);
@@ -325,8 +372,8 @@ static enum xgw_ct_state tcp_initial(uint8_t tf)
 	return XGW_CT_ESTABLISHED;
 }
 
-/* Inlined into xgw_ct_update: the call and its argument spills were a
- * third of its ~40 instructions per TCP packet. */
+/* Inlined into xgw_ct_update: with the call, the update of a TCP packet
+ * cost ~90 instructions, inlined ~64 (callgrind, established-1k). */
 static inline enum xgw_ct_state tcp_next(enum xgw_ct_state s, uint8_t *flags, enum xgw_ct_dir dir,
 					 uint8_t tf)
 {
@@ -457,8 +504,11 @@ static void ct_reclaim(struct rcu_head *h)
 {
 	struct xgw_ct_conn *c = caa_container_of(h, struct xgw_ct_conn, rcu);
 
+	XGW_TSAN_ACQUIRE(c);	/* handed over by ct_kill through call_rcu */
+	XGW_TSAN_RCU_GP_DONE(); /* and a grace period has passed since */
 	atomic_store(&c->life, CT_L_FREE);
 	pool_push(c->owner, c);
+	XGW_TSAN_RCU_CB_DONE(); /* for rcu_barrier (xgw_ct_reclaim_wait) */
 }
 
 /* --- index ------------------------------------------------------------------ */
@@ -506,6 +556,7 @@ static bool ct_kill(struct xgw_ct_table *t, struct xgw_ct_conn *c)
 	unlink_key(t, c, XGW_CT_REPLY);
 	unlink_key(t, c, XGW_CT_ORIG);
 	atomic_fetch_sub(&t->live, 1);
+	XGW_TSAN_RELEASE(c); /* liburcu's queue is invisible to TSan */
 	call_rcu(&c->rcu, ct_reclaim);
 	return true;
 }

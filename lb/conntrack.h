@@ -38,8 +38,9 @@
  *
  * Memory: sizeof(struct xgw_ct_conn) (192 B) per record, max_entries plus
  * a 1/16 slack for records waiting for their grace period, plus 64 B per
- * bucket, about max_entries / 2 buckets: ~236 MB for 1M entries, touched
- * lazily (calloc'd pages are faulted in as records are first used).
+ * bucket, about max_entries buckets: ~270 MB for 1M entries, in
+ * huge-page-advised anonymous mappings touched lazily (pages are faulted
+ * in as records and buckets are first used).
  *
  * Threads: lookups, updates and creates run on QSBR-registered workers (and
  * must be online); GC, flush and the iterator run on the control thread,

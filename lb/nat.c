@@ -166,8 +166,8 @@ static inline bool addr_differs(const uint8_t *field, const struct xgw_addr *a, 
 
 /* rewrite() for the common case, IPv4 with a TCP or UDP header: the same
  * steps with every offset and length constant, no family or protocol
- * tests.  xgw_nat_apply via xgw_nat_rewrite cost ~160 instructions per
- * DNATed packet, this ~50 (callgrind, established-1k). */
+ * tests.  A DNATed packet cost ~160 instructions in xgw_nat_apply and
+ * xgw_nat_rewrite, ~120 this way (callgrind, established-1k). */
 static inline void rewrite4(uint8_t *l3, uint8_t *l4, bool udp, bool dst, uint32_t addr,
 			    uint16_t port)
 {

@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "common/stat.h"
+#include "common/tsan.h"
 #include "lb/conntrack.h"
 #include "pipeline/netlink.h"
 #include "pipeline/snapshot.h"
@@ -387,11 +388,15 @@ int xgw_dp_apply_snapshot(struct xgw_dataplane *dp, const struct xgw_config *cfg
 	if (!s)
 		return -EINVAL;
 	s->generation = ++dp->snap_generation;
-	old = rcu_xchg_pointer(&dp->snap, s);
+	/* C11 exchange, not rcu_xchg_pointer (whose inline asm ThreadSanitizer
+	 * cannot see): release publishes the snapshot to the workers'
+	 * acquire loads (worker.c).  Same xchg instruction on x86-64. */
+	old = __atomic_exchange_n(&dp->snap, s, __ATOMIC_ACQ_REL);
 	if (old) {
 		/* Build new, swap, free after every worker passed a
 		 * quiescent state (they do between bursts). */
 		synchronize_rcu();
+		XGW_TSAN_RCU_GP_DONE();
 		xgw_snapshot_free(old);
 	}
 	return 0;
@@ -409,6 +414,7 @@ void xgw_dp_ct_gc(struct xgw_dataplane *dp)
 	budget = (unsigned)(st.max / 100) + 1024;
 	rcu_thread_online();
 	xgw_ct_gc(dp->ct, xgw_ct_clock(), budget);
+	XGW_TSAN_RCU_QS();
 	rcu_thread_offline();
 }
 
@@ -453,6 +459,7 @@ json_t *xgw_dp_ct_json(struct xgw_dataplane *dp, unsigned limit)
 		return a.arr;
 	rcu_thread_online();
 	xgw_ct_foreach(dp->ct, xgw_ct_clock(), limit, ct_json_cb, &a);
+	XGW_TSAN_RCU_QS();
 	rcu_thread_offline();
 	return a.arr;
 }
@@ -464,6 +471,7 @@ int xgw_dp_ct_flush(struct xgw_dataplane *dp)
 	if (dp->ct) {
 		rcu_thread_online();
 		n = xgw_ct_flush(dp->ct);
+		XGW_TSAN_RCU_QS();
 		rcu_thread_offline();
 	}
 	return (int)n;
@@ -476,6 +484,7 @@ static void free_fwd_rcu(struct xgw_fwd_state *old)
 	/* Every worker passes a quiescent state between bursts: after this
 	 * no burst can still hold the old pointer. */
 	synchronize_rcu();
+	XGW_TSAN_RCU_GP_DONE();
 	xgw_fib_free(old->fib);
 	free(old);
 }
@@ -513,31 +522,11 @@ int xgw_dp_refresh_fwd(struct xgw_dataplane *dp, const struct xgw_config *cfg)
 				routes[nr].port = (uint16_t)p;
 		nr++;
 	}
-	/* Static routes last: they override learnt ones for the same prefix. */
-	for (unsigned i = 0; i < cfg->n_routes; i++) {
-		const struct xgw_route_cfg *rc_ = &cfg->routes[i];
-		for (unsigned p = 0; p < dp->n_ports; p++) {
-			if (strcmp(dp->ports[p].name, rc_->port))
-				continue;
-			routes[nr].dst = rc_->dst;
-			routes[nr].via = rc_->via;
-			routes[nr].oif = dp->ports[p].ifindex;
-			routes[nr].port = (uint16_t)p;
-			routes[nr].is_static = 1;
-			nr++;
-		}
-	}
-	for (unsigned i = 0; i < cfg->n_neighbours; i++) {
-		for (unsigned p = 0; p < dp->n_ports; p++) {
-			if (strcmp(dp->ports[p].name, cfg->neighbours[i].port))
-				continue;
-			neigh[nn].ip = cfg->neighbours[i].ip;
-			neigh[nn].ifindex = dp->ports[p].ifindex;
-			memcpy(neigh[nn].mac, cfg->neighbours[i].mac, 6);
-			neigh[nn].is_static = 1;
-			nn++;
-		}
-	}
+	/* Static routes last: they override learnt ones for the same prefix;
+	 * static neighbours first: the FIB keeps a static entry over a learnt
+	 * one. */
+	nr += xgw_static_routes(dp, cfg, routes + nr);
+	nn += xgw_static_neighbours(dp, cfg, neigh + nn);
 	for (unsigned i = 0; i < t.n_neigh; i++)
 		neigh[nn++] = t.neigh[i];
 	for (unsigned i = 0; i < t.n_addrs; i++)
@@ -556,7 +545,7 @@ int xgw_dp_refresh_fwd(struct xgw_dataplane *dp, const struct xgw_config *cfg)
 		rc = -ENOMEM;
 		goto out;
 	}
-	old = rcu_xchg_pointer(&dp->fwd, fs);
+	old = __atomic_exchange_n(&dp->fwd, fs, __ATOMIC_ACQ_REL); /* as dp->snap */
 	free_fwd_rcu(old);
 out:
 	free(routes);

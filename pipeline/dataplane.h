@@ -40,6 +40,14 @@ json_t *xgw_dp_stats_json(struct xgw_dataplane *dp);
 json_t *xgw_dp_ports_json(struct xgw_dataplane *dp);
 void xgw_dp_print_stats(struct xgw_dataplane *dp, FILE *f);
 
+/* The config's static routes / neighbours as FIB entries (a route or
+ * neighbour whose port names no port is skipped).  out must hold
+ * cfg->n_routes (cfg->n_neighbours) entries.  Return how many. */
+unsigned xgw_static_routes(const struct xgw_dataplane *dp, const struct xgw_config *cfg,
+			   struct xgw_route *out);
+unsigned xgw_static_neighbours(const struct xgw_dataplane *dp, const struct xgw_config *cfg,
+			       struct xgw_neigh *out);
+
 /* Frames accounted for per worker: free + in fill/RX + on TX.  Equal to
  * the UMEM size when no frame leaked (checked by tests). */
 uint32_t xgw_worker_frames_accounted(const struct xgw_worker *w);

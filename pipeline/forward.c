@@ -89,9 +89,9 @@ static void strip_vlans(struct xgw_pkt *p)
  * never modified once built, so (its generation, which xgw_fib_build makes
  * unique in the process, the forwarding state for port_of, the
  * destination) -> (egress port, next-hop MAC) stays true for as long as
- * the key can match.  An established flow then skips both hash lookups
- * (~110 instructions per packet, measured with callgrind on
- * established-1k).  Direct-mapped; only successes are cached, so every
+ * the key can match.  An established flow then skips both hash lookups:
+ * output() with its lookups went from ~178 to ~87 instructions per packet
+ * (callgrind, established-1k).  Direct-mapped; only successes are cached, so every
  * drop and resolve request still takes the full path.  Thread-local, not
  * in struct xgw_worker: each worker thread has its own, never shared. */
 #define ROUTE_CACHE_BITS 7
@@ -264,7 +264,7 @@ static int forward4(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct
 
 	/* RFC 1812 5.2.2: a router verifies the header checksum.  The
 	 * option-less header is five loads: the loop over a variable length
-	 * cost ~40 instructions more per packet. */
+	 * cost ~17 instructions more per packet. */
 	if ((ip->ihl == 5 ? xgw_csum20(ip) : xgw_csum(ip, (size_t)ip->ihl * 4)) != 0)
 		return XGW_DROP_IP4_CSUM;
 	if (ip->ttl <= 1)

@@ -8,6 +8,7 @@
 #include <urcu-qsbr.h>
 
 #include "lb/conntrack.h"
+#include "pipeline/dataplane.h"
 #include "pipeline/snapshot.h"
 #include "pipeline/worker.h"
 
@@ -161,27 +162,8 @@ static struct xgw_fwd_state *fwd_build(const struct xgw_dataplane *dp,
 		}
 	}
 	fs->port_of_ifindex_n = (uint16_t)dp->n_ports;
-	for (unsigned i = 0; i < cfg->n_routes; i++)
-		for (unsigned p = 0; p < dp->n_ports; p++) {
-			if (strcmp(dp->ports[p].name, cfg->routes[i].port))
-				continue;
-			routes[nr].dst = cfg->routes[i].dst;
-			routes[nr].via = cfg->routes[i].via;
-			routes[nr].oif = dp->ports[p].ifindex;
-			routes[nr].port = (uint16_t)p;
-			routes[nr].is_static = 1;
-			nr++;
-		}
-	for (unsigned i = 0; i < cfg->n_neighbours; i++)
-		for (unsigned p = 0; p < dp->n_ports; p++) {
-			if (strcmp(dp->ports[p].name, cfg->neighbours[i].port))
-				continue;
-			neigh[nn].ip = cfg->neighbours[i].ip;
-			neigh[nn].ifindex = dp->ports[p].ifindex;
-			memcpy(neigh[nn].mac, cfg->neighbours[i].mac, 6);
-			neigh[nn].is_static = 1;
-			nn++;
-		}
+	nr += xgw_static_routes(dp, cfg, routes + nr);
+	nn += xgw_static_neighbours(dp, cfg, neigh + nn);
 	fs->fib = xgw_fib_build(routes, nr, neigh, nn);
 	if (!fs->fib)
 		goto fail;

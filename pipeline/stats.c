@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Counters are written by their worker only and summed here on read.
- * Reads race with the worker's plain 64-bit stores; on the 64-bit targets
- * xgw supports such loads are not torn, and a count one burst stale is
- * fine for statistics. */
+/* Counters are written by their worker only and summed here on read, with
+ * relaxed atomic loads matching the workers' relaxed stores (common/stat.h):
+ * no lock, no read-modify-write, and a count one burst stale is fine. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 
 #include "common/drop.h"
 #include "common/stat.h"
+#include "common/tsan.h"
 #include "pipeline/dataplane.h"
 #include "lb/conntrack.h"
 #include "lb/policy.h"
@@ -47,7 +47,7 @@ static json_t *policy_json(struct xgw_dataplane *dp)
 	const struct xgw_snapshot *snap;
 
 	rcu_thread_online();
-	snap = rcu_dereference(dp->snap);
+	snap = __atomic_load_n(&dp->snap, __ATOMIC_ACQUIRE); /* see worker.c */
 	if (snap && snap->policy) {
 		unsigned n = xgw_policy_hits_len(snap->policy);
 		uint64_t *sum = calloc(n, sizeof(*sum));
@@ -66,6 +66,7 @@ static json_t *policy_json(struct xgw_dataplane *dp)
 	if (snap)
 		json_object_set_new(o, "default", json_string(snap->policy_default_allow ? "allow"
 											  : "deny"));
+	XGW_TSAN_RCU_QS();
 	rcu_thread_offline();
 	json_object_set_new(o, "rules", rules);
 	return o;

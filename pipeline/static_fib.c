@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The config's static routes and neighbours as FIB entries, shared by the
+ * daemon (on top of what netlink learnt) and the offline pipeline. */
+#include <string.h>
+
+#include "pipeline/dataplane.h"
+
+unsigned xgw_static_routes(const struct xgw_dataplane *dp, const struct xgw_config *cfg,
+			   struct xgw_route *out)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < cfg->n_routes; i++)
+		for (unsigned p = 0; p < dp->n_ports; p++) {
+			if (strcmp(dp->ports[p].name, cfg->routes[i].port))
+				continue;
+			memset(&out[n], 0, sizeof(out[n]));
+			out[n].dst = cfg->routes[i].dst;
+			out[n].via = cfg->routes[i].via;
+			out[n].oif = dp->ports[p].ifindex;
+			out[n].port = (uint16_t)p;
+			out[n].is_static = 1;
+			n++;
+		}
+	return n;
+}
+
+unsigned xgw_static_neighbours(const struct xgw_dataplane *dp, const struct xgw_config *cfg,
+			       struct xgw_neigh *out)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < cfg->n_neighbours; i++)
+		for (unsigned p = 0; p < dp->n_ports; p++) {
+			if (strcmp(dp->ports[p].name, cfg->neighbours[i].port))
+				continue;
+			memset(&out[n], 0, sizeof(out[n]));
+			out[n].ip = cfg->neighbours[i].ip;
+			out[n].ifindex = dp->ports[p].ifindex;
+			memcpy(out[n].mac, cfg->neighbours[i].mac, 6);
+			out[n].is_static = 1;
+			n++;
+		}
+	return n;
+}
