@@ -80,7 +80,9 @@ static int parse_l4(struct xgw_pkt *p, uint32_t off, uint32_t end, uint8_t proto
 		/* Shorter than the IP payload is legal (RFC 768: the rest is not
 		 * UDP data); longer would make us read another packet's bytes. */
 		ulen = ntohs(uh.len);
-		if (ulen < sizeof(uh) || ulen > room)
+		/* A first fragment carries only part of the datagram that the
+		 * length describes. */
+		if (ulen < sizeof(uh) || (ulen > room && !(p->flags & XGW_PKT_FRAG)))
 			return XGW_DROP_UDP_LEN;
 		p->sport = uh.source;
 		p->dport = uh.dest;

@@ -36,8 +36,11 @@ static int port_info(struct xgw_port *p, char *err, size_t errlen)
 		return -ENODEV;
 	}
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "port %s: socket: %s", p->name, strerror(-rc));
+		return rc;
+	}
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", p->iface);
 	if (ioctl(fd, SIOCGIFHWADDR, &ifr) == 0)

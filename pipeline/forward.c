@@ -268,7 +268,10 @@ static int forward4(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct
 	if ((ip->ihl == 5 ? xgw_csum20(ip) : xgw_csum(ip, (size_t)ip->ihl * 4)) != 0)
 		return XGW_DROP_IP4_CSUM;
 	if (ip->ttl <= 1)
-		return time_exceeded4(w, fs, p);
+		/* No ICMP error about a non-initial fragment (RFC 1812 4.3.2.7):
+		 * its "L4 header" is payload. */
+		return p->flags & XGW_PKT_FRAG_LATER ? XGW_DROP_TTL_EXCEEDED
+						     : time_exceeded4(w, fs, p);
 	xgw_addr_v4(&dst, ip->daddr);
 	err = output(w, fs, p, &dst);
 	if (err)
@@ -288,9 +291,12 @@ static int forward6(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct
 	int err;
 
 	if (ip6->hop_limit <= 1)
-		return time_exceeded6(w, fs, p);
-	/* Link-local destinations are never forwarded (RFC 4291 2.5.6). */
-	if (ip6->daddr.s6_addr[0] == 0xfe && (ip6->daddr.s6_addr[1] & 0xc0) == 0x80)
+		return p->flags & XGW_PKT_FRAG_LATER ? XGW_DROP_TTL_EXCEEDED
+						     : time_exceeded6(w, fs, p);
+	/* Link-local sources and destinations are never forwarded (RFC 4291
+	 * 2.5.6). */
+	if ((ip6->daddr.s6_addr[0] == 0xfe && (ip6->daddr.s6_addr[1] & 0xc0) == 0x80) ||
+	    (ip6->saddr.s6_addr[0] == 0xfe && (ip6->saddr.s6_addr[1] & 0xc0) == 0x80))
 		return XGW_DROP_NO_ROUTE;
 	xgw_addr_v6(&dst, &ip6->daddr);
 	err = output(w, fs, p, &dst);

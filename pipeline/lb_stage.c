@@ -131,8 +131,10 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		return rc;
 	xgw_ct_update(ct, c, XGW_CT_ORIG, tcp_flags, p->len, w->now_ns);
 	rc = xgw_nat_apply(p, c, XGW_CT_ORIG);
-	if (rc)
+	if (rc) {
+		xgw_ct_delete(ct, c); /* and its SNAT port with it */
 		return rc;
+	}
 	/* Egress policy on the translated packet (towards the backend). */
 	pkt_addrs(p, &nsrc, &ndst);
 	if (!policy_allows(w, snap, &nsrc, &ndst, t->proto, svc->be[id].port)) {

@@ -2,6 +2,7 @@
 /* xgw steering program: send chosen flows to the AF_XDP socket of the
  * receiving queue, everything else to the kernel stack.  Deliberately
  * small (as libxdp's xsk_def_xdp_prog): no packet is changed here. */
+#include <stdbool.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -96,6 +97,7 @@ int xgw_steer(struct xdp_md *ctx)
 	void *end = (void *)(long)ctx->data_end;
 	struct xgw_steer_key key = {};
 	struct xgw_steer_src_key skey = {};
+	bool src_ok = true; /* may a source rule match this packet? */
 	struct ethhdr *eth = data;
 	__u32 zero = 0, *classes, q;
 	__u16 proto;
@@ -157,12 +159,24 @@ int xgw_steer(struct xdp_md *ctx)
 			goto malformed;
 		key.dport = uh->dest;
 		skey.sport = uh->source;
+	} else if (key.proto == IPPROTO_ICMP || key.proto == IPPROTO_ICMPV6) {
+		__u8 *type = l4;
+		if ((void *)(type + 1) > end)
+			goto malformed;
+		/* Source rules exist for backends' replies and their ICMP
+		 * errors about tracked flows.  Everything else a backend sends
+		 * (neighbour discovery above all, echo replies to the host)
+		 * must reach the kernel, so only error types may match. */
+		if (key.proto == IPPROTO_ICMP)
+			src_ok = *type == 3 || *type == 11 || *type == 12;
+		else
+			src_ok = *type >= 1 && *type <= 4;
 	}
 classify:
 	skey.family = key.family;
 	skey.proto = key.proto;
 	if (!lookup(&key, *classes) &&
-	    !((*classes & XGW_STEER_CLASS_SRC) && bpf_map_lookup_elem(&steer_src, &skey)))
+	    !(src_ok && (*classes & XGW_STEER_CLASS_SRC) && bpf_map_lookup_elem(&steer_src, &skey)))
 		goto pass;
 	q = ctx->rx_queue_index;
 	/* No socket bound (xgwd gone): the kernel gets the packet rather

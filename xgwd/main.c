@@ -57,7 +57,7 @@ static void usage(FILE *f)
 		   "      --log-level L   err, warn, info (default) or debug\n"
 		   "      --check         validate the configuration and exit\n"
 		   "Signals: SIGINT/SIGTERM stop cleanly (XDP programs detached);\n"
-		   "SIGUSR1 prints statistics as JSON on stderr.\n");
+		   "SIGUSR1 prints statistics as JSON on stderr; SIGHUP is ignored.\n");
 }
 
 /* libxdp keeps its dispatcher state in bpffs; `ip netns exec` gives a fresh
@@ -207,6 +207,10 @@ static int run(struct xgwd *d, int sfd)
 		if (pfd[0].revents & POLLIN && read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGUSR1) {
 				xgw_dp_print_stats(&d->dp, stderr);
+			} else if (si.ssi_signo == SIGHUP) {
+				/* Not a reload (configuration changes go through
+				 * xgwctl) and never a reason to stop a gateway. */
+				pr_info("SIGHUP ignored: change the configuration with xgwctl");
 			} else {
 				pr_info("signal %u: stopping", si.ssi_signo);
 				break;
@@ -314,6 +318,15 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sfd < 0) {
+		/* With the signals blocked and nobody reading them, SIGTERM
+		 * could never stop xgwd: refuse to start instead. */
+		fprintf(stderr, "xgwd: signalfd: %s\n", strerror(errno));
+		xgw_config_free(&d.applied);
+		xgw_config_free(d.running);
+		free(d.running);
+		return 1;
+	}
 	signal(SIGPIPE, SIG_IGN);
 
 	setrlimit(RLIMIT_MEMLOCK, &rl); /* pre-5.11 kernels charge BPF maps there */

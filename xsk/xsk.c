@@ -270,11 +270,12 @@ uint32_t xgw_tx_burst(struct xgw_xsk *x, struct xgw_pkt *pkts, uint32_t n)
 	uint32_t idx, got;
 
 	xgw_xsk_complete(x);
-	got = xsk_ring_prod__reserve(&x->tx, n, &idx);
-	if (got < n) {
-		xgw_xsk_complete(x);
-		got = xsk_ring_prod__reserve(&x->tx, n, &idx);
-	}
+	/* libxdp reserves all n or nothing: ask for what fits, so that a
+	 * nearly full ring sends part of the burst instead of none. */
+	got = xsk_prod_nb_free(&x->tx, n);
+	if (got > n)
+		got = n;
+	got = got ? xsk_ring_prod__reserve(&x->tx, got, &idx) : 0;
 	for (uint32_t i = 0; i < got; i++) {
 		struct xdp_desc *d = xsk_ring_prod__tx_desc(&x->tx, idx + i);
 

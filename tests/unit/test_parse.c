@@ -534,9 +534,41 @@ static void test_descriptor_reuse(void **state)
 	assert_int_equal(p.l3_off, 14);
 }
 
+/* A first fragment of a large UDP datagram: the UDP length covers the
+ * whole datagram, more than this fragment holds.  Accepted, as a fragment;
+ * the same length in an unfragmented packet is malformed. */
+static void test_udp_first_fragment(void **state)
+{
+	struct xgw_pb b = {.src = xgw_pb_ip("198.18.1.2"),
+			   .dst = xgw_pb_ip("198.18.2.2"),
+			   .proto = IPPROTO_UDP,
+			   .frag = 0x2000, /* MF, offset 0 */
+			   .sport = 5000,
+			   .dport = 53,
+			   .payload = "0123456789abcdef",
+			   .payload_len = 16};
+	uint8_t f[256];
+	int len = xgw_pb_build(&b, f, sizeof(f));
+	struct xgw_pkt p;
+	uint16_t big = htons(3000);
+
+	assert_true(len > 0);
+	memcpy(f + 14 + 20 + 4, &big, 2); /* UDP length: the whole datagram */
+	init_pkt(&p, f, (size_t)len);
+	assert_int_equal(xgw_parse(&p), 0);
+	assert_true(p.flags & XGW_PKT_FRAG);
+	assert_false(p.flags & XGW_PKT_FRAG_LATER);
+	assert_int_equal(ntohs(p.dport), 53);
+	b.frag = 0;
+	len = xgw_pb_build(&b, f, sizeof(f));
+	memcpy(f + 14 + 20 + 4, &big, 2);
+	init_pkt(&p, f, (size_t)len);
+	assert_int_equal(xgw_parse(&p), XGW_DROP_UDP_LEN);
+}
+
 int main(void)
 {
-	struct CMUnitTest tests[ARRAY_SIZE(cases) + 3];
+	struct CMUnitTest tests[ARRAY_SIZE(cases) + 4];
 	size_t n = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
@@ -546,5 +578,6 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_truncate_everywhere);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_zero_length);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_descriptor_reuse);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_udp_first_fragment);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
