@@ -144,6 +144,31 @@ __attribute__((noinline)) static int route_miss(struct xgw_worker *w,
 	return 0;
 }
 
+static int icmp_error4(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
+		       uint8_t type, uint8_t code, uint32_t rest, int drop);
+static int icmp_error6(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
+		       uint8_t type, uint8_t code, uint32_t rest, int drop);
+
+/* Too big for the egress port: xgw does not fragment.  Tell the sender
+ * (ICMP fragmentation needed with the next-hop MTU when DF is set, RFC 1191;
+ * ICMPv6 packet too big, RFC 4443 3.2) so that path MTU discovery works,
+ * else count the drop. */
+static int too_big(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
+		   uint32_t mtu)
+{
+	if (p->flags & XGW_PKT_FRAG_LATER)
+		return XGW_DROP_MTU;
+	if (p->flags & XGW_PKT_IPV4) {
+		const iphdr_u *ip = (const iphdr_u *)(p->data + p->l3_off);
+		if (!(ip->frag_off & htons(0x4000)))
+			return XGW_DROP_MTU;
+		/* bytes 6-7 of the ICMP header: the next-hop MTU */
+		return icmp_error4(w, fs, p, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
+				   htonl(mtu & 0xffff), XGW_DROP_MTU);
+	}
+	return icmp_error6(w, fs, p, ICMPV6_PKT_TOOBIG, 0, htonl(mtu), XGW_DROP_MTU);
+}
+
 /* Route dst out of a port and rewrite the Ethernet header for it. */
 static int output(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
 		  const struct xgw_addr *dst)
@@ -160,7 +185,7 @@ static int output(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct x
 	out = e->out;
 	port = &w->dp->ports[out];
 	if (p->l3_len > port->mtu)
-		return XGW_DROP_MTU;
+		return too_big(w, fs, p, port->mtu);
 	strip_vlans(p);
 	memcpy(p->data, e->mac, 6);
 	memcpy(p->data + 6, port->mac, 6);
@@ -170,8 +195,11 @@ static int output(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct x
 	return 0;
 }
 
-static int time_exceeded4(struct xgw_worker *w, const struct xgw_fwd_state *fs,
-			  struct xgw_pkt *p)
+/* Turn p into an ICMP error about itself (type, code, the 32-bit "rest of
+ * header" in network order) from the ingress port's address, and route it
+ * back to the sender.  Returns `drop` when no error may be sent. */
+static int icmp_error4(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
+		       uint8_t type, uint8_t code, uint32_t rest, int drop)
 {
 	iphdr_u *ip = (iphdr_u *)(p->data + p->l3_off);
 	const struct xgw_addr *src = &fs->port_addr4[p->port];
@@ -180,17 +208,17 @@ static int time_exceeded4(struct xgw_worker *w, const struct xgw_fwd_state *fs,
 	icmphdr_u *ic;
 
 	if (!src->family || !icmp_allowed(w))
-		return XGW_DROP_TTL_EXCEEDED;
+		return drop;
 	if (quote > p->l3_len)
 		quote = p->l3_len;
 	/* Never answer an ICMP error with an error (RFC 1812 4.3.2.7). */
 	if (ip->protocol == IPPROTO_ICMP && (uint32_t)p->l4_off + 1 <= p->len) {
 		uint8_t t = p->data[p->l4_off];
 		if (t != ICMP_ECHO && t != ICMP_ECHOREPLY)
-			return XGW_DROP_TTL_EXCEEDED;
+			return drop;
 	}
 	if ((uint32_t)p->l3_off + 28 + quote > (uint32_t)(w->umem.frame_size - p->headroom))
-		return XGW_DROP_TTL_EXCEEDED;
+		return drop;
 	xgw_addr_v4(&dst, ip->saddr);
 	memmove(p->data + p->l3_off + 28, ip, quote);
 	memset(ip, 0, 28);
@@ -204,8 +232,9 @@ static int time_exceeded4(struct xgw_worker *w, const struct xgw_fwd_state *fs,
 	ip->daddr = dst.w[0];
 	ip->check = xgw_csum(ip, 20);
 	ic = (icmphdr_u *)(ip + 1);
-	ic->type = ICMP_TIME_EXCEEDED;
-	ic->code = ICMP_EXC_TTL;
+	ic->type = type;
+	ic->code = code;
+	memcpy((uint8_t *)ic + 4, &rest, 4);
 	ic->checksum = xgw_csum(ic, 8 + quote);
 	p->l3_len = (uint16_t)(28 + quote);
 	p->l4_off = (uint16_t)(p->l3_off + 20);
@@ -213,8 +242,8 @@ static int time_exceeded4(struct xgw_worker *w, const struct xgw_fwd_state *fs,
 	return output(w, fs, p, &dst);
 }
 
-static int time_exceeded6(struct xgw_worker *w, const struct xgw_fwd_state *fs,
-			  struct xgw_pkt *p)
+static int icmp_error6(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
+		       uint8_t type, uint8_t code, uint32_t rest, int drop)
 {
 	ipv6hdr_u *ip6 = (ipv6hdr_u *)(p->data + p->l3_off);
 	const struct xgw_addr *src = &fs->port_addr6[p->port];
@@ -226,12 +255,12 @@ static int time_exceeded6(struct xgw_worker *w, const struct xgw_fwd_state *fs,
 	uint32_t plen;
 
 	if (!src->family || !icmp_allowed(w))
-		return XGW_DROP_TTL_EXCEEDED;
+		return drop;
 	if (p->l4_proto == IPPROTO_ICMPV6 && p->l4_off < p->len &&
 	    !(p->data[p->l4_off] & ICMPV6_INFOMSG_MASK))
-		return XGW_DROP_TTL_EXCEEDED;
+		return drop;
 	if ((uint32_t)p->l3_off + 48 + quote > (uint32_t)(w->umem.frame_size - p->headroom))
-		return XGW_DROP_TTL_EXCEEDED;
+		return drop;
 	xgw_addr_v6(&dst, &ip6->saddr);
 	memmove(p->data + p->l3_off + 48, ip6, quote);
 	memset(ip6, 0, 48);
@@ -243,8 +272,9 @@ static int time_exceeded6(struct xgw_worker *w, const struct xgw_fwd_state *fs,
 	memcpy(&ip6->saddr, src->b, 16);
 	memcpy(&ip6->daddr, dst.b, 16);
 	ic = (icmp6hdr_u *)(ip6 + 1);
-	ic->icmp6_type = ICMPV6_TIME_EXCEED;
-	ic->icmp6_code = ICMPV6_EXC_HOPLIMIT;
+	ic->icmp6_type = type;
+	ic->icmp6_code = code;
+	memcpy((uint8_t *)ic + 4, &rest, 4);
 	sum = xgw_csum_partial(&ip6->saddr, 32, 0);
 	sum += htonl(plen) + htonl(IPPROTO_ICMPV6);
 	sum = xgw_csum_partial(ic, plen, sum);
@@ -271,7 +301,9 @@ static int forward4(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct
 		/* No ICMP error about a non-initial fragment (RFC 1812 4.3.2.7):
 		 * its "L4 header" is payload. */
 		return p->flags & XGW_PKT_FRAG_LATER ? XGW_DROP_TTL_EXCEEDED
-						     : time_exceeded4(w, fs, p);
+						     : icmp_error4(w, fs, p, ICMP_TIME_EXCEEDED,
+								   ICMP_EXC_TTL, 0,
+								   XGW_DROP_TTL_EXCEEDED);
 	xgw_addr_v4(&dst, ip->daddr);
 	err = output(w, fs, p, &dst);
 	if (err)
@@ -292,7 +324,9 @@ static int forward6(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct
 
 	if (ip6->hop_limit <= 1)
 		return p->flags & XGW_PKT_FRAG_LATER ? XGW_DROP_TTL_EXCEEDED
-						     : time_exceeded6(w, fs, p);
+						     : icmp_error6(w, fs, p, ICMPV6_TIME_EXCEED,
+								   ICMPV6_EXC_HOPLIMIT, 0,
+								   XGW_DROP_TTL_EXCEEDED);
 	/* Link-local sources and destinations are never forwarded (RFC 4291
 	 * 2.5.6). */
 	if ((ip6->daddr.s6_addr[0] == 0xfe && (ip6->daddr.s6_addr[1] & 0xc0) == 0x80) ||

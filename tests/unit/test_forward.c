@@ -325,6 +325,41 @@ static void test_ipv6(void **state)
 	assert_int_equal(run(e, &b), XGW_DROP_NO_ROUTE);
 }
 
+/* Too big for the egress port: with DF, ICMP fragmentation needed carrying
+ * the next-hop MTU goes back to the sender; IPv6 gets packet too big. */
+static void test_too_big(void **state)
+{
+	struct env *e = *state;
+	struct xgw_pb b = udp4("198.18.2.2", 64);
+	const iphdr_u *ip;
+	const icmphdr_u *ic;
+	const ipv6hdr_u *ip6;
+	uint8_t mtu[4];
+
+	e->dp.ports[1].mtu = 37; /* the packet is 38 bytes of IP */
+	b.frag = 0x4000;         /* DF */
+	assert_int_equal(run(e, &b), 0);
+	assert_int_equal(e->p.out_port, 0);
+	ip = (const iphdr_u *)(e->p.data + e->p.l3_off);
+	ic = (const icmphdr_u *)(ip + 1);
+	assert_int_equal(ip->daddr, xgw_pb_ip("198.18.1.2").w[0]);
+	assert_int_equal(ic->type, ICMP_DEST_UNREACH);
+	assert_int_equal(ic->code, ICMP_FRAG_NEEDED);
+	memcpy(mtu, (const uint8_t *)ic + 4, 4);
+	assert_int_equal(mtu[2] << 8 | mtu[3], 37);
+	assert_true(xgw_pb_csum_ok(e->p.data, e->p.len));
+
+	e->dp.ports[1].mtu = 50; /* IPv6: 40 + 8 + 6 = 54 bytes */
+	b = udp6("2001:db8:2::2", 64);
+	assert_int_equal(run(e, &b), 0);
+	ip6 = (const ipv6hdr_u *)(e->p.data + e->p.l3_off);
+	assert_memory_equal(&ip6->daddr, xgw_pb_ip("2001:db8:1::2").b, 16);
+	assert_int_equal(((const uint8_t *)(ip6 + 1))[0], ICMPV6_PKT_TOOBIG);
+	memcpy(mtu, (const uint8_t *)(ip6 + 1) + 4, 4);
+	assert_int_equal(mtu[2] << 8 | mtu[3], 50);
+	assert_true(xgw_pb_csum_ok(e->p.data, e->p.len));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -333,7 +368,7 @@ int main(void)
 		T(test_vlan_stripped),       T(test_bad_ip_checksum_dropped),
 		T(test_drops_named),         T(test_ttl1_time_exceeded),
 		T(test_no_error_about_error), T(test_icmp_rate_limited),
-		T(test_ipv6),
+		T(test_ipv6),                T(test_too_big),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
