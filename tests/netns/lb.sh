@@ -41,7 +41,7 @@ done
 
 # Backends: a TCP server that says its name, then echoes lines.
 cat >"$XGW_TMP/be.py" <<'PY'
-import socketserver, sys
+import socket, socketserver, sys
 class H(socketserver.StreamRequestHandler):
     def handle(self):
         self.wfile.write((sys.argv[2] + "\n").encode())
@@ -50,6 +50,7 @@ class H(socketserver.StreamRequestHandler):
 class S(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
+    address_family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
 S((sys.argv[1], 8080), H).serve_forever()
 PY
 for i in 1 2 3; do
@@ -57,14 +58,28 @@ for i in 1 2 3; do
 	XGW_PIDS+=($!)
 done
 
+# IPv6 too: the same backends on 2001:db8:2::1N, a v6 VIP later on.
+ip -n "$CLI" addr add 2001:db8:1::2/64 dev c0 nodad
+ip -n "$CLI" -6 route add default via 2001:db8:1::1
+ip -n "$GW" addr add 2001:db8:1::1/64 dev gw-c nodad
+ip -n "$GW" addr add 2001:db8:2::1/64 dev gw-s nodad
+ip netns exec "$GW" sysctl -qw net.ipv6.conf.all.forwarding=0
+for i in 1 2 3; do
+	ip -n "${BE[$((i-1))]}" addr add 2001:db8:2::1$i/64 dev b0 nodad
+	ip -n "${BE[$((i-1))]}" -6 route add default via 2001:db8:2::1
+	ip netns exec "${BE[$((i-1))]}" python3 "$XGW_TMP/be.py" 2001:db8:2::1$i be$i-v6 &
+	XGW_PIDS+=($!)
+done
+
 # Client: N fresh connections to the VIP; counts which backend answered.
 cat >"$XGW_TMP/cli.py" <<'PY'
 import collections, json, socket, sys
 n, timeout = int(sys.argv[1]), float(sys.argv[2])
+vip = sys.argv[3] if len(sys.argv) > 3 else "198.18.100.1"
 seen, fails = collections.Counter(), 0
 for _ in range(n):
     try:
-        s = socket.create_connection(("198.18.100.1", 80), timeout=timeout)
+        s = socket.create_connection((vip, 80), timeout=timeout)
         f = s.makefile("r")
         seen[f.readline().strip()] += 1
         s.close()
@@ -72,7 +87,7 @@ for _ in range(n):
         fails += 1
 print(json.dumps({"seen": seen, "fails": fails}))
 PY
-conns() { ip netns exec "$CLI" python3 "$XGW_TMP/cli.py" "$1" "${2:-2}"; }
+conns() { ip netns exec "$CLI" python3 "$XGW_TMP/cli.py" "$1" "${2:-2}" ${3:-}; }
 jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 CORE=$(xgw_core)
@@ -195,6 +210,21 @@ echo "  SNAT, 60 connections: $out"
 ctl ct list --json | jget 'd[0].get("snat", "")' | grep -q '^198.18.2.1:' ||
 	fail "SNAT address not in conntrack"
 ok "SNAT: 60 connections with no route back from the backends"
+
+# An IPv6 service: NAT of 128-bit addresses, replies steered by source, and
+# the backends' neighbour discovery left to the kernel (ICMPv6 from a
+# backend other than an error must not be diverted to the workers).
+ctl service add "[2001:db8:100::1]:80/tcp" || fail "v6 service add"
+for i in 1 2 3; do
+	ctl backend add "[2001:db8:100::1]:80/tcp" "[2001:db8:2::1$i]:8080" || fail "v6 backend add"
+done
+out=$(conns 30 2 2001:db8:100::1)
+echo "  IPv6, 30 connections: $out"
+[ "$(echo "$out" | jget 'd["fails"]')" = 0 ] || { ctl stats; fail "IPv6 connections failed"; }
+[ "$(echo "$out" | jget 'len(d["seen"])')" = 3 ] || fail "IPv6: not all backends used: $out"
+ip -n "$GW" -6 neigh show dev gw-s | grep -q "2001:db8:2::11 .*lladdr" ||
+	fail "the gateway's kernel did not learn a v6 backend's MAC (ND diverted?)"
+ok "IPv6 service: 30 connections over 3 backends; ND answers reach the kernel"
 
 # The running config, dumped by xgwctl, is a file xgwd accepts back.
 ctl config get >"$XGW_TMP/dump.json" || fail "config get"
