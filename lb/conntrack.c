@@ -11,6 +11,7 @@
 
 #include "common/tsan.h"
 #include "lb/conntrack.h"
+#include "lb/maglev.h"
 
 #define CT_SLOTS      7
 #define CT_EVICT_SCAN 64 /* records examined per refused admission */
@@ -45,8 +46,7 @@ struct xgw_ct_table {
 	struct xgw_ct_conn *pool;
 	uint32_t pool_size;
 	uint32_t max_entries;
-	uint64_t seed;
-	uint64_t hk[5]; /* hash secrets, from seed */
+	uint64_t hk[5]; /* hash secrets, from a per-table seed */
 	uint64_t to_tcp[XGW_CT_STATE__MAX];
 	uint64_t to_udp, to_other;
 
@@ -172,15 +172,10 @@ struct xgw_ct_table *xgw_ct_new(const struct xgw_ct_cfg *cfg)
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		/* Per-table seed: flow hashes are not predictable from outside. */
-		t->seed = ((uint64_t)ts.tv_nsec << 32 ^ (uint64_t)ts.tv_sec ^ (uintptr_t)t) | 1;
-		/* splitmix64 of the seed: independent-looking secrets. */
-		uint64_t x = t->seed;
-		for (int i = 0; i < 5; i++) {
-			uint64_t z = (x += 0x9e3779b97f4a7c15ull);
-			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-			z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-			t->hk[i] = (z ^ (z >> 31)) | 1;
-		}
+		uint64_t seed = (uint64_t)ts.tv_nsec << 32 ^ (uint64_t)ts.tv_sec ^ (uintptr_t)t;
+		/* splitmix64-style: independent-looking secrets. */
+		for (int i = 0; i < 5; i++)
+			t->hk[i] = xgw_hash_fmix64(seed += 0x9e3779b97f4a7c15ull) | 1;
 	}
 
 	uint64_t est = (cfg->tcp_timeout_s ? cfg->tcp_timeout_s : 21600) * NS;

@@ -71,6 +71,7 @@
 #include <string.h>
 #include <endian.h>
 
+#include "lb/maglev.h"
 #include "lb/policy.h"
 
 typedef unsigned __int128 u128;
@@ -145,13 +146,11 @@ static int cmp_event(const void *a, const void *b)
 
 static uint64_t slice_hash(const uint64_t *w, unsigned tw)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull;
+	uint64_t h = 0;
 
-	for (unsigned i = 0; i < tw; i++) {
-		h = (h ^ w[i]) * 0xff51afd7ed558ccdull;
-		h ^= h >> 29;
-	}
-	return h;
+	for (unsigned i = 0; i < tw; i++)
+		h = xgw_hash_round(h, w[i]);
+	return xgw_hash_fmix64(h);
 }
 
 static int ht_grow(struct builder *bd)

@@ -380,6 +380,27 @@ int xgw_dp_apply_steer(struct xgw_dataplane *dp, const struct xgw_config *cfg)
 	return rc;
 }
 
+/* After this, no worker can still hold a pointer replaced before the call:
+ * every worker passes a quiescent state between bursts (QSBR). */
+static void wait_grace_period(void)
+{
+	synchronize_rcu();
+	XGW_TSAN_RCU_GP_DONE();
+}
+
+/* Conntrack calls from the control thread: online around them only, so
+ * that a sleeping control thread never holds up a grace period. */
+static void ctl_rcu_enter(void)
+{
+	rcu_thread_online();
+}
+
+static void ctl_rcu_leave(void)
+{
+	XGW_TSAN_RCU_QS();
+	rcu_thread_offline();
+}
+
 int xgw_dp_apply_snapshot(struct xgw_dataplane *dp, const struct xgw_config *cfg, char *err,
 			  size_t errlen)
 {
@@ -390,16 +411,13 @@ int xgw_dp_apply_snapshot(struct xgw_dataplane *dp, const struct xgw_config *cfg
 	s = xgw_snapshot_rebuild(cfg, dp->n_workers, dp->hash_seed, dp->snap, err, errlen);
 	if (!s)
 		return -EINVAL;
-	s->generation = ++dp->snap_generation;
 	/* C11 exchange, not rcu_xchg_pointer (whose inline asm ThreadSanitizer
 	 * cannot see): release publishes the snapshot to the workers'
 	 * acquire loads (worker.c).  Same xchg instruction on x86-64. */
 	old = __atomic_exchange_n(&dp->snap, s, __ATOMIC_ACQ_REL);
 	if (old) {
-		/* Build new, swap, free after every worker passed a
-		 * quiescent state (they do between bursts). */
-		synchronize_rcu();
-		XGW_TSAN_RCU_GP_DONE();
+		/* Build new, swap, free after a grace period. */
+		wait_grace_period();
 		xgw_snapshot_free(old);
 	}
 	return 0;
@@ -415,10 +433,9 @@ void xgw_dp_ct_gc(struct xgw_dataplane *dp)
 	xgw_ct_get_stats(dp->ct, &st);
 	/* A full pass about every 10 s at 10 calls per second. */
 	budget = (unsigned)(st.max / 100) + 1024;
-	rcu_thread_online();
+	ctl_rcu_enter();
 	xgw_ct_gc(dp->ct, xgw_ct_clock(), budget);
-	XGW_TSAN_RCU_QS();
-	rcu_thread_offline();
+	ctl_rcu_leave();
 }
 
 struct ct_json_arg {
@@ -460,10 +477,9 @@ json_t *xgw_dp_ct_json(struct xgw_dataplane *dp, unsigned limit)
 
 	if (!dp->ct)
 		return a.arr;
-	rcu_thread_online();
+	ctl_rcu_enter();
 	xgw_ct_foreach(dp->ct, xgw_ct_clock(), limit, ct_json_cb, &a);
-	XGW_TSAN_RCU_QS();
-	rcu_thread_offline();
+	ctl_rcu_leave();
 	return a.arr;
 }
 
@@ -472,10 +488,9 @@ int xgw_dp_ct_flush(struct xgw_dataplane *dp)
 	unsigned n = 0;
 
 	if (dp->ct) {
-		rcu_thread_online();
+		ctl_rcu_enter();
 		n = xgw_ct_flush(dp->ct);
-		XGW_TSAN_RCU_QS();
-		rcu_thread_offline();
+		ctl_rcu_leave();
 	}
 	return (int)n;
 }
@@ -484,10 +499,7 @@ static void free_fwd_rcu(struct xgw_fwd_state *old)
 {
 	if (!old)
 		return;
-	/* Every worker passes a quiescent state between bursts: after this
-	 * no burst can still hold the old pointer. */
-	synchronize_rcu();
-	XGW_TSAN_RCU_GP_DONE();
+	wait_grace_period();
 	xgw_fib_free(old->fib);
 	free(old);
 }

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include "common/stat.h"
 #include "pipeline/lb_stage.h"
 
 #include <arpa/inet.h>
@@ -11,8 +10,10 @@
 #include <string.h>
 
 #include "common/drop.h"
+#include "common/stat.h"
 #include "lb/conntrack.h"
 #include "lb/nat.h"
+#include "pipeline/forward.h"
 
 static void pkt_addrs(const struct xgw_pkt *p, struct xgw_addr *src, struct xgw_addr *dst)
 {
@@ -71,8 +72,8 @@ static bool policy_allows(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	k.dst = *dst;
 	k.proto = proto;
 	k.dport = ntohs(dport_be);
-	return xgw_policy_classify(snap->policy, &k,
-				   (unsigned)w->id < snap->n_workers ? snap->hits[w->id] : w->spare_hits);
+	/* Snapshots have a counter row per worker (built with n_workers). */
+	return xgw_policy_classify(snap->policy, &k, snap->hits[w->id]);
 }
 
 /* The gateway address that SNATed flows to this backend leave from: that
@@ -80,15 +81,8 @@ static bool policy_allows(struct xgw_worker *w, const struct xgw_snapshot *snap,
 static const struct xgw_addr *snat_addr(const struct xgw_fwd_state *fs, const struct xgw_addr *be)
 {
 	const struct xgw_route *r = fs && fs->fib ? xgw_fib_lookup(fs->fib, be) : NULL;
-	uint16_t port;
+	uint16_t port = r ? xgw_route_port(fs, r) : XGW_PORT_NONE;
 
-	if (!r)
-		return NULL;
-	port = r->port;
-	if (port == XGW_PORT_NONE)
-		for (unsigned i = 0; i < fs->port_of_ifindex_n; i++)
-			if (fs->ifmap[i].ifindex == r->oif)
-				port = fs->ifmap[i].port;
 	if (port >= XGW_MAX_PORTS)
 		return NULL;
 	return be->family == AF_INET ? &fs->port_addr4[port] : &fs->port_addr6[port];
@@ -108,9 +102,9 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 
 	if (!policy_allows(w, snap, &t->src, &t->dst, t->proto, t->dport))
 		return XGW_DROP_POLICY;
-	/* A TCP segment other than a SYN opens no connection: after a
-	 * restart Maglev still sends mid-stream packets to the same backend
-	 * (as Katran does), but a stray ACK or RST must not fill the table. */
+	/* A RST (without SYN) opens no connection.  Other segments do: after
+	 * a restart or a flush, mid-stream packets are picked up and Maglev
+	 * sends them to the same backend as before (as Katran does). */
 	if (t->proto == IPPROTO_TCP && !(tcp_flags & 0x02) && (tcp_flags & 0x04))
 		return XGW_DROP_CT_INVALID;
 	id = pick_backend(w, snap, svc, t);
@@ -284,10 +278,4 @@ int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	default:
 		return 0;
 	}
-}
-
-int xgw_lb_stage(struct xgw_worker *w, const struct xgw_snapshot *snap,
-		 const struct xgw_fwd_state *fs, struct xgw_pkt *p)
-{
-	return xgw_lb_stage_flow(w, snap, fs, p, NULL);
 }

@@ -12,16 +12,12 @@
 #include "pipeline/snapshot.h"
 #include "pipeline/worker.h"
 
-/* 0 to continue to forwarding, or a drop reason. */
-int xgw_lb_stage(struct xgw_worker *w, const struct xgw_snapshot *snap,
-		 const struct xgw_fwd_state *fs, struct xgw_pkt *p);
-
 /* Bulk form, as DPDK's and VPP's lookups are: over a parsed burst, first
  * build every conntrack key and hash it and prefetch its bucket, then
  * prefetch the records those buckets point at, so that the per-packet
  * stage (xgw_lb_stage_flow, in packet order) finds both lines in cache.
  * The prefetch passes only read: lookups, creations and expiry still happen
- * per packet in order, exactly as xgw_lb_stage does them. */
+ * per packet in order. */
 struct xgw_lb_flow {
 	struct xgw_ct_tuple key;
 	uint64_t hash;
@@ -31,7 +27,9 @@ struct xgw_lb_flow {
 /* rc[i]: the parse verdict of pkts[i] (packets with one are skipped). */
 void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		    const struct xgw_pkt *pkts, const int *rc, uint32_t n, struct xgw_lb_flow *fl);
-/* xgw_lb_stage with the key and hash from xgw_lb_prepare (f may be NULL). */
+/* The stage for one packet, with the key and hash from xgw_lb_prepare (f
+ * may be NULL: computed here).  0 to continue to forwarding, or a drop
+ * reason. */
 int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		      const struct xgw_fwd_state *fs, struct xgw_pkt *p,
 		      const struct xgw_lb_flow *f);

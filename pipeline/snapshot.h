@@ -57,7 +57,6 @@ struct xgw_snapshot {
 	uint64_t **hits;            /* [worker][rule]: policy hit counters */
 	unsigned n_workers;
 	uint32_t hash_seed;
-	uint64_t generation;
 };
 
 /* Build from cfg (user-datapath services only).  NULL with err filled

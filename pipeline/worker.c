@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #define XGW_LOG_COMP "worker"
-#include "common/stat.h"
 #include "pipeline/worker.h"
 
 #include <errno.h>
@@ -11,6 +10,7 @@
 #include <urcu-qsbr.h>
 
 #include "common/log.h"
+#include "common/stat.h"
 #include "common/tsan.h"
 #include "pipeline/forward.h"
 #include "pipeline/lb_stage.h"

@@ -87,7 +87,6 @@ struct xgw_worker {
 	uint64_t now_ns; /* coarse clock, refreshed per poll round */
 	uint32_t rand_state;
 	uint32_t rr[XGW_RR_SLOTS];
-	uint64_t spare_hits[1]; /* policy counters when a snapshot has no row */
 	uint64_t icmp_tokens_ts;
 	uint32_t icmp_tokens;
 	struct xgw_addr last_resolve;
@@ -111,7 +110,6 @@ struct xgw_dataplane {
 	struct xgw_fwd_state *fwd;   /* RCU */
 	struct xgw_snapshot *snap;   /* RCU */
 	struct xgw_ct_table *ct;     /* shared by all workers */
-	uint64_t snap_generation;
 	uint32_t hash_seed;          /* Maglev flow hash, per xgwd */
 	atomic_bool stop;
 };

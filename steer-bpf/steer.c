@@ -248,76 +248,87 @@ static int remove_stale(int fd, size_t ksz, bool (*wanted)(const void *k, const 
 	return err;
 }
 
-struct rules_arg {
-	const struct xgw_steer_rule *rules;
-	const struct xgw_steer_src_rule *src;
-	unsigned n, n_src;
-};
-
-static bool dst_wanted(const void *k, const void *arg)
+static int cmp_dst_key(const void *a, const void *b)
 {
-	const struct rules_arg *a = arg;
-	struct xgw_steer_key rk;
-
-	for (unsigned i = 0; i < a->n; i++) {
-		rule_key(&rk, &a->rules[i]);
-		if (!memcmp(&rk, k, sizeof(rk)))
-			return true;
-	}
-	return false;
+	return memcmp(a, b, sizeof(struct xgw_steer_key));
 }
 
-static bool src_wanted(const void *k, const void *arg)
+static int cmp_src_key(const void *a, const void *b)
 {
-	const struct rules_arg *a = arg;
-	struct xgw_steer_src_key sk;
+	return memcmp(a, b, sizeof(struct xgw_steer_src_key));
+}
 
-	for (unsigned i = 0; i < a->n_src; i++) {
-		src_key(&sk, &a->src[i]);
-		if (!memcmp(&sk, k, sizeof(sk)))
-			return true;
-	}
-	return false;
+/* The keys a rule set wants, sorted once: each map key is then a binary
+ * search, not a rebuild of every rule's key. */
+struct key_set {
+	const void *keys;
+	size_t n, ksz;
+	int (*cmp)(const void *, const void *);
+};
+
+static bool key_wanted(const void *k, const void *arg)
+{
+	const struct key_set *ks = arg;
+
+	return ks->n && bsearch(k, ks->keys, ks->n, ks->ksz, ks->cmp);
 }
 
 int xgw_steer_set_rules(struct xgw_steer *s, const struct xgw_steer_rule *rules, unsigned n,
 			const struct xgw_steer_src_rule *src, unsigned n_src)
 {
-	struct rules_arg arg = {rules, src, n, n_src};
 	uint32_t classes = 0, old_classes = 0, zero = 0;
-	struct xgw_steer_key k;
-	struct xgw_steer_src_key sk;
-	int err;
+	struct xgw_steer_key *dk = calloc(n ? n : 1, sizeof(*dk));
+	struct xgw_steer_src_key *sk = calloc(n_src ? n_src : 1, sizeof(*sk));
+	struct key_set dset = {dk, n, sizeof(*dk), cmp_dst_key};
+	struct key_set sset = {sk, n_src, sizeof(*sk), cmp_src_key};
+	int err = 0;
 
+	if (!dk || !sk) {
+		err = -ENOMEM;
+		goto out;
+	}
 	for (unsigned i = 0; i < n; i++) {
 		struct xgw_steer_val v = {.rule_id = rules[i].id};
 
 		if (rules[i].dport && rules[i].proto != IPPROTO_TCP &&
-		    rules[i].proto != IPPROTO_UDP)
-			return -EINVAL; /* a port needs TCP or UDP */
-		rule_key(&k, &rules[i]);
-		if (bpf_map_update_elem(s->rules_fd, &k, &v, BPF_ANY))
-			return -errno;
+		    rules[i].proto != IPPROTO_UDP) {
+			err = -EINVAL; /* a port needs TCP or UDP */
+			goto out;
+		}
+		rule_key(&dk[i], &rules[i]);
+		if (bpf_map_update_elem(s->rules_fd, &dk[i], &v, BPF_ANY)) {
+			err = -errno;
+			goto out;
+		}
 		classes |= rule_class(&rules[i]);
 	}
 	for (unsigned i = 0; i < n_src; i++) {
 		struct xgw_steer_val v = {.rule_id = i};
 
-		src_key(&sk, &src[i]);
-		if (bpf_map_update_elem(s->src_fd, &sk, &v, BPF_ANY))
-			return -errno;
+		src_key(&sk[i], &src[i]);
+		if (bpf_map_update_elem(s->src_fd, &sk[i], &v, BPF_ANY)) {
+			err = -errno;
+			goto out;
+		}
 		classes |= XGW_STEER_CLASS_SRC;
 	}
 	/* Widen the classes first so that new rules are visible at once. */
 	bpf_map_lookup_elem(s->classes_fd, &zero, &old_classes);
 	old_classes |= classes;
-	if (bpf_map_update_elem(s->classes_fd, &zero, &old_classes, BPF_ANY))
-		return -errno;
-	err = remove_stale(s->rules_fd, sizeof(struct xgw_steer_key), dst_wanted, &arg);
+	if (bpf_map_update_elem(s->classes_fd, &zero, &old_classes, BPF_ANY)) {
+		err = -errno;
+		goto out;
+	}
+	qsort(dk, n, sizeof(*dk), cmp_dst_key);
+	qsort(sk, n_src, sizeof(*sk), cmp_src_key);
+	err = remove_stale(s->rules_fd, sizeof(struct xgw_steer_key), key_wanted, &dset);
 	if (!err)
-		err = remove_stale(s->src_fd, sizeof(struct xgw_steer_src_key), src_wanted, &arg);
+		err = remove_stale(s->src_fd, sizeof(struct xgw_steer_src_key), key_wanted, &sset);
 	if (bpf_map_update_elem(s->classes_fd, &zero, &classes, BPF_ANY) && !err)
 		err = -errno;
+out:
+	free(dk);
+	free(sk);
 	return err;
 }
 

@@ -50,9 +50,9 @@ static inline void *xgw_umem_ptr(const struct xgw_umem *u, uint64_t addr)
 	return u->area + addr;
 }
 
-/* Take up to n frames; returns how many. */
-/* n_free is written by the owning worker only; the relaxed stores let
- * the control thread read it for statistics without a data race. */
+/* Take up to n frames; returns how many.  n_free is written by the owning
+ * worker only; the relaxed stores let the control thread read it for
+ * statistics without a data race. */
 static inline uint32_t xgw_umem_alloc_bulk(struct xgw_umem *u, uint64_t *addrs, uint32_t n)
 {
 	uint32_t nf = u->n_free;

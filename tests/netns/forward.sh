@@ -19,15 +19,11 @@ require_root
 command -v python3 >/dev/null || skip "python3 missing"
 
 CLI=$(mkns cli); GW=$(mkns gw); SRV=$(mkns srv)
-veth "$CLI" c0 "$GW" gw-c
+cli_gw "$CLI" "$GW"
 veth "$GW" gw-s "$SRV" s0
-no_tx_csum "$CLI" c0
 no_tx_csum "$SRV" s0
-ip -n "$CLI" addr add 198.18.1.2/24 dev c0
 ip -n "$CLI" addr add 2001:db8:1::2/64 dev c0 nodad
-ip -n "$CLI" route add default via 198.18.1.1
 ip -n "$CLI" -6 route add default via 2001:db8:1::1
-ip -n "$GW" addr add 198.18.1.1/24 dev gw-c
 ip -n "$GW" addr add 2001:db8:1::1/64 dev gw-c nodad
 ip -n "$GW" addr add 198.18.2.1/24 dev gw-s
 ip -n "$GW" addr add 2001:db8:2::1/64 dev gw-s nodad
@@ -72,7 +68,6 @@ start_xgwd() {
 		{ cat "$XGW_TMP/xgwd.log"; fail "xgwd not answering"; }
 }
 stats() { ip netns exec "$GW" "$XGWCTL" -s "$SOCK" stats --json; }
-jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 # A config error names the field and exits before touching any interface.
 sed 's/"frames": 4096/"frames": 4000/' "$XGW_TMP/xgw.json" >"$XGW_TMP/bad.json"
@@ -257,8 +252,7 @@ rc=$?
 [ $rc = 0 ] || { tail -20 "$XGW_TMP/xgwd.log"; fail "xgwd exited $rc on SIGTERM"; }
 ip -n "$GW" link show gw-c | grep -q "xdp" && fail "XDP program still attached after SIGTERM"
 ok "SIGTERM detaches and exits 0"
-if grep -qE 'Sanitizer|runtime error:' "$XGW_TMP/xgwd.log"; then
-	grep -E -A30 'Sanitizer|runtime error:' "$XGW_TMP/xgwd.log" | head -100
+if sanitizer_report "$XGW_TMP/xgwd.log" 100; then
 	fail "sanitizer report in xgwd's log"
 fi
 echo "PASS"

@@ -17,15 +17,11 @@ require_root
 command -v python3 >/dev/null || skip "python3 missing"
 
 CLI=$(mkns cli); GW=$(mkns gw); SW=$(mkns sw)
-veth "$CLI" c0 "$GW" gw-c
+cli_gw "$CLI" "$GW"
 veth "$GW" gw-s "$SW" sw-g
-no_tx_csum "$CLI" c0
 ip -n "$SW" link add br0 type bridge
 ip -n "$SW" link set br0 up
 ip -n "$SW" link set sw-g master br0
-ip -n "$CLI" addr add 198.18.1.2/24 dev c0
-ip -n "$CLI" route add default via 198.18.1.1
-ip -n "$GW" addr add 198.18.1.1/24 dev gw-c
 ip -n "$GW" addr add 198.18.2.1/24 dev gw-s
 ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=0
 BE=()
@@ -88,7 +84,6 @@ for _ in range(n):
 print(json.dumps({"seen": seen, "fails": fails}))
 PY
 conns() { ip netns exec "$CLI" python3 "$XGW_TMP/cli.py" "$1" "${2:-2}" ${3:-}; }
-jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 CORE=$(xgw_core)
 SOCK="$XGW_TMP/xgw.sock"
@@ -237,8 +232,7 @@ ok "config get round-trips through xgwd --check"
 # Clean stop; a sanitizer build of xgwd must leave no report in its log.
 kill -TERM "$XGWD_PID"
 wait "$XGWD_PID" || { tail -30 "$XGW_TMP/xgwd.log"; fail "xgwd did not exit 0 on SIGTERM"; }
-if grep -qE 'Sanitizer|runtime error:' "$XGW_TMP/xgwd.log"; then
-	grep -E -A30 'Sanitizer|runtime error:' "$XGW_TMP/xgwd.log" | head -100
+if sanitizer_report "$XGW_TMP/xgwd.log" 100; then
 	fail "sanitizer report in xgwd's log"
 fi
 ok "xgwd stopped cleanly"

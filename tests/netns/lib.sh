@@ -66,3 +66,24 @@ wait_for() {
 # The core the workers pin to: the last one, so that tests on two cores leave
 # core 0 to the traffic generators.
 xgw_core() { echo $(($(nproc) - 1)); }
+
+# cli_gw CLI GW: the client side every topology shares: c0 198.18.1.2/24 in
+# CLI (TX checksums computed, default route via the gateway) to gw-c
+# 198.18.1.1/24 in GW.
+cli_gw() {
+	veth "$1" c0 "$2" gw-c
+	no_tx_csum "$1" c0
+	ip -n "$1" addr add 198.18.1.2/24 dev c0
+	ip -n "$1" route add default via 198.18.1.1
+	ip -n "$2" addr add 198.18.1.1/24 dev gw-c
+}
+
+# jget EXPR: EXPR over the JSON document on stdin (as d), printed.
+jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# sanitizer_report LOG LINES: true, after printing up to LINES lines of
+# them, if LOG holds a sanitizer report.
+sanitizer_report() {
+	grep -qE 'Sanitizer|runtime error:' "$1" || return 1
+	grep -E -A30 'Sanitizer|runtime error:' "$1" | head -"$2"
+}

@@ -36,13 +36,9 @@ command -v python3 >/dev/null || skip "python3 missing"
 [ $((CHANGES % 5)) = 0 ] && [ "$CHANGES" -gt 0 ] || fail "XGW_LU_CHANGES must be a positive multiple of 5"
 
 CLI=$(mkns cli); GW=$(mkns gw); BE=$(mkns be)
-veth "$CLI" c0 "$GW" gw-c
+cli_gw "$CLI" "$GW"
 veth "$GW" gw-s "$BE" b0
-no_tx_csum "$CLI" c0
 no_tx_csum "$BE" b0
-ip -n "$CLI" addr add 198.18.1.2/24 dev c0
-ip -n "$CLI" route add default via 198.18.1.1
-ip -n "$GW" addr add 198.18.1.1/24 dev gw-c
 ip -n "$GW" addr add 198.18.2.1/24 dev gw-s
 ip -n "$BE" addr add 198.18.2.11/24 dev b0
 ip -n "$BE" addr add 198.18.2.12/24 dev b0
@@ -211,7 +207,6 @@ ip netns exec "$GW" "$XGWD" -c "$XGW_TMP/xgw.json" >"$LOG" 2>&1 &
 XGWD_PID=$!
 XGW_PIDS+=($XGWD_PID)
 ctl() { ip netns exec "$GW" "$XGWCTL" -s "$SOCK" "$@"; }
-jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 # Sanitized builds start slowly: up to 30 s.
 for _ in 1 2 3; do wait_for ctl ports && break; done
 ctl ports >/dev/null 2>&1 || { cat "$LOG"; fail "xgwd did not start"; }
@@ -327,8 +322,7 @@ for _ in $(seq 1 300); do kill -0 "$XGWD_PID" 2>/dev/null || break; sleep 0.1; d
 kill -0 "$XGWD_PID" 2>/dev/null && fail "xgwd did not stop within 30 s of SIGTERM"
 wait "$XGWD_PID"
 rc=$?
-if grep -qE 'Sanitizer|runtime error:' "$LOG"; then
-	grep -E -A30 'Sanitizer|runtime error:' "$LOG" | head -150
+if sanitizer_report "$LOG" 150; then
 	[ -n "${XGW_LU_LOG:-}" ] || { cp "$LOG" "/tmp/xgw-live-update-xgwd.$$.log" 2>/dev/null &&
 		echo "  full log kept in /tmp/xgw-live-update-xgwd.$$.log"; }
 	fail "sanitizer report in xgwd's log"
