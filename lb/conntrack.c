@@ -280,7 +280,7 @@ void xgw_ct_prefetch(const struct xgw_ct_table *t, uint64_t h)
 	__builtin_prefetch(&t->buckets[h & t->mask]);
 }
 
-void xgw_ct_prefetch_conn(const struct xgw_ct_table *t, uint64_t h)
+uint64_t xgw_ct_prefetch_conn(const struct xgw_ct_table *t, uint64_t h)
 {
 	const struct ct_bucket *b = &t->buckets[h & t->mask];
 	uint64_t sig = h & ~0xffffffffull;
@@ -289,24 +289,40 @@ void xgw_ct_prefetch_conn(const struct xgw_ct_table *t, uint64_t h)
 	 * plain loop cost ~64 instructions per miss (route-only). */
 #pragma GCC unroll 7
 	for (unsigned i = 0; i < CT_SLOTS; i++) {
-		uint64_t v = ld(&b->slot[i]);
+		/* acquire: the hint is used as a slot read (see
+		 * xgw_ct_lookup_hash) */
+		uint64_t v = atomic_load_explicit(&b->slot[i], memory_order_acquire);
 		if ((v ^ sig) >> 32 || !v)
 			continue;
 		const char *c = (const char *)&t->pool[((uint32_t)v >> 1) - 1];
 		__builtin_prefetch(c);
 		__builtin_prefetch(c + 64);
-		__builtin_prefetch(c + 128);
-		/* A second match of a 32-bit signature is a 2^-32 event:
-		 * scanning on cost ~25 instructions per packet. */
-		break;
+		/* A second match of a 32-bit signature is a 2^-32 event: the
+		 * lookup checks the key and falls back to a full scan. */
+		return v;
 	}
+	return ld(&b->overflow) ? XGW_CT_HINT_NONE : 0;
 }
 
-static inline bool tuple_eq(const struct xgw_ct_tuple *a, const struct xgw_ct_tuple *b)
+/* A stored tuple against a key: the key's words 1, 2, 4, 5, 6 (its two
+ * address family words are implied by the family byte in word 6). */
+static inline bool tuple_eq(const struct xgw_ct_ctuple *a, const struct xgw_ct_tuple *k)
 {
-	return ((w8(a, 0) ^ w8(b, 0)) | (w8(a, 1) ^ w8(b, 1)) | (w8(a, 2) ^ w8(b, 2)) |
-		(w8(a, 3) ^ w8(b, 3)) | (w8(a, 4) ^ w8(b, 4)) | (w8(a, 5) ^ w8(b, 5)) |
-		(w8(a, 6) ^ w8(b, 6))) == 0;
+	const uint64_t *c = (const uint64_t *)a;
+
+	return ((c[0] ^ w8(k, 1)) | (c[1] ^ w8(k, 2)) | (c[2] ^ w8(k, 4)) | (c[3] ^ w8(k, 5)) |
+		(c[4] ^ w8(k, 6))) == 0;
+}
+
+static inline void ctuple_set(struct xgw_ct_ctuple *c, const struct xgw_ct_tuple *k)
+{
+	memcpy(c->src, k->src.b, 16);
+	memcpy(c->dst, k->dst.b, 16);
+	c->sport = k->sport;
+	c->dport = k->dport;
+	c->proto = k->proto;
+	c->family = k->family;
+	c->pad[0] = c->pad[1] = 0;
 }
 
 static inline uint64_t slot_val(const struct xgw_ct_table *t, const struct xgw_ct_conn *c,
@@ -343,7 +359,7 @@ static inline bool expired(const struct xgw_ct_table *t, const struct xgw_ct_con
 	/* Another worker may have stored a slightly later now than ours. */
 	if (now <= seen)
 		return false;
-	return now - seen > ct_timeout(t, c->tuple[0].proto, ld(&c->state));
+	return now - seen > ct_timeout(t, c->orig.proto, ld(&c->state));
 }
 
 bool xgw_ct_expired(const struct xgw_ct_table *t, const struct xgw_ct_conn *c, uint64_t now)
@@ -444,7 +460,11 @@ enum xgw_ct_state xgw_ct_update(struct xgw_ct_table *t, struct xgw_ct_conn *c, e
 		st(&c->last_seen, now);
 
 	enum xgw_ct_state s = ld(&c->state);
-	if (c->tuple[0].proto == IPPROTO_TCP) {
+	/* Most packets: an established connection's segment without FIN or
+	 * RST, which tcp_next leaves as it is. */
+	if (s == XGW_CT_ESTABLISHED && !(tcp_flags & (TCP_FIN | TCP_RST)))
+		return s;
+	if (c->orig.proto == IPPROTO_TCP) {
 		uint8_t f = ld(&c->flags), nf = f;
 		enum xgw_ct_state ns = tcp_next(s, &nf, dir, tcp_flags);
 		if (nf != f)
@@ -524,7 +544,10 @@ static inline void bucket_unlock(struct ct_bucket *b)
  * cannot both succeed, and an insert into a freed slot is never undone. */
 static void unlink_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct_dir d)
 {
-	uint64_t h = xgw_ct_hash(t, &c->tuple[d]);
+	struct xgw_ct_tuple k;
+
+	xgw_ct_ctuple_key(&k, xgw_ct_ctuple_of(c, d));
+	uint64_t h = xgw_ct_hash(t, &k);
 	uint64_t v = slot_val(t, c, d, h);
 
 	for (unsigned p = 0; p < XGW_CT_PROBE; p++) {
@@ -577,7 +600,7 @@ struct xgw_ct_conn *xgw_ct_lookup_hash(struct xgw_ct_table *t, const struct xgw_
 				continue;
 			struct xgw_ct_conn *c = slot_conn(t, v);
 			enum xgw_ct_dir d = (enum xgw_ct_dir)(v & 1);
-			if (!tuple_eq(&c->tuple[d], k) || ld(&c->life) != CT_L_LIVE)
+			if (!tuple_eq(xgw_ct_ctuple_of(c, d), k) || ld(&c->life) != CT_L_LIVE)
 				continue;
 			if (expired(t, c, now)) {
 				if (ct_kill(t, c))
@@ -593,6 +616,28 @@ struct xgw_ct_conn *xgw_ct_lookup_hash(struct xgw_ct_table *t, const struct xgw_
 	return NULL;
 }
 
+struct xgw_ct_conn *xgw_ct_lookup_hint(struct xgw_ct_table *t, const struct xgw_ct_tuple *k,
+				       uint64_t h, uint64_t hint, uint64_t now,
+				       enum xgw_ct_dir *dir)
+{
+	if (!hint)
+		return NULL;
+	if (hint != XGW_CT_HINT_NONE) {
+		/* The slot word read by xgw_ct_prefetch_conn (acquire), in this
+		 * read-side section: its record cannot have been recycled since,
+		 * only unlinked, which life says. */
+		struct xgw_ct_conn *c = slot_conn(t, hint);
+		enum xgw_ct_dir d = (enum xgw_ct_dir)(hint & 1);
+
+		if (tuple_eq(xgw_ct_ctuple_of(c, d), k) && ld(&c->life) == CT_L_LIVE &&
+		    !expired(t, c, now)) {
+			*dir = d;
+			return c;
+		}
+	}
+	return xgw_ct_lookup_hash(t, k, h, now, dir);
+}
+
 struct xgw_ct_conn *xgw_ct_lookup(struct xgw_ct_table *t, const struct xgw_ct_tuple *k,
 				  uint64_t now, enum xgw_ct_dir *dir)
 {
@@ -605,7 +650,9 @@ struct xgw_ct_conn *xgw_ct_lookup(struct xgw_ct_table *t, const struct xgw_ct_tu
 static int insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct_dir d,
 		      uint64_t now, struct xgw_ct_conn **exist)
 {
-	const struct xgw_ct_tuple *k = &c->tuple[d];
+	struct xgw_ct_tuple kk, *k = &kk;
+
+	xgw_ct_ctuple_key(k, xgw_ct_ctuple_of(c, d));
 	uint64_t h = xgw_ct_hash(t, k);
 	uint64_t nv = slot_val(t, c, d, h);
 	struct ct_bucket *home = &t->buckets[h & t->mask];
@@ -697,8 +744,8 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 	c = ct_admit(t, now);
 	if (!c)
 		return -ENOSPC;
-	c->tuple[XGW_CT_ORIG] = *orig;
-	c->tuple[XGW_CT_REPLY] = *reply;
+	ctuple_set(&c->orig, orig);
+	ctuple_set(&c->reply, reply);
 	c->backend_id = init->backend_id;
 	c->service_id = init->service_id;
 	c->owner = t;
@@ -719,7 +766,7 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		atomic_store(&c->life, CT_L_FREE);
 		atomic_fetch_sub(&t->live, 1);
 		pool_push(t, c);
-		if (r == -EEXIST && tuple_eq(&e->tuple[XGW_CT_ORIG], orig)) {
+		if (r == -EEXIST && tuple_eq(&e->orig, orig)) {
 			/* Same flow, created by another worker a moment ago. */
 			inc(&t->n_races_lost);
 			*out = e;

@@ -126,27 +126,49 @@ enum xgw_ct_flags {
 	XGW_CT_F_FIN_REPLY = 1 << 2, /* FIN seen from the backend */
 };
 
-/* One connection.  tuple[ORIG] is client -> VIP:port as received;
- * tuple[REPLY] is backend:port -> client (or -> SNAT address:port) as the
- * backend sends it.  So the NAT translation is implied: VIP:port =
- * tuple[ORIG].dst/dport, backend = tuple[REPLY].src/sport, SNAT =
- * tuple[REPLY].dst/dport when XGW_CT_F_SNAT.  A packet in direction d
- * leaves as the reverse of tuple[!d].
+/* A tuple as a record stores it: the key's fields without the two address
+ * families (the key's own family byte says it), 40 bytes instead of 56, so
+ * that one record's hot fields fit two cache lines.  The words are the
+ * key's words 1, 2, 4, 5 and 6 (xgw_ct_tuple's src.b, dst.b and the
+ * ports/proto/family word), so a key compares against it as five words. */
+struct xgw_ct_ctuple {
+	uint8_t src[16]; /* v4 in [0..3], the rest zero */
+	uint8_t dst[16];
+	uint16_t sport; /* network order */
+	uint16_t dport;
+	uint8_t proto;
+	uint8_t family;
+	uint8_t pad[2];
+} __attribute__((aligned(8)));
+
+_Static_assert(sizeof(struct xgw_ct_ctuple) == 40, "stored tuple is 5 words");
+
+/* One connection.  orig is client -> VIP:port as received; reply is
+ * backend:port -> client (or -> SNAT address:port) as the backend sends
+ * it.  So the NAT translation is implied: VIP:port = orig.dst/dport,
+ * backend = reply.src/sport, SNAT = reply.dst/dport when XGW_CT_F_SNAT.  A
+ * packet in direction d leaves as the reverse of the other direction's
+ * tuple (xgw_ct_ctuple_of).
  *
- * Hot fields written per packet (last_seen, state, counters) are plain
- * relaxed stores, not read-modify-writes: see xgw_ct_update. */
+ * A packet in either direction reads and writes lines 0 and 1 only (its
+ * key, the other tuple for NAT, life/state/last_seen, its counters): at 1M
+ * flows a lookup costs the bucket and two record lines, not three.  Line 2
+ * is cold.  Hot fields written per packet (last_seen, state, counters) are
+ * plain relaxed stores, not read-modify-writes: see xgw_ct_update. */
 struct xgw_ct_conn {
-	/* line 0-1: what a lookup reads */
+	/* line 0 */
 	_Atomic uint8_t life;  /* pool record lifecycle, internal to conntrack.c */
 	_Atomic uint8_t state; /* enum xgw_ct_state */
 	_Atomic uint8_t flags; /* enum xgw_ct_flags */
 	uint8_t pad;
 	uint32_t backend_id;
+	struct xgw_ct_ctuple orig;
+	_Atomic uint64_t pkts[2]; /* by direction */
+	/* line 1 */
+	struct xgw_ct_ctuple reply;
 	_Atomic uint64_t last_seen; /* ns, coarse: see xgw_ct_update */
-	struct xgw_ct_tuple tuple[2];
-	/* line 2: per-packet counters, then cold fields */
-	_Atomic uint64_t pkts[2];
 	_Atomic uint64_t bytes[2];
+	/* line 2: cold */
 	struct rcu_head rcu;
 	struct xgw_ct_table *owner; /* for the call_rcu callback */
 	uint32_t service_id;
@@ -154,6 +176,29 @@ struct xgw_ct_conn {
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct xgw_ct_conn) == 192, "record is three lines");
+_Static_assert(__builtin_offsetof(struct xgw_ct_conn, reply) == 64, "hot fields in lines 0-1");
+
+static inline const struct xgw_ct_ctuple *xgw_ct_ctuple_of(const struct xgw_ct_conn *c,
+							    enum xgw_ct_dir d)
+{
+	return d == XGW_CT_ORIG ? &c->orig : &c->reply;
+}
+
+/* The lookup key of a stored tuple. */
+static inline void xgw_ct_ctuple_key(struct xgw_ct_tuple *k, const struct xgw_ct_ctuple *c)
+{
+	memset(k, 0, sizeof(*k));
+	k->src.family = c->family;
+	memcpy(k->src.b, c->src, 16);
+	k->dst.family = c->family;
+	memcpy(k->dst.b, c->dst, 16);
+	k->sport = c->sport;
+	k->dport = c->dport;
+	k->proto = c->proto;
+	k->family = c->family;
+}
+
+
 
 /* Table-wide counters (summed approximately; updated off the fast path:
  * only on create, delete and refusals). */
@@ -187,11 +232,25 @@ uint64_t xgw_ct_hash(const struct xgw_ct_table *t, const struct xgw_ct_tuple *k)
 /* Prefetch the home bucket of hash h (bulk lookups: hash packet i+1 while
  * working on packet i). */
 void xgw_ct_prefetch(const struct xgw_ct_table *t, uint64_t h);
-/* The second step of a bulk lookup, once that bucket has arrived: prefetch
- * the records its slots with h's signature point at (all three lines: the
- * lookup compares the tuples of lines 0-1, xgw_ct_update writes line 2).
- * Reads only; the lookup itself still does every check. */
-void xgw_ct_prefetch_conn(const struct xgw_ct_table *t, uint64_t h);
+/* The second step of a bulk lookup, once that bucket has arrived: scan it
+ * for h's signature, prefetch the record the matching slot names (lines 0
+ * and 1: the key compare, NAT and xgw_ct_update need nothing else) and
+ * return a hint for xgw_ct_lookup_hint: the slot word found, 0 when the
+ * key is certainly in no bucket (none matched in the home bucket and none
+ * of its keys overflowed), XGW_CT_HINT_NONE when a full lookup is needed.
+ * Reads only. */
+#define XGW_CT_HINT_NONE 1 /* never a slot word: record indexes start at 1 */
+uint64_t xgw_ct_prefetch_conn(const struct xgw_ct_table *t, uint64_t h);
+
+/* xgw_ct_lookup_hash starting from a hint of xgw_ct_prefetch_conn taken
+ * earlier in the same read-side section: the hinted record is checked
+ * first (key, life, expiry), and a hint of 0 answers "absent" without
+ * reading the bucket again.  The answer is the table as it was when the
+ * hint was taken, or later: a caller that may have inserted the key since
+ * (its own creations in between) must pass XGW_CT_HINT_NONE. */
+struct xgw_ct_conn *xgw_ct_lookup_hint(struct xgw_ct_table *t, const struct xgw_ct_tuple *k,
+				       uint64_t h, uint64_t hint, uint64_t now,
+				       enum xgw_ct_dir *dir);
 
 /* Lock-free lookup: the connection with tuple k in either direction, and
  * which direction matched, or NULL.  A connection that has expired at `now`

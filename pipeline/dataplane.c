@@ -445,13 +445,15 @@ struct ct_json_arg {
 static int ct_json_cb(const struct xgw_ct_conn *c, uint64_t now, void *arg)
 {
 	struct ct_json_arg *a = arg;
-	const struct xgw_ct_tuple *o = &c->tuple[XGW_CT_ORIG], *r = &c->tuple[XGW_CT_REPLY];
+	struct xgw_ct_tuple ok, rk, *o = &ok, *r = &rk;
 	char s[XGW_ADDR_STRLEN], d[XGW_ADDR_STRLEN], be[XGW_KEY_STRLEN];
 	uint64_t last = atomic_load_explicit(&c->last_seen, memory_order_relaxed);
 	uint64_t age = now > last ? now - last : 0;
-	uint64_t to = xgw_ct_timeout(c->owner, o->proto, (enum xgw_ct_state)c->state);
+	uint64_t to = xgw_ct_timeout(c->owner, c->orig.proto, (enum xgw_ct_state)c->state);
 	json_t *e;
 
+	xgw_ct_ctuple_key(o, &c->orig);
+	xgw_ct_ctuple_key(r, &c->reply);
 	xgw_endpoint_str(&r->src, ntohs(r->sport), be, sizeof(be));
 	e = json_pack("{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:I,s:I,s:I,s:I}", "proto",
 		      xgw_proto_name(o->proto), "src", xgw_addr_str(&o->src, s, sizeof(s)), "dst",

@@ -136,6 +136,8 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		return XGW_DROP_POLICY;
 	}
 	XGW_STAT_ADD(w->st.ct_created, 1);
+	/* Later packets of this burst: their "absent" hints predate this. */
+	w->burst_created = true;
 	return 0;
 }
 
@@ -166,7 +168,7 @@ static inline void pkt_key(const struct xgw_pkt *p, struct xgw_ct_tuple *t)
 
 static int l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		   const struct xgw_fwd_state *fs, struct xgw_pkt *p, const struct xgw_ct_tuple *t,
-		   uint64_t h)
+		   uint64_t h, uint64_t hint)
 {
 	struct xgw_ct_table *ct = w->dp->ct;
 	const struct xgw_svc_rt *svc;
@@ -176,7 +178,9 @@ static int l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 
 	if (p->l4_proto == IPPROTO_TCP)
 		flags = p->data[p->l4_off + 13];
-	c = xgw_ct_lookup_hash(ct, t, h, w->now_ns, &dir);
+	if (hint == 0 && w->burst_created)
+		hint = XGW_CT_HINT_NONE;
+	c = xgw_ct_lookup_hint(ct, t, h, hint, w->now_ns, &dir);
 	if (c) {
 		xgw_ct_update(ct, c, dir, flags, p->len, w->now_ns);
 		return xgw_nat_apply(p, c, dir);
@@ -239,14 +243,12 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 			continue;
 		pkt_key(&pkts[i], &fl[i].key);
 		fl[i].hash = xgw_ct_hash(ct, &fl[i].key);
-		xgw_ct_prefetch(ct, fl[i].hash);
 	}
-	/* By now the first buckets have arrived (64 hashes is ~2,000
-	 * instructions): read each one's signatures and prefetch the records
-	 * they name, the second dependent miss of a lookup. */
 	for (uint32_t i = 0; i < n; i++)
 		if (fl[i].valid)
-			xgw_ct_prefetch_conn(ct, fl[i].hash);
+			fl[i].hint = xgw_ct_prefetch_conn(ct, fl[i].hash);
+	/* Hints of 0 ("absent") hold until this burst creates a connection. */
+	w->burst_created = false;
 }
 
 int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
@@ -268,10 +270,10 @@ int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
 		if (f && f->valid)
-			return l4_flow(w, snap, fs, p, &f->key, f->hash);
+			return l4_flow(w, snap, fs, p, &f->key, f->hash, f->hint);
 		struct xgw_ct_tuple t;
 		pkt_key(p, &t);
-		return l4_flow(w, snap, fs, p, &t, xgw_ct_hash(w->dp->ct, &t));
+		return l4_flow(w, snap, fs, p, &t, xgw_ct_hash(w->dp->ct, &t), XGW_CT_HINT_NONE);
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
 		return icmp(w, snap, p);

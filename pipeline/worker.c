@@ -58,10 +58,10 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 	uint32_t n_out[XGW_MAX_PORTS] = {0};
 	uint32_t used = 0; /* bitmask of ports with output */
 	/* Stages over the whole burst (VPP's vectors): parse all, then hash
-	 * every conntrack key and prefetch its bucket, then the records, and
-	 * only then the per-packet work, in packet order.  At 1M flows each
-	 * lookup is two dependent misses (bucket, record); one packet at a
-	 * time they were paid in series. */
+	 * every conntrack key, then read the buckets and prefetch the records
+	 * (lb_stage.h), and only then the per-packet work, in packet order.
+	 * At 1M flows each lookup is two dependent misses (bucket, record);
+	 * one packet at a time they were paid in series. */
 	struct xgw_lb_flow fl[XGW_BURST_MAX];
 	int rc[XGW_BURST_MAX] = {0}; /* 256 B; gcc cannot see that [0, n) is set */
 

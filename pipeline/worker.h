@@ -85,6 +85,7 @@ struct xgw_worker {
 	struct xsk_ring_cons first_cq;
 	struct xgw_worker_stats st;
 	uint64_t now_ns; /* coarse clock, refreshed per poll round */
+	bool burst_created; /* a connection was created in the current burst */
 	uint32_t rand_state;
 	uint32_t rr[XGW_RR_SLOTS];
 	uint64_t icmp_tokens_ts;

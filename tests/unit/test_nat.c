@@ -213,7 +213,7 @@ static void nat_roundtrip(bool v6, bool snat, uint8_t proto)
 	assert_ptr_equal(xgw_ct_lookup(t, &o, 0, &d), c);
 	assert_int_equal(d, XGW_CT_ORIG);
 	assert_int_equal(xgw_nat_apply(&p, c, d), 0);
-	uint16_t sport = snat ? ntohs(c->tuple[XGW_CT_REPLY].dport) : 40000;
+	uint16_t sport = snat ? ntohs(c->reply.dport) : 40000;
 	struct xgw_pb bw = b;
 	bw.dst = a_be;
 	bw.dport = 8080;
@@ -280,7 +280,7 @@ static void test_snat_ports(void **state)
 		int r = xgw_nat_ct_create(t, &o, &be, htons(8080), &gw, 2000, 2007, &in, 0, &c);
 		if (i < 8) {
 			assert_int_equal(r, 0);
-			unsigned port = ntohs(c->tuple[XGW_CT_REPLY].dport);
+			unsigned port = ntohs(c->reply.dport);
 			assert_true(port >= 2000 && port <= 2007);
 			assert_false(used[port - 2000]);
 			used[port - 2000] = true;
@@ -348,7 +348,7 @@ static void icmp_case(bool v6, bool snat, uint8_t proto, size_t quote)
 	    xgw_nat_ct_create(t, &o, &be, htons(8080), snat ? &gw : NULL, 1024, 65535, &in, 0, &c),
 	    0);
 	struct xgw_addr me = snat ? gw : cl; /* the client as the backend sees it */
-	uint16_t mport = snat ? ntohs(c->tuple[XGW_CT_REPLY].dport) : 40000;
+	uint16_t mport = snat ? ntohs(c->reply.dport) : 40000;
 
 	/* (a) a router towards the backend drops our translated packet */
 	struct xgw_pb qa = {.src = me,
