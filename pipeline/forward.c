@@ -285,17 +285,29 @@ static int icmp_error6(struct xgw_worker *w, const struct xgw_fwd_state *fs, str
 	return output(w, fs, p, &dst);
 }
 
+int xgw_ip4_verify(struct xgw_pkt *p)
+{
+	const iphdr_u *ip = (const iphdr_u *)(p->data + p->l3_off);
+
+	if (!(p->flags & XGW_PKT_IPV4))
+		return 0;
+	/* The option-less header is five loads: the loop over a variable
+	 * length cost ~17 instructions more per packet. */
+	if ((ip->ihl == 5 ? xgw_csum20(ip) : xgw_csum(ip, (size_t)ip->ihl * 4)) != 0)
+		return XGW_DROP_IP4_CSUM;
+	p->flags |= XGW_PKT_IP4_CSUM_OK;
+	return 0;
+}
+
 static int forward4(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p)
 {
 	iphdr_u *ip = (iphdr_u *)(p->data + p->l3_off);
 	struct xgw_addr dst;
+	uint8_t tp[2];
 	uint16_t old, new_;
 	int err;
 
-	/* RFC 1812 5.2.2: a router verifies the header checksum.  The
-	 * option-less header is five loads: the loop over a variable length
-	 * cost ~17 instructions more per packet. */
-	if ((ip->ihl == 5 ? xgw_csum20(ip) : xgw_csum(ip, (size_t)ip->ihl * 4)) != 0)
+	if (!(p->flags & XGW_PKT_IP4_CSUM_OK) && xgw_ip4_verify(p))
 		return XGW_DROP_IP4_CSUM;
 	if (ip->ttl <= 1)
 		/* No ICMP error about a non-initial fragment (RFC 1812 4.3.2.7):
@@ -309,9 +321,14 @@ static int forward4(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct
 	if (err)
 		return err;
 	ip = (iphdr_u *)(p->data + p->l3_off);
-	memcpy(&old, &ip->ttl, 2); /* TTL and protocol share a 16-bit word */
-	ip->ttl--;
-	memcpy(&new_, &ip->ttl, 2);
+	/* TTL and protocol share a 16-bit word: read, rewrite and store it
+	 * whole (re-reading it after a 1-byte TTL store stalled the store
+	 * forwarding). */
+	memcpy(tp, &ip->ttl, 2);
+	memcpy(&old, tp, 2);
+	tp[0]--;
+	memcpy(&new_, tp, 2);
+	memcpy(&ip->ttl, tp, 2);
 	ip->check = xgw_csum_update16(ip->check, old, new_);
 	return 0;
 }

@@ -65,8 +65,11 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 	struct xgw_lb_flow fl[XGW_BURST_MAX];
 	int rc[XGW_BURST_MAX] = {0}; /* 256 B; gcc cannot see that [0, n) is set */
 
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++) {
 		rc[i] = xgw_parse(&pkts[i]);
+		if (!rc[i])
+			rc[i] = xgw_ip4_verify(&pkts[i]);
+	}
 	xgw_lb_prepare(w, snap, pkts, rc, n, fl);
 	for (uint32_t i = 0; i < n; i++) {
 		struct xgw_pkt *p = &pkts[i];
