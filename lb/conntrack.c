@@ -659,6 +659,47 @@ static int insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct
 	int ret = -ENOSPC;
 
 	bucket_lock(home);
+	/* The usual case, no key of this home bucket overflowed: one pass
+	 * over its seven slots both checks that the key is absent and finds a
+	 * free slot (a lookup and then an insert scan cost ~230 instructions
+	 * per key, callgrind, new-flows). */
+	if (!ld(&home->overflow)) {
+		uint32_t sig = (uint32_t)(h >> 32);
+		int free = -1;
+
+		for (unsigned i = 0; i < CT_SLOTS; i++) {
+			uint64_t v = atomic_load_explicit(&home->slot[i], memory_order_acquire);
+			if (!v) {
+				if (free < 0)
+					free = (int)i;
+				continue;
+			}
+			if ((uint32_t)(v >> 32) != sig)
+				continue;
+			struct xgw_ct_conn *o = slot_conn(t, v);
+			if (!tuple_eq(xgw_ct_ctuple_of(o, (enum xgw_ct_dir)(v & 1)), k) ||
+			    ld(&o->life) != CT_L_LIVE)
+				continue;
+			if (expired(t, o, now)) {
+				if (ct_kill(t, o))
+					inc(&t->n_expired);
+				continue;
+			}
+			*exist = o;
+			ret = -EEXIST;
+			goto out;
+		}
+		uint64_t cur = 0;
+		/* CAS: another bucket's inserter may take a free slot here for
+		 * its overflow; then the general path below. */
+		if (free >= 0 && atomic_compare_exchange_strong_explicit(
+				     &home->slot[free], &cur, nv, memory_order_release, RLX)) {
+			if (ld(&c->life) == CT_L_NEW)
+				atomic_store_explicit(&c->life, CT_L_LIVE, memory_order_release);
+			ret = 0;
+			goto out;
+		}
+	}
 	enum xgw_ct_dir ed;
 	struct xgw_ct_conn *e = xgw_ct_lookup_hash(t, k, h, now, &ed);
 	if (e) {
@@ -678,9 +719,11 @@ static int insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct
 			    atomic_compare_exchange_strong_explicit(&b->slot[i], &cur, nv,
 								    memory_order_release, RLX)) {
 				/* Live before the lock is released: the next
-				 * inserter of this key must see it. */
+				 * inserter of this key must see it (the release
+				 * of the unlock orders it; no full barrier). */
 				if (ld(&c->life) == CT_L_NEW)
-					atomic_store(&c->life, CT_L_LIVE);
+					atomic_store_explicit(&c->life, CT_L_LIVE,
+							      memory_order_release);
 				ret = 0;
 				goto out;
 			}
@@ -756,7 +799,10 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		st(&c->bytes[d], 0);
 	}
 	st(&c->last_seen, now);
-	atomic_store(&c->life, CT_L_NEW);
+	/* Relaxed: nobody can see the record before the release CAS that
+	 * publishes its first slot (a seq_cst store is a full barrier, an
+	 * xchg on x86-64, on every creation). */
+	atomic_store_explicit(&c->life, CT_L_NEW, memory_order_relaxed);
 
 	/* Reply first, never overwriting: once it is in, nobody else can take
 	 * this backend-side tuple (cilium's snat_v4_new_mapping order). */

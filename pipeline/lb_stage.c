@@ -90,7 +90,7 @@ static const struct xgw_addr *snat_addr(const struct xgw_fwd_state *fs, const st
 
 static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		    const struct xgw_fwd_state *fs, const struct xgw_svc_rt *svc,
-		    struct xgw_pkt *p, const struct xgw_ct_tuple *t, uint8_t tcp_flags)
+		    struct xgw_pkt *p, const struct xgw_ct_tuple *t, uint64_t h, uint8_t tcp_flags)
 {
 	struct xgw_ct_table *ct = w->dp->ct;
 	const struct xgw_addr *sa = NULL;
@@ -136,8 +136,14 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		return XGW_DROP_POLICY;
 	}
 	XGW_STAT_ADD(w->st.ct_created, 1);
-	/* Later packets of this burst: their "absent" hints predate this. */
+	/* Later packets of this burst, in either direction: their "absent"
+	 * hints predate this. */
+	struct xgw_ct_tuple rk;
+	xgw_ct_ctuple_key(&rk, &c->reply);
+	uint64_t rh = xgw_ct_hash(ct, &rk);
 	w->burst_created = true;
+	w->created_filter[h >> 60] |= 1ull << (h >> 54 & 63);
+	w->created_filter[rh >> 60] |= 1ull << (rh >> 54 & 63);
 	return 0;
 }
 
@@ -219,7 +225,7 @@ static int l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 
 	if (p->l4_proto == IPPROTO_TCP)
 		flags = p->data[p->l4_off + 13];
-	if (hint == 0 && w->burst_created)
+	if (hint == 0 && w->burst_created && (w->created_filter[h >> 60] >> (h >> 54 & 63) & 1))
 		hint = XGW_CT_HINT_NONE;
 	c = xgw_ct_lookup_hint(ct, t, h, hint, w->now_ns, &dir);
 	if (c) {
@@ -229,7 +235,7 @@ static int l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	/* The key's addresses are whole struct xgw_addr, as pkt_addrs makes. */
 	svc = xgw_snapshot_service(snap, &t->dst, p->dport, p->l4_proto);
 	if (svc)
-		return new_flow(w, snap, fs, svc, p, t, flags);
+		return new_flow(w, snap, fs, svc, p, t, h, flags);
 	/* A backend's packet with no connection (expired, flushed): never
 	 * forward it untranslated, which would leak the backend's address. */
 	if (xgw_snapshot_is_backend(snap, &t->src, p->sport, p->l4_proto))
@@ -288,8 +294,11 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	for (uint32_t i = 0; i < n; i++)
 		if (fl[i].valid)
 			fl[i].hint = xgw_ct_prefetch_conn(ct, fl[i].hash);
-	/* Hints of 0 ("absent") hold until this burst creates a connection. */
-	w->burst_created = false;
+	/* Hints of 0 ("absent") hold until this burst creates their flow. */
+	if (w->burst_created) {
+		memset(w->created_filter, 0, sizeof(w->created_filter));
+		w->burst_created = false;
+	}
 }
 
 int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,

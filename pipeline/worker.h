@@ -85,7 +85,13 @@ struct xgw_worker {
 	struct xsk_ring_cons first_cq;
 	struct xgw_worker_stats st;
 	uint64_t now_ns; /* coarse clock, refreshed per poll round */
-	bool burst_created; /* a connection was created in the current burst */
+	/* Conntrack hashes of the connections this burst created, as a
+	 * 1024-bit filter: a later packet of the burst whose "absent" hint
+	 * (lb_stage.h) may predate its own flow's creation looks again.  A
+	 * single flag sent every packet after a burst's first creation to a
+	 * full lookup (~100 instructions each in a new-flow storm). */
+	bool burst_created;
+	uint64_t created_filter[16];
 	uint32_t rand_state;
 	uint32_t rr[XGW_RR_SLOTS];
 	uint64_t icmp_tokens_ts;
