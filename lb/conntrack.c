@@ -280,6 +280,11 @@ void xgw_ct_prefetch(const struct xgw_ct_table *t, uint64_t h)
 	__builtin_prefetch(&t->buckets[h & t->mask]);
 }
 
+void xgw_ct_prefetch_w(const struct xgw_ct_table *t, uint64_t h)
+{
+	__builtin_prefetch(&t->buckets[h & t->mask], 1);
+}
+
 uint64_t xgw_ct_prefetch_conn(const struct xgw_ct_table *t, uint64_t h)
 {
 	const struct ct_bucket *b = &t->buckets[h & t->mask];
@@ -481,6 +486,13 @@ enum xgw_ct_state xgw_ct_update(struct xgw_ct_table *t, struct xgw_ct_conn *c, e
 
 /* --- record pool --------------------------------------------------------- */
 
+static inline void prefetch_record_w(const struct xgw_ct_conn *c)
+{
+	__builtin_prefetch((const char *)c, 1);
+	__builtin_prefetch((const char *)c + 64, 1);
+	__builtin_prefetch((const char *)c + 128, 1);
+}
+
 static struct xgw_ct_conn *pool_pop(struct xgw_ct_table *t)
 {
 	uint64_t old = atomic_load(&t->free_head), nw;
@@ -494,6 +506,10 @@ static struct xgw_ct_conn *pool_pop(struct xgw_ct_table *t)
 			goto fresh;
 		nw = ((old >> 32) + 1) << 32 | ld(&t->pool[i1 - 1].next_free);
 	} while (!atomic_compare_exchange_weak(&t->free_head, &old, nw));
+	/* The next creation pops the new head and reads its free-list link,
+	 * then writes all three lines: start that miss now. */
+	if ((uint32_t)nw)
+		prefetch_record_w(&t->pool[(uint32_t)nw - 1]);
 	return &t->pool[(uint32_t)old - 1];
 fresh:;
 	uint32_t f = atomic_load(&t->fresh);
@@ -501,6 +517,8 @@ fresh:;
 		if (f >= t->pool_size)
 			return NULL;
 	} while (!atomic_compare_exchange_weak(&t->fresh, &f, f + 1));
+	if (f + 1 < t->pool_size)
+		prefetch_record_w(&t->pool[f + 1]);
 	return &t->pool[f];
 }
 

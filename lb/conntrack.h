@@ -232,6 +232,8 @@ uint64_t xgw_ct_hash(const struct xgw_ct_table *t, const struct xgw_ct_tuple *k)
 /* Prefetch the home bucket of hash h (bulk lookups: hash packet i+1 while
  * working on packet i). */
 void xgw_ct_prefetch(const struct xgw_ct_table *t, uint64_t h);
+/* The same with intent to write: the bucket a creation will lock. */
+void xgw_ct_prefetch_w(const struct xgw_ct_table *t, uint64_t h);
 /* The second step of a bulk lookup, once that bucket has arrived: scan it
  * for h's signature, prefetch the record the matching slot names (lines 0
  * and 1: the key compare, NAT and xgw_ct_update need nothing else) and

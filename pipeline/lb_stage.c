@@ -41,6 +41,13 @@ static inline uint32_t xorshift32(uint32_t *s)
 	return *s = x;
 }
 
+static inline uint32_t maglev_backend(const struct xgw_snapshot *snap,
+				      const struct xgw_svc_rt *svc, const struct xgw_ct_tuple *t)
+{
+	return xgw_maglev_pick(svc->maglev, xgw_flow_hash(&t->src, &t->dst, t->sport, t->dport,
+							  t->proto, snap->hash_seed));
+}
+
 static uint32_t pick_backend(struct xgw_worker *w, const struct xgw_snapshot *snap,
 			     const struct xgw_svc_rt *svc, const struct xgw_ct_tuple *t)
 {
@@ -54,9 +61,7 @@ static uint32_t pick_backend(struct xgw_worker *w, const struct xgw_snapshot *sn
 	case XGW_ALGO_RANDOM:
 		return svc->active[xorshift32(&w->rand_state) % svc->n_active];
 	default:
-		return xgw_maglev_pick(svc->maglev, xgw_flow_hash(&t->src, &t->dst, t->sport,
-								  t->dport, t->proto,
-								  snap->hash_seed));
+		return maglev_backend(snap, svc, t);
 	}
 }
 
@@ -90,7 +95,8 @@ static const struct xgw_addr *snat_addr(const struct xgw_fwd_state *fs, const st
 
 static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		    const struct xgw_fwd_state *fs, const struct xgw_svc_rt *svc,
-		    struct xgw_pkt *p, const struct xgw_ct_tuple *t, uint64_t h, uint8_t tcp_flags)
+		    struct xgw_pkt *p, const struct xgw_ct_tuple *t, uint64_t h, uint8_t tcp_flags,
+		    uint32_t picked)
 {
 	struct xgw_ct_table *ct = w->dp->ct;
 	const struct xgw_addr *sa = NULL;
@@ -107,7 +113,7 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	 * sends them to the same backend as before (as Katran does). */
 	if (t->proto == IPPROTO_TCP && !(tcp_flags & 0x02) && (tcp_flags & 0x04))
 		return XGW_DROP_CT_INVALID;
-	id = pick_backend(w, snap, svc, t);
+	id = picked ? picked : pick_backend(w, snap, svc, t);
 	if (!id)
 		return XGW_DROP_NO_BACKEND;
 	if (svc->snat) {
@@ -215,7 +221,7 @@ static inline void pkt_key(const struct xgw_pkt *p, struct xgw_ct_tuple *t)
 
 static int l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		   const struct xgw_fwd_state *fs, struct xgw_pkt *p, const struct xgw_ct_tuple *t,
-		   uint64_t h, uint64_t hint)
+		   uint64_t h, uint64_t hint, const struct xgw_lb_flow *f)
 {
 	struct xgw_ct_table *ct = w->dp->ct;
 	const struct xgw_svc_rt *svc;
@@ -233,9 +239,9 @@ static int l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		return xgw_nat_apply(p, c, dir);
 	}
 	/* The key's addresses are whole struct xgw_addr, as pkt_addrs makes. */
-	svc = xgw_snapshot_service(snap, &t->dst, p->dport, p->l4_proto);
+	svc = f && f->svc_known ? f->svc : xgw_snapshot_service(snap, &t->dst, p->dport, p->l4_proto);
 	if (svc)
-		return new_flow(w, snap, fs, svc, p, t, h, flags);
+		return new_flow(w, snap, fs, svc, p, t, h, flags, f && f->svc_known ? f->backend : 0);
 	/* A backend's packet with no connection (expired, flushed): never
 	 * forward it untranslated, which would leak the backend's address. */
 	if (xgw_snapshot_is_backend(snap, &t->src, p->sport, p->l4_proto))
@@ -291,9 +297,31 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		pkt_key(&pkts[i], &fl[i].key);
 		fl[i].hash = xgw_ct_hash(ct, &fl[i].key);
 	}
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++) {
+		fl[i].svc_known = false;
 		if (fl[i].valid)
 			fl[i].hint = xgw_ct_prefetch_conn(ct, fl[i].hash);
+	}
+	/* New flows: service, backend and the reply key's bucket now (see
+	 * struct xgw_lb_flow).  Packets of the same new flow later in the
+	 * burst get the same answers: both are functions of the snapshot. */
+	for (uint32_t i = 0; i < n; i++) {
+		struct xgw_lb_flow *f = &fl[i];
+		if (!f->valid || f->hint)
+			continue;
+		f->svc = xgw_snapshot_service(snap, &f->key.dst, f->key.dport, f->key.proto);
+		f->backend = 0;
+		f->svc_known = true;
+		if (!f->svc || f->svc->snat || f->svc->algo != XGW_ALGO_MAGLEV || !f->svc->n_active)
+			continue;
+		f->backend = maglev_backend(snap, f->svc, &f->key);
+		if (!f->backend)
+			continue;
+		struct xgw_ct_tuple r;
+		xgw_ct_tuple_init(&r, &f->svc->be[f->backend].ip, f->svc->be[f->backend].port,
+				  &f->key.src, f->key.sport, f->key.proto);
+		xgw_ct_prefetch_w(ct, xgw_ct_hash(ct, &r));
+	}
 	/* Hints of 0 ("absent") hold until this burst creates their flow. */
 	if (w->burst_created) {
 		memset(w->created_filter, 0, sizeof(w->created_filter));
@@ -320,10 +348,11 @@ int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
 		if (f && f->valid)
-			return l4_flow(w, snap, fs, p, &f->key, f->hash, f->hint);
+			return l4_flow(w, snap, fs, p, &f->key, f->hash, f->hint, f);
 		struct xgw_ct_tuple t;
 		pkt_key(p, &t);
-		return l4_flow(w, snap, fs, p, &t, xgw_ct_hash(w->dp->ct, &t), XGW_CT_HINT_NONE);
+		return l4_flow(w, snap, fs, p, &t, xgw_ct_hash(w->dp->ct, &t), XGW_CT_HINT_NONE,
+			       NULL);
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
 		return icmp(w, snap, p);

@@ -31,7 +31,14 @@ struct xgw_lb_flow {
 	struct xgw_ct_tuple key;
 	uint64_t hash;
 	uint64_t hint; /* xgw_ct_prefetch_conn's, or XGW_CT_HINT_NONE */
-	bool valid;    /* key, hash and hint set: the packet goes to the conntrack lookup */
+	/* For a packet certainly of no connection (hint 0): its service (NULL:
+	 * none) and, for Maglev without SNAT, the backend it will get, found
+	 * in the prepare pass so that the reply key's bucket, which the
+	 * creation locks and writes, is prefetched a burst ahead. */
+	const struct xgw_svc_rt *svc;
+	uint32_t backend;
+	bool svc_known;
+	bool valid; /* key, hash and hint set: the packet goes to the conntrack lookup */
 };
 
 /* rc[i]: the parse verdict of pkts[i] (packets with one are skipped). */
