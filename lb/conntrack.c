@@ -662,16 +662,16 @@ struct xgw_ct_conn *xgw_ct_lookup(struct xgw_ct_table *t, const struct xgw_ct_tu
 	return xgw_ct_lookup_hash(t, k, ct_hash(t, k), now, dir);
 }
 
-/* Insert key (c, d) unless a live connection already has it (then *exist).
+/* Insert key (c, d), that is k (c's tuple d as a key; h its hash, or 0),
+ * unless a live connection already has it (then *exist).
  * Serialised per home bucket, so of two workers inserting the same key one
  * finds the other's. 0, -EEXIST or -ENOSPC. */
 static int insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct_dir d,
-		      uint64_t now, struct xgw_ct_conn **exist)
+		      const struct xgw_ct_tuple *k, uint64_t h, uint64_t now,
+		      struct xgw_ct_conn **exist)
 {
-	struct xgw_ct_tuple kk, *k = &kk;
-
-	xgw_ct_ctuple_key(k, xgw_ct_ctuple_of(c, d));
-	uint64_t h = xgw_ct_hash(t, k);
+	if (!h)
+		h = xgw_ct_hash(t, k);
 	uint64_t nv = slot_val(t, c, d, h);
 	struct ct_bucket *home = &t->buckets[h & t->mask];
 	int ret = -ENOSPC;
@@ -685,6 +685,7 @@ static int insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct
 		uint32_t sig = (uint32_t)(h >> 32);
 		int free = -1;
 
+#pragma GCC unroll 7
 		for (unsigned i = 0; i < CT_SLOTS; i++) {
 			uint64_t v = atomic_load_explicit(&home->slot[i], memory_order_acquire);
 			if (!v) {
@@ -824,7 +825,7 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 
 	/* Reply first, never overwriting: once it is in, nobody else can take
 	 * this backend-side tuple (cilium's snat_v4_new_mapping order). */
-	r = insert_key(t, c, XGW_CT_REPLY, now, &e);
+	r = insert_key(t, c, XGW_CT_REPLY, reply, init->hash[XGW_CT_REPLY], now, &e);
 	if (r) {
 		/* Never published: straight back to the pool. */
 		atomic_store(&c->life, CT_L_FREE);
@@ -840,7 +841,7 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 			inc(&t->n_bucket_full);
 		return r;
 	}
-	r = insert_key(t, c, XGW_CT_ORIG, now, &e);
+	r = insert_key(t, c, XGW_CT_ORIG, orig, init->hash[XGW_CT_ORIG], now, &e);
 	if (r == -EEXIST) {
 		/* Lost the race with another SNAT port, or the flow exists:
 		 * roll back our reply key, use theirs. */

@@ -284,6 +284,9 @@ struct xgw_ct_init {
 	uint32_t service_id;
 	uint8_t tcp_flags; /* first packet's flags: picks the initial state */
 	bool snat;	   /* reply.dst is an SNAT address:port */
+	/* xgw_ct_hash of the orig and reply tuples when the caller has them
+	 * (a bulk pass hashed them already); 0: computed here. */
+	uint64_t hash[2];
 };
 
 /* Create a connection: the reply key is inserted first (never overwriting),

@@ -262,6 +262,7 @@ int xgw_nat_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 	uint32_t stride = (uint32_t)((h >> 32) % range) | 1;
 
 	in.snat = true;
+	in.hash[XGW_CT_REPLY] = 0; /* a reply tuple per port tried */
 	for (unsigned i = 0; i < XGW_NAT_PORT_RETRIES; i++) {
 		uint16_t port = (uint16_t)(port_min + (start + (uint64_t)i * stride) % range);
 		xgw_ct_tuple_init(&reply, backend, bport, snat_addr, htons(port), orig->proto);

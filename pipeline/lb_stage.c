@@ -96,7 +96,7 @@ static const struct xgw_addr *snat_addr(const struct xgw_fwd_state *fs, const st
 static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		    const struct xgw_fwd_state *fs, const struct xgw_svc_rt *svc,
 		    struct xgw_pkt *p, const struct xgw_ct_tuple *t, uint64_t h, uint8_t tcp_flags,
-		    uint32_t picked)
+		    uint32_t picked, uint64_t picked_rh)
 {
 	struct xgw_ct_table *ct = w->dp->ct;
 	const struct xgw_addr *sa = NULL;
@@ -125,6 +125,10 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	init.service_id = svc->id;
 	init.tcp_flags = tcp_flags;
 	init.snat = svc->snat;
+	/* The bulk pass's hashes: the packet's key, and the reply key of the
+	 * backend it picked (the same tuple xgw_nat_ct_create builds). */
+	init.hash[XGW_CT_ORIG] = h;
+	init.hash[XGW_CT_REPLY] = id == picked ? picked_rh : 0;
 	rc = xgw_nat_ct_create(ct, t, &svc->be[id].ip, svc->be[id].port, sa, XGW_NAT_PORT_MIN,
 			       XGW_NAT_PORT_MAX, &init, w->now_ns, &c);
 	if (rc)
@@ -144,9 +148,12 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	XGW_STAT_ADD(w->st.ct_created, 1);
 	/* Later packets of this burst, in either direction: their "absent"
 	 * hints predate this. */
-	struct xgw_ct_tuple rk;
-	xgw_ct_ctuple_key(&rk, &c->reply);
-	uint64_t rh = xgw_ct_hash(ct, &rk);
+	uint64_t rh = init.hash[XGW_CT_REPLY];
+	if (!rh || svc->snat) {
+		struct xgw_ct_tuple rk;
+		xgw_ct_ctuple_key(&rk, &c->reply);
+		rh = xgw_ct_hash(ct, &rk);
+	}
 	w->burst_created = true;
 	w->created_filter[h >> 60] |= 1ull << (h >> 54 & 63);
 	w->created_filter[rh >> 60] |= 1ull << (rh >> 54 & 63);
@@ -241,7 +248,8 @@ static int l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	/* The key's addresses are whole struct xgw_addr, as pkt_addrs makes. */
 	svc = f && f->svc_known ? f->svc : xgw_snapshot_service(snap, &t->dst, p->dport, p->l4_proto);
 	if (svc)
-		return new_flow(w, snap, fs, svc, p, t, h, flags, f && f->svc_known ? f->backend : 0);
+		return new_flow(w, snap, fs, svc, p, t, h, flags, f && f->svc_known ? f->backend : 0,
+				f && f->svc_known ? f->reply_hash : 0);
 	/* A backend's packet with no connection (expired, flushed): never
 	 * forward it untranslated, which would leak the backend's address. */
 	if (xgw_snapshot_is_backend(snap, &t->src, p->sport, p->l4_proto))
@@ -311,6 +319,7 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 			continue;
 		f->svc = xgw_snapshot_service(snap, &f->key.dst, f->key.dport, f->key.proto);
 		f->backend = 0;
+		f->reply_hash = 0;
 		f->svc_known = true;
 		if (!f->svc || f->svc->snat || f->svc->algo != XGW_ALGO_MAGLEV || !f->svc->n_active)
 			continue;
@@ -320,7 +329,8 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		struct xgw_ct_tuple r;
 		xgw_ct_tuple_init(&r, &f->svc->be[f->backend].ip, f->svc->be[f->backend].port,
 				  &f->key.src, f->key.sport, f->key.proto);
-		xgw_ct_prefetch_w(ct, xgw_ct_hash(ct, &r));
+		f->reply_hash = xgw_ct_hash(ct, &r);
+		xgw_ct_prefetch_w(ct, f->reply_hash);
 	}
 	/* Hints of 0 ("absent") hold until this burst creates their flow. */
 	if (w->burst_created) {

@@ -36,6 +36,7 @@ struct xgw_lb_flow {
 	 * in the prepare pass so that the reply key's bucket, which the
 	 * creation locks and writes, is prefetched a burst ahead. */
 	const struct xgw_svc_rt *svc;
+	uint64_t reply_hash; /* of the reply key with that backend, or 0 */
 	uint32_t backend;
 	bool svc_known;
 	bool valid; /* key, hash and hint set: the packet goes to the conntrack lookup */
