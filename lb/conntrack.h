@@ -12,8 +12,10 @@
  *    table, a dummy node and then chases one heap node per candidate, so
  *    three or more dependent cache misses at 1M flows, and the node address
  *    is not known early enough to prefetch.  Here a lookup is one 64-byte
- *    bucket (prefetchable from the hash, see xgw_ct_prefetch) and the
- *    record it points to: two misses in the cold case.
+ *    bucket (its address known from the hash) and the two lines of the
+ *    record it points to: two dependent misses in the cold case, which the
+ *    bulk form (xgw_ct_prefetch_conn, then xgw_ct_lookup_hint) overlaps
+ *    across a burst.
  *  - cds_lfht has no resumable cursor, so an incremental GC with bounded
  *    work per call would have to stay in a read-side section across calls.
  *    The pool is an array: the GC cursor is an index.
@@ -31,10 +33,14 @@
  * removal is a compare-and-swap of the exact slot word.
  *
  * Cost per lookup: one hash of 56 bytes (wyhash-style 128-bit multiplies:
- * two for an IPv4 key, five for IPv6), one
- * bucket line scanned for the 32-bit signature, one record line compared
- * (7 64-bit words, in the first two lines of the record).  No atomic read-modify-write, no store on
- * the miss path.  Measured figures are in lb/ct_bench.c's header.
+ * two for an IPv4 key, five for IPv6), one bucket line scanned for the
+ * 32-bit signature, one stored tuple compared (5 64-bit words, in line 0
+ * or 1 of the record).  No atomic read-modify-write, no store on the miss
+ * path.  A creation: admission and pool pop (two atomic read-modify-
+ * writes), then per key a bucket lock and one pass over the home bucket
+ * that both checks the key is absent and claims a slot.  Pipeline figures
+ * are in bench/README.md (xgw-bench-pipeline); older per-operation ones in
+ * lb/ct_bench.c's header.
  *
  * Memory: sizeof(struct xgw_ct_conn) (192 B) per record, max_entries plus
  * a 1/16 slack for records waiting for their grace period, plus 64 B per

@@ -92,15 +92,21 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 		uint32_t sent = 0, k = n_out[port];
 
 		used &= used - 1;
-		for (uint32_t i = 0; i < k; i++)
-			out[i] = pkts[out_idx[port][i]];
+		/* The usual burst, every packet forwarded out of one port, is
+		 * already in transmit order: no gather copy. */
+		struct xgw_pkt *o = pkts;
+		if (k != n) {
+			for (uint32_t i = 0; i < k; i++)
+				out[i] = pkts[out_idx[port][i]];
+			o = out;
+		}
 		if (w->tx_hook)
-			sent = w->tx_hook(w, (uint16_t)port, out, k);
+			sent = w->tx_hook(w, (uint16_t)port, o, k);
 		else if (tx)
-			sent = xgw_tx_burst(tx, out, k);
+			sent = xgw_tx_burst(tx, o, k);
 		XGW_STAT_ADD(w->st.forwarded, sent);
 		for (uint32_t i = sent; i < k; i++)
-			drop(w, &out[i], tx || w->tx_hook ? XGW_DROP_TX_RING_FULL : XGW_DROP_NO_PORT);
+			drop(w, &o[i], tx || w->tx_hook ? XGW_DROP_TX_RING_FULL : XGW_DROP_NO_PORT);
 	}
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Conntrack: TCP state machine (table-driven), per-state timeouts with an
  * injected clock, both-direction lookup, capacity policy, concurrent
- * creation of the same flows, incremental GC, flush and the iterator. */
+ * creation of the same flows, incremental GC, flush, the iterator, and the
+ * bulk lookup's hints. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -448,6 +449,53 @@ static void test_gc(void **state)
 	xgw_ct_free(t);
 }
 
+/* The bulk lookup: a hint from the bucket pass, then xgw_ct_lookup_hint
+ * (lb_stage.c's use).  A hint names the record for either key, says
+ * "absent" for a key in no bucket, and a stale one (its record deleted,
+ * expired, or the flow re-created since) never returns the wrong thing. */
+static void test_hints(void **state)
+{
+	struct xgw_ct_table *t = xgw_ct_new(&defcfg);
+	uint64_t now = 1000 * S, h, v;
+	struct xgw_ct_tuple k[2], x, y;
+	enum xgw_ct_dir d;
+	struct xgw_ct_conn *c = mk(t, 1, false, IPPROTO_TCP, SYN, now);
+
+	flow(1, false, IPPROTO_TCP, &k[O], &k[R]);
+	for (int dir = O; dir <= R; dir++) {
+		h = xgw_ct_hash(t, &k[dir]);
+		v = xgw_ct_prefetch_conn(t, h);
+		assert_true(v > XGW_CT_HINT_NONE);
+		assert_ptr_equal(xgw_ct_lookup_hint(t, &k[dir], h, v, now, &d), c);
+		assert_int_equal(d, dir);
+		/* no hint: the full lookup, same answer */
+		assert_ptr_equal(xgw_ct_lookup_hint(t, &k[dir], h, XGW_CT_HINT_NONE, now, &d), c);
+		assert_int_equal(d, dir);
+	}
+	/* absent: a hint of 0 in a table this empty (no bucket overflowed) */
+	flow(2, false, IPPROTO_TCP, &x, &y);
+	h = xgw_ct_hash(t, &x);
+	v = xgw_ct_prefetch_conn(t, h);
+	assert_int_equal(v, 0);
+	assert_null(xgw_ct_lookup_hint(t, &x, h, v, now, &d));
+	/* a hint taken, then the connection deleted: not returned */
+	h = xgw_ct_hash(t, &k[O]);
+	v = xgw_ct_prefetch_conn(t, h);
+	assert_true(xgw_ct_delete(t, c));
+	assert_null(xgw_ct_lookup_hint(t, &k[O], h, v, now, &d));
+	/* ... and the flow created again: the stale hint names the dead
+	 * record, the fallback finds the new one */
+	struct xgw_ct_conn *c2 = mk(t, 1, false, IPPROTO_TCP, SYN, now);
+	assert_ptr_not_equal(c2, c);
+	assert_ptr_equal(xgw_ct_lookup_hint(t, &k[O], h, v, now, &d), c2);
+	/* a hint to a connection that has expired by now: not returned */
+	v = xgw_ct_prefetch_conn(t, h);
+	assert_true(v > XGW_CT_HINT_NONE);
+	assert_null(xgw_ct_lookup_hint(t, &k[O], h, v, now + 61 * S, &d));
+	rcu_quiescent_state();
+	xgw_ct_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +503,7 @@ int main(void)
 	    cmocka_unit_test(test_timeouts),  cmocka_unit_test(test_both_directions),
 	    cmocka_unit_test(test_capacity),  cmocka_unit_test(test_race),
 	    cmocka_unit_test(test_race_snat), cmocka_unit_test(test_gc),
+	    cmocka_unit_test(test_hints),
 	};
 	int r;
 
