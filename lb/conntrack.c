@@ -280,6 +280,11 @@ void xgw_ct_prefetch(const struct xgw_ct_table *t, uint64_t h)
 	__builtin_prefetch(&t->buckets[h & t->mask]);
 }
 
+uint32_t xgw_ct_touch(const struct xgw_ct_table *t, uint64_t h)
+{
+	return ld(&t->buckets[h & t->mask].overflow);
+}
+
 void xgw_ct_prefetch_w(const struct xgw_ct_table *t, uint64_t h)
 {
 	__builtin_prefetch(&t->buckets[h & t->mask], 1);

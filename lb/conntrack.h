@@ -238,6 +238,9 @@ uint64_t xgw_ct_hash(const struct xgw_ct_table *t, const struct xgw_ct_tuple *k)
 /* Prefetch the home bucket of hash h (bulk lookups: hash packet i+1 while
  * working on packet i). */
 void xgw_ct_prefetch(const struct xgw_ct_table *t, uint64_t h);
+/* A plain load from h's home bucket (its overflow count), for a bulk pass
+ * of independent loads whose misses the core overlaps. */
+uint32_t xgw_ct_touch(const struct xgw_ct_table *t, uint64_t h);
 /* The same with intent to write: the bucket a creation will lock. */
 void xgw_ct_prefetch_w(const struct xgw_ct_table *t, uint64_t h);
 /* The second step of a bulk lookup, once that bucket has arrived: scan it
