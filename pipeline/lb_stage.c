@@ -139,11 +139,14 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		xgw_ct_delete(ct, c); /* and its SNAT port with it */
 		return rc;
 	}
-	/* Egress policy on the translated packet (towards the backend). */
-	pkt_addrs(p, &nsrc, &ndst);
-	if (!policy_allows(w, snap, &nsrc, &ndst, t->proto, svc->be[id].port)) {
-		xgw_ct_delete(ct, c);
-		return XGW_DROP_POLICY;
+	/* Egress policy on the translated packet (towards the backend); with
+	 * no rules the default alone decides, and it allowed ingress. */
+	if (snap->policy) {
+		pkt_addrs(p, &nsrc, &ndst);
+		if (!policy_allows(w, snap, &nsrc, &ndst, t->proto, svc->be[id].port)) {
+			xgw_ct_delete(ct, c);
+			return XGW_DROP_POLICY;
+		}
 	}
 	XGW_STAT_ADD(w->st.ct_created, 1);
 	/* Later packets of this burst, in either direction: their "absent"
