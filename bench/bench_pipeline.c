@@ -183,9 +183,9 @@ static int prefill(struct bench *b, unsigned flows)
 			build_frame(frm[i], base + i, XGW_PB_ACK, false, false);
 			/* On the clock the measured bursts use, or every entry
 			 * would look expired to them. */
-			f[i] = (struct xgw_offline_frame){
-			    .data = frm[i], .len = FRAME_LEN,
-			    .ts_ns = now_ns(CLOCK_MONOTONIC_COARSE)};
+			f[i] = (struct xgw_offline_frame){.data = frm[i],
+							  .len = FRAME_LEN,
+							  .ts_ns = now_ns(CLOCK_MONOTONIC_COARSE)};
 		}
 		xgw_offline_run(b->o, f, n, XGW_BURST_MAX, NULL, NULL);
 	}

@@ -12,9 +12,9 @@
 enum xgw_pkt_flags {
 	XGW_PKT_IPV4 = 1 << 0,
 	XGW_PKT_IPV6 = 1 << 1,
-	XGW_PKT_FRAG = 1 << 2,       /* any fragment */
-	XGW_PKT_FRAG_LATER = 1 << 3, /* not the first fragment: no L4 header */
-	XGW_PKT_L4 = 1 << 4,         /* l4_off points at a complete L4 header */
+	XGW_PKT_FRAG = 1 << 2,	      /* any fragment */
+	XGW_PKT_FRAG_LATER = 1 << 3,  /* not the first fragment: no L4 header */
+	XGW_PKT_L4 = 1 << 4,	      /* l4_off points at a complete L4 header */
 	XGW_PKT_IP4_CSUM_OK = 1 << 5, /* IPv4 header checksum verified on arrival */
 };
 

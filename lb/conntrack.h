@@ -185,7 +185,7 @@ _Static_assert(sizeof(struct xgw_ct_conn) == 192, "record is three lines");
 _Static_assert(__builtin_offsetof(struct xgw_ct_conn, reply) == 64, "hot fields in lines 0-1");
 
 static inline const struct xgw_ct_ctuple *xgw_ct_ctuple_of(const struct xgw_ct_conn *c,
-							    enum xgw_ct_dir d)
+							   enum xgw_ct_dir d)
 {
 	return d == XGW_CT_ORIG ? &c->orig : &c->reply;
 }
@@ -203,8 +203,6 @@ static inline void xgw_ct_ctuple_key(struct xgw_ct_tuple *k, const struct xgw_ct
 	k->proto = c->proto;
 	k->family = c->family;
 }
-
-
 
 /* Table-wide counters (summed approximately; updated off the fast path:
  * only on create, delete and refusals). */

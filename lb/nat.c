@@ -99,8 +99,8 @@ static inline bool has_ports(uint8_t proto)
 
 /* Rewrite an address field and a port field of an IP packet at l3 (L4 at
  * l4, NULL when absent) and fix every checksum that covers them. */
-static void rewrite(uint8_t *l3, uint8_t *l4, uint8_t proto, bool v4, bool dst, const struct xgw_addr *addr,
-	uint16_t port)
+static void rewrite(uint8_t *l3, uint8_t *l4, uint8_t proto, bool v4, bool dst,
+		    const struct xgw_addr *addr, uint16_t port)
 {
 	unsigned alen = v4 ? 4 : 16;
 	uint8_t *a = l3 + (v4 ? (dst ? IP4_DST : IP4_SRC) : (dst ? IP6_DST : IP6_SRC));

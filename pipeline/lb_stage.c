@@ -41,8 +41,8 @@ static inline uint32_t xorshift32(uint32_t *s)
 	return *s = x;
 }
 
-static inline uint32_t maglev_backend(const struct xgw_snapshot *snap,
-				      const struct xgw_svc_rt *svc, const struct xgw_ct_tuple *t)
+static inline uint32_t maglev_backend(const struct xgw_snapshot *snap, const struct xgw_svc_rt *svc,
+				      const struct xgw_ct_tuple *t)
 {
 	return xgw_maglev_pick(svc->maglev, xgw_flow_hash(&t->src, &t->dst, t->sport, t->dport,
 							  t->proto, snap->hash_seed));
@@ -94,9 +94,9 @@ static const struct xgw_addr *snat_addr(const struct xgw_fwd_state *fs, const st
 }
 
 static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
-		    const struct xgw_fwd_state *fs, const struct xgw_svc_rt *svc,
-		    struct xgw_pkt *p, const struct xgw_ct_tuple *t, uint64_t h, uint8_t tcp_flags,
-		    uint32_t picked, uint64_t picked_rh)
+		    const struct xgw_fwd_state *fs, const struct xgw_svc_rt *svc, struct xgw_pkt *p,
+		    const struct xgw_ct_tuple *t, uint64_t h, uint8_t tcp_flags, uint32_t picked,
+		    uint64_t picked_rh)
 {
 	struct xgw_ct_table *ct = w->dp->ct;
 	const struct xgw_addr *sa = NULL;
@@ -201,8 +201,8 @@ static inline void pkt_key(const struct xgw_pkt *p, struct xgw_ct_tuple *t)
 		a[2] = ld64(l3 + 24);
 		a[3] = ld64(l3 + 32);
 	}
-	uint64_t pw = (uint64_t)p->sport | (uint64_t)p->dport << 16 |
-		      (uint64_t)p->l4_proto << 32 | f << 40;
+	uint64_t pw =
+	    (uint64_t)p->sport | (uint64_t)p->dport << 16 | (uint64_t)p->l4_proto << 32 | f << 40;
 	memcpy(k, &f, 8);
 	memcpy(k + 8, &a[0], 8);
 	memcpy(k + 16, &a[1], 8);
@@ -249,9 +249,11 @@ static int l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		return xgw_nat_apply(p, c, dir);
 	}
 	/* The key's addresses are whole struct xgw_addr, as pkt_addrs makes. */
-	svc = f && f->svc_known ? f->svc : xgw_snapshot_service(snap, &t->dst, p->dport, p->l4_proto);
+	svc =
+	    f && f->svc_known ? f->svc : xgw_snapshot_service(snap, &t->dst, p->dport, p->l4_proto);
 	if (svc)
-		return new_flow(w, snap, fs, svc, p, t, h, flags, f && f->svc_known ? f->backend : 0,
+		return new_flow(w, snap, fs, svc, p, t, h, flags,
+				f && f->svc_known ? f->backend : 0,
 				f && f->svc_known ? f->reply_hash : 0);
 	/* A backend's packet with no connection (expired, flushed): never
 	 * forward it untranslated, which would leak the backend's address. */
