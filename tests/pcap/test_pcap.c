@@ -13,6 +13,8 @@
  *     out.pcap with bursts of 64, and out.pcap is compared with
  *     expected.pcap byte for byte (matched by timestamp, since a burst
  *     transmits port by port) and its drop counts with the table's.
+ * And one burst of its own (test_same_burst): a flow's first packet and
+ * later ones of the same flow, both ways, in the same burst.
  *
  * The only bytes not predicted are an SNAT source port (hash of the flow
  * with conntrack's random per-table seed) and the checksum covering it:
@@ -335,7 +337,7 @@ static void test_cases_in_process(void **state)
 	xgw_config_free(&cfg);
 }
 
-/* 2. One burst holding a flow's first packet and later ones, both ways:
+/* One burst holding a flow's first packet and later ones, both ways:
  * the later packets' conntrack "absent" hints were taken before the first
  * created the flow (lb_stage.h), so they must be looked up again, not
  * become second creations (a retransmitted SYN) or drops (the backend's
