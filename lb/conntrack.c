@@ -316,12 +316,18 @@ uint64_t xgw_ct_prefetch_conn(const struct xgw_ct_table *t, uint64_t h)
 
 /* A stored tuple against a key: the key's words 1, 2, 4, 5, 6 (its two
  * address family words are implied by the family byte in word 6). */
+static inline uint64_t cw8(const struct xgw_ct_ctuple *c, int i)
+{
+	uint64_t v;
+
+	memcpy(&v, (const uint8_t *)c + 8 * i, 8); /* fields are bytes: no aliasing cast */
+	return v;
+}
+
 static inline bool tuple_eq(const struct xgw_ct_ctuple *a, const struct xgw_ct_tuple *k)
 {
-	const uint64_t *c = (const uint64_t *)a;
-
-	return ((c[0] ^ w8(k, 1)) | (c[1] ^ w8(k, 2)) | (c[2] ^ w8(k, 4)) | (c[3] ^ w8(k, 5)) |
-		(c[4] ^ w8(k, 6))) == 0;
+	return ((cw8(a, 0) ^ w8(k, 1)) | (cw8(a, 1) ^ w8(k, 2)) | (cw8(a, 2) ^ w8(k, 4)) |
+		(cw8(a, 3) ^ w8(k, 5)) | (cw8(a, 4) ^ w8(k, 6))) == 0;
 }
 
 static inline void ctuple_set(struct xgw_ct_ctuple *c, const struct xgw_ct_tuple *k)
@@ -823,9 +829,10 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		st(&c->bytes[d], 0);
 	}
 	st(&c->last_seen, now);
-	/* Relaxed: nobody can see the record before the release CAS that
-	 * publishes its first slot (a seq_cst store is a full barrier, an
-	 * xchg on x86-64, on every creation). */
+	/* Relaxed: no lookup can reach the record before the release CAS that
+	 * publishes its first slot, and the pool walks (GC, eviction, flush,
+	 * foreach) act on LIVE records only (a seq_cst store is a full
+	 * barrier, an xchg on x86-64, on every creation). */
 	atomic_store_explicit(&c->life, CT_L_NEW, memory_order_relaxed);
 
 	/* Reply first, never overwriting: once it is in, nobody else can take

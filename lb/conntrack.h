@@ -233,8 +233,9 @@ void xgw_ct_reclaim_wait(void);
 uint64_t xgw_ct_clock(void);
 
 uint64_t xgw_ct_hash(const struct xgw_ct_table *t, const struct xgw_ct_tuple *k);
-/* Prefetch the home bucket of hash h (bulk lookups: hash packet i+1 while
- * working on packet i). */
+/* Prefetch the home bucket of hash h.  The pipeline does not: on its test
+ * machine software prefetches of buckets were slower than the plain loads
+ * of xgw_ct_touch (lb_stage.h); kept for lb/ct_bench.c's comparison. */
 void xgw_ct_prefetch(const struct xgw_ct_table *t, uint64_t h);
 /* A plain load from h's home bucket (its overflow count), for a bulk pass
  * of independent loads whose misses the core overlaps. */

@@ -19,7 +19,11 @@ int xgw_forward(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw
  * as received, not through the NAT's fresh 2-byte checksum store (a 4-byte
  * load over a narrower store stalls store forwarding).  Sets
  * XGW_PKT_IP4_CSUM_OK, which xgw_forward trusts; without it xgw_forward
- * verifies itself.  0 or XGW_DROP_IP4_CSUM; non-IPv4 packets pass. */
+ * verifies itself.  So a header xgw rewrote itself (NAT, ICMP
+ * translation, echo reply: all incremental, RFC 1624) is not verified
+ * again, and a corrupt header is counted as ipv4_bad_checksum before any
+ * service, policy or echo handling sees it.  0 or XGW_DROP_IP4_CSUM;
+ * non-IPv4 packets pass. */
 int xgw_ip4_verify(struct xgw_pkt *p);
 
 #endif

@@ -152,7 +152,9 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	/* Later packets of this burst, in either direction: their "absent"
 	 * hints predate this. */
 	uint64_t rh = init.hash[XGW_CT_REPLY];
-	if (!rh || svc->snat) {
+	/* Not the pre-picked backend's tuple: SNAT, another algorithm, or
+	 * another worker's connection found by a lost creation race. */
+	if (!rh || svc->snat || c->backend_id != id) {
 		struct xgw_ct_tuple rk;
 		xgw_ct_ctuple_key(&rk, &c->reply);
 		rh = xgw_ct_hash(ct, &rk);
@@ -163,11 +165,6 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	return 0;
 }
 
-/* The conntrack key of a TCP/UDP packet, built from the headers in place
- * as seven whole 8-byte stores (xgw_ct_tuple's words), the same bytes as
- * xgw_ct_tuple_init: v4 in b[0..3], every other byte zero.  Not a memset
- * and then field stores: the hash reads the key back as words at once, and
- * a load spanning several narrower stores defeats store forwarding. */
 static inline uint64_t ld64(const uint8_t *p)
 {
 	uint64_t v;
@@ -176,6 +173,11 @@ static inline uint64_t ld64(const uint8_t *p)
 	return v;
 }
 
+/* The conntrack key of a TCP/UDP packet, built from the headers in place
+ * as seven whole 8-byte stores (xgw_ct_tuple's words), the same bytes as
+ * xgw_ct_tuple_init: v4 in b[0..3], every other byte zero.  Not a memset
+ * and then field stores: the hash reads the key back as words at once, and
+ * a load spanning several narrower stores defeats store forwarding. */
 static inline void pkt_key(const struct xgw_pkt *p, struct xgw_ct_tuple *t)
 {
 	const uint8_t *l3 = p->data + p->l3_off;
@@ -212,7 +214,6 @@ static inline void pkt_key(const struct xgw_pkt *p, struct xgw_ct_tuple *t)
 	memcpy(k + 48, &pw, 8);
 	_Static_assert(sizeof(*t) == 56, "key is seven words");
 #else
-	struct xgw_ct_tuple k;
 	struct xgw_addr s, d;
 
 	if (fam == AF_INET) {

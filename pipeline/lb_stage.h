@@ -34,7 +34,7 @@ struct xgw_lb_flow {
 	/* For a packet certainly of no connection (hint 0): its service (NULL:
 	 * none) and, for Maglev without SNAT, the backend it will get, found
 	 * in the prepare pass so that the reply key's bucket, which the
-	 * creation locks and writes, is prefetched a burst ahead. */
+	 * creation locks and writes, is prefetched ahead of the per-packet pass. */
 	const struct xgw_svc_rt *svc;
 	uint64_t reply_hash; /* of the reply key with that backend, or 0 */
 	uint32_t backend;
