@@ -290,6 +290,11 @@ void xgw_ct_prefetch_w(const struct xgw_ct_table *t, uint64_t h)
 	__builtin_prefetch(&t->buckets[h & t->mask], 1);
 }
 
+static inline struct xgw_ct_conn *slot_conn(const struct xgw_ct_table *t, uint64_t v)
+{
+	return &t->pool[((uint32_t)v >> 1) - 1];
+}
+
 uint64_t xgw_ct_prefetch_conn(const struct xgw_ct_table *t, uint64_t h)
 {
 	const struct ct_bucket *b = &t->buckets[h & t->mask];
@@ -304,7 +309,7 @@ uint64_t xgw_ct_prefetch_conn(const struct xgw_ct_table *t, uint64_t h)
 		uint64_t v = atomic_load_explicit(&b->slot[i], memory_order_acquire);
 		if ((v ^ sig) >> 32 || !v)
 			continue;
-		const char *c = (const char *)&t->pool[((uint32_t)v >> 1) - 1];
+		const char *c = (const char *)slot_conn(t, v);
 		__builtin_prefetch(c);
 		__builtin_prefetch(c + 64);
 		/* A second match of a 32-bit signature is a 2^-32 event: the
@@ -347,11 +352,6 @@ static inline uint64_t slot_val(const struct xgw_ct_table *t, const struct xgw_c
 	uint64_t idx = (uint64_t)(c - t->pool) + 1;
 
 	return (h >> 32) << 32 | idx << 1 | (uint64_t)d;
-}
-
-static inline struct xgw_ct_conn *slot_conn(const struct xgw_ct_table *t, uint64_t v)
-{
-	return &t->pool[((uint32_t)v >> 1) - 1];
 }
 
 /* --- timeouts and the TCP state machine ---------------------------------- */
@@ -613,6 +613,26 @@ bool xgw_ct_delete(struct xgw_ct_table *t, struct xgw_ct_conn *c)
 	return ct_kill(t, c);
 }
 
+/* The connection slot word v names if it is live, not expired at now, and
+ * its tuple in v's direction is k; else NULL (an expired one is unlinked on
+ * the spot, so that a new flow on the same tuple can start).  The one test
+ * behind every lookup, the hinted one and an insert's uniqueness check. */
+static struct xgw_ct_conn *slot_match(struct xgw_ct_table *t, uint64_t v,
+				      const struct xgw_ct_tuple *k, uint64_t now)
+{
+	struct xgw_ct_conn *c = slot_conn(t, v);
+
+	if (!tuple_eq(xgw_ct_ctuple_of(c, (enum xgw_ct_dir)(v & 1)), k) ||
+	    ld(&c->life) != CT_L_LIVE)
+		return NULL;
+	if (expired(t, c, now)) {
+		if (ct_kill(t, c))
+			inc(&t->n_expired);
+		return NULL;
+	}
+	return c;
+}
+
 struct xgw_ct_conn *xgw_ct_lookup_hash(struct xgw_ct_table *t, const struct xgw_ct_tuple *k,
 				       uint64_t h, uint64_t now, enum xgw_ct_dir *dir)
 {
@@ -627,16 +647,10 @@ struct xgw_ct_conn *xgw_ct_lookup_hash(struct xgw_ct_table *t, const struct xgw_
 			uint64_t v = atomic_load_explicit(&b->slot[i], memory_order_acquire);
 			if ((uint32_t)(v >> 32) != sig || !v)
 				continue;
-			struct xgw_ct_conn *c = slot_conn(t, v);
-			enum xgw_ct_dir d = (enum xgw_ct_dir)(v & 1);
-			if (!tuple_eq(xgw_ct_ctuple_of(c, d), k) || ld(&c->life) != CT_L_LIVE)
+			struct xgw_ct_conn *c = slot_match(t, v, k, now);
+			if (!c)
 				continue;
-			if (expired(t, c, now)) {
-				if (ct_kill(t, c))
-					inc(&t->n_expired);
-				continue;
-			}
-			*dir = d;
+			*dir = (enum xgw_ct_dir)(v & 1);
 			return c;
 		}
 		if (p == 0 && !ld(&home->overflow))
@@ -655,12 +669,9 @@ struct xgw_ct_conn *xgw_ct_lookup_hint(struct xgw_ct_table *t, const struct xgw_
 		/* The slot word read by xgw_ct_prefetch_conn (acquire), in this
 		 * read-side section: its record cannot have been recycled since,
 		 * only unlinked, which life says. */
-		struct xgw_ct_conn *c = slot_conn(t, hint);
-		enum xgw_ct_dir d = (enum xgw_ct_dir)(hint & 1);
-
-		if (tuple_eq(xgw_ct_ctuple_of(c, d), k) && ld(&c->life) == CT_L_LIVE &&
-		    !expired(t, c, now)) {
-			*dir = d;
+		struct xgw_ct_conn *c = slot_match(t, hint, k, now);
+		if (c) {
+			*dir = (enum xgw_ct_dir)(hint & 1);
 			return c;
 		}
 	}
@@ -671,6 +682,23 @@ struct xgw_ct_conn *xgw_ct_lookup(struct xgw_ct_table *t, const struct xgw_ct_tu
 				  uint64_t now, enum xgw_ct_dir *dir)
 {
 	return xgw_ct_lookup_hash(t, k, ct_hash(t, k), now, dir);
+}
+
+/* Claim an empty slot for slot word nv of record c by CAS (other buckets'
+ * inserters may race for it as an overflow slot); release publishes the
+ * record.  The record is live before the caller unlocks its home bucket:
+ * the next inserter of the key must see it (the unlock's release orders
+ * it; no full barrier). */
+static bool claim_slot(_Atomic uint64_t *slot, uint64_t nv, struct xgw_ct_conn *c)
+{
+	uint64_t cur = 0;
+
+	if (ld(slot) ||
+	    !atomic_compare_exchange_strong_explicit(slot, &cur, nv, memory_order_release, RLX))
+		return false;
+	if (ld(&c->life) == CT_L_NEW)
+		atomic_store_explicit(&c->life, CT_L_LIVE, memory_order_release);
+	return true;
 }
 
 /* Insert key (c, d), that is k (c's tuple d as a key; h its hash, or 0),
@@ -706,26 +734,16 @@ static int insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct
 			}
 			if ((uint32_t)(v >> 32) != sig)
 				continue;
-			struct xgw_ct_conn *o = slot_conn(t, v);
-			if (!tuple_eq(xgw_ct_ctuple_of(o, (enum xgw_ct_dir)(v & 1)), k) ||
-			    ld(&o->life) != CT_L_LIVE)
+			struct xgw_ct_conn *o = slot_match(t, v, k, now);
+			if (!o)
 				continue;
-			if (expired(t, o, now)) {
-				if (ct_kill(t, o))
-					inc(&t->n_expired);
-				continue;
-			}
 			*exist = o;
 			ret = -EEXIST;
 			goto out;
 		}
-		uint64_t cur = 0;
-		/* CAS: another bucket's inserter may take a free slot here for
-		 * its overflow; then the general path below. */
-		if (free >= 0 && atomic_compare_exchange_strong_explicit(
-				     &home->slot[free], &cur, nv, memory_order_release, RLX)) {
-			if (ld(&c->life) == CT_L_NEW)
-				atomic_store_explicit(&c->life, CT_L_LIVE, memory_order_release);
+		/* Another bucket's inserter may have taken the free slot for
+		 * its overflow meanwhile: then the general path below. */
+		if (free >= 0 && claim_slot(&home->slot[free], nv, c)) {
 			ret = 0;
 			goto out;
 		}
@@ -742,18 +760,7 @@ static int insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct
 		if (p == 1)
 			atomic_fetch_add(&home->overflow, 1);
 		for (unsigned i = 0; i < CT_SLOTS; i++) {
-			uint64_t cur = 0;
-			/* Other buckets' inserters may race us for an overflow
-			 * slot: claim it by CAS.  Release publishes the record. */
-			if (!ld(&b->slot[i]) &&
-			    atomic_compare_exchange_strong_explicit(&b->slot[i], &cur, nv,
-								    memory_order_release, RLX)) {
-				/* Live before the lock is released: the next
-				 * inserter of this key must see it (the release
-				 * of the unlock orders it; no full barrier). */
-				if (ld(&c->life) == CT_L_NEW)
-					atomic_store_explicit(&c->life, CT_L_LIVE,
-							      memory_order_release);
+			if (claim_slot(&b->slot[i], nv, c)) {
 				ret = 0;
 				goto out;
 			}

@@ -93,11 +93,14 @@ static const struct xgw_addr *snat_addr(const struct xgw_fwd_state *fs, const st
 	return be->family == AF_INET ? &fs->port_addr4[port] : &fs->port_addr6[port];
 }
 
+/* f: the burst pass's key and hash, and the backend it pre-picked (0: none)
+ * with that backend's reply-key hash. */
 static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		    const struct xgw_fwd_state *fs, const struct xgw_svc_rt *svc, struct xgw_pkt *p,
-		    const struct xgw_ct_tuple *t, uint64_t h, uint8_t tcp_flags, uint32_t picked,
-		    uint64_t picked_rh)
+		    const struct xgw_lb_flow *f, uint8_t tcp_flags)
 {
+	const struct xgw_ct_tuple *t = &f->key;
+	uint64_t h = f->hash;
 	struct xgw_ct_table *ct = w->dp->ct;
 	const struct xgw_addr *sa = NULL;
 	struct xgw_ct_init init = {0};
@@ -113,7 +116,7 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	 * sends them to the same backend as before (as Katran does). */
 	if (t->proto == IPPROTO_TCP && !(tcp_flags & 0x02) && (tcp_flags & 0x04))
 		return XGW_DROP_CT_INVALID;
-	id = picked ? picked : pick_backend(w, snap, svc, t);
+	id = f->backend ? f->backend : pick_backend(w, snap, svc, t);
 	if (!id)
 		return XGW_DROP_NO_BACKEND;
 	if (svc->snat) {
@@ -128,7 +131,7 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	/* The bulk pass's hashes: the packet's key, and the reply key of the
 	 * backend it picked (the same tuple xgw_nat_ct_create builds). */
 	init.hash[XGW_CT_ORIG] = h;
-	init.hash[XGW_CT_REPLY] = id == picked ? picked_rh : 0;
+	init.hash[XGW_CT_REPLY] = id == f->backend ? f->reply_hash : 0;
 	rc = xgw_nat_ct_create(ct, t, &svc->be[id].ip, svc->be[id].port, sa, XGW_NAT_PORT_MIN,
 			       XGW_NAT_PORT_MAX, &init, w->now_ns, &c);
 	if (rc)
@@ -231,10 +234,11 @@ static inline void pkt_key(const struct xgw_pkt *p, struct xgw_ct_tuple *t)
 }
 
 static int l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
-		   const struct xgw_fwd_state *fs, struct xgw_pkt *p, const struct xgw_ct_tuple *t,
-		   uint64_t h, uint64_t hint, const struct xgw_lb_flow *f)
+		   const struct xgw_fwd_state *fs, struct xgw_pkt *p, const struct xgw_lb_flow *f)
 {
 	struct xgw_ct_table *ct = w->dp->ct;
+	const struct xgw_ct_tuple *t = &f->key;
+	uint64_t h = f->hash, hint = f->hint;
 	const struct xgw_svc_rt *svc;
 	struct xgw_ct_conn *c;
 	enum xgw_ct_dir dir;
@@ -249,13 +253,11 @@ static int l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		xgw_ct_update(ct, c, dir, flags, p->len, w->now_ns);
 		return xgw_nat_apply(p, c, dir);
 	}
-	/* The key's addresses are whole struct xgw_addr, as pkt_addrs makes. */
-	svc =
-	    f && f->svc_known ? f->svc : xgw_snapshot_service(snap, &t->dst, p->dport, p->l4_proto);
+	/* The burst pass looked the service up for packets it saw as
+	 * absent; a hint that was not 0 (a connection since expired) did not. */
+	svc = f->svc_known ? f->svc : xgw_snapshot_service(snap, &t->dst, p->dport, p->l4_proto);
 	if (svc)
-		return new_flow(w, snap, fs, svc, p, t, h, flags,
-				f && f->svc_known ? f->backend : 0,
-				f && f->svc_known ? f->reply_hash : 0);
+		return new_flow(w, snap, fs, svc, p, f, flags);
 	/* A backend's packet with no connection (expired, flushed): never
 	 * forward it untranslated, which would leak the backend's address. */
 	if (xgw_snapshot_is_backend(snap, &t->src, p->sport, p->l4_proto))
@@ -322,6 +324,8 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	__asm__ volatile("" ::"r"(acc)); /* the loads are the point */
 	for (uint32_t i = 0; i < n; i++) {
 		fl[i].svc_known = false;
+		fl[i].backend = 0;
+		fl[i].reply_hash = 0;
 		if (fl[i].valid)
 			fl[i].hint = xgw_ct_prefetch_conn(ct, fl[i].hash);
 	}
@@ -333,8 +337,6 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		if (!f->valid || f->hint)
 			continue;
 		f->svc = xgw_snapshot_service(snap, &f->key.dst, f->key.dport, f->key.proto);
-		f->backend = 0;
-		f->reply_hash = 0;
 		f->svc_known = true;
 		if (!f->svc || f->svc->snat || f->svc->algo != XGW_ALGO_MAGLEV || !f->svc->n_active)
 			continue;
@@ -372,12 +374,8 @@ int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	switch (p->l4_proto) {
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
-		if (f && f->valid)
-			return l4_flow(w, snap, fs, p, &f->key, f->hash, f->hint, f);
-		struct xgw_ct_tuple t;
-		pkt_key(p, &t);
-		return l4_flow(w, snap, fs, p, &t, xgw_ct_hash(w->dp->ct, &t), XGW_CT_HINT_NONE,
-			       NULL);
+		/* xgw_lb_prepare set f up for exactly these packets */
+		return l4_flow(w, snap, fs, p, f);
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
 		return icmp(w, snap, p);

@@ -46,9 +46,9 @@ struct xgw_lb_flow {
 void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		    const struct xgw_pkt *pkts, const int *rc, uint32_t n, struct xgw_lb_flow *fl);
 
-/* The stage for one packet, with the key, hash and hint from
- * xgw_lb_prepare (f may be NULL: computed here).  0 to
- * continue to forwarding, or a drop reason. */
+/* The stage for one packet, with its entry of xgw_lb_prepare's array (the
+ * key, hash and hint of a TCP/UDP packet).  0 to continue to forwarding, or
+ * a drop reason. */
 int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		      const struct xgw_fwd_state *fs, struct xgw_pkt *p,
 		      const struct xgw_lb_flow *f);
