@@ -109,7 +109,7 @@ ctl service add 198.18.100.1:80/tcp 2>/dev/null && fail "duplicate service accep
 ok "service and backends configured through xgwctl"
 
 # Weights 1:2:1 over 400 connections: expect 100/200/100.
-t0=$(date +%s.%N); out=$(conns 400); echo "  (400 connections took $(python3 -c "import time; print(round(time.time() - $t0, 1))") s)"
+out=$(conns 400)
 echo "  400 connections: $out"
 [ "$(echo "$out" | jget 'd["fails"]')" = 0 ] || { ctl stats; fail "connections failed"; }
 for b in "be1 100" "be2 200" "be3 100"; do
@@ -126,9 +126,8 @@ ok "400 TCP connections through the VIP spread 1:2:1 (replies carry the VIP: TCP
 n=$(ctl stats --json | jget 'd["conntrack"]["created"]')
 [ "$n" -ge 400 ] || fail "conntrack created $n entries, expected >= 400"
 ctl ct list --json >"$XGW_TMP/ct.json" || fail "ct list"
-jget "d[-1][\"backend\"]" <"$XGW_TMP/ct.json" | grep -q "^198.18.2.1[123]:8080$" || { head -c 600 "$XGW_TMP/ct.json"; ctl stats --json | jget "d[\"conntrack\"]"; }
 [ -s "$XGW_TMP/ct.json" ] && jget "d[-1][\"backend\"]" <"$XGW_TMP/ct.json" | grep -q "^198.18.2.1[123]:8080$" ||
-	fail "ct list does not show the backend"
+	{ head -c 600 "$XGW_TMP/ct.json"; fail "ct list does not show the backend"; }
 ok "conntrack created $n entries and lists them with their backends"
 
 # ICMP echo to the VIP is answered by xgw.

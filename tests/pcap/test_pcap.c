@@ -371,18 +371,18 @@ static void test_same_burst(void **state)
 	    /* DNAT service: SYN, the same SYN again, the backend's SYN-ACK,
 	     * the client's ACK */
 	    {IN_CLI, .src = V4("198.18.1.2"), .dst = V4("198.18.100.1"), .proto = IPPROTO_TCP,
-	     .sport = 41000, .dport = 80, .tcp_flags = 0x02, .seq = 1},
+	     .sport = 41000, .dport = 80, .tcp_flags = XGW_PB_SYN, .seq = 1},
 	    {IN_CLI, .src = V4("198.18.1.2"), .dst = V4("198.18.100.1"), .proto = IPPROTO_TCP,
-	     .sport = 41000, .dport = 80, .tcp_flags = 0x02, .seq = 1},
+	     .sport = 41000, .dport = 80, .tcp_flags = XGW_PB_SYN, .seq = 1},
 	    {IN_BE1, .src = V4("198.18.2.10"), .dst = V4("198.18.1.2"), .proto = IPPROTO_TCP,
-	     .sport = 8080, .dport = 41000, .tcp_flags = 0x12, .seq = 9, .ack = 2},
+	     .sport = 8080, .dport = 41000, .tcp_flags = XGW_PB_SYN | XGW_PB_ACK, .seq = 9, .ack = 2},
 	    {IN_CLI, .src = V4("198.18.1.2"), .dst = V4("198.18.100.1"), .proto = IPPROTO_TCP,
-	     .sport = 41000, .dport = 80, .tcp_flags = 0x10, .seq = 2, .ack = 10},
+	     .sport = 41000, .dport = 80, .tcp_flags = XGW_PB_ACK, .seq = 2, .ack = 10},
 	    /* SNAT service: SYN and the client's next segment */
 	    {IN_CLI, .src = V4("198.18.1.2"), .dst = V4("198.18.100.3"), .proto = IPPROTO_TCP,
-	     .sport = 41001, .dport = 80, .tcp_flags = 0x02, .seq = 1},
+	     .sport = 41001, .dport = 80, .tcp_flags = XGW_PB_SYN, .seq = 1},
 	    {IN_CLI, .src = V4("198.18.1.2"), .dst = V4("198.18.100.3"), .proto = IPPROTO_TCP,
-	     .sport = 41001, .dport = 80, .tcp_flags = 0x10, .seq = 2, .ack = 1},
+	     .sport = 41001, .dport = 80, .tcp_flags = XGW_PB_ACK, .seq = 2, .ack = 1},
 	};
 	enum { N = sizeof(pb) / sizeof(pb[0]) };
 	const uint16_t in_port[N] = {P_CLIENT, P_CLIENT, P_BACKEND, P_CLIENT, P_CLIENT, P_CLIENT};

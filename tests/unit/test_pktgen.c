@@ -26,19 +26,19 @@ struct frame_case {
 	enum pg_proto proto;
 	uint32_t size;
 	uint32_t hdr_len; /* expected */
-	int stamp;	  /* expected */
+	int stamp;        /* expected */
 };
 
 static const struct frame_case frame_cases[] = {
-    {"v4 udp 64", "198.18.0.1", "198.18.1.1", PG_PROTO_UDP, 64, 42, 1},
-    {"v4 tcp-syn 64", "198.18.0.1", "198.18.1.1", PG_PROTO_TCP_SYN, 64, 54, 0},
-    {"v4 tcp-ack 128", "198.18.0.1", "198.18.1.1", PG_PROTO_TCP_ACK, 128, 54, 1},
-    {"v4 udp 1518", "198.18.0.1", "198.18.1.1", PG_PROTO_UDP, 1518, 42, 1},
-    {"v4 udp odd 65", "198.18.0.1", "198.18.1.1", PG_PROTO_UDP, 65, 42, 1},
-    {"v6 udp 64", "2001:db8::1", "2001:db8::2", PG_PROTO_UDP, 64, 62, 0},
-    {"v6 udp 82", "2001:db8::1", "2001:db8::2", PG_PROTO_UDP, 82, 62, 1},
-    {"v6 tcp-syn 94", "2001:db8::1", "2001:db8::2", PG_PROTO_TCP_SYN, 94, 74, 1},
-    {"v6 tcp-ack 1518", "2001:db8::1", "2001:db8::2", PG_PROTO_TCP_ACK, 1518, 74, 1},
+	{"v4 udp 64", "198.18.0.1", "198.18.1.1", PG_PROTO_UDP, 64, 42, 1},
+	{"v4 tcp-syn 64", "198.18.0.1", "198.18.1.1", PG_PROTO_TCP_SYN, 64, 54, 0},
+	{"v4 tcp-ack 128", "198.18.0.1", "198.18.1.1", PG_PROTO_TCP_ACK, 128, 54, 1},
+	{"v4 udp 1518", "198.18.0.1", "198.18.1.1", PG_PROTO_UDP, 1518, 42, 1},
+	{"v4 udp odd 65", "198.18.0.1", "198.18.1.1", PG_PROTO_UDP, 65, 42, 1},
+	{"v6 udp 64", "2001:db8::1", "2001:db8::2", PG_PROTO_UDP, 64, 62, 0},
+	{"v6 udp 82", "2001:db8::1", "2001:db8::2", PG_PROTO_UDP, 82, 62, 1},
+	{"v6 tcp-syn 94", "2001:db8::1", "2001:db8::2", PG_PROTO_TCP_SYN, 94, 74, 1},
+	{"v6 tcp-ack 1518", "2001:db8::1", "2001:db8::2", PG_PROTO_TCP_ACK, 1518, 74, 1},
 };
 
 static void params(struct pg_pkt_params *p, const struct frame_case *c, uint32_t flows)
@@ -119,8 +119,8 @@ static void test_template_fields(void **state)
 
 static void test_fill_csums_and_stamp(void **state)
 {
-	static const uint64_t seqs[] = {
-	    0, 1, 2, 65535, 65536, 1000003, 0xffffffffull, 0x123456789abcdefull};
+	static const uint64_t seqs[] = {0, 1, 2, 65535, 65536, 1000003, 0xffffffffull,
+					0x123456789abcdefull};
 	static const uint64_t tss[] = {0, 1, 0xffff, 1700000000123456789ull, UINT64_MAX - 7};
 
 	for (size_t i = 0; i < sizeof(frame_cases) / sizeof(frame_cases[0]); i++) {
@@ -146,10 +146,9 @@ static void test_fill_csums_and_stamp(void **state)
 				check_csums(f, c);
 				pg_flow_tuple(&p, (uint32_t)(seqs[s] % p.flows), &want, &sport);
 				assert_memory_equal(f + (v4 ? 26 : 22), want.b, v4 ? 4 : 16);
-				assert_int_equal(
-				    f[c->hdr_len - (c->proto == PG_PROTO_UDP ? 8 : 20)] << 8 |
-					f[c->hdr_len - (c->proto == PG_PROTO_UDP ? 8 : 20) + 1],
-				    sport);
+				assert_int_equal(f[c->hdr_len - (c->proto == PG_PROTO_UDP ? 8 : 20)] << 8 |
+							 f[c->hdr_len - (c->proto == PG_PROTO_UDP ? 8 : 20) + 1],
+						 sport);
 				assert_int_equal(pg_rx_parse(f, c->size, true, &ri), 0);
 				assert_false(ri.csum_bad);
 				assert_int_equal(ri.stamped, c->stamp);
@@ -187,8 +186,8 @@ static void test_rx_parse_rejects(void **state)
 
 static void test_template_errors(void **state)
 {
-	struct frame_case c = {
-	    "v6 tcp 64", "2001:db8::1", "2001:db8::2", PG_PROTO_TCP_SYN, 64, 74, 0};
+	struct frame_case c = {"v6 tcp 64", "2001:db8::1", "2001:db8::2", PG_PROTO_TCP_SYN, 64, 74,
+			       0};
 	struct pg_pkt_params p;
 	struct pg_fill_cfg cfg;
 	uint8_t f[PG_SIZE_MAX];
@@ -260,7 +259,7 @@ static void test_flow_ranges(void **state)
 
 /* ---- token bucket ---- */
 
-#define MS  1000000ull
+#define MS 1000000ull
 #define SEC 1000000000ull
 
 static void test_tb_basic(void **state)
@@ -418,11 +417,16 @@ static void test_hist(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_template_fields),  cmocka_unit_test(test_fill_csums_and_stamp),
-	    cmocka_unit_test(test_rx_parse_rejects), cmocka_unit_test(test_template_errors),
-	    cmocka_unit_test(test_flow_ranges),	     cmocka_unit_test(test_tb_basic),
-	    cmocka_unit_test(test_tb_long_run),	     cmocka_unit_test(test_seq_in_order_and_loss),
-	    cmocka_unit_test(test_seq_window),	     cmocka_unit_test(test_hist),
+		cmocka_unit_test(test_template_fields),
+		cmocka_unit_test(test_fill_csums_and_stamp),
+		cmocka_unit_test(test_rx_parse_rejects),
+		cmocka_unit_test(test_template_errors),
+		cmocka_unit_test(test_flow_ranges),
+		cmocka_unit_test(test_tb_basic),
+		cmocka_unit_test(test_tb_long_run),
+		cmocka_unit_test(test_seq_in_order_and_loss),
+		cmocka_unit_test(test_seq_window),
+		cmocka_unit_test(test_hist),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
