@@ -46,8 +46,7 @@ static const struct xgw_svc_slot *index_get(const struct xgw_svc_slot *tab, uint
 					    const struct xgw_addr *a, uint16_t port,
 					    uint8_t proto)
 {
-	if (!tab)
-		return NULL;
+	/* Every table exists (16 slots at least) and is never full. */
 	for (uint32_t h = key_hash(a, port, proto) & mask;; h = (h + 1) & mask) {
 		const struct xgw_svc_slot *s = &tab[h];
 		if (!s->used)
@@ -170,17 +169,16 @@ struct xgw_snapshot *xgw_snapshot_rebuild(const struct xgw_config *cfg, unsigned
 		n_be += cfg->services[i].n_backends;
 	}
 	s->index_mask = pow2_at_least(s->n_svcs) - 1;
-	s->vips_mask = s->index_mask;
 	s->bes_mask = pow2_at_least(n_be) - 1;
 	s->index = calloc(s->index_mask + 1, sizeof(*s->index));
-	s->vips = calloc(s->vips_mask + 1, sizeof(*s->vips));
+	s->vips = calloc(s->index_mask + 1, sizeof(*s->vips));
 	s->bes = calloc(s->bes_mask + 1, sizeof(*s->bes));
 	if (!s->index || !s->vips || !s->bes)
 		goto nomem;
 	for (unsigned i = 0; i < s->n_svcs; i++) {
 		const struct xgw_svc_rt *v = &s->svcs[i];
 		index_put(s->index, s->index_mask, &v->vip, v->port, v->proto, i);
-		index_put(s->vips, s->vips_mask, &v->vip, 0, 0, i);
+		index_put(s->vips, s->index_mask, &v->vip, 0, 0, i);
 		for (unsigned b = 1; b <= v->n_backends; b++)
 			index_put(s->bes, s->bes_mask, &v->be[b].ip, v->be[b].port, v->proto, i);
 	}
@@ -244,7 +242,7 @@ const struct xgw_svc_rt *xgw_snapshot_service(const struct xgw_snapshot *s,
 
 bool xgw_snapshot_is_vip(const struct xgw_snapshot *s, const struct xgw_addr *ip)
 {
-	return index_get(s->vips, s->vips_mask, ip, 0, 0) != NULL;
+	return index_get(s->vips, s->index_mask, ip, 0, 0) != NULL;
 }
 
 bool xgw_snapshot_is_backend(const struct xgw_snapshot *s, const struct xgw_addr *ip,

@@ -47,9 +47,8 @@ struct xgw_snapshot {
 	struct xgw_svc_rt *svcs;
 	unsigned n_svcs;
 	struct xgw_svc_slot *index; /* services by (vip, port, proto) */
-	uint32_t index_mask;
+	uint32_t index_mask;        /* of index and of vips (as many entries) */
 	struct xgw_svc_slot *vips;  /* distinct VIPs (port 0, proto 0): ICMP echo */
-	uint32_t vips_mask;
 	struct xgw_svc_slot *bes;   /* (backend ip, port, proto) of every service */
 	uint32_t bes_mask;
 	struct xgw_policy *policy;  /* NULL: no rules, default applies */

@@ -76,4 +76,17 @@ static inline void xgw_umem_free(struct xgw_umem *u, uint64_t addr)
 	__atomic_store_n(&u->n_free, nf + 1, __ATOMIC_RELAXED);
 }
 
+/* xgw_umem_free for the n addresses at idx.. of a completion ring, with one
+ * store of the count, not one per frame (each a store the next frame's load
+ * of n_free must wait for). */
+static inline void xgw_umem_free_ring(struct xgw_umem *u, const struct xsk_ring_cons *cq,
+				      uint32_t idx, uint32_t n)
+{
+	uint32_t nf = u->n_free;
+
+	for (uint32_t i = 0; i < n; i++)
+		u->free[nf + i] = xgw_umem_frame_base(u, *xsk_ring_cons__comp_addr(cq, idx + i));
+	__atomic_store_n(&u->n_free, nf + n, __ATOMIC_RELAXED);
+}
+
 #endif

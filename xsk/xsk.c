@@ -230,8 +230,7 @@ uint32_t xgw_xsk_complete(struct xgw_xsk *x)
 	if (!x->tx_outstanding)
 		return 0;
 	n = xsk_ring_cons__peek(x->cq, XGW_RING_SIZE, &idx);
-	for (uint32_t i = 0; i < n; i++)
-		xgw_umem_free(x->umem, *xsk_ring_cons__comp_addr(x->cq, idx + i));
+	xgw_umem_free_ring(x->umem, x->cq, idx, n);
 	if (n) {
 		xsk_ring_cons__release(x->cq, n);
 		XGW_STAT_SUB(x->tx_outstanding, n);
