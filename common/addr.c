@@ -25,20 +25,6 @@ int xgw_addr_parse(struct xgw_addr *a, const char *s)
 	return -EINVAL;
 }
 
-void xgw_addr_mask(struct xgw_addr *a, int len)
-{
-	for (int i = 0; i < 16; i++) {
-		int lo = i * 8;
-
-		if (len >= lo + 8)
-			continue;
-		if (len <= lo)
-			a->b[i] = 0;
-		else
-			a->b[i] &= (uint8_t)(0xff << (8 - (len - lo)));
-	}
-}
-
 int xgw_prefix_parse(struct xgw_prefix *p, const char *s)
 {
 	char tmp[64];

@@ -153,19 +153,6 @@ void xgw_fib_free(struct xgw_fib *f)
 	free(f);
 }
 
-/* xgw_addr_mask by 64-bit words: the byte loop cost ~100 instructions
- * per level probed, the largest single cost of an established packet. */
-static inline void mask_words(struct xgw_addr *a, unsigned len)
-{
-	for (unsigned i = 0; i < 2; i++) {
-		unsigned lo = 64 * i;
-
-		if (len >= lo + 64)
-			continue;
-		a->q[i] &= len <= lo ? 0 : htobe64(~0ull << (64 - (len - lo)));
-	}
-}
-
 const struct xgw_route *xgw_fib_lookup(const struct xgw_fib *f, const struct xgw_addr *dst)
 {
 	for (unsigned i = 0; i < f->n_levels; i++) {
@@ -175,7 +162,7 @@ const struct xgw_route *xgw_fib_lookup(const struct xgw_fib *f, const struct xgw
 		if (l->family != dst->family)
 			continue;
 		k = *dst;
-		mask_words(&k, l->len);
+		xgw_addr_mask(&k, l->len);
 		for (uint32_t h = hash_addr(&k, l->len) & l->mask;; h = (h + 1) & l->mask) {
 			const struct fib_slot *s = &l->slots[h];
 			if (!s->key.family)
