@@ -25,13 +25,12 @@ int xgw_addr_parse(struct xgw_addr *a, const char *s)
 	return -EINVAL;
 }
 
-int xgw_prefix_parse(struct xgw_prefix *p, const char *s)
+int xgw_ifaddr_parse(struct xgw_prefix *p, const char *s)
 {
 	char tmp[64];
 	const char *slash;
 	long len;
 	char *end;
-	struct xgw_addr masked;
 
 	if (!s)
 		return -EINVAL;
@@ -55,8 +54,17 @@ int xgw_prefix_parse(struct xgw_prefix *p, const char *s)
 	if (errno || *end || len < 0 || len > xgw_addr_bits(&p->addr))
 		return -EINVAL;
 	p->len = (uint8_t)len;
+	return 0;
+}
+
+int xgw_prefix_parse(struct xgw_prefix *p, const char *s)
+{
+	struct xgw_addr masked;
+
+	if (xgw_ifaddr_parse(p, s))
+		return -EINVAL;
 	masked = p->addr;
-	xgw_addr_mask(&masked, (int)len);
+	xgw_addr_mask(&masked, p->len);
 	if (!xgw_addr_eq(&masked, &p->addr))
 		return -EINVAL; /* host bits set */
 	return 0;

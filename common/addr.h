@@ -68,6 +68,9 @@ int xgw_addr_parse(struct xgw_addr *a, const char *s);
 /* Parse "198.18.0.0/15", "2001:db8::/32" or a bare address (full length).
  * Host bits set in the address are an error, as in `ip route`. */
 int xgw_prefix_parse(struct xgw_prefix *p, const char *s);
+/* The same form as an interface address ("198.18.1.1/24"): host bits are
+ * the point, not an error. */
+int xgw_ifaddr_parse(struct xgw_prefix *p, const char *s);
 /* Format into buf (at least XGW_ADDR_STRLEN); returns buf. */
 #define XGW_ADDR_STRLEN 48
 const char *xgw_addr_str(const struct xgw_addr *a, char *buf, size_t len);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "pipeline/fib.h"
 
-#include <endian.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>

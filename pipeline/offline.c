@@ -25,27 +25,8 @@ struct xgw_offline {
 
 int xgw_offline_ifaddr_parse(struct xgw_prefix *p, const char *s)
 {
-	char tmp[64];
-	char *slash, *end;
-	long len;
-
 	memset(p, 0, sizeof(*p));
-	if (snprintf(tmp, sizeof(tmp), "%s", s) >= (int)sizeof(tmp))
-		return -EINVAL;
-	slash = strchr(tmp, '/');
-	if (slash)
-		*slash = '\0';
-	if (xgw_addr_parse(&p->addr, tmp))
-		return -EINVAL;
-	len = xgw_addr_bits(&p->addr);
-	if (slash) {
-		long max = len;
-		len = strtol(slash + 1, &end, 10);
-		if (*end || end == slash + 1 || len < 0 || len > max)
-			return -EINVAL;
-	}
-	p->len = (uint8_t)len;
-	return 0;
+	return xgw_ifaddr_parse(p, s);
 }
 
 int xgw_offline_port_parse(struct xgw_offline_port *p, const char *s)
