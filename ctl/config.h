@@ -173,6 +173,8 @@ void xgw_service_free(struct xgw_service_cfg *s);
 int xgw_service_key_parse(const char *s, struct xgw_addr *vip, uint16_t *port, uint8_t *proto);
 /* "198.18.2.10:8080" or "[2001:db8::a]:8080". */
 int xgw_endpoint_parse(const char *s, struct xgw_addr *ip, uint16_t *port);
+/* The same for a listening socket: port 0 (any free port) allowed. */
+int xgw_listen_parse(const char *s, struct xgw_addr *ip, uint16_t *port);
 
 /* The inverses of the two parsers; buf of XGW_KEY_STRLEN is enough. */
 #define XGW_KEY_STRLEN 64

@@ -8,8 +8,8 @@
 
 #include "ctl/config.h"
 
-/* Strict decimal 1..65535: no sign, no spaces, no leading junk. */
-static int parse_port(const char *s, uint16_t *port)
+/* Strict decimal min..65535: no sign, no spaces, no leading junk. */
+static int parse_port(const char *s, uint16_t *port, unsigned long min)
 {
 	unsigned long v = 0;
 	size_t n = 0;
@@ -19,13 +19,14 @@ static int parse_port(const char *s, uint16_t *port)
 			return -EINVAL;
 		v = v * 10 + (unsigned long)(s[n] - '0');
 	}
-	if (!n || v < 1 || v > 65535)
+	if (!n || v < min || v > 65535)
 		return -EINVAL;
 	*port = (uint16_t)v;
 	return 0;
 }
 
-int xgw_endpoint_parse(const char *s, struct xgw_addr *ip, uint16_t *port)
+static int endpoint_parse(const char *s, struct xgw_addr *ip, uint16_t *port,
+			  unsigned long min_port)
 {
 	char addr[INET6_ADDRSTRLEN + 1];
 	const char *colon;
@@ -59,10 +60,20 @@ int xgw_endpoint_parse(const char *s, struct xgw_addr *ip, uint16_t *port)
 	addr[len] = '\0';
 	if (xgw_addr_parse(&a, addr) || a.family != family)
 		return -EINVAL;
-	if (parse_port(colon + 1, port))
+	if (parse_port(colon + 1, port, min_port))
 		return -EINVAL;
 	*ip = a;
 	return 0;
+}
+
+int xgw_endpoint_parse(const char *s, struct xgw_addr *ip, uint16_t *port)
+{
+	return endpoint_parse(s, ip, port, 1);
+}
+
+int xgw_listen_parse(const char *s, struct xgw_addr *ip, uint16_t *port)
+{
+	return endpoint_parse(s, ip, port, 0);
 }
 
 int xgw_service_key_parse(const char *s, struct xgw_addr *vip, uint16_t *port, uint8_t *proto)

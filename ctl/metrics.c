@@ -19,6 +19,7 @@
 
 #include "common/drop.h"
 #include "common/log.h"
+#include "ctl/config.h"
 #include "ctl/metrics.h"
 
 /* ---- rendering ---------------------------------------------------------- */
@@ -719,50 +720,25 @@ static void *metrics_thread(void *arg)
 /* "IPv4:port" or "[IPv6]:port", port 0..65535 (0 = any free port). */
 static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *sl)
 {
-	char host[64];
-	const char *colon, *h = s;
-	size_t hl;
-	unsigned long port = 0;
-	size_t nd = 0;
+	struct xgw_addr ip;
+	uint16_t port;
 
-	colon = strrchr(s, ':');
-	if (!colon)
-		return -EINVAL;
-	if (s[0] == '[') {
-		if (colon == s || colon[-1] != ']')
-			return -EINVAL;
-		h = s + 1;
-		hl = (size_t)(colon - 1 - h);
-	} else {
-		hl = (size_t)(colon - s);
-	}
-	if (!hl || hl >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	for (const char *d = colon + 1; *d; d++, nd++) {
-		if (*d < '0' || *d > '9' || nd >= 5)
-			return -EINVAL;
-		port = port * 10 + (unsigned long)(*d - '0');
-	}
-	if (!nd || port > 65535)
+	if (xgw_listen_parse(s, &ip, &port))
 		return -EINVAL;
 	memset(ss, 0, sizeof(*ss));
-	if (s[0] == '[') {
+	if (ip.family == AF_INET6) {
 		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
 
-		if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
-			return -EINVAL;
 		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((uint16_t)port);
+		memcpy(&a->sin6_addr, ip.b, 16);
+		a->sin6_port = htons(port);
 		*sl = sizeof(*a);
 	} else {
 		struct sockaddr_in *a = (struct sockaddr_in *)ss;
 
-		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
-			return -EINVAL;
 		a->sin_family = AF_INET;
-		a->sin_port = htons((uint16_t)port);
+		memcpy(&a->sin_addr, ip.b, 4);
+		a->sin_port = htons(port);
 		*sl = sizeof(*a);
 	}
 	return 0;
@@ -805,16 +781,15 @@ int xgw_metrics_start(struct xgw_metrics **out, const char *addr, const struct x
 		goto err;
 	}
 	{
-		char ip[INET6_ADDRSTRLEN];
-		const void *a = bound.ss_family == AF_INET6
-				    ? (const void *)&((struct sockaddr_in6 *)&bound)->sin6_addr
-				    : (const void *)&((struct sockaddr_in *)&bound)->sin_addr;
+		struct xgw_addr ip;
+		char ep[XGW_KEY_STRLEN];
 
-		if (!inet_ntop(bound.ss_family, a, ip, sizeof(ip)))
-			snprintf(ip, sizeof(ip), "?");
-		pr_info("Prometheus metrics on http://%s%s%s:%u/metrics",
-			bound.ss_family == AF_INET6 ? "[" : "", ip,
-			bound.ss_family == AF_INET6 ? "]" : "", m->port);
+		if (bound.ss_family == AF_INET6)
+			xgw_addr_v6(&ip, &((struct sockaddr_in6 *)&bound)->sin6_addr);
+		else
+			xgw_addr_v4(&ip, ((struct sockaddr_in *)&bound)->sin_addr.s_addr);
+		pr_info("Prometheus metrics on http://%s/metrics",
+			xgw_endpoint_str(&ip, m->port, ep, sizeof(ep)));
 	}
 	*out = m;
 	return 0;
