@@ -143,18 +143,15 @@ __attribute__((noinline)) void bench_burst(struct bench *b, bool process)
 	rcu_quiescent_state();
 }
 
-static void build_frame(uint8_t *out, uint32_t flow, uint8_t flags, bool reply, bool route)
+static void build_frame(uint8_t *out, uint32_t flow, uint8_t flags, bool route)
 {
 	struct xgw_pb pb = {.proto = IPPROTO_TCP, .tcp_flags = flags, .pad_to = FRAME_LEN};
 	uint32_t src = 0xc6128000u + (flow & 0x7fff); /* 198.18.128.0/17 */
 	uint16_t sport = (uint16_t)(1024 + (flow >> 15));
-	char a[32];
 
-	snprintf(a, sizeof(a), "%u.%u.%u.%u", src >> 24, src >> 16 & 255, src >> 8 & 255,
-		 src & 255);
 	memcpy(pb.src_mac, MAC_CLI, 6);
 	memcpy(pb.dst_mac, MAC_P0, 6);
-	pb.src = xgw_pb_ip(a);
+	xgw_addr_v4(&pb.src, htonl(src));
 	pb.sport = sport;
 	pb.dst = xgw_pb_ip("198.18.100.1");
 	pb.dport = 80;
@@ -165,7 +162,6 @@ static void build_frame(uint8_t *out, uint32_t flow, uint8_t flags, bool reply, 
 	}
 	if (xgw_pb_build(&pb, out, 64) != FRAME_LEN)
 		abort();
-	(void)reply;
 }
 
 /* Conntrack filled by the SYNs of the flows, through the pipeline. */
@@ -180,7 +176,7 @@ static int prefill(struct bench *b, unsigned flows)
 		unsigned n = flows - base < CHUNK ? flows - base : CHUNK;
 
 		for (unsigned i = 0; i < n; i++) {
-			build_frame(frm[i], base + i, XGW_PB_ACK, false, false);
+			build_frame(frm[i], base + i, XGW_PB_ACK, false);
 			/* On the clock the measured bursts use, or every entry
 			 * would look expired to them. */
 			f[i] = (struct xgw_offline_frame){.data = frm[i],
@@ -336,7 +332,7 @@ static int run(const struct scenario *sc, unsigned runs, double seconds, uint64_
 		}
 		for (uint32_t i = 0; i < b.n_tmpl; i++)
 			build_frame(b.tmpl[i], perm[i], sc->new_flows ? XGW_PB_SYN : XGW_PB_ACK,
-				    false, sc->route_only);
+				    sc->route_only);
 		free(perm);
 	}
 	if (runs > 16)
