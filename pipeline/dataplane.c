@@ -590,12 +590,3 @@ int xgw_dp_service_resolves(struct xgw_dataplane *dp)
 	return sent;
 }
 
-uint32_t xgw_worker_frames_accounted(const struct xgw_worker *w)
-{
-	uint32_t n = XGW_STAT_READ(w->umem.n_free);
-
-	for (unsigned i = 0; i < w->n_xsks; i++)
-		n += XGW_STAT_READ(w->xsks[i]->fill_outstanding) +
-		     XGW_STAT_READ(w->xsks[i]->tx_outstanding);
-	return n;
-}

@@ -48,8 +48,4 @@ unsigned xgw_static_routes(const struct xgw_dataplane *dp, const struct xgw_conf
 unsigned xgw_static_neighbours(const struct xgw_dataplane *dp, const struct xgw_config *cfg,
 			       struct xgw_neigh *out);
 
-/* Frames accounted for per worker: free + in fill/RX + on TX.  Equal to
- * the UMEM size when no frame leaked (checked by tests). */
-uint32_t xgw_worker_frames_accounted(const struct xgw_worker *w);
-
 #endif

@@ -97,25 +97,23 @@ json_t *xgw_dp_stats_json(struct xgw_dataplane *dp)
 				  "idle_sleeps", (json_int_t)RD(w->st.idle_sleeps), "fill_starved",
 				  (json_int_t)starved, "icmp_sent", (json_int_t)RD(w->st.icmp_sent),
 				  "drops", drops_json(wd));
-		/* Frame accounting: equal to umem_frames unless a frame leaked
-		 * (racy while traffic flows; exact when idle). */
 		json_object_set_new(wj, "ct_created", json_integer((json_int_t)RD(w->st.ct_created)));
 		json_object_set_new(wj, "icmp_echo_replies",
 				    json_integer((json_int_t)RD(w->st.icmp_echo_replies)));
-		json_object_set_new(wj, "umem_frames", json_integer(w->umem.n_frames));
-		json_object_set_new(wj, "frames_free",
-				    json_integer(XGW_STAT_READ(w->umem.n_free)));
-		{
-			json_int_t in_fill = 0, in_tx = 0;
-			for (unsigned k = 0; k < w->n_xsks; k++) {
-				in_fill += XGW_STAT_READ(w->xsks[k]->fill_outstanding);
-				in_tx += XGW_STAT_READ(w->xsks[k]->tx_outstanding);
-			}
-			json_object_set_new(wj, "frames_fill", json_integer(in_fill));
-			json_object_set_new(wj, "frames_tx", json_integer(in_tx));
+		/* Frame accounting: free + in fill/RX + on TX, equal to
+		 * umem_frames unless a frame leaked (racy while traffic flows;
+		 * exact when idle).  One reading of each counter, so that the
+		 * three parts add up to the total shown. */
+		json_int_t in_free = XGW_STAT_READ(w->umem.n_free), in_fill = 0, in_tx = 0;
+		for (unsigned k = 0; k < w->n_xsks; k++) {
+			in_fill += XGW_STAT_READ(w->xsks[k]->fill_outstanding);
+			in_tx += XGW_STAT_READ(w->xsks[k]->tx_outstanding);
 		}
-		json_object_set_new(wj, "frames_accounted",
-				    json_integer(xgw_worker_frames_accounted(w)));
+		json_object_set_new(wj, "umem_frames", json_integer(w->umem.n_frames));
+		json_object_set_new(wj, "frames_free", json_integer(in_free));
+		json_object_set_new(wj, "frames_fill", json_integer(in_fill));
+		json_object_set_new(wj, "frames_tx", json_integer(in_tx));
+		json_object_set_new(wj, "frames_accounted", json_integer(in_free + in_fill + in_tx));
 		json_array_append_new(workers, wj);
 	}
 	for (unsigned p = 0; p < dp->n_ports; p++) {
