@@ -217,13 +217,9 @@ int xgw_dp_open(struct xgw_dataplane *dp, const struct xgw_config *cfg, char *er
 		if (rc)
 			goto fail;
 	}
-	dp->ct = xgw_ct_new(&cfg->conntrack);
-	if (!dp->ct) {
-		rc = -errno;
-		snprintf(err, errlen, "conntrack: cannot allocate %u entries: %s",
-			 cfg->conntrack.max_entries, strerror(errno));
+	rc = xgw_dp_ct_open(dp, cfg, err, errlen);
+	if (rc)
 		goto fail;
-	}
 	if (getrandom(&dp->hash_seed, sizeof(dp->hash_seed), 0) != sizeof(dp->hash_seed))
 		dp->hash_seed = (uint32_t)time(NULL);
 	rc = xgw_dp_apply_snapshot(dp, cfg, err, errlen);
@@ -282,8 +278,7 @@ void xgw_dp_close(struct xgw_dataplane *dp)
 	}
 	dp->n_ports = 0;
 	if (dp->fwd) {
-		xgw_fib_free(dp->fwd->fib);
-		free(dp->fwd);
+		xgw_fwd_state_free(dp->fwd);
 		dp->fwd = NULL;
 	}
 	xgw_snapshot_free(dp->snap);
@@ -502,8 +497,7 @@ static void free_fwd_rcu(struct xgw_fwd_state *old)
 	if (!old)
 		return;
 	wait_grace_period();
-	xgw_fib_free(old->fib);
-	free(old);
+	xgw_fwd_state_free(old);
 }
 
 int xgw_dp_refresh_fwd(struct xgw_dataplane *dp, const struct xgw_config *cfg)

@@ -48,4 +48,11 @@ unsigned xgw_static_routes(const struct xgw_dataplane *dp, const struct xgw_conf
 unsigned xgw_static_neighbours(const struct xgw_dataplane *dp, const struct xgw_config *cfg,
 			       struct xgw_neigh *out);
 
+/* Shared by the daemon's and the offline data plane's bring-up and
+ * teardown: the conntrack table from cfg (0, or -errno with err filled),
+ * and a forwarding state with its FIB (NULL: nothing). */
+int xgw_dp_ct_open(struct xgw_dataplane *dp, const struct xgw_config *cfg, char *err,
+		   size_t errlen);
+void xgw_fwd_state_free(struct xgw_fwd_state *fs);
+
 #endif

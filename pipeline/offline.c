@@ -242,13 +242,9 @@ struct xgw_offline *xgw_offline_open(const struct xgw_config *cfg,
 		goto fail;
 	}
 	dp->hash_seed = hash_seed;
-	dp->ct = xgw_ct_new(&cfg->conntrack);
-	if (!dp->ct) {
-		rc = -errno;
-		snprintf(err, errlen, "conntrack: cannot allocate %u entries: %s",
-			 cfg->conntrack.max_entries, strerror(errno));
+	rc = xgw_dp_ct_open(dp, cfg, err, errlen);
+	if (rc)
 		goto fail;
-	}
 	dp->snap = xgw_snapshot_build(cfg, 1, hash_seed, err, errlen);
 	if (!dp->snap) {
 		rc = -EINVAL;
@@ -277,10 +273,7 @@ void xgw_offline_close(struct xgw_offline *o)
 	if (!o)
 		return;
 	dp = &o->dp;
-	if (dp->fwd) {
-		xgw_fib_free(dp->fwd->fib);
-		free(dp->fwd);
-	}
+	xgw_fwd_state_free(dp->fwd);
 	xgw_snapshot_free(dp->snap);
 	if (dp->ct)
 		xgw_ct_free(dp->ct); /* waits for its call_rcu callbacks */

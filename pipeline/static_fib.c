@@ -1,9 +1,34 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The config's static routes and neighbours as FIB entries, shared by the
- * daemon (on top of what netlink learnt) and the offline pipeline. */
+ * daemon (on top of what netlink learnt) and the offline pipeline, with
+ * the other pieces of bring-up and teardown both share. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "lb/conntrack.h"
 #include "pipeline/dataplane.h"
+
+int xgw_dp_ct_open(struct xgw_dataplane *dp, const struct xgw_config *cfg, char *err, size_t errlen)
+{
+	dp->ct = xgw_ct_new(&cfg->conntrack);
+	if (!dp->ct) {
+		int rc = -errno;
+		snprintf(err, errlen, "conntrack: cannot allocate %u entries: %s",
+			 cfg->conntrack.max_entries, strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+void xgw_fwd_state_free(struct xgw_fwd_state *fs)
+{
+	if (!fs)
+		return;
+	xgw_fib_free(fs->fib);
+	free(fs);
+}
 
 unsigned xgw_static_routes(const struct xgw_dataplane *dp, const struct xgw_config *cfg,
 			   struct xgw_route *out)
