@@ -241,6 +241,15 @@ static int run(struct xgwd *d, int sfd)
 	return rc;
 }
 
+/* Before the ctl thread owns d->running: both configs (applied may still
+ * be all zero). */
+static void free_configs(struct xgwd *d)
+{
+	xgw_config_free(&d->applied);
+	xgw_config_free(d->running);
+	free(d->running);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -301,12 +310,12 @@ int main(int argc, char **argv)
 			fprintf(stderr, "xgwd: %s: %s\n", path, err);
 		else
 			printf("%s: ok\n", path);
-		xgw_config_free(d.running);
-		free(d.running);
+		free_configs(&d);
 		return rc ? 1 : 0;
 	}
 	if (xgw_config_copy(&d.applied, d.running)) {
 		pr_err("out of memory");
+		free_configs(&d);
 		return 1;
 	}
 
@@ -322,9 +331,7 @@ int main(int argc, char **argv)
 		/* With the signals blocked and nobody reading them, SIGTERM
 		 * could never stop xgwd: refuse to start instead. */
 		fprintf(stderr, "xgwd: signalfd: %s\n", strerror(errno));
-		xgw_config_free(&d.applied);
-		xgw_config_free(d.running);
-		free(d.running);
+		free_configs(&d);
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -339,28 +346,21 @@ int main(int argc, char **argv)
 	rc = xgw_dp_open(&d.dp, d.running, err, sizeof(err));
 	if (rc) {
 		pr_err("%s", err);
-		xgw_config_free(&d.applied);
-		xgw_config_free(d.running);
-		free(d.running);
+		free_configs(&d);
 		return 1;
 	}
+	/* Metrics listen where the config said at start: read it now, before
+	 * the ctl thread exists and may replace the configs. */
+	char listen_at[sizeof(d.running->metrics_listen)];
+	memcpy(listen_at, d.running->metrics_listen, sizeof(listen_at));
 	rc = xgw_dp_start(&d.dp);
 	if (!rc) {
 		rc = xgw_ctl_start(&d.ctl, &d.running->ctl, d.running, &ctl_ops, &d);
 		if (rc)
 			pr_err("control socket %s: %s", d.running->ctl.socket, strerror(-rc));
 	}
-	/* Metrics listen where the config said at start; the ctl thread owns
-	 * d.running and may already be replacing d.applied (under fwd_lock). */
-	if (!rc) {
-		char listen_at[sizeof(d.applied.metrics_listen)];
-
-		pthread_mutex_lock(&d.fwd_lock);
-		memcpy(listen_at, d.applied.metrics_listen, sizeof(listen_at));
-		pthread_mutex_unlock(&d.fwd_lock);
-		if (listen_at[0])
-			rc = xgw_metrics_start(&d.metrics, listen_at, &metrics_ops, &d);
-	}
+	if (!rc && listen_at[0])
+		rc = xgw_metrics_start(&d.metrics, listen_at, &metrics_ops, &d);
 	if (!rc) {
 		pr_info("running: %u port(s), %u worker(s)", d.dp.n_ports, d.dp.n_workers);
 		rc = run(&d, sfd);
