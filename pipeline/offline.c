@@ -88,27 +88,19 @@ static uint32_t tx_hook(struct xgw_worker *w, uint16_t port, struct xgw_pkt *pkt
 	return n;
 }
 
+/* xgw_umem_create's layout and free stack over plain memory. */
 static int umem_init(struct xgw_umem *u, uint32_t n_frames, uint32_t frame_size)
 {
-	memset(u, 0, sizeof(*u));
-	if (!n_frames || (n_frames & (n_frames - 1)) || n_frames < 2 * XGW_BURST_MAX ||
-	    (frame_size != 2048 && frame_size != 4096))
-		return -EINVAL;
-	u->frame_size = frame_size;
-	u->frame_shift = (uint32_t)__builtin_ctz(frame_size);
-	u->n_frames = n_frames;
-	u->size = (uint64_t)n_frames * frame_size;
+	int rc = xgw_umem_layout(u, n_frames, frame_size);
+
+	if (rc || n_frames < 2 * XGW_BURST_MAX)
+		return rc ? rc : -EINVAL;
 	u->numa_node = -1;
 	u->area = aligned_alloc(4096, u->size);
-	u->free = calloc(n_frames, sizeof(*u->free));
-	if (!u->area || !u->free)
+	if (!u->area)
 		return -ENOMEM;
 	memset(u->area, 0, u->size);
-	/* LIFO: frame 0 on top, as xgw_umem_create leaves it. */
-	for (uint32_t i = 0; i < n_frames; i++)
-		u->free[i] = (uint64_t)(n_frames - 1 - i) * frame_size;
-	u->n_free = n_frames;
-	return 0;
+	return xgw_umem_fill_free(u);
 }
 
 /* Routes: the connected subnet of every port address, then the config's

@@ -44,6 +44,30 @@ static void bind_numa(struct xgw_umem *u, int node)
 	u->numa_node = node;
 }
 
+int xgw_umem_layout(struct xgw_umem *u, uint32_t n_frames, uint32_t frame_size)
+{
+	memset(u, 0, sizeof(*u));
+	if (!n_frames || (n_frames & (n_frames - 1)) || (frame_size != 2048 && frame_size != 4096))
+		return -EINVAL;
+	u->frame_size = frame_size;
+	u->frame_shift = (uint32_t)__builtin_ctz(frame_size);
+	u->n_frames = n_frames;
+	u->size = (uint64_t)n_frames * frame_size;
+	return 0;
+}
+
+int xgw_umem_fill_free(struct xgw_umem *u)
+{
+	u->free = malloc(sizeof(*u->free) * u->n_frames);
+	if (!u->free)
+		return -ENOMEM;
+	/* Highest addresses at the bottom of the stack: low frames go first. */
+	for (uint32_t i = 0; i < u->n_frames; i++)
+		u->free[i] = (uint64_t)(u->n_frames - 1 - i) << u->frame_shift;
+	u->n_free = u->n_frames;
+	return 0;
+}
+
 int xgw_umem_create(struct xgw_umem *u, uint32_t n_frames, uint32_t frame_size, bool hugepages,
 		    int numa_node, struct xsk_ring_prod *fq, struct xsk_ring_cons *cq)
 {
@@ -56,26 +80,16 @@ int xgw_umem_create(struct xgw_umem *u, uint32_t n_frames, uint32_t frame_size, 
 	};
 	int err;
 
-	memset(u, 0, sizeof(*u));
-	if (!n_frames || (n_frames & (n_frames - 1)) || (frame_size != 2048 && frame_size != 4096))
-		return -EINVAL;
-	u->frame_size = frame_size;
-	u->frame_shift = (uint32_t)__builtin_ctz(frame_size);
-	u->n_frames = n_frames;
-	u->size = (uint64_t)n_frames * frame_size;
+	err = xgw_umem_layout(u, n_frames, frame_size);
+	if (err)
+		return err;
 	err = map_area(u, hugepages);
 	if (err)
 		return err;
 	bind_numa(u, numa_node);
-	u->free = malloc(sizeof(*u->free) * n_frames);
-	if (!u->free) {
-		err = -ENOMEM;
+	err = xgw_umem_fill_free(u);
+	if (err)
 		goto err_unmap;
-	}
-	/* Highest addresses at the bottom of the stack: low frames go first. */
-	for (uint32_t i = 0; i < n_frames; i++)
-		u->free[i] = (uint64_t)(n_frames - 1 - i) << u->frame_shift;
-	u->n_free = n_frames;
 	err = xsk_umem__create(&u->xumem, u->area, u->size, fq, cq, &cfg);
 	if (err)
 		goto err_free;

@@ -39,6 +39,12 @@ int xgw_umem_create(struct xgw_umem *u, uint32_t n_frames, uint32_t frame_size, 
 		    int numa_node, struct xsk_ring_prod *fq, struct xsk_ring_cons *cq);
 /* Fails with -EBUSY while sockets still use it. */
 int xgw_umem_destroy(struct xgw_umem *u);
+/* The two steps of xgw_umem_create that do not depend on AF_XDP, also used
+ * by the offline data plane over plain memory: zero u and set its layout
+ * (-EINVAL for sizes xgw_umem_create refuses), then, once the area exists,
+ * the free stack with every frame (frame 0 on top). */
+int xgw_umem_layout(struct xgw_umem *u, uint32_t n_frames, uint32_t frame_size);
+int xgw_umem_fill_free(struct xgw_umem *u);
 
 static inline uint64_t xgw_umem_frame_base(const struct xgw_umem *u, uint64_t addr)
 {
