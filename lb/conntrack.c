@@ -617,8 +617,15 @@ bool xgw_ct_delete(struct xgw_ct_table *t, struct xgw_ct_conn *c)
  * its tuple in v's direction is k; else NULL (an expired one is unlinked on
  * the spot, so that a new flow on the same tuple can start).  The one test
  * behind every lookup, the hinted one and an insert's uniqueness check. */
-static struct xgw_ct_conn *slot_match(struct xgw_ct_table *t, uint64_t v,
-				      const struct xgw_ct_tuple *k, uint64_t now)
+__attribute__((noinline)) static void kill_expired(struct xgw_ct_table *t, struct xgw_ct_conn *c)
+{
+	if (ct_kill(t, c))
+		inc(&t->n_expired);
+}
+
+/* Inlined into every lookup (it is most of one); the rare unlink is not. */
+static inline __attribute__((always_inline)) struct xgw_ct_conn *
+slot_match(struct xgw_ct_table *t, uint64_t v, const struct xgw_ct_tuple *k, uint64_t now)
 {
 	struct xgw_ct_conn *c = slot_conn(t, v);
 
@@ -626,8 +633,7 @@ static struct xgw_ct_conn *slot_match(struct xgw_ct_table *t, uint64_t v,
 	    ld(&c->life) != CT_L_LIVE)
 		return NULL;
 	if (expired(t, c, now)) {
-		if (ct_kill(t, c))
-			inc(&t->n_expired);
+		kill_expired(t, c);
 		return NULL;
 	}
 	return c;
