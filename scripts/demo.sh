@@ -19,12 +19,25 @@ B=$PWD/build
 P="xgwdemo-$(printf '%04x' $((RANDOM % 65536)))"
 TMP=$(mktemp -d /tmp/xgw-demo.XXXXXX)
 PIDS=()
+# Stop what we started.  The PIDs we hold are those of `ip netns exec` or
+# of a subshell around it, not always the server itself, so every process
+# left in our namespaces is ended by namespace: xgwd first with SIGTERM (it
+# detaches its XDP programs), then anything still there with SIGKILL.
 cleanup() {
+	local n pids
+	local nss=$(ip netns list | awk -v p="$P-" 'index($1, p) == 1 {print $1}')
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	for n in $(ip netns list | awk -v p="$P-" 'index($1, p) == 1 {print $1}'); do
-		ip netns del "$n"
+	for n in $nss; do
+		pids=$(ip netns pids "$n" 2>/dev/null) && [ -n "$pids" ] && kill $pids 2>/dev/null
 	done
+	for i in $(seq 30); do
+		pids=$(for n in $nss; do ip netns pids "$n" 2>/dev/null; done)
+		[ -z "$pids" ] && break
+		sleep 0.1
+	done
+	[ -n "$pids" ] && kill -9 $pids 2>/dev/null
+	wait 2>/dev/null || true
+	for n in $nss; do ip netns del "$n"; done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -8,8 +8,8 @@ PKGS=(
 	libbpf-dev libxdp-dev bpftool linux-libc-dev
 	liburcu-dev libnuma-dev libjansson-dev libmnl-dev libpcap-dev libcmocka-dev
 	libclang-rt-14-dev
-	iproute2 iputils-ping ethtool nftables curl python3 procps psmisc tcpdump
-	dpdk gnuplot-nox valgrind
+	iproute2 iputils-ping ethtool nftables curl python3 procps tcpdump
+	dpdk dpdk-dev gnuplot-nox valgrind
 )
 # gcc-multilib provides asm/ headers for clang -target bpf on some setups.
 [ "$(uname -m)" = x86_64 ] && PKGS+=(gcc-multilib)

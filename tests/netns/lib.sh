@@ -19,8 +19,12 @@ xgw_cleanup() {
 	local pid ns
 	for pid in "${XGW_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
 	for pid in "${XGW_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
-	# By prefix: mkns runs in $(...) subshells, so no list survives.
+	# By prefix: mkns runs in $(...) subshells, so no list survives.  A
+	# held PID may be a subshell around `ip netns exec`: whatever still
+	# runs inside our namespaces is ended there, so nothing outlives them.
 	for ns in $(ip netns list | awk -v p="$XGW_PREFIX-" 'index($1, p) == 1 {print $1}'); do
+		pid=$(ip netns pids "$ns" 2>/dev/null)
+		[ -n "$pid" ] && kill -9 $pid 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
 	rm -rf "$XGW_TMP"
