@@ -11,7 +11,7 @@
 
 #include "bench/pktgen_pkt.h"
 
-enum pg_mode { PG_MODE_AUTO, PG_MODE_LIVE, PG_MODE_XSK };
+enum pg_mode { PG_MODE_AUTO, PG_MODE_LIVE, PG_MODE_XSK, PG_MODE_COUNT };
 enum pg_zc { PG_ZC_AUTO, PG_ZC_ON, PG_ZC_OFF };
 
 struct pg_opts {
@@ -19,7 +19,7 @@ struct pg_opts {
 	char ifname[IF_NAMESIZE];
 	unsigned int ifindex;
 	uint32_t queue;
-	enum pg_mode mode;
+	enum pg_mode mode; /* sink: COUNT (XDP, default) or XSK (AF_XDP) */
 	enum pg_zc zerocopy;
 	int core;	 /* -1: not pinned */
 	uint64_t rate;	 /* pps, 0 = as fast as possible */
@@ -74,5 +74,9 @@ int pg_tx_run(const struct pg_opts *o, struct pg_txer *t, struct pg_tx_result *r
 int pg_tx_live(const struct pg_opts *o, struct pg_tx_result *r);
 int pg_tx_xsk(const struct pg_opts *o, struct pg_tx_result *r);
 int pg_sink(const struct pg_opts *o);
+int pg_sink_count(const struct pg_opts *o);
+/* Attach an XDP program to o's interface: native, else generic; never
+ * replaces another program.  *flags and *mode say what it got. */
+int pg_xdp_attach(const struct pg_opts *o, int fd, uint32_t *flags, const char **mode);
 
 #endif

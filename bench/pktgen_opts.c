@@ -84,7 +84,10 @@ void pg_usage(FILE *f)
 	      "  --proto udp|tcp-syn|tcp-ack   default udp\n"
 	      "  --rate PPS            token-bucket limit (default: as fast as possible)\n"
 	      "sink:\n"
-	      "  --verify              also check IPv4 and UDP/TCP checksums\n",
+	      "  --mode count|xsk      count: an XDP program counts, checks sequence and\n"
+	      "                        latency in per-CPU maps and drops (default);\n"
+	      "                        xsk: frames go to an AF_XDP socket (payload checks)\n"
+	      "  --verify              also check IPv4 and UDP/TCP checksums (implies xsk)\n",
 	      f);
 }
 
@@ -167,8 +170,10 @@ int pg_opts_parse(struct pg_opts *o, int argc, char **argv)
 				o->mode = PG_MODE_LIVE;
 			else if (!strcmp(optarg, "xsk"))
 				o->mode = PG_MODE_XSK;
+			else if (!strcmp(optarg, "count"))
+				o->mode = PG_MODE_COUNT;
 			else
-				BAD("--mode is live or xsk, not %s", optarg);
+				BAD("--mode is live or xsk (sink: count or xsk), not %s", optarg);
 			break;
 		case OPT_ZC:
 			if (!strcmp(optarg, "auto"))
@@ -272,6 +277,17 @@ int pg_opts_parse(struct pg_opts *o, int argc, char **argv)
 	o->ifindex = if_nametoindex(o->ifname);
 	if (!o->ifindex)
 		BAD("no such interface: %s", o->ifname);
+	if (o->sink) {
+		/* The counting sink never sees payloads: checks need AF_XDP. */
+		if (o->mode == PG_MODE_LIVE)
+			BAD("sink --mode is count or xsk, not live");
+		if (o->mode == PG_MODE_COUNT && o->verify)
+			BAD("--verify reads every frame in user space: use sink --mode xsk");
+		if (o->mode == PG_MODE_AUTO)
+			o->mode = o->verify ? PG_MODE_XSK : PG_MODE_COUNT;
+	} else if (o->mode == PG_MODE_COUNT) {
+		BAD("--mode count is a sink mode (xgw-pktgen sink --mode count)");
+	}
 	if (o->pkt.src.family != o->pkt.dst.family)
 		BAD("--src and --dst must both be IPv4 or both IPv6");
 	return 0;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Sink: pktgen_sink.bpf.c redirects IP frames on IFACE to one AF_XDP
- * socket; the loop counts them, reads the stamp and feeds the sequence
+/* AF_XDP sink (--mode xsk): pktgen_sink.bpf.c redirects IP frames on IFACE
+ * to one AF_XDP socket; the loop counts them, reads the stamp and feeds the sequence
  * window and the latency histogram, then gives the frames straight back to
  * the fill ring. */
 #include <errno.h>
@@ -32,26 +32,26 @@ struct sink {
 };
 
 /* Native XDP first (veth has it), generic otherwise.  Never replaces a
- * program someone else attached. */
-static int attach(struct sink *s, const struct pg_opts *o)
+ * program someone else attached.  Sets *flags and *mode to what it got. */
+int pg_xdp_attach(const struct pg_opts *o, int fd, uint32_t *flags, const char **mode)
 {
-	int fd = bpf_program__fd(s->skel->progs.pktgen_sink), err;
+	int err;
 
-	s->xdp_flags = XDP_FLAGS_UPDATE_IF_NOEXIST | XDP_FLAGS_DRV_MODE;
-	err = bpf_xdp_attach((int)o->ifindex, fd, s->xdp_flags, NULL);
+	*flags = XDP_FLAGS_UPDATE_IF_NOEXIST | XDP_FLAGS_DRV_MODE;
+	err = bpf_xdp_attach((int)o->ifindex, fd, *flags, NULL);
 	if (err == -EBUSY || err == -EEXIST) {
 		fprintf(stderr, "xgw-pktgen: %s already has an XDP program\n", o->ifname);
 		return err;
 	}
 	if (err) {
-		s->xdp_flags = XDP_FLAGS_UPDATE_IF_NOEXIST | XDP_FLAGS_SKB_MODE;
-		err = bpf_xdp_attach((int)o->ifindex, fd, s->xdp_flags, NULL);
+		*flags = XDP_FLAGS_UPDATE_IF_NOEXIST | XDP_FLAGS_SKB_MODE;
+		err = bpf_xdp_attach((int)o->ifindex, fd, *flags, NULL);
 	}
 	if (err) {
 		fprintf(stderr, "xgw-pktgen: attaching XDP to %s: %s\n", o->ifname, strerror(-err));
 		return err;
 	}
-	s->res.xdp_mode = s->xdp_flags & XDP_FLAGS_DRV_MODE ? "native" : "skb";
+	*mode = *flags & XDP_FLAGS_DRV_MODE ? "native" : "skb";
 	return 0;
 }
 
@@ -116,7 +116,7 @@ static uint32_t rx_burst(struct sink *s, const struct pg_opts *o)
 	return n;
 }
 
-int pg_sink(const struct pg_opts *o)
+static int sink_xsk(const struct pg_opts *o)
 {
 	struct sink *s = calloc(1, sizeof(*s));
 	struct pg_progress pr;
@@ -147,7 +147,8 @@ int pg_sink(const struct pg_opts *o)
 		fprintf(stderr, "xgw-pktgen: sink socket set-up: %s\n", strerror(-err));
 		goto out;
 	}
-	err = attach(s, o);
+	err = pg_xdp_attach(o, bpf_program__fd(s->skel->progs.pktgen_sink), &s->xdp_flags,
+			    &s->res.xdp_mode);
 	if (err)
 		goto out;
 	attached = true;
@@ -187,4 +188,9 @@ out:
 	pktgen_sink_bpf__destroy(s->skel);
 	free(s);
 	return err;
+}
+
+int pg_sink(const struct pg_opts *o)
+{
+	return o->mode == PG_MODE_COUNT ? pg_sink_count(o) : sink_xsk(o);
 }

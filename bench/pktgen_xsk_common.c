@@ -8,6 +8,11 @@
 
 #include "bench/pktgen_xsk_common.h"
 
+/* A queue whose previous socket was just closed (the run before, in
+ * xgw-bench) answers EBUSY until the kernel has released it, about a
+ * second here: retry for up to 3 s, 50 ms apart. */
+#define BUSY_RETRIES 60
+
 static int bind_once(struct pg_xsk *x, const struct pg_opts *o, bool rx, uint16_t mode)
 {
 	struct xsk_socket_config sc = {
@@ -16,9 +21,15 @@ static int bind_once(struct pg_xsk *x, const struct pg_opts *o, bool rx, uint16_
 	    .libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 	    .bind_flags = XDP_USE_NEED_WAKEUP | mode,
 	};
+	int err;
 
-	return xsk_socket__create(&x->xsk, o->ifname, o->queue, x->umem, rx ? &x->rx : NULL,
-				  rx ? NULL : &x->tx, &sc);
+	for (int i = 0;; i++) {
+		err = xsk_socket__create(&x->xsk, o->ifname, o->queue, x->umem, rx ? &x->rx : NULL,
+					 rx ? NULL : &x->tx, &sc);
+		if (err != -EBUSY || i == BUSY_RETRIES)
+			return err;
+		pg_wait_until(pg_now_ns() + 50 * 1000 * 1000);
+	}
 }
 
 int pg_xsk_open(struct pg_xsk *x, const struct pg_opts *o, bool rx)

@@ -31,7 +31,7 @@ import csv, os, shutil, sys
 out = sys.argv[1]
 rows = list(csv.DictReader(open(os.path.join(out, "results.csv"))))
 by = {r["scenario"]: r for r in rows}
-want = ["xdp-ceiling", "user", "nftables"] + (["testpmd"] if shutil.which("dpdk-testpmd") else [])
+want = ["sink-ceiling", "xdp-ceiling", "user", "nftables"] + (["testpmd"] if shutil.which("dpdk-testpmd") else [])
 bad = []
 for s in want:
     r = by.get(s)
