@@ -5,7 +5,13 @@
  * nothing, or stops reading its replies only ever stalls itself.  Requests
  * of one client are answered in order, one at a time: the next line is not
  * handled until the previous reply has left, which bounds the output
- * buffered per client to one reply. */
+ * buffered per client to one reply.
+ *
+ * No client can lock the operator out: one with nothing in progress is
+ * closed after an idle timeout, a line must be finished within a deadline
+ * (slowloris), a reply must be taken within the idle timeout, the input
+ * held for all clients together has a budget, and when the table is full a
+ * new client evicts the one quiet the longest. */
 #include "ctl/proto.h"
 
 #include <errno.h>
@@ -13,12 +19,14 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define XGW_LOG_COMP "ctl"
@@ -36,6 +44,8 @@ struct client {
 	size_t out_len, out_off;
 	bool eof;     /* peer half-closed: finish what is buffered, then close */
 	bool closing; /* close once `out` is flushed */
+	uint64_t last_ms;	/* last byte received or sent */
+	uint64_t line_start_ms; /* first byte of the unfinished line, 0 = none */
 };
 
 struct xgw_ctl_srv {
@@ -47,7 +57,18 @@ struct xgw_ctl_srv {
 	pthread_t thread;
 	struct client *clients[XGW_CTL_MAX_CLIENTS];
 	unsigned n_clients;
+	size_t buffered; /* sum of the clients' input buffer capacities */
+	_Atomic unsigned idle_ms, line_ms;
+	uint64_t evicted, timed_out, last_evict_log_ms;
 };
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 /* ---- socket setup ----------------------------------------------------- */
 
@@ -184,6 +205,7 @@ static void client_free(struct client *cl)
 
 static void client_drop(struct xgw_ctl_srv *srv, unsigned i)
 {
+	srv->buffered -= srv->clients[i]->in_cap;
 	client_free(srv->clients[i]);
 	srv->clients[i] = srv->clients[--srv->n_clients];
 }
@@ -201,6 +223,7 @@ static bool client_flush(struct client *cl)
 			return errno == EAGAIN || errno == EWOULDBLOCK;
 		}
 		cl->out_off += (size_t)n;
+		cl->last_ms = now_ms();
 	}
 	free(cl->out);
 	cl->out = NULL;
@@ -256,7 +279,7 @@ static void refuse_long(struct client *cl)
 
 /* A long-lived client that once sent a big request should not keep a
  * megabyte buffer for its small ones. */
-static void client_shrink(struct client *cl)
+static void client_shrink(struct xgw_ctl_srv *srv, struct client *cl)
 {
 	char *p;
 
@@ -264,6 +287,7 @@ static void client_shrink(struct client *cl)
 		return;
 	p = realloc(cl->in, 4096);
 	if (p) {
+		srv->buffered -= cl->in_cap - 4096;
 		cl->in = p;
 		cl->in_cap = 4096;
 	}
@@ -300,7 +324,10 @@ static bool client_work(struct xgw_ctl *c, struct client *cl)
 		memmove(cl->in, nl + 1, cl->in_len - len - 1);
 		cl->in_len -= len + 1;
 		cl->scanned = 0;
-		client_shrink(cl);
+		/* What is left is the start of the next line, if anything. */
+		cl->line_start_ms = cl->in_len ? now_ms() : 0;
+		if (c->srv)
+			client_shrink(c->srv, cl);
 		if (cl->out && !client_flush(cl))
 			return false;
 	}
@@ -310,8 +337,9 @@ static bool client_work(struct xgw_ctl *c, struct client *cl)
 }
 
 /* Read what is there, at most up to one byte past the line limit: a longer
- * line is refused before it is ever held whole. */
-static bool client_read(struct client *cl)
+ * line is refused before it is ever held whole, and no read takes the
+ * input held for all clients over XGW_CTL_MAX_BUFFERED. */
+static bool client_read(struct xgw_ctl_srv *srv, struct client *cl)
 {
 	for (;;) {
 		size_t want = XGW_CTL_MAX_LINE + 2 - cl->in_len;
@@ -327,9 +355,19 @@ static bool client_read(struct client *cl)
 
 			while (cap - cl->in_len < want)
 				cap *= 2;
+			if (srv->buffered - cl->in_cap + cap > XGW_CTL_MAX_BUFFERED) {
+				/* This client holds the most of it or is new: it
+				 * is the one that waits, not the server. */
+				client_reply(
+				    cl, xgw_ctl_reply_err("request: control socket input budget "
+							  "exhausted; closing"));
+				cl->closing = true;
+				return true;
+			}
 			p = realloc(cl->in, cap);
 			if (!p)
 				return false;
+			srv->buffered += cap - cl->in_cap;
 			cl->in = p;
 			cl->in_cap = cap;
 		}
@@ -343,6 +381,9 @@ static bool client_read(struct client *cl)
 			cl->eof = true;
 			return true;
 		}
+		cl->last_ms = now_ms();
+		if (!cl->line_start_ms)
+			cl->line_start_ms = cl->last_ms;
 		cl->in_len += (size_t)n;
 		/* Hand complete lines over before reading more. */
 		if (memchr(cl->in + cl->in_len - n, '\n', (size_t)n))
@@ -350,9 +391,35 @@ static bool client_read(struct client *cl)
 	}
 }
 
+/* Tell a client why it is closed; best effort (it may not be reading). */
+static void say_bye(int fd, const char *why)
+{
+	char msg[160];
+	int len = snprintf(msg, sizeof(msg), "{\"ok\":false,\"error\":\"%s\"}\n", why);
+
+	if (send(fd, msg, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		pr_debug("closing reply: %s", strerror(errno));
+}
+
+/* The client to make room with: the one quiet the longest (no byte in or
+ * out), whether idle, stuck mid-line or not reading its reply.  A client
+ * that is talking has just been heard from. */
+static unsigned pick_victim(const struct xgw_ctl_srv *srv)
+{
+	unsigned best = 0;
+
+	for (unsigned i = 1; i < srv->n_clients; i++)
+		if (srv->clients[i]->last_ms < srv->clients[best]->last_ms)
+			best = i;
+	return best;
+}
+
+/* At most XGW_CTL_ACCEPT_BURST per poll round: a flood of connections
+ * cannot evict a client that connected earlier in the same round before
+ * its request is read. */
 static void accept_clients(struct xgw_ctl_srv *srv)
 {
-	for (;;) {
+	for (unsigned k = 0; k < XGW_CTL_ACCEPT_BURST; k++) {
 		int fd = accept4(srv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct client *cl;
 
@@ -361,23 +428,72 @@ static void accept_clients(struct xgw_ctl_srv *srv)
 				pr_warn("accept: %s", strerror(errno));
 			return;
 		}
-		if (srv->n_clients == XGW_CTL_MAX_CLIENTS) {
-			static const char busy[] =
-			    "{\"ok\":false,\"error\":\"too many control clients\"}\n";
-
-			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-				pr_debug("busy reply: %s", strerror(errno));
-			close(fd);
-			continue;
-		}
 		cl = calloc(1, sizeof(*cl));
 		if (!cl) {
 			close(fd);
 			continue;
 		}
 		cl->fd = fd;
+		cl->last_ms = now_ms();
+		if (srv->n_clients == XGW_CTL_MAX_CLIENTS) {
+			unsigned v = pick_victim(srv);
+
+			say_bye(srv->clients[v]->fd, "closed: the control socket is full and this "
+						     "client was quiet the longest");
+			client_drop(srv, v);
+			srv->evicted++;
+			if (cl->last_ms - srv->last_evict_log_ms >= 10000) {
+				srv->last_evict_log_ms = cl->last_ms;
+				pr_warn(
+				    "control socket full (%u clients): evicting the longest quiet "
+				    "(%llu so far)",
+				    XGW_CTL_MAX_CLIENTS, (unsigned long long)srv->evicted);
+			}
+		}
 		srv->clients[srv->n_clients++] = cl;
 	}
+}
+
+/* Close clients past their deadlines; returns the poll timeout (ms) until
+ * the next one can expire, -1 when there are no clients. */
+static int expire_clients(struct xgw_ctl_srv *srv)
+{
+	uint64_t now = now_ms();
+	unsigned idle = atomic_load_explicit(&srv->idle_ms, memory_order_relaxed);
+	unsigned line = atomic_load_explicit(&srv->line_ms, memory_order_relaxed);
+	int next = -1;
+
+	for (unsigned i = srv->n_clients; i-- > 0;) {
+		struct client *cl = srv->clients[i];
+		uint64_t due = cl->last_ms + idle;
+		const char *why = "closed: idle";
+
+		if (cl->line_start_ms && cl->line_start_ms + line < due) {
+			due = cl->line_start_ms + line;
+			why = "request: line not finished in time; closing";
+		}
+		if (now >= due) {
+			say_bye(cl->fd, why);
+			client_drop(srv, i);
+			srv->timed_out++;
+			continue;
+		}
+		if (next < 0 || due - now < (uint64_t)next)
+			next = (int)(due - now);
+	}
+	return next;
+}
+
+/* The wake pipe carries 'x' (stop) or 't' (new timeouts: loop again). */
+static bool woken_to_stop(struct xgw_ctl_srv *srv)
+{
+	char buf[16];
+	ssize_t n;
+
+	while ((n = read(srv->wake[0], buf, sizeof(buf))) > 0)
+		if (memchr(buf, 'x', (size_t)n))
+			return true;
+	return false;
 }
 
 static void *ctl_thread(void *arg)
@@ -389,6 +505,7 @@ static void *ctl_thread(void *arg)
 	if (c->ops.thread_init)
 		c->ops.thread_init(c->ctx);
 	for (;;) {
+		int timeout = expire_clients(srv);
 		unsigned n = srv->n_clients;
 
 		pfd[0] = (struct pollfd){.fd = srv->wake[0], .events = POLLIN};
@@ -402,13 +519,13 @@ static void *ctl_thread(void *arg)
 			    .events = cl->out ? POLLOUT : POLLIN,
 			};
 		}
-		if (poll(pfd, n + 2, -1) < 0) {
+		if (poll(pfd, n + 2, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			pr_err("poll: %s", strerror(errno));
 			break;
 		}
-		if (pfd[0].revents)
+		if (pfd[0].revents && woken_to_stop(srv))
 			break;
 		/* Walk backwards: client_drop moves the last client into i. */
 		for (unsigned i = n; i-- > 0;) {
@@ -421,7 +538,7 @@ static void *ctl_thread(void *arg)
 			if (cl->out) {
 				alive = client_flush(cl);
 			} else if (re & (POLLIN | POLLHUP | POLLERR)) {
-				alive = client_read(cl);
+				alive = client_read(srv, cl);
 			}
 			if (alive)
 				alive = client_work(c, cl);
@@ -453,6 +570,8 @@ int xgw_ctl_start(struct xgw_ctl **out, const struct xgw_ctl_cfg *cfg, struct xg
 		return -ENOMEM;
 	}
 	srv->lfd = -1;
+	srv->idle_ms = XGW_CTL_IDLE_TIMEOUT_MS;
+	srv->line_ms = XGW_CTL_LINE_TIMEOUT_MS;
 	if (pipe2(srv->wake, O_CLOEXEC | O_NONBLOCK)) {
 		ret = -errno;
 		goto fail_free;
@@ -479,6 +598,17 @@ fail_free:
 	free(srv);
 	free(c);
 	return ret;
+}
+
+void xgw_ctl_set_timeouts(struct xgw_ctl *c, unsigned idle_ms, unsigned line_ms)
+{
+	if (!c || !c->srv)
+		return;
+	atomic_store_explicit(&c->srv->idle_ms, idle_ms, memory_order_relaxed);
+	atomic_store_explicit(&c->srv->line_ms, line_ms, memory_order_relaxed);
+	/* Wake the thread so that the new deadlines apply now. */
+	while (write(c->srv->wake[1], "t", 1) < 0 && errno == EINTR)
+		;
 }
 
 void xgw_ctl_stop(struct xgw_ctl *c)

@@ -20,8 +20,18 @@
 #define XGW_CTL_DEFAULT_SOCKET "/run/xgw/xgw.sock"
 /* Longest request line, newline excluded. */
 #define XGW_CTL_MAX_LINE (1u << 20)
-/* Clients served at once; more are told so and disconnected. */
+/* Clients served at once.  When the table is full, a new client evicts the
+ * one quiet the longest, so that an operator always gets in, however many
+ * idle, half-open or stalled connections are open. */
 #define XGW_CTL_MAX_CLIENTS 256
+/* Connections accepted per poll round. */
+#define XGW_CTL_ACCEPT_BURST 32
+/* A client that neither sends nor takes a reply for this long is closed... */
+#define XGW_CTL_IDLE_TIMEOUT_MS 60000
+/* ...and one that started a request line must finish it within this. */
+#define XGW_CTL_LINE_TIMEOUT_MS 30000
+/* Input held for all clients together (each one also stops at one line). */
+#define XGW_CTL_MAX_BUFFERED (32u << 20)
 
 /* Hooks into the daemon; ctx is passed back.  All are called from the
  * control thread only, one at a time, so they need no locking among
@@ -91,6 +101,8 @@ int xgw_ctl_start(struct xgw_ctl **out, const struct xgw_ctl_cfg *cfg, struct xg
  * ours), free the running config's contents and the server.  Also frees a
  * detached server.  NULL is a no-op. */
 void xgw_ctl_stop(struct xgw_ctl *ctl);
+/* Change the idle and line timeouts of a running server (tests). */
+void xgw_ctl_set_timeouts(struct xgw_ctl *ctl, unsigned idle_ms, unsigned line_ms);
 
 /* One request line -> one reply object (new reference).  Exposed for unit
  * tests and the fuzzer; the socket server calls it per line.  Not

@@ -2,7 +2,9 @@
 /* The control socket for real, in a private temporary directory (no root):
  * many clients at once next to an idle one, one that hangs up mid-line and
  * one that sends an oversized line; a stale socket is replaced, a live one
- * is not stolen, anything else at the path is left alone. */
+ * is not stolen, anything else at the path is left alone; thousands of idle,
+ * half-open and half-a-line clients do not lock the operator out, and
+ * deadlines close idle and slowloris clients. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -420,6 +423,114 @@ static void test_not_a_socket_left_alone(void **state)
 	fclose(f);
 }
 
+/* ---- clients that could lock the operator out --------------------------- */
+
+static bool ok_reply(json_t *j)
+{
+	bool ok = json_is_true(json_object_get(j, "ok"));
+
+	json_decref(j);
+	return ok;
+}
+
+/* Ten times the table of idle clients, some with half a line sent and some
+ * half-closed: an operator still gets an answer, the clients that made
+ * room were told why, and the running config is untouched. */
+static void test_idle_clients_evicted(void **state)
+{
+	struct env *e = *state;
+	enum { N = XGW_CTL_MAX_CLIENTS * 10 };
+	struct rlimit rl = {N + 1024, N + 1024};
+	int *fds = calloc(N, sizeof(int)), closed = 0, told = 0;
+	char buf[512];
+
+	assert_non_null(fds);
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		skip(); /* cannot hold the connections open here */
+	start(e);
+	for (int i = 0; i < N; i++) {
+		fds[i] = connect_to(e->path);
+		assert_true(fds[i] >= 0);
+		if (i % 3 == 1)
+			send_all(fds[i], "{\"cmd\":\"serv", 12); /* half a line */
+		else if (i % 3 == 2)
+			shutdown(fds[i], SHUT_WR); /* half-open */
+	}
+	assert_true(ok_reply(request(e->path, "{\"cmd\":\"service.list\"}\n")));
+	assert_true(ok_reply(request(e->path, "{\"cmd\":\"policy.add\",\"args\":{\"action\":"
+					      "\"deny\",\"src\":\"198.18.9.0/24\"}}\n")));
+	/* The oldest clients were closed, each with a reason. */
+	for (int i = 0; i < XGW_CTL_MAX_CLIENTS; i++) {
+		struct pollfd p = {.fd = fds[i], .events = POLLIN};
+		ssize_t n;
+
+		if (poll(&p, 1, 0) != 1)
+			continue;
+		n = recv(fds[i], buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		if (n > 0) {
+			buf[n] = '\0';
+			told += strstr(buf, "control socket is full") != NULL;
+		}
+		closed++;
+	}
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
+	free(fds);
+	assert_int_equal(closed, XGW_CTL_MAX_CLIENTS);
+	assert_true(told > XGW_CTL_MAX_CLIENTS / 2);
+	/* One write went through (the base config has no policy). */
+	json_t *cfg = request(e->path, "{\"cmd\":\"policy.list\"}\n");
+	assert_int_equal(json_array_size(json_object_get(cfg, "result")), 1);
+	json_decref(cfg);
+}
+
+/* Deadlines: an idle client and one that never finishes its line are
+ * closed with a reason; a request sent byte by byte, slower than the
+ * poll loop but within the line deadline, is served. */
+static void test_client_deadlines(void **state)
+{
+	struct env *e = *state;
+	struct reader *idle = calloc(1, sizeof(*idle)), *slow = calloc(1, sizeof(*slow));
+	struct reader *drip = calloc(1, sizeof(*drip));
+	const char *line = "{\"cmd\":\"service.list\"}\n";
+	json_t *j;
+
+	start(e);
+	xgw_ctl_set_timeouts(e->ctl, 300, 1500);
+	idle->fd = connect_to(e->path);
+	slow->fd = connect_to(e->path);
+	drip->fd = connect_to(e->path);
+	assert_true(idle->fd >= 0 && slow->fd >= 0 && drip->fd >= 0);
+	/* 2.4 s: the request drips in over the first second; the slowloris
+	 * client keeps its line going past the idle timeout all along, so
+	 * only the line deadline (1.5 s) ends it. */
+	for (size_t i = 0; i < 60; i++) {
+		if (i < strlen(line))
+			send_all(drip->fd, line + i, 1);
+		if (i % 4 == 0)
+			send_all(slow->fd, "{", 1);
+		usleep(40 * 1000);
+	}
+	j = read_reply(drip);
+	assert_true(ok_reply(j));
+	j = read_reply(idle);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "error")), "closed: idle");
+	json_decref(j);
+	assert_null(read_reply(idle)); /* and closed */
+	j = read_reply(slow);
+	assert_non_null(j);
+	assert_non_null(strstr(json_string_value(json_object_get(j, "error")), "not finished"));
+	json_decref(j);
+	assert_null(read_reply(slow));
+	close(idle->fd);
+	close(slow->fd);
+	close(drip->fd);
+	free(idle);
+	free(slow);
+	free(drip);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +539,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_live_socket_not_stolen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stale_socket_replaced, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_not_a_socket_left_alone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_idle_clients_evicted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_client_deadlines, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
