@@ -10,6 +10,7 @@ PKGS=(
 	libclang-rt-14-dev
 	iproute2 iputils-ping ethtool nftables curl python3 procps tcpdump
 	dpdk dpdk-dev gnuplot-nox valgrind
+	iperf3 wrk nginx-light
 )
 # gcc-multilib provides asm/ headers for clang -target bpf on some setups.
 [ "$(uname -m)" = x86_64 ] && PKGS+=(gcc-multilib)

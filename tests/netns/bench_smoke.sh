@@ -58,4 +58,28 @@ for b in bad:
     print("FAIL:", b)
 sys.exit(1 if bad else 0)
 PY
+
+# Real clients: iperf3 both ways and wrk against nginx through every
+# available path, once, briefly.
+timeout 240 "$BENCH" --apps --smoke --out "$TMP/apps" >"$TMP/apps.stdout" 2>"$TMP/apps.stderr"
+rc=$?
+cat "$TMP/apps.stderr"
+[ $rc = 0 ] || { echo "FAIL: xgw-bench --apps --smoke exited $rc"; cat "$TMP/apps.stdout"; exit 1; }
+python3 - "$TMP/apps" <<'PY' || exit 1
+import csv, os, sys
+rows = list(csv.DictReader(open(os.path.join(sys.argv[1], "apps.csv"))))
+md = open(os.path.join(sys.argv[1], "results.md")).read()
+paths = ["user", "nftables", "nftables-offload"] + (["kernel"] if "| kernel | not available" not in md else [])
+bad = []
+for p in paths:
+    for t in ("iperf3-up", "iperf3-down", "wrk-keepalive", "wrk-close"):
+        r = [x for x in rows if (x["path"], x["test"]) == (p, t)]
+        if not r or r[0]["status"] != "ok" or not float(r[0]["value"] or 0) > 0:
+            bad.append(f"{p} {t}: {r[0]['status'] if r else 'no row'}")
+        else:
+            print(f"ok - apps {p} {t}: {float(r[0]['value']):.2f}")
+for b in bad:
+    print("FAIL:", b)
+sys.exit(1 if bad else 0)
+PY
 echo "PASS"
