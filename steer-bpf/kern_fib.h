@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Kernel datapath, next hop: bpf_fib_lookup on the translated packet, then
+ * XDP_TX when the route leaves by the receiving interface (one-arm) or
+ * bpf_redirect_map into the devmap of xgw's ports (two-arm).
+ *
+ * Where the kernel has no neighbour entry yet, the translated packet is
+ * passed to the stack (counted pass_no_neighbour), which forwards it and
+ * resolves the neighbour; later packets go out from XDP.  bpf_fib_lookup
+ * requires forwarding on the receiving interface
+ * (net.ipv4.conf.IF.forwarding=1): without it the lookup answers
+ * "forwarding disabled" and the packet is dropped as no_route. */
+#ifndef XGW_KERN_FIB_H
+#define XGW_KERN_FIB_H
+
+#ifndef AF_INET
+#define AF_INET 2
+#endif
+
+static __always_inline int kdp_fib_out(struct xdp_md *ctx, struct kdp_pkt *p)
+{
+	struct bpf_fib_lookup f = {};
+	int rc;
+
+	f.family = AF_INET;
+	f.tos = p->ip->tos;
+	f.l4_protocol = p->proto;
+	f.sport = p->sport;
+	f.dport = p->dport;
+	f.tot_len = bpf_ntohs(p->ip->tot_len);
+	f.ipv4_src = p->ip->saddr;
+	f.ipv4_dst = p->ip->daddr;
+	f.ifindex = ctx->ingress_ifindex;
+	rc = bpf_fib_lookup(ctx, &f, sizeof(f), 0);
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
+		kdp_count(XGW_KDP_CNT_PASS_NEIGH);
+		return XDP_PASS;
+	}
+	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+		return kdp_drop(XGW_DROP_MTU);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return kdp_drop(XGW_DROP_NO_ROUTE);
+	__builtin_memcpy(p->eth->h_dest, f.dmac, ETH_ALEN);
+	__builtin_memcpy(p->eth->h_source, f.smac, ETH_ALEN);
+	if (f.ifindex == ctx->ingress_ifindex) {
+		kdp_count(XGW_KDP_CNT_TX);
+		return XDP_TX;
+	}
+	if (!bpf_map_lookup_elem(&kdp_tx_ports, &f.ifindex))
+		return kdp_drop(XGW_DROP_NO_PORT);
+	kdp_count(XGW_KDP_CNT_REDIRECT);
+	return bpf_redirect_map(&kdp_tx_ports, f.ifindex, XDP_DROP);
+}
+
+#endif

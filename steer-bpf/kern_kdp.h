@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The in-kernel datapath for services with "datapath": "kernel", in the
+ * workers' order (Cilium's service path): parse, conntrack lookup,
+ * policy, service lookup, Maglev pick, DNAT / reverse NAT, next hop.
+ * Split by role: kern_parse.h, kern_ct.h, kern_lb.h, kern_nat.h,
+ * kern_fib.h; maps in kern_maps.h.
+ *
+ * What it does not do goes on to the steering rules, which xgwd fills for
+ * kernel services as for user ones, so it reaches the user-space workers
+ * (their snapshot holds kernel services too) and, with no worker socket
+ * bound, the kernel stack.  The rule, counted as punted_to_user when the
+ * packet is for a kernel VIP: VLAN tags, IPv4 options, fragments, TTL
+ * about to expire, ICMP other than echo requests (errors about flows),
+ * backend packets that match no kernel connection; IPv6 is never handled
+ * here (IPv6 kernel services are refused). */
+#ifndef XGW_KERN_KDP_H
+#define XGW_KERN_KDP_H
+
+#include "steer-bpf/kern_maps.h"
+#include "steer-bpf/kern_parse.h"
+#include "steer-bpf/kern_ct.h"
+#include "steer-bpf/kern_lb.h"
+#include "steer-bpf/kern_nat.h"
+#include "steer-bpf/kern_fib.h"
+
+#define KDP_CONTINUE (-1) /* not handled: the steering rules decide */
+
+static __always_inline int kct_key_eq(const struct xgw_kdp_ct_key *a,
+				      const struct xgw_kdp_ct_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
+}
+
+static __always_inline int kdp_is_vip(__be32 addr)
+{
+	return kdp_service(addr, 0, IPPROTO_ICMP) != 0;
+}
+
+/* A new connection: pick, policy on both sides, reply entry then orig
+ * entry (cilium's order); returns the backend or NULL with *drop set. */
+static __always_inline struct xgw_kdp_be *
+kdp_new_flow(const struct xgw_kdp_cfg *cfg, const struct xgw_kdp_svc *svc, struct kdp_pkt *p,
+	     const struct xgw_kdp_ct_key *k, __u64 now, __u32 *drop)
+{
+	struct xgw_kdp_ct v = {}, *e;
+	struct xgw_kdp_ct_key rk;
+	struct xgw_kdp_be *be;
+	__be32 ba;
+	__u32 pos = 0;
+
+	if (!kdp_policy_allows(cfg, p->ip->saddr, p->ip->daddr, p->proto, bpf_ntohs(p->dport))) {
+		*drop = XGW_DROP_POLICY;
+		return 0;
+	}
+	/* A RST alone opens no connection; other segments are picked up. */
+	if (p->proto == IPPROTO_TCP && !(p->tcp_flags & TF_SYN) && (p->tcp_flags & TF_RST)) {
+		*drop = XGW_DROP_CT_INVALID;
+		return 0;
+	}
+	be = kdp_pick(
+	    svc,
+	    kdp_flow_hash(p->ip->saddr, p->ip->daddr, p->sport, p->dport, p->proto, cfg->hash_seed),
+	    &pos);
+	if (!be || be->family != AF_INET) {
+		*drop = XGW_DROP_NO_BACKEND;
+		return 0;
+	}
+	__builtin_memcpy(&ba, be->addr, 4);
+	if (cfg->n_policies &&
+	    !kdp_policy_allows(cfg, p->ip->saddr, ba, p->proto, bpf_ntohs(be->port))) {
+		*drop = XGW_DROP_POLICY;
+		return 0;
+	}
+	kct_key(&rk, ba, p->ip->saddr, be->port, p->sport, p->proto);
+	e = bpf_map_lookup_elem(&kdp_ct, &rk);
+	if (e && !(e->dir == 1 && kct_key_eq(&e->other, k))) {
+		/* The backend tuple is another live flow's (two VIPs onto one
+		 * backend, same client port): refused as user space does. */
+		struct xgw_kdp_ct *o = e->dir == 1 ? bpf_map_lookup_elem(&kdp_ct, &e->other) : e;
+		if (o && !kct_expired(cfg, o, p->proto, now)) {
+			*drop = XGW_DROP_CT_INVALID;
+			return 0;
+		}
+	}
+	v.other = *k;
+	v.dir = 1;
+	v.backend = pos;
+	v.svc_id = svc->id;
+	v.last_seen = now;
+	if (bpf_map_update_elem(&kdp_ct, &rk, &v, BPF_ANY)) {
+		*drop = XGW_DROP_CT_FULL;
+		return 0;
+	}
+	v.other = rk;
+	v.dir = 0;
+	v.state = p->proto == IPPROTO_TCP ? kct_tcp_initial(p->tcp_flags) : KCT_NONE;
+	v.pkts[0] = 1;
+	v.bytes[0] = p->len;
+	if (bpf_map_update_elem(&kdp_ct, k, &v, BPF_ANY)) {
+		bpf_map_delete_elem(&kdp_ct, &rk);
+		*drop = XGW_DROP_CT_FULL;
+		return 0;
+	}
+	kdp_count(XGW_KDP_CNT_CT_NEW);
+	return be;
+}
+
+static __always_inline int kdp_run(struct xdp_md *ctx)
+{
+	struct xgw_kdp_cfg *cfg;
+	struct xgw_kdp_ct_key k;
+	struct xgw_kdp_ct *c;
+	struct xgw_kdp_svc *svc;
+	struct kdp_pkt p = {};
+	__u32 zero = 0, drop = 0;
+	__be32 addr;
+	__be16 port;
+	__u64 now;
+	int rc;
+
+	cfg = bpf_map_lookup_elem(&kdp_cfg, &zero);
+	if (!cfg || !(cfg->flags & XGW_KDP_F_ENABLED))
+		return KDP_CONTINUE;
+	rc = kdp_parse(ctx, &p);
+	if (rc == KDP_NOT_MINE)
+		return KDP_CONTINUE;
+	if (rc != KDP_PARSED) {
+		if (!kdp_is_vip(p.ip->daddr))
+			return KDP_CONTINUE;
+		if (rc == KDP_BAD)
+			return kdp_drop(p.reason);
+		kdp_count(XGW_KDP_CNT_PUNT);
+		return KDP_CONTINUE;
+	}
+
+	if (p.proto == IPPROTO_ICMP) {
+		if (!kdp_is_vip(p.ip->daddr))
+			return KDP_CONTINUE;
+		kdp_count(XGW_KDP_CNT_RX);
+		if (!kdp_policy_allows(cfg, p.ip->saddr, p.ip->daddr, IPPROTO_ICMP, 0))
+			return kdp_drop(XGW_DROP_POLICY);
+		if (!kdp_icmp_echo(&p)) {
+			kdp_count(XGW_KDP_CNT_PUNT);
+			return KDP_CONTINUE;
+		}
+		kdp_count(XGW_KDP_CNT_ICMP_ECHO);
+		return XDP_TX;
+	}
+
+	now = bpf_ktime_get_ns();
+	kct_key(&k, p.ip->saddr, p.ip->daddr, p.sport, p.dport, p.proto);
+	c = bpf_map_lookup_elem(&kdp_ct, &k);
+	if (c && c->dir == 1) {
+		/* A backend's reply: back to the client from the VIP. */
+		struct xgw_kdp_ct *o = bpf_map_lookup_elem(&kdp_ct, &c->other);
+
+		kdp_count(XGW_KDP_CNT_RX);
+		if (p.ip->ttl <= 1) {
+			kdp_count(XGW_KDP_CNT_PUNT);
+			return KDP_CONTINUE;
+		}
+		if (o && o->dir == 0)
+			kct_update(o, 1, p.proto, p.tcp_flags, p.len, now);
+		__builtin_memcpy(&addr, c->other.dst, 4);
+		port = c->other.dport;
+		kdp_ttl_dec(p.ip);
+		kdp_nat_rewrite(&p, 1, addr, port);
+		kdp_count(XGW_KDP_CNT_CT_REPLY);
+		return kdp_fib_out(ctx, &p);
+	}
+	svc = kdp_service(p.ip->daddr, p.dport, p.proto);
+	if (!svc)
+		return KDP_CONTINUE;
+	kdp_count(XGW_KDP_CNT_RX);
+	if (p.ip->ttl <= 1) {
+		kdp_count(XGW_KDP_CNT_PUNT);
+		return KDP_CONTINUE;
+	}
+	if (c && !kct_expired(cfg, c, p.proto, now)) {
+		__builtin_memcpy(&addr, c->other.src, 4);
+		port = c->other.sport;
+		kct_update(c, 0, p.proto, p.tcp_flags, p.len, now);
+	} else {
+		struct xgw_kdp_be *be = kdp_new_flow(cfg, svc, &p, &k, now, &drop);
+
+		if (!be)
+			return kdp_drop(drop);
+		__builtin_memcpy(&addr, be->addr, 4);
+		port = be->port;
+	}
+	kdp_ttl_dec(p.ip);
+	kdp_nat_rewrite(&p, 0, addr, port);
+	return kdp_fib_out(ctx, &p);
+}
+
+#endif

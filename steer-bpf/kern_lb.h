@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Kernel datapath, load balancing: policy, the service lookup, the flow
+ * hash and the Maglev pick.  The hash is lb/maglev.h's xgw_flow_hash word
+ * for word and the rings hold the same tables as the workers' snapshot,
+ * with the same seed: a flow keeps its backend whichever datapath serves
+ * it, so a service moved between datapaths picks established flows up
+ * mid-stream on the same backend. */
+#ifndef XGW_KERN_LB_H
+#define XGW_KERN_LB_H
+
+static __always_inline __u64 kdp_fmix64(__u64 h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+static __always_inline __u64 kdp_hround(__u64 h, __u64 w)
+{
+	h ^= w;
+	h *= 0x9e3779b97f4a7c15ull;
+	return (h << 31) | (h >> 33);
+}
+
+/* xgw_flow_hash for an IPv4 flow: the address words are the v4 address
+ * zero-extended (struct xgw_addr's q[0]; q[1] = 0), little-endian loads. */
+static __always_inline __u32 kdp_flow_hash(__be32 src, __be32 dst, __be16 sport, __be16 dport,
+					   __u8 proto, __u32 seed)
+{
+	__u64 h = seed ^ ((__u64)proto << 32 | (__u64)2 /* AF_INET */ << 40);
+
+	h = kdp_hround(h, (__u64)src);
+	h = kdp_hround(h, 0);
+	h = kdp_hround(h, (__u64)dst);
+	h = kdp_hround(h, 0);
+	h = kdp_hround(h, (__u64)sport << 16 | dport);
+	h = kdp_fmix64(h);
+	return (__u32)(h ^ (h >> 32));
+}
+
+static __always_inline struct xgw_kdp_svc *kdp_service(__be32 vip, __be16 port, __u8 proto)
+{
+	struct xgw_kdp_svc_key k = {.port = port, .proto = proto, .family = 2};
+
+	__builtin_memcpy(k.addr, &vip, 4);
+	return bpf_map_lookup_elem(&kdp_svcs, &k);
+}
+
+struct kdp_pol_ctx {
+	__be32 src, dst;
+	__u16 dport;
+	__u8 proto;
+	__u8 verdict; /* 0 deny, 1 allow, 2 no rule matched */
+	__u32 n;
+};
+
+static long kdp_pol_step(__u32 i, void *arg)
+{
+	struct kdp_pol_ctx *c = arg;
+	struct xgw_kdp_policy *r;
+
+	if (i >= c->n)
+		return 1;
+	r = bpf_map_lookup_elem(&kdp_policy, &i);
+	if (!r)
+		return 1;
+	if (r->family == 10 || (r->proto && r->proto != c->proto))
+		return 0;
+	if ((c->src & r->src_mask) != r->src || (c->dst & r->dst_mask) != r->dst)
+		return 0;
+	if (c->dport < r->dport_lo || c->dport > r->dport_hi)
+		return 0;
+	c->verdict = r->allow;
+	return 1;
+}
+
+/* First matching rule in config order, else the default (lb/policy.h).
+ * Packets without ports match with dport 0.  A linear scan with bpf_loop
+ * (kernel 5.17): XGW_KDP_MAX_POLICIES rules at most. */
+static __always_inline int kdp_policy_allows(const struct xgw_kdp_cfg *cfg, __be32 src, __be32 dst,
+					     __u8 proto, __u16 dport)
+{
+	struct kdp_pol_ctx c = {.src = src,
+				.dst = dst,
+				.dport = dport,
+				.proto = proto,
+				.verdict = 2,
+				.n = cfg->n_policies};
+
+	if (c.n)
+		bpf_loop(XGW_KDP_MAX_POLICIES, kdp_pol_step, &c, 0);
+	return c.verdict == 2 ? (int)cfg->policy_default_allow : c.verdict;
+}
+
+/* The backend Maglev gives the flow, or NULL (no backend: ring slot 0). */
+static __always_inline struct xgw_kdp_be *kdp_pick(const struct xgw_kdp_svc *svc, __u32 hash,
+						   __u32 *pos)
+{
+	__u32 m = svc->m, slot, *id, key;
+
+	if (!m || m > XGW_KDP_RING_STRIDE || svc->idx >= XGW_KDP_MAX_SVCS)
+		return 0;
+	slot = svc->idx * XGW_KDP_RING_STRIDE + hash % m;
+	id = bpf_map_lookup_elem(&kdp_ring, &slot);
+	if (!id || !*id || *id >= XGW_KDP_MAX_BE)
+		return 0;
+	*pos = *id;
+	key = svc->idx * XGW_KDP_MAX_BE + *id;
+	struct xgw_kdp_be *be = bpf_map_lookup_elem(&kdp_backends, &key);
+	return be && be->family ? be : 0;
+}
+
+#endif
