@@ -213,6 +213,39 @@ static int cmd_service_del(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 	return 0;
 }
 
+/* Move a running service to the other datapath in one config change: its
+ * backends and Maglev table stay, so established flows are picked up
+ * mid-stream on the same backend by the new datapath (README). */
+static int cmd_service_move(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
+			    json_t **result, char *err, size_t errlen)
+{
+	json_t *key = json_deep_copy(args), *dpj = json_object_get(args, "datapath");
+	const char *dp = json_string_value(dpj);
+	struct svc_key k;
+	char ks[XGW_KEY_STRLEN];
+	int i, ret;
+
+	if (!dp || (strcmp(dp, "user") && strcmp(dp, "kernel"))) {
+		json_decref(key);
+		snprintf(err, errlen,
+			 "service.move: args.datapath: expected \"user\" or \"kernel\"");
+		return -EINVAL;
+	}
+	json_object_del(key, "datapath");
+	ret = svc_key_from_json(key, "service.move: args", &k, err, errlen);
+	json_decref(key);
+	if (ret)
+		return ret;
+	i = find_service(cfg, &k);
+	if (i < 0) {
+		snprintf(err, errlen, "service.move: no service %s", key_str(&k, ks, sizeof(ks)));
+		return -ENOENT;
+	}
+	cfg->services[i].datapath = strcmp(dp, "kernel") ? XGW_DP_USER : XGW_DP_KERNEL;
+	*result = xgw_service_to_json(&cfg->services[i]);
+	return 0;
+}
+
 static int cmd_service_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
 			    json_t **result, char *err, size_t errlen)
 {
@@ -538,6 +571,10 @@ static const struct xgw_ctl_arg svc_key_args[] = {
     {"proto", ARG_ANY, true},
     {NULL, 0, false},
 };
+static const struct xgw_ctl_arg svc_move_args[] = {
+    {"vip", ARG_ANY, true},	 {"port", ARG_ANY, true}, {"proto", ARG_ANY, true},
+    {"datapath", ARG_STR, true}, {NULL, 0, false},
+};
 static const struct xgw_ctl_arg backend_args[] = {
     {"service", ARG_OBJ, true},
     {"backend", ARG_OBJ, true},
@@ -554,6 +591,9 @@ const struct xgw_ctl_cmd xgw_ctl_cmds[] = {
      "service object as in the config file (backends optional)", "add a service"},
     {"service.del", cmd_service_del, CMD_CONFIG, svc_key_args, SVC_KEY,
      "delete a service and its backends"},
+    {"service.move", cmd_service_move, CMD_CONFIG, svc_move_args,
+     "{\"vip\":IP,\"port\":N,\"proto\":\"tcp\"|\"udp\",\"datapath\":\"user\"|\"kernel\"}",
+     "move a service to the other datapath, keeping its backends and flows"},
     {"service.list", cmd_service_list, CMD_READ, no_args, "", "list services and backends"},
     {"backend.add", cmd_backend_add, CMD_CONFIG, backend_args,
      "{\"service\":" SVC_KEY ",\"backend\":backend object}", "add a backend to a service"},

@@ -216,6 +216,19 @@ static int b_service_del(const struct cli_args *a, json_t *args, char *err, size
 	return 0;
 }
 
+static int b_service_move(const struct cli_args *a, json_t *args, char *err, size_t errlen)
+{
+	static const char *const dps[] = {"user", "kernel", NULL};
+	const char *v = optval(a, "datapath");
+
+	if (!v) {
+		snprintf(err, errlen, "service move: --datapath user|kernel is required");
+		return -EINVAL;
+	}
+	return b_service_del(a, args, err, errlen) ||
+	       set_choice(args, "datapath", v, dps, "--datapath", err, errlen);
+}
+
 static int b_backend_del(const struct cli_args *a, json_t *args, char *err, size_t errlen)
 {
 	json_t *k = svc_key(a->pos[0], err, errlen);
@@ -358,6 +371,7 @@ static const struct opt o_policy[] = {
     {"src", true}, {"dst", true}, {"proto", true}, {"dport", true}, {NULL, false}};
 static const struct opt o_steer[] = {
     {"dst", true}, {"proto", true}, {"dport", true}, {NULL, false}};
+static const struct opt o_move[] = {{"datapath", true}, {NULL, false}};
 static const struct opt o_limit[] = {{"limit", true}, {NULL, false}};
 static const struct opt o_watch[] = {{"watch", false}, {NULL, false}};
 
@@ -366,6 +380,8 @@ static const struct xgwctl_cmd cmds[] = {
     {"service", "add", "IP:PORT/PROTO [--datapath user|kernel] [--algo maglev|rr|random] [--snat]",
      o_service, 1, 1, "service.add", b_service_add, NULL},
     {"service", "del", "IP:PORT/PROTO", NULL, 1, 1, "service.del", b_service_del, NULL},
+    {"service", "move", "IP:PORT/PROTO --datapath user|kernel", o_move, 1, 1, "service.move",
+     b_service_move, NULL},
     {"service", "list", "[--json]", NULL, 0, 0, "service.list", NULL, xgwctl_fmt_services},
     {"backend", "add",
      "SVC IP:PORT [--weight N] [--vxlan REMOTE --vni N | --geneve REMOTE --vni N] "
