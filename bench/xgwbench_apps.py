@@ -141,7 +141,7 @@ class Apps:
             for rep in range(1, repeats + 1):
                 order = paths if rep % 2 else list(reversed(paths))
                 for path in order:
-                    if path in m.UNAVAILABLE:
+                    if path in m.APPS_UNAVAILABLE:
                         continue
                     try:
                         stop = self.start(path)
@@ -173,8 +173,8 @@ def report(rows, paths, mod):
     md = ["\n#### Real clients (iperf3 Gbps, wrk requests/s; median of the repeats)\n",
           "| path | " + " | ".join(APP_TESTS) + " |", "|" + "---|" * (1 + len(APP_TESTS))]
     for p in paths:
-        if p in mod.UNAVAILABLE:
-            md.append(f"| {p} | " + " | ".join([mod.UNAVAILABLE[p]] + [""] * (len(APP_TESTS) - 1)) + " |")
+        if p in mod.APPS_UNAVAILABLE:
+            md.append(f"| {p} | " + " | ".join([mod.APPS_UNAVAILABLE[p]] + [""] * (len(APP_TESTS) - 1)) + " |")
             continue
         cells = []
         for t in APP_TESTS:
@@ -190,7 +190,7 @@ def report(rows, paths, mod):
     md.append("|" + "---|" * (2 + len(APP_TESTS)))
     for p in ("user", "kernel"):
         for base in ("nftables", "nftables-offload"):
-            if p not in paths or base not in paths or p in mod.UNAVAILABLE:
+            if p not in paths or base not in paths or p in mod.APPS_UNAVAILABLE:
                 continue
             cells = []
             for t in APP_TESTS:
