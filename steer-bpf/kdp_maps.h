@@ -82,7 +82,18 @@ struct xgw_kdp_ct {
 	__u8 flags;
 	__u8 dir; /* 0 = this is the ORIG entry, 1 = REPLY entry */
 	__u8 pad[5];
+	/* This direction's next hop, as bpf_fib_lookup last gave it, reused
+	 * until nh_until (XGW_KDP_NH_CACHE_NS later): one FIB lookup per flow
+	 * and direction and interval, not per packet. */
+	__u64 nh_until;
+	__u32 nh_ifindex;
+	__u8 nh_dmac[6];
+	__u8 nh_smac[6];
 };
+
+#ifndef XGW_KDP_NH_CACHE_NS
+#define XGW_KDP_NH_CACHE_NS 1000000000ull /* route/neighbour changes: <= 1 s */
+#endif
 
 /* kdp_cfg[0]: global settings written by xgwd. */
 struct xgw_kdp_cfg {

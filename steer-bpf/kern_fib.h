@@ -16,10 +16,30 @@
 #define AF_INET 2
 #endif
 
-static __always_inline int kdp_fib_out(struct xdp_md *ctx, struct kdp_pkt *p)
+/* Send p to the cached next hop nh (ifindex, MACs). */
+static __always_inline int kdp_nh_send(struct xdp_md *ctx, struct kdp_pkt *p, __u32 ifindex,
+				       const __u8 *dmac, const __u8 *smac)
+{
+	__builtin_memcpy(p->eth->h_dest, dmac, ETH_ALEN);
+	__builtin_memcpy(p->eth->h_source, smac, ETH_ALEN);
+	if (ifindex == ctx->ingress_ifindex) {
+		kdp_count(XGW_KDP_CNT_TX);
+		return XDP_TX;
+	}
+	kdp_count(XGW_KDP_CNT_REDIRECT);
+	return bpf_redirect_map(&kdp_tx_ports, ifindex, XDP_DROP);
+}
+
+/* c: the conntrack entry of this direction, whose cached next hop is used
+ * while fresh and refreshed from bpf_fib_lookup otherwise (NULL: none). */
+static __always_inline int kdp_fib_out(struct xdp_md *ctx, struct kdp_pkt *p,
+				       struct xgw_kdp_ct *c, __u64 now)
 {
 	struct bpf_fib_lookup f = {};
 	int rc;
+
+	if (c && now < c->nh_until)
+		return kdp_nh_send(ctx, p, c->nh_ifindex, c->nh_dmac, c->nh_smac);
 
 	f.family = AF_INET;
 	f.tos = p->ip->tos;
@@ -39,16 +59,15 @@ static __always_inline int kdp_fib_out(struct xdp_md *ctx, struct kdp_pkt *p)
 		return kdp_drop(XGW_DROP_MTU);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		return kdp_drop(XGW_DROP_NO_ROUTE);
-	__builtin_memcpy(p->eth->h_dest, f.dmac, ETH_ALEN);
-	__builtin_memcpy(p->eth->h_source, f.smac, ETH_ALEN);
-	if (f.ifindex == ctx->ingress_ifindex) {
-		kdp_count(XGW_KDP_CNT_TX);
-		return XDP_TX;
-	}
-	if (!bpf_map_lookup_elem(&kdp_tx_ports, &f.ifindex))
+	if (f.ifindex != ctx->ingress_ifindex && !bpf_map_lookup_elem(&kdp_tx_ports, &f.ifindex))
 		return kdp_drop(XGW_DROP_NO_PORT);
-	kdp_count(XGW_KDP_CNT_REDIRECT);
-	return bpf_redirect_map(&kdp_tx_ports, f.ifindex, XDP_DROP);
+	if (c) {
+		c->nh_ifindex = f.ifindex;
+		__builtin_memcpy(c->nh_dmac, f.dmac, ETH_ALEN);
+		__builtin_memcpy(c->nh_smac, f.smac, ETH_ALEN);
+		c->nh_until = now + XGW_KDP_NH_CACHE_NS;
+	}
+	return kdp_nh_send(ctx, p, f.ifindex, f.dmac, f.smac);
 }
 
 #endif

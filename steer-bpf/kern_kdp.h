@@ -168,7 +168,7 @@ static __always_inline int kdp_run(struct xdp_md *ctx)
 		kdp_ttl_dec(p.ip);
 		kdp_nat_rewrite(&p, 1, addr, port);
 		kdp_count(XGW_KDP_CNT_CT_REPLY);
-		return kdp_fib_out(ctx, &p);
+		return kdp_fib_out(ctx, &p, c, now);
 	}
 	svc = kdp_service(p.ip->daddr, p.dport, p.proto);
 	if (!svc)
@@ -178,7 +178,9 @@ static __always_inline int kdp_run(struct xdp_md *ctx)
 		kdp_count(XGW_KDP_CNT_PUNT);
 		return KDP_CONTINUE;
 	}
-	if (c && !kct_expired(cfg, c, p.proto, now)) {
+	if (c && kct_expired(cfg, c, p.proto, now))
+		c = 0;
+	if (c) {
 		__builtin_memcpy(&addr, c->other.src, 4);
 		port = c->other.sport;
 		kct_update(c, 0, p.proto, p.tcp_flags, p.len, now);
@@ -192,7 +194,8 @@ static __always_inline int kdp_run(struct xdp_md *ctx)
 	}
 	kdp_ttl_dec(p.ip);
 	kdp_nat_rewrite(&p, 0, addr, port);
-	return kdp_fib_out(ctx, &p);
+	/* A new flow's first packet looks its next hop up: c is NULL. */
+	return kdp_fib_out(ctx, &p, c, now);
 }
 
 #endif
