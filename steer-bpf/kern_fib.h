@@ -32,8 +32,8 @@ static __always_inline int kdp_nh_send(struct xdp_md *ctx, struct kdp_pkt *p, __
 
 /* c: the conntrack entry of this direction, whose cached next hop is used
  * while fresh and refreshed from bpf_fib_lookup otherwise (NULL: none). */
-static __always_inline int kdp_fib_out(struct xdp_md *ctx, struct kdp_pkt *p,
-				       struct xgw_kdp_ct *c, __u64 now)
+static __always_inline int kdp_fib_out(struct xdp_md *ctx, struct kdp_pkt *p, struct xgw_kdp_ct *c,
+				       __u64 now)
 {
 	struct bpf_fib_lookup f = {};
 	int rc;
