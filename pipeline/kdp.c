@@ -43,7 +43,7 @@ struct kdp_block {
 };
 
 struct xgw_kdp {
-	int cfg_fd, svcs_fd, be_fd, ring_fd, ct_fd, pol_fd, tx_fd, drops_fd, cnt_fd;
+	int cfg_fd, svcs_fd, be_fd, ring_fd, ct_fd, pol_fd, hits_fd, tx_fd, drops_fd, cnt_fd;
 	bool enabled; /* sticky: connections may outlive the services */
 	struct kdp_block blk[XGW_KDP_MAX_SVCS];
 };
@@ -114,6 +114,7 @@ struct xgw_kdp *xgw_kdp_open(struct bpf_object *obj, const int *ifindex, unsigne
 	k->ring_fd = map_fd(obj, "kdp_ring", err);
 	k->ct_fd = map_fd(obj, "kdp_ct", err);
 	k->pol_fd = map_fd(obj, "kdp_policy", err);
+	k->hits_fd = map_fd(obj, "kdp_policy_hits", err);
 	k->tx_fd = map_fd(obj, "kdp_tx_ports", err);
 	k->drops_fd = map_fd(obj, "kdp_drops", err);
 	k->cnt_fd = map_fd(obj, "kdp_cnt", err);
@@ -304,6 +305,25 @@ static void sync_policy(struct xgw_kdp *k, const struct xgw_config *cfg, struct 
 	}
 	kc->n_policies = n;
 	kc->policy_default_allow = cfg->policy_default_allow;
+	/* A new rule set starts its hit counters at 0, as the workers'
+	 * snapshot does. */
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *zero = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*zero)) : NULL;
+	for (uint32_t i = 0; zero && i <= XGW_KDP_MAX_POLICIES; i++)
+		bpf_map_update_elem(k->hits_fd, &i, zero, BPF_ANY);
+	free(zero);
+}
+
+void xgw_kdp_policy_hits_add(struct xgw_kdp *k, uint64_t *sum, unsigned n_rules)
+{
+	uint64_t h[XGW_KDP_MAX_POLICIES + 1];
+
+	if (!k || n_rules > XGW_KDP_MAX_POLICIES ||
+	    xgw_bpf_percpu_sum(k->hits_fd, XGW_KDP_MAX_POLICIES + 1, h))
+		return;
+	for (unsigned i = 0; i < n_rules; i++)
+		sum[i] += h[i];
+	sum[n_rules] += h[XGW_KDP_MAX_POLICIES];
 }
 
 /* Delete the service entries no longer wanted (keys sorted in want[]). */

@@ -40,6 +40,9 @@ int xgw_kdp_sync(struct xgw_kdp *k, const struct xgw_config *cfg, const struct x
 /* Counters: drop reasons added into drops[XGW_DROP__MAX]; the rest as
  * an object (counters and the kernel's own drops). */
 json_t *xgw_kdp_stats_json(struct xgw_kdp *k, uint64_t *drops);
+/* Add the kernel's policy hits to sum[0..n_rules] (rules in config order,
+ * then the default), as xgw_policy_hits_sum lays them out. */
+void xgw_kdp_policy_hits_add(struct xgw_kdp *k, uint64_t *sum, unsigned n_rules);
 /* Append the kernel's live connections to arr (as the workers' ct list
  * rows, with "datapath": "kernel"), at most limit in all (0 = no limit). */
 void xgw_kdp_ct_json(struct xgw_kdp *k, const struct xgw_ct_table *ct, json_t *arr, unsigned limit);

@@ -55,6 +55,7 @@ static json_t *policy_json(struct xgw_dataplane *dp)
 
 		if (sum) {
 			xgw_policy_hits_sum(snap->policy, snap->hits, snap->n_workers, sum);
+			xgw_kdp_policy_hits_add(dp->kdp, sum, n - 1);
 			for (unsigned i = 0; i + 1 < n; i++)
 				json_array_append_new(
 					rules, json_pack("{s:I,s:I}", "id",

@@ -55,6 +55,7 @@ struct kdp_pol_ctx {
 	__u8 proto;
 	__u8 verdict; /* 0 deny, 1 allow, 2 no rule matched */
 	__u32 n;
+	__u32 rule; /* the matching rule's index */
 };
 
 static long kdp_pol_step(__u32 i, void *arg)
@@ -74,6 +75,7 @@ static long kdp_pol_step(__u32 i, void *arg)
 	if (c->dport < r->dport_lo || c->dport > r->dport_hi)
 		return 0;
 	c->verdict = r->allow;
+	c->rule = i;
 	return 1;
 }
 
@@ -89,9 +91,16 @@ static __always_inline int kdp_policy_allows(const struct xgw_kdp_cfg *cfg, __be
 				.proto = proto,
 				.verdict = 2,
 				.n = cfg->n_policies};
+	__u32 hit;
+	__u64 *h;
 
-	if (c.n)
-		bpf_loop(XGW_KDP_MAX_POLICIES, kdp_pol_step, &c, 0);
+	if (!c.n)
+		return cfg->policy_default_allow;
+	bpf_loop(XGW_KDP_MAX_POLICIES, kdp_pol_step, &c, 0);
+	hit = c.verdict == 2 ? XGW_KDP_MAX_POLICIES : c.rule;
+	h = bpf_map_lookup_elem(&kdp_policy_hits, &hit);
+	if (h)
+		*h += 1;
 	return c.verdict == 2 ? (int)cfg->policy_default_allow : c.verdict;
 }
 

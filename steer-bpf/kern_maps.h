@@ -55,6 +55,15 @@ struct {
 	__type(value, struct xgw_kdp_policy);
 } kdp_policy SEC(".maps");
 
+/* Hits per policy rule (config order), [XGW_KDP_MAX_POLICIES] = default;
+ * zeroed by xgwd with every new rule set, as the workers' counters are. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XGW_KDP_MAX_POLICIES + 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} kdp_policy_hits SEC(".maps");
+
 /* Egress ports for bpf_redirect_map, by ifindex (xgw's ports only). */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);

@@ -312,6 +312,9 @@ static void test_drops_and_handoff(void **state)
 	len = build(&b, f);
 	assert_int_equal(run(f, &len), XDP_DROP);
 	assert_int_equal(drops(XGW_DROP_POLICY), before + 1);
+	uint64_t hits[2] = {0, 0};
+	xgw_kdp_policy_hits_add(kdp, hits, 1);
+	assert_int_equal(hits[0], 1); /* the rule; hits[1]: the default */
 	free(cfg.policies);
 	cfg.policies = NULL;
 	cfg.n_policies = 0;
