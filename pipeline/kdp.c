@@ -60,9 +60,7 @@ int xgw_kdp_check(const struct xgw_config *cfg, char *err, size_t errlen)
 		if (s->datapath != XGW_DP_KERNEL)
 			continue;
 		n++;
-		if (s->vip.family != AF_INET)
-			why = "IPv6 is not implemented in the kernel datapath";
-		else if (s->snat)
+		if (s->snat)
 			why = "SNAT is not implemented in the kernel datapath";
 		else if (s->algo != XGW_ALGO_MAGLEV)
 			why = "the kernel datapath balances with maglev only";
@@ -75,8 +73,8 @@ int xgw_kdp_check(const struct xgw_config *cfg, char *err, size_t errlen)
 		else if (cfg->n_policies > XGW_KDP_MAX_POLICIES)
 			why = "more than 64 policy rules: the kernel datapath scans at most 64";
 		for (unsigned b = 0; !why && b < s->n_backends; b++) {
-			if (s->backends[b].ip.family != AF_INET)
-				why = "IPv6 backends are not implemented in the kernel datapath";
+			if (s->backends[b].ip.family != s->vip.family)
+				why = "a backend of another address family than the VIP";
 			else if (s->backends[b].tun != XGW_TUN_NONE)
 				why = "tunnel backends are not implemented in the kernel datapath";
 		}
@@ -278,6 +276,18 @@ out:
 	return rc;
 }
 
+/* A prefix's address and mask as four network-order words. */
+static void prefix_words(const struct xgw_prefix *pf, __be32 *addr, __be32 *mask)
+{
+	for (int w = 0; w < 4; w++) {
+		int bits = pf->addr.family ? (int)pf->len - 32 * w : 0;
+
+		bits = bits < 0 ? 0 : bits > 32 ? 32 : bits;
+		mask[w] = bits ? htonl(~0u << (32 - bits)) : 0;
+		addr[w] = pf->addr.w[w] & mask[w];
+	}
+}
+
 static void sync_policy(struct xgw_kdp *k, const struct xgw_config *cfg, struct xgw_kdp_cfg *kc)
 {
 	uint32_t n = 0;
@@ -285,17 +295,10 @@ static void sync_policy(struct xgw_kdp *k, const struct xgw_config *cfg, struct 
 	for (unsigned i = 0; i < cfg->n_policies && n < XGW_KDP_MAX_POLICIES; i++) {
 		const struct xgw_policy_cfg *r = &cfg->policies[i];
 		struct xgw_kdp_policy v = {0};
-		uint8_t fam = r->src.addr.family ? r->src.addr.family : r->dst.addr.family;
 
-		v.family = fam;
-		if (fam == AF_INET) {
-			memcpy(&v.src, r->src.addr.b, 4);
-			memcpy(&v.dst, r->dst.addr.b, 4);
-			v.src_mask =
-			    r->src.addr.family && r->src.len ? htonl(~0u << (32 - r->src.len)) : 0;
-			v.dst_mask =
-			    r->dst.addr.family && r->dst.len ? htonl(~0u << (32 - r->dst.len)) : 0;
-		}
+		v.family = r->src.addr.family ? r->src.addr.family : r->dst.addr.family;
+		prefix_words(&r->src, v.src, v.src_mask);
+		prefix_words(&r->dst, v.dst, v.dst_mask);
 		v.proto = r->proto;
 		v.allow = r->allow;
 		v.dport_lo = r->dport_lo;
@@ -397,7 +400,8 @@ int xgw_kdp_sync(struct xgw_kdp *k, const struct xgw_config *cfg, const struct x
 			goto map_err;
 		/* The VIP answers echo. */
 		v.flags = XGW_KDP_SVC_ECHO;
-		svc_key(&want[n_want], &s->vip, 0, IPPROTO_ICMP);
+		svc_key(&want[n_want], &s->vip, 0,
+			s->vip.family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
 		if (bpf_map_update_elem(k->svcs_fd, &want[n_want++], &v, BPF_ANY))
 			goto map_err;
 	}

@@ -34,7 +34,7 @@ struct xgw_kdp_svc_key {
 	__u8 addr[16]; /* v4 in [0..3], rest zero */
 	__u16 port;
 	__u8 proto;
-	__u8 family; /* AF_INET (2); AF_INET6 is refused for now */
+	__u8 family; /* AF_INET (2) or AF_INET6 (10) */
 };
 
 struct xgw_kdp_svc {
@@ -109,11 +109,11 @@ enum {
 	XGW_KDP_F_ENABLED = 1 << 0, /* kernel services exist (or existed: ct) */
 };
 
-/* An IPv4 policy rule (config order; first match wins).  Rules of another
- * family are stored with family 10 and never match an IPv4 packet. */
+/* A policy rule (config order; first match wins): addresses and masks as
+ * 16 bytes (v4 in the first word), family 0 for a rule without prefixes. */
 struct xgw_kdp_policy {
-	__be32 src, src_mask;
-	__be32 dst, dst_mask;
+	__be32 src[4], src_mask[4];
+	__be32 dst[4], dst_mask[4];
 	__u16 dport_lo, dport_hi; /* host order */
 	__u8 proto;		  /* 0 = any */
 	__u8 allow;

@@ -114,16 +114,18 @@ static __always_inline void kct_update(struct xgw_kdp_ct *c, int reply, __u8 pro
 	c->state = ns;
 }
 
-static __always_inline void kct_key(struct xgw_kdp_ct_key *k, __be32 src, __be32 dst, __be16 sport,
-				    __be16 dport, __u8 proto)
+/* src, dst: 16 bytes, v4 in the first 4 and the rest zero. */
+static __always_inline void kct_key(struct xgw_kdp_ct_key *k, const void *src, const void *dst,
+				    __be16 sport, __be16 dport, __u8 proto, __u8 family)
 {
-	__builtin_memset(k, 0, sizeof(*k));
-	__builtin_memcpy(k->src, &src, 4);
-	__builtin_memcpy(k->dst, &dst, 4);
+	__builtin_memcpy(k->src, src, 16);
+	__builtin_memcpy(k->dst, dst, 16);
 	k->sport = sport;
 	k->dport = dport;
 	k->proto = proto;
-	k->family = 2;
+	k->family = family;
+	k->pad[0] = 0;
+	k->pad[1] = 0;
 }
 
 #endif

@@ -7,14 +7,10 @@
  * passed to the stack (counted pass_no_neighbour), which forwards it and
  * resolves the neighbour; later packets go out from XDP.  bpf_fib_lookup
  * requires forwarding on the receiving interface
- * (net.ipv4.conf.IF.forwarding=1): without it the lookup answers
+ * (net.ipv4.conf.IF.forwarding=1, net.ipv6.conf.IF.forwarding=1): without it the lookup answers
  * "forwarding disabled" and the packet is dropped as no_route. */
 #ifndef XGW_KERN_FIB_H
 #define XGW_KERN_FIB_H
-
-#ifndef AF_INET
-#define AF_INET 2
-#endif
 
 /* Send p to the cached next hop nh (ifindex, MACs). */
 static __always_inline int kdp_nh_send(struct xdp_md *ctx, struct kdp_pkt *p, __u32 ifindex,
@@ -41,14 +37,20 @@ static __always_inline int kdp_fib_out(struct xdp_md *ctx, struct kdp_pkt *p, st
 	if (c && now < c->nh_until)
 		return kdp_nh_send(ctx, p, c->nh_ifindex, c->nh_dmac, c->nh_smac);
 
-	f.family = AF_INET;
-	f.tos = p->ip->tos;
+	f.family = p->family;
 	f.l4_protocol = p->proto;
 	f.sport = p->sport;
 	f.dport = p->dport;
-	f.tot_len = bpf_ntohs(p->ip->tot_len);
-	f.ipv4_src = p->ip->saddr;
-	f.ipv4_dst = p->ip->daddr;
+	if (p->ip) {
+		f.tos = p->ip->tos;
+		f.tot_len = bpf_ntohs(p->ip->tot_len);
+		f.ipv4_src = p->ip->saddr;
+		f.ipv4_dst = p->ip->daddr;
+	} else if (p->ip6) {
+		f.tot_len = bpf_ntohs(p->ip6->payload_len) + sizeof(struct ipv6hdr);
+		__builtin_memcpy(f.ipv6_src, &p->ip6->saddr, 16);
+		__builtin_memcpy(f.ipv6_dst, &p->ip6->daddr, 16);
+	}
 	f.ifindex = ctx->ingress_ifindex;
 	rc = bpf_fib_lookup(ctx, &f, sizeof(f), 0);
 	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {

@@ -11,8 +11,8 @@
  * bound, the kernel stack.  The rule, counted as punted_to_user when the
  * packet is for a kernel VIP: VLAN tags, IPv4 options, fragments, TTL
  * about to expire, ICMP other than echo requests (errors about flows),
- * backend packets that match no kernel connection; IPv6 is never handled
- * here (IPv6 kernel services are refused). */
+ * backend packets that match no kernel connection, IPv6 extension
+ * headers. */
 #ifndef XGW_KERN_KDP_H
 #define XGW_KERN_KDP_H
 
@@ -33,9 +33,10 @@ static __always_inline int kct_key_eq(const struct xgw_kdp_ct_key *a,
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
 }
 
-static __always_inline int kdp_is_vip(__be32 addr)
+static __always_inline int kdp_is_vip(const struct kdp_pkt *p)
 {
-	return kdp_service(addr, 0, IPPROTO_ICMP) != 0;
+	return kdp_service(p->family, p->dst, 0,
+			   p->family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP) != 0;
 }
 
 /* A new connection: pick, policy on both sides, reply entry then orig
@@ -44,13 +45,12 @@ static __always_inline struct xgw_kdp_be *
 kdp_new_flow(const struct xgw_kdp_cfg *cfg, const struct xgw_kdp_svc *svc, struct kdp_pkt *p,
 	     const struct xgw_kdp_ct_key *k, __u64 now, __u32 *drop)
 {
-	struct xgw_kdp_ct v = {}, *e;
+	struct xgw_kdp_ct *v, *e;
 	struct xgw_kdp_ct_key rk;
 	struct xgw_kdp_be *be;
-	__be32 ba;
-	__u32 pos = 0;
+	__u32 pos = 0, zero = 0;
 
-	if (!kdp_policy_allows(cfg, p->ip->saddr, p->ip->daddr, p->proto, bpf_ntohs(p->dport))) {
+	if (!kdp_policy_allows(cfg, p->family, p->src, p->dst, p->proto, bpf_ntohs(p->dport))) {
 		*drop = XGW_DROP_POLICY;
 		return 0;
 	}
@@ -61,19 +61,18 @@ kdp_new_flow(const struct xgw_kdp_cfg *cfg, const struct xgw_kdp_svc *svc, struc
 	}
 	be = kdp_pick(
 	    svc,
-	    kdp_flow_hash(p->ip->saddr, p->ip->daddr, p->sport, p->dport, p->proto, cfg->hash_seed),
+	    kdp_flow_hash(p->src, p->dst, p->sport, p->dport, p->proto, p->family, cfg->hash_seed),
 	    &pos);
-	if (!be || be->family != AF_INET) {
+	if (!be || be->family != p->family) {
 		*drop = XGW_DROP_NO_BACKEND;
 		return 0;
 	}
-	__builtin_memcpy(&ba, be->addr, 4);
-	if (cfg->n_policies &&
-	    !kdp_policy_allows(cfg, p->ip->saddr, ba, p->proto, bpf_ntohs(be->port))) {
+	if (cfg->n_policies && !kdp_policy_allows(cfg, p->family, p->src, (const __u32 *)be->addr,
+						  p->proto, bpf_ntohs(be->port))) {
 		*drop = XGW_DROP_POLICY;
 		return 0;
 	}
-	kct_key(&rk, ba, p->ip->saddr, be->port, p->sport, p->proto);
+	kct_key(&rk, be->addr, p->src, be->port, p->sport, p->proto, p->family);
 	e = bpf_map_lookup_elem(&kdp_ct, &rk);
 	if (e && !(e->dir == 1 && kct_key_eq(&e->other, k))) {
 		/* The backend tuple is another live flow's (two VIPs onto one
@@ -84,21 +83,27 @@ kdp_new_flow(const struct xgw_kdp_cfg *cfg, const struct xgw_kdp_svc *svc, struc
 			return 0;
 		}
 	}
-	v.other = *k;
-	v.dir = 1;
-	v.backend = pos;
-	v.svc_id = svc->id;
-	v.last_seen = now;
-	if (bpf_map_update_elem(&kdp_ct, &rk, &v, BPF_ANY)) {
+	v = bpf_map_lookup_elem(&kdp_scratch, &zero);
+	if (!v) {
 		*drop = XGW_DROP_CT_FULL;
 		return 0;
 	}
-	v.other = rk;
-	v.dir = 0;
-	v.state = p->proto == IPPROTO_TCP ? kct_tcp_initial(p->tcp_flags) : KCT_NONE;
-	v.pkts[0] = 1;
-	v.bytes[0] = p->len;
-	if (bpf_map_update_elem(&kdp_ct, k, &v, BPF_ANY)) {
+	__builtin_memset(v, 0, sizeof(*v));
+	v->other = *k;
+	v->dir = 1;
+	v->backend = pos;
+	v->svc_id = svc->id;
+	v->last_seen = now;
+	if (bpf_map_update_elem(&kdp_ct, &rk, v, BPF_ANY)) {
+		*drop = XGW_DROP_CT_FULL;
+		return 0;
+	}
+	v->other = rk;
+	v->dir = 0;
+	v->state = p->proto == IPPROTO_TCP ? kct_tcp_initial(p->tcp_flags) : KCT_NONE;
+	v->pkts[0] = 1;
+	v->bytes[0] = p->len;
+	if (bpf_map_update_elem(&kdp_ct, k, v, BPF_ANY)) {
 		bpf_map_delete_elem(&kdp_ct, &rk);
 		*drop = XGW_DROP_CT_FULL;
 		return 0;
@@ -114,8 +119,7 @@ static __always_inline int kdp_run(struct xdp_md *ctx)
 	struct xgw_kdp_ct *c;
 	struct xgw_kdp_svc *svc;
 	struct kdp_pkt p = {};
-	__u32 zero = 0, drop = 0;
-	__be32 addr;
+	__u32 zero = 0, drop = 0, addr[4];
 	__be16 port;
 	__u64 now;
 	int rc;
@@ -127,7 +131,7 @@ static __always_inline int kdp_run(struct xdp_md *ctx)
 	if (rc == KDP_NOT_MINE)
 		return KDP_CONTINUE;
 	if (rc != KDP_PARSED) {
-		if (!kdp_is_vip(p.ip->daddr))
+		if (!kdp_is_vip(&p))
 			return KDP_CONTINUE;
 		if (rc == KDP_BAD)
 			return kdp_drop(p.reason);
@@ -135,11 +139,11 @@ static __always_inline int kdp_run(struct xdp_md *ctx)
 		return KDP_CONTINUE;
 	}
 
-	if (p.proto == IPPROTO_ICMP) {
-		if (!kdp_is_vip(p.ip->daddr))
+	if (p.proto == IPPROTO_ICMP || p.proto == IPPROTO_ICMPV6) {
+		if (!kdp_is_vip(&p))
 			return KDP_CONTINUE;
 		kdp_count(XGW_KDP_CNT_RX);
-		if (!kdp_policy_allows(cfg, p.ip->saddr, p.ip->daddr, IPPROTO_ICMP, 0))
+		if (!kdp_policy_allows(cfg, p.family, p.src, p.dst, p.proto, 0))
 			return kdp_drop(XGW_DROP_POLICY);
 		if (!kdp_icmp_echo(&p)) {
 			kdp_count(XGW_KDP_CNT_PUNT);
@@ -150,38 +154,38 @@ static __always_inline int kdp_run(struct xdp_md *ctx)
 	}
 
 	now = bpf_ktime_get_ns();
-	kct_key(&k, p.ip->saddr, p.ip->daddr, p.sport, p.dport, p.proto);
+	kct_key(&k, p.src, p.dst, p.sport, p.dport, p.proto, p.family);
 	c = bpf_map_lookup_elem(&kdp_ct, &k);
 	if (c && c->dir == 1) {
 		/* A backend's reply: back to the client from the VIP. */
 		struct xgw_kdp_ct *o = bpf_map_lookup_elem(&kdp_ct, &c->other);
 
 		kdp_count(XGW_KDP_CNT_RX);
-		if (p.ip->ttl <= 1) {
+		if (kdp_ttl(&p) <= 1) {
 			kdp_count(XGW_KDP_CNT_PUNT);
 			return KDP_CONTINUE;
 		}
 		if (o && o->dir == 0)
 			kct_update(o, 1, p.proto, p.tcp_flags, p.len, now);
-		__builtin_memcpy(&addr, c->other.dst, 4);
+		__builtin_memcpy(addr, c->other.dst, 16);
 		port = c->other.dport;
-		kdp_ttl_dec(p.ip);
+		kdp_ttl_dec(&p);
 		kdp_nat_rewrite(&p, 1, addr, port);
 		kdp_count(XGW_KDP_CNT_CT_REPLY);
 		return kdp_fib_out(ctx, &p, c, now);
 	}
-	svc = kdp_service(p.ip->daddr, p.dport, p.proto);
+	svc = kdp_service(p.family, p.dst, p.dport, p.proto);
 	if (!svc)
 		return KDP_CONTINUE;
 	kdp_count(XGW_KDP_CNT_RX);
-	if (p.ip->ttl <= 1) {
+	if (kdp_ttl(&p) <= 1) {
 		kdp_count(XGW_KDP_CNT_PUNT);
 		return KDP_CONTINUE;
 	}
 	if (c && kct_expired(cfg, c, p.proto, now))
 		c = 0;
 	if (c) {
-		__builtin_memcpy(&addr, c->other.src, 4);
+		__builtin_memcpy(addr, c->other.src, 16);
 		port = c->other.sport;
 		kct_update(c, 0, p.proto, p.tcp_flags, p.len, now);
 	} else {
@@ -189,10 +193,10 @@ static __always_inline int kdp_run(struct xdp_md *ctx)
 
 		if (!be)
 			return kdp_drop(drop);
-		__builtin_memcpy(&addr, be->addr, 4);
+		__builtin_memcpy(addr, be->addr, 16);
 		port = be->port;
 	}
-	kdp_ttl_dec(p.ip);
+	kdp_ttl_dec(&p);
 	kdp_nat_rewrite(&p, 0, addr, port);
 	/* A new flow's first packet looks its next hop up: c is NULL. */
 	return kdp_fib_out(ctx, &p, c, now);

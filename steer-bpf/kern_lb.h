@@ -4,7 +4,7 @@
  * for word and the rings hold the same tables as the workers' snapshot,
  * with the same seed: a flow keeps its backend whichever datapath serves
  * it, so a service moved between datapaths picks established flows up
- * mid-stream on the same backend. */
+ * mid-stream on the same backend.  IPv4 and IPv6 alike. */
 #ifndef XGW_KERN_LB_H
 #define XGW_KERN_LB_H
 
@@ -25,34 +25,42 @@ static __always_inline __u64 kdp_hround(__u64 h, __u64 w)
 	return (h << 31) | (h >> 33);
 }
 
-/* xgw_flow_hash for an IPv4 flow: the address words are the v4 address
- * zero-extended (struct xgw_addr's q[0]; q[1] = 0), little-endian loads. */
-static __always_inline __u32 kdp_flow_hash(__be32 src, __be32 dst, __be16 sport, __be16 dport,
-					   __u8 proto, __u32 seed)
+/* A 16-byte address's struct xgw_addr q[w] word: its bytes 8w..8w+7 as a
+ * little-endian load (v4: the address zero-extended, then 0). */
+static __always_inline __u64 kdp_addr_word(const __u32 *a, int w)
 {
-	__u64 h = seed ^ ((__u64)proto << 32 | (__u64)2 /* AF_INET */ << 40);
+	return (__u64)a[2 * w + 1] << 32 | a[2 * w];
+}
 
-	h = kdp_hround(h, (__u64)src);
-	h = kdp_hround(h, 0);
-	h = kdp_hround(h, (__u64)dst);
-	h = kdp_hround(h, 0);
+/* xgw_flow_hash, word for word. */
+static __always_inline __u32 kdp_flow_hash(const __u32 *src, const __u32 *dst, __be16 sport,
+					   __be16 dport, __u8 proto, __u8 family, __u32 seed)
+{
+	__u64 h = seed ^ ((__u64)proto << 32 | (__u64)family << 40);
+
+	h = kdp_hround(h, kdp_addr_word(src, 0));
+	h = kdp_hround(h, kdp_addr_word(src, 1));
+	h = kdp_hround(h, kdp_addr_word(dst, 0));
+	h = kdp_hround(h, kdp_addr_word(dst, 1));
 	h = kdp_hround(h, (__u64)sport << 16 | dport);
 	h = kdp_fmix64(h);
 	return (__u32)(h ^ (h >> 32));
 }
 
-static __always_inline struct xgw_kdp_svc *kdp_service(__be32 vip, __be16 port, __u8 proto)
+static __always_inline struct xgw_kdp_svc *kdp_service(__u8 family, const __u32 *vip, __be16 port,
+						       __u8 proto)
 {
-	struct xgw_kdp_svc_key k = {.port = port, .proto = proto, .family = 2};
+	struct xgw_kdp_svc_key k = {.port = port, .proto = proto, .family = family};
 
-	__builtin_memcpy(k.addr, &vip, 4);
+	__builtin_memcpy(k.addr, vip, 16);
 	return bpf_map_lookup_elem(&kdp_svcs, &k);
 }
 
 struct kdp_pol_ctx {
-	__be32 src, dst;
+	__u32 src[4], dst[4];
 	__u16 dport;
 	__u8 proto;
+	__u8 family;
 	__u8 verdict; /* 0 deny, 1 allow, 2 no rule matched */
 	__u32 n;
 	__u32 rule; /* the matching rule's index */
@@ -68,12 +76,15 @@ static long kdp_pol_step(__u32 i, void *arg)
 	r = bpf_map_lookup_elem(&kdp_policy, &i);
 	if (!r)
 		return 1;
-	if (r->family == 10 || (r->proto && r->proto != c->proto))
-		return 0;
-	if ((c->src & r->src_mask) != r->src || (c->dst & r->dst_mask) != r->dst)
+	if ((r->family && r->family != c->family) || (r->proto && r->proto != c->proto))
 		return 0;
 	if (c->dport < r->dport_lo || c->dport > r->dport_hi)
 		return 0;
+#pragma unroll
+	for (int w = 0; w < 4; w++)
+		if ((c->src[w] & r->src_mask[w]) != r->src[w] ||
+		    (c->dst[w] & r->dst_mask[w]) != r->dst[w])
+			return 0;
 	c->verdict = r->allow;
 	c->rule = i;
 	return 1;
@@ -82,20 +93,19 @@ static long kdp_pol_step(__u32 i, void *arg)
 /* First matching rule in config order, else the default (lb/policy.h).
  * Packets without ports match with dport 0.  A linear scan with bpf_loop
  * (kernel 5.17): XGW_KDP_MAX_POLICIES rules at most. */
-static __always_inline int kdp_policy_allows(const struct xgw_kdp_cfg *cfg, __be32 src, __be32 dst,
-					     __u8 proto, __u16 dport)
+static __always_inline int kdp_policy_allows(const struct xgw_kdp_cfg *cfg, __u8 family,
+					     const __u32 *src, const __u32 *dst, __u8 proto,
+					     __u16 dport)
 {
-	struct kdp_pol_ctx c = {.src = src,
-				.dst = dst,
-				.dport = dport,
-				.proto = proto,
-				.verdict = 2,
-				.n = cfg->n_policies};
+	struct kdp_pol_ctx c = {
+	    .dport = dport, .proto = proto, .family = family, .verdict = 2, .n = cfg->n_policies};
 	__u32 hit;
 	__u64 *h;
 
 	if (!c.n)
 		return cfg->policy_default_allow;
+	__builtin_memcpy(c.src, src, 16);
+	__builtin_memcpy(c.dst, dst, 16);
 	bpf_loop(XGW_KDP_MAX_POLICIES, kdp_pol_step, &c, 0);
 	hit = c.verdict == 2 ? XGW_KDP_MAX_POLICIES : c.rule;
 	h = bpf_map_lookup_elem(&kdp_policy_hits, &hit);

@@ -47,7 +47,15 @@ struct {
 	__type(value, struct xgw_kdp_ct);
 } kdp_ct SEC(".maps");
 
-/* IPv4 policy rules in config order. */
+/* Per-CPU scratch for a new connection's entry: off the 512-byte stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xgw_kdp_ct);
+} kdp_scratch SEC(".maps");
+
+/* Policy rules in config order. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XGW_KDP_MAX_POLICIES);

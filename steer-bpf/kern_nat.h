@@ -39,64 +39,97 @@ static __always_inline __u16 *kdp_l4_csum(struct kdp_pkt *p)
 	return 0;
 }
 
-/* Rewrite the destination (dir 0, DNAT) or the source (dir 1, reverse NAT)
- * address and port of a parsed TCP/UDP packet. */
-static __always_inline void kdp_nat_rewrite(struct kdp_pkt *p, int src, __be32 addr, __be16 port)
+/* Rewrite the destination (src 0, DNAT) or the source (src 1, reverse NAT)
+ * address (16 bytes, v4 in the first 4) and port of a parsed TCP/UDP
+ * packet. */
+static __always_inline void kdp_nat_rewrite(struct kdp_pkt *p, int src, const __u32 *addr,
+					    __be16 port)
 {
-	__be32 *a = src ? &p->ip->saddr : &p->ip->daddr;
 	struct udphdr *uh = p->l4; /* ports at the same offsets in TCP */
 	__be16 *pt = src ? &uh->source : &uh->dest;
 	__u16 *l4c = kdp_l4_csum(p);
 
 	if ((void *)(uh + 1) > p->end)
 		return;
+	if (p->ip) {
+		__be32 *a = src ? &p->ip->saddr : &p->ip->daddr;
 
-	csum_replace4(&p->ip->check, *a, addr);
-	if (l4c) {
-		csum_replace4(l4c, *a, addr); /* pseudo-header */
-		csum_replace2(l4c, *pt, port);
+		csum_replace4(&p->ip->check, *a, addr[0]);
+		if (l4c)
+			csum_replace4(l4c, *a, addr[0]); /* pseudo-header */
+		*a = addr[0];
+	} else if (p->ip6) {
+		__u32 *a = src ? (__u32 *)&p->ip6->saddr : (__u32 *)&p->ip6->daddr;
+
+#pragma unroll
+		for (int w = 0; w < 4; w++) {
+			if (l4c) /* no IP checksum in IPv6; the pseudo-header */
+				csum_replace4(l4c, a[w], addr[w]);
+			a[w] = addr[w];
+		}
 	}
-	*a = addr;
+	if (l4c)
+		csum_replace2(l4c, *pt, port);
 	*pt = port;
 }
 
-/* Decrement the TTL as a router does.  0 when it would reach 0: the
- * workers then answer with time exceeded. */
-static __always_inline int kdp_ttl_dec(struct iphdr *ip)
+/* The TTL or hop limit. */
+static __always_inline __u8 kdp_ttl(const struct kdp_pkt *p)
 {
-	__u16 *w = (__u16 *)&ip->ttl; /* TTL and protocol share a word */
-	__u16 old;
+	return p->ip ? p->ip->ttl : p->ip6 ? p->ip6->hop_limit : 0;
+}
 
-	if (ip->ttl <= 1)
-		return 0;
-	old = *w;
-	ip->ttl--;
-	csum_replace2(&ip->check, old, *w);
-	return 1;
+/* Decrement the TTL / hop limit as a router does (the caller checked it
+ * is above 1: the workers answer time exceeded). */
+static __always_inline void kdp_ttl_dec(struct kdp_pkt *p)
+{
+	if (p->ip) {
+		__u16 *w = (__u16 *)&p->ip->ttl; /* TTL and protocol share a word */
+		__u16 old = *w;
+
+		p->ip->ttl--;
+		csum_replace2(&p->ip->check, old, *w);
+	} else if (p->ip6) {
+		p->ip6->hop_limit--; /* covered by no checksum */
+	}
 }
 
 /* Echo request to a VIP: answered in place (addresses and MACs swapped,
- * TTL 64, type 0), as lb/nat.c's xgw_nat_icmp_echo_reply. */
+ * TTL / hop limit 64, type echo reply), as lb/nat.c's
+ * xgw_nat_icmp_echo_reply.  Swapping the addresses leaves every sum as it
+ * is (ICMPv6's pseudo-header included). */
 static __always_inline int kdp_icmp_echo(struct kdp_pkt *p)
 {
 	struct icmphdr *ih = p->l4;
 	__u8 mac[ETH_ALEN];
-	__be32 t;
 	__u16 old;
 
-	if (ih->type != ICMP_ECHO || ih->code != 0)
+	if ((void *)(ih + 1) > p->end || ih->code != 0)
+		return 0;
+	if (p->ip ? ih->type != ICMP_ECHO : ih->type != ICMPV6_ECHO_REQUEST)
 		return 0;
 	__builtin_memcpy(mac, p->eth->h_source, ETH_ALEN);
 	__builtin_memcpy(p->eth->h_source, p->eth->h_dest, ETH_ALEN);
 	__builtin_memcpy(p->eth->h_dest, mac, ETH_ALEN);
-	t = p->ip->saddr; /* swapping the addresses leaves every sum as it is */
-	p->ip->saddr = p->ip->daddr;
-	p->ip->daddr = t;
-	old = *(__u16 *)&p->ip->ttl;
-	p->ip->ttl = 64;
-	csum_replace2(&p->ip->check, old, *(__u16 *)&p->ip->ttl);
+	if (p->ip) {
+		__be32 t = p->ip->saddr;
+
+		p->ip->saddr = p->ip->daddr;
+		p->ip->daddr = t;
+		old = *(__u16 *)&p->ip->ttl;
+		p->ip->ttl = 64;
+		csum_replace2(&p->ip->check, old, *(__u16 *)&p->ip->ttl);
+	} else if (p->ip6) {
+		struct in6_addr t = p->ip6->saddr;
+
+		p->ip6->saddr = p->ip6->daddr;
+		p->ip6->daddr = t;
+		p->ip6->hop_limit = 64;
+	} else {
+		return 0;
+	}
 	old = *(__u16 *)ih;
-	ih->type = ICMP_ECHOREPLY;
+	ih->type = p->ip ? ICMP_ECHOREPLY : ICMPV6_ECHO_REPLY;
 	csum_replace2(&ih->checksum, old, *(__u16 *)ih);
 	return 1;
 }

@@ -83,6 +83,16 @@ static int setup(void **state)
 			return -1;
 	if (sh("ip neigh add 198.18.1.2 lladdr 02:00:00:00:01:02 dev kd0"))
 		return -1;
+	/* IPv6: the same hosts on 2001:db8:1::/64 and 2001:db8:2::/64. */
+	if (sh("ip addr add 2001:db8:1::1/64 dev kd0 nodad && "
+	       "ip addr add 2001:db8:2::1/64 dev kd0 nodad && "
+	       "sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv6.conf.kd0.forwarding=1 && "
+	       "ip neigh add 2001:db8:1::2 lladdr 02:00:00:00:01:02 dev kd0"))
+		return -1;
+	for (int i = 0; i < 3; i++)
+		if (sh("ip neigh add 2001:db8:2::1%d lladdr 02:00:00:00:02:%02x dev kd0", i + 1,
+		       BE_MAC[i][5]))
+			return -1;
 	ifindex = (int)if_nametoindex("kd0");
 	skel = steer_bpf__open_and_load();
 	if (!skel)
@@ -93,21 +103,25 @@ static int setup(void **state)
 		return -1;
 
 	xgw_config_defaults(&cfg);
-	cfg.services = calloc(1, sizeof(*cfg.services));
-	cfg.n_services = 1;
-	struct xgw_service_cfg *s = &cfg.services[0];
-	s->vip = xgw_pb_ip("198.18.100.1");
-	s->port = 80;
-	s->proto = IPPROTO_TCP;
-	s->datapath = XGW_DP_KERNEL;
-	s->backends = calloc(3, sizeof(*s->backends));
-	s->n_backends = 3;
-	for (int i = 0; i < 3; i++) {
-		char a[32];
-		snprintf(a, sizeof(a), "198.18.2.1%d", i + 1);
-		s->backends[i].ip = xgw_pb_ip(a);
-		s->backends[i].port = 8080;
-		s->backends[i].weight = 1;
+	/* [0]: 198.18.100.1:80/tcp, [1]: [2001:db8:100::1]:80/tcp, each over
+	 * three backends :8080. */
+	cfg.services = calloc(2, sizeof(*cfg.services));
+	cfg.n_services = 2;
+	for (int v = 0; v < 2; v++) {
+		struct xgw_service_cfg *s = &cfg.services[v];
+		s->vip = xgw_pb_ip(v ? "2001:db8:100::1" : "198.18.100.1");
+		s->port = 80;
+		s->proto = IPPROTO_TCP;
+		s->datapath = XGW_DP_KERNEL;
+		s->backends = calloc(3, sizeof(*s->backends));
+		s->n_backends = 3;
+		for (int i = 0; i < 3; i++) {
+			char a[32];
+			snprintf(a, sizeof(a), v ? "2001:db8:2::1%d" : "198.18.2.1%d", i + 1);
+			s->backends[i].ip = xgw_pb_ip(a);
+			s->backends[i].port = 8080;
+			s->backends[i].weight = 1;
+		}
 	}
 	ct = xgw_ct_new(&cfg.conntrack);
 	if (!ct)
@@ -346,6 +360,64 @@ static void test_drops_and_handoff(void **state)
 	assert_memory_equal(f + 14 + 16, "\xc6\x12\x64\x01", 4);
 }
 
+/* IPv6: the SYN's DNAT and its reply, the same Maglev pick as the
+ * workers, echo. */
+static void test_ipv6(void **state)
+{
+	const struct xgw_addr vip = xgw_pb_ip("2001:db8:100::1");
+	const struct xgw_svc_rt *svc = xgw_snapshot_service(snap, &vip, htons(80), IPPROTO_TCP);
+	uint8_t f[2048];
+	uint32_t len;
+
+	assert_non_null(svc);
+	for (unsigned i = 0; i < 200; i++) {
+		char src[64];
+		snprintf(src, sizeof(src), "2001:db8:1::%x", 2 + i % 50);
+		struct xgw_pb b = {.src = xgw_pb_ip(src),
+				   .dst = vip,
+				   .proto = IPPROTO_TCP,
+				   .sport = (uint16_t)(2000 + i),
+				   .dport = 80,
+				   .tcp_flags = XGW_PB_SYN};
+		len = build(&b, f);
+		int verdict = run(f, &len);
+		uint32_t id =
+		    xgw_maglev_pick(svc->maglev, xgw_flow_hash(&b.src, &vip, htons(b.sport),
+							       htons(80), IPPROTO_TCP, SEED));
+		/* daddr at 14 + 24: the backend's last byte 0x11..0x13 */
+		assert_memory_equal(f + 14 + 24, svc->be[id].ip.b, 16);
+		assert_int_equal(f[14 + 40 + 2] << 8 | f[14 + 40 + 3], 8080);
+		assert_true(xgw_pb_csum_ok(f, len));
+		if (i == 0) {
+			assert_int_equal(verdict, XDP_TX);
+			assert_int_equal(f[14 + 7], 63); /* hop limit */
+			/* The SYN+ACK back from that backend. */
+			struct xgw_pb r = {.src = svc->be[id].ip,
+					   .dst = b.src,
+					   .proto = IPPROTO_TCP,
+					   .sport = 8080,
+					   .dport = b.sport,
+					   .tcp_flags = XGW_PB_SYN | XGW_PB_ACK};
+			len = build(&r, f);
+			assert_int_equal(run(f, &len), XDP_TX);
+			assert_memory_equal(f + 14 + 8, vip.b, 16);
+			assert_int_equal(f[14 + 40] << 8 | f[14 + 41], 80);
+			assert_memory_equal(f, CLI_MAC, 6);
+			assert_true(xgw_pb_csum_ok(f, len));
+		}
+	}
+	struct xgw_pb e = {.src = xgw_pb_ip("2001:db8:1::2"),
+			   .dst = vip,
+			   .proto = IPPROTO_ICMPV6,
+			   .sport = 7,
+			   .dport = 1};
+	len = build(&e, f);
+	assert_int_equal(run(f, &len), XDP_TX);
+	assert_int_equal(f[14 + 40], 129); /* echo reply */
+	assert_memory_equal(f + 14 + 8, vip.b, 16);
+	assert_true(xgw_pb_csum_ok(f, len));
+}
+
 static void test_refusals(void **state)
 {
 	char err[256];
@@ -366,7 +438,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_syn_dnat_and_reply), cmocka_unit_test(test_ct_keeps_backend),
 	    cmocka_unit_test(test_maglev_same_pick),   cmocka_unit_test(test_icmp_echo),
-	    cmocka_unit_test(test_drops_and_handoff),  cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_drops_and_handoff),  cmocka_unit_test(test_ipv6),
+	    cmocka_unit_test(test_refusals),
 	};
 
 	if (geteuid() != 0) {
