@@ -15,6 +15,7 @@
 #include "common/drop.h"
 #include "common/log.h"
 #include "lb/conntrack.h"
+#include "lb/nat.h"
 #include "pipeline/snapshot.h"
 #include "steer-bpf/kdp_maps.h"
 #include "steer-bpf/steer.h"
@@ -60,9 +61,7 @@ int xgw_kdp_check(const struct xgw_config *cfg, char *err, size_t errlen)
 		if (s->datapath != XGW_DP_KERNEL)
 			continue;
 		n++;
-		if (s->snat)
-			why = "SNAT is not implemented in the kernel datapath";
-		else if (s->algo != XGW_ALGO_MAGLEV)
+		if (s->algo != XGW_ALGO_MAGLEV)
 			why = "the kernel datapath balances with maglev only";
 		else if (cfg->maglev_size > XGW_KDP_RING_STRIDE)
 			why = "lb.maglev_size above 65537 is not supported by the kernel datapath";
@@ -395,6 +394,7 @@ int xgw_kdp_sync(struct xgw_kdp *k, const struct xgw_config *cfg, const struct x
 		v.idx = idx;
 		v.m = b->m;
 		v.id = s->id;
+		v.flags = s->snat ? XGW_KDP_SVC_SNAT : 0;
 		svc_key(&want[n_want], &s->vip, s->port, s->proto);
 		if (bpf_map_update_elem(k->svcs_fd, &want[n_want++], &v, BPF_ANY))
 			goto map_err;
@@ -412,6 +412,8 @@ int xgw_kdp_sync(struct xgw_kdp *k, const struct xgw_config *cfg, const struct x
 
 	kc.flags = k->enabled ? XGW_KDP_F_ENABLED : 0;
 	kc.hash_seed = snap->hash_seed;
+	kc.snat_port_min = XGW_NAT_PORT_MIN; /* the workers' range */
+	kc.snat_port_max = XGW_NAT_PORT_MAX;
 	for (unsigned s = 0; s < 8; s++)
 		kc.to_tcp[s] = xgw_ct_timeout(ct, IPPROTO_TCP, (enum xgw_ct_state)s);
 	kc.to_udp = xgw_ct_timeout(ct, IPPROTO_UDP, XGW_CT_NONE);
@@ -488,16 +490,22 @@ void xgw_kdp_ct_json(struct xgw_kdp *k, const struct xgw_ct_table *ct, json_t *a
 		key_tuple(&o, &key);
 		key_tuple(&rp, &v.other);
 		xgw_endpoint_str(&rp.src, ntohs(rp.sport), be, sizeof(be));
-		json_array_append_new(
-		    arr, json_pack(
-			     "{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:I,s:I,s:I,s:I,s:s}", "proto",
-			     xgw_proto_name(o.proto), "src", xgw_addr_str(&o.src, s, sizeof(s)),
-			     "dst", xgw_addr_str(&o.dst, d, sizeof(d)), "sport", ntohs(o.sport),
-			     "dport", ntohs(o.dport), "backend", be, "state",
-			     xgw_ct_state_name(v.state), "age_s", (json_int_t)(age / 1000000000ull),
-			     "expires_s", (json_int_t)((to - age) / 1000000000ull), "packets",
-			     (json_int_t)(v.pkts[0] + v.pkts[1]), "bytes",
-			     (json_int_t)(v.bytes[0] + v.bytes[1]), "datapath", "kernel"));
+		json_t *e = json_pack(
+		    "{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:I,s:I,s:I,s:I,s:s}", "proto",
+		    xgw_proto_name(o.proto), "src", xgw_addr_str(&o.src, s, sizeof(s)), "dst",
+		    xgw_addr_str(&o.dst, d, sizeof(d)), "sport", ntohs(o.sport), "dport",
+		    ntohs(o.dport), "backend", be, "state", xgw_ct_state_name(v.state), "age_s",
+		    (json_int_t)(age / 1000000000ull), "expires_s",
+		    (json_int_t)((to - age) / 1000000000ull), "packets",
+		    (json_int_t)(v.pkts[0] + v.pkts[1]), "bytes",
+		    (json_int_t)(v.bytes[0] + v.bytes[1]), "datapath", "kernel");
+		if (v.flags & XGW_CT_F_SNAT) {
+			char sn[XGW_KEY_STRLEN];
+			json_object_set_new(e, "snat",
+					    json_string(xgw_endpoint_str(&rp.dst, ntohs(rp.dport),
+									 sn, sizeof(sn))));
+		}
+		json_array_append_new(arr, e);
 	}
 }
 

@@ -20,7 +20,7 @@ struct xgw_snapshot;
 struct xgw_ct_table;
 
 /* What the kernel datapath cannot serve yet, refused with a clear error
- * (0 or -EINVAL with err filled): backends of another family than the VIP, SNAT, tunnel
+ * (0 or -EINVAL with err filled): backends of another family than the VIP, tunnel
  * backends, algorithms other than Maglev, a Maglev size above 65537,
  * more than XGW_KDP_MAX_SVCS kernel services or XGW_KDP_MAX_BE - 1
  * backends in one, more than XGW_KDP_MAX_POLICIES policies. */

@@ -44,7 +44,10 @@ struct xgw_kdp_svc {
 	__u32 flags; /* XGW_KDP_SVC_* */
 };
 
-enum { XGW_KDP_SVC_ECHO = 1 << 0 }; /* ICMP echo entry, no backends */
+enum {
+	XGW_KDP_SVC_ECHO = 1 << 0, /* ICMP echo entry, no backends */
+	XGW_KDP_SVC_SNAT = 1 << 1, /* source NAT to the egress address */
+};
 
 /* Backend at position idx * XGW_KDP_MAX_BE + pos (pos >= 1; 0 = none). */
 struct xgw_kdp_be {
@@ -70,7 +73,9 @@ struct xgw_kdp_ct_key {
  * (backend -> client); the REPLY entry holds the orig tuple, so a reply is
  * reverse-translated from its own entry and its state kept in the orig one.
  * States and flags are lb/conntrack.h's (enum xgw_ct_state,
- * enum xgw_ct_flags), so both datapaths time connections out alike. */
+ * enum xgw_ct_flags), so both datapaths time connections out alike.  With
+ * SNAT (flag 1, on both entries) the reply tuple's destination is the
+ * gateway's address and port. */
 struct xgw_kdp_ct {
 	struct xgw_kdp_ct_key other;
 	__u64 last_seen; /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
@@ -103,6 +108,8 @@ struct xgw_kdp_cfg {
 	__u32 policy_default_allow;
 	__u64 to_tcp[8]; /* timeouts by enum xgw_ct_state, ns */
 	__u64 to_udp, to_other;
+	__u16 snat_port_min, snat_port_max; /* host order */
+	__u32 pad;
 };
 
 enum {

@@ -19,6 +19,7 @@ enum {
 	KCT_TIME_WAIT,
 	KCT_CLOSE,
 };
+#define KCT_F_SNAT	0x01
 #define KCT_F_FIN_ORIG	0x02
 #define KCT_F_FIN_REPLY 0x04
 #define TF_FIN		0x01

@@ -12,6 +12,28 @@
 #ifndef XGW_KERN_FIB_H
 #define XGW_KERN_FIB_H
 
+/* The source address the kernel would use towards dst, for SNAT
+ * (BPF_FIB_LOOKUP_SRC: kernel 6.5); 0 on success. */
+static __always_inline int kdp_fib_src(struct xdp_md *ctx, __u8 family, const void *dst, __u32 *src)
+{
+	struct bpf_fib_lookup f = {};
+
+	f.family = family;
+	f.ifindex = ctx->ingress_ifindex;
+	if (family == AF_INET)
+		__builtin_memcpy(&f.ipv4_dst, dst, 4);
+	else
+		__builtin_memcpy(f.ipv6_dst, dst, 16);
+	if (bpf_fib_lookup(ctx, &f, sizeof(f), BPF_FIB_LOOKUP_SRC | BPF_FIB_LOOKUP_SKIP_NEIGH))
+		return -1;
+	__builtin_memset(src, 0, 16);
+	if (family == AF_INET)
+		src[0] = f.ipv4_src;
+	else
+		__builtin_memcpy(src, f.ipv6_src, 16);
+	return 0;
+}
+
 /* Send p to the cached next hop nh (ifindex, MACs). */
 static __always_inline int kdp_nh_send(struct xdp_md *ctx, struct kdp_pkt *p, __u32 ifindex,
 				       const __u8 *dmac, const __u8 *smac)

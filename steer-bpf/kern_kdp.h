@@ -39,65 +39,85 @@ static __always_inline int kdp_is_vip(const struct kdp_pkt *p)
 			   p->family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP) != 0;
 }
 
-/* A new connection: pick, policy on both sides, reply entry then orig
- * entry (cilium's order); returns the backend or NULL with *drop set. */
-static __always_inline struct xgw_kdp_be *
-kdp_new_flow(const struct xgw_kdp_cfg *cfg, const struct xgw_kdp_svc *svc, struct kdp_pkt *p,
-	     const struct xgw_kdp_ct_key *k, __u64 now, __u32 *drop)
+/* The reply entry of a new connection: its tuple (backend -> client, or
+ * -> SNAT address:port), inserted before the orig entry (cilium's order).
+ * With SNAT, ports from a hash-chosen start are tried (at most 8, as
+ * BPF_NOEXIST inserts).  0, or the drop reason. */
+static __always_inline __u32 kdp_reply_entry(struct xdp_md *ctx, const struct xgw_kdp_cfg *cfg,
+					     const struct xgw_kdp_svc *svc, struct kdp_pkt *p,
+					     const struct xgw_kdp_be *be, struct xgw_kdp_ct *v,
+					     struct xgw_kdp_ct_key *rk, __u32 hash, __u64 now)
 {
-	struct xgw_kdp_ct *v, *e;
-	struct xgw_kdp_ct_key rk;
-	struct xgw_kdp_be *be;
-	__u32 pos = 0, zero = 0;
+	struct xgw_kdp_ct *e;
+	__u32 snat[4];
 
-	if (!kdp_policy_allows(cfg, p->family, p->src, p->dst, p->proto, bpf_ntohs(p->dport))) {
-		*drop = XGW_DROP_POLICY;
-		return 0;
-	}
-	/* A RST alone opens no connection; other segments are picked up. */
-	if (p->proto == IPPROTO_TCP && !(p->tcp_flags & TF_SYN) && (p->tcp_flags & TF_RST)) {
-		*drop = XGW_DROP_CT_INVALID;
-		return 0;
-	}
-	be = kdp_pick(
-	    svc,
-	    kdp_flow_hash(p->src, p->dst, p->sport, p->dport, p->proto, p->family, cfg->hash_seed),
-	    &pos);
-	if (!be || be->family != p->family) {
-		*drop = XGW_DROP_NO_BACKEND;
-		return 0;
-	}
-	if (cfg->n_policies && !kdp_policy_allows(cfg, p->family, p->src, (const __u32 *)be->addr,
-						  p->proto, bpf_ntohs(be->port))) {
-		*drop = XGW_DROP_POLICY;
-		return 0;
-	}
-	kct_key(&rk, be->addr, p->src, be->port, p->sport, p->proto, p->family);
-	e = bpf_map_lookup_elem(&kdp_ct, &rk);
-	if (e && !(e->dir == 1 && kct_key_eq(&e->other, k))) {
-		/* The backend tuple is another live flow's (two VIPs onto one
-		 * backend, same client port): refused as user space does. */
-		struct xgw_kdp_ct *o = e->dir == 1 ? bpf_map_lookup_elem(&kdp_ct, &e->other) : e;
-		if (o && !kct_expired(cfg, o, p->proto, now)) {
-			*drop = XGW_DROP_CT_INVALID;
-			return 0;
+	if (!(svc->flags & XGW_KDP_SVC_SNAT)) {
+		kct_key(rk, be->addr, p->src, be->port, p->sport, p->proto, p->family);
+		e = bpf_map_lookup_elem(&kdp_ct, rk);
+		if (e && !(e->dir == 1 && kct_key_eq(&e->other, &v->other))) {
+			/* The backend tuple is another live flow's (two VIPs onto
+			 * one backend, same client port): refused as user space
+			 * does. */
+			struct xgw_kdp_ct *o =
+			    e->dir == 1 ? bpf_map_lookup_elem(&kdp_ct, &e->other) : e;
+			if (o && !kct_expired(cfg, o, p->proto, now))
+				return XGW_DROP_CT_INVALID;
 		}
+		return bpf_map_update_elem(&kdp_ct, rk, v, BPF_ANY) ? XGW_DROP_CT_FULL : 0;
 	}
+	if (kdp_fib_src(ctx, p->family, be->addr, snat))
+		return XGW_DROP_SNAT_NO_PORT;
+	__u32 lo = cfg->snat_port_min, span = cfg->snat_port_max - lo + 1;
+
+	if (!lo || span > 65536)
+		return XGW_DROP_SNAT_NO_PORT;
+	v->flags = KCT_F_SNAT;
+	for (int t = 0; t < 8; t++) {
+		__u16 port = (__u16)(lo + (hash + (__u32)t * 7919) % span);
+
+		kct_key(rk, be->addr, snat, be->port, bpf_htons(port), p->proto, p->family);
+		if (!bpf_map_update_elem(&kdp_ct, rk, v, BPF_NOEXIST))
+			return 0;
+	}
+	return XGW_DROP_SNAT_NO_PORT;
+}
+
+/* A new connection: policy, pick, egress policy, the reply entry then the
+ * orig entry.  0 or the drop reason. */
+static __always_inline __u32 kdp_new_flow(struct xdp_md *ctx, const struct xgw_kdp_cfg *cfg,
+					  const struct xgw_kdp_svc *svc, struct kdp_pkt *p,
+					  const struct xgw_kdp_ct_key *k, __u64 now)
+{
+	struct xgw_kdp_ct_key rk;
+	struct xgw_kdp_ct *v;
+	struct xgw_kdp_be *be;
+	__u32 pos = 0, zero = 0, hash, drop;
+
+	if (!kdp_policy_allows(cfg, p->family, p->src, p->dst, p->proto, bpf_ntohs(p->dport)))
+		return XGW_DROP_POLICY;
+	/* A RST alone opens no connection; other segments are picked up. */
+	if (p->proto == IPPROTO_TCP && !(p->tcp_flags & TF_SYN) && (p->tcp_flags & TF_RST))
+		return XGW_DROP_CT_INVALID;
+	hash =
+	    kdp_flow_hash(p->src, p->dst, p->sport, p->dport, p->proto, p->family, cfg->hash_seed);
+	be = kdp_pick(svc, hash, &pos);
+	if (!be || be->family != p->family)
+		return XGW_DROP_NO_BACKEND;
+	if (cfg->n_policies && !kdp_policy_allows(cfg, p->family, p->src, (const __u32 *)be->addr,
+						  p->proto, bpf_ntohs(be->port)))
+		return XGW_DROP_POLICY;
 	v = bpf_map_lookup_elem(&kdp_scratch, &zero);
-	if (!v) {
-		*drop = XGW_DROP_CT_FULL;
-		return 0;
-	}
+	if (!v)
+		return XGW_DROP_CT_FULL;
 	__builtin_memset(v, 0, sizeof(*v));
 	v->other = *k;
 	v->dir = 1;
 	v->backend = pos;
 	v->svc_id = svc->id;
 	v->last_seen = now;
-	if (bpf_map_update_elem(&kdp_ct, &rk, v, BPF_ANY)) {
-		*drop = XGW_DROP_CT_FULL;
-		return 0;
-	}
+	drop = kdp_reply_entry(ctx, cfg, svc, p, be, v, &rk, hash, now);
+	if (drop)
+		return drop;
 	v->other = rk;
 	v->dir = 0;
 	v->state = p->proto == IPPROTO_TCP ? kct_tcp_initial(p->tcp_flags) : KCT_NONE;
@@ -105,11 +125,10 @@ kdp_new_flow(const struct xgw_kdp_cfg *cfg, const struct xgw_kdp_svc *svc, struc
 	v->bytes[0] = p->len;
 	if (bpf_map_update_elem(&kdp_ct, k, v, BPF_ANY)) {
 		bpf_map_delete_elem(&kdp_ct, &rk);
-		*drop = XGW_DROP_CT_FULL;
-		return 0;
+		return XGW_DROP_CT_FULL;
 	}
 	kdp_count(XGW_KDP_CNT_CT_NEW);
-	return be;
+	return 0;
 }
 
 static __always_inline int kdp_run(struct xdp_md *ctx)
@@ -171,6 +190,10 @@ static __always_inline int kdp_run(struct xdp_md *ctx)
 		port = c->other.dport;
 		kdp_ttl_dec(&p);
 		kdp_nat_rewrite(&p, 1, addr, port);
+		if (c->flags & KCT_F_SNAT) { /* and back to the client */
+			__builtin_memcpy(addr, c->other.src, 16);
+			kdp_nat_rewrite(&p, 0, addr, c->other.sport);
+		}
 		kdp_count(XGW_KDP_CNT_CT_REPLY);
 		return kdp_fib_out(ctx, &p, c, now);
 	}
@@ -185,20 +208,24 @@ static __always_inline int kdp_run(struct xdp_md *ctx)
 	if (c && kct_expired(cfg, c, p.proto, now))
 		c = 0;
 	if (c) {
-		__builtin_memcpy(addr, c->other.src, 16);
-		port = c->other.sport;
 		kct_update(c, 0, p.proto, p.tcp_flags, p.len, now);
 	} else {
-		struct xgw_kdp_be *be = kdp_new_flow(cfg, svc, &p, &k, now, &drop);
-
-		if (!be)
+		drop = kdp_new_flow(ctx, cfg, svc, &p, &k, now);
+		if (drop)
 			return kdp_drop(drop);
-		__builtin_memcpy(addr, be->addr, 16);
-		port = be->port;
+		c = bpf_map_lookup_elem(&kdp_ct, &k);
+		if (!c)
+			return kdp_drop(XGW_DROP_CT_FULL);
 	}
+	/* The reply tuple says it all: backend = its source, SNAT = its
+	 * destination. */
+	__builtin_memcpy(addr, c->other.src, 16);
 	kdp_ttl_dec(&p);
-	kdp_nat_rewrite(&p, 0, addr, port);
-	/* A new flow's first packet looks its next hop up: c is NULL. */
+	kdp_nat_rewrite(&p, 0, addr, c->other.sport);
+	if (c->flags & KCT_F_SNAT) {
+		__builtin_memcpy(addr, c->other.dst, 16);
+		kdp_nat_rewrite(&p, 1, addr, c->other.dport);
+	}
 	return kdp_fib_out(ctx, &p, c, now);
 }
 

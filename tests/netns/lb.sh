@@ -9,7 +9,7 @@
 # XGW_DATAPATH=user (default) or kernel: which datapath serves the services
 # (the XDP one needs forwarding on for bpf_fib_lookup, and GRO on the peers
 # that receive XDP_TX/redirected frames).  Where the two differ, the kernel
-# run checks the difference: SNAT kernel services are refused.
+# run checks the difference: an rr kernel service is refused.
 #
 #   [cli] c0 198.18.1.2 --- gw-c 198.18.1.1 [gw] gw-s 198.18.2.1 --- [sw: br0] -+- [be1] 198.18.2.11:8080
 #                                                                               +- [be2] 198.18.2.12:8080
@@ -233,20 +233,20 @@ if [ "$DP" = kernel ]; then
 	ctl stats --json | jget 'd["kernel"]["redirect"] + d["kernel"]["tx"]' | grep -qv '^0$' ||
 		fail "no packet left through XDP_TX or redirect"
 	ok "ct list shows kernel-datapath connections; XDP forwarded packets"
-	# What the kernel datapath does not do is refused, not ignored.
-	e=$(ctl service add 198.18.100.3:80/tcp --snat --datapath kernel 2>&1) &&
-		fail "SNAT kernel service accepted"
-	echo "$e" | grep -q "SNAT is not implemented in the kernel datapath" ||
-		fail "unclear refusal of a SNAT kernel service: $e"
-	ok "SNAT kernel services refused with a clear error ($e)"
 	# bpf_fib_lookup for IPv6 needs IPv6 forwarding on too.
 	ip netns exec "$GW" sysctl -qw net.ipv6.conf.all.forwarding=1
-else
+	# What the kernel datapath does not do is refused, not ignored.
+	e=$(ctl service add 198.18.100.3:80/tcp --algo rr --datapath kernel 2>&1) &&
+		fail "rr kernel service accepted"
+	echo "$e" | grep -q "balances with maglev only" || fail "unclear refusal: $e"
+	ok "an rr kernel service is refused with a clear error ($e)"
+fi
+
 # SNAT: backends lose their route back to the client; replies go to the
 # gateway's address and are reverse-translated.
 ctl service del 198.18.100.1:80/tcp || fail "service del"
 ctl ct flush || fail "ct flush"
-ctl service add 198.18.100.1:80/tcp --snat || fail "service add --snat"
+ctl service add 198.18.100.1:80/tcp --snat --datapath "$DP" || fail "service add --snat"
 for i in 1 2 3; do
 	ctl backend add 198.18.100.1:80/tcp 198.18.2.1$i:8080 || fail "backend add"
 	ip -n "${BE[$((i-1))]}" route del default
@@ -258,7 +258,6 @@ echo "  SNAT, 60 connections: $out"
 ctl ct list --json | jget 'd[0].get("snat", "")' | grep -q '^198.18.2.1:' ||
 	fail "SNAT address not in conntrack"
 ok "SNAT: 60 connections with no route back from the backends"
-fi
 
 # An IPv6 service: NAT of 128-bit addresses, replies steered by source, and
 # the backends' neighbour discovery left to the kernel (ICMPv6 from a
@@ -279,7 +278,7 @@ ok "IPv6 service: 30 connections over 3 backends; ND answers reach the kernel"
 ctl config get >"$XGW_TMP/dump.json" || fail "config get"
 ip netns exec "$GW" "$XGWD" --check -c "$XGW_TMP/dump.json" >/dev/null ||
 	fail "xgwd rejects the config that xgwctl dumped"
-python3 -c "import json,sys; d=json.load(open(sys.argv[1])); s=[s for s in d['services'] if s['vip'] == '198.18.100.1'][0]; want = s['snat'] if sys.argv[2] == 'user' else s['datapath'] == 'kernel'; sys.exit(0 if want and len(s['backends']) == 3 else 1)" "$XGW_TMP/dump.json" "$DP" ||
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); s=[s for s in d['services'] if s['vip'] == '198.18.100.1'][0]; sys.exit(0 if s['snat'] and s['datapath'] == sys.argv[2] and len(s['backends']) == 3 else 1)" "$XGW_TMP/dump.json" "$DP" ||
 	fail "dumped config does not hold the running service"
 ok "config get round-trips through xgwd --check"
 

@@ -418,15 +418,59 @@ static void test_ipv6(void **state)
 	assert_true(xgw_pb_csum_ok(f, len));
 }
 
+/* SNAT: the client's address and port become the gateway's (the address
+ * the kernel would use towards the backend) and come back. */
+static void test_snat(void **state)
+{
+	uint8_t f[2048];
+	struct xgw_pb b = {.src = xgw_pb_ip("198.18.1.2"),
+			   .dst = xgw_pb_ip("198.18.100.1"),
+			   .proto = IPPROTO_TCP,
+			   .sport = 41000,
+			   .dport = 80,
+			   .tcp_flags = XGW_PB_SYN};
+	uint32_t len;
+
+	cfg.services[0].snat = true;
+	resync();
+	len = build(&b, f);
+	assert_int_equal(run(f, &len), XDP_TX);
+	unsigned be = dst_backend(f);
+	assert_true(be >= 1 && be <= 3);
+	assert_memory_equal(f + 14 + 12, "\xc6\x12\x02\x01", 4); /* 198.18.2.1 */
+	uint16_t port = (uint16_t)(f[14 + 20] << 8 | f[14 + 21]);
+	assert_true(port >= 1024);
+	assert_true(xgw_pb_csum_ok(f, len));
+
+	char bip[32];
+	snprintf(bip, sizeof(bip), "198.18.2.1%u", be);
+	struct xgw_pb r = {.src = xgw_pb_ip(bip),
+			   .dst = xgw_pb_ip("198.18.2.1"),
+			   .proto = IPPROTO_TCP,
+			   .sport = 8080,
+			   .dport = port,
+			   .tcp_flags = XGW_PB_SYN | XGW_PB_ACK};
+	len = build(&r, f);
+	assert_int_equal(run(f, &len), XDP_TX);
+	assert_memory_equal(f + 14 + 12, "\xc6\x12\x64\x01", 4); /* from the VIP */
+	assert_memory_equal(f + 14 + 16, "\xc6\x12\x01\x02", 4); /* to the client */
+	assert_int_equal(f[14 + 20] << 8 | f[14 + 21], 80);
+	assert_int_equal(f[14 + 22] << 8 | f[14 + 23], 41000);
+	assert_memory_equal(f, CLI_MAC, 6);
+	assert_true(xgw_pb_csum_ok(f, len));
+	cfg.services[0].snat = false;
+	resync();
+}
+
 static void test_refusals(void **state)
 {
 	char err[256];
 	struct xgw_service_cfg *s = &cfg.services[0];
 
-	s->snat = true;
+	s->backends[0].tun = XGW_TUN_VXLAN;
 	assert_int_equal(xgw_kdp_check(&cfg, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "SNAT is not implemented"));
-	s->snat = false;
+	assert_non_null(strstr(err, "tunnel backends are not implemented"));
+	s->backends[0].tun = XGW_TUN_NONE;
 	s->algo = XGW_ALGO_RR;
 	assert_int_equal(xgw_kdp_check(&cfg, err, sizeof(err)), -EINVAL);
 	s->algo = XGW_ALGO_MAGLEV;
@@ -436,9 +480,13 @@ static void test_refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_syn_dnat_and_reply), cmocka_unit_test(test_ct_keeps_backend),
-	    cmocka_unit_test(test_maglev_same_pick),   cmocka_unit_test(test_icmp_echo),
-	    cmocka_unit_test(test_drops_and_handoff),  cmocka_unit_test(test_ipv6),
+	    cmocka_unit_test(test_syn_dnat_and_reply),
+	    cmocka_unit_test(test_ct_keeps_backend),
+	    cmocka_unit_test(test_maglev_same_pick),
+	    cmocka_unit_test(test_icmp_echo),
+	    cmocka_unit_test(test_drops_and_handoff),
+	    cmocka_unit_test(test_ipv6),
+	    cmocka_unit_test(test_snat),
 	    cmocka_unit_test(test_refusals),
 	};
 
