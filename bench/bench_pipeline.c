@@ -49,6 +49,7 @@
 #include <time.h>
 #include <urcu-qsbr.h>
 
+#include "ctl/config.h"
 #include "lb/conntrack.h"
 #include "pipeline/offline.h"
 #include "pipeline/worker.h"

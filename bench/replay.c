@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "common/drop.h"
+#include "ctl/config.h"
 #include "pipeline/offline.h"
 
 #define DEFAULT_SEED 0x5eed1234u

@@ -11,7 +11,7 @@
 
 #include "common/tsan.h"
 #include "lb/conntrack.h"
-#include "lb/maglev.h"
+#include "common/hash.h"
 
 #define CT_SLOTS      7
 #define CT_EVICT_SCAN 64 /* records examined per refused admission */

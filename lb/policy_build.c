@@ -71,7 +71,7 @@
 #include <string.h>
 #include <endian.h>
 
-#include "lb/maglev.h"
+#include "common/hash.h"
 #include "lb/policy.h"
 
 typedef unsigned __int128 u128;

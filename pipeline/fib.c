@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash.h"
+
 struct fib_slot {
 	struct xgw_addr key; /* masked; family 0 = empty */
 	uint32_t route;      /* index into routes */
@@ -12,15 +14,7 @@ struct fib_slot {
 
 static inline uint32_t hash_addr(const struct xgw_addr *a, uint32_t seed)
 {
-	/* Fold the 16 bytes, then a 64-bit finaliser (murmur3 fmix). */
-	uint64_t h = a->q[0] * 0x9e3779b97f4a7c15ULL ^ a->q[1] ^ seed;
-
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb3fe1a85ec53ULL;
-	h ^= h >> 33;
-	return (uint32_t)h;
+	return (uint32_t)xgw_hash_fmix64(a->q[0] * 0x9e3779b97f4a7c15ULL ^ a->q[1] ^ seed);
 }
 
 /* Source of struct xgw_fib.generation: unique in the process, never 0. */

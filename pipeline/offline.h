@@ -23,7 +23,7 @@
 
 #include "common/drop.h"
 #include "common/pkt.h"
-#include "ctl/config.h"
+#include "common/config.h"
 
 /* XGW_MAX_PORTS, without pipeline/worker.h */
 #define XGW_OFFLINE_MAX_PORTS 16

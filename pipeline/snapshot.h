@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "common/addr.h"
-#include "ctl/config.h"
+#include "common/config.h"
 #include "lb/maglev.h"
 #include "lb/policy.h"
 

@@ -33,6 +33,7 @@
 #include <netinet/in.h>
 #include <pcap/pcap.h>
 
+#include "ctl/config.h"
 #include "pipeline/offline.h"
 #include "tests/lib/pktbuild.h"
 
