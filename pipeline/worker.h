@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "common/counters.h"
 #include "common/drop.h"
 #include "common/pkt.h"
 #include "pipeline/fib.h"
@@ -48,13 +49,9 @@ struct xgw_fwd_state {
 };
 
 struct xgw_worker_stats {
-	uint64_t bursts;
-	uint64_t empty_polls;
-	uint64_t idle_sleeps;
-	uint64_t forwarded;
-	uint64_t icmp_sent;
-	uint64_t icmp_echo_replies;
-	uint64_t ct_created;
+#define _(name, scope, help) uint64_t name;
+	XGW_FOREACH_WORKER_COUNTER(_)
+#undef _
 	uint64_t drops[XGW_DROP__MAX];
 };
 
