@@ -14,22 +14,7 @@
 #include "lb/conntrack.h"
 #include "lb/nat.h"
 #include "pipeline/forward.h"
-
-static void pkt_addrs(const struct xgw_pkt *p, struct xgw_addr *src, struct xgw_addr *dst)
-{
-	const uint8_t *l3 = p->data + p->l3_off;
-
-	if (p->flags & XGW_PKT_IPV4) {
-		uint32_t s, d;
-		memcpy(&s, l3 + 12, 4);
-		memcpy(&d, l3 + 16, 4);
-		xgw_addr_v4(src, s);
-		xgw_addr_v4(dst, d);
-	} else {
-		xgw_addr_v6(src, l3 + 8);
-		xgw_addr_v6(dst, l3 + 24);
-	}
-}
+#include "pipeline/policy_stage.h"
 
 static inline uint32_t xorshift32(uint32_t *s)
 {
@@ -65,22 +50,6 @@ static uint32_t pick_backend(struct xgw_worker *w, const struct xgw_snapshot *sn
 	}
 }
 
-static bool policy_allows(struct xgw_worker *w, const struct xgw_snapshot *snap,
-			  const struct xgw_addr *src, const struct xgw_addr *dst, uint8_t proto,
-			  uint16_t dport_be)
-{
-	struct xgw_policy_key k;
-
-	if (!snap->policy)
-		return snap->policy_default_allow;
-	k.src = *src;
-	k.dst = *dst;
-	k.proto = proto;
-	k.dport = ntohs(dport_be);
-	/* Snapshots have a counter row per worker (built with n_workers). */
-	return xgw_policy_classify(snap->policy, &k, snap->hits[w->id]);
-}
-
 /* The gateway address that SNATed flows to this backend leave from: that
  * of the port the route to the backend goes out of. */
 static const struct xgw_addr *snat_addr(const struct xgw_fwd_state *fs, const struct xgw_addr *be)
@@ -109,7 +78,7 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	uint32_t id;
 	int rc;
 
-	if (!policy_allows(w, snap, &t->src, &t->dst, t->proto, t->dport))
+	if (!xgw_policy_allows(snap, w->id, &t->src, &t->dst, t->proto, t->dport))
 		return XGW_DROP_POLICY;
 	/* A RST (without SYN) opens no connection.  Other segments do: after
 	 * a restart or a flush, mid-stream packets are picked up and Maglev
@@ -145,8 +114,8 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	/* Egress policy on the translated packet (towards the backend); with
 	 * no rules the default alone decides, and it allowed ingress. */
 	if (snap->policy) {
-		pkt_addrs(p, &nsrc, &ndst);
-		if (!policy_allows(w, snap, &nsrc, &ndst, t->proto, svc->be[id].port)) {
+		xgw_pkt_addrs(p, &nsrc, &ndst);
+		if (!xgw_policy_allows(snap, w->id, &nsrc, &ndst, t->proto, svc->be[id].port)) {
 			xgw_ct_delete(ct, c);
 			return XGW_DROP_POLICY;
 		}
@@ -262,7 +231,7 @@ static int l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	 * forward it untranslated, which would leak the backend's address. */
 	if (xgw_snapshot_is_backend(snap, &t->src, p->sport, p->l4_proto))
 		return XGW_DROP_CT_INVALID;
-	return 0; /* a steered flow that is no service: plain routing */
+	return XGW_LB_ROUTE; /* a steered flow that is no service */
 }
 
 static int icmp(struct xgw_worker *w, const struct xgw_snapshot *snap, struct xgw_pkt *p)
@@ -274,22 +243,22 @@ static int icmp(struct xgw_worker *w, const struct xgw_snapshot *snap, struct xg
 	if (xgw_nat_is_icmp_error(p)) {
 		rc = xgw_nat_icmp_error(p, w->dp->ct, w->now_ns, NULL, NULL);
 		/* Errors about flows xgw does not track are routed as they are. */
-		return rc == XGW_DROP_CT_INVALID ? 0 : rc;
+		return rc == XGW_DROP_CT_INVALID ? XGW_LB_ROUTE : rc;
 	}
-	pkt_addrs(p, &src, &dst);
+	xgw_pkt_addrs(p, &src, &dst);
 	type = p->data[p->l4_off];
 	if ((type == ICMP_ECHO && p->l4_proto == IPPROTO_ICMP) ||
 	    (type == ICMPV6_ECHO_REQUEST && p->l4_proto == IPPROTO_ICMPV6)) {
 		if (!xgw_snapshot_is_vip(snap, &dst))
-			return 0;
-		if (!policy_allows(w, snap, &src, &dst, p->l4_proto, 0))
+			return XGW_LB_ROUTE;
+		if (!xgw_policy_allows(snap, w->id, &src, &dst, p->l4_proto, 0))
 			return XGW_DROP_POLICY;
 		rc = xgw_nat_icmp_echo_reply(p);
 		if (!rc)
 			XGW_STAT_ADD(w->st.icmp_echo_replies, 1);
 		return rc;
 	}
-	return 0;
+	return XGW_LB_ROUTE;
 }
 
 /* What xgw_lb_stage_flow sends to l4_flow: the packets that get a
@@ -361,16 +330,16 @@ int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		      const struct xgw_lb_flow *f)
 {
 	if (!snap || !snap->n_svcs || !w->dp->ct)
-		return 0;
+		return XGW_LB_ROUTE;
 	if (p->flags & XGW_PKT_FRAG_LATER) {
 		struct xgw_addr src, dst;
-		pkt_addrs(p, &src, &dst);
+		xgw_pkt_addrs(p, &src, &dst);
 		/* No ports to find the connection by: refuse rather than
 		 * forward an untranslated piece of a service flow. */
-		return xgw_snapshot_is_vip(snap, &dst) ? XGW_DROP_FRAGMENT : 0;
+		return xgw_snapshot_is_vip(snap, &dst) ? XGW_DROP_FRAGMENT : XGW_LB_ROUTE;
 	}
 	if (!(p->flags & XGW_PKT_L4))
-		return 0;
+		return XGW_LB_ROUTE;
 	switch (p->l4_proto) {
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
@@ -380,6 +349,6 @@ int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	case IPPROTO_ICMPV6:
 		return icmp(w, snap, p);
 	default:
-		return 0;
+		return XGW_LB_ROUTE;
 	}
 }

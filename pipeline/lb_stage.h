@@ -3,7 +3,8 @@
  * pod-to-service path: conntrack lookup; for a new flow to a service,
  * ingress policy, backend pick (Maglev, round robin or random), conntrack
  * entry with optional SNAT port, egress policy; then DNAT or reverse NAT.
- * The packet then goes to the router stage towards its new destination. */
+ * The packet then goes to the router stage towards its new destination;
+ * packets of no service go to the policy stage first (policy_stage.h). */
 #ifndef XGW_LB_STAGE_H
 #define XGW_LB_STAGE_H
 
@@ -47,8 +48,11 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		    const struct xgw_pkt *pkts, const int *rc, uint32_t n, struct xgw_lb_flow *fl);
 
 /* The stage for one packet, with its entry of xgw_lb_prepare's array (the
- * key, hash and hint of a TCP/UDP packet).  0 to continue to forwarding, or
- * a drop reason. */
+ * key, hash and hint of a TCP/UDP packet).  0 for a packet of a tracked or
+ * new service connection, translated and ready to forward; XGW_LB_ROUTE
+ * for one that is no service's (untouched: the policy stage, then plain
+ * routing); or a drop reason. */
+#define XGW_LB_ROUTE (-1)
 int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		      const struct xgw_fwd_state *fs, struct xgw_pkt *p,
 		      const struct xgw_lb_flow *f);

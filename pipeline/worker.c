@@ -14,6 +14,7 @@
 #include "common/tsan.h"
 #include "pipeline/forward.h"
 #include "pipeline/lb_stage.h"
+#include "pipeline/policy_stage.h"
 
 /* Empty poll rounds before the worker sleeps in poll(2).  A busy-polling
  * worker owns its core (DPDK style); on a shared machine an idle worker
@@ -64,6 +65,7 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 	 * one packet at a time they were paid in series. */
 	struct xgw_lb_flow fl[XGW_BURST_MAX];
 	int rc[XGW_BURST_MAX] = {0}; /* 256 B; gcc cannot see that [0, n) is set */
+	bool acl = xgw_policy_active(snap);
 
 	for (uint32_t i = 0; i < n; i++) {
 		rc[i] = xgw_parse(&pkts[i]);
@@ -77,6 +79,8 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 
 		if (!r)
 			r = xgw_lb_stage_flow(w, snap, fs, p, &fl[i]);
+		if (r == XGW_LB_ROUTE)
+			r = acl ? xgw_policy_stage(snap, w->id, p) : 0;
 		if (!r)
 			r = xgw_forward(w, fs, p);
 		if (r) {
