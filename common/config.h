@@ -7,7 +7,6 @@
 #ifndef XGW_COMMON_CONFIG_H
 #define XGW_COMMON_CONFIG_H
 
-#include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +14,9 @@
 #include "common/addr.h"
 
 #define XGW_NAME_MAX 32
+/* IF_NAMESIZE, without <net/if.h>: it clashes with <linux/if.h>, which the
+ * hot path's kernel headers pull in. */
+#define XGW_IFNAME_MAX 16
 
 enum xgw_zerocopy { XGW_ZC_AUTO, XGW_ZC_ON, XGW_ZC_OFF };
 enum xgw_xdp_mode { XGW_XDP_AUTO, XGW_XDP_NATIVE, XGW_XDP_SKB };
@@ -29,7 +31,7 @@ struct xgw_queue_cfg {
 
 struct xgw_port_cfg {
 	char name[XGW_NAME_MAX];
-	char iface[IF_NAMESIZE];
+	char iface[XGW_IFNAME_MAX];
 	enum xgw_zerocopy zerocopy;   /* "zerocopy": "auto"|"on"|"off" */
 	enum xgw_xdp_mode xdp_mode;   /* "xdp_mode": "auto"|"native"|"skb" */
 	bool busy_poll;		      /* "busy_poll": false */

@@ -5,6 +5,7 @@
 #define XGW_CONFIG_H
 
 #include <jansson.h>
+#include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

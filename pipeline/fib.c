@@ -178,3 +178,24 @@ const struct xgw_neigh *xgw_fib_neigh(const struct xgw_fib *f, int ifindex,
 			return &f->neigh[h];
 	}
 }
+
+uint16_t xgw_route_port(const struct xgw_fwd_state *fs, const struct xgw_route *r)
+{
+	if (r->port != XGW_PORT_NONE)
+		return r->port;
+	for (unsigned i = 0; i < fs->port_of_ifindex_n; i++)
+		if (fs->ifmap[i].ifindex == r->oif)
+			return fs->ifmap[i].port;
+	return XGW_PORT_NONE;
+}
+
+const struct xgw_addr *xgw_fwd_egress_addr(const struct xgw_fwd_state *fs,
+					   const struct xgw_addr *dst)
+{
+	const struct xgw_route *r = fs && fs->fib ? xgw_fib_lookup(fs->fib, dst) : NULL;
+	uint16_t port = r ? xgw_route_port(fs, r) : XGW_PORT_NONE;
+
+	if (port >= XGW_MAX_PORTS)
+		return NULL;
+	return dst->family == AF_INET ? &fs->port_addr4[port] : &fs->port_addr6[port];
+}

@@ -13,8 +13,8 @@
 #include "common/stat.h"
 #include "lb/conntrack.h"
 #include "lb/nat.h"
-#include "pipeline/forward.h"
 #include "pipeline/policy_stage.h"
+#include "pipeline/worker.h"
 
 static inline uint32_t xorshift32(uint32_t *s)
 {
@@ -42,24 +42,12 @@ static uint32_t pick_backend(struct xgw_worker *w, const struct xgw_snapshot *sn
 	case XGW_ALGO_RR:
 		/* Per worker: a shared counter would be an atomic per new
 		 * flow on a line every worker writes. */
-		return svc->active[w->rr[svc->id & (XGW_RR_SLOTS - 1)]++ % svc->n_active];
+		return svc->active[w->lb.rr[svc->id & (XGW_RR_SLOTS - 1)]++ % svc->n_active];
 	case XGW_ALGO_RANDOM:
-		return svc->active[xorshift32(&w->rand_state) % svc->n_active];
+		return svc->active[xorshift32(&w->lb.rand_state) % svc->n_active];
 	default:
 		return maglev_backend(snap, svc, t);
 	}
-}
-
-/* The gateway address that SNATed flows to this backend leave from: that
- * of the port the route to the backend goes out of. */
-static const struct xgw_addr *snat_addr(const struct xgw_fwd_state *fs, const struct xgw_addr *be)
-{
-	const struct xgw_route *r = fs && fs->fib ? xgw_fib_lookup(fs->fib, be) : NULL;
-	uint16_t port = r ? xgw_route_port(fs, r) : XGW_PORT_NONE;
-
-	if (port >= XGW_MAX_PORTS)
-		return NULL;
-	return be->family == AF_INET ? &fs->port_addr4[port] : &fs->port_addr6[port];
 }
 
 /* f: the burst pass's key and hash, and the backend it pre-picked (0: none)
@@ -89,7 +77,7 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	if (!id)
 		return XGW_DROP_NO_BACKEND;
 	if (svc->snat) {
-		sa = snat_addr(fs, &svc->be[id].ip);
+		sa = xgw_fwd_egress_addr(fs, &svc->be[id].ip);
 		if (!sa || !sa->family)
 			return XGW_DROP_SNAT_NO_PORT;
 	}
@@ -131,9 +119,9 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		xgw_ct_ctuple_key(&rk, &c->reply);
 		rh = xgw_ct_hash(ct, &rk);
 	}
-	w->burst_created = true;
-	w->created_filter[h >> 60] |= 1ull << (h >> 54 & 63);
-	w->created_filter[rh >> 60] |= 1ull << (rh >> 54 & 63);
+	w->lb.burst_created = true;
+	w->lb.created_filter[h >> 60] |= 1ull << (h >> 54 & 63);
+	w->lb.created_filter[rh >> 60] |= 1ull << (rh >> 54 & 63);
 	return 0;
 }
 
@@ -215,7 +203,8 @@ static int l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 
 	if (p->l4_proto == IPPROTO_TCP)
 		flags = p->data[p->l4_off + 13];
-	if (hint == 0 && w->burst_created && (w->created_filter[h >> 60] >> (h >> 54 & 63) & 1))
+	if (hint == 0 && w->lb.burst_created &&
+	    (w->lb.created_filter[h >> 60] >> (h >> 54 & 63) & 1))
 		hint = XGW_CT_HINT_NONE;
 	c = xgw_ct_lookup_hint(ct, t, h, hint, w->now_ns, &dir);
 	if (c) {
@@ -319,9 +308,9 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		xgw_ct_prefetch_w(ct, f->reply_hash);
 	}
 	/* Hints of 0 ("absent") hold until this burst creates their flow. */
-	if (w->burst_created) {
-		memset(w->created_filter, 0, sizeof(w->created_filter));
-		w->burst_created = false;
+	if (w->lb.burst_created) {
+		memset(w->lb.created_filter, 0, sizeof(w->lb.created_filter));
+		w->lb.burst_created = false;
 	}
 }
 
@@ -351,4 +340,9 @@ int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	default:
 		return XGW_LB_ROUTE;
 	}
+}
+
+void xgw_lb_worker_init(struct xgw_lb_worker *s, uint32_t seed)
+{
+	s->rand_state = seed | 1;
 }

@@ -11,7 +11,27 @@
 #include "common/pkt.h"
 #include "lb/conntrack.h"
 #include "pipeline/snapshot.h"
-#include "pipeline/worker.h"
+#include "pipeline/fib.h"
+
+struct xgw_worker;
+
+/* Round-robin positions per worker, by service id (hashed into slots). */
+#define XGW_RR_SLOTS 256
+
+/* The stage's per-worker state (zeroed with the worker, then
+ * xgw_lb_worker_init). */
+struct xgw_lb_worker {
+	/* Conntrack hashes of the connections this burst created, as a
+	 * 1024-bit filter: a later packet of the burst whose "absent" hint
+	 * may predate its own flow's creation looks again. */
+	bool burst_created;
+	uint64_t created_filter[16];
+	uint32_t rand_state; /* xorshift32, for algo "random" */
+	uint32_t rr[XGW_RR_SLOTS];
+};
+
+/* Seeds the "random" algorithm's state (any value). */
+void xgw_lb_worker_init(struct xgw_lb_worker *s, uint32_t seed);
 
 /* Bulk form, as DPDK's and VPP's lookups are: over a parsed burst, build
  * every conntrack key and hash it; then read each key's bucket, prefetch

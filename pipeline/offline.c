@@ -222,7 +222,7 @@ struct xgw_offline *xgw_offline_open(const struct xgw_config *cfg,
 	dp->workers[0] = o->w = w;
 	dp->n_workers = 1;
 	w->dp = dp;
-	w->rand_state = hash_seed | 1;
+	xgw_lb_worker_init(&w->lb, hash_seed);
 	w->tx_hook = tx_hook;
 	w->hook_ctx = o;
 	rc = umem_init(&w->umem, n_frames, cfg->umem.frame_size);

@@ -137,7 +137,7 @@ uint32_t xgw_worker_poll(struct xgw_worker *w)
 		xgw_xsk_flush(x);
 		/* Frames freed by drops and completions go back to the
 		 * kernel now, not only when this socket next receives. */
-		if (x->fill_outstanding < x->fill_target / 2)
+		if (xgw_xsk_fill_low(x))
 			xgw_xsk_refill(x);
 	}
 	if (!total)
@@ -148,7 +148,7 @@ uint32_t xgw_worker_poll(struct xgw_worker *w)
 static bool any_busy_poll(const struct xgw_worker *w)
 {
 	for (unsigned i = 0; i < w->n_xsks; i++)
-		if (w->xsks[i]->busy_poll)
+		if (xgw_xsk_busy_poll(w->xsks[i]))
 			return true;
 	return false;
 }
@@ -156,7 +156,7 @@ static bool any_busy_poll(const struct xgw_worker *w)
 static bool tx_in_flight(const struct xgw_worker *w)
 {
 	for (unsigned i = 0; i < w->n_xsks; i++)
-		if (w->xsks[i]->tx_outstanding)
+		if (xgw_xsk_tx_in_flight(w->xsks[i]))
 			return true;
 	return false;
 }
@@ -166,7 +166,7 @@ static void idle_wait(struct xgw_worker *w)
 	struct pollfd pfd[XGW_MAX_XSKS_PER_WORKER];
 
 	for (unsigned i = 0; i < w->n_xsks; i++) {
-		pfd[i].fd = w->xsks[i]->fd;
+		pfd[i].fd = xgw_xsk_fd(w->xsks[i]);
 		pfd[i].events = POLLIN;
 	}
 	XGW_STAT_ADD(w->st.idle_sleeps, 1);
@@ -186,7 +186,7 @@ static void *worker_main(void *arg)
 	bool busy = any_busy_poll(w);
 
 	snprintf(name, sizeof(name), "xgw-w%d", w->id);
-	w->rand_state = (uint32_t)(coarse_ns() ^ (uint64_t)(uintptr_t)w) | 1;
+	xgw_lb_worker_init(&w->lb, (uint32_t)(coarse_ns() ^ (uint64_t)(uintptr_t)w));
 	pthread_setname_np(pthread_self(), name);
 	rcu_register_thread();
 	pr_info("worker %d on core %d: %u socket(s), %u frames", w->id, w->core, w->n_xsks,
@@ -237,12 +237,5 @@ void xgw_worker_join(struct xgw_worker *w)
 
 bool xgw_worker_pop_resolve(struct xgw_worker *w, struct xgw_resolve_req *out)
 {
-	uint32_t tail = atomic_load_explicit(&w->rq_tail, memory_order_relaxed);
-	uint32_t head = atomic_load_explicit(&w->rq_head, memory_order_acquire);
-
-	if (tail == head)
-		return false;
-	*out = w->rq[tail % XGW_RESOLVE_RING];
-	atomic_store_explicit(&w->rq_tail, tail + 1, memory_order_release);
-	return true;
+	return xgw_fwd_pop_resolve(&w->fwd, out);
 }
