@@ -2,14 +2,11 @@
 #include "pipeline/lb_stage.h"
 
 #include <arpa/inet.h>
-#include <linux/icmp.h>
-#include <linux/icmpv6.h>
-#include <linux/ip.h>
-#include <linux/ipv6.h>
 #include <netinet/in.h>
 #include <string.h>
 
 #include "common/drop.h"
+#include "common/hdr.h"
 #include "common/stat.h"
 #include "lb/conntrack.h"
 #include "lb/nat.h"
@@ -71,7 +68,7 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	/* A RST (without SYN) opens no connection.  Other segments do: after
 	 * a restart or a flush, mid-stream packets are picked up and Maglev
 	 * sends them to the same backend as before (as Katran does). */
-	if (t->proto == IPPROTO_TCP && !(tcp_flags & 0x02) && (tcp_flags & 0x04))
+	if (t->proto == IPPROTO_TCP && !(tcp_flags & XGW_TCP_SYN) && (tcp_flags & XGW_TCP_RST))
 		return XGW_DROP_CT_INVALID;
 	id = f->backend ? f->backend : pick_backend(w, snap, svc, t);
 	if (!id)
@@ -152,16 +149,16 @@ static inline void pkt_key(const struct xgw_pkt *p, struct xgw_ct_tuple *t)
 	uint32_t s4, d4;
 
 	if (fam == AF_INET) {
-		memcpy(&s4, l3 + 12, 4);
-		memcpy(&d4, l3 + 16, 4);
+		memcpy(&s4, l3 + XGW_IP4_SRC, 4);
+		memcpy(&d4, l3 + XGW_IP4_DST, 4);
 		a[0] = s4;
 		a[2] = d4;
 		a[1] = a[3] = 0;
 	} else {
-		a[0] = ld64(l3 + 8);
-		a[1] = ld64(l3 + 16);
-		a[2] = ld64(l3 + 24);
-		a[3] = ld64(l3 + 32);
+		a[0] = ld64(l3 + XGW_IP6_SRC);
+		a[1] = ld64(l3 + XGW_IP6_SRC + 8);
+		a[2] = ld64(l3 + XGW_IP6_DST);
+		a[3] = ld64(l3 + XGW_IP6_DST + 8);
 	}
 	uint64_t pw =
 	    (uint64_t)p->sport | (uint64_t)p->dport << 16 | (uint64_t)p->l4_proto << 32 | f << 40;
@@ -178,13 +175,13 @@ static inline void pkt_key(const struct xgw_pkt *p, struct xgw_ct_tuple *t)
 
 	if (fam == AF_INET) {
 		uint32_t s4, d4;
-		memcpy(&s4, l3 + 12, 4);
-		memcpy(&d4, l3 + 16, 4);
+		memcpy(&s4, l3 + XGW_IP4_SRC, 4);
+		memcpy(&d4, l3 + XGW_IP4_DST, 4);
 		xgw_addr_v4(&s, s4);
 		xgw_addr_v4(&d, d4);
 	} else {
-		xgw_addr_v6(&s, l3 + 8);
-		xgw_addr_v6(&d, l3 + 24);
+		xgw_addr_v6(&s, l3 + XGW_IP6_SRC);
+		xgw_addr_v6(&d, l3 + XGW_IP6_DST);
 	}
 	xgw_ct_tuple_init(t, &s, p->sport, &d, p->dport, p->l4_proto);
 #endif
@@ -202,7 +199,7 @@ static int l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	uint8_t flags = 0;
 
 	if (p->l4_proto == IPPROTO_TCP)
-		flags = p->data[p->l4_off + 13];
+		flags = p->data[p->l4_off + XGW_TCP_FLAGS];
 	if (hint == 0 && w->lb.burst_created &&
 	    (w->lb.created_filter[h >> 60] >> (h >> 54 & 63) & 1))
 		hint = XGW_CT_HINT_NONE;

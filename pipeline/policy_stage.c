@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "pipeline/policy_stage.h"
 
-#include <netinet/in.h>
 #include <string.h>
+
+#include "common/hdr.h"
 
 void xgw_pkt_addrs(const struct xgw_pkt *p, struct xgw_addr *src, struct xgw_addr *dst)
 {
@@ -10,13 +11,13 @@ void xgw_pkt_addrs(const struct xgw_pkt *p, struct xgw_addr *src, struct xgw_add
 
 	if (p->flags & XGW_PKT_IPV4) {
 		uint32_t s, d;
-		memcpy(&s, l3 + 12, 4);
-		memcpy(&d, l3 + 16, 4);
+		memcpy(&s, l3 + XGW_IP4_SRC, 4);
+		memcpy(&d, l3 + XGW_IP4_DST, 4);
 		xgw_addr_v4(src, s);
 		xgw_addr_v4(dst, d);
 	} else {
-		xgw_addr_v6(src, l3 + 8);
-		xgw_addr_v6(dst, l3 + 24);
+		xgw_addr_v6(src, l3 + XGW_IP6_SRC);
+		xgw_addr_v6(dst, l3 + XGW_IP6_DST);
 	}
 }
 
