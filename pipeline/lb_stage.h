@@ -38,16 +38,10 @@ void xgw_lb_worker_init(struct xgw_lb_worker *s, uint32_t seed);
  * the record its signature names and keep that slot as a hint; only then
  * the per-packet stage (xgw_lb_stage_flow, in packet order), which finds
  * bucket and record in cache and, through the hint, does not scan the
- * bucket again.
- *
- * The buckets are read by plain loads in a loop of independent iterations
- * (xgw_ct_touch: the core overlaps their misses), not software-prefetched
- * from the hash pass: on this project's test machine (a VM) prefetching the buckets made
- * established-1m 240 ns/packet against 141 without (xgw-bench-pipeline,
- * same run).  A fixed prefetch distance inside the per-packet loop (2 to
- * 24 packets ahead) was slower than the whole-burst pass at every
- * distance.  The prefetch steps only read: lookups, creations and expiry
- * still happen per packet in order. */
+ * bucket again.  The buckets are read by plain loads in a loop of
+ * independent iterations (xgw_ct_touch), which measured faster than
+ * software prefetch or a fixed prefetch distance (bench/README.md).  The
+ * bulk steps only read: lookups, creations and expiry happen per packet. */
 struct xgw_lb_flow {
 	struct xgw_ct_tuple key;
 	uint64_t hash;

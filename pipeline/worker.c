@@ -51,18 +51,16 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 	const struct xgw_fwd_state *fs = __atomic_load_n(&dp->fwd, __ATOMIC_ACQUIRE);
 	const struct xgw_snapshot *snap = __atomic_load_n(&dp->snap, __ATOMIC_ACQUIRE);
 	/* Per port, the indexes of its packets (1 KiB), gathered into one
-	 * transmit array per port at the end: a 16 x 64 array of descriptors
-	 * was 48 KiB of stack, more than L1d, for the common one or two
-	 * ports. */
+	 * transmit array per port at the end: a descriptor array per port
+	 * would be 48 KiB of stack, more than L1d. */
 	uint8_t out_idx[XGW_MAX_PORTS][XGW_BURST_MAX];
 	struct xgw_pkt out[XGW_BURST_MAX];
 	uint32_t n_out[XGW_MAX_PORTS] = {0};
 	uint32_t used = 0; /* bitmask of ports with output */
-	/* Stages over the whole burst (VPP's vectors): parse all, then hash
-	 * every conntrack key, then read the buckets and prefetch the records
-	 * (lb_stage.h), and only then the per-packet work, in packet order.
-	 * At 1M flows each lookup is two dependent misses (bucket, record);
-	 * one packet at a time they were paid in series. */
+	/* The stage sequence (pipeline/README.md).  Parse and the LB stage's
+	 * bulk pass run over the whole burst (VPP's vectors), so that the
+	 * conntrack misses of all packets overlap; the rest per packet, in
+	 * packet order. */
 	struct xgw_lb_flow fl[XGW_BURST_MAX];
 	int rc[XGW_BURST_MAX] = {0}; /* 256 B; gcc cannot see that [0, n) is set */
 	bool acl = xgw_policy_active(snap);
