@@ -39,24 +39,6 @@ json_t *xgw_policy_to_json(const struct xgw_policy_cfg *p);
 json_t *xgw_steer_to_json(const struct xgw_steer_cfg *s);
 json_t *xgw_route_to_json(const struct xgw_route_cfg *r);
 
-/* "198.18.100.1:80/tcp" or "[2001:db8::1]:80/udp" as xgwctl writes it. */
-int xgw_service_key_parse(const char *s, struct xgw_addr *vip, uint16_t *port, uint8_t *proto);
-/* "198.18.2.10:8080" or "[2001:db8::a]:8080". */
-int xgw_endpoint_parse(const char *s, struct xgw_addr *ip, uint16_t *port);
-/* The same for a listening socket: port 0 (any free port) allowed. */
-int xgw_listen_parse(const char *s, struct xgw_addr *ip, uint16_t *port);
-
-/* The inverses of the two parsers; buf of XGW_KEY_STRLEN is enough. */
-#define XGW_KEY_STRLEN 64
-const char *xgw_service_key_str(const struct xgw_addr *vip, uint16_t port, uint8_t proto, char *buf,
-				size_t len);
-const char *xgw_endpoint_str(const struct xgw_addr *ip, uint16_t port, char *buf, size_t len);
-/* "tcp", "udp", "icmp", "any" for 0, "?" otherwise.  "icmp" (IPPROTO_ICMP)
- * in a policy means ICMP for IPv4 and ICMPv6 for IPv6 traffic. */
-const char *xgw_proto_name(uint8_t proto);
-/* "02:00:00:00:04:0a" (case-insensitive hex, colons required); 0 or -EINVAL. */
-int xgw_mac_parse(uint8_t mac[6], const char *s);
-
 /* Whether b may join s: same address family as the vip, no backend with
  * the same ip:port yet.  For "backend.add"; where prefixes the error. */
 int xgw_service_check_backend(const struct xgw_service_cfg *s, const struct xgw_backend_cfg *b,
