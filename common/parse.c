@@ -271,3 +271,19 @@ int xgw_ip4_verify(struct xgw_pkt *p)
 	p->flags |= XGW_PKT_IP4_CSUM_OK;
 	return 0;
 }
+
+void xgw_pkt_addrs(const struct xgw_pkt *p, struct xgw_addr *src, struct xgw_addr *dst)
+{
+	const uint8_t *l3 = p->data + p->l3_off;
+
+	if (p->flags & XGW_PKT_IPV4) {
+		uint32_t s, d;
+		memcpy(&s, l3 + XGW_IP4_SRC, 4);
+		memcpy(&d, l3 + XGW_IP4_DST, 4);
+		xgw_addr_v4(src, s);
+		xgw_addr_v4(dst, d);
+	} else {
+		xgw_addr_v6(src, l3 + XGW_IP6_SRC);
+		xgw_addr_v6(dst, l3 + XGW_IP6_DST);
+	}
+}

@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "common/addr.h"
+
 #define XGW_BURST_MAX 64
 #define XGW_MAX_VLANS 2
 
@@ -52,5 +54,8 @@ int xgw_parse(struct xgw_pkt *p);
  * xgw rewrote itself are patched incrementally, RFC 1624, and not verified
  * again).  0 or XGW_DROP_IP4_CSUM; non-IPv4 packets pass. */
 int xgw_ip4_verify(struct xgw_pkt *p);
+
+/* A parsed packet's addresses, read from its IP header. */
+void xgw_pkt_addrs(const struct xgw_pkt *p, struct xgw_addr *src, struct xgw_addr *dst);
 
 #endif

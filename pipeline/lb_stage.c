@@ -10,7 +10,6 @@
 #include "common/stat.h"
 #include "lb/conntrack.h"
 #include "lb/nat.h"
-#include "pipeline/policy_stage.h"
 #include "pipeline/worker.h"
 
 static inline uint32_t xorshift32(uint32_t *s)

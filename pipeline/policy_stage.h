@@ -8,33 +8,11 @@
 #ifndef XGW_POLICY_STAGE_H
 #define XGW_POLICY_STAGE_H
 
-#include <arpa/inet.h>
 #include <stdbool.h>
 
 #include "common/drop.h"
 #include "common/pkt.h"
-#include "lb/policy.h"
 #include "pipeline/snapshot.h"
-
-/* dport in network order, 0 for packets without ports.  Snapshots have a
- * hit-counter row per worker (built with n_workers). */
-static inline bool xgw_policy_allows(const struct xgw_snapshot *snap, int worker,
-				     const struct xgw_addr *src, const struct xgw_addr *dst,
-				     uint8_t proto, uint16_t dport_be)
-{
-	struct xgw_policy_key k;
-
-	if (!snap->policy)
-		return snap->policy_default_allow;
-	k.src = *src;
-	k.dst = *dst;
-	k.proto = proto;
-	k.dport = ntohs(dport_be);
-	return xgw_policy_classify(snap->policy, &k, snap->hits[worker]);
-}
-
-/* A parsed packet's addresses, read from its IP header. */
-void xgw_pkt_addrs(const struct xgw_pkt *p, struct xgw_addr *src, struct xgw_addr *dst);
 
 /* Whether the snapshot's policy can deny anything (read once per burst):
  * with no rules and a default of allow, the stage is skipped. */
