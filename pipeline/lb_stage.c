@@ -172,16 +172,9 @@ static inline void pkt_key(const struct xgw_pkt *p, struct xgw_ct_tuple *t)
 #else
 	struct xgw_addr s, d;
 
-	if (fam == AF_INET) {
-		uint32_t s4, d4;
-		memcpy(&s4, l3 + XGW_IP4_SRC, 4);
-		memcpy(&d4, l3 + XGW_IP4_DST, 4);
-		xgw_addr_v4(&s, s4);
-		xgw_addr_v4(&d, d4);
-	} else {
-		xgw_addr_v6(&s, l3 + XGW_IP6_SRC);
-		xgw_addr_v6(&d, l3 + XGW_IP6_DST);
-	}
+	(void)l3;
+	(void)fam;
+	xgw_pkt_addrs(p, &s, &d);
 	xgw_ct_tuple_init(t, &s, p->sport, &d, p->dport, p->l4_proto);
 #endif
 }
