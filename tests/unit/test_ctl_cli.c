@@ -296,6 +296,9 @@ static void test_format(void **state)
 	assert_non_null(strstr(out, "0.51"));
 	/* Drops went from 1 to 5 in 2 s. */
 	assert_non_null(strstr(out, "DROPS/S"));
+	/* The worker counters (common/counters.h), by name. */
+	assert_non_null(strstr(out, "WORKER_COUNTER"));
+	assert_non_null(strstr(out, "icmp_echo_replies"));
 	free(out);
 	json_decref(prev);
 	json_decref(cur);
