@@ -14,6 +14,8 @@
 #include "common/addr.h"
 
 #define XGW_NAME_MAX 32
+/* lb.hash_seed when the config names none (documented: README). */
+#define XGW_DEFAULT_HASH_SEED 0x5eedu
 /* IF_NAMESIZE, without <net/if.h>: it clashes with <linux/if.h>, which the
  * hot path's kernel headers pull in. */
 #define XGW_IFNAME_MAX 16
@@ -124,6 +126,10 @@ struct xgw_config {
 	struct xgw_ct_cfg conntrack;
 	struct xgw_tunnel_cfg tunnel;
 	uint32_t maglev_size;	   /* "lb": { "maglev_size": 65537 } prime */
+	/* "lb": { "hash_seed": "0x5eed" }: seeds the flow hash (conntrack and
+	 * Maglev slot choice).  From the config alone, so that every gateway
+	 * of a fleet and every restart picks the same backend for a flow. */
+	uint32_t hash_seed;
 	bool policy_default_allow; /* "policy_default": "allow"|"deny", default allow */
 	struct xgw_service_cfg *services;
 	unsigned n_services;

@@ -110,9 +110,38 @@ static int tunnel_from_json(struct xgw_config *c, const struct cj *root)
 	return 0;
 }
 
+/* "hash_seed": a 32-bit integer, or a string in C notation ("0x5eed"),
+ * which is how DESIGN.md writes it. */
+static int hash_seed_from_json(struct xgw_config *c, const struct cj *o)
+{
+	json_t *j = cj_get(o, "hash_seed");
+	unsigned long long v;
+	char *end;
+
+	if (!j)
+		return 0;
+	if (json_is_integer(j) && json_integer_value(j) >= 0 &&
+	    json_integer_value(j) <= (json_int_t)UINT32_MAX) {
+		c->hash_seed = (uint32_t)json_integer_value(j);
+		return 0;
+	}
+	if (json_is_string(j)) {
+		const char *s = json_string_value(j);
+
+		errno = 0;
+		v = strtoull(s, &end, 0);
+		if (*s && *s != '-' && !*end && !errno && v <= UINT32_MAX) {
+			c->hash_seed = (uint32_t)v;
+			return 0;
+		}
+	}
+	return cj_fail(o->err, o->errlen, o->where, "hash_seed",
+		       "must be a 32-bit unsigned integer or a string such as \"0x5eed\"");
+}
+
 static int lb_from_json(struct xgw_config *c, const struct cj *root)
 {
-	static const char *const keys[] = {"maglev_size", NULL};
+	static const char *const keys[] = {"maglev_size", "hash_seed", NULL};
 	char path[CJ_PATH_MAX];
 	struct cj o;
 	uint64_t v;
@@ -128,7 +157,7 @@ static int lb_from_json(struct xgw_config *c, const struct cj *root)
 			       "must be a prime between 7 and 16777216");
 	if (!rc)
 		c->maglev_size = (uint32_t)v;
-	return 0;
+	return hash_seed_from_json(c, &o);
 }
 
 static int ctl_from_json(struct xgw_config *c, const struct cj *root)
@@ -396,7 +425,7 @@ json_t *xgw_config_to_json(const struct xgw_config *c)
 {
 	const struct xgw_ct_cfg *ct = &c->conntrack;
 	json_t *o = json_object(), *t;
-	char mode[8];
+	char mode[8], seed[16];
 	int bad = 0;
 
 	bad |=
@@ -418,7 +447,10 @@ json_t *xgw_config_to_json(const struct xgw_config *c)
 	if (c->tunnel.local_ip.family)
 		bad |= cj_set(t, "local_ip", cj_addr_json(&c->tunnel.local_ip));
 	bad |= cj_set(o, "tunnel", t);
-	bad |= cj_set(o, "lb", json_pack("{s:I}", "maglev_size", (json_int_t)c->maglev_size));
+	snprintf(seed, sizeof(seed), "0x%x", c->hash_seed);
+	bad |= cj_set(
+	    o, "lb",
+	    json_pack("{s:I, s:s}", "maglev_size", (json_int_t)c->maglev_size, "hash_seed", seed));
 	bad |= cj_set(o, "policy_default", json_string(c->policy_default_allow ? "allow" : "deny"));
 	bad |=
 	    cj_set(o, "services",
