@@ -101,6 +101,12 @@ int xgw_ctl_start(struct xgw_ctl **out, const struct xgw_ctl_cfg *cfg, struct xg
  * ours), free the running config's contents and the server.  Also frees a
  * detached server.  NULL is a no-op. */
 void xgw_ctl_stop(struct xgw_ctl *ctl);
+/* The daemon's config file, for config.reload and config.save; set before
+ * the first request. */
+void xgw_ctl_set_config_path(struct xgw_ctl *ctl, const char *path);
+/* Ask the control thread to run config.reload (SIGHUP); async-signal-safe
+ * (one write to a pipe).  The result is logged. */
+void xgw_ctl_request_reload(struct xgw_ctl *ctl);
 /* Change the idle and line timeouts of a running server (tests). */
 void xgw_ctl_set_timeouts(struct xgw_ctl *ctl, unsigned idle_ms, unsigned line_ms);
 

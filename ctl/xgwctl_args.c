@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "ctl/config.h"
@@ -348,6 +349,23 @@ static int b_ct_list(const struct cli_args *a, json_t *args, char *err, size_t e
 	return 0;
 }
 
+/* xgwd writes the file: a relative name is made absolute here, where the
+ * user meant it. */
+static int b_config_save(const struct cli_args *a, json_t *args, char *err, size_t errlen)
+{
+	char cwd[4096], path[8192];
+
+	if (!a->n_pos)
+		return 0;
+	if (a->pos[0][0] != '/' && getcwd(cwd, sizeof(cwd)))
+		snprintf(path, sizeof(path), "%s/%s", cwd, a->pos[0]);
+	else
+		snprintf(path, sizeof(path), "%s", a->pos[0]);
+	if (json_object_set_new(args, "file", json_string(path)))
+		return -ENOMEM;
+	return 0;
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 static const struct opt o_service[] = {
@@ -386,6 +404,8 @@ static const struct xgwctl_cmd cmds[] = {
     {"stats", NULL, "[--json] [--watch]", o_watch, 0, 0, "stats", NULL, xgwctl_fmt_stats},
     {"ports", NULL, "[--json]", NULL, 0, 0, "ports", NULL, xgwctl_fmt_ports},
     {"config", "get", "", NULL, 0, 0, "config.get", NULL, xgwctl_fmt_json},
+    {"config", "save", "[FILE]", NULL, 0, 1, "config.save", b_config_save, xgwctl_fmt_json},
+    {"config", "reload", "", NULL, 0, 0, "config.reload", NULL, xgwctl_fmt_json},
     {"help", NULL, "", NULL, 0, 0, "help", NULL, xgwctl_fmt_help},
     {"call", NULL, "CMD [ARGS-JSON]", NULL, 1, 2, NULL, NULL, xgwctl_fmt_json},
 };

@@ -57,7 +57,8 @@ static void usage(FILE *f)
 		   "      --log-level L   err, warn, info (default) or debug\n"
 		   "      --check         validate the configuration and exit\n"
 		   "Signals: SIGINT/SIGTERM stop cleanly (XDP programs detached);\n"
-		   "SIGUSR1 prints statistics as JSON on stderr; SIGHUP is ignored.\n");
+		   "SIGUSR1 prints statistics as JSON on stderr; SIGHUP reloads the\n"
+		   "configuration file (as xgwctl config reload).\n");
 }
 
 /* libxdp keeps its dispatcher state in bpffs; `ip netns exec` gives a fresh
@@ -208,9 +209,10 @@ static int run(struct xgwd *d, int sfd)
 			if (si.ssi_signo == SIGUSR1) {
 				xgw_dp_print_stats(&d->dp, stderr);
 			} else if (si.ssi_signo == SIGHUP) {
-				/* Not a reload (configuration changes go through
-				 * xgwctl) and never a reason to stop a gateway. */
-				pr_info("SIGHUP ignored: change the configuration with xgwctl");
+				/* A reload (as xgwctl config reload), never a
+				 * reason to stop a gateway. */
+				pr_info("SIGHUP: reloading the configuration file");
+				xgw_ctl_request_reload(d->ctl);
 			} else {
 				pr_info("signal %u: stopping", si.ssi_signo);
 				break;
@@ -358,6 +360,8 @@ int main(int argc, char **argv)
 		rc = xgw_ctl_start(&d.ctl, &d.running->ctl, d.running, &ctl_ops, &d);
 		if (rc)
 			pr_err("control socket %s: %s", d.running->ctl.socket, strerror(-rc));
+		else
+			xgw_ctl_set_config_path(d.ctl, path);
 	}
 	if (!rc && listen_at[0])
 		rc = xgw_metrics_start(&d.metrics, listen_at, &metrics_ops, &d);

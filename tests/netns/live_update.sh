@@ -313,6 +313,34 @@ sys.exit(1)
 PY
 ok "counters agree (steered $steered); /metrics serves them, /nope is 404"
 
+# Config lifecycle: save the running config to xgwd's own file, add a
+# service to the file, SIGHUP: applied; then a change that needs a restart
+# (the ports) and SIGHUP: refused, logged, nothing changed, xgwd running.
+ctl config save "$XGW_TMP/xgw.json" >/dev/null || fail "config save"
+python3 - "$XGW_TMP/xgw.json" <<'PY' || fail "editing the saved config"
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["services"].append({"vip": "198.18.100.9", "port": 9, "proto": "udp"})
+json.dump(d, open(sys.argv[1], "w"))
+PY
+kill -HUP "$XGWD_PID"
+wait_for sh -c "ip netns exec '$GW' '$XGWCTL' -s '$SOCK' service list --json | grep -q 198.18.100.9" ||
+	{ tail -5 "$LOG"; fail "SIGHUP did not apply the edited file"; }
+ctl config get >"$XGW_TMP/config-hup.json" || fail "config get"
+python3 - "$XGW_TMP/xgw.json" <<'PY' || fail "editing the saved config"
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["ports"][0]["iface"] = "nosuch0"
+d["services"].append({"vip": "198.18.100.10", "port": 9, "proto": "udp"})
+json.dump(d, open(sys.argv[1], "w"))
+PY
+kill -HUP "$XGWD_PID"
+wait_for grep -q "ports changed in .*needs a restart" "$LOG" ||
+	{ tail -5 "$LOG"; fail "a restart-only change was not refused by name"; }
+kill -0 "$XGWD_PID" || fail "xgwd died on SIGHUP"
+ctl config get | cmp -s - "$XGW_TMP/config-hup.json" || fail "a refused reload changed the config"
+ok "config save; SIGHUP applies the edited file; a restart-only change is refused, nothing changed"
+
 # Clean stop, then the log must be free of sanitizer reports.
 kill -TERM "$XGWD_PID"
 for _ in $(seq 1 300); do kill -0 "$XGWD_PID" 2>/dev/null || break; sleep 0.1; done
