@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/version.h"
 #include "ctl/server.h"
 #include "ctl/xgwctl.h"
 
@@ -224,8 +225,11 @@ int main(int argc, char **argv)
 		xgwctl_inv_free(&inv);
 		return 2;
 	}
-	if (inv.usage) {
-		xgwctl_usage(stdout);
+	if (inv.version || inv.usage) {
+		if (inv.version)
+			puts(XGW_VERSION_STRING("xgwctl"));
+		else
+			xgwctl_usage(stdout);
 		xgwctl_inv_free(&inv);
 		return 0;
 	}

@@ -20,6 +20,7 @@ struct xgwctl_inv {
 	bool json;		      /* --json: print the raw result */
 	bool watch;		      /* stats --watch */
 	bool usage;		      /* -h/--help or no command: print usage, exit 0 */
+	bool version;		      /* --version: print it, exit 0 */
 };
 
 /* argv as main() gets it.  0, or -EINVAL with err saying what is wrong

@@ -416,7 +416,8 @@ void xgwctl_usage(FILE *f)
 {
 	fprintf(f, "usage: xgwctl [-s PATH] COMMAND [ARGS]\n"
 		   "  -s PATH   control socket (default " XGW_CTL_DEFAULT_SOCKET ")\n"
-		   "  --json    print the raw JSON result\n\n");
+		   "  --json    print the raw JSON result\n"
+		   "  --version print the version and exit\n\n");
 	for (size_t i = 0; i < N_CMDS; i++) {
 		char name[32];
 
@@ -586,6 +587,9 @@ int xgwctl_parse(int argc, char **argv, struct xgwctl_inv *inv, char *err, size_
 			inv->socket = argv[i] + 9;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			inv->usage = true;
+		} else if (!strcmp(argv[i], "--version")) {
+			inv->version = true;
+			return 0;
 		} else if (!strcmp(argv[i], "--json")) {
 			inv->json = true;
 		} else {

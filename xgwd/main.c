@@ -19,13 +19,18 @@
 #include <time.h>
 #include <unistd.h>
 #include <urcu-qsbr.h>
+#ifdef XGW_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 #include "common/log.h"
+#include "common/version.h"
 #include "ctl/config.h"
 #include "ctl/metrics.h"
 #include "ctl/server.h"
 #include "pipeline/dataplane.h"
 #include "pipeline/netlink.h"
+#include "steer-bpf/bpf_log.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -50,12 +55,24 @@ struct xgwd {
 	struct xgw_config applied;
 };
 
+/* systemd's Type=notify: readiness once ports, workers and the control
+ * socket are up; a no-op outside systemd or without libsystemd. */
+static void notify(const char *state)
+{
+#ifdef XGW_HAVE_SYSTEMD
+	sd_notify(0, state);
+#else
+	(void)state;
+#endif
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: xgwd -c CONFIG.json [--log-level err|warn|info|debug] [--check]\n"
 		   "  -c, --config FILE   configuration file (JSON, see DESIGN.md)\n"
 		   "      --log-level L   err, warn, info (default) or debug\n"
 		   "      --check         validate the configuration and exit\n"
+		   "      --version       print the version and exit\n"
 		   "Signals: SIGINT/SIGTERM stop cleanly (XDP programs detached);\n"
 		   "SIGUSR1 prints statistics as JSON on stderr; SIGHUP reloads the\n"
 		   "configuration file (as xgwctl config reload).\n");
@@ -255,11 +272,9 @@ static void free_configs(struct xgwd *d)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"log-level", required_argument, NULL, 'l'},
-		{"check", no_argument, NULL, 'k'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'}, {"log-level", required_argument, NULL, 'l'},
+	    {"check", no_argument, NULL, 'k'},	      {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
 	struct xgwd d;
 	const char *path = NULL;
@@ -271,6 +286,7 @@ int main(int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	pthread_mutex_init(&d.fwd_lock, NULL);
+	xgw_bpf_log_init();
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -289,6 +305,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			puts(XGW_VERSION_STRING("xgwd"));
 			return 0;
 		default:
 			usage(stderr);
@@ -367,7 +386,9 @@ int main(int argc, char **argv)
 		rc = xgw_metrics_start(&d.metrics, listen_at, &metrics_ops, &d);
 	if (!rc) {
 		pr_info("running: %u port(s), %u worker(s)", d.dp.n_ports, d.dp.n_workers);
+		notify("READY=1\nSTATUS=serving");
 		rc = run(&d, sfd);
+		notify("STOPPING=1");
 	}
 	xgw_metrics_stop(d.metrics); /* it reads the data plane's counters */
 	if (d.ctl)

@@ -201,14 +201,34 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-second_deadlock_stack=1}
 LOG=${LOG:-$XGW_TMP/xgwd.log}
-ip netns exec "$GW" "$XGWD" -c "$XGW_TMP/xgw.json" >"$LOG" 2>&1 &
+# systemd's notify protocol, as a unit of Type=notify sees it: a datagram
+# socket named by NOTIFY_SOCKET, every message appended to a file.
+python3 - "$XGW_TMP/notify.sock" "$XGW_TMP/notify.txt" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(280)
+with open(sys.argv[2], "a") as f:
+    while True:
+        try:
+            m = s.recv(4096)
+        except OSError:
+            break
+        f.write(m.decode() + "\n")
+        f.flush()
+PY
+XGW_PIDS+=($!)
+wait_for test -S "$XGW_TMP/notify.sock" || fail "notify listener did not start"
+ip netns exec "$GW" env NOTIFY_SOCKET="$XGW_TMP/notify.sock" \
+	"$XGWD" -c "$XGW_TMP/xgw.json" >"$LOG" 2>&1 &
 XGWD_PID=$!
 XGW_PIDS+=($XGWD_PID)
 ctl() { ip netns exec "$GW" "$XGWCTL" -s "$SOCK" "$@"; }
 # Sanitized builds start slowly: up to 30 s.
 for _ in 1 2 3; do wait_for ctl ports && break; done
 ctl ports >/dev/null 2>&1 || { cat "$LOG"; fail "xgwd did not start"; }
-ok "xgwd running ($XGWD)"
+wait_for grep -q "^READY=1" "$XGW_TMP/notify.txt" || fail "xgwd sent no READY=1 to NOTIFY_SOCKET"
+ok "xgwd running ($XGWD), READY=1 sent to systemd's notify socket"
 
 ctl service add 198.18.100.1:7000/udp || fail "service add"
 ctl backend add 198.18.100.1:7000/udp 198.18.2.11:7000 || fail "backend add"
@@ -353,5 +373,6 @@ if sanitizer_report "$LOG" 150; then
 	fail "sanitizer report in xgwd's log"
 fi
 [ "$rc" = 0 ] || { tail -20 "$LOG"; fail "xgwd exited with status $rc"; }
-ok "xgwd stopped cleanly, no sanitizer report in its log"
+grep -q "^STOPPING=1" "$XGW_TMP/notify.txt" || fail "xgwd sent no STOPPING=1"
+ok "xgwd stopped cleanly (STOPPING=1 sent), no sanitizer report in its log"
 echo "PASS"
