@@ -8,7 +8,12 @@
  * ("args" may be omitted when a command takes none); exactly one reply line
  * per request, `{"ok":true,"result":...}` or `{"ok":false,"error":"..."}`.
  * Blank lines are ignored.  A line longer than XGW_CTL_MAX_LINE gets an
- * error reply and the connection is closed.  `help` lists the commands. */
+ * error reply and the connection is closed.  `help` lists the commands.
+ *
+ * `{"cmd":"batch","args":[request, ...]}` runs up to XGW_CTL_MAX_BATCH
+ * config changes in order on one copy, then validates and applies once (one
+ * snapshot, one grace period): all or nothing, the failing item named as
+ * "batch[i] (cmd): ...".  The result is the array of the items' results. */
 #ifndef XGW_CTL_SERVER_H
 #define XGW_CTL_SERVER_H
 
@@ -18,6 +23,8 @@
 #include "ctl/config.h"
 
 #define XGW_CTL_DEFAULT_SOCKET "/run/xgw/xgw.sock"
+/* Requests in one batch. */
+#define XGW_CTL_MAX_BATCH 100000
 /* Longest request line, newline excluded. */
 #define XGW_CTL_MAX_LINE (1u << 20)
 /* Clients served at once.  When the table is full, a new client evicts the

@@ -417,7 +417,9 @@ void xgwctl_usage(FILE *f)
 	fprintf(f, "usage: xgwctl [-s PATH] COMMAND [ARGS]\n"
 		   "  -s PATH   control socket (default " XGW_CTL_DEFAULT_SOCKET ")\n"
 		   "  --json    print the raw JSON result\n"
-		   "  --version print the version and exit\n\n");
+		   "  --version print the version and exit\n"
+		   "  -f FILE [--batch N]  run the commands in FILE (one per line, as below\n"
+		   "            without \"xgwctl\"), N per atomic batch (default 1000)\n\n");
 	for (size_t i = 0; i < N_CMDS; i++) {
 		char name[32];
 
@@ -590,12 +592,36 @@ int xgwctl_parse(int argc, char **argv, struct xgwctl_inv *inv, char *err, size_
 		} else if (!strcmp(argv[i], "--version")) {
 			inv->version = true;
 			return 0;
+		} else if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--file")) {
+			if (++i == argc) {
+				snprintf(err, errlen, "%s needs a FILE", argv[i - 1]);
+				return -EINVAL;
+			}
+			inv->file = argv[i];
+		} else if (!strcmp(argv[i], "--batch")) {
+			char *end;
+			unsigned long n = i + 1 < argc ? strtoul(argv[i + 1], &end, 10) : 0;
+
+			if (i + 1 == argc || *end || n < 1 || n > XGW_CTL_MAX_BATCH) {
+				snprintf(err, errlen, "--batch needs a count of 1..%u",
+					 XGW_CTL_MAX_BATCH);
+				return -EINVAL;
+			}
+			inv->batch = (unsigned)n;
+			i++;
 		} else if (!strcmp(argv[i], "--json")) {
 			inv->json = true;
 		} else {
 			snprintf(err, errlen, "unknown option '%s'", argv[i]);
 			return -EINVAL;
 		}
+	}
+	if (inv->file) {
+		if (i != argc) {
+			snprintf(err, errlen, "-f FILE takes no command: the file holds them");
+			return -EINVAL;
+		}
+		return 0;
 	}
 	if (i == argc) {
 		inv->usage = true;

@@ -536,6 +536,64 @@ static void test_config_save_reload(void **state)
 	rmdir(dir);
 }
 
+/* ---- batch ----------------------------------------------------------------- */
+
+/* Several changes, one validation and one apply; a failing item refuses the
+ * whole batch by name and changes nothing. */
+static void test_batch(void **state)
+{
+	struct fake *f = *state;
+	char *before, *after;
+	json_t *r;
+	bool okr;
+	int applies = f->applies;
+
+	r = ok(
+	    f,
+	    "{\"cmd\":\"batch\",\"args\":["
+	    "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.7\",\"port\":53,"
+	    "\"proto\":\"udp\"}},"
+	    "{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.7\","
+	    "\"port\":53,\"proto\":\"udp\"},\"backend\":{\"ip\":\"198.18.2.53\",\"port\":53}}},"
+	    "{\"cmd\":\"policy.add\",\"args\":{\"action\":\"deny\",\"src\":\"198.18.7.0/24\"}}]}");
+	assert_int_equal(json_array_size(r), 3);
+	json_decref(r);
+	assert_int_equal(f->applies, applies + 1);
+
+	before = config_dump(f);
+	r = reply_of(f,
+		     "{\"cmd\":\"batch\",\"args\":["
+		     "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.8\",\"port\":53,"
+		     "\"proto\":\"udp\"}},"
+		     "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.7\",\"port\":53,"
+		     "\"proto\":\"udp\"}}]}",
+		     &okr);
+	assert_false(okr);
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(r, "error")), "batch[1] (service.add)"));
+	json_decref(r);
+	r = reply_of(f, "{\"cmd\":\"batch\",\"args\":[{\"cmd\":\"service.list\"}]}", &okr);
+	assert_false(okr);
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(r, "error")), "not a config change"));
+	json_decref(r);
+	r = reply_of(f, "{\"cmd\":\"batch\",\"args\":{\"cmd\":\"service.list\"}}", &okr);
+	assert_false(okr);
+	json_decref(r);
+	r = reply_of(f,
+		     "{\"cmd\":\"batch\",\"args\":[{\"cmd\":\"service.add\",\"args\":{\"vip\":"
+		     "\"198.18.100.9\",\"port\":1,\"proto\":\"tcp\"}},{\"cmd\":\"nosuch\"}]}",
+		     &okr);
+	assert_false(okr);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "batch[1].cmd"));
+	json_decref(r);
+	after = config_dump(f);
+	assert_string_equal(before, after);
+	assert_int_equal(f->applies, applies + 1);
+	free(before);
+	free(after);
+}
+
 static void test_views_and_help(void **state)
 {
 	struct fake *f = *state;
@@ -616,6 +674,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_policy_and_steer_ids, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_save_reload, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_views_and_help, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_hooks, setup, teardown),
 	};
