@@ -49,6 +49,7 @@
 #include <time.h>
 #include <urcu-qsbr.h>
 
+#include "ctl/config.h"
 #include "lb/conntrack.h"
 #include "pipeline/offline.h"
 #include "pipeline/worker.h"
@@ -131,7 +132,6 @@ __attribute__((noinline)) void bench_burst(struct bench *b, bool process)
 		p->len = FRAME_LEN;
 		p->headroom = XGW_OFFLINE_HEADROOM;
 		p->port = 0;
-		p->drop = 0;
 		if (++b->pos == b->n_tmpl)
 			b->pos = 0;
 	}

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/version.h"
 #include "bench/pktgen.h"
 
 enum {
@@ -53,6 +54,7 @@ static const struct option long_opts[] = {
     {"verify", no_argument, NULL, OPT_VERIFY},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
 
@@ -71,6 +73,7 @@ void pg_usage(FILE *f)
 	      "                        still bounded by --duration\n"
 	      "  --json                print a JSON summary on stdout\n"
 	      "  --quiet               no progress line (it is shown only on a terminal)\n"
+	      "  --version             print the version and exit\n"
 	      "transmit:\n"
 	      "  --mode live|xsk       live: BPF_PROG_RUN live frames (XDP_TX out of IFACE);\n"
 	      "                        xsk: AF_XDP TX.  Default: live, AF_XDP if unsupported\n"
@@ -264,6 +267,9 @@ int pg_opts_parse(struct pg_opts *o, int argc, char **argv)
 			break;
 		case 'h':
 			pg_usage(stdout);
+			exit(0);
+		case 'V':
+			puts(XGW_VERSION_STRING("xgw-pktgen"));
 			exit(0);
 		default:
 			pg_usage(stderr);

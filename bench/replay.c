@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "common/drop.h"
+#include "ctl/config.h"
 #include "pipeline/offline.h"
 
 #define DEFAULT_SEED 0x5eed1234u
@@ -218,10 +219,11 @@ static void summary(const struct xgw_offline *x, const struct input *in, const s
 	json_object_set_new(j, "dropped", json_integer((json_int_t)dropped));
 	json_object_set_new(j, "tx", tx);
 	json_object_set_new(j, "drops", dr);
-	json_object_set_new(j, "ct_created", json_integer((json_int_t)st->ct_created));
-	json_object_set_new(j, "icmp_sent", json_integer((json_int_t)st->icmp_sent));
-	json_object_set_new(j, "icmp_echo_replies",
-			    json_integer((json_int_t)st->icmp_echo_replies));
+#define _(name, scope, help)                                                                       \
+	if (XGW_COUNTER_SCOPE_##scope == XGW_COUNTER_SCOPE_PKT)                                    \
+		json_object_set_new(j, #name, json_integer((json_int_t)st->name));
+	XGW_FOREACH_WORKER_COUNTER(_)
+#undef _
 	if (json) {
 		json_dumpf(j, stdout, JSON_INDENT(2));
 		printf("\n");

@@ -4,12 +4,16 @@
 #ifndef XGW_LOG_H
 #define XGW_LOG_H
 
+#include <stdarg.h>
+
 enum xgw_log_level { XGW_LOG_ERR, XGW_LOG_WARN, XGW_LOG_INFO, XGW_LOG_DEBUG };
 
 extern enum xgw_log_level xgw_log_level;
 
 void xgw_log(enum xgw_log_level lvl, const char *comp, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+void xgw_vlog(enum xgw_log_level lvl, const char *comp, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 /* "err", "warn", "info", "debug" -> level; -1 if unknown. */
 int xgw_log_level_parse(const char *s);
 

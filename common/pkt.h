@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "common/addr.h"
+
 #define XGW_BURST_MAX 64
 #define XGW_MAX_VLANS 2
 
@@ -33,8 +35,7 @@ struct xgw_pkt {
 	uint16_t vlan_tci[XGW_MAX_VLANS];
 	uint8_t n_vlans;
 	uint8_t l4_proto; /* IPPROTO_* of the transport header, after v6 ext */
-	uint8_t flags;    /* enum xgw_pkt_flags */
-	uint8_t drop;     /* enum xgw_drop, 0 while alive */
+	uint8_t flags;	  /* enum xgw_pkt_flags */
 	uint16_t sport;   /* network order; ICMP echo id in sport */
 	uint16_t dport;
 };
@@ -44,5 +45,17 @@ struct xgw_pkt {
  * TCP, UDP, ICMP, ICMPv6, with every length checked against the frame.
  * Fills the offsets and returns 0, or an enum xgw_drop reason. */
 int xgw_parse(struct xgw_pkt *p);
+
+/* RFC 1812 5.2.2: a router verifies the IPv4 header checksum.  The worker
+ * calls this right after xgw_parse, before any stage rewrites the header:
+ * a corrupt header creates no connection and is counted as
+ * ipv4_bad_checksum before any service, policy or echo handling sees it.
+ * Sets XGW_PKT_IP4_CSUM_OK, which the forwarding stage trusts (headers
+ * xgw rewrote itself are patched incrementally, RFC 1624, and not verified
+ * again).  0 or XGW_DROP_IP4_CSUM; non-IPv4 packets pass. */
+int xgw_ip4_verify(struct xgw_pkt *p);
+
+/* A parsed packet's addresses, read from its IP header. */
+void xgw_pkt_addrs(const struct xgw_pkt *p, struct xgw_addr *src, struct xgw_addr *dst);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The whole config document: defaults, loading, dumping, copying.  The
- * per-object readers are in config_objects.c and config_lb.c. */
+/* The whole config document as JSON: loading and dumping (the model's
+ * defaults and copy are in common/config.c).  The per-object readers are in config_objects.c and
+ * config_lb.c. */
 #include "ctl/config.h"
 
 #include <errno.h>
@@ -11,45 +12,6 @@
 #include "ctl/config_json.h"
 
 #define ID_MAX INT32_MAX
-
-void xgw_config_defaults(struct xgw_config *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->umem.frames = 8192;
-	c->umem.frame_size = 2048;
-	c->conntrack.max_entries = 1048576;
-	c->conntrack.tcp_timeout_s = 21600;
-	c->conntrack.tcp_syn_timeout_s = 60;
-	c->conntrack.tcp_close_timeout_s = 10;
-	c->conntrack.udp_timeout_s = 60;
-	c->conntrack.other_timeout_s = 60;
-	c->tunnel.vxlan_port = 4789;
-	c->tunnel.geneve_port = 6081;
-	/* Prime, as Maglev needs; Katran's choice, 100x a few hundred backends. */
-	c->maglev_size = 65537;
-	c->policy_default_allow = true;
-	c->next_policy_id = 1;
-	c->next_steer_id = 1;
-	snprintf(c->ctl.socket, sizeof(c->ctl.socket), "%s", "/run/xgw/xgw.sock");
-	c->ctl.mode = 0660;
-}
-
-void xgw_config_free(struct xgw_config *c)
-{
-	if (!c)
-		return;
-	for (unsigned i = 0; i < c->n_ports; i++)
-		free(c->ports[i].queues);
-	free(c->ports);
-	for (unsigned i = 0; i < c->n_services; i++)
-		xgw_service_free(&c->services[i]);
-	free(c->services);
-	free(c->steer);
-	free(c->routes);
-	free(c->neighbours);
-	free(c->policies);
-	memset(c, 0, sizeof(*c));
-}
 
 static bool is_prime(uint32_t n)
 {
@@ -148,9 +110,38 @@ static int tunnel_from_json(struct xgw_config *c, const struct cj *root)
 	return 0;
 }
 
+/* "hash_seed": a 32-bit integer, or a string in C notation ("0x5eed"),
+ * which is how DESIGN.md writes it. */
+static int hash_seed_from_json(struct xgw_config *c, const struct cj *o)
+{
+	json_t *j = cj_get(o, "hash_seed");
+	unsigned long long v;
+	char *end;
+
+	if (!j)
+		return 0;
+	if (json_is_integer(j) && json_integer_value(j) >= 0 &&
+	    json_integer_value(j) <= (json_int_t)UINT32_MAX) {
+		c->hash_seed = (uint32_t)json_integer_value(j);
+		return 0;
+	}
+	if (json_is_string(j)) {
+		const char *s = json_string_value(j);
+
+		errno = 0;
+		v = strtoull(s, &end, 0);
+		if (*s && *s != '-' && !*end && !errno && v <= UINT32_MAX) {
+			c->hash_seed = (uint32_t)v;
+			return 0;
+		}
+	}
+	return cj_fail(o->err, o->errlen, o->where, "hash_seed",
+		       "must be a 32-bit unsigned integer or a string such as \"0x5eed\"");
+}
+
 static int lb_from_json(struct xgw_config *c, const struct cj *root)
 {
-	static const char *const keys[] = {"maglev_size", NULL};
+	static const char *const keys[] = {"maglev_size", "hash_seed", NULL};
 	char path[CJ_PATH_MAX];
 	struct cj o;
 	uint64_t v;
@@ -166,7 +157,7 @@ static int lb_from_json(struct xgw_config *c, const struct cj *root)
 			       "must be a prime between 7 and 16777216");
 	if (!rc)
 		c->maglev_size = (uint32_t)v;
-	return 0;
+	return hash_seed_from_json(c, &o);
 }
 
 static int ctl_from_json(struct xgw_config *c, const struct cj *root)
@@ -434,7 +425,7 @@ json_t *xgw_config_to_json(const struct xgw_config *c)
 {
 	const struct xgw_ct_cfg *ct = &c->conntrack;
 	json_t *o = json_object(), *t;
-	char mode[8];
+	char mode[8], seed[16];
 	int bad = 0;
 
 	bad |=
@@ -456,7 +447,10 @@ json_t *xgw_config_to_json(const struct xgw_config *c)
 	if (c->tunnel.local_ip.family)
 		bad |= cj_set(t, "local_ip", cj_addr_json(&c->tunnel.local_ip));
 	bad |= cj_set(o, "tunnel", t);
-	bad |= cj_set(o, "lb", json_pack("{s:I}", "maglev_size", (json_int_t)c->maglev_size));
+	snprintf(seed, sizeof(seed), "0x%x", c->hash_seed);
+	bad |= cj_set(
+	    o, "lb",
+	    json_pack("{s:I, s:s}", "maglev_size", (json_int_t)c->maglev_size, "hash_seed", seed));
 	bad |= cj_set(o, "policy_default", json_string(c->policy_default_allow ? "allow" : "deny"));
 	bad |=
 	    cj_set(o, "services",
@@ -478,91 +472,4 @@ json_t *xgw_config_to_json(const struct xgw_config *c)
 		return NULL;
 	}
 	return o;
-}
-
-/* malloc+memcpy that treats n == 0 as "no array" rather than failure. */
-static int dup_array(void **dst, const void *src, size_t n, size_t size)
-{
-	*dst = NULL;
-	if (!n)
-		return 0;
-	*dst = malloc(n * size);
-	if (!*dst)
-		return -ENOMEM;
-	memcpy(*dst, src, n * size);
-	return 0;
-}
-
-int xgw_config_copy(struct xgw_config *dst, const struct xgw_config *src)
-{
-	struct xgw_config c = *src;
-	unsigned i;
-
-	/* Nothing of src is owned yet; count up only what was duplicated so
-	 * that xgw_config_free can unwind a partial copy. */
-	c.ports = NULL;
-	c.services = NULL;
-	c.steer = NULL;
-	c.routes = NULL;
-	c.neighbours = NULL;
-	c.policies = NULL;
-	c.n_ports = c.n_services = c.n_steer = c.n_routes = c.n_neighbours = c.n_policies = 0;
-
-	if (dup_array((void **)&c.ports, src->ports, src->n_ports, sizeof(*c.ports)))
-		goto nomem;
-	for (i = 0; i < src->n_ports; i++) {
-		c.ports[i].queues = NULL;
-		c.ports[i].n_queues = 0;
-	}
-	c.n_ports = src->n_ports;
-	for (i = 0; i < src->n_ports; i++) {
-		if (dup_array((void **)&c.ports[i].queues, src->ports[i].queues,
-			      src->ports[i].n_queues, sizeof(*c.ports[i].queues)))
-			goto nomem;
-		c.ports[i].n_queues = src->ports[i].n_queues;
-	}
-	if (dup_array((void **)&c.services, src->services, src->n_services, sizeof(*c.services)))
-		goto nomem;
-	for (i = 0; i < src->n_services; i++) {
-		c.services[i].backends = NULL;
-		c.services[i].n_backends = 0;
-	}
-	c.n_services = src->n_services;
-	for (i = 0; i < src->n_services; i++) {
-		if (dup_array((void **)&c.services[i].backends, src->services[i].backends,
-			      src->services[i].n_backends, sizeof(*c.services[i].backends)))
-			goto nomem;
-		c.services[i].n_backends = src->services[i].n_backends;
-	}
-	if (dup_array((void **)&c.steer, src->steer, src->n_steer, sizeof(*c.steer)))
-		goto nomem;
-	c.n_steer = src->n_steer;
-	if (dup_array((void **)&c.routes, src->routes, src->n_routes, sizeof(*c.routes)))
-		goto nomem;
-	c.n_routes = src->n_routes;
-	if (dup_array((void **)&c.neighbours, src->neighbours, src->n_neighbours,
-		      sizeof(*c.neighbours)))
-		goto nomem;
-	c.n_neighbours = src->n_neighbours;
-	if (dup_array((void **)&c.policies, src->policies, src->n_policies, sizeof(*c.policies)))
-		goto nomem;
-	c.n_policies = src->n_policies;
-	*dst = c;
-	return 0;
-nomem:
-	xgw_config_free(&c);
-	memset(dst, 0, sizeof(*dst));
-	return -ENOMEM;
-}
-
-int xgw_config_find_service(const struct xgw_config *c, const struct xgw_addr *vip, uint16_t port,
-			    uint8_t proto)
-{
-	for (unsigned i = 0; i < c->n_services; i++) {
-		const struct xgw_service_cfg *s = &c->services[i];
-
-		if (s->port == port && s->proto == proto && xgw_addr_eq(&s->vip, vip))
-			return (int)i;
-	}
-	return -1;
 }

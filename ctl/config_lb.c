@@ -170,12 +170,6 @@ int cfg_service_check(const struct xgw_service_cfg *s, const char *where, char *
 	return dup_backend(&s->backends[dup], path, err, errlen);
 }
 
-void xgw_service_free(struct xgw_service_cfg *s)
-{
-	free(s->backends);
-	memset(s, 0, sizeof(*s));
-}
-
 int xgw_service_from_json(struct xgw_service_cfg *s, json_t *j, const char *where, char *err,
 			  size_t errlen)
 {

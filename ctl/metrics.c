@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/counters.h"
 #include "common/drop.h"
 #include "common/log.h"
 #include "ctl/config.h"
@@ -68,23 +69,14 @@ static const struct fam worker_fams[] = {
      "Packets sent by a worker over all its queues."},
     {"tx_bytes", "xgw_worker_tx_bytes_total", "counter",
      "Bytes sent by a worker over all its queues."},
-    {"forwarded", "xgw_worker_forwarded_total", "counter", "Packets forwarded by a worker."},
-    {"bursts", "xgw_worker_bursts_total", "counter", "Non-empty receive bursts of a worker."},
     {"wakeups", "xgw_worker_wakeups_total", "counter",
      "Wakeup syscalls (TX kicks and fill-ring wakeups) of a worker."},
-    {"empty_polls", "xgw_worker_empty_polls_total", "counter",
-     "Polls of a worker that found no packet."},
-    {"idle_sleeps", "xgw_worker_idle_sleeps_total", "counter",
-     "Times a worker slept for lack of traffic."},
     {"fill_starved", "xgw_worker_fill_starved_total", "counter",
      "Times a worker found no free frame to refill the fill ring."},
-    {"icmp_sent", "xgw_worker_icmp_sent_total", "counter",
-     "ICMP errors sent by a worker (TTL exceeded, unreachable, too big)."},
-    {"icmp_echo_replies", "xgw_worker_icmp_echo_replies_total", "counter",
-     "ICMP echo replies sent by a worker for its addresses and VIPs."},
-    {"ct_created", "xgw_worker_ct_created_total", "counter",
-     "Conntrack entries created by a worker."},
-    {"umem_frames", "xgw_worker_umem_frames", "gauge", "UMEM frames owned by a worker."},
+#define _(name, scope, help) {#name, "xgw_worker_" #name "_total", "counter", help},
+    XGW_FOREACH_WORKER_COUNTER(_)
+#undef _
+	{"umem_frames", "xgw_worker_umem_frames", "gauge", "UMEM frames owned by a worker."},
     {"frames_free", "xgw_worker_frames_free", "gauge", "Free UMEM frames of a worker."},
     {"frames_accounted", "xgw_worker_frames_accounted", "gauge",
      "UMEM frames of a worker found in rings or the free list (equal to umem_frames when "

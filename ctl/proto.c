@@ -101,9 +101,14 @@ int xgw_ctl_check_obj(json_t *obj, const char *where, const struct xgw_ctl_arg *
 	return 0;
 }
 
+/* The requests of a batch, run in order on one copy of the config. */
+static int batch_fn(struct xgw_ctl *c, struct xgw_config *cfg, json_t *items, json_t **result,
+		    char *err, size_t errlen);
+
 /* Copy, edit, validate, apply, swap: any failure leaves the running config
- * exactly as it was. */
-static int run_config_write(struct xgw_ctl *c, const struct xgw_ctl_cmd *cmd, json_t *args,
+ * exactly as it was.  One request, or a whole batch with one snapshot and
+ * one grace period. */
+static int run_config_write(struct xgw_ctl *c, const char *name, xgw_ctl_fn fn, json_t *args,
 			    json_t **result, char *err, size_t errlen)
 {
 	struct xgw_config copy;
@@ -112,11 +117,11 @@ static int run_config_write(struct xgw_ctl *c, const struct xgw_ctl_cmd *cmd, js
 	memset(&copy, 0, sizeof(copy));
 	ret = xgw_config_copy(&copy, c->running);
 	if (ret) {
-		snprintf(err, errlen, "%s: cannot copy the running config: %s", cmd->name,
+		snprintf(err, errlen, "%s: cannot copy the running config: %s", name,
 			 strerror(-ret));
 		return ret;
 	}
-	ret = cmd->fn(c, &copy, args, result, err, errlen);
+	ret = fn(c, &copy, args, result, err, errlen);
 	if (ret)
 		goto fail;
 	ret = xgw_config_validate(&copy, -1, err, errlen);
@@ -127,7 +132,7 @@ static int run_config_write(struct xgw_ctl *c, const struct xgw_ctl_cmd *cmd, js
 
 		ret = c->ops.apply(c->ctx, &copy, aerr, sizeof(aerr));
 		if (ret) {
-			snprintf(err, errlen, "%s: apply failed: %s", cmd->name,
+			snprintf(err, errlen, "%s: apply failed: %s", name,
 				 aerr[0] ? aerr : strerror(-ret));
 			goto fail;
 		}
@@ -142,7 +147,9 @@ fail:
 	return ret ? ret : -EINVAL;
 }
 
-static int dispatch(struct xgw_ctl *c, json_t *req, json_t **result, char *err, size_t errlen)
+/* A request's command with its args checked: NULL with err filled. */
+static const struct xgw_ctl_cmd *check_req(json_t *req, const char *where, json_t **argsp,
+					   char *err, size_t errlen)
 {
 	static const struct xgw_ctl_arg req_schema[] = {
 	    {"cmd", ARG_STR, true},
@@ -151,38 +158,102 @@ static int dispatch(struct xgw_ctl *c, json_t *req, json_t **result, char *err, 
 	};
 	const struct xgw_ctl_cmd *cmd;
 	json_t *args;
-	char where[64];
-	int ret;
+	char at[96];
 
 	if (!json_is_object(req)) {
-		snprintf(err, errlen, "request: expected a JSON object");
-		return -EINVAL;
+		snprintf(err, errlen, "%s: expected a JSON object", where);
+		return NULL;
 	}
-	ret = xgw_ctl_check_obj(req, "request", req_schema, err, errlen);
-	if (ret)
-		return ret;
+	if (xgw_ctl_check_obj(req, where, req_schema, err, errlen))
+		return NULL;
 	cmd = xgw_ctl_cmd_find(json_string_value(json_object_get(req, "cmd")));
 	if (!cmd) {
-		snprintf(err, errlen, "request.cmd: unknown command '%s' (try \"help\")",
+		snprintf(err, errlen, "%s.cmd: unknown command '%s' (try \"help\")", where,
 			 json_string_value(json_object_get(req, "cmd")));
-		return -EINVAL;
+		return NULL;
 	}
 	args = json_object_get(req, "args");
 	if (cmd->args) {
 		/* An absent args is an empty one: required keys still fail. */
 		json_t *empty = json_object();
+		int ret;
 
-		snprintf(where, sizeof(where), "%s: args", cmd->name);
-		ret = xgw_ctl_check_obj(args ? args : empty, where, cmd->args, err, errlen);
+		snprintf(at, sizeof(at), "%s%s%s: args", strcmp(where, "request") ? where : "",
+			 strcmp(where, "request") ? " " : "", cmd->name);
+		ret = xgw_ctl_check_obj(args ? args : empty, at, cmd->args, err, errlen);
 		json_decref(empty);
 		if (ret)
-			return ret;
+			return NULL;
 	} else if (!args) {
 		snprintf(err, errlen, "%s: args: missing", cmd->name);
-		return -EINVAL;
+		return NULL;
 	}
+	*argsp = args;
+	return cmd;
+}
+
+static int batch_fn(struct xgw_ctl *c, struct xgw_config *cfg, json_t *items, json_t **result,
+		    char *err, size_t errlen)
+{
+	size_t i;
+	json_t *item;
+
+	*result = json_array();
+	json_array_foreach(items, i, item)
+	{
+		const struct xgw_ctl_cmd *cmd;
+		json_t *args = NULL, *r = NULL;
+		char where[32], ierr[448];
+		int ret;
+
+		snprintf(where, sizeof(where), "batch[%zu]", i);
+		cmd = check_req(item, where, &args, err, errlen);
+		if (!cmd)
+			return -EINVAL;
+		if (cmd->kind != CMD_CONFIG) {
+			snprintf(err, errlen,
+				 "%s: %s is not a config change: a batch holds only those", where,
+				 cmd->name);
+			return -EINVAL;
+		}
+		ierr[0] = '\0';
+		ret = cmd->fn(c, cfg, args, &r, ierr, sizeof(ierr));
+		if (ret) {
+			json_decref(r);
+			snprintf(err, errlen, "%s (%s): %s; nothing applied", where, cmd->name,
+				 ierr[0] ? ierr : strerror(-ret));
+			return ret;
+		}
+		json_array_append_new(*result, r ? r : json_null());
+	}
+	return 0;
+}
+
+static int dispatch(struct xgw_ctl *c, json_t *req, json_t **result, char *err, size_t errlen)
+{
+	const struct xgw_ctl_cmd *cmd;
+	json_t *args = NULL;
+
+	/* {"cmd":"batch","args":[request, ...]}: its args are an array. */
+	if (json_is_object(req) && json_is_string(json_object_get(req, "cmd")) &&
+	    !strcmp(json_string_value(json_object_get(req, "cmd")), "batch")) {
+		args = json_object_get(req, "args");
+		if (json_object_size(req) != 2 || !json_is_array(args)) {
+			snprintf(err, errlen, "batch: args: expected an array of requests");
+			return -EINVAL;
+		}
+		if (json_array_size(args) > XGW_CTL_MAX_BATCH) {
+			snprintf(err, errlen, "batch: %zu requests, at most %u",
+				 json_array_size(args), XGW_CTL_MAX_BATCH);
+			return -E2BIG;
+		}
+		return run_config_write(c, "batch", batch_fn, args, result, err, errlen);
+	}
+	cmd = check_req(req, "request", &args, err, errlen);
+	if (!cmd)
+		return -EINVAL;
 	if (cmd->kind == CMD_CONFIG)
-		return run_config_write(c, cmd, args, result, err, errlen);
+		return run_config_write(c, cmd->name, cmd->fn, args, result, err, errlen);
 	return cmd->fn(c, c->running, args, result, err, errlen);
 }
 

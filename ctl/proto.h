@@ -19,6 +19,7 @@ struct xgw_ctl {
 	struct xgw_ctl_ops ops;
 	void *ctx;
 	struct xgw_ctl_srv *srv; /* NULL when detached */
+	char config_path[4096];	 /* the daemon's -c file: config.reload, config.save */
 };
 
 /* Type of one argument key; ARG_ANY leaves the check to the handler. */
@@ -54,6 +55,12 @@ struct xgw_ctl_cmd {
 	const char *usage; /* args as a JSON sketch, "" when none */
 	const char *help;
 };
+
+/* proto_config.c */
+int xgw_ctl_cmd_config_reload(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
+			      json_t **result, char *err, size_t errlen);
+int xgw_ctl_cmd_config_save(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
+			    json_t **result, char *err, size_t errlen);
 
 extern const struct xgw_ctl_cmd xgw_ctl_cmds[];
 extern const unsigned xgw_ctl_n_cmds;

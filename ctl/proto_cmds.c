@@ -583,6 +583,7 @@ static const struct xgw_ctl_arg backend_args[] = {
 static const struct xgw_ctl_arg id_args[] = {{"id", ARG_INT, true}, {NULL, 0, false}};
 static const struct xgw_ctl_arg ct_list_args[] = {{"limit", ARG_INT, false}, {NULL, 0, false}};
 static const struct xgw_ctl_arg help_args[] = {{"cmd", ARG_STR, false}, {NULL, 0, false}};
+static const struct xgw_ctl_arg save_args[] = {{"file", ARG_STR, false}, {NULL, 0, false}};
 
 #define SVC_KEY "{\"vip\":IP,\"port\":N,\"proto\":\"tcp\"|\"udp\"}"
 
@@ -621,6 +622,10 @@ const struct xgw_ctl_cmd xgw_ctl_cmds[] = {
      "ports and queues: core, zerocopy or copy, XDP mode"},
     {"config.get", cmd_config_get, CMD_READ, no_args, "",
      "the running config, as a document xgwd -c accepts"},
+    {"config.save", xgw_ctl_cmd_config_save, CMD_ACTION, save_args,
+     "{\"file\":PATH} (default: xgwd's config file)", "write the running config to a file"},
+    {"config.reload", xgw_ctl_cmd_config_reload, CMD_CONFIG, no_args, "",
+     "re-read xgwd's config file and apply the difference atomically (as SIGHUP)"},
     {"help", cmd_help, CMD_READ, help_args, "{\"cmd\":NAME} (optional)", "list commands"},
 };
 

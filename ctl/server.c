@@ -484,15 +484,35 @@ static int expire_clients(struct xgw_ctl_srv *srv)
 	return next;
 }
 
-/* The wake pipe carries 'x' (stop) or 't' (new timeouts: loop again). */
-static bool woken_to_stop(struct xgw_ctl_srv *srv)
+static void reload(struct xgw_ctl *c)
+{
+	static const char req[] = "{\"cmd\":\"config.reload\"}";
+	json_t *r = xgw_ctl_handle(c, req, sizeof(req) - 1);
+	char *s = json_dumps(json_object_get(r, "result"), JSON_COMPACT);
+
+	if (json_is_true(json_object_get(r, "ok")))
+		pr_info("config reloaded: %s", s ? s : "");
+	else
+		pr_err("%s", json_string_value(json_object_get(r, "error")));
+	free(s);
+	json_decref(r);
+}
+
+/* The wake pipe carries 'x' (stop), 'r' (reload) or 't' (new timeouts:
+ * loop again). */
+static bool woken_to_stop(struct xgw_ctl *c)
 {
 	char buf[16];
 	ssize_t n;
+	bool again = false;
 
-	while ((n = read(srv->wake[0], buf, sizeof(buf))) > 0)
+	while ((n = read(c->srv->wake[0], buf, sizeof(buf))) > 0) {
 		if (memchr(buf, 'x', (size_t)n))
 			return true;
+		again |= memchr(buf, 'r', (size_t)n) != NULL;
+	}
+	if (again)
+		reload(c);
 	return false;
 }
 
@@ -525,7 +545,7 @@ static void *ctl_thread(void *arg)
 			pr_err("poll: %s", strerror(errno));
 			break;
 		}
-		if (pfd[0].revents && woken_to_stop(srv))
+		if (pfd[0].revents && woken_to_stop(c))
 			break;
 		/* Walk backwards: client_drop moves the last client into i. */
 		for (unsigned i = n; i-- > 0;) {
@@ -598,6 +618,28 @@ fail_free:
 	free(srv);
 	free(c);
 	return ret;
+}
+
+void xgw_ctl_set_config_path(struct xgw_ctl *c, const char *path)
+{
+	/* Absolute: a reload reads the file xgwd started with, whatever the
+	 * working directory is by then. */
+	char *abs = path ? realpath(path, NULL) : NULL;
+
+	if (c && path)
+		snprintf(c->config_path, sizeof(c->config_path), "%s", abs ? abs : path);
+	free(abs);
+}
+
+void xgw_ctl_request_reload(struct xgw_ctl *c)
+{
+	ssize_t n;
+
+	if (!c || !c->srv)
+		return;
+	do
+		n = write(c->srv->wake[1], "r", 1);
+	while (n < 0 && errno == EINTR);
 }
 
 void xgw_ctl_set_timeouts(struct xgw_ctl *c, unsigned idle_ms, unsigned line_ms)

@@ -8,7 +8,12 @@
  * ("args" may be omitted when a command takes none); exactly one reply line
  * per request, `{"ok":true,"result":...}` or `{"ok":false,"error":"..."}`.
  * Blank lines are ignored.  A line longer than XGW_CTL_MAX_LINE gets an
- * error reply and the connection is closed.  `help` lists the commands. */
+ * error reply and the connection is closed.  `help` lists the commands.
+ *
+ * `{"cmd":"batch","args":[request, ...]}` runs up to XGW_CTL_MAX_BATCH
+ * config changes in order on one copy, then validates and applies once (one
+ * snapshot, one grace period): all or nothing, the failing item named as
+ * "batch[i] (cmd): ...".  The result is the array of the items' results. */
 #ifndef XGW_CTL_SERVER_H
 #define XGW_CTL_SERVER_H
 
@@ -18,6 +23,8 @@
 #include "ctl/config.h"
 
 #define XGW_CTL_DEFAULT_SOCKET "/run/xgw/xgw.sock"
+/* Requests in one batch. */
+#define XGW_CTL_MAX_BATCH 100000
 /* Longest request line, newline excluded. */
 #define XGW_CTL_MAX_LINE (1u << 20)
 /* Clients served at once.  When the table is full, a new client evicts the
@@ -101,6 +108,12 @@ int xgw_ctl_start(struct xgw_ctl **out, const struct xgw_ctl_cfg *cfg, struct xg
  * ours), free the running config's contents and the server.  Also frees a
  * detached server.  NULL is a no-op. */
 void xgw_ctl_stop(struct xgw_ctl *ctl);
+/* The daemon's config file, for config.reload and config.save; set before
+ * the first request. */
+void xgw_ctl_set_config_path(struct xgw_ctl *ctl, const char *path);
+/* Ask the control thread to run config.reload (SIGHUP); async-signal-safe
+ * (one write to a pipe).  The result is logged. */
+void xgw_ctl_request_reload(struct xgw_ctl *ctl);
 /* Change the idle and line timeouts of a running server (tests). */
 void xgw_ctl_set_timeouts(struct xgw_ctl *ctl, unsigned idle_ms, unsigned line_ms);
 

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/version.h"
 #include "ctl/server.h"
 #include "ctl/xgwctl.h"
 
@@ -211,6 +212,60 @@ static int watch_stats(struct conn *c, struct xgwctl_inv *inv)
 	return ret;
 }
 
+/* -f FILE: the file's requests in atomic batches; stops at the first
+ * refused batch, naming its first and last line (the server names the
+ * item).  Exit 0 when every batch was applied. */
+static int run_file(struct conn *c, const struct xgwctl_inv *inv)
+{
+	unsigned per = inv->batch ? inv->batch : 1000;
+	json_t *reqs, *lines;
+	char err[512];
+	FILE *f = strcmp(inv->file, "-") ? fopen(inv->file, "r") : stdin;
+	size_t done = 0, n;
+	int ret;
+
+	if (!f) {
+		fprintf(stderr, "xgwctl: %s: %s\n", inv->file, strerror(errno));
+		return 1;
+	}
+	ret = xgwctl_file_requests(f, inv->file, &reqs, &lines, err, sizeof(err));
+	if (f != stdin)
+		fclose(f);
+	if (ret) {
+		fprintf(stderr, "xgwctl: %s (nothing sent)\n", err);
+		return 1;
+	}
+	n = json_array_size(reqs);
+	while (done < n) {
+		size_t k = n - done < per ? n - done : per;
+		json_t *items = json_array(), *req, *reply;
+		bool ok;
+
+		for (size_t i = 0; i < k; i++)
+			json_array_append(items, json_array_get(reqs, done + i));
+		req = json_pack("{s:s, s:o}", "cmd", "batch", "args", items);
+		reply = conn_call(c, req);
+		json_decref(req);
+		ok = reply && reply_result(reply);
+		json_decref(reply);
+		if (!ok) {
+			fprintf(stderr,
+				"xgwctl: %s: batch of lines %lld-%lld not applied; %zu of %zu "
+				"requests applied before it\n",
+				inv->file, json_integer_value(json_array_get(lines, done)),
+				json_integer_value(json_array_get(lines, done + k - 1)), done, n);
+			ret = 1;
+			break;
+		}
+		done += k;
+	}
+	if (!ret)
+		printf("%zu requests applied in %zu batch(es)\n", n, (n + per - 1) / per);
+	json_decref(reqs);
+	json_decref(lines);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct xgwctl_inv inv;
@@ -224,14 +279,23 @@ int main(int argc, char **argv)
 		xgwctl_inv_free(&inv);
 		return 2;
 	}
-	if (inv.usage) {
-		xgwctl_usage(stdout);
+	if (inv.version || inv.usage) {
+		if (inv.version)
+			puts(XGW_VERSION_STRING("xgwctl"));
+		else
+			xgwctl_usage(stdout);
 		xgwctl_inv_free(&inv);
 		return 0;
 	}
 	if (conn_open(&c, inv.socket)) {
 		xgwctl_inv_free(&inv);
 		return 1;
+	}
+	if (inv.file) {
+		ret = run_file(&c, &inv);
+		conn_close(&c);
+		xgwctl_inv_free(&inv);
+		return ret;
 	}
 	if (inv.watch) {
 		ret = watch_stats(&c, &inv);

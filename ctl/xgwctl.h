@@ -20,6 +20,9 @@ struct xgwctl_inv {
 	bool json;		      /* --json: print the raw result */
 	bool watch;		      /* stats --watch */
 	bool usage;		      /* -h/--help or no command: print usage, exit 0 */
+	bool version;		      /* --version: print it, exit 0 */
+	const char *file;	      /* -f FILE: requests from a file, in batches */
+	unsigned batch;		      /* --batch N: requests per batch (default 1000) */
 };
 
 /* argv as main() gets it.  0, or -EINVAL with err saying what is wrong
@@ -27,6 +30,10 @@ struct xgwctl_inv {
  * xgwctl_inv_free, also after a failure. */
 int xgwctl_parse(int argc, char **argv, struct xgwctl_inv *inv, char *err, size_t errlen);
 void xgwctl_inv_free(struct xgwctl_inv *inv);
+/* -f: every command line of f as a request (*reqs) with its line number
+ * (*lines, same index).  0, or -EINVAL with err "NAME:LINE: what". */
+int xgwctl_file_requests(FILE *f, const char *name, json_t **reqs, json_t **lines, char *err,
+			 size_t errlen);
 void xgwctl_usage(FILE *f);
 
 /* Print a successful result the way the command's table wants it. */

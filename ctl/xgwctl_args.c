@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "ctl/config.h"
@@ -361,6 +362,23 @@ static int b_ct_list(const struct cli_args *a, json_t *args, char *err, size_t e
 	return 0;
 }
 
+/* xgwd writes the file: a relative name is made absolute here, where the
+ * user meant it. */
+static int b_config_save(const struct cli_args *a, json_t *args, char *err, size_t errlen)
+{
+	char cwd[4096], path[8192];
+
+	if (!a->n_pos)
+		return 0;
+	if (a->pos[0][0] != '/' && getcwd(cwd, sizeof(cwd)))
+		snprintf(path, sizeof(path), "%s/%s", cwd, a->pos[0]);
+	else
+		snprintf(path, sizeof(path), "%s", a->pos[0]);
+	if (json_object_set_new(args, "file", json_string(path)))
+		return -ENOMEM;
+	return 0;
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 static const struct opt o_service[] = {
@@ -402,6 +420,8 @@ static const struct xgwctl_cmd cmds[] = {
     {"stats", NULL, "[--json] [--watch]", o_watch, 0, 0, "stats", NULL, xgwctl_fmt_stats},
     {"ports", NULL, "[--json]", NULL, 0, 0, "ports", NULL, xgwctl_fmt_ports},
     {"config", "get", "", NULL, 0, 0, "config.get", NULL, xgwctl_fmt_json},
+    {"config", "save", "[FILE]", NULL, 0, 1, "config.save", b_config_save, xgwctl_fmt_json},
+    {"config", "reload", "", NULL, 0, 0, "config.reload", NULL, xgwctl_fmt_json},
     {"help", NULL, "", NULL, 0, 0, "help", NULL, xgwctl_fmt_help},
     {"call", NULL, "CMD [ARGS-JSON]", NULL, 1, 2, NULL, NULL, xgwctl_fmt_json},
 };
@@ -412,7 +432,10 @@ void xgwctl_usage(FILE *f)
 {
 	fprintf(f, "usage: xgwctl [-s PATH] COMMAND [ARGS]\n"
 		   "  -s PATH   control socket (default " XGW_CTL_DEFAULT_SOCKET ")\n"
-		   "  --json    print the raw JSON result\n\n");
+		   "  --json    print the raw JSON result\n"
+		   "  --version print the version and exit\n"
+		   "  -f FILE [--batch N]  run the commands in FILE (one per line, as below\n"
+		   "            without \"xgwctl\"), N per atomic batch (default 1000)\n\n");
 	for (size_t i = 0; i < N_CMDS; i++) {
 		char name[32];
 
@@ -582,12 +605,39 @@ int xgwctl_parse(int argc, char **argv, struct xgwctl_inv *inv, char *err, size_
 			inv->socket = argv[i] + 9;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			inv->usage = true;
+		} else if (!strcmp(argv[i], "--version")) {
+			inv->version = true;
+			return 0;
+		} else if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--file")) {
+			if (++i == argc) {
+				snprintf(err, errlen, "%s needs a FILE", argv[i - 1]);
+				return -EINVAL;
+			}
+			inv->file = argv[i];
+		} else if (!strcmp(argv[i], "--batch")) {
+			char *end;
+			unsigned long n = i + 1 < argc ? strtoul(argv[i + 1], &end, 10) : 0;
+
+			if (i + 1 == argc || *end || n < 1 || n > XGW_CTL_MAX_BATCH) {
+				snprintf(err, errlen, "--batch needs a count of 1..%u",
+					 XGW_CTL_MAX_BATCH);
+				return -EINVAL;
+			}
+			inv->batch = (unsigned)n;
+			i++;
 		} else if (!strcmp(argv[i], "--json")) {
 			inv->json = true;
 		} else {
 			snprintf(err, errlen, "unknown option '%s'", argv[i]);
 			return -EINVAL;
 		}
+	}
+	if (inv->file) {
+		if (i != argc) {
+			snprintf(err, errlen, "-f FILE takes no command: the file holds them");
+			return -EINVAL;
+		}
+		return 0;
 	}
 	if (i == argc) {
 		inv->usage = true;

@@ -2,6 +2,7 @@
 /* Human-readable tables for xgwctl.  They read the JSON the server sends
  * and never fail on a missing or unexpected field: "-" is printed instead,
  * so that a newer daemon with extra fields still prints. */
+#include "common/counters.h"
 #include "ctl/xgwctl.h"
 
 #include <stdarg.h>
@@ -164,6 +165,21 @@ static double sum_obj(json_t *o)
 	return s;
 }
 
+/* key summed over the "workers" array of a stats reply, as text in buf. */
+static const char *sum_workers(json_t *r, const char *key, char *buf, size_t len)
+{
+	json_t *w;
+	size_t i;
+	double s = 0;
+
+	json_array_foreach(json_object_get(r, "workers"), i, w)
+	{
+		s += num(w, key);
+	}
+	snprintf(buf, len, "%.0f", s);
+	return buf;
+}
+
 /* ---- results ------------------------------------------------------------ */
 
 void xgwctl_fmt_json(FILE *f, json_t *r)
@@ -281,6 +297,7 @@ void xgwctl_fmt_ct(FILE *f, json_t *r)
 void xgwctl_fmt_stats(FILE *f, json_t *r)
 {
 	struct table t;
+	char buf[32];
 	size_t i, j;
 	json_t *p, *q, *w;
 	const char *k;
@@ -310,6 +327,15 @@ void xgwctl_fmt_stats(FILE *f, json_t *r)
 		t_row(&t, get(w, "id"), get(w, "core"), get(w, "rx_packets"), get(w, "tx_packets"),
 		      drops, get(w, "wakeups"), get(w, "empty_polls"), get(w, "fill_starved"));
 	}
+	t_print(f, &t);
+
+	/* Every worker counter of common/counters.h, summed over the workers. */
+	fputc('\n', f);
+	t_init(&t, "lr");
+	t_row(&t, "WORKER_COUNTER", "TOTAL");
+#define _(name, scope, help) t_row(&t, #name, sum_workers(r, #name, buf, sizeof(buf)));
+	XGW_FOREACH_WORKER_COUNTER(_)
+#undef _
 	t_print(f, &t);
 
 	/* The kernel (XDP) datapath; its drops are in the table below too. */

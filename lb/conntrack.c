@@ -11,7 +11,8 @@
 
 #include "common/tsan.h"
 #include "lb/conntrack.h"
-#include "lb/maglev.h"
+#include "common/hash.h"
+#include "common/hdr.h"
 
 #define CT_SLOTS      7
 #define CT_EVICT_SCAN 64 /* records examined per refused admission */
@@ -383,16 +384,11 @@ bool xgw_ct_expired(const struct xgw_ct_table *t, const struct xgw_ct_conn *c, u
 	return expired(t, c, now);
 }
 
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-#define TCP_ACK 0x10
-
 static enum xgw_ct_state tcp_initial(uint8_t tf)
 {
-	if (tf & TCP_RST)
+	if (tf & XGW_TCP_RST)
 		return XGW_CT_CLOSE;
-	if ((tf & (TCP_SYN | TCP_ACK)) == TCP_SYN)
+	if ((tf & (XGW_TCP_SYN | XGW_TCP_ACK)) == XGW_TCP_SYN)
 		return XGW_CT_SYN_SENT;
 	/* Picked up mid-stream (e.g. after a restart): trust it, as cilium
 	 * does; policy has already run on this packet. */
@@ -406,9 +402,9 @@ static inline enum xgw_ct_state tcp_next(enum xgw_ct_state s, uint8_t *flags, en
 {
 	uint8_t mine = dir == XGW_CT_ORIG ? XGW_CT_F_FIN_ORIG : XGW_CT_F_FIN_REPLY;
 	uint8_t other = dir == XGW_CT_ORIG ? XGW_CT_F_FIN_REPLY : XGW_CT_F_FIN_ORIG;
-	bool syn = tf & TCP_SYN, ack = tf & TCP_ACK, fin = tf & TCP_FIN;
+	bool syn = tf & XGW_TCP_SYN, ack = tf & XGW_TCP_ACK, fin = tf & XGW_TCP_FIN;
 
-	if (tf & TCP_RST)
+	if (tf & XGW_TCP_RST)
 		return XGW_CT_CLOSE;
 	switch (s) {
 	case XGW_CT_NONE:
@@ -478,7 +474,7 @@ enum xgw_ct_state xgw_ct_update(struct xgw_ct_table *t, struct xgw_ct_conn *c, e
 	enum xgw_ct_state s = ld(&c->state);
 	/* Most packets: an established connection's segment without FIN or
 	 * RST, which tcp_next leaves as it is. */
-	if (s == XGW_CT_ESTABLISHED && !(tcp_flags & (TCP_FIN | TCP_RST)))
+	if (s == XGW_CT_ESTABLISHED && !(tcp_flags & (XGW_TCP_FIN | XGW_TCP_RST)))
 		return s;
 	if (c->orig.proto == IPPROTO_TCP) {
 		uint8_t f = ld(&c->flags), nf = f;

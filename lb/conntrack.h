@@ -60,7 +60,7 @@
 #include <urcu-qsbr.h>
 
 #include "common/addr.h"
-#include "ctl/config.h"
+#include "common/config.h"
 
 #define XGW_CT_PROBE 4 /* buckets a key may live in, from its home */
 

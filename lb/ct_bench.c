@@ -10,19 +10,8 @@
  * the inclusive cost of xgw_ct_lookup_hash per call (callgrind_annotate
  * --inclusive=yes).
  *
- * Not built by meson (lb/meson.build is shared); build by hand:
- *   gcc -std=gnu11 -O2 -D_GNU_SOURCE -I. -I/usr/include/x86_64-linux-gnu \
- *       lb/ct_bench.c BUILD/lb/libxgw_lb.a -lurcu-qsbr -lurcu-common -lpthread
- *
- * Measured (2 shared vCPUs, load average ~1.6, THP on; medians of 7 (1k)
- * and 5 (1M) rounds of 10M lookups, both directions, random order):
- *   1k flows:  lookup 12.5 ns, burst-prefetched 11.9 ns, create 206 ns
- *   1M flows:  lookup 342 ns,  burst-prefetched 122 ns,  create 353 ns
- * (an earlier run at load ~3.5 gave 12.7/12.4/201 and 425/170/477).
- * callgrind: 153 instructions per lookup (hash ~52 + probe/compare ~100),
- * the same at 1k and 1M; ~600 per create (admission, pool pop, two locked
- * inserts each with a uniqueness lookup).  At 1M the time is the bucket
- * and record misses (two dependent DRAM accesses, plus TLB walks).
+ * Built by lb/meson.build as BUILD/lb/ct_bench (not run as a test);
+ * figures are in bench/README.md.
  */
 #include <netinet/in.h>
 #include <stdio.h>

@@ -6,31 +6,8 @@
 
 #include "common/csum.h"
 #include "common/drop.h"
+#include "common/hdr.h"
 #include "lb/nat.h"
-
-/* Header offsets, relative to the IP or L4 header. */
-#define IP4_TTL	  8
-#define IP4_CSUM  10
-#define IP4_SRC	  12
-#define IP4_DST	  16
-#define IP6_HLIM  7
-#define IP6_SRC	  8
-#define IP6_DST	  24
-#define TCP_CSUM  16
-#define UDP_CSUM  6
-#define ICMP_CSUM 2
-
-#define ICMP_ECHOREPLY	     0
-#define ICMP_DEST_UNREACH    3
-#define ICMP_ECHO	     8
-#define ICMP_TIME_EXCEEDED   11
-#define ICMP_PARAMETERPROB   12
-#define ICMP6_DST_UNREACH    1
-#define ICMP6_PACKET_TOO_BIG 2
-#define ICMP6_TIME_EXCEEDED  3
-#define ICMP6_PARAM_PROB     4
-#define ICMP6_ECHO_REQUEST   128
-#define ICMP6_ECHO_REPLY     129
 
 /* Frames may sit at any offset in UMEM: every access goes through memcpy,
  * which compiles to a plain load or store. */
@@ -82,11 +59,11 @@ static unsigned l4_csum_off(uint8_t proto, bool v4)
 {
 	switch (proto) {
 	case IPPROTO_TCP:
-		return TCP_CSUM;
+		return XGW_TCP_CSUM;
 	case IPPROTO_UDP:
-		return UDP_CSUM;
+		return XGW_UDP_CSUM;
 	case IPPROTO_ICMPV6:
-		return v4 ? 0 : ICMP_CSUM;
+		return v4 ? 0 : XGW_ICMP_CSUM;
 	default:
 		return 0;
 	}
@@ -103,14 +80,15 @@ static void rewrite(uint8_t *l3, uint8_t *l4, uint8_t proto, bool v4, bool dst,
 		    const struct xgw_addr *addr, uint16_t port)
 {
 	unsigned alen = v4 ? 4 : 16;
-	uint8_t *a = l3 + (v4 ? (dst ? IP4_DST : IP4_SRC) : (dst ? IP6_DST : IP6_SRC));
+	uint8_t *a =
+	    l3 + (v4 ? (dst ? XGW_IP4_DST : XGW_IP4_SRC) : (dst ? XGW_IP6_DST : XGW_IP6_SRC));
 	struct delta d = {0};
 
 	/* Constant lengths, so that the loop unrolls (IPv4 is the common
 	 * case). */
 	if (v4) {
 		d_add(&d, a, addr->b, 4);
-		put16(l3 + IP4_CSUM, d_apply(get16(l3 + IP4_CSUM), &d));
+		put16(l3 + XGW_IP4_CSUM, d_apply(get16(l3 + XGW_IP4_CSUM), &d));
 	} else {
 		d_add(&d, a, addr->b, 16);
 	}
@@ -188,7 +166,7 @@ int xgw_nat_apply(struct xgw_pkt *p, const struct xgw_ct_conn *c, enum xgw_ct_di
 	if (v4 && (p->flags & (XGW_PKT_L4 | XGW_PKT_FRAG_LATER)) == XGW_PKT_L4 &&
 	    has_ports(p->l4_proto) && o->family == AF_INET) {
 		uint8_t *w3 = p->data + p->l3_off, *l4 = p->data + p->l4_off;
-		uint32_t osrc = get32(w3 + IP4_SRC), odst = get32(w3 + IP4_DST), nsrc, ndst;
+		uint32_t osrc = get32(w3 + XGW_IP4_SRC), odst = get32(w3 + XGW_IP4_DST), nsrc, ndst;
 		uint32_t oports = get32(l4), nports;
 		uint16_t pt[2] = {o->dport, o->sport}; /* new source, destination port */
 
@@ -198,13 +176,13 @@ int xgw_nat_apply(struct xgw_pkt *p, const struct xgw_ct_conn *c, enum xgw_ct_di
 		if (osrc == nsrc && odst == ndst && oports == nports)
 			return 0;
 		uint64_t da = (uint64_t)(uint32_t)~osrc + nsrc + (uint32_t)~odst + ndst;
-		put16(w3 + IP4_CSUM, d_apply(get16(w3 + IP4_CSUM), &(struct delta){da}));
-		memcpy(w3 + IP4_SRC, &nsrc, 4);
-		memcpy(w3 + IP4_DST, &ndst, 4);
+		put16(w3 + XGW_IP4_CSUM, d_apply(get16(w3 + XGW_IP4_CSUM), &(struct delta){da}));
+		memcpy(w3 + XGW_IP4_SRC, &nsrc, 4);
+		memcpy(w3 + XGW_IP4_DST, &ndst, 4);
 		memcpy(l4, &nports, 4);
 		p->sport = o->dport;
 		p->dport = o->sport;
-		unsigned co = p->l4_proto == IPPROTO_TCP ? TCP_CSUM : UDP_CSUM;
+		unsigned co = p->l4_proto == IPPROTO_TCP ? XGW_TCP_CSUM : XGW_UDP_CSUM;
 		uint16_t cs = get16(l4 + co);
 		if (p->l4_proto == IPPROTO_UDP && cs == 0)
 			return 0; /* no checksum: stays none */
@@ -219,13 +197,13 @@ int xgw_nat_apply(struct xgw_pkt *p, const struct xgw_ct_conn *c, enum xgw_ct_di
 	 * o->src:sport.  addr_differs, not memcmp: a libc call with a
 	 * variable length cost ~40 instructions per compare per packet. */
 	caddr(&a, o->src, o->family);
-	if (addr_differs(l3 + (v4 ? IP4_DST : IP6_DST), &a, v4) || p->dport != o->sport) {
+	if (addr_differs(l3 + (v4 ? XGW_IP4_DST : XGW_IP6_DST), &a, v4) || p->dport != o->sport) {
 		r = xgw_nat_rewrite(p, true, &a, o->sport);
 		if (r)
 			return r;
 	}
 	caddr(&a, o->dst, o->family);
-	if (addr_differs(l3 + (v4 ? IP4_SRC : IP6_SRC), &a, v4) || p->sport != o->dport) {
+	if (addr_differs(l3 + (v4 ? XGW_IP4_SRC : XGW_IP6_SRC), &a, v4) || p->sport != o->dport) {
 		r = xgw_nat_rewrite(p, false, &a, o->dport);
 		if (r)
 			return r;
@@ -286,8 +264,8 @@ bool xgw_nat_is_icmp_error(const struct xgw_pkt *p)
 		return type == ICMP_DEST_UNREACH || type == ICMP_TIME_EXCEEDED ||
 		       type == ICMP_PARAMETERPROB;
 	if (p->l4_proto == IPPROTO_ICMPV6)
-		return type == ICMP6_DST_UNREACH || type == ICMP6_PACKET_TOO_BIG ||
-		       type == ICMP6_TIME_EXCEEDED || type == ICMP6_PARAM_PROB;
+		return type == ICMPV6_DEST_UNREACH || type == ICMPV6_PKT_TOOBIG ||
+		       type == ICMPV6_TIME_EXCEED || type == ICMPV6_PARAMPROB;
 	return false;
 }
 
@@ -318,8 +296,8 @@ int xgw_nat_icmp_error(struct xgw_pkt *p, struct xgw_ct_table *t, uint64_t now,
 			return XGW_DROP_ICMP_TRUNC;
 		proto = il3[9];
 		il4 = il3 + ihl;
-		xgw_addr_v4(&isrc, get32(il3 + IP4_SRC));
-		xgw_addr_v4(&idst, get32(il3 + IP4_DST));
+		xgw_addr_v4(&isrc, get32(il3 + XGW_IP4_SRC));
+		xgw_addr_v4(&idst, get32(il3 + XGW_IP4_DST));
 	} else {
 		/* Quoted extension headers are not walked: a quote of a
 		 * TCP/UDP packet with them is left alone (not tracked). */
@@ -327,8 +305,8 @@ int xgw_nat_icmp_error(struct xgw_pkt *p, struct xgw_ct_table *t, uint64_t now,
 			return XGW_DROP_ICMP_TRUNC;
 		proto = il3[6];
 		il4 = il3 + 40;
-		xgw_addr_v6(&isrc, il3 + IP6_SRC);
-		xgw_addr_v6(&idst, il3 + IP6_DST);
+		xgw_addr_v6(&isrc, il3 + XGW_IP6_SRC);
+		xgw_addr_v6(&idst, il3 + XGW_IP6_DST);
 	}
 	if (!has_ports(proto))
 		return XGW_DROP_CT_INVALID;
@@ -348,7 +326,8 @@ int xgw_nat_icmp_error(struct xgw_pkt *p, struct xgw_ct_table *t, uint64_t now,
 	const struct xgw_ct_ctuple *m = xgw_ct_ctuple_of(c, d);
 	struct delta di = {0}; /* ICMP checksum */
 	struct delta dh = {0}; /* inner IPv4 header checksum */
-	uint8_t *ia_src = il3 + (v4 ? IP4_SRC : IP6_SRC), *ia_dst = il3 + (v4 ? IP4_DST : IP6_DST);
+	uint8_t *ia_src = il3 + (v4 ? XGW_IP4_SRC : XGW_IP6_SRC),
+		*ia_dst = il3 + (v4 ? XGW_IP4_DST : XGW_IP6_DST);
 
 	/* Inner packet: addresses, ports, then its checksums. */
 	d_add(&dh, ia_src, o->src, alen);
@@ -362,11 +341,11 @@ int xgw_nat_icmp_error(struct xgw_pkt *p, struct xgw_ct_table *t, uint64_t now,
 	put16(il4, o->sport);
 	put16(il4 + 2, o->dport);
 	if (v4) {
-		uint16_t old = get16(il3 + IP4_CSUM), nw = d_apply(old, &dh);
-		put16(il3 + IP4_CSUM, nw);
+		uint16_t old = get16(il3 + XGW_IP4_CSUM), nw = d_apply(old, &dh);
+		put16(il3 + XGW_IP4_CSUM, nw);
 		d_add(&di, (const uint8_t *)&old, (const uint8_t *)&nw, 2);
 	}
-	unsigned co = proto == IPPROTO_TCP ? TCP_CSUM : UDP_CSUM;
+	unsigned co = proto == IPPROTO_TCP ? XGW_TCP_CSUM : XGW_UDP_CSUM;
 	if (il4_len >= co + 2) {
 		uint16_t old = get16(il4 + co), nw = old;
 		if (!(proto == IPPROTO_UDP && v4 && old == 0)) {
@@ -381,7 +360,8 @@ int xgw_nat_icmp_error(struct xgw_pkt *p, struct xgw_ct_table *t, uint64_t now,
 	/* Outer header: to the quote's sender; from the address that sender
 	 * knows when the error came from the translated peer itself (e.g. a
 	 * backend's port unreachable), else from the router as it is. */
-	uint8_t *oa_src = l3 + (v4 ? IP4_SRC : IP6_SRC), *oa_dst = l3 + (v4 ? IP4_DST : IP6_DST);
+	uint8_t *oa_src = l3 + (v4 ? XGW_IP4_SRC : XGW_IP6_SRC),
+		*oa_dst = l3 + (v4 ? XGW_IP4_DST : XGW_IP6_DST);
 	struct delta dip = {0};
 	d_add(&dip, oa_dst, o->src, alen);
 	memcpy(oa_dst, o->src, alen);
@@ -390,11 +370,11 @@ int xgw_nat_icmp_error(struct xgw_pkt *p, struct xgw_ct_table *t, uint64_t now,
 		memcpy(oa_src, o->dst, alen);
 	}
 	if (v4) {
-		put16(l3 + IP4_CSUM, d_apply(get16(l3 + IP4_CSUM), &dip));
+		put16(l3 + XGW_IP4_CSUM, d_apply(get16(l3 + XGW_IP4_CSUM), &dip));
 	} else {
 		di.s += dip.s; /* ICMPv6 covers the pseudo-header */
 	}
-	put16(icmp + ICMP_CSUM, d_apply(get16(icmp + ICMP_CSUM), &di));
+	put16(icmp + XGW_ICMP_CSUM, d_apply(get16(icmp + XGW_ICMP_CSUM), &di));
 	if (cp)
 		*cp = c;
 	if (dirp)
@@ -414,7 +394,7 @@ int xgw_nat_icmp_echo_reply(struct xgw_pkt *p)
 
 	if (!(p->flags & XGW_PKT_L4) || (p->flags & XGW_PKT_FRAG) ||
 	    p->l4_proto != (v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6) ||
-	    icmp[0] != (v4 ? ICMP_ECHO : ICMP6_ECHO_REQUEST) || icmp[1] != 0)
+	    icmp[0] != (v4 ? ICMP_ECHO : ICMPV6_ECHO_REQUEST) || icmp[1] != 0)
 		return XGW_DROP_ICMP_TRUNC;
 
 	/* Ethernet */
@@ -424,23 +404,24 @@ int xgw_nat_icmp_echo_reply(struct xgw_pkt *p)
 
 	/* IP: swapping the addresses leaves every sum unchanged; only the
 	 * TTL word changes. */
-	uint8_t *src = l3 + (v4 ? IP4_SRC : IP6_SRC), *dst = l3 + (v4 ? IP4_DST : IP6_DST);
+	uint8_t *src = l3 + (v4 ? XGW_IP4_SRC : XGW_IP6_SRC),
+		*dst = l3 + (v4 ? XGW_IP4_DST : XGW_IP6_DST);
 	memcpy(tmp, src, alen);
 	memcpy(src, dst, alen);
 	memcpy(dst, tmp, alen);
 	if (v4) {
 		struct delta dt = {0};
-		uint8_t w[2] = {64, l3[IP4_TTL + 1]};
-		d_add(&dt, l3 + IP4_TTL, w, 2);
-		l3[IP4_TTL] = 64;
-		put16(l3 + IP4_CSUM, d_apply(get16(l3 + IP4_CSUM), &dt));
+		uint8_t w[2] = {64, l3[XGW_IP4_TTL + 1]};
+		d_add(&dt, l3 + XGW_IP4_TTL, w, 2);
+		l3[XGW_IP4_TTL] = 64;
+		put16(l3 + XGW_IP4_CSUM, d_apply(get16(l3 + XGW_IP4_CSUM), &dt));
 	} else {
-		l3[IP6_HLIM] = 64; /* not covered by any checksum */
+		l3[XGW_IP6_HLIM] = 64; /* not covered by any checksum */
 	}
 
-	uint8_t w[2] = {v4 ? ICMP_ECHOREPLY : ICMP6_ECHO_REPLY, icmp[1]};
+	uint8_t w[2] = {v4 ? ICMP_ECHOREPLY : ICMPV6_ECHO_REPLY, icmp[1]};
 	d_add(&d, icmp, w, 2);
 	icmp[0] = w[0];
-	put16(icmp + ICMP_CSUM, d_apply(get16(icmp + ICMP_CSUM), &d));
+	put16(icmp + XGW_ICMP_CSUM, d_apply(get16(icmp + XGW_ICMP_CSUM), &d));
 	return 0;
 }

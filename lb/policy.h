@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "common/addr.h"
-#include "ctl/config.h"
+#include "common/config.h"
 
 #define XGW_POLICY_NO_RULE UINT32_MAX
 

@@ -1,77 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Policy classifier compilation (control thread).
- *
- * Design: a bit-vector decomposition (Lakshman & Stiliadis, SIGCOMM'98)
- * over rules in priority order, compressed by tiers.
- *
- * Each field (src and dst address per family, proto, dport) is cut into
- * elementary intervals at the ends of the rules' ranges.  For an interval,
- * the set of rules that accept it (those whose range covers it, plus those
- * that leave the field as a wildcard) is a bitset over rule indices; a
- * packet's matches are the AND of its four intervals' sets, and the first
- * match is the lowest set bit.  A lookup is one search per field (a
- * branch-free binary search over interval starts for addresses, a direct
- * table for proto and port), then a word-by-word AND of four bitsets that
- * stops at the first non-zero word.  Because the sets include the
- * wildcards, they are dense in the broad rules that decide most packets,
- * and the AND usually stops within the first few words.
- *
- * Memory: stored whole, the sets would take intervals x n/8 bytes (about
- * 25 MB at 10,000 rules, quadratic in n).  So the rule list is cut into
- * tiers of up to 1,024 rules (16 words); for every interval and tier a
- * 64-bit row entry holds the offset of the tier's slice of the set and a
- * mask of the slice's non-zero words, and equal slices are stored once
- * (hash-consed).  Inside one tier an interval's slice only changes where one
- * of the tier's own rules starts or ends, so a field has at most 2 x n +
- * tiers distinct slices in all (<= 128 bytes each), and the rows take
- * intervals x tiers x 8 bytes, intervals <= 2 x n + 1 per field: at 10,000
- * rules at most ~10 MB of slices and ~6 MB of rows, 3-5 MB in practice.
- * Rows grow as n^2 / 1,024: for lists much beyond 10,000 rules the tier
- * size should grow with n.  The masks let the matcher skip a tier, without
- * reading its slices, when no word is non-zero in all four slices; that is
- * what keeps selective rule sets (few rules match a packet, most packets
- * take the default) cheap.  Build time is one sorted sweep per field; only
- * the tiers touched by a boundary are re-hashed.
- *
- * Why not the earlier design (rules split into 15 groups by which fields
- * they specify, sparse per-group word lists): inside a group no rule is a
- * wildcard, so each group's own first match lies deep in its list, and the
- * groups were searched one after the other: ~36 words walked per lookup,
- * 3,161 instructions and 31 MiB at 10,000 rules.  Why not tuple space
- * search (OVS): its cost grows with the number of distinct (src len, dst
- * len, ...) tuples, up to 33 x 33 for IPv4 and far more for IPv6, and port
- * ranges do not hash.  Why not decision trees (HiCuts/HyperSplit): wildcard
- * and range rules get replicated across cuts and the memory is hard to
- * bound; here it is bounded by the formulas above.
- *
- * Measured with bench/bench_lb_policy.c (mixes described there), 10,000
- * rules; instructions per lookup from callgrind (--toggle-collect=
- * run_lookups, 100,000 lookups, loop and counting included); ns = median
- * of 5 x 500,000 lookups on a shared 2-core VM (+-2x); before = the group
- * design:
- *
- *   mix                   instr (before)   ns (before)   memory (before)
- *   sites, 1% addr-less     474 (3,161)    103 (722)     3.8 MiB (31.1)
- *   sites, no addr-less     477 (3,154)     99 (702)     3.8 MiB (31.1)
- *   broad                   294 (1,354)     40 (213)     3.1 MiB (20.1)
- *   v6                      439 (1,339)     95 (338)     4.2 MiB (37.2)
- *   deep (50% default)      407   (643)    107 (145)     5.1 MiB (13.6)
- *   sites, 1,000 rules      348 (1,630)     55 (139)     0.5 MiB (0.9)
- *   sites, 10 rules         198   (361)     25 (33)
- *
- * Build: ~10 ms at 10,000 rules (before: ~100 ms).  Weak spot: a packet
- * that matches no rule while every field is unselective (all four slices
- * dense, e.g. the sites mix's default verdicts, 1.2% of its packets) ANDs
- * all n/64 words: ~2,900 instructions at 10,000 rules (still below the old
- * average).  A wider AND (AVX2, 4 words per step, with run-time dispatch)
- * would cut that case by ~3x if it ever matters.
- */
+/* Policy classifier compilation (control thread): a bit-vector
+ * decomposition (Lakshman & Stiliadis, SIGCOMM'98) over rules in priority
+ * order.  Each field is cut into elementary intervals; an interval's
+ * accepting rules (wildcards included) are a bitset, a packet's first match
+ * is the lowest bit of the AND of its four fields' sets.  The rule list is
+ * cut into tiers of 1,024 rules whose set slices are hash-consed and carry
+ * a non-zero-word mask, which bounds memory (~n x tiers) and lets a lookup
+ * skip tiers.  Why not tuple space search or decision trees, and the
+ * figures: bench/README.md ("lb micro-benchmarks"). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <endian.h>
 
-#include "lb/maglev.h"
+#include "common/hash.h"
 #include "lb/policy.h"
 
 typedef unsigned __int128 u128;

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 #include <urcu-qsbr.h>
@@ -238,8 +237,7 @@ int xgw_dp_open(struct xgw_dataplane *dp, const struct xgw_config *cfg, char *er
 	rc = xgw_dp_ct_open(dp, cfg, err, errlen);
 	if (rc)
 		goto fail;
-	if (getrandom(&dp->hash_seed, sizeof(dp->hash_seed), 0) != sizeof(dp->hash_seed))
-		dp->hash_seed = (uint32_t)time(NULL);
+	dp->hash_seed = cfg->hash_seed;
 	rc = xgw_dp_apply_snapshot(dp, cfg, err, errlen);
 	if (rc)
 		goto fail;

@@ -8,7 +8,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
-#include "ctl/config.h"
+#include "common/config.h"
 #include "pipeline/worker.h"
 
 /* Open everything the config names; on failure everything opened so far

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash.h"
+
 struct fib_slot {
 	struct xgw_addr key; /* masked; family 0 = empty */
 	uint32_t route;      /* index into routes */
@@ -12,15 +14,7 @@ struct fib_slot {
 
 static inline uint32_t hash_addr(const struct xgw_addr *a, uint32_t seed)
 {
-	/* Fold the 16 bytes, then a 64-bit finaliser (murmur3 fmix). */
-	uint64_t h = a->q[0] * 0x9e3779b97f4a7c15ULL ^ a->q[1] ^ seed;
-
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb3fe1a85ec53ULL;
-	h ^= h >> 33;
-	return (uint32_t)h;
+	return (uint32_t)xgw_hash_fmix64(a->q[0] * 0x9e3779b97f4a7c15ULL ^ a->q[1] ^ seed);
 }
 
 /* Source of struct xgw_fib.generation: unique in the process, never 0. */
@@ -183,4 +177,25 @@ const struct xgw_neigh *xgw_fib_neigh(const struct xgw_fib *f, int ifindex,
 		if (f->neigh[h].ifindex == ifindex && xgw_addr_eq(&f->neigh[h].ip, ip))
 			return &f->neigh[h];
 	}
+}
+
+uint16_t xgw_route_port(const struct xgw_fwd_state *fs, const struct xgw_route *r)
+{
+	if (r->port != XGW_PORT_NONE)
+		return r->port;
+	for (unsigned i = 0; i < fs->port_of_ifindex_n; i++)
+		if (fs->ifmap[i].ifindex == r->oif)
+			return fs->ifmap[i].port;
+	return XGW_PORT_NONE;
+}
+
+const struct xgw_addr *xgw_fwd_egress_addr(const struct xgw_fwd_state *fs,
+					   const struct xgw_addr *dst)
+{
+	const struct xgw_route *r = fs && fs->fib ? xgw_fib_lookup(fs->fib, dst) : NULL;
+	uint16_t port = r ? xgw_route_port(fs, r) : XGW_PORT_NONE;
+
+	if (port >= XGW_MAX_PORTS)
+		return NULL;
+	return dst->family == AF_INET ? &fs->port_addr4[port] : &fs->port_addr6[port];
 }

@@ -11,6 +11,7 @@
 #include "common/addr.h"
 
 #define XGW_PORT_NONE 0xffff
+#define XGW_MAX_PORTS 16
 
 struct xgw_route {
 	struct xgw_prefix dst;
@@ -61,5 +62,25 @@ void xgw_fib_free(struct xgw_fib *f);
 const struct xgw_route *xgw_fib_lookup(const struct xgw_fib *f, const struct xgw_addr *dst);
 const struct xgw_neigh *xgw_fib_neigh(const struct xgw_fib *f, int ifindex,
 				      const struct xgw_addr *ip);
+
+/* What the forwarding stage reads; replaced whole when the kernel's tables
+ * or the static entries change. */
+struct xgw_fwd_state {
+	struct xgw_fib *fib;
+	struct xgw_addr port_addr4[XGW_MAX_PORTS]; /* ICMP error source */
+	struct xgw_addr port_addr6[XGW_MAX_PORTS];
+	uint16_t port_of_ifindex_n;
+	struct {
+		int ifindex;
+		uint16_t port;
+	} ifmap[XGW_MAX_PORTS];
+};
+
+/* The xgw port a route leaves by, or XGW_PORT_NONE. */
+uint16_t xgw_route_port(const struct xgw_fwd_state *fs, const struct xgw_route *r);
+/* The gateway's address on the port the route to dst leaves by (the SNAT
+ * source for a backend), or NULL: no route, or not by an xgw port. */
+const struct xgw_addr *xgw_fwd_egress_addr(const struct xgw_fwd_state *fs,
+					   const struct xgw_addr *dst);
 
 #endif

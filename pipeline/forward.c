@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "common/stat.h"
 #include "pipeline/forward.h"
+#include "pipeline/worker.h"
 
 #include <arpa/inet.h>
 #include <linux/icmp.h>
@@ -13,28 +14,11 @@
 
 #include "common/csum.h"
 #include "common/drop.h"
+#include "common/hdr.h"
 
 /* Routers rate-limit ICMP errors (RFC 1812 4.3.2.8); per worker, per second. */
 #define ICMP_ERRORS_PER_SEC 1000
 #define RESOLVE_RETRY_NS 200000000ULL
-
-/* Headers sit at l3_off, 14 (18, 22 with VLAN tags) bytes into the frame:
- * never 4-byte aligned.  Access them through these types, which tell the
- * compiler (and UBSan) so; plain struct pointers there are undefined. */
-typedef struct iphdr iphdr_u __attribute__((aligned(1)));
-typedef struct ipv6hdr ipv6hdr_u __attribute__((aligned(1)));
-typedef struct icmphdr icmphdr_u __attribute__((aligned(1)));
-typedef struct icmp6hdr icmp6hdr_u __attribute__((aligned(1)));
-
-uint16_t xgw_route_port(const struct xgw_fwd_state *fs, const struct xgw_route *r)
-{
-	if (r->port != XGW_PORT_NONE)
-		return r->port;
-	for (unsigned i = 0; i < fs->port_of_ifindex_n; i++)
-		if (fs->ifmap[i].ifindex == r->oif)
-			return fs->ifmap[i].port;
-	return XGW_PORT_NONE;
-}
 
 static void request_resolve(struct xgw_worker *w, int ifindex, const struct xgw_addr *ip)
 {
@@ -42,30 +26,31 @@ static void request_resolve(struct xgw_worker *w, int ifindex, const struct xgw_
 
 	/* One request per address per retry interval: a burst of packets to
 	 * an unresolved next hop must not flood the control side. */
-	if (xgw_addr_eq(&w->last_resolve, ip) && w->now_ns - w->last_resolve_ns < RESOLVE_RETRY_NS)
+	if (xgw_addr_eq(&w->fwd.last_resolve, ip) &&
+	    w->now_ns - w->fwd.last_resolve_ns < RESOLVE_RETRY_NS)
 		return;
-	w->last_resolve = *ip;
-	w->last_resolve_ns = w->now_ns;
-	head = atomic_load_explicit(&w->rq_head, memory_order_relaxed);
-	tail = atomic_load_explicit(&w->rq_tail, memory_order_acquire);
+	w->fwd.last_resolve = *ip;
+	w->fwd.last_resolve_ns = w->now_ns;
+	head = atomic_load_explicit(&w->fwd.rq_head, memory_order_relaxed);
+	tail = atomic_load_explicit(&w->fwd.rq_tail, memory_order_acquire);
 	if (head - tail >= XGW_RESOLVE_RING)
 		return;
-	w->rq[head % XGW_RESOLVE_RING].ifindex = ifindex;
-	w->rq[head % XGW_RESOLVE_RING].ip = *ip;
-	atomic_store_explicit(&w->rq_head, head + 1, memory_order_release);
+	w->fwd.rq[head % XGW_RESOLVE_RING].ifindex = ifindex;
+	w->fwd.rq[head % XGW_RESOLVE_RING].ip = *ip;
+	atomic_store_explicit(&w->fwd.rq_head, head + 1, memory_order_release);
 }
 
 static bool icmp_allowed(struct xgw_worker *w)
 {
 	uint64_t sec = w->now_ns / 1000000000ULL;
 
-	if (sec != w->icmp_tokens_ts) {
-		w->icmp_tokens_ts = sec;
-		w->icmp_tokens = ICMP_ERRORS_PER_SEC;
+	if (sec != w->fwd.icmp_tokens_ts) {
+		w->fwd.icmp_tokens_ts = sec;
+		w->fwd.icmp_tokens = ICMP_ERRORS_PER_SEC;
 	}
-	if (!w->icmp_tokens)
+	if (!w->fwd.icmp_tokens)
 		return false;
-	w->icmp_tokens--;
+	w->fwd.icmp_tokens--;
 	return true;
 }
 
@@ -87,30 +72,13 @@ static void strip_vlans(struct xgw_pkt *p)
 	p->n_vlans = 0;
 }
 
-/* Per-thread cache of route + neighbour results by destination: a FIB is
- * never modified once built and belongs to exactly one forwarding state, so
- * (its generation, which xgw_fib_build makes unique in the process, the
- * destination) -> (egress port, next-hop MAC) stays true for as long as the
- * key can match.  An established flow then skips both hash lookups:
- * output() with its lookups went from ~178 to ~87 instructions per packet
- * (callgrind, established-1k).  Direct-mapped; only successes are cached, so every
- * drop and resolve request still takes the full path.  Thread-local, not
- * in struct xgw_worker: each worker thread has its own, never shared. */
-#define ROUTE_CACHE_BITS 7
-struct route_cache_ent {
-	uint64_t gen;
-	struct xgw_addr dst;
-	uint16_t out;
-	uint8_t mac[6];
-};
-static _Thread_local struct route_cache_ent route_cache[1u << ROUTE_CACHE_BITS];
-
-static inline struct route_cache_ent *route_cache_slot(const struct xgw_addr *dst)
+static inline struct xgw_route_cache_ent *route_cache_slot(struct xgw_fwd_worker *f,
+							   const struct xgw_addr *dst)
 {
 	uint64_t k = dst->q[0] ^ dst->q[1];
 	uint32_t h = (uint32_t)(k ^ k >> 32) * 0x9e3779b1u;
 
-	return &route_cache[h >> (32 - ROUTE_CACHE_BITS)];
+	return &f->route_cache[h >> (32 - XGW_ROUTE_CACHE_BITS)];
 }
 
 /* The full route + neighbour lookup on a route cache miss; fills e on
@@ -119,7 +87,7 @@ static inline struct route_cache_ent *route_cache_slot(const struct xgw_addr *ds
 __attribute__((noinline)) static int route_miss(struct xgw_worker *w,
 						const struct xgw_fwd_state *fs,
 						const struct xgw_addr *dst,
-						struct route_cache_ent *e)
+						struct xgw_route_cache_ent *e)
 {
 	const struct xgw_route *r = xgw_fib_lookup(fs->fib, dst);
 	const struct xgw_neigh *n;
@@ -173,7 +141,7 @@ static int too_big(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct 
 static int output(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
 		  const struct xgw_addr *dst)
 {
-	struct route_cache_ent *e = route_cache_slot(dst);
+	struct xgw_route_cache_ent *e = route_cache_slot(&w->fwd, dst);
 	const struct xgw_port *port;
 	uint16_t out;
 
@@ -285,20 +253,6 @@ static int icmp_error6(struct xgw_worker *w, const struct xgw_fwd_state *fs, str
 	return output(w, fs, p, &dst);
 }
 
-int xgw_ip4_verify(struct xgw_pkt *p)
-{
-	const iphdr_u *ip = (const iphdr_u *)(p->data + p->l3_off);
-
-	if (!(p->flags & XGW_PKT_IPV4))
-		return 0;
-	/* The option-less header is five loads: the loop over a variable
-	 * length cost ~17 instructions more per packet. */
-	if ((ip->ihl == 5 ? xgw_csum20(ip) : xgw_csum(ip, (size_t)ip->ihl * 4)) != 0)
-		return XGW_DROP_IP4_CSUM;
-	p->flags |= XGW_PKT_IP4_CSUM_OK;
-	return 0;
-}
-
 static int forward4(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p)
 {
 	iphdr_u *ip = (iphdr_u *)(p->data + p->l3_off);
@@ -367,4 +321,16 @@ int xgw_forward(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw
 	if (p->flags & XGW_PKT_IPV6)
 		return forward6(w, fs, p);
 	return XGW_DROP_NOT_IP;
+}
+
+bool xgw_fwd_pop_resolve(struct xgw_fwd_worker *f, struct xgw_resolve_req *out)
+{
+	uint32_t tail = atomic_load_explicit(&f->rq_tail, memory_order_relaxed);
+	uint32_t head = atomic_load_explicit(&f->rq_head, memory_order_acquire);
+
+	if (tail == head)
+		return false;
+	*out = f->rq[tail % XGW_RESOLVE_RING];
+	atomic_store_explicit(&f->rq_tail, tail + 1, memory_order_release);
+	return true;
 }

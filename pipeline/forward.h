@@ -4,26 +4,51 @@
 #ifndef XGW_FORWARD_H
 #define XGW_FORWARD_H
 
-#include "common/pkt.h"
-#include "pipeline/worker.h"
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 
-/* The xgw port a route leaves by, or XGW_PORT_NONE. */
-uint16_t xgw_route_port(const struct xgw_fwd_state *fs, const struct xgw_route *r);
+#include "common/addr.h"
+#include "common/pkt.h"
+#include "pipeline/fib.h"
+
+struct xgw_worker;
+
+/* Neighbour resolution requests from a worker to the control side:
+ * single producer (the worker), single consumer. */
+#define XGW_RESOLVE_RING 64
+struct xgw_resolve_req {
+	int ifindex;
+	struct xgw_addr ip;
+};
+
+/* Route + neighbour results by destination: a FIB is never modified once
+ * built, so (its process-unique generation, destination) -> (egress port,
+ * next-hop MAC) holds while the key can match, and an established flow
+ * skips both hash lookups.  Direct-mapped; only successes are cached. */
+#define XGW_ROUTE_CACHE_BITS 7
+struct xgw_route_cache_ent {
+	uint64_t gen; /* 0: empty (no FIB has generation 0) */
+	struct xgw_addr dst;
+	uint16_t out;
+	uint8_t mac[6];
+};
+
+/* The stage's per-worker state (zeroed with the worker). */
+struct xgw_fwd_worker {
+	uint64_t icmp_tokens_ts; /* ICMP error rate limit, per second */
+	uint32_t icmp_tokens;
+	struct xgw_addr last_resolve;
+	uint64_t last_resolve_ns;
+	_Atomic uint32_t rq_head, rq_tail;
+	struct xgw_resolve_req rq[XGW_RESOLVE_RING];
+	struct xgw_route_cache_ent route_cache[1u << XGW_ROUTE_CACHE_BITS];
+};
 
 /* Returns 0 with p->out_port set (frame ready to transmit), or a drop. */
 int xgw_forward(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p);
 
-/* RFC 1812 5.2.2: a router verifies the IPv4 header checksum.  The worker
- * does it right after parsing, before any stage rewrites the header: a
- * corrupt header then creates no connection, and the check reads the header
- * as received, not through the NAT's fresh 2-byte checksum store (a 4-byte
- * load over a narrower store stalls store forwarding).  Sets
- * XGW_PKT_IP4_CSUM_OK, which xgw_forward trusts; without it xgw_forward
- * verifies itself.  So a header xgw rewrote itself (NAT, ICMP
- * translation, echo reply: all incremental, RFC 1624) is not verified
- * again, and a corrupt header is counted as ipv4_bad_checksum before any
- * service, policy or echo handling sees it.  0 or XGW_DROP_IP4_CSUM;
- * non-IPv4 packets pass. */
-int xgw_ip4_verify(struct xgw_pkt *p);
+/* Pop one resolution request (control side). */
+bool xgw_fwd_pop_resolve(struct xgw_fwd_worker *f, struct xgw_resolve_req *out);
 
 #endif

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ctl/config.h"
+#include "common/config.h"
 
 struct bpf_object;
 struct xgw_kdp;

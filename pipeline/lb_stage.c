@@ -2,34 +2,15 @@
 #include "pipeline/lb_stage.h"
 
 #include <arpa/inet.h>
-#include <linux/icmp.h>
-#include <linux/icmpv6.h>
-#include <linux/ip.h>
-#include <linux/ipv6.h>
 #include <netinet/in.h>
 #include <string.h>
 
 #include "common/drop.h"
+#include "common/hdr.h"
 #include "common/stat.h"
 #include "lb/conntrack.h"
 #include "lb/nat.h"
-#include "pipeline/forward.h"
-
-static void pkt_addrs(const struct xgw_pkt *p, struct xgw_addr *src, struct xgw_addr *dst)
-{
-	const uint8_t *l3 = p->data + p->l3_off;
-
-	if (p->flags & XGW_PKT_IPV4) {
-		uint32_t s, d;
-		memcpy(&s, l3 + 12, 4);
-		memcpy(&d, l3 + 16, 4);
-		xgw_addr_v4(src, s);
-		xgw_addr_v4(dst, d);
-	} else {
-		xgw_addr_v6(src, l3 + 8);
-		xgw_addr_v6(dst, l3 + 24);
-	}
-}
+#include "pipeline/worker.h"
 
 static inline uint32_t xorshift32(uint32_t *s)
 {
@@ -57,40 +38,12 @@ static uint32_t pick_backend(struct xgw_worker *w, const struct xgw_snapshot *sn
 	case XGW_ALGO_RR:
 		/* Per worker: a shared counter would be an atomic per new
 		 * flow on a line every worker writes. */
-		return svc->active[w->rr[svc->id & (XGW_RR_SLOTS - 1)]++ % svc->n_active];
+		return svc->active[w->lb.rr[svc->id & (XGW_RR_SLOTS - 1)]++ % svc->n_active];
 	case XGW_ALGO_RANDOM:
-		return svc->active[xorshift32(&w->rand_state) % svc->n_active];
+		return svc->active[xorshift32(&w->lb.rand_state) % svc->n_active];
 	default:
 		return maglev_backend(snap, svc, t);
 	}
-}
-
-static bool policy_allows(struct xgw_worker *w, const struct xgw_snapshot *snap,
-			  const struct xgw_addr *src, const struct xgw_addr *dst, uint8_t proto,
-			  uint16_t dport_be)
-{
-	struct xgw_policy_key k;
-
-	if (!snap->policy)
-		return snap->policy_default_allow;
-	k.src = *src;
-	k.dst = *dst;
-	k.proto = proto;
-	k.dport = ntohs(dport_be);
-	/* Snapshots have a counter row per worker (built with n_workers). */
-	return xgw_policy_classify(snap->policy, &k, snap->hits[w->id]);
-}
-
-/* The gateway address that SNATed flows to this backend leave from: that
- * of the port the route to the backend goes out of. */
-static const struct xgw_addr *snat_addr(const struct xgw_fwd_state *fs, const struct xgw_addr *be)
-{
-	const struct xgw_route *r = fs && fs->fib ? xgw_fib_lookup(fs->fib, be) : NULL;
-	uint16_t port = r ? xgw_route_port(fs, r) : XGW_PORT_NONE;
-
-	if (port >= XGW_MAX_PORTS)
-		return NULL;
-	return be->family == AF_INET ? &fs->port_addr4[port] : &fs->port_addr6[port];
 }
 
 /* f: the burst pass's key and hash, and the backend it pre-picked (0: none)
@@ -109,18 +62,18 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	uint32_t id;
 	int rc;
 
-	if (!policy_allows(w, snap, &t->src, &t->dst, t->proto, t->dport))
+	if (!xgw_policy_allows(snap, w->id, &t->src, &t->dst, t->proto, t->dport))
 		return XGW_DROP_POLICY;
 	/* A RST (without SYN) opens no connection.  Other segments do: after
 	 * a restart or a flush, mid-stream packets are picked up and Maglev
 	 * sends them to the same backend as before (as Katran does). */
-	if (t->proto == IPPROTO_TCP && !(tcp_flags & 0x02) && (tcp_flags & 0x04))
+	if (t->proto == IPPROTO_TCP && !(tcp_flags & XGW_TCP_SYN) && (tcp_flags & XGW_TCP_RST))
 		return XGW_DROP_CT_INVALID;
 	id = f->backend ? f->backend : pick_backend(w, snap, svc, t);
 	if (!id)
 		return XGW_DROP_NO_BACKEND;
 	if (svc->snat) {
-		sa = snat_addr(fs, &svc->be[id].ip);
+		sa = xgw_fwd_egress_addr(fs, &svc->be[id].ip);
 		if (!sa || !sa->family)
 			return XGW_DROP_SNAT_NO_PORT;
 	}
@@ -145,8 +98,8 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	/* Egress policy on the translated packet (towards the backend); with
 	 * no rules the default alone decides, and it allowed ingress. */
 	if (snap->policy) {
-		pkt_addrs(p, &nsrc, &ndst);
-		if (!policy_allows(w, snap, &nsrc, &ndst, t->proto, svc->be[id].port)) {
+		xgw_pkt_addrs(p, &nsrc, &ndst);
+		if (!xgw_policy_allows(snap, w->id, &nsrc, &ndst, t->proto, svc->be[id].port)) {
 			xgw_ct_delete(ct, c);
 			return XGW_DROP_POLICY;
 		}
@@ -162,9 +115,9 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		xgw_ct_ctuple_key(&rk, &c->reply);
 		rh = xgw_ct_hash(ct, &rk);
 	}
-	w->burst_created = true;
-	w->created_filter[h >> 60] |= 1ull << (h >> 54 & 63);
-	w->created_filter[rh >> 60] |= 1ull << (rh >> 54 & 63);
+	w->lb.burst_created = true;
+	w->lb.created_filter[h >> 60] |= 1ull << (h >> 54 & 63);
+	w->lb.created_filter[rh >> 60] |= 1ull << (rh >> 54 & 63);
 	return 0;
 }
 
@@ -195,16 +148,16 @@ static inline void pkt_key(const struct xgw_pkt *p, struct xgw_ct_tuple *t)
 	uint32_t s4, d4;
 
 	if (fam == AF_INET) {
-		memcpy(&s4, l3 + 12, 4);
-		memcpy(&d4, l3 + 16, 4);
+		memcpy(&s4, l3 + XGW_IP4_SRC, 4);
+		memcpy(&d4, l3 + XGW_IP4_DST, 4);
 		a[0] = s4;
 		a[2] = d4;
 		a[1] = a[3] = 0;
 	} else {
-		a[0] = ld64(l3 + 8);
-		a[1] = ld64(l3 + 16);
-		a[2] = ld64(l3 + 24);
-		a[3] = ld64(l3 + 32);
+		a[0] = ld64(l3 + XGW_IP6_SRC);
+		a[1] = ld64(l3 + XGW_IP6_SRC + 8);
+		a[2] = ld64(l3 + XGW_IP6_DST);
+		a[3] = ld64(l3 + XGW_IP6_DST + 8);
 	}
 	uint64_t pw =
 	    (uint64_t)p->sport | (uint64_t)p->dport << 16 | (uint64_t)p->l4_proto << 32 | f << 40;
@@ -219,16 +172,9 @@ static inline void pkt_key(const struct xgw_pkt *p, struct xgw_ct_tuple *t)
 #else
 	struct xgw_addr s, d;
 
-	if (fam == AF_INET) {
-		uint32_t s4, d4;
-		memcpy(&s4, l3 + 12, 4);
-		memcpy(&d4, l3 + 16, 4);
-		xgw_addr_v4(&s, s4);
-		xgw_addr_v4(&d, d4);
-	} else {
-		xgw_addr_v6(&s, l3 + 8);
-		xgw_addr_v6(&d, l3 + 24);
-	}
+	(void)l3;
+	(void)fam;
+	xgw_pkt_addrs(p, &s, &d);
 	xgw_ct_tuple_init(t, &s, p->sport, &d, p->dport, p->l4_proto);
 #endif
 }
@@ -245,8 +191,9 @@ static int l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	uint8_t flags = 0;
 
 	if (p->l4_proto == IPPROTO_TCP)
-		flags = p->data[p->l4_off + 13];
-	if (hint == 0 && w->burst_created && (w->created_filter[h >> 60] >> (h >> 54 & 63) & 1))
+		flags = p->data[p->l4_off + XGW_TCP_FLAGS];
+	if (hint == 0 && w->lb.burst_created &&
+	    (w->lb.created_filter[h >> 60] >> (h >> 54 & 63) & 1))
 		hint = XGW_CT_HINT_NONE;
 	c = xgw_ct_lookup_hint(ct, t, h, hint, w->now_ns, &dir);
 	if (c) {
@@ -262,7 +209,7 @@ static int l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	 * forward it untranslated, which would leak the backend's address. */
 	if (xgw_snapshot_is_backend(snap, &t->src, p->sport, p->l4_proto))
 		return XGW_DROP_CT_INVALID;
-	return 0; /* a steered flow that is no service: plain routing */
+	return XGW_LB_ROUTE; /* a steered flow that is no service */
 }
 
 static int icmp(struct xgw_worker *w, const struct xgw_snapshot *snap, struct xgw_pkt *p)
@@ -274,22 +221,22 @@ static int icmp(struct xgw_worker *w, const struct xgw_snapshot *snap, struct xg
 	if (xgw_nat_is_icmp_error(p)) {
 		rc = xgw_nat_icmp_error(p, w->dp->ct, w->now_ns, NULL, NULL);
 		/* Errors about flows xgw does not track are routed as they are. */
-		return rc == XGW_DROP_CT_INVALID ? 0 : rc;
+		return rc == XGW_DROP_CT_INVALID ? XGW_LB_ROUTE : rc;
 	}
-	pkt_addrs(p, &src, &dst);
+	xgw_pkt_addrs(p, &src, &dst);
 	type = p->data[p->l4_off];
 	if ((type == ICMP_ECHO && p->l4_proto == IPPROTO_ICMP) ||
 	    (type == ICMPV6_ECHO_REQUEST && p->l4_proto == IPPROTO_ICMPV6)) {
 		if (!xgw_snapshot_is_vip(snap, &dst))
-			return 0;
-		if (!policy_allows(w, snap, &src, &dst, p->l4_proto, 0))
+			return XGW_LB_ROUTE;
+		if (!xgw_policy_allows(snap, w->id, &src, &dst, p->l4_proto, 0))
 			return XGW_DROP_POLICY;
 		rc = xgw_nat_icmp_echo_reply(p);
 		if (!rc)
 			XGW_STAT_ADD(w->st.icmp_echo_replies, 1);
 		return rc;
 	}
-	return 0;
+	return XGW_LB_ROUTE;
 }
 
 /* What xgw_lb_stage_flow sends to l4_flow: the packets that get a
@@ -350,9 +297,9 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		xgw_ct_prefetch_w(ct, f->reply_hash);
 	}
 	/* Hints of 0 ("absent") hold until this burst creates their flow. */
-	if (w->burst_created) {
-		memset(w->created_filter, 0, sizeof(w->created_filter));
-		w->burst_created = false;
+	if (w->lb.burst_created) {
+		memset(w->lb.created_filter, 0, sizeof(w->lb.created_filter));
+		w->lb.burst_created = false;
 	}
 }
 
@@ -361,16 +308,16 @@ int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		      const struct xgw_lb_flow *f)
 {
 	if (!snap || !snap->n_svcs || !w->dp->ct)
-		return 0;
+		return XGW_LB_ROUTE;
 	if (p->flags & XGW_PKT_FRAG_LATER) {
 		struct xgw_addr src, dst;
-		pkt_addrs(p, &src, &dst);
+		xgw_pkt_addrs(p, &src, &dst);
 		/* No ports to find the connection by: refuse rather than
 		 * forward an untranslated piece of a service flow. */
-		return xgw_snapshot_is_vip(snap, &dst) ? XGW_DROP_FRAGMENT : 0;
+		return xgw_snapshot_is_vip(snap, &dst) ? XGW_DROP_FRAGMENT : XGW_LB_ROUTE;
 	}
 	if (!(p->flags & XGW_PKT_L4))
-		return 0;
+		return XGW_LB_ROUTE;
 	switch (p->l4_proto) {
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
@@ -380,6 +327,11 @@ int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	case IPPROTO_ICMPV6:
 		return icmp(w, snap, p);
 	default:
-		return 0;
+		return XGW_LB_ROUTE;
 	}
+}
+
+void xgw_lb_worker_init(struct xgw_lb_worker *s, uint32_t seed)
+{
+	s->rand_state = seed | 1;
 }

@@ -3,30 +3,45 @@
  * pod-to-service path: conntrack lookup; for a new flow to a service,
  * ingress policy, backend pick (Maglev, round robin or random), conntrack
  * entry with optional SNAT port, egress policy; then DNAT or reverse NAT.
- * The packet then goes to the router stage towards its new destination. */
+ * The packet then goes to the router stage towards its new destination;
+ * packets of no service go to the policy stage first (policy_stage.h). */
 #ifndef XGW_LB_STAGE_H
 #define XGW_LB_STAGE_H
 
 #include "common/pkt.h"
 #include "lb/conntrack.h"
 #include "pipeline/snapshot.h"
-#include "pipeline/worker.h"
+#include "pipeline/fib.h"
+
+struct xgw_worker;
+
+/* Round-robin positions per worker, by service id (hashed into slots). */
+#define XGW_RR_SLOTS 256
+
+/* The stage's per-worker state (zeroed with the worker, then
+ * xgw_lb_worker_init). */
+struct xgw_lb_worker {
+	/* Conntrack hashes of the connections this burst created, as a
+	 * 1024-bit filter: a later packet of the burst whose "absent" hint
+	 * may predate its own flow's creation looks again. */
+	bool burst_created;
+	uint64_t created_filter[16];
+	uint32_t rand_state; /* xorshift32, for algo "random" */
+	uint32_t rr[XGW_RR_SLOTS];
+};
+
+/* Seeds the "random" algorithm's state (any value). */
+void xgw_lb_worker_init(struct xgw_lb_worker *s, uint32_t seed);
 
 /* Bulk form, as DPDK's and VPP's lookups are: over a parsed burst, build
  * every conntrack key and hash it; then read each key's bucket, prefetch
  * the record its signature names and keep that slot as a hint; only then
  * the per-packet stage (xgw_lb_stage_flow, in packet order), which finds
  * bucket and record in cache and, through the hint, does not scan the
- * bucket again.
- *
- * The buckets are read by plain loads in a loop of independent iterations
- * (xgw_ct_touch: the core overlaps their misses), not software-prefetched
- * from the hash pass: on this project's test machine (a VM) prefetching the buckets made
- * established-1m 240 ns/packet against 141 without (xgw-bench-pipeline,
- * same run).  A fixed prefetch distance inside the per-packet loop (2 to
- * 24 packets ahead) was slower than the whole-burst pass at every
- * distance.  The prefetch steps only read: lookups, creations and expiry
- * still happen per packet in order. */
+ * bucket again.  The buckets are read by plain loads in a loop of
+ * independent iterations (xgw_ct_touch), which measured faster than
+ * software prefetch or a fixed prefetch distance (bench/README.md).  The
+ * bulk steps only read: lookups, creations and expiry happen per packet. */
 struct xgw_lb_flow {
 	struct xgw_ct_tuple key;
 	uint64_t hash;
@@ -47,8 +62,11 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		    const struct xgw_pkt *pkts, const int *rc, uint32_t n, struct xgw_lb_flow *fl);
 
 /* The stage for one packet, with its entry of xgw_lb_prepare's array (the
- * key, hash and hint of a TCP/UDP packet).  0 to continue to forwarding, or
- * a drop reason. */
+ * key, hash and hint of a TCP/UDP packet).  0 for a packet of a tracked or
+ * new service connection, translated and ready to forward; XGW_LB_ROUTE
+ * for one that is no service's (untouched: the policy stage, then plain
+ * routing); or a drop reason. */
+#define XGW_LB_ROUTE (-1)
 int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		      const struct xgw_fwd_state *fs, struct xgw_pkt *p,
 		      const struct xgw_lb_flow *f);

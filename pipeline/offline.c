@@ -222,7 +222,7 @@ struct xgw_offline *xgw_offline_open(const struct xgw_config *cfg,
 	dp->workers[0] = o->w = w;
 	dp->n_workers = 1;
 	w->dp = dp;
-	w->rand_state = hash_seed | 1;
+	xgw_lb_worker_init(&w->lb, hash_seed);
 	w->tx_hook = tx_hook;
 	w->hook_ctx = o;
 	rc = umem_init(&w->umem, n_frames, cfg->umem.frame_size);
@@ -304,10 +304,9 @@ void xgw_offline_counters(const struct xgw_offline *o, struct xgw_offline_counte
 	const struct xgw_worker_stats *st = &o->w->st;
 
 	memcpy(c->drops, st->drops, sizeof(c->drops));
-	c->forwarded = st->forwarded;
-	c->ct_created = st->ct_created;
-	c->icmp_sent = st->icmp_sent;
-	c->icmp_echo_replies = st->icmp_echo_replies;
+#define _(name, scope, help) c->name = st->name;
+	XGW_FOREACH_WORKER_COUNTER(_)
+#undef _
 }
 
 uint32_t xgw_offline_run(struct xgw_offline *o, const struct xgw_offline_frame *frames, uint32_t n,

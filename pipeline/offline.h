@@ -21,9 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/counters.h"
 #include "common/drop.h"
 #include "common/pkt.h"
-#include "ctl/config.h"
+#include "common/config.h"
 
 /* XGW_MAX_PORTS, without pipeline/worker.h */
 #define XGW_OFFLINE_MAX_PORTS 16
@@ -84,10 +85,9 @@ struct xgw_worker *xgw_offline_worker(struct xgw_offline *o);
 /* The worker's counters so far. */
 struct xgw_offline_counters {
 	uint64_t drops[XGW_DROP__MAX];
-	uint64_t forwarded;
-	uint64_t ct_created;
-	uint64_t icmp_sent;
-	uint64_t icmp_echo_replies;
+#define _(name, scope, help) uint64_t name;
+	XGW_FOREACH_WORKER_COUNTER(_)
+#undef _
 };
 void xgw_offline_counters(const struct xgw_offline *o, struct xgw_offline_counters *c);
 

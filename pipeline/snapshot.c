@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash.h"
+
 static uint32_t key_hash(const struct xgw_addr *a, uint16_t port, uint8_t proto)
 {
 	uint64_t h = a->q[0] * 0x9e3779b97f4a7c15ULL ^ a->q[1];

@@ -6,11 +6,12 @@
 #ifndef XGW_SNAPSHOT_H
 #define XGW_SNAPSHOT_H
 
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "common/addr.h"
-#include "ctl/config.h"
+#include "common/config.h"
 #include "lb/maglev.h"
 #include "lb/policy.h"
 
@@ -77,5 +78,24 @@ const struct xgw_svc_rt *xgw_snapshot_service(const struct xgw_snapshot *s,
 bool xgw_snapshot_is_vip(const struct xgw_snapshot *s, const struct xgw_addr *ip);
 bool xgw_snapshot_is_backend(const struct xgw_snapshot *s, const struct xgw_addr *ip,
 			     uint16_t port, uint8_t proto);
+
+/* The policy verdict for one packet, counted in the worker's row of hits
+ * (snapshots are built with one per worker); shared by the LB stage (new
+ * service flows) and the policy stage.  dport in network order, 0 for
+ * packets without ports. */
+static inline bool xgw_policy_allows(const struct xgw_snapshot *snap, int worker,
+				     const struct xgw_addr *src, const struct xgw_addr *dst,
+				     uint8_t proto, uint16_t dport_be)
+{
+	struct xgw_policy_key k;
+
+	if (!snap->policy)
+		return snap->policy_default_allow;
+	k.src = *src;
+	k.dst = *dst;
+	k.proto = proto;
+	k.dport = ntohs(dport_be);
+	return xgw_policy_classify(snap->policy, &k, snap->hits[worker]);
+}
 
 #endif

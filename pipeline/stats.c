@@ -91,17 +91,14 @@ json_t *xgw_dp_stats_json(struct xgw_dataplane *dp)
 		}
 		for (unsigned r = 0; r < XGW_DROP__MAX; r++)
 			wd[r] = RD(w->st.drops[r]);
-		json_t *wj = json_pack("{s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "id", w->id,
-				  "core", w->core, "rx_packets", (json_int_t)rx, "tx_packets",
-				  (json_int_t)tx, "forwarded", (json_int_t)RD(w->st.forwarded),
-				  "bursts", (json_int_t)RD(w->st.bursts), "wakeups",
-				  (json_int_t)wake, "empty_polls", (json_int_t)RD(w->st.empty_polls),
-				  "idle_sleeps", (json_int_t)RD(w->st.idle_sleeps), "fill_starved",
-				  (json_int_t)starved, "icmp_sent", (json_int_t)RD(w->st.icmp_sent),
-				  "drops", drops_json(wd));
-		json_object_set_new(wj, "ct_created", json_integer((json_int_t)RD(w->st.ct_created)));
-		json_object_set_new(wj, "icmp_echo_replies",
-				    json_integer((json_int_t)RD(w->st.icmp_echo_replies)));
+		json_t *wj = json_pack("{s:i,s:i,s:I,s:I,s:I,s:I,s:o}", "id", w->id, "core",
+				       w->core, "rx_packets", (json_int_t)rx, "tx_packets",
+				       (json_int_t)tx, "wakeups", (json_int_t)wake, "fill_starved",
+				       (json_int_t)starved, "drops", drops_json(wd));
+#define _(name, scope, help)                                                                       \
+	json_object_set_new(wj, #name, json_integer((json_int_t)RD(w->st.name)));
+		XGW_FOREACH_WORKER_COUNTER(_)
+#undef _
 		/* Frame accounting: free + in fill/RX + on TX, equal to
 		 * umem_frames unless a frame leaked (racy while traffic flows;
 		 * exact when idle).  One reading of each counter, so that the

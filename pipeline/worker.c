@@ -14,6 +14,7 @@
 #include "common/tsan.h"
 #include "pipeline/forward.h"
 #include "pipeline/lb_stage.h"
+#include "pipeline/policy_stage.h"
 
 /* Empty poll rounds before the worker sleeps in poll(2).  A busy-polling
  * worker owns its core (DPDK style); on a shared machine an idle worker
@@ -50,20 +51,19 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 	const struct xgw_fwd_state *fs = __atomic_load_n(&dp->fwd, __ATOMIC_ACQUIRE);
 	const struct xgw_snapshot *snap = __atomic_load_n(&dp->snap, __ATOMIC_ACQUIRE);
 	/* Per port, the indexes of its packets (1 KiB), gathered into one
-	 * transmit array per port at the end: a 16 x 64 array of descriptors
-	 * was 48 KiB of stack, more than L1d, for the common one or two
-	 * ports. */
+	 * transmit array per port at the end: a descriptor array per port
+	 * would be 48 KiB of stack, more than L1d. */
 	uint8_t out_idx[XGW_MAX_PORTS][XGW_BURST_MAX];
 	struct xgw_pkt out[XGW_BURST_MAX];
 	uint32_t n_out[XGW_MAX_PORTS] = {0};
 	uint32_t used = 0; /* bitmask of ports with output */
-	/* Stages over the whole burst (VPP's vectors): parse all, then hash
-	 * every conntrack key, then read the buckets and prefetch the records
-	 * (lb_stage.h), and only then the per-packet work, in packet order.
-	 * At 1M flows each lookup is two dependent misses (bucket, record);
-	 * one packet at a time they were paid in series. */
+	/* The stage sequence (pipeline/README.md).  Parse and the LB stage's
+	 * bulk pass run over the whole burst (VPP's vectors), so that the
+	 * conntrack misses of all packets overlap; the rest per packet, in
+	 * packet order. */
 	struct xgw_lb_flow fl[XGW_BURST_MAX];
 	int rc[XGW_BURST_MAX] = {0}; /* 256 B; gcc cannot see that [0, n) is set */
+	bool acl = xgw_policy_active(snap);
 
 	for (uint32_t i = 0; i < n; i++) {
 		rc[i] = xgw_parse(&pkts[i]);
@@ -77,6 +77,8 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 
 		if (!r)
 			r = xgw_lb_stage_flow(w, snap, fs, p, &fl[i]);
+		if (r == XGW_LB_ROUTE)
+			r = acl ? xgw_policy_stage(snap, w->id, p) : 0;
 		if (!r)
 			r = xgw_forward(w, fs, p);
 		if (r) {
@@ -133,7 +135,7 @@ uint32_t xgw_worker_poll(struct xgw_worker *w)
 		xgw_xsk_flush(x);
 		/* Frames freed by drops and completions go back to the
 		 * kernel now, not only when this socket next receives. */
-		if (x->fill_outstanding < x->fill_target / 2)
+		if (xgw_xsk_fill_low(x))
 			xgw_xsk_refill(x);
 	}
 	if (!total)
@@ -144,7 +146,7 @@ uint32_t xgw_worker_poll(struct xgw_worker *w)
 static bool any_busy_poll(const struct xgw_worker *w)
 {
 	for (unsigned i = 0; i < w->n_xsks; i++)
-		if (w->xsks[i]->busy_poll)
+		if (xgw_xsk_busy_poll(w->xsks[i]))
 			return true;
 	return false;
 }
@@ -152,7 +154,7 @@ static bool any_busy_poll(const struct xgw_worker *w)
 static bool tx_in_flight(const struct xgw_worker *w)
 {
 	for (unsigned i = 0; i < w->n_xsks; i++)
-		if (w->xsks[i]->tx_outstanding)
+		if (xgw_xsk_tx_in_flight(w->xsks[i]))
 			return true;
 	return false;
 }
@@ -162,7 +164,7 @@ static void idle_wait(struct xgw_worker *w)
 	struct pollfd pfd[XGW_MAX_XSKS_PER_WORKER];
 
 	for (unsigned i = 0; i < w->n_xsks; i++) {
-		pfd[i].fd = w->xsks[i]->fd;
+		pfd[i].fd = xgw_xsk_fd(w->xsks[i]);
 		pfd[i].events = POLLIN;
 	}
 	XGW_STAT_ADD(w->st.idle_sleeps, 1);
@@ -182,7 +184,7 @@ static void *worker_main(void *arg)
 	bool busy = any_busy_poll(w);
 
 	snprintf(name, sizeof(name), "xgw-w%d", w->id);
-	w->rand_state = (uint32_t)(coarse_ns() ^ (uint64_t)(uintptr_t)w) | 1;
+	xgw_lb_worker_init(&w->lb, (uint32_t)(coarse_ns() ^ (uint64_t)(uintptr_t)w));
 	pthread_setname_np(pthread_self(), name);
 	rcu_register_thread();
 	pr_info("worker %d on core %d: %u socket(s), %u frames", w->id, w->core, w->n_xsks,
@@ -233,12 +235,5 @@ void xgw_worker_join(struct xgw_worker *w)
 
 bool xgw_worker_pop_resolve(struct xgw_worker *w, struct xgw_resolve_req *out)
 {
-	uint32_t tail = atomic_load_explicit(&w->rq_tail, memory_order_relaxed);
-	uint32_t head = atomic_load_explicit(&w->rq_head, memory_order_acquire);
-
-	if (tail == head)
-		return false;
-	*out = w->rq[tail % XGW_RESOLVE_RING];
-	atomic_store_explicit(&w->rq_tail, tail + 1, memory_order_release);
-	return true;
+	return xgw_fwd_pop_resolve(&w->fwd, out);
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The data plane's runtime objects: ports, per-core workers and the
- * RCU-published state they read.  One cache-aligned context per worker
+ * RCU-published state they read.  A worker owns the I/O and sequences the
+ * stages (pipeline/README.md); each stage keeps its per-worker state in its
+ * own struct, embedded here.  One cache-aligned context per worker
  * (DPDK's lcore_conf[]); nothing writable is shared on the fast path. */
 #ifndef XGW_WORKER_H
 #define XGW_WORKER_H
@@ -12,13 +14,15 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "common/counters.h"
 #include "common/drop.h"
 #include "common/pkt.h"
 #include "pipeline/fib.h"
+#include "pipeline/forward.h"
+#include "pipeline/lb_stage.h"
 #include "xsk/umem.h"
 #include "xsk/xsk.h"
 
-#define XGW_MAX_PORTS 16
 #define XGW_MAX_WORKERS 64
 #define XGW_MAX_XSKS_PER_WORKER 32
 
@@ -34,44 +38,16 @@ struct xgw_port {
 	struct xgw_steer *steer;
 };
 
-/* What the forwarding stage reads; replaced whole when the kernel's tables
- * or the static entries change. */
-struct xgw_fwd_state {
-	struct xgw_fib *fib;
-	struct xgw_addr port_addr4[XGW_MAX_PORTS]; /* ICMP error source */
-	struct xgw_addr port_addr6[XGW_MAX_PORTS];
-	uint16_t port_of_ifindex_n;
-	struct {
-		int ifindex;
-		uint16_t port;
-	} ifmap[XGW_MAX_PORTS];
-};
-
 struct xgw_worker_stats {
-	uint64_t bursts;
-	uint64_t empty_polls;
-	uint64_t idle_sleeps;
-	uint64_t forwarded;
-	uint64_t icmp_sent;
-	uint64_t icmp_echo_replies;
-	uint64_t ct_created;
+#define _(name, scope, help) uint64_t name;
+	XGW_FOREACH_WORKER_COUNTER(_)
+#undef _
 	uint64_t drops[XGW_DROP__MAX];
-};
-
-/* Neighbour resolution requests from a worker to the control side:
- * single producer (the worker), single consumer. */
-#define XGW_RESOLVE_RING 64
-struct xgw_resolve_req {
-	int ifindex;
-	struct xgw_addr ip;
 };
 
 struct xgw_dataplane;
 struct xgw_snapshot;
 struct xgw_ct_table;
-
-/* Round-robin positions per worker, by service id (hashed into slots). */
-#define XGW_RR_SLOTS 256
 
 struct xgw_worker {
 	alignas(64) struct xgw_dataplane *dp;
@@ -85,21 +61,9 @@ struct xgw_worker {
 	struct xsk_ring_cons first_cq;
 	struct xgw_worker_stats st;
 	uint64_t now_ns; /* coarse clock, refreshed per poll round */
-	/* Conntrack hashes of the connections this burst created, as a
-	 * 1024-bit filter: a later packet of the burst whose "absent" hint
-	 * (lb_stage.h) may predate its own flow's creation looks again.  A
-	 * single flag sent every packet after a burst's first creation to a
-	 * full lookup (~100 instructions each in a new-flow storm). */
-	bool burst_created;
-	uint64_t created_filter[16];
-	uint32_t rand_state;
-	uint32_t rr[XGW_RR_SLOTS];
-	uint64_t icmp_tokens_ts;
-	uint32_t icmp_tokens;
-	struct xgw_addr last_resolve;
-	uint64_t last_resolve_ns;
-	_Atomic uint32_t rq_head, rq_tail;
-	struct xgw_resolve_req rq[XGW_RESOLVE_RING];
+	/* Each stage's own per-worker state (its header says what). */
+	struct xgw_lb_worker lb;
+	struct xgw_fwd_worker fwd;
 	/* Offline runs (pcap replay, in-memory benchmark): transmit through
 	 * this hook instead of AF_XDP sockets.  It takes ownership of the
 	 * frames it accepts and returns how many. */

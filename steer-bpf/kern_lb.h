@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Kernel datapath, load balancing: policy, the service lookup, the flow
- * hash and the Maglev pick.  The hash is lb/maglev.h's xgw_flow_hash word
+ * hash and the Maglev pick.  The hash is common/hash.h's xgw_flow_hash word
  * for word and the rings hold the same tables as the workers' snapshot,
  * with the same seed: a flow keeps its backend whichever datapath serves
  * it, so a service moved between datapaths picks established flows up

@@ -19,14 +19,19 @@
 #include <time.h>
 #include <unistd.h>
 #include <urcu-qsbr.h>
+#ifdef XGW_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 #include "common/log.h"
+#include "common/version.h"
 #include "ctl/config.h"
 #include "ctl/metrics.h"
 #include "ctl/server.h"
 #include "pipeline/dataplane.h"
 #include "pipeline/kdp.h"
 #include "pipeline/netlink.h"
+#include "steer-bpf/bpf_log.h"
 #include "steer-bpf/steer.h"
 
 #ifndef BPF_FS_MAGIC
@@ -52,6 +57,17 @@ struct xgwd {
 	struct xgw_config applied;
 };
 
+/* systemd's Type=notify: readiness once ports, workers and the control
+ * socket are up; a no-op outside systemd or without libsystemd. */
+static void notify(const char *state)
+{
+#ifdef XGW_HAVE_SYSTEMD
+	sd_notify(0, state);
+#else
+	(void)state;
+#endif
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: xgwd -c CONFIG.json [--log-level err|warn|info|debug] [--check] "
@@ -60,8 +76,10 @@ static void usage(FILE *f)
 		   "      --log-level L   err, warn, info (default) or debug\n"
 		   "      --check         validate the configuration and exit\n"
 		   "      --force-attach  replace XDP programs xgw did not load\n"
+		   "      --version       print the version and exit\n"
 		   "Signals: SIGINT/SIGTERM stop cleanly (XDP programs detached);\n"
-		   "SIGUSR1 prints statistics as JSON on stderr; SIGHUP is ignored.\n");
+		   "SIGUSR1 prints statistics as JSON on stderr; SIGHUP reloads the\n"
+		   "configuration file (as xgwctl config reload).\n");
 }
 
 /* libxdp keeps its dispatcher state in bpffs; `ip netns exec` gives a fresh
@@ -212,9 +230,10 @@ static int run(struct xgwd *d, int sfd)
 			if (si.ssi_signo == SIGUSR1) {
 				xgw_dp_print_stats(&d->dp, stderr);
 			} else if (si.ssi_signo == SIGHUP) {
-				/* Not a reload (configuration changes go through
-				 * xgwctl) and never a reason to stop a gateway. */
-				pr_info("SIGHUP ignored: change the configuration with xgwctl");
+				/* A reload (as xgwctl config reload), never a
+				 * reason to stop a gateway. */
+				pr_info("SIGHUP: reloading the configuration file");
+				xgw_ctl_request_reload(d->ctl);
 			} else {
 				pr_info("signal %u: stopping", si.ssi_signo);
 				break;
@@ -259,7 +278,8 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"config", required_argument, NULL, 'c'}, {"log-level", required_argument, NULL, 'l'},
 	    {"check", no_argument, NULL, 'k'},	      {"force-attach", no_argument, NULL, 'F'},
-	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},	      {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct xgwd d;
 	const char *path = NULL;
@@ -271,6 +291,7 @@ int main(int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	pthread_mutex_init(&d.fwd_lock, NULL);
+	xgw_bpf_log_init();
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -292,6 +313,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			puts(XGW_VERSION_STRING("xgwd"));
 			return 0;
 		default:
 			usage(stderr);
@@ -365,12 +389,16 @@ int main(int argc, char **argv)
 		rc = xgw_ctl_start(&d.ctl, &d.running->ctl, d.running, &ctl_ops, &d);
 		if (rc)
 			pr_err("control socket %s: %s", d.running->ctl.socket, strerror(-rc));
+		else
+			xgw_ctl_set_config_path(d.ctl, path);
 	}
 	if (!rc && listen_at[0])
 		rc = xgw_metrics_start(&d.metrics, listen_at, &metrics_ops, &d);
 	if (!rc) {
 		pr_info("running: %u port(s), %u worker(s)", d.dp.n_ports, d.dp.n_workers);
+		notify("READY=1\nSTATUS=serving");
 		rc = run(&d, sfd);
+		notify("STOPPING=1");
 	}
 	xgw_metrics_stop(d.metrics); /* it reads the data plane's counters */
 	if (d.ctl)

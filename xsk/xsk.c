@@ -212,7 +212,6 @@ uint32_t xgw_rx_burst(struct xgw_xsk *x, struct xgw_pkt *pkts, uint32_t n)
 		p->headroom = (uint16_t)(d->addr - xgw_umem_frame_base(u, d->addr));
 		p->port = x->port_id;
 		p->queue = x->queue;
-		p->drop = 0;
 		bytes += d->len;
 	}
 	xsk_ring_cons__release(&x->rx, got);
@@ -247,9 +246,9 @@ static void kick_tx(struct xgw_xsk *x)
 }
 
 /* Descriptors still on the TX ring, not yet taken by the kernel. */
-static uint32_t tx_pending(const struct xgw_xsk *x)
+static uint32_t tx_pending(struct xgw_xsk *x)
 {
-	return x->tx.cached_prod - __atomic_load_n(x->tx.consumer, __ATOMIC_ACQUIRE);
+	return x->tx.size - xsk_prod_nb_free(&x->tx, x->tx.size);
 }
 
 void xgw_xsk_flush(struct xgw_xsk *x)

@@ -80,5 +80,23 @@ uint32_t xgw_xsk_complete(struct xgw_xsk *x);
 void xgw_xsk_flush(struct xgw_xsk *x);
 /* Top up the fill ring from the free list. */
 void xgw_xsk_refill(struct xgw_xsk *x);
+/* Whether the kernel holds less than half the socket's fill share. */
+static inline bool xgw_xsk_fill_low(const struct xgw_xsk *x)
+{
+	return x->fill_outstanding < x->fill_target / 2;
+}
+/* Whether frames sent on this socket await completion. */
+static inline bool xgw_xsk_tx_in_flight(const struct xgw_xsk *x)
+{
+	return x->tx_outstanding != 0;
+}
+static inline bool xgw_xsk_busy_poll(const struct xgw_xsk *x)
+{
+	return x->busy_poll;
+}
+static inline int xgw_xsk_fd(const struct xgw_xsk *x)
+{
+	return x->fd;
+}
 
 #endif

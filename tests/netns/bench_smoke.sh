@@ -6,6 +6,8 @@
 # that the run left no namespace behind.  Usage: bench_smoke.sh XGW_BENCH
 set -u
 BENCH=${1:?usage: bench_smoke.sh XGW_BENCH}
+. "$(cd "$(dirname "$0")" && pwd)/tap.sh"
+exec > >(tap_number)
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces, XDP, AF_XDP)"; exit 77; }
 ip netns list >/dev/null 2>&1 || { echo "SKIP: ip netns not usable here"; exit 77; }
 command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }

@@ -196,6 +196,21 @@ echo "$out" | grep -q "From 198.18.1.1.*Time to live exceeded" ||
 	{ echo "$out"; fail "no ICMP time exceeded for TTL 1"; }
 ok "TTL 1 answered with ICMP time exceeded"
 
+# Policy applies to steered traffic of no service too, packet by packet.
+ctl() { ip netns exec "$GW" "$XGWCTL" -s "$SOCK" "$@"; }
+denied() { stats | jget 'd["drops"].get("policy_denied", 0)'; }
+d0=$(denied)
+id=$(ctl policy add deny --dst 198.18.2.2/32 --proto udp --dport 7001) || fail "policy add"
+ip netns exec "$CLI" "$PKTGEN" -i c0 --dst-mac "$GWMAC" --src 198.18.1.2 --dst 198.18.2.2 \
+	--dport 7001 --count 100 --rate 10000 --duration 5 --json --quiet >/dev/null ||
+	fail "pktgen failed"
+sleep 1
+n=$(($(denied) - d0))
+[ "$n" -ge 90 ] || fail "deny rule dropped $n of 100 steered non-service packets"
+ctl policy del "$id" >/dev/null || fail "policy del"
+udp_check 198.18.2.2 200
+ok "deny rule drops steered non-service traffic ($n policy_denied); deleting it restores"
+
 # The gateway's own addresses go to the kernel: ping and TCP.
 tcp_own() {
 	rm -f "$XGW_TMP/listening"

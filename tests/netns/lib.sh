@@ -6,9 +6,28 @@ XGW_PREFIX="x$(printf '%04x' $((RANDOM % 65536)))"
 XGW_PIDS=()
 XGW_TMP=$(mktemp -d /tmp/xgw-test.XXXXXX)
 
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $* (${BASH_SOURCE[1]}:${BASH_LINENO[0]})"; exit 1; }
-ok() { echo "ok - $*"; }
+# TAP: checks are numbered as they pass and the plan (1..N) is printed at
+# exit, after them (a trailing plan); a skip before any check is 1..0.
+XGW_TAP_N=0
+XGW_TAP_PLAN=1
+skip() {
+	if [ "$XGW_TAP_N" = 0 ]; then
+		echo "1..0 # SKIP $*"
+		XGW_TAP_PLAN=0
+	else
+		echo "# SKIP: $*"
+	fi
+	exit 77
+}
+fail() {
+	XGW_TAP_N=$((XGW_TAP_N + 1))
+	echo "not ok $XGW_TAP_N - $* (${BASH_SOURCE[1]}:${BASH_LINENO[0]})"
+	exit 1
+}
+ok() {
+	XGW_TAP_N=$((XGW_TAP_N + 1))
+	echo "ok $XGW_TAP_N - $*"
+}
 
 require_root() {
 	[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, XDP, AF_XDP)"
@@ -17,6 +36,7 @@ require_root() {
 
 xgw_cleanup() {
 	local pid ns
+	[ "$XGW_TAP_PLAN" = 1 ] && echo "1..$XGW_TAP_N"
 	for pid in "${XGW_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
 	for pid in "${XGW_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
 	# By prefix: mkns runs in $(...) subshells, so no list survives.  A

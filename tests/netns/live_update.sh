@@ -201,14 +201,34 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-second_deadlock_stack=1}
 LOG=${LOG:-$XGW_TMP/xgwd.log}
-ip netns exec "$GW" "$XGWD" -c "$XGW_TMP/xgw.json" >"$LOG" 2>&1 &
+# systemd's notify protocol, as a unit of Type=notify sees it: a datagram
+# socket named by NOTIFY_SOCKET, every message appended to a file.
+python3 - "$XGW_TMP/notify.sock" "$XGW_TMP/notify.txt" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(280)
+with open(sys.argv[2], "a") as f:
+    while True:
+        try:
+            m = s.recv(4096)
+        except OSError:
+            break
+        f.write(m.decode() + "\n")
+        f.flush()
+PY
+XGW_PIDS+=($!)
+wait_for test -S "$XGW_TMP/notify.sock" || fail "notify listener did not start"
+ip netns exec "$GW" env NOTIFY_SOCKET="$XGW_TMP/notify.sock" \
+	"$XGWD" -c "$XGW_TMP/xgw.json" >"$LOG" 2>&1 &
 XGWD_PID=$!
 XGW_PIDS+=($XGWD_PID)
 ctl() { ip netns exec "$GW" "$XGWCTL" -s "$SOCK" "$@"; }
 # Sanitized builds start slowly: up to 30 s.
 for _ in 1 2 3; do wait_for ctl ports && break; done
 ctl ports >/dev/null 2>&1 || { cat "$LOG"; fail "xgwd did not start"; }
-ok "xgwd running ($XGWD)"
+wait_for grep -q "^READY=1" "$XGW_TMP/notify.txt" || fail "xgwd sent no READY=1 to NOTIFY_SOCKET"
+ok "xgwd running ($XGWD), READY=1 sent to systemd's notify socket"
 
 ctl service add 198.18.100.1:7000/udp || fail "service add"
 ctl backend add 198.18.100.1:7000/udp 198.18.2.11:7000 || fail "backend add"
@@ -313,6 +333,34 @@ sys.exit(1)
 PY
 ok "counters agree (steered $steered); /metrics serves them, /nope is 404"
 
+# Config lifecycle: save the running config to xgwd's own file, add a
+# service to the file, SIGHUP: applied; then a change that needs a restart
+# (the ports) and SIGHUP: refused, logged, nothing changed, xgwd running.
+ctl config save "$XGW_TMP/xgw.json" >/dev/null || fail "config save"
+python3 - "$XGW_TMP/xgw.json" <<'PY' || fail "editing the saved config"
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["services"].append({"vip": "198.18.100.9", "port": 9, "proto": "udp"})
+json.dump(d, open(sys.argv[1], "w"))
+PY
+kill -HUP "$XGWD_PID"
+wait_for sh -c "ip netns exec '$GW' '$XGWCTL' -s '$SOCK' service list --json | grep -q 198.18.100.9" ||
+	{ tail -5 "$LOG"; fail "SIGHUP did not apply the edited file"; }
+ctl config get >"$XGW_TMP/config-hup.json" || fail "config get"
+python3 - "$XGW_TMP/xgw.json" <<'PY' || fail "editing the saved config"
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["ports"][0]["iface"] = "nosuch0"
+d["services"].append({"vip": "198.18.100.10", "port": 9, "proto": "udp"})
+json.dump(d, open(sys.argv[1], "w"))
+PY
+kill -HUP "$XGWD_PID"
+wait_for grep -q "ports changed in .*needs a restart" "$LOG" ||
+	{ tail -5 "$LOG"; fail "a restart-only change was not refused by name"; }
+kill -0 "$XGWD_PID" || fail "xgwd died on SIGHUP"
+ctl config get | cmp -s - "$XGW_TMP/config-hup.json" || fail "a refused reload changed the config"
+ok "config save; SIGHUP applies the edited file; a restart-only change is refused, nothing changed"
+
 # Clean stop, then the log must be free of sanitizer reports.
 kill -TERM "$XGWD_PID"
 for _ in $(seq 1 300); do kill -0 "$XGWD_PID" 2>/dev/null || break; sleep 0.1; done
@@ -325,5 +373,6 @@ if sanitizer_report "$LOG" 150; then
 	fail "sanitizer report in xgwd's log"
 fi
 [ "$rc" = 0 ] || { tail -20 "$LOG"; fail "xgwd exited with status $rc"; }
-ok "xgwd stopped cleanly, no sanitizer report in its log"
+grep -q "^STOPPING=1" "$XGW_TMP/notify.txt" || fail "xgwd sent no STOPPING=1"
+ok "xgwd stopped cleanly (STOPPING=1 sent), no sanitizer report in its log"
 echo "PASS"

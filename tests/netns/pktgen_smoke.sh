@@ -14,6 +14,8 @@
 set -u
 
 PG=${1:?usage: $0 PATH/TO/xgw-pktgen}
+. "$(cd "$(dirname "$0")" && pwd)/tap.sh"
+exec > >(tap_number)
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, XDP)"
 command -v ip >/dev/null || skip "iproute2 not installed"

@@ -33,6 +33,7 @@
 #include <netinet/in.h>
 #include <pcap/pcap.h>
 
+#include "ctl/config.h"
 #include "pipeline/offline.h"
 #include "tests/lib/pktbuild.h"
 
@@ -73,7 +74,9 @@ static const char *const CONFIG =
     "  {\"ip\": \"198.18.2.2\", \"mac\": \"02:00:00:00:02:02\", \"port\": \"backend\"},"
     "  {\"ip\": \"2001:db8:2::2\", \"mac\": \"02:00:00:00:02:02\", \"port\": \"backend\"}],"
     " \"policies\": [{\"action\": \"deny\", \"src\": \"198.18.1.0/24\","
-    "   \"dst\": \"198.18.100.4/32\", \"proto\": \"tcp\", \"dport\": \"22\"}]}";
+    "   \"dst\": \"198.18.100.4/32\", \"proto\": \"tcp\", \"dport\": \"22\"},"
+    "  {\"action\": \"deny\", \"dst\": \"198.18.5.0/24\", \"proto\": \"udp\","
+    "   \"dport\": \"9999\"}]}";
 
 static const char *const PORTS[] = {
     "client,02:00:00:00:00:10,198.18.1.1/24,2001:db8:1::1/64",
@@ -174,6 +177,13 @@ static struct pcase *cases(unsigned *n)
 	    {.src_mac = MAC_P1, .dst_mac = MAC_GW, .src = V4("198.18.1.2"),
 	     .dst = V4("198.18.5.7"), .proto = IPPROTO_UDP, .ttl = 63, .sport = 45000,
 	     .dport = 7000, .payload = "route me", .payload_len = 8}};
+	c[i++] = (struct pcase){"policy: deny rule drops a steered non-service flow too",
+				{IN_CLI, .src = V4("198.18.1.2"), .dst = V4("198.18.5.7"),
+				 .proto = IPPROTO_UDP, .sport = 45001, .dport = 9999,
+				 .payload = "deny me", .payload_len = 7},
+				SP_NONE,
+				P_CLIENT,
+				XGW_DROP_POLICY};
 	c[i++] = (struct pcase){
 	    "IPv6: routed via the next hop, hop limit - 1",
 	    {IN_CLI, .src = V4("2001:db8:1::2"), .dst = V4("2001:db8:5::7"),

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* xgwctl's command line -> request JSON, without a socket: each line of
  * DESIGN.md's CLI section and the errors for bad ones. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -296,19 +297,62 @@ static void test_format(void **state)
 	assert_non_null(strstr(out, "0.51"));
 	/* Drops went from 1 to 5 in 2 s. */
 	assert_non_null(strstr(out, "DROPS/S"));
+	/* The worker counters (common/counters.h), by name. */
+	assert_non_null(strstr(out, "WORKER_COUNTER"));
+	assert_non_null(strstr(out, "icmp_echo_replies"));
 	free(out);
 	json_decref(prev);
 	json_decref(cur);
 	json_decref(odd);
 }
 
+/* xgwctl -f: a file of command lines becomes requests, comments, blank
+ * lines and quotes handled; a bad line is named by file and line. */
+static void test_file(void **state)
+{
+	static const char good_file[] =
+	    "# services\n"
+	    "\n"
+	    "service add 198.18.100.1:80/tcp\n"
+	    "  backend add 198.18.100.1:80/tcp 198.18.2.10:8080 --weight 2  # a comment\n"
+	    "policy add deny --src '198.18.0.0/24'\n";
+	static const char bad_file[] = "service add 198.18.100.1:80/tcp\n"
+				       "\n"
+				       "backend add 198.18.100.1:80/tcp nonsense\n";
+	json_t *reqs, *lines;
+	char err[256];
+	FILE *f = fmemopen((void *)good_file, sizeof(good_file) - 1, "r");
+
+	assert_int_equal(xgwctl_file_requests(f, "good.txt", &reqs, &lines, err, sizeof(err)), 0);
+	fclose(f);
+	assert_int_equal(json_array_size(reqs), 3);
+	assert_int_equal(json_integer_value(json_array_get(lines, 1)), 4);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(reqs, 1), "cmd")),
+			    "backend.add");
+	assert_int_equal(
+	    json_integer_value(json_object_get(
+		json_object_get(json_object_get(json_array_get(reqs, 1), "args"), "backend"),
+		"weight")),
+	    2);
+	assert_string_equal(json_string_value(json_object_get(
+				json_object_get(json_array_get(reqs, 2), "args"), "src")),
+			    "198.18.0.0/24");
+	json_decref(reqs);
+	json_decref(lines);
+	f = fmemopen((void *)bad_file, sizeof(bad_file) - 1, "r");
+	assert_int_equal(xgwctl_file_requests(f, "bad.txt", &reqs, &lines, err, sizeof(err)),
+			 -EINVAL);
+	fclose(f);
+	assert_null(reqs);
+	assert_non_null(strstr(err, "bad.txt:3: backend add"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_good),
-	    cmocka_unit_test(test_socket_and_usage),
-	    cmocka_unit_test(test_bad),
-	    cmocka_unit_test(test_format),
+	    cmocka_unit_test(test_good), cmocka_unit_test(test_socket_and_usage),
+	    cmocka_unit_test(test_bad),	 cmocka_unit_test(test_format),
+	    cmocka_unit_test(test_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

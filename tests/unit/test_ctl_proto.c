@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "ctl/config.h"
@@ -454,6 +455,145 @@ static void test_config_round_trip(void **state)
 	xgw_config_free(&again);
 }
 
+/* ---- config lifecycle ---------------------------------------------------- */
+
+static json_t *reply_of(struct fake *f, const char *line, bool *okp)
+{
+	json_t *r = call(f, line);
+
+	*okp = json_is_true(json_object_get(r, "ok"));
+	return r;
+}
+
+/* config.save writes what config.get shows; config.reload applies a
+ * changed file atomically, reports what changed, and refuses (changing
+ * nothing) a file that fails validation or changes a restart-only key. */
+static void test_config_save_reload(void **state)
+{
+	struct fake *f = *state;
+	char dir[] = "/tmp/xgw-cfg-test-XXXXXX", path[96], line[256], *before, *after;
+	json_t *doc, *r, *svcs;
+	bool okr;
+	FILE *fp;
+	int applies;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/xgw.json", dir);
+	snprintf(line, sizeof(line), "{\"cmd\":\"config.save\",\"args\":{\"file\":\"%s\"}}", path);
+	json_decref(ok(f, line));
+	doc = json_load_file(path, 0, NULL);
+	assert_non_null(doc);
+	r = config_obj(f);
+	assert_true(json_equal(doc, r));
+	json_decref(r);
+	xgw_ctl_set_config_path(f->ctl, path);
+
+	/* One more service in the file: applied with one apply. */
+	svcs = json_object_get(doc, "services");
+	json_array_append_new(
+	    svcs, json_pack("{s:s, s:i, s:s}", "vip", "198.18.100.2", "port", 443, "proto", "tcp"));
+	assert_int_equal(json_dump_file(doc, path, 0), 0);
+	applies = f->applies;
+	r = ok(f, "{\"cmd\":\"config.reload\"}");
+	assert_int_equal(f->applies, applies + 1);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(r, "services"), "added")), 1);
+	assert_string_equal(json_string_value(json_object_get(r, "changed")), "services");
+	json_decref(r);
+	r = config_obj(f);
+	assert_int_equal(json_array_size(json_object_get(r, "services")), 2);
+	json_decref(r);
+
+	/* A restart-only key changed: refused, nothing applied. */
+	before = config_dump(f);
+	assert_non_null(json_object_get(json_object_get(doc, "conntrack"), "max_entries"));
+	json_object_set_new(json_object_get(doc, "conntrack"), "max_entries", json_integer(4096));
+	json_array_append_new(
+	    svcs, json_pack("{s:s, s:i, s:s}", "vip", "198.18.100.3", "port", 80, "proto", "tcp"));
+	assert_int_equal(json_dump_file(doc, path, 0), 0);
+	r = reply_of(f, "{\"cmd\":\"config.reload\"}", &okr);
+	assert_false(okr);
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(r, "error")), "conntrack changed"));
+	json_decref(r);
+
+	/* A file that does not parse: refused, nothing applied. */
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("{\"services\": [ {\"vip\": \"not an address\"", fp);
+	fclose(fp);
+	r = reply_of(f, "{\"cmd\":\"config.reload\"}", &okr);
+	assert_false(okr);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "nothing changed"));
+	json_decref(r);
+	after = config_dump(f);
+	assert_string_equal(before, after);
+	assert_int_equal(f->applies, applies + 1);
+	free(before);
+	free(after);
+	json_decref(doc);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* ---- batch ----------------------------------------------------------------- */
+
+/* Several changes, one validation and one apply; a failing item refuses the
+ * whole batch by name and changes nothing. */
+static void test_batch(void **state)
+{
+	struct fake *f = *state;
+	char *before, *after;
+	json_t *r;
+	bool okr;
+	int applies = f->applies;
+
+	r = ok(
+	    f,
+	    "{\"cmd\":\"batch\",\"args\":["
+	    "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.7\",\"port\":53,"
+	    "\"proto\":\"udp\"}},"
+	    "{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.7\","
+	    "\"port\":53,\"proto\":\"udp\"},\"backend\":{\"ip\":\"198.18.2.53\",\"port\":53}}},"
+	    "{\"cmd\":\"policy.add\",\"args\":{\"action\":\"deny\",\"src\":\"198.18.7.0/24\"}}]}");
+	assert_int_equal(json_array_size(r), 3);
+	json_decref(r);
+	assert_int_equal(f->applies, applies + 1);
+
+	before = config_dump(f);
+	r = reply_of(f,
+		     "{\"cmd\":\"batch\",\"args\":["
+		     "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.8\",\"port\":53,"
+		     "\"proto\":\"udp\"}},"
+		     "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.7\",\"port\":53,"
+		     "\"proto\":\"udp\"}}]}",
+		     &okr);
+	assert_false(okr);
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(r, "error")), "batch[1] (service.add)"));
+	json_decref(r);
+	r = reply_of(f, "{\"cmd\":\"batch\",\"args\":[{\"cmd\":\"service.list\"}]}", &okr);
+	assert_false(okr);
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(r, "error")), "not a config change"));
+	json_decref(r);
+	r = reply_of(f, "{\"cmd\":\"batch\",\"args\":{\"cmd\":\"service.list\"}}", &okr);
+	assert_false(okr);
+	json_decref(r);
+	r = reply_of(f,
+		     "{\"cmd\":\"batch\",\"args\":[{\"cmd\":\"service.add\",\"args\":{\"vip\":"
+		     "\"198.18.100.9\",\"port\":1,\"proto\":\"tcp\"}},{\"cmd\":\"nosuch\"}]}",
+		     &okr);
+	assert_false(okr);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "batch[1].cmd"));
+	json_decref(r);
+	after = config_dump(f);
+	assert_string_equal(before, after);
+	assert_int_equal(f->applies, applies + 1);
+	free(before);
+	free(after);
+}
+
 static void test_views_and_help(void **state)
 {
 	struct fake *f = *state;
@@ -533,6 +673,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_service_lifecycle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_policy_and_steer_ids, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_config_save_reload, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_views_and_help, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_hooks, setup, teardown),
 	};

@@ -18,6 +18,7 @@
 #include "common/drop.h"
 #include "common/pkt.h"
 #include "pipeline/forward.h"
+#include "pipeline/worker.h"
 #include "tests/lib/pktbuild.h"
 
 #define HEADROOM 256

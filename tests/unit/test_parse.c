@@ -369,7 +369,6 @@ static void init_pkt(struct xgw_pkt *p, uint8_t *data, size_t len)
 	memset(p, 0xa5, sizeof(*p));
 	p->data = data;
 	p->len = (uint32_t)len;
-	p->drop = 0;
 }
 
 static void assert_untouched(const struct xgw_pkt *p)
@@ -379,7 +378,6 @@ static void assert_untouched(const struct xgw_pkt *p)
 	assert_int_equal(p->port, 0xa5a5);
 	assert_int_equal(p->queue, 0xa5a5);
 	assert_int_equal(p->out_port, 0xa5a5);
-	assert_int_equal(p->drop, 0);
 }
 
 static void run_case(void **state)

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ctl/config.h"
+#include "common/config.h"
 
 /* Strict decimal min..65535: no sign, no spaces, no leading junk. */
 static int parse_port(const char *s, uint16_t *port, unsigned long min)

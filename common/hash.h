@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* General-purpose mixers and the 5-tuple flow hash, for every table and
+ * pick that spreads flows (Maglev, conntrack, policy, snapshot). */
+#ifndef XGW_COMMON_HASH_H
+#define XGW_COMMON_HASH_H
+
+#include <stdint.h>
+
+#include "common/addr.h"
+
+/* The 5-tuple flow hash used for Maglev picks (and for anything else that
+ * spreads flows: the VXLAN/Geneve outer source port, RSS-like handoff).
+ *
+ * Direction-sensitive (a reply hashes differently; conntrack finds replies
+ * by their own tuple) and not cryptographic: a multiply-rotate chain over
+ * five 64-bit words (both addresses in full, so IPv4 and IPv6 take the same
+ * path) finished with the murmur3 fmix64 avalanche.  Only 64-bit multiplies,
+ * shifts and xors, so the same function can be written in BPF for the
+ * in-kernel datapath.  All workers must use the same seed for a service
+ * (the seed is per xgwd, so that outsiders cannot aim flows at a backend
+ * without knowing it).  Ports in network order, as they are in the packet. */
+static inline uint64_t xgw_hash_fmix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+static inline uint64_t xgw_hash_round(uint64_t h, uint64_t w)
+{
+	h ^= w;
+	h *= 0x9e3779b97f4a7c15ull;
+	return (h << 31) | (h >> 33);
+}
+
+static inline uint32_t xgw_flow_hash(const struct xgw_addr *src, const struct xgw_addr *dst,
+				     uint16_t sport, uint16_t dport, uint8_t proto, uint32_t seed)
+{
+	uint64_t h = seed ^ ((uint64_t)proto << 32 | (uint64_t)src->family << 40);
+
+	h = xgw_hash_round(h, src->q[0]);
+	h = xgw_hash_round(h, src->q[1]);
+	h = xgw_hash_round(h, dst->q[0]);
+	h = xgw_hash_round(h, dst->q[1]);
+	h = xgw_hash_round(h, (uint64_t)sport << 16 | dport);
+	h = xgw_hash_fmix64(h);
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+#endif
