@@ -9,7 +9,6 @@ XGWCTL=${2:?usage: attach.sh XGWD XGWCTL}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 require_root
-echo "1..2"
 
 CLI=$(mkns cli); GW=$(mkns gw)
 cli_gw "$CLI" "$GW"
@@ -28,7 +27,7 @@ timeout 20 ip netns exec "$GW" "$XGWD" -c "$XGW_TMP/xgw.json" >"$XGW_TMP/refused
 grep -q "an XDP program xgw did not load is attached (xsk_def_prog); refusing" \
 	"$XGW_TMP/refused.log" || { cat "$XGW_TMP/refused.log"; fail "no clear refusal"; }
 ip -n "$GW" link show gw-c | grep -q "name xsk_def_prog" || fail "foreign program not left in place"
-echo "ok 1 - foreign XDP program refused with a clear message and left attached"
+ok "foreign XDP program refused with a clear message and left attached"
 
 ip netns exec "$GW" "$XGWD" -c "$XGW_TMP/xgw.json" --force-attach >"$XGW_TMP/xgwd.log" 2>&1 &
 XGWD_PID=$!
@@ -37,5 +36,5 @@ wait_for ip netns exec "$GW" "$XGWCTL" -s "$SOCK" ports || { cat "$XGW_TMP/xgwd.
 ip -n "$GW" link show gw-c | grep -q "name xgw_steer" || fail "xgw's program not attached"
 kill -TERM "$XGWD_PID"
 wait "$XGWD_PID" || fail "xgwd did not exit 0"
-echo "ok 2 - --force-attach replaces it"
+ok "--force-attach replaces it"
 echo "PASS"
