@@ -36,6 +36,10 @@ enum xgw_tun_kind { XGW_TUNK_NONE, XGW_TUNK_VXLAN, XGW_TUNK_GENEVE, XGW_TUNK__MA
 #define XGW_TUN_HDR_LEN	  8				  /* VXLAN, Geneve without options */
 #define XGW_TUN_OUTER_LEN (14 + 20 + 8 + XGW_TUN_HDR_LEN) /* 50 */
 #define XGW_TUN_TMPL_LEN  (XGW_TUN_OUTER_LEN + 14)	  /* + inner Ethernet */
+/* Received AF_XDP frames have XDP_PACKET_HEADROOM (256) in front of them
+ * (xsk/umem.c adds none); the template, written in front of the inner IP
+ * header, must fit it. */
+_Static_assert(XGW_TUN_TMPL_LEN - 14 <= 256, "the outer headers fit XDP_PACKET_HEADROOM");
 /* What the outer headers add to an inner IP packet: the inner IP MTU is
  * the egress MTU minus this. */
 #define XGW_TUN_OVERHEAD     (XGW_TUN_OUTER_LEN)
