@@ -103,9 +103,6 @@ static __always_inline __u32 kdp_new_flow(struct xdp_md *ctx, const struct xgw_k
 	be = kdp_pick(svc, hash, &pos);
 	if (!be || be->family != p->family)
 		return XGW_DROP_NO_BACKEND;
-	if (cfg->n_policies && !kdp_policy_allows(cfg, p->family, p->src, (const __u32 *)be->addr,
-						  p->proto, bpf_ntohs(be->port)))
-		return XGW_DROP_POLICY;
 	v = bpf_map_lookup_elem(&kdp_scratch, &zero);
 	if (!v)
 		return XGW_DROP_CT_FULL;
@@ -118,6 +115,14 @@ static __always_inline __u32 kdp_new_flow(struct xdp_md *ctx, const struct xgw_k
 	drop = kdp_reply_entry(ctx, cfg, svc, p, be, v, &rk, hash, now);
 	if (drop)
 		return drop;
+	/* Egress policy on the translated packet: from the reply tuple's
+	 * destination (the client, or the SNAT address) to the backend. */
+	if (cfg->n_policies &&
+	    !kdp_policy_allows(cfg, p->family, (const __u32 *)rk.dst, (const __u32 *)be->addr,
+			       p->proto, bpf_ntohs(be->port))) {
+		bpf_map_delete_elem(&kdp_ct, &rk);
+		return XGW_DROP_POLICY;
+	}
 	v->other = rk;
 	v->dir = 0;
 	v->state = p->proto == IPPROTO_TCP ? kct_tcp_initial(p->tcp_flags) : KCT_NONE;

@@ -458,6 +458,22 @@ static void test_snat(void **state)
 	assert_int_equal(f[14 + 22] << 8 | f[14 + 23], 41000);
 	assert_memory_equal(f, CLI_MAC, 6);
 	assert_true(xgw_pb_csum_ok(f, len));
+
+	/* The egress policy sees the translated packet: a rule on the SNAT
+	 * address (not the client's) stops a new flow. */
+	cfg.policies = calloc(1, sizeof(*cfg.policies));
+	cfg.n_policies = 1;
+	cfg.policies[0].src = (struct xgw_prefix){xgw_pb_ip("198.18.2.1"), 32};
+	cfg.policies[0].dport_lo = 8080;
+	cfg.policies[0].dport_hi = 8080;
+	cfg.policy_default_allow = true;
+	resync();
+	b.sport = 41001;
+	len = build(&b, f);
+	assert_int_equal(run(f, &len), XDP_DROP);
+	free(cfg.policies);
+	cfg.policies = NULL;
+	cfg.n_policies = 0;
 	cfg.services[0].snat = false;
 	resync();
 }
