@@ -51,6 +51,7 @@ PREFIX = {
     ('config_objects.c', 'xgw_policy_from_json'): 'policies[].',
 }
 LOADER_FILES = ('config.c', 'config_lb.c', 'config_objects.c')
+BASH_COMPLETION = '/usr/share/bash-completion/bash_completion'
 
 errors = []
 
@@ -207,13 +208,17 @@ def check_protocol(src):
 def complete(script, *words):
     """What the completion offers after `xgwctl WORDS...` (last word = cur)."""
     quoted = ' '.join("'%s'" % w for w in ('xgwctl',) + words)
+    # bash-completion's own helpers where installed, else minimal ones.
     prog = '''
+if [ -r %s ]; then source %s; else
 _init_completion() { words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD
   cur=${words[cword]}; prev=${words[cword-1]}; }
 _filedir() { :; }
+fi
 source '%s'
-COMP_WORDS=(%s); COMP_CWORD=%d; _xgwctl; printf '%%s\\n' "${COMPREPLY[@]}"
-''' % (script, quoted, len(words))
+COMP_WORDS=(%s); COMP_CWORD=%d; COMP_LINE="${COMP_WORDS[*]}"; COMP_POINT=${#COMP_LINE}
+_xgwctl; printf '%%s\\n' "${COMPREPLY[@]}"
+''' % (BASH_COMPLETION, BASH_COMPLETION, script, quoted, len(words))
     r = subprocess.run(['bash', '-c', prog], capture_output=True, text=True, check=False)
     if r.returncode:
         fail('completion: bash failed: ' + r.stderr)
