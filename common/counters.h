@@ -15,7 +15,11 @@
 	_(icmp_sent, PKT, "ICMP errors sent by a worker (TTL exceeded, unreachable, too big).")    \
 	_(icmp_echo_replies, PKT,                                                                  \
 	  "ICMP echo replies sent by a worker for its addresses and VIPs.")                        \
-	_(ct_created, PKT, "Conntrack entries created by a worker.")
+	_(ct_created, PKT, "Conntrack entries created by a worker.")                               \
+	_(vxlan_encapsulated, PKT, "Packets a worker encapsulated in VXLAN.")                      \
+	_(vxlan_decapsulated, PKT, "VXLAN packets a worker decapsulated.")                         \
+	_(geneve_encapsulated, PKT, "Packets a worker encapsulated in Geneve.")                    \
+	_(geneve_decapsulated, PKT, "Geneve packets a worker decapsulated.")
 
 #define XGW_COUNTER_SCOPE_POLL 0
 #define XGW_COUNTER_SCOPE_PKT  1

@@ -41,7 +41,14 @@
 	_(SNAT_NO_PORT, "snat_no_port")                                        \
 	_(TUNNEL_BAD, "tunnel_malformed")                                      \
 	_(TUNNEL_UNKNOWN, "tunnel_unknown_vni")                                \
-	_(FRAGMENT, "fragment_unsupported")
+	_(FRAGMENT, "fragment_unsupported")                                    \
+	_(TUNNEL_TRUNC, "tunnel_truncated")                                    \
+	_(TUNNEL_FLAGS, "tunnel_bad_flags")                                    \
+	_(TUNNEL_PROTO, "tunnel_bad_protocol")                                 \
+	_(GENEVE_VERSION, "geneve_bad_version")                                \
+	_(GENEVE_OPT_LEN, "geneve_bad_option_length")                          \
+	_(GENEVE_CRITICAL, "geneve_critical_option")                           \
+	_(TUNNEL_HEADROOM, "tunnel_no_headroom")
 
 enum xgw_drop {
 #define _(n, s) XGW_DROP_##n,

@@ -185,8 +185,9 @@ static void svc_key(void *k, const void *cfg, size_t i)
 	key->proto = s->proto;
 }
 
-static int check_backend(const struct xgw_config *c, const struct xgw_backend_cfg *b,
-			 const char *where, char *err, size_t errlen)
+static int check_backend(const struct xgw_config *c, const struct xgw_service_cfg *s,
+			 const struct xgw_backend_cfg *b, const char *where, char *err,
+			 size_t errlen)
 {
 	char path[CJ_PATH_MAX], a[XGW_ADDR_STRLEN];
 
@@ -214,7 +215,103 @@ static int check_backend(const struct xgw_config *c, const struct xgw_backend_cf
 			       xgw_addr_str(&b->tun_remote, a, sizeof(a)),
 			       b->tun_remote.family == AF_INET6 ? "IPv6" : "IPv4",
 			       c->tunnel.local_ip.family == AF_INET6 ? "IPv6" : "IPv4");
+	/* What the data plane does not serve is refused, never accepted and
+	 * then ignored. */
+	if (b->tun_remote.family != AF_INET)
+		return cj_fail(err, errlen, path, "remote",
+			       "tunnels over an IPv6 underlay are not supported (IPv4 "
+			       "tunnel.local_ip and remote only)");
+	if (s->datapath != XGW_DP_USER)
+		return cj_fail(err, errlen, path, NULL,
+			       "tunnel backends need \"datapath\": \"user\" (the kernel "
+			       "datapath does not encapsulate)");
+	if (s->snat)
+		return cj_fail(err, errlen, path, NULL,
+			       "tunnel backends are not supported in a service with snat");
+	if (c->tunnel.vxlan_port == c->tunnel.geneve_port)
+		return cj_fail(err, errlen, "tunnel", "geneve_port",
+			       "must differ from tunnel.vxlan_port");
 	return 0;
+}
+
+/* A backend (address, port, proto) is reached one way in every user
+ * service: the data plane picks the tunnel by the packet's destination
+ * after DNAT, so two different tunnels (or one and none) for the same
+ * backend cannot both be served, and one would be silently ignored. */
+struct be_tun {
+	uint8_t key[20]; /* family, address, port (2), proto */
+	uint8_t tun[28]; /* type, remote, vni (4), inner MAC flag and MAC */
+	unsigned svc, be;
+};
+
+static int cmp_be_tun(const void *a, const void *b)
+{
+	const struct be_tun *x = a, *y = b;
+	int r = memcmp(x->key, y->key, sizeof(x->key));
+
+	if (!r)
+		r = memcmp(x->tun, y->tun, sizeof(x->tun));
+	if (!r)
+		r = x->svc != y->svc ? (x->svc < y->svc ? -1 : 1)
+				     : (x->be > y->be) - (x->be < y->be);
+	return r;
+}
+
+static int check_backend_tunnels(const struct xgw_config *c, char *err, size_t errlen)
+{
+	char spath[CJ_PATH_MAX], path[CJ_PATH_MAX], ep[XGW_KEY_STRLEN];
+	struct be_tun *v;
+	size_t n = 0;
+	int rc = 0;
+
+	for (unsigned i = 0; i < c->n_services; i++)
+		n += c->services[i].datapath == XGW_DP_USER ? c->services[i].n_backends : 0;
+	if (n < 2)
+		return 0;
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	n = 0;
+	for (unsigned i = 0; i < c->n_services; i++) {
+		const struct xgw_service_cfg *s = &c->services[i];
+		if (s->datapath != XGW_DP_USER)
+			continue;
+		for (unsigned b = 0; b < s->n_backends; b++) {
+			const struct xgw_backend_cfg *bc = &s->backends[b];
+			struct be_tun *e = &v[n++];
+			e->key[0] = bc->ip.family;
+			memcpy(e->key + 1, bc->ip.b, 16);
+			memcpy(e->key + 17, &bc->port, 2);
+			e->key[19] = s->proto;
+			if (bc->tun != XGW_TUN_NONE) {
+				e->tun[0] = (uint8_t)bc->tun;
+				memcpy(e->tun + 1, bc->tun_remote.b, 16);
+				memcpy(e->tun + 17, &bc->vni, 4);
+				e->tun[21] = bc->has_inner_mac;
+				if (bc->has_inner_mac)
+					memcpy(e->tun + 22, bc->inner_mac, 6);
+			}
+			e->svc = i;
+			e->be = b;
+		}
+	}
+	qsort(v, n, sizeof(*v), cmp_be_tun);
+	for (size_t k = 1; k < n && !rc; k++) {
+		if (memcmp(v[k].key, v[k - 1].key, sizeof(v[k].key)) ||
+		    !memcmp(v[k].tun, v[k - 1].tun, sizeof(v[k].tun)))
+			continue;
+		const struct xgw_backend_cfg *bc = &c->services[v[k].svc].backends[v[k].be];
+		cj_path(spath, sizeof(spath), "", "services", (long)v[k].svc);
+		cj_path(path, sizeof(path), spath, "backends", (long)v[k].be);
+		rc = cj_fail(err, errlen, path, "tunnel",
+			     "backend %s is reached %s in services[%u]: a backend has the same "
+			     "tunnel (or none) in every service",
+			     xgw_endpoint_str(&bc->ip, bc->port, ep, sizeof(ep)),
+			     v[k - 1].tun[0] ? "through another tunnel" : "without a tunnel",
+			     v[k - 1].svc);
+	}
+	free(v);
+	return rc;
 }
 
 static int check_services(const struct xgw_config *c, char *err, size_t errlen)
@@ -244,7 +341,7 @@ static int check_services(const struct xgw_config *c, char *err, size_t errlen)
 				       c->maglev_size);
 		for (unsigned b = 0; b < s->n_backends; b++) {
 			cj_path(bpath, sizeof(bpath), path, "backends", b);
-			if ((rc = check_backend(c, &s->backends[b], bpath, err, errlen)))
+			if ((rc = check_backend(c, s, &s->backends[b], bpath, err, errlen)))
 				return rc;
 		}
 		if ((rc = cfg_service_check(s, path, err, errlen)))
@@ -401,7 +498,7 @@ int xgw_config_validate(const struct xgw_config *c, int ncpus, char *err, size_t
 	int rc;
 
 	if ((rc = check_ports(c, ncpus, err, errlen)) || (rc = check_services(c, err, errlen)) ||
-	    (rc = check_rules(c, err, errlen))) {
+	    (rc = check_backend_tunnels(c, err, errlen)) || (rc = check_rules(c, err, errlen))) {
 		if (rc == -ENOMEM)
 			snprintf(err, errlen, "out of memory");
 		return rc;

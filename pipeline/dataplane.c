@@ -20,6 +20,7 @@
 #include "pipeline/netlink.h"
 #include "pipeline/snapshot.h"
 #include "steer-bpf/steer.h"
+#include "tunnel/table.h"
 
 static int port_info(struct xgw_port *p, char *err, size_t errlen)
 {
@@ -365,6 +366,16 @@ int xgw_dp_apply_steer(struct xgw_dataplane *dp, const struct xgw_config *cfg)
 			if (!rc)
 				rc = add_src(&src, &n_src, &cap_src, &s->backends[b].ip, icmp, 0);
 		}
+	}
+	/* Tunnel packets to tunnel.local_ip, for the decap stage. */
+	for (unsigned k = 0; k < 2 && !rc && xgw_cfg_has_tunnels(cfg); k++) {
+		memset(&r, 0, sizeof(r));
+		r.dst.addr = cfg->tunnel.local_ip;
+		r.dst.len = (uint8_t)xgw_addr_bits(&cfg->tunnel.local_ip);
+		r.proto = IPPROTO_UDP;
+		r.dport = k ? cfg->tunnel.geneve_port : cfg->tunnel.vxlan_port;
+		r.id = 0x40000000u | k;
+		rc = add_rule(&rules, &n, &cap, &r);
 	}
 	if (!rc)
 		rc = xgw_steer_set_rules(dp->ports[0].steer, rules, n, src, n_src);

@@ -137,6 +137,27 @@ static int too_big(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct 
 	return icmp_error6(w, fs, p, ICMPV6_PKT_TOOBIG, 0, htonl(mtu), XGW_DROP_MTU);
 }
 
+int xgw_route_lookup(struct xgw_worker *w, const struct xgw_fwd_state *fs,
+		     const struct xgw_addr *dst, uint16_t *out, const uint8_t **mac)
+{
+	struct xgw_route_cache_ent *e = route_cache_slot(&w->fwd, dst);
+
+	if (e->gen != fs->fib->generation || !xgw_addr_eq(&e->dst, dst)) {
+		int err = route_miss(w, fs, dst, e);
+		if (err)
+			return err;
+	}
+	*out = e->out;
+	*mac = e->mac;
+	return 0;
+}
+
+int xgw_too_big(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
+		uint32_t mtu)
+{
+	return too_big(w, fs, p, mtu);
+}
+
 /* Route dst out of a port and rewrite the Ethernet header for it. */
 static int output(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
 		  const struct xgw_addr *dst)

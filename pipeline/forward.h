@@ -45,6 +45,16 @@ struct xgw_fwd_worker {
 	struct xgw_route_cache_ent route_cache[1u << XGW_ROUTE_CACHE_BITS];
 };
 
+/* The route cache and route + neighbour lookup of xgw_forward, for stages
+ * that build their own headers (tunnel encap): 0 with the egress port and
+ * next-hop MAC (valid for the burst), or a drop reason. */
+int xgw_route_lookup(struct xgw_worker *w, const struct xgw_fwd_state *fs,
+		     const struct xgw_addr *dst, uint16_t *out, const uint8_t **mac);
+/* p does not fit an egress MTU of mtu: ICMP fragmentation needed (DF set)
+ * or packet too big back to its sender, else XGW_DROP_MTU. */
+int xgw_too_big(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
+		uint32_t mtu);
+
 /* Returns 0 with p->out_port set (frame ready to transmit), or a drop. */
 int xgw_forward(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/hash.h"
+#include "tunnel/table.h"
 
 static uint32_t key_hash(const struct xgw_addr *a, uint16_t port, uint8_t proto)
 {
@@ -184,6 +185,9 @@ struct xgw_snapshot *xgw_snapshot_rebuild(const struct xgw_config *cfg, unsigned
 		for (unsigned b = 1; b <= v->n_backends; b++)
 			index_put(s->bes, s->bes_mask, &v->be[b].ip, v->be[b].port, v->proto, i);
 	}
+	s->tun = xgw_tun_table_build(cfg, err, errlen);
+	if (!s->tun && err[0])
+		goto fail;
 	if (cfg->n_policies) {
 		s->policy = xgw_policy_build(cfg->policies, cfg->n_policies,
 					     cfg->policy_default_allow, &rc);
@@ -230,6 +234,7 @@ void xgw_snapshot_free(struct xgw_snapshot *s)
 	free(s->vips);
 	free(s->bes);
 	xgw_policy_free(s->policy);
+	xgw_tun_table_free(s->tun);
 	free(s);
 }
 

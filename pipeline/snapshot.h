@@ -14,6 +14,7 @@
 #include "common/config.h"
 #include "lb/maglev.h"
 #include "lb/policy.h"
+#include "tunnel/tunnel.h"
 
 struct xgw_be_rt {
 	struct xgw_addr ip;
@@ -57,6 +58,7 @@ struct xgw_snapshot {
 	uint64_t **hits;            /* [worker][rule]: policy hit counters */
 	unsigned n_workers;
 	uint32_t hash_seed;
+	struct xgw_tun_table *tun; /* NULL: no tunnel backend */
 };
 
 /* Build from cfg (user-datapath services only).  NULL with err filled

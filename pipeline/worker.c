@@ -15,6 +15,8 @@
 #include "pipeline/forward.h"
 #include "pipeline/lb_stage.h"
 #include "pipeline/policy_stage.h"
+#include "pipeline/snapshot.h"
+#include "tunnel/stage.h"
 
 /* Empty poll rounds before the worker sleeps in poll(2).  A busy-polling
  * worker owns its core (DPDK style); on a shared machine an idle worker
@@ -64,11 +66,14 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 	struct xgw_lb_flow fl[XGW_BURST_MAX];
 	int rc[XGW_BURST_MAX] = {0}; /* 256 B; gcc cannot see that [0, n) is set */
 	bool acl = xgw_policy_active(snap);
+	const struct xgw_tun_table *tun = snap ? snap->tun : NULL;
 
 	for (uint32_t i = 0; i < n; i++) {
 		rc[i] = xgw_parse(&pkts[i]);
 		if (!rc[i])
 			rc[i] = xgw_ip4_verify(&pkts[i]);
+		if (!rc[i] && tun)
+			rc[i] = xgw_tun_decap_stage(w, tun, &pkts[i]);
 	}
 	xgw_lb_prepare(w, snap, pkts, rc, n, fl);
 	for (uint32_t i = 0; i < n; i++) {
@@ -80,7 +85,8 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 		if (r == XGW_LB_ROUTE)
 			r = acl ? xgw_policy_stage(snap, w->id, p) : 0;
 		if (!r)
-			r = xgw_forward(w, fs, p);
+			r = tun ? xgw_tun_encap_stage(w, tun, fs, p, &fl[i])
+				: xgw_forward(w, fs, p);
 		if (r) {
 			drop(w, p, (unsigned)r);
 			continue;

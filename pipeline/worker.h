@@ -20,6 +20,7 @@
 #include "pipeline/fib.h"
 #include "pipeline/forward.h"
 #include "pipeline/lb_stage.h"
+#include "tunnel/tunnel.h"
 #include "xsk/umem.h"
 #include "xsk/xsk.h"
 
@@ -64,6 +65,7 @@ struct xgw_worker {
 	/* Each stage's own per-worker state (its header says what). */
 	struct xgw_lb_worker lb;
 	struct xgw_fwd_worker fwd;
+	struct xgw_tun_worker tun;
 	/* Offline runs (pcap replay, in-memory benchmark): transmit through
 	 * this hook instead of AF_XDP sockets.  It takes ownership of the
 	 * frames it accepts and returns how many. */

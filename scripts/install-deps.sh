@@ -12,6 +12,8 @@ PKGS=(
 	iproute2 iputils-ping ethtool nftables curl python3 procps tcpdump
 	dpdk dpdk-dev gnuplot-nox valgrind
 	iperf3 wrk nginx-light
+	# independent dissectors for the tunnel tests (tests/netns/tunnel.sh)
+	tshark python3-scapy
 )
 # gcc-multilib provides asm/ headers for clang -target bpf on some setups.
 [ "$(uname -m)" = x86_64 ] && PKGS+=(gcc-multilib)
@@ -31,6 +33,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# wireshark-common asks whether non-root users may capture: no.
+echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-deps: done"

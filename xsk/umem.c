@@ -75,6 +75,10 @@ int xgw_umem_create(struct xgw_umem *u, uint32_t n_frames, uint32_t frame_size, 
 		.fill_size = XGW_RING_SIZE,
 		.comp_size = XGW_RING_SIZE,
 		.frame_size = frame_size,
+		/* No extra headroom: the kernel already puts
+		 * XDP_PACKET_HEADROOM (256 bytes) in front of every received
+		 * frame, which takes tunnel encap's 64-byte outer header
+		 * (tunnel/tunnel.h; it checks, tunnel_no_headroom). */
 		.frame_headroom = 0,
 		.flags = 0,
 	};

@@ -55,7 +55,51 @@ static const struct load_case cases[] = {
      "{'tunnel': {'local_ip': '2001:db8:3::1'}, 'services': [{'vip': '198.18.100.1', 'port': 80, "
      "'proto': 'tcp', 'backends': [{'ip': '198.18.4.10', 'port': 8080, 'tunnel': {'type': "
      "'geneve', 'remote': '2001:db8:3::2', 'vni': 16777215}}]}]}",
+     "services[0].backends[0].tunnel.remote: tunnels over an IPv6 underlay are not supported "
+     "(IPv4 tunnel.local_ip and remote only)"},
+    {"IPv6 service over an IPv4 underlay",
+     "{'tunnel': {'local_ip': '198.18.3.1'}, 'services': [{'vip': '2001:db8::1', 'port': 80, "
+     "'proto': 'tcp', 'backends': [{'ip': '2001:db8::a', 'port': 8080, 'tunnel': {'type': "
+     "'geneve', 'remote': '198.18.3.2', 'vni': 16777215}}]}]}",
      NULL},
+    {"tunnel backend in a kernel-datapath service",
+     "{'tunnel': {'local_ip': '198.18.3.1'}, 'services': [{'vip': '198.18.100.1', 'port': 80, "
+     "'proto': 'tcp', 'datapath': 'kernel', 'backends': [{'ip': '198.18.4.10', 'port': 8080, "
+     "'tunnel': {'type': 'vxlan', 'remote': '198.18.3.2', 'vni': 1}}]}]}",
+     "services[0].backends[0].tunnel: tunnel backends need \"datapath\": \"user\" (the kernel "
+     "datapath does not encapsulate)"},
+    {"tunnel backend in a snat service",
+     "{'tunnel': {'local_ip': '198.18.3.1'}, 'services': [{'vip': '198.18.100.1', 'port': 80, "
+     "'proto': 'tcp', 'snat': true, 'backends': [{'ip': '198.18.4.10', 'port': 8080, "
+     "'tunnel': {'type': 'vxlan', 'remote': '198.18.3.2', 'vni': 1}}]}]}",
+     "services[0].backends[0].tunnel: tunnel backends are not supported in a service with snat"},
+    {"one backend with and without a tunnel",
+     "{'tunnel': {'local_ip': '198.18.3.1'}, 'services': [{'vip': '198.18.100.1', 'port': 80, "
+     "'proto': 'tcp', 'backends': [{'ip': '198.18.4.10', 'port': 8080}]}, {'vip': "
+     "'198.18.100.2', 'port': 80, 'proto': 'tcp', 'backends': [{'ip': '198.18.4.10', 'port': "
+     "8080, 'tunnel': {'type': 'vxlan', 'remote': '198.18.3.2', 'vni': 1}}]}]}",
+     "services[1].backends[0].tunnel: backend 198.18.4.10:8080 is reached without a tunnel in "
+     "services[0]: a backend has the same tunnel (or none) in every service"},
+    {"one backend through two tunnels",
+     "{'tunnel': {'local_ip': '198.18.3.1'}, 'services': [{'vip': '198.18.100.1', 'port': 80, "
+     "'proto': 'tcp', 'backends': [{'ip': '198.18.4.10', 'port': 8080, 'tunnel': {'type': "
+     "'vxlan', 'remote': '198.18.3.2', 'vni': 2}}]}, {'vip': '198.18.100.2', 'port': 80, "
+     "'proto': 'tcp', 'backends': [{'ip': '198.18.4.10', 'port': 8080, 'tunnel': {'type': "
+     "'vxlan', 'remote': '198.18.3.2', 'vni': 1}}]}]}",
+     "services[0].backends[0].tunnel: backend 198.18.4.10:8080 is reached through another "
+     "tunnel in services[1]: a backend has the same tunnel (or none) in every service"},
+    {"one backend through one tunnel in two services",
+     "{'tunnel': {'local_ip': '198.18.3.1'}, 'services': [{'vip': '198.18.100.1', 'port': 80, "
+     "'proto': 'tcp', 'backends': [{'ip': '198.18.4.10', 'port': 8080, 'tunnel': {'type': "
+     "'vxlan', 'remote': '198.18.3.2', 'vni': 1}}]}, {'vip': '198.18.100.2', 'port': 80, "
+     "'proto': 'tcp', 'backends': [{'ip': '198.18.4.10', 'port': 8080, 'tunnel': {'type': "
+     "'vxlan', 'remote': '198.18.3.2', 'vni': 1}}]}]}",
+     NULL},
+    {"vxlan and geneve on one port",
+     "{'tunnel': {'local_ip': '198.18.3.1', 'geneve_port': 4789}, 'services': [{'vip': "
+     "'198.18.100.1', 'port': 80, 'proto': 'tcp', 'backends': [{'ip': '198.18.4.10', 'port': "
+     "8080, 'tunnel': {'type': 'vxlan', 'remote': '198.18.3.2', 'vni': 1}}]}]}",
+     "tunnel.geneve_port: must differ from tunnel.vxlan_port"},
     {"same vip:port on both protocols",
      "{'services': [{'vip': '198.18.100.1', 'port': 53, 'proto': 'tcp'}, {'vip': "
      "'198.18.100.1', 'port': 53, 'proto': 'udp'}]}",
@@ -534,13 +578,15 @@ static void test_roundtrip_everything(void **state)
 		  "'core': 0}, {'queue': 5, 'core': 1}]}], 'umem': {'frames': 64, 'frame_size': "
 		  "4096, 'hugepages': true}, 'conntrack': {'max_entries': 1, 'tcp_timeout_s': 2, "
 		  "'tcp_syn_timeout_s': 3, 'tcp_close_timeout_s': 4, 'udp_timeout_s': 5, "
-		  "'other_timeout_s': 6}, 'tunnel': {'local_ip': '2001:db8:3::1', 'vxlan_port': 1, "
+		  "'other_timeout_s': 6}, 'tunnel': {'local_ip': '198.18.3.1', 'vxlan_port': 1, "
 		  "'geneve_port': 2}, 'lb': {'maglev_size': 7}, 'policy_default': 'deny', "
 		  "'services': [{'vip': '2001:db8::1', 'port': 443, 'proto': 'udp', 'datapath': "
-		  "'kernel', 'algorithm': 'rr', 'snat': true, 'backends': [{'ip': '2001:db8::a', "
-		  "'port': 1, 'weight': 0, 'tunnel': {'type': 'geneve', 'remote': '2001:db8:3::2', "
+		  "'kernel', 'algorithm': 'rr', 'snat': true, 'backends': [{'ip': '2001:db8::c', "
+		  "'port': 2, 'weight': 0}]}, {'vip': '2001:db8::2', 'port': 443, 'proto': 'udp', "
+		  "'algorithm': 'rr', 'backends': [{'ip': '2001:db8::a', "
+		  "'port': 1, 'weight': 0, 'tunnel': {'type': 'geneve', 'remote': '198.18.3.2', "
 		  "'vni': 0}}, {'ip': '2001:db8::b', 'port': 65535, 'weight': 65535, 'tunnel': "
-		  "{'type': 'vxlan', 'remote': '2001:db8:3::3', 'vni': 7, 'mac': "
+		  "{'type': 'vxlan', 'remote': '198.18.3.3', 'vni': 7, 'mac': "
 		  "'02:AB:cd:00:00:01'}}]}, {'vip': '198.18.100.1', 'port': 80, 'proto': 'tcp'}], "
 		  "'steer': [{'id': 9, 'dst': '198.18.2.0/24'}, {'dst': '2001:db8::/32', 'proto': "
 		  "'tcp', 'dport': 22}], 'routes': [{'dst': '0.0.0.0/0', 'via': '198.18.2.1', "

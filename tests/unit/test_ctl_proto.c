@@ -337,7 +337,7 @@ static void test_service_lifecycle(void **state)
 	json_t *r, *c, *svc;
 
 	r = ok(f, "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"2001:db8::100\",\"port\":443,"
-		  "\"proto\":\"tcp\",\"datapath\":\"kernel\",\"algorithm\":\"rr\",\"snat\":true}}");
+		  "\"proto\":\"tcp\",\"datapath\":\"user\",\"algorithm\":\"rr\",\"snat\":false}}");
 	assert_string_equal(json_string_value(json_object_get(r, "vip")), "2001:db8::100");
 	json_decref(r);
 	assert_int_equal(f->applies, 1);
@@ -353,9 +353,9 @@ static void test_service_lifecycle(void **state)
 	c = config_obj(f);
 	assert_int_equal(json_array_size(json_object_get(c, "services")), 2);
 	svc = json_array_get(json_object_get(c, "services"), 1);
-	assert_string_equal(json_string_value(json_object_get(svc, "datapath")), "kernel");
+	assert_string_equal(json_string_value(json_object_get(svc, "datapath")), "user");
 	assert_string_equal(json_string_value(json_object_get(svc, "algorithm")), "rr");
-	assert_true(json_is_true(json_object_get(svc, "snat")));
+	assert_true(json_is_false(json_object_get(svc, "snat")));
 	assert_int_equal(json_array_size(json_object_get(svc, "backends")), 1);
 	json_decref(c);
 

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "tunnel/stage.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "common/csum.h"
+#include "common/drop.h"
+#include "common/stat.h"
+#include "common/hash.h"
+#include "pipeline/forward.h"
+
+int xgw_tun_decap_stage(struct xgw_worker *w, const struct xgw_tun_table *t, struct xgw_pkt *p)
+{
+	uint8_t type = xgw_tun_is_ours(t, p);
+	int rc;
+
+	if (type == XGW_TUNK_NONE)
+		return 0;
+	/* xgw does not reassemble: a fragmented tunnel packet is refused,
+	 * not routed to our own address.  (Later fragments carry no port:
+	 * they are not steered here.) */
+	if (p->flags & XGW_PKT_FRAG)
+		return XGW_DROP_FRAGMENT;
+	rc = xgw_tun_decap(t, p, type);
+	if (rc)
+		return rc;
+	if (type == XGW_TUNK_VXLAN)
+		XGW_STAT_ADD(w->st.vxlan_decapsulated, 1);
+	else
+		XGW_STAT_ADD(w->st.geneve_decapsulated, 1);
+	/* The inner packet from here on; one level only: a tunnel packet
+	 * inside a tunnel packet is routed as it is. */
+	rc = xgw_parse(p);
+	if (!rc)
+		rc = xgw_ip4_verify(p);
+	return rc;
+}
+
+/* Too big once encapsulated.  The ICMP error goes to the client about the
+ * packet it sent: the quote gets the pre-NAT addresses and ports back
+ * (the quoted IPv4 header's checksum recomputed; the client's stack finds
+ * its socket by them). */
+static int too_big(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
+		   const struct xgw_lb_flow *f, uint32_t mtu)
+{
+	uint8_t *l3 = p->data + p->l3_off, *l4 = p->data + p->l4_off;
+
+	if (f->valid && (p->flags & XGW_PKT_L4)) {
+		if (p->flags & XGW_PKT_IPV4) {
+			uint16_t zero = 0, ck;
+			memcpy(l3 + 12, f->key.src.b, 4);
+			memcpy(l3 + 16, f->key.dst.b, 4);
+			memcpy(l3 + 10, &zero, 2);
+			ck = xgw_csum(l3, (size_t)(l3[0] & 0xf) * 4);
+			memcpy(l3 + 10, &ck, 2);
+		} else {
+			memcpy(l3 + 8, f->key.src.b, 16);
+			memcpy(l3 + 24, f->key.dst.b, 16);
+		}
+		memcpy(l4, &f->key.sport, 2);
+		memcpy(l4 + 2, &f->key.dport, 2);
+	}
+	return xgw_too_big(w, fs, p, mtu);
+}
+
+__attribute__((noinline)) static int ep_miss(struct xgw_worker *w, const struct xgw_fwd_state *fs,
+					     const struct xgw_tun_ep *ep, struct xgw_tun_ep_nh *e)
+{
+	const struct xgw_port *port;
+	const uint8_t *mac;
+	uint16_t out;
+	int rc;
+
+	if (!fs || !fs->fib)
+		return XGW_DROP_NO_ROUTE;
+	rc = xgw_route_lookup(w, fs, &ep->remote, &out, &mac);
+	if (rc)
+		return rc;
+	port = &w->dp->ports[out];
+	e->gen = fs->fib->generation;
+	e->remote = ep->remote.w[0];
+	e->out = out;
+	e->room = (uint16_t)(port->mtu > XGW_TUN_OVERHEAD ? port->mtu - XGW_TUN_OVERHEAD : 0);
+	memcpy(e->mac, mac, 6);
+	memcpy(e->smac, port->mac, 6);
+	return 0;
+}
+
+int xgw_tun_encap_stage(struct xgw_worker *w, const struct xgw_tun_table *t,
+			const struct xgw_fwd_state *fs, struct xgw_pkt *p,
+			const struct xgw_lb_flow *f)
+{
+	const struct xgw_tun_enc_slot *s;
+	const struct xgw_tun_ep *ep;
+	struct xgw_tun_ep_nh *e;
+	uint64_t hash;
+
+	/* No ports, no backend (the LB stage refused later fragments to a
+	 * VIP); a first fragment is encapsulated like any packet. */
+	if ((p->flags & (XGW_PKT_L4 | XGW_PKT_FRAG_LATER)) != XGW_PKT_L4)
+		return xgw_forward(w, fs, p);
+	s = xgw_tun_lookup_pkt(t, p);
+	if (!s)
+		return xgw_forward(w, fs, p);
+	ep = &t->eps[s->ep];
+	e = &w->tun.ep_cache[s->ep & ((1u << XGW_TUN_EP_CACHE_BITS) - 1)];
+	if (!fs || !fs->fib || e->gen != fs->fib->generation || e->remote != ep->remote.w[0]) {
+		int rc = ep_miss(w, fs, ep, e);
+		if (rc)
+			return rc;
+	}
+	if (p->l3_len > e->room)
+		return too_big(w, fs, p, f, e->room);
+	if ((uint32_t)p->headroom + p->l3_off < XGW_TUN_TMPL_LEN)
+		return XGW_DROP_TUNNEL_HEADROOM;
+	if (f->valid) {
+		hash = f->hash;
+	} else {
+		/* Not a conntrack flow (ICMP): any stable hash of the pair. */
+		hash = xgw_hash_fmix64((uint64_t)p->sport << 16 ^ p->dport);
+	}
+	xgw_tun_encap(p, ep, hash, e->mac, e->smac);
+	p->out_port = e->out;
+	if (ep->type == XGW_TUNK_VXLAN)
+		XGW_STAT_ADD(w->st.vxlan_encapsulated, 1);
+	else
+		XGW_STAT_ADD(w->st.geneve_encapsulated, 1);
+	return 0;
+}
