@@ -66,7 +66,8 @@ _xgwctl()
 
     local verbs='' opts='--json'
     case $noun in
-        service) verbs='add del list' ;;
+        # move: the kernel-datapath branch's (PENDING in tests/docs/check_docs.py).
+        service) verbs='add del list move' ;;
         backend) verbs='add del' ;;
         policy) verbs='add del list' ;;
         steer) verbs='add del list' ;;
@@ -83,6 +84,7 @@ _xgwctl()
 
     case "$noun $verb" in
         'service add') opts='--datapath --algo --snat --json' ;;
+        'service move') opts='--datapath --json' ;;
         'backend add') opts='--weight --vxlan --geneve --vni --inner-mac --json' ;;
         'policy add')
             opts='--src --dst --proto --dport --json'

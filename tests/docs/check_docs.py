@@ -26,8 +26,9 @@ import sys
 
 # Commands that two branches about to be merged add (kernel datapath:
 # `xgwctl service move`, protocol `service.move`): documented already,
-# absent from this build.  Empty this set at the merge; the test fails
-# once a pending name exists, so that it is not forgotten.
+# absent from this build (docs/xgwctl.bash completes `service move`
+# already).  Empty this set at the merge; the test fails once a pending
+# name exists, so that it is not forgotten.
 PENDING = {'service move', 'service.move'}
 
 # The object each loader function reads, as docs/xgw.json.5.md names its
@@ -243,6 +244,11 @@ def check_completion(src, cmds, opts):
         offered = complete(script, *(w + ['--']))
         for o in sorted(copts - offered):
             fail('docs/xgwctl.bash does not complete "%s %s"' % (c, o))
+    for n in sorted(nouns):
+        verbs = complete(script, n, '')
+        for c in sorted({n + ' ' + v for v in verbs} if verbs else {n}):
+            if c not in cmds and c not in PENDING:
+                fail('docs/xgwctl.bash completes "%s", which xgwctl --help does not list' % c)
 
 
 # ---- rendering ---------------------------------------------------------
