@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Keep docs/ true to the code (suite unit).
 
-  check_docs.py --source DIR --xgwctl PATH [--go-md2man PATH]
+  check_docs.py --source DIR --xgwctl PATH --xgwd PATH [--go-md2man PATH]
 
 - every key the config loader accepts (the keys[] arrays of ctl/config*.c)
   is documented in docs/xgw.json.5.md and every documented key exists; a
@@ -10,6 +10,9 @@
 - every command of `xgwctl --help` has a "## noun verb" entry under
   COMMANDS in docs/xgwctl.8.md, and every entry there is a command; the
   global options of --help are under OPTIONS;
+- every option xgwd/main.c gives getopt_long is under OPTIONS in docs/xgwd.8.md and
+  every option there exists; the signals of `xgwd --help` are under
+  SIGNALS;
 - every command of the table in ctl/proto_cmds.c (and "batch") is in the
   PROTOCOL section with its kind, and nothing else is;
 - docs/xgwctl.bash completes every noun, verb and option of --help;
@@ -24,12 +27,13 @@ import shutil
 import subprocess
 import sys
 
-# Commands that two branches about to be merged add (kernel datapath:
-# `xgwctl service move`, protocol `service.move`): documented already,
+# Commands and options that a branch about to be merged adds (kernel
+# datapath: `xgwctl service move`, protocol `service.move`, `xgwd
+# --force-attach`): documented already,
 # absent from this build (docs/xgwctl.bash completes `service move`
 # already).  Empty this set at the merge; the test fails once a pending
 # name exists, so that it is not forgotten.
-PENDING = {'service move', 'service.move'}
+PENDING = {'service move', 'service.move', '--force-attach'}
 
 # The object each loader function reads, as docs/xgw.json.5.md names its
 # keys ("" is the top level).  A new keys[] array needs its line here.
@@ -204,6 +208,35 @@ def check_protocol(src):
     return len(code)
 
 
+# ---- xgwd ---------------------------------------------------------------
+
+def check_xgwd(src, xgwd):
+    md = read(os.path.join(src, 'docs', 'xgwd.8.md'))
+    out = subprocess.run([xgwd, '--help'], capture_output=True, text=True, check=True).stdout
+    # The options xgwd/main.c gives getopt_long, long and short.
+    main = read(os.path.join(src, 'xgwd', 'main.c'))
+    opts = {'--' + o for o in re.findall(r'\{"([a-z-]+)",\s*\w+_argument,', main)}
+    for short in re.findall(r'getopt_long\(argc, argv, "([^"]*)"', main):
+        opts |= {'-' + ch for ch in short if ch.isalpha()}
+    if not opts:
+        fail('xgwd/main.c: no getopt_long options found')
+    options = section(md, 'OPTIONS')
+    doc = set()
+    for line in options:
+        doc |= set(re.findall(r'^\*\*(--?[a-z][a-z-]*)\*\*', line))
+        doc |= set(re.findall(r'^\*\*-[a-z]\*\*, \*\*(--[a-z][a-z-]*)\*\*', line))
+    for o in sorted(opts - doc):
+        fail('xgwd option %s is not documented under OPTIONS in docs/xgwd.8.md' % o)
+    for o in sorted(doc - opts - PENDING):
+        fail('docs/xgwd.8.md documents %s, which xgwd --help does not list' % o)
+    for o in sorted(PENDING & opts):
+        fail('"%s" exists now: remove it from PENDING in %s' % (o, __file__))
+    for sig in ('SIGTERM', 'SIGINT', 'SIGUSR1', 'SIGHUP'):
+        if sig in out and '**%s**' % sig not in '\n'.join(section(md, 'SIGNALS')):
+            fail('xgwd handles %s: not documented under SIGNALS in docs/xgwd.8.md' % sig)
+    return len(opts)
+
+
 # ---- completion --------------------------------------------------------
 
 def complete(script, *words):
@@ -298,17 +331,20 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--source', required=True)
     ap.add_argument('--xgwctl', required=True)
+    ap.add_argument('--xgwd', required=True)
     ap.add_argument('--go-md2man', default='')
     a = ap.parse_args()
     n_keys = check_config(a.source)
     cmds, opts = check_xgwctl(a.source, a.xgwctl)
     n_proto = check_protocol(a.source)
+    n_xgwd = check_xgwd(a.source, a.xgwd)
     check_completion(a.source, cmds, opts)
     n_pages = check_render(a.source, a.go_md2man)
     for e in errors:
         print('FAIL:', e)
-    print('docs: %d config keys, %d xgwctl commands, %d protocol commands, %d pages rendered; '
-          '%d problem(s)' % (n_keys, len(cmds), n_proto, n_pages, len(errors)))
+    print('docs: %d config keys, %d xgwctl commands, %d protocol commands, %d xgwd options, '
+          '%d pages rendered; %d problem(s)'
+          % (n_keys, len(cmds), n_proto, n_xgwd, n_pages, len(errors)))
     return 1 if errors else 0
 
 
