@@ -69,7 +69,7 @@ static void notify(const char *state)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: xgwd -c CONFIG.json [--log-level err|warn|info|debug] [--check]\n"
-		   "  -c, --config FILE   configuration file (JSON, see DESIGN.md)\n"
+		   "  -c, --config FILE   configuration file (JSON, see xgw.json(5))\n"
 		   "      --log-level L   err, warn, info (default) or debug\n"
 		   "      --check         validate the configuration and exit\n"
 		   "      --version       print the version and exit\n"
