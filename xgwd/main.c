@@ -72,7 +72,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: xgwd -c CONFIG.json [--log-level err|warn|info|debug] [--check] "
 		   "[--force-attach]\n"
-		   "  -c, --config FILE   configuration file (JSON, see DESIGN.md)\n"
+		   "  -c, --config FILE   configuration file (JSON, see xgw.json(5))\n"
 		   "      --log-level L   err, warn, info (default) or debug\n"
 		   "      --check         validate the configuration and exit\n"
 		   "      --force-attach  replace XDP programs xgw did not load\n"

@@ -577,6 +577,10 @@ static void test_batch(void **state)
 	assert_non_null(
 	    strstr(json_string_value(json_object_get(r, "error")), "not a config change"));
 	json_decref(r);
+	r = reply_of(f, "{\"cmd\":\"batch\",\"args\":[{\"cmd\":\"config.reload\"}]}", &okr);
+	assert_false(okr);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "cannot be part"));
+	json_decref(r);
 	r = reply_of(f, "{\"cmd\":\"batch\",\"args\":{\"cmd\":\"service.list\"}}", &okr);
 	assert_false(okr);
 	json_decref(r);
