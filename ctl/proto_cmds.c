@@ -305,33 +305,32 @@ static int cmd_backend_add(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 	return 0;
 }
 
-static int cmd_backend_del(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
-			   char *err, size_t errlen)
+/* The backend args.backend names ({"ip","port"} and the keys of schema)
+ * in the service args.service names: *sp and its index, or -ENOENT. */
+static int backend_lookup(struct xgw_config *cfg, json_t *args, const char *cmd,
+			  const struct xgw_ctl_arg *schema, struct xgw_service_cfg **sp, int *idx,
+			  char *err, size_t errlen)
 {
-	static const struct xgw_ctl_arg schema[] = {
-	    {"ip", ARG_STR, true},
-	    {"port", ARG_INT, true},
-	    {NULL, 0, false},
-	};
-	const char *w = "backend.del: args.backend";
 	json_t *bj = json_object_get(args, "backend");
 	struct xgw_service_cfg *s;
 	struct xgw_addr ip;
 	uint16_t port;
-	char ep[XGW_KEY_STRLEN], ks[XGW_KEY_STRLEN];
+	char w[64], wk[80], ep[XGW_KEY_STRLEN], ks[XGW_KEY_STRLEN];
 	int i, ret;
 
-	ret = backend_service(cfg, args, "backend.del", &s, err, errlen);
+	ret = backend_service(cfg, args, cmd, &s, err, errlen);
 	if (ret)
 		return ret;
+	snprintf(w, sizeof(w), "%s: args.backend", cmd);
 	ret = xgw_ctl_check_obj(bj, w, schema, err, errlen);
 	if (ret)
 		return ret;
-	ret = get_addr(json_object_get(bj, "ip"), "backend.del: args.backend.ip", &ip, err, errlen);
+	snprintf(wk, sizeof(wk), "%s.ip", w);
+	ret = get_addr(json_object_get(bj, "ip"), wk, &ip, err, errlen);
 	if (ret)
 		return ret;
-	ret = get_port(json_object_get(bj, "port"), "backend.del: args.backend.port", &port, err,
-		       errlen);
+	snprintf(wk, sizeof(wk), "%s.port", w);
+	ret = get_port(json_object_get(bj, "port"), wk, &port, err, errlen);
 	if (ret)
 		return ret;
 	i = find_backend(s, &ip, port);
@@ -342,7 +341,56 @@ static int cmd_backend_del(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 			 xgw_endpoint_str(&ip, port, ep, sizeof(ep)), key_str(&k, ks, sizeof(ks)));
 		return -ENOENT;
 	}
+	*sp = s;
+	*idx = i;
+	return 0;
+}
+
+static int cmd_backend_del(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
+			   char *err, size_t errlen)
+{
+	static const struct xgw_ctl_arg schema[] = {
+	    {"ip", ARG_STR, true},
+	    {"port", ARG_INT, true},
+	    {NULL, 0, false},
+	};
+	struct xgw_service_cfg *s;
+	int i, ret;
+
+	ret = backend_lookup(cfg, args, "backend.del", schema, &s, &i, err, errlen);
+	if (ret)
+		return ret;
 	remove_at(s->backends, &s->n_backends, (unsigned)i, sizeof(s->backends[0]));
+	return 0;
+}
+
+/* A weight changed in place: the backend keeps its identity, so Maglev
+ * moves only the slots the new weight gives or takes; 0 drains it
+ * (established connections stay, new ones go elsewhere). */
+static int cmd_backend_set(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
+			   char *err, size_t errlen)
+{
+	static const struct xgw_ctl_arg schema[] = {
+	    {"ip", ARG_STR, true},
+	    {"port", ARG_INT, true},
+	    {"weight", ARG_INT, true},
+	    {NULL, 0, false},
+	};
+	json_int_t wt =
+	    json_integer_value(json_object_get(json_object_get(args, "backend"), "weight"));
+	struct xgw_service_cfg *s;
+	int i, ret;
+
+	ret = backend_lookup(cfg, args, "backend.set", schema, &s, &i, err, errlen);
+	if (ret)
+		return ret;
+	if (wt < 0 || wt > XGW_MAX_WEIGHT) {
+		snprintf(err, errlen, "backend.set: args.backend.weight: expected 0..%u",
+			 XGW_MAX_WEIGHT);
+		return -EINVAL;
+	}
+	s->backends[i].weight = (uint32_t)wt;
+	*result = xgw_backend_to_json(&s->backends[i]);
 	return 0;
 }
 
@@ -601,6 +649,9 @@ const struct xgw_ctl_cmd xgw_ctl_cmds[] = {
     {"backend.del", cmd_backend_del, CMD_CONFIG, backend_args,
      "{\"service\":" SVC_KEY ",\"backend\":{\"ip\":IP,\"port\":N}}",
      "remove a backend from a service"},
+    {"backend.set", cmd_backend_set, CMD_CONFIG, backend_args,
+     "{\"service\":" SVC_KEY ",\"backend\":{\"ip\":IP,\"port\":N,\"weight\":N}}",
+     "change a backend's weight in place (0 drains it)"},
     {"policy.add", cmd_policy_add, CMD_CONFIG, NULL,
      "policy object as in the config file, \"id\" optional",
      "append a policy rule; returns it "

@@ -68,7 +68,7 @@ _xgwctl()
     case $noun in
         # move: the kernel-datapath branch's (PENDING in tests/docs/check_docs.py).
         service) verbs='add del list move' ;;
-        backend) verbs='add del' ;;
+        backend) verbs='add del set' ;;
         policy) verbs='add del list' ;;
         steer) verbs='add del list' ;;
         route) verbs='list' ;;
@@ -86,6 +86,7 @@ _xgwctl()
         'service add') opts='--datapath --algo --snat --json' ;;
         'service move') opts='--datapath --json' ;;
         'backend add') opts='--weight --vxlan --geneve --vni --inner-mac --json' ;;
+        'backend set') opts='--weight --json' ;;
         'policy add')
             opts='--src --dst --proto --dport --json'
             if [[ $prev == add && $cur != -* ]]; then
