@@ -85,11 +85,38 @@ class Apps:
         for ns, ifc in ((b.GEN, b.G), (b.DUT, b.D0), (b.DUT, b.D1), (b.SNK, b.S)):
             self.m.run(b.nsx(ns, "ethtool", "-K", ifc, "tx", v, "tso", v, "gro", v), check=False)
 
+    def peers_xdp(self, on):
+        """XDP_PASS on the client and server ends: a veth only takes frames
+        that XDP transmits into it (the kernel datapath's XDP_TX and
+        redirects) when its peer has an XDP program."""
+        b, m = self.b, self.m
+        for ns, ifc in ((b.GEN, b.G), (b.SNK, b.S)):
+            if on:
+                m.run(["ip", "-n", ns, "link", "set", "dev", ifc, "xdpdrv", "obj", b.obj,
+                       "program", "xdp_pass"])
+            else:
+                m.run(["ip", "-n", ns, "link", "set", "dev", ifc, "xdpdrv", "off"], check=False)
+
     def start(self, path):
         b = self.b
         v = dict(size=64, flows=1, queues=1)
-        if path in ("user", "kernel"):
+        if path == "user":
             return b.start_xgwd(v, path, self.services())
+        if path == "kernel":
+            # bpf_fib_lookup needs forwarding on in the gateway.
+            self.m.run(b.nsx(b.DUT, "sysctl", "-qw", "net.ipv4.ip_forward=1"))
+            self.peers_xdp(True)
+            try:
+                stop = b.start_xgwd(v, path, self.services())
+            except BaseException:
+                self.peers_xdp(False)
+                raise
+
+            def stop_kernel():
+                stop()
+                self.peers_xdp(False)
+                self.m.run(b.nsx(b.DUT, "sysctl", "-qw", "net.ipv4.ip_forward=0"), check=False)
+            return stop_kernel
         if path == "nftables":
             return b.start_nft(self.services())
         self.offloads(True)
