@@ -551,6 +551,15 @@ static int cmd_ct_flush(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
 	return ret;
 }
 
+static int cmd_drain(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
+		     char *err, size_t errlen)
+{
+	if (!c->ops.drain)
+		return not_available("drain", err, errlen);
+	*result = c->ops.drain(c->ctx, err, errlen);
+	return *result ? 0 : -EINVAL;
+}
+
 static int cmd_stats(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
 		     char *err, size_t errlen)
 {
@@ -667,6 +676,8 @@ const struct xgw_ctl_cmd xgw_ctl_cmds[] = {
     {"ct.list", cmd_ct_list, CMD_READ, ct_list_args, "{\"limit\":N} (default 1000, 0 = all)",
      "dump conntrack entries"},
     {"ct.flush", cmd_ct_flush, CMD_ACTION, no_args, "", "drop all conntrack entries"},
+    {"drain", cmd_drain, CMD_ACTION, no_args, "",
+     "withdraw the announced VIPs, serve established flows, then exit"},
     {"stats", cmd_stats, CMD_READ, no_args, "",
      "counters per worker, port and queue; drops by reason"},
     {"ports", cmd_ports, CMD_READ, no_args, "",

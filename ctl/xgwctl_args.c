@@ -436,6 +436,7 @@ static const struct xgwctl_cmd cmds[] = {
     {"route", "list", "[--json]", NULL, 0, 0, "route.list", NULL, xgwctl_fmt_routes},
     {"ct", "list", "[--json] [--limit N]", o_limit, 0, 0, "ct.list", b_ct_list, xgwctl_fmt_ct},
     {"ct", "flush", "", NULL, 0, 0, "ct.flush", NULL, NULL},
+    {"drain", NULL, "", NULL, 0, 0, "drain", NULL, xgwctl_fmt_json},
     {"stats", NULL, "[--json] [--watch]", o_watch, 0, 0, "stats", NULL, xgwctl_fmt_stats},
     {"ports", NULL, "[--json]", NULL, 0, 0, "ports", NULL, xgwctl_fmt_ports},
     {"config", "get", "", NULL, 0, 0, "config.get", NULL, xgwctl_fmt_json},
