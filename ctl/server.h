@@ -81,6 +81,9 @@ struct xgw_ctl_ops {
 	json_t *(*stats)(void *ctx);
 	json_t *(*ports)(void *ctx);
 	json_t *(*ct_list)(void *ctx, unsigned limit);
+	/* The FIB the workers use: routes [{dst, via?, dev, port, origin}] or
+	 * neighbours [{ip, mac, dev, origin}], origin "kernel" or "static". */
+	json_t *(*fib)(void *ctx, bool neighbours);
 	/* Drop every conntrack entry; 0 or -errno. */
 	int (*ct_flush)(void *ctx);
 	/* Withdraw the announced VIPs, keep serving established flows, exit

@@ -434,6 +434,7 @@ static const struct xgwctl_cmd cmds[] = {
     {"steer", "del", "ID", NULL, 1, 1, "steer.del", parse_id, NULL},
     {"steer", "list", "[--json]", NULL, 0, 0, "steer.list", NULL, xgwctl_fmt_steer},
     {"route", "list", "[--json]", NULL, 0, 0, "route.list", NULL, xgwctl_fmt_routes},
+    {"neigh", "list", "[--json]", NULL, 0, 0, "neigh.list", NULL, xgwctl_fmt_neigh},
     {"ct", "list", "[--json] [--limit N]", o_limit, 0, 0, "ct.list", b_ct_list, xgwctl_fmt_ct},
     {"ct", "flush", "", NULL, 0, 0, "ct.flush", NULL, NULL},
     {"drain", NULL, "", NULL, 0, 0, "drain", NULL, xgwctl_fmt_json},

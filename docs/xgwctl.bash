@@ -9,7 +9,7 @@ _xgwctl()
     _init_completion || return
 
     local global_opts='-s --socket --json --version --help -f --file --batch'
-    local nouns='service backend policy steer route ct stats ports config drain help call'
+    local nouns='service backend policy steer route neigh ct stats ports config drain help call'
 
     case $prev in
         -s | --socket | -f | --file)
@@ -70,7 +70,7 @@ _xgwctl()
         backend) verbs='add del set' ;;
         policy) verbs='add del list' ;;
         steer) verbs='add del list' ;;
-        route) verbs='list' ;;
+        route | neigh) verbs='list' ;;
         ct) verbs='list flush' ;;
         config) verbs='get save reload' ;;
         stats) opts='--json --watch' ;;

@@ -179,6 +179,18 @@ static json_t *ctl_drain(void *ctx, char *err, size_t errlen)
 			 (json_int_t)ct_live(d), "timeout_s", (json_int_t)t);
 }
 
+static json_t *ctl_fib(void *ctx, bool neighbours)
+{
+	struct xgwd *d = ctx;
+	json_t *j;
+
+	/* dp.fwd is replaced (and the old one freed) only under fwd_lock. */
+	pthread_mutex_lock(&d->fwd_lock);
+	j = xgw_dp_fib_json(&d->dp, neighbours);
+	pthread_mutex_unlock(&d->fwd_lock);
+	return j;
+}
+
 static json_t *ctl_stats(void *ctx)
 {
 	return xgw_dp_stats_json(&((struct xgwd *)ctx)->dp);
@@ -223,6 +235,7 @@ static const struct xgw_ctl_ops ctl_ops = {
     .ports = ctl_ports,
     .ct_list = ctl_ct_list,
     .ct_flush = ctl_ct_flush,
+    .fib = ctl_fib,
     .drain = ctl_drain,
     .thread_init = ctl_thread_init,
     .thread_fini = ctl_thread_fini,
