@@ -81,7 +81,7 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 		int r = rc[i];
 
 		if (!r)
-			r = xgw_lb_stage_flow(w, snap, fs, p, &fl[i]);
+			r = xgw_lb_stage(w, snap, fs, p, &fl[i]);
 		if (r == XGW_LB_ROUTE)
 			r = acl ? xgw_policy_stage(snap, w->id, p) : 0;
 		if (!r)
