@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Connection table: see conntrack.h for the design and its costs. */
+#define XGW_LOG_COMP "conntrack"
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdalign.h>
@@ -9,6 +10,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "common/log.h"
 #include "common/tsan.h"
 #include "lb/conntrack.h"
 #include "common/hash.h"
@@ -87,10 +89,12 @@ uint64_t xgw_ct_clock(void)
 }
 
 /* The bucket array and the record pool, where every lookup at scale misses:
- * anonymous mappings (zeroed and faulted in lazily, as calloc's were) on
- * 2 MB boundaries, with transparent huge pages asked for (THP "madvise",
- * the usual default).  With 4 KB pages a lookup into a 1M-flow table was
- * two TLB misses on top of its two cache misses. */
+ * on 2 MB pages.  First explicit huge pages (MAP_HUGETLB, from the
+ * reserved pool: vm.nr_hugepages); without enough of them, an anonymous
+ * mapping (zeroed and faulted in lazily, as calloc's was) on 2 MB
+ * boundaries with transparent huge pages asked for (THP "madvise", the
+ * usual default).  Which one is logged.  With 4 KB pages a lookup into a
+ * 1M-flow table was two TLB misses on top of its two cache misses. */
 #define BIG_ALIGN (2ul << 20)
 
 static size_t big_len(size_t size)
@@ -98,11 +102,22 @@ static size_t big_len(size_t size)
 	return (size + BIG_ALIGN - 1) & ~(BIG_ALIGN - 1);
 }
 
-static void *big_alloc(size_t size)
+static void *big_alloc(size_t size, const char *what)
 {
 	size_t len = big_len(size), map = len + BIG_ALIGN;
-	char *p = mmap(NULL, map, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p;
 
+#ifdef MAP_HUGETLB
+	if (size >= BIG_ALIGN) {
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+		if (p != MAP_FAILED) {
+			pr_info("%s: %zu MB on 2 MB hugetlb pages", what, len >> 20);
+			return p;
+		}
+	}
+#endif
+	p = mmap(NULL, map, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
 	char *a = (char *)(((uintptr_t)p + BIG_ALIGN - 1) & ~(uintptr_t)(BIG_ALIGN - 1));
@@ -111,8 +126,11 @@ static void *big_alloc(size_t size)
 	if (p + map > a + len)
 		munmap(a + len, (size_t)(p + map - (a + len)));
 	/* Best effort: without THP this is plain 4 KB pages. */
-	if (size >= BIG_ALIGN)
-		madvise(a, len, MADV_HUGEPAGE);
+	if (size >= BIG_ALIGN) {
+		bool thp = !madvise(a, len, MADV_HUGEPAGE);
+		pr_info("%s: %zu MB: no hugetlb pages (vm.nr_hugepages), %s", what, len >> 20,
+			thp ? "transparent huge pages (madvise)" : "4 KB pages (THP refused)");
+	}
 	return a;
 }
 
@@ -160,8 +178,8 @@ struct xgw_ct_table *xgw_ct_new(const struct xgw_ct_cfg *cfg)
 	if (nb < 64)
 		nb = 64;
 	t->mask = nb - 1;
-	t->buckets = big_alloc(nb * sizeof(struct ct_bucket));
-	t->pool = big_alloc((size_t)t->pool_size * sizeof(struct xgw_ct_conn));
+	t->buckets = big_alloc(nb * sizeof(struct ct_bucket), "buckets");
+	t->pool = big_alloc((size_t)t->pool_size * sizeof(struct xgw_ct_conn), "records");
 	if (!t->buckets || !t->pool) {
 		big_free(t->buckets, nb * sizeof(struct ct_bucket));
 		big_free(t->pool, (size_t)t->pool_size * sizeof(struct xgw_ct_conn));
