@@ -325,6 +325,20 @@ int xgw_ip4_verify(struct xgw_pkt *p)
 	return 0;
 }
 
+int xgw_parse_verify(struct xgw_pkt *p)
+{
+	int rc;
+
+	if (parse_fast(p)) {
+		if (xgw_csum20(p->data + ETH_HLEN) != 0)
+			return XGW_DROP_IP4_CSUM;
+		p->flags |= XGW_PKT_IP4_CSUM_OK;
+		return XGW_DROP_NONE;
+	}
+	rc = xgw_parse(p);
+	return rc ? rc : xgw_ip4_verify(p);
+}
+
 void xgw_pkt_addrs(const struct xgw_pkt *p, struct xgw_addr *src, struct xgw_addr *dst)
 {
 	const uint8_t *l3 = p->data + p->l3_off;

@@ -69,9 +69,7 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 	const struct xgw_tun_table *tun = snap ? snap->tun : NULL;
 
 	for (uint32_t i = 0; i < n; i++) {
-		rc[i] = xgw_parse(&pkts[i]);
-		if (!rc[i])
-			rc[i] = xgw_ip4_verify(&pkts[i]);
+		rc[i] = xgw_parse_verify(&pkts[i]);
 		if (!rc[i] && tun)
 			rc[i] = xgw_tun_decap_stage(w, tun, &pkts[i]);
 	}
