@@ -262,7 +262,7 @@ static inline bool may_track(const struct xgw_snapshot *snap, const struct xgw_p
 	const uint8_t *l3 = p->data + p->l3_off;
 	uint32_t s, d;
 
-	if (p->flags & XGW_PKT_IPV4) {
+	if (__builtin_expect(p->flags & XGW_PKT_IPV4, 1)) {
 		memcpy(&s, l3 + XGW_IP4_SRC, 4);
 		memcpy(&d, l3 + XGW_IP4_DST, 4);
 	} else {
@@ -288,10 +288,12 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		bool l4 = !rc[i] && wants_lookup(&pkts[i]);
-		bool v = l4 && may_track(snap, &pkts[i]);
+		bool v = false;
 
+		if (__builtin_expect(l4, 1))
+			v = may_track(snap, &pkts[i]);
 		fl[i].valid = v;
-		fl[i].route = l4 && !v;
+		fl[i].route = l4 & !v;
 		idx[m] = (uint8_t)i;
 		m += v;
 	}
