@@ -36,8 +36,9 @@
  * two for an IPv4 key, five for IPv6), one bucket line scanned for the
  * 32-bit signature, one stored tuple compared (5 64-bit words, in line 0
  * or 1 of the record).  No atomic read-modify-write, no store on the miss
- * path.  A creation: admission and pool pop (two atomic read-modify-
- * writes), then per key a bucket lock and one pass over the home bucket
+ * path.  A creation: admission and pool pop (from the worker's cache: an
+ * atomic read-modify-write on a shared line once per XGW_CT_CACHE_BATCH
+ * creations, else two per creation), then per key a bucket lock and one pass over the home bucket
  * that both checks the key is absent and claims a slot.  Pipeline figures
  * are in bench/README.md (xgw-bench-pipeline); older per-operation ones in
  * lb/ct_bench.c's header.
@@ -295,7 +296,19 @@ struct xgw_ct_init {
 	/* xgw_ct_hash of the orig and reply tuples when the caller has them
 	 * (a bulk pass hashed them already); 0: computed here. */
 	uint64_t hash[2];
+	/* 1 + the creating worker's id (< XGW_CT_CACHES): that worker's
+	 * admission credit, record cache and creation counter (see
+	 * xgw_ct_create); 0: the table-wide ones. */
+	uint16_t cache;
 };
+
+/* Per-worker creation state, as DPDK's mempool caches: each worker takes
+ * admissions (room under max_entries) and free records from the table in
+ * batches and counts its creations on its own cache line, so that a new
+ * flow does no read-modify-write on a line every worker writes.  At most
+ * XGW_CT_CACHES workers; tables whose pool slack is too small for the
+ * caches (small test tables) use the table-wide path. */
+#define XGW_CT_CACHES 64
 
 /* Create a connection: the reply key is inserted first (never overwriting),
  * then the original key; if the original key exists the reply key is

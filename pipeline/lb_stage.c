@@ -81,6 +81,7 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	init.service_id = svc->id;
 	init.tcp_flags = tcp_flags;
 	init.snat = svc->snat;
+	init.cache = w->id >= 0 && w->id < XGW_CT_CACHES ? (uint16_t)(w->id + 1) : 0;
 	/* The bulk pass's hashes: the packet's key, and the reply key of the
 	 * backend it picked (the same tuple xgw_nat_ct_create builds). */
 	init.hash[XGW_CT_ORIG] = h;
