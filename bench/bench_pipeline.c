@@ -32,8 +32,10 @@
  *   policy-10k  as new-flows with 10,000 random rules in the policy
  *       (evaluated twice per new flow: ingress and egress; none match, the
  *       default allows).
- *   route-only  a steered UDP flow that is no service: conntrack miss,
- *       service miss, backend check, then plain routing via a next hop.
+ *   route-only  a steered UDP flow that is no service: the snapshot's
+ *       address filter sends it past conntrack (before, it paid a conntrack
+ *       miss, a service miss and a backend check), then plain routing via a
+ *       next hop.
  *   restore-only  the template copy and descriptor fill alone.
  *
  * Figures: Mpps and ns/packet, the median of --runs runs of >= --seconds

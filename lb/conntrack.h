@@ -45,9 +45,10 @@
  *
  * Memory: sizeof(struct xgw_ct_conn) (192 B) per record, max_entries plus
  * a 1/16 slack for records waiting for their grace period, plus 64 B per
- * bucket, about max_entries buckets: ~270 MB for 1M entries, in
- * huge-page-advised anonymous mappings touched lazily (pages are faulted
- * in as records and buckets are first used).
+ * bucket, about max_entries buckets: ~270 MB for 1M entries, on 2 MB
+ * pages: MAP_HUGETLB when vm.nr_hugepages has room, else anonymous
+ * mappings with THP asked for (madvise), touched lazily (pages are faulted
+ * in as records and buckets are first used); which one is logged.
  *
  * Threads: lookups, updates and creates run on QSBR-registered workers (and
  * must be online); GC, flush and the iterator run on the control thread,
