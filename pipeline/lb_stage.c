@@ -180,7 +180,7 @@ static inline void pkt_key(const struct xgw_pkt *p, struct xgw_ct_tuple *t)
 #endif
 }
 
-static int l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
+int xgw_lb_l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		   const struct xgw_fwd_state *fs, struct xgw_pkt *p, const struct xgw_lb_flow *f)
 {
 	struct xgw_ct_table *ct = w->dp->ct;
@@ -369,7 +369,7 @@ int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	case IPPROTO_UDP:
 		/* xgw_lb_prepare set f up for exactly these packets (the
 		 * others it marked route: xgw_lb_stage does not call here) */
-		return l4_flow(w, snap, fs, p, f);
+		return xgw_lb_l4_flow(w, snap, fs, p, f);
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
 		return icmp(w, snap, p);

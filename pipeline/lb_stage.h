@@ -75,13 +75,21 @@ int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		      const struct xgw_fwd_state *fs, struct xgw_pkt *p,
 		      const struct xgw_lb_flow *f);
 
+/* xgw_lb_stage_flow's TCP/UDP case: a packet xgw_lb_prepare set up (valid). */
+int xgw_lb_l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
+		   const struct xgw_fwd_state *fs, struct xgw_pkt *p, const struct xgw_lb_flow *f);
+
 /* The stage's entry point in the worker: what xgw_lb_prepare already
  * decided costs one test. */
 static inline int xgw_lb_stage(struct xgw_worker *w, const struct xgw_snapshot *snap,
 			       const struct xgw_fwd_state *fs, struct xgw_pkt *p,
 			       const struct xgw_lb_flow *f)
 {
-	return f->route ? XGW_LB_ROUTE : xgw_lb_stage_flow(w, snap, fs, p, f);
+	if (f->route)
+		return XGW_LB_ROUTE;
+	if (f->valid)
+		return xgw_lb_l4_flow(w, snap, fs, p, f);
+	return xgw_lb_stage_flow(w, snap, fs, p, f);
 }
 
 #endif
