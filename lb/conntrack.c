@@ -21,8 +21,8 @@
 /* last_seen is only rewritten when it moved by more than this (~1 ms), so
  * that a busy flow does not store to the record on every packet for
  * nothing; timeouts are seconds. */
-#define CT_SEEN_GRAIN_NS (1ull << 20)
 #define NS		 1000000000ull
+_Static_assert(XGW_CT_TCP_FIN_RST == (XGW_TCP_FIN | XGW_TCP_RST), "FIN|RST");
 
 /* FREE: in the pool.  NEW: being created, in no slot yet, invisible to
  * every walker, so a creation that fails before publishing returns the
@@ -497,29 +497,11 @@ enum xgw_ct_state xgw_ct_tcp_next(enum xgw_ct_state s, uint8_t *flags, enum xgw_
 	return tcp_next(s, flags, dir, tf);
 }
 
-enum xgw_ct_state xgw_ct_update(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct_dir dir,
-				uint8_t tcp_flags, uint32_t bytes, uint64_t now)
+enum xgw_ct_state xgw_ct_update_state(struct xgw_ct_table *t, struct xgw_ct_conn *c,
+				      enum xgw_ct_dir dir, uint8_t tcp_flags, uint64_t now,
+				      enum xgw_ct_state s)
 {
-	/* Benign races, on purpose: the two directions of a flow may be
-	 * handled by two workers, and a direction by two workers while RSS
-	 * changes.  Counters are load+store (an increment may be lost, never
-	 * corrupted: 64-bit stores are single-copy atomic), last_seen is a
-	 * coarse store of roughly the same value by everyone, and a TCP
-	 * transition computed from a state another worker is changing at
-	 * the same moment may be lost; the next packet redoes it.  A locked
-	 * read-modify-write per packet would bounce the line between cores
-	 * for every packet (the thing cilium flags in its own code). */
-	st(&c->pkts[dir], ld(&c->pkts[dir]) + 1);
-	st(&c->bytes[dir], ld(&c->bytes[dir]) + bytes);
-	uint64_t seen = ld(&c->last_seen);
-	if (now > seen && now - seen > CT_SEEN_GRAIN_NS)
-		st(&c->last_seen, now);
-
-	enum xgw_ct_state s = ld(&c->state);
-	/* Most packets: an established connection's segment without FIN or
-	 * RST, which tcp_next leaves as it is. */
-	if (s == XGW_CT_ESTABLISHED && !(tcp_flags & (XGW_TCP_FIN | XGW_TCP_RST)))
-		return s;
+	(void)t;
 	if (c->orig.proto == IPPROTO_TCP) {
 		uint8_t f = ld(&c->flags), nf = f;
 		enum xgw_ct_state ns = tcp_next(s, &nf, dir, tcp_flags);

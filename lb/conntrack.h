@@ -57,6 +57,7 @@
 #ifndef XGW_CONNTRACK_H
 #define XGW_CONNTRACK_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <urcu-qsbr.h>
@@ -278,8 +279,50 @@ struct xgw_ct_conn *xgw_ct_lookup_hash(struct xgw_ct_table *t, const struct xgw_
  * for TCP, step the state machine with the packet's TCP flags (the byte at
  * offset 13 of the TCP header; 0 for other protocols).  Returns the new
  * state. */
-enum xgw_ct_state xgw_ct_update(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct_dir dir,
-				uint8_t tcp_flags, uint32_t bytes, uint64_t now);
+/* last_seen is only rewritten when it moved by more than this (~1 ms), so
+ * that a busy flow does not store to the record on every packet for
+ * nothing; timeouts are seconds. */
+#define XGW_CT_SEEN_GRAIN_NS (1ull << 20)
+/* XGW_TCP_FIN | XGW_TCP_RST (common/hdr.h, which this header does not
+ * pull in: its kernel headers clash with net/if.h in some users). */
+#define XGW_CT_TCP_FIN_RST 0x05
+
+/* xgw_ct_update's TCP state step from state s, out of line. */
+enum xgw_ct_state xgw_ct_update_state(struct xgw_ct_table *t, struct xgw_ct_conn *c,
+				      enum xgw_ct_dir dir, uint8_t tcp_flags, uint64_t now,
+				      enum xgw_ct_state s);
+
+static inline enum xgw_ct_state xgw_ct_update(struct xgw_ct_table *t, struct xgw_ct_conn *c,
+					      enum xgw_ct_dir dir, uint8_t tcp_flags, uint32_t bytes,
+					      uint64_t now)
+{
+	/* Benign races, on purpose: the two directions of a flow may be
+	 * handled by two workers, and a direction by two workers while RSS
+	 * changes.  Counters are load+store (an increment may be lost, never
+	 * corrupted: 64-bit stores are single-copy atomic), last_seen is a
+	 * coarse store of roughly the same value by everyone, and a TCP
+	 * transition computed from a state another worker is changing at
+	 * the same moment may be lost; the next packet redoes it.  A locked
+	 * read-modify-write per packet would bounce the line between cores
+	 * for every packet (the thing cilium flags in its own code). */
+	atomic_store_explicit(&c->pkts[dir],
+			      atomic_load_explicit(&c->pkts[dir], memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	atomic_store_explicit(&c->bytes[dir],
+			      atomic_load_explicit(&c->bytes[dir], memory_order_relaxed) + bytes,
+			      memory_order_relaxed);
+	uint64_t seen = atomic_load_explicit(&c->last_seen, memory_order_relaxed);
+	if (now > seen && now - seen > XGW_CT_SEEN_GRAIN_NS)
+		atomic_store_explicit(&c->last_seen, now, memory_order_relaxed);
+
+	enum xgw_ct_state s =
+	    (enum xgw_ct_state)atomic_load_explicit(&c->state, memory_order_relaxed);
+	/* Most packets: an established connection's segment without FIN or
+	 * RST, which the state machine leaves as it is. */
+	if (s == XGW_CT_ESTABLISHED && !(tcp_flags & XGW_CT_TCP_FIN_RST))
+		return s;
+	return xgw_ct_update_state(t, c, dir, tcp_flags, now, s);
+}
 
 /* The state-machine step alone (pure; the tests drive it as a table). */
 enum xgw_ct_state xgw_ct_tcp_next(enum xgw_ct_state s, uint8_t *flags, enum xgw_ct_dir dir,
