@@ -14,6 +14,10 @@
 #include "common/addr.h"
 
 #define XGW_NAME_MAX 32
+/* A backend's weight: 0 drains it. */
+#define XGW_MAX_WEIGHT 65535
+/* Ports of one data plane (its per-port arrays are this long). */
+#define XGW_CONFIG_MAX_PORTS 16
 /* lb.hash_seed when the config names none (documented: README). */
 #define XGW_DEFAULT_HASH_SEED 0x5eedu
 /* IF_NAMESIZE, without <net/if.h>: it clashes with <linux/if.h>, which the
@@ -144,6 +148,11 @@ struct xgw_config {
 	uint32_t next_policy_id, next_steer_id;
 	struct xgw_ctl_cfg ctl;
 	char metrics_listen[64]; /* "metrics": {"listen": "127.0.0.1:9100"}, "" = off */
+	/* "announce": {"speaker": "bird", "table": 200, "drain_timeout_s": 30}:
+	 * the served VIPs as routes in that kernel table, for the speaker to
+	 * export.  table 0 = off. */
+	uint32_t announce_table;
+	uint32_t drain_timeout_s; /* xgwctl drain: exit when conntrack is empty, or after this */
 };
 
 void xgw_config_defaults(struct xgw_config *c);

@@ -343,6 +343,13 @@ static const struct load_case cases[] = {
     {"metrics listen without port", "{'metrics': {'listen': 'localhost:9100'}}",
      "metrics.listen: 'localhost:9100' is not ip:port"},
     {"metrics typo", "{'metrics': {'port': 9100}}", "metrics.port: unknown key"},
+    /* announce */
+    {"announce through BIRD", "{'announce': {'speaker': 'bird', 'table': 200}}", NULL},
+    {"announce: a speaker not wired", "{'announce': {'speaker': 'frr', 'table': 200}}",
+     "announce.speaker"},
+    {"announce: the main table", "{'announce': {'speaker': 'bird', 'table': 254}}",
+     "announce.table: 254 is a system table"},
+    {"announce: no table", "{'announce': {'speaker': 'bird'}}", "announce.table"},
 };
 
 static char *unquote(const char *s)
@@ -663,6 +670,14 @@ static void test_validate(void **state)
 	snprintf(d.routes[0].port, sizeof(d.routes[0].port), "client2");
 	assert_int_equal(xgw_config_validate(&d, -1, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "routes[0].port: unknown port \"client2\"");
+	xgw_config_free(&d);
+
+	/* The data plane's port arrays hold 16: --check must say so. */
+	assert_int_equal(xgw_config_copy(&d, &c), 0);
+	d.n_ports = XGW_CONFIG_MAX_PORTS + 1;
+	assert_int_equal(xgw_config_validate(&d, -1, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "ports: 17 ports, at most 16");
+	d.n_ports = c.n_ports;
 	xgw_config_free(&d);
 
 	assert_int_equal(xgw_config_copy(&d, &c), 0);
