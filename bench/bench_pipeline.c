@@ -32,8 +32,10 @@
  *   policy-10k  as new-flows with 10,000 random rules in the policy
  *       (evaluated twice per new flow: ingress and egress; none match, the
  *       default allows).
- *   route-only  a steered UDP flow that is no service: conntrack miss,
- *       service miss, backend check, then plain routing via a next hop.
+ *   route-only  a steered UDP flow that is no service: the snapshot's
+ *       address filter sends it past conntrack (before, it paid a conntrack
+ *       miss, a service miss and a backend check), then plain routing via a
+ *       next hop.
  *   restore-only  the template copy and descriptor fill alone.
  *
  * Figures: Mpps and ns/packet, the median of --runs runs of >= --seconds
@@ -44,6 +46,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <stdio.h>
@@ -412,10 +416,152 @@ static int run(const struct scenario *sc, unsigned runs, double seconds, uint64_
 	return 0;
 }
 
+/* --workers N: new flows from N threads at once, each its own offline
+ * worker (id k, pinned to core + k) with its own flows, all creating in
+ * worker 0's conntrack table, as xgwd's workers do.  A run is one pass of
+ * NEW_FLOWS_PASS SYNs per worker, timed per worker; the table is flushed
+ * between runs. */
+struct mw_ctx {
+	const struct scenario *sc;
+	unsigned k, n, runs;
+	int core;
+	pthread_barrier_t *bar;
+	struct xgw_ct_table *_Atomic *shared;
+	double ns_pp[17];
+	int err;
+};
+
+static void mw_wait(pthread_barrier_t *bar)
+{
+	/* Offline while waiting: the flush's rcu_barrier needs no grace
+	 * period from a thread blocked here. */
+	rcu_thread_offline();
+	pthread_barrier_wait(bar);
+	rcu_thread_online();
+}
+
+static void *mw_main(void *arg)
+{
+	struct mw_ctx *m = arg;
+	struct xgw_offline_port ports[2] = {{.name = "client", .mac = {2, 0, 0, 0, 0, 0x10}},
+					    {.name = "backend", .mac = {2, 0, 0, 0, 0, 0x11}}};
+	struct bench b = {0};
+	struct xgw_config cfg;
+	char err[256];
+
+	if (m->core >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET((unsigned)m->core + m->k, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+	}
+	if (make_config(&cfg, m->sc))
+		abort();
+	xgw_offline_ifaddr_parse(&ports[0].addr4, "198.18.1.1/24");
+	xgw_offline_ifaddr_parse(&ports[1].addr4, "198.18.2.1/24");
+	b.o = xgw_offline_open(&cfg, ports, 2, 256, 0x5eed, err, sizeof(err));
+	if (!b.o) {
+		fprintf(stderr, "worker %u: %s\n", m->k, err);
+		abort();
+	}
+	b.w = xgw_offline_worker(b.o);
+	b.w->id = (int)m->k;
+	if (m->k == 0)
+		atomic_store(m->shared, b.w->dp->ct);
+	mw_wait(m->bar);
+	if (m->k) {
+		xgw_ct_free(b.w->dp->ct);
+		b.w->dp->ct = atomic_load(m->shared);
+	}
+	b.w->tx_hook = count_tx;
+	b.w->hook_ctx = &b;
+	b.w->umem.n_free = 0;
+	b.n_tmpl = NEW_FLOWS_PASS;
+	b.tmpl = aligned_alloc(64, (size_t)b.n_tmpl * 64);
+	if (!b.tmpl)
+		abort();
+	for (uint32_t i = 0; i < b.n_tmpl; i++) /* worker k's own flows */
+		build_frame(b.tmpl[i], i * m->n + m->k, XGW_PB_SYN, false);
+	for (unsigned r = 0; r < m->runs + 1; r++) {
+		mw_wait(m->bar);
+		uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+		for (uint32_t i = 0; i < NEW_FLOWS_PASS; i += XGW_BURST_MAX)
+			bench_burst(&b, true);
+		uint64_t dt = now_ns(CLOCK_MONOTONIC) - t0;
+		if (r)
+			m->ns_pp[r - 1] = (double)dt / NEW_FLOWS_PASS;
+		mw_wait(m->bar);
+		if (m->k == 0) {
+			xgw_ct_flush(b.w->dp->ct);
+			xgw_ct_reclaim_wait();
+		}
+	}
+	for (unsigned d = 1; d < XGW_DROP__MAX; d++)
+		if (b.w->st.drops[d])
+			fprintf(stderr, "worker %u drops %s: %llu\n", m->k, xgw_drop_name(d),
+				(unsigned long long)b.w->st.drops[d]);
+	mw_wait(m->bar);
+	if (m->k)
+		b.w->dp->ct = NULL; /* worker 0's, closed with it */
+	free(b.tmpl);
+	if (m->k)
+		xgw_offline_close(b.o);
+	mw_wait(m->bar);
+	if (!m->k)
+		xgw_offline_close(b.o);
+	xgw_config_free(&cfg);
+	return NULL;
+}
+
+static int run_workers(const struct scenario *sc, unsigned n, unsigned runs, int core, bool json)
+{
+	struct xgw_ct_table *_Atomic shared = NULL;
+	struct mw_ctx m[16];
+	pthread_t th[16];
+	pthread_barrier_t bar;
+	double tot = 0, worst = 0;
+
+	if (!sc->new_flows || sc->policies || n < 1 || n > 4) {
+		fprintf(stderr, "%s: --workers is for new-flows, up to 4\n", sc->name);
+		return 1;
+	}
+	if (runs > 16)
+		runs = 16;
+	pthread_barrier_init(&bar, NULL, n);
+	for (unsigned k = 0; k < n; k++) {
+		m[k] = (struct mw_ctx){.sc = sc, .k = k, .n = n, .runs = runs, .core = core,
+				       .bar = &bar, .shared = &shared};
+		pthread_create(&th[k], NULL, mw_main, &m[k]);
+	}
+	for (unsigned k = 0; k < n; k++)
+		pthread_join(th[k], NULL);
+	pthread_barrier_destroy(&bar);
+	for (unsigned k = 0; k < n; k++) {
+		qsort(m[k].ns_pp, runs, sizeof(double), cmp_dbl);
+		double med = m[k].ns_pp[runs / 2];
+		tot += 1e3 / med;
+		worst = med > worst ? med : worst;
+		if (!json)
+			printf("%-16s worker %u %8.2f Mpps %8.1f ns/pkt  (runs %u, min %.1f, max "
+			       "%.1f ns)\n",
+			       sc->name, k, 1e3 / med, med, runs, m[k].ns_pp[0],
+			       m[k].ns_pp[runs - 1]);
+	}
+	if (json)
+		printf("{\"scenario\":\"%s\",\"workers\":%u,\"mpps\":%.2f,"
+		       "\"worst_ns_per_packet\":%.1f,\"runs\":%u}\n",
+		       sc->name, n, tot, worst, runs);
+	else
+		printf("%-16s %u workers %8.2f Mpps together\n", sc->name, n, tot);
+	fflush(stdout);
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: xgw-bench-pipeline [--core N] [--scenario NAME|all] [--runs N]\n"
 		   "                          [--seconds S] [--count PACKETS] [--json]\n"
+		   "                          [--workers N (new-flows: N threads, one table)]\n"
 		   "scenarios:");
 	for (size_t i = 0; i < sizeof(SCENARIOS) / sizeof(SCENARIOS[0]); i++)
 		fprintf(f, " %s", SCENARIOS[i].name);
@@ -428,12 +574,14 @@ int main(int argc, char **argv)
 	    {"core", required_argument, NULL, 'c'},    {"scenario", required_argument, NULL, 's'},
 	    {"runs", required_argument, NULL, 'r'},    {"seconds", required_argument, NULL, 't'},
 	    {"count", required_argument, NULL, 'n'},   {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0}};
+	    {"workers", required_argument, NULL, 'w'}, {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
 	const char *which = "all";
 	unsigned runs = 5;
 	double seconds = 1.0;
 	uint64_t count = 0;
 	int core = -1, c, rc = 0, found = 0;
+	unsigned workers = 0; /* 0: no --workers, the one-thread loop */
 	bool json = false;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -444,13 +592,14 @@ int main(int argc, char **argv)
 		case 't': seconds = atof(optarg); break;
 		case 'n': count = strtoull(optarg, NULL, 0); break;
 		case 'j': json = true; break;
+		case 'w': workers = (unsigned)atoi(optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	if (!runs)
 		runs = 1;
-	if (core >= 0) {
+	if (core >= 0 && !workers) {
 		cpu_set_t set;
 		CPU_ZERO(&set);
 		CPU_SET(core, &set);
@@ -462,7 +611,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(SCENARIOS) / sizeof(SCENARIOS[0]); i++)
 		if (!strcmp(which, "all") || !strcmp(which, SCENARIOS[i].name)) {
 			found = 1;
-			rc |= run(&SCENARIOS[i], runs, seconds, count, json);
+			rc |= workers ? run_workers(&SCENARIOS[i], workers, runs, core, json)
+					  : run(&SCENARIOS[i], runs, seconds, count, json);
 		}
 	if (!found) {
 		usage(stderr);

@@ -26,12 +26,14 @@ typedef struct icmp6hdr icmp6hdr_u __attribute__((aligned(1)));
 
 /* Byte offsets of single fields, from the start of their header. */
 #define XGW_IP4_TTL   offsetof(struct iphdr, ttl)
+#define XGW_IP4_PROTO offsetof(struct iphdr, protocol)
 #define XGW_IP4_CSUM  offsetof(struct iphdr, check)
 #define XGW_IP4_SRC   offsetof(struct iphdr, saddr)
 #define XGW_IP4_DST   offsetof(struct iphdr, daddr)
 #define XGW_IP6_HLIM  offsetof(struct ipv6hdr, hop_limit)
 #define XGW_IP6_SRC   offsetof(struct ipv6hdr, saddr)
 #define XGW_IP6_DST   offsetof(struct ipv6hdr, daddr)
+#define XGW_TCP_DOFF  12 /* data offset in the high 4 bits */
 #define XGW_TCP_FLAGS 13 /* the byte after doff: struct tcphdr's bit-fields */
 #define XGW_TCP_CSUM  offsetof(struct tcphdr, check)
 #define XGW_UDP_CSUM  offsetof(struct udphdr, check)

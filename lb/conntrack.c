@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Connection table: see conntrack.h for the design and its costs. */
+#define XGW_LOG_COMP "conntrack"
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdalign.h>
@@ -9,6 +10,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "common/log.h"
 #include "common/tsan.h"
 #include "lb/conntrack.h"
 #include "common/hash.h"
@@ -19,8 +21,8 @@
 /* last_seen is only rewritten when it moved by more than this (~1 ms), so
  * that a busy flow does not store to the record on every packet for
  * nothing; timeouts are seconds. */
-#define CT_SEEN_GRAIN_NS (1ull << 20)
 #define NS		 1000000000ull
+_Static_assert(XGW_CT_TCP_FIN_RST == (XGW_TCP_FIN | XGW_TCP_RST), "FIN|RST");
 
 /* FREE: in the pool.  NEW: being created, in no slot yet, invisible to
  * every walker, so a creation that fails before publishing returns the
@@ -40,8 +42,21 @@ struct ct_bucket {
 
 _Static_assert(sizeof(struct ct_bucket) == 64, "bucket is one line");
 
+/* A worker's creation cache (struct xgw_ct_init.cache): written by its
+ * worker only, with relaxed atomic loads and stores (no read-modify-write),
+ * read by the stats. */
+#define CT_CACHE_MAX   32
+#define CT_CACHE_BATCH 16 /* records and admissions taken at once */
+struct ct_cache {
+	_Atomic int64_t credit;	  /* admissions counted in live, not used yet */
+	_Atomic uint64_t created; /* this worker's share of n_created */
+	uint32_t n;		  /* free records in idx */
+	uint32_t idx[CT_CACHE_MAX];
+} __attribute__((aligned(64)));
+
 struct xgw_ct_table {
 	/* read-mostly */
+	struct ct_cache *caches; /* [XGW_CT_CACHES], or NULL: no per-worker caches */
 	struct ct_bucket *buckets;
 	uint64_t mask;
 	struct xgw_ct_conn *pool;
@@ -87,10 +102,12 @@ uint64_t xgw_ct_clock(void)
 }
 
 /* The bucket array and the record pool, where every lookup at scale misses:
- * anonymous mappings (zeroed and faulted in lazily, as calloc's were) on
- * 2 MB boundaries, with transparent huge pages asked for (THP "madvise",
- * the usual default).  With 4 KB pages a lookup into a 1M-flow table was
- * two TLB misses on top of its two cache misses. */
+ * on 2 MB pages.  First explicit huge pages (MAP_HUGETLB, from the
+ * reserved pool: vm.nr_hugepages); without enough of them, an anonymous
+ * mapping (zeroed and faulted in lazily, as calloc's was) on 2 MB
+ * boundaries with transparent huge pages asked for (THP "madvise", the
+ * usual default).  Which one is logged.  With 4 KB pages a lookup into a
+ * 1M-flow table was two TLB misses on top of its two cache misses. */
 #define BIG_ALIGN (2ul << 20)
 
 static size_t big_len(size_t size)
@@ -98,11 +115,22 @@ static size_t big_len(size_t size)
 	return (size + BIG_ALIGN - 1) & ~(BIG_ALIGN - 1);
 }
 
-static void *big_alloc(size_t size)
+static void *big_alloc(size_t size, const char *what)
 {
 	size_t len = big_len(size), map = len + BIG_ALIGN;
-	char *p = mmap(NULL, map, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p;
 
+#ifdef MAP_HUGETLB
+	if (size >= BIG_ALIGN) {
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+		if (p != MAP_FAILED) {
+			pr_info("%s: %zu MB on 2 MB hugetlb pages", what, len >> 20);
+			return p;
+		}
+	}
+#endif
+	p = mmap(NULL, map, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
 	char *a = (char *)(((uintptr_t)p + BIG_ALIGN - 1) & ~(uintptr_t)(BIG_ALIGN - 1));
@@ -111,8 +139,11 @@ static void *big_alloc(size_t size)
 	if (p + map > a + len)
 		munmap(a + len, (size_t)(p + map - (a + len)));
 	/* Best effort: without THP this is plain 4 KB pages. */
-	if (size >= BIG_ALIGN)
-		madvise(a, len, MADV_HUGEPAGE);
+	if (size >= BIG_ALIGN) {
+		bool thp = !madvise(a, len, MADV_HUGEPAGE);
+		pr_info("%s: %zu MB: no hugetlb pages (vm.nr_hugepages), %s", what, len >> 20,
+			thp ? "transparent huge pages (madvise)" : "4 KB pages (THP refused)");
+	}
 	return a;
 }
 
@@ -160,11 +191,23 @@ struct xgw_ct_table *xgw_ct_new(const struct xgw_ct_cfg *cfg)
 	if (nb < 64)
 		nb = 64;
 	t->mask = nb - 1;
-	t->buckets = big_alloc(nb * sizeof(struct ct_bucket));
-	t->pool = big_alloc((size_t)t->pool_size * sizeof(struct xgw_ct_conn));
+	/* The caches hold up to CT_CACHE_MAX records each beyond the live
+	 * ones: only where the pool's slack covers all of them. */
+	if (t->pool_size - t->max_entries >= XGW_CT_CACHES * CT_CACHE_MAX) {
+		t->caches = aligned_alloc(64, XGW_CT_CACHES * sizeof(struct ct_cache));
+		if (!t->caches) {
+			free(t);
+			errno = ENOMEM;
+			return NULL;
+		}
+		memset(t->caches, 0, XGW_CT_CACHES * sizeof(struct ct_cache));
+	}
+	t->buckets = big_alloc(nb * sizeof(struct ct_bucket), "buckets");
+	t->pool = big_alloc((size_t)t->pool_size * sizeof(struct xgw_ct_conn), "records");
 	if (!t->buckets || !t->pool) {
 		big_free(t->buckets, nb * sizeof(struct ct_bucket));
 		big_free(t->pool, (size_t)t->pool_size * sizeof(struct xgw_ct_conn));
+		free(t->caches);
 		free(t);
 		errno = ENOMEM;
 		return NULL;
@@ -222,6 +265,7 @@ void xgw_ct_free(struct xgw_ct_table *t)
 	xgw_ct_reclaim_wait();
 	big_free(t->buckets, (t->mask + 1) * sizeof(struct ct_bucket));
 	big_free(t->pool, (size_t)t->pool_size * sizeof(struct xgw_ct_conn));
+	free(t->caches);
 	free(t);
 }
 
@@ -453,29 +497,11 @@ enum xgw_ct_state xgw_ct_tcp_next(enum xgw_ct_state s, uint8_t *flags, enum xgw_
 	return tcp_next(s, flags, dir, tf);
 }
 
-enum xgw_ct_state xgw_ct_update(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct_dir dir,
-				uint8_t tcp_flags, uint32_t bytes, uint64_t now)
+enum xgw_ct_state xgw_ct_update_state(struct xgw_ct_table *t, struct xgw_ct_conn *c,
+				      enum xgw_ct_dir dir, uint8_t tcp_flags, uint64_t now,
+				      enum xgw_ct_state s)
 {
-	/* Benign races, on purpose: the two directions of a flow may be
-	 * handled by two workers, and a direction by two workers while RSS
-	 * changes.  Counters are load+store (an increment may be lost, never
-	 * corrupted: 64-bit stores are single-copy atomic), last_seen is a
-	 * coarse store of roughly the same value by everyone, and a TCP
-	 * transition computed from a state another worker is changing at
-	 * the same moment may be lost; the next packet redoes it.  A locked
-	 * read-modify-write per packet would bounce the line between cores
-	 * for every packet (the thing cilium flags in its own code). */
-	st(&c->pkts[dir], ld(&c->pkts[dir]) + 1);
-	st(&c->bytes[dir], ld(&c->bytes[dir]) + bytes);
-	uint64_t seen = ld(&c->last_seen);
-	if (now > seen && now - seen > CT_SEEN_GRAIN_NS)
-		st(&c->last_seen, now);
-
-	enum xgw_ct_state s = ld(&c->state);
-	/* Most packets: an established connection's segment without FIN or
-	 * RST, which tcp_next leaves as it is. */
-	if (s == XGW_CT_ESTABLISHED && !(tcp_flags & (XGW_TCP_FIN | XGW_TCP_RST)))
-		return s;
+	(void)t;
 	if (c->orig.proto == IPPROTO_TCP) {
 		uint8_t f = ld(&c->flags), nf = f;
 		enum xgw_ct_state ns = tcp_next(s, &nf, dir, tcp_flags);
@@ -538,6 +564,57 @@ static void pool_push(struct xgw_ct_table *t, struct xgw_ct_conn *c)
 		st(&c->next_free, (uint32_t)old);
 		nw = ((old >> 32) + 1) << 32 | i1;
 	} while (!atomic_compare_exchange_weak(&t->free_head, &old, nw));
+}
+
+/* Refill an empty cache: a run of the free list in one CAS (the tagged
+ * head changes with any push or pop, so the run read is still the stack's
+ * top when the CAS succeeds), else a range of never-used records. */
+__attribute__((noinline)) static void cache_refill(struct xgw_ct_table *t, struct ct_cache *k)
+{
+	uint64_t old = atomic_load(&t->free_head), nw;
+	uint32_t got, f, take;
+
+	do {
+		uint32_t i1 = (uint32_t)old;
+		got = 0;
+		while (i1 && got < CT_CACHE_BATCH) {
+			k->idx[CT_CACHE_BATCH - 1 - got++] = i1 - 1;
+			i1 = ld(&t->pool[i1 - 1].next_free);
+		}
+		if (!got)
+			break;
+		nw = ((old >> 32) + 1) << 32 | i1;
+	} while (!atomic_compare_exchange_weak(&t->free_head, &old, nw));
+	if (got) {
+		if (got < CT_CACHE_BATCH)
+			memmove(k->idx, k->idx + CT_CACHE_BATCH - got, got * sizeof(k->idx[0]));
+		k->n = got;
+		return;
+	}
+	f = atomic_load(&t->fresh);
+	do {
+		if (f >= t->pool_size)
+			return;
+		take = t->pool_size - f < CT_CACHE_BATCH ? t->pool_size - f : CT_CACHE_BATCH;
+	} while (!atomic_compare_exchange_weak(&t->fresh, &f, f + take));
+	for (uint32_t i = 0; i < take; i++)
+		k->idx[i] = f + take - 1 - i; /* popped from the end: ascending */
+	k->n = take;
+}
+
+static inline struct xgw_ct_conn *cache_pop(struct xgw_ct_table *t, struct ct_cache *k)
+{
+	struct xgw_ct_conn *c;
+
+	if (!k->n)
+		cache_refill(t, k);
+	if (!k->n)
+		return NULL;
+	c = &t->pool[k->idx[--k->n]];
+	/* The next creation writes all three lines of the next record. */
+	if (k->n)
+		prefetch_record_w(&t->pool[k->idx[k->n - 1]]);
+	return c;
 }
 
 static void ct_reclaim(struct rcu_head *h)
@@ -794,10 +871,29 @@ static unsigned ct_evict(struct xgw_ct_table *t, uint64_t now)
 	return got;
 }
 
-static struct xgw_ct_conn *ct_admit(struct xgw_ct_table *t, uint64_t now)
+static struct xgw_ct_conn *ct_admit(struct xgw_ct_table *t, struct ct_cache *k, uint64_t now)
 {
 	struct xgw_ct_conn *c;
 
+	if (k) {
+		/* Room taken CT_CACHE_BATCH at a time while the table has it;
+		 * near max_entries one at a time, as without a cache. */
+		int64_t cr = ld(&k->credit);
+		if (cr > 0) {
+			st(&k->credit, cr - 1);
+		} else if (atomic_fetch_add(&t->live, CT_CACHE_BATCH) + CT_CACHE_BATCH <=
+			   (int64_t)t->max_entries) {
+			st(&k->credit, CT_CACHE_BATCH - 1);
+		} else {
+			atomic_fetch_sub(&t->live, CT_CACHE_BATCH);
+			goto one;
+		}
+		c = cache_pop(t, k);
+		if (c)
+			return c;
+		goto full_undo;
+	}
+one:
 	if (atomic_fetch_add(&t->live, 1) >= (int64_t)t->max_entries) {
 		atomic_fetch_sub(&t->live, 1);
 		if (!ct_evict(t, now))
@@ -805,7 +901,7 @@ static struct xgw_ct_conn *ct_admit(struct xgw_ct_table *t, uint64_t now)
 		if (atomic_fetch_add(&t->live, 1) >= (int64_t)t->max_entries)
 			goto full_undo; /* others took the room we made */
 	}
-	c = pool_pop(t);
+	c = k ? cache_pop(t, k) : pool_pop(t);
 	if (c)
 		return c;
 	/* Every spare record is waiting for its grace period. */
@@ -820,10 +916,13 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		  const struct xgw_ct_tuple *reply, const struct xgw_ct_init *init, uint64_t now,
 		  struct xgw_ct_conn **out)
 {
+	struct ct_cache *k = init->cache && t->caches && init->cache <= XGW_CT_CACHES
+				 ? &t->caches[init->cache - 1]
+				 : NULL;
 	struct xgw_ct_conn *c, *e = NULL;
 	int r;
 
-	c = ct_admit(t, now);
+	c = ct_admit(t, k, now);
 	if (!c)
 		return -ENOSPC;
 	ctuple_set(&c->orig, orig);
@@ -877,7 +976,10 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 	 * missed the original key: remove it ourselves (CAS, idempotent). */
 	if (ld(&c->life) != CT_L_LIVE)
 		unlink_key(t, c, XGW_CT_ORIG);
-	inc(&t->n_created);
+	if (k)
+		st(&k->created, ld(&k->created) + 1);
+	else
+		inc(&t->n_created);
 	*out = c;
 	return 0;
 fail:
@@ -942,10 +1044,16 @@ void xgw_ct_get_stats(const struct xgw_ct_table *t, struct xgw_ct_stats *s)
 {
 	struct xgw_ct_table *m = (struct xgw_ct_table *)t;
 	int64_t live = atomic_load(&m->live);
+	uint64_t created = ld(&m->n_created);
 
+	/* live counts the admissions the workers' caches hold unused. */
+	for (unsigned i = 0; m->caches && i < XGW_CT_CACHES; i++) {
+		live -= ld(&m->caches[i].credit);
+		created += ld(&m->caches[i].created);
+	}
 	s->live = live > 0 ? (uint64_t)live : 0;
 	s->max = t->max_entries;
-	s->created = ld(&m->n_created);
+	s->created = created;
 	s->full = ld(&m->n_full);
 	s->evicted = ld(&m->n_evicted);
 	s->bucket_full = ld(&m->n_bucket_full);

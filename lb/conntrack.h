@@ -36,17 +36,19 @@
  * two for an IPv4 key, five for IPv6), one bucket line scanned for the
  * 32-bit signature, one stored tuple compared (5 64-bit words, in line 0
  * or 1 of the record).  No atomic read-modify-write, no store on the miss
- * path.  A creation: admission and pool pop (two atomic read-modify-
- * writes), then per key a bucket lock and one pass over the home bucket
+ * path.  A creation: admission and pool pop (from the worker's cache: an
+ * atomic read-modify-write on a shared line once per XGW_CT_CACHE_BATCH
+ * creations, else two per creation), then per key a bucket lock and one pass over the home bucket
  * that both checks the key is absent and claims a slot.  Pipeline figures
  * are in bench/README.md (xgw-bench-pipeline); older per-operation ones in
  * lb/ct_bench.c's header.
  *
  * Memory: sizeof(struct xgw_ct_conn) (192 B) per record, max_entries plus
  * a 1/16 slack for records waiting for their grace period, plus 64 B per
- * bucket, about max_entries buckets: ~270 MB for 1M entries, in
- * huge-page-advised anonymous mappings touched lazily (pages are faulted
- * in as records and buckets are first used).
+ * bucket, about max_entries buckets: ~270 MB for 1M entries, on 2 MB
+ * pages: MAP_HUGETLB when vm.nr_hugepages has room, else anonymous
+ * mappings with THP asked for (madvise), touched lazily (pages are faulted
+ * in as records and buckets are first used); which one is logged.
  *
  * Threads: lookups, updates and creates run on QSBR-registered workers (and
  * must be online); GC, flush and the iterator run on the control thread,
@@ -55,6 +57,7 @@
 #ifndef XGW_CONNTRACK_H
 #define XGW_CONNTRACK_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <urcu-qsbr.h>
@@ -276,8 +279,50 @@ struct xgw_ct_conn *xgw_ct_lookup_hash(struct xgw_ct_table *t, const struct xgw_
  * for TCP, step the state machine with the packet's TCP flags (the byte at
  * offset 13 of the TCP header; 0 for other protocols).  Returns the new
  * state. */
-enum xgw_ct_state xgw_ct_update(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct_dir dir,
-				uint8_t tcp_flags, uint32_t bytes, uint64_t now);
+/* last_seen is only rewritten when it moved by more than this (~1 ms), so
+ * that a busy flow does not store to the record on every packet for
+ * nothing; timeouts are seconds. */
+#define XGW_CT_SEEN_GRAIN_NS (1ull << 20)
+/* XGW_TCP_FIN | XGW_TCP_RST (common/hdr.h, which this header does not
+ * pull in: its kernel headers clash with net/if.h in some users). */
+#define XGW_CT_TCP_FIN_RST 0x05
+
+/* xgw_ct_update's TCP state step from state s, out of line. */
+enum xgw_ct_state xgw_ct_update_state(struct xgw_ct_table *t, struct xgw_ct_conn *c,
+				      enum xgw_ct_dir dir, uint8_t tcp_flags, uint64_t now,
+				      enum xgw_ct_state s);
+
+static inline enum xgw_ct_state xgw_ct_update(struct xgw_ct_table *t, struct xgw_ct_conn *c,
+					      enum xgw_ct_dir dir, uint8_t tcp_flags, uint32_t bytes,
+					      uint64_t now)
+{
+	/* Benign races, on purpose: the two directions of a flow may be
+	 * handled by two workers, and a direction by two workers while RSS
+	 * changes.  Counters are load+store (an increment may be lost, never
+	 * corrupted: 64-bit stores are single-copy atomic), last_seen is a
+	 * coarse store of roughly the same value by everyone, and a TCP
+	 * transition computed from a state another worker is changing at
+	 * the same moment may be lost; the next packet redoes it.  A locked
+	 * read-modify-write per packet would bounce the line between cores
+	 * for every packet (the thing cilium flags in its own code). */
+	atomic_store_explicit(&c->pkts[dir],
+			      atomic_load_explicit(&c->pkts[dir], memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	atomic_store_explicit(&c->bytes[dir],
+			      atomic_load_explicit(&c->bytes[dir], memory_order_relaxed) + bytes,
+			      memory_order_relaxed);
+	uint64_t seen = atomic_load_explicit(&c->last_seen, memory_order_relaxed);
+	if (now > seen && now - seen > XGW_CT_SEEN_GRAIN_NS)
+		atomic_store_explicit(&c->last_seen, now, memory_order_relaxed);
+
+	enum xgw_ct_state s =
+	    (enum xgw_ct_state)atomic_load_explicit(&c->state, memory_order_relaxed);
+	/* Most packets: an established connection's segment without FIN or
+	 * RST, which the state machine leaves as it is. */
+	if (s == XGW_CT_ESTABLISHED && !(tcp_flags & XGW_CT_TCP_FIN_RST))
+		return s;
+	return xgw_ct_update_state(t, c, dir, tcp_flags, now, s);
+}
 
 /* The state-machine step alone (pure; the tests drive it as a table). */
 enum xgw_ct_state xgw_ct_tcp_next(enum xgw_ct_state s, uint8_t *flags, enum xgw_ct_dir dir,
@@ -295,7 +340,19 @@ struct xgw_ct_init {
 	/* xgw_ct_hash of the orig and reply tuples when the caller has them
 	 * (a bulk pass hashed them already); 0: computed here. */
 	uint64_t hash[2];
+	/* 1 + the creating worker's id (< XGW_CT_CACHES): that worker's
+	 * admission credit, record cache and creation counter (see
+	 * xgw_ct_create); 0: the table-wide ones. */
+	uint16_t cache;
 };
+
+/* Per-worker creation state, as DPDK's mempool caches: each worker takes
+ * admissions (room under max_entries) and free records from the table in
+ * batches and counts its creations on its own cache line, so that a new
+ * flow does no read-modify-write on a line every worker writes.  At most
+ * XGW_CT_CACHES workers; tables whose pool slack is too small for the
+ * caches (small test tables) use the table-wide path. */
+#define XGW_CT_CACHES 64
 
 /* Create a connection: the reply key is inserted first (never overwriting),
  * then the original key; if the original key exists the reply key is

@@ -149,7 +149,7 @@ static inline void caddr(struct xgw_addr *a, const uint8_t *b16, uint8_t family)
 	memcpy(a->b, b16, 16);
 }
 
-int xgw_nat_apply(struct xgw_pkt *p, const struct xgw_ct_conn *c, enum xgw_ct_dir dir)
+int xgw_nat_apply_any(struct xgw_pkt *p, const struct xgw_ct_conn *c, enum xgw_ct_dir dir)
 {
 	const struct xgw_ct_ctuple *o = xgw_ct_ctuple_of(c, !dir);
 	const uint8_t *l3 = p->data + p->l3_off;
@@ -157,41 +157,8 @@ int xgw_nat_apply(struct xgw_pkt *p, const struct xgw_ct_conn *c, enum xgw_ct_di
 	struct xgw_addr a;
 	int r;
 
-	/* IPv4 TCP/UDP, every established packet: both addresses and both
-	 * ports as 32-bit words, one RFC 1624 difference for the header
-	 * checksum and the same plus the ports for the L4 checksum (fields
-	 * that do not change add ~x + x, a one's-complement zero).  Through
-	 * xgw_nat_rewrite per field a DNATed packet cost ~160 instructions,
-	 * field by field inlined ~107 (callgrind, established-1k). */
-	if (v4 && (p->flags & (XGW_PKT_L4 | XGW_PKT_FRAG_LATER)) == XGW_PKT_L4 &&
-	    has_ports(p->l4_proto) && o->family == AF_INET) {
-		uint8_t *w3 = p->data + p->l3_off, *l4 = p->data + p->l4_off;
-		uint32_t osrc = get32(w3 + XGW_IP4_SRC), odst = get32(w3 + XGW_IP4_DST), nsrc, ndst;
-		uint32_t oports = get32(l4), nports;
-		uint16_t pt[2] = {o->dport, o->sport}; /* new source, destination port */
-
-		memcpy(&nsrc, o->dst, 4);
-		memcpy(&ndst, o->src, 4);
-		memcpy(&nports, pt, 4);
-		if (osrc == nsrc && odst == ndst && oports == nports)
-			return 0;
-		uint64_t da = (uint64_t)(uint32_t)~osrc + nsrc + (uint32_t)~odst + ndst;
-		put16(w3 + XGW_IP4_CSUM, d_apply(get16(w3 + XGW_IP4_CSUM), &(struct delta){da}));
-		memcpy(w3 + XGW_IP4_SRC, &nsrc, 4);
-		memcpy(w3 + XGW_IP4_DST, &ndst, 4);
-		memcpy(l4, &nports, 4);
-		p->sport = o->dport;
-		p->dport = o->sport;
-		unsigned co = p->l4_proto == IPPROTO_TCP ? XGW_TCP_CSUM : XGW_UDP_CSUM;
-		uint16_t cs = get16(l4 + co);
-		if (p->l4_proto == IPPROTO_UDP && cs == 0)
-			return 0; /* no checksum: stays none */
-		cs = d_apply(cs, &(struct delta){da + (uint32_t)~oports + nports});
-		if (p->l4_proto == IPPROTO_UDP && cs == 0)
-			cs = 0xffff;
-		put16(l4 + co, cs);
+	if (v4 && xgw_nat_apply4(p, o))
 		return 0;
-	}
 
 	/* The packet leaves as reverse(o): source o->dst:dport, destination
 	 * o->src:sport.  addr_differs, not memcmp: a libc call with a

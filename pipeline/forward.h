@@ -31,7 +31,7 @@ struct xgw_route_cache_ent {
 	uint64_t gen; /* 0: empty (no FIB has generation 0) */
 	struct xgw_addr dst;
 	uint16_t out;
-	uint8_t mac[6];
+	uint8_t mac[12]; /* the next hop's, then the egress port's: the new Ethernet addresses */
 };
 
 /* The stage's per-worker state (zeroed with the worker). */

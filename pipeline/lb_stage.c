@@ -81,6 +81,7 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	init.service_id = svc->id;
 	init.tcp_flags = tcp_flags;
 	init.snat = svc->snat;
+	init.cache = w->id >= 0 && w->id < XGW_CT_CACHES ? (uint16_t)(w->id + 1) : 0;
 	/* The bulk pass's hashes: the packet's key, and the reply key of the
 	 * backend it picked (the same tuple xgw_nat_ct_create builds). */
 	init.hash[XGW_CT_ORIG] = h;
@@ -179,7 +180,7 @@ static inline void pkt_key(const struct xgw_pkt *p, struct xgw_ct_tuple *t)
 #endif
 }
 
-static int l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
+int xgw_lb_l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		   const struct xgw_fwd_state *fs, struct xgw_pkt *p, const struct xgw_lb_flow *f)
 {
 	struct xgw_ct_table *ct = w->dp->ct;
@@ -247,18 +248,62 @@ static inline bool wants_lookup(const struct xgw_pkt *p)
 	       (p->l4_proto == IPPROTO_TCP || p->l4_proto == IPPROTO_UDP);
 }
 
+static inline uint32_t fold6(const uint8_t *a)
+{
+	uint32_t w[4];
+
+	memcpy(w, a, 16);
+	return w[0] ^ w[1] ^ w[2] ^ w[3];
+}
+
+/* The one check a packet of no service pays (snapshot.h's address filter):
+ * false, and it skips the key, hash, bucket and service lookups. */
+static inline bool may_track(const struct xgw_snapshot *snap, const struct xgw_pkt *p)
+{
+	const uint8_t *l3 = p->data + p->l3_off;
+	uint32_t s, d;
+
+	if (__builtin_expect(p->flags & XGW_PKT_IPV4, 1)) {
+		memcpy(&s, l3 + XGW_IP4_SRC, 4);
+		memcpy(&d, l3 + XGW_IP4_DST, 4);
+	} else {
+		s = fold6(l3 + XGW_IP6_SRC);
+		d = fold6(l3 + XGW_IP6_DST);
+	}
+	return xgw_snapshot_may_track(snap, s, d);
+}
+
 void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		    const struct xgw_pkt *pkts, const int *rc, uint32_t n, struct xgw_lb_flow *fl)
 {
 	struct xgw_ct_table *ct = w->dp->ct;
-	bool on = snap && snap->n_svcs && ct;
+	uint32_t m = 0;
 
+	if (!snap || !snap->n_svcs || !ct) {
+		for (uint32_t i = 0; i < n; i++) {
+			fl[i].route = true;
+			fl[i].valid = false;
+		}
+		return;
+	}
 	for (uint32_t i = 0; i < n; i++) {
-		fl[i].valid = on && !rc[i] && wants_lookup(&pkts[i]);
-		if (!fl[i].valid)
+		bool l4 = !rc[i] && wants_lookup(&pkts[i]);
+		bool v = false;
+
+		if (__builtin_expect(l4, 1))
+			v = may_track(snap, &pkts[i]);
+		fl[i].valid = v;
+		fl[i].route = l4 & !v;
+		m += v;
+	}
+	if (!m)
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		struct xgw_lb_flow *f = &fl[i];
+		if (!f->valid)
 			continue;
-		pkt_key(&pkts[i], &fl[i].key);
-		fl[i].hash = xgw_ct_hash(ct, &fl[i].key);
+		pkt_key(&pkts[i], &f->key);
+		f->hash = xgw_ct_hash(ct, &f->key);
 	}
 	/* Loads of every bucket first, in a loop with nothing else in it: the
 	 * core keeps many more of these misses in flight than when each one
@@ -269,17 +314,21 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		if (fl[i].valid)
 			acc += xgw_ct_touch(ct, fl[i].hash);
 	__asm__ volatile("" ::"r"(acc)); /* the loads are the point */
+	bool any_absent = false;
 	for (uint32_t i = 0; i < n; i++) {
-		fl[i].svc_known = false;
-		fl[i].backend = 0;
-		fl[i].reply_hash = 0;
-		if (fl[i].valid)
-			fl[i].hint = xgw_ct_prefetch_conn(ct, fl[i].hash);
+		struct xgw_lb_flow *f = &fl[i];
+		if (!f->valid)
+			continue;
+		f->svc_known = false;
+		f->backend = 0;
+		f->reply_hash = 0;
+		f->hint = xgw_ct_prefetch_conn(ct, f->hash);
+		any_absent |= !f->hint;
 	}
 	/* New flows: service, backend and the reply key's bucket now (see
 	 * struct xgw_lb_flow).  Packets of the same new flow later in the
 	 * burst get the same answers: both are functions of the snapshot. */
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t i = 0; any_absent && i < n; i++) {
 		struct xgw_lb_flow *f = &fl[i];
 		if (!f->valid || f->hint)
 			continue;
@@ -321,8 +370,9 @@ int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	switch (p->l4_proto) {
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
-		/* xgw_lb_prepare set f up for exactly these packets */
-		return l4_flow(w, snap, fs, p, f);
+		/* xgw_lb_prepare set f up for exactly these packets (the
+		 * others it marked route: xgw_lb_stage does not call here) */
+		return xgw_lb_l4_flow(w, snap, fs, p, f);
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
 		return icmp(w, snap, p);

@@ -55,6 +55,10 @@ struct xgw_lb_flow {
 	uint32_t backend;
 	bool svc_known;
 	bool valid; /* key, hash and hint set: the packet goes to the conntrack lookup */
+	/* A TCP/UDP packet of no service and no connection (the snapshot's
+	 * address filter, or no services at all): XGW_LB_ROUTE at once, with
+	 * no key, hash or lookup. */
+	bool route;
 };
 
 /* rc[i]: the parse verdict of pkts[i] (packets with one are skipped). */
@@ -70,5 +74,22 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		      const struct xgw_fwd_state *fs, struct xgw_pkt *p,
 		      const struct xgw_lb_flow *f);
+
+/* xgw_lb_stage_flow's TCP/UDP case: a packet xgw_lb_prepare set up (valid). */
+int xgw_lb_l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
+		   const struct xgw_fwd_state *fs, struct xgw_pkt *p, const struct xgw_lb_flow *f);
+
+/* The stage's entry point in the worker: what xgw_lb_prepare already
+ * decided costs one test. */
+static inline int xgw_lb_stage(struct xgw_worker *w, const struct xgw_snapshot *snap,
+			       const struct xgw_fwd_state *fs, struct xgw_pkt *p,
+			       const struct xgw_lb_flow *f)
+{
+	if (f->route)
+		return XGW_LB_ROUTE;
+	if (f->valid)
+		return xgw_lb_l4_flow(w, snap, fs, p, f);
+	return xgw_lb_stage_flow(w, snap, fs, p, f);
+}
 
 #endif

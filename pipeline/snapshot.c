@@ -59,6 +59,13 @@ static const struct xgw_svc_slot *index_get(const struct xgw_svc_slot *tab, uint
 	}
 }
 
+static void filter_add(struct xgw_snapshot *s, const struct xgw_addr *a)
+{
+	uint32_t i = xgw_addr_filter_idx(xgw_addr_fold(a));
+
+	s->addr_filter[i >> 6] |= 1ull << (i & 63);
+}
+
 /* The same Maglev input as in the previous snapshot: share its table (a
  * reference, no copy), so that a change to one service costs the build of
  * that service only. */
@@ -176,6 +183,8 @@ struct xgw_snapshot *xgw_snapshot_rebuild(const struct xgw_config *cfg, unsigned
 	if (!s)
 		goto nomem;
 	s->hash_seed = hash_seed;
+	if (old)
+		memcpy(s->addr_filter, old->addr_filter, sizeof(s->addr_filter));
 	s->policy_default_allow = cfg->policy_default_allow;
 	s->svcs = calloc(cfg->n_services + 1, sizeof(*s->svcs));
 	if (!s->svcs)
@@ -197,8 +206,11 @@ struct xgw_snapshot *xgw_snapshot_rebuild(const struct xgw_config *cfg, unsigned
 		const struct xgw_svc_rt *v = &s->svcs[i];
 		index_put(s->index, s->index_mask, &v->vip, v->port, v->proto, i);
 		index_put(s->vips, s->index_mask, &v->vip, 0, 0, i);
-		for (unsigned b = 1; b <= v->n_backends; b++)
+		filter_add(s, &v->vip);
+		for (unsigned b = 1; b <= v->n_backends; b++) {
 			index_put(s->bes, s->bes_mask, &v->be[b].ip, v->be[b].port, v->proto, i);
+			filter_add(s, &v->be[b].ip);
+		}
 	}
 	s->tun = xgw_tun_table_build(cfg, err, errlen);
 	if (!s->tun && err[0])

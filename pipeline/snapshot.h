@@ -45,7 +45,29 @@ struct xgw_svc_slot {
 	uint32_t svc;
 };
 
+/* Addresses that may have a connection: one bit per hash of an address,
+ * set for every VIP and every backend address of this snapshot and of
+ * every snapshot before it (bits are never cleared, so that a connection
+ * of a service or backend since removed is still found).  A TCP/UDP
+ * packet with neither its source nor its destination bit set is no
+ * service's and has no connection: it skips conntrack entirely. */
+#define XGW_ADDR_FILTER_BITS 4096
+#define XGW_ADDR_FILTER_SHIFT 20 /* 32 - log2(XGW_ADDR_FILTER_BITS) */
+
+/* An address folded to 32 bits: the IPv4 address as it is on the wire, or
+ * the XOR of an IPv6 address's four words (v4 leaves w[1..3] zero). */
+static inline uint32_t xgw_addr_fold(const struct xgw_addr *a)
+{
+	return a->w[0] ^ a->w[1] ^ a->w[2] ^ a->w[3];
+}
+
+static inline uint32_t xgw_addr_filter_idx(uint32_t folded)
+{
+	return (folded * 0x9e3779b1u) >> XGW_ADDR_FILTER_SHIFT;
+}
+
 struct xgw_snapshot {
+	uint64_t addr_filter[XGW_ADDR_FILTER_BITS / 64];
 	struct xgw_svc_rt *svcs;
 	unsigned n_svcs;
 	struct xgw_svc_slot *index; /* services by (vip, port, proto) */
@@ -82,6 +104,15 @@ uint32_t xgw_service_maglev_size(const struct xgw_service_cfg *sc, uint32_t cap)
 const struct xgw_svc_rt *xgw_snapshot_service(const struct xgw_snapshot *s,
 					      const struct xgw_addr *vip, uint16_t port,
 					      uint8_t proto);
+/* Whether a packet between these (folded) addresses may be a service's or
+ * have a connection; false is certain. */
+static inline bool xgw_snapshot_may_track(const struct xgw_snapshot *s, uint32_t src_fold,
+					  uint32_t dst_fold)
+{
+	uint32_t a = xgw_addr_filter_idx(src_fold), b = xgw_addr_filter_idx(dst_fold);
+
+	return ((s->addr_filter[a >> 6] >> (a & 63)) | (s->addr_filter[b >> 6] >> (b & 63))) & 1;
+}
 bool xgw_snapshot_is_vip(const struct xgw_snapshot *s, const struct xgw_addr *ip);
 bool xgw_snapshot_is_backend(const struct xgw_snapshot *s, const struct xgw_addr *ip,
 			     uint16_t port, uint8_t proto);

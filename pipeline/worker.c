@@ -52,13 +52,9 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 	 * arm64.  The grace period is still QSBR's (rcu_quiescent_state). */
 	const struct xgw_fwd_state *fs = __atomic_load_n(&dp->fwd, __ATOMIC_ACQUIRE);
 	const struct xgw_snapshot *snap = __atomic_load_n(&dp->snap, __ATOMIC_ACQUIRE);
-	/* Per port, the indexes of its packets (1 KiB), gathered into one
-	 * transmit array per port at the end: a descriptor array per port
-	 * would be 48 KiB of stack, more than L1d. */
-	uint8_t out_idx[XGW_MAX_PORTS][XGW_BURST_MAX];
 	struct xgw_pkt out[XGW_BURST_MAX];
-	uint32_t n_out[XGW_MAX_PORTS] = {0};
 	uint32_t used = 0; /* bitmask of ports with output */
+	uint32_t n_ok = 0; /* packets to transmit */
 	/* The stage sequence (pipeline/README.md).  Parse and the LB stage's
 	 * bulk pass run over the whole burst (VPP's vectors), so that the
 	 * conntrack misses of all packets overlap; the rest per packet, in
@@ -69,9 +65,7 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 	const struct xgw_tun_table *tun = snap ? snap->tun : NULL;
 
 	for (uint32_t i = 0; i < n; i++) {
-		rc[i] = xgw_parse(&pkts[i]);
-		if (!rc[i])
-			rc[i] = xgw_ip4_verify(&pkts[i]);
+		rc[i] = xgw_parse_verify(&pkts[i]);
 		if (!rc[i] && tun)
 			rc[i] = xgw_tun_decap_stage(w, tun, &pkts[i]);
 	}
@@ -81,31 +75,37 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 		int r = rc[i];
 
 		if (!r)
-			r = xgw_lb_stage_flow(w, snap, fs, p, &fl[i]);
+			r = xgw_lb_stage(w, snap, fs, p, &fl[i]);
 		if (r == XGW_LB_ROUTE)
 			r = acl ? xgw_policy_stage(snap, w->id, p) : 0;
 		if (!r)
 			r = tun ? xgw_tun_encap_stage(w, tun, fs, p, &fl[i])
 				: xgw_forward(w, fs, p);
+		rc[i] = r;
 		if (r) {
 			drop(w, p, (unsigned)r);
 			continue;
 		}
-		out_idx[p->out_port][n_out[p->out_port]++] = (uint8_t)i;
+		n_ok++;
 		used |= 1u << p->out_port;
 	}
+	bool one_port = n_ok == n && !(used & (used - 1));
 	while (used) {
 		unsigned port = (unsigned)__builtin_ctz(used);
 		struct xgw_xsk *tx = w->tx_for_port[port];
-		uint32_t sent = 0, k = n_out[port];
+		uint32_t sent = 0, k = 0;
 
 		used &= used - 1;
 		/* The usual burst, every packet forwarded out of one port, is
-		 * already in transmit order: no gather copy. */
+		 * already in transmit order: no gather copy.  Otherwise each
+		 * port's packets in burst order (rc 0: not dropped). */
 		struct xgw_pkt *o = pkts;
-		if (k != n) {
-			for (uint32_t i = 0; i < k; i++)
-				out[i] = pkts[out_idx[port][i]];
+		if (one_port) {
+			k = n;
+		} else {
+			for (uint32_t i = 0; i < n; i++)
+				if (!rc[i] && pkts[i].out_port == port)
+					out[k++] = pkts[i];
 			o = out;
 		}
 		if (w->tx_hook)

@@ -323,6 +323,7 @@ struct race_arg {
 	pthread_barrier_t *bar;
 	struct xgw_ct_conn **got;
 	bool snat;
+	uint16_t cache; /* xgw_ct_init.cache */
 };
 
 static void *race_worker(void *p)
@@ -335,7 +336,7 @@ static void *race_worker(void *p)
 	pthread_barrier_wait(a->bar);
 	for (unsigned i = 0; i < RACE_FLOWS; i++) {
 		struct xgw_ct_tuple o, r;
-		struct xgw_ct_init in = {.backend_id = 1};
+		struct xgw_ct_init in = {.backend_id = 1, .cache = a->cache};
 		enum xgw_ct_dir d;
 		flow(i, i & 1, IPPROTO_TCP, &o, &r);
 		struct xgw_ct_conn *c = xgw_ct_lookup(a->t, &o, S, &d);
@@ -357,7 +358,9 @@ static void *race_worker(void *p)
 	return NULL;
 }
 
-static void race(bool snat)
+/* cached: each thread with its own creation cache, in a table large
+ * enough to have them. */
+static void race(bool snat, bool cached)
 {
 	struct xgw_ct_cfg cfg = defcfg;
 	pthread_barrier_t bar;
@@ -365,13 +368,14 @@ static void race(bool snat)
 	struct race_arg a[2];
 	struct xgw_ct_stats st;
 
-	cfg.max_entries = RACE_FLOWS + 16;
+	cfg.max_entries = cached ? 4 * RACE_FLOWS : RACE_FLOWS + 16;
 	struct xgw_ct_table *t = xgw_ct_new(&cfg);
 	pthread_barrier_init(&bar, NULL, 2);
 	/* the test thread waits offline: it holds no references */
 	rcu_thread_offline();
 	for (int k = 0; k < 2; k++) {
-		a[k] = (struct race_arg){t, &bar, calloc(RACE_FLOWS, sizeof(void *)), snat};
+		a[k] = (struct race_arg){t, &bar, calloc(RACE_FLOWS, sizeof(void *)), snat,
+					 cached ? (uint16_t)(k + 1) : 0};
 		pthread_create(&th[k], NULL, race_worker, &a[k]);
 	}
 	for (int k = 0; k < 2; k++)
@@ -388,8 +392,8 @@ static void race(bool snat)
 	}
 	assert_int_equal(st.live, RACE_FLOWS);
 	assert_int_equal(st.created, RACE_FLOWS);
-	printf("race%s: %u flows, %llu creations lost the race\n", snat ? " (snat)" : "",
-	       RACE_FLOWS, (unsigned long long)st.races_lost);
+	printf("race%s%s: %u flows, %llu creations lost the race\n", snat ? " (snat)" : "",
+	       cached ? " (per-thread caches)" : "", RACE_FLOWS, (unsigned long long)st.races_lost);
 	assert_int_equal(xgw_ct_flush(t), RACE_FLOWS);
 	free(a[0].got);
 	free(a[1].got);
@@ -399,12 +403,18 @@ static void race(bool snat)
 
 static void test_race(void **state)
 {
-	race(false);
+	race(false, false);
 }
 
 static void test_race_snat(void **state)
 {
-	race(true);
+	race(true, false);
+}
+
+static void test_race_cached(void **state)
+{
+	race(false, true);
+	race(true, true);
 }
 
 static int count_cb(const struct xgw_ct_conn *c, uint64_t now, void *arg)
@@ -502,7 +512,8 @@ int main(void)
 	    cmocka_unit_test(test_tcp_table), cmocka_unit_test(test_tcp_lifecycle),
 	    cmocka_unit_test(test_timeouts),  cmocka_unit_test(test_both_directions),
 	    cmocka_unit_test(test_capacity),  cmocka_unit_test(test_race),
-	    cmocka_unit_test(test_race_snat), cmocka_unit_test(test_gc),
+	    cmocka_unit_test(test_race_snat), cmocka_unit_test(test_race_cached),
+	    cmocka_unit_test(test_gc),
 	    cmocka_unit_test(test_hints),
 	};
 	int r;
