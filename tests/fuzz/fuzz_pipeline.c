@@ -120,9 +120,17 @@ static void on_tx(void *arg, uint32_t idx, uint16_t port, const uint8_t *data, u
 	t->n++;
 	check(idx < t->n_in);
 	check(port < 2);
-	/* A frame of the UMEM: headroom 256 in front, 2048 in all (the
-	 * outer headers of a tunnel may take headroom, never more). */
-	check(len >= 14 && len <= cfg.umem.frame_size);
+	/* Inside one frame of the UMEM: the outer headers of a tunnel may
+	 * take headroom, never more than the frame. */
+	{
+		const struct xgw_umem *u = &xgw_offline_worker(o)->umem;
+		const uint8_t *area = u->area;
+		size_t at = (size_t)(data - area), frame = at >> u->frame_shift;
+
+		check(data >= area && at < u->size);
+		check(at + len <= (frame + 1) << u->frame_shift);
+	}
+	check(len >= 14);
 	/* Exact-size copy: ASan sees any read past what was transmitted. */
 	copy = malloc(len);
 	check(copy != NULL);
