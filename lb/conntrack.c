@@ -16,9 +16,11 @@
 
 #define CT_SLOTS      7
 #define CT_EVICT_SCAN 64 /* records examined per refused admission */
-/* A full table may also evict an embryonic connection (TCP SYN seen, no
- * reply) idle this long: a SYN flood fills the table with them, and a real
- * handshake completes in far less (its SYN+ACK moves it on). */
+/* A full table may also evict an embryonic connection (a TCP handshake not
+ * completed: SYN seen, or SYN and the backend's SYN+ACK, no final ACK) idle
+ * this long: a SYN flood from spoofed sources fills the table with them
+ * (the backend answers, the sources never do), and a real handshake
+ * completes in a round trip. */
 #define CT_EMBRYONIC_MIN_NS 1000000000ull
 /* last_seen is only rewritten when it moved by more than this (~1 ms), so
  * that a busy flow does not store to the record on every packet for
@@ -781,13 +783,15 @@ out:
 static inline bool embryonic_stale(const struct xgw_ct_conn *c, uint64_t now)
 {
 	uint64_t seen = ld(&c->last_seen);
+	uint8_t st = ld(&c->state);
 
-	return ld(&c->state) == XGW_CT_SYN_SENT && now > seen && now - seen > CT_EMBRYONIC_MIN_NS;
+	return (st == XGW_CT_SYN_SENT || st == XGW_CT_SYN_RECV) && now > seen &&
+	       now - seen > CT_EMBRYONIC_MIN_NS;
 }
 
 /* Reclaim expired records to make room: a bounded scan on the slow path of a
  * refused admission (the cursor is shared, so concurrent evicters scan
- * different records).  embryonic: also SYN_SENT records idle over
+ * different records).  embryonic: also handshakes idle over
  * CT_EMBRYONIC_MIN_NS (the second pass, when no expired record was found). */
 static unsigned ct_evict(struct xgw_ct_table *t, uint64_t now, bool embryonic)
 {
