@@ -22,12 +22,7 @@ REPS=${XGW_HOSTILE_REPS:-40}
 
 CLI=$(mkns cli); GW=$(mkns gw); BEN=$(mkns be)
 cli_gw "$CLI" "$GW"
-veth "$GW" gw-s "$BEN" b0
-no_tx_csum "$BEN" b0
-ip -n "$GW" addr add 198.18.2.1/24 dev gw-s
-ip -n "$BEN" addr add 198.18.2.11/24 dev b0
-ip -n "$BEN" route add default via 198.18.2.1
-ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=0
+gw_be "$GW" "$BEN"
 # Nothing but the corpus on the client's link while it runs: no IPv6
 # (router solicitations, MLD), neighbours known in advance.
 ip netns exec "$CLI" sysctl -qw net.ipv6.conf.c0.disable_ipv6=1
@@ -184,21 +179,7 @@ for cls, reason, fs in C:
 print(json.dumps({"sent": len(frames), "classes": len(C), "want": want}))
 PY
 
-CORE=$(xgw_core)
-SOCK="$XGW_TMP/xgw.sock"
-cat >"$XGW_TMP/xgw.json" <<JSON
-{ "ports": [
-    { "name": "client", "iface": "gw-c", "queues": [ { "queue": 0, "core": $CORE } ] },
-    { "name": "backend", "iface": "gw-s", "queues": [ { "queue": 0, "core": $CORE } ] } ],
-  "umem": { "frames": 4096, "frame_size": 2048 },
-  "conntrack": { "max_entries": 4096 },
-  "ctl": { "socket": "$SOCK" } }
-JSON
-ip netns exec "$GW" "$XGWD" -c "$XGW_TMP/xgw.json" >"$XGW_TMP/xgwd.log" 2>&1 &
-XGWD_PID=$!
-XGW_PIDS+=($XGWD_PID)
-ctl() { ip netns exec "$GW" "$XGWCTL" -s "$SOCK" "$@"; }
-wait_for ctl ports || { cat "$XGW_TMP/xgwd.log"; fail "xgwd did not start"; }
+start_xgwd "$GW" "$XGWD" 4096
 ctl service add 198.18.100.1:80/tcp >/dev/null || fail "service add"
 ctl backend add 198.18.100.1:80/tcp 198.18.2.11:8080 >/dev/null || fail "backend add"
 ctl service add 198.18.100.2:53/udp >/dev/null || fail "service add"

@@ -111,3 +111,44 @@ sanitizer_report() {
 	grep -qE 'Sanitizer|runtime error:' "$1" || return 1
 	grep -E -A30 'Sanitizer|runtime error:' "$1" | head -"$2"
 }
+
+# gw_be GW BE: the one-backend side (hostile.sh, synflood.sh, multiq.sh):
+# gw-s 198.18.2.1/24 in GW to b0 198.18.2.11/24 in BE (TX checksums
+# computed, default route via the gateway); the gateway's kernel does not
+# route, so whatever it forwards, xgw forwarded.
+gw_be() {
+	veth "$1" gw-s "$2" b0
+	no_tx_csum "$2" b0
+	ip -n "$1" addr add 198.18.2.1/24 dev gw-s
+	ip -n "$2" addr add 198.18.2.11/24 dev b0
+	ip -n "$2" route add default via 198.18.2.1
+	ip netns exec "$1" sysctl -qw net.ipv4.ip_forward=0
+}
+
+# start_xgwd GW XGWD MAX_ENTRIES [QUEUES]: xgwd in GW over ports "client"
+# (gw-c) and "backend" (gw-s), queue q on core q % nproc for q < QUEUES
+# (default 1: queue 0 on xgw_core), its control socket at $SOCK; sets
+# XGWD_PID and defines ctl.  Fails the test if it does not come up.
+start_xgwd() {
+	local q n=${4:-1} queues="" core
+	for ((q = 0; q < n; q++)); do
+		core=$((n == 1 ? $(xgw_core) : q % $(nproc)))
+		queues+="${queues:+, }{ \"queue\": $q, \"core\": $core }"
+	done
+	SOCK="$XGW_TMP/xgw.sock"
+	cat >"$XGW_TMP/xgw.json" <<JSON
+{ "ports": [
+    { "name": "client", "iface": "gw-c", "queues": [ $queues ] },
+    { "name": "backend", "iface": "gw-s", "queues": [ $queues ] } ],
+  "umem": { "frames": 4096, "frame_size": 2048 },
+  "conntrack": { "max_entries": $3 },
+  "ctl": { "socket": "$SOCK" } }
+JSON
+	XGW_GW_NS=$1
+	XGW_CTL_BIN=${XGWCTL:?}
+	ip netns exec "$1" "$2" -c "$XGW_TMP/xgw.json" >"$XGW_TMP/xgwd.log" 2>&1 &
+	XGWD_PID=$!
+	XGW_PIDS+=($XGWD_PID)
+	wait_for ctl ports || { cat "$XGW_TMP/xgwd.log"; fail "xgwd did not start"; }
+}
+ctl() { ip netns exec "$XGW_GW_NS" "$XGW_CTL_BIN" -s "$SOCK" "$@"; }

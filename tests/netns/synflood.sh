@@ -21,12 +21,7 @@ SYNS=${XGW_SYNFLOOD_SYNS:-100000}
 
 CLI=$(mkns cli); GW=$(mkns gw); BEN=$(mkns be)
 cli_gw "$CLI" "$GW"
-veth "$GW" gw-s "$BEN" b0
-no_tx_csum "$BEN" b0
-ip -n "$GW" addr add 198.18.2.1/24 dev gw-s
-ip -n "$BEN" addr add 198.18.2.11/24 dev b0
-ip -n "$BEN" route add default via 198.18.2.1
-ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=0
+gw_be "$GW" "$BEN"
 
 cat >"$XGW_TMP/srv.py" <<'PY'
 import socketserver
@@ -75,21 +70,7 @@ while time.time() < end:
 print(n, bad)
 PY
 
-CORE=$(xgw_core)
-SOCK="$XGW_TMP/xgw.sock"
-cat >"$XGW_TMP/xgw.json" <<JSON
-{ "ports": [
-    { "name": "client", "iface": "gw-c", "queues": [ { "queue": 0, "core": $CORE } ] },
-    { "name": "backend", "iface": "gw-s", "queues": [ { "queue": 0, "core": $CORE } ] } ],
-  "umem": { "frames": 4096, "frame_size": 2048 },
-  "conntrack": { "max_entries": $MAX },
-  "ctl": { "socket": "$SOCK" } }
-JSON
-ip netns exec "$GW" "$XGWD" -c "$XGW_TMP/xgw.json" >"$XGW_TMP/xgwd.log" 2>&1 &
-XGWD_PID=$!
-XGW_PIDS+=($XGWD_PID)
-ctl() { ip netns exec "$GW" "$XGWCTL" -s "$SOCK" "$@"; }
-wait_for ctl ports || { cat "$XGW_TMP/xgwd.log"; fail "xgwd did not start"; }
+start_xgwd "$GW" "$XGWD" $MAX
 ctl service add 198.18.100.1:80/tcp >/dev/null || fail "service add"
 ctl backend add 198.18.100.1:80/tcp 198.18.2.11:8080 >/dev/null || fail "backend add"
 wait_for ip netns exec "$BEN" python3 -c "import socket; socket.create_connection(('198.18.2.11', 8080), 1)" ||
