@@ -32,24 +32,7 @@ CMAC=$(ip -n "$CLI" -j link show c0 | $PY -c 'import json,sys; print(json.load(s
 ip -n "$CLI" neigh replace 198.18.1.1 lladdr "$GWMAC" dev c0 nud permanent
 ip -n "$GW" neigh replace 198.18.1.2 lladdr "$CMAC" dev gw-c nud permanent
 
-cat >"$XGW_TMP/srv.py" <<'PY'
-import socket, socketserver, sys, threading
-class T(socketserver.StreamRequestHandler):
-    def handle(self):
-        for line in self.rfile:
-            self.wfile.write(line)
-class TS(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-threading.Thread(target=TS(("198.18.2.11", 8080), T).serve_forever, daemon=True).start()
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.bind(("198.18.2.11", 5353))
-while True:
-    d, a = u.recvfrom(2048)
-    u.sendto(d, a)
-PY
-ip netns exec "$BEN" $PY "$XGW_TMP/srv.py" &
-XGW_PIDS+=($!)
+echo_servers "$BEN"
 
 # Real traffic: n TCP connections (a line echoed) and n UDP round trips.
 cat >"$XGW_TMP/cli.py" <<'PY'
@@ -184,8 +167,6 @@ ctl service add 198.18.100.1:80/tcp >/dev/null || fail "service add"
 ctl backend add 198.18.100.1:80/tcp 198.18.2.11:8080 >/dev/null || fail "backend add"
 ctl service add 198.18.100.2:53/udp >/dev/null || fail "service add"
 ctl backend add 198.18.100.2:53/udp 198.18.2.11:5353 >/dev/null || fail "backend add"
-wait_for ip netns exec "$BEN" $PY -c "import socket; socket.create_connection(('198.18.2.11', 8080), 1)" ||
-	fail "backend server did not start"
 traffic 20 "before the corpus"
 ok "20 TCP connections and 20 UDP round trips through the VIPs"
 

@@ -23,20 +23,7 @@ CLI=$(mkns cli); GW=$(mkns gw); BEN=$(mkns be)
 cli_gw "$CLI" "$GW"
 gw_be "$GW" "$BEN"
 
-cat >"$XGW_TMP/srv.py" <<'PY'
-import socketserver
-class T(socketserver.StreamRequestHandler):
-    def handle(self):
-        for line in self.rfile:
-            self.wfile.write(line)
-class TS(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-    request_queue_size = 1024
-TS(("198.18.2.11", 8080), T).serve_forever()
-PY
-ip netns exec "$BEN" python3 "$XGW_TMP/srv.py" &
-XGW_PIDS+=($!)
+echo_servers "$BEN"
 
 # n new connections (one line echoed each, 2 s timeout): how many worked.
 cat >"$XGW_TMP/new.py" <<'PY'
@@ -52,11 +39,15 @@ for i in range(int(sys.argv[1])):
         pass
 print(ok)
 PY
-# One connection held open for S seconds, a line every 50 ms: lines lost.
+# One connection held open for S seconds, a line every 50 ms: lines lost;
+# FILE written once it is established.
 cat >"$XGW_TMP/long.py" <<'PY'
 import socket, sys, time
-s = socket.create_connection(("198.18.100.1", 80), timeout=2)
+s = socket.create_connection(("198.18.100.1", 80), timeout=5)
 f = s.makefile("rb")
+s.sendall(b"ready\n")
+assert f.readline() == b"ready\n"
+open(sys.argv[2], "w").write("ready\n")
 end, n, bad = time.time() + float(sys.argv[1]), 0, 0
 while time.time() < end:
     try:
@@ -73,8 +64,6 @@ PY
 start_xgwd "$GW" "$XGWD" $MAX
 ctl service add 198.18.100.1:80/tcp >/dev/null || fail "service add"
 ctl backend add 198.18.100.1:80/tcp 198.18.2.11:8080 >/dev/null || fail "backend add"
-wait_for ip netns exec "$BEN" python3 -c "import socket; socket.create_connection(('198.18.2.11', 8080), 1)" ||
-	fail "backend server did not start"
 n=$(ip netns exec "$CLI" python3 "$XGW_TMP/new.py" 20)
 [ "$n" = 20 ] || fail "before the flood only $n of 20 connections worked"
 ok "20 connections through the VIP before the flood"
@@ -82,10 +71,11 @@ ok "20 connections through the VIP before the flood"
 rss() { awk '/^VmRSS/ {print $2}' /proc/"$XGWD_PID"/status; }
 rss0=$(rss)
 # The established connection, across the flood and after it.
-ip netns exec "$CLI" python3 "$XGW_TMP/long.py" 8 >"$XGW_TMP/long.out" &
+ip netns exec "$CLI" python3 "$XGW_TMP/long.py" 8 "$XGW_TMP/long.ready" >"$XGW_TMP/long.out" &
 LONG=$!
 XGW_PIDS+=($LONG)
-sleep 1
+wait_for test -s "$XGW_TMP/long.ready" || fail "the long connection did not open"
+sleep 0.5
 GWMAC=$(ip netns exec "$GW" cat /sys/class/net/gw-c/address)
 t0=$(date +%s.%N)
 ip netns exec "$CLI" "$PKTGEN" -i c0 --dst-mac "$GWMAC" --src 198.18.1.100 --dst 198.18.100.1 \
