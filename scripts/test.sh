@@ -21,7 +21,7 @@ meson test -C build-asan --suite unit --print-errorlogs
 # The daemon itself under the sanitizers, with traffic and live changes:
 # the scripts fail on any sanitizer report in xgwd's log.
 meson test -C build-asan --print-errorlogs --num-processes 1 --logbase netnslog \
-	forward lb live_update
+	forward lb live_update hostile
 
 echo "== unit under valgrind memcheck"
 # The plain build's unit tests, every one: any memcheck error or definite
