@@ -83,7 +83,7 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 		if (!r)
 			r = xgw_lb_stage_flow(w, snap, fs, p, &fl[i]);
 		if (r == XGW_LB_ROUTE) {
-			r = xgw_lb_check_source(w, snap, fs, p);
+			r = xgw_route_check_source(dp->n_ports, fs, p);
 			if (!r && acl)
 				r = xgw_policy_stage(snap, w->id, p);
 		}

@@ -359,9 +359,16 @@ static struct hcase *cases(unsigned *n)
 	  {CLI, .src = IP("198.18.2.1"), .dst = IP("198.18.5.7"), .proto = IPPROTO_UDP, .sport = 1,
 	   .dport = 2},
 	  NONE, 0, P_CLIENT, XGW_DROP_BAD_SOURCE);
-	C("from the gateway's addresses", "a VIP as source, routed",
+	C("from the gateway's addresses", "a VIP as source, routed: routed (no per-packet lookup)",
 	  {CLI, .src = IP("198.18.100.2"), .dst = IP("198.18.5.7"), .proto = IPPROTO_UDP,
 	   .sport = 53, .dport = 2},
+	  NONE, 0, P_CLIENT, SENT, P_BACKEND);
+	C("from the gateway's addresses", "a VIP as source of a new connection",
+	  {CLI, SYN_TO("198.18.100.1"), .src = IP("198.18.100.2"), .sport = 53}, NONE, 0, P_CLIENT,
+	  XGW_DROP_BAD_SOURCE);
+	C("from the gateway's addresses", "IPv6: a port's address, routed",
+	  {CLI, .src = IP("2001:db8:1::1"), .dst = IP("2001:db8:5::7"), .proto = IPPROTO_UDP,
+	   .sport = 1, .dport = 2},
 	  NONE, 0, P_CLIENT, XGW_DROP_BAD_SOURCE);
 	C("from the gateway's addresses", "echo request to a VIP from a VIP",
 	  {CLI, .src = IP("198.18.100.2"), .dst = IP("198.18.100.1"), .proto = IPPROTO_ICMP},
