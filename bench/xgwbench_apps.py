@@ -85,11 +85,38 @@ class Apps:
         for ns, ifc in ((b.GEN, b.G), (b.DUT, b.D0), (b.DUT, b.D1), (b.SNK, b.S)):
             self.m.run(b.nsx(ns, "ethtool", "-K", ifc, "tx", v, "tso", v, "gro", v), check=False)
 
+    def peers_xdp(self, on):
+        """XDP_PASS on the client and server ends: a veth only takes frames
+        that XDP transmits into it (the kernel datapath's XDP_TX and
+        redirects) when its peer has an XDP program."""
+        b, m = self.b, self.m
+        for ns, ifc in ((b.GEN, b.G), (b.SNK, b.S)):
+            if on:
+                m.run(["ip", "-n", ns, "link", "set", "dev", ifc, "xdpdrv", "obj", b.obj,
+                       "program", "xdp_pass"])
+            else:
+                m.run(["ip", "-n", ns, "link", "set", "dev", ifc, "xdpdrv", "off"], check=False)
+
     def start(self, path):
         b = self.b
         v = dict(size=64, flows=1, queues=1)
-        if path in ("user", "kernel"):
+        if path == "user":
             return b.start_xgwd(v, path, self.services())
+        if path == "kernel":
+            # bpf_fib_lookup needs forwarding on in the gateway.
+            self.m.run(b.nsx(b.DUT, "sysctl", "-qw", "net.ipv4.ip_forward=1"))
+            self.peers_xdp(True)
+            try:
+                stop = b.start_xgwd(v, path, self.services())
+            except BaseException:
+                self.peers_xdp(False)
+                raise
+
+            def stop_kernel():
+                stop()
+                self.peers_xdp(False)
+                self.m.run(b.nsx(b.DUT, "sysctl", "-qw", "net.ipv4.ip_forward=0"), check=False)
+            return stop_kernel
         if path == "nftables":
             return b.start_nft(self.services())
         self.offloads(True)
@@ -141,7 +168,7 @@ class Apps:
             for rep in range(1, repeats + 1):
                 order = paths if rep % 2 else list(reversed(paths))
                 for path in order:
-                    if path in m.UNAVAILABLE:
+                    if path in m.APPS_UNAVAILABLE:
                         continue
                     try:
                         stop = self.start(path)
@@ -173,8 +200,8 @@ def report(rows, paths, mod):
     md = ["\n#### Real clients (iperf3 Gbps, wrk requests/s; median of the repeats)\n",
           "| path | " + " | ".join(APP_TESTS) + " |", "|" + "---|" * (1 + len(APP_TESTS))]
     for p in paths:
-        if p in mod.UNAVAILABLE:
-            md.append(f"| {p} | " + " | ".join([mod.UNAVAILABLE[p]] + [""] * (len(APP_TESTS) - 1)) + " |")
+        if p in mod.APPS_UNAVAILABLE:
+            md.append(f"| {p} | " + " | ".join([mod.APPS_UNAVAILABLE[p]] + [""] * (len(APP_TESTS) - 1)) + " |")
             continue
         cells = []
         for t in APP_TESTS:
@@ -190,7 +217,7 @@ def report(rows, paths, mod):
     md.append("|" + "---|" * (2 + len(APP_TESTS)))
     for p in ("user", "kernel"):
         for base in ("nftables", "nftables-offload"):
-            if p not in paths or base not in paths or p in mod.UNAVAILABLE:
+            if p not in paths or base not in paths or p in mod.APPS_UNAVAILABLE:
                 continue
             cells = []
             for t in APP_TESTS:

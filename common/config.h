@@ -14,6 +14,10 @@
 #include "common/addr.h"
 
 #define XGW_NAME_MAX 32
+/* A backend's weight: 0 drains it. */
+#define XGW_MAX_WEIGHT 65535
+/* Ports of one data plane (its per-port arrays are this long). */
+#define XGW_CONFIG_MAX_PORTS 16
 /* lb.hash_seed when the config names none (documented: README). */
 #define XGW_DEFAULT_HASH_SEED 0x5eedu
 /* IF_NAMESIZE, without <net/if.h>: it clashes with <linux/if.h>, which the

@@ -63,7 +63,7 @@ int xgw_backend_from_json(struct xgw_backend_cfg *b, json_t *j, const char *wher
 		goto fail;
 	b->port = (uint16_t)v;
 	/* Weight 0 keeps the backend configured but out of new picks. */
-	if ((rc = cj_uint(&c, "weight", false, 0, 65535, &v)) < 0)
+	if ((rc = cj_uint(&c, "weight", false, 0, XGW_MAX_WEIGHT, &v)) < 0)
 		goto fail;
 	if (!rc)
 		b->weight = (uint32_t)v;

@@ -117,6 +117,9 @@ static int check_ports(const struct xgw_config *c, int ncpus, char *err, size_t 
 	size_t first;
 	long d;
 
+	if (c->n_ports > XGW_CONFIG_MAX_PORTS)
+		return cj_fail(err, errlen, "", "ports", "%u ports, at most %d", c->n_ports,
+			       XGW_CONFIG_MAX_PORTS);
 	for (unsigned i = 0; i < c->n_ports; i++) {
 		const struct xgw_port_cfg *p = &c->ports[i];
 

@@ -443,6 +443,24 @@ static void emit_policy(FILE *f, const json_t *pol)
 	}
 }
 
+/* The kernel datapath's counters (its drops are in xgw_drops_total). */
+static void emit_kernel(FILE *f, const json_t *k)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)k, key, v)
+	{
+		char name[96];
+
+		if (!is_num(v))
+			continue;
+		snprintf(name, sizeof(name), "xgw_kernel_%s_total", key);
+		put_family(f, name, "counter", "Kernel (XDP) datapath packets, by outcome.");
+		put_sample(f, name, NULL, 0, v);
+	}
+}
+
 char *xgw_metrics_render(const json_t *stats, size_t *len)
 {
 	const json_t *ports = json_object_get(stats, "ports");
@@ -467,6 +485,8 @@ char *xgw_metrics_render(const json_t *stats, size_t *len)
 		emit_rows(f, &r, 1, ct_fams, "xgw_conntrack_", "conntrack", NULL);
 	}
 	emit_policy(f, json_object_get(stats, "policy"));
+	if (json_is_object(json_object_get(stats, "kernel")))
+		emit_kernel(f, json_object_get(stats, "kernel"));
 	if (ferror(f)) {
 		fclose(f);
 		free(buf);

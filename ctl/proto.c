@@ -216,6 +216,12 @@ static int batch_fn(struct xgw_ctl *c, struct xgw_config *cfg, json_t *items, js
 				 cmd->name);
 			return -EINVAL;
 		}
+		/* A reload replaces the whole working copy: it would silently
+		 * undo the items before it. */
+		if (cmd->fn == xgw_ctl_cmd_config_reload) {
+			snprintf(err, errlen, "%s: config.reload cannot be part of a batch", where);
+			return -EINVAL;
+		}
 		ierr[0] = '\0';
 		ret = cmd->fn(c, cfg, args, &r, ierr, sizeof(ierr));
 		if (ret) {

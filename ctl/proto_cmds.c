@@ -213,6 +213,39 @@ static int cmd_service_del(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 	return 0;
 }
 
+/* Move a running service to the other datapath in one config change: its
+ * backends and Maglev table stay, so established flows are picked up
+ * mid-stream on the same backend by the new datapath (README). */
+static int cmd_service_move(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
+			    json_t **result, char *err, size_t errlen)
+{
+	json_t *key = json_deep_copy(args), *dpj = json_object_get(args, "datapath");
+	const char *dp = json_string_value(dpj);
+	struct svc_key k;
+	char ks[XGW_KEY_STRLEN];
+	int i, ret;
+
+	if (!dp || (strcmp(dp, "user") && strcmp(dp, "kernel"))) {
+		json_decref(key);
+		snprintf(err, errlen,
+			 "service.move: args.datapath: expected \"user\" or \"kernel\"");
+		return -EINVAL;
+	}
+	json_object_del(key, "datapath");
+	ret = svc_key_from_json(key, "service.move: args", &k, err, errlen);
+	json_decref(key);
+	if (ret)
+		return ret;
+	i = find_service(cfg, &k);
+	if (i < 0) {
+		snprintf(err, errlen, "service.move: no service %s", key_str(&k, ks, sizeof(ks)));
+		return -ENOENT;
+	}
+	cfg->services[i].datapath = strcmp(dp, "kernel") ? XGW_DP_USER : XGW_DP_KERNEL;
+	*result = xgw_service_to_json(&cfg->services[i]);
+	return 0;
+}
+
 static int cmd_service_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
 			    json_t **result, char *err, size_t errlen)
 {
@@ -272,33 +305,32 @@ static int cmd_backend_add(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 	return 0;
 }
 
-static int cmd_backend_del(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
-			   char *err, size_t errlen)
+/* The backend args.backend names ({"ip","port"} and the keys of schema)
+ * in the service args.service names: *sp and its index, or -ENOENT. */
+static int backend_lookup(struct xgw_config *cfg, json_t *args, const char *cmd,
+			  const struct xgw_ctl_arg *schema, struct xgw_service_cfg **sp, int *idx,
+			  char *err, size_t errlen)
 {
-	static const struct xgw_ctl_arg schema[] = {
-	    {"ip", ARG_STR, true},
-	    {"port", ARG_INT, true},
-	    {NULL, 0, false},
-	};
-	const char *w = "backend.del: args.backend";
 	json_t *bj = json_object_get(args, "backend");
 	struct xgw_service_cfg *s;
 	struct xgw_addr ip;
 	uint16_t port;
-	char ep[XGW_KEY_STRLEN], ks[XGW_KEY_STRLEN];
+	char w[64], wk[80], ep[XGW_KEY_STRLEN], ks[XGW_KEY_STRLEN];
 	int i, ret;
 
-	ret = backend_service(cfg, args, "backend.del", &s, err, errlen);
+	ret = backend_service(cfg, args, cmd, &s, err, errlen);
 	if (ret)
 		return ret;
+	snprintf(w, sizeof(w), "%s: args.backend", cmd);
 	ret = xgw_ctl_check_obj(bj, w, schema, err, errlen);
 	if (ret)
 		return ret;
-	ret = get_addr(json_object_get(bj, "ip"), "backend.del: args.backend.ip", &ip, err, errlen);
+	snprintf(wk, sizeof(wk), "%s.ip", w);
+	ret = get_addr(json_object_get(bj, "ip"), wk, &ip, err, errlen);
 	if (ret)
 		return ret;
-	ret = get_port(json_object_get(bj, "port"), "backend.del: args.backend.port", &port, err,
-		       errlen);
+	snprintf(wk, sizeof(wk), "%s.port", w);
+	ret = get_port(json_object_get(bj, "port"), wk, &port, err, errlen);
 	if (ret)
 		return ret;
 	i = find_backend(s, &ip, port);
@@ -309,7 +341,56 @@ static int cmd_backend_del(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 			 xgw_endpoint_str(&ip, port, ep, sizeof(ep)), key_str(&k, ks, sizeof(ks)));
 		return -ENOENT;
 	}
+	*sp = s;
+	*idx = i;
+	return 0;
+}
+
+static int cmd_backend_del(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
+			   char *err, size_t errlen)
+{
+	static const struct xgw_ctl_arg schema[] = {
+	    {"ip", ARG_STR, true},
+	    {"port", ARG_INT, true},
+	    {NULL, 0, false},
+	};
+	struct xgw_service_cfg *s;
+	int i, ret;
+
+	ret = backend_lookup(cfg, args, "backend.del", schema, &s, &i, err, errlen);
+	if (ret)
+		return ret;
 	remove_at(s->backends, &s->n_backends, (unsigned)i, sizeof(s->backends[0]));
+	return 0;
+}
+
+/* A weight changed in place: the backend keeps its identity, so Maglev
+ * moves only the slots the new weight gives or takes; 0 drains it
+ * (established connections stay, new ones go elsewhere). */
+static int cmd_backend_set(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
+			   char *err, size_t errlen)
+{
+	static const struct xgw_ctl_arg schema[] = {
+	    {"ip", ARG_STR, true},
+	    {"port", ARG_INT, true},
+	    {"weight", ARG_INT, true},
+	    {NULL, 0, false},
+	};
+	json_int_t wt =
+	    json_integer_value(json_object_get(json_object_get(args, "backend"), "weight"));
+	struct xgw_service_cfg *s;
+	int i, ret;
+
+	ret = backend_lookup(cfg, args, "backend.set", schema, &s, &i, err, errlen);
+	if (ret)
+		return ret;
+	if (wt < 0 || wt > XGW_MAX_WEIGHT) {
+		snprintf(err, errlen, "backend.set: args.backend.weight: expected 0..%u",
+			 XGW_MAX_WEIGHT);
+		return -EINVAL;
+	}
+	s->backends[i].weight = (uint32_t)wt;
+	*result = xgw_backend_to_json(&s->backends[i]);
 	return 0;
 }
 
@@ -538,6 +619,10 @@ static const struct xgw_ctl_arg svc_key_args[] = {
     {"proto", ARG_ANY, true},
     {NULL, 0, false},
 };
+static const struct xgw_ctl_arg svc_move_args[] = {
+    {"vip", ARG_ANY, true},	 {"port", ARG_ANY, true}, {"proto", ARG_ANY, true},
+    {"datapath", ARG_STR, true}, {NULL, 0, false},
+};
 static const struct xgw_ctl_arg backend_args[] = {
     {"service", ARG_OBJ, true},
     {"backend", ARG_OBJ, true},
@@ -555,12 +640,18 @@ const struct xgw_ctl_cmd xgw_ctl_cmds[] = {
      "service object as in the config file (backends optional)", "add a service"},
     {"service.del", cmd_service_del, CMD_CONFIG, svc_key_args, SVC_KEY,
      "delete a service and its backends"},
+    {"service.move", cmd_service_move, CMD_CONFIG, svc_move_args,
+     "{\"vip\":IP,\"port\":N,\"proto\":\"tcp\"|\"udp\",\"datapath\":\"user\"|\"kernel\"}",
+     "move a service to the other datapath, keeping its backends and flows"},
     {"service.list", cmd_service_list, CMD_READ, no_args, "", "list services and backends"},
     {"backend.add", cmd_backend_add, CMD_CONFIG, backend_args,
      "{\"service\":" SVC_KEY ",\"backend\":backend object}", "add a backend to a service"},
     {"backend.del", cmd_backend_del, CMD_CONFIG, backend_args,
      "{\"service\":" SVC_KEY ",\"backend\":{\"ip\":IP,\"port\":N}}",
      "remove a backend from a service"},
+    {"backend.set", cmd_backend_set, CMD_CONFIG, backend_args,
+     "{\"service\":" SVC_KEY ",\"backend\":{\"ip\":IP,\"port\":N,\"weight\":N}}",
+     "change a backend's weight in place (0 drains it)"},
     {"policy.add", cmd_policy_add, CMD_CONFIG, NULL,
      "policy object as in the config file, \"id\" optional",
      "append a policy rule; returns it "

@@ -217,6 +217,19 @@ static int b_service_del(const struct cli_args *a, json_t *args, char *err, size
 	return 0;
 }
 
+static int b_service_move(const struct cli_args *a, json_t *args, char *err, size_t errlen)
+{
+	static const char *const dps[] = {"user", "kernel", NULL};
+	const char *v = optval(a, "datapath");
+
+	if (!v) {
+		snprintf(err, errlen, "service move: --datapath user|kernel is required");
+		return -EINVAL;
+	}
+	return b_service_del(a, args, err, errlen) ||
+	       set_choice(args, "datapath", v, dps, "--datapath", err, errlen);
+}
+
 static int b_backend_del(const struct cli_args *a, json_t *args, char *err, size_t errlen)
 {
 	json_t *k = svc_key(a->pos[0], err, errlen);
@@ -232,6 +245,22 @@ static int b_backend_del(const struct cli_args *a, json_t *args, char *err, size
 	return 0;
 }
 
+static int b_backend_set(const struct cli_args *a, json_t *args, char *err, size_t errlen)
+{
+	const char *v = optval(a, "weight");
+	int ret;
+
+	if (!v) {
+		snprintf(err, errlen, "--weight N is required");
+		return -EINVAL;
+	}
+	ret = b_backend_del(a, args, err, errlen);
+	if (!ret)
+		ret = set_num(json_object_get(args, "backend"), "weight", v, 0, XGW_MAX_WEIGHT,
+			      "--weight", err, errlen);
+	return ret;
+}
+
 static int b_backend_add(const struct cli_args *a, json_t *args, char *err, size_t errlen)
 {
 	const char *vx = optval(a, "vxlan"), *gn = optval(a, "geneve");
@@ -244,7 +273,7 @@ static int b_backend_add(const struct cli_args *a, json_t *args, char *err, size
 		return ret;
 	b = json_object_get(args, "backend");
 	if ((v = optval(a, "weight")) &&
-	    set_num(b, "weight", v, 0, UINT32_MAX, "--weight", err, errlen))
+	    set_num(b, "weight", v, 0, XGW_MAX_WEIGHT, "--weight", err, errlen))
 		return -EINVAL;
 	if (vx && gn) {
 		snprintf(err, errlen, "--vxlan and --geneve exclude each other");
@@ -376,7 +405,9 @@ static const struct opt o_policy[] = {
     {"src", true}, {"dst", true}, {"proto", true}, {"dport", true}, {NULL, false}};
 static const struct opt o_steer[] = {
     {"dst", true}, {"proto", true}, {"dport", true}, {NULL, false}};
+static const struct opt o_move[] = {{"datapath", true}, {NULL, false}};
 static const struct opt o_limit[] = {{"limit", true}, {NULL, false}};
+static const struct opt o_weight[] = {{"weight", true}, {NULL, false}};
 static const struct opt o_watch[] = {{"watch", false}, {NULL, false}};
 
 /* "call" passes a raw request through: for scripts and debugging. */
@@ -384,12 +415,16 @@ static const struct xgwctl_cmd cmds[] = {
     {"service", "add", "IP:PORT/PROTO [--datapath user|kernel] [--algo maglev|rr|random] [--snat]",
      o_service, 1, 1, "service.add", b_service_add, NULL},
     {"service", "del", "IP:PORT/PROTO", NULL, 1, 1, "service.del", b_service_del, NULL},
+    {"service", "move", "IP:PORT/PROTO --datapath user|kernel", o_move, 1, 1, "service.move",
+     b_service_move, NULL},
     {"service", "list", "[--json]", NULL, 0, 0, "service.list", NULL, xgwctl_fmt_services},
     {"backend", "add",
      "SVC IP:PORT [--weight N] [--vxlan REMOTE --vni N | --geneve REMOTE --vni N] "
      "[--inner-mac MAC]",
      o_backend, 2, 2, "backend.add", b_backend_add, NULL},
     {"backend", "del", "SVC IP:PORT", NULL, 2, 2, "backend.del", b_backend_del, NULL},
+    {"backend", "set", "SVC IP:PORT --weight N", o_weight, 2, 2, "backend.set", b_backend_set,
+     NULL},
     {"policy", "add", "deny|allow [--src CIDR] [--dst CIDR] [--proto tcp|udp|icmp] [--dport N[-M]]",
      o_policy, 1, 1, "policy.add", b_policy_add, xgwctl_fmt_added},
     {"policy", "del", "ID", NULL, 1, 1, "policy.del", parse_id, NULL},

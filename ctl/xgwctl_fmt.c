@@ -338,6 +338,19 @@ void xgwctl_fmt_stats(FILE *f, json_t *r)
 #undef _
 	t_print(f, &t);
 
+	/* The kernel (XDP) datapath; its drops are in the table below too. */
+	if ((w = json_object_get(r, "kernel"))) {
+		fputc('\n', f);
+		t_init(&t, "lr");
+		t_row(&t, "KERNEL_DATAPATH", "COUNT");
+		json_object_foreach(w, k, q)
+		{
+			if (json_is_integer(q))
+				t_row(&t, k, txt(q));
+		}
+		t_print(f, &t);
+	}
+
 	if (json_object_size(json_object_get(r, "drops"))) {
 		fputc('\n', f);
 		t_init(&t, "lr");

@@ -17,6 +17,7 @@
 #include "common/stat.h"
 #include "common/tsan.h"
 #include "lb/conntrack.h"
+#include "pipeline/kdp.h"
 #include "pipeline/netlink.h"
 #include "pipeline/snapshot.h"
 #include "steer-bpf/steer.h"
@@ -176,6 +177,20 @@ static int open_worker_sockets(struct xgw_dataplane *dp, struct xgw_worker *w,
 	return 0;
 }
 
+static int kdp_open(struct xgw_dataplane *dp, char *err, size_t errlen)
+{
+	int ifindex[XGW_MAX_PORTS], rc = 0;
+
+	if (!dp->n_ports)
+		return 0;
+	for (unsigned p = 0; p < dp->n_ports; p++)
+		ifindex[p] = dp->ports[p].ifindex;
+	dp->kdp = xgw_kdp_open(xgw_steer_obj(dp->ports[0].steer), ifindex, dp->n_ports, &rc);
+	if (!dp->kdp)
+		snprintf(err, errlen, "kernel datapath maps: %s", strerror(-rc));
+	return rc;
+}
+
 int xgw_dp_open(struct xgw_dataplane *dp, const struct xgw_config *cfg, char *err, size_t errlen)
 {
 	int rc;
@@ -205,6 +220,9 @@ int xgw_dp_open(struct xgw_dataplane *dp, const struct xgw_config *cfg, char *er
 			goto fail;
 		}
 	}
+	rc = kdp_open(dp, err, errlen);
+	if (rc)
+		goto fail;
 	for (unsigned p = 0; p < cfg->n_ports; p++)
 		for (unsigned q = 0; q < cfg->ports[p].n_queues; q++)
 			if (!worker_for_core(dp, cfg->ports[p].queues[q].core)) {
@@ -269,6 +287,8 @@ void xgw_dp_close(struct xgw_dataplane *dp)
 		free(w);
 	}
 	dp->n_workers = 0;
+	xgw_kdp_close(dp->kdp);
+	dp->kdp = NULL;
 	for (unsigned p = 0; p < dp->n_ports; p++) {
 		/* Port 0 owns the shared rule maps: close it last. */
 		unsigned idx = dp->n_ports - 1 - p;
@@ -347,8 +367,8 @@ int xgw_dp_apply_steer(struct xgw_dataplane *dp, const struct xgw_config *cfg)
 		const struct xgw_service_cfg *s = &cfg->services[i];
 		uint8_t icmp = s->vip.family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
 
-		if (s->datapath != XGW_DP_USER)
-			continue;
+		/* Kernel services too: what their XDP datapath does not handle
+		 * (kern_kdp.h) goes on to the workers. */
 		memset(&r, 0, sizeof(r));
 		r.dst.addr = s->vip;
 		r.dst.len = (uint8_t)xgw_addr_bits(&s->vip);
@@ -412,6 +432,8 @@ int xgw_dp_apply_snapshot(struct xgw_dataplane *dp, const struct xgw_config *cfg
 
 	/* Only this (control) thread replaces dp->snap, so reading it here
 	 * without a grace period is safe. */
+	if (xgw_kdp_check(cfg, err, errlen))
+		return -EINVAL;
 	s = xgw_snapshot_rebuild(cfg, dp->n_workers, dp->hash_seed, dp->snap, err, errlen);
 	if (!s)
 		return -EINVAL;
@@ -424,7 +446,9 @@ int xgw_dp_apply_snapshot(struct xgw_dataplane *dp, const struct xgw_config *cfg
 		wait_grace_period();
 		xgw_snapshot_free(old);
 	}
-	return 0;
+	/* The kernel datapath's maps from the same snapshot (its Maglev
+	 * tables); on failure the caller re-applies the previous config. */
+	return dp->ct ? xgw_kdp_sync(dp->kdp, cfg, s, dp->ct, err, errlen) : 0;
 }
 
 void xgw_dp_ct_gc(struct xgw_dataplane *dp)
@@ -486,6 +510,7 @@ json_t *xgw_dp_ct_json(struct xgw_dataplane *dp, unsigned limit)
 	ctl_rcu_enter();
 	xgw_ct_foreach(dp->ct, xgw_ct_clock(), limit, ct_json_cb, &a);
 	ctl_rcu_leave();
+	xgw_kdp_ct_json(dp->kdp, dp->ct, a.arr, limit);
 	return a.arr;
 }
 
@@ -498,6 +523,7 @@ int xgw_dp_ct_flush(struct xgw_dataplane *dp)
 		n = xgw_ct_flush(dp->ct);
 		ctl_rcu_leave();
 	}
+	n += (unsigned)xgw_kdp_ct_flush(dp->kdp);
 	return (int)n;
 }
 

@@ -9,9 +9,10 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "common/config.h"
 
 #define XGW_PORT_NONE 0xffff
-#define XGW_MAX_PORTS 16
+#define XGW_MAX_PORTS XGW_CONFIG_MAX_PORTS
 
 struct xgw_route {
 	struct xgw_prefix dst;

@@ -164,8 +164,6 @@ struct xgw_snapshot *xgw_snapshot_rebuild(const struct xgw_config *cfg, unsigned
 	if (!s->svcs)
 		goto nomem;
 	for (unsigned i = 0; i < cfg->n_services; i++) {
-		if (cfg->services[i].datapath != XGW_DP_USER)
-			continue;
 		rc = build_service(&s->svcs[s->n_svcs++], &cfg->services[i], m, old, err, errlen);
 		if (rc)
 			goto fail;

@@ -62,7 +62,9 @@ struct xgw_snapshot {
 	struct xgw_tun_table *tun; /* NULL: no tunnel backend */
 };
 
-/* Build from cfg (user-datapath services only).  NULL with err filled
+/* Build from cfg (every service: the kernel-datapath ones too, for the
+ * packets their XDP datapath hands on to the workers, and for the Maglev
+ * tables xgwd pushes into its maps).  NULL with err filled
  * naming the service and the reason. */
 struct xgw_snapshot *xgw_snapshot_build(const struct xgw_config *cfg, unsigned n_workers,
 					uint32_t hash_seed, char *err, size_t errlen);

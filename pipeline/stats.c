@@ -16,6 +16,7 @@
 #include "lb/conntrack.h"
 #include "lb/policy.h"
 #include "pipeline/snapshot.h"
+#include "pipeline/kdp.h"
 #include "steer-bpf/steer.h"
 
 #define RD(x) XGW_STAT_READ(x)
@@ -54,6 +55,7 @@ static json_t *policy_json(struct xgw_dataplane *dp)
 
 		if (sum) {
 			xgw_policy_hits_sum(snap->policy, snap->hits, snap->n_workers, sum);
+			xgw_kdp_policy_hits_add(dp->kdp, sum, n - 1);
 			for (unsigned i = 0; i + 1 < n; i++)
 				json_array_append_new(
 					rules, json_pack("{s:I,s:I}", "id",
@@ -174,6 +176,10 @@ json_t *xgw_dp_stats_json(struct xgw_dataplane *dp)
 	}
 	json_object_set_new(root, "policy", policy_json(dp));
 	sum_drops(dp, drops);
+	/* The kernel datapath's counters; its drops count in "drops" too. */
+	json_t *kj = xgw_kdp_stats_json(dp->kdp, drops);
+	if (kj)
+		json_object_set_new(root, "kernel", kj);
 	json_object_set_new(root, "workers", workers);
 	json_object_set_new(root, "ports", ports);
 	json_object_set_new(root, "drops", drops_json(drops));

@@ -84,6 +84,7 @@ struct xgw_dataplane {
 	struct xgw_snapshot *snap;   /* RCU */
 	struct xgw_ct_table *ct;     /* shared by all workers */
 	uint32_t hash_seed;          /* Maglev flow hash, per xgwd */
+	struct xgw_kdp *kdp;	     /* kernel datapath maps (pipeline/kdp.h) */
 	atomic_bool stop;
 };
 

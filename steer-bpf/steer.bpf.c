@@ -14,9 +14,12 @@
 #include <bpf/bpf_helpers.h>
 
 #include "steer_maps.h"
+#include "steer-bpf/kern_kdp.h"
 
+#ifndef AF_INET6 /* linux/icmp.h may bring the libc ones */
 #define AF_INET  2
 #define AF_INET6 10
+#endif
 
 /* AF_XDP sockets, one per receive queue of this interface. */
 struct {
@@ -102,7 +105,10 @@ int xgw_steer(struct xdp_md *ctx)
 	__u32 zero = 0, *classes, q;
 	__u16 proto;
 	void *l4;
+	int kdp = kdp_run(ctx); /* kernel-datapath services first */
 
+	if (kdp != KDP_CONTINUE)
+		return kdp;
 	classes = bpf_map_lookup_elem(&steer_classes, &zero);
 	if (!classes || !*classes)
 		goto pass;

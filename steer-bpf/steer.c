@@ -27,6 +27,24 @@ struct xgw_steer {
 	int xsks_fd, rules_fd, src_fd, classes_fd, stats_fd;
 };
 
+/* The kernel datapath's maps, shared by every port's program as the rule
+ * maps are (kdp_maps.h). */
+static const char *const kdp_maps[] = {"kdp_cfg", "kdp_svcs",	    "kdp_backends", "kdp_ring",
+				       "kdp_ct",  "kdp_policy",	    "kdp_tx_ports", "kdp_drops",
+				       "kdp_cnt", "kdp_policy_hits"};
+
+static bool force_attach;
+
+void xgw_steer_set_force(bool force)
+{
+	force_attach = force;
+}
+
+struct bpf_object *xgw_steer_obj(struct xgw_steer *s)
+{
+	return s->skel->obj;
+}
+
 static bool is_xgw_prog(struct xdp_program *p)
 {
 	const char *name = xdp_program__name(p);
@@ -69,6 +87,40 @@ out_err:
 	return err;
 }
 
+/* Another program on the interface (not xgw's, those are gone by now):
+ * refused, so that xgwd never silently replaces what someone else loaded,
+ * unless forced (xgwd --force-attach), which detaches it. */
+static int check_foreign(const char *ifname, int ifindex)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p;
+	const char *name = "?";
+	int err = 0;
+
+	if (!mp || libxdp_get_error(mp))
+		return 0;
+	/* Behind a libxdp dispatcher, programs coexist: nothing is replaced. */
+	if (!xdp_multiprog__is_legacy(mp))
+		goto out;
+	p = xdp_multiprog__main_prog(mp);
+	if (!p)
+		goto out;
+	if (xdp_program__name(p))
+		name = xdp_program__name(p);
+	if (!force_attach) {
+		pr_err("%s: an XDP program xgw did not load is attached (%s); refusing to "
+		       "replace it (detach it, or start xgwd with --force-attach)",
+		       ifname, name);
+		err = -EBUSY;
+		goto out;
+	}
+	pr_warn("%s: detaching XDP program %s (--force-attach)", ifname, name);
+	err = xdp_multiprog__detach(mp);
+out:
+	xdp_multiprog__close(mp);
+	return err;
+}
+
 static int try_attach(struct xgw_steer *s, enum xdp_attach_mode mode)
 {
 	int err = xdp_program__attach(s->prog, s->ifindex, mode, 0);
@@ -100,6 +152,10 @@ int xgw_steer_open(struct xgw_steer **out, const char *ifname, enum xgw_steer_at
 		pr_warn("%s: removed %d stale xgw program(s) left by a previous run", ifname,
 			stale);
 
+	err = check_foreign(ifname, s->ifindex);
+	if (err)
+		goto err_free;
+
 	s->skel = steer_bpf__open();
 	if (!s->skel) {
 		err = -errno;
@@ -112,6 +168,12 @@ int xgw_steer_open(struct xgw_steer **out, const char *ifname, enum xgw_steer_at
 			err = bpf_map__reuse_fd(s->skel->maps.steer_src, share->src_fd);
 		if (!err)
 			err = bpf_map__reuse_fd(s->skel->maps.steer_classes, share->classes_fd);
+		for (unsigned i = 0; !err && i < sizeof(kdp_maps) / sizeof(kdp_maps[0]); i++) {
+			struct bpf_map *m = bpf_object__find_map_by_name(s->skel->obj, kdp_maps[i]);
+			int fd = bpf_object__find_map_fd_by_name(share->skel->obj, kdp_maps[i]);
+
+			err = m && fd >= 0 ? bpf_map__reuse_fd(m, fd) : -ENOENT;
+		}
 		if (err) {
 			pr_err("%s: cannot share rule maps: %s", ifname, strerror(-err));
 			goto err_skel;
@@ -332,7 +394,7 @@ out:
 	return err;
 }
 
-int xgw_steer_counters(struct xgw_steer *s, uint64_t *out)
+int xgw_bpf_percpu_sum(int fd, uint32_t n, uint64_t *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	uint64_t *vals;
@@ -342,15 +404,20 @@ int xgw_steer_counters(struct xgw_steer *s, uint64_t *out)
 	vals = calloc((size_t)ncpu, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < XGW_STEER_CNT__MAX; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		out[i] = 0;
-		if (bpf_map_lookup_elem(s->stats_fd, &i, vals))
+		if (bpf_map_lookup_elem(fd, &i, vals))
 			continue;
 		for (int c = 0; c < ncpu; c++)
 			out[i] += vals[c];
 	}
 	free(vals);
 	return 0;
+}
+
+int xgw_steer_counters(struct xgw_steer *s, uint64_t *out)
+{
+	return xgw_bpf_percpu_sum(s->stats_fd, XGW_STEER_CNT__MAX, out);
 }
 
 void xgw_steer_close(struct xgw_steer *s)

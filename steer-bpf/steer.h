@@ -3,12 +3,14 @@
 #ifndef XGW_STEER_H
 #define XGW_STEER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/addr.h"
 #include "steer-bpf/steer_maps.h"
 
 struct xgw_steer;
+struct bpf_object;
 
 enum xgw_steer_attach { XGW_ATTACH_AUTO, XGW_ATTACH_NATIVE, XGW_ATTACH_SKB };
 
@@ -42,8 +44,15 @@ struct xgw_steer_src_rule {
  * matched by both never fall to the kernel in between. */
 int xgw_steer_set_rules(struct xgw_steer *s, const struct xgw_steer_rule *rules, unsigned n,
 			const struct xgw_steer_src_rule *src, unsigned n_src);
+/* Sum the per-CPU u64 array map fd's entries 0..n-1 into out[]. */
+int xgw_bpf_percpu_sum(int fd, uint32_t n, uint64_t *out);
 /* Sum the per-CPU counters into out[XGW_STEER_CNT__MAX]. */
 int xgw_steer_counters(struct xgw_steer *s, uint64_t *out);
+/* The loaded object, for the kernel datapath's map sync (pipeline/kdp.c). */
+struct bpf_object *xgw_steer_obj(struct xgw_steer *s);
+/* Replace an XDP program xgw did not load (xgwd --force-attach); by
+ * default xgw_steer_open refuses with -EBUSY and says why. */
+void xgw_steer_set_force(bool force);
 /* Detach and free. */
 void xgw_steer_close(struct xgw_steer *s);
 /* Remove xgw steering programs from an interface (used at start-up and by

@@ -29,8 +29,10 @@
 #include "ctl/metrics.h"
 #include "ctl/server.h"
 #include "pipeline/dataplane.h"
+#include "pipeline/kdp.h"
 #include "pipeline/netlink.h"
 #include "steer-bpf/bpf_log.h"
+#include "steer-bpf/steer.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -68,10 +70,12 @@ static void notify(const char *state)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xgwd -c CONFIG.json [--log-level err|warn|info|debug] [--check]\n"
-		   "  -c, --config FILE   configuration file (JSON, see DESIGN.md)\n"
+	fprintf(f, "usage: xgwd -c CONFIG.json [--log-level err|warn|info|debug] [--check] "
+		   "[--force-attach]\n"
+		   "  -c, --config FILE   configuration file (JSON, see xgw.json(5))\n"
 		   "      --log-level L   err, warn, info (default) or debug\n"
 		   "      --check         validate the configuration and exit\n"
+		   "      --force-attach  replace XDP programs xgw did not load\n"
 		   "      --version       print the version and exit\n"
 		   "Signals: SIGINT/SIGTERM stop cleanly (XDP programs detached);\n"
 		   "SIGUSR1 prints statistics as JSON on stderr; SIGHUP reloads the\n"
@@ -273,8 +277,9 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"config", required_argument, NULL, 'c'}, {"log-level", required_argument, NULL, 'l'},
-	    {"check", no_argument, NULL, 'k'},	      {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+	    {"check", no_argument, NULL, 'k'},	      {"force-attach", no_argument, NULL, 'F'},
+	    {"help", no_argument, NULL, 'h'},	      {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct xgwd d;
 	const char *path = NULL;
@@ -303,6 +308,9 @@ int main(int argc, char **argv)
 		case 'k':
 			check_only = true;
 			break;
+		case 'F':
+			xgw_steer_set_force(true);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -326,6 +334,8 @@ int main(int argc, char **argv)
 	if (!rc)
 		rc = xgw_config_validate(d.running, (int)sysconf(_SC_NPROCESSORS_CONF), err,
 					 sizeof(err));
+	if (!rc) /* what the kernel datapath cannot serve is refused up front */
+		rc = xgw_kdp_check(d.running, err, sizeof(err));
 	if (rc || check_only) {
 		if (rc)
 			fprintf(stderr, "xgwd: %s: %s\n", path, err);

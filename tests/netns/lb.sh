@@ -3,7 +3,13 @@
 # xgwctl on a running xgwd: real TCP from a client to a VIP, spread over
 # three backends by weight; a long connection survives backend removal;
 # weight 0 drains; a deny rule blocks; echo to the VIP is answered; with
-# SNAT the backends need no route back.
+# SNAT the backends need no route back; a long connection survives a move
+# of its service to the other datapath.
+#
+# XGW_DATAPATH=user (default) or kernel: which datapath serves the services
+# (the XDP one needs forwarding on for bpf_fib_lookup, and GRO on the peers
+# that receive XDP_TX/redirected frames).  Where the two differ, the kernel
+# run checks the difference: an rr kernel service is refused.
 #
 #   [cli] c0 198.18.1.2 --- gw-c 198.18.1.1 [gw] gw-s 198.18.2.1 --- [sw: br0] -+- [be1] 198.18.2.11:8080
 #                                                                               +- [be2] 198.18.2.12:8080
@@ -14,6 +20,9 @@ XGWCTL=${2:?usage: lb.sh XGWD XGWCTL}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 require_root
+DP=${XGW_DATAPATH:-user}
+case "$DP" in user) OTHER=kernel ;; kernel) OTHER=user ;; *) fail "XGW_DATAPATH=$DP" ;; esac
+echo "# datapath: $DP"
 command -v python3 >/dev/null || skip "python3 missing"
 
 CLI=$(mkns cli); GW=$(mkns gw); SW=$(mkns sw)
@@ -23,7 +32,13 @@ ip -n "$SW" link add br0 type bridge
 ip -n "$SW" link set br0 up
 ip -n "$SW" link set sw-g master br0
 ip -n "$GW" addr add 198.18.2.1/24 dev gw-s
-ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=0
+# user: forwarding off proves the workers do it; kernel: bpf_fib_lookup
+# answers "forwarding disabled" without it.
+ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=$([ "$DP" = kernel ] && echo 1 || echo 0)
+# Frames the XDP datapath sends (XDP_TX, redirect) reach a veth peer only
+# through its XDP program (lib.sh).
+xdp_rx_peer "$CLI" c0
+xdp_rx_peer "$SW" sw-g
 BE=()
 for i in 1 2 3; do
 	ns=$(mkns be$i)
@@ -101,12 +116,12 @@ XGW_PIDS+=($XGWD_PID)
 ctl() { ip netns exec "$GW" "$XGWCTL" -s "$SOCK" "$@"; }
 wait_for ctl ports || { cat "$XGW_TMP/xgwd.log"; fail "xgwd did not start"; }
 
-ctl service add 198.18.100.1:80/tcp || fail "service add"
+ctl service add 198.18.100.1:80/tcp --datapath "$DP" || fail "service add"
 ctl backend add 198.18.100.1:80/tcp 198.18.2.11:8080 --weight 1 || fail "backend add"
 ctl backend add 198.18.100.1:80/tcp 198.18.2.12:8080 --weight 2 || fail "backend add"
 ctl backend add 198.18.100.1:80/tcp 198.18.2.13:8080 --weight 1 || fail "backend add"
 ctl service add 198.18.100.1:80/tcp 2>/dev/null && fail "duplicate service accepted"
-ok "service and backends configured through xgwctl"
+ok "service ($DP datapath) and backends configured through xgwctl"
 
 # Weights 1:2:1 over 400 connections: expect 100/200/100.
 out=$(conns 400)
@@ -123,7 +138,11 @@ ok "400 TCP connections through the VIP spread 1:2:1 (replies carry the VIP: TCP
 
 # Closed connections stay 120 s (TIME_WAIT, set above) so that a slow,
 # loaded machine still finds them.
-n=$(ctl stats --json | jget 'd["conntrack"]["created"]')
+if [ "$DP" = kernel ]; then
+	n=$(ctl stats --json | jget 'd["kernel"]["ct_created"]')
+else
+	n=$(ctl stats --json | jget 'd["conntrack"]["created"]')
+fi
 [ "$n" -ge 400 ] || fail "conntrack created $n entries, expected >= 400"
 ctl ct list --json >"$XGW_TMP/ct.json" || fail "ct list"
 [ -s "$XGW_TMP/ct.json" ] && jget "d[-1][\"backend\"]" <"$XGW_TMP/ct.json" | grep -q "^198.18.2.1[123]:8080$" ||
@@ -131,7 +150,8 @@ ctl ct list --json >"$XGW_TMP/ct.json" || fail "ct list"
 ok "conntrack created $n entries and lists them with their backends"
 
 # ICMP echo to the VIP is answered by xgw.
-ip netns exec "$CLI" ping -c 2 -i 0.2 -W 2 198.18.100.1 >/dev/null || fail "ping to the VIP not answered"
+ip netns exec "$CLI" ping -c 2 -i 0.2 -W 2 198.18.100.1 >/dev/null ||
+	{ ctl stats --json | jget 'd.get("kernel"), d["drops"]'; fail "ping to the VIP not answered"; }
 ok "ICMP echo to the VIP answered"
 
 # A long connection survives the removal of the other backends and an
@@ -158,7 +178,7 @@ for i in 1 2 3; do
 	[ "be$i" = "$mine" ] && continue
 	ctl backend del 198.18.100.1:80/tcp 198.18.2.1$i:8080 || fail "backend del"
 done
-ctl service add 198.18.100.2:80/tcp || fail "unrelated service add"
+ctl service add 198.18.100.2:80/tcp --datapath "$DP" || fail "unrelated service add"
 wait $long || { cat "$XGW_TMP/long.out"; fail "long connection broke when other backends were removed"; }
 ok "long connection to $mine survived removal of the other backends ($(cat "$XGW_TMP/long.out"))"
 
@@ -188,11 +208,45 @@ out=$(conns 3)
 [ "$(echo "$out" | jget 'd["fails"]')" = 0 ] || fail "connections still blocked after policy del: $out"
 ok "deny rule blocks (policy_denied counted); deleting it restores"
 
+# A long connection across a move of its service to the other datapath and
+# back: no conntrack entry moves; the new datapath picks the flow up
+# mid-stream with the same Maglev table and seed, so the same backend.
+ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=1 # for the kernel side
+rm -f "$XGW_TMP/long.name"
+ip netns exec "$CLI" python3 "$XGW_TMP/long.py" "$XGW_TMP/long.name" >"$XGW_TMP/long.out" 2>&1 &
+long=$!
+wait_for test -s "$XGW_TMP/long.name" || fail "long connection did not start"
+sleep 1
+ctl service move 198.18.100.1:80/tcp --datapath "$OTHER" || fail "service move to $OTHER"
+ctl service list --json | jget 'd[0]["datapath"]' | grep -qx "$OTHER" || fail "service not moved"
+sleep 1.5
+ctl service move 198.18.100.1:80/tcp --datapath "$DP" || fail "service move back to $DP"
+wait $long || { cat "$XGW_TMP/long.out"; ctl stats; fail "long connection broke across the datapath move"; }
+ok "long connection survived a move to the $OTHER datapath and back ($(cat "$XGW_TMP/long.out"))"
+out=$(conns 20)
+[ "$(echo "$out" | jget 'd["fails"]')" = 0 ] || fail "connections failed after the moves: $out"
+[ "$DP" = kernel ] || ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=0
+
+if [ "$DP" = kernel ]; then
+	ctl ct list --json | jget '[e for e in d if e.get("datapath") == "kernel"][0]["state"]' >/dev/null ||
+		fail "ct list shows no kernel-datapath connection"
+	ctl stats --json | jget 'd["kernel"]["redirect"] + d["kernel"]["tx"]' | grep -qv '^0$' ||
+		fail "no packet left through XDP_TX or redirect"
+	ok "ct list shows kernel-datapath connections; XDP forwarded packets"
+	# bpf_fib_lookup for IPv6 needs IPv6 forwarding on too.
+	ip netns exec "$GW" sysctl -qw net.ipv6.conf.all.forwarding=1
+	# What the kernel datapath does not do is refused, not ignored.
+	e=$(ctl service add 198.18.100.3:80/tcp --algo rr --datapath kernel 2>&1) &&
+		fail "rr kernel service accepted"
+	echo "$e" | grep -q "balances with maglev only" || fail "unclear refusal: $e"
+	ok "an rr kernel service is refused with a clear error ($e)"
+fi
+
 # SNAT: backends lose their route back to the client; replies go to the
 # gateway's address and are reverse-translated.
 ctl service del 198.18.100.1:80/tcp || fail "service del"
 ctl ct flush || fail "ct flush"
-ctl service add 198.18.100.1:80/tcp --snat || fail "service add --snat"
+ctl service add 198.18.100.1:80/tcp --snat --datapath "$DP" || fail "service add --snat"
 for i in 1 2 3; do
 	ctl backend add 198.18.100.1:80/tcp 198.18.2.1$i:8080 || fail "backend add"
 	ip -n "${BE[$((i-1))]}" route del default
@@ -208,7 +262,7 @@ ok "SNAT: 60 connections with no route back from the backends"
 # An IPv6 service: NAT of 128-bit addresses, replies steered by source, and
 # the backends' neighbour discovery left to the kernel (ICMPv6 from a
 # backend other than an error must not be diverted to the workers).
-ctl service add "[2001:db8:100::1]:80/tcp" || fail "v6 service add"
+ctl service add "[2001:db8:100::1]:80/tcp" --datapath "$DP" || fail "v6 service add"
 for i in 1 2 3; do
 	ctl backend add "[2001:db8:100::1]:80/tcp" "[2001:db8:2::1$i]:8080" || fail "v6 backend add"
 done
@@ -224,7 +278,7 @@ ok "IPv6 service: 30 connections over 3 backends; ND answers reach the kernel"
 ctl config get >"$XGW_TMP/dump.json" || fail "config get"
 ip netns exec "$GW" "$XGWD" --check -c "$XGW_TMP/dump.json" >/dev/null ||
 	fail "xgwd rejects the config that xgwctl dumped"
-python3 -c "import json,sys; d=json.load(open(sys.argv[1])); s=[s for s in d['services'] if s['vip'] == '198.18.100.1'][0]; sys.exit(0 if s['snat'] and len(s['backends']) == 3 else 1)" "$XGW_TMP/dump.json" ||
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); s=[s for s in d['services'] if s['vip'] == '198.18.100.1'][0]; sys.exit(0 if s['snat'] and s['datapath'] == sys.argv[2] and len(s['backends']) == 3 else 1)" "$XGW_TMP/dump.json" "$DP" ||
 	fail "dumped config does not hold the running service"
 ok "config get round-trips through xgwd --check"
 

@@ -181,3 +181,19 @@ JSON
 	wait_for ctl ports || { cat "$XGW_TMP/xgwd.log"; fail "xgwd did not start"; }
 }
 ctl() { ip netns exec "$XGW_GW_NS" "$XGW_CTL_BIN" -s "$SOCK" "$@"; }
+
+# xdp_rx_peer NS IF: let IF receive frames that the XDP datapath sends it by
+# XDP_TX or redirect from its veth peer.  veth schedules the receiver only
+# when it has an XDP program (XDP_TX needs one: GRO alone leaves XDP_TX'd
+# frames queued); libxdp's default AF_XDP program passes everything while
+# its XSKMAP is empty.  Without that object, GRO is the fallback (enough
+# for redirects).
+xdp_rx_peer() {
+	local obj=/usr/lib/$(gcc -print-multiarch 2>/dev/null)/bpf/xsk_def_xdp_prog.o
+	if [ -f "$obj" ] &&
+		ip netns exec "$1" ip link set dev "$2" xdpdrv obj "$obj" sec xdp 2>/dev/null; then
+		return 0
+	fi
+	ip netns exec "$1" ethtool -K "$2" gro on >/dev/null 2>&1 ||
+		fail "cannot attach an XDP program or turn GRO on on $2"
+}

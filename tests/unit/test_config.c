@@ -665,6 +665,14 @@ static void test_validate(void **state)
 	assert_string_equal(err, "routes[0].port: unknown port \"client2\"");
 	xgw_config_free(&d);
 
+	/* The data plane's port arrays hold 16: --check must say so. */
+	assert_int_equal(xgw_config_copy(&d, &c), 0);
+	d.n_ports = XGW_CONFIG_MAX_PORTS + 1;
+	assert_int_equal(xgw_config_validate(&d, -1, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "ports: 17 ports, at most 16");
+	d.n_ports = c.n_ports;
+	xgw_config_free(&d);
+
 	assert_int_equal(xgw_config_copy(&d, &c), 0);
 	d.steer[0].id = 0;
 	assert_int_equal(xgw_config_validate(&d, -1, err, sizeof(err)), -EINVAL);

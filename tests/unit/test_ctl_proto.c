@@ -577,6 +577,10 @@ static void test_batch(void **state)
 	assert_non_null(
 	    strstr(json_string_value(json_object_get(r, "error")), "not a config change"));
 	json_decref(r);
+	r = reply_of(f, "{\"cmd\":\"batch\",\"args\":[{\"cmd\":\"config.reload\"}]}", &okr);
+	assert_false(okr);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "cannot be part"));
+	json_decref(r);
 	r = reply_of(f, "{\"cmd\":\"batch\",\"args\":{\"cmd\":\"service.list\"}}", &okr);
 	assert_false(okr);
 	json_decref(r);
@@ -590,6 +594,55 @@ static void test_batch(void **state)
 	after = config_dump(f);
 	assert_string_equal(before, after);
 	assert_int_equal(f->applies, applies + 1);
+	free(before);
+	free(after);
+}
+
+/* backend.set: the weight changes in place; an unknown backend or a weight
+ * out of range is refused and changes nothing. */
+static void test_backend_set(void **state)
+{
+	struct fake *f = *state;
+	char *before, *after;
+	json_t *r;
+	bool okr;
+
+	r = ok(f,
+	       "{\"cmd\":\"backend.set\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\","
+	       "\"port\":80,\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.10\",\"port\":8080,"
+	       "\"weight\":0}}}");
+	assert_int_equal(json_integer_value(json_object_get(r, "weight")), 0);
+	json_decref(r);
+	r = config_obj(f);
+	assert_int_equal(
+	    json_integer_value(json_object_get(
+		json_array_get(
+		    json_object_get(json_array_get(json_object_get(r, "services"), 0), "backends"),
+		    0),
+		"weight")),
+	    0);
+	json_decref(r);
+	before = config_dump(f);
+	r = reply_of(
+	    f,
+	    "{\"cmd\":\"backend.set\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\","
+	    "\"port\":80,\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.11\",\"port\":8080,"
+	    "\"weight\":3}}}",
+	    &okr);
+	assert_false(okr);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "no backend"));
+	json_decref(r);
+	r = reply_of(
+	    f,
+	    "{\"cmd\":\"backend.set\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\","
+	    "\"port\":80,\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.10\",\"port\":8080,"
+	    "\"weight\":70000}}}",
+	    &okr);
+	assert_false(okr);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "0..65535"));
+	json_decref(r);
+	after = config_dump(f);
+	assert_string_equal(before, after);
 	free(before);
 	free(after);
 }
@@ -675,6 +728,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_config_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_save_reload, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_backend_set, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_views_and_help, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_hooks, setup, teardown),
 	};

@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#define XGW_LOG_COMP "kdp"
+#include "pipeline/kdp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common/drop.h"
+#include "common/log.h"
+#include "lb/conntrack.h"
+#include "lb/nat.h"
+#include "pipeline/snapshot.h"
+#include "steer-bpf/kdp_maps.h"
+#include "steer-bpf/steer.h"
+
+static const char *const cnt_names[] = {
+#define _(n, s) s,
+    XGW_FOREACH_KDP_CNT(_)
+#undef _
+};
+
+/* One kernel service's block: which service holds it, its backends'
+ * stable positions (so that removing a backend rewrites only the slots
+ * that were its own) and the ring as last pushed, to diff against. */
+struct kdp_block {
+	bool used, seen;
+	struct xgw_addr vip;
+	uint16_t port; /* network order */
+	uint8_t proto;
+	struct {
+		struct xgw_addr ip;
+		uint16_t port;
+		bool used;
+	} pos[XGW_KDP_MAX_BE];
+	uint32_t m;
+	uint32_t *ring; /* m entries: positions */
+};
+
+struct xgw_kdp {
+	int cfg_fd, svcs_fd, be_fd, ring_fd, ct_fd, pol_fd, hits_fd, tx_fd, drops_fd, cnt_fd;
+	bool enabled; /* sticky: connections may outlive the services */
+	struct kdp_block blk[XGW_KDP_MAX_SVCS];
+};
+
+int xgw_kdp_check(const struct xgw_config *cfg, char *err, size_t errlen)
+{
+	unsigned n = 0;
+	char k[XGW_KEY_STRLEN];
+
+	for (unsigned i = 0; i < cfg->n_services; i++) {
+		const struct xgw_service_cfg *s = &cfg->services[i];
+		const char *why = NULL;
+
+		if (s->datapath != XGW_DP_KERNEL)
+			continue;
+		n++;
+		if (s->algo != XGW_ALGO_MAGLEV)
+			why = "the kernel datapath balances with maglev only";
+		else if (cfg->maglev_size > XGW_KDP_RING_STRIDE)
+			why = "lb.maglev_size above 65537 is not supported by the kernel datapath";
+		else if (s->n_backends >= XGW_KDP_MAX_BE)
+			why = "too many backends for the kernel datapath (at most 255)";
+		else if (n > XGW_KDP_MAX_SVCS)
+			why = "too many kernel-datapath services (at most 32)";
+		else if (cfg->n_policies > XGW_KDP_MAX_POLICIES)
+			why = "more than 64 policy rules: the kernel datapath scans at most 64";
+		for (unsigned b = 0; !why && b < s->n_backends; b++) {
+			if (s->backends[b].ip.family != s->vip.family)
+				why = "a backend of another address family than the VIP";
+			else if (s->backends[b].tun != XGW_TUN_NONE)
+				why = "tunnel backends are not implemented in the kernel datapath";
+		}
+		if (why) {
+			xgw_service_key_str(&s->vip, s->port, s->proto, k, sizeof(k));
+			snprintf(err, errlen, "service %s: datapath kernel: %s (use datapath user)",
+				 k, why);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int map_fd(struct bpf_object *obj, const char *name, int *err)
+{
+	int fd = bpf_object__find_map_fd_by_name(obj, name);
+
+	if (fd < 0 && !*err)
+		*err = -ENOENT;
+	return fd;
+}
+
+struct xgw_kdp *xgw_kdp_open(struct bpf_object *obj, const int *ifindex, unsigned n_ports, int *err)
+{
+	struct xgw_kdp *k = calloc(1, sizeof(*k));
+
+	*err = 0;
+	if (!k) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	k->cfg_fd = map_fd(obj, "kdp_cfg", err);
+	k->svcs_fd = map_fd(obj, "kdp_svcs", err);
+	k->be_fd = map_fd(obj, "kdp_backends", err);
+	k->ring_fd = map_fd(obj, "kdp_ring", err);
+	k->ct_fd = map_fd(obj, "kdp_ct", err);
+	k->pol_fd = map_fd(obj, "kdp_policy", err);
+	k->hits_fd = map_fd(obj, "kdp_policy_hits", err);
+	k->tx_fd = map_fd(obj, "kdp_tx_ports", err);
+	k->drops_fd = map_fd(obj, "kdp_drops", err);
+	k->cnt_fd = map_fd(obj, "kdp_cnt", err);
+	for (unsigned p = 0; !*err && p < n_ports; p++) {
+		uint32_t key = (uint32_t)ifindex[p];
+		struct bpf_devmap_val v = {.ifindex = key};
+
+		if (bpf_map_update_elem(k->tx_fd, &key, &v, BPF_ANY))
+			*err = -errno;
+	}
+	if (*err) {
+		free(k);
+		return NULL;
+	}
+	return k;
+}
+
+void xgw_kdp_close(struct xgw_kdp *k)
+{
+	if (!k)
+		return;
+	for (unsigned i = 0; i < XGW_KDP_MAX_SVCS; i++)
+		free(k->blk[i].ring);
+	free(k);
+}
+
+static void svc_key(struct xgw_kdp_svc_key *key, const struct xgw_addr *vip, uint16_t port,
+		    uint8_t proto)
+{
+	memset(key, 0, sizeof(*key));
+	memcpy(key->addr, vip->b, 16);
+	key->port = port;
+	key->proto = proto;
+	key->family = vip->family;
+}
+
+static struct kdp_block *block_for(struct xgw_kdp *k, const struct xgw_svc_rt *s, uint32_t *idx)
+{
+	struct kdp_block *free_blk = NULL;
+
+	for (uint32_t i = 0; i < XGW_KDP_MAX_SVCS; i++) {
+		struct kdp_block *b = &k->blk[i];
+		if (b->used && xgw_addr_eq(&b->vip, &s->vip) && b->port == s->port &&
+		    b->proto == s->proto) {
+			*idx = i;
+			return b;
+		}
+		if (!b->used && !free_blk) {
+			free_blk = b;
+			*idx = i;
+		}
+	}
+	if (free_blk) {
+		memset(free_blk->pos, 0, sizeof(free_blk->pos));
+		free_blk->used = true;
+		free_blk->vip = s->vip;
+		free_blk->port = s->port;
+		free_blk->proto = s->proto;
+	}
+	return free_blk;
+}
+
+/* Position of backend be in block b, allocated on first sight. */
+static uint32_t be_pos(struct kdp_block *b, const struct xgw_be_rt *be, const bool *keep)
+{
+	uint32_t free_pos = 0;
+
+	for (uint32_t p = 1; p < XGW_KDP_MAX_BE; p++) {
+		if (b->pos[p].used && xgw_addr_eq(&b->pos[p].ip, &be->ip) &&
+		    b->pos[p].port == be->port)
+			return p;
+		if (!b->pos[p].used && !keep[p] && !free_pos)
+			free_pos = p;
+	}
+	if (free_pos) {
+		b->pos[free_pos].used = true;
+		b->pos[free_pos].ip = be->ip;
+		b->pos[free_pos].port = be->port;
+	}
+	return free_pos;
+}
+
+/* Backends, then the ring slots that changed; the service entry only
+ * after (by the caller), so a new service is visible with a full table. */
+static int sync_block(struct xgw_kdp *k, uint32_t idx, const struct xgw_svc_rt *s)
+{
+	struct kdp_block *b = &k->blk[idx];
+	uint32_t id2pos[XGW_KDP_MAX_BE] = {0}, m = s->maglev ? s->maglev->size : 0;
+	bool live[XGW_KDP_MAX_BE] = {false};
+	uint32_t *keys = NULL, *vals = NULL, n = 0;
+	int rc = 0;
+
+	/* Positions of backends gone are freed; those still present keep
+	 * theirs, new ones take a free one. */
+	for (uint32_t p = 1; p < XGW_KDP_MAX_BE; p++) {
+		bool present = false;
+		for (uint32_t id = 1; id <= s->n_backends && !present; id++)
+			present = b->pos[p].used && xgw_addr_eq(&b->pos[p].ip, &s->be[id].ip) &&
+				  b->pos[p].port == s->be[id].port;
+		if (!present)
+			b->pos[p].used = false;
+	}
+	for (uint32_t id = 1; id <= s->n_backends; id++) {
+		struct xgw_kdp_be v = {0};
+		uint32_t key;
+
+		id2pos[id] = be_pos(b, &s->be[id], live);
+		if (!id2pos[id])
+			return -E2BIG;
+		live[id2pos[id]] = true;
+		memcpy(v.addr, s->be[id].ip.b, 16);
+		v.port = s->be[id].port;
+		v.family = s->be[id].ip.family;
+		key = idx * XGW_KDP_MAX_BE + id2pos[id];
+		if (bpf_map_update_elem(k->be_fd, &key, &v, BPF_ANY))
+			return -errno;
+	}
+	if (b->m != m) {
+		free(b->ring);
+		b->ring = NULL;
+		b->m = 0;
+	}
+	if (!b->ring) {
+		b->ring = calloc(m ? m : 1, sizeof(uint32_t));
+		if (!b->ring)
+			return -ENOMEM;
+		b->m = m;
+		memset(b->ring, 0xff, m * sizeof(uint32_t)); /* all differ */
+	}
+	keys = malloc((m ? m : 1) * sizeof(uint32_t));
+	vals = malloc((m ? m : 1) * sizeof(uint32_t));
+	if (!keys || !vals) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < m; i++) {
+		uint32_t id = s->maglev->slot[i];
+		uint32_t pos = id && id <= s->n_backends ? id2pos[id] : 0;
+		if (b->ring[i] == pos)
+			continue;
+		keys[n] = idx * XGW_KDP_RING_STRIDE + i;
+		vals[n++] = pos;
+	}
+	if (n) {
+		uint32_t count = n;
+		if (bpf_map_update_batch(k->ring_fd, keys, vals, &count, NULL)) {
+			/* Older kernels: one by one. */
+			for (uint32_t i = 0; i < n && !rc; i++)
+				if (bpf_map_update_elem(k->ring_fd, &keys[i], &vals[i], BPF_ANY))
+					rc = -errno;
+			if (rc)
+				goto out;
+		}
+		for (uint32_t i = 0; i < n; i++)
+			b->ring[keys[i] - idx * XGW_KDP_RING_STRIDE] = vals[i];
+	}
+	pr_debug("service block %u: %u backends, %u ring slots rewritten", idx, s->n_backends, n);
+out:
+	free(keys);
+	free(vals);
+	return rc;
+}
+
+/* A prefix's address and mask as four network-order words. */
+static void prefix_words(const struct xgw_prefix *pf, __be32 *addr, __be32 *mask)
+{
+	for (int w = 0; w < 4; w++) {
+		int bits = pf->addr.family ? (int)pf->len - 32 * w : 0;
+
+		bits = bits < 0 ? 0 : bits > 32 ? 32 : bits;
+		mask[w] = bits ? htonl(~0u << (32 - bits)) : 0;
+		addr[w] = pf->addr.w[w] & mask[w];
+	}
+}
+
+static void sync_policy(struct xgw_kdp *k, const struct xgw_config *cfg, struct xgw_kdp_cfg *kc)
+{
+	uint32_t n = 0;
+
+	for (unsigned i = 0; i < cfg->n_policies && n < XGW_KDP_MAX_POLICIES; i++) {
+		const struct xgw_policy_cfg *r = &cfg->policies[i];
+		struct xgw_kdp_policy v = {0};
+
+		v.family = r->src.addr.family ? r->src.addr.family : r->dst.addr.family;
+		prefix_words(&r->src, v.src, v.src_mask);
+		prefix_words(&r->dst, v.dst, v.dst_mask);
+		v.proto = r->proto;
+		v.allow = r->allow;
+		v.dport_lo = r->dport_lo;
+		v.dport_hi = r->dport_hi;
+		bpf_map_update_elem(k->pol_fd, &n, &v, BPF_ANY);
+		n++;
+	}
+	kc->n_policies = n;
+	kc->policy_default_allow = cfg->policy_default_allow;
+	/* A new rule set starts its hit counters at 0, as the workers'
+	 * snapshot does. */
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *zero = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*zero)) : NULL;
+	for (uint32_t i = 0; zero && i <= XGW_KDP_MAX_POLICIES; i++)
+		bpf_map_update_elem(k->hits_fd, &i, zero, BPF_ANY);
+	free(zero);
+}
+
+void xgw_kdp_policy_hits_add(struct xgw_kdp *k, uint64_t *sum, unsigned n_rules)
+{
+	uint64_t h[XGW_KDP_MAX_POLICIES + 1];
+
+	if (!k || n_rules > XGW_KDP_MAX_POLICIES ||
+	    xgw_bpf_percpu_sum(k->hits_fd, XGW_KDP_MAX_POLICIES + 1, h))
+		return;
+	for (unsigned i = 0; i < n_rules; i++)
+		sum[i] += h[i];
+	sum[n_rules] += h[XGW_KDP_MAX_POLICIES];
+}
+
+/* Delete the service entries no longer wanted (keys sorted in want[]). */
+static void remove_stale_svcs(struct xgw_kdp *k, const struct xgw_kdp_svc_key *want, unsigned n)
+{
+	struct xgw_kdp_svc_key key, next, *stale = calloc(2 * XGW_KDP_MAX_SVCS + 1, sizeof(key));
+	unsigned n_stale = 0;
+	int r;
+
+	if (!stale)
+		return;
+	r = bpf_map_get_next_key(k->svcs_fd, NULL, &next);
+	while (!r && n_stale < 2 * XGW_KDP_MAX_SVCS) {
+		bool found = false;
+		key = next;
+		for (unsigned i = 0; i < n && !found; i++)
+			found = !memcmp(&want[i], &key, sizeof(key));
+		if (!found)
+			stale[n_stale++] = key;
+		r = bpf_map_get_next_key(k->svcs_fd, &key, &next);
+	}
+	for (unsigned i = 0; i < n_stale; i++)
+		bpf_map_delete_elem(k->svcs_fd, &stale[i]);
+	free(stale);
+}
+
+int xgw_kdp_sync(struct xgw_kdp *k, const struct xgw_config *cfg, const struct xgw_snapshot *snap,
+		 const struct xgw_ct_table *ct, char *err, size_t errlen)
+{
+	struct xgw_kdp_svc_key want[2 * XGW_KDP_MAX_SVCS];
+	struct xgw_kdp_cfg kc = {0};
+	unsigned n_want = 0;
+	uint32_t zero = 0;
+	int rc;
+
+	if (!k)
+		return 0;
+	rc = xgw_kdp_check(cfg, err, errlen);
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < XGW_KDP_MAX_SVCS; i++)
+		k->blk[i].seen = false;
+	for (unsigned i = 0; i < cfg->n_services; i++) {
+		const struct xgw_service_cfg *c = &cfg->services[i];
+		const struct xgw_svc_rt *s;
+		struct xgw_kdp_svc v = {0};
+		struct kdp_block *b;
+		uint32_t idx;
+
+		if (c->datapath != XGW_DP_KERNEL)
+			continue;
+		k->enabled = true;
+		s = xgw_snapshot_service(snap, &c->vip, htons(c->port), c->proto);
+		b = s ? block_for(k, s, &idx) : NULL;
+		if (!b) {
+			snprintf(err, errlen, "kernel datapath: no room for service %u", i);
+			return -ENOSPC;
+		}
+		b->seen = true;
+		rc = sync_block(k, idx, s);
+		if (rc) {
+			snprintf(err, errlen, "kernel datapath: cannot load service maps: %s",
+				 strerror(-rc));
+			return rc;
+		}
+		v.idx = idx;
+		v.m = b->m;
+		v.id = s->id;
+		v.flags = s->snat ? XGW_KDP_SVC_SNAT : 0;
+		svc_key(&want[n_want], &s->vip, s->port, s->proto);
+		if (bpf_map_update_elem(k->svcs_fd, &want[n_want++], &v, BPF_ANY))
+			goto map_err;
+		/* The VIP answers echo. */
+		v.flags = XGW_KDP_SVC_ECHO;
+		svc_key(&want[n_want], &s->vip, 0,
+			s->vip.family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+		if (bpf_map_update_elem(k->svcs_fd, &want[n_want++], &v, BPF_ANY))
+			goto map_err;
+	}
+	remove_stale_svcs(k, want, n_want);
+	for (unsigned i = 0; i < XGW_KDP_MAX_SVCS; i++)
+		if (k->blk[i].used && !k->blk[i].seen)
+			k->blk[i].used = false;
+
+	kc.flags = k->enabled ? XGW_KDP_F_ENABLED : 0;
+	kc.hash_seed = snap->hash_seed;
+	kc.snat_port_min = XGW_NAT_PORT_MIN; /* the workers' range */
+	kc.snat_port_max = XGW_NAT_PORT_MAX;
+	for (unsigned s = 0; s < 8; s++)
+		kc.to_tcp[s] = xgw_ct_timeout(ct, IPPROTO_TCP, (enum xgw_ct_state)s);
+	kc.to_udp = xgw_ct_timeout(ct, IPPROTO_UDP, XGW_CT_NONE);
+	kc.to_other = xgw_ct_timeout(ct, IPPROTO_ICMP, XGW_CT_NONE);
+	sync_policy(k, cfg, &kc);
+	if (bpf_map_update_elem(k->cfg_fd, &zero, &kc, BPF_ANY))
+		goto map_err;
+	return 0;
+map_err:
+	rc = -errno;
+	snprintf(err, errlen, "kernel datapath: cannot update maps: %s", strerror(errno));
+	return rc;
+}
+
+json_t *xgw_kdp_stats_json(struct xgw_kdp *k, uint64_t *drops)
+{
+	uint64_t cnt[XGW_KDP_CNT__MAX], d[XGW_DROP__MAX];
+	json_t *o, *dj;
+
+	if (!k || xgw_bpf_percpu_sum(k->cnt_fd, XGW_KDP_CNT__MAX, cnt) ||
+	    xgw_bpf_percpu_sum(k->drops_fd, XGW_DROP__MAX, d))
+		return NULL;
+	o = json_object();
+	dj = json_object();
+	for (unsigned i = 0; i < XGW_KDP_CNT__MAX; i++)
+		json_object_set_new(o, cnt_names[i], json_integer((json_int_t)cnt[i]));
+	for (unsigned r = 1; r < XGW_DROP__MAX; r++) {
+		drops[r] += d[r];
+		if (d[r])
+			json_object_set_new(dj, xgw_drop_name(r), json_integer((json_int_t)d[r]));
+	}
+	json_object_set_new(o, "drops", dj);
+	return o;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* bpf_ktime_get_ns's clock */
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void key_tuple(struct xgw_ct_tuple *t, const struct xgw_kdp_ct_key *k)
+{
+	struct xgw_addr s = {.family = k->family}, d = {.family = k->family};
+
+	memcpy(s.b, k->src, 16);
+	memcpy(d.b, k->dst, 16);
+	xgw_ct_tuple_init(t, &s, k->sport, &d, k->dport, k->proto);
+}
+
+void xgw_kdp_ct_json(struct xgw_kdp *k, const struct xgw_ct_table *ct, json_t *arr, unsigned limit)
+{
+	struct xgw_kdp_ct_key key, next;
+	uint64_t now = mono_ns();
+	int r;
+
+	if (!k || !k->enabled)
+		return;
+	r = bpf_map_get_next_key(k->ct_fd, NULL, &next);
+	while (!r && (!limit || json_array_size(arr) < limit)) {
+		struct xgw_kdp_ct v;
+		key = next;
+		r = bpf_map_get_next_key(k->ct_fd, &key, &next);
+		if (bpf_map_lookup_elem(k->ct_fd, &key, &v) || v.dir != 0)
+			continue;
+		uint64_t age = now > v.last_seen ? now - v.last_seen : 0;
+		uint64_t to = xgw_ct_timeout(ct, key.proto, (enum xgw_ct_state)v.state);
+		if (age > to)
+			continue; /* expired, not yet evicted */
+		struct xgw_ct_tuple o, rp;
+		char s[XGW_ADDR_STRLEN], d[XGW_ADDR_STRLEN], be[XGW_KEY_STRLEN];
+		key_tuple(&o, &key);
+		key_tuple(&rp, &v.other);
+		xgw_endpoint_str(&rp.src, ntohs(rp.sport), be, sizeof(be));
+		json_t *e = json_pack(
+		    "{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:I,s:I,s:I,s:I,s:s}", "proto",
+		    xgw_proto_name(o.proto), "src", xgw_addr_str(&o.src, s, sizeof(s)), "dst",
+		    xgw_addr_str(&o.dst, d, sizeof(d)), "sport", ntohs(o.sport), "dport",
+		    ntohs(o.dport), "backend", be, "state", xgw_ct_state_name(v.state), "age_s",
+		    (json_int_t)(age / 1000000000ull), "expires_s",
+		    (json_int_t)((to - age) / 1000000000ull), "packets",
+		    (json_int_t)(v.pkts[0] + v.pkts[1]), "bytes",
+		    (json_int_t)(v.bytes[0] + v.bytes[1]), "datapath", "kernel");
+		if (v.flags & XGW_CT_F_SNAT) {
+			char sn[XGW_KEY_STRLEN];
+			json_object_set_new(e, "snat",
+					    json_string(xgw_endpoint_str(&rp.dst, ntohs(rp.dport),
+									 sn, sizeof(sn))));
+		}
+		json_array_append_new(arr, e);
+	}
+}
+
+int xgw_kdp_ct_flush(struct xgw_kdp *k)
+{
+	struct xgw_kdp_ct_key key, next;
+	int n = 0;
+
+	if (!k)
+		return 0;
+	/* Delete the first key until none is left: deleting while walking
+	 * would restart the walk anyway. */
+	while (!bpf_map_get_next_key(k->ct_fd, NULL, &next)) {
+		key = next;
+		if (bpf_map_delete_elem(k->ct_fd, &key))
+			break;
+		n++;
+	}
+	return (n + 1) / 2; /* two entries per connection */
+}

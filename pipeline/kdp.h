@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The in-kernel datapath's control side: xgwd keeps the XDP program's maps
+ * (steer-bpf/kdp_maps.h) equal to the config's "datapath": "kernel"
+ * services, their Maglev tables (the snapshot's own: the same tables and
+ * seed as the workers, pushed slot by slot where they changed), policy and
+ * conntrack timeouts; and reads back the counters and connections for
+ * `xgwctl stats` and `xgwctl ct list`. */
+#ifndef XGW_KDP_H
+#define XGW_KDP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/config.h"
+
+struct bpf_object;
+struct xgw_kdp;
+struct xgw_snapshot;
+struct xgw_ct_table;
+
+/* What the kernel datapath cannot serve yet, refused with a clear error
+ * (0 or -EINVAL with err filled): backends of another family than the VIP, tunnel
+ * backends, algorithms other than Maglev, a Maglev size above 65537,
+ * more than XGW_KDP_MAX_SVCS kernel services or XGW_KDP_MAX_BE - 1
+ * backends in one, more than XGW_KDP_MAX_POLICIES policies. */
+int xgw_kdp_check(const struct xgw_config *cfg, char *err, size_t errlen);
+
+/* Maps of a loaded steering object (any port's: they share them); the
+ * ports' ifindexes go in the devmap for two-arm redirects. */
+struct xgw_kdp *xgw_kdp_open(struct bpf_object *obj, const int *ifindex, unsigned n_ports,
+			     int *err);
+void xgw_kdp_close(struct xgw_kdp *k);
+
+/* Make the maps serve cfg's kernel services as snap describes them (snap
+ * holds every service, kernel ones included).  ct gives the timeouts. */
+int xgw_kdp_sync(struct xgw_kdp *k, const struct xgw_config *cfg, const struct xgw_snapshot *snap,
+		 const struct xgw_ct_table *ct, char *err, size_t errlen);
+
+/* Counters: drop reasons added into drops[XGW_DROP__MAX]; the rest as
+ * an object (counters and the kernel's own drops). */
+json_t *xgw_kdp_stats_json(struct xgw_kdp *k, uint64_t *drops);
+/* Add the kernel's policy hits to sum[0..n_rules] (rules in config order,
+ * then the default), as xgw_policy_hits_sum lays them out. */
+void xgw_kdp_policy_hits_add(struct xgw_kdp *k, uint64_t *sum, unsigned n_rules);
+/* Append the kernel's live connections to arr (as the workers' ct list
+ * rows, with "datapath": "kernel"), at most limit in all (0 = no limit). */
+void xgw_kdp_ct_json(struct xgw_kdp *k, const struct xgw_ct_table *ct, json_t *arr, unsigned limit);
+/* Remove every kernel connection; returns how many. */
+int xgw_kdp_ct_flush(struct xgw_kdp *k);
+
+#endif

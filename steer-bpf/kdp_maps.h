@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Map layouts of the in-kernel datapath (services with "datapath":
+ * "kernel"), shared by the XDP program (steer.bpf.c and kern_*.h) and by
+ * xgwd's map sync (pipeline/kdp.c), as katran's balancer_structs.h.
+ * Sizes overridable with -D. */
+#ifndef XGW_KDP_MAPS_H
+#define XGW_KDP_MAPS_H
+
+#include <linux/types.h>
+
+#ifndef XGW_KDP_MAX_SVCS
+#define XGW_KDP_MAX_SVCS 32 /* kernel services (Maglev rings) */
+#endif
+#ifndef XGW_KDP_MAX_BE
+#define XGW_KDP_MAX_BE 256 /* backend positions per kernel service */
+#endif
+/* One Maglev ring per service in one big array, Katran-style: the slot of
+ * (service s, index i) is s * XGW_KDP_RING_STRIDE + i.  The stride is the
+ * default table size; a service's own M (its "lb.maglev_size") may not
+ * exceed it (xgwd refuses kernel services otherwise). */
+#ifndef XGW_KDP_RING_STRIDE
+#define XGW_KDP_RING_STRIDE 65537
+#endif
+#ifndef XGW_KDP_MAX_POLICIES
+#define XGW_KDP_MAX_POLICIES 64 /* rules the program scans (first match wins) */
+#endif
+#ifndef XGW_KDP_CT_MAX
+#define XGW_KDP_CT_MAX 131072 /* LRU entries: two per connection (~24 MB) */
+#endif
+
+/* Service key: VIP, port (network order), proto.  Port 0 + ICMP: the VIP
+ * answers echo. */
+struct xgw_kdp_svc_key {
+	__u8 addr[16]; /* v4 in [0..3], rest zero */
+	__u16 port;
+	__u8 proto;
+	__u8 family; /* AF_INET (2) or AF_INET6 (10) */
+};
+
+struct xgw_kdp_svc {
+	__u32 idx;   /* ring and backend block of this service */
+	__u32 m;     /* Maglev table size (prime <= XGW_KDP_RING_STRIDE) */
+	__u32 id;    /* the snapshot's stable service id (conntrack) */
+	__u32 flags; /* XGW_KDP_SVC_* */
+};
+
+enum {
+	XGW_KDP_SVC_ECHO = 1 << 0, /* ICMP echo entry, no backends */
+	XGW_KDP_SVC_SNAT = 1 << 1, /* source NAT to the egress address */
+};
+
+/* Backend at position idx * XGW_KDP_MAX_BE + pos (pos >= 1; 0 = none). */
+struct xgw_kdp_be {
+	__u8 addr[16];
+	__u16 port; /* network order */
+	__u8 family;
+	__u8 pad;
+};
+
+/* Conntrack key: the tuple as the packet carries it.  Every pad byte 0. */
+struct xgw_kdp_ct_key {
+	__u8 src[16];
+	__u8 dst[16];
+	__u16 sport; /* network order */
+	__u16 dport;
+	__u8 proto;
+	__u8 family;
+	__u8 pad[2];
+};
+
+/* One LRU entry per direction.  The ORIG entry (client -> VIP) holds the
+ * connection's state and counters and, in `other`, the reply tuple
+ * (backend -> client); the REPLY entry holds the orig tuple, so a reply is
+ * reverse-translated from its own entry and its state kept in the orig one.
+ * States and flags are lb/conntrack.h's (enum xgw_ct_state,
+ * enum xgw_ct_flags), so both datapaths time connections out alike.  With
+ * SNAT (flag 1, on both entries) the reply tuple's destination is the
+ * gateway's address and port. */
+struct xgw_kdp_ct {
+	struct xgw_kdp_ct_key other;
+	__u64 last_seen; /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
+	__u64 pkts[2];	 /* by direction: orig, reply (ORIG entry only) */
+	__u64 bytes[2];
+	__u32 backend; /* backend position, for `ct list` */
+	__u32 svc_id;
+	__u8 state;
+	__u8 flags;
+	__u8 dir; /* 0 = this is the ORIG entry, 1 = REPLY entry */
+	__u8 pad[5];
+	/* This direction's next hop, as bpf_fib_lookup last gave it, reused
+	 * until nh_until (XGW_KDP_NH_CACHE_NS later): one FIB lookup per flow
+	 * and direction and interval, not per packet. */
+	__u64 nh_until;
+	__u32 nh_ifindex;
+	__u8 nh_dmac[6];
+	__u8 nh_smac[6];
+};
+
+#ifndef XGW_KDP_NH_CACHE_NS
+#define XGW_KDP_NH_CACHE_NS 1000000000ull /* route/neighbour changes: <= 1 s */
+#endif
+
+/* kdp_cfg[0]: global settings written by xgwd. */
+struct xgw_kdp_cfg {
+	__u32 flags; /* XGW_KDP_F_* */
+	__u32 hash_seed;
+	__u32 n_policies;
+	__u32 policy_default_allow;
+	__u64 to_tcp[8]; /* timeouts by enum xgw_ct_state, ns */
+	__u64 to_udp, to_other;
+	__u16 snat_port_min, snat_port_max; /* host order */
+	__u32 pad;
+};
+
+enum {
+	XGW_KDP_F_ENABLED = 1 << 0, /* kernel services exist (or existed: ct) */
+};
+
+/* A policy rule (config order; first match wins): addresses and masks as
+ * 16 bytes (v4 in the first word), family 0 for a rule without prefixes. */
+struct xgw_kdp_policy {
+	__be32 src[4], src_mask[4];
+	__be32 dst[4], dst_mask[4];
+	__u16 dport_lo, dport_hi; /* host order */
+	__u8 proto;		  /* 0 = any */
+	__u8 allow;
+	__u8 family; /* 0 any, 2 IPv4, 10 IPv6 */
+	__u8 pad;
+};
+
+/* Per-CPU counters besides the drop reasons (common/drop.h), which have
+ * their own per-CPU array indexed by enum xgw_drop. */
+#define XGW_FOREACH_KDP_CNT(_)                                                                     \
+	_(RX, "rx")			   /* packets of kernel services */                        \
+	_(TX, "tx")			   /* XDP_TX, same interface */                            \
+	_(REDIRECT, "redirect")		   /* bpf_redirect_map, other port */                      \
+	_(PASS_NEIGH, "pass_no_neighbour") /* translated, stack resolves */                        \
+	_(PUNT, "punted_to_user")	   /* cannot: to the steering rules */                     \
+	_(ICMP_ECHO, "icmp_echo_replies")                                                          \
+	_(CT_NEW, "ct_created")                                                                    \
+	_(CT_REPLY, "ct_reply") /* reverse-translated replies */
+
+enum {
+#define _(n, s) XGW_KDP_CNT_##n,
+	XGW_FOREACH_KDP_CNT(_)
+#undef _
+	    XGW_KDP_CNT__MAX
+};
+
+#endif

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The in-kernel datapath for services with "datapath": "kernel", in the
+ * workers' order (Cilium's service path): parse, conntrack lookup,
+ * policy, service lookup, Maglev pick, DNAT / reverse NAT, next hop.
+ * Split by role: kern_parse.h, kern_ct.h, kern_lb.h, kern_nat.h,
+ * kern_fib.h; maps in kern_maps.h.
+ *
+ * What it does not do goes on to the steering rules, which xgwd fills for
+ * kernel services as for user ones, so it reaches the user-space workers
+ * (their snapshot holds kernel services too) and, with no worker socket
+ * bound, the kernel stack.  The rule, counted as punted_to_user when the
+ * packet is for a kernel VIP: VLAN tags, IPv4 options, fragments, TTL
+ * about to expire, ICMP other than echo requests (errors about flows),
+ * backend packets that match no kernel connection, IPv6 extension
+ * headers. */
+#ifndef XGW_KERN_KDP_H
+#define XGW_KERN_KDP_H
+
+#include "steer-bpf/kern_maps.h"
+#include "steer-bpf/kern_parse.h"
+#include "steer-bpf/kern_ct.h"
+#include "steer-bpf/kern_lb.h"
+#include "steer-bpf/kern_nat.h"
+#include "steer-bpf/kern_fib.h"
+
+#define KDP_CONTINUE (-1) /* not handled: the steering rules decide */
+
+static __always_inline int kct_key_eq(const struct xgw_kdp_ct_key *a,
+				      const struct xgw_kdp_ct_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
+}
+
+static __always_inline int kdp_is_vip(const struct kdp_pkt *p)
+{
+	return kdp_service(p->family, p->dst, 0,
+			   p->family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP) != 0;
+}
+
+/* The reply entry of a new connection: its tuple (backend -> client, or
+ * -> SNAT address:port), inserted before the orig entry (cilium's order).
+ * With SNAT, ports from a hash-chosen start are tried (at most 8, as
+ * BPF_NOEXIST inserts).  0, or the drop reason. */
+static __always_inline __u32 kdp_reply_entry(struct xdp_md *ctx, const struct xgw_kdp_cfg *cfg,
+					     const struct xgw_kdp_svc *svc, struct kdp_pkt *p,
+					     const struct xgw_kdp_be *be, struct xgw_kdp_ct *v,
+					     struct xgw_kdp_ct_key *rk, __u32 hash, __u64 now)
+{
+	struct xgw_kdp_ct *e;
+	__u32 snat[4];
+
+	if (!(svc->flags & XGW_KDP_SVC_SNAT)) {
+		kct_key(rk, be->addr, p->src, be->port, p->sport, p->proto, p->family);
+		e = bpf_map_lookup_elem(&kdp_ct, rk);
+		if (e && !(e->dir == 1 && kct_key_eq(&e->other, &v->other))) {
+			/* The backend tuple is another live flow's (two VIPs onto
+			 * one backend, same client port): refused as user space
+			 * does. */
+			struct xgw_kdp_ct *o =
+			    e->dir == 1 ? bpf_map_lookup_elem(&kdp_ct, &e->other) : e;
+			if (o && !kct_expired(cfg, o, p->proto, now))
+				return XGW_DROP_CT_INVALID;
+		}
+		return bpf_map_update_elem(&kdp_ct, rk, v, BPF_ANY) ? XGW_DROP_CT_FULL : 0;
+	}
+	if (kdp_fib_src(ctx, p->family, be->addr, snat))
+		return XGW_DROP_SNAT_NO_PORT;
+	__u32 lo = cfg->snat_port_min, span = cfg->snat_port_max - lo + 1;
+
+	if (!lo || span > 65536)
+		return XGW_DROP_SNAT_NO_PORT;
+	v->flags = KCT_F_SNAT;
+	for (int t = 0; t < 8; t++) {
+		__u16 port = (__u16)(lo + (hash + (__u32)t * 7919) % span);
+
+		kct_key(rk, be->addr, snat, be->port, bpf_htons(port), p->proto, p->family);
+		if (!bpf_map_update_elem(&kdp_ct, rk, v, BPF_NOEXIST))
+			return 0;
+	}
+	return XGW_DROP_SNAT_NO_PORT;
+}
+
+/* A new connection: policy, pick, egress policy, the reply entry then the
+ * orig entry.  0 or the drop reason. */
+static __always_inline __u32 kdp_new_flow(struct xdp_md *ctx, const struct xgw_kdp_cfg *cfg,
+					  const struct xgw_kdp_svc *svc, struct kdp_pkt *p,
+					  const struct xgw_kdp_ct_key *k, __u64 now)
+{
+	struct xgw_kdp_ct_key rk;
+	struct xgw_kdp_ct *v;
+	struct xgw_kdp_be *be;
+	__u32 pos = 0, zero = 0, hash, drop;
+
+	if (!kdp_policy_allows(cfg, p->family, p->src, p->dst, p->proto, bpf_ntohs(p->dport)))
+		return XGW_DROP_POLICY;
+	/* A RST alone opens no connection; other segments are picked up. */
+	if (p->proto == IPPROTO_TCP && !(p->tcp_flags & TF_SYN) && (p->tcp_flags & TF_RST))
+		return XGW_DROP_CT_INVALID;
+	hash =
+	    kdp_flow_hash(p->src, p->dst, p->sport, p->dport, p->proto, p->family, cfg->hash_seed);
+	be = kdp_pick(svc, hash, &pos);
+	if (!be || be->family != p->family)
+		return XGW_DROP_NO_BACKEND;
+	v = bpf_map_lookup_elem(&kdp_scratch, &zero);
+	if (!v)
+		return XGW_DROP_CT_FULL;
+	__builtin_memset(v, 0, sizeof(*v));
+	v->other = *k;
+	v->dir = 1;
+	v->backend = pos;
+	v->svc_id = svc->id;
+	v->last_seen = now;
+	drop = kdp_reply_entry(ctx, cfg, svc, p, be, v, &rk, hash, now);
+	if (drop)
+		return drop;
+	/* Egress policy on the translated packet: from the reply tuple's
+	 * destination (the client, or the SNAT address) to the backend. */
+	if (cfg->n_policies &&
+	    !kdp_policy_allows(cfg, p->family, (const __u32 *)rk.dst, (const __u32 *)be->addr,
+			       p->proto, bpf_ntohs(be->port))) {
+		bpf_map_delete_elem(&kdp_ct, &rk);
+		return XGW_DROP_POLICY;
+	}
+	v->other = rk;
+	v->dir = 0;
+	v->state = p->proto == IPPROTO_TCP ? kct_tcp_initial(p->tcp_flags) : KCT_NONE;
+	v->pkts[0] = 1;
+	v->bytes[0] = p->len;
+	if (bpf_map_update_elem(&kdp_ct, k, v, BPF_ANY)) {
+		bpf_map_delete_elem(&kdp_ct, &rk);
+		return XGW_DROP_CT_FULL;
+	}
+	kdp_count(XGW_KDP_CNT_CT_NEW);
+	return 0;
+}
+
+static __always_inline int kdp_run(struct xdp_md *ctx)
+{
+	struct xgw_kdp_cfg *cfg;
+	struct xgw_kdp_ct_key k;
+	struct xgw_kdp_ct *c;
+	struct xgw_kdp_svc *svc;
+	struct kdp_pkt p = {};
+	__u32 zero = 0, drop = 0, addr[4];
+	__be16 port;
+	__u64 now;
+	int rc;
+
+	cfg = bpf_map_lookup_elem(&kdp_cfg, &zero);
+	if (!cfg || !(cfg->flags & XGW_KDP_F_ENABLED))
+		return KDP_CONTINUE;
+	rc = kdp_parse(ctx, &p);
+	if (rc == KDP_NOT_MINE)
+		return KDP_CONTINUE;
+	if (rc != KDP_PARSED) {
+		if (!kdp_is_vip(&p))
+			return KDP_CONTINUE;
+		if (rc == KDP_BAD)
+			return kdp_drop(p.reason);
+		kdp_count(XGW_KDP_CNT_PUNT);
+		return KDP_CONTINUE;
+	}
+
+	if (p.proto == IPPROTO_ICMP || p.proto == IPPROTO_ICMPV6) {
+		if (!kdp_is_vip(&p))
+			return KDP_CONTINUE;
+		kdp_count(XGW_KDP_CNT_RX);
+		if (!kdp_policy_allows(cfg, p.family, p.src, p.dst, p.proto, 0))
+			return kdp_drop(XGW_DROP_POLICY);
+		if (!kdp_icmp_echo(&p)) {
+			kdp_count(XGW_KDP_CNT_PUNT);
+			return KDP_CONTINUE;
+		}
+		kdp_count(XGW_KDP_CNT_ICMP_ECHO);
+		return XDP_TX;
+	}
+
+	now = bpf_ktime_get_ns();
+	kct_key(&k, p.src, p.dst, p.sport, p.dport, p.proto, p.family);
+	c = bpf_map_lookup_elem(&kdp_ct, &k);
+	if (c && c->dir == 1) {
+		/* A backend's reply: back to the client from the VIP. */
+		struct xgw_kdp_ct *o = bpf_map_lookup_elem(&kdp_ct, &c->other);
+
+		kdp_count(XGW_KDP_CNT_RX);
+		if (kdp_ttl(&p) <= 1) {
+			kdp_count(XGW_KDP_CNT_PUNT);
+			return KDP_CONTINUE;
+		}
+		if (o && o->dir == 0)
+			kct_update(o, 1, p.proto, p.tcp_flags, p.len, now);
+		__builtin_memcpy(addr, c->other.dst, 16);
+		port = c->other.dport;
+		kdp_ttl_dec(&p);
+		kdp_nat_rewrite(&p, 1, addr, port);
+		if (c->flags & KCT_F_SNAT) { /* and back to the client */
+			__builtin_memcpy(addr, c->other.src, 16);
+			kdp_nat_rewrite(&p, 0, addr, c->other.sport);
+		}
+		kdp_count(XGW_KDP_CNT_CT_REPLY);
+		return kdp_fib_out(ctx, &p, c, now);
+	}
+	svc = kdp_service(p.family, p.dst, p.dport, p.proto);
+	if (!svc)
+		return KDP_CONTINUE;
+	kdp_count(XGW_KDP_CNT_RX);
+	if (kdp_ttl(&p) <= 1) {
+		kdp_count(XGW_KDP_CNT_PUNT);
+		return KDP_CONTINUE;
+	}
+	if (c && kct_expired(cfg, c, p.proto, now))
+		c = 0;
+	if (c) {
+		kct_update(c, 0, p.proto, p.tcp_flags, p.len, now);
+	} else {
+		drop = kdp_new_flow(ctx, cfg, svc, &p, &k, now);
+		if (drop)
+			return kdp_drop(drop);
+		c = bpf_map_lookup_elem(&kdp_ct, &k);
+		if (!c)
+			return kdp_drop(XGW_DROP_CT_FULL);
+	}
+	/* The reply tuple says it all: backend = its source, SNAT = its
+	 * destination. */
+	__builtin_memcpy(addr, c->other.src, 16);
+	kdp_ttl_dec(&p);
+	kdp_nat_rewrite(&p, 0, addr, c->other.sport);
+	if (c->flags & KCT_F_SNAT) {
+		__builtin_memcpy(addr, c->other.dst, 16);
+		kdp_nat_rewrite(&p, 1, addr, c->other.dport);
+	}
+	return kdp_fib_out(ctx, &p, c, now);
+}
+
+#endif

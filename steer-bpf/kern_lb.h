@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Kernel datapath, load balancing: policy, the service lookup, the flow
+ * hash and the Maglev pick.  The hash is common/hash.h's xgw_flow_hash word
+ * for word and the rings hold the same tables as the workers' snapshot,
+ * with the same seed: a flow keeps its backend whichever datapath serves
+ * it, so a service moved between datapaths picks established flows up
+ * mid-stream on the same backend.  IPv4 and IPv6 alike. */
+#ifndef XGW_KERN_LB_H
+#define XGW_KERN_LB_H
+
+static __always_inline __u64 kdp_fmix64(__u64 h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+static __always_inline __u64 kdp_hround(__u64 h, __u64 w)
+{
+	h ^= w;
+	h *= 0x9e3779b97f4a7c15ull;
+	return (h << 31) | (h >> 33);
+}
+
+/* A 16-byte address's struct xgw_addr q[w] word: its bytes 8w..8w+7 as a
+ * little-endian load (v4: the address zero-extended, then 0). */
+static __always_inline __u64 kdp_addr_word(const __u32 *a, int w)
+{
+	return (__u64)a[2 * w + 1] << 32 | a[2 * w];
+}
+
+/* xgw_flow_hash, word for word. */
+static __always_inline __u32 kdp_flow_hash(const __u32 *src, const __u32 *dst, __be16 sport,
+					   __be16 dport, __u8 proto, __u8 family, __u32 seed)
+{
+	__u64 h = seed ^ ((__u64)proto << 32 | (__u64)family << 40);
+
+	h = kdp_hround(h, kdp_addr_word(src, 0));
+	h = kdp_hround(h, kdp_addr_word(src, 1));
+	h = kdp_hround(h, kdp_addr_word(dst, 0));
+	h = kdp_hround(h, kdp_addr_word(dst, 1));
+	h = kdp_hround(h, (__u64)sport << 16 | dport);
+	h = kdp_fmix64(h);
+	return (__u32)(h ^ (h >> 32));
+}
+
+static __always_inline struct xgw_kdp_svc *kdp_service(__u8 family, const __u32 *vip, __be16 port,
+						       __u8 proto)
+{
+	struct xgw_kdp_svc_key k = {.port = port, .proto = proto, .family = family};
+
+	__builtin_memcpy(k.addr, vip, 16);
+	return bpf_map_lookup_elem(&kdp_svcs, &k);
+}
+
+struct kdp_pol_ctx {
+	__u32 src[4], dst[4];
+	__u16 dport;
+	__u8 proto;
+	__u8 family;
+	__u8 verdict; /* 0 deny, 1 allow, 2 no rule matched */
+	__u32 n;
+	__u32 rule; /* the matching rule's index */
+};
+
+static long kdp_pol_step(__u32 i, void *arg)
+{
+	struct kdp_pol_ctx *c = arg;
+	struct xgw_kdp_policy *r;
+
+	if (i >= c->n)
+		return 1;
+	r = bpf_map_lookup_elem(&kdp_policy, &i);
+	if (!r)
+		return 1;
+	if ((r->family && r->family != c->family) || (r->proto && r->proto != c->proto))
+		return 0;
+	if (c->dport < r->dport_lo || c->dport > r->dport_hi)
+		return 0;
+#pragma unroll
+	for (int w = 0; w < 4; w++)
+		if ((c->src[w] & r->src_mask[w]) != r->src[w] ||
+		    (c->dst[w] & r->dst_mask[w]) != r->dst[w])
+			return 0;
+	c->verdict = r->allow;
+	c->rule = i;
+	return 1;
+}
+
+/* First matching rule in config order, else the default (lb/policy.h).
+ * Packets without ports match with dport 0.  A linear scan with bpf_loop
+ * (kernel 5.17): XGW_KDP_MAX_POLICIES rules at most. */
+static __always_inline int kdp_policy_allows(const struct xgw_kdp_cfg *cfg, __u8 family,
+					     const __u32 *src, const __u32 *dst, __u8 proto,
+					     __u16 dport)
+{
+	struct kdp_pol_ctx c = {
+	    .dport = dport, .proto = proto, .family = family, .verdict = 2, .n = cfg->n_policies};
+	__u32 hit;
+	__u64 *h;
+
+	if (!c.n)
+		return cfg->policy_default_allow;
+	__builtin_memcpy(c.src, src, 16);
+	__builtin_memcpy(c.dst, dst, 16);
+	bpf_loop(XGW_KDP_MAX_POLICIES, kdp_pol_step, &c, 0);
+	hit = c.verdict == 2 ? XGW_KDP_MAX_POLICIES : c.rule;
+	h = bpf_map_lookup_elem(&kdp_policy_hits, &hit);
+	if (h)
+		*h += 1;
+	return c.verdict == 2 ? (int)cfg->policy_default_allow : c.verdict;
+}
+
+/* The backend Maglev gives the flow, or NULL (no backend: ring slot 0). */
+static __always_inline struct xgw_kdp_be *kdp_pick(const struct xgw_kdp_svc *svc, __u32 hash,
+						   __u32 *pos)
+{
+	__u32 m = svc->m, slot, *id, key;
+
+	if (!m || m > XGW_KDP_RING_STRIDE || svc->idx >= XGW_KDP_MAX_SVCS)
+		return 0;
+	slot = svc->idx * XGW_KDP_RING_STRIDE + hash % m;
+	id = bpf_map_lookup_elem(&kdp_ring, &slot);
+	if (!id || !*id || *id >= XGW_KDP_MAX_BE)
+		return 0;
+	*pos = *id;
+	key = svc->idx * XGW_KDP_MAX_BE + *id;
+	struct xgw_kdp_be *be = bpf_map_lookup_elem(&kdp_backends, &key);
+	return be && be->family ? be : 0;
+}
+
+#endif

@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The kernel datapath run on crafted frames with BPF_PROG_RUN: DNAT of a
+ * SYN, reverse NAT of the reply, conntrack keeping the backend across a
+ * table change, the Maglev pick equal to the workers' pick for the same
+ * flows, ICMP echo, drop reasons, what is handed on to the steering rules.
+ * Needs root (BPF, a network namespace of its own with a veth pair
+ * for bpf_fib_lookup); exits 77 otherwise. */
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common/drop.h"
+#include "lb/conntrack.h"
+#include "lb/maglev.h"
+#include "pipeline/kdp.h"
+#include "pipeline/snapshot.h"
+#include "steer-bpf/kdp_maps.h"
+#include "steer-bpf/steer.h"
+#include "steer.skel.h"
+#include "tests/lib/pktbuild.h"
+
+#define SEED 0x5eedu
+static const uint8_t BE_MAC[3][6] = {{2, 0, 0, 0, 2, 11}, {2, 0, 0, 0, 2, 12}, {2, 0, 0, 0, 2, 13}};
+static const uint8_t CLI_MAC[6] = {2, 0, 0, 0, 1, 2};
+
+static struct steer_bpf *skel;
+static struct xgw_kdp *kdp;
+static struct xgw_ct_table *ct;
+static struct xgw_config cfg;
+static struct xgw_snapshot *snap;
+static int ifindex, prog_fd;
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+static void resync(void)
+{
+	char err[256] = "";
+
+	xgw_snapshot_free(snap);
+	snap = xgw_snapshot_build(&cfg, 1, SEED, err, sizeof(err));
+	assert_non_null(snap);
+	if (xgw_kdp_sync(kdp, &cfg, snap, ct, err, sizeof(err)))
+		fail_msg("sync: %s", err);
+}
+
+static int setup(void **state)
+{
+	int err;
+
+	if (unshare(CLONE_NEWNET))
+		return -1;
+	/* One veth end holds both subnets: every next hop is XDP_TX. */
+	if (sh("ip link set lo up && ip link add kd0 type veth peer name kd1 && ip link set kd0 up "
+	       "&& ip link set kd1 up") ||
+	    sh("ip addr add 198.18.1.1/24 dev kd0 && ip addr add 198.18.2.1/24 dev kd0") ||
+	    sh("sysctl -qw net.ipv4.conf.all.forwarding=1 net.ipv4.conf.kd0.forwarding=1"))
+		return -1;
+	for (int i = 0; i < 3; i++)
+		if (sh("ip neigh add 198.18.2.1%d lladdr 02:00:00:00:02:%02x dev kd0", i + 1,
+		       BE_MAC[i][5]))
+			return -1;
+	if (sh("ip neigh add 198.18.1.2 lladdr 02:00:00:00:01:02 dev kd0"))
+		return -1;
+	/* IPv6: the same hosts on 2001:db8:1::/64 and 2001:db8:2::/64. */
+	if (sh("ip addr add 2001:db8:1::1/64 dev kd0 nodad && "
+	       "ip addr add 2001:db8:2::1/64 dev kd0 nodad && "
+	       "sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv6.conf.kd0.forwarding=1 && "
+	       "ip neigh add 2001:db8:1::2 lladdr 02:00:00:00:01:02 dev kd0"))
+		return -1;
+	for (int i = 0; i < 3; i++)
+		if (sh("ip neigh add 2001:db8:2::1%d lladdr 02:00:00:00:02:%02x dev kd0", i + 1,
+		       BE_MAC[i][5]))
+			return -1;
+	ifindex = (int)if_nametoindex("kd0");
+	skel = steer_bpf__open_and_load();
+	if (!skel)
+		return -1;
+	prog_fd = bpf_program__fd(skel->progs.xgw_steer);
+	kdp = xgw_kdp_open(skel->obj, &ifindex, 1, &err);
+	if (!kdp)
+		return -1;
+
+	xgw_config_defaults(&cfg);
+	/* [0]: 198.18.100.1:80/tcp, [1]: [2001:db8:100::1]:80/tcp, each over
+	 * three backends :8080. */
+	cfg.services = calloc(2, sizeof(*cfg.services));
+	cfg.n_services = 2;
+	for (int v = 0; v < 2; v++) {
+		struct xgw_service_cfg *s = &cfg.services[v];
+		s->vip = xgw_pb_ip(v ? "2001:db8:100::1" : "198.18.100.1");
+		s->port = 80;
+		s->proto = IPPROTO_TCP;
+		s->datapath = XGW_DP_KERNEL;
+		s->backends = calloc(3, sizeof(*s->backends));
+		s->n_backends = 3;
+		for (int i = 0; i < 3; i++) {
+			char a[32];
+			snprintf(a, sizeof(a), v ? "2001:db8:2::1%d" : "198.18.2.1%d", i + 1);
+			s->backends[i].ip = xgw_pb_ip(a);
+			s->backends[i].port = 8080;
+			s->backends[i].weight = 1;
+		}
+	}
+	ct = xgw_ct_new(&cfg.conntrack);
+	if (!ct)
+		return -1;
+	resync();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	xgw_kdp_close(kdp);
+	steer_bpf__destroy(skel);
+	xgw_snapshot_free(snap);
+	xgw_ct_free(ct);
+	xgw_config_free(&cfg);
+	return 0;
+}
+
+/* Run one frame; returns the XDP verdict, the frame rewritten in place. */
+static int run(uint8_t *frame, uint32_t *len)
+{
+	struct xdp_md ctx = {.data_end = *len, .ingress_ifindex = (uint32_t)ifindex};
+	uint8_t out[2048];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = *len, .data_out = out,
+		    .data_size_out = sizeof(out), .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+		    .repeat = 1);
+
+	assert_int_equal(bpf_prog_test_run_opts(prog_fd, &o), 0);
+	memcpy(frame, out, o.data_size_out);
+	*len = o.data_size_out;
+	return (int)o.retval;
+}
+
+static uint64_t drops(unsigned reason)
+{
+	uint64_t v[XGW_DROP__MAX];
+
+	assert_int_equal(xgw_bpf_percpu_sum(bpf_map__fd(skel->maps.kdp_drops), XGW_DROP__MAX, v),
+			 0);
+	return v[reason];
+}
+
+static uint32_t build(struct xgw_pb *b, uint8_t *buf)
+{
+	int n;
+
+	memcpy(b->src_mac, CLI_MAC, 6);
+	b->dst_mac[0] = 2;
+	n = xgw_pb_build(b, buf, 2048);
+	assert_true(n > 0);
+	return (uint32_t)n;
+}
+
+/* The backend (1..3) the workers would pick for this flow. */
+static unsigned user_pick(const char *src, uint16_t sport)
+{
+	struct xgw_addr s = xgw_pb_ip(src), d = xgw_pb_ip("198.18.100.1");
+	const struct xgw_svc_rt *svc = xgw_snapshot_service(snap, &d, htons(80), IPPROTO_TCP);
+
+	assert_non_null(svc);
+	uint32_t id = xgw_maglev_pick(
+	    svc->maglev, xgw_flow_hash(&s, &d, htons(sport), htons(80), IPPROTO_TCP, SEED));
+	return id ? (unsigned)(svc->be[id].ip.b[3] - 10) : 0;
+}
+
+static unsigned dst_backend(const uint8_t *f)
+{
+	const uint8_t *ip = f + 14;
+
+	if (ip[16] != 198 || ip[17] != 18 || ip[18] != 2)
+		return 0;
+	return ip[19] - 10u;
+}
+
+static void test_syn_dnat_and_reply(void **state)
+{
+	uint8_t f[2048];
+	struct xgw_pb b = {.src = xgw_pb_ip("198.18.1.2"),
+			   .dst = xgw_pb_ip("198.18.100.1"),
+			   .proto = IPPROTO_TCP,
+			   .sport = 40000,
+			   .dport = 80,
+			   .tcp_flags = XGW_PB_SYN};
+	uint32_t len = build(&b, f);
+	unsigned be = user_pick("198.18.1.2", 40000);
+
+	assert_int_equal(run(f, &len), XDP_TX);
+	assert_int_equal(dst_backend(f), be);
+	assert_int_equal(f[14 + 22] << 8 | f[14 + 23], 8080); /* dport */
+	assert_int_equal(f[14 + 8], 63);		      /* TTL */
+	assert_memory_equal(f, BE_MAC[be - 1], 6);	      /* next hop */
+	assert_true(xgw_pb_csum_ok(f, len));
+
+	/* The SYN+ACK back: from the VIP:80 again, to the client's MAC. */
+	char bip[32];
+	snprintf(bip, sizeof(bip), "198.18.2.1%u", be);
+	struct xgw_pb r = {.src = xgw_pb_ip(bip),
+			   .dst = xgw_pb_ip("198.18.1.2"),
+			   .proto = IPPROTO_TCP,
+			   .sport = 8080,
+			   .dport = 40000,
+			   .tcp_flags = XGW_PB_SYN | XGW_PB_ACK};
+	len = build(&r, f);
+	assert_int_equal(run(f, &len), XDP_TX);
+	assert_memory_equal(f + 14 + 12, "\xc6\x12\x64\x01", 4); /* saddr VIP */
+	assert_int_equal(f[14 + 20] << 8 | f[14 + 21], 80);
+	assert_memory_equal(f, CLI_MAC, 6);
+	assert_true(xgw_pb_csum_ok(f, len));
+}
+
+static void test_ct_keeps_backend(void **state)
+{
+	uint8_t f[2048];
+	struct xgw_pb b = {.src = xgw_pb_ip("198.18.1.2"),
+			   .dst = xgw_pb_ip("198.18.100.1"),
+			   .proto = IPPROTO_TCP,
+			   .sport = 40001,
+			   .dport = 80,
+			   .tcp_flags = XGW_PB_SYN};
+	uint32_t len = build(&b, f);
+
+	assert_int_equal(run(f, &len), XDP_TX);
+	unsigned be = dst_backend(f);
+	assert_true(be >= 1 && be <= 3);
+	/* Drain that backend: new flows avoid it, this one stays. */
+	cfg.services[0].backends[be - 1].weight = 0;
+	resync();
+	b.tcp_flags = XGW_PB_ACK;
+	len = build(&b, f);
+	assert_int_equal(run(f, &len), XDP_TX);
+	assert_int_equal(dst_backend(f), be);
+	/* A new flow that Maglev gave to it before goes elsewhere now. */
+	assert_true(user_pick("198.18.1.2", 40001) != be);
+	cfg.services[0].backends[be - 1].weight = 1;
+	resync();
+}
+
+static void test_maglev_same_pick(void **state)
+{
+	uint8_t f[2048];
+	unsigned hits[4] = {0};
+
+	for (unsigned i = 0; i < 600; i++) {
+		char src[32];
+		uint16_t sport = (uint16_t)(1024 + i * 7);
+		snprintf(src, sizeof(src), "198.18.%u.%u", 1 + i % 2, 2 + i % 200);
+		struct xgw_pb b = {.src = xgw_pb_ip(src),
+				   .dst = xgw_pb_ip("198.18.100.1"),
+				   .proto = IPPROTO_TCP,
+				   .sport = sport,
+				   .dport = 80,
+				   .tcp_flags = XGW_PB_SYN};
+		uint32_t len = build(&b, f);
+		run(f, &len); /* next hop may be unknown: the rewrite is what counts */
+		unsigned be = dst_backend(f);
+		if (be != user_pick(src, sport))
+			fail_msg("flow %s:%u: kernel picked be%u, workers pick be%u", src, sport,
+				 be, user_pick(src, sport));
+		hits[be]++;
+	}
+	assert_true(hits[1] > 100 && hits[2] > 100 && hits[3] > 100);
+}
+
+static void test_icmp_echo(void **state)
+{
+	uint8_t f[2048];
+	struct xgw_pb b = {.src = xgw_pb_ip("198.18.1.2"),
+			   .dst = xgw_pb_ip("198.18.100.1"),
+			   .proto = IPPROTO_ICMP,
+			   .sport = 7,
+			   .dport = 1};
+	uint32_t len = build(&b, f);
+
+	assert_int_equal(run(f, &len), XDP_TX);
+	assert_int_equal(f[14 + 20], 0); /* echo reply */
+	assert_memory_equal(f + 14 + 12, "\xc6\x12\x64\x01", 4);
+	assert_memory_equal(f + 14 + 16, "\xc6\x12\x01\x02", 4);
+	assert_memory_equal(f, CLI_MAC, 6);
+	assert_true(xgw_pb_csum_ok(f, len));
+}
+
+static void test_drops_and_handoff(void **state)
+{
+	uint8_t f[2048];
+	struct xgw_pb b = {.src = xgw_pb_ip("198.18.1.9"),
+			   .dst = xgw_pb_ip("198.18.100.1"),
+			   .proto = IPPROTO_TCP,
+			   .sport = 5000,
+			   .dport = 80,
+			   .tcp_flags = XGW_PB_SYN};
+	uint32_t len;
+	uint64_t before;
+
+	/* Policy deny. */
+	cfg.policies = calloc(1, sizeof(*cfg.policies));
+	cfg.n_policies = 1;
+	cfg.policies[0].src = (struct xgw_prefix){xgw_pb_ip("198.18.1.9"), 32};
+	cfg.policies[0].dport_lo = 80;
+	cfg.policies[0].dport_hi = 80;
+	resync();
+	before = drops(XGW_DROP_POLICY);
+	len = build(&b, f);
+	assert_int_equal(run(f, &len), XDP_DROP);
+	assert_int_equal(drops(XGW_DROP_POLICY), before + 1);
+	uint64_t hits[2] = {0, 0};
+	xgw_kdp_policy_hits_add(kdp, hits, 1);
+	assert_int_equal(hits[0], 1); /* the rule; hits[1]: the default */
+	free(cfg.policies);
+	cfg.policies = NULL;
+	cfg.n_policies = 0;
+
+	/* No backend with weight > 0. */
+	for (int i = 0; i < 3; i++)
+		cfg.services[0].backends[i].weight = 0;
+	resync();
+	before = drops(XGW_DROP_NO_BACKEND);
+	len = build(&b, f);
+	assert_int_equal(run(f, &len), XDP_DROP);
+	assert_int_equal(drops(XGW_DROP_NO_BACKEND), before + 1);
+	/* A lone RST opens nothing. */
+	for (int i = 0; i < 3; i++)
+		cfg.services[0].backends[i].weight = 1;
+	resync();
+	b.tcp_flags = XGW_PB_RST;
+	before = drops(XGW_DROP_CT_INVALID);
+	len = build(&b, f);
+	assert_int_equal(run(f, &len), XDP_DROP);
+	assert_int_equal(drops(XGW_DROP_CT_INVALID), before + 1);
+
+	/* IPv4 options: handed on to the steering rules (none loaded here:
+	 * the kernel stack), untouched. */
+	b.tcp_flags = XGW_PB_SYN;
+	b.ip4_opt_len = 4;
+	len = build(&b, f);
+	assert_int_equal(run(f, &len), XDP_PASS);
+	assert_memory_equal(f + 14 + 16, "\xc6\x12\x64\x01", 4);
+}
+
+/* IPv6: the SYN's DNAT and its reply, the same Maglev pick as the
+ * workers, echo. */
+static void test_ipv6(void **state)
+{
+	const struct xgw_addr vip = xgw_pb_ip("2001:db8:100::1");
+	const struct xgw_svc_rt *svc = xgw_snapshot_service(snap, &vip, htons(80), IPPROTO_TCP);
+	uint8_t f[2048];
+	uint32_t len;
+
+	assert_non_null(svc);
+	for (unsigned i = 0; i < 200; i++) {
+		char src[64];
+		snprintf(src, sizeof(src), "2001:db8:1::%x", 2 + i % 50);
+		struct xgw_pb b = {.src = xgw_pb_ip(src),
+				   .dst = vip,
+				   .proto = IPPROTO_TCP,
+				   .sport = (uint16_t)(2000 + i),
+				   .dport = 80,
+				   .tcp_flags = XGW_PB_SYN};
+		len = build(&b, f);
+		int verdict = run(f, &len);
+		uint32_t id =
+		    xgw_maglev_pick(svc->maglev, xgw_flow_hash(&b.src, &vip, htons(b.sport),
+							       htons(80), IPPROTO_TCP, SEED));
+		/* daddr at 14 + 24: the backend's last byte 0x11..0x13 */
+		assert_memory_equal(f + 14 + 24, svc->be[id].ip.b, 16);
+		assert_int_equal(f[14 + 40 + 2] << 8 | f[14 + 40 + 3], 8080);
+		assert_true(xgw_pb_csum_ok(f, len));
+		if (i == 0) {
+			assert_int_equal(verdict, XDP_TX);
+			assert_int_equal(f[14 + 7], 63); /* hop limit */
+			/* The SYN+ACK back from that backend. */
+			struct xgw_pb r = {.src = svc->be[id].ip,
+					   .dst = b.src,
+					   .proto = IPPROTO_TCP,
+					   .sport = 8080,
+					   .dport = b.sport,
+					   .tcp_flags = XGW_PB_SYN | XGW_PB_ACK};
+			len = build(&r, f);
+			assert_int_equal(run(f, &len), XDP_TX);
+			assert_memory_equal(f + 14 + 8, vip.b, 16);
+			assert_int_equal(f[14 + 40] << 8 | f[14 + 41], 80);
+			assert_memory_equal(f, CLI_MAC, 6);
+			assert_true(xgw_pb_csum_ok(f, len));
+		}
+	}
+	struct xgw_pb e = {.src = xgw_pb_ip("2001:db8:1::2"),
+			   .dst = vip,
+			   .proto = IPPROTO_ICMPV6,
+			   .sport = 7,
+			   .dport = 1};
+	len = build(&e, f);
+	assert_int_equal(run(f, &len), XDP_TX);
+	assert_int_equal(f[14 + 40], 129); /* echo reply */
+	assert_memory_equal(f + 14 + 8, vip.b, 16);
+	assert_true(xgw_pb_csum_ok(f, len));
+}
+
+/* SNAT: the client's address and port become the gateway's (the address
+ * the kernel would use towards the backend) and come back. */
+static void test_snat(void **state)
+{
+	uint8_t f[2048];
+	struct xgw_pb b = {.src = xgw_pb_ip("198.18.1.2"),
+			   .dst = xgw_pb_ip("198.18.100.1"),
+			   .proto = IPPROTO_TCP,
+			   .sport = 41000,
+			   .dport = 80,
+			   .tcp_flags = XGW_PB_SYN};
+	uint32_t len;
+
+	cfg.services[0].snat = true;
+	resync();
+	len = build(&b, f);
+	assert_int_equal(run(f, &len), XDP_TX);
+	unsigned be = dst_backend(f);
+	assert_true(be >= 1 && be <= 3);
+	assert_memory_equal(f + 14 + 12, "\xc6\x12\x02\x01", 4); /* 198.18.2.1 */
+	uint16_t port = (uint16_t)(f[14 + 20] << 8 | f[14 + 21]);
+	assert_true(port >= 1024);
+	assert_true(xgw_pb_csum_ok(f, len));
+
+	char bip[32];
+	snprintf(bip, sizeof(bip), "198.18.2.1%u", be);
+	struct xgw_pb r = {.src = xgw_pb_ip(bip),
+			   .dst = xgw_pb_ip("198.18.2.1"),
+			   .proto = IPPROTO_TCP,
+			   .sport = 8080,
+			   .dport = port,
+			   .tcp_flags = XGW_PB_SYN | XGW_PB_ACK};
+	len = build(&r, f);
+	assert_int_equal(run(f, &len), XDP_TX);
+	assert_memory_equal(f + 14 + 12, "\xc6\x12\x64\x01", 4); /* from the VIP */
+	assert_memory_equal(f + 14 + 16, "\xc6\x12\x01\x02", 4); /* to the client */
+	assert_int_equal(f[14 + 20] << 8 | f[14 + 21], 80);
+	assert_int_equal(f[14 + 22] << 8 | f[14 + 23], 41000);
+	assert_memory_equal(f, CLI_MAC, 6);
+	assert_true(xgw_pb_csum_ok(f, len));
+
+	/* The egress policy sees the translated packet: a rule on the SNAT
+	 * address (not the client's) stops a new flow. */
+	cfg.policies = calloc(1, sizeof(*cfg.policies));
+	cfg.n_policies = 1;
+	cfg.policies[0].src = (struct xgw_prefix){xgw_pb_ip("198.18.2.1"), 32};
+	cfg.policies[0].dport_lo = 8080;
+	cfg.policies[0].dport_hi = 8080;
+	cfg.policy_default_allow = true;
+	resync();
+	b.sport = 41001;
+	len = build(&b, f);
+	assert_int_equal(run(f, &len), XDP_DROP);
+	free(cfg.policies);
+	cfg.policies = NULL;
+	cfg.n_policies = 0;
+	cfg.services[0].snat = false;
+	resync();
+}
+
+static void test_refusals(void **state)
+{
+	char err[256];
+	struct xgw_service_cfg *s = &cfg.services[0];
+
+	s->backends[0].tun = XGW_TUN_VXLAN;
+	assert_int_equal(xgw_kdp_check(&cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "tunnel backends are not implemented"));
+	s->backends[0].tun = XGW_TUN_NONE;
+	s->algo = XGW_ALGO_RR;
+	assert_int_equal(xgw_kdp_check(&cfg, err, sizeof(err)), -EINVAL);
+	s->algo = XGW_ALGO_MAGLEV;
+	assert_int_equal(xgw_kdp_check(&cfg, err, sizeof(err)), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_syn_dnat_and_reply),
+	    cmocka_unit_test(test_ct_keeps_backend),
+	    cmocka_unit_test(test_maglev_same_pick),
+	    cmocka_unit_test(test_icmp_echo),
+	    cmocka_unit_test(test_drops_and_handoff),
+	    cmocka_unit_test(test_ipv6),
+	    cmocka_unit_test(test_snat),
+	    cmocka_unit_test(test_refusals),
+	};
+
+	if (geteuid() != 0) {
+		printf("SKIP: needs root (BPF_PROG_RUN, a network namespace)\n");
+		return 77;
+	}
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
