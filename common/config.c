@@ -23,6 +23,7 @@ void xgw_config_defaults(struct xgw_config *c)
 	/* Prime, as Maglev needs; Katran's choice, 100x a few hundred backends. */
 	c->maglev_size = 65537;
 	c->hash_seed = XGW_DEFAULT_HASH_SEED;
+	c->drain_timeout_s = 30;
 	c->policy_default_allow = true;
 	c->next_policy_id = 1;
 	c->next_steer_id = 1;

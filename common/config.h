@@ -148,6 +148,11 @@ struct xgw_config {
 	uint32_t next_policy_id, next_steer_id;
 	struct xgw_ctl_cfg ctl;
 	char metrics_listen[64]; /* "metrics": {"listen": "127.0.0.1:9100"}, "" = off */
+	/* "announce": {"speaker": "bird", "table": 200, "drain_timeout_s": 30}:
+	 * the served VIPs as routes in that kernel table, for the speaker to
+	 * export.  table 0 = off. */
+	uint32_t announce_table;
+	uint32_t drain_timeout_s; /* xgwctl drain: exit when conntrack is empty, or after this */
 };
 
 void xgw_config_defaults(struct xgw_config *c);

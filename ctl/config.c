@@ -210,6 +210,38 @@ static int metrics_from_json(struct xgw_config *c, const struct cj *root)
 	return 0;
 }
 
+/* Only BIRD is wired and tested (examples/bird.conf, tests/netns/announce.sh):
+ * another speaker is refused rather than assumed to work. */
+static int announce_from_json(struct xgw_config *c, const struct cj *root)
+{
+	static const char *const keys[] = {"speaker", "table", "drain_timeout_s", NULL};
+	static const char *const speakers[] = {"bird", NULL};
+	char path[CJ_PATH_MAX];
+	struct cj o;
+	uint64_t v;
+	int rc, sp = 0;
+
+	if ((rc = cj_sub(root, "announce", false, keys, &o, path, sizeof(path))))
+		return rc > 0 ? 0 : rc;
+	if ((rc = cj_enum(&o, "speaker", true, speakers, &sp)) < 0)
+		return rc;
+	/* Not 0 (unspec) nor 253-255 (default, main, local): a table of its own. */
+	rc = cj_uint(&o, "table", true, 1, 0xfffffffe, &v);
+	if (rc < 0)
+		return rc;
+	if (v >= 253 && v <= 255)
+		return cj_fail(o.err, o.errlen, o.where, "table",
+			       "%llu is a system table (default, main or local): use a table of "
+			       "xgw's own, such as 200",
+			       (unsigned long long)v);
+	c->announce_table = (uint32_t)v;
+	if ((rc = cj_uint(&o, "drain_timeout_s", false, 0, 86400, &v)) < 0)
+		return rc;
+	if (!rc)
+		c->drain_timeout_s = (uint32_t)v;
+	return 0;
+}
+
 /* Read root[key] as an array of objects of `size` bytes with `fn`; the
  * count is only bumped per success so that free() sees what was filled. */
 typedef int (*from_json_fn)(void *obj, json_t *j, const char *where, char *err, size_t errlen);
@@ -298,9 +330,10 @@ static int assign_ids(uint32_t *first_id, size_t stride, unsigned n, uint32_t *n
 
 static int load_json(struct xgw_config *c, json_t *root, char *err, size_t errlen)
 {
-	static const char *const keys[] = {
-	    "ports", "umem",   "conntrack",  "tunnel",	 "lb",	"policy_default", "services",
-	    "steer", "routes", "neighbours", "policies", "ctl", "metrics",	  NULL};
+	static const char *const keys[] = {"ports",   "umem",		"conntrack", "tunnel",
+					   "lb",      "policy_default", "services",  "steer",
+					   "routes",  "neighbours",	"policies",  "ctl",
+					   "metrics", "announce",	NULL};
 	static const char *const pd_names[] = {"deny", "allow", NULL};
 	struct cj r;
 	int rc, pd;
@@ -329,7 +362,8 @@ static int load_json(struct xgw_config *c, json_t *root, char *err, size_t errle
 	    (rc = array_from_json(&r, "policies", policy_fn, sizeof(*c->policies),
 				  (void **)&c->policies, &c->n_policies)) < 0)
 		return rc;
-	if ((rc = ctl_from_json(c, &r)) < 0 || (rc = metrics_from_json(c, &r)) < 0)
+	if ((rc = ctl_from_json(c, &r)) < 0 || (rc = metrics_from_json(c, &r)) < 0 ||
+	    (rc = announce_from_json(c, &r)) < 0)
 		return rc;
 	/* Duplicate explicit ids are reported by validate, below. */
 	if (c->n_steer && (rc = assign_ids(&c->steer[0].id, sizeof(*c->steer), c->n_steer,
@@ -467,6 +501,11 @@ json_t *xgw_config_to_json(const struct xgw_config *c)
 	snprintf(mode, sizeof(mode), "%04o", c->ctl.mode & 0777);
 	bad |= cj_set(o, "ctl", json_pack("{s:s, s:s}", "socket", c->ctl.socket, "mode", mode));
 	bad |= cj_set(o, "metrics", json_pack("{s:s}", "listen", c->metrics_listen));
+	if (c->announce_table)
+		bad |= cj_set(o, "announce",
+			      json_pack("{s:s, s:I, s:I}", "speaker", "bird", "table",
+					(json_int_t)c->announce_table, "drain_timeout_s",
+					(json_int_t)c->drain_timeout_s));
 	if (bad) {
 		json_decref(o);
 		return NULL;

@@ -20,6 +20,7 @@
 #include "common/counters.h"
 #include "common/drop.h"
 #include "common/log.h"
+#include "common/version.h"
 #include "ctl/config.h"
 #include "ctl/metrics.h"
 
@@ -57,6 +58,15 @@ static const struct fam queue_fams[] = {
      "TX wakeup syscalls (sendto kicks) on an AF_XDP queue."},
     {"tx_ring_full", "xgw_tx_ring_full_total", "counter",
      "Times the TX ring of an AF_XDP queue was found full."},
+    /* The kernel's own counters of the socket (XDP_STATISTICS). */
+    {"kernel_rx_dropped", "xgw_xsk_rx_dropped_total", "counter",
+     "Packets the kernel dropped on an AF_XDP socket's receive side (XDP_STATISTICS)."},
+    {"kernel_rx_ring_full", "xgw_xsk_rx_ring_full_total", "counter",
+     "Packets the kernel dropped because an AF_XDP socket's RX ring was full."},
+    {"kernel_fill_ring_empty", "xgw_xsk_fill_ring_empty_total", "counter",
+     "Times the kernel found an AF_XDP socket's fill ring empty."},
+    {"kernel_tx_invalid", "xgw_xsk_tx_invalid_descs_total", "counter",
+     "Invalid TX descriptors the kernel rejected on an AF_XDP socket."},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -474,6 +484,10 @@ char *xgw_metrics_render(const json_t *stats, size_t *len)
 
 	if (!f)
 		return NULL;
+	/* Which build serves these numbers (as node_exporter's *_build_info). */
+	put_family(f, "xgw_build_info", "gauge",
+		   "xgw's release and commit; the value is always 1.");
+	fprintf(f, "xgw_build_info{version=\"%s\",commit=\"%s\"} 1\n", XGW_RELEASE, XGW_COMMIT);
 	if (json_is_array(ports)) {
 		emit_queues(f, ports);
 		emit_xdp(f, ports);

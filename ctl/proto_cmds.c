@@ -498,24 +498,44 @@ static int cmd_steer_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *arg
 	return 0;
 }
 
-static int cmd_route_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
-			  char *err, size_t errlen)
-{
-	json_t *a = json_array();
-
-	for (unsigned i = 0; i < cfg->n_routes; i++)
-		json_array_append_new(a, xgw_route_to_json(&cfg->routes[i]));
-	*result = a;
-	return 0;
-}
-
-/* ---- runtime views ---------------------------------------------------- */
-
 static int not_available(const char *cmd, char *err, size_t errlen)
 {
 	snprintf(err, errlen, "%s: not available", cmd);
 	return -EOPNOTSUPP;
 }
+
+/* The FIB in use (learnt and static) where the daemon serves it; a
+ * detached server lists the config's static routes. */
+static int cmd_route_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
+			  char *err, size_t errlen)
+{
+	json_t *a;
+
+	if (c->ops.fib) {
+		*result = c->ops.fib(c->ctx, false);
+		return *result ? 0 : -ENOMEM;
+	}
+	a = json_array();
+	for (unsigned i = 0; i < cfg->n_routes; i++) {
+		json_t *r = xgw_route_to_json(&cfg->routes[i]);
+
+		json_object_set_new(r, "origin", json_string("static"));
+		json_array_append_new(a, r);
+	}
+	*result = a;
+	return 0;
+}
+
+static int cmd_neigh_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
+			  char *err, size_t errlen)
+{
+	if (!c->ops.fib)
+		return not_available("neigh.list", err, errlen);
+	*result = c->ops.fib(c->ctx, true);
+	return *result ? 0 : -ENOMEM;
+}
+
+/* ---- runtime views ---------------------------------------------------- */
 
 static int cmd_ct_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
 		       char *err, size_t errlen)
@@ -549,6 +569,15 @@ static int cmd_ct_flush(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
 	if (ret)
 		snprintf(err, errlen, "ct.flush: %s", strerror(-ret));
 	return ret;
+}
+
+static int cmd_drain(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
+		     char *err, size_t errlen)
+{
+	if (!c->ops.drain)
+		return not_available("drain", err, errlen);
+	*result = c->ops.drain(c->ctx, err, errlen);
+	return *result ? 0 : -EINVAL;
 }
 
 static int cmd_stats(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
@@ -663,10 +692,15 @@ const struct xgw_ctl_cmd xgw_ctl_cmds[] = {
      "steer matching flows to the user-space workers; returns the rule with its id"},
     {"steer.del", cmd_steer_del, CMD_CONFIG, id_args, "{\"id\":N}", "delete a steering rule"},
     {"steer.list", cmd_steer_list, CMD_READ, no_args, "", "list steering rules"},
-    {"route.list", cmd_route_list, CMD_READ, no_args, "", "list static routes"},
+    {"route.list", cmd_route_list, CMD_READ, no_args, "",
+     "the routes the workers use: learnt from the kernel and static"},
+    {"neigh.list", cmd_neigh_list, CMD_READ, no_args, "",
+     "the neighbours the workers use: learnt from the kernel and static"},
     {"ct.list", cmd_ct_list, CMD_READ, ct_list_args, "{\"limit\":N} (default 1000, 0 = all)",
      "dump conntrack entries"},
     {"ct.flush", cmd_ct_flush, CMD_ACTION, no_args, "", "drop all conntrack entries"},
+    {"drain", cmd_drain, CMD_ACTION, no_args, "",
+     "withdraw the announced VIPs, serve established flows, then exit"},
     {"stats", cmd_stats, CMD_READ, no_args, "",
      "counters per worker, port and queue; drops by reason"},
     {"ports", cmd_ports, CMD_READ, no_args, "",

@@ -18,7 +18,7 @@
  * conntrack does not pin).  Paths into the config's JSON form. */
 static const char *const restart_keys[][2] = {
     {"ports", NULL}, {"umem", NULL},	{"conntrack", NULL}, {"tunnel", NULL},
-    {"ctl", NULL},   {"metrics", NULL}, {"lb", "hash_seed"},
+    {"ctl", NULL},   {"metrics", NULL}, {"lb", "hash_seed"}, {"announce", NULL},
 };
 
 static json_t *at(json_t *doc, const char *const key[2])
@@ -103,7 +103,10 @@ int xgw_ctl_cmd_config_reload(struct xgw_ctl *c, struct xgw_config *cfg, json_t 
 		goto out;
 	}
 	for (size_t i = 0; i < sizeof(restart_keys) / sizeof(restart_keys[0]); i++) {
-		if (json_equal(at(cur, restart_keys[i]), at(nxt, restart_keys[i])))
+		json_t *x = at(cur, restart_keys[i]), *y = at(nxt, restart_keys[i]);
+
+		/* Absent from both (json_equal says no to NULLs) is no change. */
+		if ((!x && !y) || json_equal(x, y))
 			continue;
 		snprintf(err, errlen,
 			 "config.reload: %s%s%s changed in %s: it needs a restart of xgwd; "

@@ -81,8 +81,16 @@ struct xgw_ctl_ops {
 	json_t *(*stats)(void *ctx);
 	json_t *(*ports)(void *ctx);
 	json_t *(*ct_list)(void *ctx, unsigned limit);
+	/* The FIB the workers use: routes [{dst, via?, dev, port, origin}] or
+	 * neighbours [{ip, mac, dev, origin}], origin "kernel" or "static". */
+	json_t *(*fib)(void *ctx, bool neighbours);
 	/* Drop every conntrack entry; 0 or -errno. */
 	int (*ct_flush)(void *ctx);
+	/* Withdraw the announced VIPs, keep serving established flows, exit
+	 * when they are done or after the drain timeout: { "withdrawn": N,
+	 * "connections": N, "timeout_s": N } (new reference), or NULL with
+	 * err filled. */
+	json_t *(*drain)(void *ctx, char *err, size_t errlen);
 	/* Optional: run first and last on the control thread, e.g. to
 	 * register it with liburcu (rcu_register_thread) if apply reads
 	 * RCU-protected data. */

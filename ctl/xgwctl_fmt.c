@@ -268,13 +268,31 @@ void xgwctl_fmt_routes(FILE *f, json_t *r)
 	size_t i;
 	json_t *s;
 
-	t_init(&t, "lll");
-	t_row(&t, "DST", "VIA", "PORT");
+	t_init(&t, "lllll");
+	t_row(&t, "DST", "VIA", "DEV", "PORT", "ORIGIN");
 	json_array_foreach(r, i, s)
 	{
-		t_row(&t, get(s, "dst"), get_or(s, "via", "direct"), get(s, "port"));
+		t_row(&t, get(s, "dst"), get_or(s, "via", "direct"), get_or(s, "dev", "-"),
+		      get_or(s, "port", "-"), get(s, "origin"));
 	}
 	t_print(f, &t);
+	fprintf(f, "%zu routes\n", json_array_size(r));
+}
+
+void xgwctl_fmt_neigh(FILE *f, json_t *r)
+{
+	struct table t;
+	size_t i;
+	json_t *s;
+
+	t_init(&t, "llll");
+	t_row(&t, "IP", "MAC", "DEV", "ORIGIN");
+	json_array_foreach(r, i, s)
+	{
+		t_row(&t, get(s, "ip"), get(s, "mac"), get(s, "dev"), get(s, "origin"));
+	}
+	t_print(f, &t);
+	fprintf(f, "%zu neighbours\n", json_array_size(r));
 }
 
 void xgwctl_fmt_ct(FILE *f, json_t *r)

@@ -9,7 +9,7 @@ _xgwctl()
     _init_completion || return
 
     local global_opts='-s --socket --json --version --help -f --file --batch'
-    local nouns='service backend policy steer route ct stats ports config help call'
+    local nouns='service backend policy steer route neigh ct stats ports config drain help call'
 
     case $prev in
         -s | --socket | -f | --file)
@@ -66,16 +66,15 @@ _xgwctl()
 
     local verbs='' opts='--json'
     case $noun in
-        # move: the kernel-datapath branch's (PENDING in tests/docs/check_docs.py).
         service) verbs='add del list move' ;;
         backend) verbs='add del set' ;;
         policy) verbs='add del list' ;;
         steer) verbs='add del list' ;;
-        route) verbs='list' ;;
+        route | neigh) verbs='list' ;;
         ct) verbs='list flush' ;;
         config) verbs='get save reload' ;;
         stats) opts='--json --watch' ;;
-        ports | help | call) ;;
+        ports | drain | help | call) ;;
     esac
     if [[ -n $verbs && -z $verb ]]; then
         COMPREPLY=($(compgen -W "$verbs" -- "$cur"))

@@ -38,6 +38,9 @@ int xgw_dp_service_resolves(struct xgw_dataplane *dp);
 
 json_t *xgw_dp_stats_json(struct xgw_dataplane *dp);
 json_t *xgw_dp_ports_json(struct xgw_dataplane *dp);
+/* The FIB in use: its routes, or its neighbours (fib_view.c).  The caller
+ * keeps dp->fwd from being replaced while this runs. */
+json_t *xgw_dp_fib_json(struct xgw_dataplane *dp, bool neighbours);
 void xgw_dp_print_stats(struct xgw_dataplane *dp, FILE *f);
 
 /* The config's static routes / neighbours as FIB entries (a route or

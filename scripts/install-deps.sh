@@ -11,7 +11,7 @@ PKGS=(
 	libclang-rt-14-dev
 	iproute2 iputils-ping ethtool nftables curl python3 procps tcpdump
 	dpdk dpdk-dev gnuplot-nox valgrind
-	iperf3 wrk nginx-light
+	iperf3 wrk nginx-light bird2
 	# independent dissectors for the tunnel tests (tests/netns/tunnel.sh)
 	tshark python3-scapy
 )

@@ -30,6 +30,7 @@
 #include "ctl/server.h"
 #include "pipeline/dataplane.h"
 #include "pipeline/kdp.h"
+#include "pipeline/announce.h"
 #include "pipeline/netlink.h"
 #include "steer-bpf/bpf_log.h"
 #include "steer-bpf/steer.h"
@@ -55,6 +56,10 @@ struct xgwd {
 	 * swapping `running`.  fwd_lock orders the two writers of dp.fwd. */
 	pthread_mutex_t fwd_lock;
 	struct xgw_config applied;
+	struct xgw_announce *announce; /* NULL unless "announce" is set */
+	/* xgwctl drain: the time (ms) by which xgwd exits even with
+	 * connections left; 0 = not draining.  Written by the ctl thread. */
+	_Atomic uint64_t drain_deadline;
 };
 
 /* systemd's Type=notify: readiness once ports, workers and the control
@@ -138,6 +143,8 @@ static int ctl_apply(void *ctx, const struct xgw_config *cfg, char *err, size_t 
 	xgw_config_free(&d->applied);
 	d->applied = copy;
 	pthread_mutex_unlock(&d->fwd_lock);
+	/* After the data plane serves the new set: announce what it serves. */
+	xgw_announce_sync(d->announce, cfg);
 	return 0;
 revert: {
 	/* Put everything back as the last applied config has it. */
@@ -149,6 +156,39 @@ out:
 	pthread_mutex_unlock(&d->fwd_lock);
 	xgw_config_free(&copy);
 	return rc;
+}
+
+static uint64_t ct_live(struct xgwd *d)
+{
+	struct xgw_ct_stats s;
+
+	xgw_ct_get_stats(d->dp.ct, &s);
+	return s.live;
+}
+
+static json_t *ctl_drain(void *ctx, char *err, size_t errlen)
+{
+	struct xgwd *d = ctx;
+	uint32_t t = d->applied.drain_timeout_s;
+
+	xgw_announce_withdraw(d->announce);
+	if (!atomic_load(&d->drain_deadline))
+		atomic_store(&d->drain_deadline, now_ms() + (uint64_t)t * 1000 + 1);
+	pr_info("draining: VIPs withdrawn; exiting when conntrack is empty or in %u s", t);
+	return json_pack("{s:b, s:I, s:I}", "withdrawn", d->announce != NULL, "connections",
+			 (json_int_t)ct_live(d), "timeout_s", (json_int_t)t);
+}
+
+static json_t *ctl_fib(void *ctx, bool neighbours)
+{
+	struct xgwd *d = ctx;
+	json_t *j;
+
+	/* dp.fwd is replaced (and the old one freed) only under fwd_lock. */
+	pthread_mutex_lock(&d->fwd_lock);
+	j = xgw_dp_fib_json(&d->dp, neighbours);
+	pthread_mutex_unlock(&d->fwd_lock);
+	return j;
 }
 
 static json_t *ctl_stats(void *ctx)
@@ -190,13 +230,15 @@ static void ctl_thread_fini(void *ctx)
 }
 
 static const struct xgw_ctl_ops ctl_ops = {
-	.apply = ctl_apply,
-	.stats = ctl_stats,
-	.ports = ctl_ports,
-	.ct_list = ctl_ct_list,
-	.ct_flush = ctl_ct_flush,
-	.thread_init = ctl_thread_init,
-	.thread_fini = ctl_thread_fini,
+    .apply = ctl_apply,
+    .stats = ctl_stats,
+    .ports = ctl_ports,
+    .ct_list = ctl_ct_list,
+    .ct_flush = ctl_ct_flush,
+    .fib = ctl_fib,
+    .drain = ctl_drain,
+    .thread_init = ctl_thread_init,
+    .thread_fini = ctl_thread_fini,
 };
 
 /* The metrics thread reads the same stats, snapshot included: an RCU
@@ -243,6 +285,15 @@ static int run(struct xgwd *d, int sfd)
 			dirty_since = now_ms();
 		xgw_dp_service_resolves(&d->dp);
 		now = now_ms();
+		if (atomic_load(&d->drain_deadline)) {
+			uint64_t live = ct_live(d);
+
+			if (!live || now >= atomic_load(&d->drain_deadline)) {
+				pr_info("drained: %llu connection(s) left; stopping",
+					(unsigned long long)live);
+				break;
+			}
+		}
 		if (now - last_gc >= CT_GC_PERIOD_MS) {
 			xgw_dp_ct_gc(&d->dp);
 			last_gc = now;
@@ -385,6 +436,16 @@ int main(int argc, char **argv)
 	char listen_at[sizeof(d.running->metrics_listen)];
 	memcpy(listen_at, d.running->metrics_listen, sizeof(listen_at));
 	rc = xgw_dp_start(&d.dp);
+	/* Announced only once the data plane serves, and before the control
+	 * socket can change the set. */
+	if (!rc && d.applied.announce_table) {
+		rc = xgw_announce_open(&d.announce, d.applied.announce_table);
+		if (rc)
+			pr_err("announce: routing table %u: %s", d.applied.announce_table,
+			       strerror(-rc));
+		else
+			xgw_announce_sync(d.announce, &d.applied);
+	}
 	if (!rc) {
 		rc = xgw_ctl_start(&d.ctl, &d.running->ctl, d.running, &ctl_ops, &d);
 		if (rc)
@@ -400,9 +461,12 @@ int main(int argc, char **argv)
 		rc = run(&d, sfd);
 		notify("STOPPING=1");
 	}
+	/* Withdrawn first, while the workers still serve what is in flight. */
+	xgw_announce_withdraw(d.announce);
 	xgw_metrics_stop(d.metrics); /* it reads the data plane's counters */
 	if (d.ctl)
 		xgw_ctl_stop(d.ctl);
+	xgw_announce_close(d.announce); /* after the ctl thread, its other user */
 	atomic_store(&d.dp.stop, true);
 	for (unsigned i = 0; i < d.dp.n_workers; i++)
 		xgw_worker_join(d.dp.workers[i]);

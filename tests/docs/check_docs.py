@@ -42,6 +42,7 @@ PREFIX = {
     ('config.c', 'lb_from_json'): 'lb.',
     ('config.c', 'ctl_from_json'): 'ctl.',
     ('config.c', 'metrics_from_json'): 'metrics.',
+    ('config.c', 'announce_from_json'): 'announce.',
     ('config.c', 'load_json'): '',
     ('config_lb.c', 'tunnel_from_json'): 'services[].backends[].tunnel.',
     ('config_lb.c', 'xgw_backend_from_json'): 'services[].backends[].',

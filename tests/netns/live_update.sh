@@ -259,6 +259,14 @@ done
 	{ ctl stats; cat "$LOG"; fail "no warm-up datagram reached the backends"; }
 ok "warm-up: $(rx_got W)/200 datagrams through the gateway"
 
+# What the workers route with: the kernel's connected route to the
+# backends' subnet and the backends' neighbour entries, learnt over netlink.
+ctl route list --json | jget "[r for r in d if r['dst'] == '198.18.2.0/24' and r['origin'] == 'kernel' and r['port'] == 'backend']" |
+	grep -q 198.18.2.0 || { ctl route list; fail "route list: no learnt 198.18.2.0/24 via port backend"; }
+ctl neigh list --json | jget "[n for n in d if n['ip'] == '198.18.2.11' and n['origin'] == 'kernel']" |
+	grep -q 198.18.2.11 || { ctl neigh list; fail "neigh list: backend 198.18.2.11 not learnt"; }
+ok "route list and neigh list show the FIB the workers use (learnt from the kernel)"
+
 # The measured stream (tag M), bounded to 240 s.
 ip netns exec "$CLI" python3 "$XGW_TMP/tx.py" M "$RATE" $((RATE * 240)) 240 \
 	"$XGW_TMP/tx.stop" "$XGW_TMP/tx.json" &

@@ -343,6 +343,13 @@ static const struct load_case cases[] = {
     {"metrics listen without port", "{'metrics': {'listen': 'localhost:9100'}}",
      "metrics.listen: 'localhost:9100' is not ip:port"},
     {"metrics typo", "{'metrics': {'port': 9100}}", "metrics.port: unknown key"},
+    /* announce */
+    {"announce through BIRD", "{'announce': {'speaker': 'bird', 'table': 200}}", NULL},
+    {"announce: a speaker not wired", "{'announce': {'speaker': 'frr', 'table': 200}}",
+     "announce.speaker"},
+    {"announce: the main table", "{'announce': {'speaker': 'bird', 'table': 254}}",
+     "announce.table: 254 is a system table"},
+    {"announce: no table", "{'announce': {'speaker': 'bird'}}", "announce.table"},
 };
 
 static char *unquote(const char *s)

@@ -33,7 +33,8 @@ static const char stats_json[] =
     "  \"umem_frames\":4096,\"frames_free\":4000,\"frames_accounted\":4096}],"
     " \"ports\":[{\"name\":\"client\",\"iface\":\"xgw-c\",\"queues\":["
     "   {\"queue\":0,\"core\":1,\"rx_packets\":10,\"rx_bytes\":640,\"tx_packets\":9,"
-    "    \"tx_bytes\":576,\"tx_wakeups\":2,\"tx_ring_full\":0},"
+    "    \"tx_bytes\":576,\"tx_wakeups\":2,\"tx_ring_full\":0,\"kernel_rx_dropped\":6,"
+    "    \"kernel_rx_ring_full\":5,\"kernel_fill_ring_empty\":4,\"kernel_tx_invalid\":0},"
     "   {\"queue\":1,\"core\":0,\"rx_packets\":20,\"rx_bytes\":1280,\"tx_packets\":0,"
     "    \"tx_bytes\":0,\"tx_wakeups\":0,\"tx_ring_full\":0}],"
     "  \"xdp\":{\"steered\":30,\"passed\":4,\"no_socket\":0,\"malformed\":1}},"
@@ -58,6 +59,13 @@ static const char *const want_lines[] = {
     "xgw_tx_packets_total{port=\"b\\\"a\\\\d\\nname\",queue=\"0\",core=\"1\"} 29",
     "xgw_tx_bytes_total{port=\"client\",queue=\"0\",core=\"1\"} 576",
     "xgw_tx_ring_full_total{port=\"b\\\"a\\\\d\\nname\",queue=\"0\",core=\"1\"} 3",
+    "# TYPE xgw_xsk_rx_dropped_total counter",
+    "xgw_xsk_rx_dropped_total{port=\"client\",queue=\"0\",core=\"1\"} 6",
+    "xgw_xsk_rx_ring_full_total{port=\"client\",queue=\"0\",core=\"1\"} 5",
+    "# TYPE xgw_xsk_fill_ring_empty_total counter",
+    "xgw_xsk_fill_ring_empty_total{port=\"client\",queue=\"0\",core=\"1\"} 4",
+    "xgw_xsk_tx_invalid_descs_total{port=\"client\",queue=\"0\",core=\"1\"} 0",
+    "# TYPE xgw_build_info gauge",
     "# TYPE xgw_xdp_steered_total counter",
     "xgw_xdp_steered_total{port=\"client\"} 30",
     "xgw_xdp_passed_total{port=\"b\\\"a\\\\d\\nname\"} 2",
@@ -191,6 +199,7 @@ static void test_render(void **state)
 	/* Every known drop reason, 0 when not counted, plus the unknown one. */
 	assert_int_equal(count_lines_starting(text, "xgw_drops_total{"), XGW_DROP__MAX - 1 + 1);
 	assert_false(has_line(text, "xgw_drops_total{reason=\"none\"} 0"));
+	assert_non_null(strstr(text, "\nxgw_build_info{version=\"" XGW_RELEASE "\",commit=\""));
 	/* Per-worker drops only for reasons the worker counted. */
 	assert_int_equal(count_lines_starting(text, "xgw_worker_drops_total{"), 1);
 	/* Labels are not turned into metrics. */
