@@ -8,9 +8,6 @@
 #ifndef XGW_LB_STAGE_H
 #define XGW_LB_STAGE_H
 
-#include <string.h>
-
-#include "common/drop.h"
 #include "common/pkt.h"
 #include "lb/conntrack.h"
 #include "pipeline/snapshot.h"
@@ -77,32 +74,6 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 int xgw_lb_check_source(const struct xgw_worker *w, const struct xgw_snapshot *snap,
 			const struct xgw_fwd_state *fs, const struct xgw_pkt *p);
 
-/* The per-packet form for routed packets, from the header in place: LAND
- * and the ports' own addresses, not the VIPs (a hash lookup per routed
- * packet: +18 ns in route-only). */
-static inline int xgw_route_check_source(unsigned n_ports, const struct xgw_fwd_state *fs,
-					 const struct xgw_pkt *p)
-{
-	const uint8_t *l3 = p->data + p->l3_off;
-
-	if (p->flags & XGW_PKT_IPV4) {
-		uint32_t s, d;
-		memcpy(&s, l3 + 12, 4);
-		memcpy(&d, l3 + 16, 4);
-		if (s == d)
-			return XGW_DROP_BAD_SOURCE;
-		for (unsigned i = 0; fs && i < n_ports; i++)
-			if (fs->port_addr4[i].family && fs->port_addr4[i].w[0] == s)
-				return XGW_DROP_BAD_SOURCE;
-	} else {
-		if (!memcmp(l3 + 8, l3 + 24, 16))
-			return XGW_DROP_BAD_SOURCE;
-		for (unsigned i = 0; fs && i < n_ports; i++)
-			if (fs->port_addr6[i].family && !memcmp(fs->port_addr6[i].b, l3 + 8, 16))
-				return XGW_DROP_BAD_SOURCE;
-	}
-	return 0;
-}
 int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		      const struct xgw_fwd_state *fs, struct xgw_pkt *p,
 		      const struct xgw_lb_flow *f);

@@ -82,11 +82,8 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 
 		if (!r)
 			r = xgw_lb_stage_flow(w, snap, fs, p, &fl[i]);
-		if (r == XGW_LB_ROUTE) {
-			r = xgw_route_check_source(dp->n_ports, fs, p);
-			if (!r && acl)
-				r = xgw_policy_stage(snap, w->id, p);
-		}
+		if (r == XGW_LB_ROUTE)
+			r = acl ? xgw_policy_stage(snap, w->id, p) : 0;
 		if (!r)
 			r = tun ? xgw_tun_encap_stage(w, tun, fs, p, &fl[i])
 				: xgw_forward(w, fs, p);
