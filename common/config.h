@@ -85,6 +85,7 @@ struct xgw_service_cfg {
 	enum xgw_datapath datapath;
 	enum xgw_algo algo;
 	bool snat;
+	uint32_t maglev_size; /* "maglev_size": prime; 0 = from the weights */
 	struct xgw_backend_cfg *backends;
 	unsigned n_backends;
 };

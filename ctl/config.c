@@ -13,7 +13,7 @@
 
 #define ID_MAX INT32_MAX
 
-static bool is_prime(uint32_t n)
+bool cfg_is_prime(uint32_t n)
 {
 	if (n < 2)
 		return false;
@@ -152,7 +152,7 @@ static int lb_from_json(struct xgw_config *c, const struct cj *root)
 	/* Maglev's permutation only covers every slot when M is prime; the
 	 * upper bound keeps a table per service at 64 MiB of u32s. */
 	rc = cj_uint(&o, "maglev_size", false, 0, UINT32_MAX, &v);
-	if (rc < 0 || (!rc && (v < 7 || v > 16777216 || !is_prime((uint32_t)v))))
+	if (rc < 0 || (!rc && (v < 7 || v > 16777216 || !cfg_is_prime((uint32_t)v))))
 		return cj_fail(o.err, o.errlen, o.where, "maglev_size",
 			       "must be a prime between 7 and 16777216");
 	if (!rc)

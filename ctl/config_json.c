@@ -11,14 +11,43 @@
 
 #include "ctl/config.h"
 
+/* Append s to buf[*off..len), truncating as snprintf would. */
+static void path_cat(char *buf, size_t len, size_t *off, const char *s, size_t n)
+{
+	if (*off + 1 >= len)
+		return;
+	if (n > len - 1 - *off)
+		n = len - 1 - *off;
+	memcpy(buf + *off, s, n);
+	*off += n;
+	buf[*off] = 0;
+}
+
+/* Called for every service and backend on every validation: no printf. */
 const char *cj_path(char *buf, size_t len, const char *where, const char *key, long idx)
 {
-	const char *dot = where[0] && key ? "." : "";
+	size_t off = 0;
 
-	if (idx >= 0)
-		snprintf(buf, len, "%s%s%s[%ld]", where, dot, key ? key : "", idx);
-	else
-		snprintf(buf, len, "%s%s%s", where, dot, key ? key : "");
+	if (!len)
+		return buf;
+	buf[0] = 0;
+	path_cat(buf, len, &off, where, strlen(where));
+	if (where[0] && key)
+		path_cat(buf, len, &off, ".", 1);
+	if (key)
+		path_cat(buf, len, &off, key, strlen(key));
+	if (idx >= 0) {
+		char num[24];
+		size_t n = sizeof(num);
+
+		num[--n] = ']';
+		do {
+			num[--n] = (char)('0' + idx % 10);
+			idx /= 10;
+		} while (idx);
+		num[--n] = '[';
+		path_cat(buf, len, &off, num + n, sizeof(num) - n);
+	}
 	return buf;
 }
 

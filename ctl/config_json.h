@@ -84,6 +84,8 @@ json_t *cfg_neigh_to_json(const struct xgw_neigh_cfg *n);
 /* xgw_service_check_backend over a whole service at once, in O(n log n);
  * used by the loader and by xgw_config_validate.  where is its path. */
 struct xgw_service_cfg;
+/* n is prime (Maglev table sizes). */
+bool cfg_is_prime(uint32_t n);
 int cfg_service_check(const struct xgw_service_cfg *s, const char *where, char *err, size_t errlen);
 
 /* Index of the first entry (in order) whose fixed-size key equals an

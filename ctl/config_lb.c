@@ -173,8 +173,9 @@ int cfg_service_check(const struct xgw_service_cfg *s, const char *where, char *
 int xgw_service_from_json(struct xgw_service_cfg *s, json_t *j, const char *where, char *err,
 			  size_t errlen)
 {
-	static const char *const keys[] = {"vip",	"port", "proto",    "datapath",
-					   "algorithm", "snat", "backends", NULL};
+	static const char *const keys[] = {"vip",      "port",	      "proto",
+					   "datapath", "algorithm",   "snat",
+					   "backends", "maglev_size", NULL};
 	char path[CJ_PATH_MAX];
 	json_t *arr = NULL, *v;
 	struct cj c;
@@ -202,6 +203,15 @@ int xgw_service_from_json(struct xgw_service_cfg *s, json_t *j, const char *wher
 	s->algo = (enum xgw_algo)e;
 	if ((rc = cj_bool(&c, "snat", false, &s->snat)) < 0)
 		goto fail;
+	/* As lb.maglev_size; absent: from the weights (lb/maglev.h). */
+	if ((rc = cj_uint(&c, "maglev_size", false, 0, UINT32_MAX, &u)) < 0 ||
+	    (!rc && (u < 7 || u > 16777216 || !cfg_is_prime((uint32_t)u)))) {
+		rc = cj_fail(err, errlen, where, "maglev_size",
+			     "must be a prime between 7 and 16777216");
+		goto fail;
+	}
+	if (!rc)
+		s->maglev_size = (uint32_t)u;
 	if ((rc = cj_array(&c, "backends", false, &arr)) < 0)
 		goto fail;
 	if (arr && json_array_size(arr)) {
@@ -238,6 +248,8 @@ json_t *xgw_service_to_json(const struct xgw_service_cfg *s)
 	bad |= cj_set(o, "datapath", json_string(datapath_names[s->datapath]));
 	bad |= cj_set(o, "algorithm", json_string(algo_names[s->algo]));
 	bad |= cj_set(o, "snat", json_boolean(s->snat));
+	if (s->maglev_size)
+		bad |= cj_set(o, "maglev_size", json_integer(s->maglev_size));
 	for (unsigned i = 0; arr && i < s->n_backends; i++)
 		bad |= json_array_append_new(arr, xgw_backend_to_json(&s->backends[i]));
 	bad |= cj_set(o, "backends", arr);

@@ -267,9 +267,16 @@ static int check_backend_tunnels(const struct xgw_config *c, char *err, size_t e
 	size_t n = 0;
 	int rc = 0;
 
-	for (unsigned i = 0; i < c->n_services; i++)
+	size_t n_tun = 0;
+
+	for (unsigned i = 0; i < c->n_services; i++) {
 		n += c->services[i].datapath == XGW_DP_USER ? c->services[i].n_backends : 0;
-	if (n < 2)
+		for (unsigned b = 0; b < c->services[i].n_backends; b++)
+			n_tun += c->services[i].backends[b].tun != XGW_TUN_NONE;
+	}
+	/* Without a tunnel backend no two entries can disagree: skip the
+	 * sort (every write validates the whole config). */
+	if (n < 2 || !n_tun)
 		return 0;
 	v = calloc(n, sizeof(*v));
 	if (!v)
@@ -338,10 +345,11 @@ static int check_services(const struct xgw_config *c, char *err, size_t errlen)
 		if ((unsigned)s->datapath > XGW_DP_KERNEL || (unsigned)s->algo > XGW_ALGO_RANDOM)
 			return cj_fail(err, errlen, path, NULL, "bad datapath or algorithm value");
 		/* Maglev gives each backend at least one slot only if M >= N. */
-		if (s->n_backends > c->maglev_size)
+		if (s->n_backends > (s->maglev_size ? s->maglev_size : c->maglev_size))
 			return cj_fail(err, errlen, path, "backends",
-				       "%u backends do not fit lb.maglev_size %u", s->n_backends,
-				       c->maglev_size);
+				       "%u backends do not fit %s %u", s->n_backends,
+				       s->maglev_size ? "maglev_size" : "lb.maglev_size",
+				       s->maglev_size ? s->maglev_size : c->maglev_size);
 		for (unsigned b = 0; b < s->n_backends; b++) {
 			cj_path(bpath, sizeof(bpath), path, "backends", b);
 			if ((rc = check_backend(c, s, &s->backends[b], bpath, err, errlen)))

@@ -157,6 +157,7 @@ struct xgw_maglev *xgw_maglev_build(uint32_t m, const struct xgw_maglev_backend 
 	if (!t || !p)
 		goto fail;
 	t->size = m;
+	t->refs = 1;
 	t->fastmod = UINT64_MAX / m + 1;
 
 	for (unsigned i = 0; i < n; i++)
@@ -189,9 +190,37 @@ fail:
 	return NULL;
 }
 
+struct xgw_maglev *xgw_maglev_get(struct xgw_maglev *t)
+{
+	if (t)
+		t->refs++;
+	return t;
+}
+
 void xgw_maglev_free(struct xgw_maglev *t)
 {
-	free(t);
+	if (t && --t->refs == 0)
+		free(t);
+}
+
+/* About doubling, each the next prime above 100 * 2^k, and 65537 (the
+ * default cap) itself: every entry passes xgw_maglev_check_size. */
+static const uint32_t auto_sizes[] = {
+    101,   211,	   401,	   809,	   1601,   3203,    6421,    12809,   25601,	51203,
+    65537, 102407, 204803, 409609, 819229, 1638431, 3276803, 6553621, 13107229,
+};
+
+uint32_t xgw_maglev_auto_size(uint64_t weight_sum, uint32_t cap)
+{
+	uint64_t want = weight_sum * 100;
+
+	for (size_t i = 0; i < sizeof(auto_sizes) / sizeof(auto_sizes[0]); i++) {
+		if (auto_sizes[i] >= cap)
+			break;
+		if (auto_sizes[i] >= want)
+			return auto_sizes[i];
+	}
+	return cap;
 }
 
 uint32_t xgw_maglev_diff(const struct xgw_maglev *old, const struct xgw_maglev *nw,

@@ -13,6 +13,12 @@
  * share is within about 1% of its weight share, and 65537 u32 slots (256 KiB)
  * still fit in L2.  Larger services may configure a larger prime.
  *
+ * By default a service's M follows its backends: xgw_maglev_auto_size()
+ * picks the smallest prime of a fixed list (about doubling from 101) with
+ * M >= 100 * the sum of the weights, capped at lb.maglev_size.  A service
+ * may set its own M ("maglev_size").  A 4-backend service then holds a
+ * 401-slot table (1.6 KiB) instead of 256 KiB.
+ *
  * Backend id 0 is "none": a table with no backend of weight > 0 is all 0
  * and the caller counts the drop. */
 #ifndef XGW_LB_MAGLEV_H
@@ -43,6 +49,7 @@ struct xgw_maglev_backend {
 struct xgw_maglev {
 	uint32_t size;	   /* M, prime */
 	uint32_t n_active; /* backends with weight > 0 */
+	uint32_t refs;	   /* snapshots sharing it (control thread only) */
 	uint64_t fastmod;  /* ceil(2^64 / M), see xgw_maglev_pick */
 	uint32_t slot[];   /* backend ids, XGW_MAGLEV_NONE where empty */
 };
@@ -56,12 +63,20 @@ void xgw_maglev_endpoint_key(uint8_t key[XGW_MAGLEV_KEY_LEN], const struct xgw_a
  * else -EINVAL. */
 int xgw_maglev_check_size(uint32_t m);
 
+/* The smallest size of the fixed list with M >= 100 * weight_sum (the
+ * paper's bound for about 1% imbalance), at least 101, at most cap (which
+ * is returned when the list has no such entry below it). */
+uint32_t xgw_maglev_auto_size(uint64_t weight_sum, uint32_t cap);
+
 /* Build a table of size m.  Returns NULL with *err set: -EINVAL for a bad
  * size, an id of 0, a duplicate id or a duplicate key; -ENOMEM.  Runs in
  * O(M log M)-ish time for equal weights; with very unequal weights the
  * population loop is bounded by M * n iterations. */
 struct xgw_maglev *xgw_maglev_build(uint32_t m, const struct xgw_maglev_backend *b, unsigned n,
 				    int *err);
+/* One more reference (refs starts at 1); free drops one and frees the
+ * table with the last. */
+struct xgw_maglev *xgw_maglev_get(struct xgw_maglev *t);
 void xgw_maglev_free(struct xgw_maglev *t);
 
 /* Slots whose backend differs between two tables, written in ascending

@@ -374,7 +374,7 @@ int xgw_dp_apply_steer(struct xgw_dataplane *dp, const struct xgw_config *cfg)
 		r.dst.len = (uint8_t)xgw_addr_bits(&s->vip);
 		r.proto = s->proto;
 		r.dport = s->port;
-		r.id = 0x80000000u | i;
+		r.id = 0x80000000u; /* not the index: a del would renumber the rest */
 		rc = add_rule(&rules, &n, &cap, &r);
 		r.proto = icmp; /* echo to the VIP is answered by the workers */
 		r.dport = 0;

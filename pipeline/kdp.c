@@ -63,8 +63,10 @@ int xgw_kdp_check(const struct xgw_config *cfg, char *err, size_t errlen)
 		n++;
 		if (s->algo != XGW_ALGO_MAGLEV)
 			why = "the kernel datapath balances with maglev only";
-		else if (cfg->maglev_size > XGW_KDP_RING_STRIDE)
-			why = "lb.maglev_size above 65537 is not supported by the kernel datapath";
+		else if (xgw_service_maglev_size(s, cfg->maglev_size) > XGW_KDP_RING_STRIDE)
+			why =
+			    "a Maglev table above 65537 slots (maglev_size, lb.maglev_size) is not "
+			    "supported by the kernel datapath";
 		else if (s->n_backends >= XGW_KDP_MAX_BE)
 			why = "too many backends for the kernel datapath (at most 255)";
 		else if (n > XGW_KDP_MAX_SVCS)

@@ -59,16 +59,13 @@ static const struct xgw_svc_slot *index_get(const struct xgw_svc_slot *tab, uint
 	}
 }
 
-/* The same Maglev input as in the previous snapshot: copy its table rather
- * than rebuild it (a rebuild is milliseconds per service, a copy of 256 KiB
- * microseconds), so that a change to one service does not cost the build of
- * every service. */
+/* The same Maglev input as in the previous snapshot: share its table (a
+ * reference, no copy), so that a change to one service costs the build of
+ * that service only. */
 static struct xgw_maglev *reuse_maglev(const struct xgw_snapshot *old, const struct xgw_svc_rt *rt,
 				       uint32_t m)
 {
 	const struct xgw_svc_rt *o;
-	struct xgw_maglev *t;
-	size_t sz;
 
 	if (!old)
 		return NULL;
@@ -79,18 +76,48 @@ static struct xgw_maglev *reuse_maglev(const struct xgw_snapshot *old, const str
 		if (!xgw_addr_eq(&o->be[b].ip, &rt->be[b].ip) || o->be[b].port != rt->be[b].port ||
 		    o->be[b].weight != rt->be[b].weight)
 			return NULL;
-	sz = sizeof(*t) + (size_t)m * sizeof(t->slot[0]);
-	t = malloc(sz);
-	if (t)
-		memcpy(t, o->maglev, sz);
+	return xgw_maglev_get(o->maglev);
+}
+
+uint32_t xgw_service_maglev_size(const struct xgw_service_cfg *sc, uint32_t cap)
+{
+	uint64_t w = 0;
+
+	if (sc->maglev_size)
+		return sc->maglev_size;
+	for (unsigned i = 0; i < sc->n_backends; i++)
+		w += sc->backends[i].weight;
+	return xgw_maglev_auto_size(w, cap);
+}
+
+static struct xgw_maglev *build_maglev(const struct xgw_service_cfg *sc,
+				       const struct xgw_svc_rt *rt, uint32_t m, int *rc)
+{
+	struct xgw_maglev_backend *mb = calloc(sc->n_backends + 1, sizeof(*mb));
+	uint8_t(*keys)[XGW_MAGLEV_KEY_LEN] = calloc(sc->n_backends + 1, sizeof(*keys));
+	struct xgw_maglev *t = NULL;
+
+	*rc = -ENOMEM;
+	if (mb && keys) {
+		for (unsigned i = 0; i < sc->n_backends; i++) {
+			xgw_maglev_endpoint_key(keys[i], &rt->be[i + 1].ip, rt->be[i + 1].port);
+			mb[i].id = i + 1;
+			mb[i].weight = rt->be[i + 1].weight;
+			mb[i].key = keys[i];
+			mb[i].key_len = XGW_MAGLEV_KEY_LEN;
+		}
+		t = xgw_maglev_build(m, mb, sc->n_backends, rc);
+		if (t)
+			*rc = 0;
+	}
+	free(mb);
+	free(keys);
 	return t;
 }
 
-static int build_service(struct xgw_svc_rt *rt, const struct xgw_service_cfg *sc, uint32_t m,
+static int build_service(struct xgw_svc_rt *rt, const struct xgw_service_cfg *sc, uint32_t cap,
 			 const struct xgw_snapshot *old, char *err, size_t errlen)
 {
-	struct xgw_maglev_backend *mb;
-	uint8_t (*keys)[XGW_MAGLEV_KEY_LEN];
 	char key[XGW_KEY_STRLEN];
 	int rc = 0;
 
@@ -103,11 +130,9 @@ static int build_service(struct xgw_svc_rt *rt, const struct xgw_service_cfg *sc
 	rt->n_backends = sc->n_backends;
 	rt->be = calloc(sc->n_backends + 1, sizeof(*rt->be));
 	rt->active = calloc(sc->n_backends + 1, sizeof(*rt->active));
-	mb = calloc(sc->n_backends + 1, sizeof(*mb));
-	keys = calloc(sc->n_backends + 1, sizeof(*keys));
-	if (!rt->be || !rt->active || !mb || !keys) {
-		rc = -ENOMEM;
-		goto out;
+	if (!rt->be || !rt->active) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
 	for (unsigned i = 0; i < sc->n_backends; i++) {
 		const struct xgw_backend_cfg *b = &sc->backends[i];
@@ -118,26 +143,18 @@ static int build_service(struct xgw_svc_rt *rt, const struct xgw_service_cfg *sc
 		be->weight = b->weight;
 		if (b->weight)
 			rt->active[rt->n_active++] = i + 1;
-		xgw_maglev_endpoint_key(keys[i], &b->ip, be->port);
-		mb[i].id = i + 1;
-		mb[i].weight = b->weight;
-		mb[i].key = keys[i];
-		mb[i].key_len = XGW_MAGLEV_KEY_LEN;
 	}
 	if (sc->algo == XGW_ALGO_MAGLEV) {
+		uint32_t m = xgw_service_maglev_size(sc, cap);
+
 		rt->maglev = reuse_maglev(old, rt, m);
 		if (!rt->maglev)
-			rt->maglev = xgw_maglev_build(m, mb, sc->n_backends, &rc);
+			rt->maglev = build_maglev(sc, rt, m, &rc);
 		if (!rt->maglev)
 			snprintf(err, errlen, "service %s: cannot build Maglev table: %s",
 				 xgw_service_key_str(&sc->vip, sc->port, sc->proto, key, sizeof(key)),
 				 strerror(-rc));
 	}
-out:
-	free(mb);
-	free(keys);
-	if (rc == -ENOMEM)
-		snprintf(err, errlen, "out of memory");
 	return rc;
 }
 

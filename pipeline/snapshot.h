@@ -75,6 +75,11 @@ struct xgw_snapshot *xgw_snapshot_rebuild(const struct xgw_config *cfg, unsigned
 					  char *err, size_t errlen);
 void xgw_snapshot_free(struct xgw_snapshot *s);
 
+/* A service's Maglev table size: its own "maglev_size", else
+ * xgw_maglev_auto_size() of its weight sum capped at cap (lb.maglev_size).
+ * The kernel datapath pushes the same M (pipeline/kdp.c). */
+uint32_t xgw_service_maglev_size(const struct xgw_service_cfg *sc, uint32_t cap);
+
 const struct xgw_svc_rt *xgw_snapshot_service(const struct xgw_snapshot *s,
 					      const struct xgw_addr *vip, uint16_t port,
 					      uint8_t proto);

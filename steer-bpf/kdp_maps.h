@@ -16,7 +16,8 @@
 #endif
 /* One Maglev ring per service in one big array, Katran-style: the slot of
  * (service s, index i) is s * XGW_KDP_RING_STRIDE + i.  The stride is the
- * default table size; a service's own M (its "lb.maglev_size") may not
+ * default table size; a service's own M (its "maglev_size", or the size
+ * its weights give, pipeline/snapshot.h) may not
  * exceed it (xgwd refuses kernel services otherwise). */
 #ifndef XGW_KDP_RING_STRIDE
 #define XGW_KDP_RING_STRIDE 65537

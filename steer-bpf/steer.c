@@ -25,6 +25,14 @@ struct xgw_steer {
 	char ifname[IF_NAMESIZE];
 	enum xdp_attach_mode mode;
 	int xsks_fd, rules_fd, src_fd, classes_fd, stats_fd;
+	/* The rule maps as last written (sorted records, see map_sync), so
+	 * that a new rule set writes and deletes only the keys that changed;
+	 * invalid until the first full write and after a failed one. */
+	struct shadow {
+		void *recs;
+		size_t n;
+		bool valid;
+	} dst_shadow, src_shadow;
 };
 
 /* The kernel datapath's maps, shared by every port's program as the rule
@@ -335,62 +343,178 @@ static bool key_wanted(const void *k, const void *arg)
 	return ks->n && bsearch(k, ks->keys, ks->n, ks->ksz, ks->cmp);
 }
 
+/* A map entry as written: key, value, and the rule's input order (the
+ * last of equal keys wins, as successive updates would). */
+struct dst_rec {
+	struct xgw_steer_key k;
+	uint32_t val, idx;
+};
+
+struct src_rec {
+	struct xgw_steer_src_key k;
+	uint32_t val, idx;
+};
+
+static int cmp_dst_rec(const void *a, const void *b)
+{
+	const struct dst_rec *x = a, *y = b;
+	int c = memcmp(&x->k, &y->k, sizeof(x->k));
+
+	return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+static int cmp_src_rec(const void *a, const void *b)
+{
+	const struct src_rec *x = a, *y = b;
+	int c = memcmp(&x->k, &y->k, sizeof(x->k));
+
+	return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Sort records of rsz bytes (key of ksz bytes, then the u32 value) and
+ * keep the last of each run of equal keys; returns the new count. */
+static size_t sort_dedup(uint8_t *r, size_t n, size_t rsz, size_t ksz,
+			 int (*cmp)(const void *, const void *))
+{
+	size_t out = 0;
+
+	qsort(r, n, rsz, cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (i + 1 < n && !memcmp(r + i * rsz, r + (i + 1) * rsz, ksz))
+			continue;
+		if (out != i)
+			memcpy(r + out * rsz, r + i * rsz, rsz);
+		out++;
+	}
+	return out;
+}
+
+static int rec_update(int fd, const uint8_t *r, size_t ksz)
+{
+	uint32_t v;
+
+	memcpy(&v, r + ksz, sizeof(v));
+	return bpf_map_update_elem(fd, r, &v, BPF_ANY) ? -errno : 0;
+}
+
+/* Write the n sorted records `want` to map fd.  With a valid shadow (the
+ * map's content as last written), only the keys that are new or whose
+ * value changed are written: O(changes) syscalls, and a merge of two
+ * sorted arrays in memory.  Deletions are done by map_sync_delete, after
+ * the caller widened the classes.  Takes ownership of want. */
+static int map_sync_write(int fd, struct shadow *sh, uint8_t *want, size_t n, size_t rsz,
+			  size_t ksz)
+{
+	const uint8_t *old = sh->recs;
+	size_t i = 0, j = 0;
+	int err = 0;
+
+	while (i < n && !err) {
+		int c = 1;
+
+		while (sh->valid && j < sh->n &&
+		       (c = memcmp(old + j * rsz, want + i * rsz, ksz)) < 0)
+			j++;
+		if (!sh->valid || j >= sh->n || c ||
+		    memcmp(old + j * rsz + ksz, want + i * rsz + ksz, sizeof(uint32_t)))
+			err = rec_update(fd, want + i * rsz, ksz);
+		i++;
+	}
+	return err;
+}
+
+static int map_sync_delete(int fd, struct shadow *sh, uint8_t *want, size_t n, size_t rsz,
+			   size_t ksz, const struct key_set *ks)
+{
+	const uint8_t *old = sh->recs;
+	int err = 0;
+
+	if (!sh->valid) {
+		err = remove_stale(fd, ksz, key_wanted, ks);
+	} else {
+		size_t i = 0;
+
+		for (size_t j = 0; j < sh->n; j++) {
+			int c = 1;
+
+			while (i < n && (c = memcmp(want + i * rsz, old + j * rsz, ksz)) < 0)
+				i++;
+			if ((i >= n || c) && bpf_map_delete_elem(fd, old + j * rsz) &&
+			    errno != ENOENT)
+				err = -errno;
+		}
+	}
+	free(sh->recs);
+	sh->recs = want;
+	sh->n = n;
+	sh->valid = !err;
+	return err;
+}
+
 int xgw_steer_set_rules(struct xgw_steer *s, const struct xgw_steer_rule *rules, unsigned n,
 			const struct xgw_steer_src_rule *src, unsigned n_src)
 {
 	uint32_t classes = 0, old_classes = 0, zero = 0;
-	struct xgw_steer_key *dk = calloc(n ? n : 1, sizeof(*dk));
-	struct xgw_steer_src_key *sk = calloc(n_src ? n_src : 1, sizeof(*sk));
-	struct key_set dset = {dk, n, sizeof(*dk), cmp_dst_key};
-	struct key_set sset = {sk, n_src, sizeof(*sk), cmp_src_key};
-	int err = 0;
+	struct dst_rec *dr = calloc(n ? n : 1, sizeof(*dr));
+	struct src_rec *sr = calloc(n_src ? n_src : 1, sizeof(*sr));
+	struct key_set dset = {dr, 0, sizeof(*dr), cmp_dst_key};
+	struct key_set sset = {sr, 0, sizeof(*sr), cmp_src_key};
+	size_t nd, ns;
+	int err = 0, rc;
 
-	if (!dk || !sk) {
+	if (!dr || !sr) {
 		err = -ENOMEM;
-		goto out;
+		goto fail;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		struct xgw_steer_val v = {.rule_id = rules[i].id};
-
 		if (rules[i].dport && rules[i].proto != IPPROTO_TCP &&
 		    rules[i].proto != IPPROTO_UDP) {
 			err = -EINVAL; /* a port needs TCP or UDP */
-			goto out;
+			goto fail;
 		}
-		rule_key(&dk[i], &rules[i]);
-		if (bpf_map_update_elem(s->rules_fd, &dk[i], &v, BPF_ANY)) {
-			err = -errno;
-			goto out;
-		}
+		rule_key(&dr[i].k, &rules[i]);
+		dr[i].val = rules[i].id;
+		dr[i].idx = i;
 		classes |= rule_class(&rules[i]);
 	}
 	for (unsigned i = 0; i < n_src; i++) {
-		struct xgw_steer_val v = {.rule_id = i};
-
-		src_key(&sk[i], &src[i]);
-		if (bpf_map_update_elem(s->src_fd, &sk[i], &v, BPF_ANY)) {
-			err = -errno;
-			goto out;
-		}
+		src_key(&sr[i].k, &src[i]);
+		sr[i].idx = i; /* value 0: the source rules carry no id */
 		classes |= XGW_STEER_CLASS_SRC;
 	}
+	nd = sort_dedup((uint8_t *)dr, n, sizeof(*dr), sizeof(dr->k), cmp_dst_rec);
+	ns = sort_dedup((uint8_t *)sr, n_src, sizeof(*sr), sizeof(sr->k), cmp_src_rec);
+	dset.n = nd;
+	sset.n = ns;
+	err = map_sync_write(s->rules_fd, &s->dst_shadow, (uint8_t *)dr, nd, sizeof(*dr),
+			     sizeof(dr->k));
+	if (!err)
+		err = map_sync_write(s->src_fd, &s->src_shadow, (uint8_t *)sr, ns, sizeof(*sr),
+				     sizeof(sr->k));
+	if (err)
+		goto fail;
 	/* Widen the classes first so that new rules are visible at once. */
 	bpf_map_lookup_elem(s->classes_fd, &zero, &old_classes);
 	old_classes |= classes;
 	if (bpf_map_update_elem(s->classes_fd, &zero, &old_classes, BPF_ANY)) {
 		err = -errno;
-		goto out;
+		goto fail;
 	}
-	qsort(dk, n, sizeof(*dk), cmp_dst_key);
-	qsort(sk, n_src, sizeof(*sk), cmp_src_key);
-	err = remove_stale(s->rules_fd, sizeof(struct xgw_steer_key), key_wanted, &dset);
-	if (!err)
-		err = remove_stale(s->src_fd, sizeof(struct xgw_steer_src_key), key_wanted, &sset);
+	/* The shadows take the record arrays over from here. */
+	err = map_sync_delete(s->rules_fd, &s->dst_shadow, (uint8_t *)dr, nd, sizeof(*dr),
+			      sizeof(dr->k), &dset);
+	rc = map_sync_delete(s->src_fd, &s->src_shadow, (uint8_t *)sr, ns, sizeof(*sr),
+			     sizeof(sr->k), &sset);
+	err = err ? err : rc;
 	if (bpf_map_update_elem(s->classes_fd, &zero, &classes, BPF_ANY) && !err)
 		err = -errno;
-out:
-	free(dk);
-	free(sk);
+	return err;
+fail:
+	/* The maps are now somewhere between the two rule sets: the next
+	 * call writes every key and walks the maps for stale ones. */
+	s->dst_shadow.valid = s->src_shadow.valid = false;
+	free(dr);
+	free(sr);
 	return err;
 }
 
@@ -433,5 +557,7 @@ void xgw_steer_close(struct xgw_steer *s)
 		pr_info("%s: steering program detached", s->ifname);
 	xdp_program__close(s->prog);
 	steer_bpf__destroy(s->skel);
+	free(s->dst_shadow.recs);
+	free(s->src_shadow.recs);
 	free(s);
 }

@@ -20,6 +20,10 @@ XGWCTL=${2:?usage: lb.sh XGWD XGWCTL}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 require_root
+# XGW_XDP_MODE=native|skb: the attach mode of xgwd's steering program (the
+# matrix in meson.build runs both where the mode matters).
+XDP_MODE=${XGW_XDP_MODE:-auto}
+echo "# XDP attach mode: $XDP_MODE"
 DP=${XGW_DATAPATH:-user}
 case "$DP" in user) OTHER=kernel ;; kernel) OTHER=user ;; *) fail "XGW_DATAPATH=$DP" ;; esac
 echo "# datapath: $DP"
@@ -104,8 +108,8 @@ CORE=$(xgw_core)
 SOCK="$XGW_TMP/xgw.sock"
 cat >"$XGW_TMP/xgw.json" <<JSON
 { "ports": [
-    { "name": "client", "iface": "gw-c", "queues": [ { "queue": 0, "core": $CORE } ] },
-    { "name": "backend", "iface": "gw-s", "queues": [ { "queue": 0, "core": $CORE } ] } ],
+    { "name": "client", "iface": "gw-c", "xdp_mode": "$XDP_MODE", "queues": [ { "queue": 0, "core": $CORE } ] },
+    { "name": "backend", "iface": "gw-s", "xdp_mode": "$XDP_MODE", "queues": [ { "queue": 0, "core": $CORE } ] } ],
   "umem": { "frames": 4096, "frame_size": 2048 },
   "conntrack": { "max_entries": 65536, "tcp_close_timeout_s": 120 },
   "ctl": { "socket": "$SOCK" } }
@@ -115,6 +119,10 @@ XGWD_PID=$!
 XGW_PIDS+=($XGWD_PID)
 ctl() { ip netns exec "$GW" "$XGWCTL" -s "$SOCK" "$@"; }
 wait_for ctl ports || { cat "$XGW_TMP/xgwd.log"; fail "xgwd did not start"; }
+if [ "$XDP_MODE" != auto ]; then
+	m=$(ip netns exec "$GW" "$XGWCTL" -s "$SOCK" ports --json | jget "sorted(set(p['xdp_mode'] for p in d))")
+	[ "$m" = "['$XDP_MODE']" ] || fail "ports run XDP in $m, not $XDP_MODE"
+fi
 
 ctl service add 198.18.100.1:80/tcp --datapath "$DP" || fail "service add"
 ctl backend add 198.18.100.1:80/tcp 198.18.2.11:8080 --weight 1 || fail "backend add"

@@ -259,17 +259,21 @@ static void test_ct_keeps_backend(void **state)
 	resync();
 }
 
-static void test_maglev_same_pick(void **state)
+/* The kernel's pick equals the workers' for 600 new flows (source ports
+ * from base: conntrack pins flows already seen), at table size M. */
+static void same_pick(uint32_t m, uint16_t base)
 {
 	uint8_t f[2048];
 	unsigned hits[4] = {0};
+	struct xgw_addr vip = xgw_pb_ip("198.18.100.1");
 
+	assert_int_equal(xgw_snapshot_service(snap, &vip, htons(80), IPPROTO_TCP)->maglev->size, m);
 	for (unsigned i = 0; i < 600; i++) {
 		char src[32];
-		uint16_t sport = (uint16_t)(1024 + i * 7);
+		uint16_t sport = (uint16_t)(base + i * 7);
 		snprintf(src, sizeof(src), "198.18.%u.%u", 1 + i % 2, 2 + i % 200);
 		struct xgw_pb b = {.src = xgw_pb_ip(src),
-				   .dst = xgw_pb_ip("198.18.100.1"),
+				   .dst = vip,
 				   .proto = IPPROTO_TCP,
 				   .sport = sport,
 				   .dport = 80,
@@ -278,11 +282,25 @@ static void test_maglev_same_pick(void **state)
 		run(f, &len); /* next hop may be unknown: the rewrite is what counts */
 		unsigned be = dst_backend(f);
 		if (be != user_pick(src, sport))
-			fail_msg("flow %s:%u: kernel picked be%u, workers pick be%u", src, sport,
-				 be, user_pick(src, sport));
+			fail_msg("M %u, flow %s:%u: kernel picked be%u, workers pick be%u", m, src,
+				 sport, be, user_pick(src, sport));
 		hits[be]++;
 	}
 	assert_true(hits[1] > 100 && hits[2] > 100 && hits[3] > 100);
+}
+
+/* Default M from the weights (3 x 1: 401 slots), a service's own
+ * maglev_size (65537, the ring stride), and back. */
+static void test_maglev_same_pick(void **state)
+{
+	(void)state;
+	same_pick(401, 1024);
+	cfg.services[0].maglev_size = 65537;
+	resync();
+	same_pick(65537, 6000);
+	cfg.services[0].maglev_size = 0;
+	resync();
+	same_pick(401, 11000);
 }
 
 static void test_icmp_echo(void **state)
