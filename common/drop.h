@@ -47,7 +47,10 @@
 	_(GENEVE_VERSION, "geneve_bad_version")                                                    \
 	_(GENEVE_OPT_LEN, "geneve_bad_option_length")                                              \
 	_(GENEVE_CRITICAL, "geneve_critical_option")                                               \
-	_(TUNNEL_HEADROOM, "tunnel_no_headroom")
+	_(TUNNEL_HEADROOM, "tunnel_no_headroom")                                                   \
+	_(TCP_FLAGS, "tcp_bad_flags")                                                              \
+	_(BAD_SOURCE, "source_is_gateway")                                                         \
+	_(TUNNEL_NESTED, "tunnel_nested")
 
 enum xgw_drop {
 #define _(n, s) XGW_DROP_##n,

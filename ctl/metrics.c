@@ -114,6 +114,8 @@ static const struct fam ct_fams[] = {
      "Conntrack insertions refused because the table was full."},
     {"evicted", "xgw_conntrack_evicted_total", "counter",
      "Conntrack entries evicted to make room."},
+    {"evicted_embryonic", "xgw_conntrack_evicted_embryonic_total", "counter",
+     "Of the evicted entries, idle TCP handshakes (SYN flood)."},
     {"expired", "xgw_conntrack_expired_total", "counter", "Conntrack entries removed on timeout."},
     {"races_lost", "xgw_conntrack_races_lost_total", "counter",
      "Conntrack insertions that lost a race with another worker for the same flow."},

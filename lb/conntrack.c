@@ -18,6 +18,12 @@
 
 #define CT_SLOTS      7
 #define CT_EVICT_SCAN 64 /* records examined per refused admission */
+/* A full table may also evict an embryonic connection (a TCP handshake not
+ * completed: SYN seen, or SYN and the backend's SYN+ACK, no final ACK) idle
+ * this long: a SYN flood from spoofed sources fills the table with them
+ * (the backend answers, the sources never do), and a real handshake
+ * completes in a round trip. */
+#define CT_EMBRYONIC_MIN_NS 1000000000ull
 /* last_seen is only rewritten when it moved by more than this (~1 ms), so
  * that a busy flow does not store to the record on every packet for
  * nothing; timeouts are seconds. */
@@ -71,8 +77,8 @@ struct xgw_ct_table {
 	alignas(64) _Atomic uint32_t fresh;	/* records never used start here */
 	alignas(64) _Atomic int64_t live;
 	alignas(64) _Atomic uint32_t evict_cursor;
-	alignas(64) _Atomic uint64_t n_created, n_full, n_evicted, n_bucket_full, n_expired,
-	    n_races_lost;
+	alignas(64) _Atomic uint64_t n_created, n_full, n_evicted, n_evicted_embryonic,
+	    n_bucket_full, n_expired, n_races_lost;
 	uint32_t gc_cursor; /* control thread only */
 };
 
@@ -851,10 +857,20 @@ out:
 	return ret;
 }
 
+static inline bool embryonic_stale(const struct xgw_ct_conn *c, uint64_t now)
+{
+	uint64_t seen = ld(&c->last_seen);
+	uint8_t st = ld(&c->state);
+
+	return (st == XGW_CT_SYN_SENT || st == XGW_CT_SYN_RECV) && now > seen &&
+	       now - seen > CT_EMBRYONIC_MIN_NS;
+}
+
 /* Reclaim expired records to make room: a bounded scan on the slow path of a
  * refused admission (the cursor is shared, so concurrent evicters scan
- * different records). */
-static unsigned ct_evict(struct xgw_ct_table *t, uint64_t now)
+ * different records).  embryonic: also handshakes idle over
+ * CT_EMBRYONIC_MIN_NS (the second pass, when no expired record was found). */
+static unsigned ct_evict(struct xgw_ct_table *t, uint64_t now, bool embryonic)
 {
 	uint32_t n = atomic_load(&t->fresh), got = 0;
 	uint32_t start = atomic_fetch_add(&t->evict_cursor, CT_EVICT_SCAN);
@@ -863,11 +879,15 @@ static unsigned ct_evict(struct xgw_ct_table *t, uint64_t now)
 		return 0;
 	for (uint32_t i = 0; i < CT_EVICT_SCAN; i++) {
 		struct xgw_ct_conn *c = &t->pool[(start + i) % n];
-		if (ld(&c->life) == CT_L_LIVE && xgw_ct_expired(t, c, now) && ct_kill(t, c))
+		if (ld(&c->life) == CT_L_LIVE &&
+		    (xgw_ct_expired(t, c, now) || (embryonic && embryonic_stale(c, now))) &&
+		    ct_kill(t, c))
 			got++;
 	}
 	if (got)
 		atomic_fetch_add(&t->n_evicted, got);
+	if (got && embryonic)
+		atomic_fetch_add(&t->n_evicted_embryonic, got);
 	return got;
 }
 
@@ -896,7 +916,7 @@ static struct xgw_ct_conn *ct_admit(struct xgw_ct_table *t, struct ct_cache *k, 
 one:
 	if (atomic_fetch_add(&t->live, 1) >= (int64_t)t->max_entries) {
 		atomic_fetch_sub(&t->live, 1);
-		if (!ct_evict(t, now))
+		if (!ct_evict(t, now, false) && !ct_evict(t, now, true))
 			goto full;
 		if (atomic_fetch_add(&t->live, 1) >= (int64_t)t->max_entries)
 			goto full_undo; /* others took the room we made */
@@ -1056,6 +1076,7 @@ void xgw_ct_get_stats(const struct xgw_ct_table *t, struct xgw_ct_stats *s)
 	s->created = created;
 	s->full = ld(&m->n_full);
 	s->evicted = ld(&m->n_evicted);
+	s->evicted_embryonic = ld(&m->n_evicted_embryonic);
 	s->bucket_full = ld(&m->n_bucket_full);
 	s->expired = ld(&m->n_expired);
 	s->races_lost = ld(&m->n_races_lost);

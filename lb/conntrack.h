@@ -214,7 +214,9 @@ struct xgw_ct_stats {
 	uint64_t max;  /* max_entries */
 	uint64_t created;
 	uint64_t full;	      /* new flows refused: table full (XGW_DROP_CT_FULL) */
-	uint64_t evicted;     /* expired entries reclaimed to make room */
+	uint64_t evicted;     /* entries reclaimed to make room: expired ones,
+			       * then (when none had) embryonic ones */
+	uint64_t evicted_embryonic; /* of which handshakes idle > 1 s */
 	uint64_t bucket_full; /* refused: all XGW_CT_PROBE buckets full */
 	uint64_t expired;     /* removed by GC or found expired on lookup */
 	uint64_t races_lost;  /* create found the flow created concurrently */

@@ -46,6 +46,36 @@ static uint32_t pick_backend(struct xgw_worker *w, const struct xgw_snapshot *sn
 	}
 }
 
+/* Flag combinations no TCP sends in any state (as Linux conntrack's
+ * tcp_valid_flags): SYN with FIN or RST, and none of SYN, ACK, RST (a null
+ * segment, FIN alone, "Xmas" FIN+PSH+URG).  Such a segment opens no
+ * connection and is not passed along a tracked one. */
+static inline bool tcp_flags_bad(uint8_t f)
+{
+	return ((f & XGW_TCP_SYN) && (f & (XGW_TCP_FIN | XGW_TCP_RST))) ||
+	       !(f & (XGW_TCP_SYN | XGW_TCP_ACK | XGW_TCP_RST));
+}
+
+int xgw_lb_check_source(const struct xgw_worker *w, const struct xgw_snapshot *snap,
+			const struct xgw_fwd_state *fs, const struct xgw_pkt *p)
+{
+	struct xgw_addr src, dst;
+	const struct xgw_addr *own;
+
+	xgw_pkt_addrs(p, &src, &dst);
+	if (xgw_addr_eq(&src, &dst))
+		return XGW_DROP_BAD_SOURCE; /* LAND */
+	if (snap && snap->n_svcs && xgw_snapshot_is_vip(snap, &src))
+		return XGW_DROP_BAD_SOURCE;
+	if (!fs)
+		return 0;
+	own = p->flags & XGW_PKT_IPV4 ? fs->port_addr4 : fs->port_addr6;
+	for (unsigned i = 0; i < w->dp->n_ports; i++)
+		if (own[i].family && xgw_addr_eq(&src, &own[i]))
+			return XGW_DROP_BAD_SOURCE;
+	return 0;
+}
+
 /* f: the burst pass's key and hash, and the backend it pre-picked (0: none)
  * with that backend's reply-key hash. */
 static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
@@ -64,6 +94,11 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 
 	if (!xgw_policy_allows(snap, w->id, &t->src, &t->dst, t->proto, t->dport))
 		return XGW_DROP_POLICY;
+	if (t->proto == IPPROTO_TCP && tcp_flags_bad(tcp_flags))
+		return XGW_DROP_TCP_FLAGS;
+	rc = xgw_lb_check_source(w, snap, fs, p);
+	if (rc)
+		return rc;
 	/* A RST (without SYN) opens no connection.  Other segments do: after
 	 * a restart or a flush, mid-stream packets are picked up and Maglev
 	 * sends them to the same backend as before (as Katran does). */
@@ -198,6 +233,8 @@ int xgw_lb_l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		hint = XGW_CT_HINT_NONE;
 	c = xgw_ct_lookup_hint(ct, t, h, hint, w->now_ns, &dir);
 	if (c) {
+		if (p->l4_proto == IPPROTO_TCP && tcp_flags_bad(flags))
+			return XGW_DROP_TCP_FLAGS;
 		xgw_ct_update(ct, c, dir, flags, p->len, w->now_ns);
 		return xgw_nat_apply(p, c, dir);
 	}
@@ -213,7 +250,8 @@ int xgw_lb_l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	return XGW_LB_ROUTE; /* a steered flow that is no service */
 }
 
-static int icmp(struct xgw_worker *w, const struct xgw_snapshot *snap, struct xgw_pkt *p)
+static int icmp(struct xgw_worker *w, const struct xgw_snapshot *snap,
+		const struct xgw_fwd_state *fs, struct xgw_pkt *p)
 {
 	struct xgw_addr src, dst;
 	uint8_t type;
@@ -232,6 +270,9 @@ static int icmp(struct xgw_worker *w, const struct xgw_snapshot *snap, struct xg
 			return XGW_LB_ROUTE;
 		if (!xgw_policy_allows(snap, w->id, &src, &dst, p->l4_proto, 0))
 			return XGW_DROP_POLICY;
+		rc = xgw_lb_check_source(w, snap, fs, p);
+		if (rc)
+			return rc;
 		rc = xgw_nat_icmp_echo_reply(p);
 		if (!rc)
 			XGW_STAT_ADD(w->st.icmp_echo_replies, 1);
@@ -244,7 +285,7 @@ static int icmp(struct xgw_worker *w, const struct xgw_snapshot *snap, struct xg
  * conntrack lookup. */
 static inline bool wants_lookup(const struct xgw_pkt *p)
 {
-	return (p->flags & (XGW_PKT_L4 | XGW_PKT_FRAG_LATER)) == XGW_PKT_L4 &&
+	return (p->flags & (XGW_PKT_L4 | XGW_PKT_FRAG)) == XGW_PKT_L4 &&
 	       (p->l4_proto == IPPROTO_TCP || p->l4_proto == IPPROTO_UDP);
 }
 
@@ -358,12 +399,18 @@ int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 {
 	if (!snap || !snap->n_svcs || !w->dp->ct)
 		return XGW_LB_ROUTE;
-	if (p->flags & XGW_PKT_FRAG_LATER) {
+	if (p->flags & XGW_PKT_FRAG) {
 		struct xgw_addr src, dst;
 		xgw_pkt_addrs(p, &src, &dst);
-		/* No ports to find the connection by: refuse rather than
-		 * forward an untranslated piece of a service flow. */
-		return xgw_snapshot_is_vip(snap, &dst) ? XGW_DROP_FRAGMENT : XGW_LB_ROUTE;
+		/* xgw does not reassemble.  A later fragment has no ports to
+		 * find its connection by, and translating the first alone
+		 * would deliver half a datagram: every fragment toward a VIP
+		 * or from a backend's address is refused, rather than a piece
+		 * of a service flow forwarded untranslated (a backend's
+		 * address leaked to the client).  Other fragments are routed. */
+		if (xgw_snapshot_is_vip(snap, &dst) || xgw_snapshot_is_backend_addr(snap, &src))
+			return XGW_DROP_FRAGMENT;
+		return XGW_LB_ROUTE;
 	}
 	if (!(p->flags & XGW_PKT_L4))
 		return XGW_LB_ROUTE;
@@ -375,7 +422,7 @@ int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		return xgw_lb_l4_flow(w, snap, fs, p, f);
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
-		return icmp(w, snap, p);
+		return icmp(w, snap, fs, p);
 	default:
 		return XGW_LB_ROUTE;
 	}

@@ -71,6 +71,13 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
  * for one that is no service's (untouched: the policy stage, then plain
  * routing); or a drop reason. */
 #define XGW_LB_ROUTE (-1)
+/* 0, or XGW_DROP_BAD_SOURCE when the packet's source is its destination
+ * (LAND), a VIP, or one of the ports' own addresses: spoofed, whatever it
+ * asks for.  Run once per new connection and echo request to a VIP; a
+ * tracked connection passed it when it was created. */
+int xgw_lb_check_source(const struct xgw_worker *w, const struct xgw_snapshot *snap,
+			const struct xgw_fwd_state *fs, const struct xgw_pkt *p);
+
 int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		      const struct xgw_fwd_state *fs, struct xgw_pkt *p,
 		      const struct xgw_lb_flow *f);

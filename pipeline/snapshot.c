@@ -200,7 +200,8 @@ struct xgw_snapshot *xgw_snapshot_rebuild(const struct xgw_config *cfg, unsigned
 	s->index = calloc(s->index_mask + 1, sizeof(*s->index));
 	s->vips = calloc(s->index_mask + 1, sizeof(*s->vips));
 	s->bes = calloc(s->bes_mask + 1, sizeof(*s->bes));
-	if (!s->index || !s->vips || !s->bes)
+	s->be_addrs = calloc(s->bes_mask + 1, sizeof(*s->be_addrs));
+	if (!s->index || !s->vips || !s->bes || !s->be_addrs)
 		goto nomem;
 	for (unsigned i = 0; i < s->n_svcs; i++) {
 		const struct xgw_svc_rt *v = &s->svcs[i];
@@ -209,6 +210,7 @@ struct xgw_snapshot *xgw_snapshot_rebuild(const struct xgw_config *cfg, unsigned
 		filter_add(s, &v->vip);
 		for (unsigned b = 1; b <= v->n_backends; b++) {
 			index_put(s->bes, s->bes_mask, &v->be[b].ip, v->be[b].port, v->proto, i);
+			index_put(s->be_addrs, s->bes_mask, &v->be[b].ip, 0, 0, i);
 			filter_add(s, &v->be[b].ip);
 		}
 	}
@@ -260,6 +262,7 @@ void xgw_snapshot_free(struct xgw_snapshot *s)
 	free(s->index);
 	free(s->vips);
 	free(s->bes);
+	free(s->be_addrs);
 	xgw_policy_free(s->policy);
 	xgw_tun_table_free(s->tun);
 	free(s);
@@ -277,6 +280,11 @@ const struct xgw_svc_rt *xgw_snapshot_service(const struct xgw_snapshot *s,
 bool xgw_snapshot_is_vip(const struct xgw_snapshot *s, const struct xgw_addr *ip)
 {
 	return index_get(s->vips, s->index_mask, ip, 0, 0) != NULL;
+}
+
+bool xgw_snapshot_is_backend_addr(const struct xgw_snapshot *s, const struct xgw_addr *ip)
+{
+	return index_get(s->be_addrs, s->bes_mask, ip, 0, 0) != NULL;
 }
 
 bool xgw_snapshot_is_backend(const struct xgw_snapshot *s, const struct xgw_addr *ip,

@@ -74,6 +74,7 @@ struct xgw_snapshot {
 	uint32_t index_mask;        /* of index and of vips (as many entries) */
 	struct xgw_svc_slot *vips;  /* distinct VIPs (port 0, proto 0): ICMP echo */
 	struct xgw_svc_slot *bes;   /* (backend ip, port, proto) of every service */
+	struct xgw_svc_slot *be_addrs; /* backend ip alone (fragments: no ports) */
 	uint32_t bes_mask;
 	struct xgw_policy *policy;  /* NULL: no rules, default applies */
 	bool policy_default_allow;
@@ -114,6 +115,8 @@ static inline bool xgw_snapshot_may_track(const struct xgw_snapshot *s, uint32_t
 	return ((s->addr_filter[a >> 6] >> (a & 63)) | (s->addr_filter[b >> 6] >> (b & 63))) & 1;
 }
 bool xgw_snapshot_is_vip(const struct xgw_snapshot *s, const struct xgw_addr *ip);
+/* Whether ip is any service's backend, whatever the port and protocol. */
+bool xgw_snapshot_is_backend_addr(const struct xgw_snapshot *s, const struct xgw_addr *ip);
 bool xgw_snapshot_is_backend(const struct xgw_snapshot *s, const struct xgw_addr *ip,
 			     uint16_t port, uint8_t proto);
 

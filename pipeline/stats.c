@@ -166,13 +166,13 @@ json_t *xgw_dp_stats_json(struct xgw_dataplane *dp)
 		struct xgw_ct_stats cs;
 
 		xgw_ct_get_stats(dp->ct, &cs);
-		json_object_set_new(root, "conntrack",
-				    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "live",
-					      (json_int_t)cs.live, "max", (json_int_t)cs.max,
-					      "created", (json_int_t)cs.created, "full",
-					      (json_int_t)cs.full, "evicted", (json_int_t)cs.evicted,
-					      "expired", (json_int_t)cs.expired, "races_lost",
-					      (json_int_t)cs.races_lost));
+		json_object_set_new(
+		    root, "conntrack",
+		    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "live", (json_int_t)cs.live,
+			      "max", (json_int_t)cs.max, "created", (json_int_t)cs.created, "full",
+			      (json_int_t)cs.full, "evicted", (json_int_t)cs.evicted,
+			      "evicted_embryonic", (json_int_t)cs.evicted_embryonic, "expired",
+			      (json_int_t)cs.expired, "races_lost", (json_int_t)cs.races_lost));
 	}
 	json_object_set_new(root, "policy", policy_json(dp));
 	sum_drops(dp, drops);

@@ -30,11 +30,14 @@ int xgw_tun_decap_stage(struct xgw_worker *w, const struct xgw_tun_table *t, str
 		XGW_STAT_ADD(w->st.vxlan_decapsulated, 1);
 	else
 		XGW_STAT_ADD(w->st.geneve_decapsulated, 1);
-	/* The inner packet from here on; one level only: a tunnel packet
-	 * inside a tunnel packet is routed as it is. */
+	/* The inner packet from here on; one level only: a tunnel packet to
+	 * us inside a tunnel packet is refused (routing it would send it to
+	 * our own address); other inner tunnel traffic is routed as it is. */
 	rc = xgw_parse(p);
 	if (!rc)
 		rc = xgw_ip4_verify(p);
+	if (!rc && xgw_tun_is_ours(t, p) != XGW_TUNK_NONE)
+		rc = XGW_DROP_TUNNEL_NESTED;
 	return rc;
 }
 

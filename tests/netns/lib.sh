@@ -60,10 +60,12 @@ mkns() {
 	echo "$ns"
 }
 
-# veth NS_A IF_A NS_B IF_B: a veth pair between two namespaces.
+# veth NS_A IF_A NS_B IF_B [QUEUES]: a veth pair between two namespaces,
+# with QUEUES RX and TX queues on each end (default 1).
 veth() {
-	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" ||
-		fail "cannot create veth $2/$4"
+	local q=${5:-1}
+	ip link add "$2" netns "$1" numtxqueues "$q" numrxqueues "$q" type veth peer name "$4" \
+		netns "$3" numtxqueues "$q" numrxqueues "$q" || fail "cannot create veth $2/$4"
 	ip -n "$1" link set "$2" up
 	ip -n "$3" link set "$4" up
 }
@@ -91,11 +93,11 @@ wait_for() {
 # core 0 to the traffic generators.
 xgw_core() { echo $(($(nproc) - 1)); }
 
-# cli_gw CLI GW: the client side every topology shares: c0 198.18.1.2/24 in
+# cli_gw CLI GW [QUEUES]: the client side every topology shares: c0 198.18.1.2/24 in
 # CLI (TX checksums computed, default route via the gateway) to gw-c
 # 198.18.1.1/24 in GW.
 cli_gw() {
-	veth "$1" c0 "$2" gw-c
+	veth "$1" c0 "$2" gw-c "${3:-1}"
 	no_tx_csum "$1" c0
 	ip -n "$1" addr add 198.18.1.2/24 dev c0
 	ip -n "$1" route add default via 198.18.1.1
@@ -111,6 +113,74 @@ sanitizer_report() {
 	grep -qE 'Sanitizer|runtime error:' "$1" || return 1
 	grep -E -A30 'Sanitizer|runtime error:' "$1" | head -"$2"
 }
+
+# echo_servers NS: in NS, on 198.18.2.11, a TCP server echoing lines on
+# :8080 and a UDP server echoing datagrams on :5353 (ended by the cleanup).
+echo_servers() {
+	cat >"$XGW_TMP/echo_srv.py" <<'PY'
+import socket, socketserver, threading
+class T(socketserver.StreamRequestHandler):
+    def handle(self):
+        for line in self.rfile:
+            self.wfile.write(line)
+class TS(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+    request_queue_size = 1024
+threading.Thread(target=TS(("198.18.2.11", 8080), T).serve_forever, daemon=True).start()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("198.18.2.11", 5353))
+while True:
+    d, a = u.recvfrom(2048)
+    u.sendto(d, a)
+PY
+	ip netns exec "$1" python3 "$XGW_TMP/echo_srv.py" &
+	XGW_PIDS+=($!)
+	wait_for ip netns exec "$1" python3 -c \
+		"import socket; socket.create_connection(('198.18.2.11', 8080), 1)" ||
+		fail "echo servers did not start"
+}
+
+# gw_be GW BE [QUEUES]: the one-backend side (hostile.sh, synflood.sh, multiq.sh):
+# gw-s 198.18.2.1/24 in GW to b0 198.18.2.11/24 in BE (TX checksums
+# computed, default route via the gateway); the gateway's kernel does not
+# route, so whatever it forwards, xgw forwarded.
+gw_be() {
+	veth "$1" gw-s "$2" b0 "${3:-1}"
+	no_tx_csum "$2" b0
+	ip -n "$1" addr add 198.18.2.1/24 dev gw-s
+	ip -n "$2" addr add 198.18.2.11/24 dev b0
+	ip -n "$2" route add default via 198.18.2.1
+	ip netns exec "$1" sysctl -qw net.ipv4.ip_forward=0
+}
+
+# start_xgwd GW XGWD MAX_ENTRIES [QUEUES]: xgwd in GW over ports "client"
+# (gw-c) and "backend" (gw-s), queue q on core q % nproc for q < QUEUES
+# (default 1: queue 0 on xgw_core), its control socket at $SOCK; sets
+# XGWD_PID and defines ctl.  Fails the test if it does not come up.
+start_xgwd() {
+	local q n=${4:-1} queues="" core
+	for ((q = 0; q < n; q++)); do
+		core=$((n == 1 ? $(xgw_core) : q % $(nproc)))
+		queues+="${queues:+, }{ \"queue\": $q, \"core\": $core }"
+	done
+	SOCK="$XGW_TMP/xgw.sock"
+	cat >"$XGW_TMP/xgw.json" <<JSON
+{ "ports": [
+    { "name": "client", "iface": "gw-c", "queues": [ $queues ] },
+    { "name": "backend", "iface": "gw-s", "queues": [ $queues ] } ],
+  "umem": { "frames": 4096, "frame_size": 2048 },
+  "conntrack": { "max_entries": $3 },
+  "ctl": { "socket": "$SOCK" } }
+JSON
+	XGW_GW_NS=$1
+	XGW_CTL_BIN=${XGWCTL:?}
+	ip netns exec "$1" "$2" -c "$XGW_TMP/xgw.json" >"$XGW_TMP/xgwd.log" 2>&1 &
+	XGWD_PID=$!
+	XGW_PIDS+=($XGWD_PID)
+	wait_for ctl ports || { cat "$XGW_TMP/xgwd.log"; fail "xgwd did not start"; }
+}
+ctl() { ip netns exec "$XGW_GW_NS" "$XGW_CTL_BIN" -s "$SOCK" "$@"; }
 
 # xdp_rx_peer NS IF: let IF receive frames that the XDP datapath sends it by
 # XDP_TX or redirect from its veth peer.  veth schedules the receiver only

@@ -261,6 +261,49 @@ static void test_both_directions(void **state)
 	xgw_ct_free(t);
 }
 
+/* A SYN flood fills the table with embryonic entries (SYN seen, no reply):
+ * when full and nothing has expired, those idle more than a second make
+ * room for new flows; younger ones (a handshake in progress) and
+ * established ones never do. */
+static void test_embryonic_eviction(void **state)
+{
+	struct xgw_ct_cfg cfg = defcfg;
+	struct xgw_ct_stats st;
+	struct xgw_ct_tuple o, r;
+	struct xgw_ct_init in = {.tcp_flags = SYN};
+	struct xgw_ct_conn *c;
+
+	cfg.max_entries = 64;
+	struct xgw_ct_table *t = xgw_ct_new(&cfg);
+	for (unsigned i = 0; i < 16; i++)
+		mk(t, i, false, IPPROTO_TCP, ACK, 0); /* established */
+	for (unsigned i = 16; i < 64; i++)
+		mk(t, i, false, IPPROTO_TCP, SYN, S); /* the flood, at 1 s */
+	/* at 1.5 s the flood's entries are too young: refused */
+	flow(100, false, IPPROTO_TCP, &o, &r);
+	assert_int_equal(xgw_ct_create(t, &o, &r, &in, S + S / 2, &c), -ENOSPC);
+	/* at 2.5 s they may go: 48 new flows take their places */
+	for (unsigned i = 100; i < 148; i++) {
+		flow(i, false, IPPROTO_TCP, &o, &r);
+		assert_int_equal(xgw_ct_create(t, &o, &r, &in, 2 * S + S / 2, &c), 0);
+	}
+	xgw_ct_get_stats(t, &st);
+	assert_int_equal(st.live, 64);
+	assert_int_equal(st.evicted, 48);
+	assert_int_equal(st.evicted_embryonic, 48);
+	assert_int_equal(st.full, 1);
+	/* the established ones were never candidates */
+	for (unsigned i = 0; i < 16; i++) {
+		enum xgw_ct_dir d;
+		flow(i, false, IPPROTO_TCP, &o, &r);
+		assert_non_null(xgw_ct_lookup(t, &o, 2 * S + S / 2, &d));
+	}
+	/* now every entry is established or a young embryonic one: refused */
+	flow(200, false, IPPROTO_TCP, &o, &r);
+	assert_int_equal(xgw_ct_create(t, &o, &r, &in, 2 * S + S / 2, &c), -ENOSPC);
+	xgw_ct_free(t);
+}
+
 /* Full: expired entries are evicted first; with none, the flow is refused
  * and counted; never more than max_entries live. */
 static void test_capacity(void **state)
@@ -511,9 +554,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_tcp_table), cmocka_unit_test(test_tcp_lifecycle),
 	    cmocka_unit_test(test_timeouts),  cmocka_unit_test(test_both_directions),
-	    cmocka_unit_test(test_capacity),  cmocka_unit_test(test_race),
-	    cmocka_unit_test(test_race_snat), cmocka_unit_test(test_race_cached),
-	    cmocka_unit_test(test_gc),
+	    cmocka_unit_test(test_capacity),  cmocka_unit_test(test_embryonic_eviction),
+	    cmocka_unit_test(test_race),      cmocka_unit_test(test_race_snat),
+	    cmocka_unit_test(test_race_cached), cmocka_unit_test(test_gc),
 	    cmocka_unit_test(test_hints),
 	};
 	int r;

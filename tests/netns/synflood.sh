@@ -1,0 +1,121 @@
+#!/bin/bash
+# SYN flood at a service: 100,000 SYNs from 100,000 distinct sources (port,
+# then address) against a 4,096-entry conntrack table, 24 times its size.
+# xgwd survives, its RSS grows by no more than the table's own pages
+# (bounded by max_entries, not by the flood), an established connection
+# keeps working through the flood, refusals and evictions are counted, and
+# new connections work again within a second or two of the flood's end
+# (idle handshakes are evicted when the table is full: lb/conntrack.c).
+#
+#   [cli] c0 198.18.1.2 --- gw-c 198.18.1.1 [gw] gw-s 198.18.2.1 --- b0 198.18.2.11 [be]
+#   VIP 198.18.100.1:80/tcp -> 198.18.2.11:8080; flood from 198.18.1.100-101
+set -u
+XGWD=${1:?usage: synflood.sh XGWD XGWCTL PKTGEN}
+XGWCTL=${2:?usage: synflood.sh XGWD XGWCTL PKTGEN}
+PKTGEN=${3:?usage: synflood.sh XGWD XGWCTL PKTGEN}
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+require_root
+MAX=4096
+SYNS=${XGW_SYNFLOOD_SYNS:-100000}
+
+CLI=$(mkns cli); GW=$(mkns gw); BEN=$(mkns be)
+cli_gw "$CLI" "$GW"
+gw_be "$GW" "$BEN"
+
+echo_servers "$BEN"
+
+# n new connections (one line echoed each, 2 s timeout): how many worked.
+cat >"$XGW_TMP/new.py" <<'PY'
+import socket, sys
+ok = 0
+for i in range(int(sys.argv[1])):
+    try:
+        s = socket.create_connection(("198.18.100.1", 80), timeout=2)
+        s.sendall(b"n%d\n" % i)
+        ok += s.makefile("rb").readline() == b"n%d\n" % i
+        s.close()
+    except OSError:
+        pass
+print(ok)
+PY
+# One connection held open for S seconds, a line every 50 ms: lines lost;
+# FILE written once it is established.
+cat >"$XGW_TMP/long.py" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("198.18.100.1", 80), timeout=5)
+f = s.makefile("rb")
+s.sendall(b"ready\n")
+assert f.readline() == b"ready\n"
+open(sys.argv[2], "w").write("ready\n")
+end, n, bad = time.time() + float(sys.argv[1]), 0, 0
+while time.time() < end:
+    try:
+        s.sendall(b"l%d\n" % n)
+        bad += f.readline() != b"l%d\n" % n
+    except OSError:
+        bad += 1
+        break
+    n += 1
+    time.sleep(0.05)
+print(n, bad)
+PY
+
+start_xgwd "$GW" "$XGWD" $MAX
+ctl service add 198.18.100.1:80/tcp >/dev/null || fail "service add"
+ctl backend add 198.18.100.1:80/tcp 198.18.2.11:8080 >/dev/null || fail "backend add"
+n=$(ip netns exec "$CLI" python3 "$XGW_TMP/new.py" 20)
+[ "$n" = 20 ] || fail "before the flood only $n of 20 connections worked"
+ok "20 connections through the VIP before the flood"
+
+rss() { awk '/^VmRSS/ {print $2}' /proc/"$XGWD_PID"/status; }
+rss0=$(rss)
+# The established connection, across the flood and after it.
+ip netns exec "$CLI" python3 "$XGW_TMP/long.py" 8 "$XGW_TMP/long.ready" >"$XGW_TMP/long.out" &
+LONG=$!
+XGW_PIDS+=($LONG)
+wait_for test -s "$XGW_TMP/long.ready" || fail "the long connection did not open"
+sleep 0.5
+GWMAC=$(ip netns exec "$GW" cat /sys/class/net/gw-c/address)
+t0=$(date +%s.%N)
+ip netns exec "$CLI" "$PKTGEN" -i c0 --dst-mac "$GWMAC" --src 198.18.1.100 --dst 198.18.100.1 \
+	--proto tcp-syn --sport 1024 --dport 80 --flows "$SYNS" --count "$SYNS" --rate 50000 \
+	--duration 10 --json --quiet >"$XGW_TMP/gen.json" || fail "pktgen failed"
+sent=$(jget 'd["packets"]' <"$XGW_TMP/gen.json")
+ctl stats --json >"$XGW_TMP/flood.json" || fail "stats after the flood"
+echo "  flood: $sent SYNs in $(python3 -c "import time; print(round(time.time() - $t0, 1))") s;" \
+	"conntrack $(jget 'json.dumps(d["conntrack"])' <"$XGW_TMP/flood.json")"
+[ "$sent" -ge $((SYNS * 9 / 10)) ] || fail "pktgen sent only $sent SYNs"
+kill -0 "$XGWD_PID" 2>/dev/null || fail "xgwd died in the flood"
+live=$(jget 'd["conntrack"]["live"]' <"$XGW_TMP/flood.json")
+full=$(jget 'd["drops"].get("conntrack_full", 0)' <"$XGW_TMP/flood.json")
+[ "$live" -le "$MAX" ] || fail "conntrack holds $live entries, max $MAX"
+[ "$full" -gt 0 ] || fail "no refusal counted (conntrack_full)"
+ok "xgwd alive; conntrack at most $MAX ($live live), $full SYNs refused as conntrack_full"
+
+# New connections right after: the flood's handshakes go once idle 1 s.
+sleep 1.2
+n=$(ip netns exec "$CLI" python3 "$XGW_TMP/new.py" 20)
+echo "  1.2 s after the flood: $n of 20 new connections"
+[ "$n" = 20 ] || fail "1.2 s after the flood only $n of 20 new connections worked"
+ctl stats --json >"$XGW_TMP/after.json"
+ev=$(jget 'd["conntrack"]["evicted"]' <"$XGW_TMP/after.json")
+[ "$ev" -gt 0 ] || fail "no eviction counted"
+ok "1.2 s after the flood 20 of 20 new connections work ($ev flood entries evicted)"
+
+wait "$LONG"
+read -r lines lost <"$XGW_TMP/long.out" || fail "long connection gave no result"
+echo "  established connection: $lines lines, $lost lost"
+[ "$lost" = 0 ] && [ "$lines" -ge 100 ] || fail "the established connection lost $lost of $lines lines"
+ok "an established connection kept working through the flood ($lines lines, none lost)"
+
+rss1=$(rss)
+# The table is preallocated and faulted in as used: what it may add is
+# its records and buckets, a function of max_entries alone (about 1 KiB
+# per entry, generously), plus 8 MiB for everything else.
+bound=$((MAX + 8192))
+echo "  xgwd RSS: ${rss0} KiB before, ${rss1} KiB after (+$((rss1 - rss0)) KiB; bound $bound KiB = max_entries KiB + 8 MiB)"
+[ $((rss1 - rss0)) -le "$bound" ] || fail "RSS grew by $((rss1 - rss0)) KiB, bound $bound KiB"
+ok "RSS grew by $((rss1 - rss0)) KiB (bound: max_entries x 1 KiB + 8 MiB)"
+if sanitizer_report "$XGW_TMP/xgwd.log" 40; then fail "sanitizer report in xgwd's log"; fi
+ok "no sanitizer report"
