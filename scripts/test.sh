@@ -28,10 +28,11 @@ echo "== unit under valgrind memcheck"
 # leak fails the test (exit 99).  About 2 minutes on the 2-vCPU VM, most of
 # it the policy compiler's 10,000-rule cases.  Under valgrind the fd limit
 # cannot be raised, so ctl_server's thousands-of-clients case skips there
-# (it runs in the plain and ASan passes).
+# (it runs in the plain and ASan passes).  tests/valgrind.supp: libbpf's
+# bpf(2) attributes that valgrind does not model (test_kdp loads BPF).
 meson test -C build --suite unit --print-errorlogs --num-processes 1 --logbase valgrind \
 	--timeout-multiplier 10 \
-	--wrapper "valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite"
+	--wrapper "valgrind -q --suppressions=$PWD/tests/valgrind.supp --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite"
 
 echo "== ThreadSanitizer: conntrack races, daemon under live updates"
 # Grace periods are annotated for TSan (common/tsan.h); tests/tsan.supp
