@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "common/hash_mix.h"
 
 /* The 5-tuple flow hash used for Maglev picks (and for anything else that
  * spreads flows: the VXLAN/Geneve outer source port, RSS-like handoff).
@@ -16,25 +17,9 @@
  * five 64-bit words (both addresses in full, so IPv4 and IPv6 take the same
  * path) finished with the murmur3 fmix64 avalanche.  Only 64-bit multiplies,
  * shifts and xors, so the same function can be written in BPF for the
- * in-kernel datapath.  All workers must use the same seed for a service
- * (the seed is per xgwd, so that outsiders cannot aim flows at a backend
- * without knowing it).  Ports in network order, as they are in the packet. */
-static inline uint64_t xgw_hash_fmix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
-
-static inline uint64_t xgw_hash_round(uint64_t h, uint64_t w)
-{
-	h ^= w;
-	h *= 0x9e3779b97f4a7c15ull;
-	return (h << 31) | (h >> 33);
-}
+ * in-kernel datapath (the mixers are shared: common/hash_mix.h).  The seed
+ * is lb.hash_seed, from the config, so every gateway and every restart
+ * agrees.  Ports in network order, as they are in the packet. */
 
 static inline uint32_t xgw_flow_hash(const struct xgw_addr *src, const struct xgw_addr *dst,
 				     uint16_t sport, uint16_t dport, uint8_t proto, uint32_t seed)

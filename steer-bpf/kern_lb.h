@@ -8,22 +8,7 @@
 #ifndef XGW_KERN_LB_H
 #define XGW_KERN_LB_H
 
-static __always_inline __u64 kdp_fmix64(__u64 h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
-
-static __always_inline __u64 kdp_hround(__u64 h, __u64 w)
-{
-	h ^= w;
-	h *= 0x9e3779b97f4a7c15ull;
-	return (h << 31) | (h >> 33);
-}
+#include "common/hash_mix.h"
 
 /* A 16-byte address's struct xgw_addr q[w] word: its bytes 8w..8w+7 as a
  * little-endian load (v4: the address zero-extended, then 0). */
@@ -38,12 +23,12 @@ static __always_inline __u32 kdp_flow_hash(const __u32 *src, const __u32 *dst, _
 {
 	__u64 h = seed ^ ((__u64)proto << 32 | (__u64)family << 40);
 
-	h = kdp_hround(h, kdp_addr_word(src, 0));
-	h = kdp_hround(h, kdp_addr_word(src, 1));
-	h = kdp_hround(h, kdp_addr_word(dst, 0));
-	h = kdp_hround(h, kdp_addr_word(dst, 1));
-	h = kdp_hround(h, (__u64)sport << 16 | dport);
-	h = kdp_fmix64(h);
+	h = xgw_hash_round(h, kdp_addr_word(src, 0));
+	h = xgw_hash_round(h, kdp_addr_word(src, 1));
+	h = xgw_hash_round(h, kdp_addr_word(dst, 0));
+	h = xgw_hash_round(h, kdp_addr_word(dst, 1));
+	h = xgw_hash_round(h, (__u64)sport << 16 | dport);
+	h = xgw_hash_fmix64(h);
 	return (__u32)(h ^ (h >> 32));
 }
 
