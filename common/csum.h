@@ -5,6 +5,7 @@
 #ifndef XGW_CSUM_H
 #define XGW_CSUM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -59,6 +60,23 @@ static inline uint16_t xgw_csum20(const void *buf)
 
 	memcpy(w, buf, 20);
 	return (uint16_t)~xgw_csum_fold((uint64_t)w[0] + w[1] + w[2] + w[3] + w[4]);
+}
+
+/* Whether an IPv4 header without options (20 bytes) checks: its one's-
+ * complement sum is 0xffff.  The end-around carries as Linux's csum_fold
+ * does them (a 64-to-32 add with carry, then the two halves added in one
+ * 32-bit add of the word and its rotation): ~15 instructions against ~24
+ * for xgw_csum20's four folding steps, on every received packet. */
+static inline bool xgw_csum20_ok(const void *buf)
+{
+	uint32_t w[5];
+
+	memcpy(w, buf, 20);
+	uint64_t s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	uint32_t lo = (uint32_t)s, hi = (uint32_t)(s >> 32);
+	lo += hi;
+	lo += lo < hi;
+	return (lo + (lo >> 16 | lo << 16)) >> 16 == 0xffff;
 }
 
 /* Incremental update of a stored checksum when a 16-bit word changes. */

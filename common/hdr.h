@@ -33,6 +33,8 @@ typedef struct icmp6hdr icmp6hdr_u __attribute__((aligned(1)));
 #define XGW_IP6_HLIM  offsetof(struct ipv6hdr, hop_limit)
 #define XGW_IP6_SRC   offsetof(struct ipv6hdr, saddr)
 #define XGW_IP6_DST   offsetof(struct ipv6hdr, daddr)
+#define XGW_IP4_MF	0x2000 /* frag_off, host order (the kernel's IP_MF, net/ip.h) */
+#define XGW_IP4_OFFMASK 0x1fff
 #define XGW_TCP_DOFF  12 /* data offset in the high 4 bits */
 #define XGW_TCP_FLAGS 13 /* the byte after doff: struct tcphdr's bit-fields */
 #define XGW_TCP_CSUM  offsetof(struct tcphdr, check)

@@ -25,11 +25,10 @@
 #include "common/csum.h"
 #include "common/drop.h"
 #include "common/hdr.h"
+#include "common/parse_fast.h"
 #include "common/pkt.h"
 
-/* Not in the uapi headers (the kernel keeps them in net/ip.h, net/ipv6.h). */
-#define XGW_IP4_MF	     0x2000
-#define XGW_IP4_OFFMASK	     0x1fff
+/* Not in the uapi headers (the kernel keeps them in net/ipv6.h). */
 #define XGW_IP6_FRAG_OFFMASK 0xfff8
 #define XGW_IP6_FRAG_HLEN    8
 
@@ -41,14 +40,6 @@ struct vlan_tag {
 	uint16_t tci;
 	uint16_t proto;
 };
-
-static inline uint16_t ld_be16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return ntohs(v);
-}
 
 static int parse_l4(struct xgw_pkt *p, uint32_t off, uint32_t end, uint8_t proto, int v6)
 {
@@ -190,7 +181,7 @@ static int parse_ip6(struct xgw_pkt *p, uint32_t off)
 		if (end - off < 8)
 			return XGW_DROP_IP6_EXT;
 		if (nh == IPPROTO_FRAGMENT) {
-			uint16_t frag = ld_be16(d + off + 2);
+			uint16_t frag = xgw_ld_be16(d + off + 2);
 
 			p->flags |= XGW_PKT_FRAG;
 			if (frag & XGW_IP6_FRAG_OFFMASK) {
@@ -212,63 +203,13 @@ static int parse_ip6(struct xgw_pkt *p, uint32_t off)
 	return parse_l4(p, off, end, nh, 1);
 }
 
-/* The common case in a few loads and stores: untagged IPv4 without options
- * or fragmentation carrying TCP or UDP whose header checks pass.  Anything
- * else (or any check failing) returns false and goes the general way, which
- * then finds the same result or names the drop. */
-static inline bool parse_fast(struct xgw_pkt *p)
-{
-	const uint8_t *d = p->data, *l3 = d + ETH_HLEN, *l4 = l3 + 20;
-	uint16_t et, fo;
-	uint32_t tot, room, hlen;
-
-	if (p->len < ETH_HLEN + 20)
-		return false;
-	memcpy(&et, d + offsetof(struct ethhdr, h_proto), 2);
-	memcpy(&fo, l3 + offsetof(struct iphdr, frag_off), 2);
-	if (et != htons(ETH_P_IP) || l3[0] != 0x45 || (fo & htons(XGW_IP4_MF | XGW_IP4_OFFMASK)))
-		return false;
-	tot = ld_be16(l3 + offsetof(struct iphdr, tot_len));
-	if (tot < 20 || tot > p->len - ETH_HLEN)
-		return false;
-	room = tot - 20;
-	if (l3[XGW_IP4_PROTO] == IPPROTO_TCP) {
-		if (room < sizeof(struct tcphdr))
-			return false;
-		hlen = (uint32_t)(l4[XGW_TCP_DOFF] >> 4) * 4;
-		if (hlen < 20 || hlen > room)
-			return false;
-	} else if (l3[XGW_IP4_PROTO] == IPPROTO_UDP) {
-		uint32_t ulen;
-
-		if (room < sizeof(struct udphdr))
-			return false;
-		ulen = ld_be16(l4 + offsetof(struct udphdr, len));
-		if (ulen < sizeof(struct udphdr) || ulen > room)
-			return false;
-		hlen = sizeof(struct udphdr);
-	} else {
-		return false;
-	}
-	p->l3_off = ETH_HLEN;
-	p->l4_off = ETH_HLEN + 20;
-	p->payload_off = (uint16_t)(ETH_HLEN + 20 + hlen);
-	p->l3_len = (uint16_t)tot;
-	p->n_vlans = 0;
-	p->l4_proto = l3[XGW_IP4_PROTO];
-	p->flags = XGW_PKT_IPV4 | XGW_PKT_L4;
-	memcpy(&p->sport, l4, 2);
-	memcpy(&p->dport, l4 + 2, 2);
-	return true;
-}
-
 int xgw_parse(struct xgw_pkt *p)
 {
 	const uint8_t *d = p->data;
 	uint32_t off = ETH_HLEN;
 	uint16_t proto;
 
-	if (parse_fast(p))
+	if (xgw_parse_fast(p))
 		return XGW_DROP_NONE;
 
 	p->l3_off = 0;
@@ -283,7 +224,7 @@ int xgw_parse(struct xgw_pkt *p)
 
 	if (p->len < ETH_HLEN)
 		return XGW_DROP_ETH_TRUNC;
-	proto = ld_be16(d + offsetof(struct ethhdr, h_proto));
+	proto = xgw_ld_be16(d + offsetof(struct ethhdr, h_proto));
 
 	while (proto == ETH_P_8021Q || proto == ETH_P_8021AD) {
 		struct vlan_tag tag;
@@ -325,17 +266,10 @@ int xgw_ip4_verify(struct xgw_pkt *p)
 	return 0;
 }
 
-int xgw_parse_verify(struct xgw_pkt *p)
+int xgw_parse_verify_slow(struct xgw_pkt *p)
 {
-	int rc;
+	int rc = xgw_parse(p);
 
-	if (parse_fast(p)) {
-		if (xgw_csum20(p->data + ETH_HLEN) != 0)
-			return XGW_DROP_IP4_CSUM;
-		p->flags |= XGW_PKT_IP4_CSUM_OK;
-		return XGW_DROP_NONE;
-	}
-	rc = xgw_parse(p);
 	return rc ? rc : xgw_ip4_verify(p);
 }
 

@@ -55,9 +55,8 @@ int xgw_parse(struct xgw_pkt *p);
  * again).  0 or XGW_DROP_IP4_CSUM; non-IPv4 packets pass. */
 int xgw_ip4_verify(struct xgw_pkt *p);
 
-/* xgw_parse, then xgw_ip4_verify (the worker's first step), in one pass
- * for the usual untagged IPv4 TCP/UDP packet. */
-int xgw_parse_verify(struct xgw_pkt *p);
+/* xgw_parse, then xgw_ip4_verify, in one: xgw_parse_verify in
+ * common/parse_fast.h (inline, the worker's first step). */
 
 /* A parsed packet's addresses, read from its IP header. */
 void xgw_pkt_addrs(const struct xgw_pkt *p, struct xgw_addr *src, struct xgw_addr *dst);

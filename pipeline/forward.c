@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "common/stat.h"
 #include "pipeline/forward.h"
+#include "pipeline/forward_fast.h"
 #include "pipeline/worker.h"
 
 #include <arpa/inet.h>
@@ -292,17 +293,6 @@ static int icmp_error6(struct xgw_worker *w, const struct xgw_fwd_state *fs, str
 	return output_slow(w, fs, p, &dst);
 }
 
-/* The TTL - 1 of a header that stays: the first byte of a 16-bit word going
- * down by 0x0100, so the checksum goes up by as much, end-around carry
- * (RFC 1624, as Linux's ip_decrease_ttl). */
-static inline void ttl_dec4(iphdr_u *ip)
-{
-	uint32_t c = (uint32_t)ip->check + htons(0x0100);
-
-	ip->ttl--;
-	ip->check = (uint16_t)(c + (c >= 0xffff));
-}
-
 __attribute__((noinline)) static int forward4_slow(struct xgw_worker *w,
 						   const struct xgw_fwd_state *fs,
 						   struct xgw_pkt *p)
@@ -324,32 +314,7 @@ __attribute__((noinline)) static int forward4_slow(struct xgw_worker *w,
 	err = output(w, fs, p, &dst);
 	if (err)
 		return err;
-	ttl_dec4((iphdr_u *)(p->data + p->l3_off));
-	return 0;
-}
-
-/* The usual IPv4 packet in straight-line code with no call, so that it
- * pays no prologue: verified on arrival, TTL > 1, untagged, a route cache
- * hit that fits the egress MTU.  Anything else: forward4_slow, which
- * decides again from the start. */
-static inline int forward4(struct xgw_worker *w, const struct xgw_fwd_state *fs,
-			   struct xgw_pkt *p)
-{
-	iphdr_u *ip = (iphdr_u *)(p->data + p->l3_off);
-	uint32_t d = ip->daddr;
-	uint32_t h = (uint32_t)d * 0x9e3779b1u;
-	const struct xgw_route_cache_ent *e =
-	    &w->fwd.route_cache[h >> (32 - XGW_ROUTE_CACHE_BITS)];
-
-	if (__builtin_expect(!(p->flags & XGW_PKT_IP4_CSUM_OK) || ip->ttl <= 1 || p->n_vlans ||
-				 e->gen != fs->fib->generation || e->dst.family != AF_INET ||
-				 e->dst.w[0] != d || p->l3_len > w->dp->ports[e->out].mtu,
-			     0))
-		return forward4_slow(w, fs, p);
-	memcpy(p->data, e->mac, 12);
-	p->len = (uint32_t)p->l3_off + p->l3_len;
-	p->out_port = e->out;
-	ttl_dec4(ip);
+	xgw_ttl_dec4((iphdr_u *)(p->data + p->l3_off));
 	return 0;
 }
 
@@ -378,15 +343,22 @@ static int forward6(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct
 	return 0;
 }
 
-int xgw_forward(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p)
+int xgw_forward_slow(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p)
 {
 	if (!fs || !fs->fib)
 		return XGW_DROP_NO_ROUTE;
 	if (p->flags & XGW_PKT_IPV4)
-		return forward4(w, fs, p);
+		return forward4_slow(w, fs, p);
 	if (p->flags & XGW_PKT_IPV6)
 		return forward6(w, fs, p);
 	return XGW_DROP_NOT_IP;
+}
+
+int xgw_forward(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p)
+{
+	if (!fs || !fs->fib)
+		return XGW_DROP_NO_ROUTE;
+	return xgw_forward_fast(w, fs, fs->fib->generation, p);
 }
 
 bool xgw_fwd_pop_resolve(struct xgw_fwd_worker *f, struct xgw_resolve_req *out)

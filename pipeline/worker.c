@@ -10,9 +10,11 @@
 #include <urcu-qsbr.h>
 
 #include "common/log.h"
+#include "common/parse_fast.h"
 #include "common/stat.h"
 #include "common/tsan.h"
 #include "pipeline/forward.h"
+#include "pipeline/forward_fast.h"
 #include "pipeline/lb_stage.h"
 #include "pipeline/policy_stage.h"
 #include "pipeline/snapshot.h"
@@ -64,11 +66,16 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 	bool acl = xgw_policy_active(snap);
 	const struct xgw_tun_table *tun = snap ? snap->tun : NULL;
 
-	for (uint32_t i = 0; i < n; i++) {
+	/* The forwarding state's checks, once per burst (forward_fast.h). */
+	bool fwd_ok = fs && fs->fib;
+	uint64_t gen = fwd_ok ? fs->fib->generation : 0;
+
+	for (uint32_t i = 0; i < n; i++)
 		rc[i] = xgw_parse_verify(&pkts[i]);
-		if (!rc[i] && tun)
-			rc[i] = xgw_tun_decap_stage(w, tun, &pkts[i]);
-	}
+	if (tun)
+		for (uint32_t i = 0; i < n; i++)
+			if (!rc[i])
+				rc[i] = xgw_tun_decap_stage(w, tun, &pkts[i]);
 	xgw_lb_prepare(w, snap, pkts, rc, n, fl);
 	for (uint32_t i = 0; i < n; i++) {
 		struct xgw_pkt *p = &pkts[i];
@@ -79,8 +86,9 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 		if (r == XGW_LB_ROUTE)
 			r = acl ? xgw_policy_stage(snap, w->id, p) : 0;
 		if (!r)
-			r = tun ? xgw_tun_encap_stage(w, tun, fs, p, &fl[i])
-				: xgw_forward(w, fs, p);
+			r = tun	     ? xgw_tun_encap_stage(w, tun, fs, p, &fl[i])
+			    : fwd_ok ? xgw_forward_fast(w, fs, gen, p)
+				     : XGW_DROP_NO_ROUTE;
 		rc[i] = r;
 		if (r) {
 			drop(w, p, (unsigned)r);

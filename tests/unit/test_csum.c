@@ -126,6 +126,39 @@ static void test_full(void **state)
 	}
 }
 
+/* xgw_csum20_ok (the receive check) against the reference: random
+ * 20-byte headers with their right checksum pass, with any other value
+ * (one bit off, or a random one) fail; also sums at the carry edges
+ * (every byte 0xff, the checksum word ones-complement zero either way). */
+static void test_csum20_ok(void **state)
+{
+	uint8_t h[24];
+
+	for (unsigned i = 0; i < ROUNDS; i++) {
+		size_t off = rnd() % 4;
+		uint8_t *p = h + off;
+
+		if (i % 8 == 0)
+			memset(p, 0xff, 20);
+		else
+			rnd_fill(p, 20);
+		store_ref(p, 20, 10);
+		if (!xgw_csum20_ok(p))
+			fail_msg("iteration %u: right checksum refused", i);
+		uint16_t c = rd16(p + 10), bad = (uint16_t)(c ^ (1u << (rnd() % 16)));
+		if (i % 2)
+			bad = (uint16_t)rnd();
+		/* 0x0000 and 0xffff are the same one's-complement number */
+		if (bad == c || (uint16_t)(bad ^ c) == 0xffff)
+			continue;
+		memcpy(p + 10, &bad, 2);
+		if (xgw_csum20_ok(p) != (ref_csum(p, 20) == 0))
+			fail_msg("iteration %u: wrong checksum %#06x (right %#06x) accepted", i,
+				 bad, c);
+	}
+	(void)state;
+}
+
 /* Random 20-byte IPv4-like headers (checksum at 10), one 16-bit word
  * changed per round, sometimes to the 0x0000/0xffff extremes. */
 static void test_update16(void **state)
@@ -519,6 +552,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_csum20_ok),
 	    cmocka_unit_test(test_update16),
 	    cmocka_unit_test(test_update32),
 	    cmocka_unit_test(test_update128),
