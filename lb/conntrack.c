@@ -13,10 +13,10 @@
 #include "common/log.h"
 #include "common/tsan.h"
 #include "lb/conntrack.h"
+#include "lb/conntrack_fast.h"
 #include "common/hash.h"
 #include "common/hdr.h"
 
-#define CT_SLOTS      7
 #define CT_EVICT_SCAN 64 /* records examined per refused admission */
 /* A full table may also evict an embryonic connection (a TCP handshake not
  * completed: SYN seen, or SYN and the backend's SYN+ACK, no final ACK) idle
@@ -30,57 +30,17 @@
 #define NS		 1000000000ull
 _Static_assert(XGW_CT_TCP_FIN_RST == (XGW_TCP_FIN | XGW_TCP_RST), "FIN|RST");
 
-/* FREE: in the pool.  NEW: being created, in no slot yet, invisible to
- * every walker, so a creation that fails before publishing returns the
- * record at once, without a grace period (a worker losing a creation race
- * must not pin a record).  LIVE: published.  DEAD: unlinked, waiting for
- * its grace period. */
-enum ct_life { CT_L_FREE = 0, CT_L_LIVE, CT_L_DEAD, CT_L_NEW };
-
-/* One cache line: a writer lock (inserts only), the number of keys whose
- * home is this bucket but that overflowed to a later one (lookups stop at
- * the home bucket when it is 0), and 7 slots. */
-struct ct_bucket {
-	_Atomic uint32_t lock;
-	_Atomic uint32_t overflow;
-	_Atomic uint64_t slot[CT_SLOTS];
-} __attribute__((aligned(64)));
-
-_Static_assert(sizeof(struct ct_bucket) == 64, "bucket is one line");
-
 /* A worker's creation cache (struct xgw_ct_init.cache): written by its
  * worker only, with relaxed atomic loads and stores (no read-modify-write),
  * read by the stats. */
 #define CT_CACHE_MAX   32
 #define CT_CACHE_BATCH 16 /* records and admissions taken at once */
-struct ct_cache {
+struct xgw_ct_cache {
 	_Atomic int64_t credit;	  /* admissions counted in live, not used yet */
 	_Atomic uint64_t created; /* this worker's share of n_created */
 	uint32_t n;		  /* free records in idx */
 	uint32_t idx[CT_CACHE_MAX];
 } __attribute__((aligned(64)));
-
-struct xgw_ct_table {
-	/* read-mostly */
-	struct ct_cache *caches; /* [XGW_CT_CACHES], or NULL: no per-worker caches */
-	struct ct_bucket *buckets;
-	uint64_t mask;
-	struct xgw_ct_conn *pool;
-	uint32_t pool_size;
-	uint32_t max_entries;
-	uint64_t hk[5]; /* hash secrets, from a per-table seed */
-	uint64_t to_tcp[XGW_CT_STATE__MAX];
-	uint64_t to_udp, to_other;
-
-	/* written on create/delete only, each on its own line */
-	alignas(64) _Atomic uint64_t free_head; /* tag << 32 | (index + 1) */
-	alignas(64) _Atomic uint32_t fresh;	/* records never used start here */
-	alignas(64) _Atomic int64_t live;
-	alignas(64) _Atomic uint32_t evict_cursor;
-	alignas(64) _Atomic uint64_t n_created, n_full, n_evicted, n_evicted_embryonic,
-	    n_bucket_full, n_expired, n_races_lost;
-	uint32_t gc_cursor; /* control thread only */
-};
 
 static const char *const state_names[XGW_CT_STATE__MAX] = {
     [XGW_CT_NONE] = "none",	      [XGW_CT_SYN_SENT] = "syn_sent",
@@ -200,18 +160,18 @@ struct xgw_ct_table *xgw_ct_new(const struct xgw_ct_cfg *cfg)
 	/* The caches hold up to CT_CACHE_MAX records each beyond the live
 	 * ones: only where the pool's slack covers all of them. */
 	if (t->pool_size - t->max_entries >= XGW_CT_CACHES * CT_CACHE_MAX) {
-		t->caches = aligned_alloc(64, XGW_CT_CACHES * sizeof(struct ct_cache));
+		t->caches = aligned_alloc(64, XGW_CT_CACHES * sizeof(struct xgw_ct_cache));
 		if (!t->caches) {
 			free(t);
 			errno = ENOMEM;
 			return NULL;
 		}
-		memset(t->caches, 0, XGW_CT_CACHES * sizeof(struct ct_cache));
+		memset(t->caches, 0, XGW_CT_CACHES * sizeof(struct xgw_ct_cache));
 	}
-	t->buckets = big_alloc(nb * sizeof(struct ct_bucket), "buckets");
+	t->buckets = big_alloc(nb * sizeof(struct xgw_ct_bucket), "buckets");
 	t->pool = big_alloc((size_t)t->pool_size * sizeof(struct xgw_ct_conn), "records");
 	if (!t->buckets || !t->pool) {
-		big_free(t->buckets, nb * sizeof(struct ct_bucket));
+		big_free(t->buckets, nb * sizeof(struct xgw_ct_bucket));
 		big_free(t->pool, (size_t)t->pool_size * sizeof(struct xgw_ct_conn));
 		free(t->caches);
 		free(t);
@@ -269,7 +229,7 @@ void xgw_ct_free(struct xgw_ct_table *t)
 	xgw_ct_flush(t);
 	/* The reclaim callbacks touch the pool: wait for them. */
 	xgw_ct_reclaim_wait();
-	big_free(t->buckets, (t->mask + 1) * sizeof(struct ct_bucket));
+	big_free(t->buckets, (t->mask + 1) * sizeof(struct xgw_ct_bucket));
 	big_free(t->pool, (size_t)t->pool_size * sizeof(struct xgw_ct_conn));
 	free(t->caches);
 	free(t);
@@ -277,53 +237,14 @@ void xgw_ct_free(struct xgw_ct_table *t)
 
 /* --- hashing and keys --------------------------------------------------- */
 
-static inline uint64_t w8(const struct xgw_ct_tuple *k, int i)
+uint64_t xgw_ct_prefetch_conn(const struct xgw_ct_table *t, uint64_t h)
 {
-	uint64_t v;
-
-	memcpy(&v, (const uint8_t *)k + 8 * i, 8);
-	return v;
-}
-
-/* wyhash's mixing step: the 128-bit product of two 64-bit words folded
- * to 64 bits, one multiply instruction on x86-64 and arm64. */
-static inline uint64_t mum(uint64_t a, uint64_t b)
-{
-	__extension__ unsigned __int128 r = (unsigned __int128)a * b;
-
-	return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
-/* wyhash-style, keyed by the per-table secrets.  An IPv4 key has only
- * three words that vary (words 0 and 3 are the families, 2 and 5 zero by
- * the key's contract): the two addresses packed into one word, and the
- * ports/protocol word, two multiplies in all.  The 7-round multiply-
- * xorshift chain this replaces cost ~52 instructions per hash with the
- * call (callgrind, established-1k), this ~28 for IPv4.  Only a function of the key, as a
- * hash must be: v4 keys never equal v6 keys (the family byte differs). */
-static inline uint64_t ct_hash(const struct xgw_ct_table *t, const struct xgw_ct_tuple *k)
-{
-	const uint64_t *s = t->hk;
-	uint64_t h;
-
-	if (k->family == AF_INET) {
-		uint64_t a = w8(k, 1), d = w8(k, 4);
-
-		/* Either byte order puts the two addresses in opposite
-		 * halves. */
-		h = mum(a ^ (d << 32 | d >> 32) ^ s[0], w8(k, 6) ^ s[1]);
-	} else {
-		h = mum(w8(k, 0) ^ s[0], w8(k, 1) ^ s[1]);
-		h = mum(w8(k, 2) ^ s[2], w8(k, 3) ^ h);
-		h = mum(w8(k, 4) ^ s[3], w8(k, 5) ^ h);
-		h = mum(w8(k, 6) ^ s[1], h ^ s[4]);
-	}
-	return mum(h ^ s[2], s[3]);
+	return xgw_ct_hint_fast(t, h);
 }
 
 uint64_t xgw_ct_hash(const struct xgw_ct_table *t, const struct xgw_ct_tuple *k)
 {
-	return ct_hash(t, k);
+	return xgw_ct_hash_fast(t, k);
 }
 
 void xgw_ct_prefetch(const struct xgw_ct_table *t, uint64_t h)
@@ -333,57 +254,12 @@ void xgw_ct_prefetch(const struct xgw_ct_table *t, uint64_t h)
 
 uint32_t xgw_ct_touch(const struct xgw_ct_table *t, uint64_t h)
 {
-	return ld(&t->buckets[h & t->mask].overflow);
+	return xgw_ct_touch_fast(t, h);
 }
 
 void xgw_ct_prefetch_w(const struct xgw_ct_table *t, uint64_t h)
 {
 	__builtin_prefetch(&t->buckets[h & t->mask], 1);
-}
-
-static inline struct xgw_ct_conn *slot_conn(const struct xgw_ct_table *t, uint64_t v)
-{
-	return &t->pool[((uint32_t)v >> 1) - 1];
-}
-
-uint64_t xgw_ct_prefetch_conn(const struct xgw_ct_table *t, uint64_t h)
-{
-	const struct ct_bucket *b = &t->buckets[h & t->mask];
-	uint64_t sig = h & ~0xffffffffull;
-
-	/* Unrolled, one compare per slot: a miss scans all seven, and the
-	 * plain loop cost ~64 instructions per miss (route-only). */
-#pragma GCC unroll 7
-	for (unsigned i = 0; i < CT_SLOTS; i++) {
-		/* acquire: the hint is used as a slot read (see
-		 * xgw_ct_lookup_hash) */
-		uint64_t v = atomic_load_explicit(&b->slot[i], memory_order_acquire);
-		if ((v ^ sig) >> 32 || !v)
-			continue;
-		const char *c = (const char *)slot_conn(t, v);
-		__builtin_prefetch(c);
-		__builtin_prefetch(c + 64);
-		/* A second match of a 32-bit signature is a 2^-32 event: the
-		 * lookup checks the key and falls back to a full scan. */
-		return v;
-	}
-	return ld(&b->overflow) ? XGW_CT_HINT_NONE : 0;
-}
-
-/* A stored tuple against a key: the key's words 1, 2, 4, 5, 6 (its two
- * address family words are implied by the family byte in word 6). */
-static inline uint64_t cw8(const struct xgw_ct_ctuple *c, int i)
-{
-	uint64_t v;
-
-	memcpy(&v, (const uint8_t *)c + 8 * i, 8); /* fields are bytes: no aliasing cast */
-	return v;
-}
-
-static inline bool tuple_eq(const struct xgw_ct_ctuple *a, const struct xgw_ct_tuple *k)
-{
-	return ((cw8(a, 0) ^ w8(k, 1)) | (cw8(a, 1) ^ w8(k, 2)) | (cw8(a, 2) ^ w8(k, 4)) |
-		(cw8(a, 3) ^ w8(k, 5)) | (cw8(a, 4) ^ w8(k, 6))) == 0;
 }
 
 static inline void ctuple_set(struct xgw_ct_ctuple *c, const struct xgw_ct_tuple *k)
@@ -407,31 +283,14 @@ static inline uint64_t slot_val(const struct xgw_ct_table *t, const struct xgw_c
 
 /* --- timeouts and the TCP state machine ---------------------------------- */
 
-static inline uint64_t ct_timeout(const struct xgw_ct_table *t, uint8_t proto, enum xgw_ct_state s)
-{
-	if (proto == IPPROTO_TCP)
-		return t->to_tcp[s < XGW_CT_STATE__MAX ? s : XGW_CT_CLOSE];
-	return proto == IPPROTO_UDP ? t->to_udp : t->to_other;
-}
-
 uint64_t xgw_ct_timeout(const struct xgw_ct_table *t, uint8_t proto, enum xgw_ct_state s)
 {
-	return ct_timeout(t, proto, s);
-}
-
-static inline bool expired(const struct xgw_ct_table *t, const struct xgw_ct_conn *c, uint64_t now)
-{
-	uint64_t seen = ld(&c->last_seen);
-
-	/* Another worker may have stored a slightly later now than ours. */
-	if (now <= seen)
-		return false;
-	return now - seen > ct_timeout(t, c->orig.proto, ld(&c->state));
+	return xgw_ct_timeout_fast(t, proto, s);
 }
 
 bool xgw_ct_expired(const struct xgw_ct_table *t, const struct xgw_ct_conn *c, uint64_t now)
 {
-	return expired(t, c, now);
+	return xgw_ct_expired_fast(t, c, now);
 }
 
 static enum xgw_ct_state tcp_initial(uint8_t tf)
@@ -575,7 +434,7 @@ static void pool_push(struct xgw_ct_table *t, struct xgw_ct_conn *c)
 /* Refill an empty cache: a run of the free list in one CAS (the tagged
  * head changes with any push or pop, so the run read is still the stack's
  * top when the CAS succeeds), else a range of never-used records. */
-__attribute__((noinline)) static void cache_refill(struct xgw_ct_table *t, struct ct_cache *k)
+__attribute__((noinline)) static void cache_refill(struct xgw_ct_table *t, struct xgw_ct_cache *k)
 {
 	uint64_t old = atomic_load(&t->free_head), nw;
 	uint32_t got, f, take;
@@ -608,7 +467,7 @@ __attribute__((noinline)) static void cache_refill(struct xgw_ct_table *t, struc
 	k->n = take;
 }
 
-static inline struct xgw_ct_conn *cache_pop(struct xgw_ct_table *t, struct ct_cache *k)
+static inline struct xgw_ct_conn *cache_pop(struct xgw_ct_table *t, struct xgw_ct_cache *k)
 {
 	struct xgw_ct_conn *c;
 
@@ -629,21 +488,21 @@ static void ct_reclaim(struct rcu_head *h)
 
 	XGW_TSAN_ACQUIRE(c);	/* handed over by ct_kill through call_rcu */
 	XGW_TSAN_RCU_GP_DONE(); /* and a grace period has passed since */
-	atomic_store(&c->life, CT_L_FREE);
+	atomic_store(&c->life, XGW_CT_L_FREE);
 	pool_push(c->owner, c);
 	XGW_TSAN_RCU_CB_DONE(); /* for rcu_barrier (xgw_ct_reclaim_wait) */
 }
 
 /* --- index ------------------------------------------------------------------ */
 
-static inline void bucket_lock(struct ct_bucket *b)
+static inline void bucket_lock(struct xgw_ct_bucket *b)
 {
 	while (atomic_exchange_explicit(&b->lock, 1, memory_order_acquire))
 		while (ld(&b->lock))
 			caa_cpu_relax();
 }
 
-static inline void bucket_unlock(struct ct_bucket *b)
+static inline void bucket_unlock(struct xgw_ct_bucket *b)
 {
 	atomic_store_explicit(&b->lock, 0, memory_order_release);
 }
@@ -659,8 +518,8 @@ static void unlink_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_c
 	uint64_t v = slot_val(t, c, d, h);
 
 	for (unsigned p = 0; p < XGW_CT_PROBE; p++) {
-		struct ct_bucket *b = &t->buckets[(h + p) & t->mask];
-		for (unsigned i = 0; i < CT_SLOTS; i++) {
+		struct xgw_ct_bucket *b = &t->buckets[(h + p) & t->mask];
+		for (unsigned i = 0; i < XGW_CT_SLOTS; i++) {
 			uint64_t cur = v;
 			if (atomic_compare_exchange_strong(&b->slot[i], &cur, 0)) {
 				if (p)
@@ -675,9 +534,9 @@ static void unlink_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_c
  * LIVE to DEAD owns the removal. */
 static bool ct_kill(struct xgw_ct_table *t, struct xgw_ct_conn *c)
 {
-	uint8_t live = CT_L_LIVE;
+	uint8_t live = XGW_CT_L_LIVE;
 
-	if (!atomic_compare_exchange_strong(&c->life, &live, CT_L_DEAD))
+	if (!atomic_compare_exchange_strong(&c->life, &live, XGW_CT_L_DEAD))
 		return false;
 	unlink_key(t, c, XGW_CT_REPLY);
 	unlink_key(t, c, XGW_CT_ORIG);
@@ -706,12 +565,12 @@ __attribute__((noinline)) static void kill_expired(struct xgw_ct_table *t, struc
 static inline __attribute__((always_inline)) struct xgw_ct_conn *
 slot_match(struct xgw_ct_table *t, uint64_t v, const struct xgw_ct_tuple *k, uint64_t now)
 {
-	struct xgw_ct_conn *c = slot_conn(t, v);
+	struct xgw_ct_conn *c = xgw_ct_slot_conn(t, v);
 
-	if (!tuple_eq(xgw_ct_ctuple_of(c, (enum xgw_ct_dir)(v & 1)), k) ||
-	    ld(&c->life) != CT_L_LIVE)
+	if (!xgw_ct_tuple_eq(xgw_ct_ctuple_of(c, (enum xgw_ct_dir)(v & 1)), k) ||
+	    ld(&c->life) != XGW_CT_L_LIVE)
 		return NULL;
-	if (expired(t, c, now)) {
+	if (xgw_ct_expired_fast(t, c, now)) {
 		kill_expired(t, c);
 		return NULL;
 	}
@@ -722,11 +581,11 @@ struct xgw_ct_conn *xgw_ct_lookup_hash(struct xgw_ct_table *t, const struct xgw_
 				       uint64_t h, uint64_t now, enum xgw_ct_dir *dir)
 {
 	uint32_t sig = (uint32_t)(h >> 32);
-	struct ct_bucket *home = &t->buckets[h & t->mask];
+	struct xgw_ct_bucket *home = &t->buckets[h & t->mask];
 
 	for (unsigned p = 0; p < XGW_CT_PROBE; p++) {
-		struct ct_bucket *b = &t->buckets[(h + p) & t->mask];
-		for (unsigned i = 0; i < CT_SLOTS; i++) {
+		struct xgw_ct_bucket *b = &t->buckets[(h + p) & t->mask];
+		for (unsigned i = 0; i < XGW_CT_SLOTS; i++) {
 			/* acquire: pairs with the release that published the
 			 * slot after the record was filled in */
 			uint64_t v = atomic_load_explicit(&b->slot[i], memory_order_acquire);
@@ -766,7 +625,7 @@ struct xgw_ct_conn *xgw_ct_lookup_hint(struct xgw_ct_table *t, const struct xgw_
 struct xgw_ct_conn *xgw_ct_lookup(struct xgw_ct_table *t, const struct xgw_ct_tuple *k,
 				  uint64_t now, enum xgw_ct_dir *dir)
 {
-	return xgw_ct_lookup_hash(t, k, ct_hash(t, k), now, dir);
+	return xgw_ct_lookup_hash(t, k, xgw_ct_hash_fast(t, k), now, dir);
 }
 
 /* Claim an empty slot for slot word nv of record c by CAS (other buckets'
@@ -781,8 +640,8 @@ static bool claim_slot(_Atomic uint64_t *slot, uint64_t nv, struct xgw_ct_conn *
 	if (ld(slot) ||
 	    !atomic_compare_exchange_strong_explicit(slot, &cur, nv, memory_order_release, RLX))
 		return false;
-	if (ld(&c->life) == CT_L_NEW)
-		atomic_store_explicit(&c->life, CT_L_LIVE, memory_order_release);
+	if (ld(&c->life) == XGW_CT_L_NEW)
+		atomic_store_explicit(&c->life, XGW_CT_L_LIVE, memory_order_release);
 	return true;
 }
 
@@ -797,7 +656,7 @@ static int insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct
 	if (!h)
 		h = xgw_ct_hash(t, k);
 	uint64_t nv = slot_val(t, c, d, h);
-	struct ct_bucket *home = &t->buckets[h & t->mask];
+	struct xgw_ct_bucket *home = &t->buckets[h & t->mask];
 	int ret = -ENOSPC;
 
 	bucket_lock(home);
@@ -810,7 +669,7 @@ static int insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct
 		int free = -1;
 
 #pragma GCC unroll 7
-		for (unsigned i = 0; i < CT_SLOTS; i++) {
+		for (unsigned i = 0; i < XGW_CT_SLOTS; i++) {
 			uint64_t v = atomic_load_explicit(&home->slot[i], memory_order_acquire);
 			if (!v) {
 				if (free < 0)
@@ -841,10 +700,10 @@ static int insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct
 		goto out;
 	}
 	for (unsigned p = 0; p < XGW_CT_PROBE; p++) {
-		struct ct_bucket *b = &t->buckets[(h + p) & t->mask];
+		struct xgw_ct_bucket *b = &t->buckets[(h + p) & t->mask];
 		if (p == 1)
 			atomic_fetch_add(&home->overflow, 1);
-		for (unsigned i = 0; i < CT_SLOTS; i++) {
+		for (unsigned i = 0; i < XGW_CT_SLOTS; i++) {
 			if (claim_slot(&b->slot[i], nv, c)) {
 				ret = 0;
 				goto out;
@@ -879,7 +738,7 @@ static unsigned ct_evict(struct xgw_ct_table *t, uint64_t now, bool embryonic)
 		return 0;
 	for (uint32_t i = 0; i < CT_EVICT_SCAN; i++) {
 		struct xgw_ct_conn *c = &t->pool[(start + i) % n];
-		if (ld(&c->life) == CT_L_LIVE &&
+		if (ld(&c->life) == XGW_CT_L_LIVE &&
 		    (xgw_ct_expired(t, c, now) || (embryonic && embryonic_stale(c, now))) &&
 		    ct_kill(t, c))
 			got++;
@@ -891,7 +750,7 @@ static unsigned ct_evict(struct xgw_ct_table *t, uint64_t now, bool embryonic)
 	return got;
 }
 
-static struct xgw_ct_conn *ct_admit(struct xgw_ct_table *t, struct ct_cache *k, uint64_t now)
+static struct xgw_ct_conn *ct_admit(struct xgw_ct_table *t, struct xgw_ct_cache *k, uint64_t now)
 {
 	struct xgw_ct_conn *c;
 
@@ -936,9 +795,9 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		  const struct xgw_ct_tuple *reply, const struct xgw_ct_init *init, uint64_t now,
 		  struct xgw_ct_conn **out)
 {
-	struct ct_cache *k = init->cache && t->caches && init->cache <= XGW_CT_CACHES
-				 ? &t->caches[init->cache - 1]
-				 : NULL;
+	struct xgw_ct_cache *k = init->cache && t->caches && init->cache <= XGW_CT_CACHES
+				     ? &t->caches[init->cache - 1]
+				     : NULL;
 	struct xgw_ct_conn *c, *e = NULL;
 	int r;
 
@@ -961,17 +820,17 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 	 * publishes its first slot, and the pool walks (GC, eviction, flush,
 	 * foreach) act on LIVE records only (a seq_cst store is a full
 	 * barrier, an xchg on x86-64, on every creation). */
-	atomic_store_explicit(&c->life, CT_L_NEW, memory_order_relaxed);
+	atomic_store_explicit(&c->life, XGW_CT_L_NEW, memory_order_relaxed);
 
 	/* Reply first, never overwriting: once it is in, nobody else can take
 	 * this backend-side tuple (cilium's snat_v4_new_mapping order). */
 	r = insert_key(t, c, XGW_CT_REPLY, reply, init->hash[XGW_CT_REPLY], now, &e);
 	if (r) {
 		/* Never published: straight back to the pool. */
-		atomic_store(&c->life, CT_L_FREE);
+		atomic_store(&c->life, XGW_CT_L_FREE);
 		atomic_fetch_sub(&t->live, 1);
 		pool_push(t, c);
-		if (r == -EEXIST && tuple_eq(&e->orig, orig)) {
+		if (r == -EEXIST && xgw_ct_tuple_eq(&e->orig, orig)) {
 			/* Same flow, created by another worker a moment ago. */
 			inc(&t->n_races_lost);
 			*out = e;
@@ -994,7 +853,7 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		goto fail;
 	/* A flush may have killed the record between our two inserts and
 	 * missed the original key: remove it ourselves (CAS, idempotent). */
-	if (ld(&c->life) != CT_L_LIVE)
+	if (ld(&c->life) != XGW_CT_L_LIVE)
 		unlink_key(t, c, XGW_CT_ORIG);
 	if (k)
 		st(&k->created, ld(&k->created) + 1);
@@ -1022,7 +881,7 @@ unsigned xgw_ct_gc(struct xgw_ct_table *t, uint64_t now, unsigned budget)
 		if (t->gc_cursor >= n)
 			t->gc_cursor = 0;
 		struct xgw_ct_conn *c = &t->pool[t->gc_cursor++];
-		if (atomic_load_explicit(&c->life, memory_order_acquire) == CT_L_LIVE &&
+		if (atomic_load_explicit(&c->life, memory_order_acquire) == XGW_CT_L_LIVE &&
 		    xgw_ct_expired(t, c, now) && ct_kill(t, c))
 			removed++;
 	}
@@ -1037,7 +896,7 @@ unsigned xgw_ct_flush(struct xgw_ct_table *t)
 	unsigned removed = 0;
 
 	for (uint32_t i = 0; i < n; i++)
-		if (ld(&t->pool[i].life) == CT_L_LIVE && ct_kill(t, &t->pool[i]))
+		if (ld(&t->pool[i].life) == XGW_CT_L_LIVE && ct_kill(t, &t->pool[i]))
 			removed++;
 	return removed;
 }
@@ -1050,7 +909,7 @@ unsigned xgw_ct_foreach(struct xgw_ct_table *t, uint64_t now, unsigned limit, xg
 
 	for (uint32_t i = 0; i < n && (!limit || done < limit); i++) {
 		struct xgw_ct_conn *c = &t->pool[i];
-		if (atomic_load_explicit(&c->life, memory_order_acquire) != CT_L_LIVE ||
+		if (atomic_load_explicit(&c->life, memory_order_acquire) != XGW_CT_L_LIVE ||
 		    xgw_ct_expired(t, c, now))
 			continue;
 		done++;

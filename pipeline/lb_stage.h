@@ -28,8 +28,10 @@ struct xgw_lb_worker {
 	uint64_t created_filter[16];
 	uint32_t rand_state; /* xorshift32, for algo "random" */
 	uint32_t rr[XGW_RR_SLOTS];
+	/* The burst's conntrack table, set by xgw_lb_prepare when some packet
+	 * of the burst is valid (lb_fast.h reads it per packet). */
+	struct xgw_ct_table *ct;
 };
-
 /* Seeds the "random" algorithm's state (any value). */
 void xgw_lb_worker_init(struct xgw_lb_worker *s, uint32_t seed);
 
@@ -47,13 +49,13 @@ struct xgw_lb_flow {
 	uint64_t hash;
 	uint64_t hint; /* xgw_ct_prefetch_conn's, or XGW_CT_HINT_NONE */
 	/* For a packet certainly of no connection (hint 0): its service (NULL:
-	 * none) and, for Maglev without SNAT, the backend it will get, found
-	 * in the prepare pass so that the reply key's bucket, which the
-	 * creation locks and writes, is prefetched ahead of the per-packet pass. */
+	 * none) and, for Maglev without SNAT, the backend it will get (0:
+	 * none), found in the prepare pass so that the reply key's bucket,
+	 * which the creation locks and writes, is prefetched ahead of the
+	 * per-packet pass.  Set for hint 0 only. */
 	const struct xgw_svc_rt *svc;
 	uint64_t reply_hash; /* of the reply key with that backend, or 0 */
 	uint32_t backend;
-	bool svc_known;
 	bool valid; /* key, hash and hint set: the packet goes to the conntrack lookup */
 	/* A TCP/UDP packet of no service and no connection (the snapshot's
 	 * address filter, or no services at all): XGW_LB_ROUTE at once, with
@@ -86,17 +88,9 @@ int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 int xgw_lb_l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		   const struct xgw_fwd_state *fs, struct xgw_pkt *p, const struct xgw_lb_flow *f);
 
-/* The stage's entry point in the worker: what xgw_lb_prepare already
- * decided costs one test. */
-static inline int xgw_lb_stage(struct xgw_worker *w, const struct xgw_snapshot *snap,
-			       const struct xgw_fwd_state *fs, struct xgw_pkt *p,
-			       const struct xgw_lb_flow *f)
-{
-	if (f->route)
-		return XGW_LB_ROUTE;
-	if (f->valid)
-		return xgw_lb_l4_flow(w, snap, fs, p, f);
-	return xgw_lb_stage_flow(w, snap, fs, p, f);
-}
+/* The stage's entry point in the worker is xgw_lb_stage (lb_fast.h,
+ * inline): a tracked connection's packet whose hint names its record is
+ * handled there; every other goes to xgw_lb_l4_flow or
+ * xgw_lb_stage_flow. */
 
 #endif

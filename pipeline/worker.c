@@ -15,6 +15,7 @@
 #include "common/tsan.h"
 #include "pipeline/forward.h"
 #include "pipeline/forward_fast.h"
+#include "pipeline/lb_fast.h"
 #include "pipeline/lb_stage.h"
 #include "pipeline/policy_stage.h"
 #include "pipeline/snapshot.h"
