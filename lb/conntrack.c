@@ -239,7 +239,9 @@ void xgw_ct_free(struct xgw_ct_table *t)
 
 uint64_t xgw_ct_prefetch_conn(const struct xgw_ct_table *t, uint64_t h)
 {
-	return xgw_ct_hint_fast(t, h);
+	struct xgw_ct_conn *c;
+
+	return xgw_ct_hint_fast(t, h, &c);
 }
 
 uint64_t xgw_ct_hash(const struct xgw_ct_table *t, const struct xgw_ct_tuple *k)

@@ -294,9 +294,10 @@ enum xgw_ct_state xgw_ct_update_state(struct xgw_ct_table *t, struct xgw_ct_conn
 				      enum xgw_ct_dir dir, uint8_t tcp_flags, uint64_t now,
 				      enum xgw_ct_state s);
 
-static inline enum xgw_ct_state xgw_ct_update(struct xgw_ct_table *t, struct xgw_ct_conn *c,
-					      enum xgw_ct_dir dir, uint8_t tcp_flags, uint32_t bytes,
-					      uint64_t now)
+/* xgw_ct_update's accounting alone (counters, last_seen): all a packet
+ * of a connection without a state machine (UDP, other) changes. */
+static inline void xgw_ct_account(struct xgw_ct_conn *c, enum xgw_ct_dir dir, uint32_t bytes,
+				  uint64_t now)
 {
 	/* Benign races, on purpose: the two directions of a flow may be
 	 * handled by two workers, and a direction by two workers while RSS
@@ -316,6 +317,13 @@ static inline enum xgw_ct_state xgw_ct_update(struct xgw_ct_table *t, struct xgw
 	uint64_t seen = atomic_load_explicit(&c->last_seen, memory_order_relaxed);
 	if (now > seen && now - seen > XGW_CT_SEEN_GRAIN_NS)
 		atomic_store_explicit(&c->last_seen, now, memory_order_relaxed);
+}
+
+static inline enum xgw_ct_state xgw_ct_update(struct xgw_ct_table *t, struct xgw_ct_conn *c,
+					      enum xgw_ct_dir dir, uint8_t tcp_flags,
+					      uint32_t bytes, uint64_t now)
+{
+	xgw_ct_account(c, dir, bytes, now);
 
 	enum xgw_ct_state s =
 	    (enum xgw_ct_state)atomic_load_explicit(&c->state, memory_order_relaxed);

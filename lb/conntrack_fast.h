@@ -126,8 +126,10 @@ static inline uint32_t xgw_ct_touch_fast(const struct xgw_ct_table *t, uint64_t 
 	return atomic_load_explicit(&t->buckets[h & t->mask].overflow, memory_order_relaxed);
 }
 
-/* xgw_ct_prefetch_conn, inline. */
-static inline uint64_t xgw_ct_hint_fast(const struct xgw_ct_table *t, uint64_t h)
+/* xgw_ct_prefetch_conn, inline; *conn gets the record a slot-word hint
+ * names (NULL for hints 0 and XGW_CT_HINT_NONE). */
+static inline uint64_t xgw_ct_hint_fast(const struct xgw_ct_table *t, uint64_t h,
+					struct xgw_ct_conn **conn)
 {
 	const struct xgw_ct_bucket *b = &t->buckets[h & t->mask];
 	uint64_t sig = h & ~0xffffffffull;
@@ -141,13 +143,15 @@ static inline uint64_t xgw_ct_hint_fast(const struct xgw_ct_table *t, uint64_t h
 		uint64_t v = atomic_load_explicit(&b->slot[i], memory_order_acquire);
 		if ((v ^ sig) >> 32 || !v)
 			continue;
-		const char *c = (const char *)xgw_ct_slot_conn(t, v);
+		struct xgw_ct_conn *c = xgw_ct_slot_conn(t, v);
 		__builtin_prefetch(c);
-		__builtin_prefetch(c + 64);
+		__builtin_prefetch((const char *)c + 64);
+		*conn = c;
 		/* A second match of a 32-bit signature is a 2^-32 event: the
 		 * lookup checks the key and falls back to a full scan. */
 		return v;
 	}
+	*conn = NULL;
 	return atomic_load_explicit(&b->overflow, memory_order_relaxed) ? XGW_CT_HINT_NONE : 0;
 }
 
@@ -189,23 +193,18 @@ static inline bool xgw_ct_expired_fast(const struct xgw_ct_table *t, const struc
 				   atomic_load_explicit(&c->state, memory_order_relaxed));
 }
 
-/* The usual answer of xgw_ct_lookup_hint, inline: the record a slot-word
- * hint names (hint > XGW_CT_HINT_NONE) when its tuple in the hint's
- * direction is k, it is live and not expired at now; NULL for anything
- * else, which the caller then asks xgw_ct_lookup_hint (that one also
- * unlinks an expired record and scans the probe window). */
-static inline struct xgw_ct_conn *xgw_ct_hint_conn(const struct xgw_ct_table *t,
-						   const struct xgw_ct_tuple *k, uint64_t hint,
-						   uint64_t now)
+/* The usual answer of xgw_ct_lookup_hint, inline: c, the record a
+ * slot-word hint names (xgw_ct_hint_fast's *conn, not NULL), when its
+ * tuple in direction dir (the hint's low bit) is k, it is live and not
+ * expired at now.  false for anything else, which the caller then asks
+ * xgw_ct_lookup_hint (that one also unlinks an expired record and scans
+ * the probe window). */
+static inline bool xgw_ct_conn_is(const struct xgw_ct_table *t, const struct xgw_ct_conn *c,
+				  enum xgw_ct_dir dir, const struct xgw_ct_tuple *k, uint64_t now)
 {
-	if (hint <= XGW_CT_HINT_NONE)
-		return NULL;
-	struct xgw_ct_conn *c = xgw_ct_slot_conn(t, hint);
-	if (!xgw_ct_tuple_eq(hint & 1 ? &c->reply : &c->orig, k) ||
-	    atomic_load_explicit(&c->life, memory_order_relaxed) != XGW_CT_L_LIVE ||
-	    xgw_ct_expired_fast(t, c, now))
-		return NULL;
-	return c;
+	return xgw_ct_tuple_eq(dir ? &c->reply : &c->orig, k) &&
+	       atomic_load_explicit(&c->life, memory_order_relaxed) == XGW_CT_L_LIVE &&
+	       !xgw_ct_expired_fast(t, c, now);
 }
 
 #endif

@@ -46,13 +46,11 @@ int xgw_nat_apply_any(struct xgw_pkt *p, const struct xgw_ct_conn *c, enum xgw_c
  * add ~x + x, a one's-complement zero).  Through xgw_nat_rewrite per field
  * a DNATed packet cost ~160 instructions, field by field inlined ~107, out
  * of line ~117 with its call (callgrind, established-1k).  o: the other
- * direction's tuple.  false: not such a packet, nothing done. */
-static inline bool xgw_nat_apply4(struct xgw_pkt *p, const struct xgw_ct_ctuple *o)
+ * direction's tuple.  false: not such a packet, nothing done.
+ * xgw_nat4_ports is the translation alone, for a caller that knows the
+ * packet is such (tcp: TCP, else UDP) and o is IPv4. */
+static inline void xgw_nat4_ports(struct xgw_pkt *p, const struct xgw_ct_ctuple *o, bool tcp)
 {
-	if ((p->flags & (XGW_PKT_IPV4 | XGW_PKT_L4 | XGW_PKT_FRAG_LATER)) !=
-		(XGW_PKT_IPV4 | XGW_PKT_L4) ||
-	    (p->l4_proto != IPPROTO_TCP && p->l4_proto != IPPROTO_UDP) || o->family != AF_INET)
-		return false;
 	uint8_t *w3 = p->data + p->l3_off, *l4 = p->data + p->l4_off;
 	uint32_t osrc, odst, nsrc, ndst, oports, nports;
 	uint16_t pt[2] = {o->dport, o->sport}; /* new source, destination port */
@@ -64,8 +62,9 @@ static inline bool xgw_nat_apply4(struct xgw_pkt *p, const struct xgw_ct_ctuple 
 	memcpy(&nsrc, o->dst, 4);
 	memcpy(&ndst, o->src, 4);
 	memcpy(&nports, pt, 4);
-	if (osrc == nsrc && odst == ndst && oports == nports)
-		return true;
+	/* No test for "nothing changes" (a backend that is its VIP): the
+	 * difference is then a one's-complement zero and every store
+	 * rewrites what is there. */
 	uint64_t da = (uint64_t)(uint32_t)~osrc + nsrc + (uint32_t)~odst + ndst;
 	memcpy(&cs, w3 + XGW_IP4_CSUM, 2);
 	cs = (uint16_t)~xgw_csum_fold((uint16_t)~cs + da);
@@ -75,14 +74,23 @@ static inline bool xgw_nat_apply4(struct xgw_pkt *p, const struct xgw_ct_ctuple 
 	memcpy(l4, &nports, 4);
 	p->sport = o->dport;
 	p->dport = o->sport;
-	unsigned co = p->l4_proto == IPPROTO_TCP ? XGW_TCP_CSUM : XGW_UDP_CSUM;
+	unsigned co = tcp ? XGW_TCP_CSUM : XGW_UDP_CSUM;
 	memcpy(&cs, l4 + co, 2);
-	if (p->l4_proto == IPPROTO_UDP && cs == 0)
-		return true; /* no checksum: stays none */
+	if (!tcp && cs == 0)
+		return; /* no checksum: stays none */
 	cs = (uint16_t)~xgw_csum_fold((uint16_t)~cs + da + (uint32_t)~oports + nports);
-	if (p->l4_proto == IPPROTO_UDP && cs == 0)
+	if (!tcp && cs == 0)
 		cs = 0xffff;
 	memcpy(l4 + co, &cs, 2);
+}
+
+static inline bool xgw_nat_apply4(struct xgw_pkt *p, const struct xgw_ct_ctuple *o)
+{
+	if ((p->flags & (XGW_PKT_IPV4 | XGW_PKT_L4 | XGW_PKT_FRAG_LATER)) !=
+		(XGW_PKT_IPV4 | XGW_PKT_L4) ||
+	    (p->l4_proto != IPPROTO_TCP && p->l4_proto != IPPROTO_UDP) || o->family != AF_INET)
+		return false;
+	xgw_nat4_ports(p, o, p->l4_proto == IPPROTO_TCP);
 	return true;
 }
 

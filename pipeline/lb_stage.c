@@ -358,8 +358,9 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	__asm__ volatile("" ::"r"(acc)); /* the loads are the point */
 	bool any_absent = false;
 	for (uint32_t j = 0; j < m; j++) {
-		uint64_t hint = xgw_ct_hint_fast(ct, hs[j]);
-		fl[idx[j]].hint = hint;
+		struct xgw_lb_flow *f = &fl[idx[j]];
+		uint64_t hint = xgw_ct_hint_fast(ct, hs[j], &f->conn);
+		f->hint = hint;
 		any_absent |= !hint;
 	}
 	/* New flows: service, backend and the reply key's bucket now (see

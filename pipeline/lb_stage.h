@@ -48,6 +48,7 @@ struct xgw_lb_flow {
 	struct xgw_ct_tuple key;
 	uint64_t hash;
 	uint64_t hint; /* xgw_ct_prefetch_conn's, or XGW_CT_HINT_NONE */
+	struct xgw_ct_conn *conn; /* the record a slot-word hint names, else NULL */
 	/* For a packet certainly of no connection (hint 0): its service (NULL:
 	 * none) and, for Maglev without SNAT, the backend it will get (0:
 	 * none), found in the prepare pass so that the reply key's bucket,
