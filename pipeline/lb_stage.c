@@ -47,24 +47,39 @@ static uint32_t pick_backend(struct xgw_worker *w, const struct xgw_snapshot *sn
 	}
 }
 
+/* xgw_lb_check_source on the packet's addresses (a new flow's key has
+ * them built already).  The VIP test asks the snapshot's address filter
+ * first: a source whose bit is clear is no VIP (the filter holds every
+ * VIP), and a client's almost never has it set, so the index lookup
+ * behind xgw_snapshot_is_vip runs only for the rare source that may be
+ * one. */
+static inline int check_source(const struct xgw_worker *w, const struct xgw_snapshot *snap,
+			       const struct xgw_fwd_state *fs, const struct xgw_addr *src,
+			       const struct xgw_addr *dst)
+{
+	const struct xgw_addr *own;
+
+	if (xgw_addr_eq(src, dst))
+		return XGW_DROP_BAD_SOURCE; /* LAND */
+	if (snap && snap->n_svcs && xgw_snapshot_addr_maybe(snap, xgw_addr_fold(src)) &&
+	    xgw_snapshot_is_vip(snap, src))
+		return XGW_DROP_BAD_SOURCE;
+	if (!fs)
+		return 0;
+	own = src->family == AF_INET ? fs->port_addr4 : fs->port_addr6;
+	for (unsigned i = 0; i < w->dp->n_ports; i++)
+		if (own[i].family && xgw_addr_eq(src, &own[i]))
+			return XGW_DROP_BAD_SOURCE;
+	return 0;
+}
+
 int xgw_lb_check_source(const struct xgw_worker *w, const struct xgw_snapshot *snap,
 			const struct xgw_fwd_state *fs, const struct xgw_pkt *p)
 {
 	struct xgw_addr src, dst;
-	const struct xgw_addr *own;
 
 	xgw_pkt_addrs(p, &src, &dst);
-	if (xgw_addr_eq(&src, &dst))
-		return XGW_DROP_BAD_SOURCE; /* LAND */
-	if (snap && snap->n_svcs && xgw_snapshot_is_vip(snap, &src))
-		return XGW_DROP_BAD_SOURCE;
-	if (!fs)
-		return 0;
-	own = p->flags & XGW_PKT_IPV4 ? fs->port_addr4 : fs->port_addr6;
-	for (unsigned i = 0; i < w->dp->n_ports; i++)
-		if (own[i].family && xgw_addr_eq(&src, &own[i]))
-			return XGW_DROP_BAD_SOURCE;
-	return 0;
+	return check_source(w, snap, fs, &src, &dst);
 }
 
 /* f: the burst pass's key and hash, and the backend it pre-picked (0: none)
@@ -87,7 +102,7 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		return XGW_DROP_POLICY;
 	if (t->proto == IPPROTO_TCP && xgw_tcp_flags_bad(tcp_flags))
 		return XGW_DROP_TCP_FLAGS;
-	rc = xgw_lb_check_source(w, snap, fs, p);
+	rc = check_source(w, snap, fs, &t->src, &t->dst);
 	if (rc)
 		return rc;
 	/* A RST (without SYN) opens no connection.  Other segments do: after
@@ -118,7 +133,15 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 			       XGW_NAT_PORT_MAX, &init, w->now_ns, &c);
 	if (rc)
 		return rc;
-	xgw_ct_update(ct, c, XGW_CT_ORIG, tcp_flags, p->len, w->now_ns);
+	/* A new flow's SYN leaves the SYN_SENT it was created in as it is
+	 * (xgw_ct_tcp_next: no FIN, no RST, the client's side): accounted
+	 * only.  Anything else (a mid-stream pickup, a connection another
+	 * worker created first) takes the whole step. */
+	if (t->proto == IPPROTO_TCP && (tcp_flags & (XGW_TCP_SYN | XGW_TCP_FIN)) == XGW_TCP_SYN &&
+	    atomic_load_explicit(&c->state, memory_order_relaxed) == XGW_CT_SYN_SENT)
+		xgw_ct_account(c, XGW_CT_ORIG, p->len, w->now_ns);
+	else
+		xgw_ct_update(ct, c, XGW_CT_ORIG, tcp_flags, p->len, w->now_ns);
 	rc = xgw_nat_apply(p, c, XGW_CT_ORIG);
 	if (rc) {
 		xgw_ct_delete(ct, c); /* and its SNAT port with it */

@@ -10,12 +10,19 @@
 #include "common/hash.h"
 #include "tunnel/table.h"
 
+/* The index hash: one 64x64->128 multiply of the address's two words
+ * (with the port and protocol in the second), folded (wyhash's mixing
+ * step).  Every new flow looks its service up: ~13 instructions fewer
+ * than the fmix64 finaliser it replaces.  The tables hold configured keys
+ * only (probes for packets' keys stop at an empty slot; at most half
+ * full), so nothing a sender picks can lengthen a chain. */
 static uint32_t key_hash(const struct xgw_addr *a, uint16_t port, uint8_t proto)
 {
-	uint64_t h = a->q[0] * 0x9e3779b97f4a7c15ULL ^ a->q[1];
+	__extension__ unsigned __int128 r =
+	    (unsigned __int128)(a->q[0] ^ 0x9e3779b97f4a7c15ULL) *
+	    (a->q[1] ^ ((uint64_t)port << 8 | proto) ^ 0xc4ceb9fe1a85ec53ULL);
 
-	h ^= (uint64_t)port << 8 | proto;
-	return (uint32_t)(xgw_hash_fmix64(h) >> 16);
+	return (uint32_t)((uint64_t)r ^ (uint64_t)(r >> 64));
 }
 
 static uint32_t pow2_at_least(uint32_t n)

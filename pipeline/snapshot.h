@@ -114,6 +114,14 @@ static inline bool xgw_snapshot_may_track(const struct xgw_snapshot *s, uint32_t
 
 	return ((s->addr_filter[a >> 6] >> (a & 63)) | (s->addr_filter[b >> 6] >> (b & 63))) & 1;
 }
+/* Whether an address (folded) may be a VIP or a backend's (its filter
+ * bit); false is certain. */
+static inline bool xgw_snapshot_addr_maybe(const struct xgw_snapshot *s, uint32_t folded)
+{
+	uint32_t a = xgw_addr_filter_idx(folded);
+
+	return s->addr_filter[a >> 6] >> (a & 63) & 1;
+}
 bool xgw_snapshot_is_vip(const struct xgw_snapshot *s, const struct xgw_addr *ip);
 /* Whether ip is any service's backend, whatever the port and protocol. */
 bool xgw_snapshot_is_backend_addr(const struct xgw_snapshot *s, const struct xgw_addr *ip);
