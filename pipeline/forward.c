@@ -109,6 +109,7 @@ __attribute__((noinline)) static int route_miss(struct xgw_worker *w,
 	e->gen = fs->fib->generation;
 	e->dst = *dst;
 	e->out = out;
+	e->mtu = w->dp->ports[out].mtu;
 	memcpy(e->mac, n->mac, 6);
 	memcpy(e->mac + 6, w->dp->ports[out].mac, 6);
 	return 0;

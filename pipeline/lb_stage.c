@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "common/drop.h"
@@ -213,8 +214,11 @@ static inline uint64_t pkt_key_hash(const struct xgw_ct_table *ct, const struct 
 		a[2] = ld64(l3 + XGW_IP6_DST);
 		a[3] = ld64(l3 + XGW_IP6_DST + 8);
 	}
-	uint64_t pw =
-	    (uint64_t)p->sport | (uint64_t)p->dport << 16 | (uint64_t)p->l4_proto << 32 | f << 40;
+	uint32_t ports; /* sport, dport: adjacent in the descriptor, network order */
+	_Static_assert(offsetof(struct xgw_pkt, dport) == offsetof(struct xgw_pkt, sport) + 2,
+		       "ports adjacent");
+	memcpy(&ports, &p->sport, 4);
+	uint64_t pw = (uint64_t)ports | (uint64_t)p->l4_proto << 32 | f << 40;
 	memcpy(k, &f, 8);
 	memcpy(k + 8, &a[0], 8);
 	memcpy(k + 16, &a[1], 8);
