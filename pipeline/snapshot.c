@@ -16,7 +16,7 @@
  * than the fmix64 finaliser it replaces.  The tables hold configured keys
  * only (probes for packets' keys stop at an empty slot; at most half
  * full), so nothing a sender picks can lengthen a chain. */
-static uint32_t key_hash(const struct xgw_addr *a, uint16_t port, uint8_t proto)
+static inline uint32_t key_hash(const struct xgw_addr *a, uint16_t port, uint8_t proto)
 {
 	__extension__ unsigned __int128 r =
 	    (unsigned __int128)(a->q[0] ^ 0x9e3779b97f4a7c15ULL) *
@@ -52,9 +52,11 @@ static void index_put(struct xgw_svc_slot *tab, uint32_t mask, const struct xgw_
 	}
 }
 
-static const struct xgw_svc_slot *index_get(const struct xgw_svc_slot *tab, uint32_t mask,
-					    const struct xgw_addr *a, uint16_t port,
-					    uint8_t proto)
+/* Inline in each lookup: every new flow asks for its service, and the
+ * call's prologue cost more than the usual one-slot probe. */
+static inline __attribute__((always_inline)) const struct xgw_svc_slot *
+index_get(const struct xgw_svc_slot *tab, uint32_t mask, const struct xgw_addr *a, uint16_t port,
+	  uint8_t proto)
 {
 	/* Every table exists (16 slots at least) and is never full. */
 	for (uint32_t h = key_hash(a, port, proto) & mask;; h = (h + 1) & mask) {
