@@ -296,8 +296,20 @@ enum xgw_ct_state xgw_ct_update_state(struct xgw_ct_table *t, struct xgw_ct_conn
 
 /* xgw_ct_update's accounting alone (counters, last_seen): all a packet
  * of a connection without a state machine (UDP, other) changes. */
+static inline void xgw_ct_account_seen(struct xgw_ct_conn *c, enum xgw_ct_dir dir, uint32_t bytes,
+				       uint64_t now, uint64_t seen);
+
 static inline void xgw_ct_account(struct xgw_ct_conn *c, enum xgw_ct_dir dir, uint32_t bytes,
 				  uint64_t now)
+{
+	xgw_ct_account_seen(c, dir, bytes, now,
+			    atomic_load_explicit(&c->last_seen, memory_order_relaxed));
+}
+
+/* xgw_ct_account with c->last_seen as the caller read it (relaxed) a
+ * moment ago, for a caller that tested it already. */
+static inline void xgw_ct_account_seen(struct xgw_ct_conn *c, enum xgw_ct_dir dir, uint32_t bytes,
+				       uint64_t now, uint64_t seen)
 {
 	/* Benign races, on purpose: the two directions of a flow may be
 	 * handled by two workers, and a direction by two workers while RSS
@@ -314,7 +326,6 @@ static inline void xgw_ct_account(struct xgw_ct_conn *c, enum xgw_ct_dir dir, ui
 	atomic_store_explicit(&c->bytes[dir],
 			      atomic_load_explicit(&c->bytes[dir], memory_order_relaxed) + bytes,
 			      memory_order_relaxed);
-	uint64_t seen = atomic_load_explicit(&c->last_seen, memory_order_relaxed);
 	if (now > seen && now - seen > XGW_CT_SEEN_GRAIN_NS)
 		atomic_store_explicit(&c->last_seen, now, memory_order_relaxed);
 }

@@ -193,18 +193,4 @@ static inline bool xgw_ct_expired_fast(const struct xgw_ct_table *t, const struc
 				   atomic_load_explicit(&c->state, memory_order_relaxed));
 }
 
-/* The usual answer of xgw_ct_lookup_hint, inline: c, the record a
- * slot-word hint names (xgw_ct_hint_fast's *conn, not NULL), when its
- * tuple in direction dir (the hint's low bit) is k, it is live and not
- * expired at now.  false for anything else, which the caller then asks
- * xgw_ct_lookup_hint (that one also unlinks an expired record and scans
- * the probe window). */
-static inline bool xgw_ct_conn_is(const struct xgw_ct_table *t, const struct xgw_ct_conn *c,
-				  enum xgw_ct_dir dir, const struct xgw_ct_tuple *k, uint64_t now)
-{
-	return xgw_ct_tuple_eq(dir ? &c->reply : &c->orig, k) &&
-	       atomic_load_explicit(&c->life, memory_order_relaxed) == XGW_CT_L_LIVE &&
-	       !xgw_ct_expired_fast(t, c, now);
-}
-
 #endif

@@ -40,37 +40,64 @@ static inline int xgw_lb_nat(struct xgw_pkt *p, const struct xgw_ct_conn *c, enu
 	return xgw_nat_apply_any(p, c, dir);
 }
 
-/* A packet of connection c in direction dir: its TCP flags checked, the
- * connection accounted (and its state stepped), the packet translated. */
-static inline int xgw_lb_tracked(struct xgw_worker *w, struct xgw_ct_table *ct,
-				 struct xgw_ct_conn *c, enum xgw_ct_dir dir, struct xgw_pkt *p)
+/* The packet of a tracked connection, all inline: c is the record the
+ * burst pass's hint named (dir: the hint's direction).  The usual answer
+ * of the lookup (c has the packet's key, is live and not expired), then
+ * the TCP flags check, the accounting and the state step (none for an
+ * established segment without FIN or RST), the translation.  The record's
+ * state and last_seen are read once for all of it.  XGW_LB_SLOW: not
+ * that usual answer, xgw_lb_l4_flow decides (it also unlinks an expired
+ * record). */
+#define XGW_LB_SLOW (-2)
+static inline int xgw_lb_tracked(struct xgw_ct_table *ct, uint64_t now, struct xgw_ct_conn *c,
+				 enum xgw_ct_dir dir, const struct xgw_ct_tuple *k,
+				 struct xgw_pkt *p)
 {
-	if (p->l4_proto == IPPROTO_TCP) {
+	if (!xgw_ct_tuple_eq(dir ? &c->reply : &c->orig, k) ||
+	    atomic_load_explicit(&c->life, memory_order_relaxed) != XGW_CT_L_LIVE)
+		return XGW_LB_SLOW;
+	uint64_t seen = atomic_load_explicit(&c->last_seen, memory_order_relaxed);
+	enum xgw_ct_state s =
+	    (enum xgw_ct_state)atomic_load_explicit(&c->state, memory_order_relaxed);
+	/* the key matched: the packet's protocol is the record's */
+	uint8_t proto = p->l4_proto;
+
+	/* Another worker may have stored a slightly later now than ours. */
+	if (now > seen && now - seen > xgw_ct_timeout_fast(ct, proto, s))
+		return XGW_LB_SLOW;
+	if (proto == IPPROTO_TCP) {
 		uint8_t flags = p->data[p->l4_off + XGW_TCP_FLAGS];
 		if (xgw_tcp_flags_bad(flags))
 			return XGW_DROP_TCP_FLAGS;
-		xgw_ct_update(ct, c, dir, flags, p->len, w->now_ns);
+		xgw_ct_account_seen(c, dir, p->len, now, seen);
+		if (s != XGW_CT_ESTABLISHED || (flags & XGW_CT_TCP_FIN_RST))
+			xgw_ct_update_state(ct, c, dir, flags, now, s);
 		return xgw_lb_nat(p, c, dir, true);
 	}
 	/* UDP: no state machine (xgw_ct_update_state steps TCP only) */
-	xgw_ct_account(c, dir, p->len, w->now_ns);
+	xgw_ct_account_seen(c, dir, p->len, now, seen);
 	return xgw_lb_nat(p, c, dir, false);
 }
 
 /* The stage for one packet with its entry of xgw_lb_prepare's array: 0,
- * XGW_LB_ROUTE or a drop reason, as xgw_lb_stage_flow. */
+ * XGW_LB_ROUTE or a drop reason, as xgw_lb_stage_flow.  ct and now: the
+ * burst's table (w->lb.ct) and clock, held in registers by the caller
+ * (read through w they are reloaded after every store into a frame,
+ * which may alias anything). */
 static inline int xgw_lb_stage(struct xgw_worker *w, const struct xgw_snapshot *snap,
-			       const struct xgw_fwd_state *fs, struct xgw_pkt *p,
-			       const struct xgw_lb_flow *f)
+			       const struct xgw_fwd_state *fs, struct xgw_ct_table *ct,
+			       uint64_t now, struct xgw_pkt *p, const struct xgw_lb_flow *f)
 {
 	if (f->route)
 		return XGW_LB_ROUTE;
 	if (!f->valid)
 		return xgw_lb_stage_flow(w, snap, fs, p, f);
-	enum xgw_ct_dir dir = (enum xgw_ct_dir)(f->hint & 1);
-	if (__builtin_expect(f->conn && xgw_ct_conn_is(w->lb.ct, f->conn, dir, &f->key, w->now_ns),
-			     1))
-		return xgw_lb_tracked(w, w->lb.ct, f->conn, dir, p);
+	if (__builtin_expect(f->conn != NULL, 1)) {
+		int r =
+		    xgw_lb_tracked(ct, now, f->conn, (enum xgw_ct_dir)(f->hint & 1), &f->key, p);
+		if (__builtin_expect(r != XGW_LB_SLOW, 1))
+			return r;
+	}
 	return xgw_lb_l4_flow(w, snap, fs, p, f);
 }
 

@@ -78,12 +78,14 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 			if (!rc[i])
 				rc[i] = xgw_tun_decap_stage(w, tun, &pkts[i]);
 	xgw_lb_prepare(w, snap, pkts, rc, n, fl);
+	struct xgw_ct_table *ct = w->lb.ct; /* set by xgw_lb_prepare when used */
+	uint64_t now = w->now_ns;
 	for (uint32_t i = 0; i < n; i++) {
 		struct xgw_pkt *p = &pkts[i];
 		int r = rc[i];
 
 		if (!r)
-			r = xgw_lb_stage(w, snap, fs, p, &fl[i]);
+			r = xgw_lb_stage(w, snap, fs, ct, now, p, &fl[i]);
 		if (r == XGW_LB_ROUTE)
 			r = acl ? xgw_policy_stage(snap, w->id, p) : 0;
 		if (!r)
