@@ -80,6 +80,7 @@ struct xgw_ct_table {
 	alignas(64) _Atomic uint64_t n_created, n_full, n_evicted, n_evicted_embryonic,
 	    n_bucket_full, n_expired, n_races_lost;
 	uint32_t gc_cursor; /* control thread only */
+	_Atomic uint64_t *closed; /* [XGW_CT_SLOTS]: ended connections by slot */
 };
 
 static const char *const state_names[XGW_CT_STATE__MAX] = {
@@ -210,9 +211,11 @@ struct xgw_ct_table *xgw_ct_new(const struct xgw_ct_cfg *cfg)
 	}
 	t->buckets = big_alloc(nb * sizeof(struct ct_bucket), "buckets");
 	t->pool = big_alloc((size_t)t->pool_size * sizeof(struct xgw_ct_conn), "records");
-	if (!t->buckets || !t->pool) {
+	t->closed = calloc(XGW_CT_SLOTS, sizeof(*t->closed)); /* pages touched as used */
+	if (!t->buckets || !t->pool || !t->closed) {
 		big_free(t->buckets, nb * sizeof(struct ct_bucket));
 		big_free(t->pool, (size_t)t->pool_size * sizeof(struct xgw_ct_conn));
+		free(t->closed);
 		free(t->caches);
 		free(t);
 		errno = ENOMEM;
@@ -271,8 +274,14 @@ void xgw_ct_free(struct xgw_ct_table *t)
 	xgw_ct_reclaim_wait();
 	big_free(t->buckets, (t->mask + 1) * sizeof(struct ct_bucket));
 	big_free(t->pool, (size_t)t->pool_size * sizeof(struct xgw_ct_conn));
+	free(t->closed);
 	free(t->caches);
 	free(t);
+}
+
+uint64_t xgw_ct_slot_closed(const struct xgw_ct_table *t, uint32_t slot)
+{
+	return slot < XGW_CT_SLOTS ? ld(&t->closed[slot]) : 0;
 }
 
 /* --- hashing and keys --------------------------------------------------- */
@@ -629,6 +638,10 @@ static void ct_reclaim(struct rcu_head *h)
 
 	XGW_TSAN_ACQUIRE(c);	/* handed over by ct_kill through call_rcu */
 	XGW_TSAN_RCU_GP_DONE(); /* and a grace period has passed since */
+	/* Once per connection, on the call_rcu thread: an atomic add here
+	 * costs the workers nothing. */
+	if (c->slot && !c->uncounted)
+		atomic_fetch_add_explicit(&c->owner->closed[c->slot], 1, RLX);
 	atomic_store(&c->life, CT_L_FREE);
 	pool_push(c->owner, c);
 	XGW_TSAN_RCU_CB_DONE(); /* for rcu_barrier (xgw_ct_reclaim_wait) */
@@ -949,6 +962,8 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 	ctuple_set(&c->reply, reply);
 	c->backend_id = init->backend_id;
 	c->service_id = init->service_id;
+	c->slot = init->slot & (XGW_CT_SLOTS - 1); /* in range (a power of two) */
+	c->uncounted = false;
 	c->owner = t;
 	st(&c->state, orig->proto == IPPROTO_TCP ? tcp_initial(init->tcp_flags) : XGW_CT_NONE);
 	st(&c->flags, init->snat ? XGW_CT_F_SNAT : 0);
@@ -984,7 +999,9 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 	r = insert_key(t, c, XGW_CT_ORIG, orig, init->hash[XGW_CT_ORIG], now, &e);
 	if (r == -EEXIST) {
 		/* Lost the race with another SNAT port, or the flow exists:
-		 * roll back our reply key, use theirs. */
+		 * roll back our reply key, use theirs.  Nobody counted this
+		 * record as opened: its end is not counted either. */
+		c->uncounted = true;
 		ct_kill(t, c);
 		inc(&t->n_races_lost);
 		*out = e;
@@ -1005,6 +1022,7 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 fail:
 	if (r == -ENOSPC)
 		inc(&t->n_bucket_full);
+	c->uncounted = true; /* never created: its end is not counted */
 	ct_kill(t, c);
 	return r;
 }
