@@ -249,11 +249,7 @@ static int cmd_service_move(struct xgw_ctl *c, struct xgw_config *cfg, json_t *a
 static int cmd_service_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
 			    json_t **result, char *err, size_t errlen)
 {
-	json_t *a = json_array();
-
-	for (unsigned i = 0; i < cfg->n_services; i++)
-		json_array_append_new(a, xgw_service_to_json(&cfg->services[i]));
-	*result = a;
+	*result = xgw_ctl_svc_list(c, cfg, -1, false);
 	return 0;
 }
 
@@ -275,6 +271,20 @@ static int backend_service(struct xgw_config *cfg, json_t *args, const char *cmd
 		return -ENOENT;
 	}
 	*out = &cfg->services[i];
+	return 0;
+}
+
+static int cmd_backend_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
+			    json_t **result, char *err, size_t errlen)
+{
+	struct xgw_service_cfg *s = NULL;
+
+	if (json_object_get(args, "service")) {
+		int ret = backend_service(cfg, args, "backend.list", &s, err, errlen);
+		if (ret)
+			return ret;
+	}
+	*result = xgw_ctl_svc_list(c, cfg, s ? (int)(s - cfg->services) : -1, true);
 	return 0;
 }
 
@@ -657,6 +667,8 @@ static const struct xgw_ctl_arg backend_args[] = {
     {"backend", ARG_OBJ, true},
     {NULL, 0, false},
 };
+static const struct xgw_ctl_arg backend_list_args[] = {{"service", ARG_OBJ, false},
+						       {NULL, 0, false}};
 static const struct xgw_ctl_arg id_args[] = {{"id", ARG_INT, true}, {NULL, 0, false}};
 static const struct xgw_ctl_arg ct_list_args[] = {{"limit", ARG_INT, false}, {NULL, 0, false}};
 static const struct xgw_ctl_arg help_args[] = {{"cmd", ARG_STR, false}, {NULL, 0, false}};
@@ -672,9 +684,12 @@ const struct xgw_ctl_cmd xgw_ctl_cmds[] = {
     {"service.move", cmd_service_move, CMD_CONFIG, svc_move_args,
      "{\"vip\":IP,\"port\":N,\"proto\":\"tcp\"|\"udp\",\"datapath\":\"user\"|\"kernel\"}",
      "move a service to the other datapath, keeping its backends and flows"},
-    {"service.list", cmd_service_list, CMD_READ, no_args, "", "list services and backends"},
+    {"service.list", cmd_service_list, CMD_READ, no_args, "",
+     "list services and backends, with their counters"},
     {"backend.add", cmd_backend_add, CMD_CONFIG, backend_args,
      "{\"service\":" SVC_KEY ",\"backend\":backend object}", "add a backend to a service"},
+    {"backend.list", cmd_backend_list, CMD_READ, backend_list_args,
+     "{\"service\":" SVC_KEY "} (optional: every service's)", "list backends with their counters"},
     {"backend.del", cmd_backend_del, CMD_CONFIG, backend_args,
      "{\"service\":" SVC_KEY ",\"backend\":{\"ip\":IP,\"port\":N}}",
      "remove a backend from a service"},

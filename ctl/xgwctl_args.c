@@ -245,6 +245,19 @@ static int b_backend_del(const struct cli_args *a, json_t *args, char *err, size
 	return 0;
 }
 
+static int b_backend_list(const struct cli_args *a, json_t *args, char *err, size_t errlen)
+{
+	json_t *k;
+
+	if (!a->n_pos)
+		return 0;
+	k = svc_key(a->pos[0], err, errlen);
+	if (!k)
+		return -EINVAL;
+	json_object_set_new(args, "service", k);
+	return 0;
+}
+
 static int b_backend_set(const struct cli_args *a, json_t *args, char *err, size_t errlen)
 {
 	const char *v = optval(a, "weight");
@@ -422,6 +435,8 @@ static const struct xgwctl_cmd cmds[] = {
      "SVC IP:PORT [--weight N] [--vxlan REMOTE --vni N | --geneve REMOTE --vni N] "
      "[--inner-mac MAC]",
      o_backend, 2, 2, "backend.add", b_backend_add, NULL},
+    {"backend", "list", "[SVC] [--json]", NULL, 0, 1, "backend.list", b_backend_list,
+     xgwctl_fmt_backends},
     {"backend", "del", "SVC IP:PORT", NULL, 2, 2, "backend.del", b_backend_del, NULL},
     {"backend", "set", "SVC IP:PORT --weight N", o_weight, 2, 2, "backend.set", b_backend_set,
      NULL},

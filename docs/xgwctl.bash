@@ -67,7 +67,7 @@ _xgwctl()
     local verbs='' opts='--json'
     case $noun in
         service) verbs='add del list move' ;;
-        backend) verbs='add del set' ;;
+        backend) verbs='add del list set' ;;
         policy) verbs='add del list' ;;
         steer) verbs='add del list' ;;
         route | neigh) verbs='list' ;;

@@ -20,6 +20,7 @@
 #include "pipeline/fib.h"
 #include "pipeline/forward.h"
 #include "pipeline/lb_stage.h"
+#include "pipeline/svc_stats.h"
 #include "tunnel/tunnel.h"
 #include "xsk/umem.h"
 #include "xsk/xsk.h"
@@ -66,6 +67,7 @@ struct xgw_worker {
 	struct xgw_lb_worker lb;
 	struct xgw_fwd_worker fwd;
 	struct xgw_tun_worker tun;
+	struct xgw_svc_worker svc; /* per-service counters (svc_stats.h) */
 	/* Offline runs (pcap replay, in-memory benchmark): transmit through
 	 * this hook instead of AF_XDP sockets.  It takes ownership of the
 	 * frames it accepts and returns how many. */
@@ -84,6 +86,7 @@ struct xgw_dataplane {
 	struct xgw_snapshot *snap;   /* RCU */
 	struct xgw_ct_table *ct;     /* shared by all workers */
 	uint32_t hash_seed;          /* Maglev flow hash, per xgwd */
+	struct xgw_svc_slots *svc_slots; /* counter slots (svc_stats.h), control side */
 	struct xgw_kdp *kdp;	     /* kernel datapath maps (pipeline/kdp.h) */
 	atomic_bool stop;
 };
