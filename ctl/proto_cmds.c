@@ -669,6 +669,14 @@ static const struct xgw_ctl_arg backend_args[] = {
 };
 static const struct xgw_ctl_arg backend_list_args[] = {{"service", ARG_OBJ, false},
 						       {NULL, 0, false}};
+static const struct xgw_ctl_arg trace_args[] = {{"count", ARG_INT, false},
+						{"filter", ARG_STR, false},
+						{"timeout_s", ARG_INT, false},
+						{NULL, 0, false}};
+static const struct xgw_ctl_arg capture_args[] = {
+    {"count", ARG_INT, false}, {"filter", ARG_STR, false}, {"timeout_s", ARG_INT, false},
+    {"port", ARG_STR, false},  {"dir", ARG_STR, false},	   {NULL, 0, false}};
+static const struct xgw_ctl_arg tap_read_args[] = {{"max", ARG_INT, false}, {NULL, 0, false}};
 static const struct xgw_ctl_arg id_args[] = {{"id", ARG_INT, true}, {NULL, 0, false}};
 static const struct xgw_ctl_arg ct_list_args[] = {{"limit", ARG_INT, false}, {NULL, 0, false}};
 static const struct xgw_ctl_arg help_args[] = {{"cmd", ARG_STR, false}, {NULL, 0, false}};
@@ -716,6 +724,21 @@ const struct xgw_ctl_cmd xgw_ctl_cmds[] = {
     {"ct.flush", cmd_ct_flush, CMD_ACTION, no_args, "", "drop all conntrack entries"},
     {"drain", cmd_drain, CMD_ACTION, no_args, "",
      "withdraw the announced VIPs, serve established flows, then exit"},
+    {"trace.start", xgw_ctl_cmd_trace_start, CMD_ACTION, trace_args,
+     "{\"count\":N (1-1000, default 10),\"filter\":EXPR,\"timeout_s\":N (default 60)}",
+     "trace the next N packets the filter (tcpdump syntax) matches through every stage"},
+    {"trace.read", xgw_ctl_cmd_trace_read, CMD_READ, tap_read_args, "{\"max\":N} (default 256)",
+     "the traced packets so far, each returned once"},
+    {"trace.stop", xgw_ctl_cmd_trace_stop, CMD_ACTION, no_args, "",
+     "end the trace; returns what was not read"},
+    {"capture.start", xgw_ctl_cmd_capture_start, CMD_ACTION, capture_args,
+     "{\"count\":N (default 1000),\"port\":NAME,\"dir\":\"rx\"|\"tx\"|\"both\",\"filter\":EXPR,"
+     "\"timeout_s\":N (default 600)}",
+     "capture frames as received and as sent"},
+    {"capture.read", xgw_ctl_cmd_capture_read, CMD_READ, tap_read_args, "{\"max\":N} (default 256)",
+     "the captured frames so far (hex), each returned once"},
+    {"capture.stop", xgw_ctl_cmd_capture_stop, CMD_ACTION, no_args, "",
+     "end the capture; returns what was not read"},
     {"stats", cmd_stats, CMD_READ, no_args, "",
      "counters per worker, port and queue; drops by reason"},
     {"ports", cmd_ports, CMD_READ, no_args, "",

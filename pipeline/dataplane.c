@@ -20,6 +20,7 @@
 #include "pipeline/kdp.h"
 #include "pipeline/netlink.h"
 #include "pipeline/snapshot.h"
+#include "pipeline/tap.h"
 #include "steer-bpf/steer.h"
 #include "tunnel/table.h"
 
@@ -308,6 +309,7 @@ void xgw_dp_close(struct xgw_dataplane *dp)
 	xgw_snapshot_free(dp->snap);
 	dp->snap = NULL;
 	xgw_svc_slots_free(dp);
+	xgw_tap_free(dp);
 	if (dp->ct) {
 		rcu_thread_online();
 		xgw_ct_free(dp->ct);

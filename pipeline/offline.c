@@ -10,6 +10,7 @@
 #include "lb/conntrack.h"
 #include "pipeline/dataplane.h"
 #include "pipeline/snapshot.h"
+#include "pipeline/tap.h"
 #include "pipeline/worker.h"
 
 _Static_assert(XGW_OFFLINE_MAX_PORTS == XGW_MAX_PORTS, "offline.h copy of XGW_MAX_PORTS");
@@ -275,6 +276,7 @@ void xgw_offline_close(struct xgw_offline *o)
 	xgw_fwd_state_free(dp->fwd);
 	xgw_snapshot_free(dp->snap);
 	xgw_svc_slots_free(dp);
+	xgw_tap_free(dp);
 	if (dp->ct)
 		xgw_ct_free(dp->ct); /* waits for its call_rcu callbacks */
 	if (o->w) {

@@ -87,6 +87,7 @@ struct xgw_dataplane {
 	struct xgw_ct_table *ct;     /* shared by all workers */
 	uint32_t hash_seed;          /* Maglev flow hash, per xgwd */
 	struct xgw_svc_slots *svc_slots; /* counter slots (svc_stats.h), control side */
+	struct xgw_tap *tap;		 /* RCU: trace or capture running (tap.h), or NULL */
 	struct xgw_kdp *kdp;	     /* kernel datapath maps (pipeline/kdp.h) */
 	atomic_bool stop;
 };
@@ -97,6 +98,9 @@ uint32_t xgw_worker_poll(struct xgw_worker *w);
 /* Process a burst already received on ingress socket x: parse, forward,
  * transmit; frames not sent are freed and counted. */
 void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n);
+/* The stages and transmit alone (xgw_worker_process without the tap
+ * test): what a tap (tap.h) runs for the packets it takes and the rest. */
+void xgw_worker_stages(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n);
 int xgw_worker_start(struct xgw_worker *w);
 void xgw_worker_join(struct xgw_worker *w);
 

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Per-service and per-backend counters (pipeline/svc_stats.h) through the
- * offline data plane: packets and bytes each way, connections opened and
- * live (a flush ends them), refusals by reason per service, drops on a
- * tracked connection per backend; counter slots kept across a
- * reconfiguration and a removed backend's connections still counted. */
+/* What an operator sees, through the offline data plane.
+ * Per-service and per-backend counters (pipeline/svc_stats.h): packets and
+ * bytes each way, connections opened and live (a flush ends them),
+ * refusals by reason per service, drops on a tracked connection per
+ * backend; counter slots kept across a reconfiguration.
+ * Trace and capture (pipeline/tap.h): the stages' decisions for the
+ * packets a filter selects, frames as received and as sent, counts and
+ * bad arguments. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +25,7 @@
 #include "pipeline/offline.h"
 #include "pipeline/snapshot.h"
 #include "pipeline/svc_stats.h"
+#include "pipeline/tap.h"
 #include "pipeline/worker.h"
 #include "tests/lib/pktbuild.h"
 
@@ -58,14 +62,14 @@ static void load_cfg(struct xgw_config *cfg, const char *src)
 	json_decref(j);
 }
 
-static struct xgw_offline *open_dp(void)
+static struct xgw_offline *open_cfg(const char *text)
 {
 	struct xgw_offline_port ports[2];
 	struct xgw_offline *o;
 	struct xgw_config cfg;
 	char err[256];
 
-	load_cfg(&cfg, CONFIG);
+	load_cfg(&cfg, text);
 	assert_int_equal(
 	    xgw_offline_port_parse(&ports[0], "client,02:00:00:00:00:10,198.18.1.1/24"), 0);
 	assert_int_equal(
@@ -75,6 +79,11 @@ static struct xgw_offline *open_dp(void)
 		fail_msg("offline: %s", err);
 	xgw_config_free(&cfg);
 	return o;
+}
+
+static struct xgw_offline *open_dp(void)
+{
+	return open_cfg(CONFIG);
 }
 
 static unsigned n_sent;
@@ -267,12 +276,183 @@ static void test_slots_stable(void **state)
 	xgw_offline_close(o);
 }
 
+/* ---- trace and capture --------------------------------------------------- */
+
+static json_t *tap_start(struct xgw_offline *o, enum xgw_tap_mode mode, const char *args)
+{
+	json_t *a = json_loads(args, 0, NULL);
+	char err[256] = "";
+
+	assert_non_null(a);
+	if (xgw_tap_start(xgw_offline_dataplane(o), mode, a, err, sizeof(err)))
+		fail_msg("tap start %s: %s", args, err);
+	json_decref(a);
+	return NULL;
+}
+
+static const char *rec_text(json_t *r, size_t i)
+{
+	return json_string_value(
+	    json_object_get(json_array_get(json_object_get(r, "records"), i), "text"));
+}
+
+static void test_trace(void **state)
+{
+	struct xgw_offline *o = open_dp();
+	struct xgw_dataplane *dp = xgw_offline_dataplane(o);
+	uint8_t f[2048];
+	char err[256];
+	json_t *r;
+
+	tap_start(o, XGW_TAP_TRACE, "{\"count\": 3, \"filter\": \"tcp port 40000 or port 40001\"}");
+	/* Not matched: not traced (port 40009), but processed. */
+	assert_int_equal(run1(o, f, pkt(f, false, "198.18.100.1", 0, 40009, XGW_PB_SYN, 0), 0), 1);
+	assert_int_equal(run1(o, f, pkt(f, false, "198.18.100.1", 0, 40000, XGW_PB_SYN, 0), 0), 1);
+	assert_int_equal(run1(o, f, pkt(f, true, NULL, 8080, 40000, XGW_PB_SYN | XGW_PB_ACK, 0), 1),
+			 1);
+	assert_int_equal(run1(o, f, pkt(f, false, "198.18.100.2", 0, 40001, XGW_PB_SYN, 0), 0), 0);
+	/* The count is reached: a fourth match is not traced. */
+	assert_int_equal(run1(o, f, pkt(f, false, "198.18.100.1", 0, 40001, XGW_PB_SYN, 0), 0), 1);
+
+	r = xgw_tap_read(dp, XGW_TAP_TRACE, 100, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(json_array_size(json_object_get(r, "records")), 3);
+	assert_true(json_is_true(json_object_get(r, "done")));
+	const char *t0 = rec_text(r, 0), *t1 = rec_text(r, 1), *t2 = rec_text(r, 2);
+	/* The new connection: parse, conntrack new, backend, NAT, route. */
+	assert_non_null(strstr(t0, "port client queue 0"));
+	assert_non_null(strstr(t0, "parse      ipv4 tcp 198.18.1.2:40000 -> 198.18.100.1:80 [S]"));
+	assert_non_null(strstr(t0, "conntrack  new, syn_sent"));
+	assert_non_null(strstr(t0, "backend    198.18.2.10:8080"));
+	assert_non_null(strstr(t0, "nat        ipv4 tcp 198.18.1.2:40000 -> 198.18.2.10:8080"));
+	assert_non_null(strstr(t0, "route      port backend, directly connected, dst mac "
+				   "02:00:00:00:02:0a"));
+	assert_non_null(strstr(t0, "verdict    forwarded"));
+	/* The reply: a hit in the reply direction, reverse NAT. */
+	assert_non_null(strstr(t1, "conntrack  hit (reply), syn_sent -> syn_recv"));
+	assert_non_null(strstr(t1, "nat        ipv4 tcp 198.18.100.1:80 -> 198.18.1.2:40000 [SA]"));
+	assert_non_null(strstr(t1, "route      port client"));
+	/* Refused by the drained service. */
+	assert_non_null(strstr(t2, "conntrack  none (new connection refused)"));
+	assert_non_null(strstr(t2, "verdict    dropped: no_backend"));
+	assert_null(strstr(t2, "nat "));
+	json_decref(r);
+	r = xgw_tap_stop(dp, XGW_TAP_TRACE, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(json_array_size(json_object_get(r, "records")), 0);
+	json_decref(r);
+	/* Stopped: nothing runs, and reading says so. */
+	assert_null(xgw_tap_read(dp, XGW_TAP_TRACE, 100, err, sizeof(err)));
+	assert_non_null(strstr(err, "no trace running"));
+	xgw_offline_close(o);
+}
+
+static void test_trace_policy(void **state)
+{
+	struct xgw_offline *o;
+	char err[256];
+	uint8_t f[2048];
+	json_t *r;
+	static char text[4096];
+
+	/* CONFIG with a policy: deny 198.18.1.0/24 to port 80 of .1 (id 7). */
+	snprintf(text, sizeof(text), "%.*s, 'policies': [{'id': 7, 'action': 'deny', 'src':"
+		 " '198.18.1.0/24', 'dst': '198.18.100.1/32', 'proto': 'tcp', 'dport': '80'}]}",
+		 (int)strlen(CONFIG) - 1, CONFIG);
+	o = open_cfg(text);
+	tap_start(o, XGW_TAP_TRACE, "{\"count\": 1}");
+	assert_int_equal(run1(o, f, pkt(f, false, "198.18.100.1", 0, 40000, XGW_PB_SYN, 0), 0), 0);
+	r = xgw_tap_stop(xgw_offline_dataplane(o), XGW_TAP_TRACE, err, sizeof(err));
+	assert_non_null(r);
+	assert_non_null(strstr(rec_text(r, 0), "policy     in: rule 7 matches"));
+	assert_non_null(strstr(rec_text(r, 0), "verdict    dropped: policy_denied"));
+	json_decref(r);
+	xgw_offline_close(o);
+}
+
+static void test_capture(void **state)
+{
+	struct xgw_offline *o = open_dp();
+	struct xgw_dataplane *dp = xgw_offline_dataplane(o);
+	uint8_t f[2048];
+	char err[256];
+	json_t *r, *recs;
+	int l_syn;
+
+	tap_start(o, XGW_TAP_CAPTURE, "{\"count\": 10, \"dir\": \"tx\", \"port\": \"backend\"}");
+	l_syn = pkt(f, false, "198.18.100.1", 0, 40000, XGW_PB_SYN, 0);
+	assert_int_equal(run1(o, f, l_syn, 0), 1);
+	/* Sent by the other port: not captured. */
+	assert_int_equal(run1(o, f, pkt(f, true, NULL, 8080, 40000, XGW_PB_SYN | XGW_PB_ACK, 0), 1),
+			 1);
+	r = xgw_tap_read(dp, XGW_TAP_CAPTURE, 100, err, sizeof(err));
+	assert_non_null(r);
+	recs = json_object_get(r, "records");
+	assert_int_equal(json_array_size(recs), 1);
+	json_t *c = json_array_get(recs, 0);
+	assert_string_equal(json_string_value(json_object_get(c, "dir")), "tx");
+	assert_string_equal(json_string_value(json_object_get(c, "port")), "backend");
+	assert_int_equal(json_integer_value(json_object_get(c, "wirelen")), l_syn);
+	/* The frame as sent: to the backend's MAC, destination rewritten
+	 * (198.18.2.10 = c6 12 02 0a at IPv4 offset 16). */
+	const char *hexd = json_string_value(json_object_get(c, "data"));
+	assert_int_equal(strlen(hexd), 2 * (size_t)l_syn);
+	assert_memory_equal(hexd, "02000000020a", 12);
+	assert_memory_equal(hexd + 2 * (14 + 16), "c612020a", 8);
+	json_decref(r);
+
+	/* Both directions, any port: a packet in, and out, two records. */
+	tap_start(o, XGW_TAP_CAPTURE, "{\"count\": 2}");
+	assert_int_equal(run1(o, f, pkt(f, false, "198.18.100.1", 0, 40000, XGW_PB_ACK, 0), 0), 1);
+	assert_int_equal(run1(o, f, pkt(f, false, "198.18.100.1", 0, 40000, XGW_PB_ACK, 0), 0), 1);
+	r = xgw_tap_stop(dp, XGW_TAP_CAPTURE, err, sizeof(err));
+	recs = json_object_get(r, "records");
+	assert_int_equal(json_array_size(recs), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(recs, 0), "dir")),
+			    "rx");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(recs, 0), "port")),
+			    "client");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(recs, 1), "dir")),
+			    "tx");
+	assert_int_equal(json_integer_value(json_object_get(r, "taken")), 2);
+	json_decref(r);
+	xgw_offline_close(o);
+}
+
+static void test_tap_bad_args(void **state)
+{
+	static const char *const bad[][2] = {
+	    {"{\"count\": 0}", "args.count"},
+	    {"{\"count\": 1001}", "args.count"},
+	    {"{\"filter\": \"tcp port\"}", "filter \"tcp port\""},
+	    {"{\"port\": \"nope\"}", "args.port: no port \"nope\""},
+	    {"{\"dir\": \"up\"}", "args.dir"},
+	    {"{\"timeout_s\": 0}", "args.timeout_s"},
+	};
+	struct xgw_offline *o = open_dp();
+	struct xgw_dataplane *dp = xgw_offline_dataplane(o);
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *a = json_loads(bad[i][0], 0, NULL);
+
+		err[0] = '\0';
+		assert_int_not_equal(xgw_tap_start(dp, XGW_TAP_TRACE, a, err, sizeof(err)), 0);
+		if (!strstr(err, bad[i][1]))
+			fail_msg("%s: error \"%s\" lacks \"%s\"", bad[i][0], err, bad[i][1]);
+		assert_null(dp->tap);
+		json_decref(a);
+	}
+	xgw_offline_close(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_counts_each_way),
-	    cmocka_unit_test(test_drops),
-	    cmocka_unit_test(test_slots_stable),
+	    cmocka_unit_test(test_counts_each_way), cmocka_unit_test(test_drops),
+	    cmocka_unit_test(test_slots_stable),    cmocka_unit_test(test_trace),
+	    cmocka_unit_test(test_trace_policy),    cmocka_unit_test(test_capture),
+	    cmocka_unit_test(test_tap_bad_args),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
