@@ -251,6 +251,8 @@ struct xgw_offline *xgw_offline_open(const struct xgw_config *cfg,
 	if (rc)
 		goto fail;
 	dp->fwd = fwd_build(dp, info, cfg);
+	if (dp->fwd)
+		dp->fib = dp->fwd->fib;
 	if (!dp->fwd) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "cannot build the forwarding table");
@@ -274,6 +276,7 @@ void xgw_offline_close(struct xgw_offline *o)
 		return;
 	dp = &o->dp;
 	xgw_fwd_state_free(dp->fwd);
+	xgw_fib_free(dp->fib);
 	xgw_snapshot_free(dp->snap);
 	xgw_svc_slots_free(dp);
 	xgw_tap_free(dp);
