@@ -246,13 +246,17 @@ static void put_verdict(struct text *t, const struct xgw_dataplane *dp,
 {
 	if (b->forwarded != a->forwarded) {
 		const struct xgw_fwd_state *fs = __atomic_load_n(&dp->fwd, __ATOMIC_ACQUIRE);
-		const struct xgw_route *r =
-		    fs && fs->fib && !after->rc ? xgw_fib_lookup(fs->fib, &after->dst) : NULL;
+		/* The route's next hop; of a multipath route the flow hash picks
+		 * a path, which this does not recompute. */
+		const struct xgw_nh *r =
+		    fs && fs->fib && !after->rc ? xgw_fib_route(fs->fib, &after->dst) : NULL;
 		char via[XGW_ADDR_STRLEN];
 
 		put(t, "  route      port %s",
 		    out->out_port < dp->n_ports ? dp->ports[out->out_port].name : "?");
-		if (r && r->via.family)
+		if (r && r->n_paths > 1)
+			put(t, ", multipath (%u paths)", r->n_paths);
+		else if (r && r->via.family)
 			put(t, ", next hop %s", xgw_addr_str(&r->via, via, sizeof(via)));
 		else if (r)
 			put(t, ", directly connected");
