@@ -401,8 +401,8 @@ static void test_service_counters(void **state)
 	struct fake *f = *state;
 	json_t *r, *s, *b;
 
-	ok(f, "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.9\",\"port\":80,"
-	      "\"proto\":\"tcp\",\"datapath\":\"kernel\"}}");
+	json_decref(ok(f, "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.9\",\"port\":80,"
+	      "\"proto\":\"tcp\",\"datapath\":\"kernel\"}}"));
 	r = ok(f, "{\"cmd\":\"service.list\"}");
 	assert_int_equal(json_array_size(r), 2);
 	s = json_array_get(r, 0);
