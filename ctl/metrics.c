@@ -17,7 +17,7 @@
 
 /* ---- rendering ---------------------------------------------------------- */
 
-#define MAX_LABELS 3
+#define MAX_LABELS 5
 
 struct label {
 	const char *name;
@@ -446,6 +446,122 @@ static void emit_policy(FILE *f, const json_t *pol)
 	}
 }
 
+/* Per service and per backend ("services": see pipeline/svc_stats.h).
+ * Labels vip, port, proto; backend ("IP:PORT") for the backend families;
+ * direction "in" (client to backend) or "out" for packets and bytes. */
+struct svc_fam {
+	const char *name, *type, *help;
+	const char *key, *dir; /* dir: the direction label's value, or NULL */
+};
+
+static const struct svc_fam svc_fams[] = {
+    {"packets_total", "counter", "Packets of its connections the service stage passed.", "pkts_in",
+     "in"},
+    {"packets_total", NULL, NULL, "pkts_out", "out"},
+    {"bytes_total", "counter", "Bytes (frame length) of its connections the service stage passed.",
+     "bytes_in", "in"},
+    {"bytes_total", NULL, NULL, "bytes_out", "out"},
+    {"connections_total", "counter", "Connections opened.", "conns_new", NULL},
+    {"connections_active", "gauge", "Connections open now.", "conns_active", NULL},
+};
+
+static void svc_labels(struct row *r, const json_t *s)
+{
+	row_label(r, "vip", str_or(s, "vip", ""));
+	row_label_num(r, "port", json_object_get(s, "port"));
+	row_label(r, "proto", str_or(s, "proto", ""));
+}
+
+/* A backend's "IP:PORT" label, IPv6 in brackets. */
+static const char *be_ep(const json_t *b, char *buf, size_t len)
+{
+	const char *ip = str_or(b, "ip", "");
+
+	snprintf(buf, len, strchr(ip, ':') ? "[%s]:%lld" : "%s:%lld", ip,
+		 (long long)json_integer_value(json_object_get(b, "port")));
+	return buf;
+}
+
+static void emit_svc_family(FILE *f, const json_t *svcs, bool backends, size_t fi)
+{
+	const struct svc_fam *sf = &svc_fams[fi];
+	char name[64];
+	size_t i, j;
+	json_t *s, *b;
+
+	snprintf(name, sizeof(name), "xgw_%s_%s", backends ? "backend" : "service", sf->name);
+	if (sf->type)
+		put_family(f, name, sf->type, sf->help);
+	json_array_foreach(svcs, i, s)
+	{
+		struct row r = {.obj = s};
+
+		svc_labels(&r, s);
+		if (!backends) {
+			if (sf->dir)
+				row_label(&r, "direction", sf->dir);
+			put_sample(f, name, r.l, r.nl, json_object_get(s, sf->key));
+			continue;
+		}
+		json_array_foreach(json_object_get(s, "backends"), j, b)
+		{
+			struct row br = r; /* its labels point into r, alive here */
+			char ep[80];
+
+			row_label(&br, "backend", be_ep(b, ep, sizeof(ep)));
+			if (sf->dir)
+				row_label(&br, "direction", sf->dir);
+			put_sample(f, name, br.l, br.nl, json_object_get(b, sf->key));
+		}
+	}
+}
+
+static void emit_services(FILE *f, const json_t *svcs)
+{
+	size_t i;
+	json_t *s;
+
+	if (!json_array_size(svcs))
+		return;
+	for (int be = 0; be < 2; be++)
+		for (size_t fi = 0; fi < sizeof(svc_fams) / sizeof(svc_fams[0]); fi++)
+			emit_svc_family(f, svcs, be, fi);
+	put_family(f, "xgw_service_drops_total", "counter",
+		   "New connections a service refused, by reason.");
+	json_array_foreach(svcs, i, s)
+	{
+		const char *reason;
+		json_t *v;
+
+		json_object_foreach(json_object_get(s, "drops"), reason, v)
+		{
+			struct row r = {.obj = s};
+
+			svc_labels(&r, s);
+			row_label(&r, "reason", reason);
+			put_sample(f, "xgw_service_drops_total", r.l, r.nl, v);
+		}
+	}
+	put_family(f, "xgw_backend_drops_total", "counter",
+		   "Packets of a backend's connections the service stage dropped.");
+	json_array_foreach(svcs, i, s)
+	{
+		size_t j;
+		json_t *b;
+
+		json_array_foreach(json_object_get(s, "backends"), j, b)
+		{
+			struct row r = {.obj = b};
+			char ep[80];
+
+			svc_labels(&r, s);
+			row_label(&r, "backend", be_ep(b, ep, sizeof(ep)));
+			put_sample(f, "xgw_backend_drops_total", r.l, r.nl,
+				   json_object_get(b, "drops"));
+		}
+	}
+}
+
 /* The kernel datapath's counters (its drops are in xgw_drops_total). */
 static void emit_kernel(FILE *f, const json_t *k)
 {
@@ -492,6 +608,7 @@ char *xgw_metrics_render(const json_t *stats, size_t *len)
 		emit_rows(f, &r, 1, ct_fams, "xgw_conntrack_", "conntrack", NULL);
 	}
 	emit_policy(f, json_object_get(stats, "policy"));
+	emit_services(f, json_object_get(stats, "services"));
 	if (json_is_object(json_object_get(stats, "kernel")))
 		emit_kernel(f, json_object_get(stats, "kernel"));
 	if (ferror(f)) {

@@ -62,6 +62,22 @@ int xgw_ctl_cmd_config_reload(struct xgw_ctl *c, struct xgw_config *cfg, json_t 
 int xgw_ctl_cmd_config_save(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
 			    json_t **result, char *err, size_t errlen);
 
+/* The configured services (only >= 0: that one alone) with their
+ * counters under "stats" when the data plane has them (proto_svc.c);
+ * backends: their backends instead, each naming its "service". */
+json_t *xgw_ctl_svc_list(struct xgw_ctl *c, const struct xgw_config *cfg, int only, bool backends);
+
+/* proto_tap.c: trace.* and capture.* through the tap hook. */
+#define XGW_CTL_TAP_CMD(fn)                                                                        \
+	int fn(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,           \
+	       char *err, size_t errlen)
+XGW_CTL_TAP_CMD(xgw_ctl_cmd_trace_start);
+XGW_CTL_TAP_CMD(xgw_ctl_cmd_trace_read);
+XGW_CTL_TAP_CMD(xgw_ctl_cmd_trace_stop);
+XGW_CTL_TAP_CMD(xgw_ctl_cmd_capture_start);
+XGW_CTL_TAP_CMD(xgw_ctl_cmd_capture_read);
+XGW_CTL_TAP_CMD(xgw_ctl_cmd_capture_stop);
+
 extern const struct xgw_ctl_cmd xgw_ctl_cmds[];
 extern const unsigned xgw_ctl_n_cmds;
 

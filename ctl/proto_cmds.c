@@ -249,11 +249,7 @@ static int cmd_service_move(struct xgw_ctl *c, struct xgw_config *cfg, json_t *a
 static int cmd_service_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
 			    json_t **result, char *err, size_t errlen)
 {
-	json_t *a = json_array();
-
-	for (unsigned i = 0; i < cfg->n_services; i++)
-		json_array_append_new(a, xgw_service_to_json(&cfg->services[i]));
-	*result = a;
+	*result = xgw_ctl_svc_list(c, cfg, -1, false);
 	return 0;
 }
 
@@ -275,6 +271,20 @@ static int backend_service(struct xgw_config *cfg, json_t *args, const char *cmd
 		return -ENOENT;
 	}
 	*out = &cfg->services[i];
+	return 0;
+}
+
+static int cmd_backend_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
+			    json_t **result, char *err, size_t errlen)
+{
+	struct xgw_service_cfg *s = NULL;
+
+	if (json_object_get(args, "service")) {
+		int ret = backend_service(cfg, args, "backend.list", &s, err, errlen);
+		if (ret)
+			return ret;
+	}
+	*result = xgw_ctl_svc_list(c, cfg, s ? (int)(s - cfg->services) : -1, true);
 	return 0;
 }
 
@@ -673,6 +683,16 @@ static const struct xgw_ctl_arg backend_args[] = {
     {"backend", ARG_OBJ, true},
     {NULL, 0, false},
 };
+static const struct xgw_ctl_arg backend_list_args[] = {{"service", ARG_OBJ, false},
+						       {NULL, 0, false}};
+static const struct xgw_ctl_arg trace_args[] = {{"count", ARG_INT, false},
+						{"filter", ARG_STR, false},
+						{"timeout_s", ARG_INT, false},
+						{NULL, 0, false}};
+static const struct xgw_ctl_arg capture_args[] = {
+    {"count", ARG_INT, false}, {"filter", ARG_STR, false}, {"timeout_s", ARG_INT, false},
+    {"port", ARG_STR, false},  {"dir", ARG_STR, false},	   {NULL, 0, false}};
+static const struct xgw_ctl_arg tap_read_args[] = {{"max", ARG_INT, false}, {NULL, 0, false}};
 static const struct xgw_ctl_arg id_args[] = {{"id", ARG_INT, true}, {NULL, 0, false}};
 static const struct xgw_ctl_arg ct_list_args[] = {{"limit", ARG_INT, false}, {NULL, 0, false}};
 static const struct xgw_ctl_arg route_get_args[] = {{"addr", ARG_STR, true}, {NULL, 0, false}};
@@ -689,9 +709,12 @@ const struct xgw_ctl_cmd xgw_ctl_cmds[] = {
     {"service.move", cmd_service_move, CMD_CONFIG, svc_move_args,
      "{\"vip\":IP,\"port\":N,\"proto\":\"tcp\"|\"udp\",\"datapath\":\"user\"|\"kernel\"}",
      "move a service to the other datapath, keeping its backends and flows"},
-    {"service.list", cmd_service_list, CMD_READ, no_args, "", "list services and backends"},
+    {"service.list", cmd_service_list, CMD_READ, no_args, "",
+     "list services and backends, with their counters"},
     {"backend.add", cmd_backend_add, CMD_CONFIG, backend_args,
      "{\"service\":" SVC_KEY ",\"backend\":backend object}", "add a backend to a service"},
+    {"backend.list", cmd_backend_list, CMD_READ, backend_list_args,
+     "{\"service\":" SVC_KEY "} (optional: every service's)", "list backends with their counters"},
     {"backend.del", cmd_backend_del, CMD_CONFIG, backend_args,
      "{\"service\":" SVC_KEY ",\"backend\":{\"ip\":IP,\"port\":N}}",
      "remove a backend from a service"},
@@ -720,6 +743,21 @@ const struct xgw_ctl_cmd xgw_ctl_cmds[] = {
     {"ct.flush", cmd_ct_flush, CMD_ACTION, no_args, "", "drop all conntrack entries"},
     {"drain", cmd_drain, CMD_ACTION, no_args, "",
      "withdraw the announced VIPs, serve established flows, then exit"},
+    {"trace.start", xgw_ctl_cmd_trace_start, CMD_ACTION, trace_args,
+     "{\"count\":N (1-1000, default 10),\"filter\":EXPR,\"timeout_s\":N (default 60)}",
+     "trace the next N packets the filter (tcpdump syntax) matches through every stage"},
+    {"trace.read", xgw_ctl_cmd_trace_read, CMD_READ, tap_read_args, "{\"max\":N} (default 256)",
+     "the traced packets so far, each returned once"},
+    {"trace.stop", xgw_ctl_cmd_trace_stop, CMD_ACTION, no_args, "",
+     "end the trace; returns what was not read"},
+    {"capture.start", xgw_ctl_cmd_capture_start, CMD_ACTION, capture_args,
+     "{\"count\":N (default 1000),\"port\":NAME,\"dir\":\"rx\"|\"tx\"|\"both\",\"filter\":EXPR,"
+     "\"timeout_s\":N (default 600)}",
+     "capture frames as received and as sent"},
+    {"capture.read", xgw_ctl_cmd_capture_read, CMD_READ, tap_read_args, "{\"max\":N} (default 256)",
+     "the captured frames so far (hex), each returned once"},
+    {"capture.stop", xgw_ctl_cmd_capture_stop, CMD_ACTION, no_args, "",
+     "end the capture; returns what was not read"},
     {"stats", cmd_stats, CMD_READ, no_args, "",
      "counters per worker, port and queue; drops by reason"},
     {"ports", cmd_ports, CMD_READ, no_args, "",

@@ -95,6 +95,11 @@ struct xgw_ctl_ops {
 	 * "connections": N, "timeout_s": N } (new reference), or NULL with
 	 * err filled. */
 	json_t *(*drain)(void *ctx, char *err, size_t errlen);
+	/* Trace and capture (pipeline/tap.h): cmd is "trace.start",
+	 * "trace.read", "trace.stop" or the same of "capture"; args as the
+	 * protocol has them (checked for type).  The result (new reference),
+	 * or NULL with err filled. */
+	json_t *(*tap)(void *ctx, const char *cmd, json_t *args, char *err, size_t errlen);
 	/* Optional: run first and last on the control thread, e.g. to
 	 * register it with liburcu (rcu_register_thread) if apply reads
 	 * RCU-protected data. */

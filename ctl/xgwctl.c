@@ -212,6 +212,119 @@ static int watch_stats(struct conn *c, struct xgwctl_inv *inv)
 	return ret;
 }
 
+/* One request by name, its result printed on error: the reply (new
+ * reference) when ok, else NULL. */
+static json_t *call_simple(struct conn *c, const char *cmd, json_t **result)
+{
+	json_t *req = json_pack("{s:s}", "cmd", cmd), *reply = conn_call(c, req);
+
+	json_decref(req);
+	*result = reply ? reply_result(reply) : NULL;
+	if (!*result) {
+		json_decref(reply);
+		return NULL;
+	}
+	return reply;
+}
+
+/* A read's records: printed (trace) or written to the pcap file. */
+static int tap_records(json_t *res, bool trace, bool json, struct xgwctl_pcap *pc, unsigned *n)
+{
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(json_object_get(res, "records"), i, r)
+	{
+		++*n;
+		if (pc) {
+			if (xgwctl_pcap_write(pc, r)) {
+				fprintf(stderr, "xgwctl: capture: malformed record from xgwd\n");
+				return -1;
+			}
+		} else if (json) {
+			json_dumpf(r, stdout, JSON_COMPACT);
+			fputc('\n', stdout);
+		} else if (trace) {
+			printf("Packet %u (worker %lld): %s\n", *n,
+			       (long long)json_integer_value(json_object_get(r, "worker")),
+			       json_string_value(json_object_get(r, "text")));
+		}
+	}
+	fflush(stdout);
+	return 0;
+}
+
+/* trace / capture, as vppctl trace and dpdk-dumpcap: start a session, read
+ * what it took every 100 ms until it is done (its count, or its timeout)
+ * or Ctrl-C, then stop it, so that no session is left running. */
+static int run_tap(struct conn *c, struct xgwctl_inv *inv)
+{
+	struct sigaction sa = {.sa_handler = on_sigint};
+	bool trace = !strcmp(json_string_value(json_object_get(inv->req, "cmd")), "trace.start");
+	const char *rd = trace ? "trace.read" : "capture.read";
+	const char *st = trace ? "trace.stop" : "capture.stop";
+	struct xgwctl_pcap *pc = NULL;
+	json_t *reply, *res;
+	unsigned n = 0;
+	int ret = 0;
+	char err[512];
+
+	if (!trace) {
+		pc = xgwctl_pcap_open(inv->write, err, sizeof(err));
+		if (!pc) {
+			fprintf(stderr, "xgwctl: capture: %s\n", err);
+			return 1;
+		}
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	reply = conn_call(c, inv->req);
+	res = reply ? reply_result(reply) : NULL;
+	json_decref(reply);
+	if (!res) {
+		xgwctl_pcap_close(pc);
+		if (!trace)
+			unlink(inv->write);
+		return 1;
+	}
+	while (!interrupted) {
+		struct timespec ts = {.tv_nsec = 100 * 1000 * 1000};
+		bool done;
+
+		reply = call_simple(c, rd, &res);
+		if (!reply) {
+			ret = 1;
+			break;
+		}
+		ret = tap_records(res, trace, inv->json, pc, &n);
+		done = json_is_true(json_object_get(res, "done"));
+		json_decref(reply);
+		if (ret || done)
+			break;
+		while (nanosleep(&ts, &ts) && !interrupted)
+			;
+	}
+	/* Also after Ctrl-C: the session must not stay armed. */
+	interrupted = 0;
+	reply = call_simple(c, st, &res);
+	if (reply) {
+		if (!ret)
+			ret = tap_records(res, trace, inv->json, pc, &n);
+		if (json_integer_value(json_object_get(res, "overrun")))
+			fprintf(stderr, "xgwctl: %lld packets not taken: xgwd's ring was full\n",
+				(long long)json_integer_value(json_object_get(res, "overrun")));
+		json_decref(reply);
+	} else {
+		ret = 1;
+	}
+	if (xgwctl_pcap_close(pc)) {
+		fprintf(stderr, "xgwctl: %s: %s\n", inv->write, strerror(EIO));
+		ret = 1;
+	}
+	fprintf(stderr, "%u packet%s %s\n", n, n == 1 ? "" : "s", trace ? "traced" : "captured");
+	return ret < 0 ? 1 : ret;
+}
+
 /* -f FILE: the file's requests in atomic batches; stops at the first
  * refused batch, naming its first and last line (the server names the
  * item).  Exit 0 when every batch was applied. */
@@ -293,6 +406,12 @@ int main(int argc, char **argv)
 	}
 	if (inv.file) {
 		ret = run_file(&c, &inv);
+		conn_close(&c);
+		xgwctl_inv_free(&inv);
+		return ret;
+	}
+	if (inv.tap) {
+		ret = run_tap(&c, &inv);
 		conn_close(&c);
 		xgwctl_inv_free(&inv);
 		return ret;

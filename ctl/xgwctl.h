@@ -19,6 +19,8 @@ struct xgwctl_inv {
 	json_t *req;		      /* {"cmd":..., "args":{...}} */
 	bool json;		      /* --json: print the raw result */
 	bool watch;		      /* stats --watch */
+	bool tap;		      /* trace or capture: start, read until done, stop */
+	const char *write;	      /* capture -w FILE */
 	bool usage;		      /* -h/--help or no command: print usage, exit 0 */
 	bool version;		      /* --version: print it, exit 0 */
 	const char *file;	      /* -f FILE: requests from a file, in batches */
@@ -41,6 +43,7 @@ void xgwctl_print(FILE *f, const struct xgwctl_cmd *cmd, json_t *result);
 
 /* Formatters, one per kind of result (xgwctl_fmt.c). */
 void xgwctl_fmt_services(FILE *f, json_t *r);
+void xgwctl_fmt_backends(FILE *f, json_t *r);
 void xgwctl_fmt_policies(FILE *f, json_t *r);
 void xgwctl_fmt_steer(FILE *f, json_t *r);
 void xgwctl_fmt_routes(FILE *f, json_t *r);
@@ -53,6 +56,12 @@ void xgwctl_fmt_help(FILE *f, json_t *r);
 void xgwctl_fmt_json(FILE *f, json_t *r);
 void xgwctl_fmt_added(FILE *f, json_t *r);
 /* Rates between two stats results taken dt seconds apart (stats --watch). */
+/* capture -w: a pcap file of the records of capture.read (xgwctl_pcap.c). */
+struct xgwctl_pcap;
+struct xgwctl_pcap *xgwctl_pcap_open(const char *file, char *err, size_t errlen);
+int xgwctl_pcap_write(struct xgwctl_pcap *p, json_t *rec);
+int xgwctl_pcap_close(struct xgwctl_pcap *p);
+
 void xgwctl_fmt_rates(FILE *f, json_t *prev, json_t *cur, double dt);
 
 #endif

@@ -245,6 +245,57 @@ static int b_backend_del(const struct cli_args *a, json_t *args, char *err, size
 	return 0;
 }
 
+static int b_backend_list(const struct cli_args *a, json_t *args, char *err, size_t errlen)
+{
+	json_t *k;
+
+	if (!a->n_pos)
+		return 0;
+	k = svc_key(a->pos[0], err, errlen);
+	if (!k)
+		return -EINVAL;
+	json_object_set_new(args, "service", k);
+	return 0;
+}
+
+/* trace and capture: the options both take. */
+static int tap_common(const struct cli_args *a, json_t *args, unsigned long long max_count,
+		      char *err, size_t errlen)
+{
+	const char *v;
+
+	if ((v = optval(a, "count")) &&
+	    set_num(args, "count", v, 1, max_count, "--count", err, errlen))
+		return -EINVAL;
+	if ((v = optval(a, "timeout")) &&
+	    set_num(args, "timeout_s", v, 1, 86400, "--timeout", err, errlen))
+		return -EINVAL;
+	if ((v = optval(a, "filter")))
+		json_object_set_new(args, "filter", json_string(v));
+	return 0;
+}
+
+static int b_trace(const struct cli_args *a, json_t *args, char *err, size_t errlen)
+{
+	return tap_common(a, args, 1000, err, errlen);
+}
+
+static int b_capture(const struct cli_args *a, json_t *args, char *err, size_t errlen)
+{
+	static const char *const dirs[] = {"rx", "tx", "both", NULL};
+	const char *v;
+
+	if (!optval(a, "write") || !*optval(a, "write")) {
+		snprintf(err, errlen, "-w FILE is required");
+		return -EINVAL;
+	}
+	if ((v = optval(a, "dir")) && set_choice(args, "dir", v, dirs, "--dir", err, errlen))
+		return -EINVAL;
+	if ((v = optval(a, "port")))
+		json_object_set_new(args, "port", json_string(v));
+	return tap_common(a, args, 1000000, err, errlen);
+}
+
 static int b_backend_set(const struct cli_args *a, json_t *args, char *err, size_t errlen)
 {
 	const char *v = optval(a, "weight");
@@ -414,6 +465,11 @@ static const struct opt o_move[] = {{"datapath", true}, {NULL, false}};
 static const struct opt o_limit[] = {{"limit", true}, {NULL, false}};
 static const struct opt o_weight[] = {{"weight", true}, {NULL, false}};
 static const struct opt o_watch[] = {{"watch", false}, {NULL, false}};
+static const struct opt o_trace[] = {
+    {"count", true}, {"filter", true}, {"timeout", true}, {NULL, false}};
+static const struct opt o_capture[] = {{"write", true}, {"port", true},	  {"dir", true},
+				       {"count", true}, {"filter", true}, {"timeout", true},
+				       {NULL, false}};
 
 /* "call" passes a raw request through: for scripts and debugging. */
 static const struct xgwctl_cmd cmds[] = {
@@ -427,6 +483,8 @@ static const struct xgwctl_cmd cmds[] = {
      "SVC IP:PORT [--weight N] [--vxlan REMOTE --vni N | --geneve REMOTE --vni N] "
      "[--inner-mac MAC]",
      o_backend, 2, 2, "backend.add", b_backend_add, NULL},
+    {"backend", "list", "[SVC] [--json]", NULL, 0, 1, "backend.list", b_backend_list,
+     xgwctl_fmt_backends},
     {"backend", "del", "SVC IP:PORT", NULL, 2, 2, "backend.del", b_backend_del, NULL},
     {"backend", "set", "SVC IP:PORT --weight N", o_weight, 2, 2, "backend.set", b_backend_set,
      NULL},
@@ -445,6 +503,11 @@ static const struct xgwctl_cmd cmds[] = {
     {"ct", "flush", "", NULL, 0, 0, "ct.flush", NULL, NULL},
     {"drain", NULL, "", NULL, 0, 0, "drain", NULL, xgwctl_fmt_json},
     {"stats", NULL, "[--json] [--watch]", o_watch, 0, 0, "stats", NULL, xgwctl_fmt_stats},
+    {"trace", NULL, "[--count N] [--filter EXPR] [--timeout S] [--json]", o_trace, 0, 0,
+     "trace.start", b_trace, NULL},
+    {"capture", NULL,
+     "-w FILE [--port P] [--dir rx|tx|both] [--count N] [--filter EXPR] [--timeout S]", o_capture,
+     0, 0, "capture.start", b_capture, NULL},
     {"ports", NULL, "[--json]", NULL, 0, 0, "ports", NULL, xgwctl_fmt_ports},
     {"config", "get", "", NULL, 0, 0, "config.get", NULL, xgwctl_fmt_json},
     {"config", "save", "[FILE]", NULL, 0, 1, "config.save", b_config_save, xgwctl_fmt_json},
@@ -527,6 +590,8 @@ static int scan(int argc, char **argv, int i, struct xgwctl_inv *inv, struct cli
 			inv->socket = argv[i];
 			continue;
 		}
+		if (!strcmp(arg, "-w"))
+			arg = "--write"; /* capture's -w FILE, as tcpdump's */
 		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
 			inv->usage = true;
 			continue;
@@ -684,6 +749,8 @@ int xgwctl_parse(int argc, char **argv, struct xgwctl_inv *inv, char *err, size_
 	if (ret || inv->usage)
 		return ret;
 	inv->watch = optval(&a, "watch") != NULL;
+	inv->tap = !strcmp(a.cmd->noun, "trace") || !strcmp(a.cmd->noun, "capture");
+	inv->write = optval(&a, "write");
 	if (!a.cmd->server_cmd)
 		return build_call(&a, inv, err, errlen);
 	inv->req = json_pack("{s:s}", "cmd", a.cmd->server_cmd);

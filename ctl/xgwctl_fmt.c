@@ -13,7 +13,7 @@
 
 /* ---- a minimal column table ------------------------------------------- */
 
-#define MAX_COLS 10
+#define MAX_COLS 16
 
 struct table {
 	unsigned ncol, nrow, cap;
@@ -182,6 +182,13 @@ static const char *sum_workers(json_t *r, const char *key, char *buf, size_t len
 
 /* ---- results ------------------------------------------------------------ */
 
+/* The counter columns of services and backends ("-" without counters: a
+ * kernel-datapath service, or an xgwctl talking to an offline server). */
+#define CTR_HEAD "ACTIVE", "NEW", "PKTS_IN", "PKTS_OUT", "BYTES_IN", "BYTES_OUT", "DROPS"
+#define CTR_CELLS(st, drops)                                                                       \
+	get(st, "conns_active"), get(st, "conns_new"), get(st, "pkts_in"), get(st, "pkts_out"),    \
+	    get(st, "bytes_in"), get(st, "bytes_out"), get(st, drops)
+
 void xgwctl_fmt_json(FILE *f, json_t *r)
 {
 	json_dumpf(r, f, JSON_INDENT(2) | JSON_ENCODE_ANY);
@@ -202,16 +209,17 @@ void xgwctl_fmt_services(FILE *f, json_t *r)
 	size_t i, j;
 	json_t *s, *b;
 
-	t_init(&t, "lllllll");
-	t_row(&t, "SERVICE", "DATAPATH", "ALGO", "SNAT", "BACKENDS", "WEIGHT", "TUNNEL");
+	t_init(&t, "lllllllrrrrrrr");
+	t_row(&t, "SERVICE", "DATAPATH", "ALGO", "SNAT", "BACKENDS", "WEIGHT", "TUNNEL", CTR_HEAD);
 	json_array_foreach(r, i, s)
 	{
-		json_t *bs = json_object_get(s, "backends");
+		json_t *bs = json_object_get(s, "backends"), *st = json_object_get(s, "stats");
 		char key[96], nb[16];
 
 		snprintf(key, sizeof(key), "%s/%s", ep(s, "vip", "port"), get_or(s, "proto", "?"));
 		snprintf(nb, sizeof(nb), "%zu", json_array_size(bs));
-		t_row(&t, key, get(s, "datapath"), get(s, "algorithm"), get(s, "snat"), nb, "", "");
+		t_row(&t, key, get(s, "datapath"), get(s, "algorithm"), get(s, "snat"), nb, "", "",
+		      CTR_CELLS(st, "drops_total"));
 		json_array_foreach(bs, j, b)
 		{
 			json_t *tun = json_object_get(b, "tunnel");
@@ -223,8 +231,30 @@ void xgwctl_fmt_services(FILE *f, json_t *r)
 					 get_or(tun, "type", "?"), get_or(tun, "remote", "?"),
 					 get_or(tun, "vni", "?"), get(tun, "mac") ? " mac " : "",
 					 get_or(tun, "mac", ""));
-			t_row(&t, be, "", "", "", "", get_or(b, "weight", "1"), tdesc);
+			st = json_object_get(b, "stats");
+			t_row(&t, be, "", "", "", "", get_or(b, "weight", "1"), tdesc,
+			      CTR_CELLS(st, "drops"));
 		}
+	}
+	t_print(f, &t);
+}
+
+void xgwctl_fmt_backends(FILE *f, json_t *r)
+{
+	struct table t;
+	size_t i;
+	json_t *b;
+
+	t_init(&t, "llrrrrrrrr");
+	t_row(&t, "SERVICE", "BACKEND", "WEIGHT", CTR_HEAD);
+	json_array_foreach(r, i, b)
+	{
+		json_t *s = json_object_get(b, "service"), *st = json_object_get(b, "stats");
+		char key[96];
+
+		snprintf(key, sizeof(key), "%s/%s", ep(s, "vip", "port"), get_or(s, "proto", "?"));
+		t_row(&t, key, ep(b, "ip", "port"), get_or(b, "weight", "1"),
+		      CTR_CELLS(st, "drops"));
 	}
 	t_print(f, &t);
 }
@@ -492,6 +522,51 @@ static double rate(json_t *cur, json_t *prev, const char *key, double dt)
 	return prev && d > 0 && dt > 0 ? d / dt : 0;
 }
 
+/* The same service in prev's "services" (by vip, port and proto). */
+static json_t *find_service(json_t *prev, json_t *s)
+{
+	size_t i;
+	json_t *p;
+
+	json_array_foreach(json_object_get(prev, "services"), i, p)
+	{
+		if (json_equal(json_object_get(p, "vip"), json_object_get(s, "vip")) &&
+		    json_equal(json_object_get(p, "port"), json_object_get(s, "port")) &&
+		    json_equal(json_object_get(p, "proto"), json_object_get(s, "proto")))
+			return p;
+	}
+	return NULL;
+}
+
+static void rates_services(FILE *f, json_t *prev, json_t *cur, double dt)
+{
+	json_t *svcs = json_object_get(cur, "services"), *s;
+	struct table t;
+	size_t i;
+
+	if (!json_array_size(svcs))
+		return;
+	fputc('\n', f);
+	t_init(&t, "lrrrrrrr");
+	t_row(&t, "SERVICE", "ACTIVE", "CONNS/S", "PPS_IN", "PPS_OUT", "MBPS_IN", "MBPS_OUT",
+	      "DROPS/S");
+	json_array_foreach(svcs, i, s)
+	{
+		json_t *ps = find_service(prev, s);
+		char key[96], v[6][32];
+
+		snprintf(key, sizeof(key), "%s/%s", ep(s, "vip", "port"), get_or(s, "proto", "?"));
+		snprintf(v[0], 32, "%.0f", rate(s, ps, "conns_new", dt));
+		snprintf(v[1], 32, "%.0f", rate(s, ps, "pkts_in", dt));
+		snprintf(v[2], 32, "%.0f", rate(s, ps, "pkts_out", dt));
+		snprintf(v[3], 32, "%.2f", rate(s, ps, "bytes_in", dt) * 8 / 1e6);
+		snprintf(v[4], 32, "%.2f", rate(s, ps, "bytes_out", dt) * 8 / 1e6);
+		snprintf(v[5], 32, "%.0f", rate(s, ps, "drops_total", dt));
+		t_row(&t, key, get(s, "conns_active"), v[0], v[1], v[2], v[3], v[4], v[5]);
+	}
+	t_print(f, &t);
+}
+
 void xgwctl_fmt_rates(FILE *f, json_t *prev, json_t *cur, double dt)
 {
 	struct table t;
@@ -542,4 +617,5 @@ void xgwctl_fmt_rates(FILE *f, json_t *prev, json_t *cur, double dt)
 		t_row(&t, get(w, "id"), get(w, "core"), v[0], v[1], v[2], v[3], v[4], v[5]);
 	}
 	t_print(f, &t);
+	rates_services(f, prev, cur, dt);
 }

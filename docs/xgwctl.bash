@@ -9,14 +9,14 @@ _xgwctl()
     _init_completion || return
 
     local global_opts='-s --socket --json --version --help -f --file --batch'
-    local nouns='service backend policy steer route neigh ct stats ports config drain help call'
+    local nouns='service backend policy steer route neigh ct stats trace capture ports config drain help call'
 
     case $prev in
         -s | --socket | -f | --file)
             _filedir
             return
             ;;
-        --batch | --weight | --vni | --limit | --dport)
+        --batch | --weight | --vni | --limit | --dport | --count | --filter | --timeout | --port)
             return
             ;;
         --datapath)
@@ -67,7 +67,7 @@ _xgwctl()
     local verbs='' opts='--json'
     case $noun in
         service) verbs='add del list move' ;;
-        backend) verbs='add del set' ;;
+        backend) verbs='add del list set' ;;
         policy) verbs='add del list' ;;
         steer) verbs='add del list' ;;
         route) verbs='list get' ;;
@@ -75,6 +75,20 @@ _xgwctl()
         ct) verbs='list flush' ;;
         config) verbs='get save reload' ;;
         stats) opts='--json --watch' ;;
+        trace) opts='--count --filter --timeout --json' ;;
+        capture)
+            opts='-w --port --dir --count --filter --timeout'
+            case $prev in
+                -w)
+                    _filedir
+                    return
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -W 'rx tx both' -- "$cur"))
+                    return
+                    ;;
+            esac
+            ;;
         ports | drain | help | call) ;;
     esac
     if [[ -n $verbs && -z $verb ]]; then

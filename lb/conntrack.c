@@ -170,9 +170,11 @@ struct xgw_ct_table *xgw_ct_new(const struct xgw_ct_cfg *cfg)
 	}
 	t->buckets = big_alloc(nb * sizeof(struct xgw_ct_bucket), "buckets");
 	t->pool = big_alloc((size_t)t->pool_size * sizeof(struct xgw_ct_conn), "records");
-	if (!t->buckets || !t->pool) {
+	t->closed = calloc(XGW_CT_SLOTS, sizeof(*t->closed)); /* pages touched as used */
+	if (!t->buckets || !t->pool || !t->closed) {
 		big_free(t->buckets, nb * sizeof(struct xgw_ct_bucket));
 		big_free(t->pool, (size_t)t->pool_size * sizeof(struct xgw_ct_conn));
+		free(t->closed);
 		free(t->caches);
 		free(t);
 		errno = ENOMEM;
@@ -231,8 +233,14 @@ void xgw_ct_free(struct xgw_ct_table *t)
 	xgw_ct_reclaim_wait();
 	big_free(t->buckets, (t->mask + 1) * sizeof(struct xgw_ct_bucket));
 	big_free(t->pool, (size_t)t->pool_size * sizeof(struct xgw_ct_conn));
+	free(t->closed);
 	free(t->caches);
 	free(t);
+}
+
+uint64_t xgw_ct_slot_closed(const struct xgw_ct_table *t, uint32_t slot)
+{
+	return slot < XGW_CT_SLOTS ? ld(&t->closed[slot]) : 0;
 }
 
 /* --- hashing and keys --------------------------------------------------- */
@@ -490,6 +498,10 @@ static void ct_reclaim(struct rcu_head *h)
 
 	XGW_TSAN_ACQUIRE(c);	/* handed over by ct_kill through call_rcu */
 	XGW_TSAN_RCU_GP_DONE(); /* and a grace period has passed since */
+	/* Once per connection, on the call_rcu thread: an atomic add here
+	 * costs the workers nothing. */
+	if (c->slot && !c->uncounted)
+		atomic_fetch_add_explicit(&c->owner->closed[c->slot], 1, RLX);
 	atomic_store(&c->life, XGW_CT_L_FREE);
 	pool_push(c->owner, c);
 	XGW_TSAN_RCU_CB_DONE(); /* for rcu_barrier (xgw_ct_reclaim_wait) */
@@ -521,7 +533,7 @@ static void unlink_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_c
 
 	for (unsigned p = 0; p < XGW_CT_PROBE; p++) {
 		struct xgw_ct_bucket *b = &t->buckets[(h + p) & t->mask];
-		for (unsigned i = 0; i < XGW_CT_SLOTS; i++) {
+		for (unsigned i = 0; i < XGW_CT_BUCKET_SLOTS; i++) {
 			uint64_t cur = v;
 			if (atomic_compare_exchange_strong(&b->slot[i], &cur, 0)) {
 				if (p)
@@ -587,7 +599,7 @@ struct xgw_ct_conn *xgw_ct_lookup_hash(struct xgw_ct_table *t, const struct xgw_
 
 	for (unsigned p = 0; p < XGW_CT_PROBE; p++) {
 		struct xgw_ct_bucket *b = &t->buckets[(h + p) & t->mask];
-		for (unsigned i = 0; i < XGW_CT_SLOTS; i++) {
+		for (unsigned i = 0; i < XGW_CT_BUCKET_SLOTS; i++) {
 			/* acquire: pairs with the release that published the
 			 * slot after the record was filled in */
 			uint64_t v = atomic_load_explicit(&b->slot[i], memory_order_acquire);
@@ -673,7 +685,7 @@ insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct_dir d,
 		int free = -1;
 
 #pragma GCC unroll 7
-		for (unsigned i = 0; i < XGW_CT_SLOTS; i++) {
+		for (unsigned i = 0; i < XGW_CT_BUCKET_SLOTS; i++) {
 			uint64_t v = atomic_load_explicit(&home->slot[i], memory_order_acquire);
 			if (!v) {
 				if (free < 0)
@@ -707,7 +719,7 @@ insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct_dir d,
 		struct xgw_ct_bucket *b = &t->buckets[(h + p) & t->mask];
 		if (p == 1)
 			atomic_fetch_add(&home->overflow, 1);
-		for (unsigned i = 0; i < XGW_CT_SLOTS; i++) {
+		for (unsigned i = 0; i < XGW_CT_BUCKET_SLOTS; i++) {
 			if (claim_slot(&b->slot[i], nv, c)) {
 				ret = 0;
 				goto out;
@@ -812,6 +824,8 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 	ctuple_set(&c->reply, reply);
 	c->backend_id = init->backend_id;
 	c->service_id = init->service_id;
+	c->slot = init->slot & (XGW_CT_SLOTS - 1); /* in range (a power of two) */
+	c->uncounted = false;
 	c->owner = t;
 	st(&c->state, orig->proto == IPPROTO_TCP ? tcp_initial(init->tcp_flags) : XGW_CT_NONE);
 	st(&c->flags, init->snat ? XGW_CT_F_SNAT : 0);
@@ -847,7 +861,9 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 	r = insert_key(t, c, XGW_CT_ORIG, orig, init->hash[XGW_CT_ORIG], now, &e);
 	if (r == -EEXIST) {
 		/* Lost the race with another SNAT port, or the flow exists:
-		 * roll back our reply key, use theirs. */
+		 * roll back our reply key, use theirs.  Nobody counted this
+		 * record as opened: its end is not counted either. */
+		c->uncounted = true;
 		ct_kill(t, c);
 		inc(&t->n_races_lost);
 		*out = e;
@@ -868,6 +884,7 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 fail:
 	if (r == -ENOSPC)
 		inc(&t->n_bucket_full);
+	c->uncounted = true; /* never created: its end is not counted */
 	ct_kill(t, c);
 	return r;
 }

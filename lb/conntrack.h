@@ -170,7 +170,9 @@ struct xgw_ct_conn {
 	_Atomic uint8_t state; /* enum xgw_ct_state */
 	_Atomic uint8_t flags; /* enum xgw_ct_flags */
 	uint8_t pad;
-	uint32_t backend_id;
+	/* The counter slot of the connection's (service, backend)
+	 * (pipeline/svc_stats.h), read per packet: line 0.  0: none. */
+	uint32_t slot;
 	struct xgw_ct_ctuple orig;
 	_Atomic uint64_t pkts[2]; /* by direction */
 	/* line 1 */
@@ -181,6 +183,8 @@ struct xgw_ct_conn {
 	struct rcu_head rcu;
 	struct xgw_ct_table *owner; /* for the call_rcu callback */
 	uint32_t service_id;
+	uint32_t backend_id;
+	bool uncounted;		    /* rolled back by its creation: its end is not counted */
 	_Atomic uint32_t next_free; /* pool free-list link while unused */
 } __attribute__((aligned(64)));
 
@@ -356,6 +360,9 @@ bool xgw_ct_expired(const struct xgw_ct_table *t, const struct xgw_ct_conn *c, u
 struct xgw_ct_init {
 	uint32_t backend_id;
 	uint32_t service_id;
+	/* Counter slot (< XGW_CT_SLOTS): the record's end is counted in
+	 * xgw_ct_slot_closed(slot) when it is reclaimed; 0: not counted. */
+	uint32_t slot;
 	uint8_t tcp_flags; /* first packet's flags: picks the initial state */
 	bool snat;	   /* reply.dst is an SNAT address:port */
 	/* xgw_ct_hash of the orig and reply tuples when the caller has them
@@ -412,5 +419,12 @@ unsigned xgw_ct_foreach(struct xgw_ct_table *t, uint64_t now, unsigned limit, xg
 			void *arg);
 
 void xgw_ct_get_stats(const struct xgw_ct_table *t, struct xgw_ct_stats *s);
+
+/* Counter slots (struct xgw_ct_init.slot): connections of slot s that have
+ * ended, counted once each when its record is reclaimed, on the call_rcu
+ * thread (off the workers' path).  With the creations the LB stage counts
+ * per worker, live connections per backend without a table walk. */
+#define XGW_CT_SLOTS 65536
+uint64_t xgw_ct_slot_closed(const struct xgw_ct_table *t, uint32_t slot);
 
 #endif

@@ -19,7 +19,7 @@
 
 #include "lb/conntrack.h"
 
-#define XGW_CT_SLOTS 7
+#define XGW_CT_BUCKET_SLOTS 7
 
 /* A record's lifecycle (struct xgw_ct_conn.life).  FREE: in the pool.
  * NEW: being created, in no slot yet, invisible to every walker, so a
@@ -35,7 +35,7 @@ enum xgw_ct_life { XGW_CT_L_FREE = 0, XGW_CT_L_LIVE, XGW_CT_L_DEAD, XGW_CT_L_NEW
 struct xgw_ct_bucket {
 	_Atomic uint32_t lock;
 	_Atomic uint32_t overflow;
-	_Atomic uint64_t slot[XGW_CT_SLOTS];
+	_Atomic uint64_t slot[XGW_CT_BUCKET_SLOTS];
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct xgw_ct_bucket) == 64, "bucket is one line");
@@ -62,6 +62,7 @@ struct xgw_ct_table {
 	alignas(64) _Atomic uint64_t n_created, n_full, n_evicted, n_evicted_embryonic,
 	    n_bucket_full, n_expired, n_races_lost;
 	uint32_t gc_cursor; /* control thread only */
+	_Atomic uint64_t *closed; /* [XGW_CT_SLOTS]: ended connections by slot */
 };
 
 static inline uint64_t xgw_ct_w8(const struct xgw_ct_tuple *k, int i)
@@ -137,7 +138,7 @@ static inline uint64_t xgw_ct_hint_fast(const struct xgw_ct_table *t, uint64_t h
 	/* Unrolled, one compare per slot: a miss scans all seven, and the
 	 * plain loop cost ~64 instructions per miss (route-only). */
 #pragma GCC unroll 7
-	for (unsigned i = 0; i < XGW_CT_SLOTS; i++) {
+	for (unsigned i = 0; i < XGW_CT_BUCKET_SLOTS; i++) {
 		/* acquire: the hint is used as a slot read (see
 		 * xgw_ct_lookup_hash) */
 		uint64_t v = atomic_load_explicit(&b->slot[i], memory_order_acquire);

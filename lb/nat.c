@@ -183,7 +183,8 @@ int xgw_nat_apply_any(struct xgw_pkt *p, const struct xgw_ct_conn *c, enum xgw_c
 int xgw_nat_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		      const struct xgw_addr *backend, uint16_t bport,
 		      const struct xgw_addr *snat_addr, uint16_t port_min, uint16_t port_max,
-		      const struct xgw_ct_init *init, uint64_t now, struct xgw_ct_conn **out)
+		      const struct xgw_ct_init *init, uint64_t now, struct xgw_ct_conn **out,
+		      bool *created)
 {
 	struct xgw_ct_tuple reply;
 	struct xgw_ct_init in = *init;
@@ -193,6 +194,8 @@ int xgw_nat_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		xgw_ct_tuple_init(&reply, backend, bport, &orig->src, orig->sport, orig->proto);
 		in.snat = false;
 		r = xgw_ct_create(t, orig, &reply, &in, now, out);
+		if (created)
+			*created = r == 0;
 		if (r >= 0)
 			return 0;
 		return r == -EEXIST ? XGW_DROP_CT_INVALID : XGW_DROP_CT_FULL;
@@ -212,6 +215,8 @@ int xgw_nat_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		uint16_t port = (uint16_t)(port_min + (start + (uint64_t)i * stride) % range);
 		xgw_ct_tuple_init(&reply, backend, bport, snat_addr, htons(port), orig->proto);
 		r = xgw_ct_create(t, orig, &reply, &in, now, out);
+		if (created)
+			*created = r == 0;
 		if (r >= 0)
 			return 0;
 		if (r != -EEXIST)

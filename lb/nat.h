@@ -114,13 +114,15 @@ static inline int xgw_nat_apply(struct xgw_pkt *p, const struct xgw_ct_conn *c,
  * flow hash so that two workers racing on the same flow try the same ports
  * and the loser finds the winner's entry.  snat_addr == NULL: no SNAT (the
  * reply goes to the client).  Ports in network order.
- * Returns 0 with *out set (created or found), XGW_DROP_SNAT_NO_PORT,
+ * Returns 0 with *out set (created or found; *created, unless NULL, says
+ * which: a worker counts the connections it opened), XGW_DROP_SNAT_NO_PORT,
  * XGW_DROP_CT_FULL, or XGW_DROP_CT_INVALID (DNAT reply tuple taken by
  * another flow). */
 int xgw_nat_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		      const struct xgw_addr *backend, uint16_t bport,
 		      const struct xgw_addr *snat_addr, uint16_t port_min, uint16_t port_max,
-		      const struct xgw_ct_init *init, uint64_t now, struct xgw_ct_conn **out);
+		      const struct xgw_ct_init *init, uint64_t now, struct xgw_ct_conn **out,
+		      bool *created);
 
 /* An ICMP or ICMPv6 error (destination unreachable incl. fragmentation
  * needed / packet too big, time exceeded, parameter problem) quoting a

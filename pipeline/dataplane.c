@@ -20,6 +20,7 @@
 #include "pipeline/kdp.h"
 #include "pipeline/netlink.h"
 #include "pipeline/snapshot.h"
+#include "pipeline/tap.h"
 #include "steer-bpf/steer.h"
 #include "tunnel/table.h"
 
@@ -80,6 +81,10 @@ static struct xgw_worker *worker_for_core(struct xgw_dataplane *dp, int core)
 	if (posix_memalign((void **)&w, 64, sizeof(*w)))
 		return NULL;
 	memset(w, 0, sizeof(*w));
+	if (xgw_svc_worker_init(&w->svc)) {
+		free(w);
+		return NULL;
+	}
 	w->dp = dp;
 	w->core = core;
 	w->id = (int)dp->n_workers;
@@ -284,6 +289,7 @@ void xgw_dp_close(struct xgw_dataplane *dp)
 			free(x);
 		}
 		xgw_umem_destroy(&w->umem);
+		xgw_svc_worker_free(&w->svc);
 		free(w);
 	}
 	dp->n_workers = 0;
@@ -307,6 +313,8 @@ void xgw_dp_close(struct xgw_dataplane *dp)
 	dp->n_static = 0;
 	xgw_snapshot_free(dp->snap);
 	dp->snap = NULL;
+	xgw_svc_slots_free(dp);
+	xgw_tap_free(dp);
 	if (dp->ct) {
 		rcu_thread_online();
 		xgw_ct_free(dp->ct);
@@ -442,6 +450,10 @@ int xgw_dp_apply_snapshot(struct xgw_dataplane *dp, const struct xgw_config *cfg
 	s = xgw_snapshot_rebuild(cfg, dp->n_workers, dp->hash_seed, dp->snap, err, errlen);
 	if (!s)
 		return -EINVAL;
+	if (xgw_svc_slots_assign(dp, s, err, errlen)) {
+		xgw_snapshot_free(s);
+		return -ENOSPC;
+	}
 	/* C11 exchange, not rcu_xchg_pointer (whose inline asm ThreadSanitizer
 	 * cannot see): release publishes the snapshot to the workers'
 	 * acquire loads (worker.c).  Same xchg instruction on x86-64. */

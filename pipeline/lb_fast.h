@@ -51,7 +51,7 @@ static inline int xgw_lb_nat(struct xgw_pkt *p, const struct xgw_ct_conn *c, enu
 #define XGW_LB_SLOW (-2)
 static inline int xgw_lb_tracked(struct xgw_ct_table *ct, uint64_t now, struct xgw_ct_conn *c,
 				 enum xgw_ct_dir dir, const struct xgw_ct_tuple *k,
-				 struct xgw_pkt *p)
+				 struct xgw_pkt *p, struct xgw_svc_worker *sv)
 {
 	if (!xgw_ct_tuple_eq(dir ? &c->reply : &c->orig, k) ||
 	    atomic_load_explicit(&c->life, memory_order_relaxed) != XGW_CT_L_LIVE)
@@ -67,14 +67,19 @@ static inline int xgw_lb_tracked(struct xgw_ct_table *ct, uint64_t now, struct x
 		return XGW_LB_SLOW;
 	if (proto == IPPROTO_TCP) {
 		uint8_t flags = p->data[p->l4_off + XGW_TCP_FLAGS];
-		if (xgw_tcp_flags_bad(flags))
+		if (xgw_tcp_flags_bad(flags)) {
+			XGW_STAT_ADD(sv->be[c->slot].drops, 1);
 			return XGW_DROP_TCP_FLAGS;
+		}
+		/* per-service/backend counters, as lb_stage.c's tracked branch */
+		xgw_svc_count(sv, c->slot, dir, p->len);
 		xgw_ct_account_seen(c, dir, p->len, now, seen);
 		if (s != XGW_CT_ESTABLISHED || (flags & XGW_CT_TCP_FIN_RST))
 			xgw_ct_update_state(ct, c, dir, flags, now, s);
 		return xgw_lb_nat(p, c, dir, true);
 	}
 	/* UDP: no state machine (xgw_ct_update_state steps TCP only) */
+	xgw_svc_count(sv, c->slot, dir, p->len);
 	xgw_ct_account_seen(c, dir, p->len, now, seen);
 	return xgw_lb_nat(p, c, dir, false);
 }
@@ -94,7 +99,8 @@ static inline int xgw_lb_stage(struct xgw_worker *w, const struct xgw_snapshot *
 		return xgw_lb_stage_flow(w, snap, fs, p, f);
 	if (__builtin_expect(f->conn != NULL, 1)) {
 		int r =
-		    xgw_lb_tracked(ct, now, f->conn, (enum xgw_ct_dir)(f->hint & 1), &f->key, p);
+		    xgw_lb_tracked(ct, now, f->conn, (enum xgw_ct_dir)(f->hint & 1), &f->key, p,
+				   &w->svc);
 		if (__builtin_expect(r != XGW_LB_SLOW, 1))
 			return r;
 	}

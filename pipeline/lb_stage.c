@@ -97,6 +97,7 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	struct xgw_ct_conn *c;
 	struct xgw_addr nsrc, ndst;
 	uint32_t id;
+	bool created;
 	int rc;
 
 	if (!xgw_policy_allows(snap, w->id, &t->src, &t->dst, t->proto, t->dport))
@@ -123,6 +124,7 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	}
 	init.backend_id = id;
 	init.service_id = svc->id;
+	init.slot = svc->be[id].ctr;
 	init.tcp_flags = tcp_flags;
 	init.snat = svc->snat;
 	init.cache = w->id >= 0 && w->id < XGW_CT_CACHES ? (uint16_t)(w->id + 1) : 0;
@@ -131,9 +133,14 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	init.hash[XGW_CT_ORIG] = h;
 	init.hash[XGW_CT_REPLY] = id == pre ? f->reply_hash : 0;
 	rc = xgw_nat_ct_create(ct, t, &svc->be[id].ip, svc->be[id].port, sa, XGW_NAT_PORT_MIN,
-			       XGW_NAT_PORT_MAX, &init, w->now_ns, &c);
+			       XGW_NAT_PORT_MAX, &init, w->now_ns, &c, &created);
 	if (rc)
 		return rc;
+	/* Counted as opened now: if it is deleted below, its end is
+	 * counted too (svc_stats.h: live = opened - ended). */
+	if (created)
+		XGW_STAT_ADD(w->svc.be[init.slot].conns, 1);
+	xgw_svc_count(&w->svc, c->slot, XGW_CT_ORIG, p->len);
 	/* A new flow's SYN leaves the SYN_SENT it was created in as it is
 	 * (xgw_ct_tcp_next: no FIN, no RST, the client's side): accounted
 	 * only.  Anything else (a mid-stream pickup, a connection another
@@ -259,8 +266,11 @@ int xgw_lb_l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		hint = XGW_CT_HINT_NONE;
 	c = xgw_ct_lookup_hint(ct, t, h, hint, w->now_ns, &dir);
 	if (c) {
-		if (p->l4_proto == IPPROTO_TCP && xgw_tcp_flags_bad(flags))
+		if (p->l4_proto == IPPROTO_TCP && xgw_tcp_flags_bad(flags)) {
+			XGW_STAT_ADD(w->svc.be[c->slot].drops, 1);
 			return XGW_DROP_TCP_FLAGS;
+		}
+		xgw_svc_count(&w->svc, c->slot, dir, p->len);
 		xgw_ct_update(ct, c, dir, flags, p->len, w->now_ns);
 		return xgw_nat_apply(p, c, dir);
 	}
@@ -268,8 +278,13 @@ int xgw_lb_l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	 * absent (hint 0); a hint that was not 0 (a connection since
 	 * expired) did not. */
 	svc = !f->hint ? f->svc : xgw_snapshot_service(snap, &t->dst, p->dport, p->l4_proto);
-	if (svc)
-		return new_flow(w, snap, fs, svc, p, f, flags);
+	if (svc) {
+		int rc = new_flow(w, snap, fs, svc, p, f, flags);
+		/* Why this service refused a connection (rc: a drop reason). */
+		if (rc)
+			XGW_STAT_ADD(w->svc.svc[svc->ctr].drops[rc], 1);
+		return rc;
+	}
 	/* A backend's packet with no connection (expired, flushed): never
 	 * forward it untranslated, which would leak the backend's address. */
 	if (xgw_snapshot_is_backend(snap, &t->src, p->sport, p->l4_proto))

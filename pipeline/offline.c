@@ -10,6 +10,7 @@
 #include "lb/conntrack.h"
 #include "pipeline/dataplane.h"
 #include "pipeline/snapshot.h"
+#include "pipeline/tap.h"
 #include "pipeline/worker.h"
 
 _Static_assert(XGW_OFFLINE_MAX_PORTS == XGW_MAX_PORTS, "offline.h copy of XGW_MAX_PORTS");
@@ -220,6 +221,10 @@ struct xgw_offline *xgw_offline_open(const struct xgw_config *cfg,
 	}
 	memset(w, 0, sizeof(*w));
 	dp->workers[0] = o->w = w;
+	if (xgw_svc_worker_init(&w->svc)) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	dp->n_workers = 1;
 	w->dp = dp;
 	xgw_lb_worker_init(&w->lb, hash_seed);
@@ -242,6 +247,9 @@ struct xgw_offline *xgw_offline_open(const struct xgw_config *cfg,
 		rc = -EINVAL;
 		goto fail;
 	}
+	rc = xgw_svc_slots_assign(dp, dp->snap, err, errlen);
+	if (rc)
+		goto fail;
 	dp->fwd = fwd_build(dp, info, cfg);
 	if (dp->fwd)
 		dp->fib = dp->fwd->fib;
@@ -270,11 +278,14 @@ void xgw_offline_close(struct xgw_offline *o)
 	xgw_fwd_state_free(dp->fwd);
 	xgw_fib_free(dp->fib);
 	xgw_snapshot_free(dp->snap);
+	xgw_svc_slots_free(dp);
+	xgw_tap_free(dp);
 	if (dp->ct)
 		xgw_ct_free(dp->ct); /* waits for its call_rcu callbacks */
 	if (o->w) {
 		free(o->w->umem.area);
 		free(o->w->umem.free);
+		xgw_svc_worker_free(&o->w->svc);
 		free(o->w);
 	}
 	free(o->tag);
@@ -295,6 +306,11 @@ const char *xgw_offline_port_name(const struct xgw_offline *o, unsigned port)
 const uint8_t *xgw_offline_port_mac(const struct xgw_offline *o, unsigned port)
 {
 	return o->dp.ports[port].mac;
+}
+
+struct xgw_dataplane *xgw_offline_dataplane(struct xgw_offline *o)
+{
+	return &o->dp;
 }
 
 struct xgw_worker *xgw_offline_worker(struct xgw_offline *o)

@@ -81,6 +81,8 @@ const uint8_t *xgw_offline_port_mac(const struct xgw_offline *o, unsigned port);
 /* The worker (pipeline/worker.h): for the benchmark, which drives
  * xgw_worker_process itself. */
 struct xgw_worker *xgw_offline_worker(struct xgw_offline *o);
+/* Its data plane (tests: conntrack, counter slots). */
+struct xgw_dataplane *xgw_offline_dataplane(struct xgw_offline *o);
 
 /* The worker's counters so far. */
 struct xgw_offline_counters {

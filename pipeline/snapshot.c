@@ -142,6 +142,7 @@ static int build_service(struct xgw_svc_rt *rt, const struct xgw_service_cfg *sc
 	rt->proto = sc->proto;
 	rt->algo = (uint8_t)sc->algo;
 	rt->snat = sc->snat;
+	rt->kernel = sc->datapath == XGW_DP_KERNEL;
 	rt->id = key_hash(&sc->vip, rt->port, sc->proto) | 1;
 	rt->n_backends = sc->n_backends;
 	rt->be = calloc(sc->n_backends + 1, sizeof(*rt->be));

@@ -20,6 +20,7 @@ struct xgw_be_rt {
 	struct xgw_addr ip;
 	uint16_t port; /* network order */
 	uint32_t weight;
+	uint32_t ctr; /* counter slot (svc_stats.h), 0: none */
 };
 
 struct xgw_svc_rt {
@@ -28,7 +29,9 @@ struct xgw_svc_rt {
 	uint8_t proto;
 	uint8_t algo; /* enum xgw_algo */
 	bool snat;
+	bool kernel;		 /* served by the XDP datapath (pipeline/kdp.c) */
 	uint32_t id;             /* stable across snapshots: hash of the key */
+	uint32_t ctr;		 /* counter slot (svc_stats.h), 0: none */
 	uint32_t n_backends;
 	struct xgw_be_rt *be;    /* be[1..n_backends]; id 0 = none */
 	uint32_t *active;        /* ids with weight > 0, for rr and random */

@@ -16,6 +16,7 @@
 #include "lb/conntrack.h"
 #include "lb/policy.h"
 #include "pipeline/snapshot.h"
+#include "pipeline/svc_stats.h"
 #include "pipeline/kdp.h"
 #include "steer-bpf/steer.h"
 
@@ -175,6 +176,7 @@ json_t *xgw_dp_stats_json(struct xgw_dataplane *dp)
 			      (json_int_t)cs.expired, "races_lost", (json_int_t)cs.races_lost));
 	}
 	json_object_set_new(root, "policy", policy_json(dp));
+	json_object_set_new(root, "services", xgw_svc_stats_json(dp));
 	sum_drops(dp, drops);
 	/* The kernel datapath's counters; its drops count in "drops" too. */
 	json_t *kj = xgw_kdp_stats_json(dp->kdp, drops);

@@ -19,6 +19,7 @@
 #include "pipeline/lb_stage.h"
 #include "pipeline/policy_stage.h"
 #include "pipeline/snapshot.h"
+#include "pipeline/tap.h"
 #include "tunnel/stage.h"
 
 /* Empty poll rounds before the worker sleeps in poll(2).  A busy-polling
@@ -43,6 +44,18 @@ static inline void drop(struct xgw_worker *w, struct xgw_pkt *p, unsigned reason
 }
 
 void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
+{
+	/* Trace and capture (tap.h): while none runs, this one test per
+	 * burst is all they cost. */
+	struct xgw_tap *tap = __atomic_load_n(&w->dp->tap, __ATOMIC_ACQUIRE);
+
+	if (__builtin_expect(tap != NULL, 0))
+		xgw_tap_burst(w, tap, pkts, n);
+	else
+		xgw_worker_stages(w, pkts, n);
+}
+
+void xgw_worker_stages(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 {
 	struct xgw_dataplane *dp = w->dp;
 	/* One read of each published pointer per burst: the burst sees one

@@ -20,6 +20,7 @@
 #include "pipeline/fib.h"
 #include "pipeline/forward.h"
 #include "pipeline/lb_stage.h"
+#include "pipeline/svc_stats.h"
 #include "tunnel/tunnel.h"
 #include "xsk/umem.h"
 #include "xsk/xsk.h"
@@ -66,6 +67,7 @@ struct xgw_worker {
 	struct xgw_lb_worker lb;
 	struct xgw_fwd_worker fwd;
 	struct xgw_tun_worker tun;
+	struct xgw_svc_worker svc; /* per-service counters (svc_stats.h) */
 	/* Offline runs (pcap replay, in-memory benchmark): transmit through
 	 * this hook instead of AF_XDP sockets.  It takes ownership of the
 	 * frames it accepts and returns how many. */
@@ -87,6 +89,8 @@ struct xgw_dataplane {
 	struct xgw_snapshot *snap;   /* RCU */
 	struct xgw_ct_table *ct;     /* shared by all workers */
 	uint32_t hash_seed;          /* Maglev flow hash, per xgwd */
+	struct xgw_svc_slots *svc_slots; /* counter slots (svc_stats.h), control side */
+	struct xgw_tap *tap;		 /* RCU: trace or capture running (tap.h), or NULL */
 	struct xgw_kdp *kdp;	     /* kernel datapath maps (pipeline/kdp.h) */
 	atomic_bool stop;
 };
@@ -97,6 +101,9 @@ uint32_t xgw_worker_poll(struct xgw_worker *w);
 /* Process a burst already received on ingress socket x: parse, forward,
  * transmit; frames not sent are freed and counted. */
 void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n);
+/* The stages and transmit alone (xgw_worker_process without the tap
+ * test): what a tap (tap.h) runs for the packets it takes and the rest. */
+void xgw_worker_stages(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n);
 int xgw_worker_start(struct xgw_worker *w);
 void xgw_worker_join(struct xgw_worker *w);
 

@@ -32,6 +32,7 @@
 #include "pipeline/kdp.h"
 #include "pipeline/announce.h"
 #include "pipeline/netlink.h"
+#include "pipeline/tap.h"
 #include "steer-bpf/bpf_log.h"
 #include "steer-bpf/steer.h"
 
@@ -249,6 +250,27 @@ static int ctl_ct_flush(void *ctx)
 	return 0;
 }
 
+/* trace.* and capture.* (pipeline/tap.h). */
+static json_t *ctl_tap(void *ctx, const char *cmd, json_t *args, char *err, size_t errlen)
+{
+	struct xgw_dataplane *dp = &((struct xgwd *)ctx)->dp;
+	enum xgw_tap_mode mode = strncmp(cmd, "trace.", 6) ? XGW_TAP_CAPTURE : XGW_TAP_TRACE;
+	const char *op = strchr(cmd, '.') + 1;
+	json_t *max = json_object_get(args, "max");
+
+	if (!strcmp(op, "start"))
+		return xgw_tap_start(dp, mode, args, err, errlen)
+			   ? NULL
+			   : xgw_tap_read(dp, mode, 0, err, errlen);
+	if (!strcmp(op, "stop"))
+		return xgw_tap_stop(dp, mode, err, errlen);
+	if (max && (json_integer_value(max) < 1 || json_integer_value(max) > XGW_TAP_RING)) {
+		snprintf(err, errlen, "args.max: expected an integer in [1, %d]", XGW_TAP_RING);
+		return NULL;
+	}
+	return xgw_tap_read(dp, mode, max ? (unsigned)json_integer_value(max) : 256, err, errlen);
+}
+
 /* The control thread calls into conntrack (call_rcu) and publishes
  * snapshots: it registers with RCU and stays offline except around those
  * calls, so that it never holds up a grace period while it sleeps. */
@@ -273,6 +295,7 @@ static const struct xgw_ctl_ops ctl_ops = {
     .fib = ctl_fib,
     .route_get = ctl_route_get,
     .drain = ctl_drain,
+    .tap = ctl_tap,
     .thread_init = ctl_thread_init,
     .thread_fini = ctl_thread_fini,
 };

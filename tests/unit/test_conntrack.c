@@ -387,7 +387,7 @@ static void *race_worker(void *p)
 			int ret;
 			if (a->snat && !(i & 1))
 				ret = xgw_nat_ct_create(a->t, &o, &r.src, r.sport, &gw, 1024, 65535,
-							&in, S, &c);
+							&in, S, &c, NULL);
 			else
 				ret = xgw_ct_create(a->t, &o, &r, &in, S, &c) < 0;
 			if (ret)

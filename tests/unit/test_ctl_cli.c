@@ -50,6 +50,11 @@ static const struct good_case good[] = {
      false, false},
     {"service list", "{\"cmd\":\"service.list\"}", false, false},
     {"service list --json", "{\"cmd\":\"service.list\"}", true, false},
+    {"backend list", "{\"cmd\":\"backend.list\",\"args\":{}}", false, false},
+    {"backend list 198.18.100.1:80/tcp --json",
+     "{\"cmd\":\"backend.list\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
+     "\"proto\":\"tcp\"}}}",
+     true, false},
     {"backend add 198.18.100.1:80/tcp 198.18.2.10:8080",
      "{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
      "\"proto\":\"tcp\"},\"backend\":{\"ip\":\"198.18.2.10\",\"port\":8080}}}",
@@ -304,6 +309,24 @@ static void test_format(void **state)
 	json_decref(prev);
 	json_decref(cur);
 	json_decref(odd);
+
+	/* Per-service rates: 300 connections and 7000 packets in over 2 s. */
+	prev = json_loads("{\"services\":[{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\","
+			  "\"conns_new\":100,\"pkts_in\":1000,\"conns_active\":9}]}",
+			  0, NULL);
+	cur = json_loads("{\"services\":[{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\","
+			 "\"conns_new\":700,\"pkts_in\":15000,\"conns_active\":42}]}",
+			 0, NULL);
+	f = open_memstream(&out, &len);
+	xgwctl_fmt_rates(f, prev, cur, 2.0);
+	fclose(f);
+	assert_non_null(strstr(out, "198.18.100.1:80/tcp"));
+	assert_non_null(strstr(out, " 42 "));
+	assert_non_null(strstr(out, " 300 "));
+	assert_non_null(strstr(out, " 7000 "));
+	free(out);
+	json_decref(prev);
+	json_decref(cur);
 }
 
 /* xgwctl -f: a file of command lines becomes requests, comments, blank

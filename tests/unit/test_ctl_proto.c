@@ -46,9 +46,18 @@ static int fake_apply(void *ctx, const struct xgw_config *cfg, char *err, size_t
 	return 0;
 }
 
+/* "services": the data plane's view, keyed as service.list's objects are;
+ * a service it does not count (198.18.100.9) and a backend no longer
+ * configured are left out of the join. */
 static json_t *fake_stats(void *ctx)
 {
-	return json_pack("{s:[], s:[], s:{s:i}}", "workers", "ports", "drops", "no_backend", 3);
+	return json_pack("{s:[], s:[], s:{s:i}, s:[{s:s,s:i,s:s,s:i,s:i,s:o,s:[{s:s,s:i,s:i,s:i},"
+			 "{s:s,s:i,s:i}]}]}",
+			 "workers", "ports", "drops", "no_backend", 3, "services", "vip",
+			 "198.18.100.1", "port", 80, "proto", "tcp", "pkts_in", 12, "conns_active",
+			 2, "drops", json_pack("{s:i}", "no_backend", 1), "backends", "ip",
+			 "198.18.2.10", "port", 8080, "pkts_in", 12, "conns_active", 2, "ip",
+			 "198.18.2.99", "port", 8080, "pkts_in", 5);
 }
 
 static json_t *fake_ports(void *ctx)
@@ -385,6 +394,51 @@ static void test_service_lifecycle(void **state)
 	assert_int_equal(json_array_size(r), 0);
 	json_decref(r);
 	free(before);
+}
+
+static void test_service_counters(void **state)
+{
+	struct fake *f = *state;
+	json_t *r, *s, *b;
+
+	json_decref(ok(f, "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.9\",\"port\":80,"
+	      "\"proto\":\"tcp\",\"datapath\":\"kernel\"}}"));
+	r = ok(f, "{\"cmd\":\"service.list\"}");
+	assert_int_equal(json_array_size(r), 2);
+	s = json_array_get(r, 0);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(s, "stats"), "pkts_in")), 12);
+	assert_int_equal(json_integer_value(json_object_get(
+			     json_object_get(json_object_get(s, "stats"), "drops"), "no_backend")),
+			 1);
+	/* The key and the backends stay outside "stats". */
+	assert_null(json_object_get(json_object_get(s, "stats"), "backends"));
+	assert_null(json_object_get(json_object_get(s, "stats"), "vip"));
+	b = json_array_get(json_object_get(s, "backends"), 0);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(b, "stats"), "conns_active")), 2);
+	assert_null(json_object_get(json_array_get(r, 1), "stats"));
+	json_decref(r);
+
+	r = ok(f, "{\"cmd\":\"backend.list\"}");
+	assert_int_equal(json_array_size(r), 1);
+	b = json_array_get(r, 0);
+	assert_string_equal(json_string_value(json_object_get(b, "ip")), "198.18.2.10");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(b, "service"), "vip")),
+	    "198.18.100.1");
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(b, "stats"), "pkts_in")), 12);
+	json_decref(r);
+	r = ok(f, "{\"cmd\":\"backend.list\",\"args\":{\"service\":{\"vip\":\"198.18.100.9\","
+		  "\"port\":80,\"proto\":\"tcp\"}}}");
+	assert_int_equal(json_array_size(r), 0);
+	json_decref(r);
+	r = call(f, "{\"cmd\":\"backend.list\",\"args\":{\"service\":{\"vip\":\"198.18.100.7\","
+		    "\"port\":80,\"proto\":\"tcp\"}}}");
+	assert_true(json_is_false(json_object_get(r, "ok")));
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "no service"));
+	json_decref(r);
 }
 
 static void test_policy_and_steer_ids(void **state)
@@ -724,6 +778,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_apply_failure_keeps_config, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_service_lifecycle, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_service_counters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_policy_and_steer_ids, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_save_reload, setup, teardown),

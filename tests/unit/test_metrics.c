@@ -47,6 +47,13 @@ static const char stats_json[] =
     "   \"expired\":2,\"races_lost\":0},"
     " \"policy\":{\"default\":\"allow\",\"default_hits\":9,"
     "   \"rules\":[{\"id\":2,\"hits\":5},{\"id\":7,\"hits\":0}]},"
+    " \"services\":[{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\",\"pkts_in\":11,"
+    "   \"bytes_in\":1100,\"pkts_out\":7,\"bytes_out\":700,\"conns_new\":3,\"conns_active\":2,"
+    "   \"drops_total\":5,\"drops\":{\"no_backend\":4},\"backends\":["
+    "   {\"ip\":\"198.18.2.10\",\"port\":8080,\"pkts_in\":11,\"bytes_in\":1100,\"pkts_out\":7,"
+    "    \"bytes_out\":700,\"conns_new\":3,\"conns_active\":2,\"drops\":1},"
+    "   {\"ip\":\"2001:db8::a\",\"port\":8080,\"pkts_in\":0,\"bytes_in\":0,\"pkts_out\":0,"
+    "    \"bytes_out\":0,\"conns_new\":0,\"conns_active\":0,\"drops\":0}]}],"
     " \"drops\":{\"no_route\":1,\"made_up_reason\":4}}";
 
 /* Each of these must be a whole line of the output. */
@@ -105,6 +112,24 @@ static const char *const want_lines[] = {
     "xgw_policy_rule_hits_total{id=\"7\"} 0",
     "# TYPE xgw_policy_default_hits_total counter",
     "xgw_policy_default_hits_total{action=\"allow\"} 9",
+    "# TYPE xgw_service_packets_total counter",
+    "xgw_service_packets_total{vip=\"198.18.100.1\",port=\"80\",proto=\"tcp\",direction=\"in\"} 11",
+    "xgw_service_packets_total{vip=\"198.18.100.1\",port=\"80\",proto=\"tcp\",direction=\"out\"} 7",
+    "xgw_service_bytes_total{vip=\"198.18.100.1\",port=\"80\",proto=\"tcp\",direction=\"out\"} 700",
+    "xgw_service_connections_total{vip=\"198.18.100.1\",port=\"80\",proto=\"tcp\"} 3",
+    "# TYPE xgw_service_connections_active gauge",
+    "xgw_service_connections_active{vip=\"198.18.100.1\",port=\"80\",proto=\"tcp\"} 2",
+    "xgw_service_drops_total{vip=\"198.18.100.1\",port=\"80\",proto=\"tcp\",reason=\"no_backend\"} "
+    "4",
+    "xgw_backend_packets_total{vip=\"198.18.100.1\",port=\"80\",proto=\"tcp\","
+    "backend=\"198.18.2.10:8080\",direction=\"in\"} 11",
+    "xgw_backend_bytes_total{vip=\"198.18.100.1\",port=\"80\",proto=\"tcp\","
+    "backend=\"[2001:db8::a]:8080\",direction=\"out\"} 0",
+    "# TYPE xgw_backend_connections_active gauge",
+    "xgw_backend_connections_active{vip=\"198.18.100.1\",port=\"80\",proto=\"tcp\","
+    "backend=\"198.18.2.10:8080\"} 2",
+    "xgw_backend_drops_total{vip=\"198.18.100.1\",port=\"80\",proto=\"tcp\","
+    "backend=\"198.18.2.10:8080\"} 1",
 };
 
 static json_t *load_stats(void)

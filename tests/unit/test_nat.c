@@ -286,10 +286,20 @@ static void nat_roundtrip(bool v6, bool snat, uint8_t proto)
 			   .payload_len = sizeof(pl)};
 	build(&b, buf, &p);
 	xgw_ct_tuple_init(&o, &a_cl, htons(40000), &a_vip, htons(80), proto);
+	bool created = false;
 	assert_int_equal(xgw_nat_ct_create(t, &o, &a_be, htons(8080), snat ? &a_gw : NULL, 1024,
-					   65535, &in, 0, &c),
+					   65535, &in, 0, &c, &created),
 			 0);
+	assert_true(created);
 	assert_ptr_equal(xgw_ct_lookup(t, &o, 0, &d), c);
+	/* The same flow again (another worker's first packet): found, and
+	 * reported as not created, so that it is not counted twice. */
+	struct xgw_ct_conn *again = NULL;
+	assert_int_equal(xgw_nat_ct_create(t, &o, &a_be, htons(8080), snat ? &a_gw : NULL, 1024,
+					   65535, &in, 0, &again, &created),
+			 0);
+	assert_false(created);
+	assert_ptr_equal(again, c);
 	assert_int_equal(d, XGW_CT_ORIG);
 	assert_int_equal(xgw_nat_apply(&p, c, d), 0);
 	uint16_t sport = snat ? ntohs(c->reply.dport) : 40000;
@@ -356,7 +366,8 @@ static void test_snat_ports(void **state)
 		struct xgw_ct_conn *c = NULL;
 		xgw_addr_v4(&cl, htonl(0xc6120000u + i));
 		xgw_ct_tuple_init(&o, &cl, htons(40000), &vip, htons(80), IPPROTO_TCP);
-		int r = xgw_nat_ct_create(t, &o, &be, htons(8080), &gw, 2000, 2007, &in, 0, &c);
+		int r =
+		    xgw_nat_ct_create(t, &o, &be, htons(8080), &gw, 2000, 2007, &in, 0, &c, NULL);
 		if (i < 8) {
 			assert_int_equal(r, 0);
 			unsigned port = ntohs(c->reply.dport);
@@ -423,9 +434,9 @@ static void icmp_case(bool v6, bool snat, uint8_t proto, size_t quote)
 	const char pl[] = "0123456789abcdef";
 
 	xgw_ct_tuple_init(&o, &cl, htons(40000), &vip, htons(80), proto);
-	assert_int_equal(
-	    xgw_nat_ct_create(t, &o, &be, htons(8080), snat ? &gw : NULL, 1024, 65535, &in, 0, &c),
-	    0);
+	assert_int_equal(xgw_nat_ct_create(t, &o, &be, htons(8080), snat ? &gw : NULL, 1024, 65535,
+					   &in, 0, &c, NULL),
+			 0);
 	struct xgw_addr me = snat ? gw : cl; /* the client as the backend sees it */
 	uint16_t mport = snat ? ntohs(c->reply.dport) : 40000;
 

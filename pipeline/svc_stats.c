@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Per-service counters: the control side (slot allocation, sums).  The
+ * workers' side is xgw_svc_count and two adds in lb_stage.c. */
+#include "pipeline/svc_stats.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <urcu-qsbr.h>
+
+#include "common/tsan.h"
+#include "pipeline/snapshot.h"
+#include "pipeline/worker.h"
+
+int xgw_svc_worker_init(struct xgw_svc_worker *s)
+{
+	/* calloc of this size maps fresh zero pages: memory is used only
+	 * for the slots in use. */
+	s->be = calloc(XGW_BE_SLOTS, sizeof(*s->be));
+	s->svc = calloc(XGW_SVC_SLOTS, sizeof(*s->svc));
+	if (s->be && s->svc)
+		return 0;
+	xgw_svc_worker_free(s);
+	return -ENOMEM;
+}
+
+void xgw_svc_worker_free(struct xgw_svc_worker *s)
+{
+	free(s->be);
+	free(s->svc);
+	s->be = NULL;
+	s->svc = NULL;
+}
+
+/* A slot's owner and the counts it started from (non-zero only for a
+ * reused slot). */
+struct be_meta {
+	char *key;
+	bool in_config;
+	struct xgw_be_ctr base;
+	uint64_t closed_base;
+};
+
+struct svc_meta {
+	char *key;
+	bool in_config;
+	uint64_t base[XGW_DROP__MAX];
+};
+
+struct xgw_svc_slots {
+	json_t *svc_map, *be_map;   /* key -> slot */
+	uint32_t next_svc, next_be; /* never-used slots start here */
+	struct svc_meta svc[XGW_SVC_SLOTS];
+	struct be_meta *be; /* [XGW_BE_SLOTS] */
+};
+
+#define RD(x) XGW_STAT_READ(x)
+
+/* Totals over the workers, from the slot's baseline. */
+static void be_sum(const struct xgw_dataplane *dp, uint32_t slot, struct xgw_be_ctr *o,
+		   uint64_t *active)
+{
+	const struct be_meta *m = &dp->svc_slots->be[slot];
+	uint64_t closed = dp->ct ? xgw_ct_slot_closed(dp->ct, slot) : 0;
+
+	memset(o, 0, sizeof(*o));
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		const struct xgw_be_ctr *b = &dp->workers[i]->svc.be[slot];
+		for (int d = 0; d < 2; d++) {
+			o->d[d].pkts += RD(b->d[d].pkts);
+			o->d[d].bytes += RD(b->d[d].bytes);
+		}
+		o->conns += RD(b->conns);
+		o->drops += RD(b->drops);
+	}
+	for (int d = 0; d < 2; d++) {
+		o->d[d].pkts -= m->base.d[d].pkts;
+		o->d[d].bytes -= m->base.d[d].bytes;
+	}
+	o->conns -= m->base.conns;
+	o->drops -= m->base.drops;
+	closed -= m->closed_base;
+	/* A connection's end may be counted a moment before a worker's
+	 * creation count is visible here. */
+	if (active)
+		*active = o->conns > closed ? o->conns - closed : 0;
+}
+
+static void svc_sum(const struct xgw_dataplane *dp, uint32_t slot, uint64_t *drops)
+{
+	const struct svc_meta *m = &dp->svc_slots->svc[slot];
+
+	for (unsigned r = 0; r < XGW_DROP__MAX; r++) {
+		drops[r] = 0;
+		for (unsigned i = 0; i < dp->n_workers; i++)
+			drops[r] += RD(dp->workers[i]->svc.svc[slot].drops[r]);
+		drops[r] -= m->base[r];
+	}
+}
+
+static const char *svc_key(const struct xgw_svc_rt *s, char *buf, size_t len)
+{
+	return xgw_service_key_str(&s->vip, ntohs(s->port), s->proto, buf, len);
+}
+
+static const char *be_key(const char *sk, const struct xgw_be_rt *b, char *buf, size_t len)
+{
+	char ip[64];
+
+	snprintf(buf, len, "%s|%s:%u", sk, xgw_addr_str(&b->ip, ip, sizeof(ip)), ntohs(b->port));
+	return buf;
+}
+
+/* A retired backend slot with no live connection, rebased; 0: none. */
+static uint32_t reuse_be(struct xgw_dataplane *dp)
+{
+	struct xgw_svc_slots *s = dp->svc_slots;
+
+	for (uint32_t i = 1; i < XGW_BE_SLOTS; i++) {
+		struct be_meta *m = &s->be[i];
+		uint64_t active;
+		struct xgw_be_ctr cur;
+
+		if (m->in_config)
+			continue;
+		be_sum(dp, i, &cur, &active);
+		if (active)
+			continue;
+		json_object_del(s->be_map, m->key);
+		free(m->key);
+		m->key = NULL;
+		for (int d = 0; d < 2; d++) {
+			m->base.d[d].pkts += cur.d[d].pkts;
+			m->base.d[d].bytes += cur.d[d].bytes;
+		}
+		m->base.conns += cur.conns;
+		m->base.drops += cur.drops;
+		m->closed_base = dp->ct ? xgw_ct_slot_closed(dp->ct, i) : 0;
+		return i;
+	}
+	return 0;
+}
+
+static uint32_t reuse_svc(struct xgw_dataplane *dp)
+{
+	struct xgw_svc_slots *s = dp->svc_slots;
+
+	for (uint32_t i = 1; i < XGW_SVC_SLOTS; i++) {
+		struct svc_meta *m = &s->svc[i];
+		uint64_t cur[XGW_DROP__MAX];
+
+		if (m->in_config)
+			continue;
+		svc_sum(dp, i, cur);
+		json_object_del(s->svc_map, m->key);
+		free(m->key);
+		m->key = NULL;
+		for (unsigned r = 0; r < XGW_DROP__MAX; r++)
+			m->base[r] += cur[r];
+		return i;
+	}
+	return 0;
+}
+
+/* The slot of key in map, allocated if new (0: exhausted). */
+static uint32_t slot_of(struct xgw_dataplane *dp, bool be, const char *key)
+{
+	struct xgw_svc_slots *s = dp->svc_slots;
+	json_t *map = be ? s->be_map : s->svc_map;
+	json_t *v = json_object_get(map, key);
+	uint32_t slot;
+
+	if (v)
+		return (uint32_t)json_integer_value(v);
+	if (be)
+		slot = s->next_be < XGW_BE_SLOTS ? s->next_be++ : reuse_be(dp);
+	else
+		slot = s->next_svc < XGW_SVC_SLOTS ? s->next_svc++ : reuse_svc(dp);
+	if (!slot)
+		return 0;
+	char *k = strdup(key);
+	if (!k || json_object_set_new(map, key, json_integer(slot))) {
+		free(k);
+		return 0;
+	}
+	if (be)
+		s->be[slot].key = k;
+	else
+		s->svc[slot].key = k;
+	return slot;
+}
+
+static int slots_init(struct xgw_dataplane *dp)
+{
+	struct xgw_svc_slots *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->be = calloc(XGW_BE_SLOTS, sizeof(*s->be));
+	s->svc_map = json_object();
+	s->be_map = json_object();
+	s->next_svc = s->next_be = 1;
+	dp->svc_slots = s;
+	if (!s->be || !s->svc_map || !s->be_map) {
+		xgw_svc_slots_free(dp);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int xgw_svc_slots_assign(struct xgw_dataplane *dp, struct xgw_snapshot *snap, char *err,
+			 size_t errlen)
+{
+	struct xgw_svc_slots *s;
+	char sk[128], bk[256];
+
+	if (!dp->svc_slots && slots_init(dp)) {
+		snprintf(err, errlen, "counter slots: out of memory");
+		return -ENOMEM;
+	}
+	s = dp->svc_slots;
+	/* Whatever snap lacks is retired: reusable once its connections end. */
+	for (uint32_t i = 1; i < s->next_svc; i++)
+		s->svc[i].in_config = false;
+	for (uint32_t i = 1; i < s->next_be; i++)
+		s->be[i].in_config = false;
+	for (unsigned i = 0; i < snap->n_svcs; i++) {
+		struct xgw_svc_rt *sv = &snap->svcs[i];
+
+		svc_key(sv, sk, sizeof(sk));
+		sv->ctr = slot_of(dp, false, sk);
+		if (sv->ctr)
+			s->svc[sv->ctr].in_config = true;
+		for (uint32_t b = 1; b <= sv->n_backends && sv->ctr; b++) {
+			sv->be[b].ctr = slot_of(dp, true, be_key(sk, &sv->be[b], bk, sizeof(bk)));
+			if (!sv->be[b].ctr)
+				break;
+			s->be[sv->be[b].ctr].in_config = true;
+		}
+		if (!sv->ctr || (sv->n_backends && !sv->be[sv->n_backends].ctr)) {
+			snprintf(err, errlen,
+				 "service %s: no counter slot left (at most %u services and %u "
+				 "backends, counting those removed whose connections live on)",
+				 sk, XGW_SVC_SLOTS - 1, XGW_BE_SLOTS - 1);
+			return -ENOSPC;
+		}
+	}
+	return 0;
+}
+
+void xgw_svc_slots_free(struct xgw_dataplane *dp)
+{
+	struct xgw_svc_slots *s = dp->svc_slots;
+
+	if (!s)
+		return;
+	for (uint32_t i = 0; i < XGW_SVC_SLOTS; i++)
+		free(s->svc[i].key);
+	for (uint32_t i = 0; s->be && i < XGW_BE_SLOTS; i++)
+		free(s->be[i].key);
+	free(s->be);
+	json_decref(s->svc_map);
+	json_decref(s->be_map);
+	free(s);
+	dp->svc_slots = NULL;
+}
+
+static void put_ctr(json_t *o, const struct xgw_be_ctr *c, uint64_t active)
+{
+	json_object_set_new(o, "pkts_in", json_integer((json_int_t)c->d[0].pkts));
+	json_object_set_new(o, "bytes_in", json_integer((json_int_t)c->d[0].bytes));
+	json_object_set_new(o, "pkts_out", json_integer((json_int_t)c->d[1].pkts));
+	json_object_set_new(o, "bytes_out", json_integer((json_int_t)c->d[1].bytes));
+	json_object_set_new(o, "conns_new", json_integer((json_int_t)c->conns));
+	json_object_set_new(o, "conns_active", json_integer((json_int_t)active));
+}
+
+static json_t *svc_json(const struct xgw_dataplane *dp, const struct xgw_svc_rt *sv)
+{
+	char ip[64];
+	struct xgw_be_ctr tot = {0};
+	uint64_t tot_active = 0, drops[XGW_DROP__MAX], n_drops = 0;
+	json_t *bes = json_array(), *dj = json_object();
+
+	for (uint32_t b = 1; b <= sv->n_backends; b++) {
+		const struct xgw_be_rt *be = &sv->be[b];
+		struct xgw_be_ctr c = {0};
+		uint64_t active = 0;
+		json_t *bj;
+
+		if (be->ctr)
+			be_sum(dp, be->ctr, &c, &active);
+		bj = json_pack("{s:s,s:i}", "ip", xgw_addr_str(&be->ip, ip, sizeof(ip)), "port",
+			       ntohs(be->port));
+		put_ctr(bj, &c, active);
+		json_object_set_new(bj, "drops", json_integer((json_int_t)c.drops));
+		json_array_append_new(bes, bj);
+		for (int d = 0; d < 2; d++) {
+			tot.d[d].pkts += c.d[d].pkts;
+			tot.d[d].bytes += c.d[d].bytes;
+		}
+		tot.conns += c.conns;
+		n_drops += c.drops;
+		tot_active += active;
+	}
+	memset(drops, 0, sizeof(drops));
+	if (sv->ctr)
+		svc_sum(dp, sv->ctr, drops);
+	for (unsigned r = 1; r < XGW_DROP__MAX; r++) {
+		if (!drops[r])
+			continue;
+		json_object_set_new(dj, xgw_drop_name(r), json_integer((json_int_t)drops[r]));
+		n_drops += drops[r];
+	}
+	json_t *o = json_pack("{s:s,s:i,s:s}", "vip", xgw_addr_str(&sv->vip, ip, sizeof(ip)),
+			      "port", ntohs(sv->port), "proto", xgw_proto_name(sv->proto));
+	put_ctr(o, &tot, tot_active);
+	json_object_set_new(o, "drops_total", json_integer((json_int_t)n_drops));
+	json_object_set_new(o, "drops", dj);
+	json_object_set_new(o, "backends", bes);
+	return o;
+}
+
+json_t *xgw_svc_stats_snap_json(const struct xgw_dataplane *dp, const struct xgw_snapshot *snap)
+{
+	json_t *a = json_array();
+
+	/* The kernel datapath's services are not counted per service (the
+	 * workers only see what it hands on): left out, not shown as 0. */
+	for (unsigned i = 0; snap && dp->svc_slots && i < snap->n_svcs; i++)
+		if (!snap->svcs[i].kernel)
+			json_array_append_new(a, svc_json(dp, &snap->svcs[i]));
+	return a;
+}
+
+json_t *xgw_svc_stats_json(struct xgw_dataplane *dp)
+{
+	json_t *a;
+
+	rcu_thread_online();
+	a = xgw_svc_stats_snap_json(dp, __atomic_load_n(&dp->snap, __ATOMIC_ACQUIRE));
+	XGW_TSAN_RCU_QS();
+	rcu_thread_offline();
+	return a;
+}
