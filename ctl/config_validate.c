@@ -234,9 +234,9 @@ static int check_backend(const struct xgw_config *c, const struct xgw_service_cf
 }
 
 /* A backend (address, port, proto) is reached one way in every service
- * (user and kernel datapath alike, which both hand packets to each other): the data plane picks the tunnel by the packet's destination
- * after DNAT, so two different tunnels (or one and none) for the same
- * backend cannot both be served, and one would be silently ignored. */
+ * (user and kernel datapath alike, which both hand packets to each other): the data plane picks the
+ * tunnel by the packet's destination after DNAT, so two different tunnels (or one and none) for the
+ * same backend cannot both be served, and one would be silently ignored. */
 struct be_tun {
 	uint8_t key[20]; /* family, address, port (2), proto */
 	uint8_t tun[28]; /* type, remote, vni (4), inner MAC flag and MAC */

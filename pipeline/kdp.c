@@ -80,7 +80,8 @@ int xgw_kdp_check(const struct xgw_config *cfg, char *err, size_t errlen)
 			if (s->backends[b].ip.family != s->vip.family)
 				why = "a backend of another address family than the VIP";
 			else if (n_tun > XGW_KDP_MAX_TUN)
-				why = "too many tunnel backends for the kernel datapath (at most 512)";
+				why = "too many tunnel backends for the kernel datapath (at most "
+				      "512)";
 		}
 		if (why) {
 			xgw_service_key_str(&s->vip, s->port, s->proto, k, sizeof(k));

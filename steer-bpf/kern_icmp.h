@@ -19,7 +19,7 @@
 #define XGW_KERN_ICMP_H
 
 struct kicmp {
-	struct xgw_kdp_ct *c;	    /* the entry the reversed quote names */
+	struct xgw_kdp_ct *c;	   /* the entry the reversed quote names */
 	struct xgw_kdp_ct_key key; /* that reversed quote (the entry's key) */
 };
 

@@ -37,18 +37,18 @@
 #ifndef XGW_KERN_TUN_H
 #define XGW_KERN_TUN_H
 
-#define KTUN_VXLAN	     1 /* enum xgw_tun_kind */
-#define KTUN_GENEVE	     2
-#define KTUN_OUTER_LEN	     50 /* outer Ethernet, IPv4, UDP, VXLAN/Geneve: 14 + 20 + 8 + 8 */
-#define KTUN_SPORT_MIN	     49152
-#define KTUN_VXLAN_I	     0x08
-#define KTUN_GENEVE_O	     0x80
-#define KTUN_GENEVE_C	     0x40
-#define KTUN_GENEVE_CRIT     0x80
-#define KTUN_NOT_OURS	     0 /* no tunnel packet to us */
-#define KTUN_DECAPSULATED    1 /* p is the inner packet now */
-#define KTUN_HAND_ON	     2 /* untouched, to the steering rules */
-#define KTUN_DROP	     3
+#define KTUN_VXLAN	  1 /* enum xgw_tun_kind */
+#define KTUN_GENEVE	  2
+#define KTUN_OUTER_LEN	  50 /* outer Ethernet, IPv4, UDP, VXLAN/Geneve: 14 + 20 + 8 + 8 */
+#define KTUN_SPORT_MIN	  49152
+#define KTUN_VXLAN_I	  0x08
+#define KTUN_GENEVE_O	  0x80
+#define KTUN_GENEVE_C	  0x40
+#define KTUN_GENEVE_CRIT  0x80
+#define KTUN_NOT_OURS	  0 /* no tunnel packet to us */
+#define KTUN_DECAPSULATED 1 /* p is the inner packet now */
+#define KTUN_HAND_ON	  2 /* untouched, to the steering rules */
+#define KTUN_DROP	  3
 
 /* The endpoint behind a connection's backend (rt: the reply tuple, whose
  * source is the backend), or NULL. */

@@ -136,7 +136,8 @@ static int setup(void **state)
 	for (int v = 2; v < 5; v++) {
 		struct xgw_service_cfg *s = &cfg.services[v];
 		struct xgw_backend_cfg *b;
-		static const char *const vip[] = {"198.18.100.2", "198.18.100.3", "2001:db8:100::2"};
+		static const char *const vip[] = {"198.18.100.2", "198.18.100.3",
+						  "2001:db8:100::2"};
 		static const char *const be[] = {"198.18.4.10", "198.18.5.10", "2001:db8:4::10"};
 		s->vip = xgw_pb_ip(vip[v - 2]);
 		s->port = 80;
@@ -543,13 +544,12 @@ static void test_snat(void **state)
 	resync();
 }
 
-
 static uint64_t kcnt(unsigned idx)
 {
 	uint64_t v[XGW_KDP_CNT__MAX];
 
-	assert_int_equal(
-	    xgw_bpf_percpu_sum(bpf_map__fd(skel->maps.kdp_cnt), XGW_KDP_CNT__MAX, v), 0);
+	assert_int_equal(xgw_bpf_percpu_sum(bpf_map__fd(skel->maps.kdp_cnt), XGW_KDP_CNT__MAX, v),
+			 0);
 	return v[idx];
 }
 
@@ -631,8 +631,7 @@ static void tunnel_case(const char *client, const char *vip, const char *be, uin
 			   .tcp_flags = XGW_PB_SYN};
 	uint32_t len = build(&b, f), elen, xlen;
 	uint64_t n0 = kcnt(enc), d0 = kcnt(dec);
-	uint64_t hash =
-	    xgw_flow_hash(&b.src, &b.dst, htons(sport), htons(80), IPPROTO_TCP, SEED);
+	uint64_t hash = xgw_flow_hash(&b.src, &b.dst, htons(sport), htons(80), IPPROTO_TCP, SEED);
 
 	assert_int_equal(run(f, &len), XDP_TX);
 	struct xgw_pb d = b;
@@ -667,8 +666,8 @@ static void tunnel_case(const char *client, const char *vip, const char *be, uin
 			   .seq = 5000,
 			   .tcp_flags = XGW_PB_SYN | XGW_PB_ACK};
 	elen = build_mac(&r, e, kd0_mac, INNER_MAC);
-	len = user_encap(f, e, elen, type, remote, "198.18.2.1", vni, kd0_mac, 7, kd0_mac,
-			 vtep_mac);
+	len =
+	    user_encap(f, e, elen, type, remote, "198.18.2.1", vni, kd0_mac, 7, kd0_mac, vtep_mac);
 	if (type == XGW_TUNK_GENEVE) /* options are skipped */
 		len = geneve_opts(f, len, 2, false);
 	assert_int_equal(run(f, &len), XDP_TX);
@@ -695,8 +694,8 @@ static void test_tunnel_geneve(void **state)
 {
 	(void)state;
 	/* No inner MAC configured: the egress port's own. */
-	tunnel_case("198.18.1.2", "198.18.100.3", "198.18.5.10", XGW_TUNK_GENEVE, "198.18.2.21",
-		    77, NULL, VTEP_MAC[1], 46000);
+	tunnel_case("198.18.1.2", "198.18.100.3", "198.18.5.10", XGW_TUNK_GENEVE, "198.18.2.21", 77,
+		    NULL, VTEP_MAC[1], 46000);
 }
 
 /* What XDP leaves to the workers, untouched and counted: Geneve with more
@@ -763,8 +762,8 @@ static void test_tunnel_hand_on(void **state)
 /* An ICMP error from the backend quoting the DNATed packet goes back to
  * the client as if the VIP had sent it, quoting the client's own packet:
  * compared with a frame built from scratch (checksums in full). */
-static void icmp_case(const char *client, const char *vip, uint8_t type, uint8_t code,
-		      uint16_t mtu, uint16_t sport)
+static void icmp_case(const char *client, const char *vip, uint8_t type, uint8_t code, uint16_t mtu,
+		      uint16_t sport)
 {
 	static uint8_t f[2048], e[2048], q[2048];
 	bool v6 = strchr(client, ':') != NULL;
@@ -815,8 +814,8 @@ static void test_icmp_errors(void **state)
 	uint32_t len;
 
 	(void)state;
-	icmp_case("198.18.1.2", "198.18.100.1", 3, 4, 1400, 42000); /* frag needed */
-	icmp_case("198.18.1.2", "198.18.100.1", 3, 3, 0, 42001);    /* port unreachable */
+	icmp_case("198.18.1.2", "198.18.100.1", 3, 4, 1400, 42000);	  /* frag needed */
+	icmp_case("198.18.1.2", "198.18.100.1", 3, 3, 0, 42001);	  /* port unreachable */
 	icmp_case("2001:db8:1::2", "2001:db8:100::1", 2, 0, 1280, 42002); /* packet too big */
 	/* About no kernel connection: handed on untouched. */
 	struct xgw_pb o = {.src = xgw_pb_ip("198.18.1.2"),
