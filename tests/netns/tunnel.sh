@@ -289,13 +289,17 @@ PY
 	# scapy-built Geneve to xgw: an inner UDP datagram for the client,
 	# without options, with a non-critical option, with a critical one,
 	# and with the C bit.
-	ip netns exec "$CLI" timeout 15 python3 -c "
+	# Listen up to 30 s for the first datagram (scapy starts slowly on a
+	# busy VM), then 3 s more for any other.
+	ip netns exec "$CLI" timeout 40 python3 -c "
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(('198.18.1.2', 9999)); s.settimeout(5)
+s.bind(('198.18.1.2', 9999)); s.settimeout(30)
 got = []
 try:
-    while True: got.append(s.recv(100).decode())
+    while True:
+        got.append(s.recv(100).decode())
+        s.settimeout(3)
 except OSError: pass
 print(' '.join(sorted(got)))" >"$XGW_TMP/grx.out" &
 	rx=$!
