@@ -224,10 +224,6 @@ static int check_backend(const struct xgw_config *c, const struct xgw_service_cf
 		return cj_fail(err, errlen, path, "remote",
 			       "tunnels over an IPv6 underlay are not supported (IPv4 "
 			       "tunnel.local_ip and remote only)");
-	if (s->datapath != XGW_DP_USER)
-		return cj_fail(err, errlen, path, NULL,
-			       "tunnel backends need \"datapath\": \"user\" (the kernel "
-			       "datapath does not encapsulate)");
 	if (s->snat)
 		return cj_fail(err, errlen, path, NULL,
 			       "tunnel backends are not supported in a service with snat");
@@ -237,10 +233,10 @@ static int check_backend(const struct xgw_config *c, const struct xgw_service_cf
 	return 0;
 }
 
-/* A backend (address, port, proto) is reached one way in every user
- * service: the data plane picks the tunnel by the packet's destination
- * after DNAT, so two different tunnels (or one and none) for the same
- * backend cannot both be served, and one would be silently ignored. */
+/* A backend (address, port, proto) is reached one way in every service
+ * (user and kernel datapath alike, which both hand packets to each other): the data plane picks the
+ * tunnel by the packet's destination after DNAT, so two different tunnels (or one and none) for the
+ * same backend cannot both be served, and one would be silently ignored. */
 struct be_tun {
 	uint8_t key[20]; /* family, address, port (2), proto */
 	uint8_t tun[28]; /* type, remote, vni (4), inner MAC flag and MAC */
@@ -270,7 +266,7 @@ static int check_backend_tunnels(const struct xgw_config *c, char *err, size_t e
 	size_t n_tun = 0;
 
 	for (unsigned i = 0; i < c->n_services; i++) {
-		n += c->services[i].datapath == XGW_DP_USER ? c->services[i].n_backends : 0;
+		n += c->services[i].n_backends;
 		for (unsigned b = 0; b < c->services[i].n_backends; b++)
 			n_tun += c->services[i].backends[b].tun != XGW_TUN_NONE;
 	}
@@ -284,8 +280,6 @@ static int check_backend_tunnels(const struct xgw_config *c, char *err, size_t e
 	n = 0;
 	for (unsigned i = 0; i < c->n_services; i++) {
 		const struct xgw_service_cfg *s = &c->services[i];
-		if (s->datapath != XGW_DP_USER)
-			continue;
 		for (unsigned b = 0; b < s->n_backends; b++) {
 			const struct xgw_backend_cfg *bc = &s->backends[b];
 			struct be_tun *e = &v[n++];

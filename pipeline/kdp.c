@@ -19,6 +19,7 @@
 #include "pipeline/snapshot.h"
 #include "steer-bpf/kdp_maps.h"
 #include "steer-bpf/steer.h"
+#include "tunnel/tunnel.h"
 
 static const char *const cnt_names[] = {
 #define _(n, s) s,
@@ -45,13 +46,14 @@ struct kdp_block {
 
 struct xgw_kdp {
 	int cfg_fd, svcs_fd, be_fd, ring_fd, ct_fd, pol_fd, hits_fd, tx_fd, drops_fd, cnt_fd;
+	int tun_enc_fd, tun_dec_fd;
 	bool enabled; /* sticky: connections may outlive the services */
 	struct kdp_block blk[XGW_KDP_MAX_SVCS];
 };
 
 int xgw_kdp_check(const struct xgw_config *cfg, char *err, size_t errlen)
 {
-	unsigned n = 0;
+	unsigned n = 0, n_tun = 0;
 	char k[XGW_KEY_STRLEN];
 
 	for (unsigned i = 0; i < cfg->n_services; i++) {
@@ -74,10 +76,12 @@ int xgw_kdp_check(const struct xgw_config *cfg, char *err, size_t errlen)
 		else if (cfg->n_policies > XGW_KDP_MAX_POLICIES)
 			why = "more than 64 policy rules: the kernel datapath scans at most 64";
 		for (unsigned b = 0; !why && b < s->n_backends; b++) {
+			n_tun += s->backends[b].tun != XGW_TUN_NONE;
 			if (s->backends[b].ip.family != s->vip.family)
 				why = "a backend of another address family than the VIP";
-			else if (s->backends[b].tun != XGW_TUN_NONE)
-				why = "tunnel backends are not implemented in the kernel datapath";
+			else if (n_tun > XGW_KDP_MAX_TUN)
+				why = "too many tunnel backends for the kernel datapath (at most "
+				      "512)";
 		}
 		if (why) {
 			xgw_service_key_str(&s->vip, s->port, s->proto, k, sizeof(k));
@@ -117,6 +121,8 @@ struct xgw_kdp *xgw_kdp_open(struct bpf_object *obj, const int *ifindex, unsigne
 	k->tx_fd = map_fd(obj, "kdp_tx_ports", err);
 	k->drops_fd = map_fd(obj, "kdp_drops", err);
 	k->cnt_fd = map_fd(obj, "kdp_cnt", err);
+	k->tun_enc_fd = map_fd(obj, "kdp_tun_enc", err);
+	k->tun_dec_fd = map_fd(obj, "kdp_tun_dec", err);
 	for (unsigned p = 0; !*err && p < n_ports; p++) {
 		uint32_t key = (uint32_t)ifindex[p];
 		struct bpf_devmap_val v = {.ifindex = key};
@@ -330,28 +336,99 @@ void xgw_kdp_policy_hits_add(struct xgw_kdp *k, uint64_t *sum, unsigned n_rules)
 	sum[n_rules] += h[XGW_KDP_MAX_POLICIES];
 }
 
-/* Delete the service entries no longer wanted (keys sorted in want[]). */
-static void remove_stale_svcs(struct xgw_kdp *k, const struct xgw_kdp_svc_key *want, unsigned n)
+/* Delete the keys of map fd (key_size bytes each) that are not among the
+ * n in want (at most max keys are looked at). */
+static void remove_stale(int fd, const void *want, unsigned n, size_t key_size, unsigned max)
 {
-	struct xgw_kdp_svc_key key, next, *stale = calloc(2 * XGW_KDP_MAX_SVCS + 1, sizeof(key));
+	uint8_t *stale = calloc(max + 1, key_size), key[64], next[64];
 	unsigned n_stale = 0;
 	int r;
 
-	if (!stale)
+	if (!stale || key_size > sizeof(key)) {
+		free(stale);
 		return;
-	r = bpf_map_get_next_key(k->svcs_fd, NULL, &next);
-	while (!r && n_stale < 2 * XGW_KDP_MAX_SVCS) {
+	}
+	r = bpf_map_get_next_key(fd, NULL, next);
+	while (!r && n_stale < max) {
 		bool found = false;
-		key = next;
+		memcpy(key, next, key_size);
 		for (unsigned i = 0; i < n && !found; i++)
-			found = !memcmp(&want[i], &key, sizeof(key));
+			found = !memcmp((const uint8_t *)want + i * key_size, key, key_size);
 		if (!found)
-			stale[n_stale++] = key;
-		r = bpf_map_get_next_key(k->svcs_fd, &key, &next);
+			memcpy(stale + n_stale++ * key_size, key, key_size);
+		r = bpf_map_get_next_key(fd, key, next);
 	}
 	for (unsigned i = 0; i < n_stale; i++)
-		bpf_map_delete_elem(k->svcs_fd, &stale[i]);
+		bpf_map_delete_elem(fd, stale + i * key_size);
 	free(stale);
+}
+
+/* The tunnel endpoints of kernel services' backends: the encap entry per
+ * (backend, port, proto) with the workers' template (xgw_tun_ep_init),
+ * the decap entry per (type, VNI, remote).  Rewritten whole (a few
+ * entries); stale ones deleted. */
+static int sync_tunnels(struct xgw_kdp *k, const struct xgw_config *cfg, struct xgw_kdp_cfg *kc)
+{
+	struct xgw_kdp_svc_key *enc = calloc(XGW_KDP_MAX_TUN, sizeof(*enc));
+	struct xgw_kdp_tun_dec_key *dec = calloc(XGW_KDP_MAX_TUN, sizeof(*dec));
+	unsigned n_enc = 0, n_dec = 0;
+	int rc = 0;
+
+	if (!enc || !dec) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (unsigned i = 0; i < cfg->n_services && !rc; i++) {
+		const struct xgw_service_cfg *s = &cfg->services[i];
+		if (s->datapath != XGW_DP_KERNEL)
+			continue;
+		for (unsigned b = 0; b < s->n_backends && !rc; b++) {
+			const struct xgw_backend_cfg *bc = &s->backends[b];
+			struct xgw_kdp_tun v = {0};
+			struct xgw_tun_ep ep;
+			uint16_t dport = htons(bc->tun == XGW_TUN_VXLAN ? cfg->tunnel.vxlan_port
+									: cfg->tunnel.geneve_port);
+			uint32_t one = 1;
+
+			if (bc->tun == XGW_TUN_NONE)
+				continue;
+			if (n_enc >= XGW_KDP_MAX_TUN) {
+				rc = -E2BIG;
+				break;
+			}
+			xgw_tun_ep_init(&ep, (uint8_t)bc->tun, cfg->tunnel.local_ip.w[0],
+					bc->tun_remote.w[0], dport, bc->vni,
+					bc->has_inner_mac ? bc->inner_mac : NULL);
+			_Static_assert(sizeof(v.tmpl) == sizeof(ep.tmpl), "the workers' template");
+			memcpy(v.tmpl, ep.tmpl, sizeof(v.tmpl));
+			v.ip_sum = ep.ip_sum;
+			v.remote = bc->tun_remote.w[0];
+			v.type = (uint8_t)bc->tun;
+			v.has_mac = ep.has_mac;
+			svc_key(&enc[n_enc], &bc->ip, htons(bc->port), s->proto);
+			if (bpf_map_update_elem(k->tun_enc_fd, &enc[n_enc++], &v, BPF_ANY)) {
+				rc = -errno;
+				break;
+			}
+			dec[n_dec].remote = bc->tun_remote.w[0];
+			dec[n_dec].type_vni = (uint32_t)bc->tun << 24 | bc->vni;
+			if (bpf_map_update_elem(k->tun_dec_fd, &dec[n_dec++], &one, BPF_ANY))
+				rc = -errno;
+		}
+	}
+	if (!rc) {
+		remove_stale(k->tun_enc_fd, enc, n_enc, sizeof(*enc), XGW_KDP_MAX_TUN);
+		remove_stale(k->tun_dec_fd, dec, n_dec, sizeof(*dec), XGW_KDP_MAX_TUN);
+	}
+	if (n_enc)
+		kc->flags |= XGW_KDP_F_TUNNELS;
+	kc->tun_local = cfg->tunnel.local_ip.w[0];
+	kc->vxlan_port = htons(cfg->tunnel.vxlan_port);
+	kc->geneve_port = htons(cfg->tunnel.geneve_port);
+out:
+	free(enc);
+	free(dec);
+	return rc;
 }
 
 int xgw_kdp_sync(struct xgw_kdp *k, const struct xgw_config *cfg, const struct xgw_snapshot *snap,
@@ -407,7 +484,7 @@ int xgw_kdp_sync(struct xgw_kdp *k, const struct xgw_config *cfg, const struct x
 		if (bpf_map_update_elem(k->svcs_fd, &want[n_want++], &v, BPF_ANY))
 			goto map_err;
 	}
-	remove_stale_svcs(k, want, n_want);
+	remove_stale(k->svcs_fd, want, n_want, sizeof(want[0]), 2 * XGW_KDP_MAX_SVCS);
 	for (unsigned i = 0; i < XGW_KDP_MAX_SVCS; i++)
 		if (k->blk[i].used && !k->blk[i].seen)
 			k->blk[i].used = false;
@@ -421,6 +498,12 @@ int xgw_kdp_sync(struct xgw_kdp *k, const struct xgw_config *cfg, const struct x
 	kc.to_udp = xgw_ct_timeout(ct, IPPROTO_UDP, XGW_CT_NONE);
 	kc.to_other = xgw_ct_timeout(ct, IPPROTO_ICMP, XGW_CT_NONE);
 	sync_policy(k, cfg, &kc);
+	rc = sync_tunnels(k, cfg, &kc);
+	if (rc) {
+		snprintf(err, errlen, "kernel datapath: cannot load tunnel maps: %s",
+			 strerror(-rc));
+		return rc;
+	}
 	if (bpf_map_update_elem(k->cfg_fd, &zero, &kc, BPF_ANY))
 		goto map_err;
 	return 0;

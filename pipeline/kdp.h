@@ -20,8 +20,8 @@ struct xgw_snapshot;
 struct xgw_ct_table;
 
 /* What the kernel datapath cannot serve yet, refused with a clear error
- * (0 or -EINVAL with err filled): backends of another family than the VIP, tunnel
- * backends, algorithms other than Maglev, a Maglev size above 65537,
+ * (0 or -EINVAL with err filled): backends of another family than the VIP, more
+ * than XGW_KDP_MAX_TUN tunnel backends, algorithms other than Maglev, a Maglev size above 65537,
  * more than XGW_KDP_MAX_SVCS kernel services or XGW_KDP_MAX_BE - 1
  * backends in one, more than XGW_KDP_MAX_POLICIES policies. */
 int xgw_kdp_check(const struct xgw_config *cfg, char *err, size_t errlen);

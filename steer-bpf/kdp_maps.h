@@ -87,7 +87,10 @@ struct xgw_kdp_ct {
 	__u8 state;
 	__u8 flags;
 	__u8 dir; /* 0 = this is the ORIG entry, 1 = REPLY entry */
-	__u8 pad[5];
+	__u8 pad;
+	/* The flow hash of the orig tuple (kdp_flow_hash, the Maglev pick's):
+	 * the outer UDP source port towards a tunnel backend. */
+	__u32 hash;
 	/* This direction's next hop, as bpf_fib_lookup last gave it, reused
 	 * until nh_until (XGW_KDP_NH_CACHE_NS later): one FIB lookup per flow
 	 * and direction and interval, not per packet. */
@@ -110,12 +113,44 @@ struct xgw_kdp_cfg {
 	__u64 to_tcp[8]; /* timeouts by enum xgw_ct_state, ns */
 	__u64 to_udp, to_other;
 	__u16 snat_port_min, snat_port_max; /* host order */
+	__be32 tun_local;		    /* tunnel.local_ip (IPv4 underlay only) */
+	__be16 vxlan_port, geneve_port;	    /* network order */
 	__u32 pad;
 };
 
 enum {
 	XGW_KDP_F_ENABLED = 1 << 0, /* kernel services exist (or existed: ct) */
+	XGW_KDP_F_TUNNELS = 1 << 1, /* kernel services have tunnel backends */
 };
+
+/* Tunnel backends of kernel services (tunnel/tunnel.h, VXLAN and Geneve
+ * over IPv4).  Encap: by the translated destination (backend address,
+ * port, proto: struct xgw_kdp_svc_key's layout), the endpoint's template
+ * as tunnel/codec.c's xgw_tun_ep_init makes it (outer Ethernet, IPv4, UDP,
+ * VXLAN/Geneve header, inner Ethernet: 64 bytes) and the outer IPv4
+ * header's folded sum with length and checksum 0.  Decap: (type << 24 |
+ * VNI, outer source) of the kernel services' endpoints. */
+#define XGW_KDP_TUN_TMPL_LEN 64
+struct xgw_kdp_tun {
+	__u8 tmpl[XGW_KDP_TUN_TMPL_LEN];
+	__u32 ip_sum;
+	__be32 remote;
+	__u8 type; /* enum xgw_tun_kind: 1 VXLAN, 2 Geneve */
+	__u8 has_mac;
+	__u8 pad[2];
+};
+struct xgw_kdp_tun_dec_key {
+	__be32 remote;
+	__u32 type_vni;
+};
+#ifndef XGW_KDP_MAX_TUN
+#define XGW_KDP_MAX_TUN (XGW_KDP_MAX_SVCS * 16) /* tunnel backends, endpoints */
+#endif
+/* Geneve options the program walks (each checked for the critical bit, as
+ * the workers do); a packet with more is handed on to the workers. */
+#ifndef XGW_KDP_GENEVE_OPTS_MAX
+#define XGW_KDP_GENEVE_OPTS_MAX 8
+#endif
 
 /* A policy rule (config order; first match wins): addresses and masks as
  * 16 bytes (v4 in the first word), family 0 for a rule without prefixes. */
@@ -139,7 +174,12 @@ struct xgw_kdp_policy {
 	_(PUNT, "punted_to_user")	   /* cannot: to the steering rules */                     \
 	_(ICMP_ECHO, "icmp_echo_replies")                                                          \
 	_(CT_NEW, "ct_created")                                                                    \
-	_(CT_REPLY, "ct_reply") /* reverse-translated replies */
+	_(CT_REPLY, "ct_reply")		      /* reverse-translated replies */                     \
+	_(ICMP_ERR, "icmp_errors_translated") /* about kernel connections */                       \
+	_(VXLAN_ENCAP, "vxlan_encapsulated")                                                       \
+	_(VXLAN_DECAP, "vxlan_decapsulated")                                                       \
+	_(GENEVE_ENCAP, "geneve_encapsulated")                                                     \
+	_(GENEVE_DECAP, "geneve_decapsulated")
 
 enum {
 #define _(n, s) XGW_KDP_CNT_##n,

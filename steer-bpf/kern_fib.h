@@ -14,7 +14,7 @@
 
 /* The source address the kernel would use towards dst, for SNAT
  * (BPF_FIB_LOOKUP_SRC: kernel 6.5); 0 on success. */
-static __always_inline int kdp_fib_src(struct xdp_md *ctx, __u8 family, const void *dst, __u32 *src)
+static __noinline int kdp_fib_src(struct xdp_md *ctx, __u8 family, const void *dst, __u32 *src)
 {
 	struct bpf_fib_lookup f = {};
 
@@ -48,16 +48,14 @@ static __always_inline int kdp_nh_send(struct xdp_md *ctx, struct kdp_pkt *p, __
 	return bpf_redirect_map(&kdp_tx_ports, ifindex, XDP_DROP);
 }
 
-/* c: the conntrack entry of this direction, whose cached next hop is used
- * while fresh and refreshed from bpf_fib_lookup otherwise (NULL: none). */
-static __always_inline int kdp_fib_out(struct xdp_md *ctx, struct kdp_pkt *p, struct xgw_kdp_ct *c,
-				       __u64 now)
+/* kdp_fib_out without a fresh cached next hop: a subprogram, so that its
+ * 64-byte query is off the main stack frame (at most once a second per
+ * connection and direction). */
+static __noinline int kdp_fib_lookup_out(struct xdp_md *ctx, struct kdp_pkt *p,
+					 struct xgw_kdp_ct *c, __u64 now)
 {
 	struct bpf_fib_lookup f = {};
 	int rc;
-
-	if (c && now < c->nh_until)
-		return kdp_nh_send(ctx, p, c->nh_ifindex, c->nh_dmac, c->nh_smac);
 
 	f.family = p->family;
 	f.l4_protocol = p->proto;
@@ -92,6 +90,16 @@ static __always_inline int kdp_fib_out(struct xdp_md *ctx, struct kdp_pkt *p, st
 		c->nh_until = now + XGW_KDP_NH_CACHE_NS;
 	}
 	return kdp_nh_send(ctx, p, f.ifindex, f.dmac, f.smac);
+}
+
+/* c: the conntrack entry of this direction, whose cached next hop is used
+ * while fresh and refreshed from bpf_fib_lookup otherwise (NULL: none). */
+static __always_inline int kdp_fib_out(struct xdp_md *ctx, struct kdp_pkt *p, struct xgw_kdp_ct *c,
+				       __u64 now)
+{
+	if (c && now < c->nh_until)
+		return kdp_nh_send(ctx, p, c->nh_ifindex, c->nh_dmac, c->nh_smac);
+	return kdp_fib_lookup_out(ctx, p, c, now);
 }
 
 #endif

@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The in-kernel datapath for services with "datapath": "kernel", in the
- * workers' order (Cilium's service path): parse, conntrack lookup,
- * policy, service lookup, Maglev pick, DNAT / reverse NAT, next hop.
- * Split by role: kern_parse.h, kern_ct.h, kern_lb.h, kern_nat.h,
- * kern_fib.h; maps in kern_maps.h.
+ * workers' order (Cilium's service path): parse, tunnel decap, conntrack
+ * lookup, policy, service lookup, Maglev pick, DNAT / reverse NAT, tunnel
+ * encap, next hop; ICMP errors about its connections translated, echo to
+ * a VIP answered.  Split by role: kern_parse.h, kern_tun.h, kern_ct.h,
+ * kern_lb.h, kern_nat.h, kern_icmp.h, kern_fib.h; maps in kern_maps.h.
  *
  * What it does not do goes on to the steering rules, which xgwd fills for
  * kernel services as for user ones, so it reaches the user-space workers
  * (their snapshot holds kernel services too) and, with no worker socket
  * bound, the kernel stack.  The rule, counted as punted_to_user when the
  * packet is for a kernel VIP: VLAN tags, IPv4 options, fragments, TTL
- * about to expire, ICMP other than echo requests (errors about flows),
- * backend packets that match no kernel connection, IPv6 extension
- * headers. */
+ * about to expire, ICMP to a VIP other than echo requests, ICMP errors
+ * about no kernel connection (or quoting IPv4 options or IPv6 extension
+ * headers), backend packets that match no kernel connection, IPv6
+ * extension headers, and the tunnel cases of kern_tun.h. */
 #ifndef XGW_KERN_KDP_H
 #define XGW_KERN_KDP_H
+
+#define KDP_CONTINUE (-1) /* not handled: the steering rules decide */
 
 #include "steer-bpf/kern_maps.h"
 #include "steer-bpf/kern_parse.h"
@@ -22,8 +26,8 @@
 #include "steer-bpf/kern_lb.h"
 #include "steer-bpf/kern_nat.h"
 #include "steer-bpf/kern_fib.h"
-
-#define KDP_CONTINUE (-1) /* not handled: the steering rules decide */
+#include "steer-bpf/kern_icmp.h"
+#include "steer-bpf/kern_tun.h"
 
 static __always_inline int kct_key_eq(const struct xgw_kdp_ct_key *a,
 				      const struct xgw_kdp_ct_key *b)
@@ -46,10 +50,11 @@ static __always_inline int kdp_is_vip(const struct kdp_pkt *p)
 static __always_inline __u32 kdp_reply_entry(struct xdp_md *ctx, const struct xgw_kdp_cfg *cfg,
 					     const struct xgw_kdp_svc *svc, struct kdp_pkt *p,
 					     const struct xgw_kdp_be *be, struct xgw_kdp_ct *v,
-					     struct xgw_kdp_ct_key *rk, __u32 hash, __u64 now)
+					     struct kdp_scratch_val *sc, __u32 hash, __u64 now)
 {
+	struct xgw_kdp_ct_key *rk = &sc->rk;
+	__u32 *snat = sc->snat;
 	struct xgw_kdp_ct *e;
-	__u32 snat[4];
 
 	if (!(svc->flags & XGW_KDP_SVC_SNAT)) {
 		kct_key(rk, be->addr, p->src, be->port, p->sport, p->proto, p->family);
@@ -83,17 +88,22 @@ static __always_inline __u32 kdp_reply_entry(struct xdp_md *ctx, const struct xg
 }
 
 /* A new connection: policy, pick, egress policy, the reply entry then the
- * orig entry.  0 or the drop reason. */
-static __always_inline __u32 kdp_new_flow(struct xdp_md *ctx, const struct xgw_kdp_cfg *cfg,
-					  const struct xgw_kdp_svc *svc, struct kdp_pkt *p,
-					  const struct xgw_kdp_ct_key *k, __u64 now)
+ * orig entry.  0 or the drop reason.  A subprogram of its own (BPF to BPF
+ * call): its keys, policy scans and FIB query take their own stack frame,
+ * off the main one's 512 bytes, and only new flows pay the call. */
+static __noinline __u32 kdp_new_flow(struct xdp_md *ctx, const struct xgw_kdp_cfg *cfg,
+				     const struct xgw_kdp_svc *svc, struct kdp_pkt *p,
+				     const struct xgw_kdp_ct_key *k)
 {
-	struct xgw_kdp_ct_key rk;
+	__u64 now = bpf_ktime_get_ns();
+	struct kdp_scratch_val *sc;
+	struct xgw_kdp_ct_key *rk;
 	struct xgw_kdp_ct *v;
 	struct xgw_kdp_be *be;
 	__u32 pos = 0, zero = 0, hash, drop;
 
-	if (!kdp_policy_allows(cfg, p->family, p->src, p->dst, p->proto, bpf_ntohs(p->dport)))
+	if (!kdp_policy_allows(cfg, p->src, p->dst,
+			       KDP_POL_WHAT(p->family, p->proto, bpf_ntohs(p->dport))))
 		return XGW_DROP_POLICY;
 	/* A RST alone opens no connection; other segments are picked up. */
 	if (p->proto == IPPROTO_TCP && !(p->tcp_flags & TF_SYN) && (p->tcp_flags & TF_RST))
@@ -103,50 +113,77 @@ static __always_inline __u32 kdp_new_flow(struct xdp_md *ctx, const struct xgw_k
 	be = kdp_pick(svc, hash, &pos);
 	if (!be || be->family != p->family)
 		return XGW_DROP_NO_BACKEND;
-	v = bpf_map_lookup_elem(&kdp_scratch, &zero);
-	if (!v)
+	sc = bpf_map_lookup_elem(&kdp_scratch, &zero);
+	if (!sc)
 		return XGW_DROP_CT_FULL;
+	v = &sc->v;
+	rk = &sc->rk;
 	__builtin_memset(v, 0, sizeof(*v));
 	v->other = *k;
 	v->dir = 1;
 	v->backend = pos;
 	v->svc_id = svc->id;
+	v->hash = hash;
 	v->last_seen = now;
-	drop = kdp_reply_entry(ctx, cfg, svc, p, be, v, &rk, hash, now);
+	drop = kdp_reply_entry(ctx, cfg, svc, p, be, v, sc, hash, now);
 	if (drop)
 		return drop;
 	/* Egress policy on the translated packet: from the reply tuple's
 	 * destination (the client, or the SNAT address) to the backend. */
 	if (cfg->n_policies &&
-	    !kdp_policy_allows(cfg, p->family, (const __u32 *)rk.dst, (const __u32 *)be->addr,
-			       p->proto, bpf_ntohs(be->port))) {
-		bpf_map_delete_elem(&kdp_ct, &rk);
+	    !kdp_policy_allows(cfg, (const __u32 *)rk->dst, (const __u32 *)be->addr,
+			       KDP_POL_WHAT(p->family, p->proto, bpf_ntohs(be->port)))) {
+		bpf_map_delete_elem(&kdp_ct, rk);
 		return XGW_DROP_POLICY;
 	}
-	v->other = rk;
+	v->other = *rk;
 	v->dir = 0;
 	v->state = p->proto == IPPROTO_TCP ? kct_tcp_initial(p->tcp_flags) : KCT_NONE;
 	v->pkts[0] = 1;
 	v->bytes[0] = p->len;
 	if (bpf_map_update_elem(&kdp_ct, k, v, BPF_ANY)) {
-		bpf_map_delete_elem(&kdp_ct, &rk);
+		bpf_map_delete_elem(&kdp_ct, rk);
 		return XGW_DROP_CT_FULL;
 	}
 	kdp_count(XGW_KDP_CNT_CT_NEW);
 	return 0;
 }
 
+/* An ICMP error about a kernel connection, e.g. a backend's port
+ * unreachable or fragmentation needed about a DNATed packet: back to the
+ * client as lb/nat.c translates it, then routed.  KDP_NOT_AN_ERROR when p
+ * is no such error.  A subprogram (its own frame; errors are rare). */
+#define KDP_NOT_AN_ERROR (-2)
+static __noinline int kdp_icmp_error(struct xdp_md *ctx, const struct xgw_kdp_cfg *cfg,
+				     struct kdp_pkt *p, __u64 now)
+{
+	struct kicmp q;
+
+	if (!kicmp_find(cfg, p, &q, now))
+		return KDP_NOT_AN_ERROR;
+	kdp_count(XGW_KDP_CNT_RX);
+	if (kdp_ttl(p) <= 1) {
+		kdp_count(XGW_KDP_CNT_PUNT);
+		return KDP_CONTINUE;
+	}
+	kicmp_translate(p, &q);
+	kdp_ttl_dec(p);
+	kdp_count(XGW_KDP_CNT_ICMP_ERR);
+	return kdp_fib_out(ctx, p, NULL, now);
+}
+
 static __always_inline int kdp_run(struct xdp_md *ctx)
 {
 	struct xgw_kdp_cfg *cfg;
-	struct xgw_kdp_ct_key k;
 	struct xgw_kdp_ct *c;
 	struct xgw_kdp_svc *svc;
 	struct kdp_pkt p = {};
+	struct kdp_scratch_val *sc;
+	struct xgw_kdp_ct_key *k;
 	__u32 zero = 0, drop = 0, addr[4];
 	__be16 port;
 	__u64 now;
-	int rc;
+	int rc, tunneled = 0;
 
 	cfg = bpf_map_lookup_elem(&kdp_cfg, &zero);
 	if (!cfg || !(cfg->flags & XGW_KDP_F_ENABLED))
@@ -163,11 +200,26 @@ static __always_inline int kdp_run(struct xdp_md *ctx)
 		return KDP_CONTINUE;
 	}
 
+	now = bpf_ktime_get_ns();
+	if (cfg->flags & XGW_KDP_F_TUNNELS) {
+		rc = ktun_decap(ctx, cfg, &p, now);
+		if (rc == KTUN_HAND_ON)
+			return KDP_CONTINUE;
+		if (rc == KTUN_DROP)
+			return kdp_drop(XGW_DROP_TUNNEL_TRUNC);
+		tunneled = rc == KTUN_DECAPSULATED;
+	}
+
 	if (p.proto == IPPROTO_ICMP || p.proto == IPPROTO_ICMPV6) {
+		rc = kdp_icmp_error(ctx, cfg, &p, now);
+		if (rc != KDP_NOT_AN_ERROR)
+			return rc;
+		if (tunneled) /* its connection went between the two looks */
+			return kdp_drop(XGW_DROP_CT_INVALID);
 		if (!kdp_is_vip(&p))
 			return KDP_CONTINUE;
 		kdp_count(XGW_KDP_CNT_RX);
-		if (!kdp_policy_allows(cfg, p.family, p.src, p.dst, p.proto, 0))
+		if (!kdp_policy_allows(cfg, p.src, p.dst, KDP_POL_WHAT(p.family, p.proto, 0)))
 			return kdp_drop(XGW_DROP_POLICY);
 		if (!kdp_icmp_echo(&p)) {
 			kdp_count(XGW_KDP_CNT_PUNT);
@@ -177,9 +229,14 @@ static __always_inline int kdp_run(struct xdp_md *ctx)
 		return XDP_TX;
 	}
 
-	now = bpf_ktime_get_ns();
-	kct_key(&k, p.src, p.dst, p.sport, p.dport, p.proto, p.family);
-	c = bpf_map_lookup_elem(&kdp_ct, &k);
+	/* The key in per-CPU scratch: the stack frame is short (512 bytes
+	 * for the chain of subprograms of a new flow). */
+	sc = bpf_map_lookup_elem(&kdp_scratch, &zero);
+	if (!sc)
+		return KDP_CONTINUE;
+	k = &sc->k;
+	kct_key(k, p.src, p.dst, p.sport, p.dport, p.proto, p.family);
+	c = bpf_map_lookup_elem(&kdp_ct, k);
 	if (c && c->dir == 1) {
 		/* A backend's reply: back to the client from the VIP. */
 		struct xgw_kdp_ct *o = bpf_map_lookup_elem(&kdp_ct, &c->other);
@@ -202,6 +259,8 @@ static __always_inline int kdp_run(struct xdp_md *ctx)
 		kdp_count(XGW_KDP_CNT_CT_REPLY);
 		return kdp_fib_out(ctx, &p, c, now);
 	}
+	if (tunneled) /* its connection went between the two looks */
+		return kdp_drop(XGW_DROP_CT_INVALID);
 	svc = kdp_service(p.family, p.dst, p.dport, p.proto);
 	if (!svc)
 		return KDP_CONTINUE;
@@ -215,12 +274,18 @@ static __always_inline int kdp_run(struct xdp_md *ctx)
 	if (c) {
 		kct_update(c, 0, p.proto, p.tcp_flags, p.len, now);
 	} else {
-		drop = kdp_new_flow(ctx, cfg, svc, &p, &k, now);
+		drop = kdp_new_flow(ctx, cfg, svc, &p, k);
 		if (drop)
 			return kdp_drop(drop);
-		c = bpf_map_lookup_elem(&kdp_ct, &k);
+		c = bpf_map_lookup_elem(&kdp_ct, k);
 		if (!c)
 			return kdp_drop(XGW_DROP_CT_FULL);
+	}
+	if (cfg->flags & XGW_KDP_F_TUNNELS) {
+		struct xgw_kdp_tun *ep = ktun_ep(&c->other);
+
+		if (ep)
+			return ktun_out(ctx, cfg, &p, c, ep, now);
 	}
 	/* The reply tuple says it all: backend = its source, SNAT = its
 	 * destination. */

@@ -77,11 +77,16 @@ static long kdp_pol_step(__u32 i, void *arg)
 
 /* First matching rule in config order, else the default (lb/policy.h).
  * Packets without ports match with dport 0.  A linear scan with bpf_loop
- * (kernel 5.17): XGW_KDP_MAX_POLICIES rules at most. */
-static __always_inline int kdp_policy_allows(const struct xgw_kdp_cfg *cfg, __u8 family,
-					     const __u32 *src, const __u32 *dst, __u8 proto,
-					     __u16 dport)
+ * (kernel 5.17): XGW_KDP_MAX_POLICIES rules at most.  A subprogram (only
+ * new flows and echo requests pay the call; its scan state is off the
+ * main stack frame); family, proto and dport (host order) come packed by
+ * KDP_POL_WHAT, as a subprogram takes five arguments at most. */
+#define KDP_POL_WHAT(family, proto, dport) ((__u32)(family) << 24 | (__u32)(proto) << 16 | (dport))
+static __noinline int kdp_policy_allows(const struct xgw_kdp_cfg *cfg, const __u32 *src,
+					const __u32 *dst, __u32 what)
 {
+	__u8 family = what >> 24, proto = (what >> 16) & 0xff;
+	__u16 dport = what & 0xffff;
 	struct kdp_pol_ctx c = {
 	    .dport = dport, .proto = proto, .family = family, .verdict = 2, .n = cfg->n_policies};
 	__u32 hit;

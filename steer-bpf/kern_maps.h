@@ -47,12 +47,19 @@ struct {
 	__type(value, struct xgw_kdp_ct);
 } kdp_ct SEC(".maps");
 
-/* Per-CPU scratch for a new connection's entry: off the 512-byte stack. */
+/* Per-CPU scratch for a new connection: its entry and reply key, the SNAT
+ * source; off the 512-byte stack, which the chain of subprograms shares. */
+struct kdp_scratch_val {
+	struct xgw_kdp_ct_key k; /* the packet's conntrack key */
+	struct xgw_kdp_ct v;
+	struct xgw_kdp_ct_key rk;
+	__u32 snat[4];
+};
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct xgw_kdp_ct);
+	__type(value, struct kdp_scratch_val);
 } kdp_scratch SEC(".maps");
 
 /* Policy rules in config order. */
@@ -71,6 +78,23 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } kdp_policy_hits SEC(".maps");
+
+/* Tunnel endpoints of kernel services' backends, by (backend address,
+ * port, proto) after DNAT: the encap template (struct xgw_kdp_tun). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XGW_KDP_MAX_TUN);
+	__type(key, struct xgw_kdp_svc_key);
+	__type(value, struct xgw_kdp_tun);
+} kdp_tun_enc SEC(".maps");
+
+/* The same endpoints by (type << 24 | VNI, remote), for decap. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XGW_KDP_MAX_TUN);
+	__type(key, struct xgw_kdp_tun_dec_key);
+	__type(value, __u32);
+} kdp_tun_dec SEC(".maps");
 
 /* Egress ports for bpf_redirect_map, by ifindex (xgw's ports only). */
 struct {

@@ -87,13 +87,14 @@ static __always_inline int kdp_parse6(struct kdp_pkt *p, struct ipv6hdr *ip6)
 	return KDP_PARSED;
 }
 
-static __always_inline int kdp_parse(struct xdp_md *ctx, struct kdp_pkt *p)
+/* The frame from data to end: the packet, or a tunnel packet's inner
+ * frame (kern_tun.h). */
+static __always_inline int kdp_parse_frame(struct kdp_pkt *p, void *data, void *end)
 {
-	void *data = (void *)(long)ctx->data;
 	struct ethhdr *eth = data;
 	int rc;
 
-	p->end = (void *)(long)ctx->data_end;
+	p->end = end;
 	if ((void *)(eth + 1) > p->end)
 		return KDP_NOT_MINE;
 	p->eth = eth;
@@ -134,6 +135,11 @@ static __always_inline int kdp_parse(struct xdp_md *ctx, struct kdp_pkt *p)
 		}
 	}
 	return KDP_PARSED;
+}
+
+static __always_inline int kdp_parse(struct xdp_md *ctx, struct kdp_pkt *p)
+{
+	return kdp_parse_frame(p, (void *)(long)ctx->data, (void *)(long)ctx->data_end);
 }
 
 #endif

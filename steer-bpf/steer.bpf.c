@@ -93,8 +93,10 @@ static __always_inline int lookup(struct xgw_steer_key *k, __u32 classes)
 	return 0;
 }
 
-SEC("xdp")
-int xgw_steer(struct xdp_md *ctx)
+/* The steering rules, for what the kernel datapath left: a subprogram of
+ * its own, so that its keys are not on the stack frame that the kernel
+ * datapath's subprograms chain onto (512 bytes for the whole chain). */
+static __noinline int steer(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
@@ -105,10 +107,7 @@ int xgw_steer(struct xdp_md *ctx)
 	__u32 zero = 0, *classes, q;
 	__u16 proto;
 	void *l4;
-	int kdp = kdp_run(ctx); /* kernel-datapath services first */
 
-	if (kdp != KDP_CONTINUE)
-		return kdp;
 	classes = bpf_map_lookup_elem(&steer_classes, &zero);
 	if (!classes || !*classes)
 		goto pass;
@@ -199,6 +198,14 @@ malformed:
 pass:
 	count(XGW_STEER_CNT_PASSED);
 	return XDP_PASS;
+}
+
+SEC("xdp")
+int xgw_steer(struct xdp_md *ctx)
+{
+	int kdp = kdp_run(ctx); /* kernel-datapath services first */
+
+	return kdp != KDP_CONTINUE ? kdp : steer(ctx);
 }
 
 char _license[] SEC("license") = "Dual BSD/GPL";

@@ -95,8 +95,7 @@ static uint32_t count_tunnels(const struct xgw_config *cfg)
 
 	for (unsigned i = 0; i < cfg->n_services; i++)
 		for (unsigned b = 0; b < cfg->services[i].n_backends; b++)
-			n += cfg->services[i].datapath == XGW_DP_USER &&
-			     cfg->services[i].backends[b].tun != XGW_TUN_NONE;
+			n += cfg->services[i].backends[b].tun != XGW_TUN_NONE;
 	return n;
 }
 
@@ -131,8 +130,6 @@ struct xgw_tun_table *xgw_tun_table_build(const struct xgw_config *cfg, char *er
 		goto nomem;
 	for (unsigned i = 0; i < cfg->n_services; i++) {
 		const struct xgw_service_cfg *sc = &cfg->services[i];
-		if (sc->datapath != XGW_DP_USER)
-			continue;
 		for (unsigned b = 0; b < sc->n_backends; b++) {
 			const struct xgw_backend_cfg *bc = &sc->backends[b];
 			uint16_t port = htons(bc->port);

@@ -13,12 +13,20 @@
 #                                                     vx0: vxlan id 42 198.18.4.10:8080 tunnel backend
 #   VIP 198.18.100.1:80/tcp -> 198.18.4.10:8080 over VXLAN, 198.18.3.11:8080 native
 #   VIP 198.18.100.2:80/tcp -> 198.18.5.10:8080 over Geneve (VNI 77) to 198.18.3.3
+#
+# XGW_DATAPATH=user (default) or kernel: which datapath serves the services
+# (the kernel one encapsulates and decapsulates in XDP; what it hands on --
+# a packet too big once encapsulated, scapy's Geneve frames that belong to
+# no kernel connection -- is served by the workers, and the test sees it).
 set -u
 XGWD=${1:?usage: tunnel.sh XGWD XGWCTL}
 XGWCTL=${2:?usage: tunnel.sh XGWD XGWCTL}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 require_root
+DP=${XGW_DATAPATH:-user}
+case "$DP" in user | kernel) ;; *) fail "XGW_DATAPATH=$DP" ;; esac
+echo "# datapath: $DP"
 command -v python3 >/dev/null || skip "python3 missing"
 ip link add "$XGW_PREFIX-vx" type vxlan id 1 dstport 4789 2>/dev/null ||
 	skip "no vxlan support in this kernel"
@@ -30,7 +38,16 @@ cli_gw "$CLI" "$GW"
 veth "$GW" gw-s "$NODE" u0
 no_tx_csum "$NODE" u0
 ip -n "$GW" addr add 198.18.3.1/24 dev gw-s
-ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=0
+# user: forwarding off proves the workers do it; kernel: bpf_fib_lookup
+# needs it, and XDP_TX'd frames reach a veth peer only through its XDP
+# program (lib.sh).
+if [ "$DP" = kernel ]; then
+	ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=1
+	xdp_rx_peer "$CLI" c0
+	xdp_rx_peer "$NODE" u0
+else
+	ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=0
+fi
 ip -n "$NODE" addr add 198.18.3.2/24 dev u0
 ip -n "$NODE" addr add 198.18.3.3/24 dev u0
 ip -n "$NODE" addr add 198.18.3.11/24 dev u0
@@ -130,11 +147,11 @@ wait_for ctl ports || { cat "$XGW_TMP/xgwd.log"; fail "xgwd did not start"; }
 ip netns exec "$GW" ping -c 1 -W 2 198.18.3.2 >/dev/null || fail "node unreachable"
 ip netns exec "$GW" ping -c 1 -W 2 198.18.3.3 >/dev/null || fail "node unreachable"
 
-ctl service add 198.18.100.1:80/tcp || fail "service add"
+ctl service add 198.18.100.1:80/tcp --datapath "$DP" || fail "service add"
 ctl backend add 198.18.100.1:80/tcp 198.18.4.10:8080 --vxlan 198.18.3.2 --vni 42 \
 	--inner-mac "$VXMAC" || fail "vxlan backend add"
 ctl backend add 198.18.100.1:80/tcp 198.18.3.11:8080 || fail "native backend add"
-ctl service add 198.18.100.3:80/tcp --snat || fail "snat service add"
+ctl service add 198.18.100.3:80/tcp --snat --datapath "$DP" || fail "snat service add"
 ctl backend add 198.18.100.3:80/tcp 198.18.4.10:8080 --vxlan 198.18.3.2 --vni 42 2>"$XGW_TMP/err" &&
 	fail "tunnel backend in a snat service accepted"
 grep -q "snat" "$XGW_TMP/err" || fail "refusal does not say why: $(cat "$XGW_TMP/err")"
@@ -144,11 +161,23 @@ out=$(ip netns exec "$CLI" python3 "$XGW_TMP/cli.py" 60 198.18.100.1)
 echo "# 60 connections: $out"
 [ "$(echo "$out" | jget 'd["fails"]')" = 0 ] || { ctl stats; fail "connections failed: $out"; }
 [ "$(echo "$out" | jget 'len(d["seen"])')" = 2 ] || fail "not both backends used: $out"
-st=$(ctl stats --json)
-enc=$(echo "$st" | jget 'sum(w["vxlan_encapsulated"] for w in d["workers"])')
-dec=$(echo "$st" | jget 'sum(w["vxlan_decapsulated"] for w in d["workers"])')
+# cnt NAME: the counter of the datapath under test (the workers' summed,
+# or the XDP program's).
+cnt() {
+	if [ "$DP" = kernel ]; then
+		ctl stats --json | jget "d['kernel']['$1']"
+	else
+		ctl stats --json | jget "sum(w['$1'] for w in d['workers'])"
+	fi
+}
+enc=$(cnt vxlan_encapsulated)
+dec=$(cnt vxlan_decapsulated)
 [ "$enc" -gt 0 ] && [ "$dec" -gt 0 ] || fail "vxlan counters: encapsulated $enc decapsulated $dec"
 ctl stats | grep -Eq "^vxlan_encapsulated +$enc$" || { ctl stats; fail "xgwctl stats does not show vxlan_encapsulated $enc"; }
+if [ "$DP" = kernel ]; then
+	wenc=$(ctl stats --json | jget 'sum(w["vxlan_encapsulated"] for w in d["workers"])')
+	[ "$wenc" = 0 ] || fail "the workers encapsulated $wenc packets of a kernel service"
+fi
 ok "60 TCP connections to a VIP mixing a kernel-VXLAN backend and a native one, echoed ($out; vxlan encapsulated $enc, decapsulated $dec)"
 
 res=$(ip netns exec "$CLI" timeout 90 python3 "$XGW_TMP/bulk.py" 198.18.100.1 4000000 2>&1)
@@ -164,7 +193,7 @@ ok "4 MB both ways through the VXLAN tunnel, byte for byte ($res)"
 # not fit gw-s (1500) once encapsulated: ICMP fragmentation needed comes
 # back to the client with 1450 (1500 - 50), and its socket learns it.
 # Without DF: a counted drop (exceeds_mtu).
-ctl service add 198.18.100.1:5000/udp || fail "udp service add"
+ctl service add 198.18.100.1:5000/udp --datapath "$DP" || fail "udp service add"
 ctl backend add 198.18.100.1:5000/udp 198.18.4.10:5000 --vxlan 198.18.3.2 --vni 42 \
 	--inner-mac "$VXMAC" || fail "udp vxlan backend add"
 cat >"$XGW_TMP/pmtu.py" <<'PY'
@@ -188,9 +217,14 @@ print(mtu)
 PY
 # Without DF first: once the client knows the path MTU it would fragment.
 before=$(ctl stats --json | jget 'd["drops"].get("exceeds_mtu", 0)')
+[ "$DP" = kernel ] && p0=$(cnt punted_to_user)
 ip netns exec "$CLI" python3 "$XGW_TMP/pmtu.py" 0 >/dev/null || fail "pmtu probe without DF"
 after=$(ctl stats --json | jget 'd["drops"].get("exceeds_mtu", 0)')
 [ "$after" -ge $((before + 20)) ] || fail "exceeds_mtu went from $before to $after, expected +20"
+if [ "$DP" = kernel ]; then # XDP hands them on; the workers count them
+	p1=$(cnt punted_to_user)
+	[ "$p1" -ge $((p0 + 20)) ] || fail "punted_to_user went from $p0 to $p1, expected +20"
+fi
 mtu=$(ip netns exec "$CLI" python3 "$XGW_TMP/pmtu.py" 2) || fail "pmtu probe"
 [ "$mtu" = 1450 ] || { ctl stats; fail "client path MTU is $mtu after a too-big DF datagram, expected 1450"; }
 ok "too big once encapsulated: DF gets ICMP frag-needed with MTU 1450 (client path MTU $mtu); without DF a counted drop (exceeds_mtu $before -> $after)"
@@ -201,13 +235,18 @@ if ! command -v tshark >/dev/null || ! $PYS -c "import scapy.contrib.geneve" 2>/
 	ok "# SKIP tshark or python3-scapy missing (scripts/install-deps.sh): Geneve frames from xgw"
 	ok "# SKIP tshark or python3-scapy missing (scripts/install-deps.sh): scapy Geneve to xgw"
 else
-	ctl service add 198.18.100.2:80/tcp || fail "service add"
+	ctl service add 198.18.100.2:80/tcp --datapath "$DP" || fail "service add"
 	ctl backend add 198.18.100.2:80/tcp 198.18.5.10:8080 --geneve 198.18.3.3 --vni 77 ||
 		fail "geneve backend add"
 	ip netns exec "$NODE" timeout 20 tshark -q -i u0 -f "udp dst port 6081" -c 2 \
 		-w "$XGW_TMP/gnv.pcap" >"$XGW_TMP/tshark.log" 2>&1 &
 	tsh=$!
-	sleep 2 # tshark takes a while to start capturing
+	# tshark takes a while to start capturing (seconds on a busy VM)
+	for _ in $(seq 100); do
+		grep -q "Capture started" "$XGW_TMP/tshark.log" 2>/dev/null && break
+		sleep 0.1
+	done
+	sleep 0.5
 	ip netns exec "$CLI" python3 -c "
 import socket
 try: socket.create_connection(('198.18.100.2', 80), timeout=1.5)
@@ -222,7 +261,7 @@ except OSError: pass" # SYN (+ a retransmission); no one answers
 	[ "$((vni))" = 77 ] && [ "$proto" = 0x6558 ] && [ "$ipsrc" = "198.18.3.1,198.18.1.2" ] &&
 		[ "$ipdst" = "198.18.3.3,198.18.5.10" ] && [ "$dport" = 8080 ] && [ "$syn" = 1 ] &&
 		[ "$sport" -ge 49152 ] && [ "$cks" = 1,1 ] ||
-		fail "tshark does not see the expected Geneve frame: $f"
+		{ cat "$XGW_TMP/tshark.log"; ctl stats; fail "tshark does not see the expected Geneve frame: $f"; }
 	cat >"$XGW_TMP/gcheck.py" <<'PY'
 import sys
 from scapy.all import rdpcap, IP, TCP, UDP, Ether, raw
@@ -250,13 +289,17 @@ PY
 	# scapy-built Geneve to xgw: an inner UDP datagram for the client,
 	# without options, with a non-critical option, with a critical one,
 	# and with the C bit.
-	ip netns exec "$CLI" timeout 15 python3 -c "
+	# Listen up to 30 s for the first datagram (scapy starts slowly on a
+	# busy VM), then 3 s more for any other.
+	ip netns exec "$CLI" timeout 40 python3 -c "
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(('198.18.1.2', 9999)); s.settimeout(5)
+s.bind(('198.18.1.2', 9999)); s.settimeout(30)
 got = []
 try:
-    while True: got.append(s.recv(100).decode())
+    while True:
+        got.append(s.recv(100).decode())
+        s.settimeout(3)
 except OSError: pass
 print(' '.join(sorted(got)))" >"$XGW_TMP/grx.out" &
 	rx=$!
@@ -321,7 +364,7 @@ ctl2() { ip netns exec "$GW2" "$XGWCTL" -s "$SOCK2" "$@"; }
 wait_for ctl2 ports || { cat "$XGW_TMP/xgwd2.log"; fail "second xgwd did not start"; }
 ip netns exec "$GW2" ping -c 1 -W 2 198.18.6.2 >/dev/null || fail "gw2 cannot reach the node"
 ip netns exec "$GW" ping -c 1 -W 2 198.18.6.1 >/dev/null || fail "gw cannot reach gw2"
-ctl service add 198.18.100.4:80/tcp || fail "service add"
+ctl service add 198.18.100.4:80/tcp --datapath "$DP" || fail "service add"
 ctl backend add 198.18.100.4:80/tcp 198.18.5.20:8080 --geneve 198.18.6.1 --vni 88 ||
 	fail "geneve backend add"
 out=$(ip netns exec "$CLI" python3 "$XGW_TMP/cli.py" 20 198.18.100.4)
@@ -329,7 +372,7 @@ echo "# xgw to xgw, 20 connections: $out"
 [ "$(echo "$out" | jget 'd["fails"]')" = 0 ] &&
 	[ "$(echo "$out" | jget "d['seen'].get('xgw2-be', 0)")" = 20 ] ||
 	{ ctl stats; ctl2 stats; fail "xgw to xgw over Geneve: $out"; }
-e1=$(ctl stats --json | jget 'sum(w["geneve_encapsulated"] for w in d["workers"])')
+e1=$(cnt geneve_encapsulated)
 d2=$(ctl2 stats --json | jget 'sum(w["geneve_decapsulated"] for w in d["workers"])')
 [ "$d2" -gt 0 ] || fail "gw2 decapsulated nothing"
 ok "xgw to xgw over Geneve: 20 connections through a second xgw that decapsulates ($out; geneve encapsulated $e1, decapsulated by gw2 $d2)"

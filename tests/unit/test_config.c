@@ -62,12 +62,19 @@ static const struct load_case cases[] = {
      "'proto': 'tcp', 'backends': [{'ip': '2001:db8::a', 'port': 8080, 'tunnel': {'type': "
      "'geneve', 'remote': '198.18.3.2', 'vni': 16777215}}]}]}",
      NULL},
-    {"tunnel backend in a kernel-datapath service",
+    {"tunnel backend in a kernel-datapath service (served in XDP)",
      "{'tunnel': {'local_ip': '198.18.3.1'}, 'services': [{'vip': '198.18.100.1', 'port': 80, "
      "'proto': 'tcp', 'datapath': 'kernel', 'backends': [{'ip': '198.18.4.10', 'port': 8080, "
      "'tunnel': {'type': 'vxlan', 'remote': '198.18.3.2', 'vni': 1}}]}]}",
-     "services[0].backends[0].tunnel: tunnel backends need \"datapath\": \"user\" (the kernel "
-     "datapath does not encapsulate)"},
+     NULL},
+    {"one backend with a tunnel in a kernel service and without in a user one",
+     "{'tunnel': {'local_ip': '198.18.3.1'}, 'services': [{'vip': '198.18.100.1', 'port': 80, "
+     "'proto': 'tcp', 'backends': [{'ip': '198.18.4.10', 'port': 8080}]}, {'vip': "
+     "'198.18.100.2', 'port': 80, 'proto': 'tcp', 'datapath': 'kernel', 'backends': [{'ip': "
+     "'198.18.4.10', 'port': 8080, 'tunnel': {'type': 'vxlan', 'remote': '198.18.3.2', 'vni': "
+     "1}}]}]}",
+     "services[1].backends[0].tunnel: backend 198.18.4.10:8080 is reached without a tunnel in "
+     "services[0]: a backend has the same tunnel (or none) in every service"},
     {"tunnel backend in a snat service",
      "{'tunnel': {'local_ip': '198.18.3.1'}, 'services': [{'vip': '198.18.100.1', 'port': 80, "
      "'proto': 'tcp', 'snat': true, 'backends': [{'ip': '198.18.4.10', 'port': 8080, "

@@ -7,6 +7,8 @@
  * for bpf_fib_lookup); exits 77 otherwise. */
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -22,7 +24,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "common/csum.h"
 #include "common/drop.h"
+#include "common/hash.h"
 #include "lb/conntrack.h"
 #include "lb/maglev.h"
 #include "pipeline/kdp.h"
@@ -31,10 +35,16 @@
 #include "steer-bpf/steer.h"
 #include "steer.skel.h"
 #include "tests/lib/pktbuild.h"
+#include "tunnel/tunnel.h"
 
 #define SEED 0x5eedu
 static const uint8_t BE_MAC[3][6] = {{2, 0, 0, 0, 2, 11}, {2, 0, 0, 0, 2, 12}, {2, 0, 0, 0, 2, 13}};
 static const uint8_t CLI_MAC[6] = {2, 0, 0, 0, 1, 2};
+/* Tunnel endpoints (remotes) on kd0's 198.18.2.0/24; kd0's 198.18.2.1 is
+ * tunnel.local_ip. */
+static const uint8_t VTEP_MAC[2][6] = {{2, 0, 0, 0, 2, 0x20}, {2, 0, 0, 0, 2, 0x21}};
+static const uint8_t INNER_MAC[6] = {2, 0, 0, 0, 4, 10};
+static uint8_t kd0_mac[6];
 
 static struct steer_bpf *skel;
 static struct xgw_kdp *kdp;
@@ -81,7 +91,9 @@ static int setup(void **state)
 		if (sh("ip neigh add 198.18.2.1%d lladdr 02:00:00:00:02:%02x dev kd0", i + 1,
 		       BE_MAC[i][5]))
 			return -1;
-	if (sh("ip neigh add 198.18.1.2 lladdr 02:00:00:00:01:02 dev kd0"))
+	if (sh("ip neigh add 198.18.1.2 lladdr 02:00:00:00:01:02 dev kd0") ||
+	    sh("ip neigh add 198.18.2.20 lladdr 02:00:00:00:02:20 dev kd0") ||
+	    sh("ip neigh add 198.18.2.21 lladdr 02:00:00:00:02:21 dev kd0"))
 		return -1;
 	/* IPv6: the same hosts on 2001:db8:1::/64 and 2001:db8:2::/64. */
 	if (sh("ip addr add 2001:db8:1::1/64 dev kd0 nodad && "
@@ -94,6 +106,15 @@ static int setup(void **state)
 		       BE_MAC[i][5]))
 			return -1;
 	ifindex = (int)if_nametoindex("kd0");
+	{
+		struct ifreq ifr = {0};
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "kd0");
+		if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr))
+			return -1;
+		memcpy(kd0_mac, ifr.ifr_hwaddr.sa_data, 6);
+		close(fd);
+	}
 	skel = steer_bpf__open_and_load();
 	if (!skel)
 		return -1;
@@ -104,9 +125,36 @@ static int setup(void **state)
 
 	xgw_config_defaults(&cfg);
 	/* [0]: 198.18.100.1:80/tcp, [1]: [2001:db8:100::1]:80/tcp, each over
-	 * three backends :8080. */
-	cfg.services = calloc(2, sizeof(*cfg.services));
-	cfg.n_services = 2;
+	 * three backends :8080.  [2]: 198.18.100.2:80/tcp over VXLAN (VNI 42,
+	 * to 198.18.2.20, inner MAC set) to 198.18.4.10:8080; [3]:
+	 * 198.18.100.3:80/tcp over Geneve (VNI 77, to 198.18.2.21) to
+	 * 198.18.5.10:8080; [4]: [2001:db8:100::2]:80/tcp over VXLAN to
+	 * [2001:db8:4::10]:8080 (IPv6 inside an IPv4 underlay). */
+	cfg.services = calloc(5, sizeof(*cfg.services));
+	cfg.n_services = 5;
+	cfg.tunnel.local_ip = xgw_pb_ip("198.18.2.1");
+	for (int v = 2; v < 5; v++) {
+		struct xgw_service_cfg *s = &cfg.services[v];
+		struct xgw_backend_cfg *b;
+		static const char *const vip[] = {"198.18.100.2", "198.18.100.3",
+						  "2001:db8:100::2"};
+		static const char *const be[] = {"198.18.4.10", "198.18.5.10", "2001:db8:4::10"};
+		s->vip = xgw_pb_ip(vip[v - 2]);
+		s->port = 80;
+		s->proto = IPPROTO_TCP;
+		s->datapath = XGW_DP_KERNEL;
+		s->backends = calloc(1, sizeof(*s->backends));
+		s->n_backends = 1;
+		b = &s->backends[0];
+		b->ip = xgw_pb_ip(be[v - 2]);
+		b->port = 8080;
+		b->weight = 1;
+		b->tun = v == 3 ? XGW_TUN_GENEVE : XGW_TUN_VXLAN;
+		b->tun_remote = xgw_pb_ip(v == 3 ? "198.18.2.21" : "198.18.2.20");
+		b->vni = v == 3 ? 77 : 42;
+		b->has_inner_mac = v != 3;
+		memcpy(b->inner_mac, INNER_MAC, 6);
+	}
 	for (int v = 0; v < 2; v++) {
 		struct xgw_service_cfg *s = &cfg.services[v];
 		s->vip = xgw_pb_ip(v ? "2001:db8:100::1" : "198.18.100.1");
@@ -496,15 +544,308 @@ static void test_snat(void **state)
 	resync();
 }
 
+static uint64_t kcnt(unsigned idx)
+{
+	uint64_t v[XGW_KDP_CNT__MAX];
+
+	assert_int_equal(xgw_bpf_percpu_sum(bpf_map__fd(skel->maps.kdp_cnt), XGW_KDP_CNT__MAX, v),
+			 0);
+	return v[idx];
+}
+
+static uint32_t build_mac(struct xgw_pb *b, uint8_t *buf, const uint8_t *dmac, const uint8_t *smac)
+{
+	int n;
+
+	memcpy(b->dst_mac, dmac, 6);
+	memcpy(b->src_mac, smac, 6);
+	n = xgw_pb_build(b, buf, 2048);
+	assert_true(n > 0);
+	return (uint32_t)n;
+}
+
+/* What the workers' codec (tunnel/tunnel.h) makes of the frame's IP
+ * packet for an endpoint local -> remote: the independent reference. */
+static uint32_t user_encap(uint8_t *out, const uint8_t *frame, uint32_t len, uint8_t type,
+			   const char *local, const char *remote, uint32_t vni,
+			   const uint8_t *inner_mac, uint64_t hash, const uint8_t *dmac,
+			   const uint8_t *smac)
+{
+	static uint8_t buf[4096];
+	struct xgw_pkt p = {0};
+	struct xgw_tun_ep ep;
+
+	memcpy(buf + 256, frame, len);
+	p.data = buf + 256;
+	p.len = len;
+	p.headroom = 256;
+	assert_int_equal(xgw_parse(&p), 0);
+	xgw_tun_ep_init(&ep, type, xgw_pb_ip(local).w[0], xgw_pb_ip(remote).w[0],
+			htons(type == XGW_TUNK_VXLAN ? 4789 : 6081), vni, inner_mac);
+	xgw_tun_encap(&p, &ep, hash, dmac, smac);
+	memcpy(out, p.data, p.len);
+	return p.len;
+}
+
+/* A frame's Geneve header (at 42) gets n options of 8 bytes (class
+ * 0x0102, type 0x11, or 0x91 with the critical bit), lengths and the outer
+ * IPv4 checksum fixed. */
+static uint32_t geneve_opts(uint8_t *f, uint32_t len, unsigned n, bool crit)
+{
+	uint32_t add = n * 8;
+	uint16_t v;
+
+	memmove(f + 50 + add, f + 50, len - 50);
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t o[8] = {0x01, 0x02, crit ? 0x91 : 0x11, 1, 0xde, 0xad, 0xbe, (uint8_t)i};
+		memcpy(f + 50 + i * 8, o, 8);
+	}
+	f[42] = (uint8_t)((f[42] & 0xc0) | (n * 2));
+	v = htons((uint16_t)(f[16] << 8 | f[17]) + (uint16_t)add);
+	memcpy(f + 16, &v, 2);
+	v = htons((uint16_t)(f[38] << 8 | f[39]) + (uint16_t)add);
+	memcpy(f + 38, &v, 2);
+	f[24] = f[25] = 0;
+	v = xgw_csum(f + 14, 20);
+	memcpy(f + 24, &v, 2);
+	return len + add;
+}
+
+/* A SYN to the VIP of a tunnel backend: the frame XDP sends is byte for
+ * byte the workers' codec's output for the DNATed packet (same template,
+ * next hop, flow hash); then the backend's SYN+ACK, encapsulated by the
+ * remote as the codec does, comes back decapsulated and reverse-NATed. */
+static void tunnel_case(const char *client, const char *vip, const char *be, uint8_t type,
+			const char *remote, uint32_t vni, const uint8_t *inner_mac,
+			const uint8_t *vtep_mac, uint16_t sport)
+{
+	static uint8_t f[2048], x[2048], e[2048];
+	unsigned enc = type == XGW_TUNK_VXLAN ? XGW_KDP_CNT_VXLAN_ENCAP : XGW_KDP_CNT_GENEVE_ENCAP;
+	unsigned dec = type == XGW_TUNK_VXLAN ? XGW_KDP_CNT_VXLAN_DECAP : XGW_KDP_CNT_GENEVE_DECAP;
+	struct xgw_pb b = {.src = xgw_pb_ip(client),
+			   .dst = xgw_pb_ip(vip),
+			   .proto = IPPROTO_TCP,
+			   .sport = sport,
+			   .dport = 80,
+			   .seq = 1000,
+			   .tcp_flags = XGW_PB_SYN};
+	uint32_t len = build(&b, f), elen, xlen;
+	uint64_t n0 = kcnt(enc), d0 = kcnt(dec);
+	uint64_t hash = xgw_flow_hash(&b.src, &b.dst, htons(sport), htons(80), IPPROTO_TCP, SEED);
+
+	assert_int_equal(run(f, &len), XDP_TX);
+	struct xgw_pb d = b;
+	d.dst = xgw_pb_ip(be);
+	d.dport = 8080;
+	d.ttl = 63;
+	elen = build(&d, e);
+	xlen = user_encap(x, e, elen, type, "198.18.2.1", remote, vni, inner_mac, hash, vtep_mac,
+			  kd0_mac);
+	assert_int_equal(len, xlen);
+	assert_memory_equal(f, x, xlen);
+	assert_int_equal(kcnt(enc), n0 + 1);
+
+	/* An ACK padded to 60 bytes: the padding is not carried. */
+	b.tcp_flags = XGW_PB_ACK;
+	b.pad_to = 60;
+	len = build(&b, f);
+	assert_int_equal(run(f, &len), XDP_TX);
+	d.tcp_flags = XGW_PB_ACK;
+	elen = build(&d, e);
+	xlen = user_encap(x, e, elen, type, "198.18.2.1", remote, vni, inner_mac, hash, vtep_mac,
+			  kd0_mac);
+	assert_int_equal(len, xlen);
+	assert_memory_equal(f, x, xlen);
+
+	/* The SYN+ACK through the tunnel. */
+	struct xgw_pb r = {.src = xgw_pb_ip(be),
+			   .dst = xgw_pb_ip(client),
+			   .proto = IPPROTO_TCP,
+			   .sport = 8080,
+			   .dport = sport,
+			   .seq = 5000,
+			   .tcp_flags = XGW_PB_SYN | XGW_PB_ACK};
+	elen = build_mac(&r, e, kd0_mac, INNER_MAC);
+	len =
+	    user_encap(f, e, elen, type, remote, "198.18.2.1", vni, kd0_mac, 7, kd0_mac, vtep_mac);
+	if (type == XGW_TUNK_GENEVE) /* options are skipped */
+		len = geneve_opts(f, len, 2, false);
+	assert_int_equal(run(f, &len), XDP_TX);
+	r.src = b.dst;
+	r.sport = 80;
+	r.ttl = 63;
+	elen = build_mac(&r, e, CLI_MAC, kd0_mac);
+	assert_int_equal(len, elen);
+	assert_memory_equal(f, e, elen);
+	assert_int_equal(kcnt(dec), d0 + 1);
+}
+
+static void test_tunnel_vxlan(void **state)
+{
+	(void)state;
+	tunnel_case("198.18.1.2", "198.18.100.2", "198.18.4.10", XGW_TUNK_VXLAN, "198.18.2.20", 42,
+		    INNER_MAC, VTEP_MAC[0], 45000);
+	/* IPv6 inside the IPv4 underlay. */
+	tunnel_case("2001:db8:1::2", "2001:db8:100::2", "2001:db8:4::10", XGW_TUNK_VXLAN,
+		    "198.18.2.20", 42, INNER_MAC, VTEP_MAC[0], 45001);
+}
+
+static void test_tunnel_geneve(void **state)
+{
+	(void)state;
+	/* No inner MAC configured: the egress port's own. */
+	tunnel_case("198.18.1.2", "198.18.100.3", "198.18.5.10", XGW_TUNK_GENEVE, "198.18.2.21", 77,
+		    NULL, VTEP_MAC[1], 46000);
+}
+
+/* What XDP leaves to the workers, untouched and counted: Geneve with more
+ * options than it walks, a critical option, a reply of no kernel
+ * connection, a packet too big once encapsulated. */
+static void test_tunnel_hand_on(void **state)
+{
+	static uint8_t f[4096], e[2048], ref[4096];
+	uint32_t len, elen;
+	uint64_t p0;
+
+	(void)state;
+	struct xgw_pb r = {.src = xgw_pb_ip("198.18.5.10"),
+			   .dst = xgw_pb_ip("198.18.1.2"),
+			   .proto = IPPROTO_TCP,
+			   .sport = 8080,
+			   .dport = 46000,
+			   .tcp_flags = XGW_PB_ACK};
+	elen = build_mac(&r, e, kd0_mac, INNER_MAC);
+	for (int c = 0; c < 3; c++) {
+		len = user_encap(f, e, elen, XGW_TUNK_GENEVE, "198.18.2.21", "198.18.2.1", 77,
+				 kd0_mac, 7, kd0_mac, VTEP_MAC[1]);
+		if (c == 0) /* one option past the bound */
+			len = geneve_opts(f, len, XGW_KDP_GENEVE_OPTS_MAX + 1, false);
+		else if (c == 1)
+			len = geneve_opts(f, len, 1, true);
+		else /* no connection from 198.18.5.10:8081 */
+			f[50 + 14 + 20 + 1] = 0x91;
+		if (c == 2)
+			xgw_pb_csum_fill(f + 50, len - 50);
+		memcpy(ref, f, len);
+		p0 = kcnt(XGW_KDP_CNT_PUNT);
+		assert_int_equal(run(f, &len), XDP_PASS);
+		assert_memory_equal(f, ref, len);
+		assert_int_equal(kcnt(XGW_KDP_CNT_PUNT), p0 + 1);
+	}
+	/* The same number of options as the bound is decapsulated. */
+	len = user_encap(f, e, elen, XGW_TUNK_GENEVE, "198.18.2.21", "198.18.2.1", 77, kd0_mac, 7,
+			 kd0_mac, VTEP_MAC[1]);
+	len = geneve_opts(f, len, XGW_KDP_GENEVE_OPTS_MAX, false);
+	assert_int_equal(run(f, &len), XDP_TX);
+
+	/* 1460 bytes of TCP payload: 1500 + 50 do not fit kd0's MTU. */
+	static uint8_t pl[1460];
+	struct xgw_pb b = {.src = xgw_pb_ip("198.18.1.2"),
+			   .dst = xgw_pb_ip("198.18.100.2"),
+			   .proto = IPPROTO_TCP,
+			   .sport = 45000,
+			   .dport = 80,
+			   .tcp_flags = XGW_PB_ACK,
+			   .payload = pl,
+			   .payload_len = sizeof(pl)};
+	len = build(&b, f);
+	memcpy(ref, f, len);
+	p0 = kcnt(XGW_KDP_CNT_PUNT);
+	assert_int_equal(run(f, &len), XDP_PASS);
+	assert_memory_equal(f, ref, len);
+	assert_int_equal(kcnt(XGW_KDP_CNT_PUNT), p0 + 1);
+	b.payload_len = 1450 - 40; /* 1450 + 50 fit */
+	len = build(&b, f);
+	assert_int_equal(run(f, &len), XDP_TX);
+}
+
+/* An ICMP error from the backend quoting the DNATed packet goes back to
+ * the client as if the VIP had sent it, quoting the client's own packet:
+ * compared with a frame built from scratch (checksums in full). */
+static void icmp_case(const char *client, const char *vip, uint8_t type, uint8_t code, uint16_t mtu,
+		      uint16_t sport)
+{
+	static uint8_t f[2048], e[2048], q[2048];
+	bool v6 = strchr(client, ':') != NULL;
+	unsigned qlen = v6 ? 60 : 40, l3 = v6 ? 40 : 20;
+	struct xgw_pb b = {.src = xgw_pb_ip(client),
+			   .dst = xgw_pb_ip(vip),
+			   .proto = IPPROTO_TCP,
+			   .sport = sport,
+			   .dport = 80,
+			   .seq = 77,
+			   .tcp_flags = XGW_PB_SYN};
+	uint32_t len = build(&b, f), elen;
+	struct xgw_addr be = {.family = v6 ? AF_INET6 : AF_INET};
+	uint64_t n0 = kcnt(XGW_KDP_CNT_ICMP_ERR);
+
+	assert_int_equal(run(f, &len), XDP_TX);
+	memcpy(q, f + 14, qlen); /* the DNATed packet as the backend got it */
+	memcpy(be.b, f + 14 + (v6 ? 24 : 16), v6 ? 16 : 4);
+	struct xgw_pb err = {.src = be,
+			     .dst = b.src,
+			     .proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP,
+			     .icmp_other = true,
+			     .icmp_type = type,
+			     .icmp_code = code,
+			     .dport = mtu,
+			     .payload = q,
+			     .payload_len = qlen};
+	len = build_mac(&err, f, kd0_mac, BE_MAC[0]);
+	assert_int_equal(run(f, &len), XDP_TX);
+	/* Expected: the client's SYN as it left the gateway's view (TTL 63)
+	 * quoted, from the VIP to the client. */
+	b.ttl = 63;
+	elen = build(&b, e);
+	memcpy(q, e + 14, qlen);
+	err.src = b.dst;
+	err.ttl = 63;
+	elen = build_mac(&err, e, CLI_MAC, kd0_mac);
+	assert_int_equal(len, elen);
+	assert_memory_equal(f, e, elen);
+	assert_true(xgw_pb_csum_ok(f, len));
+	assert_int_equal(kcnt(XGW_KDP_CNT_ICMP_ERR), n0 + 1);
+	(void)l3;
+}
+
+static void test_icmp_errors(void **state)
+{
+	static uint8_t f[2048], ref[2048], q[64];
+	uint32_t len;
+
+	(void)state;
+	icmp_case("198.18.1.2", "198.18.100.1", 3, 4, 1400, 42000);	  /* frag needed */
+	icmp_case("198.18.1.2", "198.18.100.1", 3, 3, 0, 42001);	  /* port unreachable */
+	icmp_case("2001:db8:1::2", "2001:db8:100::1", 2, 0, 1280, 42002); /* packet too big */
+	/* About no kernel connection: handed on untouched. */
+	struct xgw_pb o = {.src = xgw_pb_ip("198.18.1.2"),
+			   .dst = xgw_pb_ip("198.18.2.11"),
+			   .proto = IPPROTO_TCP,
+			   .sport = 999,
+			   .dport = 8080};
+	len = build(&o, f);
+	memcpy(q, f + 14, 40);
+	struct xgw_pb err = {.src = xgw_pb_ip("198.18.2.11"),
+			     .dst = xgw_pb_ip("198.18.1.2"),
+			     .proto = IPPROTO_ICMP,
+			     .icmp_other = true,
+			     .icmp_type = 3,
+			     .icmp_code = 3,
+			     .payload = q,
+			     .payload_len = 40};
+	len = build(&err, f);
+	memcpy(ref, f, len);
+	assert_int_equal(run(f, &len), XDP_PASS);
+	assert_memory_equal(f, ref, len);
+}
+
 static void test_refusals(void **state)
 {
 	char err[256];
 	struct xgw_service_cfg *s = &cfg.services[0];
 
-	s->backends[0].tun = XGW_TUN_VXLAN;
-	assert_int_equal(xgw_kdp_check(&cfg, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "tunnel backends are not implemented"));
-	s->backends[0].tun = XGW_TUN_NONE;
+	/* Tunnel backends are served now (test_tunnel_*). */
+	assert_int_equal(xgw_kdp_check(&cfg, err, sizeof(err)), 0);
 	s->algo = XGW_ALGO_RR;
 	assert_int_equal(xgw_kdp_check(&cfg, err, sizeof(err)), -EINVAL);
 	s->algo = XGW_ALGO_MAGLEV;
@@ -521,6 +862,10 @@ int main(void)
 	    cmocka_unit_test(test_drops_and_handoff),
 	    cmocka_unit_test(test_ipv6),
 	    cmocka_unit_test(test_snat),
+	    cmocka_unit_test(test_tunnel_vxlan),
+	    cmocka_unit_test(test_tunnel_geneve),
+	    cmocka_unit_test(test_tunnel_hand_on),
+	    cmocka_unit_test(test_icmp_errors),
 	    cmocka_unit_test(test_refusals),
 	};
 
