@@ -177,8 +177,8 @@ __attribute__((noinline)) static int output_slow(struct xgw_worker *w,
 	}
 	out = e->out;
 	port = &w->dp->ports[out];
-	if (p->l3_len > port->mtu)
-		return too_big(w, fs, p, port->mtu);
+	if (p->l3_len > xgw_port_mtu(port))
+		return too_big(w, fs, p, xgw_port_mtu(port));
 	strip_vlans(p);
 	memcpy(p->data, e->mac, 12);
 	/* Drop Ethernet padding: the frame ends where IP says. */
@@ -193,7 +193,7 @@ static inline int output(struct xgw_worker *w, const struct xgw_fwd_state *fs, s
 	const struct xgw_route_cache_ent *e = route_cache_slot(&w->fwd, dst);
 
 	if (__builtin_expect(e->gen != fs->fib->generation || !xgw_addr_eq(&e->dst, dst) ||
-				 p->n_vlans || p->l3_len > w->dp->ports[e->out].mtu,
+				 p->n_vlans || p->l3_len > xgw_port_mtu(&w->dp->ports[e->out]),
 			     0))
 		return output_slow(w, fs, p, dst);
 	memcpy(p->data, e->mac, 12);
@@ -343,7 +343,8 @@ static inline int forward4(struct xgw_worker *w, const struct xgw_fwd_state *fs,
 
 	if (__builtin_expect(!(p->flags & XGW_PKT_IP4_CSUM_OK) || ip->ttl <= 1 || p->n_vlans ||
 				 e->gen != fs->fib->generation || e->dst.family != AF_INET ||
-				 e->dst.w[0] != d || p->l3_len > w->dp->ports[e->out].mtu,
+				 e->dst.w[0] != d ||
+				 p->l3_len > xgw_port_mtu(&w->dp->ports[e->out]),
 			     0))
 		return forward4_slow(w, fs, p);
 	memcpy(p->data, e->mac, 12);
