@@ -138,13 +138,16 @@ static int open_worker_sockets(struct xgw_dataplane *dp, struct xgw_worker *w,
 	for (unsigned i = 0; i < n; i++) {
 		const struct xgw_port_cfg *pc = &cfg->ports[list[i].port];
 		struct xgw_xsk_opts o = {
-			.zerocopy = pc->zerocopy == XGW_ZC_ON    ? XGW_ZC_WANT_ON
-				    : pc->zerocopy == XGW_ZC_OFF ? XGW_ZC_WANT_OFF
-								 : XGW_ZC_WANT_AUTO,
-			.busy_poll = pc->busy_poll,
-			.busy_poll_budget = pc->busy_poll_budget,
-			/* Half the UMEM may sit in fill/RX rings, shared fairly. */
-			.fill_target = cfg->umem.frames / 2 / n,
+		    .zerocopy = pc->zerocopy == XGW_ZC_ON    ? XGW_ZC_WANT_ON
+				: pc->zerocopy == XGW_ZC_OFF ? XGW_ZC_WANT_OFF
+							     : XGW_ZC_WANT_AUTO,
+		    .busy_poll = pc->busy_poll,
+		    .busy_poll_budget = pc->busy_poll_budget,
+		    /* Half the UMEM may sit in fill/RX rings, shared fairly. */
+		    .fill_target = cfg->umem.frames / 2 / n,
+		    /* And as much again on TX: all sockets stuck on TX
+		     * still leave the fill rings theirs. */
+		    .tx_cap = cfg->umem.frames / 2 / n,
 		};
 		struct xgw_xsk *x;
 

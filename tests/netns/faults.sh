@@ -190,6 +190,14 @@ ip -n "$CLI" route flush cache
 all_ok 1400 "$R" || fail "1400-byte datagrams after the MTU came back: $(traffic 10 1400 "$R")"
 ok "MTU 1500 -> 1300: $((i1 - i0)) frag-needed, client learnt 1300; -> 1500: full size again"
 
+# No frame lost through all of it: idle, every UMEM frame is on the free
+# list, a fill ring or a TX ring (frames_accounted), and the fill rings are
+# back to their share.
+sleep 0.5
+frames=$(ctl stats --json | jget '[(w["frames_accounted"], w["umem_frames"]) for w in d["workers"]]')
+[ "$frames" = "[(4096, 4096)]" ] || fail "UMEM frames after the faults: $frames"
+ok "every UMEM frame accounted for after the faults: $frames"
+
 # 5. The interface deleted: reported; xgwd keeps serving its control
 # socket and stops cleanly.
 ip -n "$BEN" link del b0
