@@ -62,6 +62,7 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 	struct xgw_lb_flow fl[XGW_BURST_MAX];
 	int rc[XGW_BURST_MAX] = {0}; /* 256 B; gcc cannot see that [0, n) is set */
 	bool acl = xgw_policy_active(snap);
+	struct xgw_route_own4 own4;
 	const struct xgw_tun_table *tun = snap ? snap->tun : NULL;
 
 	for (uint32_t i = 0; i < n; i++) {
@@ -69,6 +70,7 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 		if (!rc[i] && tun)
 			rc[i] = xgw_tun_decap_stage(w, tun, &pkts[i]);
 	}
+	xgw_route_own4(&own4, fs, w->dp->n_ports);
 	xgw_lb_prepare(w, snap, pkts, rc, n, fl);
 	for (uint32_t i = 0; i < n; i++) {
 		struct xgw_pkt *p = &pkts[i];
@@ -76,8 +78,11 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 
 		if (!r)
 			r = xgw_lb_stage(w, snap, fs, p, &fl[i]);
-		if (r == XGW_LB_ROUTE)
+		if (r == XGW_LB_ROUTE) {
 			r = acl ? xgw_policy_stage(snap, w->id, p) : 0;
+			if (!r && fs)
+				r = xgw_route_check_source(w, fs, p, &own4);
+		}
 		if (!r)
 			r = tun ? xgw_tun_encap_stage(w, tun, fs, p, &fl[i])
 				: xgw_forward(w, fs, p);
