@@ -122,6 +122,10 @@ struct xgw_policy_cfg {
 struct xgw_ctl_cfg {
 	char socket[108]; /* default /run/xgw/xgw.sock */
 	unsigned mode;	  /* default 0660 */
+	/* "group": the socket file's group, so that its members may connect
+	 * (with mode's group bits); "" = xgwd's own.  Resolved when loaded. */
+	char group[32];
+	unsigned gid;
 };
 
 struct xgw_config {

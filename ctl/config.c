@@ -5,6 +5,7 @@
 #include "ctl/config.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,9 +161,35 @@ static int lb_from_json(struct xgw_config *c, const struct cj *root)
 	return hash_seed_from_json(c, &o);
 }
 
+/* "group": a group name, or a number for a group without one; resolved
+ * now, so that a group this host does not have is refused with the rest of
+ * the config rather than when the socket is made. */
+static int ctl_group_from_json(struct xgw_config *c, const struct cj *o)
+{
+	char buf[1024], *end;
+	struct group gr, *res = NULL;
+	unsigned long g;
+	int rc = cj_str(o, "group", false, false, c->ctl.group, sizeof(c->ctl.group));
+
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	g = strtoul(c->ctl.group, &end, 10);
+	if (c->ctl.group[0] >= '0' && c->ctl.group[0] <= '9' && !*end && g < 0xffffffffUL) {
+		c->ctl.gid = (unsigned)g;
+		return 0;
+	}
+	rc = getgrnam_r(c->ctl.group, &gr, buf, sizeof(buf), &res);
+	if (rc || !res)
+		return cj_fail(o->err, o->errlen, o->where, "group",
+			       "no group \"%s\" on this host%s%s", c->ctl.group, rc ? ": " : "",
+			       rc ? strerror(rc) : "");
+	c->ctl.gid = (unsigned)res->gr_gid;
+	return 0;
+}
+
 static int ctl_from_json(struct xgw_config *c, const struct cj *root)
 {
-	static const char *const keys[] = {"socket", "mode", NULL};
+	static const char *const keys[] = {"socket", "mode", "group", NULL};
 	char path[CJ_PATH_MAX], mode[8];
 	unsigned long m;
 	struct cj o;
@@ -172,6 +199,8 @@ static int ctl_from_json(struct xgw_config *c, const struct cj *root)
 	if ((rc = cj_sub(root, "ctl", false, keys, &o, path, sizeof(path))))
 		return rc > 0 ? 0 : rc;
 	if ((rc = cj_str(&o, "socket", false, false, c->ctl.socket, sizeof(c->ctl.socket))) < 0)
+		return rc;
+	if ((rc = ctl_group_from_json(c, &o)) < 0)
 		return rc;
 	/* A string, because JSON has no octal and 432 would mean nothing. */
 	rc = cj_str(&o, "mode", false, false, mode, sizeof(mode));
@@ -500,6 +529,9 @@ json_t *xgw_config_to_json(const struct xgw_config *c)
 		      array_to_json(c->policies, c->n_policies, sizeof(*c->policies), policy_json));
 	snprintf(mode, sizeof(mode), "%04o", c->ctl.mode & 0777);
 	bad |= cj_set(o, "ctl", json_pack("{s:s, s:s}", "socket", c->ctl.socket, "mode", mode));
+	if (c->ctl.group[0])
+		bad |= json_object_set_new(json_object_get(o, "ctl"), "group",
+					   json_string(c->ctl.group));
 	bad |= cj_set(o, "metrics", json_pack("{s:s}", "listen", c->metrics_listen));
 	if (c->announce_table)
 		bad |= cj_set(o, "announce",

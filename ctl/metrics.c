@@ -97,6 +97,23 @@ static const struct fam xdp_fams[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static const struct fam port_fams[] = {
+    {"link_up", "xgw_port_link_up", "gauge",
+     "1 if the interface of a port is up with carrier, 0 if down or deleted."},
+    {"mtu", "xgw_port_mtu", "gauge", "The MTU of a port's interface, as xgwd last read it."},
+    {"xdp_attached", "xgw_port_xdp_attached", "gauge",
+     "1 if the steering program is attached to the port's interface."},
+    {"link_changes", "xgw_port_link_changes_total", "counter",
+     "Times the link of a port went down or came up (or the interface was deleted)."},
+    {"mtu_changes", "xgw_port_mtu_changes_total", "counter",
+     "Times the MTU of a port's interface changed while xgwd ran."},
+    {"xdp_lost", "xgw_port_xdp_lost_total", "counter",
+     "Times the steering program was found removed or replaced by someone else."},
+    {"xdp_reattached", "xgw_port_xdp_reattached_total", "counter",
+     "Times xgwd attached a removed steering program again."},
+    {NULL, NULL, NULL, NULL},
+};
+
 static const struct fam ct_fams[] = {
     {"live", "xgw_conntrack_entries", "gauge", "Conntrack entries in use."},
     {"max", "xgw_conntrack_max", "gauge", "Conntrack capacity (max_entries)."},
@@ -318,7 +335,9 @@ out:
 	free(rows);
 }
 
-static void emit_xdp(FILE *f, const json_t *ports)
+/* One row per port from its object `key` ("xdp", "health"). */
+static void emit_port_obj(FILE *f, const json_t *ports, const char *key, const struct fam *fams,
+			  const char *prefix, const char *what)
 {
 	size_t n = json_array_size(ports), k = 0, i;
 	struct row *rows = calloc(n ? n : 1, sizeof(*rows));
@@ -328,7 +347,7 @@ static void emit_xdp(FILE *f, const json_t *ports)
 		return;
 	json_array_foreach(ports, i, p)
 	{
-		const json_t *x = json_object_get(p, "xdp");
+		const json_t *x = json_object_get(p, key);
 
 		if (!json_is_object(x))
 			continue;
@@ -336,7 +355,7 @@ static void emit_xdp(FILE *f, const json_t *ports)
 		row_label(&rows[k], "port", str_or(p, "name", ""));
 		k++;
 	}
-	emit_rows(f, rows, k, xdp_fams, "xgw_xdp_", "the XDP steering program of each port", NULL);
+	emit_rows(f, rows, k, fams, prefix, what, NULL);
 	free(rows);
 }
 
@@ -597,7 +616,10 @@ char *xgw_metrics_render(const json_t *stats, size_t *len)
 	fprintf(f, "xgw_build_info{version=\"%s\",commit=\"%s\"} 1\n", XGW_RELEASE, XGW_COMMIT);
 	if (json_is_array(ports)) {
 		emit_queues(f, ports);
-		emit_xdp(f, ports);
+		emit_port_obj(f, ports, "xdp", xdp_fams, "xgw_xdp_",
+			      "the XDP steering program of each port");
+		emit_port_obj(f, ports, "health", port_fams, "xgw_port_",
+			      "the interface of each port");
 	}
 	if (json_is_array(workers))
 		emit_workers(f, workers);

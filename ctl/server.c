@@ -170,8 +170,15 @@ static int open_listener(struct xgw_ctl_srv *srv, const struct xgw_ctl_cfg *cfg)
 		pr_err("cannot bind %s: %s", sa.sun_path, strerror(errno));
 		goto fail;
 	}
-	/* bind() created the file with the umask's mode; tighten (or widen) it
-	 * before listen(), so no client can connect under the wrong mode. */
+	/* bind() created the file with the umask's mode and xgwd's group;
+	 * set both before listen(), so no client can connect under the wrong
+	 * ones. */
+	if (cfg->group[0] && chown(sa.sun_path, (uid_t)-1, (gid_t)cfg->gid)) {
+		ret = -errno;
+		pr_err("cannot give %s to group %s: %s", sa.sun_path, cfg->group, strerror(errno));
+		unlink(sa.sun_path);
+		goto fail;
+	}
 	if (chmod(sa.sun_path, cfg->mode ? cfg->mode : 0660) || stat(sa.sun_path, &st)) {
 		ret = -errno;
 		pr_err("cannot chmod %s: %s", sa.sun_path, strerror(errno));

@@ -461,15 +461,18 @@ void xgwctl_fmt_ports(FILE *f, json_t *r)
 	size_t i, j;
 	json_t *p, *q;
 
-	t_init(&t, "llrlrrlll");
-	t_row(&t, "PORT", "IFACE", "IFINDEX", "XDP", "QUEUE", "CORE", "MODE", "NEED_WAKEUP",
-	      "BUSY_POLL");
+	t_init(&t, "llrlrllrrlll");
+	t_row(&t, "PORT", "IFACE", "IFINDEX", "LINK", "MTU", "XDP", "PROGRAM", "QUEUE", "CORE",
+	      "MODE", "NEED_WAKEUP", "BUSY_POLL");
 	json_array_foreach(r, i, p)
 	{
+		json_t *h = json_object_get(p, "health");
+
 		json_array_foreach(json_object_get(p, "queues"), j, q)
 		{
 			t_row(&t, get(p, "name"), get(p, "iface"), get(p, "ifindex"),
-			      get(p, "xdp_mode"), get(q, "queue"), get(q, "core"), get(q, "mode"),
+			      get(h, "link"), get(p, "mtu"), get(p, "xdp_mode"), get(h, "xdp"),
+			      get(q, "queue"), get(q, "core"), get(q, "mode"),
 			      get(q, "need_wakeup"), get(q, "busy_poll"));
 		}
 	}

@@ -143,13 +143,16 @@ static int open_worker_sockets(struct xgw_dataplane *dp, struct xgw_worker *w,
 	for (unsigned i = 0; i < n; i++) {
 		const struct xgw_port_cfg *pc = &cfg->ports[list[i].port];
 		struct xgw_xsk_opts o = {
-			.zerocopy = pc->zerocopy == XGW_ZC_ON    ? XGW_ZC_WANT_ON
-				    : pc->zerocopy == XGW_ZC_OFF ? XGW_ZC_WANT_OFF
-								 : XGW_ZC_WANT_AUTO,
-			.busy_poll = pc->busy_poll,
-			.busy_poll_budget = pc->busy_poll_budget,
-			/* Half the UMEM may sit in fill/RX rings, shared fairly. */
-			.fill_target = cfg->umem.frames / 2 / n,
+		    .zerocopy = pc->zerocopy == XGW_ZC_ON    ? XGW_ZC_WANT_ON
+				: pc->zerocopy == XGW_ZC_OFF ? XGW_ZC_WANT_OFF
+							     : XGW_ZC_WANT_AUTO,
+		    .busy_poll = pc->busy_poll,
+		    .busy_poll_budget = pc->busy_poll_budget,
+		    /* Half the UMEM may sit in fill/RX rings, shared fairly. */
+		    .fill_target = cfg->umem.frames / 2 / n,
+		    /* And as much again on TX: all sockets stuck on TX
+		     * still leave the fill rings theirs. */
+		    .tx_cap = cfg->umem.frames / 2 / n,
 		};
 		struct xgw_xsk *x;
 
@@ -394,10 +397,20 @@ int xgw_dp_apply_steer(struct xgw_dataplane *dp, const struct xgw_config *cfg)
 		if (!rc)
 			rc = add_rule(&rules, &n, &cap, &r);
 		for (unsigned b = 0; b < s->n_backends && !rc; b++) {
-			rc = add_src(&src, &n_src, &cap_src, &s->backends[b].ip, s->proto,
-				     s->backends[b].port);
+			const struct xgw_addr *ip = &s->backends[b].ip;
+
+			rc = add_src(&src, &n_src, &cap_src, ip, s->proto, s->backends[b].port);
 			if (!rc)
-				rc = add_src(&src, &n_src, &cap_src, &s->backends[b].ip, icmp, 0);
+				rc = add_src(&src, &n_src, &cap_src, ip, icmp, 0);
+			/* Fragments of replies: a later IPv4 fragment has no
+			 * ports (the program looks it up with sport 0), an IPv6
+			 * fragment's next header is the fragment header.  The
+			 * workers drop them (fragment_unsupported) rather than
+			 * the kernel routing them untranslated. */
+			if (!rc)
+				rc = add_src(&src, &n_src, &cap_src, ip,
+					     ip->family == AF_INET6 ? IPPROTO_FRAGMENT : s->proto,
+					     0);
 		}
 	}
 	/* Tunnel packets to tunnel.local_ip, for the decap stage. */

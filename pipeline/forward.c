@@ -127,7 +127,6 @@ route_miss(struct xgw_worker *w, const struct xgw_fwd_state *fs, const struct xg
 	e->gen = rt->n_paths > 1 ? 0 : gen;
 	e->dst = *dst;
 	e->out = out;
-	e->mtu = w->dp->ports[out].mtu;
 	memcpy(e->mac, n->mac, 6);
 	memcpy(e->mac + 6, w->dp->ports[out].mac, 6);
 	return 0;
@@ -197,8 +196,8 @@ __attribute__((noinline)) static int output_slow(struct xgw_worker *w,
 	}
 	out = e->out;
 	port = &w->dp->ports[out];
-	if (p->l3_len > port->mtu)
-		return too_big(w, fs, p, port->mtu);
+	if (p->l3_len > xgw_port_mtu(port))
+		return too_big(w, fs, p, xgw_port_mtu(port));
 	strip_vlans(p);
 	memcpy(p->data, e->mac, 12);
 	/* Drop Ethernet padding: the frame ends where IP says. */
@@ -213,7 +212,7 @@ static inline int output(struct xgw_worker *w, const struct xgw_fwd_state *fs, s
 	const struct xgw_route_cache_ent *e = route_cache_slot(&w->fwd, dst);
 
 	if (__builtin_expect(e->gen != fs->fib->generation || !xgw_addr_eq(&e->dst, dst) ||
-				 p->n_vlans || p->l3_len > w->dp->ports[e->out].mtu,
+				 p->n_vlans || p->l3_len > xgw_port_mtu(&w->dp->ports[e->out]),
 			     0))
 		return output_slow(w, fs, p, dst);
 	memcpy(p->data, e->mac, 12);

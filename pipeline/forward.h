@@ -32,7 +32,6 @@ struct xgw_route_cache_ent {
 	struct xgw_addr dst;
 	uint16_t out;
 	uint8_t mac[12]; /* the next hop's, then the egress port's: the new Ethernet addresses */
-	uint32_t mtu;	 /* the egress port's (ports keep theirs while they exist) */
 };
 
 /* The stage's per-worker state (zeroed with the worker). */

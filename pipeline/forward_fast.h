@@ -43,7 +43,9 @@ static inline int xgw_forward_fast(struct xgw_worker *w, const struct xgw_fwd_st
 	if (__builtin_expect((p->flags & (XGW_PKT_IPV4 | XGW_PKT_IP4_CSUM_OK)) !=
 				     (XGW_PKT_IPV4 | XGW_PKT_IP4_CSUM_OK) ||
 				 ip->ttl <= 1 || p->n_vlans || e->gen != gen ||
-				 e->dst.family != AF_INET || e->dst.w[0] != d || p->l3_len > e->mtu,
+				 e->dst.family != AF_INET || e->dst.w[0] != d ||
+				 /* read live: the port's MTU may change (port_watch.c) */
+				 p->l3_len > xgw_port_mtu(&w->dp->ports[e->out]),
 			     0))
 		return xgw_forward_slow(w, fs, p);
 	memcpy(p->data, e->mac, 12);

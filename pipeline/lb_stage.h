@@ -8,6 +8,9 @@
 #ifndef XGW_LB_STAGE_H
 #define XGW_LB_STAGE_H
 
+#include <string.h>
+
+#include "common/drop.h"
 #include "common/pkt.h"
 #include "lb/conntrack.h"
 #include "pipeline/snapshot.h"
@@ -80,6 +83,53 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
  * tracked connection passed it when it was created. */
 int xgw_lb_check_source(const struct xgw_worker *w, const struct xgw_snapshot *snap,
 			const struct xgw_fwd_state *fs, const struct xgw_pkt *p);
+/* The same check for every routed packet, as Linux's martian-source check:
+ * LAND, or a source that is one of the ports' addresses (what the host
+ * itself sends never comes in on a port).  own4: the ports' IPv4
+ * addresses, gathered once per burst (xgw_route_own4); IPv4 is read
+ * straight from the header: this runs on the routed fast path. */
+struct xgw_route_own4 {
+	uint64_t bloom; /* one bit per address (own4_bit): most sources miss it */
+	unsigned n;
+	uint32_t a[XGW_MAX_PORTS];
+};
+
+static inline uint64_t xgw_own4_bit(uint32_t a)
+{
+	return 1ull << ((a * 0x9e3779b1u) >> 26);
+}
+
+static inline void xgw_route_own4(struct xgw_route_own4 *o, const struct xgw_fwd_state *fs,
+				  unsigned n_ports)
+{
+	o->n = 0;
+	o->bloom = 0;
+	for (unsigned i = 0; fs && i < n_ports; i++)
+		if (fs->port_addr4[i].family) {
+			o->a[o->n++] = fs->port_addr4[i].w[0];
+			o->bloom |= xgw_own4_bit(fs->port_addr4[i].w[0]);
+		}
+}
+
+static inline int xgw_route_check_source(const struct xgw_worker *w, const struct xgw_fwd_state *fs,
+					 const struct xgw_pkt *p, const struct xgw_route_own4 *own4)
+{
+	if (__builtin_expect(p->flags & XGW_PKT_IPV4, 1)) {
+		uint32_t s, d; /* bytes 12-15 and 16-19 of the IPv4 header */
+
+		memcpy(&s, p->data + p->l3_off + 12, 4);
+		memcpy(&d, p->data + p->l3_off + 16, 4);
+		if (s == d)
+			return XGW_DROP_BAD_SOURCE;
+		if (__builtin_expect(!(own4->bloom & xgw_own4_bit(s)), 1))
+			return 0;
+		for (unsigned i = 0; i < own4->n; i++)
+			if (own4->a[i] == s)
+				return XGW_DROP_BAD_SOURCE;
+		return 0;
+	}
+	return xgw_lb_check_source(w, NULL, fs, p);
+}
 
 int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		      const struct xgw_fwd_state *fs, struct xgw_pkt *p,

@@ -94,11 +94,12 @@ int xgw_nl_route_parse(const struct nlmsghdr *nlh, struct xgw_route *r, struct x
 {
 	const struct rtmsg *rm = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *at;
-	uint32_t table = rm->rtm_table;
+	uint32_t table;
 	bool nh_object = false;
 
 	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*rm)))
 		return 0;
+	table = rm->rtm_table;
 	if (rm->rtm_family != AF_INET && rm->rtm_family != AF_INET6)
 		return 0;
 	/* Unicast only (blackhole, unreachable, local... are the kernel's);
@@ -179,6 +180,8 @@ static int neigh_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *at;
 	bool have_mac = false;
 
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*nd)))
+		return MNL_CB_OK; /* shorter than its header (found by fuzz_netlink) */
 	if (nd->ndm_family != AF_INET && nd->ndm_family != AF_INET6)
 		return MNL_CB_OK;
 	if (!(nd->ndm_state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE |
@@ -212,9 +215,12 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct xgw_nl_tables *t = data;
 	struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	struct xgw_nl_ifaddr a = {.ifindex = (int)ifa->ifa_index};
+	struct xgw_nl_ifaddr a = {0};
 	const struct nlattr *at;
 
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifa)))
+		return MNL_CB_OK;
+	a.ifindex = (int)ifa->ifa_index;
 	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
 		return MNL_CB_OK;
 	if (ifa->ifa_scope != RT_SCOPE_UNIVERSE)

@@ -18,6 +18,7 @@
 #include "pipeline/snapshot.h"
 #include "pipeline/svc_stats.h"
 #include "pipeline/kdp.h"
+#include "pipeline/port_watch.h"
 #include "steer-bpf/steer.h"
 
 #define RD(x) XGW_STAT_READ(x)
@@ -155,13 +156,13 @@ json_t *xgw_dp_stats_json(struct xgw_dataplane *dp)
 		}
 		xgw_steer_counters(dp->ports[p].steer, sc);
 		json_array_append_new(
-			ports, json_pack("{s:s,s:s,s:o,s:{s:I,s:I,s:I,s:I}}", "name",
-					 dp->ports[p].name, "iface", dp->ports[p].iface, "queues",
-					 queues, "xdp", "steered",
-					 (json_int_t)sc[XGW_STEER_CNT_STEERED], "passed",
-					 (json_int_t)sc[XGW_STEER_CNT_PASSED], "no_socket",
-					 (json_int_t)sc[XGW_STEER_CNT_NOSOCK], "malformed",
-					 (json_int_t)sc[XGW_STEER_CNT_MALFORMED]));
+		    ports, json_pack("{s:s,s:s,s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "name",
+				     dp->ports[p].name, "iface", dp->ports[p].iface, "queues",
+				     queues, "health", xgw_port_health_json(&dp->ports[p]), "xdp",
+				     "steered", (json_int_t)sc[XGW_STEER_CNT_STEERED], "passed",
+				     (json_int_t)sc[XGW_STEER_CNT_PASSED], "no_socket",
+				     (json_int_t)sc[XGW_STEER_CNT_NOSOCK], "malformed",
+				     (json_int_t)sc[XGW_STEER_CNT_MALFORMED]));
 	}
 	if (dp->ct) {
 		struct xgw_ct_stats cs;
@@ -214,12 +215,12 @@ json_t *xgw_dp_ports_json(struct xgw_dataplane *dp)
 							  (int)w->umem.n_frames));
 			}
 		}
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:i,s:s,s:i,s:s,s:o}", "name",
-						     dp->ports[p].name, "iface", dp->ports[p].iface,
-						     "ifindex", dp->ports[p].ifindex, "mac", mac,
-						     "mtu", (int)dp->ports[p].mtu, "xdp_mode",
-						     xgw_steer_mode(dp->ports[p].steer), "queues",
-						     queues));
+		json_array_append_new(
+		    arr, json_pack("{s:s,s:s,s:i,s:s,s:i,s:s,s:o,s:o}", "name", dp->ports[p].name,
+				   "iface", dp->ports[p].iface, "ifindex", dp->ports[p].ifindex,
+				   "mac", mac, "mtu", (int)xgw_port_mtu(&dp->ports[p]), "xdp_mode",
+				   xgw_steer_mode(dp->ports[p].steer), "health",
+				   xgw_port_health_json(&dp->ports[p]), "queues", queues));
 	}
 	return arr;
 }

@@ -78,6 +78,7 @@ void xgw_worker_stages(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 	struct xgw_lb_flow fl[XGW_BURST_MAX];
 	int rc[XGW_BURST_MAX] = {0}; /* 256 B; gcc cannot see that [0, n) is set */
 	bool acl = xgw_policy_active(snap);
+	struct xgw_route_own4 own4;
 	const struct xgw_tun_table *tun = snap ? snap->tun : NULL;
 
 	/* The forwarding state's checks, once per burst (forward_fast.h). */
@@ -90,6 +91,7 @@ void xgw_worker_stages(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 		for (uint32_t i = 0; i < n; i++)
 			if (!rc[i])
 				rc[i] = xgw_tun_decap_stage(w, tun, &pkts[i]);
+	xgw_route_own4(&own4, fs, w->dp->n_ports);
 	xgw_lb_prepare(w, snap, pkts, rc, n, fl);
 	struct xgw_ct_table *ct = w->lb.ct; /* set by xgw_lb_prepare when used */
 	uint64_t now = w->now_ns;
@@ -99,8 +101,11 @@ void xgw_worker_stages(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 
 		if (!r)
 			r = xgw_lb_stage(w, snap, fs, ct, now, p, &fl[i]);
-		if (r == XGW_LB_ROUTE)
+		if (r == XGW_LB_ROUTE) {
 			r = acl ? xgw_policy_stage(snap, w->id, p) : 0;
+			if (!r && fs)
+				r = xgw_route_check_source(w, fs, p, &own4);
+		}
 		if (!r)
 			r = tun	     ? xgw_tun_encap_stage(w, tun, fs, p, &fl[i])
 			    : fwd_ok ? xgw_forward_fast(w, fs, gen, p)

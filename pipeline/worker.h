@@ -30,15 +30,33 @@
 
 struct xgw_steer;
 
+/* What the control thread last saw of a port's interface
+ * (pipeline/port_watch.c); read by the ctl and metrics threads. */
+struct xgw_port_health {
+	atomic_bool up;	     /* IFF_UP and carrier (IFF_RUNNING) */
+	atomic_bool xdp_ok;  /* the steering program is attached */
+	atomic_bool gone;    /* the interface was deleted (or replaced) */
+	atomic_bool foreign; /* another XDP program took our place */
+	_Atomic uint64_t link_changes, mtu_changes, xdp_lost, xdp_reattached;
+};
+
 struct xgw_port {
 	char name[32];
 	char iface[16];
 	int ifindex;
 	uint8_t mac[6];
+	/* Follows the interface's MTU (port_watch.c): written by the control
+	 * thread, read by workers with xgw_port_mtu. */
 	uint32_t mtu;
 	int numa_node;
 	struct xgw_steer *steer;
+	struct xgw_port_health health;
 };
+
+static inline uint32_t xgw_port_mtu(const struct xgw_port *p)
+{
+	return __atomic_load_n(&p->mtu, __ATOMIC_RELAXED);
+}
 
 struct xgw_worker_stats {
 #define _(name, scope, help) uint64_t name;

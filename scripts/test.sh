@@ -21,7 +21,7 @@ meson test -C build-asan --suite unit --print-errorlogs
 # The daemon itself under the sanitizers, with traffic and live changes:
 # the scripts fail on any sanitizer report in xgwd's log.
 meson test -C build-asan --print-errorlogs --num-processes 1 --logbase netnslog \
-	forward lb live_update hostile
+	forward lb live_update hostile faults
 
 echo "== unit under valgrind memcheck"
 # The plain build's unit tests, every one: any memcheck error or definite
@@ -58,16 +58,22 @@ ninja -C build-fuzz
 meson test -C build-fuzz --suite fuzz --print-errorlogs
 
 # One closing line over the four runs, in the plain "N passed, N failed"
-# form that CI reads.
+# form that CI reads.  As root, a skipped namespace test counts as failed.
 python3 - build build-asan build-tsan build-fuzz <<'PY'
 import glob, json, sys, os
 p = f = s = 0
+root = os.geteuid() == 0
 for d in sys.argv[1:]:
     for log in glob.glob(os.path.join(d, 'meson-logs', '*.json')):
         for line in open(log):
             r = json.loads(line).get('result')
             if r in ('OK', 'EXPECTEDFAIL'):
                 p += 1
+            elif r == 'SKIP' and root and ':netns /' in json.loads(line)['name']:
+                # Root, namespaces, XDP and AF_XDP are all here: a
+                # namespace test that skips did not run what it should.
+                print("netns test skipped as root:", json.loads(line)['name'])
+                f += 1
             elif r == 'SKIP':
                 s += 1
             else:

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/if_link.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
@@ -24,6 +26,9 @@ struct xgw_steer {
 	int ifindex;
 	char ifname[IF_NAMESIZE];
 	enum xdp_attach_mode mode;
+	/* The program id the interface shows in our mode while we are
+	 * attached (ours, or libxdp's dispatcher in front of it). */
+	uint32_t attached_id;
 	int xsks_fd, rules_fd, src_fd, classes_fd, stats_fd;
 	/* The rule maps as last written (sorted records, see map_sync), so
 	 * that a new rule set writes and deletes only the keys that changed;
@@ -129,12 +134,26 @@ out:
 	return err;
 }
 
+/* The id of the program attached to ifindex in mode, 0 for none. */
+static int attached_id(int ifindex, enum xdp_attach_mode mode, uint32_t *id)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, o);
+	int err = bpf_xdp_query(ifindex, 0, &o);
+
+	if (err)
+		return err;
+	*id = mode == XDP_MODE_SKB ? o.skb_prog_id : o.drv_prog_id;
+	return 0;
+}
+
 static int try_attach(struct xgw_steer *s, enum xdp_attach_mode mode)
 {
 	int err = xdp_program__attach(s->prog, s->ifindex, mode, 0);
 
-	if (!err)
+	if (!err) {
 		s->mode = mode;
+		err = attached_id(s->ifindex, mode, &s->attached_id);
+	}
 	return err;
 }
 
@@ -542,6 +561,38 @@ int xgw_bpf_percpu_sum(int fd, uint32_t n, uint64_t *out)
 int xgw_steer_counters(struct xgw_steer *s, uint64_t *out)
 {
 	return xgw_bpf_percpu_sum(s->stats_fd, XGW_STEER_CNT__MAX, out);
+}
+
+enum xgw_steer_state xgw_steer_state(struct xgw_steer *s, uint32_t *id)
+{
+	*id = 0;
+	if (attached_id(s->ifindex, s->mode, id))
+		return XGW_STEER_UNKNOWN;
+	if (*id == s->attached_id)
+		return XGW_STEER_ATTACHED;
+	return *id ? XGW_STEER_FOREIGN : XGW_STEER_MISSING;
+}
+
+int xgw_steer_reattach(struct xgw_steer *s)
+{
+	int err;
+
+	/* Attached on its own (no dispatcher, as on kernels where libxdp's
+	 * dispatcher cannot load): put the same loaded program back, its maps
+	 * (rules, sockets) untouched.  UPDATE_IF_NOEXIST: if someone attached
+	 * a program in the meantime, theirs stays. */
+	if (s->attached_id == xdp_program__id(s->prog)) {
+		uint32_t flags =
+		    XDP_FLAGS_UPDATE_IF_NOEXIST |
+		    (s->mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
+
+		err = bpf_xdp_attach(s->ifindex, xdp_program__fd(s->prog), flags, NULL);
+		if (err)
+			return err;
+		return attached_id(s->ifindex, s->mode, &s->attached_id);
+	}
+	/* Behind a dispatcher: let libxdp build a new one. */
+	return try_attach(s, s->mode);
 }
 
 void xgw_steer_close(struct xgw_steer *s)

@@ -53,6 +53,19 @@ struct bpf_object *xgw_steer_obj(struct xgw_steer *s);
 /* Replace an XDP program xgw did not load (xgwd --force-attach); by
  * default xgw_steer_open refuses with -EBUSY and says why. */
 void xgw_steer_set_force(bool force);
+/* Is the program still attached?  Someone may have removed it (`ip link
+ * set dev X xdp off`) or put another in its place.  *id: the id now on the
+ * interface in our mode (0: none). */
+enum xgw_steer_state {
+	XGW_STEER_ATTACHED,
+	XGW_STEER_MISSING, /* nothing attached in our mode */
+	XGW_STEER_FOREIGN, /* another program in our place: left alone */
+	XGW_STEER_UNKNOWN, /* the query failed (interface gone?) */
+};
+enum xgw_steer_state xgw_steer_state(struct xgw_steer *s, uint32_t *id);
+/* Attach the loaded program again, in the same mode, with its maps as they
+ * are (rules, bound sockets); never replaces another program. */
+int xgw_steer_reattach(struct xgw_steer *s);
 /* Detach and free. */
 void xgw_steer_close(struct xgw_steer *s);
 /* Remove xgw steering programs from an interface (used at start-up and by

@@ -88,7 +88,8 @@ __attribute__((noinline)) static int ep_miss(struct xgw_worker *w, const struct 
 	e->gen = gen;
 	e->remote = ep->remote.w[0];
 	e->out = out;
-	e->room = (uint16_t)(port->mtu > XGW_TUN_OVERHEAD ? port->mtu - XGW_TUN_OVERHEAD : 0);
+	uint32_t mtu = xgw_port_mtu(port);
+	e->room = (uint16_t)(mtu > XGW_TUN_OVERHEAD ? mtu - XGW_TUN_OVERHEAD : 0);
 	memcpy(e->mac, mac, 6);
 	memcpy(e->smac, port->mac, 6);
 	return 0;

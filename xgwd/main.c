@@ -33,6 +33,7 @@
 #include "pipeline/announce.h"
 #include "pipeline/netlink.h"
 #include "pipeline/tap.h"
+#include "pipeline/port_watch.h"
 #include "steer-bpf/bpf_log.h"
 #include "steer-bpf/steer.h"
 
@@ -45,6 +46,9 @@
  * this often, for neighbour resolutions the kernel completes quietly. */
 #define REFRESH_PERIOD_MS 2000
 #define REFRESH_DEBOUNCE_MS 20
+/* Ports are checked on every netlink event and at least this often:
+ * removing an XDP program announces nothing. */
+#define PORT_WATCH_PERIOD_MS 500
 /* Route messages applied per round of the main loop: between rounds the
  * control thread may take fwd_lock (a full table arriving holds it for
  * ~10 ms at a time, not for seconds). */
@@ -311,7 +315,7 @@ static const struct xgw_metrics_ops metrics_ops = {
 static int run(struct xgwd *d, int sfd)
 {
 	struct mnl_socket *nl = xgw_nl_events_open();
-	uint64_t last_refresh = now_ms(), dirty_since = 0, last_gc = 0;
+	uint64_t last_refresh = now_ms(), dirty_since = 0, last_gc = 0, last_watch = 0;
 	int rc = 0;
 
 	if (!nl)
@@ -366,6 +370,14 @@ static int run(struct xgwd *d, int sfd)
 		if (now - last_gc >= CT_GC_PERIOD_MS) {
 			xgw_dp_ct_gc(&d->dp);
 			last_gc = now;
+		}
+		/* Before the refresh: a new MTU is in place when the new
+		 * forwarding state invalidates the workers' route caches. */
+		if ((dirty_since && now - dirty_since >= REFRESH_DEBOUNCE_MS) ||
+		    now - last_watch >= PORT_WATCH_PERIOD_MS) {
+			if (xgw_port_watch(&d->dp) && !dirty_since)
+				dirty_since = now;
+			last_watch = now;
 		}
 		if ((dirty_since && now - dirty_since >= REFRESH_DEBOUNCE_MS) ||
 		    now - last_refresh >= REFRESH_PERIOD_MS) {
@@ -501,6 +513,7 @@ int main(int argc, char **argv)
 		free_configs(&d);
 		return 1;
 	}
+	xgw_port_watch_init(&d.dp);
 	/* Metrics listen where the config said at start: read it now, before
 	 * the ctl thread exists and may replace the configs. */
 	char listen_at[sizeof(d.running->metrics_listen)];

@@ -69,6 +69,7 @@ int xgw_xsk_open(struct xgw_xsk *x, struct xgw_umem *u, const char *ifname, uint
 
 	memset(x, 0, sizeof(*x));
 	x->fill_target = fill_target;
+	x->tx_cap = o->tx_cap && o->tx_cap < XGW_RING_SIZE ? o->tx_cap : XGW_RING_SIZE;
 	x->umem = u;
 	x->port_id = port_id;
 	x->queue = queue;
@@ -269,10 +270,15 @@ uint32_t xgw_tx_burst(struct xgw_xsk *x, struct xgw_pkt *pkts, uint32_t n)
 
 	xgw_xsk_complete(x);
 	/* libxdp reserves all n or nothing: ask for what fits, so that a
-	 * nearly full ring sends part of the burst instead of none. */
+	 * nearly full ring sends part of the burst instead of none.  What is
+	 * in flight stays within tx_cap: frames the kernel has not completed
+	 * (a peer that stopped draining) are lost to every other socket of
+	 * the UMEM until it does. */
 	got = xsk_prod_nb_free(&x->tx, n);
 	if (got > n)
 		got = n;
+	if (got > x->tx_cap - x->tx_outstanding)
+		got = x->tx_cap - x->tx_outstanding;
 	got = got ? xsk_ring_prod__reserve(&x->tx, got, &idx) : 0;
 	for (uint32_t i = 0; i < got; i++) {
 		struct xdp_desc *d = xsk_ring_prod__tx_desc(&x->tx, idx + i);

@@ -21,7 +21,7 @@ struct xgw_xsk_stats {
 	uint64_t tx_wakeups;   /* sendto() kicks */
 	uint64_t fill_wakeups; /* recvfrom() kicks for the fill ring */
 	uint64_t fill_starved; /* refills that found no free frame */
-	uint64_t tx_ring_full; /* packets refused by a full TX ring */
+	uint64_t tx_ring_full; /* packets refused by a full TX ring (or tx_cap reached) */
 };
 
 struct xgw_xsk {
@@ -34,6 +34,7 @@ struct xgw_xsk {
 	uint32_t fill_outstanding; /* frames the kernel holds via fill/rx */
 	uint32_t tx_outstanding;   /* frames on TX awaiting completion */
 	uint32_t fill_target;      /* cap on fill_outstanding: a fair share of the UMEM */
+	uint32_t tx_cap;	   /* cap on tx_outstanding: what a stuck peer can hold */
 	uint16_t port_id;
 	uint16_t queue;
 	bool zerocopy;
@@ -55,6 +56,10 @@ struct xgw_xsk_opts {
 	 * size).  With several sockets on one UMEM, give each a share so
 	 * that one idle port cannot hoard every frame. */
 	uint32_t fill_target;
+	/* Frames this socket may have on TX awaiting completion (0: the ring
+	 * size).  A peer that stops draining keeps them all; the cap leaves
+	 * the rest of the UMEM to the worker's other sockets and fill rings. */
+	uint32_t tx_cap;
 };
 
 /* Bind a socket on ifname/queue over the shared UMEM.  The first socket of

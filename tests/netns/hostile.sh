@@ -223,6 +223,51 @@ sed 's/^/  /' "$XGW_TMP/acct.txt"
 [ $rc = 0 ] || fail "the counters do not account for every frame"
 ok "every frame accounted for: seen by XDP, steered = received, received = forwarded + dropped by reason; each steered class under its reason"
 
+# Fragments of backend replies (README: dropped, never routed
+# untranslated): first fragments from the UDP backend's port and later
+# fragments (no ports) from its address, toward the client.  The gateway's
+# kernel routes for this part, so a fragment passed to it would reach the
+# client with the backend's address: all must be steered to the workers
+# and dropped as fragment_unsupported, and none reach the client.
+NFRAG=${XGW_HOSTILE_FRAGS:-100}
+ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=1
+f0=$(ctl stats --json | jget 'd["drops"].get("fragment_unsupported", 0)')
+ip netns exec "$CLI" $PY -c '
+import socket, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+s.bind(("c0", 0))
+s.settimeout(0.2)
+n, end = 0, time.time() + float(sys.argv[1])
+while time.time() < end:
+    try:
+        f = s.recv(2048)
+    except socket.timeout:
+        continue
+    n += f[26:30] == socket.inet_aton("198.18.2.11")
+print(n)' 6 >"$XGW_TMP/leaked" &
+SNIFF=$!
+sleep 0.5
+BMAC=$(ip -n "$GW" -j link show gw-s | jget 'd[0]["address"]')
+ip netns exec "$BEN" $PY - "$BMAC" "$NFRAG" <<'PY' || fail "cannot send backend fragments"
+import sys
+from scapy.all import Ether, IP, UDP, Raw, sendp, conf
+conf.verb = 0
+mac, n = sys.argv[1], int(sys.argv[2])
+first = [Ether(dst=mac) / IP(src="198.18.2.11", dst="198.18.1.2", id=1000 + i, flags="MF") /
+         UDP(sport=5353, dport=40000 + i, len=1008, chksum=0) / Raw(b"x" * 992) for i in range(n)]
+later = [Ether(dst=mac) / IP(src="198.18.2.11", dst="198.18.1.2", id=2000 + i, proto=17,
+                             frag=125) / Raw(b"y" * 200) for i in range(n)]
+sendp(first + later, iface="b0")
+PY
+wait_for test "$(ctl stats --json | jget 'd["drops"].get("fragment_unsupported", 0)')" -ge $((f0 + 2 * NFRAG))
+wait $SNIFF
+f1=$(ctl stats --json | jget 'd["drops"].get("fragment_unsupported", 0)')
+ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=0
+[ $((f1 - f0)) = $((2 * NFRAG)) ] ||
+	fail "backend fragments: fragment_unsupported +$((f1 - f0)), sent $((2 * NFRAG))"
+[ "$(cat "$XGW_TMP/leaked")" = 0 ] || fail "$(cat "$XGW_TMP/leaked") backend fragments reached the client"
+ok "$NFRAG first and $NFRAG later fragments of backend replies: all dropped as fragment_unsupported, none reached the client"
+
 kill -0 "$XGWD_PID" 2>/dev/null || fail "xgwd died"
 n=$(ctl stats --json | jget 'len(d["workers"])') || fail "stats after the corpus"
 [ "$n" -ge 1 ] || fail "no workers"

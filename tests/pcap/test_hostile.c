@@ -348,15 +348,28 @@ static struct hcase *cases(unsigned *n)
 	C("LAND", "source = destination = VIP",
 	  {CLI, SYN_TO("198.18.100.1"), .src = IP("198.18.100.1")}, NONE, 0, P_CLIENT,
 	  XGW_DROP_BAD_SOURCE);
-	C("LAND", "source = destination, routed: routed (no per-packet check)",
+	C("LAND", "source = destination, routed",
 	  {CLI, .src = IP("198.18.5.7"), .dst = IP("198.18.5.7"), .proto = IPPROTO_UDP, .sport = 7,
 	   .dport = 7},
-	  NONE, 0, P_CLIENT, SENT, P_BACKEND);
+	  NONE, 0, P_CLIENT, XGW_DROP_BAD_SOURCE);
+	C("LAND", "IPv6: source = destination, routed",
+	  {CLI, .src = IP("2001:db8:5::7"), .dst = IP("2001:db8:5::7"), .proto = IPPROTO_UDP,
+	   .sport = 7, .dport = 7},
+	  NONE, 0, P_CLIENT, XGW_DROP_BAD_SOURCE);
 	C("from the gateway's addresses", "a port's address to a VIP",
 	  {CLI, SYN_TO("198.18.100.1"), .src = IP("198.18.1.1")}, NONE, 0, P_CLIENT,
 	  XGW_DROP_BAD_SOURCE);
-	C("from the gateway's addresses", "another port's address, routed: routed",
+	C("from the gateway's addresses", "another port's address, routed",
 	  {CLI, .src = IP("198.18.2.1"), .dst = IP("198.18.5.7"), .proto = IPPROTO_UDP, .sport = 1,
+	   .dport = 2},
+	  NONE, 0, P_CLIENT, XGW_DROP_BAD_SOURCE);
+	C("from the gateway's addresses", "the receiving port's own address, routed ICMP",
+	  {CLI, .src = IP("198.18.1.1"), .dst = IP("198.18.5.7"), .proto = IPPROTO_ICMP}, NONE, 0,
+	  P_CLIENT, XGW_DROP_BAD_SOURCE);
+	C("from the gateway's addresses",
+	  "a neighbour's address, routed: routed (the check is "
+	  "ours only)",
+	  {CLI, .src = IP("198.18.1.2"), .dst = IP("198.18.5.7"), .proto = IPPROTO_UDP, .sport = 1,
 	   .dport = 2},
 	  NONE, 0, P_CLIENT, SENT, P_BACKEND);
 	C("from the gateway's addresses", "a VIP as source, routed: routed (no per-packet lookup)",

@@ -341,6 +341,9 @@ static const struct load_case cases[] = {
     {"ctl mode not octal", "{'ctl': {'mode': 'rw'}}", "ctl.mode: expected an octal string"},
     {"ctl mode as a number", "{'ctl': {'mode': 432}}", "ctl.mode: expected an octal string"},
     {"ctl mode too wide", "{'ctl': {'mode': '01777'}}", "ctl.mode: expected an octal string"},
+    {"ctl group unknown", "{'ctl': {'group': 'no-such-group-xgw'}}",
+     "ctl.group: no group \"no-such-group-xgw\" on this host"},
+    {"ctl group as a number", "{'ctl': {'group': 0}}", "ctl.group: expected a string"},
     {"ctl socket empty", "{'ctl': {'socket': ''}}", "ctl.socket: must not be empty"},
     {"ctl socket too long",
      "{'ctl': {'socket': "
@@ -526,6 +529,33 @@ static void test_example(void **state)
 	assert_int_equal(xgw_config_validate(&c, 2, buf, sizeof(buf)), 0);
 	xgw_config_free(&c);
 	assert_true(all_zero(&c, sizeof(c)));
+}
+
+/* ctl.group: a name resolved when loaded, or a number; written back as
+ * given. */
+static void test_ctl_group(void **state)
+{
+	struct xgw_config c;
+	char err[256];
+	json_t *j;
+
+	assert_int_equal(load_text(&c, "{'ctl': {'group': 'root'}}", err, sizeof(err)), 0);
+	assert_string_equal(c.ctl.group, "root");
+	assert_int_equal(c.ctl.gid, 0);
+	j = xgw_config_to_json(&c);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "ctl"), "group")),
+			    "root");
+	json_decref(j);
+	xgw_config_free(&c);
+	assert_int_equal(load_text(&c, "{'ctl': {'group': '4242'}}", err, sizeof(err)), 0);
+	assert_int_equal(c.ctl.gid, 4242);
+	xgw_config_free(&c);
+	assert_int_equal(load_text(&c, "{}", err, sizeof(err)), 0);
+	assert_string_equal(c.ctl.group, "");
+	j = xgw_config_to_json(&c);
+	assert_null(json_object_get(json_object_get(j, "ctl"), "group"));
+	json_decref(j);
+	xgw_config_free(&c);
 }
 
 /* Explicit ids are kept; the others continue after the largest. */
@@ -922,6 +952,7 @@ int main(void)
 	    cmocka_unit_test(test_validate),
 	    cmocka_unit_test(test_objects),
 	    cmocka_unit_test(test_load_file),
+	    cmocka_unit_test(test_ctl_group),
 	    cmocka_unit_test(test_endpoint_parse),
 	    cmocka_unit_test(test_service_key_parse),
 	    cmocka_unit_test(test_mac_parse),

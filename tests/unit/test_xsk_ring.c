@@ -81,6 +81,7 @@ static void setup_sock(struct fake_sock *s, uint16_t port)
 	s->x.fq = &s->x.own_fq;
 	s->x.cq = &s->x.own_cq;
 	s->x.fill_target = FRAMES / 4;
+	s->x.tx_cap = RING;
 	init_cons(&s->x.rx, &s->rx, true);
 	init_prod(&s->x.tx, &s->tx, true);
 	init_prod(s->x.fq, &s->fq, false);
@@ -274,12 +275,166 @@ static void test_fill_starvation_counted(void **state)
 		assert_int_equal(socks[0].fq.addrs[c & (RING - 1)] % FSIZE, 0);
 }
 
+/* Every frame exactly once in: the free list, the fill rings, frames on
+ * the RX rings not yet taken, frames on TX or completion rings; and the
+ * sockets' own counts agree.  Returns socket 1's frames on TX or
+ * completion rings (kernel-held). */
+static uint32_t check_accounting(void)
+{
+	uint8_t *seen = calloc(FRAMES, 1);
+	uint32_t total = 0, on_tx = 0;
+
+	for (uint32_t i = 0; i < umem.n_free; i++, total++) {
+		uint64_t idx = umem.free[i] / FSIZE;
+		assert_int_equal(seen[idx], 0);
+		seen[idx] = 1;
+	}
+	for (int k = 0; k < 2; k++) {
+		struct fake_sock *s = &socks[k];
+		uint32_t c, in_fill = 0, in_tx = 0;
+
+		for (c = s->fq.consumer; c != s->fq.producer; c++, total++, in_fill++) {
+			uint64_t idx = s->fq.addrs[c & (RING - 1)] / FSIZE;
+			assert_int_equal(seen[idx], 0);
+			seen[idx] = 1;
+		}
+		for (c = s->rx.consumer; c != s->rx.producer; c++, total++, in_fill++) {
+			uint64_t idx = s->rx.descs[c & (RING - 1)].addr / FSIZE;
+			assert_int_equal(seen[idx], 0);
+			seen[idx] = 1;
+		}
+		for (c = s->tx.consumer; c != s->tx.producer; c++, total++, in_tx++) {
+			uint64_t idx = s->tx.descs[c & (RING - 1)].addr / FSIZE;
+			assert_int_equal(seen[idx], 0);
+			seen[idx] = 1;
+		}
+		for (c = s->cq.consumer; c != s->cq.producer; c++, total++, in_tx++) {
+			uint64_t idx = s->cq.addrs[c & (RING - 1)] / FSIZE;
+			assert_int_equal(seen[idx], 0);
+			seen[idx] = 1;
+		}
+		assert_int_equal(s->x.fill_outstanding, in_fill);
+		assert_int_equal(s->x.tx_outstanding, in_tx);
+		if (k == 1)
+			on_tx = in_tx;
+	}
+	assert_int_equal(total, FRAMES);
+	free(seen);
+	return on_tx;
+}
+
+/* One round of a worker forwarding both ways between the two sockets:
+ * receive on each, transmit on the other, free what does not fit (as the
+ * worker does: counted in tx_ring_full).  Returns frames sent. */
+static uint32_t forward_round(uint32_t *seq)
+{
+	struct xgw_pkt pkts[XGW_BURST_MAX];
+	uint32_t sent_total = 0;
+
+	for (int k = 0; k < 2; k++) {
+		struct fake_sock *in = &socks[k], *out = &socks[!k];
+
+		kernel_rx(in, XGW_BURST_MAX, seq);
+		uint32_t n = xgw_rx_burst(&in->x, pkts, XGW_BURST_MAX);
+		uint32_t sent = xgw_tx_burst(&out->x, pkts, n);
+
+		for (uint32_t i = sent; i < n; i++)
+			xgw_umem_free(&umem, pkts[i].addr);
+		sent_total += sent;
+		xgw_xsk_complete(&out->x);
+		xgw_xsk_refill(&in->x);
+	}
+	return sent_total;
+}
+
+/* A peer that stops draining: socket 1's "NIC" takes nothing from its TX
+ * ring for 10,000 rounds while traffic arrives on both ports.  Socket 1
+ * holds at most tx_cap frames; the other direction (to socket 0) keeps
+ * flowing at full rate, and both fill rings keep their share; no frame is
+ * lost at any point.  When the peer drains again, every held frame comes
+ * back and the fill rings are full again. */
+static void test_stuck_peer_no_leak(void **state)
+{
+	uint32_t seq = 0, cap = FRAMES / 8, to0 = 0, tx0_before;
+
+	socks[1].x.tx_cap = cap; /* less than the ring: the cap binds */
+	xgw_xsk_refill(&socks[0].x);
+	xgw_xsk_refill(&socks[1].x);
+	for (int r = 0; r < 100; r++) { /* both ways flowing */
+		forward_round(&seq);
+		kernel_tx(&socks[0], RING);
+		kernel_tx(&socks[1], RING);
+	}
+	check_accounting();
+	tx0_before = (uint32_t)socks[0].x.st.tx_packets;
+	uint64_t full_before = socks[1].x.st.tx_ring_full;
+	for (int r = 0; r < 10000; r++) {
+		forward_round(&seq);
+		kernel_tx(&socks[0], RING); /* port 0 drains, port 1 is stuck */
+		if (r % 1000 == 0)
+			assert_true(check_accounting() <= cap + RING);
+		assert_true(socks[1].x.tx_outstanding <= cap);
+	}
+	to0 = (uint32_t)socks[0].x.st.tx_packets - tx0_before;
+	assert_int_equal(socks[1].x.tx_outstanding, cap);
+	assert_int_equal(check_accounting(), cap);
+	/* Full rate toward port 0 (64 per round), nothing refused there. */
+	assert_int_equal(to0, 10000 * XGW_BURST_MAX);
+	assert_int_equal(socks[0].x.st.tx_ring_full, 0);
+	/* Toward port 1: the cap taken, everything after it refused and
+	 * counted. */
+	assert_int_equal(socks[1].x.st.tx_ring_full - full_before, 10000 * XGW_BURST_MAX - cap);
+	assert_int_equal(socks[0].x.fill_outstanding, socks[0].x.fill_target);
+	assert_int_equal(socks[1].x.fill_outstanding, socks[1].x.fill_target);
+	assert_true(socks[0].x.st.fill_starved == 0);
+
+	/* The peer drains again: everything comes back. */
+	for (int r = 0; r < 100; r++) {
+		kernel_tx(&socks[1], RING);
+		kernel_tx(&socks[0], RING);
+		xgw_xsk_complete(&socks[0].x);
+		xgw_xsk_complete(&socks[1].x);
+	}
+	assert_int_equal(check_accounting(), 0);
+	assert_int_equal(socks[0].x.fill_outstanding, socks[0].x.fill_target);
+	assert_int_equal(socks[1].x.fill_outstanding, socks[1].x.fill_target);
+	assert_int_equal(umem.n_free, FRAMES - 2 * (FRAMES / 4));
+	/* And port 1 transmits again. */
+	uint64_t tx1 = socks[1].x.st.tx_packets;
+	forward_round(&seq);
+	assert_int_equal(socks[1].x.st.tx_packets - tx1, XGW_BURST_MAX);
+	print_message(
+	    "stuck peer: %u frames held of %u, %u forwarded the other way, %llu refused\n", cap,
+	    FRAMES, to0, (unsigned long long)(socks[1].x.st.tx_ring_full - full_before));
+}
+
+/* Without the cap (tx_cap = the ring), a UMEM no larger than a TX ring
+ * would be taken whole by one stuck peer: the cap is what keeps the other
+ * port alive.  Here the ring (256) is a quarter of the UMEM, so the stuck
+ * socket holds 256 frames and the rest still flows. */
+static void test_stuck_peer_ring_bound(void **state)
+{
+	uint32_t seq = 0;
+
+	xgw_xsk_refill(&socks[0].x);
+	xgw_xsk_refill(&socks[1].x);
+	for (int r = 0; r < 1000; r++) {
+		forward_round(&seq);
+		kernel_tx(&socks[0], RING);
+	}
+	assert_int_equal(socks[1].x.tx_outstanding, RING);
+	assert_int_equal(check_accounting(), RING);
+	assert_int_equal(socks[0].x.fill_outstanding, socks[0].x.fill_target);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_million_packets_no_leak, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tx_ring_full_returns_count, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fill_starvation_counted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_million_packets_no_leak, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tx_ring_full_returns_count, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fill_starvation_counted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stuck_peer_no_leak, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stuck_peer_ring_bound, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
