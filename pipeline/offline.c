@@ -21,6 +21,8 @@ struct xgw_offline {
 	uint64_t now_ns;
 	xgw_offline_tx_fn fn; /* of the run in progress */
 	void *fn_arg;
+	/* The worker transmits on these (port/port_mem.h). */
+	struct xgw_port_mem_q txq[XGW_MAX_PORTS];
 };
 
 int xgw_offline_ifaddr_parse(struct xgw_prefix *p, const char *s)
@@ -74,9 +76,10 @@ int xgw_offline_port_index(const struct xgw_offline *o, const char *name)
 
 /* The worker's transmit, offline: hand each frame to the run's callback
  * and put it back on the free list at once (a NIC would complete it). */
-static uint32_t tx_hook(struct xgw_worker *w, uint16_t port, struct xgw_pkt *pkts, uint32_t n)
+static uint32_t tx_frames(void *ctx, uint16_t port, struct xgw_pkt *pkts, uint32_t n)
 {
-	struct xgw_offline *o = w->hook_ctx;
+	struct xgw_offline *o = ctx;
+	struct xgw_worker *w = o->w;
 
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t frame = pkts[i].addr >> w->umem.frame_shift;
@@ -223,8 +226,7 @@ struct xgw_offline *xgw_offline_open(const struct xgw_config *cfg,
 	dp->n_workers = 1;
 	w->dp = dp;
 	xgw_lb_worker_init(&w->lb, hash_seed);
-	w->tx_hook = tx_hook;
-	w->hook_ctx = o;
+	xgw_offline_set_tx(o, tx_frames, o);
 	rc = umem_init(&w->umem, n_frames, cfg->umem.frame_size);
 	o->tag = calloc(n_frames, sizeof(*o->tag));
 	if (rc || !o->tag) {
@@ -292,6 +294,14 @@ const char *xgw_offline_port_name(const struct xgw_offline *o, unsigned port)
 const uint8_t *xgw_offline_port_mac(const struct xgw_offline *o, unsigned port)
 {
 	return o->dp.ports[port].mac;
+}
+
+void xgw_offline_set_tx(struct xgw_offline *o, xgw_mem_tx_fn fn, void *ctx)
+{
+	for (unsigned p = 0; p < o->dp.n_ports; p++) {
+		xgw_port_mem_init(&o->txq[p], (uint16_t)p, fn, ctx);
+		o->w->tx_for_port[p] = &o->txq[p].q;
+	}
 }
 
 struct xgw_worker *xgw_offline_worker(struct xgw_offline *o)

@@ -5,8 +5,8 @@
  * forwarding state from the config's static routes and neighbours plus the
  * connected subnets of the port addresses, conntrack from cfg->conntrack
  * and the service snapshot from the config.  Frames are pushed through
- * xgw_worker_process exactly as the AF_XDP path does; what the worker
- * transmits goes to the worker's tx_hook.
+ * xgw_worker_process exactly as the AF_XDP path does; the worker
+ * transmits on in-memory port queues (port/port_mem.h).
  *
  * The handle is opaque so that users need not see the AF_XDP headers
  * (libbpf's linux/bpf.h and libpcap's pcap/bpf.h cannot be included
@@ -25,6 +25,7 @@
 #include "common/drop.h"
 #include "common/pkt.h"
 #include "common/config.h"
+#include "port/port_mem.h"
 
 /* XGW_MAX_PORTS, without pipeline/worker.h */
 #define XGW_OFFLINE_MAX_PORTS 16
@@ -81,6 +82,10 @@ const uint8_t *xgw_offline_port_mac(const struct xgw_offline *o, unsigned port);
 /* The worker (pipeline/worker.h): for the benchmark, which drives
  * xgw_worker_process itself. */
 struct xgw_worker *xgw_offline_worker(struct xgw_offline *o);
+
+/* Send what the worker transmits to fn instead of the run's callback
+ * (the benchmark counts and keeps its frames). */
+void xgw_offline_set_tx(struct xgw_offline *o, xgw_mem_tx_fn fn, void *ctx);
 
 /* The worker's counters so far. */
 struct xgw_offline_counters {
