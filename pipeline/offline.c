@@ -11,6 +11,7 @@
 #include "pipeline/dataplane.h"
 #include "pipeline/snapshot.h"
 #include "pipeline/worker.h"
+#include "port/port_dpdk.h"
 
 _Static_assert(XGW_OFFLINE_MAX_PORTS == XGW_MAX_PORTS, "offline.h copy of XGW_MAX_PORTS");
 
@@ -271,6 +272,13 @@ void xgw_offline_close(struct xgw_offline *o)
 	xgw_snapshot_free(dp->snap);
 	if (dp->ct)
 		xgw_ct_free(dp->ct); /* waits for its call_rcu callbacks */
+	for (unsigned p = 0; p < dp->n_ports; p++) {
+		struct xgw_portq *q = o->w ? o->w->tx_for_port[p] : NULL;
+
+		if (q && q != &o->txq[p].q)
+			q->ops->close(q);
+		xgw_dpdk_port_close(dp->ports[p].dpdk);
+	}
 	if (o->w) {
 		free(o->w->umem.area);
 		free(o->w->umem.free);
@@ -279,6 +287,64 @@ void xgw_offline_close(struct xgw_offline *o)
 	free(o->tag);
 	free(o);
 	rcu_unregister_thread();
+}
+
+int xgw_offline_attach_dpdk(struct xgw_offline *o, unsigned port, const char *device,
+			    const struct xgw_dpdk_cfg *dc, char *err, size_t errlen)
+{
+	struct xgw_port *pt = &o->dp.ports[port];
+	struct xgw_worker *w = o->w;
+	struct xgw_portq *q;
+	uint8_t mac[6];
+	uint32_t mtu;
+	int rc, node;
+
+	if (port >= o->dp.n_ports || pt->dpdk || w->n_qs == XGW_MAX_QUEUES_PER_WORKER)
+		return -EINVAL;
+	rc = xgw_dpdk_init(dc, err, errlen);
+	if (rc)
+		return rc;
+	/* The port keeps the MAC and addresses it was given: they are what
+	 * the input frames are addressed to. */
+	rc = xgw_dpdk_port_open(&pt->dpdk, pt->name, device, 1, dc->mbufs, mac, &mtu, &node, err,
+				errlen);
+	if (rc)
+		return rc;
+	rc = xgw_dpdk_queue_open(&q, pt->dpdk, &w->umem, 0, (uint16_t)port);
+	if (rc) {
+		snprintf(err, errlen, "port %s: dpdk queue: %s", pt->name, strerror(-rc));
+		return rc;
+	}
+	w->qs[w->n_qs++] = q;
+	w->tx_for_port[port] = q;
+	pt->driver = "dpdk";
+	rc = xgw_dpdk_port_start(pt->dpdk, err, errlen);
+	return rc;
+}
+
+uint64_t xgw_offline_poll(struct xgw_offline *o, unsigned idle_rounds)
+{
+	uint64_t total = 0;
+
+	for (unsigned idle = 0; idle < idle_rounds;) {
+		uint32_t n = xgw_worker_poll(o->w);
+
+		total += n;
+		idle = n ? 0 : idle + 1;
+		rcu_quiescent_state();
+	}
+	return total;
+}
+
+uint64_t xgw_offline_port_tx(const struct xgw_offline *o, unsigned port)
+{
+	struct xgw_portq_counters c;
+	const struct xgw_portq *q = port < o->dp.n_ports ? o->w->tx_for_port[port] : NULL;
+
+	if (!q)
+		return 0;
+	q->ops->counters(q, &c);
+	return c.tx_packets;
 }
 
 unsigned xgw_offline_n_ports(const struct xgw_offline *o)

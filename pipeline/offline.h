@@ -87,6 +87,20 @@ struct xgw_worker *xgw_offline_worker(struct xgw_offline *o);
  * (the benchmark counts and keeps its frames). */
 void xgw_offline_set_tx(struct xgw_offline *o, xgw_mem_tx_fn fn, void *ctx);
 
+/* Receive and transmit port `port` through a DPDK device (a vdev string
+ * such as "net_pcap0,rx_pcap=IN,tx_pcap=OUT") instead of memory: one
+ * RX/TX queue pair polled by xgw_offline_poll.  Starts the EAL from dc
+ * on first use.  0, or a negative errno with err set (also in a build
+ * without DPDK). */
+int xgw_offline_attach_dpdk(struct xgw_offline *o, unsigned port, const char *device,
+			    const struct xgw_dpdk_cfg *dc, char *err, size_t errlen);
+/* Run the worker's poll loop over its attached queues until a poll round
+ * has received nothing idle_rounds times in a row (net_pcap: the input
+ * files are exhausted).  Returns the frames received. */
+uint64_t xgw_offline_poll(struct xgw_offline *o, unsigned idle_rounds);
+/* Frames transmitted on port so far (by whichever queue serves it). */
+uint64_t xgw_offline_port_tx(const struct xgw_offline *o, unsigned port);
+
 /* The worker's counters so far. */
 struct xgw_offline_counters {
 	uint64_t drops[XGW_DROP__MAX];

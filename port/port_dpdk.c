@@ -90,7 +90,9 @@ static bool has_arg(const struct xgw_dpdk_cfg *c, const char *const *names)
 
 static int eal_start(const struct xgw_dpdk_cfg *c, char *err, size_t errlen)
 {
-	static const char *const shared[] = {"--file-prefix", "--in-memory", "--proc-type", NULL};
+	static const char *const shared[] = {"--file-prefix", "--in-memory", "--proc-type",
+					     "--no-shconf", NULL};
+	static const char *const nohuge[] = {"--no-huge", NULL};
 	static const char *const cores[] = {"-l", "-c", "--lcores", NULL};
 	char *argv[XGW_DPDK_MAX_ARGS + 8];
 	char lcore[32];
@@ -99,9 +101,10 @@ static int eal_start(const struct xgw_dpdk_cfg *c, char *err, size_t errlen)
 
 	argv[argc++] = (char *)"xgwd";
 	/* No files under /var/run/dpdk unless asked: two xgwd (or an xgwd
-	 * and a dpdk-testpmd) on one machine must not collide. */
+	 * and a dpdk-testpmd) on one machine must not collide.  --no-huge
+	 * implies legacy memory, which --in-memory refuses. */
 	if (!has_arg(c, shared))
-		argv[argc++] = (char *)"--in-memory";
+		argv[argc++] = (char *)(has_arg(c, nohuge) ? "--no-shconf" : "--in-memory");
 	/* The EAL's main lcore is this (control) thread; without -l it would
 	 * take every CPU as an lcore and start a thread on each.  Workers
 	 * are xgwd's own threads, registered per worker. */
