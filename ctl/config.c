@@ -53,7 +53,7 @@ static int dpdk_from_json(struct xgw_config *c, const struct cj *root)
 {
 	static const char *const keys[] = {"eal_args", "mbufs", NULL};
 	char path[CJ_PATH_MAX];
-	json_t *arr, *v;
+	json_t *arr = NULL, *v;
 	struct cj o;
 	uint64_t n;
 	size_t i;
