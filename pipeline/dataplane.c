@@ -3,12 +3,10 @@
 #include "pipeline/dataplane.h"
 
 #include <errno.h>
-#include <linux/sockios.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 #include <urcu-qsbr.h>
@@ -167,12 +165,16 @@ static int kdp_open(struct xgw_dataplane *dp, char *err, size_t errlen)
 {
 	int ifindex[XGW_MAX_PORTS], rc = 0;
 	struct xgw_steer *s = first_steer(dp);
+	unsigned n = 0;
 
 	if (!s)
 		return 0;
+	/* The XDP datapath redirects only between ports it runs on: a DPDK
+	 * port's interface (if any) belongs to its PMD. */
 	for (unsigned p = 0; p < dp->n_ports; p++)
-		ifindex[p] = dp->ports[p].ifindex;
-	dp->kdp = xgw_kdp_open(xgw_steer_obj(s), ifindex, dp->n_ports, &rc);
+		if (dp->ports[p].steer)
+			ifindex[n++] = dp->ports[p].ifindex;
+	dp->kdp = xgw_kdp_open(xgw_steer_obj(s), ifindex, n, &rc);
 	if (!dp->kdp)
 		snprintf(err, errlen, "kernel datapath maps: %s", strerror(-rc));
 	return rc;

@@ -522,7 +522,11 @@ json_t *xgw_dpdk_port_json(struct xgw_dpdk_port *p)
 
 int xgw_dpdk_thread_register(void)
 {
-	return rte_lcore_id() != LCORE_ID_ANY ? 0 : rte_thread_register();
+	if (rte_lcore_id() == LCORE_ID_ANY && rte_thread_register())
+		return -1;
+	/* The lcore takes the thread's CPU affinity (the queue's core). */
+	pr_info("thread on CPU %d is DPDK lcore %u", sched_getcpu(), rte_lcore_id());
+	return 0;
 }
 
 void xgw_dpdk_thread_unregister(void)
