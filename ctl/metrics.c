@@ -349,24 +349,37 @@ out:
 	free(rows);
 }
 
-static void emit_xdp(FILE *f, const json_t *ports)
+/* One row per port that has the object `key` (its "xdp" or "dpdk"
+ * counters), labelled with the port's name; *k rows.  NULL: no memory. */
+static struct row *port_rows(const json_t *ports, const char *key, size_t *k)
 {
-	size_t n = json_array_size(ports), k = 0, i;
+	size_t n = json_array_size(ports), i;
 	struct row *rows = calloc(n ? n : 1, sizeof(*rows));
 	json_t *p;
 
+	*k = 0;
 	if (!rows)
-		return;
+		return NULL;
 	json_array_foreach(ports, i, p)
 	{
-		const json_t *x = json_object_get(p, "xdp");
+		const json_t *x = json_object_get(p, key);
 
 		if (!json_is_object(x))
 			continue;
-		rows[k].obj = x;
-		row_label(&rows[k], "port", str_or(p, "name", ""));
-		k++;
+		rows[*k].obj = x;
+		row_label(&rows[*k], "port", str_or(p, "name", ""));
+		(*k)++;
 	}
+	return rows;
+}
+
+static void emit_xdp(FILE *f, const json_t *ports)
+{
+	size_t k;
+	struct row *rows = port_rows(ports, "xdp", &k);
+
+	if (!rows)
+		return;
 	emit_rows(f, rows, k, xdp_fams, "xgw_xdp_", "the XDP steering program of each port", NULL);
 	free(rows);
 }
@@ -501,23 +514,12 @@ static void emit_dpdk(FILE *f, const json_t *ports)
 {
 	static const char *const skip[] = {"ethdev", NULL};
 	static const char *const xname = "xgw_dpdk_xstat_total";
-	size_t n = json_array_size(ports), k = 0, i;
-	struct row *rows = calloc(n ? n : 1, sizeof(*rows));
+	size_t k;
+	struct row *rows = port_rows(ports, "dpdk", &k);
 	bool header = false;
-	json_t *p;
 
 	if (!rows)
 		return;
-	json_array_foreach(ports, i, p)
-	{
-		const json_t *d = json_object_get(p, "dpdk");
-
-		if (!json_is_object(d))
-			continue;
-		rows[k].obj = d;
-		row_label(&rows[k], "port", str_or(p, "name", ""));
-		k++;
-	}
 	emit_rows(f, rows, k, dpdk_fams, "xgw_dpdk_", "each DPDK port", skip);
 	for (size_t r = 0; r < k; r++) {
 		const char *key;
