@@ -130,6 +130,17 @@ int cfg_port_from_json(struct xgw_port_cfg *p, json_t *j, const char *where, cha
 		goto fail;
 	if (!rc)
 		p->busy_poll_budget = (uint32_t)u;
+	/* AF_XDP socket and XDP attach settings mean nothing to a PMD:
+	 * refused rather than ignored. */
+	if (p->driver == XGW_DRV_DPDK &&
+	    (p->zerocopy != XGW_ZC_AUTO || p->xdp_mode != XGW_XDP_AUTO || p->busy_poll)) {
+		rc = cj_fail(err, errlen, where,
+			     p->zerocopy != XGW_ZC_AUTO	   ? "zerocopy"
+			     : p->xdp_mode != XGW_XDP_AUTO ? "xdp_mode"
+							   : "busy_poll",
+			     "only for \"driver\": \"af_xdp\" (a DPDK port's PMD decides)");
+		goto fail;
+	}
 	if ((rc = cj_array(&c, "queues", true, &arr)) < 0)
 		goto fail;
 	if (!json_array_size(arr)) {

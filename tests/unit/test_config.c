@@ -56,6 +56,12 @@ static const struct load_case cases[] = {
      DPORT(", 'device': 'net_null0', 'queues': [{'queue': 0, 'core': 0}, {'queue': 2, 'core': "
 	   "0}]"),
      WITH_DPDK("queues are 0..1 (one per entry), not 2")},
+    {"zerocopy on a dpdk port",
+     DPORT(", 'device': 'net_null0', 'zerocopy': 'on', 'queues': [{'queue': 0, 'core': 0}]"),
+     WITH_DPDK("ports[0].zerocopy: only for \"driver\": \"af_xdp\"")},
+    {"busy_poll on a dpdk port",
+     DPORT(", 'device': 'net_null0', 'busy_poll': true, 'queues': [{'queue': 0, 'core': 0}]"),
+     WITH_DPDK("ports[0].busy_poll: only for \"driver\": \"af_xdp\"")},
     {"device on an af_xdp port",
      PORT(", 'device': 'net_null0', 'queues': [{'queue': 0, 'core': 0}]"),
      "ports[0].device: only for \"driver\": \"dpdk\""},
