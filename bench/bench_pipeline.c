@@ -5,7 +5,7 @@
  *
  * The data plane is pipeline/offline.h's (plain-memory UMEM, static
  * routes/neighbours); the loop drives xgw_worker_process directly with
- * bursts of 64 and a tx_hook that only counts.  Each burst:
+ * bursts of 64 and an in-memory TX queue that only counts.  Each burst:
  *   restore 64 frames from their templates (memcpy of 60 bytes each: NAT
  *   rewrites frames in place) and fill the descriptors, read the coarse
  *   clock, xgw_worker_process, a QSBR quiescent state.
@@ -127,9 +127,9 @@ static uint32_t rnd(void)
 	return (uint32_t)(rng >> 16);
 }
 
-static uint32_t count_tx(struct xgw_worker *w, uint16_t port, struct xgw_pkt *pkts, uint32_t n)
+static uint32_t count_tx(void *ctx, uint16_t port, struct xgw_pkt *pkts, uint32_t n)
 {
-	struct bench *b = w->hook_ctx;
+	struct bench *b = ctx;
 
 	b->tx += n; /* the frames stay where they are: restored next burst */
 	return n;
@@ -358,8 +358,7 @@ static int run(const struct scenario *sc, unsigned runs, double seconds, uint64_
 		xgw_config_free(&cfg);
 		return 1;
 	}
-	b.w->tx_hook = count_tx;
-	b.w->hook_ctx = &b;
+	xgw_offline_set_tx(b.o, count_tx, &b);
 	b.w->umem.n_free = 0; /* frames 0..63 are the bench's */
 	b.n_tmpl = sc->flows;
 	b.tmpl = aligned_alloc(64, (size_t)b.n_tmpl * 64);
@@ -513,8 +512,7 @@ static void *mw_main(void *arg)
 		xgw_ct_free(b.w->dp->ct);
 		b.w->dp->ct = atomic_load(m->shared);
 	}
-	b.w->tx_hook = count_tx;
-	b.w->hook_ctx = &b;
+	xgw_offline_set_tx(b.o, count_tx, &b);
 	b.w->umem.n_free = 0;
 	b.n_tmpl = NEW_FLOWS_PASS;
 	b.tmpl = aligned_alloc(64, (size_t)b.n_tmpl * 64);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/drop.h"
 #include "ctl/config.h"
@@ -37,20 +38,26 @@ struct out {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: xgw-replay -c CONFIG (--port NAME,MAC,IPV4[/LEN][,IPV6[/LEN]] ... |\n"
-		"                  --port-info FILE) -r IN.pcap [-w OUT.pcap|DIR]\n"
-		"                  [--in-port NAME|auto] [--burst N] [--seed N] [--trace] [--json]\n"
-		"Runs the frames of IN.pcap through the xgw worker pipeline in memory and\n"
-		"writes what it transmits to OUT.pcap (or DIR/<port>.pcap per egress port).\n"
-		"  --port         a port of the config: its MAC and addresses (with the\n"
-		"                 subnet length: a connected route); repeat per port\n"
-		"  --port-info    a file of --port values, one per line, # comments\n"
-		"  --in-port      the ingress port of every frame; auto (default): the port\n"
-		"                 whose MAC is the frame's destination MAC, else the first\n"
-		"  --burst        frames per burst, 1..64 (default 64)\n"
-		"  --trace        one line per frame: where it went or why it was dropped\n"
-		"  --json         the summary as JSON\n");
+	fprintf(
+	    f, "usage: xgw-replay -c CONFIG (--port NAME,MAC,IPV4[/LEN][,IPV6[/LEN]] ... |\n"
+	       "                  --port-info FILE) -r IN.pcap [-w OUT.pcap|DIR]\n"
+	       "                  [--in-port NAME|auto] [--burst N] [--seed N] [--trace] [--json]\n"
+	       "                  [--dpdk]\n"
+	       "Runs the frames of IN.pcap through the xgw worker pipeline in memory and\n"
+	       "writes what it transmits to OUT.pcap (or DIR/<port>.pcap per egress port).\n"
+	       "  --port         a port of the config: its MAC and addresses (with the\n"
+	       "                 subnet length: a connected route); repeat per port\n"
+	       "  --port-info    a file of --port values, one per line, # comments\n"
+	       "  --in-port      the ingress port of every frame; auto (default): the port\n"
+	       "                 whose MAC is the frame's destination MAC, else the first\n"
+	       "  --burst        frames per burst, 1..64 (default 64)\n"
+	       "  --trace        one line per frame: where it went or why it was dropped\n"
+	       "  --json         the summary as JSON\n"
+	       "  --dpdk         through DPDK net_pcap ports instead of memory: each port's\n"
+	       "                 frames are read by its own rte_ethdev port, every port polled\n"
+	       "                 in config order, a burst each per round, and written by it\n"
+	       "                 to DIR/<port>.pcap (-w DIR needed; EAL arguments from the\n"
+	       "                 config's dpdk.eal_args, default --no-huge -m 256 --no-pci)\n");
 }
 
 static int add_port(struct xgw_offline_port *ports, unsigned *n, const char *spec)
@@ -242,20 +249,93 @@ static void summary(const struct xgw_offline *x, const struct input *in, const s
 	json_decref(j);
 }
 
+/* --dpdk: each port's input to a pcap of its own, read by a net_pcap
+ * port that writes what the worker transmits there to DIR/<port>.pcap. */
+static int run_dpdk(struct xgw_offline *x, const struct xgw_config *cfg, struct input *in,
+		    struct out *o, const char *dir)
+{
+	static const char *const dflt[] = {"--no-huge", "-m", "256", "--no-pci"};
+	char tmp[] = "/tmp/xgw-replay-XXXXXX", path[XGW_OFFLINE_MAX_PORTS][4200];
+	char dev[9000], err[512];
+	struct xgw_dpdk_cfg dc = cfg->dpdk;
+	unsigned n = xgw_offline_n_ports(x);
+	pcap_dumper_t *d[XGW_OFFLINE_MAX_PORTS] = {0};
+	pcap_t *dead = NULL;
+	int rc = -1;
+
+	if (!dc.n_eal_args)
+		for (unsigned i = 0; i < sizeof(dflt) / sizeof(dflt[0]); i++)
+			snprintf(dc.eal_args[dc.n_eal_args++], XGW_DPDK_ARG_MAX, "%s", dflt[i]);
+	if (!mkdtemp(tmp)) {
+		fprintf(stderr, "xgw-replay: %s: %s\n", tmp, strerror(errno));
+		return -1;
+	}
+	for (unsigned p = 0; p < n; p++) {
+		snprintf(path[p], sizeof(path[p]), "%s/%s.pcap", tmp, xgw_offline_port_name(x, p));
+		d[p] = open_dump(&dead, path[p]);
+		if (!d[p])
+			goto out;
+	}
+	for (uint32_t i = 0; i < in->n; i++) {
+		struct pcap_pkthdr h = in->hdr[i];
+
+		pcap_dump((u_char *)d[in->f[i].port], &h, in->f[i].data);
+	}
+	for (unsigned p = 0; p < n; p++) {
+		pcap_dump_close(d[p]);
+		d[p] = NULL;
+	}
+	for (unsigned p = 0; p < n; p++) {
+		int len = snprintf(dev, sizeof(dev), "net_pcap%u,rx_pcap=%s,tx_pcap=%s/%s.pcap", p,
+				   path[p], dir, xgw_offline_port_name(x, p));
+
+		if (len < 0 || (size_t)len >= sizeof(dev)) {
+			fprintf(stderr, "xgw-replay: --dpdk: output path too long\n");
+			goto out;
+		}
+		if (xgw_offline_attach_dpdk(x, p, dev, &dc, err, sizeof(err))) {
+			fprintf(stderr, "xgw-replay: --dpdk: %s\n", err);
+			goto out;
+		}
+	}
+	/* net_pcap returns nothing once its file is read: a few empty
+	 * rounds in a row mean every input has gone through. */
+	xgw_offline_poll(x, 64);
+	for (unsigned p = 0; p < n; p++)
+		o->tx[p] = xgw_offline_port_tx(x, p);
+	rc = 0;
+out:
+	for (unsigned p = 0; p < n; p++) {
+		if (d[p])
+			pcap_dump_close(d[p]);
+		unlink(path[p]);
+	}
+	if (dead)
+		pcap_close(dead);
+	rmdir(tmp);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'}, {"port", required_argument, NULL, 'p'},
-	    {"port-info", required_argument, NULL, 'P'}, {"read", required_argument, NULL, 'r'},
-	    {"write", required_argument, NULL, 'w'}, {"in-port", required_argument, NULL, 'i'},
-	    {"burst", required_argument, NULL, 'b'}, {"seed", required_argument, NULL, 's'},
-	    {"trace", no_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+					     {"port", required_argument, NULL, 'p'},
+					     {"port-info", required_argument, NULL, 'P'},
+					     {"read", required_argument, NULL, 'r'},
+					     {"write", required_argument, NULL, 'w'},
+					     {"in-port", required_argument, NULL, 'i'},
+					     {"burst", required_argument, NULL, 'b'},
+					     {"seed", required_argument, NULL, 's'},
+					     {"trace", no_argument, NULL, 't'},
+					     {"json", no_argument, NULL, 'j'},
+					     {"dpdk", no_argument, NULL, 'D'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
 	struct xgw_offline_port ports[XGW_OFFLINE_MAX_PORTS];
 	const char *cfg_path = NULL, *in_path = NULL, *out_path = NULL, *in_port = "auto";
 	unsigned n_ports = 0, burst = XGW_BURST_MAX;
 	uint32_t seed = DEFAULT_SEED;
-	bool json = false, do_trace = false;
+	bool json = false, do_trace = false, dpdk = false;
 	struct xgw_config cfg;
 	struct xgw_offline *x = NULL;
 	struct input in = {0};
@@ -288,6 +368,9 @@ int main(int argc, char **argv)
 		case 's': seed = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 't': do_trace = true; break;
 		case 'j': json = true; break;
+		case 'D':
+			dpdk = true;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -295,6 +378,15 @@ int main(int argc, char **argv)
 	if (!cfg_path || !in_path || optind != argc) {
 		usage(stderr);
 		return 2;
+	}
+	if (dpdk) {
+		struct stat sb;
+
+		if (do_trace || !out_path || stat(out_path, &sb) || !S_ISDIR(sb.st_mode)) {
+			fprintf(stderr, "xgw-replay: --dpdk needs -w DIR (an existing directory: "
+					"one pcap per port) and no --trace\n");
+			return 2;
+		}
 	}
 	if (xgw_config_load_file(&cfg, cfg_path, err, sizeof(err))) {
 		fprintf(stderr, "xgw-replay: %s: %s\n", cfg_path, err);
@@ -318,6 +410,13 @@ int main(int argc, char **argv)
 	} else {
 		for (uint32_t i = 0; i < in.n; i++)
 			in.f[i].port = port_by_mac(x, &in.f[i]);
+	}
+	if (dpdk) {
+		if (run_dpdk(x, &cfg, &in, &o, out_path))
+			goto out_x;
+		summary(x, &in, &o, json);
+		rc = 0;
+		goto out_x;
 	}
 	if (out_path) {
 		struct stat sb;

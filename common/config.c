@@ -12,6 +12,7 @@ void xgw_config_defaults(struct xgw_config *c)
 	memset(c, 0, sizeof(*c));
 	c->umem.frames = 8192;
 	c->umem.frame_size = 2048;
+	c->dpdk.mbufs = XGW_DPDK_DEFAULT_MBUFS;
 	c->conntrack.max_entries = 1048576;
 	c->conntrack.tcp_timeout_s = 21600;
 	c->conntrack.tcp_syn_timeout_s = 60;

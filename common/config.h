@@ -30,6 +30,19 @@ enum xgw_datapath { XGW_DP_USER, XGW_DP_KERNEL };
 enum xgw_algo { XGW_ALGO_MAGLEV, XGW_ALGO_RR, XGW_ALGO_RANDOM };
 enum xgw_tun_type { XGW_TUN_NONE, XGW_TUN_VXLAN, XGW_TUN_GENEVE };
 
+/* "driver" of a port. */
+enum xgw_port_driver { XGW_DRV_AF_XDP, XGW_DRV_DPDK };
+/* "dpdk": {"eal_args": [...]} and a port's "device". */
+#define XGW_DPDK_MAX_ARGS      32
+#define XGW_DPDK_ARG_MAX       256
+#define XGW_DPDK_DEFAULT_MBUFS 16384
+
+struct xgw_dpdk_cfg {
+	char eal_args[XGW_DPDK_MAX_ARGS][XGW_DPDK_ARG_MAX];
+	unsigned n_eal_args;
+	uint32_t mbufs; /* per NUMA node's pool, default 16384 */
+};
+
 struct xgw_queue_cfg {
 	uint16_t queue;
 	int core;
@@ -37,7 +50,9 @@ struct xgw_queue_cfg {
 
 struct xgw_port_cfg {
 	char name[XGW_NAME_MAX];
-	char iface[XGW_IFNAME_MAX];
+	char iface[XGW_IFNAME_MAX];    /* "" only with driver dpdk */
+	enum xgw_port_driver driver;   /* "driver": "af_xdp"|"dpdk" */
+	char device[XGW_DPDK_ARG_MAX]; /* dpdk: ethdev name or vdev string */
 	enum xgw_zerocopy zerocopy;   /* "zerocopy": "auto"|"on"|"off" */
 	enum xgw_xdp_mode xdp_mode;   /* "xdp_mode": "auto"|"native"|"skb" */
 	bool busy_poll;		      /* "busy_poll": false */
@@ -132,6 +147,7 @@ struct xgw_config {
 	struct xgw_port_cfg *ports;
 	unsigned n_ports;
 	struct xgw_umem_cfg umem;
+	struct xgw_dpdk_cfg dpdk;
 	struct xgw_ct_cfg conntrack;
 	struct xgw_tunnel_cfg tunnel;
 	uint32_t maglev_size;	   /* "lb": { "maglev_size": 65537 } prime */

@@ -50,6 +50,42 @@ static int umem_from_json(struct xgw_config *c, const struct cj *root)
 	return rc < 0 ? rc : 0;
 }
 
+static int dpdk_from_json(struct xgw_config *c, const struct cj *root)
+{
+	static const char *const keys[] = {"eal_args", "mbufs", NULL};
+	char path[CJ_PATH_MAX];
+	json_t *arr = NULL, *v;
+	struct cj o;
+	uint64_t n;
+	size_t i;
+	int rc;
+
+	if ((rc = cj_sub(root, "dpdk", false, keys, &o, path, sizeof(path))))
+		return rc > 0 ? 0 : rc;
+	if ((rc = cj_array(&o, "eal_args", false, &arr)) < 0)
+		return rc;
+	if (json_array_size(arr) > XGW_DPDK_MAX_ARGS)
+		return cj_fail(o.err, o.errlen, o.where, "eal_args", "at most %d arguments",
+			       XGW_DPDK_MAX_ARGS);
+	json_array_foreach(arr, i, v)
+	{
+		if (!json_is_string(v) || json_string_length(v) >= XGW_DPDK_ARG_MAX ||
+		    strlen(json_string_value(v)) != json_string_length(v))
+			return cj_fail(o.err, o.errlen, o.where, "eal_args",
+				       "[%zu]: expected a string of at most %d characters", i,
+				       XGW_DPDK_ARG_MAX - 1);
+		snprintf(c->dpdk.eal_args[i], XGW_DPDK_ARG_MAX, "%s", json_string_value(v));
+		c->dpdk.n_eal_args++;
+	}
+	/* Below 1024 the PMDs' own rings (1024 descriptors) cannot be filled. */
+	rc = cj_uint(&o, "mbufs", false, 1024, 16777216, &n);
+	if (rc < 0)
+		return rc;
+	if (!rc)
+		c->dpdk.mbufs = (uint32_t)n;
+	return 0;
+}
+
 static int ct_from_json(struct xgw_config *c, const struct cj *root)
 {
 	static const char *const keys[] = {"max_entries",
@@ -362,7 +398,7 @@ static int load_json(struct xgw_config *c, json_t *root, char *err, size_t errle
 	static const char *const keys[] = {"ports",   "umem",		"conntrack", "tunnel",
 					   "lb",      "policy_default", "services",  "steer",
 					   "routes",  "neighbours",	"policies",  "ctl",
-					   "metrics", "announce",	NULL};
+					   "metrics", "announce",	"dpdk",	     NULL};
 	static const char *const pd_names[] = {"deny", "allow", NULL};
 	struct cj r;
 	int rc, pd;
@@ -373,8 +409,9 @@ static int load_json(struct xgw_config *c, json_t *root, char *err, size_t errle
 	if ((rc = array_from_json(&r, "ports", port_fn, sizeof(*c->ports), (void **)&c->ports,
 				  &c->n_ports)) < 0)
 		return rc;
-	if ((rc = umem_from_json(c, &r)) < 0 || (rc = ct_from_json(c, &r)) < 0 ||
-	    (rc = tunnel_from_json(c, &r)) < 0 || (rc = lb_from_json(c, &r)) < 0)
+	if ((rc = umem_from_json(c, &r)) < 0 || (rc = dpdk_from_json(c, &r)) < 0 ||
+	    (rc = ct_from_json(c, &r)) < 0 || (rc = tunnel_from_json(c, &r)) < 0 ||
+	    (rc = lb_from_json(c, &r)) < 0)
 		return rc;
 	pd = 1;
 	if ((rc = cj_enum(&r, "policy_default", false, pd_names, &pd)) < 0)
@@ -497,6 +534,15 @@ json_t *xgw_config_to_json(const struct xgw_config *c)
 	    cj_set(o, "umem",
 		   json_pack("{s:I, s:I, s:b}", "frames", (json_int_t)c->umem.frames, "frame_size",
 			     (json_int_t)c->umem.frame_size, "hugepages", c->umem.hugepages));
+	if (c->dpdk.n_eal_args || c->dpdk.mbufs != XGW_DPDK_DEFAULT_MBUFS) {
+		json_t *args = json_array();
+
+		for (unsigned i = 0; i < c->dpdk.n_eal_args; i++)
+			bad |= json_array_append_new(args, json_string(c->dpdk.eal_args[i]));
+		bad |= cj_set(
+		    o, "dpdk",
+		    json_pack("{s:o, s:I}", "eal_args", args, "mbufs", (json_int_t)c->dpdk.mbufs));
+	}
 	bad |= cj_set(o, "conntrack",
 		      json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "max_entries",
 				(json_int_t)ct->max_entries, "tcp_timeout_s",

@@ -12,6 +12,7 @@
 
 static const char *const zc_names[] = {"auto", "on", "off", NULL};
 static const char *const xdp_names[] = {"auto", "native", "skb", NULL};
+static const char *const driver_names[] = {"af_xdp", "dpdk", NULL};
 static const char *const action_names[] = {"deny", "allow", NULL};
 
 /* Ids of steer rules and policies: 0 means "assign one"; the upper bound
@@ -65,11 +66,34 @@ static int queue_from_json(struct xgw_queue_cfg *q, json_t *j, const char *where
 	return 0;
 }
 
+/* "iface" is what an AF_XDP port binds to; a DPDK port binds "device"
+ * and may name the kernel interface behind it (net_af_xdp's iface) so
+ * that routes and neighbours learnt on it apply to the port. */
+static int port_driver_from_json(const struct cj *c, struct xgw_port_cfg *p)
+{
+	bool dpdk = p->driver == XGW_DRV_DPDK;
+	int rc;
+
+	if (dpdk && !XGW_HAVE_DPDK)
+		return cj_fail(c->err, c->errlen, c->where, "driver",
+			       "\"dpdk\": this xgw was built without DPDK (meson setup "
+			       "-Ddpdk=enabled, with libdpdk-dev installed)");
+	if ((rc = cj_str(c, "iface", !dpdk, false, p->iface, sizeof(p->iface))) < 0 ||
+	    (rc = check_ifname(c, "iface", p->iface)) < 0)
+		return rc;
+	if ((rc = cj_str(c, "device", dpdk, false, p->device, sizeof(p->device))) < 0)
+		return rc;
+	if (!dpdk && p->device[0])
+		return cj_fail(c->err, c->errlen, c->where, "device",
+			       "only for \"driver\": \"dpdk\" (an AF_XDP port uses \"iface\")");
+	return 0;
+}
+
 int cfg_port_from_json(struct xgw_port_cfg *p, json_t *j, const char *where, char *err,
 		       size_t errlen)
 {
-	static const char *const keys[] = {"name",     "iface",	    "zerocopy",
-					   "xdp_mode", "busy_poll", "busy_poll_budget",
+	static const char *const keys[] = {"name",     "iface",	   "driver",	"device",
+					   "zerocopy", "xdp_mode", "busy_poll", "busy_poll_budget",
 					   "queues",   NULL};
 	char path[CJ_PATH_MAX];
 	json_t *arr, *v;
@@ -85,8 +109,11 @@ int cfg_port_from_json(struct xgw_port_cfg *p, json_t *j, const char *where, cha
 	if ((rc = cj_str(&c, "name", true, false, p->name, sizeof(p->name))) < 0 ||
 	    (rc = check_port_name(&c, "name", p->name)) < 0)
 		goto fail;
-	if ((rc = cj_str(&c, "iface", true, false, p->iface, sizeof(p->iface))) < 0 ||
-	    (rc = check_ifname(&c, "iface", p->iface)) < 0)
+	e = XGW_DRV_AF_XDP;
+	if ((rc = cj_enum(&c, "driver", false, driver_names, &e)) < 0)
+		goto fail;
+	p->driver = (enum xgw_port_driver)e;
+	if ((rc = port_driver_from_json(&c, p)) < 0)
 		goto fail;
 	e = XGW_ZC_AUTO;
 	if ((rc = cj_enum(&c, "zerocopy", false, zc_names, &e)) < 0)
@@ -103,6 +130,17 @@ int cfg_port_from_json(struct xgw_port_cfg *p, json_t *j, const char *where, cha
 		goto fail;
 	if (!rc)
 		p->busy_poll_budget = (uint32_t)u;
+	/* AF_XDP socket and XDP attach settings mean nothing to a PMD:
+	 * refused rather than ignored. */
+	if (p->driver == XGW_DRV_DPDK &&
+	    (p->zerocopy != XGW_ZC_AUTO || p->xdp_mode != XGW_XDP_AUTO || p->busy_poll)) {
+		rc = cj_fail(err, errlen, where,
+			     p->zerocopy != XGW_ZC_AUTO	   ? "zerocopy"
+			     : p->xdp_mode != XGW_XDP_AUTO ? "xdp_mode"
+							   : "busy_poll",
+			     "only for \"driver\": \"af_xdp\" (a DPDK port's PMD decides)");
+		goto fail;
+	}
 	if ((rc = cj_array(&c, "queues", true, &arr)) < 0)
 		goto fail;
 	if (!json_array_size(arr)) {
@@ -134,7 +172,12 @@ json_t *cfg_port_to_json(const struct xgw_port_cfg *p)
 	int bad = 0;
 
 	bad |= cj_set(o, "name", json_string(p->name));
-	bad |= cj_set(o, "iface", json_string(p->iface));
+	if (p->iface[0])
+		bad |= cj_set(o, "iface", json_string(p->iface));
+	if (p->driver == XGW_DRV_DPDK) {
+		bad |= cj_set(o, "driver", json_string(driver_names[p->driver]));
+		bad |= cj_set(o, "device", json_string(p->device));
+	}
 	bad |= cj_set(o, "zerocopy", json_string(zc_names[p->zerocopy]));
 	bad |= cj_set(o, "xdp_mode", json_string(xdp_names[p->xdp_mode]));
 	bad |= cj_set(o, "busy_poll", json_boolean(p->busy_poll));

@@ -102,6 +102,9 @@ static void iface_key(void *k, const void *cfg, size_t i)
 	const struct xgw_config *c = cfg;
 
 	strncpy(k, c->ports[i].iface, IF_NAMESIZE);
+	/* A DPDK port without a kernel interface: a key of its own. */
+	if (!c->ports[i].iface[0])
+		snprintf(k, IF_NAMESIZE, "\x01%zu", i);
 }
 
 static void queue_key(void *k, const void *cfg, size_t i)
@@ -124,9 +127,22 @@ static int check_ports(const struct xgw_config *c, int ncpus, char *err, size_t 
 		const struct xgw_port_cfg *p = &c->ports[i];
 
 		cj_path(path, sizeof(path), "", "ports", i);
-		if (!p->name[0] || !p->iface[0])
+		if (!p->name[0] || (!p->iface[0] && p->driver != XGW_DRV_DPDK))
 			return cj_fail(err, errlen, path, p->name[0] ? "iface" : "name",
 				       "must not be empty");
+		if (p->driver == XGW_DRV_DPDK && !XGW_HAVE_DPDK)
+			return cj_fail(err, errlen, path, "driver",
+				       "\"dpdk\": this xgw was built without DPDK");
+		if (p->driver == XGW_DRV_DPDK && !p->device[0])
+			return cj_fail(err, errlen, path, "device", "must not be empty");
+		/* One RX/TX queue pair per configured queue: ethdev numbers
+		 * them from 0. */
+		for (unsigned q = 0; p->driver == XGW_DRV_DPDK && q < p->n_queues; q++)
+			if (p->queues[q].queue >= p->n_queues)
+				return cj_fail(
+				    err, errlen, path, "queues",
+				    "a dpdk port's queues are 0..%u (one per entry), not %u",
+				    p->n_queues - 1, p->queues[q].queue);
 		if ((unsigned)p->zerocopy > XGW_ZC_OFF || (unsigned)p->xdp_mode > XGW_XDP_SKB)
 			return cj_fail(err, errlen, path, NULL, "bad zerocopy or xdp_mode value");
 		d = find_dup(p, p->n_queues, sizeof(uint16_t), queue_key, &first);

@@ -58,6 +58,28 @@ static const struct fam queue_fams[] = {
      "Times the kernel found an AF_XDP socket's fill ring empty."},
     {"kernel_tx_invalid", "xgw_xsk_tx_invalid_descs_total", "counter",
      "Invalid TX descriptors the kernel rejected on an AF_XDP socket."},
+    /* DPDK queues (port/port_dpdk.c). */
+    {"rx_no_frame", "xgw_queue_rx_no_frame_total", "counter",
+     "Packets a DPDK queue received but dropped for want of a free worker frame."},
+    {"rx_too_big", "xgw_queue_rx_too_big_total", "counter",
+     "Packets a DPDK queue received but dropped as longer than a worker frame."},
+    {NULL, NULL, NULL, NULL},
+};
+
+/* A DPDK port's rte_eth_stats (pipeline/stats.c "dpdk"). */
+static const struct fam dpdk_fams[] = {
+    {"ipackets", "xgw_dpdk_ipackets_total", "counter",
+     "Packets a DPDK port received (rte_eth_stats)."},
+    {"opackets", "xgw_dpdk_opackets_total", "counter",
+     "Packets a DPDK port transmitted (rte_eth_stats)."},
+    {"ibytes", "xgw_dpdk_ibytes_total", "counter", "Bytes a DPDK port received."},
+    {"obytes", "xgw_dpdk_obytes_total", "counter", "Bytes a DPDK port transmitted."},
+    {"imissed", "xgw_dpdk_imissed_total", "counter",
+     "Packets a DPDK port dropped because its RX queues were full."},
+    {"ierrors", "xgw_dpdk_ierrors_total", "counter", "Erroneous packets a DPDK port received."},
+    {"oerrors", "xgw_dpdk_oerrors_total", "counter", "Packets a DPDK port failed to transmit."},
+    {"rx_nombuf", "xgw_dpdk_rx_nombuf_total", "counter",
+     "Receive mbuf allocation failures of a DPDK port."},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -335,26 +357,39 @@ out:
 	free(rows);
 }
 
-/* One row per port from its object `key` ("xdp", "health"). */
-static void emit_port_obj(FILE *f, const json_t *ports, const char *key, const struct fam *fams,
-			  const char *prefix, const char *what)
+/* One row per port that has the object `key` (its "xdp" or "dpdk"
+ * counters), labelled with the port's name; *k rows.  NULL: no memory. */
+static struct row *port_rows(const json_t *ports, const char *key, size_t *k)
 {
-	size_t n = json_array_size(ports), k = 0, i;
+	size_t n = json_array_size(ports), i;
 	struct row *rows = calloc(n ? n : 1, sizeof(*rows));
 	json_t *p;
 
+	*k = 0;
 	if (!rows)
-		return;
+		return NULL;
 	json_array_foreach(ports, i, p)
 	{
 		const json_t *x = json_object_get(p, key);
 
 		if (!json_is_object(x))
 			continue;
-		rows[k].obj = x;
-		row_label(&rows[k], "port", str_or(p, "name", ""));
-		k++;
+		rows[*k].obj = x;
+		row_label(&rows[*k], "port", str_or(p, "name", ""));
+		(*k)++;
 	}
+	return rows;
+}
+
+/* One row per port from its object `key` ("xdp", "health"). */
+static void emit_port_obj(FILE *f, const json_t *ports, const char *key, const struct fam *fams,
+			  const char *prefix, const char *what)
+{
+	size_t k;
+	struct row *rows = port_rows(ports, key, &k);
+
+	if (!rows)
+		return;
 	emit_rows(f, rows, k, fams, prefix, what, NULL);
 	free(rows);
 }
@@ -599,6 +634,38 @@ static void emit_kernel(FILE *f, const json_t *k)
 	}
 }
 
+/* DPDK ports: rte_eth_stats by family, then every non-zero xstat as one
+ * family labelled by its driver-given name. */
+static void emit_dpdk(FILE *f, const json_t *ports)
+{
+	static const char *const skip[] = {"ethdev", NULL};
+	static const char *const xname = "xgw_dpdk_xstat_total";
+	size_t k;
+	struct row *rows = port_rows(ports, "dpdk", &k);
+	bool header = false;
+
+	if (!rows)
+		return;
+	emit_rows(f, rows, k, dpdk_fams, "xgw_dpdk_", "each DPDK port", skip);
+	for (size_t r = 0; r < k; r++) {
+		const char *key;
+		json_t *v;
+
+		json_object_foreach(json_object_get(rows[r].obj, "xstats"), key, v)
+		{
+			struct label l[2] = {rows[r].l[0], {"name", key}};
+
+			if (!header)
+				put_family(f, xname, "counter",
+					   "A DPDK port's extended statistics (rte_eth_xstats), "
+					   "non-zero ones, by the driver's name.");
+			header = true;
+			put_sample(f, xname, l, 2, v);
+		}
+	}
+	free(rows);
+}
+
 char *xgw_metrics_render(const json_t *stats, size_t *len)
 {
 	const json_t *ports = json_object_get(stats, "ports");
@@ -620,6 +687,7 @@ char *xgw_metrics_render(const json_t *stats, size_t *len)
 			      "the XDP steering program of each port");
 		emit_port_obj(f, ports, "health", port_fams, "xgw_port_",
 			      "the interface of each port");
+		emit_dpdk(f, ports);
 	}
 	if (json_is_array(workers))
 		emit_workers(f, workers);

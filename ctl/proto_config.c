@@ -17,8 +17,8 @@
  * listener and the flow hash seed (a new one would move every flow that
  * conntrack does not pin).  Paths into the config's JSON form. */
 static const char *const restart_keys[][2] = {
-    {"ports", NULL}, {"umem", NULL},	{"conntrack", NULL}, {"tunnel", NULL},
-    {"ctl", NULL},   {"metrics", NULL}, {"lb", "hash_seed"}, {"announce", NULL},
+    {"ports", NULL},   {"umem", NULL},	    {"conntrack", NULL}, {"tunnel", NULL}, {"ctl", NULL},
+    {"metrics", NULL}, {"lb", "hash_seed"}, {"announce", NULL},	 {"dpdk", NULL},
 };
 
 static json_t *at(json_t *doc, const char *const key[2])

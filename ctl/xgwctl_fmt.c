@@ -408,6 +408,26 @@ void xgwctl_fmt_stats(FILE *f, json_t *r)
 	t_print(f, &t);
 	fputc('\n', f);
 
+	/* DPDK ports: the PMD's own counters (rte_eth_stats); xstats are in
+	 * --json and the metrics. */
+	j = 0;
+	json_array_foreach(json_object_get(r, "ports"), i, p) j +=
+	    json_object_get(p, "dpdk") != NULL;
+	if (j) {
+		t_init(&t, "lrrrrrr");
+		t_row(&t, "DPDK_PORT", "IPACKETS", "OPACKETS", "IMISSED", "IERRORS", "OERRORS",
+		      "RX_NOMBUF");
+		json_array_foreach(json_object_get(r, "ports"), i, p)
+		{
+			if ((q = json_object_get(p, "dpdk")))
+				t_row(&t, get(p, "name"), get(q, "ipackets"), get(q, "opackets"),
+				      get(q, "imissed"), get(q, "ierrors"), get(q, "oerrors"),
+				      get(q, "rx_nombuf"));
+		}
+		t_print(f, &t);
+		fputc('\n', f);
+	}
+
 	t_init(&t, "rrrrrrrr");
 	t_row(&t, "WORKER", "CORE", "RX_PACKETS", "TX_PACKETS", "DROPS", "WAKEUPS", "EMPTY_POLLS",
 	      "FILL_STARVED");
@@ -461,18 +481,18 @@ void xgwctl_fmt_ports(FILE *f, json_t *r)
 	size_t i, j;
 	json_t *p, *q;
 
-	t_init(&t, "llrlrllrrlll");
-	t_row(&t, "PORT", "IFACE", "IFINDEX", "LINK", "MTU", "XDP", "PROGRAM", "QUEUE", "CORE",
-	      "MODE", "NEED_WAKEUP", "BUSY_POLL");
+	t_init(&t, "lllrlrllrrlll");
+	t_row(&t, "PORT", "DRIVER", "IFACE", "IFINDEX", "LINK", "MTU", "XDP", "PROGRAM", "QUEUE",
+	      "CORE", "MODE", "NEED_WAKEUP", "BUSY_POLL");
 	json_array_foreach(r, i, p)
 	{
 		json_t *h = json_object_get(p, "health");
 
 		json_array_foreach(json_object_get(p, "queues"), j, q)
 		{
-			t_row(&t, get(p, "name"), get(p, "iface"), get(p, "ifindex"),
-			      get(h, "link"), get(p, "mtu"), get(p, "xdp_mode"), get(h, "xdp"),
-			      get(q, "queue"), get(q, "core"), get(q, "mode"),
+			t_row(&t, get(p, "name"), get(p, "driver"), get(p, "iface"),
+			      get(p, "ifindex"), get(h, "link"), get(p, "mtu"), get(p, "xdp_mode"),
+			      get(h, "xdp"), get(q, "queue"), get(q, "core"), get(q, "mode"),
 			      get(q, "need_wakeup"), get(q, "busy_poll"));
 		}
 	}

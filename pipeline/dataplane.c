@@ -3,12 +3,10 @@
 #include "pipeline/dataplane.h"
 
 #include <errno.h>
-#include <linux/sockios.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 #include <urcu-qsbr.h>
@@ -21,53 +19,10 @@
 #include "pipeline/netlink.h"
 #include "pipeline/snapshot.h"
 #include "pipeline/tap.h"
+#include "port/port_dpdk.h"
+#include "port/port_xsk.h"
 #include "steer-bpf/steer.h"
 #include "tunnel/table.h"
-
-static int port_info(struct xgw_port *p, char *err, size_t errlen)
-{
-	struct ifreq ifr;
-	char path[128];
-	FILE *f;
-	int fd, rc = 0;
-
-	p->ifindex = (int)if_nametoindex(p->iface);
-	if (!p->ifindex) {
-		snprintf(err, errlen, "port %s: interface %s: %s", p->name, p->iface,
-			 strerror(errno));
-		return -ENODEV;
-	}
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "port %s: socket: %s", p->name, strerror(-rc));
-		return rc;
-	}
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", p->iface);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr) == 0)
-		memcpy(p->mac, ifr.ifr_hwaddr.sa_data, 6);
-	else
-		rc = -errno;
-	if (!rc && ioctl(fd, SIOCGIFMTU, &ifr) == 0)
-		p->mtu = (uint32_t)ifr.ifr_mtu;
-	else if (!rc)
-		rc = -errno;
-	close(fd);
-	if (rc) {
-		snprintf(err, errlen, "port %s: %s: %s", p->name, p->iface, strerror(-rc));
-		return rc;
-	}
-	p->numa_node = -1;
-	snprintf(path, sizeof(path), "/sys/class/net/%s/device/numa_node", p->iface);
-	f = fopen(path, "r");
-	if (f) {
-		if (fscanf(f, "%d", &p->numa_node) != 1)
-			p->numa_node = -1;
-		fclose(f);
-	}
-	return 0;
-}
 
 static struct xgw_worker *worker_for_core(struct xgw_dataplane *dp, int core)
 {
@@ -92,8 +47,64 @@ static struct xgw_worker *worker_for_core(struct xgw_dataplane *dp, int core)
 	return w;
 }
 
-static int open_worker_sockets(struct xgw_dataplane *dp, struct xgw_worker *w,
-			       const struct xgw_config *cfg, char *err, size_t errlen)
+/* One queue of a port for worker w, by the port's backend. */
+static int open_queue(struct xgw_dataplane *dp, struct xgw_worker *w, const struct xgw_config *cfg,
+		      unsigned port, uint16_t queue, unsigned n_on_w, char *err, size_t errlen)
+{
+	const struct xgw_port_cfg *pc = &cfg->ports[port];
+	struct xgw_port *pt = &dp->ports[port];
+	struct xgw_portq *q = NULL;
+	int rc;
+
+	if (pt->dpdk) {
+		rc = xgw_dpdk_queue_open(&q, pt->dpdk, &w->umem, queue, (uint16_t)port);
+		if (rc) {
+			snprintf(err, errlen, "port %s queue %u: %s", pc->name, queue,
+				 strerror(-rc));
+			return rc;
+		}
+		w->dpdk = true;
+	} else {
+		struct xgw_xsk_opts o = {
+		    .zerocopy = pc->zerocopy == XGW_ZC_ON    ? XGW_ZC_WANT_ON
+				: pc->zerocopy == XGW_ZC_OFF ? XGW_ZC_WANT_OFF
+							     : XGW_ZC_WANT_AUTO,
+		    .busy_poll = pc->busy_poll,
+		    .busy_poll_budget = pc->busy_poll_budget,
+		    /* Half the UMEM may sit in fill/RX rings, shared fairly. */
+		    .fill_target = cfg->umem.frames / 2 / n_on_w,
+		    /* And as much again on TX: all sockets stuck on TX
+		     * still leave the fill rings theirs. */
+		    .tx_cap = cfg->umem.frames / 2 / n_on_w,
+		};
+
+		if (o.fill_target > XGW_RING_SIZE)
+			o.fill_target = XGW_RING_SIZE;
+		rc = xgw_port_xsk_open(&q, &w->umem, pc->iface, queue, (uint16_t)port, &o);
+		if (rc) {
+			snprintf(err, errlen, "port %s (%s) queue %u: %s%s", pc->name, pc->iface,
+				 queue,
+				 rc == -EOPNOTSUPP && pc->zerocopy == XGW_ZC_ON
+				     ? "zero-copy not supported by the driver: "
+				     : "cannot bind AF_XDP socket: ",
+				 strerror(-rc));
+			return rc;
+		}
+	}
+	w->qs[w->n_qs++] = q;
+	if (!w->tx_for_port[port])
+		w->tx_for_port[port] = q;
+	if (!pt->steer)
+		return 0;
+	rc = xgw_steer_bind_xsk(pt->steer, queue, xgw_port_xsk(q)->fd);
+	if (rc)
+		snprintf(err, errlen, "port %s queue %u: cannot insert socket in XSKMAP: %s",
+			 pc->name, queue, strerror(-rc));
+	return rc;
+}
+
+static int open_worker_queues(struct xgw_dataplane *dp, struct xgw_worker *w,
+			      const struct xgw_config *cfg, char *err, size_t errlen)
 {
 	unsigned n = 0;
 	int rc, node = -1;
@@ -102,14 +113,14 @@ static int open_worker_sockets(struct xgw_dataplane *dp, struct xgw_worker *w,
 	struct {
 		unsigned port;
 		uint16_t queue;
-	} list[XGW_MAX_XSKS_PER_WORKER];
+	} list[XGW_MAX_QUEUES_PER_WORKER];
 	for (unsigned p = 0; p < cfg->n_ports; p++)
 		for (unsigned q = 0; q < cfg->ports[p].n_queues; q++) {
 			if (cfg->ports[p].queues[q].core != w->core)
 				continue;
-			if (n == XGW_MAX_XSKS_PER_WORKER) {
+			if (n == XGW_MAX_QUEUES_PER_WORKER) {
 				snprintf(err, errlen, "core %d: more than %d queues", w->core,
-					 XGW_MAX_XSKS_PER_WORKER);
+					 XGW_MAX_QUEUES_PER_WORKER);
 				return -E2BIG;
 			}
 			list[n].port = p;
@@ -118,8 +129,8 @@ static int open_worker_sockets(struct xgw_dataplane *dp, struct xgw_worker *w,
 			if (node < 0)
 				node = dp->ports[p].numa_node;
 		}
-	/* Forwarding hands frames between sockets of one UMEM, so a worker
-	 * must own a queue of every port it may transmit on. */
+	/* Forwarding hands frames between queues of one frame area, so a
+	 * worker must own a queue of every port it may transmit on. */
 	for (unsigned p = 0; p < cfg->n_ports; p++) {
 		bool found = false;
 		for (unsigned i = 0; i < n; i++)
@@ -141,62 +152,97 @@ static int open_worker_sockets(struct xgw_dataplane *dp, struct xgw_worker *w,
 		return rc;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		const struct xgw_port_cfg *pc = &cfg->ports[list[i].port];
-		struct xgw_xsk_opts o = {
-		    .zerocopy = pc->zerocopy == XGW_ZC_ON    ? XGW_ZC_WANT_ON
-				: pc->zerocopy == XGW_ZC_OFF ? XGW_ZC_WANT_OFF
-							     : XGW_ZC_WANT_AUTO,
-		    .busy_poll = pc->busy_poll,
-		    .busy_poll_budget = pc->busy_poll_budget,
-		    /* Half the UMEM may sit in fill/RX rings, shared fairly. */
-		    .fill_target = cfg->umem.frames / 2 / n,
-		    /* And as much again on TX: all sockets stuck on TX
-		     * still leave the fill rings theirs. */
-		    .tx_cap = cfg->umem.frames / 2 / n,
-		};
-		struct xgw_xsk *x;
-
-		if (o.fill_target > XGW_RING_SIZE)
-			o.fill_target = XGW_RING_SIZE;
-		if (posix_memalign((void **)&x, 64, sizeof(*x)))
-			return -ENOMEM;
-		rc = xgw_xsk_open(x, &w->umem, pc->iface, list[i].queue, (uint16_t)list[i].port,
-				  &o);
-		if (rc) {
-			free(x);
-			snprintf(err, errlen, "port %s (%s) queue %u: %s%s", pc->name, pc->iface,
-				 list[i].queue,
-				 rc == -EOPNOTSUPP && pc->zerocopy == XGW_ZC_ON
-					 ? "zero-copy not supported by the driver: "
-					 : "cannot bind AF_XDP socket: ",
-				 strerror(-rc));
+		rc = open_queue(dp, w, cfg, list[i].port, list[i].queue, n, err, errlen);
+		if (rc)
 			return rc;
-		}
-		w->xsks[w->n_xsks++] = x;
-		if (!w->tx_for_port[list[i].port])
-			w->tx_for_port[list[i].port] = x;
-		rc = xgw_steer_bind_xsk(dp->ports[list[i].port].steer, list[i].queue, x->fd);
-		if (rc) {
-			snprintf(err, errlen, "port %s queue %u: cannot insert socket in XSKMAP: %s",
-				 pc->name, list[i].queue, strerror(-rc));
-			return rc;
-		}
 	}
 	return 0;
+}
+
+/* The first port with a steering program: it owns the rule maps and the
+ * kernel datapath's maps (DPDK ports have none). */
+static struct xgw_steer *first_steer(const struct xgw_dataplane *dp)
+{
+	for (unsigned p = 0; p < dp->n_ports; p++)
+		if (dp->ports[p].steer)
+			return dp->ports[p].steer;
+	return NULL;
 }
 
 static int kdp_open(struct xgw_dataplane *dp, char *err, size_t errlen)
 {
 	int ifindex[XGW_MAX_PORTS], rc = 0;
+	struct xgw_steer *s = first_steer(dp);
+	unsigned n = 0;
 
-	if (!dp->n_ports)
+	if (!s)
 		return 0;
+	/* The XDP datapath redirects only between ports it runs on: a DPDK
+	 * port's interface (if any) belongs to its PMD. */
 	for (unsigned p = 0; p < dp->n_ports; p++)
-		ifindex[p] = dp->ports[p].ifindex;
-	dp->kdp = xgw_kdp_open(xgw_steer_obj(dp->ports[0].steer), ifindex, dp->n_ports, &rc);
+		if (dp->ports[p].steer)
+			ifindex[n++] = dp->ports[p].ifindex;
+	dp->kdp = xgw_kdp_open(xgw_steer_obj(s), ifindex, n, &rc);
 	if (!dp->kdp)
 		snprintf(err, errlen, "kernel datapath maps: %s", strerror(-rc));
 	return rc;
+}
+
+/* A port by its backend: the kernel's view of the interface and the
+ * steering program (af_xdp), or an rte_ethdev port (dpdk). */
+static int port_open(struct xgw_dataplane *dp, unsigned p, const struct xgw_config *cfg, char *err,
+		     size_t errlen)
+{
+	struct xgw_port *port = &dp->ports[p];
+	const struct xgw_port_cfg *pc = &cfg->ports[p];
+	enum xgw_steer_attach mode = pc->xdp_mode == XGW_XDP_NATIVE ? XGW_ATTACH_NATIVE
+				     : pc->xdp_mode == XGW_XDP_SKB  ? XGW_ATTACH_SKB
+								    : XGW_ATTACH_AUTO;
+	uint32_t mtu = 0;
+	int rc;
+
+	snprintf(port->name, sizeof(port->name), "%s", pc->name);
+	snprintf(port->iface, sizeof(port->iface), "%s", pc->iface);
+	port->n_queues = (uint16_t)pc->n_queues;
+	if (pc->driver == XGW_DRV_DPDK) {
+		port->driver = "dpdk";
+		/* The kernel interface behind it, if named: its ifindex
+		 * maps learnt routes and neighbours to this port. */
+		if (pc->iface[0] && !(port->ifindex = (int)if_nametoindex(pc->iface))) {
+			snprintf(err, errlen, "port %s: interface %s: %s", pc->name, pc->iface,
+				 strerror(errno));
+			return -ENODEV;
+		}
+		rc = xgw_dpdk_init(&cfg->dpdk, err, errlen);
+		if (!rc)
+			rc = xgw_dpdk_port_open(&port->dpdk, pc->name, pc->device,
+						(uint16_t)pc->n_queues, cfg->dpdk.mbufs, port->mac,
+						&mtu, &port->numa_node, err, errlen);
+		port->mtu = mtu;
+		return rc;
+	}
+	port->driver = "af_xdp";
+	rc = xgw_port_xsk_info(pc->name, pc->iface, &port->ifindex, port->mac, &port->mtu,
+			       &port->numa_node, err, errlen);
+	if (rc)
+		return rc;
+	rc = xgw_steer_open(&port->steer, pc->iface, mode, first_steer(dp));
+	if (rc)
+		snprintf(err, errlen, "port %s: cannot attach XDP program to %s: %s", pc->name,
+			 pc->iface, strerror(-rc));
+	return rc;
+}
+
+/* DPDK ports start once every queue has its worker. */
+static int ports_start(struct xgw_dataplane *dp, char *err, size_t errlen)
+{
+	for (unsigned p = 0; p < dp->n_ports; p++) {
+		int rc =
+		    dp->ports[p].dpdk ? xgw_dpdk_port_start(dp->ports[p].dpdk, err, errlen) : 0;
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 int xgw_dp_open(struct xgw_dataplane *dp, const struct xgw_config *cfg, char *err, size_t errlen)
@@ -209,24 +255,10 @@ int xgw_dp_open(struct xgw_dataplane *dp, const struct xgw_config *cfg, char *er
 		return -E2BIG;
 	}
 	for (unsigned p = 0; p < cfg->n_ports; p++) {
-		struct xgw_port *port = &dp->ports[p];
-		const struct xgw_port_cfg *pc = &cfg->ports[p];
-		enum xgw_steer_attach mode = pc->xdp_mode == XGW_XDP_NATIVE ? XGW_ATTACH_NATIVE
-					     : pc->xdp_mode == XGW_XDP_SKB  ? XGW_ATTACH_SKB
-									    : XGW_ATTACH_AUTO;
-
-		snprintf(port->name, sizeof(port->name), "%s", pc->name);
-		snprintf(port->iface, sizeof(port->iface), "%s", pc->iface);
-		rc = port_info(port, err, errlen);
+		dp->n_ports = p + 1;
+		rc = port_open(dp, p, cfg, err, errlen);
 		if (rc)
 			goto fail;
-		dp->n_ports = p + 1;
-		rc = xgw_steer_open(&port->steer, pc->iface, mode, p ? dp->ports[0].steer : NULL);
-		if (rc) {
-			snprintf(err, errlen, "port %s: cannot attach XDP program to %s: %s",
-				 pc->name, pc->iface, strerror(-rc));
-			goto fail;
-		}
 	}
 	rc = kdp_open(dp, err, errlen);
 	if (rc)
@@ -239,10 +271,13 @@ int xgw_dp_open(struct xgw_dataplane *dp, const struct xgw_config *cfg, char *er
 				goto fail;
 			}
 	for (unsigned i = 0; i < dp->n_workers; i++) {
-		rc = open_worker_sockets(dp, dp->workers[i], cfg, err, errlen);
+		rc = open_worker_queues(dp, dp->workers[i], cfg, err, errlen);
 		if (rc)
 			goto fail;
 	}
+	rc = ports_start(dp, err, errlen);
+	if (rc)
+		goto fail;
 	rc = xgw_dp_ct_open(dp, cfg, err, errlen);
 	if (rc)
 		goto fail;
@@ -285,11 +320,13 @@ void xgw_dp_close(struct xgw_dataplane *dp)
 	 * detach: steered traffic goes back to the kernel in that order. */
 	for (unsigned i = 0; i < dp->n_workers; i++) {
 		struct xgw_worker *w = dp->workers[i];
-		for (unsigned k = 0; k < w->n_xsks; k++) {
-			struct xgw_xsk *x = w->xsks[k];
-			xgw_steer_unbind_xsk(dp->ports[x->port_id].steer, x->queue);
-			xgw_xsk_close(x);
-			free(x);
+		for (unsigned k = 0; k < w->n_qs; k++) {
+			struct xgw_portq *q = w->qs[k];
+			struct xgw_steer *st = dp->ports[q->port_id].steer;
+
+			if (st)
+				xgw_steer_unbind_xsk(st, q->queue);
+			q->ops->close(q);
 		}
 		xgw_umem_destroy(&w->umem);
 		xgw_svc_worker_free(&w->svc);
@@ -301,8 +338,11 @@ void xgw_dp_close(struct xgw_dataplane *dp)
 	for (unsigned p = 0; p < dp->n_ports; p++) {
 		/* Port 0 owns the shared rule maps: close it last. */
 		unsigned idx = dp->n_ports - 1 - p;
-		xgw_steer_close(dp->ports[idx].steer);
+		if (dp->ports[idx].steer)
+			xgw_steer_close(dp->ports[idx].steer);
 		dp->ports[idx].steer = NULL;
+		xgw_dpdk_port_close(dp->ports[idx].dpdk);
+		dp->ports[idx].dpdk = NULL;
 	}
 	dp->n_ports = 0;
 	if (dp->fwd) {
@@ -423,8 +463,8 @@ int xgw_dp_apply_steer(struct xgw_dataplane *dp, const struct xgw_config *cfg)
 		r.id = 0x40000000u | k;
 		rc = add_rule(&rules, &n, &cap, &r);
 	}
-	if (!rc)
-		rc = xgw_steer_set_rules(dp->ports[0].steer, rules, n, src, n_src);
+	if (!rc && first_steer(dp))
+		rc = xgw_steer_set_rules(first_steer(dp), rules, n, src, n_src);
 	free(rules);
 	free(src);
 	return rc;
@@ -460,6 +500,14 @@ int xgw_dp_apply_snapshot(struct xgw_dataplane *dp, const struct xgw_config *cfg
 	 * without a grace period is safe. */
 	if (xgw_kdp_check(cfg, err, errlen))
 		return -EINVAL;
+	if (dp->n_ports && !first_steer(dp))
+		for (unsigned i = 0; i < cfg->n_services; i++)
+			if (cfg->services[i].datapath == XGW_DP_KERNEL) {
+				snprintf(err, errlen,
+					 "\"datapath\": \"kernel\" needs an AF_XDP port (the XDP "
+					 "program); every port here is \"driver\": \"dpdk\"");
+				return -EINVAL;
+			}
 	s = xgw_snapshot_rebuild(cfg, dp->n_workers, dp->hash_seed, dp->snap, err, errlen);
 	if (!s)
 		return -EINVAL;

@@ -12,6 +12,7 @@
 #include "pipeline/snapshot.h"
 #include "pipeline/tap.h"
 #include "pipeline/worker.h"
+#include "port/port_dpdk.h"
 
 _Static_assert(XGW_OFFLINE_MAX_PORTS == XGW_MAX_PORTS, "offline.h copy of XGW_MAX_PORTS");
 
@@ -22,6 +23,8 @@ struct xgw_offline {
 	uint64_t now_ns;
 	xgw_offline_tx_fn fn; /* of the run in progress */
 	void *fn_arg;
+	/* The worker transmits on these (port/port_mem.h). */
+	struct xgw_port_mem_q txq[XGW_MAX_PORTS];
 };
 
 int xgw_offline_ifaddr_parse(struct xgw_prefix *p, const char *s)
@@ -75,9 +78,10 @@ int xgw_offline_port_index(const struct xgw_offline *o, const char *name)
 
 /* The worker's transmit, offline: hand each frame to the run's callback
  * and put it back on the free list at once (a NIC would complete it). */
-static uint32_t tx_hook(struct xgw_worker *w, uint16_t port, struct xgw_pkt *pkts, uint32_t n)
+static uint32_t tx_frames(void *ctx, uint16_t port, struct xgw_pkt *pkts, uint32_t n)
 {
-	struct xgw_offline *o = w->hook_ctx;
+	struct xgw_offline *o = ctx;
+	struct xgw_worker *w = o->w;
 
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t frame = pkts[i].addr >> w->umem.frame_shift;
@@ -228,8 +232,7 @@ struct xgw_offline *xgw_offline_open(const struct xgw_config *cfg,
 	dp->n_workers = 1;
 	w->dp = dp;
 	xgw_lb_worker_init(&w->lb, hash_seed);
-	w->tx_hook = tx_hook;
-	w->hook_ctx = o;
+	xgw_offline_set_tx(o, tx_frames, o);
 	rc = umem_init(&w->umem, n_frames, cfg->umem.frame_size);
 	o->tag = calloc(n_frames, sizeof(*o->tag));
 	if (rc || !o->tag) {
@@ -282,6 +285,13 @@ void xgw_offline_close(struct xgw_offline *o)
 	xgw_tap_free(dp);
 	if (dp->ct)
 		xgw_ct_free(dp->ct); /* waits for its call_rcu callbacks */
+	for (unsigned p = 0; p < dp->n_ports; p++) {
+		struct xgw_portq *q = o->w ? o->w->tx_for_port[p] : NULL;
+
+		if (q && q != &o->txq[p].q)
+			q->ops->close(q);
+		xgw_dpdk_port_close(dp->ports[p].dpdk);
+	}
 	if (o->w) {
 		free(o->w->umem.area);
 		free(o->w->umem.free);
@@ -291,6 +301,64 @@ void xgw_offline_close(struct xgw_offline *o)
 	free(o->tag);
 	free(o);
 	rcu_unregister_thread();
+}
+
+int xgw_offline_attach_dpdk(struct xgw_offline *o, unsigned port, const char *device,
+			    const struct xgw_dpdk_cfg *dc, char *err, size_t errlen)
+{
+	struct xgw_port *pt = &o->dp.ports[port];
+	struct xgw_worker *w = o->w;
+	struct xgw_portq *q;
+	uint8_t mac[6];
+	uint32_t mtu;
+	int rc, node;
+
+	if (port >= o->dp.n_ports || pt->dpdk || w->n_qs == XGW_MAX_QUEUES_PER_WORKER)
+		return -EINVAL;
+	rc = xgw_dpdk_init(dc, err, errlen);
+	if (rc)
+		return rc;
+	/* The port keeps the MAC and addresses it was given: they are what
+	 * the input frames are addressed to. */
+	rc = xgw_dpdk_port_open(&pt->dpdk, pt->name, device, 1, dc->mbufs, mac, &mtu, &node, err,
+				errlen);
+	if (rc)
+		return rc;
+	rc = xgw_dpdk_queue_open(&q, pt->dpdk, &w->umem, 0, (uint16_t)port);
+	if (rc) {
+		snprintf(err, errlen, "port %s: dpdk queue: %s", pt->name, strerror(-rc));
+		return rc;
+	}
+	w->qs[w->n_qs++] = q;
+	w->tx_for_port[port] = q;
+	pt->driver = "dpdk";
+	rc = xgw_dpdk_port_start(pt->dpdk, err, errlen);
+	return rc;
+}
+
+uint64_t xgw_offline_poll(struct xgw_offline *o, unsigned idle_rounds)
+{
+	uint64_t total = 0;
+
+	for (unsigned idle = 0; idle < idle_rounds;) {
+		uint32_t n = xgw_worker_poll(o->w);
+
+		total += n;
+		idle = n ? 0 : idle + 1;
+		rcu_quiescent_state();
+	}
+	return total;
+}
+
+uint64_t xgw_offline_port_tx(const struct xgw_offline *o, unsigned port)
+{
+	struct xgw_portq_counters c;
+	const struct xgw_portq *q = port < o->dp.n_ports ? o->w->tx_for_port[port] : NULL;
+
+	if (!q)
+		return 0;
+	q->ops->counters(q, &c);
+	return c.tx_packets;
 }
 
 unsigned xgw_offline_n_ports(const struct xgw_offline *o)
@@ -311,6 +379,14 @@ const uint8_t *xgw_offline_port_mac(const struct xgw_offline *o, unsigned port)
 struct xgw_dataplane *xgw_offline_dataplane(struct xgw_offline *o)
 {
 	return &o->dp;
+}
+
+void xgw_offline_set_tx(struct xgw_offline *o, xgw_mem_tx_fn fn, void *ctx)
+{
+	for (unsigned p = 0; p < o->dp.n_ports; p++) {
+		xgw_port_mem_init(&o->txq[p], (uint16_t)p, fn, ctx);
+		o->w->tx_for_port[p] = &o->txq[p].q;
+	}
 }
 
 struct xgw_worker *xgw_offline_worker(struct xgw_offline *o)

@@ -5,8 +5,8 @@
  * forwarding state from the config's static routes and neighbours plus the
  * connected subnets of the port addresses, conntrack from cfg->conntrack
  * and the service snapshot from the config.  Frames are pushed through
- * xgw_worker_process exactly as the AF_XDP path does; what the worker
- * transmits goes to the worker's tx_hook.
+ * xgw_worker_process exactly as the AF_XDP path does; the worker
+ * transmits on in-memory port queues (port/port_mem.h).
  *
  * The handle is opaque so that users need not see the AF_XDP headers
  * (libbpf's linux/bpf.h and libpcap's pcap/bpf.h cannot be included
@@ -25,6 +25,7 @@
 #include "common/drop.h"
 #include "common/pkt.h"
 #include "common/config.h"
+#include "port/port_mem.h"
 
 /* XGW_MAX_PORTS, without pipeline/worker.h */
 #define XGW_OFFLINE_MAX_PORTS 16
@@ -83,6 +84,24 @@ const uint8_t *xgw_offline_port_mac(const struct xgw_offline *o, unsigned port);
 struct xgw_worker *xgw_offline_worker(struct xgw_offline *o);
 /* Its data plane (tests: conntrack, counter slots). */
 struct xgw_dataplane *xgw_offline_dataplane(struct xgw_offline *o);
+
+/* Send what the worker transmits to fn instead of the run's callback
+ * (the benchmark counts and keeps its frames). */
+void xgw_offline_set_tx(struct xgw_offline *o, xgw_mem_tx_fn fn, void *ctx);
+
+/* Receive and transmit port `port` through a DPDK device (a vdev string
+ * such as "net_pcap0,rx_pcap=IN,tx_pcap=OUT") instead of memory: one
+ * RX/TX queue pair polled by xgw_offline_poll.  Starts the EAL from dc
+ * on first use.  0, or a negative errno with err set (also in a build
+ * without DPDK). */
+int xgw_offline_attach_dpdk(struct xgw_offline *o, unsigned port, const char *device,
+			    const struct xgw_dpdk_cfg *dc, char *err, size_t errlen);
+/* Run the worker's poll loop over its attached queues until a poll round
+ * has received nothing idle_rounds times in a row (net_pcap: the input
+ * files are exhausted).  Returns the frames received. */
+uint64_t xgw_offline_poll(struct xgw_offline *o, unsigned idle_rounds);
+/* Frames transmitted on port so far (by whichever queue serves it). */
+uint64_t xgw_offline_port_tx(const struct xgw_offline *o, unsigned port);
 
 /* The worker's counters so far. */
 struct xgw_offline_counters {

@@ -127,7 +127,8 @@ void xgw_port_watch_init(struct xgw_dataplane *dp)
 		 * otherwise (the first check logs a link that is down). */
 		atomic_store(&h->up, true);
 		atomic_store(&h->xdp_ok, true);
-		warn_frame_room(dp, &dp->ports[i]);
+		if (dp->ports[i].steer)
+			warn_frame_room(dp, &dp->ports[i]);
 	}
 }
 
@@ -140,8 +141,14 @@ bool xgw_port_watch(struct xgw_dataplane *dp)
 		return false;
 	for (unsigned i = 0; i < dp->n_ports; i++) {
 		struct xgw_port *p = &dp->ports[i];
-		unsigned ifindex = if_nametoindex(p->iface);
+		unsigned ifindex;
 		uint32_t mtu = xgw_port_mtu(p);
+
+		/* AF_XDP ports only: a DPDK port's device is the PMD's, with
+		 * no steering program (and maybe no kernel interface). */
+		if (!p->steer)
+			continue;
+		ifindex = if_nametoindex(p->iface);
 
 		if (ifindex != (unsigned)p->ifindex) {
 			if (!atomic_exchange(&p->health.gone, true)) {

@@ -5,8 +5,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <linux/if_xdp.h>
 #include <urcu-qsbr.h>
 
 #include "common/drop.h"
@@ -19,6 +17,7 @@
 #include "pipeline/svc_stats.h"
 #include "pipeline/kdp.h"
 #include "pipeline/port_watch.h"
+#include "port/port_dpdk.h"
 #include "steer-bpf/steer.h"
 
 #define RD(x) XGW_STAT_READ(x)
@@ -83,33 +82,37 @@ json_t *xgw_dp_stats_json(struct xgw_dataplane *dp)
 
 	for (unsigned i = 0; i < dp->n_workers; i++) {
 		struct xgw_worker *w = dp->workers[i];
-		uint64_t wd[XGW_DROP__MAX], rx = 0, tx = 0, wake = 0, starved = 0;
+		uint64_t wd[XGW_DROP__MAX];
+		struct xgw_portq_counters sum = {0};
 
-		for (unsigned k = 0; k < w->n_xsks; k++) {
-			rx += RD(w->xsks[k]->st.rx_packets);
-			tx += RD(w->xsks[k]->st.tx_packets);
-			wake += RD(w->xsks[k]->st.tx_wakeups) + RD(w->xsks[k]->st.fill_wakeups);
-			starved += RD(w->xsks[k]->st.fill_starved);
+		/* Frame accounting: free + held by the queues (fill/RX, TX),
+		 * equal to umem_frames unless a frame leaked (racy while
+		 * traffic flows; exact when idle).  One reading of each
+		 * counter, so that the parts add up to the total shown. */
+		json_int_t in_free = XGW_STAT_READ(w->umem.n_free);
+		for (unsigned k = 0; k < w->n_qs; k++) {
+			struct xgw_portq_counters c;
+
+			w->qs[k]->ops->counters(w->qs[k], &c);
+			sum.rx_packets += c.rx_packets;
+			sum.tx_packets += c.tx_packets;
+			sum.wakeups += c.wakeups;
+			sum.starved += c.starved;
+			sum.frames_rx += c.frames_rx;
+			sum.frames_tx += c.frames_tx;
 		}
 		for (unsigned r = 0; r < XGW_DROP__MAX; r++)
 			wd[r] = RD(w->st.drops[r]);
-		json_t *wj = json_pack("{s:i,s:i,s:I,s:I,s:I,s:I,s:o}", "id", w->id, "core",
-				       w->core, "rx_packets", (json_int_t)rx, "tx_packets",
-				       (json_int_t)tx, "wakeups", (json_int_t)wake, "fill_starved",
-				       (json_int_t)starved, "drops", drops_json(wd));
+		json_t *wj =
+		    json_pack("{s:i,s:i,s:I,s:I,s:I,s:I,s:o}", "id", w->id, "core", w->core,
+			      "rx_packets", (json_int_t)sum.rx_packets, "tx_packets",
+			      (json_int_t)sum.tx_packets, "wakeups", (json_int_t)sum.wakeups,
+			      "fill_starved", (json_int_t)sum.starved, "drops", drops_json(wd));
 #define _(name, scope, help)                                                                       \
 	json_object_set_new(wj, #name, json_integer((json_int_t)RD(w->st.name)));
 		XGW_FOREACH_WORKER_COUNTER(_)
 #undef _
-		/* Frame accounting: free + in fill/RX + on TX, equal to
-		 * umem_frames unless a frame leaked (racy while traffic flows;
-		 * exact when idle).  One reading of each counter, so that the
-		 * three parts add up to the total shown. */
-		json_int_t in_free = XGW_STAT_READ(w->umem.n_free), in_fill = 0, in_tx = 0;
-		for (unsigned k = 0; k < w->n_xsks; k++) {
-			in_fill += XGW_STAT_READ(w->xsks[k]->fill_outstanding);
-			in_tx += XGW_STAT_READ(w->xsks[k]->tx_outstanding);
-		}
+		json_int_t in_fill = (json_int_t)sum.frames_rx, in_tx = (json_int_t)sum.frames_tx;
 		json_object_set_new(wj, "umem_frames", json_integer(w->umem.n_frames));
 		json_object_set_new(wj, "frames_free", json_integer(in_free));
 		json_object_set_new(wj, "frames_fill", json_integer(in_fill));
@@ -118,51 +121,41 @@ json_t *xgw_dp_stats_json(struct xgw_dataplane *dp)
 		json_array_append_new(workers, wj);
 	}
 	for (unsigned p = 0; p < dp->n_ports; p++) {
-		json_t *queues = json_array();
-		uint64_t sc[XGW_STEER_CNT__MAX] = {0};
+		const struct xgw_port *pt = &dp->ports[p];
+		json_t *queues = json_array(), *pj;
 
 		for (unsigned i = 0; i < dp->n_workers; i++) {
 			struct xgw_worker *w = dp->workers[i];
-			for (unsigned k = 0; k < w->n_xsks; k++) {
-				struct xgw_xsk *x = w->xsks[k];
-				if (x->port_id != p)
+			for (unsigned k = 0; k < w->n_qs; k++) {
+				struct xgw_portq *q = w->qs[k];
+				if (q->port_id != p)
 					continue;
-				json_t *qj = json_pack("{s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I}", "queue",
-						  x->queue, "core", w->core, "rx_packets",
-						  (json_int_t)RD(x->st.rx_packets), "rx_bytes",
-						  (json_int_t)RD(x->st.rx_bytes), "tx_packets",
-						  (json_int_t)RD(x->st.tx_packets), "tx_bytes",
-						  (json_int_t)RD(x->st.tx_bytes), "tx_wakeups",
-						  (json_int_t)RD(x->st.tx_wakeups), "tx_ring_full",
-						  (json_int_t)RD(x->st.tx_ring_full));
-				struct xdp_statistics xs;
-				socklen_t xl = sizeof(xs);
-
-				/* The kernel's own drops on this socket: RX ring
-				 * full (the worker fell behind), fill ring empty. */
-				if (!getsockopt(x->fd, SOL_XDP, XDP_STATISTICS, &xs, &xl)) {
-					json_object_set_new(qj, "kernel_rx_dropped",
-							    json_integer((json_int_t)xs.rx_dropped));
-					json_object_set_new(qj, "kernel_rx_ring_full",
-							    json_integer((json_int_t)xs.rx_ring_full));
-					json_object_set_new(
-						qj, "kernel_fill_ring_empty",
-						json_integer((json_int_t)xs.rx_fill_ring_empty_descs));
-					json_object_set_new(qj, "kernel_tx_invalid",
-							    json_integer((json_int_t)xs.tx_invalid_descs));
-				}
+				json_t *qj =
+				    json_pack("{s:i,s:i}", "queue", q->queue, "core", w->core);
+				q->ops->queue_json(q, qj, true);
 				json_array_append_new(queues, qj);
 			}
 		}
-		xgw_steer_counters(dp->ports[p].steer, sc);
-		json_array_append_new(
-		    ports, json_pack("{s:s,s:s,s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "name",
-				     dp->ports[p].name, "iface", dp->ports[p].iface, "queues",
-				     queues, "health", xgw_port_health_json(&dp->ports[p]), "xdp",
-				     "steered", (json_int_t)sc[XGW_STEER_CNT_STEERED], "passed",
-				     (json_int_t)sc[XGW_STEER_CNT_PASSED], "no_socket",
-				     (json_int_t)sc[XGW_STEER_CNT_NOSOCK], "malformed",
-				     (json_int_t)sc[XGW_STEER_CNT_MALFORMED]));
+		pj = json_pack("{s:s,s:s,s:s,s:o}", "name", pt->name, "iface", pt->iface, "driver",
+			       pt->driver ? pt->driver : "?", "queues", queues);
+		if (pt->steer) {
+			uint64_t sc[XGW_STEER_CNT__MAX] = {0};
+
+			xgw_steer_counters(pt->steer, sc);
+			json_object_set_new(
+			    pj, "xdp",
+			    json_pack("{s:I,s:I,s:I,s:I}", "steered",
+				      (json_int_t)sc[XGW_STEER_CNT_STEERED], "passed",
+				      (json_int_t)sc[XGW_STEER_CNT_PASSED], "no_socket",
+				      (json_int_t)sc[XGW_STEER_CNT_NOSOCK], "malformed",
+				      (json_int_t)sc[XGW_STEER_CNT_MALFORMED]));
+		}
+		if (pt->steer)
+			json_object_set_new(pj, "health", xgw_port_health_json(pt));
+		/* The PMD's own counters: rte_eth_stats and xstats. */
+		if (pt->dpdk)
+			json_object_set_new(pj, "dpdk", xgw_dpdk_port_json(pt->dpdk));
+		json_array_append_new(ports, pj);
 	}
 	if (dp->ct) {
 		struct xgw_ct_stats cs;
@@ -202,25 +195,31 @@ json_t *xgw_dp_ports_json(struct xgw_dataplane *dp)
 			 m[4], m[5]);
 		for (unsigned i = 0; i < dp->n_workers; i++) {
 			struct xgw_worker *w = dp->workers[i];
-			for (unsigned k = 0; k < w->n_xsks; k++) {
-				struct xgw_xsk *x = w->xsks[k];
-				if (x->port_id != p)
+			for (unsigned k = 0; k < w->n_qs; k++) {
+				struct xgw_portq *q = w->qs[k];
+				json_t *qj;
+
+				if (q->port_id != p)
 					continue;
-				json_array_append_new(
-					queues, json_pack("{s:i,s:i,s:s,s:b,s:b,s:i}", "queue",
-							  x->queue, "core", w->core, "mode",
-							  x->zerocopy ? "zerocopy" : "copy",
-							  "need_wakeup", 1, "busy_poll",
-							  x->busy_poll, "umem_frames",
-							  (int)w->umem.n_frames));
+				qj = json_pack("{s:i,s:i,s:i}", "queue", q->queue, "core", w->core,
+					       "umem_frames", (int)w->umem.n_frames);
+				q->ops->queue_json(q, qj, false);
+				json_array_append_new(queues, qj);
 			}
 		}
-		json_array_append_new(
-		    arr, json_pack("{s:s,s:s,s:i,s:s,s:i,s:s,s:o,s:o}", "name", dp->ports[p].name,
-				   "iface", dp->ports[p].iface, "ifindex", dp->ports[p].ifindex,
-				   "mac", mac, "mtu", (int)xgw_port_mtu(&dp->ports[p]), "xdp_mode",
-				   xgw_steer_mode(dp->ports[p].steer), "health",
-				   xgw_port_health_json(&dp->ports[p]), "queues", queues));
+		json_t *pj = json_pack("{s:s,s:s,s:s,s:i,s:s,s:i,s:o}", "name", dp->ports[p].name,
+				       "iface", dp->ports[p].iface, "driver",
+				       dp->ports[p].driver ? dp->ports[p].driver : "?", "ifindex",
+				       dp->ports[p].ifindex, "mac", mac, "mtu",
+				       (int)xgw_port_mtu(&dp->ports[p]), "queues", queues);
+		json_object_set_new(
+		    pj, "xdp_mode",
+		    json_string(dp->ports[p].steer ? xgw_steer_mode(dp->ports[p].steer) : "none"));
+		if (dp->ports[p].steer)
+			json_object_set_new(pj, "health", xgw_port_health_json(&dp->ports[p]));
+		if (dp->ports[p].dpdk)
+			json_object_set_new(pj, "dpdk", xgw_dpdk_port_json(dp->ports[p].dpdk));
+		json_array_append_new(arr, pj);
 	}
 	return arr;
 }

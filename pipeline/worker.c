@@ -20,6 +20,7 @@
 #include "pipeline/policy_stage.h"
 #include "pipeline/snapshot.h"
 #include "pipeline/tap.h"
+#include "port/port_dpdk.h"
 #include "tunnel/stage.h"
 
 /* Empty poll rounds before the worker sleeps in poll(2).  A busy-polling
@@ -28,6 +29,7 @@
  * tens of microseconds of spinning. */
 #define IDLE_SPINS 256
 #define IDLE_SLEEP_MS 10
+#define IDLE_SLEEP_NOFD_MS 1
 
 static inline uint64_t coarse_ns(void)
 {
@@ -121,7 +123,7 @@ void xgw_worker_stages(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 	bool one_port = n_ok == n && !(used & (used - 1));
 	while (used) {
 		unsigned port = (unsigned)__builtin_ctz(used);
-		struct xgw_xsk *tx = w->tx_for_port[port];
+		struct xgw_portq *tx = w->tx_for_port[port];
 		uint32_t sent = 0, k = 0;
 
 		used &= used - 1;
@@ -137,13 +139,11 @@ void xgw_worker_stages(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 					out[k++] = pkts[i];
 			o = out;
 		}
-		if (w->tx_hook)
-			sent = w->tx_hook(w, (uint16_t)port, o, k);
-		else if (tx)
-			sent = xgw_tx_burst(tx, o, k);
+		if (tx)
+			sent = tx->ops->tx_burst(tx, o, k);
 		XGW_STAT_ADD(w->st.forwarded, sent);
 		for (uint32_t i = sent; i < k; i++)
-			drop(w, &o[i], tx || w->tx_hook ? XGW_DROP_TX_RING_FULL : XGW_DROP_NO_PORT);
+			drop(w, &o[i], tx ? XGW_DROP_TX_RING_FULL : XGW_DROP_NO_PORT);
 	}
 }
 
@@ -153,9 +153,9 @@ uint32_t xgw_worker_poll(struct xgw_worker *w)
 	uint32_t total = 0;
 
 	w->now_ns = coarse_ns();
-	for (unsigned i = 0; i < w->n_xsks; i++) {
-		struct xgw_xsk *x = w->xsks[i];
-		uint32_t n = xgw_rx_burst(x, pkts, XGW_BURST_MAX);
+	for (unsigned i = 0; i < w->n_qs; i++) {
+		struct xgw_portq *q = w->qs[i];
+		uint32_t n = q->ops->rx_burst(q, pkts, XGW_BURST_MAX);
 
 		if (n) {
 			XGW_STAT_ADD(w->st.bursts, 1);
@@ -163,51 +163,50 @@ uint32_t xgw_worker_poll(struct xgw_worker *w)
 			total += n;
 		}
 	}
-	for (unsigned i = 0; i < w->n_xsks; i++) {
-		struct xgw_xsk *x = w->xsks[i];
+	for (unsigned i = 0; i < w->n_qs; i++) {
+		struct xgw_portq *q = w->qs[i];
 
-		xgw_xsk_complete(x);
-		xgw_xsk_flush(x);
-		/* Frames freed by drops and completions go back to the
-		 * kernel now, not only when this socket next receives. */
-		if (xgw_xsk_fill_low(x))
-			xgw_xsk_refill(x);
+		if (q->ops->service)
+			q->ops->service(q);
 	}
 	if (!total)
 		XGW_STAT_ADD(w->st.empty_polls, 1);
 	return total;
 }
 
-static bool any_busy_poll(const struct xgw_worker *w)
+static bool must_poll(const struct xgw_worker *w)
 {
-	for (unsigned i = 0; i < w->n_xsks; i++)
-		if (xgw_xsk_busy_poll(w->xsks[i]))
-			return true;
-	return false;
-}
-
-static bool tx_in_flight(const struct xgw_worker *w)
-{
-	for (unsigned i = 0; i < w->n_xsks; i++)
-		if (xgw_xsk_tx_in_flight(w->xsks[i]))
+	for (unsigned i = 0; i < w->n_qs; i++)
+		if (w->qs[i]->ops->must_poll(w->qs[i]))
 			return true;
 	return false;
 }
 
 static void idle_wait(struct xgw_worker *w)
 {
-	struct pollfd pfd[XGW_MAX_XSKS_PER_WORKER];
+	struct pollfd pfd[XGW_MAX_QUEUES_PER_WORKER];
+	int timeout = IDLE_SLEEP_MS;
+	nfds_t n = 0;
 
-	for (unsigned i = 0; i < w->n_xsks; i++) {
-		pfd[i].fd = xgw_xsk_fd(w->xsks[i]);
-		pfd[i].events = POLLIN;
+	for (unsigned i = 0; i < w->n_qs; i++) {
+		int fd = w->qs[i]->ops->wait_fd(w->qs[i]);
+
+		/* A queue without a file descriptor (a DPDK poll-mode
+		 * driver) cannot wake the worker: sleep less. */
+		if (fd < 0) {
+			timeout = IDLE_SLEEP_NOFD_MS;
+			continue;
+		}
+		pfd[n].fd = fd;
+		pfd[n].events = POLLIN;
+		n++;
 	}
 	XGW_STAT_ADD(w->st.idle_sleeps, 1);
 	/* Offline: the control thread's grace periods need not wait for a
 	 * sleeping worker. */
 	XGW_TSAN_RCU_QS();
 	rcu_thread_offline();
-	poll(pfd, w->n_xsks, IDLE_SLEEP_MS);
+	poll(pfd, n, timeout);
 	rcu_thread_online();
 }
 
@@ -216,18 +215,21 @@ static void *worker_main(void *arg)
 	struct xgw_worker *w = arg;
 	char name[16];
 	unsigned idle = 0;
-	bool busy = any_busy_poll(w);
 
 	snprintf(name, sizeof(name), "xgw-w%d", w->id);
 	xgw_lb_worker_init(&w->lb, (uint32_t)(coarse_ns() ^ (uint64_t)(uintptr_t)w));
 	pthread_setname_np(pthread_self(), name);
 	rcu_register_thread();
-	pr_info("worker %d on core %d: %u socket(s), %u frames", w->id, w->core, w->n_xsks,
+	/* An lcore id for this thread: DPDK's per-lcore mempool caches. */
+	if (w->dpdk && xgw_dpdk_thread_register())
+		pr_warn("worker %d: not registered with DPDK: mbuf allocation without cache",
+			w->id);
+	pr_info("worker %d on core %d: %u queue(s), %u frames", w->id, w->core, w->n_qs,
 		w->umem.n_frames);
 	while (!atomic_load_explicit(&w->dp->stop, memory_order_relaxed)) {
 		if (xgw_worker_poll(w)) {
 			idle = 0;
-		} else if (++idle >= IDLE_SPINS && !busy && !tx_in_flight(w)) {
+		} else if (++idle >= IDLE_SPINS && !must_poll(w)) {
 			idle_wait(w);
 			idle = 0;
 		}
@@ -237,6 +239,8 @@ static void *worker_main(void *arg)
 	}
 	XGW_TSAN_RCU_QS();
 	rcu_unregister_thread();
+	if (w->dpdk)
+		xgw_dpdk_thread_unregister();
 	return NULL;
 }
 

@@ -22,13 +22,14 @@
 #include "pipeline/lb_stage.h"
 #include "pipeline/svc_stats.h"
 #include "tunnel/tunnel.h"
+#include "port/port.h"
 #include "xsk/umem.h"
-#include "xsk/xsk.h"
 
 #define XGW_MAX_WORKERS 64
-#define XGW_MAX_XSKS_PER_WORKER 32
+#define XGW_MAX_QUEUES_PER_WORKER 32
 
 struct xgw_steer;
+struct xgw_dpdk_port;
 
 /* What the control thread last saw of a port's interface
  * (pipeline/port_watch.c); read by the ctl and metrics threads. */
@@ -40,17 +41,22 @@ struct xgw_port_health {
 	_Atomic uint64_t link_changes, mtu_changes, xdp_lost, xdp_reattached;
 };
 
+/* A port as its backend opened it (port/port.h): the MAC, MTU and NUMA
+ * node come from the kernel (af_xdp) or from rte_ethdev (dpdk). */
 struct xgw_port {
 	char name[32];
-	char iface[16];
+	char iface[16];	    /* "" for a DPDK port without a kernel interface */
+	const char *driver; /* "af_xdp", "dpdk", "mem" */
 	int ifindex;
 	uint8_t mac[6];
 	/* Follows the interface's MTU (port_watch.c): written by the control
 	 * thread, read by workers with xgw_port_mtu. */
 	uint32_t mtu;
 	int numa_node;
-	struct xgw_steer *steer;
-	struct xgw_port_health health;
+	uint16_t n_queues;
+	struct xgw_steer *steer; /* af_xdp: the steering program */
+	struct xgw_dpdk_port *dpdk;
+	struct xgw_port_health health; /* af_xdp: port_watch.c */
 };
 
 static inline uint32_t xgw_port_mtu(const struct xgw_port *p)
@@ -73,9 +79,9 @@ struct xgw_worker {
 	alignas(64) struct xgw_dataplane *dp;
 	int id;
 	int core;
-	unsigned n_xsks;
-	struct xgw_xsk *xsks[XGW_MAX_XSKS_PER_WORKER];
-	struct xgw_xsk *tx_for_port[XGW_MAX_PORTS];
+	unsigned n_qs;
+	struct xgw_portq *qs[XGW_MAX_QUEUES_PER_WORKER]; /* the queues it polls */
+	struct xgw_portq *tx_for_port[XGW_MAX_PORTS];	 /* where it transmits */
 	struct xgw_umem umem;
 	struct xsk_ring_prod first_fq;
 	struct xsk_ring_cons first_cq;
@@ -86,13 +92,9 @@ struct xgw_worker {
 	struct xgw_fwd_worker fwd;
 	struct xgw_tun_worker tun;
 	struct xgw_svc_worker svc; /* per-service counters (svc_stats.h) */
-	/* Offline runs (pcap replay, in-memory benchmark): transmit through
-	 * this hook instead of AF_XDP sockets.  It takes ownership of the
-	 * frames it accepts and returns how many. */
-	uint32_t (*tx_hook)(struct xgw_worker *w, uint16_t port, struct xgw_pkt *pkts, uint32_t n);
-	void *hook_ctx;
 	pthread_t thread;
 	bool started;
+	bool dpdk; /* polls a DPDK queue: registers with the EAL */
 };
 
 struct xgw_dataplane {

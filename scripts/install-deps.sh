@@ -12,7 +12,9 @@ PKGS=(
 	debhelper dpkg-dev
 	libclang-rt-14-dev
 	iproute2 iputils-ping ethtool nftables curl python3 procps tcpdump
-	dpdk dpdk-dev gnuplot-nox valgrind
+	# DPDK: the port backend (libdpdk-dev, -Ddpdk=auto builds it) and
+	# dpdk-testpmd for the benchmark and tests (dpdk-dev)
+	dpdk dpdk-dev libdpdk-dev gnuplot-nox valgrind
 	iperf3 wrk nginx-light bird2
 	# independent dissectors for the tunnel tests (tests/netns/tunnel.sh)
 	tshark python3-scapy

@@ -37,6 +37,7 @@ PENDING = set()
 # keys ("" is the top level).  A new keys[] array needs its line here.
 PREFIX = {
     ('config.c', 'umem_from_json'): 'umem.',
+    ('config.c', 'dpdk_from_json'): 'dpdk.',
     ('config.c', 'ct_from_json'): 'conntrack.',
     ('config.c', 'tunnel_from_json'): 'tunnel.',
     ('config.c', 'lb_from_json'): 'lb.',

@@ -12,7 +12,8 @@
  *     in.pcap and expected.pcap (case i at time i s), xgw-replay writes
  *     out.pcap with bursts of 64, and out.pcap is compared with
  *     expected.pcap byte for byte (matched by timestamp, since a burst
- *     transmits port by port) and its drop counts with the table's.
+ *     transmits port by port) and its drop counts with the table's;
+ *     then again with --dpdk, through a DPDK net_pcap port per xgw port.
  * And one burst of its own (test_same_burst): a flow's first packet and
  * later ones of the same flow, both ways, in the same burst.
  *
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -428,8 +430,37 @@ static void dump(pcap_dumper_t *d, int i, const uint8_t *data, int len)
 	pcap_dump((u_char *)d, &h, data);
 }
 
-/* 2. Through xgw-replay, whole table in bursts of 64. */
-static void test_cases_replay(void **state)
+/* Check the frames of one output pcap against the cases that were
+ * expected on it, in order (order[0..n)); returns how many were read. */
+static unsigned check_out(const char *path, struct pcase *c, const uint8_t (*in)[2048],
+			  const unsigned *order, unsigned n, bool by_ts)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	unsigned got = 0;
+	pcap_t *rd = pcap_open_offline(path, errbuf);
+
+	if (!rd)
+		fail_msg("%s: %s", path, errbuf);
+	while (pcap_next_ex(rd, &h, &data) == 1) {
+		int i = by_ts ? (int)h->ts.tv_sec - 1 : got < n ? (int)order[got] : -1;
+		uint8_t want[2048];
+
+		if (i < 0)
+			fail_msg("%s: more frames than the %u expected", path, n);
+		assert_int_equal(c[i].drop, 0);
+		compare(&c[i], data, (int)h->caplen, want,
+			expected(&c[i], in[i], want, sizeof(want)));
+		got++;
+	}
+	pcap_close(rd);
+	return got;
+}
+
+/* 2. Through xgw-replay, whole table in bursts of 64: in memory, or with
+ * --dpdk through one net_pcap port per xgw port. */
+static void replay_table(bool dpdk)
 {
 	char dir[] = "/tmp/xgw-pcap-XXXXXX", path[4][300], cmd[2048];
 	const char *names[4] = {"xgw.json", "in.pcap", "expected.pcap", "out.pcap"};
@@ -438,14 +469,14 @@ static void test_cases_replay(void **state)
 	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
 	pcap_dumper_t *din, *dexp;
 	uint64_t want_drops[XGW_DROP__MAX] = {0};
-	char errbuf[PCAP_ERRBUF_SIZE];
 	static uint8_t in[16][2048];
-	struct pcap_pkthdr *h;
-	const u_char *data;
+	/* --dpdk: per egress port, the cases in the order the worker sees
+	 * them (each port's queue polled in turn: ingress port, then input
+	 * order). */
+	unsigned order[2][16], n_order[2] = {0, 0};
 	json_error_t jerr;
 	json_t *sum, *drops;
 	FILE *f;
-	pcap_t *rd;
 
 	if (!replay_path)
 		skip();
@@ -454,7 +485,14 @@ static void test_cases_replay(void **state)
 		snprintf(path[i], sizeof(path[i]), "%s/%s", dir, names[i]);
 	f = fopen(path[0], "w");
 	assert_non_null(f);
-	fputs(CONFIG, f);
+	/* The EAL of an offline tool needs no huge pages and no PCI scan. */
+	if (dpdk)
+		fprintf(f,
+			"%.*s, \"dpdk\": {\"eal_args\": [\"--no-huge\", \"-m\", \"256\", "
+			"\"--no-pci\"], \"mbufs\": 2048}}",
+			(int)strlen(CONFIG) - 1, CONFIG);
+	else
+		fputs(CONFIG, f);
 	fclose(f);
 	din = pcap_dump_open(dead, path[1]);
 	dexp = pcap_dump_open(dead, path[2]);
@@ -472,13 +510,22 @@ static void test_cases_replay(void **state)
 		dump(dexp, (int)i, want, expected(&c[i], in[i], want, sizeof(want)));
 		n_expected++;
 	}
+	for (uint16_t p = 0; p < 2; p++)
+		for (unsigned i = 0; i < n; i++)
+			if (!c[i].drop && c[i].in_port == p)
+				order[c[i].out_port][n_order[c[i].out_port]++] = i;
 	pcap_dump_close(din);
 	pcap_dump_close(dexp);
 	pcap_close(dead);
 
 	/* Ingress port by destination MAC (--in-port auto). */
-	snprintf(cmd, sizeof(cmd), "%s -c %s --port %s --port %s -r %s -w %s --json > %s/sum.json",
-		 replay_path, path[0], PORTS[0], PORTS[1], path[1], path[3], dir);
+	if (dpdk) {
+		unlink(path[3]);
+		assert_int_equal(mkdir(path[3], 0700), 0);
+	}
+	snprintf(cmd, sizeof(cmd),
+		 "%s -c %s --port %s --port %s -r %s -w %s --json%s > %s/sum.json", replay_path,
+		 path[0], PORTS[0], PORTS[1], path[1], path[3], dpdk ? " --dpdk" : "", dir);
 	assert_int_equal(system(cmd), 0);
 
 	snprintf(cmd, sizeof(cmd), "%s/sum.json", dir);
@@ -494,25 +541,42 @@ static void test_cases_replay(void **state)
 				 (long long)json_integer_value(v), (unsigned long long)want_drops[r]);
 	}
 	json_decref(sum);
+	unlink(cmd);
 
-	rd = pcap_open_offline(path[3], errbuf);
-	assert_non_null(rd);
-	while (pcap_next_ex(rd, &h, &data) == 1) {
-		int i = (int)h->ts.tv_sec - 1;
-		uint8_t want[2048];
+	if (dpdk) {
+		/* net_pcap stamps frames with the time it writes them: the
+		 * cases are known by their place in each port's file. */
+		for (unsigned p = 0; p < 2; p++) {
+			char out[400];
 
-		assert_in_range(i, 0, (int)n - 1);
-		assert_int_equal(c[i].drop, 0);
-		compare(&c[i], data, (int)h->caplen, want,
-			expected(&c[i], in[i], want, sizeof(want)));
-		n_got++;
+			snprintf(out, sizeof(out), "%s/%s.pcap", path[3], p ? "backend" : "client");
+			n_got += check_out(out, c, in, order[p], n_order[p], false);
+			unlink(out);
+		}
+		rmdir(path[3]);
+	} else {
+		n_got = check_out(path[3], c, in, NULL, n, true);
 	}
-	pcap_close(rd);
 	assert_int_equal(n_got, n_expected);
 	for (int i = 0; i < 4; i++)
 		unlink(path[i]);
-	unlink(cmd);
 	rmdir(dir);
+}
+
+static void test_cases_replay(void **state)
+{
+	replay_table(false);
+}
+
+/* The same table through DPDK: net_pcap ports in, the worker's DPDK
+ * queues (port/port_dpdk.c) out. */
+static void test_cases_replay_dpdk(void **state)
+{
+	if (!XGW_HAVE_DPDK) {
+		print_message("skipped: this build has no DPDK (meson -Ddpdk=enabled)\n");
+		skip();
+	}
+	replay_table(true);
 }
 
 int main(int argc, char **argv)
@@ -521,6 +585,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_cases_in_process),
 	    cmocka_unit_test(test_same_burst),
 	    cmocka_unit_test(test_cases_replay),
+	    cmocka_unit_test(test_cases_replay_dpdk),
 	};
 
 	replay_path = argc > 1 ? argv[1] : NULL;

@@ -38,7 +38,42 @@ struct load_case {
 #define PORT(body) "{'ports': [{'name': 'client', 'iface': 'xgw-c'" body "}]}"
 #define Q(q)	   PORT(", 'queues': [" q "]")
 
+/* What a case with "driver": "dpdk" gets: msg (NULL: loads) where xgw has
+ * the DPDK backend, the refusal otherwise. */
+#define WITH_DPDK(msg) (XGW_HAVE_DPDK ? (msg) : "this xgw was built without DPDK")
+#define DPORT(body)    "{'ports': [{'name': 'd', 'driver': 'dpdk'" body "}]}"
+
 static const struct load_case cases[] = {
+    /* DPDK ports (port/port_dpdk.c) */
+    {"dpdk port: device, no iface, two queue pairs, EAL arguments",
+     "{'ports': [{'name': 'd', 'driver': 'dpdk', 'device': 'net_ring0', 'queues': [{'queue': "
+     "1, 'core': 0}, {'queue': 0, 'core': 0}]}], 'dpdk': {'eal_args': ['--no-huge', '-m', "
+     "'512'], 'mbufs': 4096}}",
+     WITH_DPDK(NULL)},
+    {"dpdk port without a device", DPORT(", 'queues': [{'queue': 0, 'core': 0}]"),
+     WITH_DPDK("ports[0].device")},
+    {"dpdk port: queues not 0..N-1",
+     DPORT(", 'device': 'net_null0', 'queues': [{'queue': 0, 'core': 0}, {'queue': 2, 'core': "
+	   "0}]"),
+     WITH_DPDK("queues are 0..1 (one per entry), not 2")},
+    {"zerocopy on a dpdk port",
+     DPORT(", 'device': 'net_null0', 'zerocopy': 'on', 'queues': [{'queue': 0, 'core': 0}]"),
+     WITH_DPDK("ports[0].zerocopy: only for \"driver\": \"af_xdp\"")},
+    {"busy_poll on a dpdk port",
+     DPORT(", 'device': 'net_null0', 'busy_poll': true, 'queues': [{'queue': 0, 'core': 0}]"),
+     WITH_DPDK("ports[0].busy_poll: only for \"driver\": \"af_xdp\"")},
+    {"device on an af_xdp port",
+     PORT(", 'device': 'net_null0', 'queues': [{'queue': 0, 'core': 0}]"),
+     "ports[0].device: only for \"driver\": \"dpdk\""},
+    {"unknown driver", PORT(", 'driver': 'vfio', 'queues': [{'queue': 0, 'core': 0}]"),
+     "ports[0].driver"},
+    {"af_xdp port still needs an iface",
+     "{'ports': [{'name': 'a', 'driver': 'af_xdp', 'queues': [{'queue': 0, 'core': 0}]}]}",
+     "ports[0].iface"},
+    {"dpdk.mbufs below a ring's worth", "{'dpdk': {'mbufs': 100}}", "dpdk.mbufs"},
+    {"dpdk.eal_args not strings", "{'dpdk': {'eal_args': ['-m', 1024]}}",
+     "dpdk.eal_args: [1]: expected a string"},
+    {"dpdk unknown key", "{'dpdk': {'lcores': '0-1'}}", "dpdk"},
     /* good */
     {"empty document: all defaults", "{}", NULL},
     {"null counts as absent", "{'ports': null, 'tunnel': {'local_ip': null}}", NULL},
@@ -643,6 +678,15 @@ static void test_roundtrip_everything(void **state)
 		  "'127.0.0.1:9100'}}");
 }
 
+static void test_roundtrip_dpdk(void **state)
+{
+	if (!XGW_HAVE_DPDK)
+		skip();
+	roundtrip("{'ports': [{'name': 'd', 'driver': 'dpdk', 'iface': 'xgw-d', 'device': "
+		  "'net_af_xdp0,iface=xgw-d', 'queues': [{'queue': 0, 'core': 0}]}], 'dpdk': "
+		  "{'eal_args': ['--no-huge', '-m', '1024'], 'mbufs': 8192}}");
+}
+
 /* Run the copy under ASan: every array must be the copy's own. */
 static void test_copy_free(void **state)
 {
@@ -948,6 +992,7 @@ int main(void)
 	    cmocka_unit_test(test_ids),
 	    cmocka_unit_test(test_roundtrip_example),
 	    cmocka_unit_test(test_roundtrip_everything),
+	    cmocka_unit_test(test_roundtrip_dpdk),
 	    cmocka_unit_test(test_copy_free),
 	    cmocka_unit_test(test_validate),
 	    cmocka_unit_test(test_objects),
