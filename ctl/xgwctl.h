@@ -41,6 +41,7 @@ void xgwctl_print(FILE *f, const struct xgwctl_cmd *cmd, json_t *result);
 
 /* Formatters, one per kind of result (xgwctl_fmt.c). */
 void xgwctl_fmt_services(FILE *f, json_t *r);
+void xgwctl_fmt_backends(FILE *f, json_t *r);
 void xgwctl_fmt_policies(FILE *f, json_t *r);
 void xgwctl_fmt_steer(FILE *f, json_t *r);
 void xgwctl_fmt_routes(FILE *f, json_t *r);
