@@ -66,8 +66,8 @@ _xgwctl()
 
     local verbs='' opts='--json'
     case $noun in
-        service) verbs='add del list move' ;;
-        backend) verbs='add del set' ;;
+        service) verbs='add del list move check' ;;
+        backend) verbs='add del set list' ;;
         policy) verbs='add del list' ;;
         steer) verbs='add del list' ;;
         route | neigh) verbs='list' ;;
@@ -82,7 +82,8 @@ _xgwctl()
     fi
 
     case "$noun $verb" in
-        'service add') opts='--datapath --algo --snat --json' ;;
+        'service add') opts='--datapath --algo --snat --check --check-interval --check-timeout --rise --fall --check-port --check-status --check-send --check-expect --json' ;;
+        'service check') opts='--check --check-interval --check-timeout --rise --fall --check-port --check-status --check-send --check-expect --json' ;;
         'service move') opts='--datapath --json' ;;
         'backend add') opts='--weight --vxlan --geneve --vni --inner-mac --json' ;;
         'backend set') opts='--weight --json' ;;
