@@ -42,7 +42,7 @@ def hold(host, port, k, secs, out):
     stop_at = time.monotonic() + secs
 
     def run(i):
-        r = {"backend": None, "echoes": 0, "broken": None, "max_stall_ms": 0}
+        r = {"backend": None, "port": 0, "echoes": 0, "broken": None, "max_stall_ms": 0}
         res[i] = r
         try:
             s, f, r["backend"] = open_conn(host, port, 2.0)
@@ -50,6 +50,7 @@ def hold(host, port, k, secs, out):
             r["broken"] = "connect: %s" % e
             start.wait()
             return
+        r["port"] = s.getsockname()[1]
         start.wait()
         s.settimeout(30)
         last, seq = time.monotonic(), 0
