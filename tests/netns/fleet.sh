@@ -244,6 +244,8 @@ ok "gw1 killed (xgwd and BIRD kill -9, host silent): its route withdrawn in $t m
 wait "$HOLD"
 res=$(jget "'%d %d %d %d' % (sum(1 for c in d if not c['broken']), max(c['max_stall_ms'] for c in d), sorted(c['max_stall_ms'] for c in d if c['port'] in ($ports1,))[len([c for c in d if c['port'] in ($ports1,)]) // 2], max(c['max_stall_ms'] for c in d if c['port'] not in ($ports1,)))" <"$XGW_TMP/hold.json")
 read -r alive stall med other <<<"$res"
+jget "' '.join('%d:%d%s' % (c['port'], c['max_stall_ms'], '*' if c['port'] in ($ports1,) else '') for c in d)" <"$XGW_TMP/hold.json" | sed 's/^/# port:stall (* = through gw1): /'
+
 echo "# after gw1's death: $alive of 20 connections alive; the $on1 moved: median stall $med ms, longest $stall ms; the others' longest stall $other ms"
 jget "[c for c in d if c['broken']]" <"$XGW_TMP/hold.json" | grep -q '^\[\]$' ||
 	fail "connections broke: $(jget "[c for c in d if c['broken']]" <"$XGW_TMP/hold.json")"
