@@ -37,6 +37,12 @@
  *       miss, a service miss and a backend check), then plain routing via a
  *       next hop.
  *   restore-only  the template copy and descriptor fill alone.
+ *   fib-10, fib-1m  route-only to 65,536 destinations spread over 10 or
+ *       1,000,000 random IPv4 routes (bench/bench_fib.c): the per-worker
+ *       route cache (128 entries) misses nearly always, so each packet
+ *       pays the LPM lookup and the neighbour lookup.  --churn N changes N
+ *       routes per second from another thread meanwhile, as xgwd applies
+ *       netlink events (batches every millisecond, a grace period each).
  *
  * Figures: Mpps and ns/packet, the median of --runs runs of >= --seconds
  * each.  Instructions per packet: run one scenario under callgrind with
@@ -56,6 +62,7 @@
 #include <time.h>
 #include <urcu-qsbr.h>
 
+#include "bench/bench_fib.h"
 #include "ctl/config.h"
 #include "lb/conntrack.h"
 #include "pipeline/offline.h"
@@ -78,17 +85,20 @@ struct scenario {
 	bool route_only;
 	bool restore_only;
 	const char *tunnel; /* backends behind "vxlan" or "geneve", NULL: native */
+	unsigned routes;    /* route-only to destinations over this many routes */
 };
 
 static const struct scenario SCENARIOS[] = {
-    {"established-1k", 1000, true, false, 0, false, false, NULL},
-    {"established-vxlan", 1000, true, false, 0, false, false, "vxlan"},
-    {"established-geneve", 1000, true, false, 0, false, false, "geneve"},
-    {"established-1m", 1000000, true, false, 0, false, false, NULL},
-    {"new-flows", NEW_FLOWS_PASS, false, true, 0, false, false, NULL},
-    {"policy-10k", NEW_FLOWS_PASS, false, true, 10000, false, false, NULL},
-    {"route-only", 1024, false, false, 0, true, false, NULL},
-    {"restore-only", 1024, false, false, 0, true, true, NULL},
+    {"established-1k", 1000, true, false, 0, false, false, NULL, 0},
+    {"established-vxlan", 1000, true, false, 0, false, false, "vxlan", 0},
+    {"established-geneve", 1000, true, false, 0, false, false, "geneve", 0},
+    {"established-1m", 1000000, true, false, 0, false, false, NULL, 0},
+    {"new-flows", NEW_FLOWS_PASS, false, true, 0, false, false, NULL, 0},
+    {"policy-10k", NEW_FLOWS_PASS, false, true, 10000, false, false, NULL, 0},
+    {"route-only", 1024, false, false, 0, true, false, NULL, 0},
+    {"restore-only", 1024, false, false, 0, true, true, NULL, 0},
+    {"fib-10", 65536, false, false, 0, true, false, NULL, 10},
+    {"fib-1m", 65536, false, false, 0, true, false, NULL, 1000000},
 };
 
 struct bench {
@@ -304,6 +314,24 @@ static void flush(struct bench *b)
 	xgw_ct_reclaim_wait();
 }
 
+/* IPv4 destination of a template (network order), header checksum redone. */
+static void frame_set_dst(uint8_t *f, uint32_t dst)
+{
+	uint32_t sum = 0;
+
+	memcpy(f + 14 + 16, &dst, 4);
+	f[14 + 10] = f[14 + 11] = 0;
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)f[14 + i] << 8 | f[14 + i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	f[14 + 10] = (uint8_t)(sum >> 8);
+	f[14 + 11] = (uint8_t)sum;
+}
+
+static unsigned churn; /* --churn: route changes per second in fib-* */
+
 static int run(const struct scenario *sc, unsigned runs, double seconds, uint64_t count,
 	       bool json)
 {
@@ -352,6 +380,16 @@ static int run(const struct scenario *sc, unsigned runs, double seconds, uint64_
 				    sc->route_only);
 		free(perm);
 	}
+	if (sc->routes) {
+		uint32_t *dsts = malloc(sizeof(*dsts) * b.n_tmpl);
+		if (!dsts || bench_fib_load(b.w->dp, sc->routes, dsts, b.n_tmpl))
+			return 1;
+		for (uint32_t i = 0; i < b.n_tmpl; i++)
+			frame_set_dst(b.tmpl[i], dsts[i]);
+		free(dsts);
+	}
+	if (sc->routes && churn && bench_fib_churn_start(b.w->dp, churn))
+		return 1;
 	if (runs > 16)
 		runs = 16;
 	/* Run 0 warms up; with --count (callgrind) it is skipped, so that the
@@ -400,6 +438,8 @@ static int run(const struct scenario *sc, unsigned runs, double seconds, uint64_
 			fprintf(stderr, "%s: %llu packets measured\n", sc->name,
 				(unsigned long long)pkts);
 	}
+	if (sc->routes && churn)
+		bench_fib_churn_stop();
 	qsort(ns_pp, runs, sizeof(double), cmp_dbl);
 	double med = ns_pp[runs / 2];
 	if (json)
@@ -562,6 +602,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: xgw-bench-pipeline [--core N] [--scenario NAME|all] [--runs N]\n"
 		   "                          [--seconds S] [--count PACKETS] [--json]\n"
 		   "                          [--workers N (new-flows: N threads, one table)]\n"
+		   "                          [--churn N (fib-*: N route changes/s meanwhile)]\n"
 		   "scenarios:");
 	for (size_t i = 0; i < sizeof(SCENARIOS) / sizeof(SCENARIOS[0]); i++)
 		fprintf(f, " %s", SCENARIOS[i].name);
@@ -575,7 +616,7 @@ int main(int argc, char **argv)
 	    {"runs", required_argument, NULL, 'r'},    {"seconds", required_argument, NULL, 't'},
 	    {"count", required_argument, NULL, 'n'},   {"json", no_argument, NULL, 'j'},
 	    {"workers", required_argument, NULL, 'w'}, {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
+	    {"churn", required_argument, NULL, 'C'},   {NULL, 0, NULL, 0}};
 	const char *which = "all";
 	unsigned runs = 5;
 	double seconds = 1.0;
@@ -593,6 +634,9 @@ int main(int argc, char **argv)
 		case 'n': count = strtoull(optarg, NULL, 0); break;
 		case 'j': json = true; break;
 		case 'w': workers = (unsigned)atoi(optarg); break;
+		case 'C':
+			churn = (unsigned)atoi(optarg);
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

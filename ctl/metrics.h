@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Prometheus metrics over HTTP: `"metrics": {"listen": "127.0.0.1:9100"}`.
  *
- * One thread, one accept loop (poll), one client at a time: each request is
- * read with a bounded size (XGW_METRICS_MAX_REQ) and time
- * (XGW_METRICS_TIMEOUT_MS), answered with HTTP/1.0 and closed.  Only
- * `GET /metrics` (a query string is ignored; HEAD gets the headers) is
- * served; another path gets 404, another method 405, a garbled request 400.
- * Scrapers coming one after another are the expected load.
+ * Served by libmicrohttpd, driven by one thread of ours: many clients at
+ * once, each bounded in request size (XGW_METRICS_MAX_REQ: a larger head
+ * gets 431) and idle time (XGW_METRICS_TIMEOUT_MS).  Only `GET /metrics`
+ * (a query string is ignored; HEAD gets the headers) is served; another
+ * path gets 404, another method 405, a garbled request 400.
  *
  * The body is the daemon's stats JSON (the ctl `stats` hook's shape, see
  * ctl/server.h) in the Prometheus text exposition format 0.0.4:

@@ -618,6 +618,22 @@ static int cmd_route_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *arg
 	return 0;
 }
 
+static int cmd_route_get(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
+			 char *err, size_t errlen)
+{
+	const char *s = json_string_value(json_object_get(args, "addr"));
+	struct xgw_addr a;
+
+	if (!s || xgw_addr_parse(&a, s)) {
+		snprintf(err, errlen, "route.get: args.addr: expected an IP address");
+		return -EINVAL;
+	}
+	if (!c->ops.route_get)
+		return not_available("route.get", err, errlen);
+	*result = c->ops.route_get(c->ctx, &a);
+	return *result ? 0 : -ENOMEM;
+}
+
 static int cmd_neigh_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
 			  char *err, size_t errlen)
 {
@@ -755,6 +771,7 @@ static const struct xgw_ctl_arg backend_args[] = {
 };
 static const struct xgw_ctl_arg id_args[] = {{"id", ARG_INT, true}, {NULL, 0, false}};
 static const struct xgw_ctl_arg ct_list_args[] = {{"limit", ARG_INT, false}, {NULL, 0, false}};
+static const struct xgw_ctl_arg route_get_args[] = {{"addr", ARG_STR, true}, {NULL, 0, false}};
 static const struct xgw_ctl_arg help_args[] = {{"cmd", ARG_STR, false}, {NULL, 0, false}};
 static const struct xgw_ctl_arg save_args[] = {{"file", ARG_STR, false}, {NULL, 0, false}};
 
@@ -796,6 +813,8 @@ const struct xgw_ctl_cmd xgw_ctl_cmds[] = {
     {"steer.list", cmd_steer_list, CMD_READ, no_args, "", "list steering rules"},
     {"route.list", cmd_route_list, CMD_READ, no_args, "",
      "the routes the workers use: learnt from the kernel and static"},
+    {"route.get", cmd_route_get, CMD_READ, route_get_args, "{\"addr\":IP}",
+     "the route the workers use for an address (null: none)"},
     {"neigh.list", cmd_neigh_list, CMD_READ, no_args, "",
      "the neighbours the workers use: learnt from the kernel and static"},
     {"ct.list", cmd_ct_list, CMD_READ, ct_list_args, "{\"limit\":N} (default 1000, 0 = all)",

@@ -84,6 +84,10 @@ struct xgw_ctl_ops {
 	/* The FIB the workers use: routes [{dst, via?, dev, port, origin}] or
 	 * neighbours [{ip, mac, dev, origin}], origin "kernel" or "static". */
 	json_t *(*fib)(void *ctx, bool neighbours);
+	/* The route the workers use for an address: as one element of the
+	 * route list (a multipath route with all its paths), or JSON null
+	 * when there is none. */
+	json_t *(*route_get)(void *ctx, const struct xgw_addr *a);
 	/* Drop every conntrack entry; 0 or -errno. */
 	int (*ct_flush)(void *ctx);
 	/* Withdraw the announced VIPs, keep serving established flows, exit

@@ -45,6 +45,7 @@ void xgwctl_fmt_backends(FILE *f, json_t *r);
 void xgwctl_fmt_policies(FILE *f, json_t *r);
 void xgwctl_fmt_steer(FILE *f, json_t *r);
 void xgwctl_fmt_routes(FILE *f, json_t *r);
+void xgwctl_fmt_route(FILE *f, json_t *r);
 void xgwctl_fmt_neigh(FILE *f, json_t *r);
 void xgwctl_fmt_ct(FILE *f, json_t *r);
 void xgwctl_fmt_stats(FILE *f, json_t *r);

@@ -443,6 +443,11 @@ static int b_ct_list(const struct cli_args *a, json_t *args, char *err, size_t e
 	return 0;
 }
 
+static int b_route_get(const struct cli_args *a, json_t *args, char *err, size_t errlen)
+{
+	return set_addr(args, "addr", a->pos[0], "ADDR", err, errlen);
+}
+
 /* xgwd writes the file: a relative name is made absolute here, where the
  * user meant it. */
 static int b_config_save(const struct cli_args *a, json_t *args, char *err, size_t errlen)
@@ -515,6 +520,7 @@ static const struct xgwctl_cmd cmds[] = {
     {"steer", "del", "ID", NULL, 1, 1, "steer.del", parse_id, NULL},
     {"steer", "list", "[--json]", NULL, 0, 0, "steer.list", NULL, xgwctl_fmt_steer},
     {"route", "list", "[--json]", NULL, 0, 0, "route.list", NULL, xgwctl_fmt_routes},
+    {"route", "get", "ADDR [--json]", NULL, 1, 1, "route.get", b_route_get, xgwctl_fmt_route},
     {"neigh", "list", "[--json]", NULL, 0, 0, "neigh.list", NULL, xgwctl_fmt_neigh},
     {"ct", "list", "[--json] [--limit N]", o_limit, 0, 0, "ct.list", b_ct_list, xgwctl_fmt_ct},
     {"ct", "flush", "", NULL, 0, 0, "ct.flush", NULL, NULL},

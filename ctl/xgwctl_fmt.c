@@ -321,11 +321,55 @@ void xgwctl_fmt_routes(FILE *f, json_t *r)
 	t_row(&t, "DST", "VIA", "DEV", "PORT", "ORIGIN");
 	json_array_foreach(r, i, s)
 	{
-		t_row(&t, get(s, "dst"), get_or(s, "via", "direct"), get_or(s, "dev", "-"),
-		      get_or(s, "port", "-"), get(s, "origin"));
+		json_t *hops = json_object_get(s, "nexthops"), *h;
+		size_t k;
+
+		if (!hops) {
+			t_row(&t, get(s, "dst"), get_or(s, "via", "direct"), get_or(s, "dev", "-"),
+			      get_or(s, "port", "-"), get(s, "origin"));
+			continue;
+		}
+		/* Multipath: the prefix once, then a row per path. */
+		json_array_foreach(hops, k, h)
+		{
+			t_row(&t, k ? "" : get(s, "dst"), get_or(h, "via", "direct"),
+			      get_or(h, "dev", "-"), get_or(h, "port", "-"),
+			      k ? "" : get(s, "origin"));
+		}
 	}
 	t_print(f, &t);
 	fprintf(f, "%zu routes\n", json_array_size(r));
+}
+
+/* One route as `ip route` prints it: "DST [via X] dev D port P origin O"
+ * with a "nexthop via X dev D weight W" line per path of a multipath
+ * route. */
+static void fmt_route_line(FILE *f, json_t *s)
+{
+	json_t *hops = json_object_get(s, "nexthops"), *h;
+	size_t i;
+
+	fprintf(f, "%s", get(s, "dst"));
+	if (!hops) {
+		fprintf(f, " via %s dev %s port %s", get_or(s, "via", "direct"),
+			get_or(s, "dev", "-"), get_or(s, "port", "-"));
+	}
+	fprintf(f, " origin %s\n", get(s, "origin"));
+	json_array_foreach(hops, i, h)
+	{
+		fprintf(f, "\tnexthop via %s dev %s port %s weight %lld\n",
+			get_or(h, "via", "direct"), get_or(h, "dev", "-"), get_or(h, "port", "-"),
+			(long long)json_integer_value(json_object_get(h, "weight")));
+	}
+}
+
+void xgwctl_fmt_route(FILE *f, json_t *r)
+{
+	if (json_is_null(r)) {
+		fprintf(f, "no route\n");
+		return;
+	}
+	fmt_route_line(f, r);
 }
 
 void xgwctl_fmt_neigh(FILE *f, json_t *r)

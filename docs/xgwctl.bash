@@ -70,7 +70,8 @@ _xgwctl()
         backend) verbs='add del set list' ;;
         policy) verbs='add del list' ;;
         steer) verbs='add del list' ;;
-        route | neigh) verbs='list' ;;
+        route) verbs='list get' ;;
+        neigh) verbs='list' ;;
         ct) verbs='list flush' ;;
         config) verbs='get save reload' ;;
         stats) opts='--json --watch' ;;

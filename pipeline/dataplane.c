@@ -300,6 +300,11 @@ void xgw_dp_close(struct xgw_dataplane *dp)
 		xgw_fwd_state_free(dp->fwd);
 		dp->fwd = NULL;
 	}
+	xgw_fib_free(dp->fib);
+	dp->fib = NULL;
+	free(dp->statics);
+	dp->statics = NULL;
+	dp->n_static = 0;
 	xgw_snapshot_free(dp->snap);
 	dp->snap = NULL;
 	if (dp->ct) {
@@ -406,7 +411,7 @@ int xgw_dp_apply_steer(struct xgw_dataplane *dp, const struct xgw_config *cfg)
 
 /* After this, no worker can still hold a pointer replaced before the call:
  * every worker passes a quiescent state between bursts (QSBR). */
-static void wait_grace_period(void)
+void xgw_dp_wait_grace_period(void)
 {
 	synchronize_rcu();
 	XGW_TSAN_RCU_GP_DONE();
@@ -443,7 +448,7 @@ int xgw_dp_apply_snapshot(struct xgw_dataplane *dp, const struct xgw_config *cfg
 	old = __atomic_exchange_n(&dp->snap, s, __ATOMIC_ACQ_REL);
 	if (old) {
 		/* Build new, swap, free after a grace period. */
-		wait_grace_period();
+		xgw_dp_wait_grace_period();
 		xgw_snapshot_free(old);
 	}
 	/* The kernel datapath's maps from the same snapshot (its Maglev
@@ -525,79 +530,6 @@ int xgw_dp_ct_flush(struct xgw_dataplane *dp)
 	}
 	n += (unsigned)xgw_kdp_ct_flush(dp->kdp);
 	return (int)n;
-}
-
-static void free_fwd_rcu(struct xgw_fwd_state *old)
-{
-	if (!old)
-		return;
-	wait_grace_period();
-	xgw_fwd_state_free(old);
-}
-
-int xgw_dp_refresh_fwd(struct xgw_dataplane *dp, const struct xgw_config *cfg)
-{
-	struct xgw_nl_tables t = {0};
-	struct xgw_fwd_state *fs, *old;
-	struct xgw_route *routes = NULL;
-	struct xgw_neigh *neigh = NULL;
-	unsigned nr = 0, nn = 0;
-	int rc;
-
-	rc = xgw_nl_dump(&t);
-	if (rc)
-		goto out;
-	fs = calloc(1, sizeof(*fs));
-	routes = calloc(t.n_routes + cfg->n_routes + 1, sizeof(*routes));
-	neigh = calloc(t.n_neigh + cfg->n_neighbours + 1, sizeof(*neigh));
-	if (!fs || !routes || !neigh) {
-		free(fs);
-		rc = -ENOMEM;
-		goto out;
-	}
-	for (unsigned p = 0; p < dp->n_ports; p++) {
-		fs->ifmap[p].ifindex = dp->ports[p].ifindex;
-		fs->ifmap[p].port = (uint16_t)p;
-	}
-	fs->port_of_ifindex_n = (uint16_t)dp->n_ports;
-	for (unsigned i = 0; i < t.n_routes; i++) {
-		routes[nr] = t.routes[i];
-		routes[nr].port = XGW_PORT_NONE;
-		for (unsigned p = 0; p < dp->n_ports; p++)
-			if (dp->ports[p].ifindex == routes[nr].oif)
-				routes[nr].port = (uint16_t)p;
-		nr++;
-	}
-	/* Static routes last: they override learnt ones for the same prefix;
-	 * static neighbours first: the FIB keeps a static entry over a learnt
-	 * one. */
-	nr += xgw_static_routes(dp, cfg, routes + nr);
-	nn += xgw_static_neighbours(dp, cfg, neigh + nn);
-	for (unsigned i = 0; i < t.n_neigh; i++)
-		neigh[nn++] = t.neigh[i];
-	for (unsigned i = 0; i < t.n_addrs; i++)
-		for (unsigned p = 0; p < dp->n_ports; p++) {
-			if (t.addrs[i].ifindex != dp->ports[p].ifindex)
-				continue;
-			struct xgw_addr *slot = t.addrs[i].addr.family == AF_INET
-							? &fs->port_addr4[p]
-							: &fs->port_addr6[p];
-			if (!slot->family)
-				*slot = t.addrs[i].addr;
-		}
-	fs->fib = xgw_fib_build(routes, nr, neigh, nn);
-	if (!fs->fib) {
-		free(fs);
-		rc = -ENOMEM;
-		goto out;
-	}
-	old = __atomic_exchange_n(&dp->fwd, fs, __ATOMIC_ACQ_REL); /* as dp->snap */
-	free_fwd_rcu(old);
-out:
-	free(routes);
-	free(neigh);
-	xgw_nl_tables_free(&t);
-	return rc;
 }
 
 int xgw_dp_service_resolves(struct xgw_dataplane *dp)

@@ -30,8 +30,24 @@ int xgw_dp_apply_snapshot(struct xgw_dataplane *dp, const struct xgw_config *cfg
 void xgw_dp_ct_gc(struct xgw_dataplane *dp);
 json_t *xgw_dp_ct_json(struct xgw_dataplane *dp, unsigned limit);
 int xgw_dp_ct_flush(struct xgw_dataplane *dp);
-/* Re-read routes/neighbours/addresses and publish a new forwarding state. */
+/* Forwarding state (fib_learn.c), all under the caller's lock (xgwd's
+ * fwd_lock).  Routes: dp->fib is created on first use with a full dump of
+ * the kernel's main table, then changed route by route. */
+/* The config's static routes: those that changed (O(static routes)). */
+int xgw_dp_fib_static(struct xgw_dataplane *dp, const struct xgw_config *cfg);
+/* Apply pending kernel route changes (up to about max messages); sets
+ * *other when neighbours, addresses or links changed.  A lost message
+ * (socket overflow) triggers xgw_dp_fib_resync.  Returns the messages
+ * read. */
+struct mnl_socket;
+int xgw_dp_fib_events(struct xgw_dataplane *dp, struct mnl_socket *nl, unsigned max, bool *other);
+/* Dump the kernel's routes again and apply only the differences. */
+int xgw_dp_fib_resync(struct xgw_dataplane *dp);
+/* Re-read neighbours and interface addresses (with the config's static
+ * neighbours) and publish a new forwarding state around dp->fib. */
 int xgw_dp_refresh_fwd(struct xgw_dataplane *dp, const struct xgw_config *cfg);
+/* Wait until no worker can hold a pointer replaced before the call. */
+void xgw_dp_wait_grace_period(void);
 /* Hand queued neighbour-resolution requests from workers to the kernel;
  * returns how many were sent. */
 int xgw_dp_service_resolves(struct xgw_dataplane *dp);
@@ -41,6 +57,9 @@ json_t *xgw_dp_ports_json(struct xgw_dataplane *dp);
 /* The FIB in use: its routes, or its neighbours (fib_view.c).  The caller
  * keeps dp->fwd from being replaced while this runs. */
 json_t *xgw_dp_fib_json(struct xgw_dataplane *dp, bool neighbours);
+/* The route for a: {dst, via?, dev, port, origin} or, multipath,
+ * {dst, origin, nexthops: [...]}; JSON null if none (fib_view.c). */
+json_t *xgw_dp_route_get_json(struct xgw_dataplane *dp, const struct xgw_addr *a);
 void xgw_dp_print_stats(struct xgw_dataplane *dp, FILE *f);
 
 /* The config's static routes / neighbours as FIB entries (a route or

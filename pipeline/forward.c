@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include "common/hash.h"
 #include "common/stat.h"
 #include "pipeline/forward.h"
 #include "pipeline/worker.h"
@@ -83,19 +84,34 @@ static inline struct xgw_route_cache_ent *route_cache_slot(struct xgw_fwd_worker
 
 /* The full route + neighbour lookup on a route cache miss; fills e on
  * success.  Out of line: inlined, its register pressure gave output() a
- * prologue and epilogue of ~20 instructions that the cache hit paid too. */
-__attribute__((noinline)) static int route_miss(struct xgw_worker *w,
-						const struct xgw_fwd_state *fs,
-						const struct xgw_addr *dst,
-						struct xgw_route_cache_ent *e)
+ * prologue and epilogue of ~20 instructions that the cache hit paid too.
+ * p (NULL when there is no packet) gives the flow hash that picks a path
+ * of a multipath route. */
+__attribute__((noinline)) static int
+route_miss(struct xgw_worker *w, const struct xgw_fwd_state *fs, const struct xgw_addr *dst,
+	   struct xgw_route_cache_ent *e, const struct xgw_pkt *p)
 {
-	const struct xgw_route *r = xgw_fib_lookup(fs->fib, dst);
+	/* The generation before the lookup: a change made meanwhile bumps it
+	 * again, so this entry cannot outlive what it was filled from. */
+	uint64_t gen = __atomic_load_n(&fs->fib->generation, __ATOMIC_ACQUIRE);
+	const struct xgw_nh *rt = xgw_fib_route(fs->fib, dst), *r = rt;
 	const struct xgw_neigh *n;
 	const struct xgw_addr *nh;
 	uint16_t out;
 
-	if (!r)
+	if (!rt)
 		return XGW_DROP_NO_ROUTE;
+	if (rt->n_paths > 1) {
+		uint32_t h = 0;
+
+		if (p) {
+			struct xgw_addr src, d;
+			xgw_pkt_addrs(p, &src, &d);
+			h = xgw_flow_hash(&src, &d, p->sport, p->dport, p->l4_proto,
+					  w->dp->hash_seed);
+		}
+		r = xgw_fib_path(fs->fib, rt, h);
+	}
 	out = xgw_route_port(fs, r);
 	if (out == XGW_PORT_NONE)
 		return XGW_DROP_NO_PORT;
@@ -105,7 +121,9 @@ __attribute__((noinline)) static int route_miss(struct xgw_worker *w,
 		request_resolve(w, r->oif, nh);
 		return XGW_DROP_NO_NEIGH;
 	}
-	e->gen = fs->fib->generation;
+	/* A multipath route's path follows the flow, not dst alone: such an
+	 * entry is used for this packet only (generation 0 never matches). */
+	e->gen = rt->n_paths > 1 ? 0 : gen;
 	e->dst = *dst;
 	e->out = out;
 	memcpy(e->mac, n->mac, 6);
@@ -144,7 +162,7 @@ int xgw_route_lookup(struct xgw_worker *w, const struct xgw_fwd_state *fs,
 	struct xgw_route_cache_ent *e = route_cache_slot(&w->fwd, dst);
 
 	if (e->gen != fs->fib->generation || !xgw_addr_eq(&e->dst, dst)) {
-		int err = route_miss(w, fs, dst, e);
+		int err = route_miss(w, fs, dst, e, NULL);
 		if (err)
 			return err;
 	}
@@ -171,7 +189,7 @@ __attribute__((noinline)) static int output_slow(struct xgw_worker *w,
 	uint16_t out;
 
 	if (e->gen != fs->fib->generation || !xgw_addr_eq(&e->dst, dst)) {
-		int err = route_miss(w, fs, dst, e);
+		int err = route_miss(w, fs, dst, e, p);
 		if (err)
 			return err;
 	}

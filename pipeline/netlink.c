@@ -14,6 +14,9 @@
 
 #include "common/log.h"
 
+/* Receive buffer of the event socket. */
+#define EVENTS_RCVBUF (64 << 20)
+
 static int grow(void **arr, unsigned *cap, unsigned n, size_t elem)
 {
 	void *p;
@@ -41,46 +44,130 @@ static void addr_from_attr(struct xgw_addr *a, int family, const struct nlattr *
 	}
 }
 
-static int route_cb(const struct nlmsghdr *nlh, void *data)
+/* RTA_VIA: a next hop of another family (an IPv4 route via IPv6). */
+static void via_from_attr(struct xgw_addr *a, const struct nlattr *at)
 {
-	struct xgw_nl_tables *t = data;
-	struct rtmsg *rm = mnl_nlmsg_get_payload(nlh);
-	struct xgw_route r = {0};
+	const struct rtvia *v = mnl_attr_get_payload(at);
+
+	if (v->rtvia_family == AF_INET && mnl_attr_get_payload_len(at) >= sizeof(*v) + 4) {
+		uint32_t x;
+		memcpy(&x, v->rtvia_addr, 4);
+		xgw_addr_v4(a, x);
+	} else if (v->rtvia_family == AF_INET6 && mnl_attr_get_payload_len(at) >= sizeof(*v) + 16) {
+		xgw_addr_v6(a, v->rtvia_addr);
+	}
+}
+
+/* RTA_MULTIPATH: a struct rtnexthop per path, each followed by its own
+ * attributes (the gateway).  Returns the number of paths read. */
+static unsigned multipath(const struct nlattr *at, int family, struct xgw_path *paths)
+{
+	const struct rtnexthop *nh = mnl_attr_get_payload(at);
+	int rem = (int)mnl_attr_get_payload_len(at);
+	unsigned n = 0;
+
+	while (rem >= (int)sizeof(*nh) && nh->rtnh_len >= sizeof(*nh) && nh->rtnh_len <= rem) {
+		if (n < XGW_FIB_MAX_PATHS) {
+			struct xgw_path *p = &paths[n++];
+			const struct nlattr *attr;
+			const void *data = RTNH_DATA(nh);
+
+			memset(p, 0, sizeof(*p));
+			p->oif = nh->rtnh_ifindex;
+			p->weight = (uint16_t)(nh->rtnh_hops + 1);
+			p->port = XGW_PORT_NONE;
+			mnl_attr_for_each_payload(data, nh->rtnh_len - RTNH_LENGTH(0))
+			{
+				if (mnl_attr_get_type(attr) == RTA_GATEWAY)
+					addr_from_attr(&p->via, family, attr);
+				else if (mnl_attr_get_type(attr) == RTA_VIA)
+					via_from_attr(&p->via, attr);
+			}
+		}
+		rem -= RTNH_ALIGN(nh->rtnh_len);
+		nh = RTNH_NEXT(nh);
+	}
+	return n;
+}
+
+int xgw_nl_route_parse(const struct nlmsghdr *nlh, struct xgw_route *r, struct xgw_path *paths)
+{
+	const struct rtmsg *rm = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *at;
 	uint32_t table = rm->rtm_table;
+	bool nh_object = false;
 
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*rm)))
+		return 0;
 	if (rm->rtm_family != AF_INET && rm->rtm_family != AF_INET6)
-		return MNL_CB_OK;
-	if (rm->rtm_type != RTN_UNICAST)
-		return MNL_CB_OK;
-	r.dst.addr.family = rm->rtm_family;
-	r.dst.len = rm->rtm_dst_len;
+		return 0;
+	/* Unicast only (blackhole, unreachable, local... are the kernel's);
+	 * IPv6 route-cache clones are no routes. */
+	if (rm->rtm_type != RTN_UNICAST || rm->rtm_flags & RTM_F_CLONED)
+		return 0;
+	memset(r, 0, sizeof(*r));
+	r->dst.addr.family = rm->rtm_family;
+	r->dst.len = rm->rtm_dst_len;
+	r->port = XGW_PORT_NONE;
 	mnl_attr_for_each(at, nlh, sizeof(*rm)) {
 		switch (mnl_attr_get_type(at)) {
 		case RTA_TABLE:
 			table = mnl_attr_get_u32(at);
 			break;
 		case RTA_DST:
-			addr_from_attr(&r.dst.addr, rm->rtm_family, at);
+			addr_from_attr(&r->dst.addr, rm->rtm_family, at);
 			break;
 		case RTA_GATEWAY:
-			addr_from_attr(&r.via, rm->rtm_family, at);
+			addr_from_attr(&r->via, rm->rtm_family, at);
+			break;
+		case RTA_VIA:
+			via_from_attr(&r->via, at);
 			break;
 		case RTA_OIF:
-			r.oif = (int)mnl_attr_get_u32(at);
+			r->oif = (int)mnl_attr_get_u32(at);
+			break;
+		case RTA_PRIORITY:
+			r->metric = mnl_attr_get_u32(at);
+			break;
+		case RTA_MULTIPATH:
+			r->n_paths = (uint8_t)multipath(at, rm->rtm_family, paths);
+			r->paths = paths;
+			break;
+		case RTA_NH_ID:
+			nh_object = true;
 			break;
 		default:
-			/* RTA_MULTIPATH: not followed yet; such routes are
-			 * skipped below for want of an oif. */
 			break;
 		}
 	}
-	if (table != RT_TABLE_MAIN || !r.oif)
-		return MNL_CB_OK;
-	r.port = XGW_PORT_NONE;
-	if (grow((void **)&t->routes, &t->cap_routes, t->n_routes, sizeof(r)))
-		return MNL_CB_ERROR;
-	t->routes[t->n_routes++] = r;
+	if (table != RT_TABLE_MAIN || nh_object)
+		return 0; /* nexthop objects (`ip nexthop`): not followed */
+	if (r->dst.len > xgw_addr_bits(&r->dst.addr))
+		return 0;
+	xgw_addr_mask(&r->dst.addr, r->dst.len);
+	if (r->n_paths == 1) { /* one path given as a multipath list */
+		r->via = paths[0].via;
+		r->oif = paths[0].oif;
+		r->n_paths = 0;
+	}
+	if (r->n_paths > 1)
+		return 1;
+	return r->oif ? 1 : 0;
+}
+
+struct route_dump {
+	xgw_nl_route_fn fn;
+	void *ctx;
+};
+
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct route_dump *d = data;
+	struct xgw_path paths[XGW_FIB_MAX_PATHS];
+	struct xgw_route r;
+
+	if (xgw_nl_route_parse(nlh, &r, paths))
+		d->fn(d->ctx, true, &r);
 	return MNL_CB_OK;
 }
 
@@ -145,9 +232,13 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* Dumps come in as many messages as fit the buffer the first read offers
+ * (up to 32 KiB): a larger one means fewer system calls for a full table. */
+#define DUMP_BUF 32768
+
 static int dump(struct mnl_socket *nl, int type, size_t hdrlen, mnl_cb_t cb, void *data)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	static __thread char buf[DUMP_BUF];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	unsigned seq = (unsigned)time(NULL), portid = mnl_socket_get_portid(nl);
 	struct rtgenmsg *g;
@@ -180,9 +271,7 @@ int xgw_nl_dump(struct xgw_nl_tables *t)
 		err = -errno;
 		goto out;
 	}
-	err = dump(nl, RTM_GETROUTE, sizeof(struct rtmsg), route_cb, t);
-	if (!err)
-		err = dump(nl, RTM_GETNEIGH, sizeof(struct ndmsg), neigh_cb, t);
+	err = dump(nl, RTM_GETNEIGH, sizeof(struct ndmsg), neigh_cb, t);
 	if (!err)
 		err = dump(nl, RTM_GETADDR, sizeof(struct ifaddrmsg), addr_cb, t);
 out:
@@ -190,9 +279,24 @@ out:
 	return err;
 }
 
+int xgw_nl_dump_routes(xgw_nl_route_fn fn, void *ctx)
+{
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+	struct route_dump d = {fn, ctx};
+	int err;
+
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		err = -errno;
+	else
+		err = dump(nl, RTM_GETROUTE, sizeof(struct rtmsg), route_cb, &d);
+	mnl_socket_close(nl);
+	return err;
+}
+
 void xgw_nl_tables_free(struct xgw_nl_tables *t)
 {
-	free(t->routes);
 	free(t->neigh);
 	free(t->addrs);
 	memset(t, 0, sizeof(*t));
@@ -241,9 +345,15 @@ struct mnl_socket *xgw_nl_events_open(void)
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	unsigned groups = RTMGRP_NEIGH | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE |
 			  RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_LINK;
+	int rcvbuf = EVENTS_RCVBUF;
 
 	if (!nl)
 		return NULL;
+	/* Room for a burst of route changes (a BGP session's full table
+	 * arriving): an overflow costs a full resynchronisation.  FORCE
+	 * passes rmem_max as root; the plain option is the fallback. */
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
+		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (mnl_socket_bind(nl, groups, MNL_SOCKET_AUTOPID) < 0) {
 		mnl_socket_close(nl);
 		return NULL;
@@ -256,16 +366,37 @@ int xgw_nl_events_fd(struct mnl_socket *nl)
 	return mnl_socket_get_fd(nl);
 }
 
-int xgw_nl_events_drain(struct mnl_socket *nl)
+int xgw_nl_events_drain(struct mnl_socket *nl, unsigned max, xgw_nl_route_fn fn, void *ctx,
+			bool *other)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	int seen = 0;
+	static __thread char buf[DUMP_BUF];
+	struct xgw_path paths[XGW_FIB_MAX_PATHS];
+	bool lost = false;
+	unsigned seen = 0;
+	ssize_t n;
 
-	/* The content does not matter: any event triggers a full re-dump,
-	 * which also covers messages lost to a full socket buffer. */
-	while (mnl_socket_recvfrom(nl, buf, sizeof(buf)) > 0)
-		seen++;
-	return seen;
+	while (seen < max && ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0 ||
+			      (n < 0 && errno == ENOBUFS))) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+		int len = (int)n;
+
+		if (n < 0) { /* the kernel dropped messages: keep reading */
+			lost = true;
+			continue;
+		}
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			struct xgw_route r;
+
+			seen++;
+			if (nlh->nlmsg_type == RTM_NEWROUTE || nlh->nlmsg_type == RTM_DELROUTE) {
+				if (xgw_nl_route_parse(nlh, &r, paths))
+					fn(ctx, nlh->nlmsg_type == RTM_NEWROUTE, &r);
+			} else {
+				*other = true; /* neighbours, addresses, links */
+			}
+		}
+	}
+	return lost ? -ENOBUFS : (int)seen;
 }
 
 void xgw_nl_events_close(struct mnl_socket *nl)

@@ -243,6 +243,8 @@ struct xgw_offline *xgw_offline_open(const struct xgw_config *cfg,
 		goto fail;
 	}
 	dp->fwd = fwd_build(dp, info, cfg);
+	if (dp->fwd)
+		dp->fib = dp->fwd->fib;
 	if (!dp->fwd) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "cannot build the forwarding table");
@@ -266,6 +268,7 @@ void xgw_offline_close(struct xgw_offline *o)
 		return;
 	dp = &o->dp;
 	xgw_fwd_state_free(dp->fwd);
+	xgw_fib_free(dp->fib);
 	xgw_snapshot_free(dp->snap);
 	if (dp->ct)
 		xgw_ct_free(dp->ct); /* waits for its call_rcu callbacks */

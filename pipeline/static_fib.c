@@ -24,10 +24,7 @@ int xgw_dp_ct_open(struct xgw_dataplane *dp, const struct xgw_config *cfg, char 
 
 void xgw_fwd_state_free(struct xgw_fwd_state *fs)
 {
-	if (!fs)
-		return;
-	xgw_fib_free(fs->fib);
-	free(fs);
+	free(fs); /* not fs->fib: dp->fib outlives it */
 }
 
 unsigned xgw_static_routes(const struct xgw_dataplane *dp, const struct xgw_config *cfg,

@@ -81,6 +81,9 @@ struct xgw_dataplane {
 	struct xgw_worker *workers[XGW_MAX_WORKERS];
 	unsigned n_workers;
 	struct xgw_fwd_state *fwd;   /* RCU */
+	struct xgw_fib *fib;	     /* fwd->fib: lives as long as dp, changed in place */
+	struct xgw_route *statics;   /* the static routes in dp->fib (pipeline/fib_learn.c) */
+	unsigned n_static;
 	struct xgw_snapshot *snap;   /* RCU */
 	struct xgw_ct_table *ct;     /* shared by all workers */
 	uint32_t hash_seed;          /* Maglev flow hash, per xgwd */

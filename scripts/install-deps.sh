@@ -6,8 +6,10 @@ set -euo pipefail
 PKGS=(
 	build-essential meson ninja-build pkg-config clang llvm
 	libbpf-dev libxdp-dev bpftool linux-libc-dev
-	liburcu-dev libnuma-dev libjansson-dev libmnl-dev libpcap-dev libcmocka-dev
+	liburcu-dev libnuma-dev libjansson-dev libmnl-dev libmicrohttpd-dev libpcap-dev libcmocka-dev
 	libsystemd-dev go-md2man
+	# the Debian package (scripts/deb.sh)
+	debhelper dpkg-dev
 	libclang-rt-14-dev
 	iproute2 iputils-ping ethtool nftables curl python3 procps tcpdump
 	dpdk dpdk-dev gnuplot-nox valgrind

@@ -46,6 +46,10 @@ TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=0 second_deadlock_
 	XGW_LU_CHANGES=100 meson test -C build-tsan --print-errorlogs --num-processes 1 \
 	conntrack live_update
 
+echo "== Debian package: build, install, check, purge"
+# The unit suite ran above; the package build skips it (nocheck).
+DEB_BUILD_OPTIONS=nocheck scripts/deb.sh --check
+
 echo "== fuzz (bounded)"
 if [ ! -f build-fuzz/build.ninja ]; then
 	CC=clang meson setup build-fuzz -Dfuzz=true -Db_lundef=false >/dev/null

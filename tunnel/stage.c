@@ -73,16 +73,19 @@ __attribute__((noinline)) static int ep_miss(struct xgw_worker *w, const struct 
 {
 	const struct xgw_port *port;
 	const uint8_t *mac;
+	uint64_t gen;
 	uint16_t out;
 	int rc;
 
 	if (!fs || !fs->fib)
 		return XGW_DROP_NO_ROUTE;
+	/* Before the lookup, as in the route cache (pipeline/forward.c). */
+	gen = __atomic_load_n(&fs->fib->generation, __ATOMIC_ACQUIRE);
 	rc = xgw_route_lookup(w, fs, &ep->remote, &out, &mac);
 	if (rc)
 		return rc;
 	port = &w->dp->ports[out];
-	e->gen = fs->fib->generation;
+	e->gen = gen;
 	e->remote = ep->remote.w[0];
 	e->out = out;
 	e->room = (uint16_t)(port->mtu > XGW_TUN_OVERHEAD ? port->mtu - XGW_TUN_OVERHEAD : 0);

@@ -42,10 +42,15 @@
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
 
-/* Kernel tables are re-read on every netlink event (debounced) and at
- * least this often, in case an event was lost to a full socket buffer. */
+/* Routes follow the kernel's events one by one.  Neighbours and interface
+ * addresses (small) are re-read on their events (debounced) and at least
+ * this often, for neighbour resolutions the kernel completes quietly. */
 #define REFRESH_PERIOD_MS 2000
 #define REFRESH_DEBOUNCE_MS 20
+/* Route messages applied per round of the main loop: between rounds the
+ * control thread may take fwd_lock (a full table arriving holds it for
+ * ~10 ms at a time, not for seconds). */
+#define ROUTE_EVENTS_PER_ROUND 8192
 /* Conntrack GC slices: a full pass about every 10 s (see xgw_dp_ct_gc). */
 #define CT_GC_PERIOD_MS 100
 
@@ -168,6 +173,11 @@ static json_t *ctl_health(void *ctx, const struct xgw_service_cfg *s,
 	return xgw_checker_backend_json(((struct xgwd *)ctx)->checker, s, b);
 }
 
+static bool same_array(const void *a, unsigned na, const void *b, unsigned nb, size_t size)
+{
+	return na == nb && (!na || !memcmp(a, b, na * size));
+}
+
 static int ctl_apply(void *ctx, const struct xgw_config *cfg, char *err, size_t errlen)
 {
 	struct xgwd *d = ctx;
@@ -197,11 +207,23 @@ static int ctl_apply(void *ctx, const struct xgw_config *cfg, char *err, size_t 
 		goto revert;
 	}
 	/* The forwarding state carries the config's static routes and
-	 * neighbours: rebuild it too. */
-	rc = xgw_dp_refresh_fwd(&d->dp, cfg);
-	if (rc) {
-		snprintf(err, errlen, "cannot rebuild forwarding state: %s", strerror(-rc));
-		goto revert;
+	 * neighbours: update it when they changed (a service change costs no
+	 * netlink dump). */
+	if (!d->dp.fib || !same_array(cfg->routes, cfg->n_routes, d->applied.routes,
+				      d->applied.n_routes, sizeof(*cfg->routes))) {
+		rc = xgw_dp_fib_static(&d->dp, cfg);
+		if (rc) {
+			snprintf(err, errlen, "cannot install static routes: %s", strerror(-rc));
+			goto revert;
+		}
+	}
+	if (!d->dp.fwd || !same_array(cfg->neighbours, cfg->n_neighbours, d->applied.neighbours,
+				      d->applied.n_neighbours, sizeof(*cfg->neighbours))) {
+		rc = xgw_dp_refresh_fwd(&d->dp, cfg);
+		if (rc) {
+			snprintf(err, errlen, "cannot rebuild forwarding state: %s", strerror(-rc));
+			goto revert;
+		}
 	}
 	xgw_config_free(&d->applied);
 	d->applied = copy;
@@ -224,6 +246,8 @@ revert: {
 		xgw_checker_sync(d->checker, &d->applied);
 	serve(d, &d->applied, false, e2, sizeof(e2));
 	xgw_dp_apply_steer(&d->dp, &d->applied);
+	if (d->dp.fib)
+		xgw_dp_fib_static(&d->dp, &d->applied);
 }
 out:
 	pthread_mutex_unlock(&d->fwd_lock);
@@ -260,6 +284,17 @@ static json_t *ctl_fib(void *ctx, bool neighbours)
 	/* dp.fwd is replaced (and the old one freed) only under fwd_lock. */
 	pthread_mutex_lock(&d->fwd_lock);
 	j = xgw_dp_fib_json(&d->dp, neighbours);
+	pthread_mutex_unlock(&d->fwd_lock);
+	return j;
+}
+
+static json_t *ctl_route_get(void *ctx, const struct xgw_addr *a)
+{
+	struct xgwd *d = ctx;
+	json_t *j;
+
+	pthread_mutex_lock(&d->fwd_lock);
+	j = xgw_dp_route_get_json(&d->dp, a);
 	pthread_mutex_unlock(&d->fwd_lock);
 	return j;
 }
@@ -315,6 +350,7 @@ static const struct xgw_ctl_ops ctl_ops = {
     .ct_list = ctl_ct_list,
     .ct_flush = ctl_ct_flush,
     .fib = ctl_fib,
+    .route_get = ctl_route_get,
     .drain = ctl_drain,
     .health = ctl_health,
     .thread_init = ctl_thread_init,
@@ -362,8 +398,18 @@ static int run(struct xgwd *d, int sfd)
 				break;
 			}
 		}
-		if (pfd[1].revents & POLLIN && xgw_nl_events_drain(nl) > 0 && !dirty_since)
-			dirty_since = now_ms();
+		if (pfd[1].revents & POLLIN) {
+			bool other = false;
+			int n;
+
+			pthread_mutex_lock(&d->fwd_lock);
+			n = xgw_dp_fib_events(&d->dp, nl, ROUTE_EVENTS_PER_ROUND, &other);
+			pthread_mutex_unlock(&d->fwd_lock);
+			if (n < 0)
+				pr_warn("following route changes: %s", strerror(-n));
+			if (other && !dirty_since)
+				dirty_since = now_ms();
+		}
 		if (pfd[2].revents & POLLIN) {
 			uint64_t v;
 			char err[256];
@@ -400,7 +446,8 @@ static int run(struct xgwd *d, int sfd)
 			err = xgw_dp_refresh_fwd(&d->dp, &d->applied);
 			pthread_mutex_unlock(&d->fwd_lock);
 			if (err)
-				pr_warn("refresh of routes/neighbours failed: %s", strerror(-err));
+				pr_warn("refresh of neighbours/addresses failed: %s",
+					strerror(-err));
 			last_refresh = now;
 			dirty_since = 0;
 		}
