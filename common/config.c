@@ -32,6 +32,17 @@ void xgw_config_defaults(struct xgw_config *c)
 	c->ctl.mode = 0660;
 }
 
+void xgw_check_defaults(struct xgw_check_cfg *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->interval_ms = 2000;
+	k->timeout_ms = 1000;
+	k->rise = 2;
+	k->fall = 3;
+	k->status = 200;
+	snprintf(k->path, sizeof(k->path), "%s", "/");
+}
+
 void xgw_config_free(struct xgw_config *c)
 {
 	if (!c)

@@ -93,6 +93,23 @@ struct xgw_backend_cfg {
 	uint8_t inner_mac[6];
 };
 
+/* Active health checks of a service's backends (health/checker.h). */
+enum xgw_check_type { XGW_CHECK_NONE, XGW_CHECK_TCP, XGW_CHECK_HTTP, XGW_CHECK_UDP };
+#define XGW_CHECK_PATH_MAX    128
+#define XGW_CHECK_PAYLOAD_MAX 64
+
+struct xgw_check_cfg {
+	enum xgw_check_type type;	    /* "type": "none" (default), "tcp", "http", "udp" */
+	uint16_t port;			    /* 0 = the backend's own port */
+	uint32_t interval_ms;		    /* default 2000 */
+	uint32_t timeout_ms;		    /* default 1000; at most interval_ms */
+	uint32_t rise, fall;		    /* default 2 and 3 */
+	uint16_t status;		    /* http: expected status, default 200 */
+	char path[XGW_CHECK_PATH_MAX];	    /* http: default "/" */
+	char send[XGW_CHECK_PAYLOAD_MAX];   /* udp: the datagram sent */
+	char expect[XGW_CHECK_PAYLOAD_MAX]; /* udp: the reply starts with this ("" = any) */
+};
+
 struct xgw_service_cfg {
 	struct xgw_addr vip;
 	uint16_t port;
@@ -101,6 +118,7 @@ struct xgw_service_cfg {
 	enum xgw_algo algo;
 	bool snat;
 	uint32_t maglev_size; /* "maglev_size": prime; 0 = from the weights */
+	struct xgw_check_cfg check;
 	struct xgw_backend_cfg *backends;
 	unsigned n_backends;
 };
@@ -177,6 +195,8 @@ struct xgw_config {
 };
 
 void xgw_config_defaults(struct xgw_config *c);
+/* A service's check defaults (type none). */
+void xgw_check_defaults(struct xgw_check_cfg *k);
 int xgw_config_copy(struct xgw_config *dst, const struct xgw_config *src);
 void xgw_config_free(struct xgw_config *c);
 void xgw_service_free(struct xgw_service_cfg *s);

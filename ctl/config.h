@@ -35,6 +35,10 @@ int xgw_steer_from_json(struct xgw_steer_cfg *s, json_t *j, const char *where, c
 int xgw_route_from_json(struct xgw_route_cfg *r, json_t *j, const char *where, char *err, size_t errlen);
 json_t *xgw_service_to_json(const struct xgw_service_cfg *s);
 json_t *xgw_backend_to_json(const struct xgw_backend_cfg *b);
+/* A service's "check" object: its fields' coherence (0, or -EINVAL with
+ * err "<where>.<key>: ..."), and back to JSON. */
+int xgw_check_validate(const struct xgw_check_cfg *k, const char *where, char *err, size_t errlen);
+json_t *xgw_check_to_json(const struct xgw_check_cfg *k);
 json_t *xgw_policy_to_json(const struct xgw_policy_cfg *p);
 json_t *xgw_steer_to_json(const struct xgw_steer_cfg *s);
 json_t *xgw_route_to_json(const struct xgw_route_cfg *r);

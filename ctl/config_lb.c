@@ -12,6 +12,11 @@ static const char *const datapath_names[] = {"user", "kernel", NULL};
 static const char *const algo_names[] = {"maglev", "rr", "random", NULL};
 /* Index + 1 is the enum xgw_tun_type (0 is "no tunnel"). */
 static const char *const tun_names[] = {"vxlan", "geneve", NULL};
+/* Index is the enum xgw_check_type. */
+static const char *const check_names[] = {"none", "tcp", "http", "udp", NULL};
+/* What a backend's connections get when its checks fail: only "keep" is
+ * served (README, "Health checks"); "reset" is named to be refused clearly. */
+static const char *const on_down_names[] = {"keep", "reset", NULL};
 
 static const char *family_name(const struct xgw_addr *a)
 {
@@ -170,12 +175,125 @@ int cfg_service_check(const struct xgw_service_cfg *s, const char *where, char *
 	return dup_backend(&s->backends[dup], path, err, errlen);
 }
 
+/* "check": {...}: absent = no checks.  Timings in ms, counts bounded so
+ * that a typo (interval 0, fall 1000000) is an error, not a silent
+ * never-down backend. */
+static int check_from_json(struct xgw_check_cfg *k, const struct cj *c)
+{
+	static const char *const keys[] = {"type", "port",   "interval_ms", "timeout_ms",
+					   "rise", "fall",   "status",	    "path",
+					   "send", "expect", "on_down",	    NULL};
+	char path[CJ_PATH_MAX];
+	struct cj o;
+	uint64_t v;
+	int rc, e;
+
+	xgw_check_defaults(k);
+	rc = cj_sub(c, "check", false, keys, &o, path, sizeof(path));
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	if ((rc = cj_enum(&o, "type", true, check_names, &e)) < 0)
+		return rc;
+	k->type = (enum xgw_check_type)e;
+	if ((rc = cj_uint(&o, "port", false, 1, 65535, &v)) < 0)
+		return rc;
+	if (!rc)
+		k->port = (uint16_t)v;
+	if ((rc = cj_uint(&o, "interval_ms", false, 100, 3600000, &v)) < 0)
+		return rc;
+	if (!rc)
+		k->interval_ms = (uint32_t)v;
+	if ((rc = cj_uint(&o, "timeout_ms", false, 10, 3600000, &v)) < 0)
+		return rc;
+	if (!rc)
+		k->timeout_ms = (uint32_t)v;
+	if ((rc = cj_uint(&o, "rise", false, 1, 100, &v)) < 0)
+		return rc;
+	if (!rc)
+		k->rise = (uint32_t)v;
+	if ((rc = cj_uint(&o, "fall", false, 1, 100, &v)) < 0)
+		return rc;
+	if (!rc)
+		k->fall = (uint32_t)v;
+	if ((rc = cj_uint(&o, "status", false, 100, 599, &v)) < 0)
+		return rc;
+	if (!rc)
+		k->status = (uint16_t)v;
+	if ((rc = cj_str(&o, "path", false, false, k->path, sizeof(k->path))) < 0)
+		return rc;
+	if ((rc = cj_str(&o, "send", false, false, k->send, sizeof(k->send))) < 0)
+		return rc;
+	if ((rc = cj_str(&o, "expect", false, true, k->expect, sizeof(k->expect))) < 0)
+		return rc;
+	e = 0;
+	if ((rc = cj_enum(&o, "on_down", false, on_down_names, &e)) < 0)
+		return rc;
+	if (e != 0)
+		return cj_fail(o.err, o.errlen, o.where, "on_down",
+			       "\"reset\" is not implemented: a backend that fails its checks "
+			       "keeps its established connections (\"keep\")");
+	return xgw_check_validate(k, o.where, o.err, o.errlen);
+}
+
+int xgw_check_validate(const struct xgw_check_cfg *k, const char *where, char *err, size_t errlen)
+{
+	if (k->type == XGW_CHECK_NONE)
+		return 0;
+	if (k->timeout_ms > k->interval_ms)
+		return cj_fail(err, errlen, where, "timeout_ms",
+			       "%u ms is longer than interval_ms (%u ms)", k->timeout_ms,
+			       k->interval_ms);
+	if (k->path[0] != '/' || strpbrk(k->path, " \r\n"))
+		return cj_fail(err, errlen, where, "path",
+			       "expected an absolute HTTP path without spaces, e.g. \"/health\"");
+	if (k->type != XGW_CHECK_HTTP && (k->status != 200 || strcmp(k->path, "/")))
+		return cj_fail(err, errlen, where, NULL,
+			       "\"status\" and \"path\" apply to \"http\" checks only");
+	if (k->type != XGW_CHECK_UDP && (k->send[0] || k->expect[0]))
+		return cj_fail(err, errlen, where, NULL,
+			       "\"send\" and \"expect\" apply to \"udp\" checks only");
+	if (k->type == XGW_CHECK_UDP && !k->send[0])
+		return cj_fail(err, errlen, where, "send",
+			       "a \"udp\" check needs a payload to send");
+	return 0;
+}
+
+json_t *xgw_check_to_json(const struct xgw_check_cfg *k)
+{
+	json_t *o = json_object();
+	int bad = 0;
+
+	bad |= cj_set(o, "type", json_string(check_names[k->type]));
+	if (k->type != XGW_CHECK_NONE) {
+		if (k->port)
+			bad |= cj_set(o, "port", json_integer(k->port));
+		bad |= cj_set(o, "interval_ms", json_integer(k->interval_ms));
+		bad |= cj_set(o, "timeout_ms", json_integer(k->timeout_ms));
+		bad |= cj_set(o, "rise", json_integer(k->rise));
+		bad |= cj_set(o, "fall", json_integer(k->fall));
+		bad |= cj_set(o, "on_down", json_string(on_down_names[0]));
+	}
+	if (k->type == XGW_CHECK_HTTP) {
+		bad |= cj_set(o, "path", json_string(k->path));
+		bad |= cj_set(o, "status", json_integer(k->status));
+	}
+	if (k->type == XGW_CHECK_UDP) {
+		bad |= cj_set(o, "send", json_string(k->send));
+		bad |= cj_set(o, "expect", json_string(k->expect));
+	}
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 int xgw_service_from_json(struct xgw_service_cfg *s, json_t *j, const char *where, char *err,
 			  size_t errlen)
 {
-	static const char *const keys[] = {"vip",      "port",	      "proto",
-					   "datapath", "algorithm",   "snat",
-					   "backends", "maglev_size", NULL};
+	static const char *const keys[] = {"vip",	"port", "proto",    "datapath",
+					   "algorithm", "snat", "backends", "maglev_size",
+					   "check",	NULL};
 	char path[CJ_PATH_MAX];
 	json_t *arr = NULL, *v;
 	struct cj c;
@@ -212,6 +330,8 @@ int xgw_service_from_json(struct xgw_service_cfg *s, json_t *j, const char *wher
 	}
 	if (!rc)
 		s->maglev_size = (uint32_t)u;
+	if ((rc = check_from_json(&s->check, &c)) < 0)
+		goto fail;
 	if ((rc = cj_array(&c, "backends", false, &arr)) < 0)
 		goto fail;
 	if (arr && json_array_size(arr)) {
@@ -250,6 +370,8 @@ json_t *xgw_service_to_json(const struct xgw_service_cfg *s)
 	bad |= cj_set(o, "snat", json_boolean(s->snat));
 	if (s->maglev_size)
 		bad |= cj_set(o, "maglev_size", json_integer(s->maglev_size));
+	if (s->check.type != XGW_CHECK_NONE)
+		bad |= cj_set(o, "check", xgw_check_to_json(&s->check));
 	for (unsigned i = 0; arr && i < s->n_backends; i++)
 		bad |= json_array_append_new(arr, xgw_backend_to_json(&s->backends[i]));
 	bad |= cj_set(o, "backends", arr);

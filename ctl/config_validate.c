@@ -334,6 +334,31 @@ static int check_backend_tunnels(const struct xgw_config *c, char *err, size_t e
 	return rc;
 }
 
+/* Health checks leave from the gateway's own stack: a backend behind a
+ * tunnel is reached only through the workers' encapsulation, which the
+ * checker's kernel sockets do not get, so such services are refused
+ * rather than checked on the wrong path. */
+static int check_health(const struct xgw_service_cfg *s, const char *path, char *err, size_t errlen)
+{
+	char kpath[CJ_PATH_MAX], ep[XGW_KEY_STRLEN];
+	int rc;
+
+	if (s->check.type == XGW_CHECK_NONE)
+		return 0;
+	cj_path(kpath, sizeof(kpath), path, "check", -1);
+	if ((rc = xgw_check_validate(&s->check, kpath, err, errlen)))
+		return rc;
+	for (unsigned b = 0; b < s->n_backends; b++)
+		if (s->backends[b].tun != XGW_TUN_NONE)
+			return cj_fail(err, errlen, path, "check",
+				       "health checks through a tunnel are not implemented "
+				       "(backend %s has a tunnel): remove the check or the "
+				       "tunnel backend",
+				       xgw_endpoint_str(&s->backends[b].ip, s->backends[b].port, ep,
+							sizeof(ep)));
+	return 0;
+}
+
 static int check_services(const struct xgw_config *c, char *err, size_t errlen)
 {
 	char path[CJ_PATH_MAX], bpath[CJ_PATH_MAX], key[XGW_KEY_STRLEN];
@@ -366,6 +391,8 @@ static int check_services(const struct xgw_config *c, char *err, size_t errlen)
 				return rc;
 		}
 		if ((rc = cfg_service_check(s, path, err, errlen)))
+			return rc;
+		if ((rc = check_health(s, path, err, errlen)))
 			return rc;
 	}
 	d = find_dup(c, c->n_services, sizeof(struct svc_key), svc_key, &first);

@@ -616,6 +616,38 @@ static void emit_services(FILE *f, const json_t *svcs)
 	}
 }
 
+/* "health": [{"service", "backend", "up", "checks", "failures",
+ * "transitions", "last_ok"}]: one sample per checked backend and family. */
+static void emit_health(FILE *f, const json_t *health)
+{
+	static const struct {
+		const char *key, *name, *type, *help;
+	} fams[] = {
+	    {"up", "xgw_backend_up", "gauge", "1 if the backend passes its health checks."},
+	    {"last_ok", "xgw_backend_check_last_ok", "gauge", "1 if the last health check passed."},
+	    {"checks", "xgw_backend_checks_total", "counter", "Health checks run."},
+	    {"failures", "xgw_backend_check_failures_total", "counter", "Health checks failed."},
+	    {"transitions", "xgw_backend_health_transitions_total", "counter",
+	     "Times the backend went down or came back up."},
+	};
+
+	if (!json_array_size(health))
+		return;
+	for (size_t k = 0; k < sizeof(fams) / sizeof(fams[0]); k++) {
+		size_t i;
+		json_t *h;
+
+		put_family(f, fams[k].name, fams[k].type, fams[k].help);
+		json_array_foreach(health, i, h)
+		{
+			struct label l[2] = {{"service", str_or(h, "service", "")},
+					     {"backend", str_or(h, "backend", "")}};
+			/* booleans print as 1 and 0 */
+			put_sample(f, fams[k].name, l, 2, json_object_get(h, fams[k].key));
+		}
+	}
+}
+
 /* The kernel datapath's counters (its drops are in xgw_drops_total). */
 static void emit_kernel(FILE *f, const json_t *k)
 {
@@ -701,6 +733,7 @@ char *xgw_metrics_render(const json_t *stats, size_t *len)
 	emit_services(f, json_object_get(stats, "services"));
 	if (json_is_object(json_object_get(stats, "kernel")))
 		emit_kernel(f, json_object_get(stats, "kernel"));
+	emit_health(f, json_object_get(stats, "health"));
 	if (ferror(f)) {
 		fclose(f);
 		free(buf);

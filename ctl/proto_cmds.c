@@ -246,10 +246,78 @@ static int cmd_service_move(struct xgw_ctl *c, struct xgw_config *cfg, json_t *a
 	return 0;
 }
 
+/* A backend's config object with its health: the checker's view, or
+ * "unchecked" for a service without checks. */
+static json_t *backend_view(struct xgw_ctl *c, const struct xgw_service_cfg *s,
+			    const struct xgw_backend_cfg *b)
+{
+	json_t *o = xgw_backend_to_json(b), *h = NULL;
+
+	if (!o)
+		return NULL;
+	if (c->ops.health)
+		h = c->ops.health(c->ctx, s, b);
+	if (!h)
+		h = json_pack("{s:s}", "state", "unchecked");
+	json_object_set_new(o, "health", h);
+	return o;
+}
+
+static json_t *service_view(struct xgw_ctl *c, const struct xgw_service_cfg *s)
+{
+	json_t *o = xgw_service_to_json(s), *arr = json_array();
+
+	for (unsigned i = 0; arr && i < s->n_backends; i++)
+		json_array_append_new(arr, backend_view(c, s, &s->backends[i]));
+	if (o)
+		json_object_set_new(o, "backends", arr);
+	else
+		json_decref(arr);
+	return o;
+}
+
 static int cmd_service_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
 			    json_t **result, char *err, size_t errlen)
 {
 	*result = xgw_ctl_svc_list(c, cfg, -1, false);
+	return 0;
+}
+
+/* Set or replace a service's health check in place ({"type": "none"}
+ * removes it); the backends keep their health state where the check is
+ * unchanged. */
+static int cmd_service_check(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
+			     json_t **result, char *err, size_t errlen)
+{
+	json_t *key = json_deep_copy(args), *svc;
+	struct xgw_service_cfg *s, tmp;
+	struct svc_key k;
+	char ks[XGW_KEY_STRLEN];
+	int ret, i;
+
+	json_object_del(key, "check");
+	ret = svc_key_from_json(key, "service.check: args", &k, err, errlen);
+	json_decref(key);
+	if (ret)
+		return ret;
+	i = find_service(cfg, &k);
+	if (i < 0) {
+		snprintf(err, errlen, "service.check: no service %s", key_str(&k, ks, sizeof(ks)));
+		return -ENOENT;
+	}
+	s = &cfg->services[i];
+	/* The check object read by the service reader, on the service's own
+	 * key: the same keys, defaults and errors as in the config file. */
+	svc = json_pack("{s:O, s:i, s:s, s:O}", "vip", json_object_get(args, "vip"), "port",
+			(int)s->port, "proto", xgw_proto_name(s->proto), "check",
+			json_object_get(args, "check"));
+	ret = svc ? xgw_service_from_json(&tmp, svc, "service.check: args", err, errlen) : -ENOMEM;
+	json_decref(svc);
+	if (ret)
+		return ret;
+	s->check = tmp.check;
+	xgw_service_free(&tmp);
+	*result = service_view(c, s);
 	return 0;
 }
 
@@ -678,6 +746,10 @@ static const struct xgw_ctl_arg svc_move_args[] = {
     {"vip", ARG_ANY, true},	 {"port", ARG_ANY, true}, {"proto", ARG_ANY, true},
     {"datapath", ARG_STR, true}, {NULL, 0, false},
 };
+static const struct xgw_ctl_arg svc_check_args[] = {
+    {"vip", ARG_ANY, true},   {"port", ARG_ANY, true}, {"proto", ARG_ANY, true},
+    {"check", ARG_OBJ, true}, {NULL, 0, false},
+};
 static const struct xgw_ctl_arg backend_args[] = {
     {"service", ARG_OBJ, true},
     {"backend", ARG_OBJ, true},
@@ -710,7 +782,10 @@ const struct xgw_ctl_cmd xgw_ctl_cmds[] = {
      "{\"vip\":IP,\"port\":N,\"proto\":\"tcp\"|\"udp\",\"datapath\":\"user\"|\"kernel\"}",
      "move a service to the other datapath, keeping its backends and flows"},
     {"service.list", cmd_service_list, CMD_READ, no_args, "",
-     "list services and backends, with their counters"},
+     "list services and backends, with their counters and each backend's health"},
+     {"service.check", cmd_service_check, CMD_CONFIG, svc_check_args,
+      "{\"vip\":IP,\"port\":N,\"proto\":\"tcp\"|\"udp\",\"check\":check object}",
+      "set or replace a service's health check ({\"type\":\"none\"} removes it)"},
     {"backend.add", cmd_backend_add, CMD_CONFIG, backend_args,
      "{\"service\":" SVC_KEY ",\"backend\":backend object}", "add a backend to a service"},
     {"backend.list", cmd_backend_list, CMD_READ, backend_list_args,

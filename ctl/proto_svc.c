@@ -65,6 +65,21 @@ static void attach(json_t *sj, json_t *stats)
 	}
 }
 
+/* Each backend's health as its checks see it (the backends of sj are the
+ * config's, in order), or "unchecked". */
+static void add_health(struct xgw_ctl *c, const struct xgw_service_cfg *s, json_t *sj)
+{
+	json_t *bs = json_object_get(sj, "backends");
+
+	for (unsigned j = 0; j < s->n_backends && j < json_array_size(bs); j++) {
+		json_t *h = c->ops.health ? c->ops.health(c->ctx, s, &s->backends[j]) : NULL;
+
+		if (!h)
+			h = json_pack("{s:s}", "state", "unchecked");
+		json_object_set_new(json_array_get(bs, j), "health", h);
+	}
+}
+
 json_t *xgw_ctl_svc_list(struct xgw_ctl *c, const struct xgw_config *cfg, int only, bool backends)
 {
 	json_t *a = json_array(), *stats = svc_stats(c);
@@ -78,6 +93,7 @@ json_t *xgw_ctl_svc_list(struct xgw_ctl *c, const struct xgw_config *cfg, int on
 		sj = xgw_service_to_json(&cfg->services[i]);
 		if (stats)
 			attach(sj, stats);
+		add_health(c, &cfg->services[i], sj);
 		if (!backends) {
 			json_array_append_new(a, sj);
 			continue;

@@ -100,6 +100,11 @@ struct xgw_ctl_ops {
 	 * protocol has them (checked for type).  The result (new reference),
 	 * or NULL with err filled. */
 	json_t *(*tap)(void *ctx, const char *cmd, json_t *args, char *err, size_t errlen);
+	/* A backend's health as its checks see it ({"state": "up"|"down",
+	 * "last": {...}, ...}, health/state.h), or NULL when it is not
+	 * checked; service.list and backend.list show it. */
+	json_t *(*health)(void *ctx, const struct xgw_service_cfg *s,
+			  const struct xgw_backend_cfg *b);
 	/* Optional: run first and last on the control thread, e.g. to
 	 * register it with liburcu (rcu_register_thread) if apply reads
 	 * RCU-protected data. */

@@ -16,7 +16,8 @@
 #include "ctl/server.h"
 
 #define MAX_POS	 2
-#define MAX_OPTS 8
+/* Options of one command (service add has 12). */
+#define MAX_OPTS 16
 
 struct opt {
 	const char *name; /* without the leading "--" */
@@ -184,6 +185,65 @@ static int parse_id(const struct cli_args *a, json_t *args, char *err, size_t er
 
 /* ---- builders ----------------------------------------------------------- */
 
+/* --check tcp|http[:PATH]|udp|none and its timings -> args.check; no
+ * --check option at all: nothing (0).  The daemon checks the rest. */
+static int check_opts(const struct cli_args *a, json_t *args, bool required, char *err,
+		      size_t errlen)
+{
+	static const char *const types[] = {"none", "tcp", "http", "udp", NULL};
+	static const struct {
+		const char *opt, *key;
+		unsigned long long lo, hi;
+	} nums[] = {{"check-interval", "interval_ms", 1, 3600000},
+		    {"check-timeout", "timeout_ms", 1, 3600000},
+		    {"rise", "rise", 1, 100},
+		    {"fall", "fall", 1, 100},
+		    {"check-port", "port", 1, 65535},
+		    {"check-status", "status", 100, 599}};
+	const char *type = optval(a, "check"), *v, *colon;
+	char t[8];
+	json_t *k;
+
+	if (!type) {
+		for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+			if (optval(a, nums[i].opt)) {
+				snprintf(err, errlen, "--%s needs --check", nums[i].opt);
+				return -EINVAL;
+			}
+		if (optval(a, "check-send") || optval(a, "check-expect")) {
+			snprintf(err, errlen, "--check-send/--check-expect need --check udp");
+			return -EINVAL;
+		}
+		if (required) {
+			snprintf(err, errlen, "--check tcp|http[:PATH]|udp|none is required");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	k = json_object();
+	json_object_set_new(args, "check", k);
+	colon = strchr(type, ':');
+	snprintf(t, sizeof(t), "%.*s", colon ? (int)(colon - type) : 7, type);
+	if (set_choice(k, "type", t, types, "--check", err, errlen))
+		return -EINVAL;
+	if (colon) {
+		if (strcmp(t, "http")) {
+			snprintf(err, errlen, "--check: only http takes a path, got '%s'", type);
+			return -EINVAL;
+		}
+		json_object_set_new(k, "path", json_string(colon + 1));
+	}
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+		if ((v = optval(a, nums[i].opt)) &&
+		    set_num(k, nums[i].key, v, nums[i].lo, nums[i].hi, nums[i].opt, err, errlen))
+			return -EINVAL;
+	if ((v = optval(a, "check-send")))
+		json_object_set_new(k, "send", json_string(v));
+	if ((v = optval(a, "check-expect")))
+		json_object_set_new(k, "expect", json_string(v));
+	return 0;
+}
+
 static int b_service_add(const struct cli_args *a, json_t *args, char *err, size_t errlen)
 {
 	static const char *const dps[] = {"user", "kernel", NULL};
@@ -203,7 +263,7 @@ static int b_service_add(const struct cli_args *a, json_t *args, char *err, size
 		return -EINVAL;
 	if (optval(a, "snat"))
 		json_object_set_new(args, "snat", json_true());
-	return 0;
+	return check_opts(a, args, false, err, errlen);
 }
 
 static int b_service_del(const struct cli_args *a, json_t *args, char *err, size_t errlen)
@@ -228,6 +288,11 @@ static int b_service_move(const struct cli_args *a, json_t *args, char *err, siz
 	}
 	return b_service_del(a, args, err, errlen) ||
 	       set_choice(args, "datapath", v, dps, "--datapath", err, errlen);
+}
+
+static int b_service_check(const struct cli_args *a, json_t *args, char *err, size_t errlen)
+{
+	return b_service_del(a, args, err, errlen) || check_opts(a, args, true, err, errlen);
 }
 
 static int b_backend_del(const struct cli_args *a, json_t *args, char *err, size_t errlen)
@@ -453,8 +518,19 @@ static int b_config_save(const struct cli_args *a, json_t *args, char *err, size
 
 /* ---- the table ---------------------------------------------------------- */
 
+#define CHECK_OPTS                                                                                 \
+	{"check", true}, {"check-interval", true}, {"check-timeout", true}, {"rise", true},        \
+	    {"fall", true}, {"check-port", true}, {"check-status", true}, {"check-send", true},    \
+	{                                                                                          \
+		"check-expect", true                                                               \
+	}
 static const struct opt o_service[] = {
-    {"datapath", true}, {"algo", true}, {"snat", false}, {NULL, false}};
+    {"datapath", true}, {"algo", true}, {"snat", false}, CHECK_OPTS, {NULL, false}};
+static const struct opt o_check[] = {CHECK_OPTS, {NULL, false}};
+#define CHECK_SYNTAX                                                                               \
+	"[--check tcp|http[:PATH]|udp|none] [--check-interval MS] [--check-timeout MS] "           \
+	"[--rise N] [--fall N] [--check-port N] [--check-status N] [--check-send S] "              \
+	"[--check-expect S]"
 static const struct opt o_backend[] = {{"weight", true}, {"vxlan", true},     {"geneve", true},
 				       {"vni", true},	 {"inner-mac", true}, {NULL, false}};
 static const struct opt o_policy[] = {
@@ -473,8 +549,11 @@ static const struct opt o_capture[] = {{"write", true}, {"port", true},	  {"dir"
 
 /* "call" passes a raw request through: for scripts and debugging. */
 static const struct xgwctl_cmd cmds[] = {
-    {"service", "add", "IP:PORT/PROTO [--datapath user|kernel] [--algo maglev|rr|random] [--snat]",
+    {"service", "add",
+     "IP:PORT/PROTO [--datapath user|kernel] [--algo maglev|rr|random] [--snat] " CHECK_SYNTAX,
      o_service, 1, 1, "service.add", b_service_add, NULL},
+    {"service", "check", "IP:PORT/PROTO --check tcp|http[:PATH]|udp|none [...as service add]",
+     o_check, 1, 1, "service.check", b_service_check, NULL},
     {"service", "del", "IP:PORT/PROTO", NULL, 1, 1, "service.del", b_service_del, NULL},
     {"service", "move", "IP:PORT/PROTO --datapath user|kernel", o_move, 1, 1, "service.move",
      b_service_move, NULL},
@@ -616,7 +695,7 @@ static int scan(int argc, char **argv, int i, struct xgwctl_inv *inv, struct cli
 			continue;
 		}
 		k = -1;
-		for (int j = 0; c->opts && c->opts[j].name; j++) {
+		for (int j = 0; c->opts && j < MAX_OPTS && c->opts[j].name; j++) {
 			if (strlen(c->opts[j].name) == nlen &&
 			    !strncmp(c->opts[j].name, opt, nlen)) {
 				k = j;

@@ -203,36 +203,64 @@ void xgwctl_fmt_added(FILE *f, json_t *r)
 		fprintf(f, "%s\n", id);
 }
 
+/* "up (ok 0.4 ms, 1.2 s ago)", "down (timeout, 0.3 s ago)", "unchecked". */
+static const char *health_desc(json_t *b, char *buf, size_t len)
+{
+	json_t *h = json_object_get(b, "health"), *last = json_object_get(h, "last");
+	const char *st = get_or(h, "state", "unchecked");
+
+	if (!last) {
+		snprintf(buf, len, "%s", st);
+		return buf;
+	}
+	snprintf(buf, len, "%s (%s%s%s %.1f ms, %.1f s ago)", st, get_or(last, "result", "?"),
+		 get(last, "status") ? " " : "", get_or(last, "status", ""), num(last, "ms"),
+		 num(last, "age_s"));
+	return buf;
+}
+
+static const char *tunnel_desc(json_t *b, char *buf, size_t len)
+{
+	json_t *tun = json_object_get(b, "tunnel");
+
+	buf[0] = 0;
+	if (tun)
+		snprintf(buf, len, "%s %s vni %s%s%s", get_or(tun, "type", "?"),
+			 get_or(tun, "remote", "?"), get_or(tun, "vni", "?"),
+			 get(tun, "mac") ? " mac " : "", get_or(tun, "mac", ""));
+	return buf;
+}
+
 void xgwctl_fmt_services(FILE *f, json_t *r)
 {
 	struct table t;
 	size_t i, j;
 	json_t *s, *b;
 
-	t_init(&t, "lllllllrrrrrrr");
-	t_row(&t, "SERVICE", "DATAPATH", "ALGO", "SNAT", "BACKENDS", "WEIGHT", "TUNNEL", CTR_HEAD);
+	t_init(&t, "llllllllrrrrrrr");
+	t_row(&t, "SERVICE", "DATAPATH", "ALGO", "SNAT", "BACKENDS", "WEIGHT", "HEALTH", "TUNNEL",
+	      CTR_HEAD);
 	json_array_foreach(r, i, s)
 	{
 		json_t *bs = json_object_get(s, "backends"), *st = json_object_get(s, "stats");
-		char key[96], nb[16];
+		json_t *ck = json_object_get(s, "check");
+		char key[96], nb[16], chk[64] = "";
 
 		snprintf(key, sizeof(key), "%s/%s", ep(s, "vip", "port"), get_or(s, "proto", "?"));
 		snprintf(nb, sizeof(nb), "%zu", json_array_size(bs));
-		t_row(&t, key, get(s, "datapath"), get(s, "algorithm"), get(s, "snat"), nb, "", "",
-		      CTR_CELLS(st, "drops_total"));
+		if (ck)
+			snprintf(chk, sizeof(chk), "check %s every %s ms", get_or(ck, "type", "?"),
+				 get_or(ck, "interval_ms", "?"));
+		t_row(&t, key, get(s, "datapath"), get(s, "algorithm"), get(s, "snat"), nb, "", chk,
+		      "", CTR_CELLS(st, "drops_total"));
 		json_array_foreach(bs, j, b)
 		{
-			json_t *tun = json_object_get(b, "tunnel");
-			char be[96], tdesc[128] = "";
+			char be[96], tdesc[128], hdesc[96];
 
 			snprintf(be, sizeof(be), "  -> %s", ep(b, "ip", "port"));
-			if (tun)
-				snprintf(tdesc, sizeof(tdesc), "%s %s vni %s%s%s",
-					 get_or(tun, "type", "?"), get_or(tun, "remote", "?"),
-					 get_or(tun, "vni", "?"), get(tun, "mac") ? " mac " : "",
-					 get_or(tun, "mac", ""));
 			st = json_object_get(b, "stats");
-			t_row(&t, be, "", "", "", "", get_or(b, "weight", "1"), tdesc,
+			t_row(&t, be, "", "", "", "", get_or(b, "weight", "1"),
+			      health_desc(b, hdesc, sizeof(hdesc)), tunnel_desc(b, tdesc, sizeof(tdesc)),
 			      CTR_CELLS(st, "drops"));
 		}
 	}
@@ -245,16 +273,16 @@ void xgwctl_fmt_backends(FILE *f, json_t *r)
 	size_t i;
 	json_t *b;
 
-	t_init(&t, "llrrrrrrrr");
-	t_row(&t, "SERVICE", "BACKEND", "WEIGHT", CTR_HEAD);
+	t_init(&t, "llrlrrrrrrr");
+	t_row(&t, "SERVICE", "BACKEND", "WEIGHT", "HEALTH", CTR_HEAD);
 	json_array_foreach(r, i, b)
 	{
 		json_t *s = json_object_get(b, "service"), *st = json_object_get(b, "stats");
-		char key[96];
+		char key[96], hdesc[96];
 
 		snprintf(key, sizeof(key), "%s/%s", ep(s, "vip", "port"), get_or(s, "proto", "?"));
 		t_row(&t, key, ep(b, "ip", "port"), get_or(b, "weight", "1"),
-		      CTR_CELLS(st, "drops"));
+		      health_desc(b, hdesc, sizeof(hdesc)), CTR_CELLS(st, "drops"));
 	}
 	t_print(f, &t);
 }

@@ -66,7 +66,7 @@ _xgwctl()
 
     local verbs='' opts='--json'
     case $noun in
-        service) verbs='add del list move' ;;
+        service) verbs='add del list move check' ;;
         backend) verbs='add del list set' ;;
         policy) verbs='add del list' ;;
         steer) verbs='add del list' ;;
@@ -97,7 +97,8 @@ _xgwctl()
     fi
 
     case "$noun $verb" in
-        'service add') opts='--datapath --algo --snat --json' ;;
+        'service add') opts='--datapath --algo --snat --check --check-interval --check-timeout --rise --fall --check-port --check-status --check-send --check-expect --json' ;;
+        'service check') opts='--check --check-interval --check-timeout --rise --fall --check-port --check-status --check-send --check-expect --json' ;;
         'service move') opts='--datapath --json' ;;
         'backend add') opts='--weight --vxlan --geneve --vni --inner-mac --json' ;;
         'backend set') opts='--weight --json' ;;

@@ -102,7 +102,9 @@ static inline int xgw_nat_apply(struct xgw_pkt *p, const struct xgw_ct_conn *c,
 
 /* SNAT source-port range (host order, inclusive) and retry cap. */
 #define XGW_NAT_PORT_MIN     1024
-#define XGW_NAT_PORT_MAX     65535
+/* Below XGW_CHECK_PORT_MIN (steer-bpf/steer_maps.h): the ports above are
+ * the health checks', whose answers go to the gateway's own stack. */
+#define XGW_NAT_PORT_MAX     65023
 #define XGW_NAT_PORT_RETRIES 32
 
 /* Create the conntrack entry of a new flow orig (client -> VIP:port) sent

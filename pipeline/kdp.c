@@ -20,6 +20,10 @@
 #include "steer-bpf/kdp_maps.h"
 #include "steer-bpf/steer.h"
 #include "tunnel/tunnel.h"
+#include "steer-bpf/steer_maps.h"
+
+/* SNAT never takes a health check's source port (both datapaths). */
+_Static_assert(XGW_NAT_PORT_MAX < XGW_CHECK_PORT_MIN, "SNAT ports below the check ports");
 
 static const char *const cnt_names[] = {
 #define _(n, s) s,

@@ -180,6 +180,10 @@ static __noinline int steer(struct xdp_md *ctx)
 classify:
 	skey.family = key.family;
 	skey.proto = key.proto;
+	/* A health check's answer comes from a backend's address and port
+	 * too, but to a check port: the gateway's own stack takes it. */
+	if (key.proto == IPPROTO_TCP || key.proto == IPPROTO_UDP)
+		src_ok = src_ok && bpf_ntohs(key.dport) < XGW_CHECK_PORT_MIN;
 	if (!lookup(&key, *classes) &&
 	    !(src_ok && (*classes & XGW_STEER_CLASS_SRC) && bpf_map_lookup_elem(&steer_src, &skey)))
 		goto pass;

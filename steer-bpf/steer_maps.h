@@ -42,6 +42,13 @@ struct xgw_steer_src_key {
 	__u8 addr[16];
 };
 
+/* Source ports of xgwd's health checks (health/checker.h).  A packet that
+ * matches a backend's source rule but is addressed to one of these ports
+ * is the answer to a check, for the gateway's own stack: passed, not
+ * steered.  SNAT allocates below this range (lb/nat.h). */
+#define XGW_CHECK_PORT_MIN 65024
+#define XGW_CHECK_PORT_MAX 65535
+
 /* Bits of steer_classes[0]: which wildcard shapes have rules. */
 enum {
 	XGW_STEER_CLASS_PROTO_PORT = 1 << 0, /* proto and dport set */

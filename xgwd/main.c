@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -28,12 +29,14 @@
 #include "ctl/config.h"
 #include "ctl/metrics.h"
 #include "ctl/server.h"
+#include "health/checker.h"
 #include "pipeline/dataplane.h"
 #include "pipeline/kdp.h"
 #include "pipeline/announce.h"
 #include "pipeline/netlink.h"
 #include "pipeline/tap.h"
 #include "pipeline/port_watch.h"
+#include "pipeline/snapshot.h"
 #include "steer-bpf/bpf_log.h"
 #include "steer-bpf/steer.h"
 
@@ -67,6 +70,11 @@ struct xgwd {
 	pthread_mutex_t fwd_lock;
 	struct xgw_config applied;
 	struct xgw_announce *announce; /* NULL unless "announce" is set */
+	/* Health checks: the checker thread signals health_efd when a
+	 * backend went up or down; the main loop then re-applies `applied`
+	 * as the checks have it (serve()). */
+	struct xgw_checker *checker;
+	int health_efd;
 	/* xgwctl drain: the time (ms) by which xgwd exits even with
 	 * connections left; 0 = not draining.  Written by the ctl thread. */
 	_Atomic uint64_t drain_deadline;
@@ -122,6 +130,54 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* cfg as the data plane serves it: down backends out of new picks
+ * (xgw_checker_adjust).  0, or -ENOMEM with err filled. */
+static int effective(struct xgwd *d, const struct xgw_config *cfg, struct xgw_config *out,
+		     char *err, size_t errlen)
+{
+	if (xgw_config_copy(out, cfg)) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	xgw_checker_adjust(d->checker, out, xgw_service_maglev_size);
+	return 0;
+}
+
+/* Services (snapshot, kernel maps) as cfg has them once the checks took
+ * out the down backends, and the VIPs announced accordingly: a service
+ * whose backends are all down is withdrawn.  Called with fwd_lock held. */
+static int serve(struct xgwd *d, const struct xgw_config *cfg, bool announce, char *err,
+		 size_t errlen)
+{
+	struct xgw_config eff;
+	int rc = effective(d, cfg, &eff, err, errlen);
+
+	if (rc)
+		return rc;
+	rc = xgw_dp_apply_snapshot(&d->dp, &eff, err, errlen);
+	if (!rc && announce)
+		xgw_announce_sync(d->announce, &eff);
+	xgw_config_free(&eff);
+	return rc;
+}
+
+/* The checker saw a backend go up or down (its thread): wake the main
+ * loop, which re-applies. */
+static void health_changed(void *ctx)
+{
+	struct xgwd *d = ctx;
+	uint64_t one = 1;
+
+	if (write(d->health_efd, &one, sizeof(one)) < 0)
+		pr_warn("cannot signal a health change: %s", strerror(errno));
+}
+
+static json_t *ctl_health(void *ctx, const struct xgw_service_cfg *s,
+			  const struct xgw_backend_cfg *b)
+{
+	return xgw_checker_backend_json(((struct xgwd *)ctx)->checker, s, b);
+}
+
 static bool same_array(const void *a, unsigned na, const void *b, unsigned nb, size_t size)
 {
 	return na == nb && (!na || !memcmp(a, b, na * size));
@@ -138,11 +194,18 @@ static int ctl_apply(void *ctx, const struct xgw_config *cfg, char *err, size_t 
 		return -ENOMEM;
 	}
 	pthread_mutex_lock(&d->fwd_lock);
+	/* The checker first: new backends start up, removed ones are no
+	 * longer checked, and serve() sees the new set's health. */
+	if (d->checker && xgw_checker_sync(d->checker, cfg)) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+		goto out;
+	}
 	/* Services first, so that traffic steered by the new rules finds
 	 * them; a snapshot that cannot be built changes nothing. */
-	rc = xgw_dp_apply_snapshot(&d->dp, cfg, err, errlen);
+	rc = serve(d, cfg, false, err, errlen);
 	if (rc)
-		goto out;
+		goto revert;
 	rc = xgw_dp_apply_steer(&d->dp, cfg);
 	if (rc) {
 		snprintf(err, errlen, "cannot update steering maps: %s", strerror(-rc));
@@ -169,14 +232,24 @@ static int ctl_apply(void *ctx, const struct xgw_config *cfg, char *err, size_t 
 	}
 	xgw_config_free(&d->applied);
 	d->applied = copy;
+	/* After the data plane serves the new set: announce what it serves
+	 * (under fwd_lock: a health change re-announces in the same order). */
+	{
+		struct xgw_config eff;
+
+		if (!effective(d, cfg, &eff, err, errlen)) {
+			xgw_announce_sync(d->announce, &eff);
+			xgw_config_free(&eff);
+		}
+	}
 	pthread_mutex_unlock(&d->fwd_lock);
-	/* After the data plane serves the new set: announce what it serves. */
-	xgw_announce_sync(d->announce, cfg);
 	return 0;
 revert: {
 	/* Put everything back as the last applied config has it. */
 	char e2[256];
-	xgw_dp_apply_snapshot(&d->dp, &d->applied, e2, sizeof(e2));
+	if (d->checker)
+		xgw_checker_sync(d->checker, &d->applied);
+	serve(d, &d->applied, false, e2, sizeof(e2));
 	xgw_dp_apply_steer(&d->dp, &d->applied);
 	if (d->dp.fib)
 		xgw_dp_fib_static(&d->dp, &d->applied);
@@ -233,7 +306,13 @@ static json_t *ctl_route_get(void *ctx, const struct xgw_addr *a)
 
 static json_t *ctl_stats(void *ctx)
 {
-	return xgw_dp_stats_json(&((struct xgwd *)ctx)->dp);
+	struct xgwd *d = ctx;
+	json_t *j = xgw_dp_stats_json(&d->dp);
+
+	/* Every checked backend's state, for stats --json and the metrics. */
+	if (j && d->checker)
+		json_object_set_new(j, "health", xgw_checker_stats_json(d->checker));
+	return j;
 }
 
 static json_t *ctl_ports(void *ctx)
@@ -300,6 +379,7 @@ static const struct xgw_ctl_ops ctl_ops = {
     .route_get = ctl_route_get,
     .drain = ctl_drain,
     .tap = ctl_tap,
+    .health = ctl_health,
     .thread_init = ctl_thread_init,
     .thread_fini = ctl_thread_fini,
 };
@@ -322,12 +402,13 @@ static int run(struct xgwd *d, int sfd)
 		pr_warn("cannot subscribe to netlink events: refreshing every %d ms only",
 			REFRESH_PERIOD_MS);
 	for (;;) {
-		struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN},
-					{.fd = nl ? xgw_nl_events_fd(nl) : -1, .events = POLLIN}};
+		struct pollfd pfd[3] = {{.fd = sfd, .events = POLLIN},
+					{.fd = nl ? xgw_nl_events_fd(nl) : -1, .events = POLLIN},
+					{.fd = d->health_efd, .events = POLLIN}};
 		struct signalfd_siginfo si;
 		uint64_t now;
 
-		if (poll(pfd, 2, 50) < 0 && errno != EINTR) {
+		if (poll(pfd, 3, 50) < 0 && errno != EINTR) {
 			rc = -errno;
 			break;
 		}
@@ -355,6 +436,19 @@ static int run(struct xgwd *d, int sfd)
 				pr_warn("following route changes: %s", strerror(-n));
 			if (other && !dirty_since)
 				dirty_since = now_ms();
+		}
+		if (pfd[2].revents & POLLIN) {
+			uint64_t v;
+			char err[256];
+
+			/* A backend went up or down: serve the config as the
+			 * checks now have it. */
+			if (read(d->health_efd, &v, sizeof(v)) < 0)
+				v = 0;
+			pthread_mutex_lock(&d->fwd_lock);
+			if (serve(d, &d->applied, true, err, sizeof(err)))
+				pr_err("cannot apply a health change: %s", err);
+			pthread_mutex_unlock(&d->fwd_lock);
 		}
 		xgw_dp_service_resolves(&d->dp);
 		now = now_ms();
@@ -423,6 +517,7 @@ int main(int argc, char **argv)
 	struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
 
 	memset(&d, 0, sizeof(d));
+	d.health_efd = -1;
 	pthread_mutex_init(&d.fwd_lock, NULL);
 	xgw_bpf_log_init();
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -529,6 +624,17 @@ int main(int argc, char **argv)
 		else
 			xgw_announce_sync(d.announce, &d.applied);
 	}
+	/* Health checks, before the control socket can change the set: the
+	 * backends start up (the first snapshot has them all), the checker
+	 * takes them out as they fail. */
+	if (!rc) {
+		d.health_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		rc = d.health_efd < 0 ? -errno : xgw_checker_start(&d.checker, health_changed, &d);
+		if (!rc)
+			rc = xgw_checker_sync(d.checker, &d.applied);
+		if (rc)
+			pr_err("health checker: %s", strerror(-rc));
+	}
 	if (!rc) {
 		rc = xgw_ctl_start(&d.ctl, &d.running->ctl, d.running, &ctl_ops, &d);
 		if (rc)
@@ -549,6 +655,9 @@ int main(int argc, char **argv)
 	xgw_metrics_stop(d.metrics); /* it reads the data plane's counters */
 	if (d.ctl)
 		xgw_ctl_stop(d.ctl);
+	xgw_checker_stop(d.checker); /* after the ctl thread, which syncs it */
+	if (d.health_efd >= 0)
+		close(d.health_efd);
 	xgw_announce_close(d.announce); /* after the ctl thread, its other user */
 	atomic_store(&d.dp.stop, true);
 	for (unsigned i = 0; i < d.dp.n_workers; i++)

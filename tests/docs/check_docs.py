@@ -48,6 +48,7 @@ PREFIX = {
     ('config_lb.c', 'tunnel_from_json'): 'services[].backends[].tunnel.',
     ('config_lb.c', 'xgw_backend_from_json'): 'services[].backends[].',
     ('config_lb.c', 'xgw_service_from_json'): 'services[].',
+    ('config_lb.c', 'check_from_json'): 'services[].check.',
     ('config_objects.c', 'queue_from_json'): 'ports[].queues[].',
     ('config_objects.c', 'cfg_port_from_json'): 'ports[].',
     ('config_objects.c', 'xgw_steer_from_json'): 'steer[].',
