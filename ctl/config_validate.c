@@ -359,41 +359,54 @@ static int check_health(const struct xgw_service_cfg *s, const char *path, char 
 	return 0;
 }
 
+/* One service's checks.  path is NULL on the first run: error paths are
+ * only formatted when a check fails (a write at 10,000 services would
+ * otherwise spend most of its validation in snprintf), and the caller runs
+ * the checks again with the path to get the message. */
+static int check_service(const struct xgw_config *c, const struct xgw_service_cfg *s,
+			 const char *path, char *err, size_t errlen)
+{
+	const char *where = path ? path : "";
+	char bpath[CJ_PATH_MAX] = "";
+	int rc;
+
+	if (s->vip.family != AF_INET && s->vip.family != AF_INET6)
+		return cj_fail(err, errlen, where, "vip", "missing");
+	if (!s->port)
+		return cj_fail(err, errlen, where, "port",
+			       "expected an integer between 1 and 65535");
+	if (s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP)
+		return cj_fail(err, errlen, where, "proto", "expected \"tcp\" or \"udp\"");
+	if ((unsigned)s->datapath > XGW_DP_KERNEL || (unsigned)s->algo > XGW_ALGO_RANDOM)
+		return cj_fail(err, errlen, where, NULL, "bad datapath or algorithm value");
+	/* Maglev gives each backend at least one slot only if M >= N. */
+	if (s->n_backends > (s->maglev_size ? s->maglev_size : c->maglev_size))
+		return cj_fail(err, errlen, where, "backends", "%u backends do not fit %s %u",
+			       s->n_backends, s->maglev_size ? "maglev_size" : "lb.maglev_size",
+			       s->maglev_size ? s->maglev_size : c->maglev_size);
+	for (unsigned b = 0; b < s->n_backends; b++) {
+		if (path)
+			cj_path(bpath, sizeof(bpath), path, "backends", b);
+		if ((rc = check_backend(c, s, &s->backends[b], bpath, err, errlen)))
+			return rc;
+	}
+	if ((rc = cfg_service_check(s, where, err, errlen)))
+		return rc;
+	return check_health(s, where, err, errlen);
+}
+
 static int check_services(const struct xgw_config *c, char *err, size_t errlen)
 {
-	char path[CJ_PATH_MAX], bpath[CJ_PATH_MAX], key[XGW_KEY_STRLEN];
+	char path[CJ_PATH_MAX], key[XGW_KEY_STRLEN];
 	size_t first;
 	long d;
 	int rc;
 
 	for (unsigned i = 0; i < c->n_services; i++) {
-		const struct xgw_service_cfg *s = &c->services[i];
-
+		if (!(rc = check_service(c, &c->services[i], NULL, err, errlen)))
+			continue;
 		cj_path(path, sizeof(path), "", "services", i);
-		if (s->vip.family != AF_INET && s->vip.family != AF_INET6)
-			return cj_fail(err, errlen, path, "vip", "missing");
-		if (!s->port)
-			return cj_fail(err, errlen, path, "port",
-				       "expected an integer between 1 and 65535");
-		if (s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP)
-			return cj_fail(err, errlen, path, "proto", "expected \"tcp\" or \"udp\"");
-		if ((unsigned)s->datapath > XGW_DP_KERNEL || (unsigned)s->algo > XGW_ALGO_RANDOM)
-			return cj_fail(err, errlen, path, NULL, "bad datapath or algorithm value");
-		/* Maglev gives each backend at least one slot only if M >= N. */
-		if (s->n_backends > (s->maglev_size ? s->maglev_size : c->maglev_size))
-			return cj_fail(err, errlen, path, "backends",
-				       "%u backends do not fit %s %u", s->n_backends,
-				       s->maglev_size ? "maglev_size" : "lb.maglev_size",
-				       s->maglev_size ? s->maglev_size : c->maglev_size);
-		for (unsigned b = 0; b < s->n_backends; b++) {
-			cj_path(bpath, sizeof(bpath), path, "backends", b);
-			if ((rc = check_backend(c, s, &s->backends[b], bpath, err, errlen)))
-				return rc;
-		}
-		if ((rc = cfg_service_check(s, path, err, errlen)))
-			return rc;
-		if ((rc = check_health(s, path, err, errlen)))
-			return rc;
+		return check_service(c, &c->services[i], path, err, errlen) ?: rc;
 	}
 	d = find_dup(c, c->n_services, sizeof(struct svc_key), svc_key, &first);
 	if (d == -ENOMEM)

@@ -65,7 +65,8 @@ int xgw_ctl_cmd_config_save(struct xgw_ctl *c, struct xgw_config *cfg, json_t *a
 /* The configured services (only >= 0: that one alone) with their
  * counters under "stats" when the data plane has them (proto_svc.c);
  * backends: their backends instead, each naming its "service". */
-json_t *xgw_ctl_svc_list(struct xgw_ctl *c, const struct xgw_config *cfg, int only, bool backends);
+json_t *xgw_ctl_svc_list(struct xgw_ctl *c, const struct xgw_config *cfg, int only, bool backends,
+			 unsigned limit);
 
 /* proto_tap.c: trace.* and capture.* through the tap hook. */
 #define XGW_CTL_TAP_CMD(fn)                                                                        \

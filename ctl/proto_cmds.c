@@ -13,6 +13,9 @@
 #include <string.h>
 
 #define XGW_DEFAULT_CT_LIMIT 1000
+/* route.list without a limit: a full Internet table is a million routes,
+ * about 100 MB of JSON. */
+#define XGW_DEFAULT_ROUTE_LIMIT 10000
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -50,6 +53,26 @@ static int get_id(json_t *v, const char *where, uint32_t *id, char *err, size_t 
 		return -EINVAL;
 	}
 	*id = (uint32_t)n;
+	return 0;
+}
+
+/* args.limit of the list commands: *limit stays at its default when absent;
+ * 0 = all. */
+static int get_limit(json_t *args, const char *cmd, unsigned *limit, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(args, "limit");
+	json_int_t n;
+
+	if (!v)
+		return 0;
+	n = json_integer_value(v);
+	if (n < 0 || n > UINT32_MAX) {
+		snprintf(err, errlen,
+			 "%s: args.limit: expected an integer >= 0 (0 = all), got %lld", cmd,
+			 (long long)n);
+		return -EINVAL;
+	}
+	*limit = (unsigned)n;
 	return 0;
 }
 
@@ -279,7 +302,11 @@ static json_t *service_view(struct xgw_ctl *c, const struct xgw_service_cfg *s)
 static int cmd_service_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args,
 			    json_t **result, char *err, size_t errlen)
 {
-	*result = xgw_ctl_svc_list(c, cfg, -1, false);
+	unsigned limit = 0;
+
+	if (get_limit(args, "service.list", &limit, err, errlen))
+		return -EINVAL;
+	*result = xgw_ctl_svc_list(c, cfg, -1, false, limit);
 	return 0;
 }
 
@@ -352,7 +379,7 @@ static int cmd_backend_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *a
 		if (ret)
 			return ret;
 	}
-	*result = xgw_ctl_svc_list(c, cfg, s ? (int)(s - cfg->services) : -1, true);
+	*result = xgw_ctl_svc_list(c, cfg, s ? (int)(s - cfg->services) : -1, true, 0);
 	return 0;
 }
 
@@ -587,14 +614,17 @@ static int not_available(const char *cmd, char *err, size_t errlen)
 static int cmd_route_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
 			  char *err, size_t errlen)
 {
+	unsigned limit = XGW_DEFAULT_ROUTE_LIMIT;
 	json_t *a;
 
+	if (get_limit(args, "route.list", &limit, err, errlen))
+		return -EINVAL;
 	if (c->ops.fib) {
-		*result = c->ops.fib(c->ctx, false);
+		*result = c->ops.fib(c->ctx, false, limit);
 		return *result ? 0 : -ENOMEM;
 	}
 	a = json_array();
-	for (unsigned i = 0; i < cfg->n_routes; i++) {
+	for (unsigned i = 0; i < cfg->n_routes && (!limit || i < limit); i++) {
 		json_t *r = xgw_route_to_json(&cfg->routes[i]);
 
 		json_object_set_new(r, "origin", json_string("static"));
@@ -625,7 +655,7 @@ static int cmd_neigh_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *arg
 {
 	if (!c->ops.fib)
 		return not_available("neigh.list", err, errlen);
-	*result = c->ops.fib(c->ctx, true);
+	*result = c->ops.fib(c->ctx, true, 0);
 	return *result ? 0 : -ENOMEM;
 }
 
@@ -634,20 +664,11 @@ static int cmd_neigh_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *arg
 static int cmd_ct_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,
 		       char *err, size_t errlen)
 {
-	json_t *v = json_object_get(args, "limit");
-	json_int_t limit = XGW_DEFAULT_CT_LIMIT;
+	unsigned limit = XGW_DEFAULT_CT_LIMIT;
 
-	if (v) {
-		limit = json_integer_value(v);
-		if (limit < 0 || limit > UINT32_MAX) {
-			snprintf(
-			    err, errlen,
-			    "ct.list: args.limit: expected an integer >= 0 (0 = all), got %lld",
-			    (long long)limit);
-			return -EINVAL;
-		}
-	}
-	if (!c->ops.ct_list || !(*result = c->ops.ct_list(c->ctx, (unsigned)limit)))
+	if (get_limit(args, "ct.list", &limit, err, errlen))
+		return -EINVAL;
+	if (!c->ops.ct_list || !(*result = c->ops.ct_list(c->ctx, limit)))
 		return not_available("ct.list", err, errlen);
 	return 0;
 }
@@ -766,6 +787,7 @@ static const struct xgw_ctl_arg capture_args[] = {
     {"port", ARG_STR, false},  {"dir", ARG_STR, false},	   {NULL, 0, false}};
 static const struct xgw_ctl_arg tap_read_args[] = {{"max", ARG_INT, false}, {NULL, 0, false}};
 static const struct xgw_ctl_arg id_args[] = {{"id", ARG_INT, true}, {NULL, 0, false}};
+/* ct.list, service.list, route.list. */
 static const struct xgw_ctl_arg ct_list_args[] = {{"limit", ARG_INT, false}, {NULL, 0, false}};
 static const struct xgw_ctl_arg route_get_args[] = {{"addr", ARG_STR, true}, {NULL, 0, false}};
 static const struct xgw_ctl_arg help_args[] = {{"cmd", ARG_STR, false}, {NULL, 0, false}};
@@ -781,11 +803,11 @@ const struct xgw_ctl_cmd xgw_ctl_cmds[] = {
     {"service.move", cmd_service_move, CMD_CONFIG, svc_move_args,
      "{\"vip\":IP,\"port\":N,\"proto\":\"tcp\"|\"udp\",\"datapath\":\"user\"|\"kernel\"}",
      "move a service to the other datapath, keeping its backends and flows"},
-    {"service.list", cmd_service_list, CMD_READ, no_args, "",
-     "list services and backends, with their counters and each backend's health"},
-     {"service.check", cmd_service_check, CMD_CONFIG, svc_check_args,
-      "{\"vip\":IP,\"port\":N,\"proto\":\"tcp\"|\"udp\",\"check\":check object}",
-      "set or replace a service's health check ({\"type\":\"none\"} removes it)"},
+    {"service.list", cmd_service_list, CMD_READ, ct_list_args, "{\"limit\":N} (default 0 = all)",
+     "list services and backends (the first N), with their counters and each backend's health"},
+    {"service.check", cmd_service_check, CMD_CONFIG, svc_check_args,
+     "{\"vip\":IP,\"port\":N,\"proto\":\"tcp\"|\"udp\",\"check\":check object}",
+     "set or replace a service's health check ({\"type\":\"none\"} removes it)"},
     {"backend.add", cmd_backend_add, CMD_CONFIG, backend_args,
      "{\"service\":" SVC_KEY ",\"backend\":backend object}", "add a backend to a service"},
     {"backend.list", cmd_backend_list, CMD_READ, backend_list_args,
@@ -807,7 +829,7 @@ const struct xgw_ctl_cmd xgw_ctl_cmds[] = {
      "steer matching flows to the user-space workers; returns the rule with its id"},
     {"steer.del", cmd_steer_del, CMD_CONFIG, id_args, "{\"id\":N}", "delete a steering rule"},
     {"steer.list", cmd_steer_list, CMD_READ, no_args, "", "list steering rules"},
-    {"route.list", cmd_route_list, CMD_READ, no_args, "",
+    {"route.list", cmd_route_list, CMD_READ, ct_list_args, "{\"limit\":N} (default 10000, 0 = all)",
      "the routes the workers use: learnt from the kernel and static"},
     {"route.get", cmd_route_get, CMD_READ, route_get_args, "{\"addr\":IP}",
      "the route the workers use for an address (null: none)"},

@@ -80,11 +80,15 @@ static void add_health(struct xgw_ctl *c, const struct xgw_service_cfg *s, json_
 	}
 }
 
-json_t *xgw_ctl_svc_list(struct xgw_ctl *c, const struct xgw_config *cfg, int only, bool backends)
+json_t *xgw_ctl_svc_list(struct xgw_ctl *c, const struct xgw_config *cfg, int only, bool backends,
+			 unsigned limit)
 {
 	json_t *a = json_array(), *stats = svc_stats(c);
 
-	for (unsigned i = 0; i < cfg->n_services; i++) {
+	/* limit: the first N services (0: all) */
+	unsigned n = limit && limit < cfg->n_services ? limit : cfg->n_services;
+
+	for (unsigned i = 0; i < n; i++) {
 		json_t *sj, *b;
 		size_t j;
 

@@ -82,8 +82,9 @@ struct xgw_ctl_ops {
 	json_t *(*ports)(void *ctx);
 	json_t *(*ct_list)(void *ctx, unsigned limit);
 	/* The FIB the workers use: routes [{dst, via?, dev, port, origin}] or
-	 * neighbours [{ip, mac, dev, origin}], origin "kernel" or "static". */
-	json_t *(*fib)(void *ctx, bool neighbours);
+	 * neighbours [{ip, mac, dev, origin}], origin "kernel" or "static";
+	 * routes: at most `limit` (0 = all). */
+	json_t *(*fib)(void *ctx, bool neighbours, unsigned limit);
 	/* The route the workers use for an address: as one element of the
 	 * route list (a multipath route with all its paths), or JSON null
 	 * when there is none. */

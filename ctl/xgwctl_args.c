@@ -485,7 +485,8 @@ static int b_steer_add(const struct cli_args *a, json_t *args, char *err, size_t
 	return 0;
 }
 
-static int b_ct_list(const struct cli_args *a, json_t *args, char *err, size_t errlen)
+/* --limit N of ct, route and service list. */
+static int b_list_limit(const struct cli_args *a, json_t *args, char *err, size_t errlen)
 {
 	const char *v = optval(a, "limit");
 
@@ -557,7 +558,8 @@ static const struct xgwctl_cmd cmds[] = {
     {"service", "del", "IP:PORT/PROTO", NULL, 1, 1, "service.del", b_service_del, NULL},
     {"service", "move", "IP:PORT/PROTO --datapath user|kernel", o_move, 1, 1, "service.move",
      b_service_move, NULL},
-    {"service", "list", "[--json]", NULL, 0, 0, "service.list", NULL, xgwctl_fmt_services},
+    {"service", "list", "[--json] [--limit N]", o_limit, 0, 0, "service.list", b_list_limit,
+     xgwctl_fmt_services},
     {"backend", "add",
      "SVC IP:PORT [--weight N] [--vxlan REMOTE --vni N | --geneve REMOTE --vni N] "
      "[--inner-mac MAC]",
@@ -575,10 +577,11 @@ static const struct xgwctl_cmd cmds[] = {
      b_steer_add, xgwctl_fmt_added},
     {"steer", "del", "ID", NULL, 1, 1, "steer.del", parse_id, NULL},
     {"steer", "list", "[--json]", NULL, 0, 0, "steer.list", NULL, xgwctl_fmt_steer},
-    {"route", "list", "[--json]", NULL, 0, 0, "route.list", NULL, xgwctl_fmt_routes},
+    {"route", "list", "[--json] [--limit N]", o_limit, 0, 0, "route.list", b_list_limit,
+     xgwctl_fmt_routes},
     {"route", "get", "ADDR [--json]", NULL, 1, 1, "route.get", b_route_get, xgwctl_fmt_route},
     {"neigh", "list", "[--json]", NULL, 0, 0, "neigh.list", NULL, xgwctl_fmt_neigh},
-    {"ct", "list", "[--json] [--limit N]", o_limit, 0, 0, "ct.list", b_ct_list, xgwctl_fmt_ct},
+    {"ct", "list", "[--json] [--limit N]", o_limit, 0, 0, "ct.list", b_list_limit, xgwctl_fmt_ct},
     {"ct", "flush", "", NULL, 0, 0, "ct.flush", NULL, NULL},
     {"drain", NULL, "", NULL, 0, 0, "drain", NULL, xgwctl_fmt_json},
     {"stats", NULL, "[--json] [--watch]", o_watch, 0, 0, "stats", NULL, xgwctl_fmt_stats},

@@ -110,7 +110,7 @@ _xgwctl()
             fi
             ;;
         'steer add') opts='--dst --proto --dport --json' ;;
-        'ct list') opts='--limit --json' ;;
+        'ct list' | 'service list' | 'route list') opts='--limit --json' ;;
         'config save')
             if [[ $cur != -* ]]; then
                 _filedir

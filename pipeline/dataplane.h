@@ -56,7 +56,7 @@ json_t *xgw_dp_stats_json(struct xgw_dataplane *dp);
 json_t *xgw_dp_ports_json(struct xgw_dataplane *dp);
 /* The FIB in use: its routes, or its neighbours (fib_view.c).  The caller
  * keeps dp->fwd from being replaced while this runs. */
-json_t *xgw_dp_fib_json(struct xgw_dataplane *dp, bool neighbours);
+json_t *xgw_dp_fib_json(struct xgw_dataplane *dp, bool neighbours, unsigned limit);
 /* The route for a: {dst, via?, dev, port, origin} or, multipath,
  * {dst, origin, nexthops: [...]}; JSON null if none (fib_view.c). */
 json_t *xgw_dp_route_get_json(struct xgw_dataplane *dp, const struct xgw_addr *a);

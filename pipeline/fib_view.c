@@ -62,6 +62,7 @@ struct walk_arg {
 	const struct xgw_dataplane *dp;
 	const struct xgw_fib *f;
 	json_t *a;
+	unsigned limit; /* 0 = all */
 };
 
 static int route_cb(void *arg, const struct xgw_prefix *dst, bool is_static, uint32_t metric,
@@ -69,6 +70,10 @@ static int route_cb(void *arg, const struct xgw_prefix *dst, bool is_static, uin
 {
 	struct walk_arg *w = arg;
 
+	/* A full table is a million routes: stop at the limit rather than
+	 * build them all as JSON. */
+	if (w->limit && json_array_size(w->a) >= w->limit)
+		return 1;
 	return json_array_append_new(w->a, route_json(w->dp, w->f, dst, is_static, metric, nh));
 }
 
@@ -84,7 +89,7 @@ json_t *xgw_dp_route_get_json(struct xgw_dataplane *dp, const struct xgw_addr *a
 	return route_json(dp, f, &p, is_static, 0, nh);
 }
 
-json_t *xgw_dp_fib_json(struct xgw_dataplane *dp, bool neighbours)
+json_t *xgw_dp_fib_json(struct xgw_dataplane *dp, bool neighbours, unsigned limit)
 {
 	const struct xgw_fib *f = dp->fib;
 	const struct xgw_neigh_table *t;
@@ -93,7 +98,7 @@ json_t *xgw_dp_fib_json(struct xgw_dataplane *dp, bool neighbours)
 	if (!f || !a)
 		return a;
 	if (!neighbours) {
-		struct walk_arg w = {dp, f, a};
+		struct walk_arg w = {dp, f, a, limit};
 		xgw_fib_walk(f, route_cb, &w);
 		return a;
 	}

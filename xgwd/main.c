@@ -281,14 +281,14 @@ static json_t *ctl_drain(void *ctx, char *err, size_t errlen)
 			 (json_int_t)ct_live(d), "timeout_s", (json_int_t)t);
 }
 
-static json_t *ctl_fib(void *ctx, bool neighbours)
+static json_t *ctl_fib(void *ctx, bool neighbours, unsigned limit)
 {
 	struct xgwd *d = ctx;
 	json_t *j;
 
 	/* dp.fwd is replaced (and the old one freed) only under fwd_lock. */
 	pthread_mutex_lock(&d->fwd_lock);
-	j = xgw_dp_fib_json(&d->dp, neighbours);
+	j = xgw_dp_fib_json(&d->dp, neighbours, limit);
 	pthread_mutex_unlock(&d->fwd_lock);
 	return j;
 }

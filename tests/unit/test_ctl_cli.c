@@ -48,8 +48,9 @@ static const struct good_case good[] = {
     {"service del 198.18.100.1:80/tcp",
      "{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\"}}",
      false, false},
-    {"service list", "{\"cmd\":\"service.list\"}", false, false},
-    {"service list --json", "{\"cmd\":\"service.list\"}", true, false},
+    {"service list", "{\"cmd\":\"service.list\",\"args\":{}}", false, false},
+    {"service list --json", "{\"cmd\":\"service.list\",\"args\":{}}", true, false},
+    {"service list --limit 10", "{\"cmd\":\"service.list\",\"args\":{\"limit\":10}}", false, false},
     {"backend list", "{\"cmd\":\"backend.list\",\"args\":{}}", false, false},
     {"backend list 198.18.100.1:80/tcp --json",
      "{\"cmd\":\"backend.list\",\"args\":{\"service\":{\"vip\":\"198.18.100.1\",\"port\":80,"
@@ -93,7 +94,8 @@ static const struct good_case good[] = {
      "{\"cmd\":\"steer.add\",\"args\":{\"dst\":\"198.18.6.0/24\"}}", false, false},
     {"steer del 3", "{\"cmd\":\"steer.del\",\"args\":{\"id\":3}}", false, false},
     {"steer list", "{\"cmd\":\"steer.list\"}", false, false},
-    {"route list", "{\"cmd\":\"route.list\"}", false, false},
+    {"route list", "{\"cmd\":\"route.list\",\"args\":{}}", false, false},
+    {"route list --limit 0", "{\"cmd\":\"route.list\",\"args\":{\"limit\":0}}", false, false},
     {"ct list", "{\"cmd\":\"ct.list\",\"args\":{}}", false, false},
     {"ct list --json --limit 50", "{\"cmd\":\"ct.list\",\"args\":{\"limit\":50}}", true, false},
     {"ct flush", "{\"cmd\":\"ct.flush\"}", false, false},
@@ -105,7 +107,7 @@ static const struct good_case good[] = {
     {"help", "{\"cmd\":\"help\"}", false, false},
     {"call service.list", "{\"cmd\":\"service.list\"}", false, false},
     {"call ct.list {\"limit\":3}", "{\"cmd\":\"ct.list\",\"args\":{\"limit\":3}}", false, false},
-    {"-s /tmp/x.sock service list", "{\"cmd\":\"service.list\"}", false, false},
+    {"-s /tmp/x.sock service list", "{\"cmd\":\"service.list\",\"args\":{}}", false, false},
     {"--json ports", "{\"cmd\":\"ports\"}", true, false},
 };
 
@@ -245,6 +247,7 @@ static const struct bad_case bad[] = {
     {"steer del", "steer del: missing argument"},
     {"ct list --limit -5", "ct list: --limit: expected a number"},
     {"ct list --limit many", "--limit: expected a number"},
+    {"route list --limit x", "route list: --limit: expected a number"},
     {"ct flush --all", "ct flush: unknown option '--all'"},
     {"ports --watch", "ports: unknown option '--watch'"},
     {"call", "call: missing argument"},

@@ -162,8 +162,14 @@ static const struct bad_case bad[] = {
     {"{\"cmd\":\"service.list\",\"args\":\"x\"}", "request.args: expected an object"},
     {"{\"cmd\":\"service.list\",\"extra\":1}", "request.extra: unknown key"},
     {"{\"cmd\":\"help\",\"cmd\":\"help\"}", "duplicate"},
+    {"{\"cmd\":\"policy.list\",\"args\":{\"x\":1}}",
+     "policy.list: args.x: unknown key (expected no arguments)"},
     {"{\"cmd\":\"service.list\",\"args\":{\"x\":1}}",
-     "service.list: args.x: unknown key (expected no arguments)"},
+     "service.list: args.x: unknown key (expected one of: limit)"},
+    {"{\"cmd\":\"service.list\",\"args\":{\"limit\":-1}}",
+     "service.list: args.limit: expected an integer >= 0"},
+    {"{\"cmd\":\"route.list\",\"args\":{\"limit\":\"x\"}}",
+     "route.list: args.limit: expected an integer"},
     {"{\"cmd\":\"help\",\"args\":{\"cmd\":\"nope\"}}", "help: args.cmd: unknown command 'nope'"},
     /* service.add: objects are checked by the config loader */
     {"{\"cmd\":\"service.add\"}", "service.add: args: missing"},
@@ -369,6 +375,18 @@ static void test_service_lifecycle(void **state)
 	json_decref(c);
 
 	r = ok(f, "{\"cmd\":\"service.list\"}");
+	assert_int_equal(json_array_size(r), 2);
+	json_decref(r);
+	/* --limit: the first N in order; 0 and more than there are = all. */
+	r = ok(f, "{\"cmd\":\"service.list\",\"args\":{\"limit\":1}}");
+	assert_int_equal(json_array_size(r), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(r, 0), "vip")),
+			    "198.18.100.1");
+	json_decref(r);
+	r = ok(f, "{\"cmd\":\"service.list\",\"args\":{\"limit\":0}}");
+	assert_int_equal(json_array_size(r), 2);
+	json_decref(r);
+	r = ok(f, "{\"cmd\":\"service.list\",\"args\":{\"limit\":5}}");
 	assert_int_equal(json_array_size(r), 2);
 	json_decref(r);
 
