@@ -10,6 +10,8 @@
 #define XGW_FOREACH_WORKER_COUNTER(_)                                                              \
 	_(bursts, POLL, "Non-empty receive bursts of a worker.")                                   \
 	_(empty_polls, POLL, "Polls of a worker that found no packet.")                            \
+	_(busy_cycles, POLL,                                                                       \
+	  "Cycle-counter ticks a worker spent in polls that found packets (see tsc_hz).")          \
 	_(idle_sleeps, POLL, "Times a worker slept for lack of traffic.")                          \
 	_(forwarded, PKT, "Packets forwarded by a worker.")                                        \
 	_(icmp_sent, PKT, "ICMP errors sent by a worker (TTL exceeded, unreachable, too big).")    \

@@ -212,6 +212,45 @@ static int watch_stats(struct conn *c, struct xgwctl_inv *inv)
 	return ret;
 }
 
+/* xgwctl workers: two stats reads inv->interval apart, the load between. */
+static int show_load(struct conn *c, struct xgwctl_inv *inv)
+{
+	json_t *r[2] = {NULL, NULL}, *load;
+	double t[2];
+
+	for (int k = 0; k < 2; k++) {
+		json_t *reply = conn_call(c, inv->req), *res;
+
+		t[k] = now_s();
+		res = reply ? reply_result(reply) : NULL;
+		if (!res) {
+			json_decref(reply);
+			json_decref(r[0]);
+			return 1;
+		}
+		r[k] = json_incref(res);
+		json_decref(reply);
+		if (!k) {
+			struct timespec ts = {.tv_sec = (time_t)inv->interval,
+					      .tv_nsec = (long)((inv->interval -
+								 (double)(time_t)inv->interval) *
+								1e9)};
+
+			while (nanosleep(&ts, &ts))
+				;
+		}
+	}
+	load = xgwctl_load(r[0], r[1], t[1] - t[0]);
+	if (inv->json)
+		xgwctl_fmt_json(stdout, load);
+	else
+		xgwctl_fmt_load(stdout, load);
+	json_decref(load);
+	json_decref(r[0]);
+	json_decref(r[1]);
+	return 0;
+}
+
 /* One request by name, its result printed on error: the reply (new
  * reference) when ok, else NULL. */
 static json_t *call_simple(struct conn *c, const char *cmd, json_t **result)
@@ -412,6 +451,12 @@ int main(int argc, char **argv)
 	}
 	if (inv.tap) {
 		ret = run_tap(&c, &inv);
+		conn_close(&c);
+		xgwctl_inv_free(&inv);
+		return ret;
+	}
+	if (inv.load) {
+		ret = show_load(&c, &inv);
 		conn_close(&c);
 		xgwctl_inv_free(&inv);
 		return ret;

@@ -19,6 +19,8 @@ struct xgwctl_inv {
 	json_t *req;		      /* {"cmd":..., "args":{...}} */
 	bool json;		      /* --json: print the raw result */
 	bool watch;		      /* stats --watch */
+	bool load;		      /* workers: two stats reads, interval s apart */
+	double interval;	      /* workers --interval (default 1 s) */
 	bool tap;		      /* trace or capture: start, read until done, stop */
 	const char *write;	      /* capture -w FILE */
 	bool usage;		      /* -h/--help or no command: print usage, exit 0 */
@@ -55,6 +57,11 @@ void xgwctl_fmt_ports(FILE *f, json_t *r);
 void xgwctl_fmt_help(FILE *f, json_t *r);
 void xgwctl_fmt_json(FILE *f, json_t *r);
 void xgwctl_fmt_added(FILE *f, json_t *r);
+/* Worker load between two stats results taken dt seconds apart (xgwctl
+ * workers, like `vppctl show runtime`): per worker busy %, packets per
+ * burst, cycles per packet, packets and polls per second.  New array. */
+json_t *xgwctl_load(json_t *prev, json_t *cur, double dt);
+void xgwctl_fmt_load(FILE *f, json_t *load);
 /* Rates between two stats results taken dt seconds apart (stats --watch). */
 /* capture -w: a pcap file of the records of capture.read (xgwctl_pcap.c). */
 struct xgwctl_pcap;

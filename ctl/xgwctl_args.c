@@ -542,6 +542,7 @@ static const struct opt o_move[] = {{"datapath", true}, {NULL, false}};
 static const struct opt o_limit[] = {{"limit", true}, {NULL, false}};
 static const struct opt o_weight[] = {{"weight", true}, {NULL, false}};
 static const struct opt o_watch[] = {{"watch", false}, {NULL, false}};
+static const struct opt o_interval[] = {{"interval", true}, {NULL, false}};
 static const struct opt o_trace[] = {
     {"count", true}, {"filter", true}, {"timeout", true}, {NULL, false}};
 static const struct opt o_capture[] = {{"write", true}, {"port", true},	  {"dir", true},
@@ -591,6 +592,7 @@ static const struct xgwctl_cmd cmds[] = {
      "-w FILE [--port P] [--dir rx|tx|both] [--count N] [--filter EXPR] [--timeout S]", o_capture,
      0, 0, "capture.start", b_capture, NULL},
     {"ports", NULL, "[--json]", NULL, 0, 0, "ports", NULL, xgwctl_fmt_ports},
+    {"workers", NULL, "[--json] [--interval S]", o_interval, 0, 0, "stats", NULL, NULL},
     {"config", "get", "", NULL, 0, 0, "config.get", NULL, xgwctl_fmt_json},
     {"config", "save", "[FILE]", NULL, 0, 1, "config.save", b_config_save, xgwctl_fmt_json},
     {"config", "reload", "", NULL, 0, 0, "config.reload", NULL, xgwctl_fmt_json},
@@ -831,6 +833,18 @@ int xgwctl_parse(int argc, char **argv, struct xgwctl_inv *inv, char *err, size_
 	if (ret || inv->usage)
 		return ret;
 	inv->watch = optval(&a, "watch") != NULL;
+	inv->load = !strcmp(a.cmd->noun, "workers");
+	inv->interval = 1.0;
+	if (optval(&a, "interval")) {
+		char *end;
+		double v = strtod(optval(&a, "interval"), &end);
+
+		if (*end || !(v >= 0.1 && v <= 60)) {
+			snprintf(err, errlen, "workers: --interval: expected seconds, 0.1 to 60");
+			return -EINVAL;
+		}
+		inv->interval = v;
+	}
 	inv->tap = !strcmp(a.cmd->noun, "trace") || !strcmp(a.cmd->noun, "capture");
 	inv->write = optval(&a, "write");
 	if (!a.cmd->server_cmd)

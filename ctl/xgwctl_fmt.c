@@ -618,6 +618,56 @@ static void rates_services(FILE *f, json_t *prev, json_t *cur, double dt)
 	t_print(f, &t);
 }
 
+json_t *xgwctl_load(json_t *prev, json_t *cur, double dt)
+{
+	double hz = num(cur, "tsc_hz");
+	json_t *arr = json_array(), *w;
+	size_t i;
+
+	json_array_foreach(json_object_get(cur, "workers"), i, w)
+	{
+		json_t *pw =
+		    find_by(json_object_get(prev, "workers"), "id", json_object_get(w, "id"));
+		double busy = rate(w, pw, "busy_cycles", dt) * dt, pkts = rate(w, pw, "rx_packets", dt) * dt;
+		double bursts = rate(w, pw, "bursts", dt) * dt;
+		double polls = bursts + rate(w, pw, "empty_polls", dt) * dt;
+
+		json_array_append_new(
+		    arr, json_pack("{s:O?,s:O?,s:f,s:f,s:f,s:f,s:f,s:f}", "id",
+				   json_object_get(w, "id"), "core", json_object_get(w, "core"),
+				   "busy_pct", hz > 0 && dt > 0 ? 100.0 * busy / (hz * dt) : 0.0,
+				   "pkts_per_burst", bursts > 0 ? pkts / bursts : 0.0,
+				   "cycles_per_pkt", pkts > 0 ? busy / pkts : 0.0, "rx_pps",
+				   dt > 0 ? pkts / dt : 0.0, "polls_per_s", dt > 0 ? polls / dt : 0.0,
+				   "sleeps_per_s", rate(w, pw, "idle_sleeps", dt)));
+	}
+	return arr;
+}
+
+void xgwctl_fmt_load(FILE *f, json_t *load)
+{
+	struct table t;
+	size_t i;
+	json_t *w;
+
+	t_init(&t, "rrrrrrrr");
+	t_row(&t, "WORKER", "CORE", "BUSY%", "PKTS/BURST", "CYCLES/PKT", "RX_PPS", "POLLS/S",
+	      "SLEEPS/S");
+	json_array_foreach(load, i, w)
+	{
+		char v[6][32];
+
+		snprintf(v[0], 32, "%.1f", num(w, "busy_pct"));
+		snprintf(v[1], 32, "%.1f", num(w, "pkts_per_burst"));
+		snprintf(v[2], 32, "%.0f", num(w, "cycles_per_pkt"));
+		snprintf(v[3], 32, "%.0f", num(w, "rx_pps"));
+		snprintf(v[4], 32, "%.0f", num(w, "polls_per_s"));
+		snprintf(v[5], 32, "%.0f", num(w, "sleeps_per_s"));
+		t_row(&t, get(w, "id"), get(w, "core"), v[0], v[1], v[2], v[3], v[4], v[5]);
+	}
+	t_print(f, &t);
+}
+
 void xgwctl_fmt_rates(FILE *f, json_t *prev, json_t *cur, double dt)
 {
 	struct table t;

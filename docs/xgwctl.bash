@@ -9,7 +9,7 @@ _xgwctl()
     _init_completion || return
 
     local global_opts='-s --socket --json --version --help -f --file --batch'
-    local nouns='service backend policy steer route neigh ct stats trace capture ports config drain help call'
+    local nouns='service backend policy steer route neigh ct stats workers trace capture ports config drain help call'
 
     case $prev in
         -s | --socket | -f | --file)
@@ -75,6 +75,7 @@ _xgwctl()
         ct) verbs='list flush' ;;
         config) verbs='get save reload' ;;
         stats) opts='--json --watch' ;;
+        workers) opts='--interval --json' ;;
         trace) opts='--count --filter --timeout --json' ;;
         capture)
             opts='-w --port --dir --count --filter --timeout'

@@ -11,6 +11,7 @@
 #include "common/stat.h"
 #include "common/tsan.h"
 #include "pipeline/dataplane.h"
+#include "common/cycles.h"
 #include "lb/conntrack.h"
 #include "lb/policy.h"
 #include "pipeline/snapshot.h"
@@ -177,6 +178,8 @@ json_t *xgw_dp_stats_json(struct xgw_dataplane *dp)
 	if (kj)
 		json_object_set_new(root, "kernel", kj);
 	json_object_set_new(root, "workers", workers);
+	/* busy_cycles per second of the wall clock (xgwctl workers). */
+	json_object_set_new(root, "tsc_hz", json_integer((json_int_t)xgw_cycles_hz()));
 	json_object_set_new(root, "ports", ports);
 	json_object_set_new(root, "drops", drops_json(drops));
 	return root;

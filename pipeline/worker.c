@@ -16,6 +16,7 @@
 #include "pipeline/forward.h"
 #include "pipeline/forward_fast.h"
 #include "pipeline/lb_fast.h"
+#include "common/cycles.h"
 #include "pipeline/lb_stage.h"
 #include "pipeline/policy_stage.h"
 #include "pipeline/snapshot.h"
@@ -151,6 +152,7 @@ uint32_t xgw_worker_poll(struct xgw_worker *w)
 {
 	struct xgw_pkt pkts[XGW_BURST_MAX];
 	uint32_t total = 0;
+	uint64_t t0 = xgw_cycles(); /* busy accounting: a few cycles per poll */
 
 	w->now_ns = coarse_ns();
 	for (unsigned i = 0; i < w->n_qs; i++) {
@@ -171,6 +173,8 @@ uint32_t xgw_worker_poll(struct xgw_worker *w)
 	}
 	if (!total)
 		XGW_STAT_ADD(w->st.empty_polls, 1);
+	else
+		XGW_STAT_ADD(w->st.busy_cycles, xgw_cycles() - t0);
 	return total;
 }
 

@@ -64,6 +64,19 @@ ctl service list | grep -Eq "198.18.2.11:8080 .* 5 " || fail "service list table
 ctl stats --json | jget 'd["services"][0]["conns_new"]' | grep -qx 5 || fail "stats: services"
 ok "backend list, the table and stats agree"
 
+# ---- worker load -------------------------------------------------------
+# The traffic above was processed in busy polls: their cycles are counted,
+# and the counter's rate is known, so busy % and cycles/packet exist.
+read -r busy rx hz <<<"$(ctl stats --json | jget \
+	'" ".join(str(x) for x in (d["workers"][0]["busy_cycles"], d["workers"][0]["rx_packets"], d["tsc_hz"]))')"
+[ "$rx" -gt 0 ] && [ "$busy" -gt "$rx" ] && [ "$hz" -gt 1000000 ] ||
+	fail "worker busy accounting: busy_cycles $busy for $rx packets, tsc_hz $hz"
+load=$(ctl workers --interval 0.3 --json) || fail "xgwctl workers"
+echo "$load" | jget 'len(d) == 1 and 0 <= d[0]["busy_pct"] <= 100 and d[0]["core"] is not None' |
+	grep -qx True || fail "xgwctl workers: $load"
+ctl workers --interval 0.2 | grep -q "CYCLES/PKT" || fail "xgwctl workers table"
+ok "worker load: $busy busy cycles for $rx packets (tsc_hz $hz), xgwctl workers"
+
 # ---- trace -------------------------------------------------------------
 ctl trace --count 3 --filter "tcp port 42000" --timeout 20 >"$XGW_TMP/trace.out" \
 	2>"$XGW_TMP/trace.err" &

@@ -102,6 +102,8 @@ static const struct good_case good[] = {
     {"stats", "{\"cmd\":\"stats\"}", false, false},
     {"stats --json", "{\"cmd\":\"stats\"}", true, false},
     {"stats --watch", "{\"cmd\":\"stats\"}", false, true},
+    {"workers", "{\"cmd\":\"stats\"}", false, false},
+    {"workers --interval 0.5 --json", "{\"cmd\":\"stats\"}", true, false},
     {"ports --json", "{\"cmd\":\"ports\"}", true, false},
     {"config get", "{\"cmd\":\"config.get\"}", false, false},
     {"help", "{\"cmd\":\"help\"}", false, false},
@@ -184,6 +186,8 @@ struct bad_case {
 
 static const struct bad_case bad[] = {
     {"frobnicate", "unknown command 'frobnicate'"},
+    {"workers --interval 0", "workers: --interval: expected seconds, 0.1 to 60"},
+    {"workers --interval x", "workers: --interval: expected seconds, 0.1 to 60"},
     {"service", "service: unknown or missing subcommand"},
     {"service frob", "service: unknown or missing subcommand frob"},
     {"--bogus stats", "unknown option '--bogus'"},
@@ -274,6 +278,50 @@ static void test_bad(void **state)
 
 /* The table formatters survive missing fields and the rates come from
  * counter differences. */
+/* xgwctl workers: the load between two stats documents 2 s apart, with
+ * a 1 GHz counter: 0.5e9 busy ticks in 2 s is 25 %; 12,800 packets in 200
+ * bursts, 64 per burst, 39,062.5 ticks each. */
+static void test_load(void **state)
+{
+	json_t *prev = json_loads("{\"tsc_hz\":1000000000,\"workers\":[{\"id\":0,\"core\":1,"
+				  "\"busy_cycles\":1000,\"rx_packets\":100,\"bursts\":10,"
+				  "\"empty_polls\":5,\"idle_sleeps\":0}]}",
+				  0, NULL);
+	json_t *cur = json_loads("{\"tsc_hz\":1000000000,\"workers\":[{\"id\":0,\"core\":1,"
+				 "\"busy_cycles\":500001000,\"rx_packets\":12900,\"bursts\":210,"
+				 "\"empty_polls\":1805,\"idle_sleeps\":4}]}",
+				 0, NULL);
+	json_t *load = xgwctl_load(prev, cur, 2.0), *w;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	assert_int_equal(json_array_size(load), 1);
+	w = json_array_get(load, 0);
+	assert_float_equal(json_real_value(json_object_get(w, "busy_pct")), 25.0, 1e-9);
+	assert_float_equal(json_real_value(json_object_get(w, "pkts_per_burst")), 64.0, 1e-9);
+	assert_float_equal(json_real_value(json_object_get(w, "cycles_per_pkt")), 39062.5, 1e-9);
+	assert_float_equal(json_real_value(json_object_get(w, "rx_pps")), 6400.0, 1e-9);
+	assert_float_equal(json_real_value(json_object_get(w, "polls_per_s")), 1000.0, 1e-9);
+	assert_float_equal(json_real_value(json_object_get(w, "sleeps_per_s")), 2.0, 1e-9);
+	f = open_memstream(&out, &len);
+	xgwctl_fmt_load(f, load);
+	fclose(f);
+	assert_non_null(strstr(out, "BUSY%"));
+	assert_non_null(strstr(out, "25.0"));
+	assert_non_null(strstr(out, "39062"));
+	free(out);
+	json_decref(load);
+	/* No previous reading (or an idle worker): zeros, not a division by 0. */
+	load = xgwctl_load(NULL, cur, 0);
+	w = json_array_get(load, 0);
+	assert_float_equal(json_real_value(json_object_get(w, "busy_pct")), 0.0, 0);
+	assert_float_equal(json_real_value(json_object_get(w, "cycles_per_pkt")), 0.0, 0);
+	json_decref(load);
+	json_decref(prev);
+	json_decref(cur);
+}
+
 static void test_format(void **state)
 {
 	char *out = NULL;
@@ -378,7 +426,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_good), cmocka_unit_test(test_socket_and_usage),
 	    cmocka_unit_test(test_bad),	 cmocka_unit_test(test_format),
-	    cmocka_unit_test(test_file),
+	    cmocka_unit_test(test_file),	 cmocka_unit_test(test_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
