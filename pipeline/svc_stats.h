@@ -25,7 +25,7 @@
 #include "common/stat.h"
 #include "lb/conntrack.h"
 
-#define XGW_SVC_SLOTS 4096	   /* services, slot 0 unused */
+#define XGW_SVC_SLOTS 16384	   /* services, slot 0 unused (10,000+ services: issue 12) */
 #define XGW_BE_SLOTS  XGW_CT_SLOTS /* (service, backend) pairs, slot 0 unused */
 
 /* One backend's counters, a cache line.  dir 0: client to backend (the
