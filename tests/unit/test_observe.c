@@ -28,6 +28,7 @@
 #include "pipeline/tap.h"
 #include "pipeline/worker.h"
 #include "tests/lib/pktbuild.h"
+#include "tests/unit/load_cfg.h"
 
 static const uint8_t MAC_P0[6] = {2, 0, 0, 0, 0, 0x10}, MAC_P1[6] = {2, 0, 0, 0, 0, 0x11};
 static const uint8_t MAC_CLI[6] = {2, 0, 0, 0, 1, 2}, MAC_BE[6] = {2, 0, 0, 0, 2, 10};
@@ -44,23 +45,6 @@ static const char *const CONFIG =
     "   [{'ip': '198.18.2.10', 'port': 8081, 'weight': 0}]}],"
     " 'neighbours': [{'ip': '198.18.1.2', 'mac': '02:00:00:00:01:02', 'port': 'client'},"
     "  {'ip': '198.18.2.10', 'mac': '02:00:00:00:02:0a', 'port': 'backend'}]}";
-
-static void load_cfg(struct xgw_config *cfg, const char *src)
-{
-	static char text[4096];
-	char err[256];
-	json_t *j;
-
-	snprintf(text, sizeof(text), "%s", src);
-	for (char *c = text; *c; c++)
-		if (*c == '\'')
-			*c = '"';
-	j = json_loads(text, 0, NULL);
-	assert_non_null(j);
-	if (xgw_config_load_json(cfg, j, err, sizeof(err)))
-		fail_msg("config: %s", err);
-	json_decref(j);
-}
 
 static struct xgw_offline *open_cfg(const char *text)
 {

@@ -21,6 +21,7 @@
 #include "ctl/config.h"
 #include "pipeline/offline.h"
 #include "tests/lib/pktbuild.h"
+#include "tests/unit/load_cfg.h"
 
 static const uint8_t MAC_P0[6] = {2, 0, 0, 0, 0, 0x10}, MAC_P1[6] = {2, 0, 0, 0, 0, 0x11};
 static const uint8_t MAC_CLI[6] = {2, 0, 0, 0, 1, 2}, MAC_NODE[6] = {2, 0, 0, 0, 2, 0x20};
@@ -62,22 +63,12 @@ static void on_tx(void *arg, uint32_t idx, uint16_t port, const uint8_t *data, u
 
 static struct xgw_offline *open_dp(void)
 {
-	static char text[4096];
 	struct xgw_offline_port ports[2];
 	struct xgw_offline *o;
 	struct xgw_config cfg;
 	char err[256];
-	json_t *j;
 
-	snprintf(text, sizeof(text), "%s", CONFIG);
-	for (char *c = text; *c; c++)
-		if (*c == '\'')
-			*c = '"';
-	j = json_loads(text, 0, NULL);
-	assert_non_null(j);
-	if (xgw_config_load_json(&cfg, j, err, sizeof(err)))
-		fail_msg("config: %s", err);
-	json_decref(j);
+	load_cfg(&cfg, CONFIG);
 	assert_int_equal(
 	    xgw_offline_port_parse(&ports[0], "client,02:00:00:00:00:10,198.18.1.1/24"), 0);
 	assert_int_equal(
