@@ -65,12 +65,9 @@ BE=()
 for i in 1 2 3; do
 	ns=$(mkns be$i)
 	BE+=("$ns")
-	veth "$ns" b0 "$SW" sw-b$i
-	ip -n "$SW" link set sw-b$i master br0
-	no_tx_csum "$ns" b0
-	ip -n "$ns" addr add 198.18.2.1$i/24 dev b0
-	# Replies through the gateway that sent the flow's latest packet.
-	ip -n "$ns" route add default via 198.18.2.1
+	lan_backend "$ns" "$SW" $i
+	# Replies through the gateway that sent the flow's latest packet
+	# (rules below override the default route).
 	for g in 1 2; do
 		ip -n "$ns" rule add fwmark $g table 10$g
 		ip -n "$ns" route add default via 198.18.2.$g table 10$g

@@ -40,11 +40,7 @@ BE=()
 for i in 1 2 3; do
 	ns=$(mkns be$i)
 	BE+=("$ns")
-	veth "$ns" b0 "$SW" sw-b$i
-	ip -n "$SW" link set sw-b$i master br0
-	no_tx_csum "$ns" b0
-	ip -n "$ns" addr add 198.18.2.1$i/24 dev b0
-	ip -n "$ns" route add default via 198.18.2.1
+	lan_backend "$ns" "$SW" $i
 done
 declare -A BEPID
 start_be() {

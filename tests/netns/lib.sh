@@ -79,6 +79,17 @@ no_tx_csum() {
 		fail "cannot turn off TX checksum offload on $2 (ethtool missing?)"
 }
 
+# lan_backend NS SW I: backend namespace NS on the switch SW's bridge br0
+# (port sw-bI), address 198.18.2.1I/24, default route via the gateway's
+# 198.18.2.1, with complete checksums (no_tx_csum).
+lan_backend() {
+	veth "$1" b0 "$2" sw-b$3
+	ip -n "$2" link set sw-b$3 master br0
+	no_tx_csum "$1" b0
+	ip -n "$1" addr add 198.18.2.1$3/24 dev b0
+	ip -n "$1" route add default via 198.18.2.1
+}
+
 # wait_for CMD...: retry up to 10 s.
 wait_for() {
 	local i
