@@ -308,6 +308,10 @@ static void checker_live(void **st)
 	assert_true(wait_state(ck, &svc[0], 1, "down", ufd));
 	assert_true(wait_state(ck, &svc[1], 0, "up", ufd));
 	assert_string_equal(state_of(ck, &svc[0], 0), "up");
+	/* The change callback runs after the checker publishes the state
+	 * (outside its lock): give it a moment, bounded. */
+	for (int i = 0; i < 500 && __atomic_load_n(&flips, __ATOMIC_SEQ_CST) < 1; i++)
+		usleep(10000);
 	assert_true(__atomic_load_n(&flips, __ATOMIC_SEQ_CST) >= 1);
 
 	/* adjust: the down one gets weight 0, the Maglev size is pinned to
