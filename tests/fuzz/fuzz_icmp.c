@@ -20,6 +20,7 @@
 #include "common/csum.h"
 #include "common/drop.h"
 #include "common/log.h"
+#include "common/parse_fast.h"
 #include "common/pkt.h"
 #include "lb/conntrack.h"
 #include "lb/nat.h"
@@ -76,7 +77,7 @@ static void setup(void)
 				xgw_ct_tuple_init(&o, &cl, htons(40000), &vip, htons(80),
 						  udp ? IPPROTO_UDP : IPPROTO_TCP);
 				check(xgw_nat_ct_create(ct, &o, &be, htons(8080), snat ? &gw : NULL,
-							2000, 2000, &in, 0, &c) == 0);
+							2000, 2000, &in, 0, &c, NULL) == 0);
 			}
 }
 
