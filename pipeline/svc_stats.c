@@ -10,6 +10,7 @@
 #include <urcu-qsbr.h>
 
 #include "common/tsan.h"
+#include "pipeline/kdp.h"
 #include "pipeline/snapshot.h"
 #include "pipeline/worker.h"
 
@@ -39,7 +40,6 @@ struct be_meta {
 	char *key;
 	bool in_config;
 	struct xgw_be_ctr base;
-	uint64_t closed_base;
 };
 
 struct svc_meta {
@@ -57,12 +57,14 @@ struct xgw_svc_slots {
 
 #define RD(x) XGW_STAT_READ(x)
 
-/* Totals over the workers, from the slot's baseline. */
+/* Totals over the workers and the kernel datapath, from the slot's
+ * baseline. */
 static void be_sum(const struct xgw_dataplane *dp, uint32_t slot, struct xgw_be_ctr *o,
 		   uint64_t *active)
 {
 	const struct be_meta *m = &dp->svc_slots->be[slot];
-	uint64_t closed = dp->ct ? xgw_ct_slot_closed(dp->ct, slot) : 0;
+	uint64_t closed = dp->ct ? xgw_ct_slot_closed(dp->ct, slot) : 0, opened;
+	struct xgw_kdp_counts k;
 
 	memset(o, 0, sizeof(*o));
 	for (unsigned i = 0; i < dp->n_workers; i++) {
@@ -74,17 +76,30 @@ static void be_sum(const struct xgw_dataplane *dp, uint32_t slot, struct xgw_be_
 		o->conns += RD(b->conns);
 		o->drops += RD(b->drops);
 	}
+	/* The workers' connections live: opened minus ended, both counted
+	 * since the start (a slot is reused only with none live).  An end may
+	 * be counted a moment before a worker's creation count is visible. */
+	opened = o->conns;
+	if (active)
+		*active = opened > closed ? opened - closed : 0;
+	/* The kernel's: its counts add to the same slot (a service moved
+	 * between datapaths goes on counting); its live connections are
+	 * those its conntrack holds (pipeline/kdp.h). */
+	if (xgw_kdp_be_counts(dp->kdp, slot, &k)) {
+		for (int d = 0; d < 2; d++) {
+			o->d[d].pkts += k.pkts[d];
+			o->d[d].bytes += k.bytes[d];
+		}
+		o->conns += k.conns;
+		if (active)
+			*active += k.active;
+	}
 	for (int d = 0; d < 2; d++) {
 		o->d[d].pkts -= m->base.d[d].pkts;
 		o->d[d].bytes -= m->base.d[d].bytes;
 	}
 	o->conns -= m->base.conns;
 	o->drops -= m->base.drops;
-	closed -= m->closed_base;
-	/* A connection's end may be counted a moment before a worker's
-	 * creation count is visible here. */
-	if (active)
-		*active = o->conns > closed ? o->conns - closed : 0;
 }
 
 static void svc_sum(const struct xgw_dataplane *dp, uint32_t slot, uint64_t *drops)
@@ -95,8 +110,10 @@ static void svc_sum(const struct xgw_dataplane *dp, uint32_t slot, uint64_t *dro
 		drops[r] = 0;
 		for (unsigned i = 0; i < dp->n_workers; i++)
 			drops[r] += RD(dp->workers[i]->svc.svc[slot].drops[r]);
-		drops[r] -= m->base[r];
 	}
+	xgw_kdp_svc_drops_add(dp->kdp, slot, drops);
+	for (unsigned r = 0; r < XGW_DROP__MAX; r++)
+		drops[r] -= m->base[r];
 }
 
 static const char *svc_key(const struct xgw_svc_rt *s, char *buf, size_t len)
@@ -136,7 +153,6 @@ static uint32_t reuse_be(struct xgw_dataplane *dp)
 		}
 		m->base.conns += cur.conns;
 		m->base.drops += cur.drops;
-		m->closed_base = dp->ct ? xgw_ct_slot_closed(dp->ct, i) : 0;
 		return i;
 	}
 	return 0;
@@ -316,6 +332,8 @@ static json_t *svc_json(const struct xgw_dataplane *dp, const struct xgw_svc_rt 
 	json_t *o = json_pack("{s:s,s:i,s:s}", "vip", xgw_addr_str(&sv->vip, ip, sizeof(ip)),
 			      "port", ntohs(sv->port), "proto", xgw_proto_name(sv->proto));
 	put_ctr(o, &tot, tot_active);
+	/* Which datapath serves it now (its counts are both's). */
+	json_object_set_new(o, "datapath", json_string(sv->kernel ? "kernel" : "user"));
 	json_object_set_new(o, "drops_total", json_integer((json_int_t)n_drops));
 	json_object_set_new(o, "drops", dj);
 	json_object_set_new(o, "backends", bes);
@@ -326,11 +344,12 @@ json_t *xgw_svc_stats_snap_json(const struct xgw_dataplane *dp, const struct xgw
 {
 	json_t *a = json_array();
 
-	/* The kernel datapath's services are not counted per service (the
-	 * workers only see what it hands on): left out, not shown as 0. */
+	/* Every service, the kernel datapath's too: their live connections
+	 * counted first, once for all (one walk of its conntrack). */
+	if (snap && dp->svc_slots)
+		xgw_kdp_ct_count(dp->kdp, dp->ct);
 	for (unsigned i = 0; snap && dp->svc_slots && i < snap->n_svcs; i++)
-		if (!snap->svcs[i].kernel)
-			json_array_append_new(a, svc_json(dp, &snap->svcs[i]));
+		json_array_append_new(a, svc_json(dp, &snap->svcs[i]));
 	return a;
 }
 
