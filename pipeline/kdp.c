@@ -702,7 +702,7 @@ static void count_entry(struct xgw_kdp *k, const struct xgw_ct_table *ct,
 
 #define CT_BATCH 1024
 
-void xgw_kdp_ct_count(struct xgw_kdp *k, const struct xgw_ct_table *ct)
+void xgw_kdp_ct_count(struct xgw_kdp *k, const struct xgw_ct_table *ct, unsigned max_age_ms)
 {
 	struct xgw_kdp_ct_key *keys = NULL, key, next;
 	struct xgw_kdp_ct *vals = NULL;
@@ -711,8 +711,9 @@ void xgw_kdp_ct_count(struct xgw_kdp *k, const struct xgw_ct_table *ct)
 	bool first = true;
 	int r;
 
-	/* Several readers a second (a scrape, a watch) share one walk. */
-	if (!k || !k->enabled || !ct || (k->active_at && now - k->active_at < 200000000ull))
+	/* Readers close together (a scrape, a watch) share one walk. */
+	if (!k || !k->enabled || !ct ||
+	    (k->active_at && now - k->active_at < (uint64_t)max_age_ms * 1000000ull))
 		return;
 	k->active_at = now;
 	memset(k->active, 0, XGW_KDP_BE_SLOTS * sizeof(*k->active));

@@ -61,9 +61,10 @@ bool xgw_kdp_be_counts(struct xgw_kdp *k, uint32_t slot, struct xgw_kdp_counts *
 /* Add the service slot's refusals to drops[XGW_DROP__MAX]. */
 void xgw_kdp_svc_drops_add(struct xgw_kdp *k, uint32_t slot, uint64_t *drops);
 /* Count the live connections by backend slot: one walk of the conntrack
- * map (the LRU evicts silently, so opened minus closed cannot be known);
- * at most every 200 ms, readers in between share the count. */
-void xgw_kdp_ct_count(struct xgw_kdp *k, const struct xgw_ct_table *ct);
+ * map (the LRU evicts silently, so opened minus closed cannot be known;
+ * ~45 ms for 130k entries).  Not again if the last count is younger than
+ * max_age_ms: readers close together share it. */
+void xgw_kdp_ct_count(struct xgw_kdp *k, const struct xgw_ct_table *ct, unsigned max_age_ms);
 
 /* Remove every kernel connection; returns how many. */
 int xgw_kdp_ct_flush(struct xgw_kdp *k);

@@ -344,10 +344,7 @@ json_t *xgw_svc_stats_snap_json(const struct xgw_dataplane *dp, const struct xgw
 {
 	json_t *a = json_array();
 
-	/* Every service, the kernel datapath's too: their live connections
-	 * counted first, once for all (one walk of its conntrack). */
-	if (snap && dp->svc_slots)
-		xgw_kdp_ct_count(dp->kdp, dp->ct);
+	/* Every service, the kernel datapath's too. */
 	for (unsigned i = 0; snap && dp->svc_slots && i < snap->n_svcs; i++)
 		json_array_append_new(a, svc_json(dp, &snap->svcs[i]));
 	return a;
@@ -357,6 +354,10 @@ json_t *xgw_svc_stats_json(struct xgw_dataplane *dp)
 {
 	json_t *a;
 
+	/* The kernel services' live connections, counted once for all
+	 * services (a walk of its conntrack: tens of ms when full), before
+	 * going online so that no grace period waits for it. */
+	xgw_kdp_ct_count(dp->kdp, dp->ct, 1000);
 	rcu_thread_online();
 	a = xgw_svc_stats_snap_json(dp, __atomic_load_n(&dp->snap, __ATOMIC_ACQUIRE));
 	XGW_TSAN_RCU_QS();
