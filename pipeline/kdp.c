@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,10 +55,14 @@ struct xgw_kdp {
 	bool enabled; /* sticky: connections may outlive the services */
 	/* Counter slots a kernel service or backend ever had: only these are
 	 * read back (one syscall each), and they stay set, since a service
-	 * that left the kernel datapath keeps the counts it made there. */
+	 * that left the kernel datapath keeps the counts it made there.  Set
+	 * by the control thread, read by the stats readers (the control
+	 * socket's and the metrics' threads): atomic bytes. */
 	uint8_t be_used[XGW_KDP_BE_SLOTS / 8], svc_used[XGW_KDP_SVC_SLOTS / 8];
 	/* Live kernel connections by backend slot, from the last walk of the
-	 * conntrack map (xgw_kdp_ct_count), and when it was made. */
+	 * conntrack map (xgw_kdp_ct_count), and when it was made; under
+	 * active_lock, as two readers may ask at once. */
+	pthread_mutex_t active_lock;
 	uint32_t *active;
 	uint64_t active_at;
 	int ncpu;
@@ -139,6 +144,7 @@ struct xgw_kdp *xgw_kdp_open(struct bpf_object *obj, const int *ifindex, unsigne
 	k->be_ctr_fd = map_fd(obj, "kdp_be_ctr", err);
 	k->svc_ctr_fd = map_fd(obj, "kdp_svc_ctr", err);
 	k->ncpu = libbpf_num_possible_cpus();
+	pthread_mutex_init(&k->active_lock, NULL);
 	k->active = calloc(XGW_KDP_BE_SLOTS, sizeof(*k->active));
 	if (!*err && (k->ncpu <= 0 || !k->active))
 		*err = -ENOMEM;
@@ -151,6 +157,7 @@ struct xgw_kdp *xgw_kdp_open(struct bpf_object *obj, const int *ifindex, unsigne
 	}
 	if (*err) {
 		free(k->active);
+		pthread_mutex_destroy(&k->active_lock);
 		free(k);
 		return NULL;
 	}
@@ -164,6 +171,7 @@ void xgw_kdp_close(struct xgw_kdp *k)
 	for (unsigned i = 0; i < XGW_KDP_MAX_SVCS; i++)
 		free(k->blk[i].ring);
 	free(k->active);
+	pthread_mutex_destroy(&k->active_lock);
 	free(k);
 }
 
@@ -175,6 +183,11 @@ static void svc_key(struct xgw_kdp_svc_key *key, const struct xgw_addr *vip, uin
 	key->port = port;
 	key->proto = proto;
 	key->family = vip->family;
+}
+
+static void mark_used(uint8_t *bits, uint32_t slot)
+{
+	__atomic_fetch_or(&bits[slot / 8], (uint8_t)(1u << (slot % 8)), __ATOMIC_RELAXED);
 }
 
 static struct kdp_block *block_for(struct xgw_kdp *k, const struct xgw_svc_rt *s, uint32_t *idx)
@@ -255,7 +268,7 @@ static int sync_block(struct xgw_kdp *k, uint32_t idx, const struct xgw_svc_rt *
 		v.port = s->be[id].port;
 		v.family = s->be[id].ip.family;
 		v.ctr = s->be[id].ctr < XGW_KDP_BE_SLOTS ? s->be[id].ctr : 0;
-		k->be_used[v.ctr / 8] |= (uint8_t)(1u << (v.ctr % 8));
+		mark_used(k->be_used, v.ctr);
 		key = idx * XGW_KDP_MAX_BE + id2pos[id];
 		if (bpf_map_update_elem(k->be_fd, &key, &v, BPF_ANY))
 			return -errno;
@@ -479,7 +492,7 @@ int xgw_kdp_sync(struct xgw_kdp *k, const struct xgw_config *cfg, const struct x
 
 		if (c->datapath != XGW_DP_KERNEL)
 			continue;
-		k->enabled = true;
+		__atomic_store_n(&k->enabled, true, __ATOMIC_RELAXED);
 		s = xgw_snapshot_service(snap, &c->vip, htons(c->port), c->proto);
 		b = s ? block_for(k, s, &idx) : NULL;
 		if (!b) {
@@ -498,7 +511,7 @@ int xgw_kdp_sync(struct xgw_kdp *k, const struct xgw_config *cfg, const struct x
 		v.id = s->id;
 		v.flags = s->snat ? XGW_KDP_SVC_SNAT : 0;
 		v.ctr = s->ctr < XGW_KDP_SVC_SLOTS ? s->ctr : 0;
-		k->svc_used[v.ctr / 8] |= (uint8_t)(1u << (v.ctr % 8));
+		mark_used(k->svc_used, v.ctr);
 		svc_key(&want[n_want], &s->vip, s->port, s->proto);
 		if (bpf_map_update_elem(k->svcs_fd, &want[n_want++], &v, BPF_ANY))
 			goto map_err;
@@ -644,7 +657,7 @@ _Static_assert(sizeof(struct xgw_kdp_be_ctr) % 8 == 0 && sizeof(struct xgw_kdp_s
 
 static bool used(const uint8_t *bits, uint32_t slot)
 {
-	return bits[slot / 8] >> (slot % 8) & 1;
+	return __atomic_load_n(&bits[slot / 8], __ATOMIC_RELAXED) >> (slot % 8) & 1;
 }
 
 bool xgw_kdp_be_counts(struct xgw_kdp *k, uint32_t slot, struct xgw_kdp_counts *o)
@@ -664,7 +677,9 @@ bool xgw_kdp_be_counts(struct xgw_kdp *k, uint32_t slot, struct xgw_kdp_counts *
 			o->conns += v[c].conns;
 		}
 	free(v);
+	pthread_mutex_lock(&k->active_lock);
 	o->active = k->active[slot];
+	pthread_mutex_unlock(&k->active_lock);
 	return true;
 }
 
@@ -706,15 +721,21 @@ void xgw_kdp_ct_count(struct xgw_kdp *k, const struct xgw_ct_table *ct, unsigned
 {
 	struct xgw_kdp_ct_key *keys = NULL, key, next;
 	struct xgw_kdp_ct *vals = NULL;
-	uint64_t now = mono_ns();
 	uint32_t batch = 0, n;
+	uint64_t now;
 	bool first = true;
 	int r;
 
-	/* Readers close together (a scrape, a watch) share one walk. */
-	if (!k || !k->enabled || !ct ||
-	    (k->active_at && now - k->active_at < (uint64_t)max_age_ms * 1000000ull))
+	if (!k || !__atomic_load_n(&k->enabled, __ATOMIC_RELAXED) || !ct)
 		return;
+	/* Readers close together (a scrape, a watch) share one walk: the
+	 * second waits for the first's. */
+	pthread_mutex_lock(&k->active_lock);
+	now = mono_ns();
+	if (k->active_at && now - k->active_at < (uint64_t)max_age_ms * 1000000ull) {
+		pthread_mutex_unlock(&k->active_lock);
+		return;
+	}
 	k->active_at = now;
 	memset(k->active, 0, XGW_KDP_BE_SLOTS * sizeof(*k->active));
 	keys = calloc(CT_BATCH, sizeof(*keys));
@@ -746,6 +767,7 @@ void xgw_kdp_ct_count(struct xgw_kdp *k, const struct xgw_ct_table *ct, unsigned
 			count_entry(k, ct, &key, &v, now);
 	}
 out:
+	pthread_mutex_unlock(&k->active_lock);
 	free(keys);
 	free(vals);
 }
