@@ -18,11 +18,15 @@
 #include "lb/conntrack.h"
 #include "lb/nat.h"
 #include "pipeline/snapshot.h"
+#include "pipeline/svc_stats.h"
 #include "steer-bpf/kdp_maps.h"
 #include "steer-bpf/steer.h"
 #include "tunnel/tunnel.h"
 #include "steer-bpf/steer_maps.h"
 
+/* The XDP program's counter arrays are indexed by xgwd's counter slots. */
+_Static_assert(XGW_KDP_BE_SLOTS == XGW_BE_SLOTS && XGW_KDP_SVC_SLOTS == XGW_SVC_SLOTS,
+	       "kdp_be_ctr and kdp_svc_ctr hold every counter slot");
 /* SNAT never takes a health check's source port (both datapaths). */
 _Static_assert(XGW_NAT_PORT_MAX < XGW_CHECK_PORT_MIN, "SNAT ports below the check ports");
 
