@@ -11,19 +11,22 @@
  * read-side section, just before its quiescent state: a grace period that
  * ended too early, or a lookup that returned an unlinked record, is caught
  * there.  A writer creates and deletes flows in a pool small enough that
- * records are reused within milliseconds; a control thread runs the
+ * records are reused within milliseconds (and again in a table large
+ * enough for the per-worker creation caches); a control thread runs the
  * incremental GC, walks the table (checking every live record the same
  * way) and now and then flushes it.  Time is a virtual clock the writer
- * advances, so flows expire under the readers (who then unlink them on
- * lookup) and the GC, and a full table evicts.
+ * advances (four times as fast as wall time), so flows expire under the readers (who then unlink
+ * them on lookup) and the GC, and a full table evicts.
  *
  * At the end the counters balance (live = created - every kind of removal),
  * every ended connection was counted once in its slot, and the pool is
  * whole again: max_entries new flows fit after a flush.
  *
  * Bounded: STRESS_MAX_OPS writer operations or STRESS_SECONDS of wall
- * time, whichever comes first (fewer operations under valgrind, where
- * threads run one at a time; XGW_CT_STRESS_OPS overrides). */
+ * time per table, whichever comes first once the control thread has
+ * flushed twice (every 0.5 s), and never past STRESS_HARD_SECS (fewer
+ * operations under valgrind, where threads run one at a time;
+ * XGW_CT_STRESS_OPS overrides). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,8 +52,16 @@
 #define S  1000000000ull
 #define MS 1000000ull
 
-#define N_FLOWS	  1024 /* flow numbers: four times the table */
-#define MAX_ENT	  256  /* pool of 256 + 16 + 64 records: reused fast */
+/* Two tables: a small one (256 entries: a pool of 256 + 16 + 64 records,
+ * reused within milliseconds, full most of the time, so admissions evict)
+ * under four times as many flow numbers; and one large enough for the
+ * per-worker creation caches (xgw_ct_init.cache), whose records go
+ * through the caches' batched pops and refills. */
+#define SMALL_ENT    256
+#define SMALL_FLOWS  1024
+#define CACHED_ENT   32768
+#define CACHED_FLOWS 40000
+#define SEEN_SLOTS   (1u << 17) /* > 2 x the large pool (34,880 records) */
 #define N_READERS 2
 #define N_SLOTS	  4000
 #define BATCH	  16 /* lookups per read-side section */
@@ -58,12 +69,15 @@
 #define STRESS_MAX_OPS	 400000
 #define STRESS_VG_OPS	 20000
 #define STRESS_MIN_OPS	 2000 /* below this the test proves nothing */
-#define STRESS_SECONDS	 2.0
+#define STRESS_SECONDS	 1.5  /* per table */
 #define STRESS_HARD_SECS 60.0 /* even a crawling sanitizer stops here */
-#define OP_CLOCK_STEP	 MS   /* virtual time per writer operation */
+#define FLUSH_EVERY	 0.5  /* seconds of wall time */
+/* Virtual time runs this many times faster than wall time: timeouts are
+ * 1-2 s, so a flow left idle expires after 0.25 s, twice between two
+ * flushes, however slowly a sanitizer runs the threads. */
+#define TIME_SCALE 4
 
-static const struct xgw_ct_cfg cfg = {
-    .max_entries = MAX_ENT,
+static const struct xgw_ct_cfg base_cfg = {
     .tcp_timeout_s = 2,
     .tcp_syn_timeout_s = 1,
     .tcp_close_timeout_s = 1,
@@ -172,8 +186,11 @@ static unsigned flow_of(const struct xgw_ct_conn *c)
 
 struct shared {
 	struct xgw_ct_table *t;
+	unsigned n_flows;
+	uint16_t cache;	      /* the writer's xgw_ct_init.cache */
 	_Atomic uint64_t now; /* virtual clock, advanced by the writer */
 	_Atomic bool stop;
+	_Atomic unsigned flushes; /* by the control thread */
 	_Atomic unsigned started;
 	/* first mismatch seen by anyone, for the message */
 	_Atomic unsigned bad;
@@ -234,7 +251,7 @@ static void *reader_main(void *p)
 		unsigned n = 0;
 		for (unsigned b = 0; b < BATCH; b++) {
 			uint64_t r = xs(&seed);
-			unsigned i = (unsigned)(r % N_FLOWS);
+			unsigned i = (unsigned)(r % sh->n_flows);
 			enum xgw_ct_dir want = (r >> 20) & 1 ? XGW_CT_REPLY : XGW_CT_ORIG, d;
 			struct xgw_ct_tuple k[2];
 			struct xgw_ct_conn *c;
@@ -317,27 +334,30 @@ static void *writer_main(void *p)
 	struct shared *sh = w->sh;
 	struct xgw_ct_table *t = sh->t;
 	uint64_t seed = 0x2545f4914f6cdd1dull;
-	/* the flow each record (by address) last carried, to count reuse */
-	const struct xgw_ct_conn **seen = calloc(MAX_ENT * 2, sizeof(*seen));
-	unsigned *seen_flow = calloc(MAX_ENT * 2, sizeof(*seen_flow));
-	unsigned n_seen = 0;
+	/* the flow each record last carried, to count reuse: a pointer hash
+	 * (linear probing) with room for every record of the pool */
+	const struct xgw_ct_conn **seen = calloc(SEEN_SLOTS, sizeof(*seen));
+	unsigned *seen_flow = calloc(SEEN_SLOTS, sizeof(*seen_flow));
 	struct timespec t0;
 
 	rcu_register_thread();
 	wait_start(sh);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (w->ops = 0; w->ops < w->max_ops; w->ops++) {
+	for (w->ops = 0;; w->ops++) {
+		/* Done at max_ops or STRESS_SECONDS, once the control thread
+		 * flushed twice under us. */
 		if (!(w->ops & 255)) {
 			double e = elapsed(&t0);
-			if ((e >= STRESS_SECONDS && w->ops >= STRESS_MIN_OPS) ||
+			if (((w->ops >= w->max_ops ||
+			      (e >= STRESS_SECONDS && w->ops >= STRESS_MIN_OPS)) &&
+			     atomic_load(&sh->flushes) >= 2) ||
 			    e >= STRESS_HARD_SECS)
 				break;
 		}
-		uint64_t now =
-		    atomic_fetch_add_explicit(&sh->now, OP_CLOCK_STEP, memory_order_relaxed) +
-		    OP_CLOCK_STEP;
+		uint64_t now = 1000 * S + (uint64_t)(elapsed(&t0) * 1e9) * TIME_SCALE;
+		atomic_store_explicit(&sh->now, now, memory_order_relaxed);
 		uint64_t r = xs(&seed);
-		unsigned i = (unsigned)(r % N_FLOWS);
+		unsigned i = (unsigned)(r % sh->n_flows);
 		struct xgw_ct_tuple o, rp;
 		struct xgw_ct_conn *c;
 		enum xgw_ct_dir d;
@@ -357,22 +377,20 @@ static void *writer_main(void *p)
 			    .slot = flow_slot(i),
 			    .tcp_flags = 0x02, /* SYN */
 			    .snat = flow_snat(i),
+			    .cache = sh->cache,
 			};
 			int ret = xgw_ct_create(t, &o, &rp, &in, now, &c);
 			if (ret == 0) {
 				w->created++;
 				/* a record that carried another flow before */
-				unsigned j;
-				for (j = 0; j < n_seen && seen[j] != c; j++)
-					;
-				if (j < n_seen) {
-					if (seen_flow[j] != i)
-						w->reused++;
-					seen_flow[j] = i;
-				} else if (n_seen < MAX_ENT * 2) {
-					seen[n_seen] = c;
-					seen_flow[n_seen++] = i;
-				}
+				size_t j =
+				    ((uintptr_t)c / sizeof(*c) * 0x9e3779b1u) & (SEEN_SLOTS - 1);
+				while (seen[j] && seen[j] != c)
+					j = (j + 1) & (SEEN_SLOTS - 1);
+				if (seen[j] && seen_flow[j] != i)
+					w->reused++;
+				seen[j] = c;
+				seen_flow[j] = i;
 			} else if (ret == -ENOSPC) {
 				/* Full, or every spare record is still in its
 				 * grace period: let the call_rcu thread run, as
@@ -404,14 +422,14 @@ static void *writer_main(void *p)
 
 struct control {
 	struct shared *sh;
-	uint64_t gc_calls, gc_removed, flushed, flushes, walked;
+	uint64_t gc_calls, gc_removed, flushed, walked;
 };
 
 static int walk_cb(const struct xgw_ct_conn *c, uint64_t now, void *arg)
 {
 	struct shared *sh = arg;
 	unsigned i = flow_of(c);
-	int f = i < N_FLOWS ? check_flow(c, i) : 1;
+	int f = i < sh->n_flows ? check_flow(c, i) : 1;
 
 	(void)now;
 	if (f)
@@ -423,18 +441,23 @@ static void *control_main(void *p)
 {
 	struct control *k = p;
 	struct shared *sh = k->sh;
+	struct timespec t_flush;
 
 	rcu_register_thread();
 	wait_start(sh);
+	clock_gettime(CLOCK_MONOTONIC, &t_flush);
 	while (!atomic_load(&sh->stop)) {
 		uint64_t now = atomic_load_explicit(&sh->now, memory_order_relaxed);
 		k->gc_removed += xgw_ct_gc(sh->t, now, 32);
 		k->gc_calls++;
 		if (!(k->gc_calls & 63))
 			k->walked += xgw_ct_foreach(sh->t, now, 0, walk_cb, sh);
-		if (!(k->gc_calls & 1023)) {
+		/* a flush every FLUSH_EVERY seconds, however few turns this
+		 * thread gets (TSan, valgrind) */
+		if (elapsed(&t_flush) >= FLUSH_EVERY) {
 			k->flushed += xgw_ct_flush(sh->t);
-			k->flushes++;
+			atomic_fetch_add(&sh->flushes, 1);
+			clock_gettime(CLOCK_MONOTONIC, &t_flush);
 		}
 		quiescent();
 		sched_yield();
@@ -453,9 +476,10 @@ static uint64_t stress_ops(void)
 	return RUNNING_ON_VALGRIND ? STRESS_VG_OPS : STRESS_MAX_OPS;
 }
 
-static void test_lookup_vs_removal(void **state)
+static void stress(unsigned max_ent, unsigned n_flows, bool cached)
 {
-	struct shared sh = {.now = 1000 * S};
+	struct xgw_ct_cfg cfg = base_cfg;
+	struct shared sh = {.now = 1000 * S, .n_flows = n_flows, .cache = cached ? 1 : 0};
 	struct reader rd[N_READERS];
 	struct writer w = {.sh = &sh, .max_ops = stress_ops()};
 	struct control k = {.sh = &sh};
@@ -463,7 +487,7 @@ static void test_lookup_vs_removal(void **state)
 	struct xgw_ct_stats st;
 	uint64_t lookups = 0, found = 0, rechecked = 0;
 
-	(void)state;
+	cfg.max_entries = max_ent;
 	sh.t = xgw_ct_new(&cfg);
 	assert_non_null(sh.t);
 	/* the test thread holds no reference while the others run */
@@ -485,15 +509,17 @@ static void test_lookup_vs_removal(void **state)
 		rechecked += rd[j].rechecked;
 	}
 	xgw_ct_get_stats(sh.t, &st);
-	printf("stress: %llu writer ops in %.2f s (%llu created, %llu deleted, %llu refused, "
+	printf("stress, %u entries%s: %llu writer ops in %.2f s (%llu created, %llu deleted, %llu "
+	       "refused, "
 	       "%llu records reused for another flow); readers: %llu lookups, %llu found, "
 	       "%llu rechecked; control: %llu GC calls removed %llu, %llu flushes removed %llu, "
 	       "%llu records walked; table: expired %llu evicted %llu live %llu\n",
-	       (unsigned long long)w.ops, w.secs, (unsigned long long)w.created,
-	       (unsigned long long)w.deleted, (unsigned long long)w.refused,
-	       (unsigned long long)w.reused, (unsigned long long)lookups, (unsigned long long)found,
+	       max_ent, cached ? " (creation caches)" : "", (unsigned long long)w.ops, w.secs,
+	       (unsigned long long)w.created, (unsigned long long)w.deleted,
+	       (unsigned long long)w.refused, (unsigned long long)w.reused,
+	       (unsigned long long)lookups, (unsigned long long)found,
 	       (unsigned long long)rechecked, (unsigned long long)k.gc_calls,
-	       (unsigned long long)k.gc_removed, (unsigned long long)k.flushes,
+	       (unsigned long long)k.gc_removed, (unsigned long long)atomic_load(&sh.flushes),
 	       (unsigned long long)k.flushed, (unsigned long long)k.walked,
 	       (unsigned long long)st.expired, (unsigned long long)st.evicted,
 	       (unsigned long long)st.live);
@@ -511,13 +537,14 @@ static void test_lookup_vs_removal(void **state)
 	assert_true(w.reused > 0);
 	assert_true(found > 0);
 	assert_true(w.deleted > 0);
-	assert_true(st.expired > 0);
-	assert_true(k.flushes > 0 || k.gc_removed > 0);
+	assert_true(st.expired + st.evicted > 0);
+	assert_true(atomic_load(&sh.flushes) >= 2);
+	assert_true(k.gc_calls > 0);
 
 	/* counters balance: every creation is live or was removed once */
 	assert_int_equal(st.created, w.created);
 	assert_int_equal(st.live, st.created - st.expired - st.evicted - w.deleted - k.flushed);
-	assert_true(st.live <= MAX_ENT);
+	assert_true(st.live <= max_ent);
 	assert_true(st.expired >= k.gc_removed);
 
 	/* every ended connection counted once in its slot, after reclaim */
@@ -531,24 +558,38 @@ static void test_lookup_vs_removal(void **state)
 	xgw_ct_get_stats(sh.t, &st);
 	assert_int_equal(st.live, 0);
 
-	/* the pool is whole: max_entries new flows fit, one more does not */
+	/* the pool is whole: max_entries new flows fit, one more does not
+	 * (the small table: the large one's caches hold records and room) */
 	uint64_t now = atomic_load(&sh.now);
-	for (unsigned i = 0; i <= MAX_ENT; i++) {
+	for (unsigned i = 0; !cached && i <= max_ent; i++) {
 		struct xgw_ct_tuple o, r;
 		struct xgw_ct_init in = {.slot = flow_slot(i)};
 		struct xgw_ct_conn *c;
 		flow(i, &o, &r);
 		assert_int_equal(xgw_ct_create(sh.t, &o, &r, &in, now, &c),
-				 i < MAX_ENT ? 0 : -ENOSPC);
+				 i < max_ent ? 0 : -ENOSPC);
 	}
 	quiescent();
 	xgw_ct_free(sh.t);
 }
 
+static void test_small_table(void **state)
+{
+	(void)state;
+	stress(SMALL_ENT, SMALL_FLOWS, false);
+}
+
+static void test_creation_caches(void **state)
+{
+	(void)state;
+	stress(CACHED_ENT, CACHED_FLOWS, true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_lookup_vs_removal),
+	    cmocka_unit_test(test_small_table),
+	    cmocka_unit_test(test_creation_caches),
 	};
 	int r;
 
