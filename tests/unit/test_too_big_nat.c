@@ -4,6 +4,7 @@
  * needed (IPv4, DF set) or packet too big (IPv6) that quotes the packet as
  * its sender sent it, byte for byte: the client's own to the VIP, before
  * DNAT and SNAT, and the backend's own reply, before the reverse NAT.
+ * Time exceeded (TTL 1 to a VIP) quotes the same way.
  * Linux finds the socket of an ICMP error by the quoted addresses and
  * ports; a quote with the backend's address matches nothing on the client.
  * Expected quotes are the frames the test itself built (tests/lib/pktbuild),
@@ -117,19 +118,20 @@ static int build(struct xgw_pb *b, uint8_t *buf, unsigned l3, const uint8_t *src
 	return xgw_pb_build(b, buf, 2048);
 }
 
-/* out is an ICMP error about `sent` (a frame of sent_len) from the port
- * address `from` to the sender `to` out of port `port`: type/code, the MTU
- * in the header, checksums right in full, and the quote byte for byte
- * what was sent (IPv4: its header and 8 bytes; IPv6: as much as fits
- * 1280 bytes). */
-static void check_error(const struct out *out, uint16_t port, const char *from, const char *to,
-			const uint8_t *sent, int sent_len)
+/* out is an ICMP error of type/code about `sent` (a frame of sent_len)
+ * from the port address `from` to the sender `to` out of port `port`:
+ * bytes 4-7 of the ICMP header `rest` (the MTU, or 0), checksums right in
+ * full, and the quote byte for byte what was sent (IPv4: its header and 8
+ * bytes; IPv6: as much as fits 1280 bytes). */
+static void check_icmp(const struct out *out, uint16_t port, const char *from, const char *to,
+		       const uint8_t *sent, int sent_len, uint8_t type, uint8_t code, uint32_t rest)
 {
 	bool v4 = xgw_pb_ip(to).family == AF_INET;
-	unsigned ihl = v4 ? 20 : 40, quote = v4 ? 28 : 1280 - 48;
+	unsigned ihl = v4 ? 20 : 40;
+	unsigned quote = v4 ? 28 : (unsigned)sent_len - 14 < 1232 ? (unsigned)sent_len - 14 : 1232;
 	const uint8_t *ip = out->data + 14, *ic = ip + ihl;
 	struct xgw_addr a = xgw_pb_ip(from), b = xgw_pb_ip(to);
-	uint32_t mtu;
+	uint32_t r;
 
 	assert_int_equal(out->n, 1);
 	assert_int_equal(out->port, port);
@@ -140,22 +142,30 @@ static void check_error(const struct out *out, uint16_t port, const char *from, 
 		assert_int_equal(ip[9], IPPROTO_ICMP);
 		assert_memory_equal(ip + 12, a.b, 4);
 		assert_memory_equal(ip + 16, b.b, 4);
-		assert_int_equal(ic[0], 3); /* destination unreachable */
-		assert_int_equal(ic[1], 4); /* fragmentation needed */
-		assert_int_equal(ic[6] << 8 | ic[7], MTU);
 	} else {
 		assert_int_equal(ip[6], IPPROTO_ICMPV6);
 		assert_memory_equal(ip + 8, a.b, 16);
 		assert_memory_equal(ip + 24, b.b, 16);
-		assert_int_equal(ic[0], 2); /* packet too big */
-		assert_int_equal(ic[1], 0);
-		memcpy(&mtu, ic + 4, 4);
-		assert_int_equal(ntohl(mtu), MTU);
 	}
+	assert_int_equal(ic[0], type);
+	assert_int_equal(ic[1], code);
+	memcpy(&r, ic + 4, 4);
+	assert_int_equal(ntohl(r), rest);
 	/* The quoted IPv4 header's checksum is the sender's: the bytes
 	 * compared include it, and the L4 checksum (UDP: in the 8 bytes;
 	 * IPv6: the whole TCP header). */
 	assert_memory_equal(ic + 8, sent + 14, quote);
+}
+
+/* Fragmentation needed (IPv4: type 3 code 4) or packet too big (IPv6:
+ * type 2), with MTU. */
+static void check_error(const struct out *out, uint16_t port, const char *from, const char *to,
+			const uint8_t *sent, int sent_len)
+{
+	if (xgw_pb_ip(to).family == AF_INET)
+		check_icmp(out, port, from, to, sent, sent_len, 3, 4, MTU);
+	else
+		check_icmp(out, port, from, to, sent, sent_len, 2, 0, MTU);
 }
 
 static void test_ipv4_dnat(void **state)
@@ -201,6 +211,11 @@ static void test_ipv4_dnat(void **state)
 	len = build(&be, in, 1500, MAC_BE, MAC_P1);
 	out = run1(o, in, len, 1);
 	check_error(&out, 1, "198.18.2.1", "198.18.2.10", in, len);
+	/* TTL 1 (traceroute to the VIP): time exceeded quotes the same way. */
+	cli.ttl = 1;
+	len = build(&cli, in, 100, MAC_CLI, MAC_P0);
+	out = run1(o, in, len, 0);
+	check_icmp(&out, 0, "198.18.1.1", "198.18.1.2", in, len, 11, 0, 0);
 	xgw_offline_close(o);
 }
 
@@ -277,6 +292,12 @@ static void test_ipv6_dnat(void **state)
 	len = build(&be, in, 1500, MAC_BE, MAC_P1);
 	out = run1(o, in, len, 1);
 	check_error(&out, 1, "2001:db8:2::1", "2001:db8:2::10", in, len);
+	/* Hop limit 1: time exceeded, the whole 100-byte packet quoted. */
+	cli.ttl = 1;
+	len = build(&cli, in, 100, MAC_CLI, MAC_P0);
+	out = run1(o, in, len, 0);
+	check_icmp(&out, 0, "2001:db8:1::1", "2001:db8:1::2", in, len, 3, 0, 0);
+	cli.ttl = 0;
 	/* Routed, no service flow: the same error.  (Every full-size packet
 	 * too big has a 1232-byte quote; its ICMPv6 checksum was once off by
 	 * 0x100, a 32-bit overflow of the pseudo-header sum.) */
