@@ -149,14 +149,16 @@ static int icmp_error6(struct xgw_worker *w, const struct xgw_fwd_state *fs, str
 static void unnat_quote(struct xgw_pkt *p, const struct xgw_ct_tuple *arrived)
 {
 	struct xgw_addr src, dst;
+	uint16_t ports[2]; /* read from the header, as the quote will hold them */
 
 	if (!arrived || !(p->flags & XGW_PKT_L4) || (p->flags & XGW_PKT_FRAG_LATER) ||
 	    (p->l4_proto != IPPROTO_TCP && p->l4_proto != IPPROTO_UDP))
 		return;
 	xgw_pkt_addrs(p, &src, &dst);
-	if (!xgw_addr_eq(&src, &arrived->src) || p->sport != arrived->sport)
+	memcpy(ports, p->data + p->l4_off, 4);
+	if (!xgw_addr_eq(&src, &arrived->src) || ports[0] != arrived->sport)
 		(void)xgw_nat_rewrite(p, false, &arrived->src, arrived->sport);
-	if (!xgw_addr_eq(&dst, &arrived->dst) || p->dport != arrived->dport)
+	if (!xgw_addr_eq(&dst, &arrived->dst) || ports[1] != arrived->dport)
 		(void)xgw_nat_rewrite(p, true, &arrived->dst, arrived->dport);
 }
 
