@@ -410,9 +410,9 @@ int xgw_forward_slow(struct xgw_worker *w, const struct xgw_fwd_state *fs, struc
 int xgw_forward(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
 		const struct xgw_ct_tuple *arrived)
 {
-	if (!fs || !fs->fib)
-		return XGW_DROP_NO_ROUTE;
-	return xgw_forward_fast(w, fs, fs->fib->generation, p, arrived);
+	/* Out of line anyway (tunnel encap's non-tunnel packets, tests): the
+	 * general way, which takes the route cache too. */
+	return xgw_forward_slow(w, fs, p, arrived);
 }
 
 bool xgw_fwd_pop_resolve(struct xgw_fwd_worker *f, struct xgw_resolve_req *out)

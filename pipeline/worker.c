@@ -112,7 +112,7 @@ void xgw_worker_stages(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 		if (!r)
 			r = tun ? xgw_tun_encap_stage(w, tun, fs, p, &fl[i])
 			    : fwd_ok
-				? xgw_forward_fast(w, fs, gen, p, fl[i].valid ? &fl[i].key : NULL)
+				? xgw_forward_fast(w, fs, gen, p, &fl[i])
 				: XGW_DROP_NO_ROUTE;
 		rc[i] = r;
 		if (r) {
