@@ -91,6 +91,13 @@ struct xgw_fib {
 	struct fib_ctl *ctl;
 };
 
+/* The generation as a reader sees it: an atomic load, because the
+ * writer bumps it while workers run (a plain mov on x86-64). */
+static inline uint64_t xgw_fib_generation(const struct xgw_fib *f)
+{
+	return __atomic_load_n(&f->generation, __ATOMIC_ACQUIRE);
+}
+
 /* An empty FIB. */
 struct xgw_fib *xgw_fib_new(void);
 void xgw_fib_free(struct xgw_fib *f);

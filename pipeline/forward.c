@@ -95,7 +95,7 @@ route_miss(struct xgw_worker *w, const struct xgw_fwd_state *fs, const struct xg
 {
 	/* The generation before the lookup: a change made meanwhile bumps it
 	 * again, so this entry cannot outlive what it was filled from. */
-	uint64_t gen = __atomic_load_n(&fs->fib->generation, __ATOMIC_ACQUIRE);
+	uint64_t gen = xgw_fib_generation(fs->fib);
 	const struct xgw_nh *rt = xgw_fib_route(fs->fib, dst), *r = rt;
 	const struct xgw_neigh *n;
 	const struct xgw_addr *nh;
@@ -187,7 +187,7 @@ int xgw_route_lookup(struct xgw_worker *w, const struct xgw_fwd_state *fs,
 {
 	struct xgw_route_cache_ent *e = route_cache_slot(&w->fwd, dst);
 
-	if (e->gen != fs->fib->generation || !xgw_addr_eq(&e->dst, dst)) {
+	if (e->gen != xgw_fib_generation(fs->fib) || !xgw_addr_eq(&e->dst, dst)) {
 		int err = route_miss(w, fs, dst, e, NULL);
 		if (err)
 			return err;
@@ -215,7 +215,7 @@ __attribute__((noinline)) static int output_slow(struct xgw_worker *w,
 	const struct xgw_port *port;
 	uint16_t out;
 
-	if (e->gen != fs->fib->generation || !xgw_addr_eq(&e->dst, dst)) {
+	if (e->gen != xgw_fib_generation(fs->fib) || !xgw_addr_eq(&e->dst, dst)) {
 		int err = route_miss(w, fs, dst, e, p);
 		if (err)
 			return err;
@@ -237,7 +237,7 @@ static inline int output(struct xgw_worker *w, const struct xgw_fwd_state *fs, s
 {
 	const struct xgw_route_cache_ent *e = route_cache_slot(&w->fwd, dst);
 
-	if (__builtin_expect(e->gen != fs->fib->generation || !xgw_addr_eq(&e->dst, dst) ||
+	if (__builtin_expect(e->gen != xgw_fib_generation(fs->fib) || !xgw_addr_eq(&e->dst, dst) ||
 				 p->n_vlans || p->l3_len > xgw_port_mtu(&w->dp->ports[e->out]),
 			     0))
 		return output_slow(w, fs, p, dst, arrived);

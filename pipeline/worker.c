@@ -86,7 +86,7 @@ void xgw_worker_stages(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 
 	/* The forwarding state's checks, once per burst (forward_fast.h). */
 	bool fwd_ok = fs && fs->fib;
-	uint64_t gen = fwd_ok ? fs->fib->generation : 0;
+	uint64_t gen = fwd_ok ? xgw_fib_generation(fs->fib) : 0;
 
 	for (uint32_t i = 0; i < n; i++)
 		rc[i] = xgw_parse_verify(&pkts[i]);

@@ -52,7 +52,7 @@ __attribute__((noinline)) static int ep_miss(struct xgw_worker *w, const struct 
 	if (!fs || !fs->fib)
 		return XGW_DROP_NO_ROUTE;
 	/* Before the lookup, as in the route cache (pipeline/forward.c). */
-	gen = __atomic_load_n(&fs->fib->generation, __ATOMIC_ACQUIRE);
+	gen = xgw_fib_generation(fs->fib);
 	rc = xgw_route_lookup(w, fs, &ep->remote, &out, &mac);
 	if (rc)
 		return rc;
@@ -87,7 +87,8 @@ int xgw_tun_encap_stage(struct xgw_worker *w, const struct xgw_tun_table *t,
 		return xgw_forward(w, fs, p, arrived);
 	ep = &t->eps[s->ep];
 	e = &w->tun.ep_cache[s->ep & ((1u << XGW_TUN_EP_CACHE_BITS) - 1)];
-	if (!fs || !fs->fib || e->gen != fs->fib->generation || e->remote != ep->remote.w[0]) {
+	if (!fs || !fs->fib || e->gen != xgw_fib_generation(fs->fib) ||
+	    e->remote != ep->remote.w[0]) {
 		int rc = ep_miss(w, fs, ep, e);
 		if (rc)
 			return rc;
