@@ -50,8 +50,9 @@ ctl steer add --dst 198.18.50.1 --proto udp >/dev/null || fail "steer add"
 ctl steer add --dst 198.18.1.2 --proto udp >/dev/null || fail "steer add"
 
 # The probe: a datagram every 10 ms until $P.stop exists (60 s at most);
-# $P.ready once the first answer came; writes $P: per datagram [sent,
-# answered by, received] (epoch seconds).
+# $P.ready once 50 datagrams in a row were answered (the path resolved and
+# steady); writes $P: per datagram [sent, answered by, received] (epoch
+# seconds).
 P="$XGW_TMP/probe.json"
 cat >"$XGW_TMP/probe.py" <<'PY'
 import json, os, socket, sys, threading, time
@@ -61,11 +62,13 @@ u.connect(("198.18.50.1", 7777))
 u.settimeout(0.2)
 sent, got, done = [], {}, threading.Event()
 def rx():
+    ready = False
     while not done.is_set():
         try:
             name, seq = u.recv(2048).decode().split()
             got[int(seq)] = (name, time.time())
-            if len(got) == 1:
+            if not ready and all(i in got for i in range(int(seq) - 49, int(seq) + 1)):
+                ready = True
                 open(out + ".ready", "w").close()
         except (OSError, ValueError):
             pass
@@ -86,7 +89,8 @@ ip netns exec "$CLI" python3 "$XGW_TMP/probe.py" "$P" &
 probe=$!
 XGW_PIDS+=($probe)
 now() { date +%s.%N; }
-wait_for test -e "$P.ready" || fail "no answer through xgw before any change"
+wait_for test -e "$P.ready" ||
+	fail "no steady answers through xgw before any change: $(ctl stats --json | jget 'd["drops"]')"
 sleep 1
 t1=$(now)
 ip -n "$GW" route replace 198.18.50.0/24 via 198.18.2.12 dev gw-s || fail "route replace"
@@ -132,7 +136,7 @@ q() { echo "$ph" | jget "$1"; }
 # got there and stayed (UDP on a shared machine: allow a datagram or two).
 for k in before moved neigh_del neigh_flush; do
 	[ "$(q "d['$k']['tail_ok'] >= d['$k']['tail'] - 2 and d['$k']['tail'] >= 20")" = True ] ||
-		fail "$k: the last 500 ms not answered by its router: $(q "d['$k']")"
+		fail "$k: the last 500 ms not answered by its router: $(q "d['$k']"); drops: $(ctl stats --json | jget 'd["drops"]')"
 done
 [ "$(q "d['before']['by']['r2']")" = 0 ] || fail "r2 answered before the route moved"
 [ "$(q "d['moved']['stray_after_first']")" = 0 ] ||
