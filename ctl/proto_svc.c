@@ -38,8 +38,8 @@ static json_t *counters(json_t *s)
 }
 
 /* Adds "stats" to the service sj (a service object as in the config) and
- * to each of its backends, from stats' entry with the same key.  Services
- * with no entry (the kernel datapath's) get none. */
+ * to each of its backends, from stats' entry with the same key (both
+ * datapaths' services have one). */
 static void attach(json_t *sj, json_t *stats)
 {
 	size_t i, j;

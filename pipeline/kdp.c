@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +18,15 @@
 #include "lb/conntrack.h"
 #include "lb/nat.h"
 #include "pipeline/snapshot.h"
+#include "pipeline/svc_stats.h"
 #include "steer-bpf/kdp_maps.h"
 #include "steer-bpf/steer.h"
 #include "tunnel/tunnel.h"
 #include "steer-bpf/steer_maps.h"
 
+/* The XDP program's counter arrays are indexed by xgwd's counter slots. */
+_Static_assert(XGW_KDP_BE_SLOTS == XGW_BE_SLOTS && XGW_KDP_SVC_SLOTS == XGW_SVC_SLOTS,
+	       "kdp_be_ctr and kdp_svc_ctr hold every counter slot");
 /* SNAT never takes a health check's source port (both datapaths). */
 _Static_assert(XGW_NAT_PORT_MAX < XGW_CHECK_PORT_MIN, "SNAT ports below the check ports");
 
@@ -50,8 +55,21 @@ struct kdp_block {
 
 struct xgw_kdp {
 	int cfg_fd, svcs_fd, be_fd, ring_fd, ct_fd, pol_fd, hits_fd, tx_fd, drops_fd, cnt_fd;
-	int tun_enc_fd, tun_dec_fd;
+	int tun_enc_fd, tun_dec_fd, be_ctr_fd, svc_ctr_fd;
 	bool enabled; /* sticky: connections may outlive the services */
+	/* Counter slots a kernel service or backend ever had: only these are
+	 * read back (one syscall each), and they stay set, since a service
+	 * that left the kernel datapath keeps the counts it made there.  Set
+	 * by the control thread, read by the stats readers (the control
+	 * socket's and the metrics' threads): atomic bytes. */
+	uint8_t be_used[XGW_KDP_BE_SLOTS / 8], svc_used[XGW_KDP_SVC_SLOTS / 8];
+	/* Live kernel connections by backend slot, from the last walk of the
+	 * conntrack map (xgw_kdp_ct_count), and when it was made; under
+	 * active_lock, as two readers may ask at once. */
+	pthread_mutex_t active_lock;
+	uint32_t *active;
+	uint64_t active_at;
+	int ncpu;
 	struct kdp_block blk[XGW_KDP_MAX_SVCS];
 };
 
@@ -127,6 +145,13 @@ struct xgw_kdp *xgw_kdp_open(struct bpf_object *obj, const int *ifindex, unsigne
 	k->cnt_fd = map_fd(obj, "kdp_cnt", err);
 	k->tun_enc_fd = map_fd(obj, "kdp_tun_enc", err);
 	k->tun_dec_fd = map_fd(obj, "kdp_tun_dec", err);
+	k->be_ctr_fd = map_fd(obj, "kdp_be_ctr", err);
+	k->svc_ctr_fd = map_fd(obj, "kdp_svc_ctr", err);
+	k->ncpu = libbpf_num_possible_cpus();
+	pthread_mutex_init(&k->active_lock, NULL);
+	k->active = calloc(XGW_KDP_BE_SLOTS, sizeof(*k->active));
+	if (!*err && (k->ncpu <= 0 || !k->active))
+		*err = -ENOMEM;
 	for (unsigned p = 0; !*err && p < n_ports; p++) {
 		uint32_t key = (uint32_t)ifindex[p];
 		struct bpf_devmap_val v = {.ifindex = key};
@@ -135,6 +160,8 @@ struct xgw_kdp *xgw_kdp_open(struct bpf_object *obj, const int *ifindex, unsigne
 			*err = -errno;
 	}
 	if (*err) {
+		free(k->active);
+		pthread_mutex_destroy(&k->active_lock);
 		free(k);
 		return NULL;
 	}
@@ -147,6 +174,8 @@ void xgw_kdp_close(struct xgw_kdp *k)
 		return;
 	for (unsigned i = 0; i < XGW_KDP_MAX_SVCS; i++)
 		free(k->blk[i].ring);
+	free(k->active);
+	pthread_mutex_destroy(&k->active_lock);
 	free(k);
 }
 
@@ -158,6 +187,11 @@ static void svc_key(struct xgw_kdp_svc_key *key, const struct xgw_addr *vip, uin
 	key->port = port;
 	key->proto = proto;
 	key->family = vip->family;
+}
+
+static void mark_used(uint8_t *bits, uint32_t slot)
+{
+	__atomic_fetch_or(&bits[slot / 8], (uint8_t)(1u << (slot % 8)), __ATOMIC_RELAXED);
 }
 
 static struct kdp_block *block_for(struct xgw_kdp *k, const struct xgw_svc_rt *s, uint32_t *idx)
@@ -237,6 +271,8 @@ static int sync_block(struct xgw_kdp *k, uint32_t idx, const struct xgw_svc_rt *
 		memcpy(v.addr, s->be[id].ip.b, 16);
 		v.port = s->be[id].port;
 		v.family = s->be[id].ip.family;
+		v.ctr = s->be[id].ctr < XGW_KDP_BE_SLOTS ? s->be[id].ctr : 0;
+		mark_used(k->be_used, v.ctr);
 		key = idx * XGW_KDP_MAX_BE + id2pos[id];
 		if (bpf_map_update_elem(k->be_fd, &key, &v, BPF_ANY))
 			return -errno;
@@ -460,7 +496,7 @@ int xgw_kdp_sync(struct xgw_kdp *k, const struct xgw_config *cfg, const struct x
 
 		if (c->datapath != XGW_DP_KERNEL)
 			continue;
-		k->enabled = true;
+		__atomic_store_n(&k->enabled, true, __ATOMIC_RELAXED);
 		s = xgw_snapshot_service(snap, &c->vip, htons(c->port), c->proto);
 		b = s ? block_for(k, s, &idx) : NULL;
 		if (!b) {
@@ -478,6 +514,8 @@ int xgw_kdp_sync(struct xgw_kdp *k, const struct xgw_config *cfg, const struct x
 		v.m = b->m;
 		v.id = s->id;
 		v.flags = s->snat ? XGW_KDP_SVC_SNAT : 0;
+		v.ctr = s->ctr < XGW_KDP_SVC_SLOTS ? s->ctr : 0;
+		mark_used(k->svc_used, v.ctr);
 		svc_key(&want[n_want], &s->vip, s->port, s->proto);
 		if (bpf_map_update_elem(k->svcs_fd, &want[n_want++], &v, BPF_ANY))
 			goto map_err;
@@ -614,4 +652,126 @@ int xgw_kdp_ct_flush(struct xgw_kdp *k)
 		n++;
 	}
 	return (n + 1) / 2; /* two entries per connection */
+}
+
+/* --- per-service and per-backend counters --------------------------------- */
+
+_Static_assert(sizeof(struct xgw_kdp_be_ctr) % 8 == 0 && sizeof(struct xgw_kdp_svc_ctr) % 8 == 0,
+	       "per-CPU values are laid out 8-byte aligned");
+
+static bool used(const uint8_t *bits, uint32_t slot)
+{
+	return __atomic_load_n(&bits[slot / 8], __ATOMIC_RELAXED) >> (slot % 8) & 1;
+}
+
+bool xgw_kdp_be_counts(struct xgw_kdp *k, uint32_t slot, struct xgw_kdp_counts *o)
+{
+	struct xgw_kdp_be_ctr *v;
+
+	memset(o, 0, sizeof(*o));
+	if (!k || !slot || slot >= XGW_KDP_BE_SLOTS || !used(k->be_used, slot))
+		return false;
+	v = calloc((size_t)k->ncpu, sizeof(*v));
+	if (v && !bpf_map_lookup_elem(k->be_ctr_fd, &slot, v))
+		for (int c = 0; c < k->ncpu; c++) {
+			for (int d = 0; d < 2; d++) {
+				o->pkts[d] += v[c].d[d].pkts;
+				o->bytes[d] += v[c].d[d].bytes;
+			}
+			o->conns += v[c].conns;
+		}
+	free(v);
+	pthread_mutex_lock(&k->active_lock);
+	o->active = k->active[slot];
+	pthread_mutex_unlock(&k->active_lock);
+	return true;
+}
+
+void xgw_kdp_svc_drops_add(struct xgw_kdp *k, uint32_t slot, uint64_t *drops)
+{
+	static const uint8_t reason[XGW_KDP_SVC_DROP__MAX] = {
+#define _(n) XGW_DROP_##n,
+	    XGW_FOREACH_KDP_SVC_DROP(_)
+#undef _
+	};
+	struct xgw_kdp_svc_ctr *v;
+
+	if (!k || !slot || slot >= XGW_KDP_SVC_SLOTS || !used(k->svc_used, slot))
+		return;
+	v = calloc((size_t)k->ncpu, sizeof(*v));
+	if (v && !bpf_map_lookup_elem(k->svc_ctr_fd, &slot, v))
+		for (int c = 0; c < k->ncpu; c++)
+			for (unsigned r = 0; r < XGW_KDP_SVC_DROP__MAX; r++)
+				drops[reason[r]] += v[c].drops[r];
+	free(v);
+}
+
+/* One connection's ORIG entry into the active counts, if it has not timed
+ * out (what `ct list` shows). */
+static void count_entry(struct xgw_kdp *k, const struct xgw_ct_table *ct,
+			const struct xgw_kdp_ct_key *key, const struct xgw_kdp_ct *v, uint64_t now)
+{
+	uint64_t age = now > v->last_seen ? now - v->last_seen : 0;
+
+	if (v->dir != 0 || !v->ctr || v->ctr >= XGW_KDP_BE_SLOTS ||
+	    age > xgw_ct_timeout(ct, key->proto, (enum xgw_ct_state)v->state))
+		return;
+	k->active[v->ctr]++;
+}
+
+#define CT_BATCH 1024
+
+void xgw_kdp_ct_count(struct xgw_kdp *k, const struct xgw_ct_table *ct, unsigned max_age_ms)
+{
+	struct xgw_kdp_ct_key *keys = NULL, key, next;
+	struct xgw_kdp_ct *vals = NULL;
+	uint32_t batch = 0, n;
+	uint64_t now;
+	bool first = true;
+	int r;
+
+	if (!k || !__atomic_load_n(&k->enabled, __ATOMIC_RELAXED) || !ct)
+		return;
+	/* Readers close together (a scrape, a watch) share one walk: the
+	 * second waits for the first's. */
+	pthread_mutex_lock(&k->active_lock);
+	now = mono_ns();
+	if (k->active_at && now - k->active_at < (uint64_t)max_age_ms * 1000000ull) {
+		pthread_mutex_unlock(&k->active_lock);
+		return;
+	}
+	k->active_at = now;
+	memset(k->active, 0, XGW_KDP_BE_SLOTS * sizeof(*k->active));
+	keys = calloc(CT_BATCH, sizeof(*keys));
+	vals = calloc(CT_BATCH, sizeof(*vals));
+	if (!keys || !vals)
+		goto out;
+	/* Batches (a few syscalls for the whole LRU); the walk key by key
+	 * where the kernel has no batch ops for it. */
+	do {
+		n = CT_BATCH;
+		r = bpf_map_lookup_batch(k->ct_fd, first ? NULL : &batch, &batch, keys, vals, &n,
+					 NULL);
+		if (r && errno != ENOENT)
+			break; /* to the walk below, from the start */
+		for (uint32_t i = 0; i < n; i++)
+			count_entry(k, ct, &keys[i], &vals[i], now);
+		first = false;
+	} while (!r);
+	if (!r || errno == ENOENT)
+		goto out;
+	memset(k->active, 0, XGW_KDP_BE_SLOTS * sizeof(*k->active));
+	r = bpf_map_get_next_key(k->ct_fd, NULL, &next);
+	while (!r) {
+		struct xgw_kdp_ct v;
+
+		key = next;
+		r = bpf_map_get_next_key(k->ct_fd, &key, &next);
+		if (!bpf_map_lookup_elem(k->ct_fd, &key, &v))
+			count_entry(k, ct, &key, &v, now);
+	}
+out:
+	pthread_mutex_unlock(&k->active_lock);
+	free(keys);
+	free(vals);
 }

@@ -9,6 +9,7 @@
 #define XGW_KDP_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,25 @@ void xgw_kdp_policy_hits_add(struct xgw_kdp *k, uint64_t *sum, unsigned n_rules)
 /* Append the kernel's live connections to arr (as the workers' ct list
  * rows, with "datapath": "kernel"), at most limit in all (0 = no limit). */
 void xgw_kdp_ct_json(struct xgw_kdp *k, const struct xgw_ct_table *ct, json_t *arr, unsigned limit);
+/* Per-service and per-backend counters of the kernel datapath, by the
+ * counter slots of pipeline/svc_stats.h (the XDP program counts into
+ * per-CPU arrays indexed by them).  A backend slot's totals over the
+ * CPUs; active: its connections in the kernel conntrack that have not
+ * timed out, as of the last xgw_kdp_ct_count.  False (o zeroed) for a
+ * slot no kernel service ever had. */
+struct xgw_kdp_counts {
+	uint64_t pkts[2], bytes[2]; /* 0: client to backend, 1: back */
+	uint64_t conns, active;
+};
+bool xgw_kdp_be_counts(struct xgw_kdp *k, uint32_t slot, struct xgw_kdp_counts *o);
+/* Add the service slot's refusals to drops[XGW_DROP__MAX]. */
+void xgw_kdp_svc_drops_add(struct xgw_kdp *k, uint32_t slot, uint64_t *drops);
+/* Count the live connections by backend slot: one walk of the conntrack
+ * map (the LRU evicts silently, so opened minus closed cannot be known;
+ * ~45 ms for 130k entries).  Not again if the last count is younger than
+ * max_age_ms: readers close together share it. */
+void xgw_kdp_ct_count(struct xgw_kdp *k, const struct xgw_ct_table *ct, unsigned max_age_ms);
+
 /* Remove every kernel connection; returns how many. */
 int xgw_kdp_ct_flush(struct xgw_kdp *k);
 

@@ -10,6 +10,7 @@
 #include <urcu-qsbr.h>
 
 #include "common/tsan.h"
+#include "pipeline/kdp.h"
 #include "pipeline/snapshot.h"
 #include "pipeline/worker.h"
 
@@ -39,7 +40,6 @@ struct be_meta {
 	char *key;
 	bool in_config;
 	struct xgw_be_ctr base;
-	uint64_t closed_base;
 };
 
 struct svc_meta {
@@ -57,12 +57,14 @@ struct xgw_svc_slots {
 
 #define RD(x) XGW_STAT_READ(x)
 
-/* Totals over the workers, from the slot's baseline. */
+/* Totals over the workers and the kernel datapath, from the slot's
+ * baseline. */
 static void be_sum(const struct xgw_dataplane *dp, uint32_t slot, struct xgw_be_ctr *o,
 		   uint64_t *active)
 {
 	const struct be_meta *m = &dp->svc_slots->be[slot];
-	uint64_t closed = dp->ct ? xgw_ct_slot_closed(dp->ct, slot) : 0;
+	uint64_t closed = dp->ct ? xgw_ct_slot_closed(dp->ct, slot) : 0, opened;
+	struct xgw_kdp_counts k;
 
 	memset(o, 0, sizeof(*o));
 	for (unsigned i = 0; i < dp->n_workers; i++) {
@@ -74,17 +76,30 @@ static void be_sum(const struct xgw_dataplane *dp, uint32_t slot, struct xgw_be_
 		o->conns += RD(b->conns);
 		o->drops += RD(b->drops);
 	}
+	/* The workers' connections live: opened minus ended, both counted
+	 * since the start (a slot is reused only with none live).  An end may
+	 * be counted a moment before a worker's creation count is visible. */
+	opened = o->conns;
+	if (active)
+		*active = opened > closed ? opened - closed : 0;
+	/* The kernel's: its counts add to the same slot (a service moved
+	 * between datapaths goes on counting); its live connections are
+	 * those its conntrack holds (pipeline/kdp.h). */
+	if (xgw_kdp_be_counts(dp->kdp, slot, &k)) {
+		for (int d = 0; d < 2; d++) {
+			o->d[d].pkts += k.pkts[d];
+			o->d[d].bytes += k.bytes[d];
+		}
+		o->conns += k.conns;
+		if (active)
+			*active += k.active;
+	}
 	for (int d = 0; d < 2; d++) {
 		o->d[d].pkts -= m->base.d[d].pkts;
 		o->d[d].bytes -= m->base.d[d].bytes;
 	}
 	o->conns -= m->base.conns;
 	o->drops -= m->base.drops;
-	closed -= m->closed_base;
-	/* A connection's end may be counted a moment before a worker's
-	 * creation count is visible here. */
-	if (active)
-		*active = o->conns > closed ? o->conns - closed : 0;
 }
 
 static void svc_sum(const struct xgw_dataplane *dp, uint32_t slot, uint64_t *drops)
@@ -95,8 +110,10 @@ static void svc_sum(const struct xgw_dataplane *dp, uint32_t slot, uint64_t *dro
 		drops[r] = 0;
 		for (unsigned i = 0; i < dp->n_workers; i++)
 			drops[r] += RD(dp->workers[i]->svc.svc[slot].drops[r]);
-		drops[r] -= m->base[r];
 	}
+	xgw_kdp_svc_drops_add(dp->kdp, slot, drops);
+	for (unsigned r = 0; r < XGW_DROP__MAX; r++)
+		drops[r] -= m->base[r];
 }
 
 static const char *svc_key(const struct xgw_svc_rt *s, char *buf, size_t len)
@@ -136,7 +153,6 @@ static uint32_t reuse_be(struct xgw_dataplane *dp)
 		}
 		m->base.conns += cur.conns;
 		m->base.drops += cur.drops;
-		m->closed_base = dp->ct ? xgw_ct_slot_closed(dp->ct, i) : 0;
 		return i;
 	}
 	return 0;
@@ -209,6 +225,31 @@ static int slots_init(struct xgw_dataplane *dp)
 	return 0;
 }
 
+/* The slots of what the running snapshot already counts: a service that
+ * is there and each backend at the same position with the same address
+ * keep theirs, without formatting a key.  A write then formats keys only
+ * for what it added (at 10,000 services, formatting every key was 60% of
+ * a service.add). */
+static void carry_slots(struct xgw_dataplane *dp, struct xgw_svc_rt *sv)
+{
+	const struct xgw_snapshot *old = dp->snap; /* this thread publishes it */
+	const struct xgw_svc_rt *o =
+	    old ? xgw_snapshot_service(old, &sv->vip, sv->port, sv->proto) : NULL;
+	struct xgw_svc_slots *s = dp->svc_slots;
+
+	if (!o || !o->ctr)
+		return;
+	sv->ctr = o->ctr;
+	s->svc[sv->ctr].in_config = true;
+	for (uint32_t b = 1; b <= sv->n_backends && b <= o->n_backends; b++) {
+		if (!o->be[b].ctr || o->be[b].port != sv->be[b].port ||
+		    !xgw_addr_eq(&o->be[b].ip, &sv->be[b].ip))
+			continue;
+		sv->be[b].ctr = o->be[b].ctr;
+		s->be[sv->be[b].ctr].in_config = true;
+	}
+}
+
 int xgw_svc_slots_assign(struct xgw_dataplane *dp, struct xgw_snapshot *snap, char *err,
 			 size_t errlen)
 {
@@ -225,20 +266,37 @@ int xgw_svc_slots_assign(struct xgw_dataplane *dp, struct xgw_snapshot *snap, ch
 		s->svc[i].in_config = false;
 	for (uint32_t i = 1; i < s->next_be; i++)
 		s->be[i].in_config = false;
+	/* First everything that keeps its slot, so that no slot still in the
+	 * configuration is taken for reuse by a new key below. */
+	for (unsigned i = 0; i < snap->n_svcs; i++)
+		carry_slots(dp, &snap->svcs[i]);
 	for (unsigned i = 0; i < snap->n_svcs; i++) {
 		struct xgw_svc_rt *sv = &snap->svcs[i];
+		bool keyed = false, full = false;
 
-		svc_key(sv, sk, sizeof(sk));
-		sv->ctr = slot_of(dp, false, sk);
-		if (sv->ctr)
-			s->svc[sv->ctr].in_config = true;
+		if (!sv->ctr) {
+			svc_key(sv, sk, sizeof(sk));
+			keyed = true;
+			sv->ctr = slot_of(dp, false, sk);
+			if (sv->ctr)
+				s->svc[sv->ctr].in_config = true;
+		}
 		for (uint32_t b = 1; b <= sv->n_backends && sv->ctr; b++) {
+			if (sv->be[b].ctr)
+				continue;
+			if (!keyed)
+				svc_key(sv, sk, sizeof(sk));
+			keyed = true;
 			sv->be[b].ctr = slot_of(dp, true, be_key(sk, &sv->be[b], bk, sizeof(bk)));
-			if (!sv->be[b].ctr)
+			if (!sv->be[b].ctr) {
+				full = true;
 				break;
+			}
 			s->be[sv->be[b].ctr].in_config = true;
 		}
-		if (!sv->ctr || (sv->n_backends && !sv->be[sv->n_backends].ctr)) {
+		if (!sv->ctr || full) {
+			if (!keyed)
+				svc_key(sv, sk, sizeof(sk));
 			snprintf(err, errlen,
 				 "service %s: no counter slot left (at most %u services and %u "
 				 "backends, counting those removed whose connections live on)",
@@ -316,6 +374,8 @@ static json_t *svc_json(const struct xgw_dataplane *dp, const struct xgw_svc_rt 
 	json_t *o = json_pack("{s:s,s:i,s:s}", "vip", xgw_addr_str(&sv->vip, ip, sizeof(ip)),
 			      "port", ntohs(sv->port), "proto", xgw_proto_name(sv->proto));
 	put_ctr(o, &tot, tot_active);
+	/* Which datapath serves it now (its counts are both's). */
+	json_object_set_new(o, "datapath", json_string(sv->kernel ? "kernel" : "user"));
 	json_object_set_new(o, "drops_total", json_integer((json_int_t)n_drops));
 	json_object_set_new(o, "drops", dj);
 	json_object_set_new(o, "backends", bes);
@@ -326,11 +386,9 @@ json_t *xgw_svc_stats_snap_json(const struct xgw_dataplane *dp, const struct xgw
 {
 	json_t *a = json_array();
 
-	/* The kernel datapath's services are not counted per service (the
-	 * workers only see what it hands on): left out, not shown as 0. */
+	/* Every service, the kernel datapath's too. */
 	for (unsigned i = 0; snap && dp->svc_slots && i < snap->n_svcs; i++)
-		if (!snap->svcs[i].kernel)
-			json_array_append_new(a, svc_json(dp, &snap->svcs[i]));
+		json_array_append_new(a, svc_json(dp, &snap->svcs[i]));
 	return a;
 }
 
@@ -338,6 +396,10 @@ json_t *xgw_svc_stats_json(struct xgw_dataplane *dp)
 {
 	json_t *a;
 
+	/* The kernel services' live connections, counted once for all
+	 * services (a walk of its conntrack: tens of ms when full), before
+	 * going online so that no grace period waits for it. */
+	xgw_kdp_ct_count(dp->kdp, dp->ct, 1000);
 	rcu_thread_online();
 	a = xgw_svc_stats_snap_json(dp, __atomic_load_n(&dp->snap, __ATOMIC_ACQUIRE));
 	XGW_TSAN_RCU_QS();

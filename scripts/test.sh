@@ -34,7 +34,7 @@ meson test -C build --suite unit --print-errorlogs --num-processes 1 --logbase v
 	--timeout-multiplier 10 \
 	--wrapper "valgrind -q --suppressions=$PWD/tests/valgrind.supp --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite"
 
-echo "== ThreadSanitizer: conntrack races, daemon under live updates"
+echo "== ThreadSanitizer: conntrack races and lookup vs removal stress, daemon under live updates"
 # Grace periods are annotated for TSan (common/tsan.h); tests/tsan.supp
 # lists liburcu-internal reports only.  TSan exits 66 on a report, and
 # live_update.sh also fails on "ThreadSanitizer" in xgwd's log.
@@ -44,7 +44,7 @@ fi
 ninja -C build-tsan
 TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=0 second_deadlock_stack=1" \
 	XGW_LU_CHANGES=100 meson test -C build-tsan --print-errorlogs --num-processes 1 \
-	conntrack live_update
+	conntrack conntrack_stress live_update
 
 echo "== Debian package: build, install, check, purge"
 # The unit suite ran above; the package build skips it (nocheck).

@@ -43,6 +43,7 @@ struct xgw_kdp_svc {
 	__u32 m;     /* Maglev table size (prime <= XGW_KDP_RING_STRIDE) */
 	__u32 id;    /* the snapshot's stable service id (conntrack) */
 	__u32 flags; /* XGW_KDP_SVC_* */
+	__u32 ctr;   /* counter slot (pipeline/svc_stats.h): kdp_svc_ctr's index */
 };
 
 enum {
@@ -56,6 +57,7 @@ struct xgw_kdp_be {
 	__u16 port; /* network order */
 	__u8 family;
 	__u8 pad;
+	__u32 ctr; /* counter slot (pipeline/svc_stats.h): kdp_be_ctr's index */
 };
 
 /* Conntrack key: the tuple as the packet carries it.  Every pad byte 0. */
@@ -98,11 +100,49 @@ struct xgw_kdp_ct {
 	__u32 nh_ifindex;
 	__u8 nh_dmac[6];
 	__u8 nh_smac[6];
+	/* The backend's counter slot (struct xgw_kdp_be's ctr when the
+	 * connection was made), on both entries: each packet is counted with
+	 * one per-CPU array lookup, whatever the config does since. */
+	__u32 ctr;
 };
 
 #ifndef XGW_KDP_NH_CACHE_NS
 #define XGW_KDP_NH_CACHE_NS 1000000000ull /* route/neighbour changes: <= 1 s */
 #endif
+
+/* Per-service and per-backend counters, per CPU, indexed by the counter
+ * slots xgwd gives every service and backend of both datapaths
+ * (pipeline/svc_stats.h): one slot means one service or backend whichever
+ * datapath serves it, and xgwd adds these to the workers' counts.  Slot 0
+ * is "none", counted into and never read.  dir 0: client to backend, 1:
+ * backend to client (the conntrack's orig and reply). */
+#define XGW_KDP_BE_SLOTS  65536 /* = XGW_BE_SLOTS (pipeline/svc_stats.h) */
+#define XGW_KDP_SVC_SLOTS 16384 /* = XGW_SVC_SLOTS */
+struct xgw_kdp_be_ctr {
+	struct {
+		__u64 pkts, bytes;
+	} d[2];
+	__u64 conns; /* connections opened */
+};
+
+/* Why a kernel service refused new connections: the reasons of
+ * kdp_new_flow, packed (a service's value stays 40 bytes per CPU, not one
+ * counter per enum xgw_drop). */
+#define XGW_FOREACH_KDP_SVC_DROP(_)                                                                \
+	_(POLICY)                                                                                  \
+	_(NO_BACKEND)                                                                              \
+	_(CT_FULL)                                                                                 \
+	_(CT_INVALID)                                                                              \
+	_(SNAT_NO_PORT)
+enum {
+#define _(n) XGW_KDP_SVC_DROP_##n,
+	XGW_FOREACH_KDP_SVC_DROP(_)
+#undef _
+	    XGW_KDP_SVC_DROP__MAX
+};
+struct xgw_kdp_svc_ctr {
+	__u64 drops[XGW_KDP_SVC_DROP__MAX];
+};
 
 /* kdp_cfg[0]: global settings written by xgwd. */
 struct xgw_kdp_cfg {

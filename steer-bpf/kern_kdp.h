@@ -37,6 +37,14 @@ static __always_inline int kct_key_eq(const struct xgw_kdp_ct_key *a,
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
 }
 
+/* The frame's length as the workers count it (struct xgw_pkt's len:
+ * Ethernet header to the end, padding included), for the per-service
+ * bytes; the conntrack's own count is from the IP header on. */
+static __always_inline __u32 kdp_frame_len(struct xdp_md *ctx)
+{
+	return (__u32)((long)ctx->data_end - (long)ctx->data);
+}
+
 static __always_inline int kdp_is_vip(const struct kdp_pkt *p)
 {
 	return kdp_service(p->family, p->dst, 0,
@@ -123,6 +131,7 @@ static __noinline __u32 kdp_new_flow(struct xdp_md *ctx, const struct xgw_kdp_cf
 	v->dir = 1;
 	v->backend = pos;
 	v->svc_id = svc->id;
+	v->ctr = be->ctr;
 	v->hash = hash;
 	v->last_seen = now;
 	drop = kdp_reply_entry(ctx, cfg, svc, p, be, v, sc, hash, now);
@@ -183,7 +192,7 @@ static __always_inline int kdp_run(struct xdp_md *ctx)
 	__u32 zero = 0, drop = 0, addr[4];
 	__be16 port;
 	__u64 now;
-	int rc, tunneled = 0;
+	int rc, tunneled = 0, opened = 0;
 
 	cfg = bpf_map_lookup_elem(&kdp_cfg, &zero);
 	if (!cfg || !(cfg->flags & XGW_KDP_F_ENABLED))
@@ -248,6 +257,7 @@ static __always_inline int kdp_run(struct xdp_md *ctx)
 		}
 		if (o && o->dir == 0)
 			kct_update(o, 1, p.proto, p.tcp_flags, p.len, now);
+		kdp_be_count(c->ctr, 1, kdp_frame_len(ctx), 0);
 		__builtin_memcpy(addr, c->other.dst, 16);
 		port = c->other.dport;
 		kdp_ttl_dec(&p);
@@ -275,12 +285,17 @@ static __always_inline int kdp_run(struct xdp_md *ctx)
 		kct_update(c, 0, p.proto, p.tcp_flags, p.len, now);
 	} else {
 		drop = kdp_new_flow(ctx, cfg, svc, &p, k);
-		if (drop)
+		if (!drop) {
+			c = bpf_map_lookup_elem(&kdp_ct, k);
+			drop = c ? 0 : XGW_DROP_CT_FULL;
+		}
+		if (drop) {
+			kdp_svc_drop(svc->ctr, drop); /* why this service refused it */
 			return kdp_drop(drop);
-		c = bpf_map_lookup_elem(&kdp_ct, k);
-		if (!c)
-			return kdp_drop(XGW_DROP_CT_FULL);
+		}
+		opened = 1;
 	}
+	kdp_be_count(c->ctr, 0, kdp_frame_len(ctx), opened);
 	if (cfg->flags & XGW_KDP_F_TUNNELS) {
 		struct xgw_kdp_tun *ep = ktun_ep(&c->other);
 

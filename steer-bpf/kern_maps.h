@@ -120,6 +120,22 @@ struct {
 	__type(value, __u64);
 } kdp_cnt SEC(".maps");
 
+/* Per-backend counters by counter slot (struct xgw_kdp_be_ctr). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XGW_KDP_BE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xgw_kdp_be_ctr);
+} kdp_be_ctr SEC(".maps");
+
+/* Per-service refusals by counter slot (struct xgw_kdp_svc_ctr). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XGW_KDP_SVC_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xgw_kdp_svc_ctr);
+} kdp_svc_ctr SEC(".maps");
+
 static __always_inline void kdp_count(__u32 idx)
 {
 	__u64 *c = bpf_map_lookup_elem(&kdp_cnt, &idx);
@@ -135,6 +151,42 @@ static __always_inline int kdp_drop(__u32 reason)
 	if (c)
 		*c += 1;
 	return XDP_DROP;
+}
+
+/* One packet of a connection whose entry holds slot (dir 0: client to
+ * backend); opened: it made the connection.  One lookup, inlined by the
+ * verifier for a per-CPU array: no atomic. */
+static __always_inline void kdp_be_count(__u32 slot, int dir, __u32 bytes, int opened)
+{
+	struct xgw_kdp_be_ctr *c = bpf_map_lookup_elem(&kdp_be_ctr, &slot);
+
+	if (!c)
+		return;
+	c->d[dir & 1].pkts += 1;
+	c->d[dir & 1].bytes += bytes;
+	c->conns += opened;
+}
+
+/* A new connection the service of slot refused, and why (enum xgw_drop;
+ * reasons other than kdp_new_flow's are not per service). */
+static __always_inline void kdp_svc_drop(__u32 slot, __u32 reason)
+{
+	struct xgw_kdp_svc_ctr *c;
+	__u32 i;
+
+	switch (reason) {
+#define _(n)                                                                                       \
+	case XGW_DROP_##n:                                                                         \
+		i = XGW_KDP_SVC_DROP_##n;                                                          \
+		break;
+		XGW_FOREACH_KDP_SVC_DROP(_)
+#undef _
+	default:
+		return;
+	}
+	c = bpf_map_lookup_elem(&kdp_svc_ctr, &slot);
+	if (c && i < XGW_KDP_SVC_DROP__MAX)
+		c->drops[i] += 1;
 }
 
 #endif

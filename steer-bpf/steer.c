@@ -16,6 +16,7 @@
 #include <xdp/libxdp.h>
 
 #include "common/log.h"
+#include "steer-bpf/steer_shadow.h"
 #include "steer.skel.h"
 
 #define PROG_NAME "xgw_steer"
@@ -30,14 +31,9 @@ struct xgw_steer {
 	 * attached (ours, or libxdp's dispatcher in front of it). */
 	uint32_t attached_id;
 	int xsks_fd, rules_fd, src_fd, classes_fd, stats_fd;
-	/* The rule maps as last written (sorted records, see map_sync), so
-	 * that a new rule set writes and deletes only the keys that changed;
-	 * invalid until the first full write and after a failed one. */
-	struct shadow {
-		void *recs;
-		size_t n;
-		bool valid;
-	} dst_shadow, src_shadow;
+	/* The rule maps as last written (steer_shadow.h), so that a new rule
+	 * set writes and deletes only the keys that changed. */
+	struct xgw_shadow dst_shadow, src_shadow;
 	/* The rule set of the last call that succeeded, as given: a write
 	 * that changes no steering input (a weight, a policy, a route) skips
 	 * the sort of every rule, which at 10,000 services x 4 backends is
@@ -49,9 +45,10 @@ struct xgw_steer {
 
 /* The kernel datapath's maps, shared by every port's program as the rule
  * maps are (kdp_maps.h). */
-static const char *const kdp_maps[] = {"kdp_cfg", "kdp_svcs",	     "kdp_backends", "kdp_ring",
-				       "kdp_ct",  "kdp_policy",	     "kdp_tx_ports", "kdp_drops",
-				       "kdp_cnt", "kdp_policy_hits", "kdp_tun_enc",  "kdp_tun_dec"};
+static const char *const kdp_maps[] = {
+    "kdp_cfg",	   "kdp_svcs",	   "kdp_backends", "kdp_ring",	 "kdp_ct",
+    "kdp_policy",  "kdp_tx_ports", "kdp_drops",	   "kdp_cnt",	 "kdp_policy_hits",
+    "kdp_tun_enc", "kdp_tun_dec",  "kdp_be_ctr",   "kdp_svc_ctr"};
 
 static bool force_attach;
 
@@ -174,6 +171,8 @@ int xgw_steer_open(struct xgw_steer **out, const char *ifname, enum xgw_steer_at
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	xgw_shadow_init(&s->dst_shadow, sizeof(struct xgw_steer_key));
+	xgw_shadow_init(&s->src_shadow, sizeof(struct xgw_steer_src_key));
 	snprintf(s->ifname, sizeof(s->ifname), "%s", ifname);
 	s->ifindex = (int)if_nametoindex(ifname);
 	if (!s->ifindex) {
@@ -311,172 +310,6 @@ static void src_key(struct xgw_steer_src_key *k, const struct xgw_steer_src_rule
 	memcpy(k->addr, r->addr.b, 16);
 }
 
-/* Delete every key of map fd for which wanted() is false.  Keys are
- * collected first: deleting while iterating restarts the walk. */
-static int remove_stale(int fd, size_t ksz, bool (*wanted)(const void *k, const void *arg),
-			const void *arg)
-{
-	uint8_t k[64], next[64], *stale = NULL;
-	unsigned n_stale = 0, cap = 0;
-	int err = 0, r;
-
-	r = bpf_map_get_next_key(fd, NULL, next);
-	while (!r) {
-		memcpy(k, next, ksz);
-		if (!wanted(k, arg)) {
-			if (n_stale == cap) {
-				cap = cap ? cap * 2 : 64;
-				void *nb = realloc(stale, cap * ksz);
-				if (!nb) {
-					free(stale);
-					return -ENOMEM;
-				}
-				stale = nb;
-			}
-			memcpy(stale + n_stale++ * ksz, k, ksz);
-		}
-		r = bpf_map_get_next_key(fd, k, next);
-	}
-	for (unsigned i = 0; i < n_stale; i++)
-		if (bpf_map_delete_elem(fd, stale + i * ksz) && errno != ENOENT)
-			err = -errno;
-	free(stale);
-	return err;
-}
-
-static int cmp_dst_key(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct xgw_steer_key));
-}
-
-static int cmp_src_key(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct xgw_steer_src_key));
-}
-
-/* The keys a rule set wants, sorted once: each map key is then a binary
- * search, not a rebuild of every rule's key. */
-struct key_set {
-	const void *keys;
-	size_t n, ksz;
-	int (*cmp)(const void *, const void *);
-};
-
-static bool key_wanted(const void *k, const void *arg)
-{
-	const struct key_set *ks = arg;
-
-	return ks->n && bsearch(k, ks->keys, ks->n, ks->ksz, ks->cmp);
-}
-
-/* A map entry as written: key, value, and the rule's input order (the
- * last of equal keys wins, as successive updates would). */
-struct dst_rec {
-	struct xgw_steer_key k;
-	uint32_t val, idx;
-};
-
-struct src_rec {
-	struct xgw_steer_src_key k;
-	uint32_t val, idx;
-};
-
-static int cmp_dst_rec(const void *a, const void *b)
-{
-	const struct dst_rec *x = a, *y = b;
-	int c = memcmp(&x->k, &y->k, sizeof(x->k));
-
-	return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
-}
-
-static int cmp_src_rec(const void *a, const void *b)
-{
-	const struct src_rec *x = a, *y = b;
-	int c = memcmp(&x->k, &y->k, sizeof(x->k));
-
-	return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
-}
-
-/* Sort records of rsz bytes (key of ksz bytes, then the u32 value) and
- * keep the last of each run of equal keys; returns the new count. */
-static size_t sort_dedup(uint8_t *r, size_t n, size_t rsz, size_t ksz,
-			 int (*cmp)(const void *, const void *))
-{
-	size_t out = 0;
-
-	qsort(r, n, rsz, cmp);
-	for (size_t i = 0; i < n; i++) {
-		if (i + 1 < n && !memcmp(r + i * rsz, r + (i + 1) * rsz, ksz))
-			continue;
-		if (out != i)
-			memcpy(r + out * rsz, r + i * rsz, rsz);
-		out++;
-	}
-	return out;
-}
-
-static int rec_update(int fd, const uint8_t *r, size_t ksz)
-{
-	uint32_t v;
-
-	memcpy(&v, r + ksz, sizeof(v));
-	return bpf_map_update_elem(fd, r, &v, BPF_ANY) ? -errno : 0;
-}
-
-/* Write the n sorted records `want` to map fd.  With a valid shadow (the
- * map's content as last written), only the keys that are new or whose
- * value changed are written: O(changes) syscalls, and a merge of two
- * sorted arrays in memory.  Deletions are done by map_sync_delete, after
- * the caller widened the classes.  Takes ownership of want. */
-static int map_sync_write(int fd, struct shadow *sh, uint8_t *want, size_t n, size_t rsz,
-			  size_t ksz)
-{
-	const uint8_t *old = sh->recs;
-	size_t i = 0, j = 0;
-	int err = 0;
-
-	while (i < n && !err) {
-		int c = 1;
-
-		while (sh->valid && j < sh->n &&
-		       (c = memcmp(old + j * rsz, want + i * rsz, ksz)) < 0)
-			j++;
-		if (!sh->valid || j >= sh->n || c ||
-		    memcmp(old + j * rsz + ksz, want + i * rsz + ksz, sizeof(uint32_t)))
-			err = rec_update(fd, want + i * rsz, ksz);
-		i++;
-	}
-	return err;
-}
-
-static int map_sync_delete(int fd, struct shadow *sh, uint8_t *want, size_t n, size_t rsz,
-			   size_t ksz, const struct key_set *ks)
-{
-	const uint8_t *old = sh->recs;
-	int err = 0;
-
-	if (!sh->valid) {
-		err = remove_stale(fd, ksz, key_wanted, ks);
-	} else {
-		size_t i = 0;
-
-		for (size_t j = 0; j < sh->n; j++) {
-			int c = 1;
-
-			while (i < n && (c = memcmp(want + i * rsz, old + j * rsz, ksz)) < 0)
-				i++;
-			if ((i >= n || c) && bpf_map_delete_elem(fd, old + j * rsz) &&
-			    errno != ENOENT)
-				err = -errno;
-		}
-	}
-	free(sh->recs);
-	sh->recs = want;
-	sh->n = n;
-	sh->valid = !err;
-	return err;
-}
-
 static int set_rules(struct xgw_steer *s, const struct xgw_steer_rule *rules, unsigned n,
 		     const struct xgw_steer_src_rule *src, unsigned n_src);
 
@@ -518,7 +351,8 @@ static void keep_rules(struct xgw_steer *s, const struct xgw_steer_rule *rules, 
 		free(s->last_src);
 		s->last_rules = NULL;
 		s->last_src = NULL;
-		s->dst_shadow.valid = s->src_shadow.valid = false;
+		xgw_shadow_invalidate(&s->dst_shadow);
+		xgw_shadow_invalidate(&s->src_shadow);
 		return;
 	}
 	if (n)
@@ -545,43 +379,31 @@ int xgw_steer_set_rules(struct xgw_steer *s, const struct xgw_steer_rule *rules,
 static int set_rules(struct xgw_steer *s, const struct xgw_steer_rule *rules, unsigned n,
 		     const struct xgw_steer_src_rule *src, unsigned n_src)
 {
-	uint32_t classes = 0, old_classes = 0, zero = 0;
-	struct dst_rec *dr = calloc(n ? n : 1, sizeof(*dr));
-	struct src_rec *sr = calloc(n_src ? n_src : 1, sizeof(*sr));
-	struct key_set dset = {dr, 0, sizeof(*dr), cmp_dst_key};
-	struct key_set sset = {sr, 0, sizeof(*sr), cmp_src_key};
-	size_t nd, ns;
+	uint32_t classes = n_src ? XGW_STEER_CLASS_SRC : 0, old_classes = 0, zero = 0;
 	int err = 0, rc;
 
-	if (!dr || !sr) {
-		err = -ENOMEM;
-		goto fail;
-	}
 	for (unsigned i = 0; i < n; i++) {
 		if (rules[i].dport && rules[i].proto != IPPROTO_TCP &&
-		    rules[i].proto != IPPROTO_UDP) {
-			err = -EINVAL; /* a port needs TCP or UDP */
-			goto fail;
-		}
-		rule_key(&dr[i].k, &rules[i]);
-		dr[i].val = rules[i].id;
-		dr[i].idx = i;
+		    rules[i].proto != IPPROTO_UDP)
+			return -EINVAL; /* a port needs TCP or UDP; nothing written */
 		classes |= rule_class(&rules[i]);
 	}
-	for (unsigned i = 0; i < n_src; i++) {
-		src_key(&sr[i].k, &src[i]);
-		sr[i].idx = i; /* value 0: the source rules carry no id */
-		classes |= XGW_STEER_CLASS_SRC;
-	}
-	nd = sort_dedup((uint8_t *)dr, n, sizeof(*dr), sizeof(dr->k), cmp_dst_rec);
-	ns = sort_dedup((uint8_t *)sr, n_src, sizeof(*sr), sizeof(sr->k), cmp_src_rec);
-	dset.n = nd;
-	sset.n = ns;
-	err = map_sync_write(s->rules_fd, &s->dst_shadow, (uint8_t *)dr, nd, sizeof(*dr),
-			     sizeof(dr->k));
+	err = xgw_shadow_begin(&s->dst_shadow, n);
 	if (!err)
-		err = map_sync_write(s->src_fd, &s->src_shadow, (uint8_t *)sr, ns, sizeof(*sr),
-				     sizeof(sr->k));
+		err = xgw_shadow_begin(&s->src_shadow, n_src);
+	/* In reverse: the last of equal keys wins (xgw_shadow_write). */
+	for (unsigned i = n; i-- > 0 && !err;) {
+		struct xgw_steer_key k;
+
+		rule_key(&k, &rules[i]);
+		err = xgw_shadow_write(&s->dst_shadow, s->rules_fd, &k, rules[i].id);
+	}
+	for (unsigned i = n_src; i-- > 0 && !err;) {
+		struct xgw_steer_src_key k;
+
+		src_key(&k, &src[i]);
+		err = xgw_shadow_write(&s->src_shadow, s->src_fd, &k, 0); /* no id */
+	}
 	if (err)
 		goto fail;
 	/* Widen the classes first so that new rules are visible at once. */
@@ -591,11 +413,8 @@ static int set_rules(struct xgw_steer *s, const struct xgw_steer_rule *rules, un
 		err = -errno;
 		goto fail;
 	}
-	/* The shadows take the record arrays over from here. */
-	err = map_sync_delete(s->rules_fd, &s->dst_shadow, (uint8_t *)dr, nd, sizeof(*dr),
-			      sizeof(dr->k), &dset);
-	rc = map_sync_delete(s->src_fd, &s->src_shadow, (uint8_t *)sr, ns, sizeof(*sr),
-			     sizeof(sr->k), &sset);
+	err = xgw_shadow_delete_stale(&s->dst_shadow, s->rules_fd);
+	rc = xgw_shadow_delete_stale(&s->src_shadow, s->src_fd);
 	err = err ? err : rc;
 	if (bpf_map_update_elem(s->classes_fd, &zero, &classes, BPF_ANY) && !err)
 		err = -errno;
@@ -603,9 +422,8 @@ static int set_rules(struct xgw_steer *s, const struct xgw_steer_rule *rules, un
 fail:
 	/* The maps are now somewhere between the two rule sets: the next
 	 * call writes every key and walks the maps for stale ones. */
-	s->dst_shadow.valid = s->src_shadow.valid = false;
-	free(dr);
-	free(sr);
+	xgw_shadow_invalidate(&s->dst_shadow);
+	xgw_shadow_invalidate(&s->src_shadow);
 	return err;
 }
 
@@ -680,8 +498,8 @@ void xgw_steer_close(struct xgw_steer *s)
 		pr_info("%s: steering program detached", s->ifname);
 	xdp_program__close(s->prog);
 	steer_bpf__destroy(s->skel);
-	free(s->dst_shadow.recs);
-	free(s->src_shadow.recs);
+	xgw_shadow_free(&s->dst_shadow);
+	xgw_shadow_free(&s->src_shadow);
 	free(s->last_rules);
 	free(s->last_src);
 	free(s);

@@ -99,6 +99,12 @@ for _ in range(n):
 print(json.dumps({"seen": seen, "fails": fails}))
 PY
 conns() { ip netns exec "$CLI" python3 "$XGW_TMP/cli.py" "$1" "${2:-2}" ${3:-}; }
+# The client's TCP segments sent and received (its kernel's count): every
+# one of them went through the VIP.
+tcp_segs() {
+	ip netns exec "$CLI" python3 -c 'l = [x.split() for x in open("/proc/net/snmp") if x.startswith("Tcp:")]
+t = dict(zip(l[0], l[1])); print(t["OutSegs"], t["InSegs"])'
+}
 
 CORE=$(xgw_core)
 SOCK="$XGW_TMP/xgw.sock"
@@ -108,6 +114,7 @@ cat >"$XGW_TMP/xgw.json" <<JSON
     { "name": "backend", "iface": "gw-s", "xdp_mode": "$XDP_MODE", "queues": [ { "queue": 0, "core": $CORE } ] } ],
   "umem": { "frames": 4096, "frame_size": 2048 },
   "conntrack": { "max_entries": 65536, "tcp_close_timeout_s": 120 },
+  "metrics": { "listen": "127.0.0.1:9100" },
   "ctl": { "socket": "$SOCK" } }
 JSON
 ip netns exec "$GW" "$XGWD" -c "$XGW_TMP/xgw.json" >"$XGW_TMP/xgwd.log" 2>&1 &
@@ -128,6 +135,7 @@ ctl service add 198.18.100.1:80/tcp 2>/dev/null && fail "duplicate service accep
 ok "service ($DP datapath) and backends configured through xgwctl"
 
 # Weights 1:2:1 over 400 connections: expect 100/200/100.
+read -r out0 in0 <<<"$(tcp_segs)"
 out=$(conns 400)
 echo "  400 connections: $out"
 [ "$(echo "$out" | jget 'd["fails"]')" = 0 ] || { ctl stats; fail "connections failed"; }
@@ -139,6 +147,50 @@ for b in "be1 100" "be2 200" "be3 100"; do
 		fail "$1 got $got connections, expected about $2 (weights 1:2:1)"
 done
 ok "400 TCP connections through the VIP spread 1:2:1 (replies carry the VIP: TCP established)"
+
+# Per-service and per-backend counters, whichever datapath serves it: at
+# least the segments the client sent (in) and received (out), 400 new
+# connections, each backend's as many as answered from it, the backends
+# adding up to the service.  Closed connections stay (TIME_WAIT, 120 s).
+sleep 0.5 # the last FINs and ACKs
+read -r out1 in1 <<<"$(tcp_segs)"
+sent=$((out1 - out0)); got=$((in1 - in0))
+svc_ok() {
+	ctl service list --json >"$XGW_TMP/svc.json" || return 1
+	python3 - "$XGW_TMP/svc.json" "$sent" "$got" "$DP" "$out" <<'PY'
+import json, sys
+d, sent, got, dp, seen = json.load(open(sys.argv[1]))[0], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], json.loads(sys.argv[5])["seen"]
+s = d["stats"]
+bad = []
+if s["datapath"] != dp: bad.append("datapath %s" % s["datapath"])
+if s["conns_new"] != 400: bad.append("conns_new %d" % s["conns_new"])
+if not 0 < s["conns_active"] <= 400: bad.append("conns_active %d" % s["conns_active"])
+if s["pkts_in"] < sent or s["pkts_out"] < got:
+    bad.append("packets in %d out %d, the client sent %d got %d" % (s["pkts_in"], s["pkts_out"], sent, got))
+if s["bytes_in"] < 54 * s["pkts_in"] or s["bytes_out"] < 54 * s["pkts_out"]: bad.append("bytes")
+for k in ("pkts_in", "pkts_out", "bytes_in", "bytes_out", "conns_new", "conns_active"):
+    if sum(b["stats"][k] for b in d["backends"]) != s[k]: bad.append("backends' %s" % k)
+for b in d["backends"]:
+    name = "be%s" % b["ip"][-1]
+    if b["stats"]["conns_new"] != seen.get(name, 0):
+        bad.append("%s conns_new %d, answered %d" % (name, b["stats"]["conns_new"], seen.get(name, 0)))
+print("; ".join(bad) or "%d in, %d out, active %d" % (s["pkts_in"], s["pkts_out"], s["conns_active"]))
+sys.exit(1 if bad else 0)
+PY
+}
+wait_for svc_ok >/dev/null || { svc_ok; fail "service counters ($DP datapath)"; }
+echo "  service: $(svc_ok)"
+n=$(ctl backend list 198.18.100.1:80/tcp --json | jget 'sum(b["stats"]["conns_new"] for b in d)')
+[ "$n" = 400 ] || fail "backend list: $n new connections"
+n=$(ctl stats --json | jget '[s for s in d["services"] if s["vip"] == "198.18.100.1"][0]["conns_new"]')
+[ "$n" = 400 ] || fail "stats: services: $n new connections"
+ip netns exec "$GW" python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9100/metrics", timeout=5).read().decode())' \
+	>"$XGW_TMP/metrics.txt" || fail "metrics not served"
+grep -qx 'xgw_service_connections_total{vip="198.18.100.1",port="80",proto="tcp"} 400' "$XGW_TMP/metrics.txt" ||
+	{ grep '^xgw_service_conn' "$XGW_TMP/metrics.txt"; fail "metrics: service connections"; }
+m=$(awk -F'[{} ]' '$1 == "xgw_backend_connections_total" && $2 ~ /vip="198.18.100.1"/ && $2 ~ /backend="198.18.2.1[123]:8080"/ {n += $NF} END {print n + 0}' "$XGW_TMP/metrics.txt")
+[ "$m" = 400 ] || { grep '^xgw_backend_conn' "$XGW_TMP/metrics.txt"; fail "metrics: backends' connections $m"; }
+ok "per-service and per-backend counters ($DP datapath): service list, backend list, stats, metrics"
 
 # Closed connections stay 120 s (TIME_WAIT, set above) so that a slow,
 # loaded machine still finds them.
@@ -267,14 +319,22 @@ ip netns exec "$CLI" python3 "$XGW_TMP/long.py" "$XGW_TMP/long.name" >"$XGW_TMP/
 long=$!
 wait_for test -s "$XGW_TMP/long.name" || fail "long connection did not start"
 sleep 1
+new0=$(ctl service list --json | jget 'd[0]["stats"]["conns_new"]')
 ctl service move 198.18.100.1:80/tcp --datapath "$OTHER" || fail "service move to $OTHER"
 ctl service list --json | jget 'd[0]["datapath"]' | grep -qx "$OTHER" || fail "service not moved"
-sleep 1.5
+out=$(conns 10)
+[ "$(echo "$out" | jget 'd["fails"]')" = 0 ] || fail "connections failed on the $OTHER datapath: $out"
+sleep 0.5
 ctl service move 198.18.100.1:80/tcp --datapath "$DP" || fail "service move back to $DP"
 wait $long || { cat "$XGW_TMP/long.out"; ctl stats; fail "long connection broke across the datapath move"; }
 ok "long connection survived a move to the $OTHER datapath and back ($(cat "$XGW_TMP/long.out"))"
 out=$(conns 20)
 [ "$(echo "$out" | jget 'd["fails"]')" = 0 ] || fail "connections failed after the moves: $out"
+# The service's counts go on across the moves: both datapaths' (10 on
+# $OTHER, 20 and the long one on $DP).
+new1=$(ctl service list --json | jget 'd[0]["stats"]["conns_new"]')
+[ "$new1" -ge $((new0 + 31)) ] || fail "conns_new $new0 -> $new1 across the moves, expected +31 at least"
+ok "the service's counters went on across the moves ($new0 -> $new1 new connections)"
 [ "$DP" = kernel ] || ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=0
 
 if [ "$DP" = kernel ]; then

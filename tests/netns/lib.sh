@@ -170,7 +170,8 @@ gw_be() {
 # (default 1: queue 0 on xgw_core), its control socket at $SOCK; sets
 # XGWD_PID and defines ctl.  Fails the test if it does not come up.
 # XGW_CFG_EXTRA: more top-level members for the config ("metrics": ...);
-# XGW_CTL_EXTRA: more members of "ctl" ("group": ...).
+# XGW_CTL_EXTRA: more members of "ctl" ("group": ...); XGW_CT_EXTRA: more
+# members of "conntrack" ("udp_timeout_s": ...).
 start_xgwd() {
 	local q n=${4:-1} queues="" core
 	for ((q = 0; q < n; q++)); do
@@ -183,7 +184,7 @@ start_xgwd() {
     { "name": "client", "iface": "gw-c", "queues": [ $queues ] },
     { "name": "backend", "iface": "gw-s", "queues": [ $queues ] } ],
   "umem": { "frames": 4096, "frame_size": 2048 },
-  "conntrack": { "max_entries": $3 },
+  "conntrack": { "max_entries": $3${XGW_CT_EXTRA:+, $XGW_CT_EXTRA} },
   "ctl": { "socket": "$SOCK"${XGW_CTL_EXTRA:+, $XGW_CTL_EXTRA} }${XGW_CFG_EXTRA:+, $XGW_CFG_EXTRA} }
 JSON
 	XGW_GW_NS=$1

@@ -6,6 +6,12 @@
 # keeps working through the flood, refusals and evictions are counted, and
 # new connections work again within a second or two of the flood's end
 # (idle handshakes are evicted when the table is full: lb/conntrack.c).
+# Then the table at capacity with flows that are not evictable early: a
+# restarted xgwd with 1,024 entries and a 3 s UDP timeout, filled by 2,048
+# UDP flows (each sent twice): exactly 1,024 admitted, the rest refused as
+# conntrack_full, a new TCP connection refused too; once the flows expire
+# the GC empties the table (counted as expired, nothing evicted), and the
+# whole table is usable again: 20 connections and 1,004 new UDP flows.
 #
 #   [cli] c0 198.18.1.2 --- gw-c 198.18.1.1 [gw] gw-s 198.18.2.1 --- b0 198.18.2.11 [be]
 #   VIP 198.18.100.1:80/tcp -> 198.18.2.11:8080; flood from 198.18.1.100-101
@@ -119,3 +125,69 @@ echo "  xgwd RSS: ${rss0} KiB before, ${rss1} KiB after (+$((rss1 - rss0)) KiB; 
 ok "RSS grew by $((rss1 - rss0)) KiB (bound: max_entries x 1 KiB + 8 MiB)"
 if sanitizer_report "$XGW_TMP/xgwd.log" 40; then fail "sanitizer report in xgwd's log"; fi
 ok "no sanitizer report"
+
+# --- At capacity, and the room given back by the GC ----------------------
+kill -TERM "$XGWD_PID"
+wait "$XGWD_PID" || fail "xgwd did not exit cleanly after the flood"
+CAP=1024
+XGW_CT_EXTRA='"udp_timeout_s": 3' start_xgwd "$GW" "$XGWD" $CAP
+ctl service add 198.18.100.1:80/tcp >/dev/null || fail "service add"
+ctl backend add 198.18.100.1:80/tcp 198.18.2.11:8080 >/dev/null || fail "backend add"
+ctl service add 198.18.100.1:53/udp >/dev/null || fail "udp service add"
+ctl backend add 198.18.100.1:53/udp 198.18.2.11:5353 >/dev/null || fail "udp backend add"
+ct() { ctl stats --json | jget "$1"; }
+# N UDP flows from 198.18.1.100, source ports from SPORT, each sent twice
+# (a lost frame does not leave a flow out).
+udp_flows() {
+	ip netns exec "$CLI" "$PKTGEN" -i c0 --dst-mac "$GWMAC" --src 198.18.1.100 \
+		--dst 198.18.100.1 --proto udp --sport "$2" --dport 53 --flows "$1" \
+		--count $((2 * $1)) --rate 20000 --duration 5 --json --quiet >"$XGW_TMP/fill.json" ||
+		fail "pktgen failed"
+	[ "$(jget 'd["packets"]' <"$XGW_TMP/fill.json")" = $((2 * $1)) ] || fail "pktgen sent too few"
+}
+udp_flows $((2 * CAP)) 1024
+sleep 0.2
+ctl stats --json >"$XGW_TMP/full.json"
+# A new connection now, before the flows can expire (bash, not python:
+# its start-up alone can take half a second on a loaded machine).
+ip netns exec "$CLI" timeout 1 bash -c 'exec 3<>/dev/tcp/198.18.100.1/80' 2>/dev/null &&
+	fail "a new connection was admitted into a full table"
+ctl stats --json >"$XGW_TMP/probe.json"
+read -r live created full <<<"$(jget 'd["conntrack"]["live"], d["conntrack"]["created"],
+	d["drops"].get("conntrack_full", 0)' <"$XGW_TMP/full.json" | tr -d '(),')"
+read -r live2 full2 <<<"$(jget 'd["conntrack"]["live"], d["drops"].get("conntrack_full", 0)' \
+	<"$XGW_TMP/probe.json" | tr -d '(),')"
+echo "  $((2 * CAP)) UDP flows at a $CAP-entry table: conntrack $(jget 'json.dumps(d["conntrack"])' <"$XGW_TMP/full.json"), conntrack_full $full"
+[ "$live" = $CAP ] && [ "$created" = $CAP ] || fail "table at capacity holds $live ($created created), want $CAP"
+# Each of the CAP flows left out was refused twice, less any frame lost.
+[ "$full" -ge "$CAP" ] && [ "$full" -le $((2 * CAP)) ] || fail "$full refusals counted, want $CAP..$((2 * CAP))"
+ok "table full at $CAP UDP flows; the other $CAP flows refused, $full packets counted as conntrack_full"
+[ "$full2" -gt "$full" ] || fail "the refused SYN was not counted as conntrack_full"
+[ "$live2" = $CAP ] || fail "table no longer at $CAP after the refused connection: $live2"
+ok "a new connection is refused while the table is full (conntrack_full $full -> $full2)"
+
+# No traffic now: only expiry and the GC can free entries.
+t0=$(date +%s.%N)
+wait_for test "$(ct 'd["conntrack"]["live"]')" = 0 ||
+	fail "GC did not empty the table: $(ct 'json.dumps(d["conntrack"])')"
+ctl stats --json >"$XGW_TMP/gc.json"
+expired=$(jget 'd["conntrack"]["expired"]' <"$XGW_TMP/gc.json")
+evicted=$(jget 'd["conntrack"]["evicted"]' <"$XGW_TMP/gc.json")
+echo "  table empty $(python3 -c "import time; print(round(time.time() - $t0, 1))") s later; conntrack $(jget 'json.dumps(d["conntrack"])' <"$XGW_TMP/gc.json")"
+[ "$expired" = $CAP ] && [ "$evicted" = 0 ] || fail "$expired expired, $evicted evicted; want $CAP and 0"
+ok "after the UDP timeout the GC gave the room back: $expired entries expired, none evicted"
+
+# 20 connections (their entries stay 10 s, the close timeout), then
+# CAP - 20 new UDP flows: exactly the table, none refused.
+n=$(ip netns exec "$CLI" python3 "$XGW_TMP/new.py" 20)
+udp_flows $((CAP - 20)) 20000
+ctl stats --json >"$XGW_TMP/again.json"
+read -r live3 full3 <<<"$(jget 'd["conntrack"]["live"], d["drops"].get("conntrack_full", 0)' \
+	<"$XGW_TMP/again.json" | tr -d '(),')"
+echo "  refilled: $n of 20 connections; conntrack $(jget 'json.dumps(d["conntrack"])' <"$XGW_TMP/again.json"), conntrack_full $full3"
+[ "$n" = 20 ] || fail "after the GC only $n of 20 new connections worked"
+[ "$live3" = $CAP ] || fail "refilled table holds $live3, want $CAP"
+[ "$full3" = "$full2" ] || fail "$((full3 - full2)) refusals while refilling a table the GC emptied"
+ok "the whole table is usable again: 20 connections and $((CAP - 20)) new UDP flows, none refused"
+if sanitizer_report "$XGW_TMP/xgwd.log" 40; then fail "sanitizer report in xgwd's log"; fi
+ok "no sanitizer report after the capacity run"

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ctl/config.h"
+#include "ctl/config_json.h"
 
 #ifndef XGW_EXAMPLES
 #error "XGW_EXAMPLES must name the examples/ folder"
@@ -984,6 +985,35 @@ static void test_mac_parse(void **state)
 	assert_int_equal(xgw_mac_parse(m, ""), -EINVAL);
 }
 
+/* cfg_find_dup against the obvious definition (the earliest key equal to
+ * an earlier one, and that earlier one's first index), on both of its
+ * paths: pairwise up to 16 keys, sorted beyond. */
+static void test_find_dup(void **state)
+{
+	uint32_t keys[64];
+
+	(void)state;
+	srand(7);
+	for (int round = 0; round < 2000; round++) {
+		size_t n = 2 + (size_t)rand() % 60, first = 99, ref_first = 0;
+		long ref = -1;
+
+		for (size_t i = 0; i < n; i++)
+			keys[i] = (uint32_t)rand() % (uint32_t)(n * 3);
+		for (size_t i = 1; i < n && ref < 0; i++)
+			for (size_t j = 0; j < i; j++)
+				if (keys[i] == keys[j]) {
+					ref = (long)i;
+					ref_first = j;
+					break;
+				}
+		long got = cfg_find_dup(keys, n, sizeof(keys[0]), &first);
+		assert_int_equal(got, ref);
+		if (ref >= 0)
+			assert_int_equal(first, ref_first);
+	}
+}
+
 int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
@@ -1001,6 +1031,7 @@ int main(void)
 	    cmocka_unit_test(test_endpoint_parse),
 	    cmocka_unit_test(test_service_key_parse),
 	    cmocka_unit_test(test_mac_parse),
+	    cmocka_unit_test(test_find_dup),
 	};
 	const size_t nc = sizeof(cases) / sizeof(cases[0]);
 	const size_t nf = sizeof(fixed) / sizeof(fixed[0]);

@@ -37,7 +37,8 @@
 #include "tests/lib/pktbuild.h"
 #include "tunnel/tunnel.h"
 
-#define SEED 0x5eedu
+#define SEED	      0x5eedu
+#define SLOT_BE(i, b) (100 + 8 * (i) + (b))
 static const uint8_t BE_MAC[3][6] = {{2, 0, 0, 0, 2, 11}, {2, 0, 0, 0, 2, 12}, {2, 0, 0, 0, 2, 13}};
 static const uint8_t CLI_MAC[6] = {2, 0, 0, 0, 1, 2};
 /* Tunnel endpoints (remotes) on kd0's 198.18.2.0/24; kd0's 198.18.2.1 is
@@ -71,6 +72,14 @@ static void resync(void)
 	xgw_snapshot_free(snap);
 	snap = xgw_snapshot_build(&cfg, 1, SEED, err, sizeof(err));
 	assert_non_null(snap);
+	/* Counter slots as xgwd's allocator would give them (stable: a
+	 * service keeps its slot across syncs): service i 1 + i, its
+	 * backend b SLOT_BE(i, b). */
+	for (unsigned i = 0; i < snap->n_svcs; i++) {
+		snap->svcs[i].ctr = 1 + i;
+		for (uint32_t b = 1; b <= snap->svcs[i].n_backends; b++)
+			snap->svcs[i].be[b].ctr = SLOT_BE(i, b);
+	}
 	if (xgw_kdp_sync(kdp, &cfg, snap, ct, err, sizeof(err)))
 		fail_msg("sync: %s", err);
 }
@@ -424,6 +433,115 @@ static void test_drops_and_handoff(void **state)
 	len = build(&b, f);
 	assert_int_equal(run(f, &len), XDP_PASS);
 	assert_memory_equal(f + 14 + 16, "\xc6\x12\x64\x01", 4);
+}
+
+/* The counters of service [0]'s backend whose address ends in .1N. */
+static void be_counts(unsigned n, struct xgw_kdp_counts *o)
+{
+	const struct xgw_svc_rt *s = &snap->svcs[0];
+
+	for (uint32_t b = 1; b <= s->n_backends; b++)
+		if (s->be[b].ip.b[3] == 10 + n) {
+			assert_true(xgw_kdp_be_counts(kdp, s->be[b].ctr, o));
+			return;
+		}
+	fail_msg("no backend .1%u", n);
+}
+
+/* Per-backend counters by counter slot: every packet each way, bytes,
+ * the connections opened, the live ones (a conntrack count), and the
+ * service's refusals by reason. */
+static void test_counters(void **state)
+{
+	enum { FLOWS = 24 };
+	struct xgw_kdp_counts c0[4], c1[4];
+	uint64_t d0[XGW_DROP__MAX] = {0}, d1[XGW_DROP__MAX] = {0};
+	uint64_t sent[4] = {0}, back[4] = {0}, bytes_sent[4] = {0}, bytes_back[4] = {0};
+	unsigned made[4] = {0};
+	static const uint8_t body[100];
+	uint8_t f[2048];
+
+	assert_true(snap->svcs[0].ctr != 0);
+	xgw_kdp_ct_count(kdp, ct, 0);
+	for (unsigned n = 1; n <= 3; n++)
+		be_counts(n, &c0[n]);
+	xgw_kdp_svc_drops_add(kdp, snap->svcs[0].ctr, d0);
+	for (unsigned i = 0; i < FLOWS; i++) {
+		uint16_t sport = (uint16_t)(43000 + i); /* no other test's flows */
+		struct xgw_pb b = {.src = xgw_pb_ip("198.18.1.2"),
+				   .dst = xgw_pb_ip("198.18.100.1"),
+				   .proto = IPPROTO_TCP,
+				   .sport = sport,
+				   .dport = 80,
+				   .tcp_flags = XGW_PB_SYN};
+		uint32_t len = build(&b, f), l0 = len;
+		assert_int_equal(run(f, &len), XDP_TX);
+		unsigned be = dst_backend(f);
+		assert_true(be >= 1 && be <= 3);
+		made[be]++;
+		sent[be]++;
+		bytes_sent[be] += l0;
+		/* i % 3 + 1 more packets from the client, i % 2 + 1 back. */
+		b.tcp_flags = XGW_PB_ACK;
+		for (unsigned k = 0; k < i % 3 + 1; k++) {
+			len = l0 = build(&b, f);
+			assert_int_equal(run(f, &len), XDP_TX);
+			sent[be]++;
+			bytes_sent[be] += l0;
+		}
+		char bip[32];
+		snprintf(bip, sizeof(bip), "198.18.2.1%u", be);
+		struct xgw_pb r = {.src = xgw_pb_ip(bip),
+				   .dst = xgw_pb_ip("198.18.1.2"),
+				   .proto = IPPROTO_TCP,
+				   .sport = 8080,
+				   .dport = sport,
+				   .tcp_flags = XGW_PB_ACK,
+				   .payload = body,
+				   .payload_len = sizeof(body)};
+		for (unsigned k = 0; k < i % 2 + 1; k++) {
+			len = l0 = build(&r, f);
+			assert_int_equal(run(f, &len), XDP_TX);
+			back[be]++;
+			bytes_back[be] += l0;
+		}
+	}
+	xgw_kdp_ct_count(kdp, ct, 0);
+	unsigned total = 0;
+	for (unsigned n = 1; n <= 3; n++) {
+		be_counts(n, &c1[n]);
+		assert_int_equal(c1[n].conns - c0[n].conns, made[n]);
+		assert_int_equal(c1[n].pkts[0] - c0[n].pkts[0], sent[n]);
+		assert_int_equal(c1[n].pkts[1] - c0[n].pkts[1], back[n]);
+		assert_int_equal(c1[n].bytes[0] - c0[n].bytes[0], bytes_sent[n]);
+		assert_int_equal(c1[n].bytes[1] - c0[n].bytes[1], bytes_back[n]);
+		assert_int_equal(c1[n].active - c0[n].active, made[n]);
+		total += made[n];
+	}
+	assert_int_equal(total, FLOWS);
+
+	/* Refused for want of a backend: the service's no_backend. */
+	for (int i = 0; i < 3; i++)
+		cfg.services[0].backends[i].weight = 0;
+	resync();
+	struct xgw_pb b = {.src = xgw_pb_ip("198.18.1.3"),
+			   .dst = xgw_pb_ip("198.18.100.1"),
+			   .proto = IPPROTO_TCP,
+			   .sport = 42000,
+			   .dport = 80,
+			   .tcp_flags = XGW_PB_SYN};
+	uint32_t len = build(&b, f);
+	assert_int_equal(run(f, &len), XDP_DROP);
+	for (int i = 0; i < 3; i++)
+		cfg.services[0].backends[i].weight = 1;
+	resync();
+	xgw_kdp_svc_drops_add(kdp, snap->svcs[0].ctr, d1);
+	assert_int_equal(d1[XGW_DROP_NO_BACKEND] - d0[XGW_DROP_NO_BACKEND], 1);
+	assert_int_equal(d1[XGW_DROP_POLICY], d0[XGW_DROP_POLICY]);
+	/* A slot no kernel service had reads as none. */
+	struct xgw_kdp_counts none;
+	assert_false(xgw_kdp_be_counts(kdp, 60000, &none));
+	assert_int_equal(none.conns, 0);
 }
 
 /* IPv6: the SYN's DNAT and its reply, the same Maglev pick as the
@@ -855,17 +973,12 @@ static void test_refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_syn_dnat_and_reply),
-	    cmocka_unit_test(test_ct_keeps_backend),
-	    cmocka_unit_test(test_maglev_same_pick),
-	    cmocka_unit_test(test_icmp_echo),
-	    cmocka_unit_test(test_drops_and_handoff),
-	    cmocka_unit_test(test_ipv6),
-	    cmocka_unit_test(test_snat),
-	    cmocka_unit_test(test_tunnel_vxlan),
-	    cmocka_unit_test(test_tunnel_geneve),
-	    cmocka_unit_test(test_tunnel_hand_on),
-	    cmocka_unit_test(test_icmp_errors),
+	    cmocka_unit_test(test_syn_dnat_and_reply), cmocka_unit_test(test_ct_keeps_backend),
+	    cmocka_unit_test(test_maglev_same_pick),   cmocka_unit_test(test_icmp_echo),
+	    cmocka_unit_test(test_drops_and_handoff),  cmocka_unit_test(test_ipv6),
+	    cmocka_unit_test(test_counters),	       cmocka_unit_test(test_snat),
+	    cmocka_unit_test(test_tunnel_vxlan),       cmocka_unit_test(test_tunnel_geneve),
+	    cmocka_unit_test(test_tunnel_hand_on),     cmocka_unit_test(test_icmp_errors),
 	    cmocka_unit_test(test_refusals),
 	};
 

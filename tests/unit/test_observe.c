@@ -260,6 +260,61 @@ static void test_slots_stable(void **state)
 	xgw_offline_close(o);
 }
 
+/* A write that adds a service in front (every index moves) and a backend
+ * to service 2 keeps every slot that was there: the slots are carried
+ * from the running snapshot by (service, backend address), not by index,
+ * and the new ones are distinct and new. */
+static void test_slots_carried(void **state)
+{
+	struct xgw_offline *o = open_dp();
+	struct xgw_dataplane *dp = xgw_offline_dataplane(o);
+	const struct xgw_svc_rt *a1 = &dp->snap->svcs[0], *a2 = &dp->snap->svcs[1];
+	struct xgw_config cfg;
+	char err[256];
+
+	load_cfg(&cfg, "{'ports': [{'name': 'client', 'iface': 'xgw-c', 'queues': [{'queue': 0,"
+		       " 'core': 0}]}], 'services': ["
+		       " {'vip': '198.18.100.3', 'port': 80, 'proto': 'tcp', 'backends':"
+		       "   [{'ip': '198.18.2.12', 'port': 80}]},"
+		       " {'vip': '198.18.100.1', 'port': 80, 'proto': 'tcp', 'backends':"
+		       "   [{'ip': '198.18.2.10', 'port': 8080}]},"
+		       " {'vip': '198.18.100.2', 'port': 80, 'proto': 'tcp', 'backends':"
+		       "   [{'ip': '198.18.2.11', 'port': 8081},"
+		       "    {'ip': '198.18.2.10', 'port': 8081, 'weight': 0}]}]}");
+	struct xgw_snapshot *s2 = xgw_snapshot_build(&cfg, 1, 0x5eed, err, sizeof(err));
+	assert_non_null(s2);
+	assert_int_equal(xgw_svc_slots_assign(dp, s2, err, sizeof(err)), 0);
+	const struct xgw_svc_rt *n3 = xgw_snapshot_service(s2, &a1->vip, a1->port, a1->proto);
+	const struct xgw_svc_rt *n2 = xgw_snapshot_service(s2, &a2->vip, a2->port, a2->proto);
+	assert_non_null(n3);
+	assert_non_null(n2);
+	assert_int_equal(n3->ctr, a1->ctr);
+	assert_int_equal(n3->be[1].ctr, a1->be[1].ctr);
+	assert_int_equal(n2->ctr, a2->ctr);
+	/* 198.18.2.10:8081 moved from position 1 to 2: found by its key. */
+	uint32_t old_be = a2->be[1].ctr, new_be = 0, added = 0;
+	for (uint32_t b = 1; b <= n2->n_backends; b++) {
+		if (n2->be[b].weight == 0) /* 198.18.2.10:8081 */
+			new_be = n2->be[b].ctr;
+		else
+			added = n2->be[b].ctr;
+	}
+	assert_int_equal(new_be, old_be);
+	uint32_t used[] = {a1->ctr, a2->ctr};
+	uint32_t used_be[] = {a1->be[1].ctr, old_be};
+	for (int i = 0; i < 2; i++) {
+		assert_int_not_equal(s2->svcs[0].ctr, used[i]);
+		assert_int_not_equal(s2->svcs[0].be[1].ctr, used_be[i]);
+		assert_int_not_equal(added, used_be[i]);
+	}
+	assert_int_not_equal(s2->svcs[0].ctr, 0);
+	assert_int_not_equal(added, 0);
+	assert_int_not_equal(added, s2->svcs[0].be[1].ctr);
+	xgw_snapshot_free(s2);
+	xgw_config_free(&cfg);
+	xgw_offline_close(o);
+}
+
 /* ---- trace and capture --------------------------------------------------- */
 
 static json_t *tap_start(struct xgw_offline *o, enum xgw_tap_mode mode, const char *args)
@@ -434,9 +489,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_counts_each_way), cmocka_unit_test(test_drops),
-	    cmocka_unit_test(test_slots_stable),    cmocka_unit_test(test_trace),
-	    cmocka_unit_test(test_trace_policy),    cmocka_unit_test(test_capture),
-	    cmocka_unit_test(test_tap_bad_args),
+	    cmocka_unit_test(test_slots_stable),    cmocka_unit_test(test_slots_carried),
+	    cmocka_unit_test(test_trace),	    cmocka_unit_test(test_trace_policy),
+	    cmocka_unit_test(test_capture),	    cmocka_unit_test(test_tap_bad_args),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
