@@ -79,12 +79,15 @@ def hold(host, port, k, secs, out):
     for t in threads:
         t.start()
     start.wait()
-    with open(out + ".ready", "w") as f:
+    # Whole or not at all: a reader polls for the file and parses it.
+    with open(out + ".ready.tmp", "w") as f:
         json.dump(res, f)
+    os.rename(out + ".ready.tmp", out + ".ready")
     for t in threads:
         t.join(secs + 40)
-    with open(out, "w") as f:
+    with open(out + ".tmp", "w") as f:
         json.dump(res, f)
+    os.rename(out + ".tmp", out)
 
 
 if __name__ == "__main__":
