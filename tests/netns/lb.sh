@@ -249,7 +249,7 @@ hold=$!
 XGW_PIDS+=($hold)
 wait_for test -s "$H.ready" || fail "long connections did not start"
 jget '[r["broken"] for r in d if r["broken"]]' <"$H.ready" | grep -qx '\[\]' ||
-	fail "long connections through 198.18.100.4: $(cat "$H.ready")"
+	fail "long connections through 198.18.100.4: $(cat "$H.ready"); drops: $(ctl stats --json | jget '{"drops": d["drops"], "kernel": d.get("kernel")}')"
 sleep 1
 ctl backend add 198.18.100.4:80/tcp 198.18.2.13:8080 --weight 1 || fail "backend add under load"
 ctl backend set 198.18.100.4:80/tcp 198.18.2.11:8080 --weight 3 || fail "backend set under load"
