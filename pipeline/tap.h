@@ -40,8 +40,9 @@ struct xgw_tap_rec {
 	uint32_t len;	  /* bytes in data */
 	uint32_t wirelen; /* capture: the frame's length */
 	uint16_t port;	  /* capture: the port received on (rx) or sent by (tx) */
-	int16_t worker;
+	int16_t worker;	  /* -1: the kernel datapath's record (kernel set) */
 	uint8_t dir;	/* capture: XGW_TAP_DIR_* */
+	uint8_t kernel; /* made from the XDP program's record (tap_kdp.c) */
 	uint64_t ts_ns; /* CLOCK_REALTIME */
 	uint8_t data[XGW_TAP_DATA];
 };
@@ -84,5 +85,15 @@ json_t *xgw_tap_read(struct xgw_dataplane *dp, enum xgw_tap_mode mode, unsigned 
 json_t *xgw_tap_stop(struct xgw_dataplane *dp, enum xgw_tap_mode mode, char *err, size_t errlen);
 /* At exit. */
 void xgw_tap_free(struct xgw_dataplane *dp);
+
+/* Internal to tap.c and tap_kdp.c: a record of the session for worker
+ * (-1: the kernel datapath), or NULL (count taken, ring full); filled,
+ * then published. */
+struct xgw_tap_rec *xgw_tap_claim(struct xgw_tap *t, int worker);
+void xgw_tap_publish(struct xgw_tap_rec *r);
+/* The kernel datapath's records so far, taken into t's ring as the
+ * workers' are (filter, port, direction and count applied here): called
+ * by the control thread before it reads the ring. */
+void xgw_tap_kdp_take(struct xgw_dataplane *dp, struct xgw_tap *t);
 
 #endif
