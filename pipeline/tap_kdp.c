@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/config.h"
 #include "common/drop.h"
 #include "lb/conntrack.h"
 #include "pipeline/kdp.h"
@@ -119,8 +120,11 @@ static void trace_text(struct take *k, const struct xgw_kdp_trace *r, struct tex
 	if (ev(r, XGW_KDP_CNT_VXLAN_DECAP) || ev(r, XGW_KDP_CNT_GENEVE_DECAP))
 		tap_put(tx, "  decap      %s\n",
 			ev(r, XGW_KDP_CNT_VXLAN_DECAP) ? "vxlan" : "geneve");
-	if (r->svc)
-		tap_put(tx, "  service    kernel service %u\n", r->svc_id);
+	if (r->svc && !before.rc) { /* the VIP's service, in the kernel datapath */
+		tap_put(tx, "  service    ");
+		tap_put_ep(tx, &before.dst, before.p.dport, true);
+		tap_put(tx, "/%s (kernel datapath)\n", xgw_proto_name(before.p.l4_proto));
+	}
 	if (r->ct == XGW_KDP_TR_CT_NEW) {
 		tap_put(tx, "  conntrack  new, %s\n", xgw_ct_state_name(r->state_after));
 	} else if (r->ct) {

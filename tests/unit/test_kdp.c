@@ -1110,6 +1110,7 @@ static void test_trace_tap(void **state)
 	const char *ack = json_string_value(json_object_get(json_array_get(recs, 2), "text"));
 	assert_non_null(strstr(syn, "datapath kernel"));
 	assert_non_null(strstr(syn, "tcp 198.18.1.2:47200 -> 198.18.100.1:80 [S]"));
+	assert_non_null(strstr(syn, "service    198.18.100.1:80/tcp (kernel datapath)"));
 	assert_non_null(strstr(syn, "conntrack  new, syn_sent"));
 	snprintf(want, sizeof(want), "backend    198.18.2.1%u:8080", be);
 	assert_non_null(strstr(syn, want));
