@@ -11,6 +11,9 @@
  *            conntrack hit or new and state, backend, NAT rewrite, encap,
  *            route and next hop, verdict or drop reason) as text;
  *   capture: the frame as received (rx) and as sent (tx).
+ * Packets of kernel-datapath services are reported by the XDP program
+ * while a session runs (XGW_KDP_F_TRACE, steer-bpf/kern_trace.h) and taken
+ * into the same ring by the control thread when it reads (tap_kdp.c).
  * Records go through a ring the control thread drains (xgw_tap_read);
  * packets are processed in order, and a stage is never told about taps.
  * A session ends when it has taken `count` records or at its deadline. */
@@ -75,8 +78,9 @@ int xgw_tap_start(struct xgw_dataplane *dp, enum xgw_tap_mode mode, json_t *args
 		  size_t errlen);
 /* The records ready so far (at most `max`), consumed: {"mode", "taken",
  * "count", "overrun", "done", "records":[...]}; trace records are
- * {"worker","text"}, capture records {"worker","port","dir","ts_ns",
- * "wirelen","data" (hex)}.  NULL with err filled when no session of that
+ * {"worker","datapath","text"}, capture records {"worker","datapath","port",
+ * "dir","ts_ns","wirelen","data" (hex)}; datapath "kernel" for the XDP
+ * program's (tap_kdp.c), "user" for the workers'.  NULL with err filled when no session of that
  * mode runs. */
 json_t *xgw_tap_read(struct xgw_dataplane *dp, enum xgw_tap_mode mode, unsigned max, char *err,
 		     size_t errlen);
