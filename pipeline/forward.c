@@ -17,6 +17,7 @@
 #include "common/csum.h"
 #include "common/drop.h"
 #include "common/hdr.h"
+#include "lb/nat.h"
 
 /* Routers rate-limit ICMP errors (RFC 1812 4.3.2.8); per worker, per second. */
 #define ICMP_ERRORS_PER_SEC 1000
@@ -133,16 +134,40 @@ route_miss(struct xgw_worker *w, const struct xgw_fwd_state *fs, const struct xg
 }
 
 static int icmp_error4(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
-		       uint8_t type, uint8_t code, uint32_t rest, int drop);
+		       uint8_t type, uint8_t code, uint32_t rest, int drop,
+		       const struct xgw_ct_tuple *arrived);
 static int icmp_error6(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
-		       uint8_t type, uint8_t code, uint32_t rest, int drop);
+		       uint8_t type, uint8_t code, uint32_t rest, int drop,
+		       const struct xgw_ct_tuple *arrived);
+
+/* Give p the addresses and ports it arrived with (forward.h) before it is
+ * quoted: the NAT's own RFC 1624 updates (lb/nat.h) undone, so that the
+ * quoted IPv4 header checksum and the L4 checksum are the sender's again,
+ * and the error goes to the sender (a backend's reply was rewritten to
+ * come from the VIP).  Fields that did not change are left alone: an
+ * update by nothing may turn a checksum 0x0000 into 0xffff. */
+static void unnat_quote(struct xgw_pkt *p, const struct xgw_ct_tuple *arrived)
+{
+	struct xgw_addr src, dst;
+	uint16_t ports[2]; /* read from the header, as the quote will hold them */
+
+	if (!arrived || !(p->flags & XGW_PKT_L4) || (p->flags & XGW_PKT_FRAG_LATER) ||
+	    (p->l4_proto != IPPROTO_TCP && p->l4_proto != IPPROTO_UDP))
+		return;
+	xgw_pkt_addrs(p, &src, &dst);
+	memcpy(ports, p->data + p->l4_off, 4);
+	if (!xgw_addr_eq(&src, &arrived->src) || ports[0] != arrived->sport)
+		(void)xgw_nat_rewrite(p, false, &arrived->src, arrived->sport);
+	if (!xgw_addr_eq(&dst, &arrived->dst) || ports[1] != arrived->dport)
+		(void)xgw_nat_rewrite(p, true, &arrived->dst, arrived->dport);
+}
 
 /* Too big for the egress port: xgw does not fragment.  Tell the sender
  * (ICMP fragmentation needed with the next-hop MTU when DF is set, RFC 1191;
  * ICMPv6 packet too big, RFC 4443 3.2) so that path MTU discovery works,
  * else count the drop. */
 static int too_big(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
-		   uint32_t mtu)
+		   uint32_t mtu, const struct xgw_ct_tuple *arrived)
 {
 	if (p->flags & XGW_PKT_FRAG_LATER)
 		return XGW_DROP_MTU;
@@ -152,9 +177,9 @@ static int too_big(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct 
 			return XGW_DROP_MTU;
 		/* bytes 6-7 of the ICMP header: the next-hop MTU */
 		return icmp_error4(w, fs, p, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
-				   htonl(mtu & 0xffff), XGW_DROP_MTU);
+				   htonl(mtu & 0xffff), XGW_DROP_MTU, arrived);
 	}
-	return icmp_error6(w, fs, p, ICMPV6_PKT_TOOBIG, 0, htonl(mtu), XGW_DROP_MTU);
+	return icmp_error6(w, fs, p, ICMPV6_PKT_TOOBIG, 0, htonl(mtu), XGW_DROP_MTU, arrived);
 }
 
 int xgw_route_lookup(struct xgw_worker *w, const struct xgw_fwd_state *fs,
@@ -173,9 +198,9 @@ int xgw_route_lookup(struct xgw_worker *w, const struct xgw_fwd_state *fs,
 }
 
 int xgw_too_big(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
-		uint32_t mtu)
+		uint32_t mtu, const struct xgw_ct_tuple *arrived)
 {
-	return too_big(w, fs, p, mtu);
+	return too_big(w, fs, p, mtu, arrived);
 }
 
 /* Route dst out of a port and rewrite the Ethernet header for it: the
@@ -183,7 +208,8 @@ int xgw_too_big(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw
  * forwarding stage; anything else in output_slow. */
 __attribute__((noinline)) static int output_slow(struct xgw_worker *w,
 						 const struct xgw_fwd_state *fs, struct xgw_pkt *p,
-						 const struct xgw_addr *dst)
+						 const struct xgw_addr *dst,
+						 const struct xgw_ct_tuple *arrived)
 {
 	struct xgw_route_cache_ent *e = route_cache_slot(&w->fwd, dst);
 	const struct xgw_port *port;
@@ -197,7 +223,7 @@ __attribute__((noinline)) static int output_slow(struct xgw_worker *w,
 	out = e->out;
 	port = &w->dp->ports[out];
 	if (p->l3_len > xgw_port_mtu(port))
-		return too_big(w, fs, p, xgw_port_mtu(port));
+		return too_big(w, fs, p, xgw_port_mtu(port), arrived);
 	strip_vlans(p);
 	memcpy(p->data, e->mac, 12);
 	/* Drop Ethernet padding: the frame ends where IP says. */
@@ -207,14 +233,14 @@ __attribute__((noinline)) static int output_slow(struct xgw_worker *w,
 }
 
 static inline int output(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
-			 const struct xgw_addr *dst)
+			 const struct xgw_addr *dst, const struct xgw_ct_tuple *arrived)
 {
 	const struct xgw_route_cache_ent *e = route_cache_slot(&w->fwd, dst);
 
 	if (__builtin_expect(e->gen != xgw_fib_generation(fs->fib) || !xgw_addr_eq(&e->dst, dst) ||
 				 p->n_vlans || p->l3_len > xgw_port_mtu(&w->dp->ports[e->out]),
 			     0))
-		return output_slow(w, fs, p, dst);
+		return output_slow(w, fs, p, dst, arrived);
 	memcpy(p->data, e->mac, 12);
 	p->len = (uint32_t)p->l3_off + p->l3_len;
 	p->out_port = e->out;
@@ -225,7 +251,8 @@ static inline int output(struct xgw_worker *w, const struct xgw_fwd_state *fs, s
  * header" in network order) from the ingress port's address, and route it
  * back to the sender.  Returns `drop` when no error may be sent. */
 static int icmp_error4(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
-		       uint8_t type, uint8_t code, uint32_t rest, int drop)
+		       uint8_t type, uint8_t code, uint32_t rest, int drop,
+		       const struct xgw_ct_tuple *arrived)
 {
 	iphdr_u *ip = (iphdr_u *)(p->data + p->l3_off);
 	const struct xgw_addr *src = &fs->port_addr4[p->port];
@@ -235,6 +262,7 @@ static int icmp_error4(struct xgw_worker *w, const struct xgw_fwd_state *fs, str
 
 	if (!src->family || !icmp_allowed(w))
 		return drop;
+	unnat_quote(p, arrived);
 	if (quote > p->l3_len)
 		quote = p->l3_len;
 	/* Never answer an ICMP error with an error (RFC 1812 4.3.2.7). */
@@ -265,11 +293,12 @@ static int icmp_error4(struct xgw_worker *w, const struct xgw_fwd_state *fs, str
 	p->l3_len = (uint16_t)(28 + quote);
 	p->l4_off = (uint16_t)(p->l3_off + 20);
 	XGW_STAT_ADD(w->st.icmp_sent, 1);
-	return output_slow(w, fs, p, &dst);
+	return output_slow(w, fs, p, &dst, NULL);
 }
 
 static int icmp_error6(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
-		       uint8_t type, uint8_t code, uint32_t rest, int drop)
+		       uint8_t type, uint8_t code, uint32_t rest, int drop,
+		       const struct xgw_ct_tuple *arrived)
 {
 	ipv6hdr_u *ip6 = (ipv6hdr_u *)(p->data + p->l3_off);
 	const struct xgw_addr *src = &fs->port_addr6[p->port];
@@ -282,6 +311,7 @@ static int icmp_error6(struct xgw_worker *w, const struct xgw_fwd_state *fs, str
 
 	if (!src->family || !icmp_allowed(w))
 		return drop;
+	unnat_quote(p, arrived);
 	if (p->l4_proto == IPPROTO_ICMPV6 && p->l4_off < p->len &&
 	    !(p->data[p->l4_off] & ICMPV6_INFOMSG_MASK))
 		return drop;
@@ -302,18 +332,21 @@ static int icmp_error6(struct xgw_worker *w, const struct xgw_fwd_state *fs, str
 	ic->icmp6_code = code;
 	memcpy((uint8_t *)ic + 4, &rest, 4);
 	sum = xgw_csum_partial(&ip6->saddr, 32, 0);
-	sum += htonl(plen) + htonl(IPPROTO_ICMPV6);
+	/* 64-bit: in 32 bits the two words overflow (plen 1240: 0xd8 + 0x3a) and
+	 * the carry is lost, a checksum off by 0x100 on every full-size PTB. */
+	sum += (uint64_t)htonl(plen) + htonl(IPPROTO_ICMPV6);
 	sum = xgw_csum_partial(ic, plen, sum);
 	ic->icmp6_cksum = (uint16_t)~xgw_csum_fold(sum);
 	p->l3_len = (uint16_t)(40 + plen);
 	p->l4_off = (uint16_t)(p->l3_off + 40);
 	XGW_STAT_ADD(w->st.icmp_sent, 1);
-	return output_slow(w, fs, p, &dst);
+	return output_slow(w, fs, p, &dst, NULL);
 }
 
 __attribute__((noinline)) static int forward4_slow(struct xgw_worker *w,
 						   const struct xgw_fwd_state *fs,
-						   struct xgw_pkt *p)
+						   struct xgw_pkt *p,
+						   const struct xgw_ct_tuple *arrived)
 {
 	iphdr_u *ip = (iphdr_u *)(p->data + p->l3_off);
 	struct xgw_addr dst;
@@ -324,36 +357,37 @@ __attribute__((noinline)) static int forward4_slow(struct xgw_worker *w,
 	if (ip->ttl <= 1)
 		/* No ICMP error about a non-initial fragment (RFC 1812 4.3.2.7):
 		 * its "L4 header" is payload. */
-		return p->flags & XGW_PKT_FRAG_LATER ? XGW_DROP_TTL_EXCEEDED
-						     : icmp_error4(w, fs, p, ICMP_TIME_EXCEEDED,
-								   ICMP_EXC_TTL, 0,
-								   XGW_DROP_TTL_EXCEEDED);
+		return p->flags & XGW_PKT_FRAG_LATER
+			   ? XGW_DROP_TTL_EXCEEDED
+			   : icmp_error4(w, fs, p, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0,
+					 XGW_DROP_TTL_EXCEEDED, arrived);
 	xgw_addr_v4(&dst, ip->daddr);
-	err = output(w, fs, p, &dst);
+	err = output(w, fs, p, &dst, arrived);
 	if (err)
 		return err;
 	xgw_ttl_dec4((iphdr_u *)(p->data + p->l3_off));
 	return 0;
 }
 
-static int forward6(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p)
+static int forward6(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
+		    const struct xgw_ct_tuple *arrived)
 {
 	ipv6hdr_u *ip6 = (ipv6hdr_u *)(p->data + p->l3_off);
 	struct xgw_addr dst;
 	int err;
 
 	if (ip6->hop_limit <= 1)
-		return p->flags & XGW_PKT_FRAG_LATER ? XGW_DROP_TTL_EXCEEDED
-						     : icmp_error6(w, fs, p, ICMPV6_TIME_EXCEED,
-								   ICMPV6_EXC_HOPLIMIT, 0,
-								   XGW_DROP_TTL_EXCEEDED);
+		return p->flags & XGW_PKT_FRAG_LATER
+			   ? XGW_DROP_TTL_EXCEEDED
+			   : icmp_error6(w, fs, p, ICMPV6_TIME_EXCEED, ICMPV6_EXC_HOPLIMIT, 0,
+					 XGW_DROP_TTL_EXCEEDED, arrived);
 	/* Link-local sources and destinations are never forwarded (RFC 4291
 	 * 2.5.6). */
 	if ((ip6->daddr.s6_addr[0] == 0xfe && (ip6->daddr.s6_addr[1] & 0xc0) == 0x80) ||
 	    (ip6->saddr.s6_addr[0] == 0xfe && (ip6->saddr.s6_addr[1] & 0xc0) == 0x80))
 		return XGW_DROP_NO_ROUTE;
 	xgw_addr_v6(&dst, &ip6->daddr);
-	err = output(w, fs, p, &dst);
+	err = output(w, fs, p, &dst, arrived);
 	if (err)
 		return err;
 	ip6 = (ipv6hdr_u *)(p->data + p->l3_off);
@@ -361,22 +395,24 @@ static int forward6(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct
 	return 0;
 }
 
-int xgw_forward_slow(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p)
+int xgw_forward_slow(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
+		     const struct xgw_ct_tuple *arrived)
 {
 	if (!fs || !fs->fib)
 		return XGW_DROP_NO_ROUTE;
 	if (p->flags & XGW_PKT_IPV4)
-		return forward4_slow(w, fs, p);
+		return forward4_slow(w, fs, p, arrived);
 	if (p->flags & XGW_PKT_IPV6)
-		return forward6(w, fs, p);
+		return forward6(w, fs, p, arrived);
 	return XGW_DROP_NOT_IP;
 }
 
-int xgw_forward(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p)
+int xgw_forward(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
+		const struct xgw_ct_tuple *arrived)
 {
-	if (!fs || !fs->fib)
-		return XGW_DROP_NO_ROUTE;
-	return xgw_forward_fast(w, fs, xgw_fib_generation(fs->fib), p);
+	/* Out of line anyway (tunnel encap's non-tunnel packets, tests): the
+	 * general way, which takes the route cache too. */
+	return xgw_forward_slow(w, fs, p, arrived);
 }
 
 bool xgw_fwd_pop_resolve(struct xgw_fwd_worker *f, struct xgw_resolve_req *out)

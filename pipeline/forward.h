@@ -10,6 +10,7 @@
 
 #include "common/addr.h"
 #include "common/pkt.h"
+#include "lb/conntrack.h"
 #include "pipeline/fib.h"
 
 struct xgw_worker;
@@ -50,13 +51,21 @@ struct xgw_fwd_worker {
  * next-hop MAC (valid for the burst), or a drop reason. */
 int xgw_route_lookup(struct xgw_worker *w, const struct xgw_fwd_state *fs,
 		     const struct xgw_addr *dst, uint16_t *out, const uint8_t **mac);
+/* arrived, in what follows: the TCP/UDP tuple p came in with (the LB
+ * stage's key, struct xgw_lb_flow) when a stage may have translated p
+ * since, or NULL when p's header is as it arrived.  An ICMP error about p
+ * quotes p as its sender sent it: a client matches the error to its
+ * socket by the VIP it sent to, not by the backend's address, and a
+ * backend's reply goes back to the backend, not to the VIP. */
+
 /* p does not fit an egress MTU of mtu: ICMP fragmentation needed (DF set)
  * or packet too big back to its sender, else XGW_DROP_MTU. */
 int xgw_too_big(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
-		uint32_t mtu);
+		uint32_t mtu, const struct xgw_ct_tuple *arrived);
 
 /* Returns 0 with p->out_port set (frame ready to transmit), or a drop. */
-int xgw_forward(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p);
+int xgw_forward(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
+		const struct xgw_ct_tuple *arrived);
 
 /* Pop one resolution request (control side). */
 bool xgw_fwd_pop_resolve(struct xgw_fwd_worker *f, struct xgw_resolve_req *out);

@@ -11,6 +11,7 @@
 
 #include "common/hdr.h"
 #include "pipeline/forward.h"
+#include "pipeline/lb_stage.h"
 #include "pipeline/worker.h"
 
 /* The TTL - 1 of a header that stays: the first byte of a 16-bit word going
@@ -26,14 +27,18 @@ static inline void xgw_ttl_dec4(iphdr_u *ip)
 
 /* xgw_forward's general way: every check again, then the route and
  * neighbour lookups (the route cache first), ICMP errors, IPv6. */
-int xgw_forward_slow(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p);
+int xgw_forward_slow(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
+		     const struct xgw_ct_tuple *arrived);
 
 /* xgw_forward for a burst whose forwarding state has a FIB of generation
  * gen (fs and fs->fib non-NULL): the IPv4 packet verified on arrival, TTL >
  * 1, untagged, a route cache hit that fits the egress MTU, in
- * straight-line code; anything else through xgw_forward_slow. */
+ * straight-line code; anything else through xgw_forward_slow.  f: the
+ * packet's entry of the LB stage's burst array, whose key (when valid) is
+ * the tuple p arrived with (forward.h); read on the slow path only, so that
+ * the hit pays nothing for it. */
 static inline int xgw_forward_fast(struct xgw_worker *w, const struct xgw_fwd_state *fs,
-				   uint64_t gen, struct xgw_pkt *p)
+				   uint64_t gen, struct xgw_pkt *p, const struct xgw_lb_flow *f)
 {
 	iphdr_u *ip = (iphdr_u *)(p->data + p->l3_off);
 	uint32_t d = ip->daddr;
@@ -47,7 +52,7 @@ static inline int xgw_forward_fast(struct xgw_worker *w, const struct xgw_fwd_st
 				 /* read live: the port's MTU may change (port_watch.c) */
 				 p->l3_len > xgw_port_mtu(&w->dp->ports[e->out]),
 			     0))
-		return xgw_forward_slow(w, fs, p);
+		return xgw_forward_slow(w, fs, p, f->valid ? &f->key : NULL);
 	memcpy(p->data, e->mac, 12);
 	p->len = (uint32_t)p->l3_off + p->l3_len;
 	p->out_port = e->out;

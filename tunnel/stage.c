@@ -5,7 +5,6 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "common/csum.h"
 #include "common/drop.h"
 #include "common/stat.h"
 #include "common/hash.h"
@@ -41,33 +40,6 @@ int xgw_tun_decap_stage(struct xgw_worker *w, const struct xgw_tun_table *t, str
 	return rc;
 }
 
-/* Too big once encapsulated.  The ICMP error goes to the client about the
- * packet it sent: the quote gets the pre-NAT addresses and ports back
- * (the quoted IPv4 header's checksum recomputed; the client's stack finds
- * its socket by them). */
-static int too_big(struct xgw_worker *w, const struct xgw_fwd_state *fs, struct xgw_pkt *p,
-		   const struct xgw_lb_flow *f, uint32_t mtu)
-{
-	uint8_t *l3 = p->data + p->l3_off, *l4 = p->data + p->l4_off;
-
-	if (f->valid && (p->flags & XGW_PKT_L4)) {
-		if (p->flags & XGW_PKT_IPV4) {
-			uint16_t zero = 0, ck;
-			memcpy(l3 + 12, f->key.src.b, 4);
-			memcpy(l3 + 16, f->key.dst.b, 4);
-			memcpy(l3 + 10, &zero, 2);
-			ck = xgw_csum(l3, (size_t)(l3[0] & 0xf) * 4);
-			memcpy(l3 + 10, &ck, 2);
-		} else {
-			memcpy(l3 + 8, f->key.src.b, 16);
-			memcpy(l3 + 24, f->key.dst.b, 16);
-		}
-		memcpy(l4, &f->key.sport, 2);
-		memcpy(l4 + 2, &f->key.dport, 2);
-	}
-	return xgw_too_big(w, fs, p, mtu);
-}
-
 __attribute__((noinline)) static int ep_miss(struct xgw_worker *w, const struct xgw_fwd_state *fs,
 					     const struct xgw_tun_ep *ep, struct xgw_tun_ep_nh *e)
 {
@@ -99,6 +71,8 @@ int xgw_tun_encap_stage(struct xgw_worker *w, const struct xgw_tun_table *t,
 			const struct xgw_fwd_state *fs, struct xgw_pkt *p,
 			const struct xgw_lb_flow *f)
 {
+	/* The packet as the client sent it, for an ICMP error's quote. */
+	const struct xgw_ct_tuple *arrived = f->valid ? &f->key : NULL;
 	const struct xgw_tun_enc_slot *s;
 	const struct xgw_tun_ep *ep;
 	struct xgw_tun_ep_nh *e;
@@ -107,10 +81,10 @@ int xgw_tun_encap_stage(struct xgw_worker *w, const struct xgw_tun_table *t,
 	/* No ports, no backend (the LB stage refused later fragments to a
 	 * VIP); a first fragment is encapsulated like any packet. */
 	if ((p->flags & (XGW_PKT_L4 | XGW_PKT_FRAG_LATER)) != XGW_PKT_L4)
-		return xgw_forward(w, fs, p);
+		return xgw_forward(w, fs, p, arrived);
 	s = xgw_tun_lookup_pkt(t, p);
 	if (!s)
-		return xgw_forward(w, fs, p);
+		return xgw_forward(w, fs, p, arrived);
 	ep = &t->eps[s->ep];
 	e = &w->tun.ep_cache[s->ep & ((1u << XGW_TUN_EP_CACHE_BITS) - 1)];
 	if (!fs || !fs->fib || e->gen != xgw_fib_generation(fs->fib) ||
@@ -120,7 +94,9 @@ int xgw_tun_encap_stage(struct xgw_worker *w, const struct xgw_tun_table *t,
 			return rc;
 	}
 	if (p->l3_len > e->room)
-		return too_big(w, fs, p, f, e->room);
+		/* Too big once encapsulated: the error to the client quotes
+		 * what it sent (forward.h). */
+		return xgw_too_big(w, fs, p, e->room, arrived);
 	if ((uint32_t)p->headroom + p->l3_off < XGW_TUN_TMPL_LEN)
 		return XGW_DROP_TUNNEL_HEADROOM;
 	if (f->valid) {

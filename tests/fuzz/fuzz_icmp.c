@@ -92,7 +92,7 @@ static bool icmp_csum_ok(const struct xgw_pkt *p)
 	if (p->flags & XGW_PKT_IPV4)
 		return xgw_csum(l4, len) == 0;
 	sum = xgw_csum_partial(l3 + 8, 32, 0);
-	sum += htonl(len) + htonl(IPPROTO_ICMPV6);
+	sum += (uint64_t)htonl(len) + htonl(IPPROTO_ICMPV6); /* no 32-bit overflow */
 	sum = xgw_csum_partial(l4, len, sum);
 	return xgw_csum_fold(sum) == 0xffff;
 }

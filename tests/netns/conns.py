@@ -6,8 +6,9 @@ answer a connection with their name and then echo lines (health_be.py).
                                       answered each -> {"backends": {name: n}, "failed": n}
   conns.py hold HOST PORT K SECS OUT  K long connections, a line every 100 ms
                                       each, for SECS (or until OUT.stop exists);
-                                      writes OUT: per connection its backends,
-                                      echoes, whether it broke, longest stall
+                                      writes OUT: per connection its backend,
+                                      echoes, whether it broke and when (epoch
+                                      seconds), longest stall
 """
 import json, os, socket, sys, threading, time
 
@@ -42,7 +43,8 @@ def hold(host, port, k, secs, out):
     stop_at = time.monotonic() + secs
 
     def run(i):
-        r = {"backend": None, "port": 0, "echoes": 0, "broken": None, "max_stall_ms": 0}
+        r = {"backend": None, "port": 0, "echoes": 0, "broken": None, "broken_at": None,
+             "max_stall_ms": 0}
         res[i] = r
         try:
             s, f, r["backend"] = open_conn(host, port, 2.0)
@@ -61,10 +63,10 @@ def hold(host, port, k, secs, out):
                 s.sendall(line)
                 got = f.readline()
             except OSError as e:
-                r["broken"] = str(e)
+                r["broken"], r["broken_at"] = str(e), time.time()
                 break
             if got != line:
-                r["broken"] = "bad echo %r" % got
+                r["broken"], r["broken_at"] = "bad echo %r" % got, time.time()
                 break
             now = time.monotonic()
             r["max_stall_ms"] = max(r["max_stall_ms"], int((now - last) * 1000))
@@ -77,12 +79,15 @@ def hold(host, port, k, secs, out):
     for t in threads:
         t.start()
     start.wait()
-    with open(out + ".ready", "w") as f:
+    # Whole or not at all: a reader polls for the file and parses it.
+    with open(out + ".ready.tmp", "w") as f:
         json.dump(res, f)
+    os.rename(out + ".ready.tmp", out + ".ready")
     for t in threads:
         t.join(secs + 40)
-    with open(out, "w") as f:
+    with open(out + ".tmp", "w") as f:
         json.dump(res, f)
+    os.rename(out + ".tmp", out)
 
 
 if __name__ == "__main__":

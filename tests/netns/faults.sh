@@ -154,9 +154,41 @@ ok "carrier lost and back: seen, logged, traffic again"
 
 # 4. MTU lowered on the egress port: the workers check against it at once
 # (frag-needed to the client, which learns the path MTU), and the old size
-# passes again once it is raised.  Routed UDP (steer rules send it to the
-# workers both ways): the frag-needed of a service flow quotes the translated
-# header, which the client cannot match (README "Faults").
+# passes again once it is raised.  First routed UDP (steer rules send it to
+# the workers both ways), then service flows: the frag-needed quotes what
+# the client sent (to the VIP, README "Faults"), so the client's own socket
+# takes it: a TCP connection opened before the change sends a 4000-byte line
+# through the TCP VIP with segments that no longer fit, and gets it echoed
+# once its kernel lowered the path MTU to the VIP; datagrams through the UDP
+# VIP get EMSGSIZE.  Linux finds the socket by the quoted addresses and
+# ports and learns the MTU for the quoted destination, so a quote of the
+# backend's address would leave the VIP's path MTU alone (and the TCP line
+# stuck).  The backend's side of the link (b0) goes to 1300 as well, so
+# that the echoes it sends back fit gw-s.
+cat >"$XGW_TMP/pmtu_tcp.py" <<'PY'
+import json, os, socket, sys, time
+d = sys.argv[1]
+s = socket.create_connection(("198.18.100.1", 80), timeout=2)
+s.sendall(b"small\n")
+f = s.makefile("rb")
+ok = f.readline() == b"small\n"
+open(d + "/pmtu_ready", "w").close()
+t0 = time.time()
+while not os.path.exists(d + "/pmtu_go") and time.time() - t0 < 30:
+    time.sleep(0.05)
+line = b"x" * 4000 + b"\n"
+s.settimeout(10)
+t0 = time.time()
+try:
+    s.sendall(line)
+    ok = ok and f.readline() == line
+except OSError:
+    ok = False
+print(json.dumps({"ok": ok, "ms": int((time.time() - t0) * 1000)}))
+PY
+ip netns exec "$CLI" $PY "$XGW_TMP/pmtu_tcp.py" "$XGW_TMP" >"$XGW_TMP/pmtu_tcp.out" 2>&1 &
+PMTU_PID=$!
+XGW_PIDS+=($PMTU_PID)
 ip netns exec "$BEN" $PY -c '
 import socket
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -171,7 +203,9 @@ R="198.18.2.11 7777"
 waited 5 all_ok 1400 "$R" >/dev/null ||
 	fail "1400-byte routed datagrams before the MTU change: $(traffic 10 1400 "$R")"
 i0=$(ctl stats --json | jget 'sum(w["icmp_sent"] for w in d["workers"])')
+waited 5 test -e "$XGW_TMP/pmtu_ready" >/dev/null || fail "TCP connection through the VIP"
 ip -n "$GW" link set gw-s mtu 1300 || fail "cannot set MTU"
+ip -n "$BEN" link set b0 mtu 1300 || fail "cannot set MTU"
 waited 5 hq backend 'h["mtu"]' 1300 >/dev/null || fail "MTU change not seen"
 grep -q "gw-s): MTU 1500 -> 1300" "$LOG" || fail "no log line for the MTU change"
 [ "$(metric 'xgw_port_mtu{port="backend"}')" = 1300 ] || fail "metric mtu"
@@ -184,10 +218,27 @@ ip -n "$CLI" route get 198.18.2.11 | grep -q "mtu 1300" ||
 	fail "client did not learn MTU 1300: $(ip -n "$CLI" route get 198.18.2.11); $out"
 [ "$out" = '{"tcp": 3, "udp": 0, "emsgsize": 2}' ] || fail "over the MTU: $out"
 all_ok 1200 "$R" || fail "1200-byte datagrams under the lower MTU"
+s0=$(ctl stats --json | jget 'sum(w["icmp_sent"] for w in d["workers"])')
+touch "$XGW_TMP/pmtu_go"
+wait "$PMTU_PID"
+tcp=$(cat "$XGW_TMP/pmtu_tcp.out")
+ip -n "$CLI" route get 198.18.100.1 | grep -q "mtu 1300" ||
+	fail "client did not learn MTU 1300 for the TCP VIP: $(ip -n "$CLI" route get 198.18.100.1); $tcp"
+case $tcp in '{"ok": true, '*) ;; *) fail "4000-byte TCP line through the VIP: $tcp" ;; esac
+out=$(traffic 3 1400)
+ip -n "$CLI" route get 198.18.100.2 | grep -q "mtu 1300" ||
+	fail "client did not learn MTU 1300 for the UDP VIP: $(ip -n "$CLI" route get 198.18.100.2); $out"
+[ "$out" = '{"tcp": 3, "udp": 0, "emsgsize": 2}' ] || fail "over the MTU through the VIP: $out"
+s1=$(ctl stats --json | jget 'sum(w["icmp_sent"] for w in d["workers"])')
+all_ok 1200 || fail "1200-byte datagrams through the VIP under the lower MTU"
+ms=$(printf '%s' "$tcp" | jget 'd["ms"]')
+ok "service flows: $((s1 - s0)) frag-needed quoting the VIPs; client learnt 1300 for both, 4000-byte TCP line echoed in $ms ms"
 ip -n "$GW" link set gw-s mtu 1500
+ip -n "$BEN" link set b0 mtu 1500
 waited 5 hq backend 'h["mtu"], h["mtu_changes"]' "1500 2" >/dev/null || fail "MTU raise not seen"
 ip -n "$CLI" route flush cache
 all_ok 1400 "$R" || fail "1400-byte datagrams after the MTU came back: $(traffic 10 1400 "$R")"
+all_ok 1400 || fail "1400-byte datagrams through the VIP after the MTU came back: $(traffic 10 1400)"
 ok "MTU 1500 -> 1300: $((i1 - i0)) frag-needed, client learnt 1300; -> 1500: full size again"
 
 # No frame lost through all of it: idle, every UMEM frame is on the free

@@ -127,7 +127,7 @@ static int run(struct env *e, const struct xgw_pb *b)
 	e->p.port = 0;
 	r = xgw_parse(&e->p);
 	assert_int_equal(r, 0);
-	return xgw_forward(&e->w, &e->fs, &e->p);
+	return xgw_forward(&e->w, &e->fs, &e->p, NULL);
 }
 
 static struct xgw_pb udp4(const char *dst, uint8_t ttl)
@@ -202,7 +202,7 @@ static void test_bad_ip_checksum_dropped(void **state)
 	e->p.len = (uint32_t)len;
 	e->p.headroom = HEADROOM;
 	assert_int_equal(xgw_parse(&e->p), 0);
-	assert_int_equal(xgw_forward(&e->w, &e->fs, &e->p), XGW_DROP_IP4_CSUM);
+	assert_int_equal(xgw_forward(&e->w, &e->fs, &e->p, NULL), XGW_DROP_IP4_CSUM);
 }
 
 static void test_drops_named(void **state)

@@ -68,7 +68,7 @@ static void check_csums(const uint8_t *f, const struct frame_case *c)
 	if (v4)
 		assert_int_equal(xgw_csum(l3, 20), 0);
 	s = xgw_csum_partial(v4 ? l3 + 12 : l3 + 8, v4 ? 8 : 32, 0);
-	s += htonl(l4_len) + htonl(proto);
+	s += (uint64_t)htonl(l4_len) + htonl(proto); /* no 32-bit overflow */
 	s = xgw_csum_partial(l4, l4_len, s);
 	if (xgw_csum_fold(s) != 0xffff)
 		fail_msg("%s: L4 checksum wrong (sum %#x)", c->desc, xgw_csum_fold(s));
