@@ -284,9 +284,15 @@ static int tap_records(json_t *res, bool trace, bool json, struct xgwctl_pcap *p
 			json_dumpf(r, stdout, JSON_COMPACT);
 			fputc('\n', stdout);
 		} else if (trace) {
-			printf("Packet %u (worker %lld): %s\n", *n,
-			       (long long)json_integer_value(json_object_get(r, "worker")),
-			       json_string_value(json_object_get(r, "text")));
+			const char *dp = json_string_value(json_object_get(r, "datapath"));
+
+			if (dp && !strcmp(dp, "kernel")) /* the XDP program's record */
+				printf("Packet %u (kernel datapath): %s\n", *n,
+				       json_string_value(json_object_get(r, "text")));
+			else
+				printf("Packet %u (worker %lld): %s\n", *n,
+				       (long long)json_integer_value(json_object_get(r, "worker")),
+				       json_string_value(json_object_get(r, "text")));
 		}
 	}
 	fflush(stdout);

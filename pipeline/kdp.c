@@ -55,7 +55,13 @@ struct kdp_block {
 
 struct xgw_kdp {
 	int cfg_fd, svcs_fd, be_fd, ring_fd, ct_fd, pol_fd, hits_fd, tx_fd, drops_fd, cnt_fd;
-	int tun_enc_fd, tun_dec_fd, be_ctr_fd, svc_ctr_fd;
+	int tun_enc_fd, tun_dec_fd, be_ctr_fd, svc_ctr_fd, trace_fd;
+	/* Trace records (kdp_trace_ring) and whether the program is to make
+	 * them (XGW_KDP_F_TRACE, kept by every sync); control thread only. */
+	struct ring_buffer *trace_rb;
+	xgw_kdp_trace_fn trace_fn;
+	void *trace_ctx;
+	bool trace_on;
 	bool enabled; /* sticky: connections may outlive the services */
 	/* Counter slots a kernel service or backend ever had: only these are
 	 * read back (one syscall each), and they stay set, since a service
@@ -124,6 +130,15 @@ static int map_fd(struct bpf_object *obj, const char *name, int *err)
 	return fd;
 }
 
+static int trace_cb(void *ctx, void *data, size_t size)
+{
+	struct xgw_kdp *k = ctx;
+
+	if (k->trace_fn && size >= sizeof(struct xgw_kdp_trace))
+		k->trace_fn(k->trace_ctx, data);
+	return 0;
+}
+
 struct xgw_kdp *xgw_kdp_open(struct bpf_object *obj, const int *ifindex, unsigned n_ports, int *err)
 {
 	struct xgw_kdp *k = calloc(1, sizeof(*k));
@@ -147,6 +162,12 @@ struct xgw_kdp *xgw_kdp_open(struct bpf_object *obj, const int *ifindex, unsigne
 	k->tun_dec_fd = map_fd(obj, "kdp_tun_dec", err);
 	k->be_ctr_fd = map_fd(obj, "kdp_be_ctr", err);
 	k->svc_ctr_fd = map_fd(obj, "kdp_svc_ctr", err);
+	k->trace_fd = map_fd(obj, "kdp_trace_ring", err);
+	if (!*err) {
+		k->trace_rb = ring_buffer__new(k->trace_fd, trace_cb, k, NULL);
+		if (!k->trace_rb)
+			*err = -errno;
+	}
 	k->ncpu = libbpf_num_possible_cpus();
 	pthread_mutex_init(&k->active_lock, NULL);
 	k->active = calloc(XGW_KDP_BE_SLOTS, sizeof(*k->active));
@@ -160,6 +181,7 @@ struct xgw_kdp *xgw_kdp_open(struct bpf_object *obj, const int *ifindex, unsigne
 			*err = -errno;
 	}
 	if (*err) {
+		ring_buffer__free(k->trace_rb);
 		free(k->active);
 		pthread_mutex_destroy(&k->active_lock);
 		free(k);
@@ -174,6 +196,7 @@ void xgw_kdp_close(struct xgw_kdp *k)
 		return;
 	for (unsigned i = 0; i < XGW_KDP_MAX_SVCS; i++)
 		free(k->blk[i].ring);
+	ring_buffer__free(k->trace_rb);
 	free(k->active);
 	pthread_mutex_destroy(&k->active_lock);
 	free(k);
@@ -531,7 +554,7 @@ int xgw_kdp_sync(struct xgw_kdp *k, const struct xgw_config *cfg, const struct x
 		if (k->blk[i].used && !k->blk[i].seen)
 			k->blk[i].used = false;
 
-	kc.flags = k->enabled ? XGW_KDP_F_ENABLED : 0;
+	kc.flags = (k->enabled ? XGW_KDP_F_ENABLED : 0) | (k->trace_on ? XGW_KDP_F_TRACE : 0);
 	kc.hash_seed = snap->hash_seed;
 	kc.snat_port_min = XGW_NAT_PORT_MIN; /* the workers' range */
 	kc.snat_port_max = XGW_NAT_PORT_MAX;
@@ -774,4 +797,37 @@ out:
 	pthread_mutex_unlock(&k->active_lock);
 	free(keys);
 	free(vals);
+}
+
+/* ---- trace (pipeline/tap.h) --------------------------------------------- */
+
+int xgw_kdp_trace_set(struct xgw_kdp *k, bool on)
+{
+	struct xgw_kdp_cfg kc;
+	uint32_t zero = 0;
+
+	if (!k)
+		return 0;
+	if (on && !k->trace_on) /* what an earlier session left unread */
+		xgw_kdp_trace_poll(k, NULL, NULL);
+	if (bpf_map_lookup_elem(k->cfg_fd, &zero, &kc))
+		return -errno;
+	kc.flags = on ? kc.flags | XGW_KDP_F_TRACE : kc.flags & ~(uint32_t)XGW_KDP_F_TRACE;
+	if (bpf_map_update_elem(k->cfg_fd, &zero, &kc, BPF_ANY))
+		return -errno;
+	k->trace_on = on;
+	return 0;
+}
+
+int xgw_kdp_trace_poll(struct xgw_kdp *k, xgw_kdp_trace_fn fn, void *ctx)
+{
+	int n;
+
+	if (!k || !k->trace_rb)
+		return 0;
+	k->trace_fn = fn;
+	k->trace_ctx = ctx;
+	n = ring_buffer__consume(k->trace_rb);
+	k->trace_fn = NULL;
+	return n;
 }

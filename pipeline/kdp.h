@@ -66,6 +66,16 @@ void xgw_kdp_svc_drops_add(struct xgw_kdp *k, uint32_t slot, uint64_t *drops);
  * max_age_ms: readers close together share it. */
 void xgw_kdp_ct_count(struct xgw_kdp *k, const struct xgw_ct_table *ct, unsigned max_age_ms);
 
+/* Trace and capture of the kernel datapath (pipeline/tap.h): while on,
+ * the program emits a struct xgw_kdp_trace (steer-bpf/kdp_maps.h) for
+ * every packet it handles, into a ringbuf read by xgw_kdp_trace_poll,
+ * which calls fn for each record (NULL: discard them); how many, or
+ * -errno.  Control thread only. */
+struct xgw_kdp_trace;
+typedef void (*xgw_kdp_trace_fn)(void *ctx, const struct xgw_kdp_trace *r);
+int xgw_kdp_trace_set(struct xgw_kdp *k, bool on);
+int xgw_kdp_trace_poll(struct xgw_kdp *k, xgw_kdp_trace_fn fn, void *ctx);
+
 /* Remove every kernel connection; returns how many. */
 int xgw_kdp_ct_flush(struct xgw_kdp *k);
 

@@ -17,8 +17,11 @@
 #include "common/hdr.h"
 #include "common/tsan.h"
 #include "lb/conntrack.h"
+#include "common/log.h"
+#include "pipeline/kdp.h"
 #include "pipeline/snapshot.h"
 #include "pipeline/tap_filter.h"
+#include "pipeline/tap_text.h"
 #include "pipeline/worker.h"
 
 static uint64_t clock_ns(clockid_t id)
@@ -34,7 +37,7 @@ static uint64_t clock_ns(clockid_t id)
 /* A record for this worker, or NULL: the session took its count, or the
  * ring is full (counted: the reader is behind).  A compare-and-swap, not
  * an add, so that no sequence number is taken and then left unwritten. */
-static struct xgw_tap_rec *claim(struct xgw_tap *t, const struct xgw_worker *w)
+struct xgw_tap_rec *xgw_tap_claim(struct xgw_tap *t, int worker)
 {
 	uint64_t c = atomic_load_explicit(&t->claimed, memory_order_relaxed);
 	struct xgw_tap_rec *r;
@@ -49,12 +52,13 @@ static struct xgw_tap_rec *claim(struct xgw_tap *t, const struct xgw_worker *w)
 	} while (!atomic_compare_exchange_weak_explicit(
 	    &t->claimed, &c, c + 1, memory_order_relaxed, memory_order_relaxed));
 	r = &t->ring[c % XGW_TAP_RING];
-	r->worker = (int16_t)w->id;
+	r->worker = (int16_t)worker;
+	r->kernel = worker < 0;
 	r->ts_ns = clock_ns(CLOCK_REALTIME);
 	return r;
 }
 
-static void publish(struct xgw_tap_rec *r)
+void xgw_tap_publish(struct xgw_tap_rec *r)
 {
 	atomic_store_explicit(&r->ready, 1, memory_order_release);
 }
@@ -64,7 +68,7 @@ static void publish(struct xgw_tap_rec *r)
 static void capture_frame(struct xgw_worker *w, struct xgw_tap *t, const struct xgw_pkt *p,
 			  unsigned dir, uint16_t port)
 {
-	struct xgw_tap_rec *r = claim(t, w);
+	struct xgw_tap_rec *r = xgw_tap_claim(t, w->id);
 
 	if (!r)
 		return;
@@ -73,7 +77,7 @@ static void capture_frame(struct xgw_worker *w, struct xgw_tap *t, const struct 
 	r->wirelen = p->len;
 	r->len = p->len < XGW_TAP_DATA ? p->len : XGW_TAP_DATA;
 	memcpy(r->data, p->data, r->len);
-	publish(r);
+	xgw_tap_publish(r);
 }
 
 static void capture_one(struct xgw_worker *w, struct xgw_tap *t, struct xgw_pkt *p)
@@ -91,96 +95,6 @@ static void capture_one(struct xgw_worker *w, struct xgw_tap *t, struct xgw_pkt 
 }
 
 /* ---- trace -------------------------------------------------------------- */
-
-struct text {
-	char *b;
-	size_t len, cap;
-};
-
-__attribute__((format(printf, 2, 3))) static void put(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (t->len + 1 >= t->cap)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(t->b + t->len, t->cap - t->len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		t->len = t->len + (size_t)n < t->cap ? t->len + (size_t)n : t->cap - 1;
-}
-
-/* A frame copied and parsed on its own (the pipeline's descriptor is not
- * touched). */
-struct view {
-	uint8_t buf[4096];
-	struct xgw_pkt p;
-	int rc;
-	struct xgw_addr src, dst;
-};
-
-static void view_of(struct view *v, const struct xgw_pkt *p)
-{
-	uint32_t len = p->len < sizeof(v->buf) ? p->len : (uint32_t)sizeof(v->buf);
-
-	memcpy(v->buf, p->data, len);
-	memset(&v->p, 0, sizeof(v->p));
-	v->p.data = v->buf;
-	v->p.len = len;
-	v->rc = xgw_parse(&v->p);
-	memset(&v->src, 0, sizeof(v->src));
-	memset(&v->dst, 0, sizeof(v->dst));
-	if (!v->rc)
-		xgw_pkt_addrs(&v->p, &v->src, &v->dst);
-}
-
-static bool has_ports(const struct view *v)
-{
-	return !v->rc && (v->p.flags & XGW_PKT_L4) && !(v->p.flags & XGW_PKT_FRAG) &&
-	       (v->p.l4_proto == IPPROTO_TCP || v->p.l4_proto == IPPROTO_UDP);
-}
-
-static void put_ep(struct text *t, const struct xgw_addr *a, uint16_t port_be, bool ports)
-{
-	char s[XGW_ADDR_STRLEN];
-
-	xgw_addr_str(a, s, sizeof(s));
-	if (!ports)
-		put(t, "%s", s);
-	else if (a->family == AF_INET6)
-		put(t, "[%s]:%u", s, ntohs(port_be));
-	else
-		put(t, "%s:%u", s, ntohs(port_be));
-}
-
-static void put_flow(struct text *t, const struct view *v)
-{
-	bool ports = has_ports(v);
-
-	put(t, "%s %s ", v->p.flags & XGW_PKT_IPV4 ? "ipv4" : "ipv6",
-	    xgw_proto_name(v->p.l4_proto));
-	put_ep(t, &v->src, v->p.sport, ports);
-	put(t, " -> ");
-	put_ep(t, &v->dst, v->p.dport, ports);
-	if (v->p.l4_proto == IPPROTO_TCP && (v->p.flags & XGW_PKT_L4)) {
-		static const char fl[] = "FSRPAUEC";
-		uint8_t f = v->p.data[v->p.l4_off + XGW_TCP_FLAGS];
-
-		put(t, " [");
-		for (int i = 0; i < 8; i++)
-			if (f & (1u << i))
-				put(t, "%c", fl[i]);
-		put(t, "]");
-	}
-	if (v->p.flags & XGW_PKT_FRAG)
-		put(t, " fragment");
-}
-
-static void put_mac(struct text *t, const uint8_t *m)
-{
-	put(t, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-}
 
 /* The policy rule a key matches and whether the stages consulted the
  * classifier for it (its hit counter moved). */
@@ -201,7 +115,7 @@ static void policy_before(struct policy_probe *pp, const struct xgw_snapshot *sn
 	k.src = v->src;
 	k.dst = v->dst;
 	k.proto = v->p.l4_proto;
-	k.dport = has_ports(v) ? ntohs(v->p.dport) : 0;
+	k.dport = tap_has_ports(v) ? ntohs(v->p.dport) : 0;
 	pp->rule = xgw_policy_match(snap->policy, &k);
 	uint32_t idx = pp->rule == XGW_POLICY_NO_RULE ? xgw_policy_n_rules(snap->policy) : pp->rule;
 	pp->hits = snap->hits[worker][idx];
@@ -219,11 +133,11 @@ static void put_policy(struct text *t, const struct policy_probe *pp,
 	if (snap->hits[worker][idx] == pp->hits)
 		return; /* not consulted */
 	if (pp->rule == XGW_POLICY_NO_RULE)
-		put(t, "  policy     %s: no rule matches, default %s\n", what,
-		    snap->policy_default_allow ? "allow" : "deny");
+		tap_put(t, "  policy     %s: no rule matches, default %s\n", what,
+			snap->policy_default_allow ? "allow" : "deny");
 	else
-		put(t, "  policy     %s: rule %u matches\n", what,
-		    xgw_policy_rule_id(snap->policy, pp->rule));
+		tap_put(t, "  policy     %s: rule %u matches\n", what,
+			xgw_policy_rule_id(snap->policy, pp->rule));
 }
 
 /* At the worker's own clock: a lookup unlinks what it finds expired, so it
@@ -233,7 +147,7 @@ static struct xgw_ct_conn *ct_find(struct xgw_ct_table *ct, const struct view *v
 {
 	struct xgw_ct_tuple k;
 
-	if (!ct || !has_ports(v))
+	if (!ct || !tap_has_ports(v))
 		return NULL;
 	xgw_ct_tuple_init(&k, &v->src, v->p.sport, &v->dst, v->p.dport, v->p.l4_proto);
 	return xgw_ct_lookup(ct, &k, now, dir);
@@ -252,36 +166,36 @@ static void put_verdict(struct text *t, const struct xgw_dataplane *dp,
 		    fs && fs->fib && !after->rc ? xgw_fib_route(fs->fib, &after->dst) : NULL;
 		char via[XGW_ADDR_STRLEN];
 
-		put(t, "  route      port %s",
-		    out->out_port < dp->n_ports ? dp->ports[out->out_port].name : "?");
+		tap_put(t, "  route      port %s",
+			out->out_port < dp->n_ports ? dp->ports[out->out_port].name : "?");
 		if (r && r->n_paths > 1)
-			put(t, ", multipath (%u paths)", r->n_paths);
+			tap_put(t, ", multipath (%u paths)", r->n_paths);
 		else if (r && r->via.family)
-			put(t, ", next hop %s", xgw_addr_str(&r->via, via, sizeof(via)));
+			tap_put(t, ", next hop %s", xgw_addr_str(&r->via, via, sizeof(via)));
 		else if (r)
-			put(t, ", directly connected");
-		put(t, ", dst mac ");
-		put_mac(t, out->data);
-		put(t, "\n");
+			tap_put(t, ", directly connected");
+		tap_put(t, ", dst mac ");
+		tap_put_mac(t, out->data);
+		tap_put(t, "\n");
 		if (b->icmp_sent != a->icmp_sent)
-			put(t, "  verdict    ICMP error sent\n");
+			tap_put(t, "  verdict    ICMP error sent\n");
 		else if (b->icmp_echo_replies != a->icmp_echo_replies)
-			put(t, "  verdict    ICMP echo reply sent\n");
+			tap_put(t, "  verdict    ICMP echo reply sent\n");
 		else
-			put(t, "  verdict    forwarded\n");
+			tap_put(t, "  verdict    forwarded\n");
 		return;
 	}
 	for (unsigned r = 1; r < XGW_DROP__MAX; r++)
 		if (b->drops[r] != a->drops[r]) {
-			put(t, "  verdict    dropped: %s\n", xgw_drop_name(r));
+			tap_put(t, "  verdict    dropped: %s\n", xgw_drop_name(r));
 			return;
 		}
-	put(t, "  verdict    not sent\n");
+	tap_put(t, "  verdict    not sent\n");
 }
 
 static void trace_one(struct xgw_worker *w, struct xgw_tap *t, struct xgw_pkt *p)
 {
-	struct xgw_tap_rec *r = claim(t, w);
+	struct xgw_tap_rec *r = xgw_tap_claim(t, w->id);
 	struct xgw_dataplane *dp = w->dp;
 	static _Thread_local struct view before, after;
 	struct xgw_worker_stats a, b;
@@ -295,29 +209,29 @@ static void trace_one(struct xgw_worker *w, struct xgw_tap *t, struct xgw_pkt *p
 		return;
 	}
 	const struct xgw_snapshot *snap = __atomic_load_n(&dp->snap, __ATOMIC_ACQUIRE);
-	view_of(&before, p);
+	tap_view(&before, p->data, p->len);
 	policy_before(&pin, snap, w->id, &before);
 	c0 = ct_find(dp->ct, &before, w->now_ns, &d0);
 	uint8_t s0 = c0 ? atomic_load(&c0->state) : 0;
 	a = w->st;
 	xgw_worker_stages(w, p, 1);
 	b = w->st;
-	view_of(&after, p);
+	tap_view(&after, p->data, p->len);
 
 	tx = (struct text){(char *)r->data, 0, XGW_TAP_DATA};
-	put(&tx, "port %s queue %u, %u bytes\n",
-	    p->port < dp->n_ports ? dp->ports[p->port].name : "?", p->queue, before.p.len);
+	tap_put(&tx, "port %s queue %u, %u bytes\n",
+		p->port < dp->n_ports ? dp->ports[p->port].name : "?", p->queue, before.p.len);
 	if (before.rc) {
-		put(&tx, "  parse      %s\n", xgw_drop_name((unsigned)before.rc));
+		tap_put(&tx, "  parse      %s\n", xgw_drop_name((unsigned)before.rc));
 	} else {
-		put(&tx, "  parse      ");
-		put_flow(&tx, &before);
-		put(&tx, "\n");
+		tap_put(&tx, "  parse      ");
+		tap_put_flow(&tx, &before);
+		tap_put(&tx, "\n");
 	}
 	if (b.vxlan_decapsulated != a.vxlan_decapsulated ||
 	    b.geneve_decapsulated != a.geneve_decapsulated)
-		put(&tx, "  decap      %s\n",
-		    b.vxlan_decapsulated != a.vxlan_decapsulated ? "vxlan" : "geneve");
+		tap_put(&tx, "  decap      %s\n",
+			b.vxlan_decapsulated != a.vxlan_decapsulated ? "vxlan" : "geneve");
 	put_policy(&tx, &pin, snap, w->id, "in");
 	c1 = ct_find(dp->ct, &before, w->now_ns, &d1);
 	if (c1 || c0) {
@@ -325,46 +239,46 @@ static void trace_one(struct xgw_worker *w, struct xgw_tap *t, struct xgw_pkt *p
 		struct xgw_ct_tuple be;
 
 		if (b.ct_created != a.ct_created)
-			put(&tx, "  conntrack  new, %s\n",
-			    xgw_ct_state_name(atomic_load(&c->state)));
+			tap_put(&tx, "  conntrack  new, %s\n",
+				xgw_ct_state_name(atomic_load(&c->state)));
 		else
-			put(&tx, "  conntrack  hit (%s), %s -> %s\n",
-			    d1 == XGW_CT_ORIG ? "original" : "reply", xgw_ct_state_name(s0),
-			    xgw_ct_state_name(atomic_load(&c->state)));
+			tap_put(&tx, "  conntrack  hit (%s), %s -> %s\n",
+				d1 == XGW_CT_ORIG ? "original" : "reply", xgw_ct_state_name(s0),
+				xgw_ct_state_name(atomic_load(&c->state)));
 		xgw_ct_ctuple_key(&be, &c->reply);
-		put(&tx, "  backend    ");
-		put_ep(&tx, &be.src, be.sport, true);
-		put(&tx, "\n");
-	} else if (has_ports(&before) && snap &&
+		tap_put(&tx, "  backend    ");
+		tap_put_ep(&tx, &be.src, be.sport, true);
+		tap_put(&tx, "\n");
+	} else if (tap_has_ports(&before) && snap &&
 		   xgw_snapshot_service(snap, &before.dst, before.p.dport, before.p.l4_proto)) {
-		put(&tx, "  conntrack  none (new connection refused)\n");
-	} else if (has_ports(&before)) {
-		put(&tx, "  conntrack  none (no service)\n");
+		tap_put(&tx, "  conntrack  none (new connection refused)\n");
+	} else if (tap_has_ports(&before)) {
+		tap_put(&tx, "  conntrack  none (no service)\n");
 	}
 	if (!after.rc && b.forwarded != a.forwarded &&
 	    (!xgw_addr_eq(&before.src, &after.src) || !xgw_addr_eq(&before.dst, &after.dst) ||
 	     before.p.sport != after.p.sport || before.p.dport != after.p.dport) &&
 	    b.vxlan_encapsulated == a.vxlan_encapsulated &&
 	    b.geneve_encapsulated == a.geneve_encapsulated) {
-		put(&tx, "  nat        ");
-		put_flow(&tx, &after);
-		put(&tx, "\n");
+		tap_put(&tx, "  nat        ");
+		tap_put_flow(&tx, &after);
+		tap_put(&tx, "\n");
 	}
 	if (b.vxlan_encapsulated != a.vxlan_encapsulated ||
 	    b.geneve_encapsulated != a.geneve_encapsulated) {
 		char s[XGW_ADDR_STRLEN];
 		const uint8_t *h = after.p.data + after.p.payload_off;
 
-		put(&tx, "  encap      %s to %s",
-		    b.vxlan_encapsulated != a.vxlan_encapsulated ? "vxlan" : "geneve",
-		    xgw_addr_str(&after.dst, s, sizeof(s)));
+		tap_put(&tx, "  encap      %s to %s",
+			b.vxlan_encapsulated != a.vxlan_encapsulated ? "vxlan" : "geneve",
+			xgw_addr_str(&after.dst, s, sizeof(s)));
 		if (!after.rc && (uint32_t)after.p.payload_off + 8 <= after.p.len)
-			put(&tx, " vni %u", (unsigned)h[4] << 16 | (unsigned)h[5] << 8 | h[6]);
-		put(&tx, "\n");
+			tap_put(&tx, " vni %u", (unsigned)h[4] << 16 | (unsigned)h[5] << 8 | h[6]);
+		tap_put(&tx, "\n");
 	}
 	put_verdict(&tx, dp, &a, &b, p, &after);
 	r->len = (uint32_t)tx.len;
-	publish(r);
+	xgw_tap_publish(r);
 }
 
 /* ---- the burst ------------------------------------------------------------ */
@@ -421,6 +335,7 @@ static struct xgw_tap *unpublish(struct xgw_dataplane *dp)
 {
 	struct xgw_tap *old = __atomic_exchange_n(&dp->tap, NULL, __ATOMIC_ACQ_REL);
 
+	xgw_kdp_trace_set(dp->kdp, false);
 	if (old) {
 		synchronize_rcu();
 		XGW_TSAN_RCU_GP_DONE();
@@ -499,6 +414,11 @@ int xgw_tap_start(struct xgw_dataplane *dp, enum xgw_tap_mode mode, json_t *args
 	t->deadline_ns = clock_ns(CLOCK_MONOTONIC_COARSE) + timeout * 1000000000ull;
 	tap_free(unpublish(dp));
 	__atomic_store_n(&dp->tap, t, __ATOMIC_RELEASE);
+	/* Kernel-datapath packets: the XDP program emits a record for each
+	 * while this session runs (tap_kdp.c takes them in). */
+	if (xgw_kdp_trace_set(dp->kdp, true))
+		xgw_log(XGW_LOG_WARN, "tap", "%s: kernel-datapath packets will not be seen",
+			trace ? "trace" : "capture");
 	return 0;
 fail:
 	tap_free(t);
@@ -521,18 +441,21 @@ static json_t *rec_json(const struct xgw_dataplane *dp, const struct xgw_tap *t,
 {
 	static char buf[2 * XGW_TAP_DATA + 1];
 
+	const char *dpath = r->kernel ? "kernel" : "user";
+
 	if (t->mode == XGW_TAP_TRACE)
-		return json_pack("{s:i,s:s%}", "worker", r->worker, "text", (const char *)r->data,
-				 (size_t)r->len);
+		return json_pack("{s:i,s:s,s:s%}", "worker", r->worker, "datapath", dpath, "text",
+				 (const char *)r->data, (size_t)r->len);
 	hex(buf, r->data, r->len);
-	return json_pack("{s:i,s:s,s:s,s:I,s:i,s:s}", "worker", r->worker, "port",
-			 r->port < dp->n_ports ? dp->ports[r->port].name : "?", "dir",
+	return json_pack("{s:i,s:s,s:s,s:s,s:I,s:i,s:s}", "worker", r->worker, "datapath", dpath,
+			 "port", r->port < dp->n_ports ? dp->ports[r->port].name : "?", "dir",
 			 r->dir == XGW_TAP_DIR_RX ? "rx" : "tx", "ts_ns", (json_int_t)r->ts_ns,
 			 "wirelen", (int)r->wirelen, "data", buf);
 }
 
 static json_t *drain(struct xgw_dataplane *dp, struct xgw_tap *t, unsigned max)
 {
+	xgw_tap_kdp_take(dp, t);
 	json_t *recs = json_array();
 	uint64_t tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
 	uint64_t claimed = atomic_load_explicit(&t->claimed, memory_order_acquire);

@@ -11,6 +11,9 @@
  *            conntrack hit or new and state, backend, NAT rewrite, encap,
  *            route and next hop, verdict or drop reason) as text;
  *   capture: the frame as received (rx) and as sent (tx).
+ * Packets of kernel-datapath services are reported by the XDP program
+ * while a session runs (XGW_KDP_F_TRACE, steer-bpf/kern_trace.h) and taken
+ * into the same ring by the control thread when it reads (tap_kdp.c).
  * Records go through a ring the control thread drains (xgw_tap_read);
  * packets are processed in order, and a stage is never told about taps.
  * A session ends when it has taken `count` records or at its deadline. */
@@ -40,8 +43,9 @@ struct xgw_tap_rec {
 	uint32_t len;	  /* bytes in data */
 	uint32_t wirelen; /* capture: the frame's length */
 	uint16_t port;	  /* capture: the port received on (rx) or sent by (tx) */
-	int16_t worker;
+	int16_t worker;	  /* -1: the kernel datapath's record (kernel set) */
 	uint8_t dir;	/* capture: XGW_TAP_DIR_* */
+	uint8_t kernel; /* made from the XDP program's record (tap_kdp.c) */
 	uint64_t ts_ns; /* CLOCK_REALTIME */
 	uint8_t data[XGW_TAP_DATA];
 };
@@ -74,8 +78,9 @@ int xgw_tap_start(struct xgw_dataplane *dp, enum xgw_tap_mode mode, json_t *args
 		  size_t errlen);
 /* The records ready so far (at most `max`), consumed: {"mode", "taken",
  * "count", "overrun", "done", "records":[...]}; trace records are
- * {"worker","text"}, capture records {"worker","port","dir","ts_ns",
- * "wirelen","data" (hex)}.  NULL with err filled when no session of that
+ * {"worker","datapath","text"}, capture records {"worker","datapath","port",
+ * "dir","ts_ns","wirelen","data" (hex)}; datapath "kernel" for the XDP
+ * program's (tap_kdp.c), "user" for the workers'.  NULL with err filled when no session of that
  * mode runs. */
 json_t *xgw_tap_read(struct xgw_dataplane *dp, enum xgw_tap_mode mode, unsigned max, char *err,
 		     size_t errlen);
@@ -84,5 +89,15 @@ json_t *xgw_tap_read(struct xgw_dataplane *dp, enum xgw_tap_mode mode, unsigned 
 json_t *xgw_tap_stop(struct xgw_dataplane *dp, enum xgw_tap_mode mode, char *err, size_t errlen);
 /* At exit. */
 void xgw_tap_free(struct xgw_dataplane *dp);
+
+/* Internal to tap.c and tap_kdp.c: a record of the session for worker
+ * (-1: the kernel datapath), or NULL (count taken, ring full); filled,
+ * then published. */
+struct xgw_tap_rec *xgw_tap_claim(struct xgw_tap *t, int worker);
+void xgw_tap_publish(struct xgw_tap_rec *r);
+/* The kernel datapath's records so far, taken into t's ring as the
+ * workers' are (filter, port, direction and count applied here): called
+ * by the control thread before it reads the ring. */
+void xgw_tap_kdp_take(struct xgw_dataplane *dp, struct xgw_tap *t);
 
 #endif

@@ -161,6 +161,42 @@ struct xgw_kdp_cfg {
 enum {
 	XGW_KDP_F_ENABLED = 1 << 0, /* kernel services exist (or existed: ct) */
 	XGW_KDP_F_TUNNELS = 1 << 1, /* kernel services have tunnel backends */
+	/* A trace or capture runs (pipeline/tap.h): every packet the program
+	 * handles emits one struct xgw_kdp_trace into kdp_trace_ring.  Off,
+	 * it costs the test of this bit in the flags word already read. */
+	XGW_KDP_F_TRACE = 1 << 2,
+};
+
+/* One kernel-datapath packet as the program saw it, while XGW_KDP_F_TRACE
+ * is set: what it decided, and the frame's first XGW_KDP_TRACE_SNAP bytes
+ * as received (in) and as it left (out), for the trace's text, the
+ * filter and the capture.  xgwd turns it into the workers' trace text. */
+#define XGW_KDP_TRACE_SNAP 256
+enum {
+	XGW_KDP_TR_CT_NONE = 0,
+	XGW_KDP_TR_CT_NEW,   /* this packet opened the connection */
+	XGW_KDP_TR_CT_ORIG,  /* hit, client to backend */
+	XGW_KDP_TR_CT_REPLY, /* hit, backend to client */
+};
+struct xgw_kdp_trace {
+	__u64 ts_ns; /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
+	__u32 ifindex, rx_queue;
+	__u32 len_in, len_out;		/* the frame's length as received, as it left */
+	__u16 cap_in, cap_out;		/* bytes of in / out held */
+	__s32 verdict;			/* XDP action; -1: handed on to the steering rules */
+	__u32 drop;			/* enum xgw_drop (common/drop.h), 0: none */
+	__u32 events;			/* 1 << XGW_KDP_CNT_* for each counter it moved */
+	__u32 svc_id;			/* the service's stable id, when svc */
+	__u32 out_ifindex;		/* the connection's cached next hop (ct) */
+	__u8 svc;			/* the packet's (VIP, port, proto) is a kernel service */
+	__u8 ct;			/* XGW_KDP_TR_CT_* */
+	__u8 state_before, state_after; /* enum xgw_ct_state */
+	__u8 be_addr[16];		/* backend (ct) */
+	__u16 be_port;			/* network order */
+	__u8 be_family;
+	__u8 parsed; /* TCP or UDP the program parsed (ct and svc valid) */
+	__u8 in[XGW_KDP_TRACE_SNAP];
+	__u8 out[XGW_KDP_TRACE_SNAP];
 };
 
 /* Tunnel backends of kernel services (tunnel/tunnel.h, VXLAN and Geneve

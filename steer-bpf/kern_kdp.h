@@ -28,6 +28,7 @@
 #include "steer-bpf/kern_fib.h"
 #include "steer-bpf/kern_icmp.h"
 #include "steer-bpf/kern_tun.h"
+#include "steer-bpf/kern_trace.h"
 
 static __always_inline int kct_key_eq(const struct xgw_kdp_ct_key *a,
 				      const struct xgw_kdp_ct_key *b)
@@ -181,9 +182,8 @@ static __noinline int kdp_icmp_error(struct xdp_md *ctx, const struct xgw_kdp_cf
 	return kdp_fib_out(ctx, p, NULL, now);
 }
 
-static __always_inline int kdp_run(struct xdp_md *ctx)
+static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *cfg)
 {
-	struct xgw_kdp_cfg *cfg;
 	struct xgw_kdp_ct *c;
 	struct xgw_kdp_svc *svc;
 	struct kdp_pkt p = {};
@@ -194,9 +194,6 @@ static __always_inline int kdp_run(struct xdp_md *ctx)
 	__u64 now;
 	int rc, tunneled = 0, opened = 0;
 
-	cfg = bpf_map_lookup_elem(&kdp_cfg, &zero);
-	if (!cfg || !(cfg->flags & XGW_KDP_F_ENABLED))
-		return KDP_CONTINUE;
 	rc = kdp_parse(ctx, &p);
 	if (rc == KDP_NOT_MINE)
 		return KDP_CONTINUE;
@@ -312,6 +309,27 @@ static __always_inline int kdp_run(struct xdp_md *ctx)
 		kdp_nat_rewrite(&p, 1, addr, c->other.dport);
 	}
 	return kdp_fib_out(ctx, &p, c, now);
+}
+
+static __always_inline int kdp_run(struct xdp_md *ctx)
+{
+	struct xgw_kdp_cfg *cfg;
+	__u32 zero = 0, flags;
+	int rc;
+
+	cfg = bpf_map_lookup_elem(&kdp_cfg, &zero);
+	if (!cfg)
+		return KDP_CONTINUE;
+	flags = cfg->flags; /* one load: the trace costs a test of it */
+	if (!(flags & XGW_KDP_F_ENABLED))
+		return KDP_CONTINUE;
+	/* One copy of the datapath, between the two tests. */
+	if (flags & XGW_KDP_F_TRACE)
+		kdp_trace_begin(ctx);
+	rc = kdp_run_one(ctx, cfg);
+	if (flags & XGW_KDP_F_TRACE)
+		kdp_trace_end(ctx, rc);
+	return rc;
 }
 
 #endif

@@ -23,10 +23,10 @@ start_xgwd "$GW" "$XGWD" 4096
 ctl service add 198.18.100.1:80/tcp >/dev/null || fail "service add"
 ctl backend add 198.18.100.1:80/tcp 198.18.2.11:8080 >/dev/null || fail "backend add"
 
-# conns N PORT0: N connections from client ports PORT0.., one line echoed
-# on each; prints how many came back.
+# conns N PORT0 [VIP]: N connections from client ports PORT0.., one line
+# echoed on each; prints how many came back.
 conns() {
-	ip netns exec "$CLI" python3 - "$1" "$2" <<'PY'
+	ip netns exec "$CLI" python3 - "$1" "$2" "${3:-198.18.100.1}" <<'PY'
 import socket, sys
 ok = 0
 for i in range(int(sys.argv[1])):
@@ -34,7 +34,7 @@ for i in range(int(sys.argv[1])):
         s = socket.socket()
         s.bind(("198.18.1.2", int(sys.argv[2]) + i))
         s.settimeout(3)
-        s.connect(("198.18.100.1", 80))
+        s.connect((sys.argv[3], 80))
         s.sendall(b"hello\n")
         if s.makefile("rb").readline() == b"hello\n":
             ok += 1
@@ -137,6 +137,61 @@ got=$(tshark -r "$XGW_TMP/rx.pcap" -T fields -e ip.dst -e tcp.srcport -e tcp.fla
 [ "$got" = "$(printf '198.18.100.1\t44000\t1\n198.18.100.1\t44001\t1')" ] ||
 	fail "2 SYNs as received, to the VIP: $got"
 ok "capture --dir rx --filter: the SYNs as received"
+
+# ---- trace of the kernel datapath -----------------------------------------
+# A service served in XDP: its packets are traced too, marked kernel.
+# bpf_fib_lookup needs forwarding; XDP_TX'd frames reach a veth peer only
+# through its XDP program (lib.sh).
+ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=1
+xdp_rx_peer "$CLI" c0
+xdp_rx_peer "$BEN" b0
+ctl service add 198.18.100.2:80/tcp --datapath kernel >/dev/null || fail "kernel service add"
+ctl backend add 198.18.100.2:80/tcp 198.18.2.11:8080 >/dev/null || fail "kernel backend add"
+ctl trace --count 3 --filter "tcp port 45000" --timeout 20 >"$XGW_TMP/ktrace.out" \
+	2>"$XGW_TMP/ktrace.err" &
+TRACE=$!
+XGW_PIDS+=($TRACE)
+wait_for ctl call trace.read || fail "trace did not start: $(cat "$XGW_TMP/ktrace.err")"
+n=$(conns 1 44990 198.18.100.2)
+n=$((n + $(conns 1 45000 198.18.100.2)))
+[ "$n" = 2 ] || fail "traffic to the kernel service during the trace: $n of 2"
+wait "$TRACE" || fail "xgwctl trace: $(cat "$XGW_TMP/ktrace.err")"
+out=$(cat "$XGW_TMP/ktrace.out")
+[ "$(grep -c '^Packet [0-9]* (kernel datapath): port \(client\|backend\) queue [0-9]*, [0-9]* bytes, datapath kernel' <<<"$out")" = 3 ] ||
+	fail "3 kernel-datapath packets traced: $out"
+grep -q "44990" <<<"$out" && fail "a packet the filter does not match was traced: $out"
+grep -q "parse      ipv4 tcp 198.18.1.2:45000 -> 198.18.100.2:80 \[S\]" <<<"$out" ||
+	fail "kernel trace: parse line: $out"
+grep -q "service    198.18.100.2:80/tcp (kernel datapath)" <<<"$out" || fail "kernel trace: service: $out"
+grep -q "conntrack  new, syn_sent" <<<"$out" || fail "kernel trace: new connection: $out"
+grep -q "backend    198.18.2.11:8080" <<<"$out" || fail "kernel trace: backend: $out"
+grep -q "conntrack  hit (reply), syn_sent -> syn_recv" <<<"$out" || fail "kernel trace: reply: $out"
+grep -q "nat        ipv4 tcp 198.18.100.2:80 -> 198.18.1.2:45000 \[SA\]" <<<"$out" ||
+	fail "kernel trace: reverse NAT: $out"
+grep -q "conntrack  hit (original), syn_recv -> established" <<<"$out" ||
+	fail "kernel trace: the ACK: $out"
+# The SYN: forwarded in XDP, or passed to the stack while the kernel has no
+# neighbour entry for the backend yet; the DNAT is done either way.
+grep -Eq "verdict    (forwarded|passed to the kernel stack)" <<<"$out" ||
+	fail "kernel trace: verdict: $out"
+ctl call trace.read 2>&1 | grep -q "no trace running" || fail "a trace is left running"
+sed 's/^/# /' <<<"$out"
+ok "trace: a kernel-datapath connection's SYN, SYN+ACK and ACK, decisions read from XDP"
+
+# Capture of the kernel datapath: the frames XDP sent to the backend (the
+# neighbour is known by now: redirected in XDP, not passed to the stack).
+ctl capture -w "$XGW_TMP/ktx.pcap" --port backend --dir tx --count 2 --filter "tcp port 46000" \
+	--timeout 20 2>"$XGW_TMP/kcap.err" &
+CAP=$!
+XGW_PIDS+=($CAP)
+wait_for ctl call capture.read || fail "capture did not start: $(cat "$XGW_TMP/kcap.err")"
+n=$(conns 1 46000 198.18.100.2)
+[ "$n" = 1 ] || fail "traffic to the kernel service during the capture"
+wait "$CAP" || fail "xgwctl capture: $(cat "$XGW_TMP/kcap.err")"
+got=$(tshark -r "$XGW_TMP/ktx.pcap" -T fields -e ip.src -e ip.dst -e tcp.srcport -e tcp.dstport 2>"$XGW_TMP/tshark.err")
+[ "$got" = "$(printf '198.18.1.2\t198.18.2.11\t46000\t8080\n198.18.1.2\t198.18.2.11\t46000\t8080')" ] ||
+	fail "kernel capture: 2 frames as XDP sent them to the backend: $got"
+ok "capture --dir tx --port backend of a kernel service: the frames XDP sent"
 
 sanitizer_report "$XGW_TMP/xgwd.log" 40 && fail "sanitizer report in xgwd's log"
 exit 0

@@ -31,6 +31,8 @@
 #include "lb/maglev.h"
 #include "pipeline/kdp.h"
 #include "pipeline/snapshot.h"
+#include "pipeline/tap.h"
+#include "pipeline/worker.h"
 #include "steer-bpf/kdp_maps.h"
 #include "steer-bpf/steer.h"
 #include "steer.skel.h"
@@ -970,6 +972,176 @@ static void test_refusals(void **state)
 	assert_int_equal(xgw_kdp_check(&cfg, err, sizeof(err)), 0);
 }
 
+/* Trace: with the flag on, one record per kernel packet, saying what the
+ * program did (service, conntrack and state, backend, verdict, drop
+ * reason), the frame before and after; none once off.  Then the same
+ * records as the tap turns them into trace text, marked kernel. */
+#define MAX_TR 8
+static struct xgw_kdp_trace trs[MAX_TR];
+static unsigned n_tr;
+
+static void collect(void *ctx, const struct xgw_kdp_trace *r)
+{
+	if (n_tr < MAX_TR)
+		trs[n_tr] = *r;
+	n_tr++;
+}
+
+/* SYN, the backend's SYN+ACK, the ACK, then a lone RST of another flow
+ * (refused: conntrack_invalid). */
+static void trace_flow(uint16_t sport, unsigned *be)
+{
+	uint8_t f[2048];
+	char bip[32];
+	struct xgw_pb c = {.src = xgw_pb_ip("198.18.1.2"),
+			   .dst = xgw_pb_ip("198.18.100.1"),
+			   .proto = IPPROTO_TCP,
+			   .sport = sport,
+			   .dport = 80,
+			   .tcp_flags = XGW_PB_SYN};
+	uint32_t len = build(&c, f);
+
+	*be = user_pick("198.18.1.2", sport);
+	assert_int_equal(run(f, &len), XDP_TX);
+	snprintf(bip, sizeof(bip), "198.18.2.1%u", *be);
+	struct xgw_pb r = {.src = xgw_pb_ip(bip),
+			   .dst = xgw_pb_ip("198.18.1.2"),
+			   .proto = IPPROTO_TCP,
+			   .sport = 8080,
+			   .dport = sport,
+			   .tcp_flags = XGW_PB_SYN | XGW_PB_ACK};
+	len = build(&r, f);
+	assert_int_equal(run(f, &len), XDP_TX);
+	c.tcp_flags = XGW_PB_ACK;
+	len = build(&c, f);
+	assert_int_equal(run(f, &len), XDP_TX);
+	c.sport = (uint16_t)(sport + 1);
+	c.tcp_flags = XGW_PB_RST;
+	len = build(&c, f);
+	assert_int_equal(run(f, &len), XDP_DROP);
+}
+
+static void test_trace(void **state)
+{
+	uint8_t f[2048];
+	unsigned be;
+
+	xgw_kdp_trace_poll(kdp, NULL, NULL); /* nothing from earlier tests */
+	assert_int_equal(xgw_kdp_trace_set(kdp, true), 0);
+	resync();		/* a config change keeps the trace on */
+	trace_flow(47000, &be); /* ports no other test's flows use */
+	n_tr = 0;
+	assert_int_equal(xgw_kdp_trace_poll(kdp, collect, NULL), 4);
+	assert_int_equal(n_tr, 4);
+
+	const struct xgw_kdp_trace *syn = &trs[0], *sa = &trs[1], *ack = &trs[2], *rst = &trs[3];
+	assert_int_equal(syn->verdict, XDP_TX);
+	assert_true(syn->svc && syn->parsed);
+	assert_int_equal(syn->ct, XGW_KDP_TR_CT_NEW);
+	assert_int_equal(syn->state_after, XGW_CT_SYN_SENT);
+	assert_int_equal(syn->be_family, AF_INET);
+	assert_int_equal(syn->be_addr[3], 10 + be);
+	assert_int_equal(ntohs(syn->be_port), 8080);
+	assert_int_equal(syn->ifindex, (uint32_t)ifindex);
+	assert_true(syn->events & (1u << XGW_KDP_CNT_CT_NEW));
+	/* In: to the VIP; out: to the backend, from its MAC on. */
+	assert_memory_equal(syn->in + 14 + 16, "\xc6\x12\x64\x01", 4);
+	assert_int_equal(syn->out[14 + 19], 10 + be);
+	assert_memory_equal(syn->out, BE_MAC[be - 1], 6);
+	assert_int_equal(syn->cap_in, syn->len_in);
+
+	assert_int_equal(sa->ct, XGW_KDP_TR_CT_REPLY);
+	assert_false(sa->svc);
+	assert_int_equal(sa->state_before, XGW_CT_SYN_SENT);
+	assert_int_equal(sa->state_after, XGW_CT_SYN_RECV);
+	assert_int_equal(sa->verdict, XDP_TX);
+	assert_memory_equal(sa->out + 14 + 12, "\xc6\x12\x64\x01", 4); /* from the VIP */
+
+	assert_int_equal(ack->ct, XGW_KDP_TR_CT_ORIG);
+	assert_int_equal(ack->state_before, XGW_CT_SYN_RECV);
+	assert_int_equal(ack->state_after, XGW_CT_ESTABLISHED);
+	assert_int_equal(ack->be_addr[3], 10 + be);
+
+	assert_int_equal(rst->verdict, XDP_DROP);
+	assert_int_equal(rst->drop, XGW_DROP_CT_INVALID);
+	assert_int_equal(rst->ct, XGW_KDP_TR_CT_NONE);
+	assert_true(rst->svc);
+
+	/* Not a kernel service's packet: the workers' to trace, no record. */
+	struct xgw_pb o = {.src = xgw_pb_ip("198.18.1.2"),
+			   .dst = xgw_pb_ip("198.18.1.1"),
+			   .proto = IPPROTO_TCP,
+			   .sport = 1,
+			   .dport = 22,
+			   .tcp_flags = XGW_PB_SYN};
+	uint32_t len = build(&o, f);
+	run(f, &len);
+	assert_int_equal(xgw_kdp_trace_poll(kdp, collect, NULL), 0);
+
+	/* Off: no record. */
+	assert_int_equal(xgw_kdp_trace_set(kdp, false), 0);
+	trace_flow(47100, &be);
+	assert_int_equal(xgw_kdp_trace_poll(kdp, NULL, NULL), 0);
+}
+
+/* The tap's side: a trace session takes the kernel records in as text
+ * (filter and count applied), marked datapath kernel. */
+static void test_trace_tap(void **state)
+{
+	struct xgw_dataplane dp = {0};
+	char err[256] = "", want[64];
+	json_t *args = json_pack("{s:i,s:s}", "count", 3, "filter", "tcp port 47200 or port 47201");
+	unsigned be;
+
+	dp.kdp = kdp;
+	assert_int_equal(xgw_tap_start(&dp, XGW_TAP_TRACE, args, err, sizeof(err)), 0);
+	json_decref(args);
+	trace_flow(47300, &be); /* filtered out */
+	trace_flow(47200, &be);
+	json_t *res = xgw_tap_read(&dp, XGW_TAP_TRACE, 100, err, sizeof(err));
+	assert_non_null(res);
+	json_t *recs = json_object_get(res, "records");
+	assert_int_equal(json_array_size(recs), 3); /* the count */
+	for (size_t i = 0; i < 3; i++)
+		assert_string_equal(
+		    json_string_value(json_object_get(json_array_get(recs, i), "datapath")),
+		    "kernel");
+	const char *syn = json_string_value(json_object_get(json_array_get(recs, 0), "text"));
+	const char *ack = json_string_value(json_object_get(json_array_get(recs, 2), "text"));
+	assert_non_null(strstr(syn, "datapath kernel"));
+	assert_non_null(strstr(syn, "tcp 198.18.1.2:47200 -> 198.18.100.1:80 [S]"));
+	assert_non_null(strstr(syn, "service    198.18.100.1:80/tcp (kernel datapath)"));
+	assert_non_null(strstr(syn, "conntrack  new, syn_sent"));
+	snprintf(want, sizeof(want), "backend    198.18.2.1%u:8080", be);
+	assert_non_null(strstr(syn, want));
+	snprintf(want, sizeof(want), "nat        ipv4 tcp 198.18.1.2:47200 -> 198.18.2.1%u:8080",
+		 be);
+	assert_non_null(strstr(syn, want));
+	assert_non_null(strstr(syn, "verdict    forwarded"));
+	assert_non_null(strstr(ack, "conntrack  hit (original), syn_recv -> established"));
+	assert_true(json_is_true(json_object_get(res, "done")));
+	json_decref(res);
+	res = xgw_tap_stop(&dp, XGW_TAP_TRACE, err, sizeof(err));
+	assert_non_null(res);
+	json_decref(res);
+	/* The session over, the program makes no more records. */
+	trace_flow(47400, &be);
+	assert_int_equal(xgw_kdp_trace_poll(kdp, NULL, NULL), 0);
+
+	/* A lone RST refused, traced with its reason. */
+	args = json_pack("{s:i,s:s}", "count", 1, "filter", "tcp port 47501");
+	assert_int_equal(xgw_tap_start(&dp, XGW_TAP_TRACE, args, err, sizeof(err)), 0);
+	json_decref(args);
+	trace_flow(47500, &be);
+	res = xgw_tap_stop(&dp, XGW_TAP_TRACE, err, sizeof(err));
+	recs = json_object_get(res, "records");
+	assert_int_equal(json_array_size(recs), 1);
+	const char *rst = json_string_value(json_object_get(json_array_get(recs, 0), "text"));
+	assert_non_null(strstr(rst, "conntrack  none (new connection refused)"));
+	assert_non_null(strstr(rst, "verdict    dropped: conntrack_invalid"));
+	json_decref(res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -979,7 +1151,8 @@ int main(void)
 	    cmocka_unit_test(test_counters),	       cmocka_unit_test(test_snat),
 	    cmocka_unit_test(test_tunnel_vxlan),       cmocka_unit_test(test_tunnel_geneve),
 	    cmocka_unit_test(test_tunnel_hand_on),     cmocka_unit_test(test_icmp_errors),
-	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_refusals),	       cmocka_unit_test(test_trace),
+	    cmocka_unit_test(test_trace_tap),
 	};
 
 	if (geteuid() != 0) {
