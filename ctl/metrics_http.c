@@ -47,8 +47,8 @@ struct xgw_metrics {
 static enum MHD_Result queue_text(struct MHD_Connection *c, unsigned status, const char *text,
 				  const char *allow)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
-								 MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
 	enum MHD_Result rc;
 
 	if (!r)
@@ -233,8 +233,7 @@ int xgw_metrics_start(struct xgw_metrics **out, const char *addr, const struct x
 	    NULL, NULL, on_request, m, MHD_OPTION_LISTEN_SOCKET, m->lfd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNS, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)((XGW_METRICS_TIMEOUT_MS + 999) / 1000), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)XGW_METRICS_MAX_REQ, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	    MHD_OPTION_END);
+	    (size_t)XGW_METRICS_MAX_REQ, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (!m->d) {
 		errno = EIO;
 		goto err;

@@ -231,10 +231,10 @@ static int show_load(struct conn *c, struct xgwctl_inv *inv)
 		r[k] = json_incref(res);
 		json_decref(reply);
 		if (!k) {
-			struct timespec ts = {.tv_sec = (time_t)inv->interval,
-					      .tv_nsec = (long)((inv->interval -
-								 (double)(time_t)inv->interval) *
-								1e9)};
+			struct timespec ts = {
+			    .tv_sec = (time_t)inv->interval,
+			    .tv_nsec =
+				(long)((inv->interval - (double)(time_t)inv->interval) * 1e9)};
 
 			while (nanosleep(&ts, &ts))
 				;

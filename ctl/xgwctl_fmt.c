@@ -260,8 +260,8 @@ void xgwctl_fmt_services(FILE *f, json_t *r)
 			snprintf(be, sizeof(be), "  -> %s", ep(b, "ip", "port"));
 			st = json_object_get(b, "stats");
 			t_row(&t, be, "", "", "", "", get_or(b, "weight", "1"),
-			      health_desc(b, hdesc, sizeof(hdesc)), tunnel_desc(b, tdesc, sizeof(tdesc)),
-			      CTR_CELLS(st, "drops"));
+			      health_desc(b, hdesc, sizeof(hdesc)),
+			      tunnel_desc(b, tdesc, sizeof(tdesc)), CTR_CELLS(st, "drops"));
 		}
 	}
 	t_print(f, &t);
@@ -628,18 +628,20 @@ json_t *xgwctl_load(json_t *prev, json_t *cur, double dt)
 	{
 		json_t *pw =
 		    find_by(json_object_get(prev, "workers"), "id", json_object_get(w, "id"));
-		double busy = rate(w, pw, "busy_cycles", dt) * dt, pkts = rate(w, pw, "rx_packets", dt) * dt;
+		double busy = rate(w, pw, "busy_cycles", dt) * dt,
+		       pkts = rate(w, pw, "rx_packets", dt) * dt;
 		double bursts = rate(w, pw, "bursts", dt) * dt;
 		double polls = bursts + rate(w, pw, "empty_polls", dt) * dt;
 
 		json_array_append_new(
-		    arr, json_pack("{s:O?,s:O?,s:f,s:f,s:f,s:f,s:f,s:f}", "id",
-				   json_object_get(w, "id"), "core", json_object_get(w, "core"),
-				   "busy_pct", hz > 0 && dt > 0 ? 100.0 * busy / (hz * dt) : 0.0,
-				   "pkts_per_burst", bursts > 0 ? pkts / bursts : 0.0,
-				   "cycles_per_pkt", pkts > 0 ? busy / pkts : 0.0, "rx_pps",
-				   dt > 0 ? pkts / dt : 0.0, "polls_per_s", dt > 0 ? polls / dt : 0.0,
-				   "sleeps_per_s", rate(w, pw, "idle_sleeps", dt)));
+		    arr,
+		    json_pack("{s:O?,s:O?,s:f,s:f,s:f,s:f,s:f,s:f}", "id", json_object_get(w, "id"),
+			      "core", json_object_get(w, "core"), "busy_pct",
+			      hz > 0 && dt > 0 ? 100.0 * busy / (hz * dt) : 0.0, "pkts_per_burst",
+			      bursts > 0 ? pkts / bursts : 0.0, "cycles_per_pkt",
+			      pkts > 0 ? busy / pkts : 0.0, "rx_pps", dt > 0 ? pkts / dt : 0.0,
+			      "polls_per_s", dt > 0 ? polls / dt : 0.0, "sleeps_per_s",
+			      rate(w, pw, "idle_sleeps", dt)));
 	}
 	return arr;
 }

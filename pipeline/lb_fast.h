@@ -98,9 +98,8 @@ static inline int xgw_lb_stage(struct xgw_worker *w, const struct xgw_snapshot *
 	if (!f->valid)
 		return xgw_lb_stage_flow(w, snap, fs, p, f);
 	if (__builtin_expect(f->conn != NULL, 1)) {
-		int r =
-		    xgw_lb_tracked(ct, now, f->conn, (enum xgw_ct_dir)(f->hint & 1), &f->key, p,
-				   &w->svc);
+		int r = xgw_lb_tracked(ct, now, f->conn, (enum xgw_ct_dir)(f->hint & 1), &f->key, p,
+				       &w->svc);
 		if (__builtin_expect(r != XGW_LB_SLOW, 1))
 			return r;
 	}

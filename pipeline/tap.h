@@ -44,9 +44,9 @@ struct xgw_tap_rec {
 	uint32_t wirelen; /* capture: the frame's length */
 	uint16_t port;	  /* capture: the port received on (rx) or sent by (tx) */
 	int16_t worker;	  /* -1: the kernel datapath's record (kernel set) */
-	uint8_t dir;	/* capture: XGW_TAP_DIR_* */
-	uint8_t kernel; /* made from the XDP program's record (tap_kdp.c) */
-	uint64_t ts_ns; /* CLOCK_REALTIME */
+	uint8_t dir;	  /* capture: XGW_TAP_DIR_* */
+	uint8_t kernel;	  /* made from the XDP program's record (tap_kdp.c) */
+	uint64_t ts_ns;	  /* CLOCK_REALTIME */
 	uint8_t data[XGW_TAP_DATA];
 };
 

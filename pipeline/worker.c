@@ -110,10 +110,9 @@ void xgw_worker_stages(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 				r = xgw_route_check_source(w, fs, p, &own4);
 		}
 		if (!r)
-			r = tun ? xgw_tun_encap_stage(w, tun, fs, p, &fl[i])
-			    : fwd_ok
-				? xgw_forward_fast(w, fs, gen, p, &fl[i])
-				: XGW_DROP_NO_ROUTE;
+			r = tun	     ? xgw_tun_encap_stage(w, tun, fs, p, &fl[i])
+			    : fwd_ok ? xgw_forward_fast(w, fs, gen, p, &fl[i])
+				     : XGW_DROP_NO_ROUTE;
 		rc[i] = r;
 		if (r) {
 			drop(w, p, (unsigned)r);

@@ -62,9 +62,9 @@
 #define CACHED_ENT   32768
 #define CACHED_FLOWS 40000
 #define SEEN_SLOTS   (1u << 17) /* > 2 x the large pool (34,880 records) */
-#define N_READERS 2
-#define N_SLOTS	  4000
-#define BATCH	  16 /* lookups per read-side section */
+#define N_READERS    2
+#define N_SLOTS	     4000
+#define BATCH	     16 /* lookups per read-side section */
 
 #define STRESS_MAX_OPS	 400000
 #define STRESS_VG_OPS	 20000

@@ -426,7 +426,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_good), cmocka_unit_test(test_socket_and_usage),
 	    cmocka_unit_test(test_bad),	 cmocka_unit_test(test_format),
-	    cmocka_unit_test(test_file),	 cmocka_unit_test(test_load),
+	    cmocka_unit_test(test_file), cmocka_unit_test(test_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

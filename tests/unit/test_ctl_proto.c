@@ -420,7 +420,7 @@ static void test_service_counters(void **state)
 	json_t *r, *s, *b;
 
 	json_decref(ok(f, "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.9\",\"port\":80,"
-	      "\"proto\":\"tcp\",\"datapath\":\"kernel\"}}"));
+			  "\"proto\":\"tcp\",\"datapath\":\"kernel\"}}"));
 	r = ok(f, "{\"cmd\":\"service.list\"}");
 	assert_int_equal(json_array_size(r), 2);
 	s = json_array_get(r, 0);

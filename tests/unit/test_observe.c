@@ -395,7 +395,8 @@ static void test_trace_policy(void **state)
 	static char text[4096];
 
 	/* CONFIG with a policy: deny 198.18.1.0/24 to port 80 of .1 (id 7). */
-	snprintf(text, sizeof(text), "%.*s, 'policies': [{'id': 7, 'action': 'deny', 'src':"
+	snprintf(text, sizeof(text),
+		 "%.*s, 'policies': [{'id': 7, 'action': 'deny', 'src':"
 		 " '198.18.1.0/24', 'dst': '198.18.100.1/32', 'proto': 'tcp', 'dport': '80'}]}",
 		 (int)strlen(CONFIG) - 1, CONFIG);
 	o = open_cfg(text);

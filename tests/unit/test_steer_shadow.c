@@ -20,7 +20,7 @@
 
 #include "steer-bpf/steer_shadow.h"
 
-#define KSZ 20 /* as struct xgw_steer_src_key */
+#define KSZ	 20 /* as struct xgw_steer_src_key */
 #define UNIVERSE 400
 
 struct rec {
