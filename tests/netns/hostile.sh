@@ -259,7 +259,11 @@ later = [Ether(dst=mac) / IP(src="198.18.2.11", dst="198.18.1.2", id=2000 + i, p
                              frag=125) / Raw(b"y" * 200) for i in range(n)]
 sendp(first + later, iface="b0")
 PY
-wait_for test "$(ctl stats --json | jget 'd["drops"].get("fragment_unsupported", 0)')" -ge $((f0 + 2 * NFRAG))
+# Read on each try (a $(...) in wait_for's arguments is read once).
+frags_counted() {
+	[ "$(ctl stats --json | jget 'd["drops"].get("fragment_unsupported", 0)')" -ge $((f0 + 2 * NFRAG)) ]
+}
+wait_for frags_counted
 wait $SNIFF
 f1=$(ctl stats --json | jget 'd["drops"].get("fragment_unsupported", 0)')
 ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=0

@@ -168,7 +168,10 @@ ok "a new connection is refused while the table is full (conntrack_full $full ->
 
 # No traffic now: only expiry and the GC can free entries.
 t0=$(date +%s.%N)
-wait_for test "$(ct 'd["conntrack"]["live"]')" = 0 ||
+# (The live count is read on each try: an expansion in wait_for's
+# arguments would be read once, before the first.)
+ct_empty() { [ "$(ct 'd["conntrack"]["live"]')" = 0 ]; }
+wait_for ct_empty ||
 	fail "GC did not empty the table: $(ct 'json.dumps(d["conntrack"])')"
 ctl stats --json >"$XGW_TMP/gc.json"
 expired=$(jget 'd["conntrack"]["expired"]' <"$XGW_TMP/gc.json")
