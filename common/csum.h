@@ -60,22 +60,36 @@ static inline uint16_t xgw_csum(const void *buf, size_t len)
 
 /* xgw_csum of exactly 20 bytes (an IPv4 header without options), with no
  * loop. */
+static inline uint32_t xgw_csum_ld32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* The five words of a 20-byte header summed straight from memory: a
+ * memcpy into a word array made gcc copy the header to the stack (a
+ * 16-byte store, then five 4-byte loads from it: a store-forwarding stall
+ * and ~7 instructions more per received packet, callgrind). */
+static inline uint64_t xgw_csum20_sum(const void *buf)
+{
+	const uint8_t *b = buf;
+
+	return (uint64_t)xgw_csum_ld32(b) + xgw_csum_ld32(b + 4) + xgw_csum_ld32(b + 8) +
+	       xgw_csum_ld32(b + 12) + xgw_csum_ld32(b + 16);
+}
+
 static inline uint16_t xgw_csum20(const void *buf)
 {
-	uint32_t w[5];
-
-	memcpy(w, buf, 20);
-	return (uint16_t)~xgw_csum_fold((uint64_t)w[0] + w[1] + w[2] + w[3] + w[4]);
+	return (uint16_t)~xgw_csum_fold(xgw_csum20_sum(buf));
 }
 
 /* Whether an IPv4 header without options (20 bytes) checks: its one's-
  * complement sum is 0xffff (~15 instructions, on every received packet). */
 static inline bool xgw_csum20_ok(const void *buf)
 {
-	uint32_t w[5];
-
-	memcpy(w, buf, 20);
-	return xgw_csum_fold((uint64_t)w[0] + w[1] + w[2] + w[3] + w[4]) == 0xffff;
+	return xgw_csum_fold(xgw_csum20_sum(buf)) == 0xffff;
 }
 
 /* Incremental update of a stored checksum when a 16-bit word changes. */
