@@ -569,13 +569,18 @@ unsigned xgw_fib_sweep(struct xgw_fib *f, bool is_static)
 	return gone;
 }
 
+void xgw_fib_bump(struct xgw_fib *f)
+{
+	__atomic_store_n(&f->generation,
+			 atomic_fetch_add_explicit(&fib_generations, 1, memory_order_relaxed) + 1,
+			 __ATOMIC_RELEASE);
+}
+
 void xgw_fib_commit(struct xgw_fib *f, void (*sync)(void))
 {
 	struct fib_ctl *c = f->ctl;
 
-	__atomic_store_n(&f->generation,
-			 atomic_fetch_add_explicit(&fib_generations, 1, memory_order_relaxed) + 1,
-			 __ATOMIC_RELEASE);
+	xgw_fib_bump(f);
 	if (!c->n_nh_pending && !c->n_grp_pending && !xgw_lpm_has_pending(&f->lpm4) &&
 	    !xgw_lpm_has_pending(&f->lpm6))
 		return;

@@ -98,6 +98,11 @@ static inline uint64_t xgw_fib_generation(const struct xgw_fib *f)
 	return __atomic_load_n(&f->generation, __ATOMIC_ACQUIRE);
 }
 
+/* A new generation with no change of the table: what the route caches
+ * hold besides the FIB changed (a port's MTU).  Any thread; no grace
+ * period needed (nothing is unlinked). */
+void xgw_fib_bump(struct xgw_fib *f);
+
 /* An empty FIB. */
 struct xgw_fib *xgw_fib_new(void);
 void xgw_fib_free(struct xgw_fib *f);

@@ -128,6 +128,9 @@ route_miss(struct xgw_worker *w, const struct xgw_fwd_state *fs, const struct xg
 	e->gen = rt->n_paths > 1 ? 0 : gen;
 	e->dst = *dst;
 	e->out = out;
+	/* After gen was read: an MTU changed since is a newer generation. */
+	uint32_t mtu = xgw_port_mtu(&w->dp->ports[out]);
+	e->mtu = (uint16_t)(mtu < 0xffff ? mtu : 0xffff);
 	memcpy(e->mac, n->mac, 6);
 	memcpy(e->mac + 6, w->dp->ports[out].mac, 6);
 	return 0;

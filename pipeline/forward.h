@@ -33,6 +33,11 @@ struct xgw_route_cache_ent {
 	struct xgw_addr dst;
 	uint16_t out;
 	uint8_t mac[12]; /* the next hop's, then the egress port's: the new Ethernet addresses */
+	/* The egress port's MTU when the entry was filled, capped at 65535
+	 * (the largest IP length), for the inline path (forward_fast.h): a
+	 * port's MTU change bumps the FIB generation (xgw_fib_bump,
+	 * port_watch.c), which empties every cache. */
+	uint16_t mtu;
 };
 
 /* The stage's per-worker state (zeroed with the worker). */

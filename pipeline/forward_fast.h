@@ -49,8 +49,9 @@ static inline int xgw_forward_fast(struct xgw_worker *w, const struct xgw_fwd_st
 				     (XGW_PKT_IPV4 | XGW_PKT_IP4_CSUM_OK) ||
 				 ip->ttl <= 1 || p->n_vlans || e->gen != gen ||
 				 e->dst.family != AF_INET || e->dst.w[0] != d ||
-				 /* read live: the port's MTU may change (port_watch.c) */
-				 p->l3_len > xgw_port_mtu(&w->dp->ports[e->out]),
+				 /* the entry's copy: an MTU change is a new
+				  * generation (forward.h) */
+				 p->l3_len > e->mtu,
 			     0))
 		return xgw_forward_slow(w, fs, p, f->valid ? &f->key : NULL);
 	memcpy(p->data, e->mac, 12);

@@ -5,7 +5,8 @@
  * logged once when it happens, kept in the port's health (xgwctl ports,
  * stats and metrics), and recovered where xgwd can: a missing program is
  * attached again with its maps as they were (rules, bound sockets), a new
- * MTU is what the workers check against from the next burst on.
+ * MTU is what the workers check against from their next burst on (the
+ * FIB generation their route caches key on is bumped with it).
  *
  * AF_XDP sockets stay bound across a link going down and up (the kernel
  * unbinds them only when the device is unregistered), so nothing needs
@@ -165,8 +166,14 @@ bool xgw_port_watch(struct xgw_dataplane *dp)
 			continue;
 		}
 		watch_link(p, fd, &changed);
-		if (mtu != xgw_port_mtu(p))
+		if (mtu != xgw_port_mtu(p)) {
 			warn_frame_room(dp, p);
+			/* The workers' route caches hold the egress MTU
+			 * (forward.h): a new generation empties them, from
+			 * their next burst on. */
+			if (dp->fib)
+				xgw_fib_bump(dp->fib);
+		}
 		watch_xdp(p, &changed);
 	}
 	close(fd);
