@@ -116,6 +116,29 @@ static inline uint64_t xgw_ct_hash_fast(const struct xgw_ct_table *t, const stru
 	return xgw_ct_mum(h ^ s[2], s[3]);
 }
 
+/* xgw_ct_hash_fast of the key xgw_ct_tuple_init(src, sport, dst, dport,
+ * proto) builds, without building it: for an IPv4 src, the key's words 1
+ * and 4 are the addresses' first words and word 6 the ports, protocol and
+ * family (little-endian layout).  A new flow's reply key, hashed by the
+ * burst pass before the flow exists: the memset and field stores of the
+ * key cost ~25 instructions per new flow (callgrind, new-flows). */
+static inline uint64_t xgw_ct_hash_of(const struct xgw_ct_table *t, const struct xgw_addr *src,
+				      uint16_t sport, const struct xgw_addr *dst, uint16_t dport,
+				      uint8_t proto)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (src->family == AF_INET) {
+		uint64_t pw = (uint64_t)sport | (uint64_t)dport << 16 | (uint64_t)proto << 32 |
+			      (uint64_t)AF_INET << 40;
+		return xgw_ct_hash4(t, src->q[0], dst->q[0], pw);
+	}
+#endif
+	struct xgw_ct_tuple k;
+
+	xgw_ct_tuple_init(&k, src, sport, dst, dport, proto);
+	return xgw_ct_hash_fast(t, &k);
+}
+
 static inline struct xgw_ct_conn *xgw_ct_slot_conn(const struct xgw_ct_table *t, uint64_t v)
 {
 	return &t->pool[((uint32_t)v >> 1) - 1];

@@ -56,7 +56,7 @@ static uint32_t pick_backend(struct xgw_worker *w, const struct xgw_snapshot *sn
  * one. */
 static inline int check_source(const struct xgw_worker *w, const struct xgw_snapshot *snap,
 			       const struct xgw_fwd_state *fs, const struct xgw_addr *src,
-			       const struct xgw_addr *dst)
+			       const struct xgw_addr *dst, const struct xgw_route_own4 *o4)
 {
 	const struct xgw_addr *own;
 
@@ -67,6 +67,16 @@ static inline int check_source(const struct xgw_worker *w, const struct xgw_snap
 		return XGW_DROP_BAD_SOURCE;
 	if (!fs)
 		return 0;
+	if (src->family == AF_INET && o4) {
+		/* the same addresses as fs->port_addr4 (an IPv4 address's
+		 * other words are zero) */
+		if (__builtin_expect(!(o4->bloom & xgw_own4_bit(src->w[0])), 1))
+			return 0;
+		for (unsigned i = 0; i < o4->n; i++)
+			if (o4->a[i] == src->w[0])
+				return XGW_DROP_BAD_SOURCE;
+		return 0;
+	}
 	own = src->family == AF_INET ? fs->port_addr4 : fs->port_addr6;
 	for (unsigned i = 0; i < w->dp->n_ports; i++)
 		if (own[i].family && xgw_addr_eq(src, &own[i]))
@@ -80,7 +90,7 @@ int xgw_lb_check_source(const struct xgw_worker *w, const struct xgw_snapshot *s
 	struct xgw_addr src, dst;
 
 	xgw_pkt_addrs(p, &src, &dst);
-	return check_source(w, snap, fs, &src, &dst);
+	return check_source(w, snap, fs, &src, &dst, NULL);
 }
 
 /* f: the burst pass's key and hash, and the backend it pre-picked (0: none)
@@ -104,7 +114,13 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		return XGW_DROP_POLICY;
 	if (t->proto == IPPROTO_TCP && xgw_tcp_flags_bad(tcp_flags))
 		return XGW_DROP_TCP_FLAGS;
-	rc = check_source(w, snap, fs, &t->src, &t->dst);
+	/* fs's own IPv4 addresses, once per burst (xgw_worker_stages
+	 * passes one fs to every packet of a burst) */
+	if (fs && !w->lb.own4_set) {
+		xgw_route_own4(&w->lb.own4, fs, w->dp->n_ports);
+		w->lb.own4_set = true;
+	}
+	rc = check_source(w, snap, fs, &t->src, &t->dst, fs ? &w->lb.own4 : NULL);
 	if (rc)
 		return rc;
 	/* A RST (without SYN) opens no connection.  Other segments do: after
@@ -420,10 +436,9 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		f->backend = maglev_backend(snap, f->svc, &f->key);
 		if (!f->backend)
 			continue;
-		struct xgw_ct_tuple r;
-		xgw_ct_tuple_init(&r, &f->svc->be[f->backend].ip, f->svc->be[f->backend].port,
-				  &f->key.src, f->key.sport, f->key.proto);
-		f->reply_hash = xgw_ct_hash_fast(ct, &r);
+		f->reply_hash =
+		    xgw_ct_hash_of(ct, &f->svc->be[f->backend].ip, f->svc->be[f->backend].port,
+				   &f->key.src, f->key.sport, f->key.proto);
 		xgw_ct_prefetch_w(ct, f->reply_hash);
 	}
 	/* Hints of 0 ("absent") hold until this burst creates their flow. */

@@ -21,6 +21,31 @@ struct xgw_worker;
 /* Round-robin positions per worker, by service id (hashed into slots). */
 #define XGW_RR_SLOTS 256
 
+/* The ports' IPv4 addresses of a forwarding state (xgw_route_own4), for
+ * the source checks, with a bloom word that most sources miss. */
+struct xgw_route_own4 {
+	uint64_t bloom; /* one bit per address (own4_bit): most sources miss it */
+	unsigned n;
+	uint32_t a[XGW_MAX_PORTS];
+};
+
+static inline uint64_t xgw_own4_bit(uint32_t a)
+{
+	return 1ull << ((a * 0x9e3779b1u) >> 26);
+}
+
+static inline void xgw_route_own4(struct xgw_route_own4 *o, const struct xgw_fwd_state *fs,
+				  unsigned n_ports)
+{
+	o->n = 0;
+	o->bloom = 0;
+	for (unsigned i = 0; fs && i < n_ports; i++)
+		if (fs->port_addr4[i].family) {
+			o->a[o->n++] = fs->port_addr4[i].w[0];
+			o->bloom |= xgw_own4_bit(fs->port_addr4[i].w[0]);
+		}
+}
+
 /* The stage's per-worker state (zeroed with the worker, then
  * xgw_lb_worker_init). */
 struct xgw_lb_worker {
@@ -34,6 +59,12 @@ struct xgw_lb_worker {
 	/* The burst's conntrack table, set by xgw_lb_prepare when some packet
 	 * of the burst is valid (lb_fast.h reads it per packet). */
 	struct xgw_ct_table *ct;
+	/* The burst's own IPv4 addresses, gathered by the first new flow's
+	 * source check of a burst (own4_set, cleared by xgw_worker_stages at
+	 * the start and end of each burst): that check asks the bloom word
+	 * instead of comparing with every port's address. */
+	bool own4_set;
+	struct xgw_route_own4 own4;
 };
 /* Seeds the "random" algorithm's state (any value). */
 void xgw_lb_worker_init(struct xgw_lb_worker *s, uint32_t seed);
@@ -88,29 +119,6 @@ int xgw_lb_check_source(const struct xgw_worker *w, const struct xgw_snapshot *s
  * itself sends never comes in on a port).  own4: the ports' IPv4
  * addresses, gathered once per burst (xgw_route_own4); IPv4 is read
  * straight from the header: this runs on the routed fast path. */
-struct xgw_route_own4 {
-	uint64_t bloom; /* one bit per address (own4_bit): most sources miss it */
-	unsigned n;
-	uint32_t a[XGW_MAX_PORTS];
-};
-
-static inline uint64_t xgw_own4_bit(uint32_t a)
-{
-	return 1ull << ((a * 0x9e3779b1u) >> 26);
-}
-
-static inline void xgw_route_own4(struct xgw_route_own4 *o, const struct xgw_fwd_state *fs,
-				  unsigned n_ports)
-{
-	o->n = 0;
-	o->bloom = 0;
-	for (unsigned i = 0; fs && i < n_ports; i++)
-		if (fs->port_addr4[i].family) {
-			o->a[o->n++] = fs->port_addr4[i].w[0];
-			o->bloom |= xgw_own4_bit(fs->port_addr4[i].w[0]);
-		}
-}
-
 static inline int xgw_route_check_source(const struct xgw_worker *w, const struct xgw_fwd_state *fs,
 					 const struct xgw_pkt *p, const struct xgw_route_own4 *own4)
 {

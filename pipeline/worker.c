@@ -95,6 +95,7 @@ void xgw_worker_stages(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 			if (!rc[i])
 				rc[i] = xgw_tun_decap_stage(w, tun, &pkts[i]);
 	xgw_route_own4(&own4, fs, w->dp->n_ports);
+	w->lb.own4_set = false; /* gathered again by a new flow of this burst */
 	xgw_lb_prepare(w, snap, pkts, rc, n, fl);
 	struct xgw_ct_table *ct = w->lb.ct; /* set by xgw_lb_prepare when used */
 	uint64_t now = w->now_ns;
@@ -121,6 +122,7 @@ void xgw_worker_stages(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 		n_ok++;
 		used |= 1u << p->out_port;
 	}
+	w->lb.own4_set = false;
 	bool one_port = n_ok == n && !(used & (used - 1));
 	while (used) {
 		unsigned port = (unsigned)__builtin_ctz(used);

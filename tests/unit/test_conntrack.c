@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "lb/conntrack.h"
+#include "lb/conntrack_fast.h"
 #include "lb/nat.h"
 
 #define S   1000000000ull
@@ -502,6 +503,38 @@ static void test_gc(void **state)
 	xgw_ct_free(t);
 }
 
+/* xgw_ct_hash_of (the burst pass's reply-key hash, computed without the
+ * key) against the hash of the key xgw_ct_tuple_init builds, for IPv4 and
+ * IPv6 addresses, both protocols and random ports. */
+static void test_hash_of(void **state)
+{
+	struct xgw_ct_table *t = xgw_ct_new(&defcfg);
+	uint32_t r = 0x2545f491;
+
+	for (int i = 0; i < 2000; i++) {
+		struct xgw_addr a, b;
+		struct xgw_ct_tuple k;
+		uint8_t b6[16];
+
+		r = r * 1103515245u + 12345u;
+		if (i & 1) {
+			for (int j = 0; j < 16; j++)
+				b6[j] = (uint8_t)((r >> (j & 15)) + (uint32_t)i * (uint32_t)j);
+			xgw_addr_v6(&a, b6);
+			b6[15] ^= 0x5a;
+			xgw_addr_v6(&b, b6);
+		} else {
+			xgw_addr_v4(&a, r);
+			xgw_addr_v4(&b, r * 2654435761u + (uint32_t)i);
+		}
+		uint16_t sp = (uint16_t)(r >> 7), dp = (uint16_t)(r >> 13);
+		uint8_t proto = i & 2 ? IPPROTO_UDP : IPPROTO_TCP;
+		xgw_ct_tuple_init(&k, &a, sp, &b, dp, proto);
+		assert_true(xgw_ct_hash_of(t, &a, sp, &b, dp, proto) == xgw_ct_hash(t, &k));
+	}
+	xgw_ct_free(t);
+}
+
 /* The bulk lookup: a hint from the bucket pass, then xgw_ct_lookup_hint
  * (lb_stage.c's use).  A hint names the record for either key, says
  * "absent" for a key in no bucket, and a stale one (its record deleted,
@@ -552,12 +585,12 @@ static void test_hints(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_tcp_table), cmocka_unit_test(test_tcp_lifecycle),
-	    cmocka_unit_test(test_timeouts),  cmocka_unit_test(test_both_directions),
-	    cmocka_unit_test(test_capacity),  cmocka_unit_test(test_embryonic_eviction),
-	    cmocka_unit_test(test_race),      cmocka_unit_test(test_race_snat),
+	    cmocka_unit_test(test_tcp_table),	cmocka_unit_test(test_tcp_lifecycle),
+	    cmocka_unit_test(test_timeouts),	cmocka_unit_test(test_both_directions),
+	    cmocka_unit_test(test_capacity),	cmocka_unit_test(test_embryonic_eviction),
+	    cmocka_unit_test(test_race),	cmocka_unit_test(test_race_snat),
 	    cmocka_unit_test(test_race_cached), cmocka_unit_test(test_gc),
-	    cmocka_unit_test(test_hints),
+	    cmocka_unit_test(test_hints),	cmocka_unit_test(test_hash_of),
 	};
 	int r;
 
