@@ -191,14 +191,8 @@ int xgw_nat_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 	int r;
 
 	if (!snat_addr) {
-		xgw_ct_tuple_init(&reply, backend, bport, &orig->src, orig->sport, orig->proto);
 		in.snat = false;
-		r = xgw_ct_create(t, orig, &reply, &in, now, out);
-		if (created)
-			*created = r == 0;
-		if (r >= 0)
-			return 0;
-		return r == -EEXIST ? XGW_DROP_CT_INVALID : XGW_DROP_CT_FULL;
+		return xgw_nat_ct_create_dnat(t, orig, backend, bport, &in, now, out, created);
 	}
 
 	/* Probe a flow-specific permutation of the range: start and odd

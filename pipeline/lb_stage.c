@@ -148,8 +148,11 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	 * backend it picked (the same tuple xgw_nat_ct_create builds). */
 	init.hash[XGW_CT_ORIG] = h;
 	init.hash[XGW_CT_REPLY] = id == pre ? f->reply_hash : 0;
-	rc = xgw_nat_ct_create(ct, t, &svc->be[id].ip, svc->be[id].port, sa, XGW_NAT_PORT_MIN,
-			       XGW_NAT_PORT_MAX, &init, w->now_ns, &c, &created);
+	/* sa is NULL exactly when init.snat is false (no SNAT) */
+	rc = sa ? xgw_nat_ct_create(ct, t, &svc->be[id].ip, svc->be[id].port, sa, XGW_NAT_PORT_MIN,
+				    XGW_NAT_PORT_MAX, &init, w->now_ns, &c, &created)
+		: xgw_nat_ct_create_dnat(ct, t, &svc->be[id].ip, svc->be[id].port, &init, w->now_ns,
+					 &c, &created);
 	if (rc)
 		return rc;
 	/* Counted as opened now: if it is deleted below, its end is
@@ -430,7 +433,7 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 			continue;
 		f->backend = 0;
 		f->reply_hash = 0;
-		f->svc = xgw_snapshot_service(snap, &f->key.dst, f->key.dport, f->key.proto);
+		f->svc = xgw_snapshot_service_fast(snap, &f->key.dst, f->key.dport, f->key.proto);
 		if (!f->svc || f->svc->snat || f->svc->algo != XGW_ALGO_MAGLEV || !f->svc->n_active)
 			continue;
 		f->backend = maglev_backend(snap, f->svc, &f->key);

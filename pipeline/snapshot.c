@@ -10,21 +10,6 @@
 #include "common/hash.h"
 #include "tunnel/table.h"
 
-/* The index hash: one 64x64->128 multiply of the address's two words
- * (with the port and protocol in the second), folded (wyhash's mixing
- * step).  Every new flow looks its service up: ~13 instructions fewer
- * than the fmix64 finaliser it replaces.  The tables hold configured keys
- * only (probes for packets' keys stop at an empty slot; at most half
- * full), so nothing a sender picks can lengthen a chain. */
-static inline uint32_t key_hash(const struct xgw_addr *a, uint16_t port, uint8_t proto)
-{
-	__extension__ unsigned __int128 r =
-	    (unsigned __int128)(a->q[0] ^ 0x9e3779b97f4a7c15ULL) *
-	    (a->q[1] ^ ((uint64_t)port << 8 | proto) ^ 0xc4ceb9fe1a85ec53ULL);
-
-	return (uint32_t)((uint64_t)r ^ (uint64_t)(r >> 64));
-}
-
 static uint32_t pow2_at_least(uint32_t n)
 {
 	uint32_t s = 16;
@@ -37,7 +22,7 @@ static uint32_t pow2_at_least(uint32_t n)
 static void index_put(struct xgw_svc_slot *tab, uint32_t mask, const struct xgw_addr *a,
 		      uint16_t port, uint8_t proto, uint32_t svc)
 {
-	for (uint32_t h = key_hash(a, port, proto) & mask;; h = (h + 1) & mask) {
+	for (uint32_t h = xgw_snapshot_key_hash(a, port, proto) & mask;; h = (h + 1) & mask) {
 		struct xgw_svc_slot *s = &tab[h];
 		if (s->used && xgw_addr_eq(&s->vip, a) && s->port == port && s->proto == proto)
 			return; /* first one wins: keeps the lowest service index */
@@ -49,22 +34,6 @@ static void index_put(struct xgw_svc_slot *tab, uint32_t mask, const struct xgw_
 			s->used = 1;
 			return;
 		}
-	}
-}
-
-/* Inline in each lookup: every new flow asks for its service, and the
- * call's prologue cost more than the usual one-slot probe. */
-static inline __attribute__((always_inline)) const struct xgw_svc_slot *
-index_get(const struct xgw_svc_slot *tab, uint32_t mask, const struct xgw_addr *a, uint16_t port,
-	  uint8_t proto)
-{
-	/* Every table exists (16 slots at least) and is never full. */
-	for (uint32_t h = key_hash(a, port, proto) & mask;; h = (h + 1) & mask) {
-		const struct xgw_svc_slot *s = &tab[h];
-		if (!s->used)
-			return NULL;
-		if (s->port == port && s->proto == proto && xgw_addr_eq(&s->vip, a))
-			return s;
 	}
 }
 
@@ -143,7 +112,7 @@ static int build_service(struct xgw_svc_rt *rt, const struct xgw_service_cfg *sc
 	rt->algo = (uint8_t)sc->algo;
 	rt->snat = sc->snat;
 	rt->kernel = sc->datapath == XGW_DP_KERNEL;
-	rt->id = key_hash(&sc->vip, rt->port, sc->proto) | 1;
+	rt->id = xgw_snapshot_key_hash(&sc->vip, rt->port, sc->proto) | 1;
 	rt->n_backends = sc->n_backends;
 	rt->be = calloc(sc->n_backends + 1, sizeof(*rt->be));
 	rt->active = calloc(sc->n_backends + 1, sizeof(*rt->active));
@@ -282,23 +251,21 @@ const struct xgw_svc_rt *xgw_snapshot_service(const struct xgw_snapshot *s,
 					      const struct xgw_addr *vip, uint16_t port,
 					      uint8_t proto)
 {
-	const struct xgw_svc_slot *e = index_get(s->index, s->index_mask, vip, port, proto);
-
-	return e ? &s->svcs[e->svc] : NULL;
+	return xgw_snapshot_service_fast(s, vip, port, proto);
 }
 
 bool xgw_snapshot_is_vip(const struct xgw_snapshot *s, const struct xgw_addr *ip)
 {
-	return index_get(s->vips, s->index_mask, ip, 0, 0) != NULL;
+	return xgw_snapshot_index_get(s->vips, s->index_mask, ip, 0, 0) != NULL;
 }
 
 bool xgw_snapshot_is_backend_addr(const struct xgw_snapshot *s, const struct xgw_addr *ip)
 {
-	return index_get(s->be_addrs, s->bes_mask, ip, 0, 0) != NULL;
+	return xgw_snapshot_index_get(s->be_addrs, s->bes_mask, ip, 0, 0) != NULL;
 }
 
 bool xgw_snapshot_is_backend(const struct xgw_snapshot *s, const struct xgw_addr *ip,
 			     uint16_t port, uint8_t proto)
 {
-	return index_get(s->bes, s->bes_mask, ip, port, proto) != NULL;
+	return xgw_snapshot_index_get(s->bes, s->bes_mask, ip, port, proto) != NULL;
 }
