@@ -50,15 +50,18 @@ static inline int xgw_parse_fast4(struct xgw_pkt *p, bool verify)
 	if (et != htons(ETH_P_IP) || l3[0] != 0x45 || (fo & htons(XGW_IP4_MF | XGW_IP4_OFFMASK)))
 		return -1;
 	tot = xgw_ld_be16(l3 + offsetof(struct iphdr, tot_len));
-	if (tot < 20 || tot > p->len - ETH_HLEN)
-		return -1;
+	/* Each range check below is one unsigned compare: tot < 20 wraps
+	 * room past any frame (p->len >= 34 here), as hlen < 20 and ulen <
+	 * 8 wrap past room. */
 	room = tot - 20;
+	if (room > p->len - (ETH_HLEN + 20))
+		return -1;
 	proto = l3[XGW_IP4_PROTO];
 	if (proto == IPPROTO_TCP) {
 		if (room < sizeof(struct tcphdr))
 			return -1;
-		hlen = (uint32_t)(l4[XGW_TCP_DOFF] >> 4) * 4;
-		if (hlen < 20 || hlen > room)
+		hlen = (uint32_t)(l4[XGW_TCP_DOFF] >> 2) & 0x3c; /* data offset x 4 */
+		if (hlen - 20 > room - 20)
 			return -1;
 	} else if (proto == IPPROTO_UDP) {
 		uint32_t ulen;
@@ -66,7 +69,7 @@ static inline int xgw_parse_fast4(struct xgw_pkt *p, bool verify)
 		if (room < sizeof(struct udphdr))
 			return -1;
 		ulen = xgw_ld_be16(l4 + offsetof(struct udphdr, len));
-		if (ulen < sizeof(struct udphdr) || ulen > room)
+		if (ulen - sizeof(struct udphdr) > room - sizeof(struct udphdr))
 			return -1;
 		hlen = sizeof(struct udphdr);
 	} else {

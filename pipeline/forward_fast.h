@@ -22,7 +22,9 @@ static inline void xgw_ttl_dec4(iphdr_u *ip)
 	uint32_t c = (uint32_t)ip->check + htons(0x0100);
 
 	ip->ttl--;
-	ip->check = (uint16_t)(c + (c >= 0xffff));
+	/* c + (c >= 0xffff), as Linux; c stays below 0x1fffe, so
+	 * (c + 1) >> 16 is that test, with no compare and set */
+	ip->check = (uint16_t)(c + ((c + 1) >> 16));
 }
 
 /* xgw_forward's general way: every check again, then the route and
@@ -54,9 +56,13 @@ static inline int xgw_forward_fast(struct xgw_worker *w, const struct xgw_fwd_st
 				 p->l3_len > e->mtu,
 			     0))
 		return xgw_forward_slow(w, fs, p, f->valid ? &f->key : NULL);
+	/* Everything read before the first store into the frame, which
+	 * may alias the descriptor and the entry for the compiler. */
+	uint32_t len = (uint32_t)p->l3_off + p->l3_len;
+	uint16_t out = e->out;
 	memcpy(p->data, e->mac, 12);
-	p->len = (uint32_t)p->l3_off + p->l3_len;
-	p->out_port = e->out;
+	p->len = len;
+	p->out_port = out;
 	xgw_ttl_dec4(ip);
 	return 0;
 }
