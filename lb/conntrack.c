@@ -283,12 +283,23 @@ static inline void ctuple_set(struct xgw_ct_ctuple *c, const struct xgw_ct_tuple
 	c->pad[0] = c->pad[1] = 0;
 }
 
+/* The slot word's record bits: (index + 1) << 1 (a pointer difference
+ * is a shift and a multiply by the inverse of the record size: once per
+ * creation, not once per key). */
+static inline uint64_t slot_rec(const struct xgw_ct_table *t, const struct xgw_ct_conn *c)
+{
+	return ((uint64_t)(c - t->pool) + 1) << 1;
+}
+
+static inline uint64_t slot_val_rec(uint64_t rec, enum xgw_ct_dir d, uint64_t h)
+{
+	return (h >> 32) << 32 | rec | (uint64_t)d;
+}
+
 static inline uint64_t slot_val(const struct xgw_ct_table *t, const struct xgw_ct_conn *c,
 				enum xgw_ct_dir d, uint64_t h)
 {
-	uint64_t idx = (uint64_t)(c - t->pool) + 1;
-
-	return (h >> 32) << 32 | idx << 1 | (uint64_t)d;
+	return slot_val_rec(slot_rec(t, c), d, h);
 }
 
 /* --- timeouts and the TCP state machine ---------------------------------- */
@@ -666,12 +677,12 @@ static bool claim_slot(_Atomic uint64_t *slot, uint64_t nv, struct xgw_ct_conn *
  * calls: out of line its prologue and epilogue cost ~20 instructions per
  * key (callgrind, new-flows). */
 static inline __attribute__((always_inline)) int
-insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct_dir d,
+insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, uint64_t rec, enum xgw_ct_dir d,
 	   const struct xgw_ct_tuple *k, uint64_t h, uint64_t now, struct xgw_ct_conn **exist)
 {
 	if (!h)
 		h = xgw_ct_hash(t, k);
-	uint64_t nv = slot_val(t, c, d, h);
+	uint64_t nv = slot_val_rec(rec, d, h);
 	struct xgw_ct_bucket *home = &t->buckets[h & t->mask];
 	int ret = -ENOSPC;
 
@@ -842,7 +853,8 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 
 	/* Reply first, never overwriting: once it is in, nobody else can take
 	 * this backend-side tuple (cilium's snat_v4_new_mapping order). */
-	r = insert_key(t, c, XGW_CT_REPLY, reply, init->hash[XGW_CT_REPLY], now, &e);
+	uint64_t rec = slot_rec(t, c);
+	r = insert_key(t, c, rec, XGW_CT_REPLY, reply, init->hash[XGW_CT_REPLY], now, &e);
 	if (r) {
 		/* Never published: straight back to the pool. */
 		atomic_store(&c->life, XGW_CT_L_FREE);
@@ -858,7 +870,7 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 			inc(&t->n_bucket_full);
 		return r;
 	}
-	r = insert_key(t, c, XGW_CT_ORIG, orig, init->hash[XGW_CT_ORIG], now, &e);
+	r = insert_key(t, c, rec, XGW_CT_ORIG, orig, init->hash[XGW_CT_ORIG], now, &e);
 	if (r == -EEXIST) {
 		/* Lost the race with another SNAT port, or the flow exists:
 		 * roll back our reply key, use theirs.  Nobody counted this

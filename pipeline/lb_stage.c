@@ -169,7 +169,9 @@ static int new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		xgw_ct_account(c, XGW_CT_ORIG, p->len, w->now_ns);
 	else
 		xgw_ct_update(ct, c, XGW_CT_ORIG, tcp_flags, p->len, w->now_ns);
-	rc = xgw_nat_apply(p, c, XGW_CT_ORIG);
+	/* xgw_nat_apply's checks with what the burst pass knows: a TCP or
+	 * UDP packet with ports, no fragment (xgw_lb_nat) */
+	rc = xgw_lb_nat(p, c, XGW_CT_ORIG, t->proto == IPPROTO_TCP);
 	if (rc) {
 		xgw_ct_delete(ct, c); /* and its SNAT port with it */
 		return rc;
