@@ -269,7 +269,7 @@ uint32_t xgw_ct_touch(const struct xgw_ct_table *t, uint64_t h)
 
 void xgw_ct_prefetch_w(const struct xgw_ct_table *t, uint64_t h)
 {
-	__builtin_prefetch(&t->buckets[h & t->mask], 1);
+	xgw_ct_prefetch_w_fast(t, h);
 }
 
 static inline void ctuple_set(struct xgw_ct_ctuple *c, const struct xgw_ct_tuple *k)

@@ -144,6 +144,12 @@ static inline struct xgw_ct_conn *xgw_ct_slot_conn(const struct xgw_ct_table *t,
 	return &t->pool[((uint32_t)v >> 1) - 1];
 }
 
+/* xgw_ct_prefetch_w, inline. */
+static inline void xgw_ct_prefetch_w_fast(const struct xgw_ct_table *t, uint64_t h)
+{
+	__builtin_prefetch(&t->buckets[h & t->mask], 1);
+}
+
 /* xgw_ct_touch, inline. */
 static inline uint32_t xgw_ct_touch_fast(const struct xgw_ct_table *t, uint64_t h)
 {

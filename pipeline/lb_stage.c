@@ -289,7 +289,8 @@ int xgw_lb_l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	if (hint == 0 && w->lb.burst_created &&
 	    (w->lb.created_filter[h >> 60] >> (h >> 54 & 63) & 1))
 		hint = XGW_CT_HINT_NONE;
-	c = xgw_ct_lookup_hint(ct, t, h, hint, w->now_ns, &dir);
+	/* hint 0: absent (xgw_ct_lookup_hint's first answer), without the call */
+	c = hint ? xgw_ct_lookup_hint(ct, t, h, hint, w->now_ns, &dir) : NULL;
 	if (c) {
 		if (p->l4_proto == IPPROTO_TCP && xgw_tcp_flags_bad(flags)) {
 			XGW_STAT_ADD(w->svc.be[c->slot].drops, 1);
@@ -448,7 +449,7 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		f->reply_hash =
 		    xgw_ct_hash_of(ct, &f->svc->be[f->backend].ip, f->svc->be[f->backend].port,
 				   &f->key.src, f->key.sport, f->key.proto);
-		xgw_ct_prefetch_w(ct, f->reply_hash);
+		xgw_ct_prefetch_w_fast(ct, f->reply_hash);
 	}
 	/* Hints of 0 ("absent") hold until this burst creates their flow. */
 	if (w->lb.burst_created) {
