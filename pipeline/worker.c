@@ -88,9 +88,10 @@ void xgw_worker_stages(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 	bool fwd_ok = fs && fs->fib;
 	uint64_t gen = fwd_ok ? xgw_fib_generation(fs->fib) : 0;
 	/* The usual burst: no policy, no tunnel, a FIB.  One test per packet
-	 * of this flag (spilled like the others) replaces the tests of acl,
+	 * of these flags (spilled like the others) replaces the tests of acl,
 	 * fs, tun and fwd_ok below. */
-	bool plain = !acl && !tun && fwd_ok;
+	bool fwd_direct = !tun && fwd_ok;
+	bool plain = !acl && fwd_direct;
 
 	for (uint32_t i = 0; i < n; i++)
 		rc[i] = xgw_parse_verify(&pkts[i]);
@@ -115,9 +116,9 @@ void xgw_worker_stages(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 				r = xgw_route_check_source(w, fs, p, &own4);
 		}
 		if (!r)
-			r = plain || (!tun && fwd_ok) ? xgw_forward_fast(w, fs, gen, p, &fl[i])
-			    : tun		      ? xgw_tun_encap_stage(w, tun, fs, p, &fl[i])
-						      : XGW_DROP_NO_ROUTE;
+			r = plain || fwd_direct ? xgw_forward_fast(w, fs, gen, p, &fl[i])
+			    : tun		? xgw_tun_encap_stage(w, tun, fs, p, &fl[i])
+						: XGW_DROP_NO_ROUTE;
 		rc[i] = r;
 		if (r) {
 			drop(w, p, (unsigned)r);
