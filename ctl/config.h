@@ -34,6 +34,9 @@ int xgw_policy_from_json(struct xgw_policy_cfg *p, json_t *j, const char *where,
 int xgw_steer_from_json(struct xgw_steer_cfg *s, json_t *j, const char *where, char *err, size_t errlen);
 int xgw_route_from_json(struct xgw_route_cfg *r, json_t *j, const char *where, char *err, size_t errlen);
 json_t *xgw_service_to_json(const struct xgw_service_cfg *s);
+/* The names the JSON uses for a service's datapath and algorithm. */
+const char *xgw_datapath_name(unsigned datapath);
+const char *xgw_algo_name(unsigned algo);
 json_t *xgw_backend_to_json(const struct xgw_backend_cfg *b);
 /* A service's "check" object: its fields' coherence (0, or -EINVAL with
  * err "<where>.<key>: ..."), and back to JSON. */

@@ -358,6 +358,16 @@ fail:
 	return rc;
 }
 
+const char *xgw_datapath_name(unsigned datapath)
+{
+	return datapath < 2 ? datapath_names[datapath] : "?";
+}
+
+const char *xgw_algo_name(unsigned algo)
+{
+	return algo < 3 ? algo_names[algo] : "?";
+}
+
 json_t *xgw_service_to_json(const struct xgw_service_cfg *s)
 {
 	json_t *o = json_object(), *arr = json_array();
@@ -366,8 +376,8 @@ json_t *xgw_service_to_json(const struct xgw_service_cfg *s)
 	bad |= cj_set(o, "vip", cj_addr_json(&s->vip));
 	bad |= cj_set(o, "port", json_integer(s->port));
 	bad |= cj_set(o, "proto", json_string(xgw_proto_name(s->proto)));
-	bad |= cj_set(o, "datapath", json_string(datapath_names[s->datapath]));
-	bad |= cj_set(o, "algorithm", json_string(algo_names[s->algo]));
+	bad |= cj_set(o, "datapath", json_string(xgw_datapath_name(s->datapath)));
+	bad |= cj_set(o, "algorithm", json_string(xgw_algo_name(s->algo)));
 	bad |= cj_set(o, "snat", json_boolean(s->snat));
 	if (s->maglev_size)
 		bad |= cj_set(o, "maglev_size", json_integer(s->maglev_size));

@@ -37,6 +37,7 @@
 #include "pipeline/tap.h"
 #include "pipeline/port_watch.h"
 #include "pipeline/snapshot.h"
+#include "pipeline/svc_stats.h"
 #include "steer-bpf/bpf_log.h"
 #include "steer-bpf/steer.h"
 
@@ -315,6 +316,12 @@ static json_t *ctl_stats(void *ctx)
 	return j;
 }
 
+static void ctl_svc_counters(void *ctx, const struct xgw_service_cfg *svcs, unsigned n,
+			     struct xgw_ctl_svc_ctr *out)
+{
+	xgw_svc_counters(&((struct xgwd *)ctx)->dp, svcs, n, out);
+}
+
 static json_t *ctl_ports(void *ctx)
 {
 	return xgw_dp_ports_json(&((struct xgwd *)ctx)->dp);
@@ -380,6 +387,7 @@ static const struct xgw_ctl_ops ctl_ops = {
     .drain = ctl_drain,
     .tap = ctl_tap,
     .health = ctl_health,
+    .svc_counters = ctl_svc_counters,
     .thread_init = ctl_thread_init,
     .thread_fini = ctl_thread_fini,
 };
