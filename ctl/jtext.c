@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-bool xgw_jt_reserve(struct xgw_jtext *t, size_t n)
+bool xgw_jt_grow(struct xgw_jtext *t, size_t n)
 {
 	size_t cap;
 	char *p;
@@ -23,15 +23,6 @@ bool xgw_jt_reserve(struct xgw_jtext *t, size_t n)
 	t->p = p;
 	t->cap = cap;
 	return true;
-}
-
-void xgw_jt_raw(struct xgw_jtext *t, const char *s, size_t n)
-{
-	if (!xgw_jt_reserve(t, n))
-		return;
-	memcpy(t->p + t->len, s, n);
-	t->len += n;
-	t->p[t->len] = '\0';
 }
 
 void xgw_jt_str(struct xgw_jtext *t, const char *s)

@@ -20,8 +20,21 @@ struct xgw_jtext {
 };
 
 /* Room for n more bytes (and the NUL); false when out of memory. */
-bool xgw_jt_reserve(struct xgw_jtext *t, size_t n);
-void xgw_jt_raw(struct xgw_jtext *t, const char *s, size_t n);
+bool xgw_jt_grow(struct xgw_jtext *t, size_t n);
+
+static inline bool xgw_jt_reserve(struct xgw_jtext *t, size_t n)
+{
+	return t->len + n + 1 <= t->cap || xgw_jt_grow(t, n);
+}
+
+static inline void xgw_jt_raw(struct xgw_jtext *t, const char *s, size_t n)
+{
+	if (!xgw_jt_reserve(t, n))
+		return;
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
 /* A string literal, as is (keys and punctuation the caller wrote). */
 #define xgw_jt_lit(t, s) xgw_jt_raw((t), (s), sizeof(s) - 1)
 /* s as a JSON string (quoted, escaped). */

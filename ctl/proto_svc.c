@@ -9,6 +9,7 @@
  * as text from the config and the counters as numbers, a few hundred
  * instructions per backend. */
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,11 +20,28 @@
  * the data plane's time online (RCU) per read. */
 #define CHUNK 256
 
+/* An address as xgw_addr_str writes it; IPv4 by hand (inet_ntop goes
+ * through sprintf: 40% of a 10,000-service list). */
 static void put_addr(struct xgw_jtext *t, const struct xgw_addr *a)
 {
-	char b[XGW_ADDR_STRLEN];
+	char b[XGW_ADDR_STRLEN], *o = b;
 
-	xgw_jt_str(t, xgw_addr_str(a, b, sizeof(b)));
+	if (a->family != AF_INET) {
+		xgw_jt_str(t, xgw_addr_str(a, b, sizeof(b)));
+		return;
+	}
+	*o++ = '"';
+	for (int i = 0; i < 4; i++) {
+		unsigned v = a->b[i];
+
+		if (v >= 100)
+			*o++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*o++ = (char)('0' + v / 10 % 10);
+		*o++ = (char)('0' + v % 10);
+		*o++ = i < 3 ? '.' : '"';
+	}
+	xgw_jt_raw(t, b, (size_t)(o - b));
 }
 
 /* Counters are JSON integers (signed 64 bits): as jansson wrote them. */

@@ -529,7 +529,7 @@ static void test_service_list_text(void **state)
 	json_decref(ok(f, "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.3\",\"port\":80,"
 			  "\"proto\":\"tcp\",\"snat\":true,\"maglev_size\":251,"
 			  "\"check\":{\"type\":\"tcp\",\"port\":81},"
-			  "\"backends\":[{\"ip\":\"198.18.2.12\",\"port\":80}]}}"));
+			  "\"backends\":[{\"ip\":\"198.18.0.7\",\"port\":80}]}}"));
 	r = ok(f, "{\"cmd\":\"service.list\"}");
 	c = json_object_get(config_obj(f), "services");
 	assert_int_equal(json_array_size(r), 3);
