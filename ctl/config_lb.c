@@ -145,7 +145,7 @@ int cfg_service_check(const struct xgw_service_cfg *s, const char *where, char *
 		uint8_t family;
 		uint8_t addr[16];
 		uint8_t port[2];
-	} * keys;
+	} small[16], *keys;
 	char path[CJ_PATH_MAX];
 	size_t first;
 	long dup;
@@ -160,16 +160,19 @@ int cfg_service_check(const struct xgw_service_cfg *s, const char *where, char *
 	}
 	if (s->n_backends < 2)
 		return 0;
-	keys = calloc(s->n_backends, sizeof(*keys));
+	/* The usual few on the stack: a write validates every service. */
+	keys = s->n_backends <= 16 ? small : calloc(s->n_backends, sizeof(*keys));
 	if (!keys)
 		return -ENOMEM;
+	memset(keys, 0, s->n_backends * sizeof(*keys));
 	for (unsigned i = 0; i < s->n_backends; i++) {
 		keys[i].family = s->backends[i].ip.family;
 		memcpy(keys[i].addr, s->backends[i].ip.b, 16);
 		memcpy(keys[i].port, &s->backends[i].port, 2);
 	}
 	dup = cfg_find_dup(keys, s->n_backends, sizeof(*keys), &first);
-	free(keys);
+	if (keys != small)
+		free(keys);
 	if (dup < 0)
 		return 0;
 	cj_path(path, sizeof(path), where, "backends", dup);

@@ -987,7 +987,7 @@ static void test_mac_parse(void **state)
 
 /* cfg_find_dup against the obvious definition (the earliest key equal to
  * an earlier one, and that earlier one's first index), on both of its
- * paths: pairwise up to 16 keys, sorted beyond. */
+ * paths: pairwise up to 16 keys, a hash set beyond. */
 static void test_find_dup(void **state)
 {
 	uint32_t keys[64];
