@@ -4,6 +4,7 @@
  * that later code relies on blindly, such as enums used as table indexes. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -403,14 +404,47 @@ static int check_service(const struct xgw_config *c, const struct xgw_service_cf
 	return check_health(s, where, err, errlen);
 }
 
-static int check_services(const struct xgw_config *c, char *err, size_t errlen)
+/* Whether a and b are the same service, backends included (the backends
+ * arrays compared by content; struct copies keep padding equal). */
+static bool same_service(const struct xgw_service_cfg *a, const struct xgw_service_cfg *b)
+{
+	return a->n_backends == b->n_backends &&
+	       !memcmp(a, b, offsetof(struct xgw_service_cfg, backends)) &&
+	       (!a->n_backends ||
+		!memcmp(a->backends, b->backends, a->n_backends * sizeof(*a->backends)));
+}
+
+/* Whether what check_service reads outside the service is as in prev. */
+static bool same_service_context(const struct xgw_config *c, const struct xgw_config *prev)
+{
+	return c->maglev_size == prev->maglev_size &&
+	       !memcmp(&c->tunnel, &prev->tunnel, sizeof(c->tunnel));
+}
+
+static int check_services(const struct xgw_config *c, const struct xgw_config *prev, char *err,
+			  size_t errlen)
 {
 	char path[CJ_PATH_MAX], key[XGW_KEY_STRLEN];
-	size_t first;
+	size_t first, j = 0;
 	long d;
 	int rc;
 
+	if (prev && !same_service_context(c, prev))
+		prev = NULL;
 	for (unsigned i = 0; i < c->n_services; i++) {
+		/* A service as it is in prev (valid) is valid: a write checks
+		 * what it changed.  prev is walked along (a service added at
+		 * the end or one removed keep the rest aligned). */
+		if (prev && j < prev->n_services &&
+		    same_service(&c->services[i], &prev->services[j])) {
+			j++;
+			continue;
+		}
+		if (prev && j + 1 < prev->n_services &&
+		    same_service(&c->services[i], &prev->services[j + 1])) {
+			j += 2;
+			continue;
+		}
 		if (!(rc = check_service(c, &c->services[i], NULL, err, errlen)))
 			continue;
 		cj_path(path, sizeof(path), "", "services", i);
@@ -564,9 +598,16 @@ static int check_rules(const struct xgw_config *c, char *err, size_t errlen)
 
 int xgw_config_validate(const struct xgw_config *c, int ncpus, char *err, size_t errlen)
 {
+	return xgw_config_validate_since(c, NULL, ncpus, err, errlen);
+}
+
+int xgw_config_validate_since(const struct xgw_config *c, const struct xgw_config *prev, int ncpus,
+			      char *err, size_t errlen)
+{
 	int rc;
 
-	if ((rc = check_ports(c, ncpus, err, errlen)) || (rc = check_services(c, err, errlen)) ||
+	if ((rc = check_ports(c, ncpus, err, errlen)) ||
+	    (rc = check_services(c, prev, err, errlen)) ||
 	    (rc = check_backend_tunnels(c, err, errlen)) || (rc = check_rules(c, err, errlen))) {
 		if (rc == -ENOMEM)
 			snprintf(err, errlen, "out of memory");

@@ -124,7 +124,7 @@ static int run_config_write(struct xgw_ctl *c, const char *name, xgw_ctl_fn fn, 
 	ret = fn(c, &copy, args, result, err, errlen);
 	if (ret)
 		goto fail;
-	ret = xgw_config_validate(&copy, -1, err, errlen);
+	ret = xgw_config_validate_since(&copy, c->running, -1, err, errlen);
 	if (ret)
 		goto fail;
 	if (c->ops.apply) {
