@@ -104,6 +104,9 @@ struct xgw_kdp_ct {
 	 * connection was made), on both entries: each packet is counted with
 	 * one per-CPU array lookup, whatever the config does since. */
 	__u32 ctr;
+	/* The cached next hop's MTU (the route's, else the device's), each
+	 * packet checked against it. */
+	__u16 nh_mtu;
 };
 
 #ifndef XGW_KDP_NH_CACHE_NS
