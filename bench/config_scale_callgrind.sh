@@ -2,7 +2,7 @@
 # Instructions per service.add at N services x 4 backends: xgwd under
 # callgrind with instrumentation off while the services load (batches of
 # 1,000), then on for ADDS single service.add requests, collected under
-# xgw_ctl_handle (the request, validation and the apply).  Prints
+# xgw_ctl_handle_line (the request, validation and the apply).  Prints
 # "instructions per service.add: X"; callgrind_annotate --inclusive=yes OUT
 # shows where they go.
 #
@@ -39,7 +39,7 @@ for i in range(n):
     for j in range(4):
         print("backend add %s:80/tcp 198.18.2.1%d:%d" % (vip, j + 1, 8000 + i % 1000))
 PY
-ip netns exec "$NS" valgrind --tool=callgrind --instr-atstart=no --toggle-collect=xgw_ctl_handle \
+ip netns exec "$NS" valgrind --tool=callgrind --instr-atstart=no --toggle-collect=xgw_ctl_handle_line \
 	--callgrind-out-file="$OUT" "$XGWD" -c "$T/xgw.json" >"$T/xgwd.log" 2>&1 &
 PID=$!
 for _ in $(seq 600); do ip netns exec "$NS" "$XGWCTL" -s "$SOCK" ports >/dev/null 2>&1 && break; sleep 0.5; done

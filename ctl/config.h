@@ -22,6 +22,12 @@ int xgw_config_load_json(struct xgw_config *c, json_t *root, char *err, size_t e
 /* Cross-object checks: duplicates, backends per service, unique port names,
  * route ports that exist, cores that exist on this machine (ncpus >= 0). */
 int xgw_config_validate(const struct xgw_config *c, int ncpus, char *err, size_t errlen);
+/* The same for c made from prev, a valid config: a service that is as in
+ * prev (and whose context, lb.maglev_size and tunnel, is too) is not
+ * checked again on its own; the checks across services all run.  A
+ * write then costs its changed services' checks, not every service's. */
+int xgw_config_validate_since(const struct xgw_config *c, const struct xgw_config *prev, int ncpus,
+			      char *err, size_t errlen);
 json_t *xgw_config_to_json(const struct xgw_config *c);
 
 /* Single objects, as the control socket receives them (same schema as in
@@ -34,6 +40,9 @@ int xgw_policy_from_json(struct xgw_policy_cfg *p, json_t *j, const char *where,
 int xgw_steer_from_json(struct xgw_steer_cfg *s, json_t *j, const char *where, char *err, size_t errlen);
 int xgw_route_from_json(struct xgw_route_cfg *r, json_t *j, const char *where, char *err, size_t errlen);
 json_t *xgw_service_to_json(const struct xgw_service_cfg *s);
+/* The names the JSON uses for a service's datapath and algorithm. */
+const char *xgw_datapath_name(unsigned datapath);
+const char *xgw_algo_name(unsigned algo);
 json_t *xgw_backend_to_json(const struct xgw_backend_cfg *b);
 /* A service's "check" object: its fields' coherence (0, or -EINVAL with
  * err "<where>.<key>: ..."), and back to JSON. */

@@ -145,7 +145,7 @@ int cfg_service_check(const struct xgw_service_cfg *s, const char *where, char *
 		uint8_t family;
 		uint8_t addr[16];
 		uint8_t port[2];
-	} * keys;
+	} small[16], *keys;
 	char path[CJ_PATH_MAX];
 	size_t first;
 	long dup;
@@ -160,16 +160,19 @@ int cfg_service_check(const struct xgw_service_cfg *s, const char *where, char *
 	}
 	if (s->n_backends < 2)
 		return 0;
-	keys = calloc(s->n_backends, sizeof(*keys));
+	/* The usual few on the stack: a write validates every service. */
+	keys = s->n_backends <= 16 ? small : calloc(s->n_backends, sizeof(*keys));
 	if (!keys)
 		return -ENOMEM;
+	memset(keys, 0, s->n_backends * sizeof(*keys));
 	for (unsigned i = 0; i < s->n_backends; i++) {
 		keys[i].family = s->backends[i].ip.family;
 		memcpy(keys[i].addr, s->backends[i].ip.b, 16);
 		memcpy(keys[i].port, &s->backends[i].port, 2);
 	}
 	dup = cfg_find_dup(keys, s->n_backends, sizeof(*keys), &first);
-	free(keys);
+	if (keys != small)
+		free(keys);
 	if (dup < 0)
 		return 0;
 	cj_path(path, sizeof(path), where, "backends", dup);
@@ -358,6 +361,16 @@ fail:
 	return rc;
 }
 
+const char *xgw_datapath_name(unsigned datapath)
+{
+	return datapath < 2 ? datapath_names[datapath] : "?";
+}
+
+const char *xgw_algo_name(unsigned algo)
+{
+	return algo < 3 ? algo_names[algo] : "?";
+}
+
 json_t *xgw_service_to_json(const struct xgw_service_cfg *s)
 {
 	json_t *o = json_object(), *arr = json_array();
@@ -366,8 +379,8 @@ json_t *xgw_service_to_json(const struct xgw_service_cfg *s)
 	bad |= cj_set(o, "vip", cj_addr_json(&s->vip));
 	bad |= cj_set(o, "port", json_integer(s->port));
 	bad |= cj_set(o, "proto", json_string(xgw_proto_name(s->proto)));
-	bad |= cj_set(o, "datapath", json_string(datapath_names[s->datapath]));
-	bad |= cj_set(o, "algorithm", json_string(algo_names[s->algo]));
+	bad |= cj_set(o, "datapath", json_string(xgw_datapath_name(s->datapath)));
+	bad |= cj_set(o, "algorithm", json_string(xgw_algo_name(s->algo)));
 	bad |= cj_set(o, "snat", json_boolean(s->snat));
 	if (s->maglev_size)
 		bad |= cj_set(o, "maglev_size", json_integer(s->maglev_size));

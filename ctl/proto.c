@@ -124,7 +124,7 @@ static int run_config_write(struct xgw_ctl *c, const char *name, xgw_ctl_fn fn, 
 	ret = fn(c, &copy, args, result, err, errlen);
 	if (ret)
 		goto fail;
-	ret = xgw_config_validate(&copy, -1, err, errlen);
+	ret = xgw_config_validate_since(&copy, c->running, -1, err, errlen);
 	if (ret)
 		goto fail;
 	if (c->ops.apply) {
@@ -263,13 +263,17 @@ static int dispatch(struct xgw_ctl *c, json_t *req, json_t **result, char *err, 
 	return cmd->fn(c, c->running, args, result, err, errlen);
 }
 
-json_t *xgw_ctl_handle(struct xgw_ctl *c, const char *line, size_t len)
+/* One request: its reply, or NULL when the handler wrote its result as
+ * text (c->raw; the reply is then {"ok":true,"result":<c->raw>}). */
+static json_t *handle(struct xgw_ctl *c, const char *line, size_t len)
 {
 	json_error_t jerr;
-	json_t *req, *result = NULL, *reply;
+	json_t *req, *result = NULL;
 	char err[512];
 	int ret;
 
+	free(c->raw);
+	c->raw = NULL;
 	/* Duplicate keys would make "which one counts" ambiguous. */
 	req = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (!req) {
@@ -282,12 +286,69 @@ json_t *xgw_ctl_handle(struct xgw_ctl *c, const char *line, size_t len)
 	json_decref(req);
 	if (ret) {
 		json_decref(result);
+		free(c->raw);
+		c->raw = NULL;
 		if (!err[0])
 			snprintf(err, sizeof(err), "request: %s", strerror(-ret));
 		return xgw_ctl_reply_err(err);
 	}
-	reply = xgw_ctl_reply_ok(result);
-	return reply;
+	if (c->raw) {
+		json_decref(result);
+		return NULL;
+	}
+	return xgw_ctl_reply_ok(result);
+}
+
+json_t *xgw_ctl_handle(struct xgw_ctl *c, const char *line, size_t len)
+{
+	json_t *reply = handle(c, line, len), *result;
+	json_error_t jerr;
+
+	if (reply)
+		return reply;
+	/* A text result, parsed: what a client would read. */
+	result = json_loadb(c->raw, c->raw_len, JSON_DECODE_ANY, &jerr);
+	free(c->raw);
+	c->raw = NULL;
+	if (!result)
+		return xgw_ctl_reply_err("internal: the result is not valid JSON");
+	return xgw_ctl_reply_ok(result);
+}
+
+char *xgw_ctl_handle_line(struct xgw_ctl *c, const char *line, size_t len, size_t *out_len)
+{
+	static const char head[] = "{\"ok\":true,\"result\":";
+	json_t *reply = handle(c, line, len);
+	char *s;
+	size_t n;
+
+	if (reply) {
+		s = json_dumps(reply, JSON_COMPACT);
+		json_decref(reply);
+		n = s ? strlen(s) : 0;
+		char *p = s ? realloc(s, n + 2) : NULL;
+		if (!p) {
+			free(s);
+			return NULL;
+		}
+		s = p;
+	} else {
+		n = sizeof(head) - 1 + c->raw_len + 1;
+		s = malloc(n + 2);
+		if (s) {
+			memcpy(s, head, sizeof(head) - 1);
+			memcpy(s + sizeof(head) - 1, c->raw, c->raw_len);
+			s[n - 1] = '}';
+		}
+		free(c->raw);
+		c->raw = NULL;
+		if (!s)
+			return NULL;
+	}
+	s[n] = '\n';
+	s[n + 1] = '\0';
+	*out_len = n + 1;
+	return s;
 }
 
 struct xgw_ctl *xgw_ctl_new_detached(struct xgw_config *running, const struct xgw_ctl_ops *ops,

@@ -20,6 +20,10 @@ struct xgw_ctl {
 	void *ctx;
 	struct xgw_ctl_srv *srv; /* NULL when detached */
 	char config_path[4096];	 /* the daemon's -c file: config.reload, config.save */
+	/* A handler's result as JSON text, instead of *result (the large
+	 * lists); taken by the dispatcher after each request. */
+	char *raw;
+	size_t raw_len;
 };
 
 /* Type of one argument key; ARG_ANY leaves the check to the handler. */
@@ -64,9 +68,10 @@ int xgw_ctl_cmd_config_save(struct xgw_ctl *c, struct xgw_config *cfg, json_t *a
 
 /* The configured services (only >= 0: that one alone) with their
  * counters under "stats" when the data plane has them (proto_svc.c);
- * backends: their backends instead, each naming its "service". */
-json_t *xgw_ctl_svc_list(struct xgw_ctl *c, const struct xgw_config *cfg, int only, bool backends,
-			 unsigned limit);
+ * backends: their backends instead, each naming its "service".  The
+ * result is JSON text in c->raw; 0 or -ENOMEM. */
+int xgw_ctl_svc_list(struct xgw_ctl *c, const struct xgw_config *cfg, int only, bool backends,
+		     unsigned limit);
 
 /* proto_tap.c: trace.* and capture.* through the tap hook. */
 #define XGW_CTL_TAP_CMD(fn)                                                                        \
@@ -87,6 +92,10 @@ const struct xgw_ctl_cmd *xgw_ctl_cmd_find(const char *name);
 int xgw_ctl_check_obj(json_t *obj, const char *where, const struct xgw_ctl_arg *schema, char *err,
 		      size_t errlen);
 json_t *xgw_ctl_reply_ok(json_t *result);
+/* One request line -> its reply line, newline included (*out_len bytes),
+ * or NULL when out of memory: what the socket server sends.  A text
+ * result (c->raw) goes out as it is, never parsed or built as objects. */
+char *xgw_ctl_handle_line(struct xgw_ctl *c, const char *line, size_t len, size_t *out_len);
 json_t *xgw_ctl_reply_err(const char *msg);
 
 #endif

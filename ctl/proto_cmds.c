@@ -306,8 +306,7 @@ static int cmd_service_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *a
 
 	if (get_limit(args, "service.list", &limit, err, errlen))
 		return -EINVAL;
-	*result = xgw_ctl_svc_list(c, cfg, -1, false, limit);
-	return 0;
+	return xgw_ctl_svc_list(c, cfg, -1, false, limit);
 }
 
 /* Set or replace a service's health check in place ({"type": "none"}
@@ -379,8 +378,7 @@ static int cmd_backend_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *a
 		if (ret)
 			return ret;
 	}
-	*result = xgw_ctl_svc_list(c, cfg, s ? (int)(s - cfg->services) : -1, true, 0);
-	return 0;
+	return xgw_ctl_svc_list(c, cfg, s ? (int)(s - cfg->services) : -1, true, 0);
 }
 
 static int cmd_backend_add(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, json_t **result,

@@ -238,31 +238,37 @@ static bool client_flush(struct client *cl)
 	return true;
 }
 
-static void client_reply(struct client *cl, json_t *reply)
+/* Queue a reply line (newline included; taken over), or close the
+ * connection when there is none (out of memory). */
+static void client_reply_line(struct client *cl, char *s, size_t len)
 {
-	char *s = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
-	static const char oom[] = "{\"ok\":false,\"error\":\"out of memory\"}";
-	size_t len;
+	static const char oom[] = "{\"ok\":false,\"error\":\"out of memory\"}\n";
 
-	json_decref(reply);
-	if (!s)
-		s = strdup(oom);
+	if (!s && (s = strdup(oom)))
+		len = sizeof(oom) - 1;
 	if (!s) {
 		cl->closing = true;
 		return;
 	}
-	/* Room for the newline: json_dumps leaves none. */
-	len = strlen(s);
-	cl->out = realloc(s, len + 2);
-	if (!cl->out) {
-		free(s);
-		cl->closing = true;
-		return;
-	}
-	cl->out[len] = '\n';
-	cl->out[len + 1] = '\0';
-	cl->out_len = len + 1;
+	cl->out = s;
+	cl->out_len = len;
 	cl->out_off = 0;
+}
+
+static void client_reply(struct client *cl, json_t *reply)
+{
+	char *s = reply ? json_dumps(reply, JSON_COMPACT) : NULL, *p = NULL;
+	size_t len = s ? strlen(s) : 0;
+
+	json_decref(reply);
+	/* Room for the newline: json_dumps leaves none. */
+	if (s && (p = realloc(s, len + 2))) {
+		p[len] = '\n';
+		p[len + 1] = '\0';
+	} else {
+		free(s);
+	}
+	client_reply_line(cl, p, len + 1);
 }
 
 static bool blank(const char *s, size_t len)
@@ -326,8 +332,12 @@ static bool client_work(struct xgw_ctl *c, struct client *cl)
 			refuse_long(cl);
 			break;
 		}
-		if (!blank(cl->in, len))
-			client_reply(cl, xgw_ctl_handle(c, cl->in, len));
+		if (!blank(cl->in, len)) {
+			size_t n = 0;
+			char *r = xgw_ctl_handle_line(c, cl->in, len, &n);
+
+			client_reply_line(cl, r, n);
+		}
 		memmove(cl->in, nl + 1, cl->in_len - len - 1);
 		cl->in_len -= len + 1;
 		cl->scanned = 0;
@@ -685,5 +695,6 @@ void xgw_ctl_stop(struct xgw_ctl *c)
 	}
 	xgw_config_free(c->running);
 	memset(c->running, 0, sizeof(*c->running));
+	free(c->raw);
 	free(c);
 }

@@ -20,6 +20,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "common/svc_ctr.h"
 #include "ctl/config.h"
 
 #define XGW_CTL_DEFAULT_SOCKET "/run/xgw/xgw.sock"
@@ -106,6 +107,12 @@ struct xgw_ctl_ops {
 	 * checked; service.list and backend.list show it. */
 	json_t *(*health)(void *ctx, const struct xgw_service_cfg *s,
 			  const struct xgw_backend_cfg *b);
+	/* The counters of n services (svcs[0..n), each out[i] with its be
+	 * and be_found arrays set by the caller): service.list and
+	 * backend.list read them as numbers, not through stats' JSON (which
+	 * was most of a 10,000-service list). */
+	void (*svc_counters)(void *ctx, const struct xgw_service_cfg *svcs, unsigned n,
+			     struct xgw_ctl_svc_ctr *out);
 	/* Optional: run first and last on the control thread, e.g. to
 	 * register it with liburcu (rcu_register_thread) if apply reads
 	 * RCU-protected data. */

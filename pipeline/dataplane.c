@@ -408,6 +408,18 @@ int xgw_dp_apply_steer(struct xgw_dataplane *dp, const struct xgw_config *cfg)
 
 	if (!dp->n_ports)
 		return 0;
+	/* Sized once: 120,000 source entries at 10,000 x 4, grown by
+	 * doubling, were copied about twice over on every write. */
+	cap = cfg->n_steer + 2 * cfg->n_services + 2;
+	for (unsigned i = 0; i < cfg->n_services; i++)
+		cap_src += 3 * cfg->services[i].n_backends;
+	rules = malloc((size_t)cap * sizeof(*rules));
+	src = cap_src ? malloc((size_t)cap_src * sizeof(*src)) : NULL;
+	if (!rules || (cap_src && !src)) {
+		free(rules);
+		free(src);
+		return -ENOMEM;
+	}
 	for (unsigned i = 0; i < cfg->n_steer && !rc; i++) {
 		memset(&r, 0, sizeof(r));
 		r.dst = cfg->steer[i].dst;

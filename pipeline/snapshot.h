@@ -73,6 +73,8 @@ struct xgw_snapshot {
 	uint64_t addr_filter[XGW_ADDR_FILTER_BITS / 64];
 	struct xgw_svc_rt *svcs;
 	unsigned n_svcs;
+	struct xgw_be_rt *be_all;   /* every svcs[i].be, one after another */
+	uint32_t *active_all;	    /* every svcs[i].active */
 	struct xgw_svc_slot *index; /* services by (vip, port, proto) */
 	uint32_t index_mask;        /* of index and of vips (as many entries) */
 	struct xgw_svc_slot *vips;  /* distinct VIPs (port 0, proto 0): ICMP echo */

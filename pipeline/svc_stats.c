@@ -324,62 +324,149 @@ void xgw_svc_slots_free(struct xgw_dataplane *dp)
 	dp->svc_slots = NULL;
 }
 
-static void put_ctr(json_t *o, const struct xgw_be_ctr *c, uint64_t active)
+/* A backend's counters as numbers (zero without a slot). */
+static void be_ctr(const struct xgw_dataplane *dp, const struct xgw_be_rt *be,
+		   struct xgw_ctl_ctr *o)
 {
-	json_object_set_new(o, "pkts_in", json_integer((json_int_t)c->d[0].pkts));
-	json_object_set_new(o, "bytes_in", json_integer((json_int_t)c->d[0].bytes));
-	json_object_set_new(o, "pkts_out", json_integer((json_int_t)c->d[1].pkts));
-	json_object_set_new(o, "bytes_out", json_integer((json_int_t)c->d[1].bytes));
-	json_object_set_new(o, "conns_new", json_integer((json_int_t)c->conns));
-	json_object_set_new(o, "conns_active", json_integer((json_int_t)active));
+	struct xgw_be_ctr c = {0};
+	uint64_t active = 0;
+
+	if (be->ctr)
+		be_sum(dp, be->ctr, &c, &active);
+	o->pkts_in = c.d[0].pkts;
+	o->bytes_in = c.d[0].bytes;
+	o->pkts_out = c.d[1].pkts;
+	o->bytes_out = c.d[1].bytes;
+	o->conns_new = c.conns;
+	o->conns_active = active;
+	o->drops = c.drops;
+}
+
+static void ctr_add(struct xgw_ctl_ctr *t, const struct xgw_ctl_ctr *c)
+{
+	t->pkts_in += c->pkts_in;
+	t->bytes_in += c->bytes_in;
+	t->pkts_out += c->pkts_out;
+	t->bytes_out += c->bytes_out;
+	t->conns_new += c->conns_new;
+	t->conns_active += c->conns_active;
+	t->drops += c->drops;
+}
+
+/* The service's own drops by reason, added to its total. */
+static void svc_drops(const struct xgw_dataplane *dp, const struct xgw_svc_rt *sv,
+		      struct xgw_ctl_svc_ctr *o)
+{
+	memset(o->drops, 0, sizeof(o->drops));
+	if (sv->ctr)
+		svc_sum(dp, sv->ctr, o->drops);
+	for (unsigned r = 1; r < XGW_DROP__MAX; r++)
+		o->tot.drops += o->drops[r];
+}
+
+static void put_ctr(json_t *o, const struct xgw_ctl_ctr *c)
+{
+	json_object_set_new(o, "pkts_in", json_integer((json_int_t)c->pkts_in));
+	json_object_set_new(o, "bytes_in", json_integer((json_int_t)c->bytes_in));
+	json_object_set_new(o, "pkts_out", json_integer((json_int_t)c->pkts_out));
+	json_object_set_new(o, "bytes_out", json_integer((json_int_t)c->bytes_out));
+	json_object_set_new(o, "conns_new", json_integer((json_int_t)c->conns_new));
+	json_object_set_new(o, "conns_active", json_integer((json_int_t)c->conns_active));
 }
 
 static json_t *svc_json(const struct xgw_dataplane *dp, const struct xgw_svc_rt *sv)
 {
 	char ip[64];
-	struct xgw_be_ctr tot = {0};
-	uint64_t tot_active = 0, drops[XGW_DROP__MAX], n_drops = 0;
+	struct xgw_ctl_svc_ctr sc;
 	json_t *bes = json_array(), *dj = json_object();
 
+	memset(&sc, 0, sizeof(sc));
 	for (uint32_t b = 1; b <= sv->n_backends; b++) {
 		const struct xgw_be_rt *be = &sv->be[b];
-		struct xgw_be_ctr c = {0};
-		uint64_t active = 0;
+		struct xgw_ctl_ctr c;
 		json_t *bj;
 
-		if (be->ctr)
-			be_sum(dp, be->ctr, &c, &active);
+		be_ctr(dp, be, &c);
 		bj = json_pack("{s:s,s:i}", "ip", xgw_addr_str(&be->ip, ip, sizeof(ip)), "port",
 			       ntohs(be->port));
-		put_ctr(bj, &c, active);
+		put_ctr(bj, &c);
 		json_object_set_new(bj, "drops", json_integer((json_int_t)c.drops));
 		json_array_append_new(bes, bj);
-		for (int d = 0; d < 2; d++) {
-			tot.d[d].pkts += c.d[d].pkts;
-			tot.d[d].bytes += c.d[d].bytes;
-		}
-		tot.conns += c.conns;
-		n_drops += c.drops;
-		tot_active += active;
+		ctr_add(&sc.tot, &c);
 	}
-	memset(drops, 0, sizeof(drops));
-	if (sv->ctr)
-		svc_sum(dp, sv->ctr, drops);
-	for (unsigned r = 1; r < XGW_DROP__MAX; r++) {
-		if (!drops[r])
-			continue;
-		json_object_set_new(dj, xgw_drop_name(r), json_integer((json_int_t)drops[r]));
-		n_drops += drops[r];
-	}
+	svc_drops(dp, sv, &sc);
+	for (unsigned r = 1; r < XGW_DROP__MAX; r++)
+		if (sc.drops[r])
+			json_object_set_new(dj, xgw_drop_name(r),
+					    json_integer((json_int_t)sc.drops[r]));
 	json_t *o = json_pack("{s:s,s:i,s:s}", "vip", xgw_addr_str(&sv->vip, ip, sizeof(ip)),
 			      "port", ntohs(sv->port), "proto", xgw_proto_name(sv->proto));
-	put_ctr(o, &tot, tot_active);
+	put_ctr(o, &sc.tot);
 	/* Which datapath serves it now (its counts are both's). */
 	json_object_set_new(o, "datapath", json_string(sv->kernel ? "kernel" : "user"));
-	json_object_set_new(o, "drops_total", json_integer((json_int_t)n_drops));
+	json_object_set_new(o, "drops_total", json_integer((json_int_t)sc.tot.drops));
 	json_object_set_new(o, "drops", dj);
 	json_object_set_new(o, "backends", bes);
 	return o;
+}
+
+/* The backend of sv at address (ip, port): usually the same position as
+ * in the config (the snapshot keeps its order), else a search. */
+static const struct xgw_be_rt *be_find(const struct xgw_svc_rt *sv, uint32_t pos,
+				       const struct xgw_backend_cfg *b)
+{
+	uint16_t port = htons(b->port);
+
+	if (pos <= sv->n_backends && sv->be[pos].port == port &&
+	    xgw_addr_eq(&sv->be[pos].ip, &b->ip))
+		return &sv->be[pos];
+	for (uint32_t i = 1; i <= sv->n_backends; i++)
+		if (sv->be[i].port == port && xgw_addr_eq(&sv->be[i].ip, &b->ip))
+			return &sv->be[i];
+	return NULL;
+}
+
+static void svc_counters(const struct xgw_dataplane *dp, const struct xgw_snapshot *snap,
+			 const struct xgw_service_cfg *s, struct xgw_ctl_svc_ctr *o)
+{
+	const struct xgw_svc_rt *sv = xgw_snapshot_service(snap, &s->vip, htons(s->port), s->proto);
+
+	if (!sv)
+		return;
+	o->found = true;
+	o->kernel = sv->kernel;
+	/* The totals are over the snapshot's backends (the same set as the
+	 * config's once it is applied). */
+	for (uint32_t b = 1; b <= sv->n_backends; b++) {
+		struct xgw_ctl_ctr c;
+
+		be_ctr(dp, &sv->be[b], &c);
+		ctr_add(&o->tot, &c);
+	}
+	for (unsigned j = 0; j < s->n_backends; j++) {
+		const struct xgw_be_rt *be = be_find(sv, j + 1, &s->backends[j]);
+
+		o->be_found[j] = be != NULL;
+		if (be)
+			be_ctr(dp, be, &o->be[j]);
+	}
+	svc_drops(dp, sv, o);
+}
+
+void xgw_svc_counters(struct xgw_dataplane *dp, const struct xgw_service_cfg *svcs, unsigned n,
+		      struct xgw_ctl_svc_ctr *out)
+{
+	const struct xgw_snapshot *snap;
+
+	/* As xgw_svc_stats_json: the kernel's live connections counted once
+	 * (a reader within the last second shares that walk), offline. */
+	xgw_kdp_ct_count(dp->kdp, dp->ct, 1000);
+	rcu_thread_online();
+	snap = __atomic_load_n(&dp->snap, __ATOMIC_ACQUIRE);
+	for (unsigned i = 0; snap && dp->svc_slots && i < n; i++)
+		svc_counters(dp, snap, &svcs[i], &out[i]);
+	XGW_TSAN_RCU_QS();
+	rcu_thread_offline();
 }
 
 json_t *xgw_svc_stats_snap_json(const struct xgw_dataplane *dp, const struct xgw_snapshot *snap)

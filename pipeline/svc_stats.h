@@ -23,6 +23,7 @@
 
 #include "common/drop.h"
 #include "common/stat.h"
+#include "common/svc_ctr.h"
 #include "lb/conntrack.h"
 
 #define XGW_SVC_SLOTS 16384	   /* services, slot 0 unused (10,000+ services: issue 12) */
@@ -81,5 +82,13 @@ void xgw_svc_slots_free(struct xgw_dataplane *dp);
 json_t *xgw_svc_stats_json(struct xgw_dataplane *dp);
 /* The same for a snapshot the caller holds (an online thread). */
 json_t *xgw_svc_stats_snap_json(const struct xgw_dataplane *dp, const struct xgw_snapshot *snap);
+
+struct xgw_service_cfg;
+/* The counters of the configured services svcs[0..n) as numbers, joined
+ * with the published snapshot by key (out[i] zeroed by the caller, its be
+ * and be_found sized to svcs[i].n_backends): the control socket's service.list.  The
+ * caller is a registered RCU thread, offline. */
+void xgw_svc_counters(struct xgw_dataplane *dp, const struct xgw_service_cfg *svcs, unsigned n,
+		      struct xgw_ctl_svc_ctr *out);
 
 #endif

@@ -37,6 +37,7 @@
 #include "pipeline/tap.h"
 #include "pipeline/port_watch.h"
 #include "pipeline/snapshot.h"
+#include "pipeline/svc_stats.h"
 #include "steer-bpf/bpf_log.h"
 #include "steer-bpf/steer.h"
 
@@ -69,6 +70,11 @@ struct xgwd {
 	 * swapping `running`.  fwd_lock orders the two writers of dp.fwd. */
 	pthread_mutex_t fwd_lock;
 	struct xgw_config applied;
+	/* After the first write through the control socket, `applied` shares
+	 * its arrays with the ctl server's running config (ctl_apply): they
+	 * live until the next successful write, by which time `applied` was
+	 * replaced under fwd_lock.  Not freed here then. */
+	bool applied_shared;
 	struct xgw_announce *announce; /* NULL unless "announce" is set */
 	/* Health checks: the checker thread signals health_efd when a
 	 * backend went up or down; the main loop then re-applies `applied`
@@ -130,17 +136,56 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Frees what effective() copied of cfg into eff. */
+static void effective_free(const struct xgw_config *cfg, struct xgw_config *eff)
+{
+	if (eff->services == cfg->services)
+		return;
+	for (unsigned i = 0; i < eff->n_services; i++)
+		if (eff->services[i].backends != cfg->services[i].backends)
+			free(eff->services[i].backends);
+	free(eff->services);
+}
+
 /* cfg as the data plane serves it: down backends out of new picks
- * (xgw_checker_adjust).  0, or -ENOMEM with err filled. */
+ * (xgw_checker_adjust).  out shares cfg's arrays except what the checker
+ * may change: the services array and the backends of checked services,
+ * copied only when there is a checked service (a deep copy of 10,000
+ * services on every write was a tenth of a service.add).  Free it with
+ * effective_free.  0, or -ENOMEM with err filled. */
 static int effective(struct xgwd *d, const struct xgw_config *cfg, struct xgw_config *out,
 		     char *err, size_t errlen)
 {
-	if (xgw_config_copy(out, cfg)) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+	unsigned i, n_checked = 0;
+
+	*out = *cfg;
+	for (i = 0; d->checker && i < cfg->n_services; i++)
+		n_checked += cfg->services[i].check.type != XGW_CHECK_NONE;
+	if (!n_checked)
+		return 0;
+	out->services = malloc(cfg->n_services * sizeof(*out->services));
+	if (!out->services)
+		goto nomem;
+	memcpy(out->services, cfg->services, cfg->n_services * sizeof(*out->services));
+	for (i = 0; i < cfg->n_services; i++) {
+		struct xgw_service_cfg *s = &out->services[i];
+
+		if (s->check.type == XGW_CHECK_NONE || !s->n_backends)
+			continue;
+		s->backends = malloc(s->n_backends * sizeof(*s->backends));
+		if (!s->backends) {
+			s->backends = cfg->services[i].backends;
+			effective_free(cfg, out);
+			goto nomem;
+		}
+		memcpy(s->backends, cfg->services[i].backends,
+		       s->n_backends * sizeof(*s->backends));
 	}
 	xgw_checker_adjust(d->checker, out, xgw_service_maglev_size);
 	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return -ENOMEM;
 }
 
 /* Services (snapshot, kernel maps) as cfg has them once the checks took
@@ -157,7 +202,7 @@ static int serve(struct xgwd *d, const struct xgw_config *cfg, bool announce, ch
 	rc = xgw_dp_apply_snapshot(&d->dp, &eff, err, errlen);
 	if (!rc && announce)
 		xgw_announce_sync(d->announce, &eff);
-	xgw_config_free(&eff);
+	effective_free(cfg, &eff);
 	return rc;
 }
 
@@ -186,13 +231,8 @@ static bool same_array(const void *a, unsigned na, const void *b, unsigned nb, s
 static int ctl_apply(void *ctx, const struct xgw_config *cfg, char *err, size_t errlen)
 {
 	struct xgwd *d = ctx;
-	struct xgw_config copy;
 	int rc;
 
-	if (xgw_config_copy(&copy, cfg)) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
 	pthread_mutex_lock(&d->fwd_lock);
 	/* The checker first: new backends start up, removed ones are no
 	 * longer checked, and serve() sees the new set's health. */
@@ -230,8 +270,13 @@ static int ctl_apply(void *ctx, const struct xgw_config *cfg, char *err, size_t 
 			goto revert;
 		}
 	}
-	xgw_config_free(&d->applied);
-	d->applied = copy;
+	/* cfg's arrays stay as the ctl server's running config, freed only
+	 * after the next successful apply (server.h): no deep copy (a tenth
+	 * of a service.add at 10,000 services). */
+	if (!d->applied_shared)
+		xgw_config_free(&d->applied);
+	d->applied = *cfg;
+	d->applied_shared = true;
 	/* After the data plane serves the new set: announce what it serves
 	 * (under fwd_lock: a health change re-announces in the same order). */
 	{
@@ -239,7 +284,7 @@ static int ctl_apply(void *ctx, const struct xgw_config *cfg, char *err, size_t 
 
 		if (!effective(d, cfg, &eff, err, errlen)) {
 			xgw_announce_sync(d->announce, &eff);
-			xgw_config_free(&eff);
+			effective_free(cfg, &eff);
 		}
 	}
 	pthread_mutex_unlock(&d->fwd_lock);
@@ -256,7 +301,6 @@ revert: {
 }
 out:
 	pthread_mutex_unlock(&d->fwd_lock);
-	xgw_config_free(&copy);
 	return rc;
 }
 
@@ -313,6 +357,12 @@ static json_t *ctl_stats(void *ctx)
 	if (j && d->checker)
 		json_object_set_new(j, "health", xgw_checker_stats_json(d->checker));
 	return j;
+}
+
+static void ctl_svc_counters(void *ctx, const struct xgw_service_cfg *svcs, unsigned n,
+			     struct xgw_ctl_svc_ctr *out)
+{
+	xgw_svc_counters(&((struct xgwd *)ctx)->dp, svcs, n, out);
 }
 
 static json_t *ctl_ports(void *ctx)
@@ -380,6 +430,7 @@ static const struct xgw_ctl_ops ctl_ops = {
     .drain = ctl_drain,
     .tap = ctl_tap,
     .health = ctl_health,
+    .svc_counters = ctl_svc_counters,
     .thread_init = ctl_thread_init,
     .thread_fini = ctl_thread_fini,
 };
@@ -495,7 +546,8 @@ static int run(struct xgwd *d, int sfd)
  * be all zero). */
 static void free_configs(struct xgwd *d)
 {
-	xgw_config_free(&d->applied);
+	if (!d->applied_shared)
+		xgw_config_free(&d->applied);
 	xgw_config_free(d->running);
 	free(d->running);
 }
@@ -664,7 +716,8 @@ int main(int argc, char **argv)
 		xgw_worker_join(d.dp.workers[i]);
 	xgw_dp_print_stats(&d.dp, stderr);
 	xgw_dp_close(&d.dp);
-	xgw_config_free(&d.applied);
+	if (!d.applied_shared)
+		xgw_config_free(&d.applied); /* else xgw_ctl_stop freed it (running) */
 	if (!d.ctl)
 		xgw_config_free(d.running); /* else xgw_ctl_stop freed its contents */
 	free(d.running);

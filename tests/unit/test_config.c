@@ -754,6 +754,42 @@ static void test_validate(void **state)
 	assert_string_equal(err, "routes[0].port: unknown port \"client2\"");
 	xgw_config_free(&d);
 
+	/* A write's validation checks what changed against the config it
+	 * was made from: the same refusals as a whole validation. */
+	assert_int_equal(xgw_config_copy(&d, &c), 0);
+	assert_int_equal(xgw_config_validate_since(&d, &c, -1, err, sizeof(err)), 0);
+	d.services[0].backends[1] = d.services[0].backends[0];
+	assert_int_equal(xgw_config_validate_since(&d, &c, -1, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "services[0].backends[1]: duplicate backend 198.18.2.10:8080");
+	xgw_config_free(&d);
+	/* An unchanged service is checked again when its context changed. */
+	assert_int_equal(xgw_config_copy(&d, &c), 0);
+	memset(&d.tunnel.local_ip, 0, sizeof(d.tunnel.local_ip));
+	assert_int_equal(xgw_config_validate_since(&d, &c, -1, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "needs tunnel.local_ip to be set"));
+	xgw_config_free(&d);
+	/* A service appended after the unchanged ones. */
+	assert_int_equal(xgw_config_copy(&d, &c), 0);
+	{
+		struct xgw_service_cfg *sv = realloc(d.services, (d.n_services + 1) * sizeof(*sv));
+		struct xgw_service_cfg *n;
+
+		assert_non_null(sv);
+		d.services = sv;
+		n = &d.services[d.n_services];
+		*n = d.services[0];
+		n->backends = malloc(n->n_backends * sizeof(*n->backends));
+		assert_non_null(n->backends);
+		memcpy(n->backends, d.services[0].backends, n->n_backends * sizeof(*n->backends));
+		n->port = 81;
+		d.n_services++;
+		assert_int_equal(xgw_config_validate_since(&d, &c, -1, err, sizeof(err)), 0);
+		n->backends[0].port = 0;
+		assert_int_equal(xgw_config_validate_since(&d, &c, -1, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "services[1].backends[0].port"));
+	}
+	xgw_config_free(&d);
+
 	/* The data plane's port arrays hold 16: --check must say so. */
 	assert_int_equal(xgw_config_copy(&d, &c), 0);
 	d.n_ports = XGW_CONFIG_MAX_PORTS + 1;
@@ -987,7 +1023,7 @@ static void test_mac_parse(void **state)
 
 /* cfg_find_dup against the obvious definition (the earliest key equal to
  * an earlier one, and that earlier one's first index), on both of its
- * paths: pairwise up to 16 keys, sorted beyond. */
+ * paths: pairwise up to 16 keys, a hash set beyond. */
 static void test_find_dup(void **state)
 {
 	uint32_t keys[64];

@@ -322,6 +322,17 @@ static void test_load(void **state)
 	json_decref(cur);
 }
 
+/* The CONNS/S column of a service's row in stats --watch's table. */
+static int conns_per_s(const char *out, const char *svc)
+{
+	const char *row = strstr(out, svc);
+	int v = -1;
+
+	assert_non_null(row);
+	assert_int_equal(sscanf(row, "%*s %*s %d", &v), 1);
+	return v;
+}
+
 static void test_format(void **state)
 {
 	char *out = NULL;
@@ -375,6 +386,28 @@ static void test_format(void **state)
 	assert_non_null(strstr(out, " 42 "));
 	assert_non_null(strstr(out, " 300 "));
 	assert_non_null(strstr(out, " 7000 "));
+	free(out);
+	json_decref(prev);
+	json_decref(cur);
+
+	/* Each service against its own previous reading, whatever the order;
+	 * a new one (no previous reading) shows 0. */
+	prev = json_loads("{\"services\":[{\"vip\":\"198.18.100.2\",\"port\":443,\"proto\":\"tcp\","
+			  "\"conns_new\":10},{\"vip\":\"198.18.100.2\",\"port\":443,\"proto\":"
+			  "\"udp\",\"conns_new\":1000},{\"vip\":\"198.18.100.1\",\"port\":80,"
+			  "\"proto\":\"tcp\",\"conns_new\":100}]}",
+			  0, NULL);
+	cur = json_loads("{\"services\":[{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\","
+			 "\"conns_new\":700},{\"vip\":\"198.18.100.2\",\"port\":443,\"proto\":"
+			 "\"tcp\",\"conns_new\":50},{\"vip\":\"198.18.100.3\",\"port\":80,"
+			 "\"proto\":\"tcp\",\"conns_new\":999}]}",
+			 0, NULL);
+	f = open_memstream(&out, &len);
+	xgwctl_fmt_rates(f, prev, cur, 2.0);
+	fclose(f);
+	assert_int_equal(conns_per_s(out, "198.18.100.1:80/tcp "), 300);
+	assert_int_equal(conns_per_s(out, "198.18.100.2:443/tcp "), 20);
+	assert_int_equal(conns_per_s(out, "198.18.100.3:80/tcp "), 0);
 	free(out);
 	json_decref(prev);
 	json_decref(cur);

@@ -46,18 +46,45 @@ static int fake_apply(void *ctx, const struct xgw_config *cfg, char *err, size_t
 	return 0;
 }
 
-/* "services": the data plane's view, keyed as service.list's objects are;
- * a service it does not count (198.18.100.9) and a backend no longer
- * configured are left out of the join. */
 static json_t *fake_stats(void *ctx)
 {
-	return json_pack("{s:[], s:[], s:{s:i}, s:[{s:s,s:i,s:s,s:i,s:i,s:o,s:[{s:s,s:i,s:i,s:i},"
-			 "{s:s,s:i,s:i}]}]}",
-			 "workers", "ports", "drops", "no_backend", 3, "services", "vip",
-			 "198.18.100.1", "port", 80, "proto", "tcp", "pkts_in", 12, "conns_active",
-			 2, "drops", json_pack("{s:i}", "no_backend", 1), "backends", "ip",
-			 "198.18.2.10", "port", 8080, "pkts_in", 12, "conns_active", 2, "ip",
-			 "198.18.2.99", "port", 8080, "pkts_in", 5);
+	return json_pack("{s:[], s:[], s:{s:i}}", "workers", "ports", "drops", "no_backend", 3);
+}
+
+/* The data plane's counters: it counts 198.18.100.1:80/tcp and its
+ * backend 198.18.2.10:8080 (a backend configured later is not counted
+ * yet), not 198.18.100.9 (left out of the join). */
+static void fake_svc_counters(void *ctx, const struct xgw_service_cfg *svcs, unsigned n,
+			      struct xgw_ctl_svc_ctr *out)
+{
+	char a[XGW_ADDR_STRLEN];
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct xgw_service_cfg *s = &svcs[i];
+
+		if (strcmp(xgw_addr_str(&s->vip, a, sizeof(a)), "198.18.100.1") || s->port != 80)
+			continue;
+		out[i].found = true;
+		out[i].tot.pkts_in = 12;
+		out[i].tot.conns_active = 2;
+		out[i].drops[XGW_DROP_NO_BACKEND] = 1;
+		out[i].tot.drops = 1;
+		for (unsigned j = 0; j < s->n_backends; j++) {
+			if (strcmp(xgw_addr_str(&s->backends[j].ip, a, sizeof(a)), "198.18.2.10") ||
+			    s->backends[j].port != 8080)
+				continue;
+			out[i].be_found[j] = true;
+			out[i].be[j].pkts_in = 12;
+			out[i].be[j].conns_active = 2;
+		}
+	}
+}
+
+/* Backends of a checked service are up; no other has a health state. */
+static json_t *fake_health(void *ctx, const struct xgw_service_cfg *s,
+			   const struct xgw_backend_cfg *b)
+{
+	return s->check.type != XGW_CHECK_NONE ? json_pack("{s:s}", "state", "up") : NULL;
 }
 
 static json_t *fake_ports(void *ctx)
@@ -80,6 +107,8 @@ static int fake_ct_flush(void *ctx)
 static const struct xgw_ctl_ops fake_ops = {
     .apply = fake_apply,
     .stats = fake_stats,
+    .svc_counters = fake_svc_counters,
+    .health = fake_health,
     .ports = fake_ports,
     .ct_list = fake_ct_list,
     .ct_flush = fake_ct_flush,
@@ -459,6 +488,111 @@ static void test_service_counters(void **state)
 	json_decref(r);
 }
 
+/* json without its "stats" and "health" members (and its backends'). */
+static json_t *config_part(json_t *svc)
+{
+	json_t *c = json_deep_copy(svc), *b;
+	size_t i;
+
+	json_object_del(c, "stats");
+	json_array_foreach(json_object_get(c, "backends"), i, b)
+	{
+		json_object_del(b, "stats");
+		json_object_del(b, "health");
+	}
+	return c;
+}
+
+/* service.list is written as text from the config and the counters: its
+ * services are the config's objects (every optional key), with the
+ * counters' full key set and each backend's health. */
+static void test_service_list_text(void **state)
+{
+	static const char *const svc_keys[] = {"pkts_in",   "bytes_in",	   "pkts_out",
+					       "bytes_out", "conns_new",   "conns_active",
+					       "datapath",  "drops_total", "drops"};
+	static const char *const be_keys[] = {"pkts_in",   "bytes_in",	   "pkts_out", "bytes_out",
+					      "conns_new", "conns_active", "drops"};
+	struct fake *f = *state;
+	json_t *r, *c, *s, *b, *st;
+	size_t i, n_be = 0;
+
+	json_decref(ok(f, "{\"cmd\":\"backend.add\",\"args\":{\"service\":{\"vip\":"
+			  "\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\"},\"backend\":{\"ip\":"
+			  "\"198.18.2.11\",\"port\":8080,\"weight\":0}}}"));
+	json_decref(ok(f,
+		       "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"2001:db8::7\",\"port\":53,"
+		       "\"proto\":\"udp\",\"algorithm\":\"rr\","
+		       "\"backends\":[{\"ip\":\"2001:db8::a\",\"port\":5353,\"weight\":3,"
+		       "\"tunnel\":{\"type\":\"geneve\",\"remote\":\"198.18.3.2\",\"vni\":7,"
+		       "\"mac\":\"02:00:00:00:04:0a\"}},{\"ip\":\"2001:db8::b\",\"port\":53}]}}"));
+	json_decref(ok(f, "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.18.100.3\",\"port\":80,"
+			  "\"proto\":\"tcp\",\"snat\":true,\"maglev_size\":251,"
+			  "\"check\":{\"type\":\"tcp\",\"port\":81},"
+			  "\"backends\":[{\"ip\":\"198.18.0.7\",\"port\":80}]}}"));
+	r = ok(f, "{\"cmd\":\"service.list\"}");
+	c = json_object_get(config_obj(f), "services");
+	assert_int_equal(json_array_size(r), 3);
+	assert_int_equal(json_array_size(c), 3);
+	json_array_foreach(r, i, s)
+	{
+		json_t *cp = config_part(s);
+		size_t j;
+
+		if (!json_equal(cp, json_array_get(c, i))) {
+			char *a = json_dumps(cp, JSON_SORT_KEYS),
+			     *e = json_dumps(json_array_get(c, i), JSON_SORT_KEYS);
+			fail_msg("service %zu: %s, config has %s", i, a, e);
+		}
+		json_decref(cp);
+		json_array_foreach(json_object_get(s, "backends"), j, b)
+		{
+			n_be++;
+			assert_string_equal(json_string_value(json_object_get(
+						json_object_get(b, "health"), "state")),
+					    i == 2 ? "up" : "unchecked");
+		}
+	}
+	/* The counted service: every counter key, and no other. */
+	st = json_object_get(json_array_get(r, 0), "stats");
+	assert_int_equal(json_object_size(st), sizeof(svc_keys) / sizeof(svc_keys[0]));
+	for (i = 0; i < sizeof(svc_keys) / sizeof(svc_keys[0]); i++)
+		assert_non_null(json_object_get(st, svc_keys[i]));
+	assert_string_equal(json_string_value(json_object_get(st, "datapath")), "user");
+	assert_int_equal(json_integer_value(json_object_get(st, "drops_total")), 1);
+	b = json_array_get(json_object_get(json_array_get(r, 0), "backends"), 0);
+	st = json_object_get(b, "stats");
+	assert_int_equal(json_object_size(st), sizeof(be_keys) / sizeof(be_keys[0]));
+	for (i = 0; i < sizeof(be_keys) / sizeof(be_keys[0]); i++)
+		assert_non_null(json_object_get(st, be_keys[i]));
+	assert_int_equal(json_integer_value(json_object_get(st, "pkts_in")), 12);
+	/* The backend the data plane does not count has no stats. */
+	b = json_array_get(json_object_get(json_array_get(r, 0), "backends"), 1);
+	assert_null(json_object_get(b, "stats"));
+	assert_null(json_object_get(json_array_get(r, 1), "stats"));
+	json_decref(r);
+	json_decref(c);
+
+	/* backend.list: every backend, in order, naming its service. */
+	r = ok(f, "{\"cmd\":\"backend.list\"}");
+	assert_int_equal(json_array_size(r), n_be);
+	b = json_array_get(r, 2);
+	assert_string_equal(json_string_value(json_object_get(b, "ip")), "2001:db8::a");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(b, "tunnel"), "type")), "geneve");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(b, "service"), "vip")),
+	    "2001:db8::7");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(b, "service"), "port")),
+			 53);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(b, "health"), "state")), "unchecked");
+	b = json_array_get(r, 4);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(b, "health"), "state")), "up");
+	json_decref(r);
+}
+
 static void test_policy_and_steer_ids(void **state)
 {
 	struct fake *f = *state;
@@ -797,6 +931,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_apply_failure_keeps_config, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_service_lifecycle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_service_counters, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_service_list_text, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_policy_and_steer_ids, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_save_reload, setup, teardown),
