@@ -113,6 +113,9 @@ struct xgw_kdp_ct {
 	 * change of kdp_svcs, so a service gone or moved to the workers is
 	 * looked up, and missed, again). */
 	__u32 gen;
+	/* The cached next hop's MTU (the route's, else the device's), each
+	 * packet checked against it. */
+	__u16 nh_mtu;
 };
 
 #ifndef XGW_KDP_NH_CACHE_NS

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Kernel datapath, next hop: bpf_fib_lookup on the translated packet, then
+/* Kernel datapath, next hop: bpf_fib_lookup for the translated packet
+ * (for a connection's packets resolved before the translation and cached
+ * in its entry, so that one too big can be handed on untouched), then
  * XDP_TX when the route leaves by the receiving interface (one-arm) or
  * bpf_redirect_map into the devmap of xgw's ports (two-arm).
  *
@@ -48,11 +50,10 @@ static __always_inline int kdp_nh_send(struct xdp_md *ctx, struct kdp_pkt *p, __
 	return bpf_redirect_map(&kdp_tx_ports, ifindex, XDP_DROP);
 }
 
-/* kdp_fib_out without a fresh cached next hop: a subprogram, so that its
- * 64-byte query is off the main stack frame (at most once a second per
- * connection and direction). */
-static __noinline int kdp_fib_lookup_out(struct xdp_md *ctx, struct kdp_pkt *p,
-					 struct xgw_kdp_ct *c, __u64 now)
+/* Route p (translated, of no connection entry: an ICMP error about one)
+ * out: bpf_fib_lookup, then the send.  A subprogram, so that its 64-byte
+ * query is off the main stack frame. */
+static __noinline int kdp_fib_out(struct xdp_md *ctx, struct kdp_pkt *p)
 {
 	struct bpf_fib_lookup f = {};
 	int rc;
@@ -61,13 +62,12 @@ static __noinline int kdp_fib_lookup_out(struct xdp_md *ctx, struct kdp_pkt *p,
 	f.l4_protocol = p->proto;
 	f.sport = p->sport;
 	f.dport = p->dport;
+	f.tot_len = (__u16)p->len;
 	if (p->ip) {
 		f.tos = p->ip->tos;
-		f.tot_len = bpf_ntohs(p->ip->tot_len);
 		f.ipv4_src = p->ip->saddr;
 		f.ipv4_dst = p->ip->daddr;
 	} else if (p->ip6) {
-		f.tot_len = bpf_ntohs(p->ip6->payload_len) + sizeof(struct ipv6hdr);
 		__builtin_memcpy(f.ipv6_src, &p->ip6->saddr, 16);
 		__builtin_memcpy(f.ipv6_dst, &p->ip6->daddr, 16);
 	}
@@ -83,23 +83,84 @@ static __noinline int kdp_fib_lookup_out(struct xdp_md *ctx, struct kdp_pkt *p,
 		return kdp_drop(XGW_DROP_NO_ROUTE);
 	if (f.ifindex != ctx->ingress_ifindex && !bpf_map_lookup_elem(&kdp_tx_ports, &f.ifindex))
 		return kdp_drop(XGW_DROP_NO_PORT);
-	if (c) {
-		c->nh_ifindex = f.ifindex;
-		__builtin_memcpy(c->nh_dmac, f.dmac, ETH_ALEN);
-		__builtin_memcpy(c->nh_smac, f.smac, ETH_ALEN);
-		c->nh_until = now + XGW_KDP_NH_CACHE_NS;
-	}
 	return kdp_nh_send(ctx, p, f.ifindex, f.dmac, f.smac);
 }
 
-/* c: the conntrack entry of this direction, whose cached next hop is used
- * while fresh and refreshed from bpf_fib_lookup otherwise (NULL: none). */
-static __always_inline int kdp_fib_out(struct xdp_md *ctx, struct kdp_pkt *p, struct xgw_kdp_ct *c,
-				       __u64 now)
+/* What kdp_nh_resolve found besides a usable next hop (0). */
+#define KDP_NH_NO_NEIGH 1 /* translate, then pass to the stack */
+#define KDP_NH_TOO_BIG	2 /* the packet does not fit the egress MTU */
+
+/* Refresh c's cached next hop for the packet this direction sends once
+ * translated, before it is translated: the query's tuple is the reverse
+ * of c->other (for the orig entry the reply tuple, backend -> client or
+ * SNAT address; for the reply entry the orig tuple, client -> VIP), so
+ * that a packet too big for the egress can still be handed on untouched.
+ * 0, KDP_NH_*, or minus a drop reason.  A subprogram: its 64-byte query
+ * stays off the main stack frame (once a second per direction). */
+static __noinline int kdp_nh_refresh(struct xdp_md *ctx, const struct kdp_pkt *p,
+				     struct xgw_kdp_ct *c, __u64 now)
 {
-	if (c && now < c->nh_until)
-		return kdp_nh_send(ctx, p, c->nh_ifindex, c->nh_dmac, c->nh_smac);
-	return kdp_fib_lookup_out(ctx, p, c, now);
+	struct bpf_fib_lookup f = {};
+	int rc;
+
+	f.family = p->family;
+	f.l4_protocol = p->proto;
+	f.sport = c->other.dport;
+	f.dport = c->other.sport;
+	f.tot_len = (__u16)p->len;
+	if (p->ip) {
+		f.tos = p->ip->tos;
+		__builtin_memcpy(&f.ipv4_src, c->other.dst, 4);
+		__builtin_memcpy(&f.ipv4_dst, c->other.src, 4);
+	} else {
+		__builtin_memcpy(f.ipv6_src, c->other.dst, 16);
+		__builtin_memcpy(f.ipv6_dst, c->other.src, 16);
+	}
+	f.ifindex = ctx->ingress_ifindex;
+	rc = bpf_fib_lookup(ctx, &f, sizeof(f), 0);
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH)
+		return KDP_NH_NO_NEIGH;
+	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+		return KDP_NH_TOO_BIG; /* a route's MTU, or the device's */
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return -XGW_DROP_NO_ROUTE;
+	if (f.ifindex != ctx->ingress_ifindex && !bpf_map_lookup_elem(&kdp_tx_ports, &f.ifindex))
+		return -XGW_DROP_NO_PORT;
+	c->nh_ifindex = f.ifindex;
+	__builtin_memcpy(c->nh_dmac, f.dmac, ETH_ALEN);
+	__builtin_memcpy(c->nh_smac, f.smac, ETH_ALEN);
+	/* On success the lookup reports the MTU it checked tot_len
+	 * against (the route's, else the device's; kernel 5.12). */
+	c->nh_mtu = f.mtu_result;
+	c->nh_until = now + XGW_KDP_NH_CACHE_NS;
+	return 0;
+}
+
+/* The next hop of connection entry c's direction for p (not yet
+ * translated): the cache while fresh, each packet checked against the
+ * MTU the lookup reported (a change of it is seen at the next refresh, at
+ * most XGW_KDP_NH_CACHE_NS later).  As kdp_nh_refresh. */
+static __always_inline int kdp_nh_resolve(struct xdp_md *ctx, const struct kdp_pkt *p,
+					  struct xgw_kdp_ct *c, __u64 now)
+{
+	int rc = now < c->nh_until ? 0 : kdp_nh_refresh(ctx, p, c, now);
+
+	if (!rc && p->len > c->nh_mtu)
+		return KDP_NH_TOO_BIG;
+	return rc;
+}
+
+/* Send the translated p by what kdp_nh_resolve said (rc). */
+static __always_inline int kdp_nh_out(struct xdp_md *ctx, struct kdp_pkt *p,
+				      const struct xgw_kdp_ct *c, int rc)
+{
+	if (rc == KDP_NH_NO_NEIGH) {
+		kdp_count(XGW_KDP_CNT_PASS_NEIGH);
+		return XDP_PASS;
+	}
+	if (rc < 0)
+		return kdp_drop((__u32)-rc);
+	return kdp_nh_send(ctx, p, c->nh_ifindex, c->nh_dmac, c->nh_smac);
 }
 
 #endif

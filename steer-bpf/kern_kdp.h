@@ -14,7 +14,9 @@
  * about to expire, ICMP to a VIP other than echo requests, ICMP errors
  * about no kernel connection (or quoting IPv4 options or IPv6 extension
  * headers), backend packets that match no kernel connection, IPv6
- * extension headers, and the tunnel cases of kern_tun.h. */
+ * extension headers, a client's packet too big for the way to its
+ * backend (the workers answer it: path MTU discovery), and the tunnel
+ * cases of kern_tun.h. */
 #ifndef XGW_KERN_KDP_H
 #define XGW_KERN_KDP_H
 
@@ -179,7 +181,7 @@ static __noinline int kdp_icmp_error(struct xdp_md *ctx, const struct xgw_kdp_cf
 	kicmp_translate(p, &q);
 	kdp_ttl_dec(p);
 	kdp_count(XGW_KDP_CNT_ICMP_ERR);
-	return kdp_fib_out(ctx, p, NULL, now);
+	return kdp_fib_out(ctx, p);
 }
 
 static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *cfg)
@@ -254,6 +256,13 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 			kdp_count(XGW_KDP_CNT_PUNT);
 			return KDP_CONTINUE;
 		}
+		/* Too big for the way to the client: no ICMP error from here
+		 * (the workers keep no state of this connection to answer
+		 * with), so dropped and counted before anything is counted
+		 * for the connection. */
+		rc = kdp_nh_resolve(ctx, &p, c, now);
+		if (rc == KDP_NH_TOO_BIG)
+			return kdp_drop(XGW_DROP_MTU);
 		if (o && o->dir == 0)
 			kct_update(o, 1, p.proto, p.tcp_flags, p.len, now);
 		kdp_be_count(c->ctr, 1, kdp_frame_len(ctx), 0);
@@ -266,7 +275,7 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 			kdp_nat_rewrite(&p, 0, addr, c->other.sport);
 		}
 		kdp_count(XGW_KDP_CNT_CT_REPLY);
-		return kdp_fib_out(ctx, &p, c, now);
+		return kdp_nh_out(ctx, &p, c, rc);
 	}
 	if (tunneled) /* its connection went between the two looks */
 		return kdp_drop(XGW_DROP_CT_INVALID);
@@ -313,6 +322,16 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 		if (ep)
 			return ktun_out(ctx, cfg, &p, c, ep, now);
 	}
+	/* A packet too big for the way to the backend goes on untouched to
+	 * the workers, whose forwarding stage answers the client with
+	 * fragmentation needed / packet too big quoting the packet as sent
+	 * (to the VIP), as for their own services: path MTU discovery works
+	 * through either datapath. */
+	rc = kdp_nh_resolve(ctx, &p, c, now);
+	if (rc == KDP_NH_TOO_BIG) {
+		kdp_count(XGW_KDP_CNT_PUNT);
+		return KDP_CONTINUE;
+	}
 	/* The reply tuple says it all: backend = its source, SNAT = its
 	 * destination. */
 	__builtin_memcpy(addr, c->other.src, 16);
@@ -322,7 +341,7 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 		__builtin_memcpy(addr, c->other.dst, 16);
 		kdp_nat_rewrite(&p, 1, addr, c->other.dport);
 	}
-	return kdp_fib_out(ctx, &p, c, now);
+	return kdp_nh_out(ctx, &p, c, rc);
 }
 
 static __always_inline int kdp_run(struct xdp_md *ctx)

@@ -84,6 +84,7 @@ static __noinline int ktun_next_hop(struct xdp_md *ctx, const struct xgw_kdp_cfg
 	c->nh_ifindex = f.ifindex;
 	__builtin_memcpy(c->nh_dmac, f.dmac, ETH_ALEN);
 	__builtin_memcpy(c->nh_smac, f.smac, ETH_ALEN);
+	c->nh_mtu = f.mtu_result;
 	c->nh_until = now + XGW_KDP_NH_CACHE_NS;
 	return 0;
 }

@@ -93,6 +93,61 @@ static __always_inline int lookup(struct xgw_steer_key *k, __u32 classes)
 	return 0;
 }
 
+/* Whether the ICMP error at icmp is about a packet of one of this host's
+ * own sockets in the health checks' source port range: its quoted TCP or
+ * UDP packet, looked up as the socket would receive its reply (source =
+ * the quoted destination).  A UDP check to a closed port gets a port
+ * unreachable that only the checker's socket can make sense of.  The
+ * range first: a wildcard-bound socket matches any address, and only
+ * xgwd's checks use these ports (steer_maps.h). */
+static __always_inline bool about_own_check(struct xdp_md *ctx, void *icmp, void *end, bool v4)
+{
+	__u8 *q = (__u8 *)icmp + 8, proto, *l4;
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+	__u32 tlen;
+
+	if (v4) {
+		struct iphdr *qi = (void *)q;
+		if ((void *)(qi + 1) > end)
+			return false;
+		proto = qi->protocol;
+		t.ipv4.saddr = qi->daddr;
+		t.ipv4.daddr = qi->saddr;
+		l4 = q + (qi->ihl & 0xf) * 4;
+		tlen = sizeof(t.ipv4);
+	} else {
+		struct ipv6hdr *qi = (void *)q;
+		if ((void *)(qi + 1) > end)
+			return false;
+		proto = qi->nexthdr;
+		__builtin_memcpy(t.ipv6.saddr, &qi->daddr, 16);
+		__builtin_memcpy(t.ipv6.daddr, &qi->saddr, 16);
+		l4 = (__u8 *)(qi + 1);
+		tlen = sizeof(t.ipv6);
+	}
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return false;
+	if ((void *)(l4 + 4) > end)
+		return false;
+	if (((__u16)l4[0] << 8 | l4[1]) < XGW_CHECK_PORT_MIN)
+		return false;
+	/* sport/dport sit at the same offsets in both tuple layouts. */
+	if (v4) {
+		__builtin_memcpy(&t.ipv4.dport, l4, 2);
+		__builtin_memcpy(&t.ipv4.sport, l4 + 2, 2);
+	} else {
+		__builtin_memcpy(&t.ipv6.dport, l4, 2);
+		__builtin_memcpy(&t.ipv6.sport, l4 + 2, 2);
+	}
+	sk = proto == IPPROTO_UDP ? bpf_sk_lookup_udp(ctx, &t, tlen, BPF_F_CURRENT_NETNS, 0)
+				  : bpf_sk_lookup_tcp(ctx, &t, tlen, BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return false;
+	bpf_sk_release(sk);
+	return true;
+}
+
 /* The steering rules, for what the kernel datapath left: a subprogram of
  * its own, so that its keys are not on the stack frame that the kernel
  * datapath's subprograms chain onto (512 bytes for the whole chain). */
@@ -176,6 +231,11 @@ static __noinline int steer(struct xdp_md *ctx)
 			src_ok = *type == 3 || *type == 11 || *type == 12;
 		else
 			src_ok = *type >= 1 && *type <= 4;
+		/* An error about a health check's own packet (a UDP check
+		 * to a closed port: port unreachable) is for the checker's
+		 * socket, in the gateway's stack. */
+		if (src_ok && about_own_check(ctx, l4, end, key.proto == IPPROTO_ICMP))
+			src_ok = false;
 	}
 classify:
 	skey.family = key.family;

@@ -189,6 +189,14 @@ echo "$r" | jget "d['backends'] == {'be1': 40} and d['failed'] == 0" | grep -q T
 announced || fail "VIP withdrawn with a backend still up"
 m=$(ctl stats --json | jget "[h['up'] for h in d['health'] if h['backend'] == '198.18.2.12:8080' and h['service'].endswith('/tcp')][0]")
 [ "$m" = False ] || fail "stats health of be2: $m"
+# A UDP check to the closed port gets the backend's port unreachable on
+# its own socket (the steering program leaves ICMP errors about the
+# checks' packets to the gateway's stack): refused, not a timeout.
+# The check that took it down says why (the backend's kernel sends the
+# first 6 port unreachables at once, later ones 1 a second, so later
+# checks may time out).
+lr=$(grep "198.18.2.12:5353 of $USVC is down" "$XGW_TMP/xgwd.log")
+case $lr in *"(refused"*) ;; *) fail "UDP check of the killed be2: $lr; expected refused" ;; esac
 ok "killed backend down in $t ms (tcp) / $tu ms (udp); new connections all to be1; VIP still announced"
 
 # 4. The last one killed: the VIP is withdrawn.

@@ -405,6 +405,63 @@ ip -n "$GW" -6 neigh show dev gw-s | grep -q "2001:db8:2::11 .*lladdr" ||
 	fail "the gateway's kernel did not learn a v6 backend's MAC (ND diverted?)"
 ok "IPv6 service: 30 connections over 3 backends; ND answers reach the kernel"
 
+# Path MTU discovery through the VIP: the backends' LAN goes to MTU 1300
+# under an open connection (SNAT service), whose client then sends a
+# 4000-byte line in segments that no longer fit.  The workers answer them
+# with fragmentation needed quoting the packet as sent (to the VIP); the
+# kernel datapath hands them to the workers untouched (counted
+# punted_to_user) for that answer.  The client learns MTU 1300 for the VIP
+# and the line is echoed.
+cat >"$XGW_TMP/pmtu.py" <<'PY'
+import json, os, socket, sys, time
+d = sys.argv[1]
+s = socket.create_connection(("198.18.100.1", 80), timeout=3)
+f = s.makefile("rb")
+f.readline()  # the backend's name
+s.sendall(b"small\n")
+ok = f.readline() == b"small\n"
+open(d + "/pmtu_ready", "w").close()
+t0 = time.time()
+while not os.path.exists(d + "/pmtu_go") and time.time() - t0 < 30:
+    time.sleep(0.05)
+line = b"x" * 4000 + b"\n"
+s.settimeout(10)
+t0 = time.time()
+try:
+    s.sendall(line)
+    ok = ok and f.readline() == line
+except OSError:
+    ok = False
+print(json.dumps({"ok": ok, "ms": int((time.time() - t0) * 1000)}))
+PY
+lanmtu() {
+	ip -n "$GW" link set gw-s mtu "$1" && ip -n "$SW" link set sw-g mtu "$1" || return 1
+	for i in 1 2 3; do ip -n "${BE[$((i-1))]}" link set b0 mtu "$1" || return 1; done
+}
+icmp_sent() { ctl stats --json | jget 'sum(w["icmp_sent"] for w in d["workers"])'; }
+punted() { ctl stats --json | jget 'd["kernel"]["punted_to_user"]'; }
+rm -f "$XGW_TMP/pmtu_ready" "$XGW_TMP/pmtu_go"
+ip netns exec "$CLI" python3 "$XGW_TMP/pmtu.py" "$XGW_TMP" >"$XGW_TMP/pmtu.out" 2>&1 &
+pmtu=$!
+wait_for test -e "$XGW_TMP/pmtu_ready" || fail "PMTU: connection through the VIP did not start"
+i0=$(icmp_sent); k0=$(punted)
+lanmtu 1300 || fail "cannot set MTU 1300"
+be_mtu() { [ "$(ctl ports --json | jget '[p["mtu"] for p in d if p["name"] == "backend"][0]')" = "$1" ]; }
+wait_for be_mtu 1300 || fail "MTU change not seen by xgwd"
+touch "$XGW_TMP/pmtu_go"
+wait $pmtu
+out=$(cat "$XGW_TMP/pmtu.out")
+i1=$(icmp_sent); k1=$(punted)
+case $out in '{"ok": true, '*) ;; *) ctl stats; fail "PMTU: 4000-byte line through the VIP: $out" ;; esac
+ip -n "$CLI" route get 198.18.100.1 | grep -q "mtu 1300" ||
+	fail "client did not learn MTU 1300 for the VIP: $(ip -n "$CLI" route get 198.18.100.1); $out"
+[ "$i1" -gt "$i0" ] || fail "PMTU: the workers sent no ICMP error ($i0 -> $i1)"
+if [ "$DP" = kernel ]; then
+	[ "$k1" -gt "$k0" ] || fail "PMTU: the kernel datapath handed nothing on ($k0 -> $k1)"
+fi
+lanmtu 1500 || fail "cannot set MTU 1500"
+ok "PMTU through the $DP datapath: $((i1 - i0)) frag-needed from the workers ($((k1 - k0)) handed on by XDP), client learnt 1300, 4000-byte line echoed in $(echo "$out" | jget 'd["ms"]') ms"
+
 # The running config, dumped by xgwctl, is a file xgwd accepts back.
 ctl config get >"$XGW_TMP/dump.json" || fail "config get"
 ip netns exec "$GW" "$XGWD" --check -c "$XGW_TMP/dump.json" >/dev/null ||

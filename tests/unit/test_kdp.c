@@ -917,6 +917,79 @@ static void test_tunnel_hand_on(void **state)
 	assert_int_equal(run(f, &len), XDP_TX);
 }
 
+/* A packet too big for the way to the backend goes on untouched to the
+ * workers (which answer with frag-needed / packet too big), both when the
+ * next hop is looked up for it and when it comes from the connection's
+ * cache; one too big for the way back to the client is dropped as
+ * exceeds_mtu.  kd0 at MTU 1300 for the test. */
+static void too_big_case(const char *client, const char *vip, const char *be_prefix, int v6)
+{
+	static uint8_t f[2048], ref[2048], pl[1400];
+	unsigned hdr = v6 ? 40 + 20 : 20 + 20;
+	uint32_t len;
+	uint64_t p0, d0;
+	struct xgw_pb b = {.src = xgw_pb_ip(client),
+			   .dst = xgw_pb_ip(vip),
+			   .proto = IPPROTO_TCP,
+			   .sport = 48000,
+			   .dport = 80,
+			   .tcp_flags = XGW_PB_ACK,
+			   .payload = pl};
+
+	/* 1. The connection's first packet too big (the FIB lookup's
+	 * verdict): untouched, counted as handed on. */
+	b.payload_len = 1300 - hdr + 1;
+	len = build(&b, f);
+	memcpy(ref, f, len);
+	p0 = kcnt(XGW_KDP_CNT_PUNT);
+	assert_int_equal(run(f, &len), XDP_PASS);
+	assert_memory_equal(f, ref, len);
+	assert_int_equal(kcnt(XGW_KDP_CNT_PUNT), p0 + 1);
+	/* 2. One that fits exactly goes out (and fills the cache). */
+	b.payload_len = 1300 - hdr;
+	len = build(&b, f);
+	assert_int_equal(run(f, &len), XDP_TX);
+	unsigned be = v6 ? f[14 + 39] - 0x10 : f[14 + 19] - 10;
+	assert_true(be >= 1 && be <= 3);
+	/* 3. Too big again, now against the cached next hop's MTU. */
+	b.payload_len = 1300 - hdr + 1;
+	len = build(&b, f);
+	memcpy(ref, f, len);
+	p0 = kcnt(XGW_KDP_CNT_PUNT);
+	assert_int_equal(run(f, &len), XDP_PASS);
+	assert_memory_equal(f, ref, len);
+	assert_int_equal(kcnt(XGW_KDP_CNT_PUNT), p0 + 1);
+	/* 4. The backend's reply too big for the way to the client. */
+	char bip[64];
+	snprintf(bip, sizeof(bip), "%s%u", be_prefix, be);
+	struct xgw_pb r = {.src = xgw_pb_ip(bip),
+			   .dst = xgw_pb_ip(client),
+			   .proto = IPPROTO_TCP,
+			   .sport = 8080,
+			   .dport = 48000,
+			   .tcp_flags = XGW_PB_ACK,
+			   .payload = pl,
+			   .payload_len = 1300 - hdr + 1};
+	len = build_mac(&r, f, kd0_mac, BE_MAC[be - 1]);
+	d0 = drops(XGW_DROP_MTU);
+	assert_int_equal(run(f, &len), XDP_DROP);
+	assert_int_equal(drops(XGW_DROP_MTU), d0 + 1);
+	r.payload_len = 1300 - hdr;
+	len = build_mac(&r, f, kd0_mac, BE_MAC[be - 1]);
+	assert_int_equal(run(f, &len), XDP_TX);
+	assert_memory_equal(f, CLI_MAC, 6);
+	assert_true(xgw_pb_csum_ok(f, len));
+}
+
+static void test_too_big(void **state)
+{
+	(void)state;
+	assert_int_equal(sh("ip link set kd0 mtu 1300"), 0);
+	too_big_case("198.18.1.2", "198.18.100.1", "198.18.2.1", 0);
+	too_big_case("2001:db8:1::2", "2001:db8:100::1", "2001:db8:2::1", 1);
+	assert_int_equal(sh("ip link set kd0 mtu 1500"), 0);
+}
+
 /* An ICMP error from the backend quoting the DNATed packet goes back to
  * the client as if the VIP had sent it, quoting the client's own packet:
  * compared with a frame built from scratch (checksums in full). */
@@ -1190,7 +1263,8 @@ int main(void)
 	    cmocka_unit_test(test_tunnel_vxlan),       cmocka_unit_test(test_tunnel_geneve),
 	    cmocka_unit_test(test_tunnel_hand_on),     cmocka_unit_test(test_icmp_errors),
 	    cmocka_unit_test(test_refusals),	       cmocka_unit_test(test_trace),
-	    cmocka_unit_test(test_trace_tap),	       cmocka_unit_test(test_svc_gen),
+	    cmocka_unit_test(test_trace_tap),	       cmocka_unit_test(test_too_big),
+	    cmocka_unit_test(test_svc_gen),
 	};
 
 	if (geteuid() != 0) {
