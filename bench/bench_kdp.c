@@ -4,7 +4,8 @@
  * synthetic frames, in a network namespace of its own (root).
  *
  *   established-1k / established-45k: packets of established TCP flows
- *     (conntrack hit, state update, DNAT, TTL, bpf_fib_lookup, XDP_TX).
+ *     (conntrack hit, state update, DNAT, TTL, the next hop cached in the
+ *     conntrack entry, XDP_TX; no service lookup while its gen holds).
  *     BPF_PROG_RUN repeats a frame in place and the program rewrites it,
  *     so each flow's service has its VIP as its only backend: DNAT then
  *     writes the same address and port, and a TTL of 255 leaves room for

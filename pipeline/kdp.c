@@ -63,6 +63,9 @@ struct xgw_kdp {
 	void *trace_ctx;
 	bool trace_on;
 	bool enabled; /* sticky: connections may outlive the services */
+	/* kdp_cfg's gen as last written: bumped after every pass over
+	 * kdp_svcs (control thread only). */
+	uint32_t gen;
 	/* Counter slots a kernel service or backend ever had: only these are
 	 * read back (one syscall each), and they stay set, since a service
 	 * that left the kernel datapath keeps the counts it made there.  Set
@@ -494,6 +497,22 @@ out:
 	return rc;
 }
 
+/* A new gen into kdp_cfg, the rest of it as it is (before the first sync:
+ * zeros, the datapath still off). */
+static int bump_gen(struct xgw_kdp *k)
+{
+	struct xgw_kdp_cfg kc;
+	uint32_t zero = 0;
+
+	if (bpf_map_lookup_elem(k->cfg_fd, &zero, &kc))
+		return -errno;
+	k->gen = k->gen + 1 ? k->gen + 1 : 1; /* 0 is no entry's after a wrap */
+	kc.gen = k->gen;
+	if (bpf_map_update_elem(k->cfg_fd, &zero, &kc, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 int xgw_kdp_sync(struct xgw_kdp *k, const struct xgw_config *cfg, const struct xgw_snapshot *snap,
 		 const struct xgw_ct_table *ct, char *err, size_t errlen)
 {
@@ -550,12 +569,21 @@ int xgw_kdp_sync(struct xgw_kdp *k, const struct xgw_config *cfg, const struct x
 			goto map_err;
 	}
 	remove_stale(k->svcs_fd, want, n_want, sizeof(want[0]), 2 * XGW_KDP_MAX_SVCS);
+	/* Conntrack entries skip the service lookup while their gen is
+	 * kdp_cfg's: the new gen goes in now, after kdp_svcs is final, and
+	 * not only with the config below, which an error may skip. */
+	rc = bump_gen(k);
+	if (rc) {
+		snprintf(err, errlen, "kernel datapath: cannot update maps: %s", strerror(-rc));
+		return rc;
+	}
 	for (unsigned i = 0; i < XGW_KDP_MAX_SVCS; i++)
 		if (k->blk[i].used && !k->blk[i].seen)
 			k->blk[i].used = false;
 
 	kc.flags = (k->enabled ? XGW_KDP_F_ENABLED : 0) | (k->trace_on ? XGW_KDP_F_TRACE : 0);
 	kc.hash_seed = snap->hash_seed;
+	kc.gen = k->gen;
 	kc.snat_port_min = XGW_NAT_PORT_MIN; /* the workers' range */
 	kc.snat_port_max = XGW_NAT_PORT_MAX;
 	for (unsigned s = 0; s < 8; s++)
@@ -575,6 +603,7 @@ int xgw_kdp_sync(struct xgw_kdp *k, const struct xgw_config *cfg, const struct x
 map_err:
 	rc = -errno;
 	snprintf(err, errlen, "kernel datapath: cannot update maps: %s", strerror(errno));
+	bump_gen(k); /* kdp_svcs may be half done: no entry may trust it */
 	return rc;
 }
 
@@ -603,7 +632,7 @@ static uint64_t mono_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* bpf_ktime_get_ns's clock */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts); /* bpf_ktime_get_coarse_ns's clock */
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 

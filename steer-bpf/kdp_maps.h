@@ -81,7 +81,10 @@ struct xgw_kdp_ct_key {
  * gateway's address and port. */
 struct xgw_kdp_ct {
 	struct xgw_kdp_ct_key other;
-	__u64 last_seen; /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
+	/* bpf_ktime_get_coarse_ns (CLOCK_MONOTONIC_COARSE: at most a tick
+	 * behind CLOCK_MONOTONIC, never ahead; a third of the packet path's
+	 * cost with the fine clock on this VM). */
+	__u64 last_seen;
 	__u64 pkts[2];	 /* by direction: orig, reply (ORIG entry only) */
 	__u64 bytes[2];
 	__u32 backend; /* backend position, for `ct list` */
@@ -104,6 +107,12 @@ struct xgw_kdp_ct {
 	 * connection was made), on both entries: each packet is counted with
 	 * one per-CPU array lookup, whatever the config does since. */
 	__u32 ctr;
+	/* ORIG entry: the kdp_cfg gen under which its service was last
+	 * found in kdp_svcs.  While it is the current one, a packet of the
+	 * connection skips the service lookup (xgwd bumps gen with every
+	 * change of kdp_svcs, so a service gone or moved to the workers is
+	 * looked up, and missed, again). */
+	__u32 gen;
 	/* The cached next hop's MTU (the route's, else the device's), each
 	 * packet checked against it. */
 	__u16 nh_mtu;
@@ -158,7 +167,9 @@ struct xgw_kdp_cfg {
 	__u16 snat_port_min, snat_port_max; /* host order */
 	__be32 tun_local;		    /* tunnel.local_ip (IPv4 underlay only) */
 	__be16 vxlan_port, geneve_port;	    /* network order */
-	__u32 pad;
+	/* Bumped by xgwd after every change of kdp_svcs (never 0 once
+	 * synced): invalidates what conntrack entries cached of it. */
+	__u32 gen;
 };
 
 enum {

@@ -437,6 +437,44 @@ static void test_drops_and_handoff(void **state)
 	assert_memory_equal(f + 14 + 16, "\xc6\x12\x64\x01", 4);
 }
 
+/* A connection's packets skip the service lookup while their entry's gen
+ * is kdp_cfg's: a service moved to the workers (or removed) must stop
+ * being served by XDP at the next packet, and pick the flow up again
+ * when it comes back, each after one sync.  Fails if a sync does not
+ * bump the gen or an entry is trusted across it. */
+static void test_svc_gen(void **state)
+{
+	uint8_t f[2048];
+	struct xgw_pb b = {.src = xgw_pb_ip("198.18.1.2"),
+			   .dst = xgw_pb_ip("198.18.100.1"),
+			   .proto = IPPROTO_TCP,
+			   .sport = 40100,
+			   .dport = 80,
+			   .tcp_flags = XGW_PB_SYN};
+	uint32_t len = build(&b, f);
+
+	assert_int_equal(run(f, &len), XDP_TX);
+	unsigned be = dst_backend(f);
+	b.tcp_flags = XGW_PB_ACK;
+	for (int i = 0; i < 2; i++) { /* the second one on the cached gen */
+		len = build(&b, f);
+		assert_int_equal(run(f, &len), XDP_TX);
+		assert_int_equal(dst_backend(f), be);
+	}
+	cfg.services[0].datapath = XGW_DP_USER;
+	resync();
+	for (int i = 0; i < 2; i++) { /* handed on, untouched, each time */
+		len = build(&b, f);
+		assert_int_equal(run(f, &len), XDP_PASS);
+		assert_memory_equal(f + 14 + 16, "\xc6\x12\x64\x01", 4);
+	}
+	cfg.services[0].datapath = XGW_DP_KERNEL;
+	resync();
+	len = build(&b, f);
+	assert_int_equal(run(f, &len), XDP_TX);
+	assert_int_equal(dst_backend(f), be); /* the same connection */
+}
+
 /* The counters of service [0]'s backend whose address ends in .1N. */
 static void be_counts(unsigned n, struct xgw_kdp_counts *o)
 {
@@ -1226,6 +1264,7 @@ int main(void)
 	    cmocka_unit_test(test_tunnel_hand_on),     cmocka_unit_test(test_icmp_errors),
 	    cmocka_unit_test(test_refusals),	       cmocka_unit_test(test_trace),
 	    cmocka_unit_test(test_trace_tap),	       cmocka_unit_test(test_too_big),
+	    cmocka_unit_test(test_svc_gen),
 	};
 
 	if (geteuid() != 0) {
