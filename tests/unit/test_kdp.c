@@ -1256,14 +1256,22 @@ static void test_trace_tap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_syn_dnat_and_reply), cmocka_unit_test(test_ct_keeps_backend),
-	    cmocka_unit_test(test_maglev_same_pick),   cmocka_unit_test(test_icmp_echo),
-	    cmocka_unit_test(test_drops_and_handoff),  cmocka_unit_test(test_ipv6),
-	    cmocka_unit_test(test_counters),	       cmocka_unit_test(test_snat),
-	    cmocka_unit_test(test_tunnel_vxlan),       cmocka_unit_test(test_tunnel_geneve),
-	    cmocka_unit_test(test_tunnel_hand_on),     cmocka_unit_test(test_icmp_errors),
-	    cmocka_unit_test(test_refusals),	       cmocka_unit_test(test_trace),
-	    cmocka_unit_test(test_trace_tap),	       cmocka_unit_test(test_too_big),
+	    cmocka_unit_test(test_syn_dnat_and_reply),
+	    cmocka_unit_test(test_ct_keeps_backend),
+	    cmocka_unit_test(test_maglev_same_pick),
+	    cmocka_unit_test(test_icmp_echo),
+	    cmocka_unit_test(test_drops_and_handoff),
+	    cmocka_unit_test(test_ipv6),
+	    cmocka_unit_test(test_counters),
+	    cmocka_unit_test(test_snat),
+	    cmocka_unit_test(test_tunnel_vxlan),
+	    cmocka_unit_test(test_tunnel_geneve),
+	    cmocka_unit_test(test_tunnel_hand_on),
+	    cmocka_unit_test(test_icmp_errors),
+	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_trace),
+	    cmocka_unit_test(test_trace_tap),
+	    cmocka_unit_test(test_too_big),
 	    cmocka_unit_test(test_svc_gen),
 	};
 
