@@ -531,7 +531,8 @@ static void test_service_list_text(void **state)
 			  "\"check\":{\"type\":\"tcp\",\"port\":81},"
 			  "\"backends\":[{\"ip\":\"198.18.0.7\",\"port\":80}]}}"));
 	r = ok(f, "{\"cmd\":\"service.list\"}");
-	c = json_object_get(config_obj(f), "services");
+	json_t *doc = config_obj(f);
+	c = json_object_get(doc, "services");
 	assert_int_equal(json_array_size(r), 3);
 	assert_int_equal(json_array_size(c), 3);
 	json_array_foreach(r, i, s)
@@ -571,7 +572,7 @@ static void test_service_list_text(void **state)
 	assert_null(json_object_get(b, "stats"));
 	assert_null(json_object_get(json_array_get(r, 1), "stats"));
 	json_decref(r);
-	json_decref(c);
+	json_decref(doc);
 
 	/* backend.list: every backend, in order, naming its service. */
 	r = ok(f, "{\"cmd\":\"backend.list\"}");
