@@ -86,6 +86,26 @@ static __noinline int kdp_fib_out(struct xdp_md *ctx, struct kdp_pkt *p)
 	return kdp_nh_send(ctx, p, f.ifindex, f.dmac, f.smac);
 }
 
+/* A successful lookup f into c's next-hop cache, for XGW_KDP_NH_CACHE_NS:
+ * 0, or -XGW_DROP_NO_PORT when it leaves by an interface xgw cannot
+ * redirect to.  The tunnel's outer next hop (kern_tun.h) too. */
+static __always_inline int kdp_nh_store(struct xdp_md *ctx, struct xgw_kdp_ct *c,
+					const struct bpf_fib_lookup *f, __u64 now)
+{
+	__u32 ifindex = f->ifindex;
+
+	if (ifindex != ctx->ingress_ifindex && !bpf_map_lookup_elem(&kdp_tx_ports, &ifindex))
+		return -XGW_DROP_NO_PORT;
+	c->nh_ifindex = ifindex;
+	__builtin_memcpy(c->nh_dmac, f->dmac, ETH_ALEN);
+	__builtin_memcpy(c->nh_smac, f->smac, ETH_ALEN);
+	/* On success the lookup reports the MTU it checked tot_len against
+	 * (the route's, else the device's; kernel 5.12). */
+	c->nh_mtu = f->mtu_result;
+	c->nh_until = now + XGW_KDP_NH_CACHE_NS;
+	return 0;
+}
+
 /* What kdp_nh_resolve found besides a usable next hop (0). */
 #define KDP_NH_NO_NEIGH 1 /* translate, then pass to the stack */
 #define KDP_NH_TOO_BIG	2 /* the packet does not fit the egress MTU */
@@ -124,16 +144,7 @@ static __noinline int kdp_nh_refresh(struct xdp_md *ctx, const struct kdp_pkt *p
 		return KDP_NH_TOO_BIG; /* a route's MTU, or the device's */
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		return -XGW_DROP_NO_ROUTE;
-	if (f.ifindex != ctx->ingress_ifindex && !bpf_map_lookup_elem(&kdp_tx_ports, &f.ifindex))
-		return -XGW_DROP_NO_PORT;
-	c->nh_ifindex = f.ifindex;
-	__builtin_memcpy(c->nh_dmac, f.dmac, ETH_ALEN);
-	__builtin_memcpy(c->nh_smac, f.smac, ETH_ALEN);
-	/* On success the lookup reports the MTU it checked tot_len
-	 * against (the route's, else the device's; kernel 5.12). */
-	c->nh_mtu = f.mtu_result;
-	c->nh_until = now + XGW_KDP_NH_CACHE_NS;
-	return 0;
+	return kdp_nh_store(ctx, c, &f, now);
 }
 
 /* The next hop of connection entry c's direction for p (not yet

@@ -62,7 +62,7 @@ static __always_inline struct xgw_kdp_tun *ktun_ep(const struct xgw_kdp_ct_key *
 
 /* The outer next hop (the remote), refreshed into c: 0, KTUN_HAND_ON (no
  * neighbour entry yet) or minus a drop reason.  A subprogram, as
- * kdp_fib_lookup_out. */
+ * kdp_nh_refresh. */
 static __noinline int ktun_next_hop(struct xdp_md *ctx, const struct xgw_kdp_cfg *cfg,
 				    const struct xgw_kdp_tun *ep, struct xgw_kdp_ct *c, __u64 now)
 {
@@ -79,14 +79,7 @@ static __noinline int ktun_next_hop(struct xdp_md *ctx, const struct xgw_kdp_cfg
 		return KTUN_HAND_ON;
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		return -XGW_DROP_NO_ROUTE;
-	if (f.ifindex != ctx->ingress_ifindex && !bpf_map_lookup_elem(&kdp_tx_ports, &f.ifindex))
-		return -XGW_DROP_NO_PORT;
-	c->nh_ifindex = f.ifindex;
-	__builtin_memcpy(c->nh_dmac, f.dmac, ETH_ALEN);
-	__builtin_memcpy(c->nh_smac, f.smac, ETH_ALEN);
-	c->nh_mtu = f.mtu_result;
-	c->nh_until = now + XGW_KDP_NH_CACHE_NS;
-	return 0;
+	return kdp_nh_store(ctx, c, &f, now);
 }
 
 /* The orig-direction packet p of connection c (not yet translated) to a

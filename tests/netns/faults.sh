@@ -165,28 +165,7 @@ ok "carrier lost and back: seen, logged, traffic again"
 # backend's address would leave the VIP's path MTU alone (and the TCP line
 # stuck).  The backend's side of the link (b0) goes to 1300 as well, so
 # that the echoes it sends back fit gw-s.
-cat >"$XGW_TMP/pmtu_tcp.py" <<'PY'
-import json, os, socket, sys, time
-d = sys.argv[1]
-s = socket.create_connection(("198.18.100.1", 80), timeout=2)
-s.sendall(b"small\n")
-f = s.makefile("rb")
-ok = f.readline() == b"small\n"
-open(d + "/pmtu_ready", "w").close()
-t0 = time.time()
-while not os.path.exists(d + "/pmtu_go") and time.time() - t0 < 30:
-    time.sleep(0.05)
-line = b"x" * 4000 + b"\n"
-s.settimeout(10)
-t0 = time.time()
-try:
-    s.sendall(line)
-    ok = ok and f.readline() == line
-except OSError:
-    ok = False
-print(json.dumps({"ok": ok, "ms": int((time.time() - t0) * 1000)}))
-PY
-ip netns exec "$CLI" $PY "$XGW_TMP/pmtu_tcp.py" "$XGW_TMP" >"$XGW_TMP/pmtu_tcp.out" 2>&1 &
+ip netns exec "$CLI" $PY "$(dirname "$0")/pmtu_line.py" "$XGW_TMP" 198.18.100.1 80 >"$XGW_TMP/pmtu_tcp.out" 2>&1 &
 PMTU_PID=$!
 XGW_PIDS+=($PMTU_PID)
 ip netns exec "$BEN" $PY -c '

@@ -417,28 +417,6 @@ ok "IPv6 service: 30 connections over 3 backends; ND answers reach the kernel"
 # kernel datapath hands them to the workers untouched (counted
 # punted_to_user) for that answer.  The client learns MTU 1300 for the VIP
 # and the line is echoed.
-cat >"$XGW_TMP/pmtu.py" <<'PY'
-import json, os, socket, sys, time
-d = sys.argv[1]
-s = socket.create_connection(("198.18.100.1", 80), timeout=3)
-f = s.makefile("rb")
-f.readline()  # the backend's name
-s.sendall(b"small\n")
-ok = f.readline() == b"small\n"
-open(d + "/pmtu_ready", "w").close()
-t0 = time.time()
-while not os.path.exists(d + "/pmtu_go") and time.time() - t0 < 30:
-    time.sleep(0.05)
-line = b"x" * 4000 + b"\n"
-s.settimeout(10)
-t0 = time.time()
-try:
-    s.sendall(line)
-    ok = ok and f.readline() == line
-except OSError:
-    ok = False
-print(json.dumps({"ok": ok, "ms": int((time.time() - t0) * 1000)}))
-PY
 lanmtu() {
 	ip -n "$GW" link set gw-s mtu "$1" && ip -n "$SW" link set sw-g mtu "$1" || return 1
 	for i in 1 2 3; do ip -n "${BE[$((i-1))]}" link set b0 mtu "$1" || return 1; done
@@ -446,7 +424,7 @@ lanmtu() {
 icmp_sent() { ctl stats --json | jget 'sum(w["icmp_sent"] for w in d["workers"])'; }
 punted() { ctl stats --json | jget 'd["kernel"]["punted_to_user"]'; }
 rm -f "$XGW_TMP/pmtu_ready" "$XGW_TMP/pmtu_go"
-ip netns exec "$CLI" python3 "$XGW_TMP/pmtu.py" "$XGW_TMP" >"$XGW_TMP/pmtu.out" 2>&1 &
+ip netns exec "$CLI" python3 "$HERE/pmtu_line.py" "$XGW_TMP" 198.18.100.1 80 --greeting >"$XGW_TMP/pmtu.out" 2>&1 &
 pmtu=$!
 wait_for test -e "$XGW_TMP/pmtu_ready" || fail "PMTU: connection through the VIP did not start"
 i0=$(icmp_sent); k0=$(punted)

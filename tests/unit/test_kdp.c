@@ -711,6 +711,19 @@ static uint64_t kcnt(unsigned idx)
 	return v[idx];
 }
 
+/* XDP hands frame f on to the steering rules: untouched, counted once as
+ * punted_to_user. */
+static void assert_handed_on(uint8_t *f, uint32_t len)
+{
+	static uint8_t ref[4096];
+	uint64_t p0 = kcnt(XGW_KDP_CNT_PUNT);
+
+	memcpy(ref, f, len);
+	assert_int_equal(run(f, &len), XDP_PASS);
+	assert_memory_equal(f, ref, len);
+	assert_int_equal(kcnt(XGW_KDP_CNT_PUNT), p0 + 1);
+}
+
 static uint32_t build_mac(struct xgw_pb *b, uint8_t *buf, const uint8_t *dmac, const uint8_t *smac)
 {
 	int n;
@@ -861,9 +874,8 @@ static void test_tunnel_geneve(void **state)
  * connection, a packet too big once encapsulated. */
 static void test_tunnel_hand_on(void **state)
 {
-	static uint8_t f[4096], e[2048], ref[4096];
+	static uint8_t f[4096], e[2048];
 	uint32_t len, elen;
-	uint64_t p0;
 
 	(void)state;
 	struct xgw_pb r = {.src = xgw_pb_ip("198.18.5.10"),
@@ -884,11 +896,7 @@ static void test_tunnel_hand_on(void **state)
 			f[50 + 14 + 20 + 1] = 0x91;
 		if (c == 2)
 			xgw_pb_csum_fill(f + 50, len - 50);
-		memcpy(ref, f, len);
-		p0 = kcnt(XGW_KDP_CNT_PUNT);
-		assert_int_equal(run(f, &len), XDP_PASS);
-		assert_memory_equal(f, ref, len);
-		assert_int_equal(kcnt(XGW_KDP_CNT_PUNT), p0 + 1);
+		assert_handed_on(f, len);
 	}
 	/* The same number of options as the bound is decapsulated. */
 	len = user_encap(f, e, elen, XGW_TUNK_GENEVE, "198.18.2.21", "198.18.2.1", 77, kd0_mac, 7,
@@ -907,11 +915,7 @@ static void test_tunnel_hand_on(void **state)
 			   .payload = pl,
 			   .payload_len = sizeof(pl)};
 	len = build(&b, f);
-	memcpy(ref, f, len);
-	p0 = kcnt(XGW_KDP_CNT_PUNT);
-	assert_int_equal(run(f, &len), XDP_PASS);
-	assert_memory_equal(f, ref, len);
-	assert_int_equal(kcnt(XGW_KDP_CNT_PUNT), p0 + 1);
+	assert_handed_on(f, len);
 	b.payload_len = 1450 - 40; /* 1450 + 50 fit */
 	len = build(&b, f);
 	assert_int_equal(run(f, &len), XDP_TX);
@@ -924,10 +928,10 @@ static void test_tunnel_hand_on(void **state)
  * exceeds_mtu.  kd0 at MTU 1300 for the test. */
 static void too_big_case(const char *client, const char *vip, const char *be_prefix, int v6)
 {
-	static uint8_t f[2048], ref[2048], pl[1400];
+	static uint8_t f[2048], pl[1400];
 	unsigned hdr = v6 ? 40 + 20 : 20 + 20;
 	uint32_t len;
-	uint64_t p0, d0;
+	uint64_t d0;
 	struct xgw_pb b = {.src = xgw_pb_ip(client),
 			   .dst = xgw_pb_ip(vip),
 			   .proto = IPPROTO_TCP,
@@ -940,11 +944,7 @@ static void too_big_case(const char *client, const char *vip, const char *be_pre
 	 * verdict): untouched, counted as handed on. */
 	b.payload_len = 1300 - hdr + 1;
 	len = build(&b, f);
-	memcpy(ref, f, len);
-	p0 = kcnt(XGW_KDP_CNT_PUNT);
-	assert_int_equal(run(f, &len), XDP_PASS);
-	assert_memory_equal(f, ref, len);
-	assert_int_equal(kcnt(XGW_KDP_CNT_PUNT), p0 + 1);
+	assert_handed_on(f, len);
 	/* 2. One that fits exactly goes out (and fills the cache). */
 	b.payload_len = 1300 - hdr;
 	len = build(&b, f);
@@ -954,11 +954,7 @@ static void too_big_case(const char *client, const char *vip, const char *be_pre
 	/* 3. Too big again, now against the cached next hop's MTU. */
 	b.payload_len = 1300 - hdr + 1;
 	len = build(&b, f);
-	memcpy(ref, f, len);
-	p0 = kcnt(XGW_KDP_CNT_PUNT);
-	assert_int_equal(run(f, &len), XDP_PASS);
-	assert_memory_equal(f, ref, len);
-	assert_int_equal(kcnt(XGW_KDP_CNT_PUNT), p0 + 1);
+	assert_handed_on(f, len);
 	/* 4. The backend's reply too big for the way to the client. */
 	char bip[64];
 	snprintf(bip, sizeof(bip), "%s%u", be_prefix, be);
