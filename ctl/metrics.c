@@ -149,6 +149,8 @@ static const struct fam ct_fams[] = {
     {"expired", "xgw_conntrack_expired_total", "counter", "Conntrack entries removed on timeout."},
     {"races_lost", "xgw_conntrack_races_lost_total", "counter",
      "Conntrack insertions that lost a race with another worker for the same flow."},
+    {"reused", "xgw_conntrack_reused_total", "counter",
+     "Closed TCP connections whose backend tuple a new SYN took over."},
     {NULL, NULL, NULL, NULL},
 };
 

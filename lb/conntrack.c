@@ -29,6 +29,9 @@
  * nothing; timeouts are seconds. */
 #define NS		 1000000000ull
 _Static_assert(XGW_CT_TCP_FIN_RST == (XGW_TCP_FIN | XGW_TCP_RST), "FIN|RST");
+_Static_assert(XGW_CT_TCP_SYN_MASK == (XGW_TCP_SYN | XGW_TCP_ACK | XGW_TCP_RST) &&
+		   XGW_CT_TCP_SYN == XGW_TCP_SYN,
+	       "SYN alone");
 
 /* A worker's creation cache (struct xgw_ct_init.cache): written by its
  * worker only, with relaxed atomic loads and stores (no read-modify-write),
@@ -855,6 +858,18 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 	 * this backend-side tuple (cilium's snat_v4_new_mapping order). */
 	uint64_t rec = slot_rec(t, c);
 	r = insert_key(t, c, rec, XGW_CT_REPLY, reply, init->hash[XGW_CT_REPLY], now, &e);
+	if (r == -EEXIST && !xgw_ct_tuple_eq(&e->orig, orig) &&
+	    xgw_ct_syn_reopens(e, init->tcp_flags)) {
+		/* Another connection's backend tuple (two VIPs onto one
+		 * backend, and the client reused its port: it may, the
+		 * destination differs), closed: a new SYN takes it over, as
+		 * the backend's own TIME_WAIT socket accepts one.  Both of the
+		 * old keys go, so none of its late packets is translated onto
+		 * the new connection.  A live one refuses the new flow. */
+		if (ct_kill(t, e))
+			inc(&t->n_reused);
+		r = insert_key(t, c, rec, XGW_CT_REPLY, reply, init->hash[XGW_CT_REPLY], now, &e);
+	}
 	if (r) {
 		/* Never published: straight back to the pool. */
 		atomic_store(&c->life, XGW_CT_L_FREE);
@@ -972,4 +987,5 @@ void xgw_ct_get_stats(const struct xgw_ct_table *t, struct xgw_ct_stats *s)
 	s->bucket_full = ld(&m->n_bucket_full);
 	s->expired = ld(&m->n_expired);
 	s->races_lost = ld(&m->n_races_lost);
+	s->reused = ld(&m->n_reused);
 }

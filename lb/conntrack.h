@@ -57,6 +57,7 @@
 #ifndef XGW_CONNTRACK_H
 #define XGW_CONNTRACK_H
 
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdbool.h>
@@ -247,6 +248,8 @@ struct xgw_ct_stats {
 	uint64_t bucket_full; /* refused: all XGW_CT_PROBE buckets full */
 	uint64_t expired;     /* removed by GC or found expired on lookup */
 	uint64_t races_lost;  /* create found the flow created concurrently */
+	uint64_t reused;      /* closed connections whose backend tuple a new
+			       * SYN took over (xgw_ct_create) */
 };
 
 /* Fails with NULL (errno set) if max_entries is 0 or memory is short. */
@@ -315,6 +318,9 @@ struct xgw_ct_conn *xgw_ct_lookup_hash(struct xgw_ct_table *t, const struct xgw_
 /* XGW_TCP_FIN | XGW_TCP_RST (common/hdr.h, which this header does not
  * pull in: its kernel headers clash with net/if.h in some users). */
 #define XGW_CT_TCP_FIN_RST 0x05
+/* XGW_TCP_SYN, XGW_TCP_RST, XGW_TCP_ACK: a SYN alone, in the flags byte. */
+#define XGW_CT_TCP_SYN_MASK 0x16
+#define XGW_CT_TCP_SYN	    0x02
 
 /* xgw_ct_update's TCP state step from state s, out of line. */
 enum xgw_ct_state xgw_ct_update_state(struct xgw_ct_table *t, struct xgw_ct_conn *c,
@@ -419,6 +425,22 @@ struct xgw_ct_init {
 int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		  const struct xgw_ct_tuple *reply, const struct xgw_ct_init *init, uint64_t now,
 		  struct xgw_ct_conn **out);
+
+/* A SYN alone (tf) on a TCP connection that has closed (both FINs, or a
+ * RST: TIME_WAIT, CLOSE) opens a new connection, and the closed one gives
+ * way: on its own tuple (the client reused its port for the same VIP:
+ * the LB stage deletes it and picks a backend afresh, as nf_conntrack
+ * kills a closed connection a SYN reopens and looks up again), or on its
+ * backend tuple (another VIP onto the same backend: xgw_ct_create takes
+ * it over, as the backend's TIME_WAIT socket accepts such a SYN).  The
+ * kernel datapath's kct_closed_reusable is the same rule. */
+static inline bool xgw_ct_syn_reopens(const struct xgw_ct_conn *c, uint8_t tf)
+{
+	uint8_t st = atomic_load_explicit(&c->state, memory_order_relaxed);
+
+	return c->orig.proto == IPPROTO_TCP && (tf & XGW_CT_TCP_SYN_MASK) == XGW_CT_TCP_SYN &&
+	       (st == XGW_CT_TIME_WAIT || st == XGW_CT_CLOSE);
+}
 
 /* Unlink a connection from both keys; its record is reclaimed after a grace
  * period.  Returns false if someone else removed it first. */

@@ -60,7 +60,7 @@ struct xgw_ct_table {
 	alignas(64) _Atomic int64_t live;
 	alignas(64) _Atomic uint32_t evict_cursor;
 	alignas(64) _Atomic uint64_t n_created, n_full, n_evicted, n_evicted_embryonic,
-	    n_bucket_full, n_expired, n_races_lost;
+	    n_bucket_full, n_expired, n_races_lost, n_reused;
 	uint32_t gc_cursor; /* control thread only */
 	_Atomic uint64_t *closed; /* [XGW_CT_SLOTS]: ended connections by slot */
 };

@@ -71,11 +71,19 @@ static inline int xgw_lb_tracked(struct xgw_ct_table *ct, uint64_t now, struct x
 			XGW_STAT_ADD(sv->be[c->slot].drops, 1);
 			return XGW_DROP_TCP_FLAGS;
 		}
+		/* The state step first (none for an established segment
+		 * without FIN or RST): a client's SYN on its closed
+		 * connection's tuple opens a new one (xgw_ct_syn_reopens),
+		 * which xgw_lb_l4_flow does, before anything is counted. */
+		if (s != XGW_CT_ESTABLISHED || (flags & XGW_CT_TCP_FIN_RST)) {
+			if (dir == XGW_CT_ORIG && (flags & XGW_CT_TCP_SYN_MASK) == XGW_CT_TCP_SYN &&
+			    (s == XGW_CT_TIME_WAIT || s == XGW_CT_CLOSE))
+				return XGW_LB_SLOW;
+			xgw_ct_update_state(ct, c, dir, flags, now, s);
+		}
 		/* per-service/backend counters, as lb_stage.c's tracked branch */
 		xgw_svc_count(sv, c->slot, dir, p->len);
 		xgw_ct_account_seen(c, dir, p->len, now, seen);
-		if (s != XGW_CT_ESTABLISHED || (flags & XGW_CT_TCP_FIN_RST))
-			xgw_ct_update_state(ct, c, dir, flags, now, s);
 		return xgw_lb_nat(p, c, dir, true);
 	}
 	/* UDP: no state machine (xgw_ct_update_state steps TCP only) */

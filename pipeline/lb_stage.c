@@ -291,6 +291,13 @@ int xgw_lb_l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		hint = XGW_CT_HINT_NONE;
 	/* hint 0: absent (xgw_ct_lookup_hint's first answer), without the call */
 	c = hint ? xgw_ct_lookup_hint(ct, t, h, hint, w->now_ns, &dir) : NULL;
+	/* A client's SYN on its closed connection's tuple (it reused the
+	 * port): a new connection, its backend picked afresh, not sent to
+	 * the old one, which may since have been drained or gone down. */
+	if (c && dir == XGW_CT_ORIG && (flags & XGW_TCP_SYN) && xgw_ct_syn_reopens(c, flags)) {
+		xgw_ct_delete(ct, c);
+		c = NULL;
+	}
 	if (c) {
 		if (p->l4_proto == IPPROTO_TCP && xgw_tcp_flags_bad(flags)) {
 			XGW_STAT_ADD(w->svc.be[c->slot].drops, 1);

@@ -164,11 +164,12 @@ json_t *xgw_dp_stats_json(struct xgw_dataplane *dp)
 		xgw_ct_get_stats(dp->ct, &cs);
 		json_object_set_new(
 		    root, "conntrack",
-		    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "live", (json_int_t)cs.live,
+		    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "live", (json_int_t)cs.live,
 			      "max", (json_int_t)cs.max, "created", (json_int_t)cs.created, "full",
 			      (json_int_t)cs.full, "evicted", (json_int_t)cs.evicted,
 			      "evicted_embryonic", (json_int_t)cs.evicted_embryonic, "expired",
-			      (json_int_t)cs.expired, "races_lost", (json_int_t)cs.races_lost));
+			      (json_int_t)cs.expired, "races_lost", (json_int_t)cs.races_lost,
+			      "reused", (json_int_t)cs.reused));
 	}
 	json_object_set_new(root, "policy", policy_json(dp));
 	json_object_set_new(root, "services", xgw_svc_stats_json(dp));

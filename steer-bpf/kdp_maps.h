@@ -264,7 +264,8 @@ struct xgw_kdp_policy {
 	_(PUNT, "punted_to_user")	   /* cannot: to the steering rules */                     \
 	_(ICMP_ECHO, "icmp_echo_replies")                                                          \
 	_(CT_NEW, "ct_created")                                                                    \
-	_(CT_REPLY, "ct_reply")		      /* reverse-translated replies */                     \
+	_(CT_REPLY, "ct_reply")	  /* reverse-translated replies */                                 \
+	_(CT_REUSED, "ct_reused") /* a closed connection's backend tuple, taken by a SYN */        \
 	_(ICMP_ERR, "icmp_errors_translated") /* about kernel connections */                       \
 	_(VXLAN_ENCAP, "vxlan_encapsulated")                                                       \
 	_(VXLAN_DECAP, "vxlan_decapsulated")                                                       \

@@ -97,6 +97,16 @@ static __always_inline int kct_expired(const struct xgw_kdp_cfg *cfg, const stru
 	return now > c->last_seen && now - c->last_seen > kct_timeout(cfg, proto, c->state);
 }
 
+/* A SYN alone (tf) on a TCP connection c that has closed (both FINs, or a
+ * RST) opens a new connection, and c gives way, whether the SYN comes on
+ * c's own tuple or wants its backend tuple: the workers'
+ * xgw_ct_syn_reopens (lb/conntrack.h). */
+static __always_inline int kct_closed_reusable(const struct xgw_kdp_ct *c, __u8 proto, __u8 tf)
+{
+	return proto == IPPROTO_TCP && (tf & (TF_SYN | TF_ACK | TF_RST)) == TF_SYN &&
+	       (c->state == KCT_TIME_WAIT || c->state == KCT_CLOSE);
+}
+
 /* Account a packet on the ORIG entry c and step its state (xgw_ct_update;
  * benign races between CPUs, as there). */
 static __always_inline void kct_update(struct xgw_kdp_ct *c, int reply, __u8 proto, __u8 tf,

@@ -71,13 +71,22 @@ static __always_inline __u32 kdp_reply_entry(struct xdp_md *ctx, const struct xg
 		kct_key(rk, be->addr, p->src, be->port, p->sport, p->proto, p->family);
 		e = bpf_map_lookup_elem(&kdp_ct, rk);
 		if (e && !(e->dir == 1 && kct_key_eq(&e->other, &v->other))) {
-			/* The backend tuple is another live flow's (two VIPs onto
-			 * one backend, same client port): refused as user space
-			 * does. */
+			/* The backend tuple is another flow's: two VIPs onto one
+			 * backend, and the client reused its port (it may, the
+			 * destination differs).  A live one refuses the new flow,
+			 * as user space does; a TCP connection that has closed
+			 * (TIME_WAIT, CLOSE) gives its tuple to a new SYN, as the
+			 * backend's own TIME_WAIT socket accepts one: its other
+			 * entry goes, so that none of its late packets is
+			 * translated onto the new connection. */
 			struct xgw_kdp_ct *o =
 			    e->dir == 1 ? bpf_map_lookup_elem(&kdp_ct, &e->other) : e;
-			if (o && !kct_expired(cfg, o, p->proto, now))
-				return XGW_DROP_CT_INVALID;
+			if (o && !kct_expired(cfg, o, p->proto, now)) {
+				if (!kct_closed_reusable(o, p->proto, p->tcp_flags))
+					return XGW_DROP_CT_INVALID;
+				bpf_map_delete_elem(&kdp_ct, &e->other);
+				kdp_count(XGW_KDP_CNT_CT_REUSED);
+			}
 		}
 		return bpf_map_update_elem(&kdp_ct, rk, v, BPF_ANY) ? XGW_DROP_CT_FULL : 0;
 	}
@@ -281,6 +290,14 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 		return kdp_drop(XGW_DROP_CT_INVALID);
 	if (c && kct_expired(cfg, c, p.proto, now))
 		c = 0;
+	/* A client's SYN on its closed connection's tuple (it reused the
+	 * port): a new connection, its backend picked afresh (the old one
+	 * may since have been drained or gone down), as the workers do.
+	 * The old reply entry goes first: the new pick may differ. */
+	if (c && kct_closed_reusable(c, p.proto, p.tcp_flags)) {
+		bpf_map_delete_elem(&kdp_ct, &c->other);
+		c = 0;
+	}
 	/* A live connection whose service was found under the current gen
 	 * needs no service lookup (a hash of 20 bytes per packet); gen is
 	 * read before the lookup, so that an entry never holds a gen newer

@@ -262,6 +262,61 @@ static void test_both_directions(void **state)
 	xgw_ct_free(t);
 }
 
+/* Two VIPs onto one backend, and a client that reuses its port for the
+ * second (it may: the destination differs): both connections want the same
+ * backend tuple.  A live holder refuses the new flow; one that has closed
+ * (TIME_WAIT after both FINs, CLOSE after a RST) gives it to a new SYN, and
+ * only to a SYN: its keys go, the new connection takes the tuple. */
+static void test_closed_tuple_reuse(void **state)
+{
+	struct xgw_ct_table *t = xgw_ct_new(&defcfg);
+	uint64_t now = 1000 * S;
+	struct xgw_ct_tuple o, r, o2;
+	struct xgw_ct_init syn = {.backend_id = 8, .tcp_flags = SYN};
+	struct xgw_ct_init ack = {.backend_id = 8, .tcp_flags = ACK};
+	struct xgw_ct_conn *c, *n = NULL;
+	struct xgw_ct_stats st;
+	enum xgw_ct_dir d;
+
+	for (int closing = 0; closing < 2; closing++) {
+		unsigned i = 20 + (unsigned)closing;
+		c = mk(t, i, false, IPPROTO_TCP, SYN, now);
+		flow(i, false, IPPROTO_TCP, &o, &r);
+		o2 = o;
+		o2.dport = htons(81); /* the second VIP's service */
+		xgw_ct_update(t, c, R, SYN | ACK, 60, now);
+		xgw_ct_update(t, c, O, ACK, 60, now);
+		assert_int_equal(c->state, XGW_CT_ESTABLISHED);
+		/* live: refused, whatever the flags */
+		assert_int_equal(xgw_ct_create(t, &o2, &r, &syn, now, &n), -EEXIST);
+		if (closing == 0) { /* both FINs */
+			xgw_ct_update(t, c, O, FIN | ACK, 60, now);
+			xgw_ct_update(t, c, R, FIN | ACK, 60, now);
+			assert_int_equal(c->state, XGW_CT_TIME_WAIT);
+		} else {
+			xgw_ct_update(t, c, R, RST, 60, now);
+			assert_int_equal(c->state, XGW_CT_CLOSE);
+		}
+		/* closed, but a segment that is no SYN opens nothing on it */
+		assert_int_equal(xgw_ct_create(t, &o2, &r, &ack, now + S, &n), -EEXIST);
+		assert_ptr_equal(xgw_ct_lookup(t, &o, now + S, &d), c);
+		/* a SYN takes the tuple over: the old keys go */
+		assert_int_equal(xgw_ct_create(t, &o2, &r, &syn, now + S, &n), 0);
+		assert_ptr_not_equal(n, c);
+		assert_int_equal(n->state, XGW_CT_SYN_SENT);
+		assert_null(xgw_ct_lookup(t, &o, now + S, &d));
+		assert_ptr_equal(xgw_ct_lookup(t, &r, now + S, &d), n);
+		assert_int_equal(d, R);
+		assert_ptr_equal(xgw_ct_lookup(t, &o2, now + S, &d), n);
+		/* and the old flow, back again, finds the tuple live: refused */
+		assert_int_equal(xgw_ct_create(t, &o, &r, &syn, now + S, &c), -EEXIST);
+	}
+	xgw_ct_get_stats(t, &st);
+	assert_int_equal(st.reused, 2);
+	assert_int_equal(st.live, 2);
+	xgw_ct_free(t);
+}
+
 /* A SYN flood fills the table with embryonic entries (SYN seen, no reply):
  * when full and nothing has expired, those idle more than a second make
  * room for new flows; younger ones (a handshake in progress) and
@@ -585,12 +640,19 @@ static void test_hints(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_tcp_table),	cmocka_unit_test(test_tcp_lifecycle),
-	    cmocka_unit_test(test_timeouts),	cmocka_unit_test(test_both_directions),
-	    cmocka_unit_test(test_capacity),	cmocka_unit_test(test_embryonic_eviction),
-	    cmocka_unit_test(test_race),	cmocka_unit_test(test_race_snat),
-	    cmocka_unit_test(test_race_cached), cmocka_unit_test(test_gc),
-	    cmocka_unit_test(test_hints),	cmocka_unit_test(test_hash_of),
+	    cmocka_unit_test(test_tcp_table),
+	    cmocka_unit_test(test_tcp_lifecycle),
+	    cmocka_unit_test(test_timeouts),
+	    cmocka_unit_test(test_both_directions),
+	    cmocka_unit_test(test_closed_tuple_reuse),
+	    cmocka_unit_test(test_capacity),
+	    cmocka_unit_test(test_embryonic_eviction),
+	    cmocka_unit_test(test_race),
+	    cmocka_unit_test(test_race_snat),
+	    cmocka_unit_test(test_race_cached),
+	    cmocka_unit_test(test_gc),
+	    cmocka_unit_test(test_hints),
+	    cmocka_unit_test(test_hash_of),
 	};
 	int r;
 

@@ -711,6 +711,118 @@ static uint64_t kcnt(unsigned idx)
 	return v[idx];
 }
 
+/* One segment of client 198.18.1.2:sport to vip:80 (from_be: be1's
+ * 198.18.2.11:8080 to the client instead): the verdict. */
+static int seg(const char *vip, uint16_t sport, int from_be, uint8_t flags, uint8_t *f)
+{
+	struct xgw_pb b = {.src = xgw_pb_ip(from_be ? "198.18.2.11" : "198.18.1.2"),
+			   .dst = xgw_pb_ip(from_be ? "198.18.1.2" : vip),
+			   .proto = IPPROTO_TCP,
+			   .sport = from_be ? 8080 : sport,
+			   .dport = from_be ? sport : 80,
+			   .tcp_flags = flags};
+	uint32_t len = build(&b, f);
+
+	return run(f, &len);
+}
+
+/* Two VIPs onto one backend, and a client that reuses its port for the
+ * second (it may: the destination differs): both connections want the
+ * backend tuple be1:8080 -> client:port.  A live holder refuses the new
+ * flow (conntrack_invalid); one closed by both FINs gives it to a new SYN,
+ * and only to a SYN (ct_reused): the old connection's entries go, the
+ * backend's replies now come from the second VIP.  xgw_ct_create's rule
+ * (test_conntrack's test_closed_tuple_reuse). */
+static void test_closed_tuple_reuse(void **state)
+{
+	struct xgw_service_cfg *s;
+	uint8_t f[2048];
+	uint16_t port = 47000;
+	uint64_t inv, reused;
+
+	while (user_pick("198.18.1.2", port) != 1)
+		port++;
+	cfg.services = realloc(cfg.services, 6 * sizeof(*cfg.services));
+	s = &cfg.services[5];
+	memset(s, 0, sizeof(*s));
+	s->vip = xgw_pb_ip("198.18.100.9");
+	s->port = 80;
+	s->proto = IPPROTO_TCP;
+	s->datapath = XGW_DP_KERNEL;
+	s->backends = calloc(1, sizeof(*s->backends));
+	s->n_backends = 1;
+	s->backends[0].ip = xgw_pb_ip("198.18.2.11");
+	s->backends[0].port = 8080;
+	s->backends[0].weight = 1;
+	cfg.n_services = 6;
+	resync();
+
+	assert_int_equal(seg("198.18.100.1", port, 0, XGW_PB_SYN, f), XDP_TX);
+	assert_int_equal(dst_backend(f), 1);
+	assert_int_equal(seg(0, port, 1, XGW_PB_SYN | XGW_PB_ACK, f), XDP_TX);
+	assert_int_equal(seg("198.18.100.1", port, 0, XGW_PB_ACK, f), XDP_TX);
+	inv = drops(XGW_DROP_CT_INVALID);
+	reused = kcnt(XGW_KDP_CNT_CT_REUSED);
+	/* live: refused */
+	assert_int_equal(seg("198.18.100.9", port, 0, XGW_PB_SYN, f), XDP_DROP);
+	assert_int_equal(drops(XGW_DROP_CT_INVALID), inv + 1);
+	/* closed by both FINs; a segment that is no SYN still opens nothing */
+	assert_int_equal(seg("198.18.100.1", port, 0, XGW_PB_FIN | XGW_PB_ACK, f), XDP_TX);
+	assert_int_equal(seg(0, port, 1, XGW_PB_FIN | XGW_PB_ACK, f), XDP_TX);
+	assert_memory_equal(f + 14 + 12, "\xc6\x12\x64\x01", 4);
+	assert_int_equal(seg("198.18.100.9", port, 0, XGW_PB_ACK, f), XDP_DROP);
+	assert_int_equal(drops(XGW_DROP_CT_INVALID), inv + 2);
+	/* a SYN takes the tuple over */
+	assert_int_equal(seg("198.18.100.9", port, 0, XGW_PB_SYN, f), XDP_TX);
+	assert_int_equal(dst_backend(f), 1);
+	assert_int_equal(kcnt(XGW_KDP_CNT_CT_REUSED), reused + 1);
+	/* the backend's reply now comes from the second VIP */
+	assert_int_equal(seg(0, port, 1, XGW_PB_SYN | XGW_PB_ACK, f), XDP_TX);
+	assert_memory_equal(f + 14 + 12, "\xc6\x12\x64\x09", 4);
+	/* the old connection's late segment opens nothing: the tuple is live */
+	assert_int_equal(seg("198.18.100.1", port, 0, XGW_PB_ACK, f), XDP_DROP);
+	assert_int_equal(drops(XGW_DROP_CT_INVALID), inv + 3);
+
+	free(s->backends);
+	cfg.n_services = 5;
+	resync();
+}
+
+/* A client's SYN on its closed connection's tuple (it reused its port for
+ * the same VIP): a new connection, its backend picked afresh, so a
+ * backend drained since is not used again (the state machine alone
+ * reopened the entry and kept it).  test_reopen.c is the workers' side. */
+static void test_reopen_repicks(void **state)
+{
+	uint8_t f[2048];
+	uint16_t port = 47100;
+	uint64_t created;
+	unsigned be;
+
+	while (user_pick("198.18.1.2", port) != 1) /* be1: seg()'s backend */
+		port++;
+	assert_int_equal(seg("198.18.100.1", port, 0, XGW_PB_SYN, f), XDP_TX);
+	be = dst_backend(f);
+	assert_int_equal(be, 1);
+	assert_int_equal(seg(0, port, 1, XGW_PB_SYN | XGW_PB_ACK, f), XDP_TX);
+	assert_int_equal(seg("198.18.100.1", port, 0, XGW_PB_ACK, f), XDP_TX);
+	assert_int_equal(seg("198.18.100.1", port, 0, XGW_PB_FIN | XGW_PB_ACK, f), XDP_TX);
+	assert_int_equal(seg(0, port, 1, XGW_PB_FIN | XGW_PB_ACK, f), XDP_TX);
+	assert_int_equal(seg("198.18.100.1", port, 0, XGW_PB_ACK, f), XDP_TX);
+	assert_int_equal(dst_backend(f), 1);	/* TIME_WAIT: still tracked */
+	cfg.services[0].backends[0].weight = 0; /* be1 drained */
+	resync();
+	created = kcnt(XGW_KDP_CNT_CT_NEW);
+	assert_int_equal(seg("198.18.100.1", port, 0, XGW_PB_SYN, f), XDP_TX);
+	be = dst_backend(f);
+	assert_true(be == 2 || be == 3);
+	assert_int_equal(kcnt(XGW_KDP_CNT_CT_NEW), created + 1);
+	/* be1's late segment matches nothing: the workers' (none here) */
+	assert_int_equal(seg(0, port, 1, XGW_PB_ACK, f), XDP_PASS);
+	cfg.services[0].backends[0].weight = 1;
+	resync();
+}
+
 /* XDP hands frame f on to the steering rules: untouched, counted once as
  * punted_to_user. */
 static void assert_handed_on(uint8_t *f, uint32_t len)
@@ -1269,6 +1381,8 @@ int main(void)
 	    cmocka_unit_test(test_trace_tap),
 	    cmocka_unit_test(test_too_big),
 	    cmocka_unit_test(test_svc_gen),
+	    cmocka_unit_test(test_closed_tuple_reuse),
+	    cmocka_unit_test(test_reopen_repicks),
 	};
 
 	if (geteuid() != 0) {

@@ -46,28 +46,9 @@ static const char *const CONFIG =
     " 'neighbours': [{'ip': '198.18.1.2', 'mac': '02:00:00:00:01:02', 'port': 'client'},"
     "  {'ip': '198.18.2.10', 'mac': '02:00:00:00:02:0a', 'port': 'backend'}]}";
 
-static struct xgw_offline *open_cfg(const char *text)
-{
-	struct xgw_offline_port ports[2];
-	struct xgw_offline *o;
-	struct xgw_config cfg;
-	char err[256];
-
-	load_cfg(&cfg, text);
-	assert_int_equal(
-	    xgw_offline_port_parse(&ports[0], "client,02:00:00:00:00:10,198.18.1.1/24"), 0);
-	assert_int_equal(
-	    xgw_offline_port_parse(&ports[1], "backend,02:00:00:00:00:11,198.18.2.1/24"), 0);
-	o = xgw_offline_open(&cfg, ports, 2, 256, 0x5eed, err, sizeof(err));
-	if (!o)
-		fail_msg("offline: %s", err);
-	xgw_config_free(&cfg);
-	return o;
-}
-
 static struct xgw_offline *open_dp(void)
 {
-	return open_cfg(CONFIG);
+	return open_offline(CONFIG, false, 0);
 }
 
 static unsigned n_sent;
@@ -399,7 +380,7 @@ static void test_trace_policy(void **state)
 		 "%.*s, 'policies': [{'id': 7, 'action': 'deny', 'src':"
 		 " '198.18.1.0/24', 'dst': '198.18.100.1/32', 'proto': 'tcp', 'dport': '80'}]}",
 		 (int)strlen(CONFIG) - 1, CONFIG);
-	o = open_cfg(text);
+	o = open_offline(text, false, 0);
 	tap_start(o, XGW_TAP_TRACE, "{\"count\": 1}");
 	assert_int_equal(run1(o, f, pkt(f, false, "198.18.100.1", 0, 40000, XGW_PB_SYN, 0), 0), 0);
 	r = xgw_tap_stop(xgw_offline_dataplane(o), XGW_TAP_TRACE, err, sizeof(err));

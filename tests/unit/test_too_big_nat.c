@@ -68,24 +68,7 @@ static void on_tx(void *arg, uint32_t idx, uint16_t port, const uint8_t *data, u
 /* Both ports at MTU 1400: a 1500-byte packet fits neither way. */
 static struct xgw_offline *open_dp(void)
 {
-	struct xgw_offline_port ports[2];
-	struct xgw_offline *o;
-	struct xgw_config cfg;
-	char err[256];
-
-	load_cfg(&cfg, CONFIG);
-	assert_int_equal(xgw_offline_port_parse(&ports[0], "client,02:00:00:00:00:10,198.18.1.1/"
-							   "24,2001:db8:1::1/64"),
-			 0);
-	assert_int_equal(xgw_offline_port_parse(&ports[1], "backend,02:00:00:00:00:11,198.18.2.1/"
-							   "24,2001:db8:2::1/64"),
-			 0);
-	ports[0].mtu = ports[1].mtu = MTU;
-	o = xgw_offline_open(&cfg, ports, 2, 256, 0x5eed, err, sizeof(err));
-	if (!o)
-		fail_msg("offline: %s", err);
-	xgw_config_free(&cfg);
-	return o;
+	return open_offline(CONFIG, true, MTU);
 }
 
 static struct out run1(struct xgw_offline *o, const uint8_t *f, int len, uint16_t port)

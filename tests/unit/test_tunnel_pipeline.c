@@ -61,25 +61,6 @@ static void on_tx(void *arg, uint32_t idx, uint16_t port, const uint8_t *data, u
 	memcpy(o->data, data, o->len);
 }
 
-static struct xgw_offline *open_dp(void)
-{
-	struct xgw_offline_port ports[2];
-	struct xgw_offline *o;
-	struct xgw_config cfg;
-	char err[256];
-
-	load_cfg(&cfg, CONFIG);
-	assert_int_equal(
-	    xgw_offline_port_parse(&ports[0], "client,02:00:00:00:00:10,198.18.1.1/24"), 0);
-	assert_int_equal(
-	    xgw_offline_port_parse(&ports[1], "backend,02:00:00:00:00:11,198.18.2.1/24"), 0);
-	o = xgw_offline_open(&cfg, ports, 2, 256, 0x5eed, err, sizeof(err));
-	if (!o)
-		fail_msg("offline: %s", err);
-	xgw_config_free(&cfg);
-	return o;
-}
-
 static struct out run1(struct xgw_offline *o, const uint8_t *f, int len, uint16_t port)
 {
 	struct xgw_offline_frame fr = {.data = f, .len = (uint32_t)len, .port = port, .ts_ns = 1};
@@ -132,7 +113,7 @@ static int encapsulated(uint8_t *buf, uint16_t dport, const uint8_t *hdr, const 
 static void through(const char *vip, const char *be, uint16_t dport, const uint8_t *hdr,
 		    const uint8_t *inner_mac)
 {
-	struct xgw_offline *o = open_dp();
+	struct xgw_offline *o = open_offline(CONFIG, false, 0);
 	uint8_t in[2048], want[2048], reply[2048];
 	struct xgw_pb inner = {.src = xgw_pb_ip("198.18.1.2"),
 			       .dst = xgw_pb_ip(be),
@@ -215,7 +196,7 @@ static void test_geneve_through_the_pipeline(void **state)
 
 static void test_too_big(void **state)
 {
-	struct xgw_offline *o = open_dp();
+	struct xgw_offline *o = open_offline(CONFIG, false, 0);
 	struct xgw_offline_counters c;
 	uint8_t in[2048];
 	struct out out;
