@@ -267,6 +267,7 @@ struct xgw_kdp_policy {
 	_(CT_REPLY, "ct_reply")	  /* reverse-translated replies */                                 \
 	_(CT_REUSED, "ct_reused") /* a closed connection's backend tuple, taken by a SYN */        \
 	_(ICMP_ERR, "icmp_errors_translated") /* about kernel connections */                       \
+	_(TOO_BIG_SENT, "icmp_too_big_sent")  /* to a backend: its reply too big */                \
 	_(VXLAN_ENCAP, "vxlan_encapsulated")                                                       \
 	_(VXLAN_DECAP, "vxlan_decapsulated")                                                       \
 	_(GENEVE_ENCAP, "geneve_encapsulated")                                                     \

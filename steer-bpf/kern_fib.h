@@ -140,8 +140,12 @@ static __noinline int kdp_nh_refresh(struct xdp_md *ctx, const struct kdp_pkt *p
 	rc = bpf_fib_lookup(ctx, &f, sizeof(f), 0);
 	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH)
 		return KDP_NH_NO_NEIGH;
-	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
-		return KDP_NH_TOO_BIG; /* a route's MTU, or the device's */
+	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED) {
+		/* a route's MTU, or the device's: what an ICMP error about p
+		 * reports (kern_toobig.h); the cache stays stale */
+		c->nh_mtu = f.mtu_result;
+		return KDP_NH_TOO_BIG;
+	}
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		return -XGW_DROP_NO_ROUTE;
 	return kdp_nh_store(ctx, c, &f, now);

@@ -16,7 +16,8 @@
  * headers), backend packets that match no kernel connection, IPv6
  * extension headers, a client's packet too big for the way to its
  * backend (the workers answer it: path MTU discovery), and the tunnel
- * cases of kern_tun.h. */
+ * cases of kern_tun.h.  A backend's reply too big for the way back is
+ * answered here (kern_toobig.h). */
 #ifndef XGW_KERN_KDP_H
 #define XGW_KERN_KDP_H
 
@@ -29,6 +30,7 @@
 #include "steer-bpf/kern_nat.h"
 #include "steer-bpf/kern_fib.h"
 #include "steer-bpf/kern_icmp.h"
+#include "steer-bpf/kern_toobig.h"
 #include "steer-bpf/kern_tun.h"
 #include "steer-bpf/kern_trace.h"
 
@@ -265,13 +267,16 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 			kdp_count(XGW_KDP_CNT_PUNT);
 			return KDP_CONTINUE;
 		}
-		/* Too big for the way to the client: no ICMP error from here
-		 * (the workers keep no state of this connection to answer
-		 * with), so dropped and counted before anything is counted
-		 * for the connection. */
+		/* Too big for the way to the client: fragmentation needed
+		 * or packet too big back to the backend, built here (the
+		 * workers keep no state of this connection to answer with),
+		 * before anything is counted for the connection.  A reply
+		 * that came through a tunnel is dropped (exceeds_mtu): its
+		 * backend is reached through the tunnel only. */
 		rc = kdp_nh_resolve(ctx, &p, c, now);
 		if (rc == KDP_NH_TOO_BIG)
-			return kdp_drop(XGW_DROP_MTU);
+			return tunneled ? kdp_drop(XGW_DROP_MTU)
+					: ktb_send(ctx, &p, c->nh_mtu, now);
 		if (o && o->dir == 0)
 			kct_update(o, 1, p.proto, p.tcp_flags, p.len, now);
 		kdp_be_count(c->ctr, 1, kdp_frame_len(ctx), 0);

@@ -487,6 +487,45 @@ fi
 lanmtu 1500 || fail "cannot set MTU 1500"
 ok "PMTU through the $DP datapath: $((i1 - i0)) frag-needed from the workers ($((k1 - k0)) handed on by XDP), client learnt 1300, 4000-byte line echoed in $(echo "$out" | jget 'd["ms"]') ms"
 
+# And the other way: the client's LAN goes to MTU 1300 under an open
+# connection, and the backend echoes a 4000-byte line in segments that no
+# longer fit it.  The workers answer them with fragmentation needed to the
+# backend quoting its reply as sent (to the SNAT address); so does the
+# kernel datapath itself, in XDP (icmp_too_big_sent), where before it
+# dropped them (exceeds_mtu) and the line never came back.  The backend
+# learns MTU 1300 towards the SNAT address.
+cli_mtu() { ip -n "$GW" link set gw-c mtu "$1" && ip -n "$CLI" link set c0 mtu "$1"; }
+too_big_sent() {
+	ctl stats --json | jget '(d["kernel"]["icmp_too_big_sent"] if "'"$DP"'" == "kernel" else sum(w["icmp_sent"] for w in d["workers"]))'
+}
+# The client forgets the MTU 1300 it learnt for the VIP above: its SYN
+# would advertise an MSS that fits 1300, and the backend never send a
+# segment too big.
+ip -n "$CLI" route flush cache
+ip -n "$CLI" route get 198.18.100.1 | grep -q "mtu 1300" && fail "client still holds MTU 1300 for the VIP"
+rm -f "$XGW_TMP/pmtu_ready" "$XGW_TMP/pmtu_go"
+ip netns exec "$CLI" python3 "$HERE/pmtu_line.py" "$XGW_TMP" 198.18.100.1 80 --greeting >"$XGW_TMP/pmtu.out" 2>&1 &
+pmtu=$!
+wait_for test -e "$XGW_TMP/pmtu_ready" || fail "PMTU back: connection through the VIP did not start"
+t0=$(too_big_sent)
+cli_mtu 1300 || fail "cannot set MTU 1300 on the client's LAN"
+cl_mtu() { [ "$(ctl ports --json | jget '[p["mtu"] for p in d if p["name"] == "client"][0]')" = "$1" ]; }
+wait_for cl_mtu 1300 || fail "MTU change not seen by xgwd"
+touch "$XGW_TMP/pmtu_go"
+wait $pmtu
+out=$(cat "$XGW_TMP/pmtu.out")
+t1=$(too_big_sent)
+case $out in '{"ok": true, '*) ;; *) ctl stats --json | jget 'd.get("kernel"), d["drops"]'; fail "PMTU back: 4000-byte line echoed through the VIP: $out" ;; esac
+[ "$t1" -gt "$t0" ] || fail "PMTU back: no fragmentation needed sent to the backend ($t0 -> $t1)"
+learnt=""
+for i in 1 2 3; do
+	ip -n "${BE[$((i-1))]}" route get 198.18.2.1 | grep -q "mtu 1300" && learnt="$learnt be$i"
+done
+[ -n "$learnt" ] || fail "PMTU back: no backend learnt MTU 1300 towards the SNAT address"
+cli_mtu 1500 || fail "cannot set MTU 1500"
+wait_for cl_mtu 1500 || fail "MTU 1500 not seen by xgwd"
+ok "PMTU back through the $DP datapath: $((t1 - t0)) fragmentation needed to the backend,$learnt learnt 1300, 4000-byte line echoed in $(echo "$out" | jget 'd["ms"]') ms"
+
 # The running config, dumped by xgwctl, is a file xgwd accepts back.
 ctl config get >"$XGW_TMP/dump.json" || fail "config get"
 ip netns exec "$GW" "$XGWD" --check -c "$XGW_TMP/dump.json" >/dev/null ||

@@ -1038,12 +1038,53 @@ static void test_tunnel_hand_on(void **state)
  * next hop is looked up for it and when it comes from the connection's
  * cache; one too big for the way back to the client is dropped as
  * exceeds_mtu.  kd0 at MTU 1300 for the test. */
+/* Backend frame f (len bytes, to kd0) too big for the way to the client
+ * (kd0 at MTU 1300): answered with fragmentation needed / packet too big
+ * to the backend be, from the gateway's gw, back where it came from, with
+ * MTU 1300 and f's IP packet quoted (the header + 8 bytes, or 1232 bytes
+ * of IPv6) as it came, checksums right (pktbuild's own), counted. */
+static void too_big_back(uint8_t *f, uint32_t len, const char *gw, const char *be, int v6)
+{
+	static uint8_t in[2048];
+	uint64_t n0 = kcnt(XGW_KDP_CNT_TOO_BIG_SENT), d0 = drops(XGW_DROP_MTU);
+	struct xgw_addr g = xgw_pb_ip(gw), b = xgw_pb_ip(be);
+	unsigned q = v6 ? 1232 : 28, l3 = v6 ? 48 : 28;
+
+	memcpy(in, f, len);
+	assert_int_equal(run(f, &len), XDP_TX);
+	assert_int_equal(len, 14 + l3 + q);
+	assert_memory_equal(f, in + 6, 6); /* back to the sender's MAC */
+	assert_memory_equal(f + 6, in, 6);
+	if (v6) {
+		assert_int_equal(f[12] << 8 | f[13], 0x86dd);
+		assert_int_equal(f[14 + 6], IPPROTO_ICMPV6);
+		assert_int_equal(f[14 + 4] << 8 | f[14 + 5], 8 + q);
+		assert_memory_equal(f + 14 + 8, g.b, 16);
+		assert_memory_equal(f + 14 + 24, b.b, 16);
+		assert_int_equal(f[54], 2); /* packet too big */
+		assert_int_equal(f[55], 0);
+		assert_int_equal(f[58] << 24 | f[59] << 16 | f[60] << 8 | f[61], 1300);
+	} else {
+		assert_int_equal(f[12] << 8 | f[13], 0x0800);
+		assert_int_equal(f[14 + 9], IPPROTO_ICMP);
+		assert_int_equal(f[14 + 2] << 8 | f[14 + 3], 28 + q);
+		assert_memory_equal(f + 14 + 12, g.b, 4);
+		assert_memory_equal(f + 14 + 16, b.b, 4);
+		assert_int_equal(f[34], 3); /* destination unreachable */
+		assert_int_equal(f[35], 4); /* fragmentation needed */
+		assert_int_equal(f[40] << 8 | f[41], 1300);
+	}
+	assert_memory_equal(f + 14 + l3, in + 14, q);
+	assert_true(xgw_pb_csum_ok(f, len));
+	assert_int_equal(kcnt(XGW_KDP_CNT_TOO_BIG_SENT), n0 + 1);
+	assert_int_equal(drops(XGW_DROP_MTU), d0);
+}
+
 static void too_big_case(const char *client, const char *vip, const char *be_prefix, int v6)
 {
 	static uint8_t f[2048], pl[1400];
 	unsigned hdr = v6 ? 40 + 20 : 20 + 20;
 	uint32_t len;
-	uint64_t d0;
 	struct xgw_pb b = {.src = xgw_pb_ip(client),
 			   .dst = xgw_pb_ip(vip),
 			   .proto = IPPROTO_TCP,
@@ -1079,9 +1120,7 @@ static void too_big_case(const char *client, const char *vip, const char *be_pre
 			   .payload = pl,
 			   .payload_len = 1300 - hdr + 1};
 	len = build_mac(&r, f, kd0_mac, BE_MAC[be - 1]);
-	d0 = drops(XGW_DROP_MTU);
-	assert_int_equal(run(f, &len), XDP_DROP);
-	assert_int_equal(drops(XGW_DROP_MTU), d0 + 1);
+	too_big_back(f, len, be_prefix, bip, v6);
 	r.payload_len = 1300 - hdr;
 	len = build_mac(&r, f, kd0_mac, BE_MAC[be - 1]);
 	assert_int_equal(run(f, &len), XDP_TX);
