@@ -63,8 +63,12 @@ static int msg_cb(const struct nlmsghdr *nlh, void *arg)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct xgw_nl_tables t = {0};
-	/* An aligned copy, as a recv buffer is. */
-	void *buf = malloc(size ? size : 1);
+	/* An aligned copy, as a recv buffer is.  libmnl walks a message's
+	 * attributes up to NLMSG_ALIGN(nlmsg_len), and the kernel's messages
+	 * are padded to it; the receive buffer xgwd hands libmnl is larger
+	 * than any message, so the pad bytes are there: zeros here. */
+	size_t alloc = NLMSG_ALIGN(size ? size : 1);
+	void *buf = calloc(1, alloc);
 
 	if (!buf)
 		return 0;
