@@ -95,6 +95,10 @@ struct xgw_backend_cfg {
 
 /* Active health checks of a service's backends (health/checker.h). */
 enum xgw_check_type { XGW_CHECK_NONE, XGW_CHECK_TCP, XGW_CHECK_HTTP, XGW_CHECK_UDP };
+/* What a backend's established connections get when its checks mark it
+ * down: kept on it ("keep"), or removed from conntrack on both datapaths
+ * so that each ends at its next packet ("reset": health/checker.h). */
+enum xgw_on_down { XGW_ON_DOWN_KEEP, XGW_ON_DOWN_RESET };
 #define XGW_CHECK_PATH_MAX    128
 #define XGW_CHECK_PAYLOAD_MAX 64
 
@@ -108,6 +112,7 @@ struct xgw_check_cfg {
 	char path[XGW_CHECK_PATH_MAX];	    /* http: default "/" */
 	char send[XGW_CHECK_PAYLOAD_MAX];   /* udp: the datagram sent */
 	char expect[XGW_CHECK_PAYLOAD_MAX]; /* udp: the reply starts with this ("" = any) */
+	enum xgw_on_down on_down;	    /* "on_down": "keep" (default) or "reset" */
 };
 
 struct xgw_service_cfg {

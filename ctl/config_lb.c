@@ -229,13 +229,10 @@ static int check_from_json(struct xgw_check_cfg *k, const struct cj *c)
 		return rc;
 	if ((rc = cj_str(&o, "expect", false, true, k->expect, sizeof(k->expect))) < 0)
 		return rc;
-	e = 0;
+	e = XGW_ON_DOWN_KEEP;
 	if ((rc = cj_enum(&o, "on_down", false, on_down_names, &e)) < 0)
 		return rc;
-	if (e != 0)
-		return cj_fail(o.err, o.errlen, o.where, "on_down",
-			       "\"reset\" is not implemented: a backend that fails its checks "
-			       "keeps its established connections (\"keep\")");
+	k->on_down = (enum xgw_on_down)e;
 	return xgw_check_validate(k, o.where, o.err, o.errlen);
 }
 
@@ -275,7 +272,7 @@ json_t *xgw_check_to_json(const struct xgw_check_cfg *k)
 		bad |= cj_set(o, "timeout_ms", json_integer(k->timeout_ms));
 		bad |= cj_set(o, "rise", json_integer(k->rise));
 		bad |= cj_set(o, "fall", json_integer(k->fall));
-		bad |= cj_set(o, "on_down", json_string(on_down_names[0]));
+		bad |= cj_set(o, "on_down", json_string(on_down_names[k->on_down]));
 	}
 	if (k->type == XGW_CHECK_HTTP) {
 		bad |= cj_set(o, "path", json_string(k->path));

@@ -619,7 +619,7 @@ static void emit_services(FILE *f, const json_t *svcs)
 }
 
 /* "health": [{"service", "backend", "up", "checks", "failures",
- * "transitions", "last_ok"}]: one sample per checked backend and family. */
+ * "transitions", "resets", "last_ok"}]: one sample per checked backend and family. */
 static void emit_health(FILE *f, const json_t *health)
 {
 	static const struct {
@@ -631,6 +631,8 @@ static void emit_health(FILE *f, const json_t *health)
 	    {"failures", "xgw_backend_check_failures_total", "counter", "Health checks failed."},
 	    {"transitions", "xgw_backend_health_transitions_total", "counter",
 	     "Times the backend went down or came back up."},
+	    {"resets", "xgw_backend_health_resets_total", "counter",
+	     "Established connections removed as the backend went down (on_down reset)."},
 	};
 
 	if (!json_array_size(health))

@@ -191,6 +191,7 @@ static int check_opts(const struct cli_args *a, json_t *args, bool required, cha
 		      size_t errlen)
 {
 	static const char *const types[] = {"none", "tcp", "http", "udp", NULL};
+	static const char *const on_downs[] = {"keep", "reset", NULL};
 	static const struct {
 		const char *opt, *key;
 		unsigned long long lo, hi;
@@ -212,6 +213,10 @@ static int check_opts(const struct cli_args *a, json_t *args, bool required, cha
 			}
 		if (optval(a, "check-send") || optval(a, "check-expect")) {
 			snprintf(err, errlen, "--check-send/--check-expect need --check udp");
+			return -EINVAL;
+		}
+		if (optval(a, "on-down")) {
+			snprintf(err, errlen, "--on-down needs --check");
 			return -EINVAL;
 		}
 		if (required) {
@@ -241,6 +246,9 @@ static int check_opts(const struct cli_args *a, json_t *args, bool required, cha
 		json_object_set_new(k, "send", json_string(v));
 	if ((v = optval(a, "check-expect")))
 		json_object_set_new(k, "expect", json_string(v));
+	if ((v = optval(a, "on-down")) &&
+	    set_choice(k, "on_down", v, on_downs, "--on-down", err, errlen))
+		return -EINVAL;
 	return 0;
 }
 
@@ -522,8 +530,9 @@ static int b_config_save(const struct cli_args *a, json_t *args, char *err, size
 #define CHECK_OPTS                                                                                 \
 	{"check", true}, {"check-interval", true}, {"check-timeout", true}, {"rise", true},        \
 	    {"fall", true}, {"check-port", true}, {"check-status", true}, {"check-send", true},    \
+	    {"check-expect", true},                                                                \
 	{                                                                                          \
-		"check-expect", true                                                               \
+		"on-down", true                                                                    \
 	}
 static const struct opt o_service[] = {
     {"datapath", true}, {"algo", true}, {"snat", false}, CHECK_OPTS, {NULL, false}};
@@ -531,7 +540,7 @@ static const struct opt o_check[] = {CHECK_OPTS, {NULL, false}};
 #define CHECK_SYNTAX                                                                               \
 	"[--check tcp|http[:PATH]|udp|none] [--check-interval MS] [--check-timeout MS] "           \
 	"[--rise N] [--fall N] [--check-port N] [--check-status N] [--check-send S] "              \
-	"[--check-expect S]"
+	"[--check-expect S] [--on-down keep|reset]"
 static const struct opt o_backend[] = {{"weight", true}, {"vxlan", true},     {"geneve", true},
 				       {"vni", true},	 {"inner-mac", true}, {NULL, false}};
 static const struct opt o_policy[] = {

@@ -98,8 +98,8 @@ _xgwctl()
     fi
 
     case "$noun $verb" in
-        'service add') opts='--datapath --algo --snat --check --check-interval --check-timeout --rise --fall --check-port --check-status --check-send --check-expect --json' ;;
-        'service check') opts='--check --check-interval --check-timeout --rise --fall --check-port --check-status --check-send --check-expect --json' ;;
+        'service add') opts='--datapath --algo --snat --check --check-interval --check-timeout --rise --fall --check-port --check-status --check-send --check-expect --on-down --json' ;;
+        'service check') opts='--check --check-interval --check-timeout --rise --fall --check-port --check-status --check-send --check-expect --on-down --json' ;;
         'service move') opts='--datapath --json' ;;
         'backend add') opts='--weight --vxlan --geneve --vni --inner-mac --json' ;;
         'backend set') opts='--weight --json' ;;

@@ -31,6 +31,7 @@ struct target {
 	uint8_t proto;
 	struct xgw_check_cfg check;
 	struct xgw_hc_state st;
+	bool reset_due; /* down under on_down "reset": xgw_checker_resets ends its connections */
 	/* the probe in flight */
 	enum phase phase;
 	int fd;
@@ -139,6 +140,8 @@ static bool finish(struct target *t, enum xgw_hc_result r, int err, int status)
 	t->st.last_status = status;
 	t->st.last_us = (uint32_t)(mono_us() - t->started_us);
 	flip = xgw_hc_record(&t->st, r, t->check.rise, t->check.fall, now);
+	if (flip)
+		t->reset_due = !t->st.up && t->check.on_down == XGW_ON_DOWN_RESET;
 	if (flip)
 		pr_info("backend %s of %s is %s (%s%s%s)",
 			xgw_endpoint_str(&t->ip, t->port, ep, sizeof(ep)),
@@ -478,9 +481,11 @@ int xgw_checker_sync(struct xgw_checker *ck, const struct xgw_config *cfg)
 			t->fd = -1;
 			/* A changed check keeps the backend's state; a new
 			 * backend starts up and is checked now. */
-			if (old)
+			if (old) {
 				t->st = old->st;
-			else
+				t->reset_due =
+				    old->reset_due && s->check.on_down == XGW_ON_DOWN_RESET;
+			} else
 				xgw_hc_init(&t->st);
 			t->st.ok_run = t->st.fail_run = 0;
 			t->next_ms = now;
@@ -524,6 +529,60 @@ unsigned xgw_checker_adjust(struct xgw_checker *ck, struct xgw_config *cfg,
 	return down;
 }
 
+static bool same_sel(const struct target *t, const struct xgw_ct_backend_sel *s)
+{
+	return t->vport == s->vport && t->proto == s->proto && t->port == s->port &&
+	       xgw_addr_eq(&t->vip, &s->vip) && xgw_addr_eq(&t->ip, &s->ip);
+}
+
+unsigned xgw_checker_resets(struct xgw_checker *ck, xgw_checker_reset_fn fn, void *ctx)
+{
+	struct xgw_ct_backend_sel *due = NULL;
+	unsigned n = 0, total = 0;
+
+	if (!ck)
+		return 0;
+	pthread_mutex_lock(&ck->lock);
+	for (unsigned i = 0; i < ck->n; i++)
+		n += ck->t[i].reset_due;
+	if (n)
+		due = calloc(n, sizeof(*due));
+	n = 0;
+	for (unsigned i = 0; due && i < ck->n; i++) {
+		struct target *t = &ck->t[i];
+
+		if (!t->reset_due)
+			continue;
+		t->reset_due = false;
+		due[n++] = (struct xgw_ct_backend_sel){.vip = t->vip,
+						       .ip = t->ip,
+						       .vport = t->vport,
+						       .port = t->port,
+						       .proto = t->proto};
+	}
+	pthread_mutex_unlock(&ck->lock);
+	for (unsigned i = 0; i < n; i++) {
+		char ep[XGW_KEY_STRLEN], sk[XGW_KEY_STRLEN];
+		unsigned removed = fn(ctx, &due[i]);
+
+		pr_info(
+		    "backend %s of %s down: %u established connection(s) removed "
+		    "(on_down reset)",
+		    xgw_endpoint_str(&due[i].ip, due[i].port, ep, sizeof(ep)),
+		    xgw_service_key_str(&due[i].vip, due[i].vport, due[i].proto, sk, sizeof(sk)),
+		    removed);
+		total += removed;
+		/* The target may have gone with a config change meanwhile. */
+		pthread_mutex_lock(&ck->lock);
+		for (unsigned j = 0; j < ck->n; j++)
+			if (same_sel(&ck->t[j], &due[i]))
+				ck->t[j].st.resets += removed;
+		pthread_mutex_unlock(&ck->lock);
+	}
+	free(due);
+	return total;
+}
+
 json_t *xgw_checker_backend_json(struct xgw_checker *ck, const struct xgw_service_cfg *s,
 				 const struct xgw_backend_cfg *b)
 {
@@ -552,13 +611,13 @@ json_t *xgw_checker_stats_json(struct xgw_checker *ck)
 		char sk[XGW_KEY_STRLEN], ep[XGW_KEY_STRLEN];
 
 		json_array_append_new(
-		    a, json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:b, s:f}", "service",
+		    a, json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:b, s:f}", "service",
 				 xgw_service_key_str(&t->vip, t->vport, t->proto, sk, sizeof(sk)),
 				 "backend", xgw_endpoint_str(&t->ip, t->port, ep, sizeof(ep)), "up",
 				 t->st.up, "checks", (json_int_t)t->st.checks, "failures",
 				 (json_int_t)t->st.failures, "transitions",
-				 (json_int_t)t->st.transitions, "last_ok",
-				 t->st.last_at_ms && t->st.last == XGW_HC_OK, "last_ms",
+				 (json_int_t)t->st.transitions, "resets", (json_int_t)t->st.resets,
+				 "last_ok", t->st.last_at_ms && t->st.last == XGW_HC_OK, "last_ms",
 				 t->st.last_us / 1000.0));
 	}
 	pthread_mutex_unlock(&ck->lock);

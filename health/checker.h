@@ -14,7 +14,8 @@
  * or rejoins the Maglev table, the VIP is withdrawn or announced) is the
  * daemon's business: `changed` is called from the checker thread after a
  * backend went up or down, and the daemon re-applies its config with
- * xgw_checker_adjust(). */
+ * xgw_checker_adjust(), then ends the connections of backends that went
+ * down under on_down "reset" with xgw_checker_resets(). */
 #ifndef XGW_HEALTH_CHECKER_H
 #define XGW_HEALTH_CHECKER_H
 
@@ -23,6 +24,7 @@
 
 #include "common/config.h"
 #include "health/state.h"
+#include "lb/conntrack.h"
 
 struct xgw_checker;
 
@@ -45,12 +47,21 @@ int xgw_checker_sync(struct xgw_checker *ck, const struct xgw_config *cfg);
 unsigned xgw_checker_adjust(struct xgw_checker *ck, struct xgw_config *cfg,
 			    uint32_t (*maglev_size)(const struct xgw_service_cfg *s, uint32_t cap));
 
+/* Every backend that went down under on_down "reset" since the last call:
+ * fn removes its connections (xgw_dp_ct_flush_backend) and returns how
+ * many, counted in its "resets".  Called on the thread that applies the
+ * config, after the config without those backends is applied, so that no
+ * new connection can reach them; fn runs without the checker's lock.
+ * Returns the connections removed. */
+typedef unsigned (*xgw_checker_reset_fn)(void *ctx, const struct xgw_ct_backend_sel *s);
+unsigned xgw_checker_resets(struct xgw_checker *ck, xgw_checker_reset_fn fn, void *ctx);
+
 /* One backend's health (xgw_hc_json), or NULL if it is not checked. */
 json_t *xgw_checker_backend_json(struct xgw_checker *ck, const struct xgw_service_cfg *s,
 				 const struct xgw_backend_cfg *b);
 /* Every checked backend, for the stats and metrics:
  * [{"service", "backend", "up", "checks", "failures", "transitions",
- *   "last_ok", "last_ms"}] */
+ *   "resets", "last_ok", "last_ms"}] */
 json_t *xgw_checker_stats_json(struct xgw_checker *ck);
 
 #endif

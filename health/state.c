@@ -49,9 +49,10 @@ bool xgw_hc_record(struct xgw_hc_state *s, enum xgw_hc_result r, uint32_t rise, 
 
 json_t *xgw_hc_json(const struct xgw_hc_state *s, uint64_t now_ms)
 {
-	json_t *o = json_pack("{s:s, s:I, s:I, s:I}", "state", s->up ? "up" : "down", "checks",
-			      (json_int_t)s->checks, "failures", (json_int_t)s->failures,
-			      "transitions", (json_int_t)s->transitions);
+	json_t *o =
+	    json_pack("{s:s, s:I, s:I, s:I, s:I}", "state", s->up ? "up" : "down", "checks",
+		      (json_int_t)s->checks, "failures", (json_int_t)s->failures, "transitions",
+		      (json_int_t)s->transitions, "resets", (json_int_t)s->resets);
 
 	if (!o)
 		return NULL;

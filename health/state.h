@@ -37,6 +37,7 @@ struct xgw_hc_state {
 	bool up;
 	uint32_t ok_run, fail_run; /* successes / failures in a row */
 	uint64_t checks, failures, transitions;
+	uint64_t resets; /* established connections removed on going down (on_down "reset") */
 	/* The last check: its result, errno (ERROR), HTTP status (BAD_STATUS
 	 * and OK of http checks), its duration and when it ended (monotonic
 	 * ms; 0 = none yet); when the state last changed (0 = never). */
@@ -52,7 +53,7 @@ void xgw_hc_init(struct xgw_hc_state *s);
 bool xgw_hc_record(struct xgw_hc_state *s, enum xgw_hc_result r, uint32_t rise, uint32_t fall,
 		   uint64_t now_ms);
 /* {"state": "up"|"down", "last": {"result", "ms", "age_s", "errno"?, "status"?},
- *  "checks", "failures", "transitions", "changed_s"?} */
+ *  "checks", "failures", "transitions", "resets", "changed_s"?} */
 json_t *xgw_hc_json(const struct xgw_hc_state *s, uint64_t now_ms);
 
 #endif

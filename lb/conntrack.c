@@ -949,6 +949,39 @@ unsigned xgw_ct_flush(struct xgw_ct_table *t)
 	return removed;
 }
 
+bool xgw_ct_backend_sel_match(const struct xgw_ct_backend_sel *s, const struct xgw_ct_tuple *orig,
+			      const struct xgw_ct_tuple *reply)
+{
+	return orig->proto == s->proto && orig->dport == htons(s->vport) &&
+	       reply->sport == htons(s->port) && xgw_addr_eq(&orig->dst, &s->vip) &&
+	       xgw_addr_eq(&reply->src, &s->ip);
+}
+
+unsigned xgw_ct_flush_backend(struct xgw_ct_table *t, const struct xgw_ct_backend_sel *s,
+			      uint64_t now)
+{
+	uint32_t n = atomic_load(&t->fresh);
+	unsigned removed = 0;
+
+	/* A record seen live stays this connection until the caller goes
+	 * offline: its reuse waits for a grace period (ct_reclaim). */
+	for (uint32_t i = 0; i < n; i++) {
+		struct xgw_ct_conn *c = &t->pool[i];
+		struct xgw_ct_tuple o, r;
+
+		if (atomic_load_explicit(&c->life, memory_order_acquire) != XGW_CT_L_LIVE)
+			continue;
+		xgw_ct_ctuple_key(&o, &c->orig);
+		xgw_ct_ctuple_key(&r, &c->reply);
+		if (!xgw_ct_backend_sel_match(s, &o, &r))
+			continue;
+		bool expired = xgw_ct_expired(t, c, now);
+		if (ct_kill(t, c) && !expired)
+			removed++;
+	}
+	return removed;
+}
+
 unsigned xgw_ct_foreach(struct xgw_ct_table *t, uint64_t now, unsigned limit, xgw_ct_iter_cb cb,
 			void *arg)
 {

@@ -456,6 +456,25 @@ unsigned xgw_ct_gc(struct xgw_ct_table *t, uint64_t now, unsigned budget);
 /* Remove every connection.  Returns how many. */
 unsigned xgw_ct_flush(struct xgw_ct_table *t);
 
+/* The connections of one (service, backend): orig's destination is the
+ * service (VIP, port, protocol), reply's source the backend (address,
+ * port).  Ports in host order.  Both datapaths' tables are matched with
+ * it (pipeline/kdp.c keys have the same tuples). */
+struct xgw_ct_backend_sel {
+	struct xgw_addr vip, ip;
+	uint16_t vport, port;
+	uint8_t proto;
+};
+
+bool xgw_ct_backend_sel_match(const struct xgw_ct_backend_sel *s, const struct xgw_ct_tuple *orig,
+			      const struct xgw_ct_tuple *reply);
+
+/* Remove the connections of one (service, backend) (a backend marked down
+ * under on_down "reset").  Control thread, online.  Returns how many of
+ * them had not expired at now. */
+unsigned xgw_ct_flush_backend(struct xgw_ct_table *t, const struct xgw_ct_backend_sel *s,
+			      uint64_t now);
+
 /* Call cb for live connections (at most `limit`, 0 = no limit), in pool
  * order; stop early if cb returns non-zero.  Returns how many were passed.
  * For `xgwctl ct list`: the snapshot is not atomic. */

@@ -617,6 +617,22 @@ int xgw_dp_ct_flush(struct xgw_dataplane *dp)
 	return (int)n;
 }
 
+int xgw_dp_ct_flush_backend(struct xgw_dataplane *dp, const struct xgw_ct_backend_sel *s)
+{
+	unsigned n = 0;
+	int k;
+
+	if (dp->ct) {
+		ctl_rcu_enter();
+		n = xgw_ct_flush_backend(dp->ct, s, xgw_ct_clock());
+		ctl_rcu_leave();
+	}
+	k = xgw_kdp_ct_flush_backend(dp->kdp, dp->ct, s);
+	if (k < 0)
+		pr_warn("kernel conntrack of a backend not flushed: %s", strerror(-k));
+	return (int)n + (k > 0 ? k : 0);
+}
+
 int xgw_dp_service_resolves(struct xgw_dataplane *dp)
 {
 	struct xgw_resolve_req r;

@@ -30,6 +30,11 @@ int xgw_dp_apply_snapshot(struct xgw_dataplane *dp, const struct xgw_config *cfg
 void xgw_dp_ct_gc(struct xgw_dataplane *dp);
 json_t *xgw_dp_ct_json(struct xgw_dataplane *dp, unsigned limit);
 int xgw_dp_ct_flush(struct xgw_dataplane *dp);
+/* Remove one (service, backend)'s connections from both datapaths'
+ * conntrack (on_down "reset"): the next packet of each is picked up
+ * mid-stream by the service's table as it is now.  Call after the
+ * snapshot without the backend is applied.  Returns how many. */
+int xgw_dp_ct_flush_backend(struct xgw_dataplane *dp, const struct xgw_ct_backend_sel *s);
 /* Forwarding state (fib_learn.c), all under the caller's lock (xgwd's
  * fwd_lock).  Routes: dp->fib is created on first use with a full dump of
  * the kernel's main table, then changed route by route. */

@@ -706,6 +706,71 @@ int xgw_kdp_ct_flush(struct xgw_kdp *k)
 	return (n + 1) / 2; /* two entries per connection */
 }
 
+int xgw_kdp_ct_flush_backend(struct xgw_kdp *k, const struct xgw_ct_table *ct,
+			     const struct xgw_ct_backend_sel *s)
+{
+	struct xgw_kdp_ct_key key, next, *del = NULL;
+	struct xgw_kdp_ct v;
+	struct bpf_map_info info = {0};
+	__u32 info_len = sizeof(info);
+	size_t n = 0, cap = 0, steps;
+	uint64_t now = mono_ns();
+	bool first = true, *live = NULL;
+	int removed = 0;
+
+	if (!k || !k->enabled)
+		return 0;
+	if (bpf_obj_get_info_by_fd(k->ct_fd, &info, &info_len))
+		return -errno;
+	/* Collect first, then delete: a deleted key would send the walk
+	 * back to the start.  Each match is the ORIG entry (its key the
+	 * orig tuple, `other` the reply's) and names its REPLY entry.  A key
+	 * the LRU evicts under the walk restarts it too: bounded. */
+	steps = 2 * (size_t)info.max_entries + 1024;
+	while (steps-- && !bpf_map_get_next_key(k->ct_fd, first ? NULL : &key, &next)) {
+		struct xgw_ct_tuple o, r;
+
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(k->ct_fd, &key, &v) || v.dir != 0)
+			continue;
+		key_tuple(&o, &key);
+		key_tuple(&r, &v.other);
+		if (!xgw_ct_backend_sel_match(s, &o, &r))
+			continue;
+		if (n + 2 > cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			void *p = realloc(del, nc * sizeof(*del)), *q;
+
+			if (p)
+				del = p;
+			q = p ? realloc(live, nc / 2 * sizeof(*live)) : NULL;
+			if (!q) {
+				free(del);
+				free(live);
+				return -ENOMEM;
+			}
+			live = q;
+			cap = nc;
+		}
+		uint64_t age = now > v.last_seen ? now - v.last_seen : 0;
+		live[n / 2] =
+		    !ct || age <= xgw_ct_timeout(ct, key.proto, (enum xgw_ct_state)v.state);
+		del[n++] = key;
+		del[n++] = v.other;
+	}
+	for (size_t i = 0; i < n; i += 2) {
+		/* The ORIG entry decides: one the LRU evicted meanwhile is
+		 * no connection to count, nor one timed out, not yet evicted. */
+		if (!bpf_map_delete_elem(k->ct_fd, &del[i]) && live[i / 2])
+			removed++;
+		bpf_map_delete_elem(k->ct_fd, &del[i + 1]);
+	}
+	free(del);
+	free(live);
+	return removed;
+}
+
 /* --- per-service and per-backend counters --------------------------------- */
 
 _Static_assert(sizeof(struct xgw_kdp_be_ctr) % 8 == 0 && sizeof(struct xgw_kdp_svc_ctr) % 8 == 0,

@@ -79,4 +79,11 @@ int xgw_kdp_trace_poll(struct xgw_kdp *k, xgw_kdp_trace_fn fn, void *ctx);
 /* Remove every kernel connection; returns how many. */
 int xgw_kdp_ct_flush(struct xgw_kdp *k);
 
+/* Remove the kernel connections of one (service, backend) (on_down
+ * "reset"): both entries of each.  Returns how many had not timed out by
+ * ct's timeouts, or -errno. */
+struct xgw_ct_backend_sel;
+int xgw_kdp_ct_flush_backend(struct xgw_kdp *k, const struct xgw_ct_table *ct,
+			     const struct xgw_ct_backend_sel *s);
+
 #endif

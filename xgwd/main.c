@@ -217,6 +217,15 @@ static void health_changed(void *ctx)
 		pr_warn("cannot signal a health change: %s", strerror(errno));
 }
 
+/* on_down "reset": the backend's connections leave conntrack; their next
+ * packets are picked up by the tables without it. */
+static unsigned reset_backend(void *ctx, const struct xgw_ct_backend_sel *s)
+{
+	int n = xgw_dp_ct_flush_backend(&((struct xgwd *)ctx)->dp, s);
+
+	return n > 0 ? (unsigned)n : 0;
+}
+
 static json_t *ctl_health(void *ctx, const struct xgw_service_cfg *s,
 			  const struct xgw_backend_cfg *b)
 {
@@ -499,6 +508,8 @@ static int run(struct xgwd *d, int sfd)
 			pthread_mutex_lock(&d->fwd_lock);
 			if (serve(d, &d->applied, true, err, sizeof(err)))
 				pr_err("cannot apply a health change: %s", err);
+			else /* the down backends are out of every table now */
+				xgw_checker_resets(d->checker, reset_backend, d);
 			pthread_mutex_unlock(&d->fwd_lock);
 		}
 		xgw_dp_service_resolves(&d->dp);

@@ -3,7 +3,8 @@
 # UDP checks on a UDP one.  A backend whose server dies is marked down
 # within interval x fall, gets no new connection, and the VIP stays
 # announced (table 200); one whose check fails while it still serves keeps
-# its established connection (on_down "keep"); all down: the VIP is
+# its established connection (on_down "keep"), or loses them to a reset
+# (on_down "reset"); all down: the VIP is
 # withdrawn; a server back: the backend is up again within interval x rise
 # and the VIP announced.  Checks come from the gateway's address and a
 # check port; what cannot be served is refused.
@@ -25,6 +26,7 @@ require_root
 DP=${XGW_DATAPATH:-user}
 echo "# datapath: $DP"
 command -v python3 >/dev/null || skip "python3 missing"
+command -v curl >/dev/null || skip "curl missing"
 
 CLI=$(mkns cli); GW=$(mkns gw); SW=$(mkns sw)
 cli_gw "$CLI" "$GW"
@@ -82,6 +84,7 @@ cat >"$XGW_TMP/xgw.json" <<JSON
       "check": { "type": "udp", "send": "ping", "expect": "ping", "interval_ms": $INTERVAL,
                  "timeout_ms": $TIMEOUT, "rise": $RISE, "fall": $FALL },
       "backends": [ { "ip": "198.18.2.11", "port": 5353 }, { "ip": "198.18.2.12", "port": 5353 } ] } ],
+  "metrics": { "listen": "127.0.0.1:9100" },
   "ctl": { "socket": "$SOCK" } }
 JSON
 XGW_GW_NS=$GW XGW_CTL_BIN=$XGWCTL
@@ -123,6 +126,14 @@ since() {
 		"$XGW_TMP/xgwd.log"
 }
 now() { date +%s.%3N; }
+# hold_conns NAME: 24 long connections for 8 s in the background (HOLD),
+# results in $XGW_TMP/NAME.json; returns once they are open.
+hold_conns() {
+	ip netns exec "$CLI" python3 "$HERE/conns.py" hold 198.18.100.1 80 24 8 "$XGW_TMP/$1.json" &
+	HOLD=$!
+	XGW_PIDS+=($HOLD)
+	wait_for test -f "$XGW_TMP/$1.json.ready" || fail "held connections did not open"
+}
 
 # 1. All up, checked, from the gateway's address and a check port.
 for b in 11 12 13; do
@@ -154,10 +165,7 @@ ok "http and udp checks pass from 198.18.2.1, check ports; every backend serves"
 # 24 long connections: Maglev gives none to be3 once in ~17,000 runs
 # ((2/3)^24).  With 12 it was once in 130, and a CI run stopped at this
 # point, most likely on that.
-ip netns exec "$CLI" python3 "$HERE/conns.py" hold 198.18.100.1 80 24 8 "$XGW_TMP/hold.json" &
-HOLD=$!
-XGW_PIDS+=($HOLD)
-wait_for test -f "$XGW_TMP/hold.json.ready" || fail "held connections did not open"
+hold_conns hold
 on3=$(jget "sum(1 for c in d if c['backend'] == 'be3')" <"$XGW_TMP/hold.json.ready")
 [ "$on3" -gt 0 ] || fail "no held connection went to be3: $(cat "$XGW_TMP/hold.json.ready")"
 t0=$(now)
@@ -226,7 +234,50 @@ rm -f "$XGW_TMP/be3.sick"
 wait_state $SVC 198.18.2.13:8080 up 10000 || fail "be3 not back once its check passes"
 ok "a restarted backend is up again in $t ms, the VIP announced, connections reach it"
 
-# 6. Changes through the control socket, and refusals.
+# 6. on_down "reset": be3's check fails again while its server serves.
+# Its established connections are removed from conntrack, so the next line
+# each client sends is picked up by the table without be3, and be2 (the one
+# backend up) answers it with a RST: the client sees a reset within its
+# 100 ms send interval plus the round trip.  be2's connections live on.
+out=$(ctl service check $SVC --check http:/health --check-interval $INTERVAL \
+	--check-timeout $TIMEOUT --rise $RISE --fall $FALL --on-down reset 2>&1) ||
+	fail "service check --on-down reset: $out"
+ctl service list --json | jget "d[0]['check']['on_down']" | grep -qx reset ||
+	fail "on_down not reset: $(ctl service list --json)"
+hold_conns hold2
+on3=$(jget "sum(1 for c in d if c['backend'] == 'be3')" <"$XGW_TMP/hold2.json.ready")
+on2=$(jget "sum(1 for c in d if c['backend'] == 'be2')" <"$XGW_TMP/hold2.json.ready")
+[ "$on3" -gt 0 ] && [ $((on2 + on3)) = 24 ] ||
+	fail "held connections not on be2 and be3, or none on be3: $(cat "$XGW_TMP/hold2.json.ready")"
+t0=$(now)
+touch "$XGW_TMP/be3.sick"
+wait_state $SVC 198.18.2.13:8080 down 5000 || fail "be3 failing its check not marked down (reset)"
+wait "$HOLD"
+down_at=$(awk -v t0="$t0" 'index($0, "198.18.2.13:8080 of '$SVC' is down") && $1 >= t0 { print $1; exit }' \
+	"$XGW_TMP/xgwd.log")
+removed=$(grep "198.18.2.13:8080 of $SVC down: .* removed (on_down reset)" "$XGW_TMP/xgwd.log" |
+	tail -1 | sed 's/.*down: \([0-9]*\) established.*/\1/')
+echo "# on_down reset: be3 down at $down_at; conntrack entries removed: $removed; held: be2 $on2, be3 $on3"
+# Every be3 connection reset, at most 1 s after be3 was marked down; every
+# be2 one echoed on to the end.
+r=$(jget "[(c['backend'], c['broken'], round(c['broken_at'] - $down_at, 3) if c['broken_at'] else None) for c in d
+	if (c['backend'] == 'be3') != bool(c['broken'] and 'reset' in c['broken'].lower()
+	    and 0 <= c['broken_at'] - $down_at <= 1.0) or (c['backend'] == 'be2' and c['echoes'] < 40)]" \
+	<"$XGW_TMP/hold2.json")
+[ "$r" = "[]" ] || fail "connections not reset as on_down reset says (backend, error, s after down): $r"
+lag=$(jget "max(round((c['broken_at'] - $down_at) * 1000) for c in d if c['backend'] == 'be3')" <"$XGW_TMP/hold2.json")
+[ "$removed" -ge "$on3" ] || fail "$removed conntrack entries removed for $on3 held connections"
+resets=$(ctl backend list $SVC --json |
+	jget "[b['health']['resets'] for b in d if b['port'] == 8080 and b['ip'] == '198.18.2.13'][0]")
+[ "$resets" = "$removed" ] || fail "backend list shows $resets resets, the log $removed"
+m=$(ip netns exec "$GW" curl -sf http://127.0.0.1:9100/metrics | grep '^xgw_backend_health_resets_total')
+echo "$m" | grep -qx "xgw_backend_health_resets_total{service=\"$SVC\",backend=\"198.18.2.13:8080\"} $removed" ||
+	fail "metrics: $m"
+rm -f "$XGW_TMP/be3.sick"
+wait_state $SVC 198.18.2.13:8080 up 10000 || fail "be3 not back once its check passes"
+ok "on_down reset: be3's $on3 connections reset within $lag ms of its down ($removed entries removed), be2's $on2 kept"
+
+# 7. Changes through the control socket, and refusals.
 out=$(ctl service check $SVC --check tcp --check-interval 500 --check-timeout 200 --fall 4 2>&1) || fail "service check: $out"
 ctl service list --json | jget "d[0]['check']['type'], d[0]['check']['fall']" | grep -qx "tcp 4" ||
 	fail "check not changed: $(ctl service list --json)"
@@ -234,15 +285,15 @@ before=$(ctl config get | jget "d['services'][0]['check']")
 out=$(ctl service check $SVC --check http --check-interval 100 --check-timeout 500 2>&1) &&
 	fail "timeout > interval accepted"
 echo "$out" | grep -q "timeout_ms" || fail "unclear error: $out"
-out=$(ctl call service.check '{"vip":"198.18.100.1","port":80,"proto":"tcp","check":{"type":"tcp","on_down":"reset"}}' 2>&1) &&
-	fail "on_down reset accepted"
-echo "$out" | grep -q "not implemented" || fail "unclear error: $out"
+out=$(ctl call service.check '{"vip":"198.18.100.1","port":80,"proto":"tcp","check":{"type":"tcp","on_down":"drop"}}' 2>&1) &&
+	fail "on_down drop accepted"
+echo "$out" | grep -q "on_down" || fail "unclear error: $out"
 ctl service add 198.18.100.2:80/tcp --check tcp >/dev/null || fail "service add --check"
 out=$(ctl backend add 198.18.100.2:80/tcp 198.18.2.14:8080 --vxlan 198.18.2.14 --vni 5 2>&1) &&
 	fail "a tunnel backend accepted in a checked service"
 echo "$out" | grep -q "through a tunnel are not implemented" || fail "unclear error: $out"
 [ "$(ctl config get | jget "d['services'][0]['check']")" = "$before" ] ||
 	fail "a refused change altered the running config"
-ok "service check changes a check in place; timeout > interval, on_down reset and tunnel backends refused"
+ok "service check changes a check in place; timeout > interval, an unknown on_down and tunnel backends refused"
 
 if sanitizer_report "$XGW_TMP/xgwd.log" 40; then fail "sanitizer report in xgwd's log"; fi

@@ -317,6 +317,60 @@ static void test_closed_tuple_reuse(void **state)
 	xgw_ct_free(t);
 }
 
+/* on_down "reset": one (service, backend)'s connections go, IPv4 and
+ * IPv6; the same backend under another service port or protocol, another
+ * backend port of the same service, stay. */
+static void test_flush_backend(void **state)
+{
+	struct xgw_ct_table *t = xgw_ct_new(&defcfg);
+	struct xgw_ct_init in = {.backend_id = 7, .tcp_flags = SYN};
+	struct xgw_ct_tuple o, r, k[4][2];
+	struct xgw_ct_backend_sel sel = {.vport = 80, .port = 8080, .proto = IPPROTO_TCP};
+	struct xgw_ct_conn *c;
+	struct xgw_ct_stats st;
+	enum xgw_ct_dir d;
+
+	for (unsigned i = 0; i < 10; i++) {
+		mk(t, i, false, IPPROTO_TCP, SYN, S);
+		mk(t, 100 + i, true, IPPROTO_TCP, SYN, S);
+	}
+	flow(50, false, IPPROTO_TCP, &k[0][0], &k[0][1]); /* another service port */
+	k[0][0].dport = htons(81);
+	flow(51, false, IPPROTO_TCP, &k[1][0], &k[1][1]); /* another backend port */
+	k[1][1].sport = htons(8081);
+	flow(52, false, IPPROTO_UDP, &k[2][0], &k[2][1]); /* the UDP service */
+	flow(53, false, IPPROTO_TCP, &k[3][0], &k[3][1]); /* the one that goes */
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(xgw_ct_create(t, &k[i][0], &k[i][1], &in, S, &c), 0);
+	flow(0, false, IPPROTO_TCP, &o, &r);
+	sel.vip = o.dst;
+	sel.ip = r.src;
+	assert_true(xgw_ct_backend_sel_match(&sel, &o, &r));
+	assert_false(xgw_ct_backend_sel_match(&sel, &k[0][0], &k[0][1]));
+	assert_int_equal(xgw_ct_flush_backend(t, &sel, S), 11); /* flows 0..9 and 53 */
+	assert_null(xgw_ct_lookup(t, &o, S, &d));
+	assert_null(xgw_ct_lookup(t, &r, S, &d));
+	assert_null(xgw_ct_lookup(t, &k[3][0], S, &d));
+	for (unsigned i = 0; i < 3; i++)
+		assert_non_null(xgw_ct_lookup(t, &k[i][0], S, &d));
+	/* The IPv6 ones: their own selector. */
+	flow(100, true, IPPROTO_TCP, &o, &r);
+	sel.vip = o.dst;
+	sel.ip = r.src;
+	assert_non_null(xgw_ct_lookup(t, &o, S, &d));
+	assert_int_equal(xgw_ct_flush_backend(t, &sel, S), 10);
+	assert_null(xgw_ct_lookup(t, &o, S, &d));
+	assert_int_equal(xgw_ct_flush_backend(t, &sel, S), 0);
+	/* One timed out, not yet collected: removed, not counted. */
+	mk(t, 101, true, IPPROTO_TCP, SYN, S);
+	flow(101, true, IPPROTO_TCP, &o, &r);
+	assert_int_equal(xgw_ct_flush_backend(t, &sel, 200 * S), 0);
+	assert_null(xgw_ct_lookup(t, &o, S, &d));
+	xgw_ct_get_stats(t, &st);
+	assert_int_equal(st.live, 3);
+	xgw_ct_free(t);
+}
+
 /* A SYN flood fills the table with embryonic entries (SYN seen, no reply):
  * when full and nothing has expired, those idle more than a second make
  * room for new flows; younger ones (a handshake in progress) and
@@ -645,6 +699,7 @@ int main(void)
 	    cmocka_unit_test(test_timeouts),
 	    cmocka_unit_test(test_both_directions),
 	    cmocka_unit_test(test_closed_tuple_reuse),
+	    cmocka_unit_test(test_flush_backend),
 	    cmocka_unit_test(test_capacity),
 	    cmocka_unit_test(test_embryonic_eviction),
 	    cmocka_unit_test(test_race),

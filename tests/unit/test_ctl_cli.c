@@ -45,6 +45,10 @@ static const struct good_case good[] = {
      "{\"cmd\":\"service.add\",\"args\":{\"vip\":\"2001:db8::1\",\"port\":53,\"proto\":\"udp\","
      "\"datapath\":\"user\",\"algorithm\":\"random\"}}",
      false, false},
+    {"service check 198.18.100.1:80/tcp --check http:/hz --fall 2 --on-down reset",
+     "{\"cmd\":\"service.check\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\","
+     "\"check\":{\"type\":\"http\",\"path\":\"/hz\",\"fall\":2,\"on_down\":\"reset\"}}}",
+     false, false},
     {"service del 198.18.100.1:80/tcp",
      "{\"cmd\":\"service.del\",\"args\":{\"vip\":\"198.18.100.1\",\"port\":80,\"proto\":\"tcp\"}}",
      false, false},
@@ -193,6 +197,8 @@ static const struct bad_case bad[] = {
     {"--bogus stats", "unknown option '--bogus'"},
     {"-s", "-s needs a PATH"},
     {"service add", "service add: missing argument; usage: xgwctl service add IP:PORT/PROTO"},
+    {"service check 198.18.100.1:80/tcp --check tcp --on-down drop", "--on-down"},
+    {"service add 198.18.100.1:80/tcp --on-down reset", "--on-down needs --check"},
     {"service add 198.18.100.1:80", "service add: bad service '198.18.100.1:80'"},
     {"service add 198.18.100.1/tcp", "bad service"},
     {"service add 198.18.100.1:0/tcp", "bad service"},

@@ -155,8 +155,19 @@ static void check_parse(void **st)
 	json_decref(j);
 	xgw_service_free(&s);
 
+	/* on_down "reset", and back out as written. */
+	assert_int_equal(
+	    parse_svc("{\"type\":\"tcp\",\"on_down\":\"reset\"}", &s, err, sizeof(err)), 0);
+	assert_int_equal(s.check.on_down, XGW_ON_DOWN_RESET);
+	j = xgw_service_to_json(&s);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(j, "check"), "on_down")), "reset");
+	json_decref(j);
+	xgw_service_free(&s);
+
 	/* Defaults. */
 	assert_int_equal(parse_svc("{\"type\":\"tcp\"}", &s, err, sizeof(err)), 0);
+	assert_int_equal(s.check.on_down, XGW_ON_DOWN_KEEP);
 	assert_int_equal(s.check.interval_ms, 2000);
 	assert_int_equal(s.check.timeout_ms, 1000);
 	assert_int_equal(s.check.rise, 2);
@@ -170,7 +181,7 @@ static void check_refusals(void **st)
 		const char *check, *err;
 	} bad[] = {
 	    {"{\"type\":\"icmp\"}", "services[0].check.type"},
-	    {"{\"type\":\"tcp\",\"on_down\":\"reset\"}", "not implemented"},
+	    {"{\"type\":\"tcp\",\"on_down\":\"drop\"}", "services[0].check.on_down"},
 	    {"{\"type\":\"tcp\",\"interval_ms\":500,\"timeout_ms\":600}", "timeout_ms"},
 	    {"{\"type\":\"tcp\",\"interval_ms\":0}", "interval_ms"},
 	    {"{\"type\":\"tcp\",\"fall\":0}", "fall"},
@@ -257,6 +268,28 @@ static uint32_t size_401(const struct xgw_service_cfg *s, uint32_t cap)
 	return 401;
 }
 
+/* xgw_checker_resets' callback: records what it was asked to flush and
+ * says it removed 3 connections. */
+static struct xgw_ct_backend_sel reset_seen[4];
+static unsigned n_reset_seen;
+
+static unsigned fake_reset(void *ctx, const struct xgw_ct_backend_sel *s)
+{
+	if (n_reset_seen < 4)
+		reset_seen[n_reset_seen] = *s;
+	n_reset_seen++;
+	return 3;
+}
+
+static uint64_t resets_of(struct xgw_checker *ck, const struct xgw_service_cfg *s, unsigned b)
+{
+	json_t *j = xgw_checker_backend_json(ck, s, &s->backends[b]);
+	uint64_t n = (uint64_t)json_integer_value(json_object_get(j, "resets"));
+
+	json_decref(j);
+	return n;
+}
+
 static void checker_live(void **st)
 {
 	struct xgw_config cfg;
@@ -281,6 +314,7 @@ static void checker_live(void **st)
 	svc[0].check.timeout_ms = 50;
 	svc[0].check.rise = 2;
 	svc[0].check.fall = 2;
+	svc[0].check.on_down = XGW_ON_DOWN_RESET;
 	xgw_addr_parse(&be[0].ip, "127.0.0.1");
 	be[0].port = tport;
 	be[0].weight = 1;
@@ -292,6 +326,7 @@ static void checker_live(void **st)
 	svc[1] = svc[0];
 	svc[1].proto = IPPROTO_UDP;
 	svc[1].check.type = XGW_CHECK_UDP;
+	svc[1].check.on_down = XGW_ON_DOWN_KEEP;
 	snprintf(svc[1].check.send, sizeof(svc[1].check.send), "ping");
 	snprintf(svc[1].check.expect, sizeof(svc[1].check.expect), "ping");
 	ube[0] = be[0];
@@ -329,11 +364,31 @@ static void checker_live(void **st)
 		xgw_config_free(&eff);
 	}
 
+	/* on_down reset: the backend that went down is handed to the reset
+	 * callback once, by (service, backend), and counts what it removed. */
+	assert_int_equal(xgw_checker_resets(ck, fake_reset, NULL), 3);
+	assert_int_equal(n_reset_seen, 1);
+	assert_int_equal(reset_seen[0].port, be[1].port);
+	assert_int_equal(reset_seen[0].vport, 80);
+	assert_int_equal(reset_seen[0].proto, IPPROTO_TCP);
+	assert_true(xgw_addr_eq(&reset_seen[0].vip, &svc[0].vip));
+	assert_true(xgw_addr_eq(&reset_seen[0].ip, &be[1].ip));
+	assert_int_equal(resets_of(ck, &svc[0], 1), 3);
+	assert_int_equal(resets_of(ck, &svc[0], 0), 0);
+	assert_int_equal(xgw_checker_resets(ck, fake_reset, NULL), 0); /* once */
+	assert_int_equal(n_reset_seen, 1);
+
 	/* The listener closed: the up backend goes down too. */
 	close(tfd);
 	assert_true(wait_state(ck, &svc[0], 0, "down", ufd));
 	/* The UDP echo stops answering: timeouts take it down. */
 	assert_true(wait_state(ck, &svc[1], 0, "down", -1));
+	/* The TCP one (reset) is due, the UDP one (keep) is not. */
+	assert_int_equal(xgw_checker_resets(ck, fake_reset, NULL), 3);
+	assert_int_equal(n_reset_seen, 2);
+	assert_int_equal(reset_seen[1].port, be[0].port);
+	assert_int_equal(reset_seen[1].proto, IPPROTO_TCP);
+	assert_int_equal(resets_of(ck, &svc[1], 0), 0);
 	/* A backend no longer in the config is no longer checked. */
 	cfg.n_services = 1;
 	svc[0].n_backends = 1;

@@ -318,6 +318,56 @@ static void test_ct_keeps_backend(void **state)
 	resync();
 }
 
+/* on_down "reset" in XDP: a backend's connections leave the kernel
+ * conntrack (both entries), the others stay; a removed one's next segment
+ * is picked up by the table without the backend (a drained one, above,
+ * stays on it). */
+static unsigned flush_case_segment(uint16_t sport, uint8_t flags)
+{
+	uint8_t f[2048];
+	struct xgw_pb b = {.src = xgw_pb_ip("198.18.1.2"),
+			   .dst = xgw_pb_ip("198.18.100.1"),
+			   .proto = IPPROTO_TCP,
+			   .sport = sport,
+			   .dport = 80,
+			   .tcp_flags = flags};
+	uint32_t len = build(&b, f);
+
+	assert_int_equal(run(f, &len), XDP_TX);
+	return dst_backend(f);
+}
+
+static void test_flush_backend(void **state)
+{
+	unsigned on[4] = {0}, first[30], be;
+	uint16_t base = 49000; /* ports no other test's flows use */
+	struct xgw_ct_backend_sel sel = {
+	    .vip = xgw_pb_ip("198.18.100.1"), .vport = 80, .port = 8080, .proto = IPPROTO_TCP};
+
+	for (uint16_t p = base; p < base + 30; p++) {
+		first[p - base] = flush_case_segment(p, XGW_PB_SYN);
+		on[first[p - base]]++;
+	}
+	be = on[1] ? 1 : 2;
+	assert_true(on[be] > 0 && on[be] < 30);
+	sel.ip = xgw_pb_ip(be == 1 ? "198.18.2.11" : "198.18.2.12");
+	cfg.services[0].backends[be - 1].weight = 0;
+	resync();
+	assert_int_equal(xgw_kdp_ct_flush_backend(kdp, ct, &sel), (int)on[be]);
+	assert_int_equal(xgw_kdp_ct_flush_backend(kdp, ct, &sel), 0);
+	for (uint16_t p = base; p < base + 30; p++) {
+		unsigned now_on = flush_case_segment(p, XGW_PB_ACK);
+
+		/* the flushed ones moved, the others kept their backend */
+		if (first[p - base] == be)
+			assert_true(now_on != be && now_on != 0);
+		else
+			assert_int_equal(now_on, first[p - base]);
+	}
+	cfg.services[0].backends[be - 1].weight = 1;
+	resync();
+}
+
 /* The kernel's pick equals the workers' for 600 new flows (source ports
  * from base: conntrack pins flows already seen), at table size M. */
 static void same_pick(uint32_t m, uint16_t base)
@@ -1405,6 +1455,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_syn_dnat_and_reply),
 	    cmocka_unit_test(test_ct_keeps_backend),
+	    cmocka_unit_test(test_flush_backend),
 	    cmocka_unit_test(test_maglev_same_pick),
 	    cmocka_unit_test(test_icmp_echo),
 	    cmocka_unit_test(test_drops_and_handoff),
