@@ -645,6 +645,71 @@ static void key_tuple(struct xgw_ct_tuple *t, const struct xgw_kdp_ct_key *k)
 	xgw_ct_tuple_init(t, &s, k->sport, &d, k->dport, k->proto);
 }
 
+/* Timed out by ct's timeouts, not yet evicted by the LRU. */
+static bool entry_expired(const struct xgw_ct_table *ct, const struct xgw_kdp_ct_key *key,
+			  const struct xgw_kdp_ct *v, uint64_t now)
+{
+	uint64_t age = now > v->last_seen ? now - v->last_seen : 0;
+
+	return age > xgw_ct_timeout(ct, key->proto, (enum xgw_ct_state)v->state);
+}
+
+#define CT_BATCH 1024
+
+/* Calls fn for every entry of the conntrack map: in batches (a few
+ * syscalls for the whole LRU), or key by key where the kernel has no batch
+ * ops for it.  A batch walk that fails partway starts over key by key,
+ * after fn(NULL, NULL, arg) tells fn to forget what it saw.  The key by key
+ * walk is bounded: a key the LRU evicts under it sends it back to the
+ * start. */
+typedef void (*ct_visit_fn)(const struct xgw_kdp_ct_key *key, const struct xgw_kdp_ct *v,
+			    void *arg);
+
+static void ct_walk(struct xgw_kdp *k, ct_visit_fn fn, void *arg)
+{
+	struct xgw_kdp_ct_key *keys = calloc(CT_BATCH, sizeof(*keys)), key, next;
+	struct xgw_kdp_ct *vals = calloc(CT_BATCH, sizeof(*vals));
+	struct bpf_map_info info = {0};
+	__u32 info_len = sizeof(info);
+	uint32_t batch = 0, n;
+	bool started = false, done = false;
+	size_t steps;
+	int r;
+
+	while (keys && vals) {
+		n = CT_BATCH;
+		r = bpf_map_lookup_batch(k->ct_fd, started ? &batch : NULL, &batch, keys, vals, &n,
+					 NULL);
+		if (r && errno != ENOENT)
+			break; /* to the walk below, from the start */
+		for (uint32_t i = 0; i < n; i++)
+			fn(&keys[i], &vals[i], arg);
+		started = true;
+		if (r) { /* ENOENT: that was the last batch */
+			done = true;
+			break;
+		}
+	}
+	free(keys);
+	free(vals);
+	if (done)
+		return;
+	if (started)
+		fn(NULL, NULL, arg);
+	steps = bpf_obj_get_info_by_fd(k->ct_fd, &info, &info_len)
+		    ? SIZE_MAX
+		    : 2 * (size_t)info.max_entries + 1024;
+	r = bpf_map_get_next_key(k->ct_fd, NULL, &next);
+	while (!r && steps--) {
+		struct xgw_kdp_ct v;
+
+		key = next;
+		r = bpf_map_get_next_key(k->ct_fd, &key, &next);
+		if (!bpf_map_lookup_elem(k->ct_fd, &key, &v))
+			fn(&key, &v, arg);
+	}
+}
+
 void xgw_kdp_ct_json(struct xgw_kdp *k, const struct xgw_ct_table *ct, json_t *arr, unsigned limit)
 {
 	struct xgw_kdp_ct_key key, next;
@@ -706,68 +771,76 @@ int xgw_kdp_ct_flush(struct xgw_kdp *k)
 	return (n + 1) / 2; /* two entries per connection */
 }
 
+/* An ORIG entry's connection (both entries) marked for removal. */
+struct flush_item {
+	struct xgw_kdp_ct_key orig, reply;
+	bool live; /* not timed out when seen: counted */
+};
+
+struct flush_arg {
+	const struct xgw_ct_table *ct;
+	const struct xgw_ct_backend_sel *sel;
+	uint64_t now;
+	struct flush_item *it;
+	size_t n, cap;
+	bool nomem;
+};
+
+static void flush_collect(const struct xgw_kdp_ct_key *key, const struct xgw_kdp_ct *v, void *arg)
+{
+	struct flush_arg *a = arg;
+	struct xgw_ct_tuple o, r;
+
+	if (!key) { /* the walk starts over */
+		a->n = 0;
+		return;
+	}
+	if (v->dir != 0 || a->nomem)
+		return;
+	key_tuple(&o, key);
+	key_tuple(&r, &v->other);
+	if (!xgw_ct_backend_sel_match(a->sel, &o, &r))
+		return;
+	if (a->n == a->cap) {
+		size_t nc = a->cap ? a->cap * 2 : 32;
+		void *p = realloc(a->it, nc * sizeof(*a->it));
+
+		if (!p) {
+			a->nomem = true;
+			return;
+		}
+		a->it = p;
+		a->cap = nc;
+	}
+	a->it[a->n++] =
+	    (struct flush_item){.orig = *key,
+				.reply = v->other,
+				.live = !a->ct || !entry_expired(a->ct, key, v, a->now)};
+}
+
 int xgw_kdp_ct_flush_backend(struct xgw_kdp *k, const struct xgw_ct_table *ct,
 			     const struct xgw_ct_backend_sel *s)
 {
-	struct xgw_kdp_ct_key key, next, *del = NULL;
-	struct xgw_kdp_ct v;
-	struct bpf_map_info info = {0};
-	__u32 info_len = sizeof(info);
-	size_t n = 0, cap = 0, steps;
-	uint64_t now = mono_ns();
-	bool first = true, *live = NULL;
+	struct flush_arg a = {.ct = ct, .sel = s, .now = mono_ns()};
 	int removed = 0;
 
 	if (!k || !k->enabled)
 		return 0;
-	if (bpf_obj_get_info_by_fd(k->ct_fd, &info, &info_len))
-		return -errno;
-	/* Collect first, then delete: a deleted key would send the walk
-	 * back to the start.  Each match is the ORIG entry (its key the
-	 * orig tuple, `other` the reply's) and names its REPLY entry.  A key
-	 * the LRU evicts under the walk restarts it too: bounded. */
-	steps = 2 * (size_t)info.max_entries + 1024;
-	while (steps-- && !bpf_map_get_next_key(k->ct_fd, first ? NULL : &key, &next)) {
-		struct xgw_ct_tuple o, r;
-
-		first = false;
-		key = next;
-		if (bpf_map_lookup_elem(k->ct_fd, &key, &v) || v.dir != 0)
-			continue;
-		key_tuple(&o, &key);
-		key_tuple(&r, &v.other);
-		if (!xgw_ct_backend_sel_match(s, &o, &r))
-			continue;
-		if (n + 2 > cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			void *p = realloc(del, nc * sizeof(*del)), *q;
-
-			if (p)
-				del = p;
-			q = p ? realloc(live, nc / 2 * sizeof(*live)) : NULL;
-			if (!q) {
-				free(del);
-				free(live);
-				return -ENOMEM;
-			}
-			live = q;
-			cap = nc;
-		}
-		uint64_t age = now > v.last_seen ? now - v.last_seen : 0;
-		live[n / 2] =
-		    !ct || age <= xgw_ct_timeout(ct, key.proto, (enum xgw_ct_state)v.state);
-		del[n++] = key;
-		del[n++] = v.other;
+	/* Collect first, then delete: deleting under the walk would send it
+	 * back to the start. */
+	ct_walk(k, flush_collect, &a);
+	if (a.nomem) {
+		free(a.it);
+		return -ENOMEM;
 	}
-	for (size_t i = 0; i < n; i += 2) {
+	for (size_t i = 0; i < a.n; i++) {
 		/* The ORIG entry decides: one the LRU evicted meanwhile is
 		 * no connection to count, nor one timed out, not yet evicted. */
-		if (!bpf_map_delete_elem(k->ct_fd, &del[i]) && live[i / 2])
+		if (!bpf_map_delete_elem(k->ct_fd, &a.it[i].orig) && a.it[i].live)
 			removed++;
-		bpf_map_delete_elem(k->ct_fd, &del[i + 1]);
+		bpf_map_delete_elem(k->ct_fd, &a.it[i].reply);
 	}
-	free(del);
-	free(live);
+	free(a.it);
 	return removed;
 }
 
@@ -823,74 +896,46 @@ void xgw_kdp_svc_drops_add(struct xgw_kdp *k, uint32_t slot, uint64_t *drops)
 	free(v);
 }
 
+struct count_arg {
+	struct xgw_kdp *k;
+	const struct xgw_ct_table *ct;
+	uint64_t now;
+};
+
 /* One connection's ORIG entry into the active counts, if it has not timed
  * out (what `ct list` shows). */
-static void count_entry(struct xgw_kdp *k, const struct xgw_ct_table *ct,
-			const struct xgw_kdp_ct_key *key, const struct xgw_kdp_ct *v, uint64_t now)
+static void count_entry(const struct xgw_kdp_ct_key *key, const struct xgw_kdp_ct *v, void *arg)
 {
-	uint64_t age = now > v->last_seen ? now - v->last_seen : 0;
+	struct count_arg *a = arg;
 
-	if (v->dir != 0 || !v->ctr || v->ctr >= XGW_KDP_BE_SLOTS ||
-	    age > xgw_ct_timeout(ct, key->proto, (enum xgw_ct_state)v->state))
+	if (!key) { /* the walk starts over */
+		memset(a->k->active, 0, XGW_KDP_BE_SLOTS * sizeof(*a->k->active));
 		return;
-	k->active[v->ctr]++;
+	}
+	if (v->dir != 0 || !v->ctr || v->ctr >= XGW_KDP_BE_SLOTS ||
+	    entry_expired(a->ct, key, v, a->now))
+		return;
+	a->k->active[v->ctr]++;
 }
-
-#define CT_BATCH 1024
 
 void xgw_kdp_ct_count(struct xgw_kdp *k, const struct xgw_ct_table *ct, unsigned max_age_ms)
 {
-	struct xgw_kdp_ct_key *keys = NULL, key, next;
-	struct xgw_kdp_ct *vals = NULL;
-	uint32_t batch = 0, n;
-	uint64_t now;
-	bool first = true;
-	int r;
+	struct count_arg a = {.k = k, .ct = ct};
 
 	if (!k || !__atomic_load_n(&k->enabled, __ATOMIC_RELAXED) || !ct)
 		return;
 	/* Readers close together (a scrape, a watch) share one walk: the
 	 * second waits for the first's. */
 	pthread_mutex_lock(&k->active_lock);
-	now = mono_ns();
-	if (k->active_at && now - k->active_at < (uint64_t)max_age_ms * 1000000ull) {
+	a.now = mono_ns();
+	if (k->active_at && a.now - k->active_at < (uint64_t)max_age_ms * 1000000ull) {
 		pthread_mutex_unlock(&k->active_lock);
 		return;
 	}
-	k->active_at = now;
+	k->active_at = a.now;
 	memset(k->active, 0, XGW_KDP_BE_SLOTS * sizeof(*k->active));
-	keys = calloc(CT_BATCH, sizeof(*keys));
-	vals = calloc(CT_BATCH, sizeof(*vals));
-	if (!keys || !vals)
-		goto out;
-	/* Batches (a few syscalls for the whole LRU); the walk key by key
-	 * where the kernel has no batch ops for it. */
-	do {
-		n = CT_BATCH;
-		r = bpf_map_lookup_batch(k->ct_fd, first ? NULL : &batch, &batch, keys, vals, &n,
-					 NULL);
-		if (r && errno != ENOENT)
-			break; /* to the walk below, from the start */
-		for (uint32_t i = 0; i < n; i++)
-			count_entry(k, ct, &keys[i], &vals[i], now);
-		first = false;
-	} while (!r);
-	if (!r || errno == ENOENT)
-		goto out;
-	memset(k->active, 0, XGW_KDP_BE_SLOTS * sizeof(*k->active));
-	r = bpf_map_get_next_key(k->ct_fd, NULL, &next);
-	while (!r) {
-		struct xgw_kdp_ct v;
-
-		key = next;
-		r = bpf_map_get_next_key(k->ct_fd, &key, &next);
-		if (!bpf_map_lookup_elem(k->ct_fd, &key, &v))
-			count_entry(k, ct, &key, &v, now);
-	}
-out:
+	ct_walk(k, count_entry, &a);
 	pthread_mutex_unlock(&k->active_lock);
-	free(keys);
-	free(vals);
 }
 
 /* ---- trace (pipeline/tap.h) --------------------------------------------- */

@@ -255,6 +255,23 @@ static unsigned dst_backend(const uint8_t *f)
 	return ip[19] - 10u;
 }
 
+/* A TCP segment from the client to VIP:80 through XDP (XDP_TX): the
+ * backend it went to. */
+static unsigned client_segment(uint16_t sport, uint8_t flags)
+{
+	uint8_t f[2048];
+	struct xgw_pb b = {.src = xgw_pb_ip("198.18.1.2"),
+			   .dst = xgw_pb_ip("198.18.100.1"),
+			   .proto = IPPROTO_TCP,
+			   .sport = sport,
+			   .dport = 80,
+			   .tcp_flags = flags};
+	uint32_t len = build(&b, f);
+
+	assert_int_equal(run(f, &len), XDP_TX);
+	return dst_backend(f);
+}
+
 static void test_syn_dnat_and_reply(void **state)
 {
 	uint8_t f[2048];
@@ -322,21 +339,6 @@ static void test_ct_keeps_backend(void **state)
  * conntrack (both entries), the others stay; a removed one's next segment
  * is picked up by the table without the backend (a drained one, above,
  * stays on it). */
-static unsigned flush_case_segment(uint16_t sport, uint8_t flags)
-{
-	uint8_t f[2048];
-	struct xgw_pb b = {.src = xgw_pb_ip("198.18.1.2"),
-			   .dst = xgw_pb_ip("198.18.100.1"),
-			   .proto = IPPROTO_TCP,
-			   .sport = sport,
-			   .dport = 80,
-			   .tcp_flags = flags};
-	uint32_t len = build(&b, f);
-
-	assert_int_equal(run(f, &len), XDP_TX);
-	return dst_backend(f);
-}
-
 static void test_flush_backend(void **state)
 {
 	unsigned on[4] = {0}, first[30], be;
@@ -345,7 +347,7 @@ static void test_flush_backend(void **state)
 	    .vip = xgw_pb_ip("198.18.100.1"), .vport = 80, .port = 8080, .proto = IPPROTO_TCP};
 
 	for (uint16_t p = base; p < base + 30; p++) {
-		first[p - base] = flush_case_segment(p, XGW_PB_SYN);
+		first[p - base] = client_segment(p, XGW_PB_SYN);
 		on[first[p - base]]++;
 	}
 	be = on[1] ? 1 : 2;
@@ -356,7 +358,7 @@ static void test_flush_backend(void **state)
 	assert_int_equal(xgw_kdp_ct_flush_backend(kdp, ct, &sel), (int)on[be]);
 	assert_int_equal(xgw_kdp_ct_flush_backend(kdp, ct, &sel), 0);
 	for (uint16_t p = base; p < base + 30; p++) {
-		unsigned now_on = flush_case_segment(p, XGW_PB_ACK);
+		unsigned now_on = client_segment(p, XGW_PB_ACK);
 
 		/* the flushed ones moved, the others kept their backend */
 		if (first[p - base] == be)
