@@ -343,10 +343,10 @@ static int check_backend_tunnels(const struct xgw_config *c, char *err, size_t e
 	return rc;
 }
 
-/* Health checks leave from the gateway's own stack: a backend behind a
- * tunnel is reached only through the workers' encapsulation, which the
- * checker's kernel sockets do not get, so such services are refused
- * rather than checked on the wrong path. */
+/* Health checks leave from the gateway's own stack; those of a backend
+ * behind a tunnel go through it from tunnel.local_ip (health/tun_path.h),
+ * an IPv4 address: an IPv6 backend there could not be checked, and is
+ * refused rather than checked on the wrong path. */
 static int check_health(const struct xgw_service_cfg *s, const char *path, char *err, size_t errlen)
 {
 	char kpath[CJ_PATH_MAX], ep[XGW_KEY_STRLEN];
@@ -358,11 +358,11 @@ static int check_health(const struct xgw_service_cfg *s, const char *path, char 
 	if ((rc = xgw_check_validate(&s->check, kpath, err, errlen)))
 		return rc;
 	for (unsigned b = 0; b < s->n_backends; b++)
-		if (s->backends[b].tun != XGW_TUN_NONE)
+		if (s->backends[b].tun != XGW_TUN_NONE && s->backends[b].ip.family != AF_INET)
 			return cj_fail(err, errlen, path, "check",
-				       "health checks through a tunnel are not implemented "
-				       "(backend %s has a tunnel): remove the check or the "
-				       "tunnel backend",
+				       "health checks through a tunnel leave from tunnel.local_ip "
+				       "(IPv4) and cannot reach IPv6 backend %s: remove the check "
+				       "or the backend",
 				       xgw_endpoint_str(&s->backends[b].ip, s->backends[b].port, ep,
 							sizeof(ep)));
 	return 0;

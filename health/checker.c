@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "health/tun_path.h"
 #include "steer-bpf/steer_maps.h"
 
 /* Bytes of an HTTP reply read for its status line. */
@@ -30,6 +31,8 @@ struct target {
 	uint16_t vport, port;
 	uint8_t proto;
 	struct xgw_check_cfg check;
+	bool tun; /* behind a tunnel: checked through it (tun_path.h) */
+	struct xgw_hct_ep tep;
 	struct xgw_hc_state st;
 	bool reset_due; /* down under on_down "reset": xgw_checker_resets ends its connections */
 	/* the probe in flight */
@@ -51,12 +54,16 @@ struct xgw_checker {
 	unsigned n;
 	uint64_t serial;
 	uint16_t next_port; /* source port cursor in the check range */
+	bool hct_on;	    /* some checked backend is behind a tunnel */
+	struct xgw_hct hct; /* the way through tunnels */
 	xgw_checker_changed_fn changed;
 	void *ctx;
 };
 
 #define EV_TIMER 1
 #define EV_WAKE	 2
+#define EV_TUN	 3  /* the TUN device of checks through tunnels */
+#define EV_UDP	 4  /* + 0: its VXLAN socket, + 1: its Geneve one */
 #define EV_FIRST 16 /* probe serials start here */
 
 static uint64_t mono_us(void)
@@ -91,21 +98,24 @@ static socklen_t sockaddr_of(struct sockaddr_storage *ss, const struct xgw_addr 
 	return sizeof(*s6);
 }
 
-/* A source port of the check range (wildcard address: the kernel picks
- * the gateway's own address towards the backend).  Ports in use (a probe
- * in flight, another program) are skipped. */
-static int bind_check_port(struct xgw_checker *ck, int fd, int family)
+/* A source port of the check range, on src: the wildcard address (the
+ * kernel picks the gateway's own address towards the backend), or
+ * tunnel.local_ip for a check through a tunnel.  Ports in use (a probe in
+ * flight, another program) are skipped.  The port is set in *port. */
+static int bind_check_port(struct xgw_checker *ck, int fd, const struct xgw_addr *src,
+			   uint16_t *port)
 {
 	unsigned range = XGW_CHECK_PORT_MAX - XGW_CHECK_PORT_MIN + 1;
 	struct sockaddr_storage ss;
-	struct xgw_addr any = {.family = (uint8_t)family};
 
 	for (unsigned i = 0; i < range; i++) {
 		uint16_t p = (uint16_t)(XGW_CHECK_PORT_MIN + (ck->next_port++ % range));
-		socklen_t sl = sockaddr_of(&ss, &any, p);
+		socklen_t sl = sockaddr_of(&ss, src, p);
 
-		if (!bind(fd, (struct sockaddr *)&ss, sl))
+		if (!bind(fd, (struct sockaddr *)&ss, sl)) {
+			*port = p;
 			return 0;
+		}
 		if (errno != EADDRINUSE)
 			return -errno;
 	}
@@ -156,6 +166,8 @@ static bool start(struct xgw_checker *ck, struct target *t, uint64_t now)
 	bool udp = t->check.type == XGW_CHECK_UDP;
 	struct sockaddr_storage ss;
 	struct epoll_event ev = {0};
+	struct xgw_addr src = {.family = t->ip.family};
+	uint16_t port = 0;
 	socklen_t sl;
 	int rc;
 
@@ -171,9 +183,17 @@ static bool start(struct xgw_checker *ck, struct target *t, uint64_t now)
 		       (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (t->fd < 0)
 		return finish(t, XGW_HC_ERROR, errno, 0);
-	rc = bind_check_port(ck, t->fd, t->ip.family);
+	if (t->tun) {
+		rc = xgw_hct_bind_device(&ck->hct, t->fd);
+		if (rc)
+			return finish(t, XGW_HC_ERROR, -rc, 0);
+		xgw_addr_v4(&src, ck->hct.local);
+	}
+	rc = bind_check_port(ck, t->fd, &src, &port);
 	if (rc)
 		return finish(t, XGW_HC_ERROR, -rc, 0);
+	if (t->tun)
+		xgw_hct_use(&ck->hct, port, &t->tep);
 	sl = sockaddr_of(&ss, &t->ip, t->check.port ? t->check.port : t->port);
 	if (connect(t->fd, (struct sockaddr *)&ss, sl) && errno != EINPROGRESS)
 		return finish(t, errno == ECONNREFUSED ? XGW_HC_REFUSED : XGW_HC_ERROR, errno, 0);
@@ -347,6 +367,10 @@ static void *checker_thread(void *arg)
 			} else if (ev[i].data.u64 == EV_WAKE) {
 				if (read(ck->efd, &v, sizeof(v)) < 0)
 					v = 0;
+			} else if (ev[i].data.u64 == EV_TUN) {
+				xgw_hct_from_device(&ck->hct);
+			} else if (ev[i].data.u64 == EV_UDP || ev[i].data.u64 == EV_UDP + 1) {
+				xgw_hct_from_tunnel(&ck->hct, (unsigned)(ev[i].data.u64 - EV_UDP));
 			} else if ((t = by_serial(ck, ev[i].data.u64))) {
 				flip |= on_event(ck, t, ev[i].events);
 			}
@@ -378,6 +402,7 @@ int xgw_checker_start(struct xgw_checker **out, xgw_checker_changed_fn changed, 
 	ck->changed = changed;
 	ck->ctx = ctx;
 	ck->serial = EV_FIRST;
+	xgw_hct_init(&ck->hct);
 	pthread_mutex_init(&ck->lock, NULL);
 	ck->ep = epoll_create1(EPOLL_CLOEXEC);
 	ck->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -421,6 +446,7 @@ void xgw_checker_stop(struct xgw_checker *ck)
 	pthread_join(ck->thread, NULL);
 	for (unsigned i = 0; i < ck->n; i++)
 		probe_close(&ck->t[i]);
+	xgw_hct_close(&ck->hct);
 	free(ck->t);
 	close(ck->ep);
 	close(ck->tfd);
@@ -432,6 +458,17 @@ void xgw_checker_stop(struct xgw_checker *ck)
 static bool same_backend(const struct target *t, const struct xgw_service_cfg *s,
 			 const struct xgw_backend_cfg *b)
 {
+	/* A backend's tunnel may change with a del and an add: the target is
+	 * then another one (its probes take another way). */
+	if (t->tun != (b->tun != XGW_TUN_NONE))
+		return false;
+	if (t->tun) {
+		struct xgw_hct_ep e;
+
+		xgw_hct_ep_of(&e, b);
+		if (memcmp(&e, &t->tep, sizeof(e)))
+			return false;
+	}
 	return t->vport == s->port && t->proto == s->proto && t->port == b->port &&
 	       xgw_addr_eq(&t->vip, &s->vip) && xgw_addr_eq(&t->ip, &b->ip);
 }
@@ -450,6 +487,7 @@ int xgw_checker_sync(struct xgw_checker *ck, const struct xgw_config *cfg)
 	unsigned n = 0, k = 0;
 	struct target *nt;
 	uint64_t now = mono_ms();
+	bool tun = false;
 
 	for (unsigned i = 0; i < cfg->n_services; i++)
 		if (cfg->services[i].check.type != XGW_CHECK_NONE)
@@ -478,6 +516,9 @@ int xgw_checker_sync(struct xgw_checker *ck, const struct xgw_config *cfg)
 			t->ip = b->ip;
 			t->port = b->port;
 			t->check = s->check;
+			t->tun = b->tun != XGW_TUN_NONE;
+			if (t->tun)
+				xgw_hct_ep_of(&t->tep, b);
 			t->fd = -1;
 			/* A changed check keeps the backend's state; a new
 			 * backend starts up and is checked now. */
@@ -496,6 +537,14 @@ int xgw_checker_sync(struct xgw_checker *ck, const struct xgw_config *cfg)
 	free(ck->t);
 	ck->t = nt;
 	ck->n = k;
+	for (unsigned i = 0; i < k && !tun; i++)
+		tun = nt[i].tun;
+	/* The way through tunnels exists while some check needs it. */
+	if (tun)
+		xgw_hct_open(&ck->hct, cfg, ck->ep, EV_TUN, EV_UDP);
+	else if (ck->hct_on)
+		xgw_hct_close(&ck->hct);
+	ck->hct_on = tun;
 	wake(ck); /* new targets are due now: the thread re-arms its timer */
 	pthread_mutex_unlock(&ck->lock);
 	return 0;
@@ -595,6 +644,19 @@ json_t *xgw_checker_backend_json(struct xgw_checker *ck, const struct xgw_servic
 	t = find(ck, s, b);
 	if (t)
 		j = xgw_hc_json(&t->st, mono_ms());
+	pthread_mutex_unlock(&ck->lock);
+	return j;
+}
+
+json_t *xgw_checker_tunnel_json(struct xgw_checker *ck)
+{
+	json_t *j = NULL;
+
+	if (!ck)
+		return NULL;
+	pthread_mutex_lock(&ck->lock);
+	if (ck->hct_on)
+		j = xgw_hct_json(&ck->hct);
 	pthread_mutex_unlock(&ck->lock);
 	return j;
 }

@@ -5,7 +5,8 @@
  * one epoll set, a timerfd armed for the next due check or timeout.
  *
  * Checks leave from the gateway's own stack (its address towards the
- * backend, as the kernel routes it) and from a source port in
+ * backend, as the kernel routes it; for a backend behind a tunnel,
+ * tunnel.local_ip through the tunnel: tun_path.h) and from a source port in
  * XGW_CHECK_PORT_MIN..MAX, which the steering program hands to the
  * kernel: without that, the backend's answers, coming from a backend's
  * address and port, would be steered to the workers as service replies.
@@ -63,5 +64,8 @@ json_t *xgw_checker_backend_json(struct xgw_checker *ck, const struct xgw_servic
  * [{"service", "backend", "up", "checks", "failures", "transitions",
  *   "resets", "last_ok", "last_ms"}] */
 json_t *xgw_checker_stats_json(struct xgw_checker *ck);
+/* The way of checks through tunnels (xgw_hct_json), or NULL while no
+ * checked backend is behind a tunnel. */
+json_t *xgw_checker_tunnel_json(struct xgw_checker *ck);
 
 #endif

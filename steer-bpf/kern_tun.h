@@ -240,6 +240,11 @@ static __noinline int ktun_decap(struct xdp_md *ctx, const struct xgw_kdp_cfg *c
 	if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP) {
 		kct_key(&q->key, p->src, p->dst, p->sport, p->dport, p->proto, p->family);
 		q->c = bpf_map_lookup_elem(&kdp_ct, &q->key);
+		/* The answer of a health check through the tunnel: the
+		 * steering program passes it to the kernel, for xgwd's relay
+		 * (health/tun_path.h).  Not for the workers: not counted. */
+		if (!q->c && bpf_ntohs(p->dport) >= XGW_CHECK_PORT_MIN)
+			return KTUN_HAND_ON;
 		if (!q->c || q->c->dir != 1)
 			goto hand_on;
 	} else if (!kicmp_find(cfg, p, q, now)) {

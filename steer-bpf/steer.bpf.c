@@ -75,22 +75,67 @@ static __always_inline void count(__u32 idx)
 		*c += 1; /* per-CPU slot: no atomic needed */
 }
 
-static __always_inline int lookup(struct xgw_steer_key *k, __u32 classes)
+/* The rule matching k (the most specific shape first), or NULL. */
+static __always_inline struct xgw_steer_val *lookup(struct xgw_steer_key *k, __u32 classes)
 {
+	struct xgw_steer_val *v = NULL;
 	__u16 dport = k->dport;
 	__u8 proto = k->proto;
 
-	if ((classes & XGW_STEER_CLASS_PROTO_PORT) && bpf_map_lookup_elem(&steer_rules, k))
-		return 1;
+	if ((classes & XGW_STEER_CLASS_PROTO_PORT) && (v = bpf_map_lookup_elem(&steer_rules, k)))
+		return v;
 	k->dport = 0;
-	if ((classes & XGW_STEER_CLASS_PROTO) && bpf_map_lookup_elem(&steer_rules, k))
-		return 1;
+	if ((classes & XGW_STEER_CLASS_PROTO) && (v = bpf_map_lookup_elem(&steer_rules, k)))
+		return v;
 	k->proto = 0;
-	if ((classes & XGW_STEER_CLASS_ANY) && bpf_map_lookup_elem(&steer_rules, k))
-		return 1;
+	if ((classes & XGW_STEER_CLASS_ANY) && (v = bpf_map_lookup_elem(&steer_rules, k)))
+		return v;
 	k->dport = dport;
 	k->proto = proto;
-	return 0;
+	return NULL;
+}
+
+/* Whether the tunnel packet whose outer UDP header is at udp carries the
+ * answer of a health check through the tunnel: an inner IPv4 TCP or UDP
+ * packet to a check port, or an ICMP error quoting a check's packet (from
+ * a check port).  Such a packet goes to the kernel whole, where xgwd's
+ * relay takes it off its tunnel port (health/tun_path.h) and checks that
+ * it comes from the endpoint of the probe on that port. */
+static __always_inline bool tun_check_answer(void *udp, void *end, bool geneve)
+{
+	__u8 *h = (__u8 *)udp + 8, *eth, *l4;
+	struct iphdr *ip;
+	__u32 hlen = 8;
+
+	if ((void *)(h + 8) > end)
+		return false;
+	if (geneve)
+		hlen += (__u32)(h[0] & 0x3f) * 4;
+	eth = h + (hlen & 0x1ff);
+	if ((void *)(eth + ETH_HLEN) > end || eth[12] != 0x08 || eth[13] != 0x00)
+		return false;
+	ip = (void *)(eth + ETH_HLEN);
+	if ((void *)(ip + 1) > end || ip->ihl < 5)
+		return false;
+	l4 = (__u8 *)ip + ((__u32)ip->ihl * 4 & 0x3c);
+	if (ip->protocol == IPPROTO_ICMP) {
+		if ((void *)(l4 + 8) > end || (l4[0] != 3 && l4[0] != 11 && l4[0] != 12))
+			return false;
+		ip = (void *)(l4 + 8); /* the quoted packet: the check's, from its port */
+		if ((void *)(ip + 1) > end || ip->ihl < 5)
+			return false;
+		l4 = (__u8 *)ip + ((__u32)ip->ihl * 4 & 0x3c);
+		if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
+			return false;
+		if ((void *)(l4 + 2) > end)
+			return false;
+		return ((__u16)l4[0] << 8 | l4[1]) >= XGW_CHECK_PORT_MIN;
+	}
+	if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
+		return false;
+	if ((void *)(l4 + 4) > end)
+		return false;
+	return ((__u16)l4[2] << 8 | l4[3]) >= XGW_CHECK_PORT_MIN;
 }
 
 /* Whether the ICMP error at icmp is about a packet of one of this host's
@@ -159,6 +204,7 @@ static __noinline int steer(struct xdp_md *ctx)
 	struct xgw_steer_src_key skey = {};
 	bool src_ok = true; /* may a source rule match this packet? */
 	struct ethhdr *eth = data;
+	struct xgw_steer_val *rule;
 	__u32 zero = 0, *classes, q;
 	__u16 proto;
 	void *l4;
@@ -244,8 +290,14 @@ classify:
 	 * too, but to a check port: the gateway's own stack takes it. */
 	if (key.proto == IPPROTO_TCP || key.proto == IPPROTO_UDP)
 		src_ok = src_ok && bpf_ntohs(key.dport) < XGW_CHECK_PORT_MIN;
-	if (!lookup(&key, *classes) &&
+	rule = lookup(&key, *classes);
+	if (!rule &&
 	    !(src_ok && (*classes & XGW_STEER_CLASS_SRC) && bpf_map_lookup_elem(&steer_src, &skey)))
+		goto pass;
+	/* The tunnel port's rule is exact (UDP and the port): l4 is the
+	 * outer UDP header, not a fragment's payload. */
+	if (rule && (rule->rule_id & ~1u) == XGW_STEER_ID_TUNNEL && key.proto == IPPROTO_UDP &&
+	    key.dport && tun_check_answer(l4, end, rule->rule_id & 1))
 		goto pass;
 	q = ctx->rx_queue_index;
 	/* No socket bound (xgwd gone): the kernel gets the packet rather

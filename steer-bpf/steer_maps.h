@@ -49,6 +49,14 @@ struct xgw_steer_src_key {
 #define XGW_CHECK_PORT_MIN 65024
 #define XGW_CHECK_PORT_MAX 65535
 
+/* Ids of the rules xgwd derives from its config (user rules have their
+ * own, small ids): a service's VIP, and a tunnel port on tunnel.local_ip
+ * (| 0: VXLAN, | 1: Geneve).  The program looks into the packets that
+ * match a tunnel port's rule for the answers of health checks through
+ * tunnels (health/tun_path.h), which go to the kernel. */
+#define XGW_STEER_ID_SERVICE 0x80000000u
+#define XGW_STEER_ID_TUNNEL  0x40000000u
+
 /* Bits of steer_classes[0]: which wildcard shapes have rules. */
 enum {
 	XGW_STEER_CLASS_PROTO_PORT = 1 << 0, /* proto and dport set */

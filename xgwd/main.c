@@ -363,8 +363,13 @@ static json_t *ctl_stats(void *ctx)
 	json_t *j = xgw_dp_stats_json(&d->dp);
 
 	/* Every checked backend's state, for stats --json and the metrics. */
-	if (j && d->checker)
+	if (j && d->checker) {
+		json_t *tun = xgw_checker_tunnel_json(d->checker);
+
 		json_object_set_new(j, "health", xgw_checker_stats_json(d->checker));
+		if (tun) /* the checks through tunnels' relay */
+			json_object_set_new(j, "health_tunnel", tun);
+	}
 	return j;
 }
 

@@ -5,7 +5,9 @@
 # a service mixing tunnel and native backends.  No Geneve module here: the
 # Geneve frames xgw emits are checked with tshark and scapy, and
 # scapy-built Geneve frames (with and without options, critical or not)
-# are sent to xgw to decapsulate; and xgw to xgw over Geneve.
+# are sent to xgw to decapsulate; and xgw to xgw over Geneve.  Health
+# checks (HTTP) of the VXLAN backend through the tunnel, with the tunnel
+# broken and mended.
 #
 #   [cli] c0 198.18.1.2 --- gw-c 198.18.1.1 [gw] gw-s 198.18.3.1 --- u0 198.18.3.2  [node]
 #                                           (tunnel.local_ip)          198.18.3.3  (Geneve remote)
@@ -376,6 +378,94 @@ e1=$(cnt geneve_encapsulated)
 d2=$(ctl2 stats --json | jget 'sum(w["geneve_decapsulated"] for w in d["workers"])')
 [ "$d2" -gt 0 ] || fail "gw2 decapsulated nothing"
 ok "xgw to xgw over Geneve: 20 connections through a second xgw that decapsulates ($out; geneve encapsulated $e1, decapsulated by gw2 $d2)"
+
+# Health checks through the tunnel: HTTP GET to the VXLAN backend on its
+# overlay address, from the gateway's stack through xgwd's TUN device and
+# relay (health/tun_path.h); the answers come back encapsulated and are
+# passed to the kernel by the steering program.  Then the tunnel breaks
+# (the node drops VXLAN): the backend goes down, new connections reach the
+# native one only; mended, it comes back.
+# (Not python's http.server: it looks its own name up in the DNS.)
+cat >"$XGW_TMP/http.py" <<'PY'
+import socketserver, sys
+class H(socketserver.StreamRequestHandler):
+    def handle(self):
+        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+            pass
+        with open(sys.argv[2], "a") as f:
+            f.write("%s\n" % self.client_address[0])
+        self.wfile.write(b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n")
+class S(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+S((sys.argv[1], 8081), H).serve_forever()
+PY
+for a in 198.18.4.10 198.18.3.11; do
+	ip netns exec "$NODE" python3 "$XGW_TMP/http.py" "$a" "$XGW_TMP/checks.$a" &
+	XGW_PIDS+=($!)
+done
+for a in 198.18.4.10 198.18.3.11; do
+	wait_for bash -c "ip netns exec $NODE ss -Hltn src $a:8081 | grep -q ." || fail "http server on $a"
+done
+VSVC=198.18.100.1:80/tcp
+hstate() {
+	ctl backend list $VSVC --json |
+		jget "[(b['health']['state'], b['health'].get('checks', 0), b['health'].get('last', {}).get('result', '')) for b in d if '%s:%s' % (b['ip'], b['port']) == '$1'][0]"
+}
+wait_health() { # BACKEND STATE MS
+	local i=0
+	until hstate "$1" | grep -q "'$2'"; do
+		[ $i -ge $(($3 / 50)) ] && return 1
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+ctl service check $VSVC --check http:/ok --check-port 8081 --check-interval 200 \
+	--check-timeout 150 --fall 2 --rise 2 >/dev/null || fail "service check through the tunnel refused"
+sleep 1.5
+st=$(hstate 198.18.4.10:8080)
+echo "$st" | grep -q "('up', [0-9]*, 'ok')" || { ctl backend list $VSVC; tail -5 "$XGW_TMP/xgwd.log"; fail "tunnel backend's HTTP check: $st"; }
+[ "$(echo "$st" | tr -d "()'," | awk '{print $2}')" -ge 4 ] || fail "too few checks: $st"
+hct() { ctl stats --json | jget "d['health_tunnel']$1"; }
+dev=$(hct "['device']")
+sent=$(hct "['sent']")
+recv=$(hct "['received']")
+[ "$sent" -gt 0 ] && [ "$recv" -gt 0 ] || fail "relay counters: $(hct)"
+[ "$(hct "['drops']['bad_header']")" = 0 ] || fail "relay drops: $(hct)"
+ip -n "$GW" link show "$dev" >/dev/null || fail "no device $dev"
+[ -z "$(ip -n "$GW" route show table all dev "$dev" | grep -v -e '^local' -e '^multicast' -e '^fe80')" ] ||
+	fail "routes added through $dev: $(ip -n "$GW" route show table all dev "$dev")"
+src=$(sort -u "$XGW_TMP/checks.198.18.4.10" | tr '\n' ' ')
+[ "$src" = "198.18.3.1 " ] || fail "the tunnel backend's checks came from: $src"
+ok "HTTP checks of the VXLAN backend through the tunnel, from $src: $st (relay by $dev: sent $sent, received $recv, no route added)"
+
+ip netns exec "$NODE" nft -f - <<'NFT' || fail "nft"
+table inet xgwtest {
+	chain input {
+		type filter hook input priority 0; policy accept;
+		udp dport 4789 drop
+	}
+}
+NFT
+t0=$(date +%s.%3N)
+wait_health 198.18.4.10:8080 down 5000 || fail "broken tunnel: backend not marked down: $(hstate 198.18.4.10:8080)"
+# from xgwd's log line (its time stamp), not from the polling above
+lag=$(awk -v t0="$t0" 'index($0, "198.18.4.10:8080 of 198.18.100.1:80/tcp is down") && $1 >= t0 { printf "%d\n", ($1 - t0) * 1000; exit }' "$XGW_TMP/xgwd.log")
+out=$(ip netns exec "$CLI" python3 "$XGW_TMP/cli.py" 30 198.18.100.1)
+[ "$(echo "$out" | jget 'd["fails"]')" = 0 ] || fail "connections failed with the tunnel backend down: $out"
+[ "$(echo "$out" | jget 'list(d["seen"])')" = "['native-be']" ] || fail "a new connection reached the down backend: $out"
+[ "$(hstate 198.18.3.11:8080 | tr -d "()'," | awk '{print $1}')" = up ] || fail "native backend not up"
+ip netns exec "$NODE" nft delete table inet xgwtest || fail "nft delete"
+wait_health 198.18.4.10:8080 up 5000 || fail "mended tunnel: backend not back up: $(hstate 198.18.4.10:8080)"
+out2=$(ip netns exec "$CLI" python3 "$XGW_TMP/cli.py" 60 198.18.100.1)
+[ "$(echo "$out2" | jget 'd["fails"]')" = 0 ] || fail "connections failed after the backend came back: $out2"
+[ "$(echo "$out2" | jget 'len(d["seen"])')" = 2 ] || fail "the backend back up gets no new connection: $out2"
+ok "tunnel broken: the VXLAN backend down in $lag ms, 30 new connections all native ($out); mended: up again, both used ($out2)"
+
+ctl service check $VSVC --check none >/dev/null || fail "check removal"
+sleep 0.2
+ip -n "$GW" link show "$dev" >/dev/null 2>&1 && fail "$dev left once no check goes through a tunnel"
+ok "no check through a tunnel left: $dev removed"
 
 kill -TERM "$XGWD2_PID"
 wait "$XGWD2_PID" || { tail -30 "$XGW_TMP/xgwd2.log"; fail "second xgwd did not exit 0 on SIGTERM"; }
