@@ -33,6 +33,8 @@ struct target {
 	struct xgw_check_cfg check;
 	bool tun; /* behind a tunnel: checked through it (tun_path.h) */
 	struct xgw_hct_ep tep;
+	struct xgw_hct *hct; /* the relay its probe in flight went by, or NULL */
+	uint16_t sport;	     /* that probe's source port */
 	struct xgw_hc_state st;
 	bool reset_due; /* down under on_down "reset": xgw_checker_resets ends its connections */
 	/* the probe in flight */
@@ -126,6 +128,9 @@ static void probe_close(struct target *t)
 {
 	if (t->fd < 0)
 		return;
+	if (t->hct) /* its answers are no longer taken in */
+		xgw_hct_done(t->hct, t->sport);
+	t->hct = NULL;
 	if (t->check.type != XGW_CHECK_UDP) {
 		/* An abortive close: no TIME_WAIT holding the check port, and
 		 * the backend is not left with a half-closed connection. */
@@ -184,7 +189,7 @@ static bool start(struct xgw_checker *ck, struct target *t, uint64_t now)
 	if (t->fd < 0)
 		return finish(t, XGW_HC_ERROR, errno, 0);
 	if (t->tun) {
-		rc = xgw_hct_bind_device(&ck->hct, t->fd);
+		rc = xgw_hct_bind_device(&ck->hct, t->fd, t->tep.type);
 		if (rc)
 			return finish(t, XGW_HC_ERROR, -rc, 0);
 		xgw_addr_v4(&src, ck->hct.local);
@@ -192,8 +197,14 @@ static bool start(struct xgw_checker *ck, struct target *t, uint64_t now)
 	rc = bind_check_port(ck, t->fd, &src, &port);
 	if (rc)
 		return finish(t, XGW_HC_ERROR, -rc, 0);
-	if (t->tun)
-		xgw_hct_use(&ck->hct, port, &t->tep);
+	if (t->tun) {
+		uint32_t be;
+
+		memcpy(&be, t->ip.b, 4);
+		xgw_hct_use(&ck->hct, port, &t->tep, be, t->check.port ? t->check.port : t->port);
+		t->hct = &ck->hct;
+		t->sport = port;
+	}
 	sl = sockaddr_of(&ss, &t->ip, t->check.port ? t->check.port : t->port);
 	if (connect(t->fd, (struct sockaddr *)&ss, sl) && errno != EINPROGRESS)
 		return finish(t, errno == ECONNREFUSED ? XGW_HC_REFUSED : XGW_HC_ERROR, errno, 0);
@@ -310,6 +321,12 @@ static bool tick(struct xgw_checker *ck)
 	struct itimerspec its = {0}; /* all zero: disarmed (no target) */
 	bool flip = false;
 
+	/* The way through tunnels, failed or not yet open: tried again. */
+	if (ck->hct_on && xgw_hct_failed(&ck->hct)) {
+		xgw_hct_retry(&ck->hct, now);
+		if (xgw_hct_failed(&ck->hct))
+			next = ck->hct.retry_ms;
+	}
 	for (unsigned i = 0; i < ck->n; i++) {
 		struct target *t = &ck->t[i];
 		uint64_t due;
@@ -368,7 +385,12 @@ static void *checker_thread(void *arg)
 				if (read(ck->efd, &v, sizeof(v)) < 0)
 					v = 0;
 			} else if (ev[i].data.u64 == EV_TUN) {
-				xgw_hct_from_device(&ck->hct);
+				/* Deleted or failed: closed, opened again later. */
+				int e = ev[i].events & (EPOLLERR | EPOLLHUP)
+					    ? -ENODEV
+					    : xgw_hct_from_device(&ck->hct);
+				if (e)
+					xgw_hct_fail(&ck->hct, -e, mono_ms());
 			} else if (ev[i].data.u64 == EV_UDP || ev[i].data.u64 == EV_UDP + 1) {
 				xgw_hct_from_tunnel(&ck->hct, (unsigned)(ev[i].data.u64 - EV_UDP));
 			} else if ((t = by_serial(ck, ev[i].data.u64))) {
@@ -446,7 +468,7 @@ void xgw_checker_stop(struct xgw_checker *ck)
 	pthread_join(ck->thread, NULL);
 	for (unsigned i = 0; i < ck->n; i++)
 		probe_close(&ck->t[i]);
-	xgw_hct_close(&ck->hct);
+	xgw_hct_fini(&ck->hct);
 	free(ck->t);
 	close(ck->ep);
 	close(ck->tfd);
@@ -488,6 +510,8 @@ int xgw_checker_sync(struct xgw_checker *ck, const struct xgw_config *cfg)
 	struct target *nt;
 	uint64_t now = mono_ms();
 	bool tun = false;
+	unsigned types = 0;
+	uint32_t remote = 0;
 
 	for (unsigned i = 0; i < cfg->n_services; i++)
 		if (cfg->services[i].check.type != XGW_CHECK_NONE)
@@ -537,11 +561,17 @@ int xgw_checker_sync(struct xgw_checker *ck, const struct xgw_config *cfg)
 	free(ck->t);
 	ck->t = nt;
 	ck->n = k;
-	for (unsigned i = 0; i < k && !tun; i++)
-		tun = nt[i].tun;
+	for (unsigned i = 0; i < k; i++) {
+		if (!nt[i].tun)
+			continue;
+		if (!tun)
+			remote = nt[i].tep.remote;
+		tun = true;
+		types |= 1u << (nt[i].tep.type == XGW_TUN_GENEVE);
+	}
 	/* The way through tunnels exists while some check needs it. */
 	if (tun)
-		xgw_hct_open(&ck->hct, cfg, ck->ep, EV_TUN, EV_UDP);
+		xgw_hct_open(&ck->hct, &cfg->tunnel, types, remote, ck->ep, EV_TUN, EV_UDP);
 	else if (ck->hct_on)
 		xgw_hct_close(&ck->hct);
 	ck->hct_on = tun;

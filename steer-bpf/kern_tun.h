@@ -243,7 +243,8 @@ static __noinline int ktun_decap(struct xdp_md *ctx, const struct xgw_kdp_cfg *c
 		/* The answer of a health check through the tunnel: the
 		 * steering program passes it to the kernel, for xgwd's relay
 		 * (health/tun_path.h).  Not for the workers: not counted. */
-		if (!q->c && bpf_ntohs(p->dport) >= XGW_CHECK_PORT_MIN)
+		if (!q->c && bpf_ntohs(p->dport) >= XGW_CHECK_PORT_MIN &&
+		    p->dst[0] == cfg->tun_local)
 			return KTUN_HAND_ON;
 		if (!q->c || q->c->dir != 1)
 			goto hand_on;

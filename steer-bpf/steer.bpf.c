@@ -95,13 +95,16 @@ static __always_inline struct xgw_steer_val *lookup(struct xgw_steer_key *k, __u
 	return NULL;
 }
 
-/* Whether the tunnel packet whose outer UDP header is at udp carries the
- * answer of a health check through the tunnel: an inner IPv4 TCP or UDP
- * packet to a check port, or an ICMP error quoting a check's packet (from
- * a check port).  Such a packet goes to the kernel whole, where xgwd's
- * relay takes it off its tunnel port (health/tun_path.h) and checks that
- * it comes from the endpoint of the probe on that port. */
-static __always_inline bool tun_check_answer(void *udp, void *end, bool geneve)
+/* Whether the tunnel packet to local (the outer destination,
+ * tunnel.local_ip) whose outer UDP header is at udp carries the answer of
+ * a health check through the tunnel: an inner IPv4 TCP or UDP packet to
+ * local and a check port, or an ICMP error to local quoting a check's
+ * packet (from local and a check port).  A client's port in that range
+ * is no check's: its replies go to the client's address, not local.  Such
+ * a packet goes to the kernel whole, where xgwd's relay takes it off its
+ * tunnel port (health/tun_path.h) and checks that it comes from the
+ * backend and endpoint of the probe on that port. */
+static __always_inline bool tun_check_answer(void *udp, void *end, bool geneve, __be32 local)
 {
 	__u8 *h = (__u8 *)udp + 8, *eth, *l4;
 	struct iphdr *ip;
@@ -115,14 +118,14 @@ static __always_inline bool tun_check_answer(void *udp, void *end, bool geneve)
 	if ((void *)(eth + ETH_HLEN) > end || eth[12] != 0x08 || eth[13] != 0x00)
 		return false;
 	ip = (void *)(eth + ETH_HLEN);
-	if ((void *)(ip + 1) > end || ip->ihl < 5)
+	if ((void *)(ip + 1) > end || ip->ihl < 5 || ip->daddr != local)
 		return false;
 	l4 = (__u8 *)ip + ((__u32)ip->ihl * 4 & 0x3c);
 	if (ip->protocol == IPPROTO_ICMP) {
 		if ((void *)(l4 + 8) > end || (l4[0] != 3 && l4[0] != 11 && l4[0] != 12))
 			return false;
 		ip = (void *)(l4 + 8); /* the quoted packet: the check's, from its port */
-		if ((void *)(ip + 1) > end || ip->ihl < 5)
+		if ((void *)(ip + 1) > end || ip->ihl < 5 || ip->saddr != local)
 			return false;
 		l4 = (__u8 *)ip + ((__u32)ip->ihl * 4 & 0x3c);
 		if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
@@ -297,7 +300,8 @@ classify:
 	/* The tunnel port's rule is exact (UDP and the port): l4 is the
 	 * outer UDP header, not a fragment's payload. */
 	if (rule && (rule->rule_id & ~1u) == XGW_STEER_ID_TUNNEL && key.proto == IPPROTO_UDP &&
-	    key.dport && tun_check_answer(l4, end, rule->rule_id & 1))
+	    key.dport && key.family == AF_INET &&
+	    tun_check_answer(l4, end, rule->rule_id & 1, *(__be32 *)key.addr))
 		goto pass;
 	q = ctx->rx_queue_index;
 	/* No socket bound (xgwd gone): the kernel gets the packet rather

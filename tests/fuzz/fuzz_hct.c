@@ -32,7 +32,9 @@ static void setup(void)
 					.vni = 42 + (i & 1),
 					.type = i & 4 ? XGW_TUN_GENEVE : XGW_TUN_VXLAN};
 
-		xgw_hct_use(&h, (uint16_t)(XGW_CHECK_PORT_MIN + i), &ep);
+		xgw_hct_use(&h, (uint16_t)(XGW_CHECK_PORT_MIN + i), &ep,
+			    0x0a0412c6, /* 198.18.4.10 */
+			    (uint16_t)(8080 + (i & 1)));
 	}
 }
 
@@ -61,8 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (xgw_hct_sport(pl, size - 1))
 		check(size - 1 >= 24);
-	len = xgw_hct_encap(out, sizeof(out), &h.probe[0], (const uint8_t[6]){2, 0, 0, 0, 0, 1}, pl,
-			    size - 1);
+	len = xgw_hct_encap(out, sizeof(out), &h.probe[0].ep, (const uint8_t[6]){2, 0, 0, 0, 0, 1},
+			    pl, size - 1);
 	check(len == 8 + 14 + size - 1);
 	free(pl);
 	return 0;

@@ -6,7 +6,8 @@
 # Geneve frames xgw emits are checked with tshark and scapy, and
 # scapy-built Geneve frames (with and without options, critical or not)
 # are sent to xgw to decapsulate; and xgw to xgw over Geneve.  Health
-# checks (HTTP) of the VXLAN backend through the tunnel, with the tunnel
+# checks (HTTP) of the VXLAN backend through the tunnel: the relay's
+# device deleted, reverse-path filtering strict and loose, the tunnel
 # broken and mended.
 #
 #   [cli] c0 198.18.1.2 --- gw-c 198.18.1.1 [gw] gw-s 198.18.3.1 --- u0 198.18.3.2  [node]
@@ -438,6 +439,36 @@ ip -n "$GW" link show "$dev" >/dev/null || fail "no device $dev"
 src=$(sort -u "$XGW_TMP/checks.198.18.4.10" | tr '\n' ' ')
 [ "$src" = "198.18.3.1 " ] || fail "the tunnel backend's checks came from: $src"
 ok "HTTP checks of the VXLAN backend through the tunnel, from $src: $st (relay by $dev: sent $sent, received $recv, no route added)"
+
+# The device deleted from outside: closed, opened again a second later
+# (XGW_HCT_RETRY_MS), the checks resume (the backend may flip down and up
+# meanwhile: fall 2 x 200 ms is shorter than the retry).
+c0=$(hstate 198.18.4.10:8080 | tr -d "()'," | awk '{print $2}')
+ip -n "$GW" link del "$dev" || fail "link del $dev"
+wait_for ip -n "$GW" link show "$dev" || fail "$dev not opened again"
+sleep 1
+wait_health 198.18.4.10:8080 up 5000 || fail "after $dev was deleted: $(hstate 198.18.4.10:8080)"
+st=$(hstate 198.18.4.10:8080)
+[ "$(echo "$st" | tr -d "()'," | awk '{print $2}')" -gt "$c0" ] || fail "no checks since: $st"
+echo "$st" | grep -q "'ok')" || fail "after $dev was deleted: $st"
+ok "$dev deleted: opened again, checks go on ($st)"
+
+# Reverse-path filtering: strict (1) drops the answers arriving on the
+# device, which says so; loose (2) accepts them (the device has an address
+# of its own) when the backend's address is routed at all.
+ip netns exec "$GW" sysctl -qw net.ipv4.conf.all.rp_filter=1
+ip -n "$GW" link del "$dev"
+wait_for ip -n "$GW" link show "$dev" || fail "$dev not opened again"
+wait_health 198.18.4.10:8080 down 5000 || fail "rp_filter 1: $(hstate 198.18.4.10:8080)"
+w=$(hct "['warning']")
+echo "$w" | grep -q "rp_filter is 1" || fail "no warning about rp_filter 1: $(hct)"
+ip netns exec "$GW" sysctl -qw net.ipv4.conf.all.rp_filter=2
+ip -n "$GW" route add 198.18.4.0/24 via 198.18.3.2 dev gw-s
+ip -n "$GW" link del "$dev"
+wait_for ip -n "$GW" link show "$dev" || fail "$dev not opened again"
+wait_health 198.18.4.10:8080 up 5000 || fail "rp_filter 2: $(hstate 198.18.4.10:8080)"
+[ "$(hct "['warning']" 2>/dev/null)" = "" ] || fail "warning left: $(hct)"
+ok "rp_filter 1: the backend down and stats say why ($w); rp_filter 2: up again"
 
 ip netns exec "$NODE" nft -f - <<'NFT' || fail "nft"
 table inet xgwtest {

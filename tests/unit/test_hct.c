@@ -119,7 +119,7 @@ static size_t answer(struct fixture *f, const char *dst, uint16_t dport)
 {
 	struct xgw_hct_ep ep = f->ep;
 	uint8_t ip[128];
-	size_t n = ip4(ip, IPPROTO_TCP, "198.18.4.10", 8080, dst, dport, 0), len;
+	size_t n = ip4(ip, IPPROTO_TCP, "198.18.4.10", 8081, dst, dport, 0), len;
 
 	ep.has_mac = true;
 	len = xgw_hct_encap(f->pl, sizeof(f->pl), &ep, BMAC, ip, n);
@@ -132,7 +132,7 @@ static void setup(struct fixture *f)
 	xgw_hct_init(&f->h);
 	f->h.local = a4("198.18.3.1");
 	f->ep = vxlan_ep();
-	xgw_hct_use(&f->h, 65100, &f->ep);
+	xgw_hct_use(&f->h, 65100, &f->ep, a4("198.18.4.10"), 8081);
 }
 
 static void decap_answers_only(void **st)
@@ -163,6 +163,23 @@ static void decap_answers_only(void **st)
 	assert_int_equal(xgw_hct_decap(&f.h, XGW_TUN_VXLAN, f.ep.remote, f.pl, n, &off, &len),
 			 XGW_HCT_NO_PROBE);
 	n = answer(&f, "198.18.3.1", 40000);
+	assert_int_equal(xgw_hct_decap(&f.h, XGW_TUN_VXLAN, f.ep.remote, f.pl, n, &off, &len),
+			 XGW_HCT_NO_PROBE);
+	/* From another host behind the same endpoint, or another port of the
+	 * backend: not the probed backend's answer. */
+	n = answer(&f, "198.18.3.1", 65100);
+	f.pl[8 + 14 + 15] = 11; /* source 198.18.4.11 */
+	assert_int_equal(xgw_hct_decap(&f.h, XGW_TUN_VXLAN, f.ep.remote, f.pl, n, &off, &len),
+			 XGW_HCT_NO_PROBE);
+	f.pl[8 + 14 + 15] = 10;
+	f.pl[8 + 14 + 21] = 0x92; /* source port 8082 */
+	assert_int_equal(xgw_hct_decap(&f.h, XGW_TUN_VXLAN, f.ep.remote, f.pl, n, &off, &len),
+			 XGW_HCT_NO_PROBE);
+	f.pl[8 + 14 + 21] = 0x91;
+	assert_int_equal(xgw_hct_decap(&f.h, XGW_TUN_VXLAN, f.ep.remote, f.pl, n, &off, &len),
+			 XGW_HCT_RECEIVED);
+	/* Once the probe is over, nothing more is taken in on its port. */
+	xgw_hct_done(&f.h, 65100);
 	assert_int_equal(xgw_hct_decap(&f.h, XGW_TUN_VXLAN, f.ep.remote, f.pl, n, &off, &len),
 			 XGW_HCT_NO_PROBE);
 }
@@ -201,8 +218,8 @@ static void decap_geneve_options(void **st)
 
 	setup(&f);
 	f.ep.type = XGW_TUN_GENEVE;
-	xgw_hct_use(&f.h, 65100, &f.ep);
-	n = ip4(ip, IPPROTO_TCP, "198.18.4.10", 8080, "198.18.3.1", 65100, 0);
+	xgw_hct_use(&f.h, 65100, &f.ep, a4("198.18.4.10"), 8081);
+	n = ip4(ip, IPPROTO_TCP, "198.18.4.10", 8081, "198.18.3.1", 65100, 0);
 	memset(f.pl, 0, sizeof(f.pl));
 	f.pl[0] = 2; /* 8 bytes of options */
 	f.pl[2] = 0x65;
@@ -232,6 +249,7 @@ static void decap_icmp_error(void **st)
 	struct xgw_hct_ep ep;
 
 	setup(&f);
+	xgw_hct_use(&f.h, 65100, &f.ep, a4("198.18.4.10"), 53); /* a UDP check of port 53 */
 	nq = ip4(q, IPPROTO_UDP, "198.18.3.1", 65100, "198.18.4.10", 53, 4);
 	n = ip4(ip, IPPROTO_ICMP, "198.18.4.10", 0, "198.18.3.1", 0, 0);
 	memset(ip + 20, 0, 8);
@@ -245,6 +263,10 @@ static void decap_icmp_error(void **st)
 	n = xgw_hct_encap(f.pl, sizeof(f.pl), &ep, BMAC, ip, n);
 	assert_int_equal(xgw_hct_decap(&f.h, XGW_TUN_VXLAN, f.ep.remote, f.pl, n, &off, &len),
 			 XGW_HCT_RECEIVED);
+	f.pl[8 + 14 + 28 + 17] = 9; /* about a datagram to another host */
+	assert_int_equal(xgw_hct_decap(&f.h, XGW_TUN_VXLAN, f.ep.remote, f.pl, n, &off, &len),
+			 XGW_HCT_NO_PROBE);
+	f.pl[8 + 14 + 28 + 17] = 10;
 	f.pl[8 + 14 + 20] = 8; /* an echo request is no one's answer */
 	assert_int_equal(xgw_hct_decap(&f.h, XGW_TUN_VXLAN, f.ep.remote, f.pl, n, &off, &len),
 			 XGW_HCT_NO_PROBE);

@@ -1085,6 +1085,99 @@ static void test_tunnel_hand_on(void **state)
 	assert_int_equal(run(f, &len), XDP_TX);
 }
 
+static uint64_t scnt(unsigned idx)
+{
+	uint64_t v[XGW_STEER_CNT__MAX];
+
+	assert_int_equal(
+	    xgw_bpf_percpu_sum(bpf_map__fd(skel->maps.steer_stats), XGW_STEER_CNT__MAX, v), 0);
+	return v[idx];
+}
+
+/* Through the VXLAN endpoint of service [2] (a kernel one), the frame of
+ * inner packet b: its steering verdict, as counted (passed: the kernel's;
+ * steered: no socket here, so counted as such), and no kernel punt
+ * counted for a check's answer. */
+static void check_answer_case(struct xgw_pb *b, bool answer)
+{
+	static uint8_t f[2048], e[2048];
+	uint64_t passed = scnt(XGW_STEER_CNT_PASSED), nosock = scnt(XGW_STEER_CNT_NOSOCK);
+	uint64_t punt = kcnt(XGW_KDP_CNT_PUNT);
+	uint32_t elen = build_mac(b, e, kd0_mac, INNER_MAC), len;
+
+	len = user_encap(f, e, elen, XGW_TUNK_VXLAN, "198.18.2.20", "198.18.2.1", 42, kd0_mac, 7,
+			 kd0_mac, VTEP_MAC[0]);
+	assert_int_equal(run(f, &len), XDP_PASS);
+	assert_int_equal(scnt(XGW_STEER_CNT_PASSED), passed + answer);
+	assert_int_equal(scnt(XGW_STEER_CNT_NOSOCK), nosock + !answer);
+	if (answer && b->proto == IPPROTO_TCP)
+		assert_int_equal(kcnt(XGW_KDP_CNT_PUNT), punt);
+}
+
+/* The answer of a health check through a tunnel (health/tun_path.h): a
+ * tunnel packet whose inner packet goes to tunnel.local_ip and a check
+ * port, or is an ICMP error quoting a check's packet, is passed to the
+ * kernel (xgwd's relay) by the steering rules; a backend's reply to a
+ * client that happens to use a port in that range is steered as ever. */
+static void test_tunnel_check_answer(void **state)
+{
+	struct xgw_steer_key k = {.prefixlen = XGW_STEER_KEY_FIXED_BITS + 32,
+				  .family = AF_INET,
+				  .proto = IPPROTO_UDP,
+				  .dport = htons(4789)};
+	struct xgw_steer_val v = {.rule_id = XGW_STEER_ID_TUNNEL};
+	__u32 zero = 0, classes = XGW_STEER_CLASS_PROTO_PORT;
+	static uint8_t q[256];
+	int n;
+
+	(void)state;
+	memcpy(k.addr, xgw_pb_ip("198.18.2.1").b, 4);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.steer_rules), &k, &v, 0), 0);
+	assert_int_equal(
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.steer_classes), &zero, &classes, 0), 0);
+
+	struct xgw_pb b = {.src = xgw_pb_ip("198.18.4.10"),
+			   .dst = xgw_pb_ip("198.18.2.1"),
+			   .proto = IPPROTO_TCP,
+			   .sport = 8081,
+			   .dport = 65100,
+			   .tcp_flags = XGW_PB_SYN | XGW_PB_ACK};
+	check_answer_case(&b, true);
+	b.dport = 65000; /* below the checks' range: a service's */
+	check_answer_case(&b, false);
+	b.dst = xgw_pb_ip("198.18.1.2"); /* a client's port in the range */
+	b.dport = 65100;
+	check_answer_case(&b, false);
+
+	/* Port unreachable about a UDP check's datagram, and about a
+	 * client's from the same port. */
+	struct xgw_pb u = {.src = xgw_pb_ip("198.18.2.1"),
+			   .dst = xgw_pb_ip("198.18.4.10"),
+			   .proto = IPPROTO_UDP,
+			   .sport = 65100,
+			   .dport = 53};
+	n = xgw_pb_build(&u, q, sizeof(q));
+	assert_true(n > 14);
+	struct xgw_pb i = {.src = xgw_pb_ip("198.18.4.10"),
+			   .dst = xgw_pb_ip("198.18.2.1"),
+			   .proto = IPPROTO_ICMP,
+			   .icmp_other = true,
+			   .icmp_type = 3,
+			   .icmp_code = 3,
+			   .payload = q + 14,
+			   .payload_len = (size_t)n - 14};
+	check_answer_case(&i, true);
+	u.src = xgw_pb_ip("198.18.1.2");
+	n = xgw_pb_build(&u, q, sizeof(q));
+	i.dst = u.src;
+	check_answer_case(&i, false);
+
+	classes = 0;
+	assert_int_equal(
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.steer_classes), &zero, &classes, 0), 0);
+	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(skel->maps.steer_rules), &k), 0);
+}
+
 /* A packet too big for the way to the backend goes on untouched to the
  * workers (which answer with frag-needed / packet too big), both when the
  * next hop is looked up for it and when it comes from the connection's
@@ -1467,6 +1560,7 @@ int main(void)
 	    cmocka_unit_test(test_tunnel_vxlan),
 	    cmocka_unit_test(test_tunnel_geneve),
 	    cmocka_unit_test(test_tunnel_hand_on),
+	    cmocka_unit_test(test_tunnel_check_answer),
 	    cmocka_unit_test(test_icmp_errors),
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_trace),
