@@ -196,6 +196,41 @@ static __always_inline bool about_own_check(struct xdp_md *ctx, void *icmp, void
 	return true;
 }
 
+/* Whether a socket of this host's stack holds the TCP or UDP packet
+ * k/sk (destination and source as parsed): the answer of a health check,
+ * which comes from a backend's address and port like a service reply but
+ * goes to a socket of the checker, in the checks' port range.  A client
+ * may use a port in that range too (Windows and macOS pick ephemeral
+ * ports up to 65535): its replies, to no socket here, are steered as
+ * ever.  Asked only for a backend's packet to a check port. */
+static __always_inline bool own_socket(struct xdp_md *ctx, const struct xgw_steer_key *k,
+				       const struct xgw_steer_src_key *sk)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *s;
+	__u32 tlen;
+
+	if (k->family == AF_INET) {
+		__builtin_memcpy(&t.ipv4.saddr, sk->addr, 4);
+		__builtin_memcpy(&t.ipv4.daddr, k->addr, 4);
+		t.ipv4.sport = sk->sport;
+		t.ipv4.dport = k->dport;
+		tlen = sizeof(t.ipv4);
+	} else {
+		__builtin_memcpy(t.ipv6.saddr, sk->addr, 16);
+		__builtin_memcpy(t.ipv6.daddr, k->addr, 16);
+		t.ipv6.sport = sk->sport;
+		t.ipv6.dport = k->dport;
+		tlen = sizeof(t.ipv6);
+	}
+	s = k->proto == IPPROTO_UDP ? bpf_sk_lookup_udp(ctx, &t, tlen, BPF_F_CURRENT_NETNS, 0)
+				    : bpf_sk_lookup_tcp(ctx, &t, tlen, BPF_F_CURRENT_NETNS, 0);
+	if (!s)
+		return false;
+	bpf_sk_release(s);
+	return true;
+}
+
 /* The steering rules, for what the kernel datapath left: a subprogram of
  * its own, so that its keys are not on the stack frame that the kernel
  * datapath's subprograms chain onto (512 bytes for the whole chain). */
@@ -290,9 +325,13 @@ classify:
 	skey.family = key.family;
 	skey.proto = key.proto;
 	/* A health check's answer comes from a backend's address and port
-	 * too, but to a check port: the gateway's own stack takes it. */
-	if (key.proto == IPPROTO_TCP || key.proto == IPPROTO_UDP)
-		src_ok = src_ok && bpf_ntohs(key.dport) < XGW_CHECK_PORT_MIN;
+	 * too, but to a check port and one of this host's sockets: the
+	 * gateway's own stack takes it.  (Before the rule lookups, which
+	 * change the key.) */
+	if (src_ok && (key.proto == IPPROTO_TCP || key.proto == IPPROTO_UDP) &&
+	    bpf_ntohs(key.dport) >= XGW_CHECK_PORT_MIN && (*classes & XGW_STEER_CLASS_SRC) &&
+	    own_socket(ctx, &key, &skey))
+		src_ok = false;
 	rule = lookup(&key, *classes);
 	if (!rule &&
 	    !(src_ok && (*classes & XGW_STEER_CLASS_SRC) && bpf_map_lookup_elem(&steer_src, &skey)))

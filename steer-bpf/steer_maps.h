@@ -43,9 +43,11 @@ struct xgw_steer_src_key {
 };
 
 /* Source ports of xgwd's health checks (health/checker.h).  A packet that
- * matches a backend's source rule but is addressed to one of these ports
- * is the answer to a check, for the gateway's own stack: passed, not
- * steered.  SNAT allocates below this range (lb/nat.h). */
+ * matches a backend's source rule, is addressed to one of these ports and
+ * is held by one of the host's sockets (bpf_sk_lookup) is the answer to a
+ * check, for the gateway's own stack: passed, not steered.  A client may
+ * use these ports too: its replies are steered.  SNAT allocates below this
+ * range (lb/nat.h). */
 #define XGW_CHECK_PORT_MIN 65024
 #define XGW_CHECK_PORT_MAX 65535
 

@@ -269,6 +269,36 @@ r1=$(reused)
 [ "$r1" -ge $((r0 + 1)) ] || fail "port reuse: conntrack reused $r0 -> $r1"
 ok "a client port reused for another VIP onto the same backend: refused while the first is open, taken over once it closed (reused $r0 -> $r1)"
 
+# A client whose source port is in the health checks' range (65024-65535:
+# Windows and macOS pick ephemeral ports up to 65535): the backend's
+# replies are steered to the datapath as any other (the steering program
+# leaves a backend's packet to such a port to the kernel only when a
+# socket of the gateway holds it: a check's).  Before, they went to the
+# kernel and the connection hung.
+out=$(ip netns exec "$CLI" python3 - <<'PY'
+import json, socket
+res = {}
+for port in (65100, 65535):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("198.18.1.2", port))
+    s.settimeout(3)
+    try:
+        s.connect(("198.18.100.5", 80))
+        f = s.makefile("rwb")
+        name = f.readline().strip().decode()
+        f.write(b"high port\n"); f.flush()
+        res[port] = name if f.readline() == b"high port\n" else "no echo"
+    except OSError as e:
+        res[port] = "failed: %s" % e
+    s.close()
+print(json.dumps(res))
+PY
+)
+[ "$(echo "$out" | jget 'sorted(set(d.values()))')" = "['be1']" ] ||
+	fail "a client port in the checks' range: $out; drops: $(drops)"
+ok "clients from ports 65100 and 65535 (the checks' range) served and echoed ($out)"
+
 # Stickiness under remapping: 40 long connections through a Maglev service
 # of two backends; then a third backend is added and the weights change
 # (1:1 -> 3:1:1), which moves a large share of the Maglev table.  Every

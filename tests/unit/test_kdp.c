@@ -6,6 +6,7 @@
  * Needs root (BPF, a network namespace of its own with a veth pair
  * for bpf_fib_lookup); exits 77 otherwise. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -1178,6 +1179,82 @@ static void test_tunnel_check_answer(void **state)
 	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(skel->maps.steer_rules), &k), 0);
 }
 
+/* One frame through the program: steered (to no socket here: counted as
+ * such) or passed to the kernel. */
+static void steer_case(struct xgw_pb *b, bool passed)
+{
+	static uint8_t f[2048];
+	uint64_t p0 = scnt(XGW_STEER_CNT_PASSED), n0 = scnt(XGW_STEER_CNT_NOSOCK);
+	uint32_t len = build_mac(b, f, kd0_mac, kd0_mac);
+
+	assert_int_equal(run(f, &len), XDP_PASS);
+	assert_int_equal(scnt(XGW_STEER_CNT_PASSED), p0 + passed);
+	assert_int_equal(scnt(XGW_STEER_CNT_NOSOCK), n0 + !passed);
+}
+
+/* A backend's packet to a port of the checks' range is a health check's
+ * answer only if one of this host's sockets holds it (here a UDP socket
+ * and a connecting TCP one, as the checker's); a client of a user service
+ * using such a port (Windows, macOS) gets its replies steered to the
+ * workers as any other. */
+static void test_check_answer_native(void **state)
+{
+	int fd_sk = bpf_map__fd(skel->maps.steer_src),
+	    fd_cl = bpf_map__fd(skel->maps.steer_classes);
+	struct xgw_steer_val v = {.rule_id = 1};
+	struct xgw_steer_src_key sk = {.family = AF_INET, .sport = htons(8080)};
+	struct sockaddr_in be = {.sin_family = AF_INET, .sin_port = htons(8080)};
+	struct sockaddr_in me = {.sin_family = AF_INET};
+	__u32 zero = 0, classes = XGW_STEER_CLASS_SRC;
+	int u, t;
+
+	(void)state;
+	memcpy(sk.addr, xgw_pb_ip("198.18.2.30").b, 4);
+	for (int i = 0; i < 2; i++) {
+		sk.proto = i ? IPPROTO_UDP : IPPROTO_TCP;
+		assert_int_equal(bpf_map_update_elem(fd_sk, &sk, &v, 0), 0);
+	}
+	assert_int_equal(bpf_map_update_elem(fd_cl, &zero, &classes, 0), 0);
+	inet_pton(AF_INET, "198.18.2.30", &be.sin_addr);
+	inet_pton(AF_INET, "198.18.1.1", &me.sin_addr);
+	u = socket(AF_INET, SOCK_DGRAM, 0);
+	me.sin_port = htons(65200);
+	assert_int_equal(bind(u, (struct sockaddr *)&me, sizeof(me)), 0);
+	assert_int_equal(connect(u, (struct sockaddr *)&be, sizeof(be)), 0);
+	t = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	me.sin_port = htons(65300);
+	assert_int_equal(bind(t, (struct sockaddr *)&me, sizeof(me)), 0);
+	assert_int_equal(connect(t, (struct sockaddr *)&be, sizeof(be)), -1);
+	assert_int_equal(errno, EINPROGRESS); /* SYN_SENT: the check's state */
+
+	struct xgw_pb b = {.src = xgw_pb_ip("198.18.2.30"),
+			   .dst = xgw_pb_ip("198.18.1.1"),
+			   .proto = IPPROTO_TCP,
+			   .sport = 8080,
+			   .dport = 65300,
+			   .tcp_flags = XGW_PB_SYN | XGW_PB_ACK};
+	steer_case(&b, true);
+	b.dst = xgw_pb_ip("198.18.1.2"); /* a client's port 65300 */
+	steer_case(&b, false);
+	b.proto = IPPROTO_UDP;
+	b.dst = xgw_pb_ip("198.18.1.1");
+	b.dport = 65200;
+	steer_case(&b, true);
+	b.dport = 65201; /* no socket */
+	steer_case(&b, false);
+	b.dport = 5000; /* below the range: a service reply */
+	steer_case(&b, false);
+
+	close(u);
+	close(t);
+	classes = 0;
+	assert_int_equal(bpf_map_update_elem(fd_cl, &zero, &classes, 0), 0);
+	for (int i = 0; i < 2; i++) {
+		sk.proto = i ? IPPROTO_UDP : IPPROTO_TCP;
+		assert_int_equal(bpf_map_delete_elem(fd_sk, &sk), 0);
+	}
+}
+
 /* A packet too big for the way to the backend goes on untouched to the
  * workers (which answer with frag-needed / packet too big), both when the
  * next hop is looked up for it and when it comes from the connection's
@@ -1561,6 +1638,7 @@ int main(void)
 	    cmocka_unit_test(test_tunnel_geneve),
 	    cmocka_unit_test(test_tunnel_hand_on),
 	    cmocka_unit_test(test_tunnel_check_answer),
+	    cmocka_unit_test(test_check_answer_native),
 	    cmocka_unit_test(test_icmp_errors),
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_trace),
