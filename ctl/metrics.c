@@ -652,6 +652,34 @@ static void emit_health(FILE *f, const json_t *health)
 	}
 }
 
+/* "health_tunnel": the relay of checks through tunnels (health/tun_path.h):
+ * packets each way, drops by reason, and whether it runs. */
+static void emit_health_tunnel(FILE *f, const json_t *t)
+{
+	static const char *const pk = "xgw_health_tunnel_packets_total";
+	static const char *const dr = "xgw_health_tunnel_drops_total";
+	struct label l[1] = {{"direction", "sent"}};
+	const char *reason;
+	json_t *v;
+
+	put_family(f, pk, "counter",
+		   "Packets of health checks through tunnels: encapsulated (sent) and "
+		   "answers handed to the checks (received).");
+	put_sample(f, pk, l, 1, json_object_get(t, "sent"));
+	l[0].value = "received";
+	put_sample(f, pk, l, 1, json_object_get(t, "received"));
+	put_family(f, dr, "counter",
+		   "Packets the relay of checks through tunnels dropped, by reason.");
+	json_object_foreach((json_t *)json_object_get(t, "drops"), reason, v)
+	{
+		l[0] = (struct label){"reason", reason};
+		put_sample(f, dr, l, 1, v);
+	}
+	put_family(f, "xgw_health_tunnel_up", "gauge",
+		   "1 while the relay of checks through tunnels runs (0: see xgwctl stats).");
+	fprintf(f, "xgw_health_tunnel_up %d\n", json_object_get(t, "error") ? 0 : 1);
+}
+
 /* The kernel datapath's counters (its drops are in xgw_drops_total). */
 static void emit_kernel(FILE *f, const json_t *k)
 {
@@ -738,6 +766,8 @@ char *xgw_metrics_render(const json_t *stats, size_t *len)
 	if (json_is_object(json_object_get(stats, "kernel")))
 		emit_kernel(f, json_object_get(stats, "kernel"));
 	emit_health(f, json_object_get(stats, "health"));
+	if (json_is_object(json_object_get(stats, "health_tunnel")))
+		emit_health_tunnel(f, json_object_get(stats, "health_tunnel"));
 	if (ferror(f)) {
 		fclose(f);
 		free(buf);

@@ -54,10 +54,18 @@ static const char stats_json[] =
     "    \"bytes_out\":700,\"conns_new\":3,\"conns_active\":2,\"drops\":1},"
     "   {\"ip\":\"2001:db8::a\",\"port\":8080,\"pkts_in\":0,\"bytes_in\":0,\"pkts_out\":0,"
     "    \"bytes_out\":0,\"conns_new\":0,\"conns_active\":0,\"drops\":0}]}],"
+    " \"health_tunnel\":{\"device\":\"xgwhc0\",\"mtu\":1450,\"sent\":70,\"received\":58,"
+    "   \"drops\":{\"no_probe\":2,\"bad_header\":0}},"
     " \"drops\":{\"no_route\":1,\"made_up_reason\":4}}";
 
 /* Each of these must be a whole line of the output. */
 static const char *const want_lines[] = {
+    "# TYPE xgw_health_tunnel_packets_total counter",
+    "xgw_health_tunnel_packets_total{direction=\"sent\"} 70",
+    "xgw_health_tunnel_packets_total{direction=\"received\"} 58",
+    "xgw_health_tunnel_drops_total{reason=\"no_probe\"} 2",
+    "xgw_health_tunnel_drops_total{reason=\"bad_header\"} 0",
+    "xgw_health_tunnel_up 1",
     "# HELP xgw_rx_packets_total Packets received on an AF_XDP queue.",
     "# TYPE xgw_rx_packets_total counter",
     "xgw_rx_packets_total{port=\"client\",queue=\"0\",core=\"1\"} 10",
