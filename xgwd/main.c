@@ -159,7 +159,9 @@ static int effective(struct xgwd *d, const struct xgw_config *cfg, struct xgw_co
 	unsigned i, n_checked = 0;
 
 	*out = *cfg;
-	for (i = 0; d->checker && i < cfg->n_services; i++)
+	if (!d->checker || xgw_checker_none_for(d->checker, cfg))
+		return 0;
+	for (i = 0; i < cfg->n_services; i++)
 		n_checked += cfg->services[i].check.type != XGW_CHECK_NONE;
 	if (!n_checked)
 		return 0;
