@@ -210,6 +210,7 @@ struct srec {
 	uint16_t port; /* host order, as in the config */
 	uint8_t proto;
 	uint32_t mark;
+	unsigned pos; /* in the config last diffed */
 	unsigned n_be;
 	struct {
 		struct xgw_addr ip;
@@ -224,6 +225,11 @@ struct xgw_steer_rules {
 	size_t kcap, kn;
 	struct srec **recs; /* the same, by service key */
 	size_t rcap, rn;
+	/* The records in the order of the config last diffed (a write
+	 * leaves the rest in order: most are found there, not hashed), and
+	 * the array the next diff fills. */
+	struct srec **order, **next;
+	size_t n_order, cap_order;
 	/* What the rules other than services' were made of at the reset. */
 	struct xgw_steer_cfg *steer;
 	unsigned n_steer;
@@ -402,6 +408,10 @@ void xgw_steer_rules_invalidate(struct xgw_steer_rules *r)
 	free(r->recs);
 	free(r->keys);
 	free(r->steer);
+	free(r->order);
+	free(r->next);
+	r->order = r->next = NULL;
+	r->n_order = r->cap_order = 0;
 	r->recs = NULL;
 	r->keys = NULL;
 	r->steer = NULL;
@@ -544,6 +554,11 @@ int xgw_steer_rules_reset(struct xgw_steer_rules *r, const struct xgw_config *cf
 		need *= 2;
 	if (rresize(r, need))
 		goto nomem;
+	r->cap_order = cfg->n_services + cfg->n_services / 8 + 16;
+	r->order = malloc(r->cap_order * sizeof(*r->order));
+	r->next = malloc(r->cap_order * sizeof(*r->next));
+	if (!r->order || !r->next)
+		goto nomem;
 	r->epoch++;
 	if (cfg->n_steer) {
 		r->steer = malloc(cfg->n_steer * sizeof(*r->steer));
@@ -586,6 +601,8 @@ int xgw_steer_rules_reset(struct xgw_steer_rules *r, const struct xgw_config *cf
 			continue;
 		if (!(*slot = rec_new(s, r->epoch)))
 			goto nomem;
+		(*slot)->pos = r->n_order;
+		r->order[r->n_order++] = *slot;
 		r->rn++;
 	}
 	for (size_t i = 0; i < r->kcap; i++)
@@ -642,33 +659,70 @@ int xgw_steer_rules_diff(struct xgw_steer_rules *r, const struct xgw_config *cfg
 	if (++r->epoch == 0)
 		r->epoch = 1;
 	r->n_touched = 0;
+	if (cfg->n_services > r->cap_order) {
+		size_t cap = cfg->n_services + cfg->n_services / 8 + 16;
+		void *a = realloc(r->order, cap * sizeof(*r->order));
+
+		if (a)
+			r->order = a;
+		a = a ? realloc(r->next, cap * sizeof(*r->next)) : NULL;
+		if (!a) {
+			xgw_steer_rules_invalidate(r);
+			return -ENOMEM;
+		}
+		r->next = a;
+		r->cap_order = cap;
+	}
 	/* The one pass over every service: those with the rules they gave
-	 * last time cost a probe and a comparison. */
-	for (unsigned i = 0; i < cfg->n_services && !rc; i++) {
+	 * last time cost a comparison (found where the last one matched
+	 * ended, else by a probe).  Records at or after position j in the
+	 * last order are all unmatched yet: j never moves back. */
+	for (unsigned i = 0, j = 0; i < cfg->n_services && !rc; i++) {
 		const struct xgw_service_cfg *s = &cfg->services[i];
-		struct srec **slot = rfind(r, &s->vip, s->port, s->proto), *v;
+		struct srec **slot = NULL, *o = NULL, *v;
 
 		for (unsigned b = 0; b < s->n_backends; b++)
 			n_tun += s->backends[b].tun != XGW_TUN_NONE;
-		if (*slot && (*slot)->mark == r->epoch) {
+		if (j < r->n_order) {
+			struct srec *c = r->order[j];
+
+			if (c->port == s->port && c->proto == s->proto &&
+			    xgw_addr_eq(&c->vip, &s->vip)) {
+				o = c;
+				j++;
+			}
+		}
+		if (!o) {
+			slot = rfind(r, &s->vip, s->port, s->proto);
+			o = *slot;
+			if (o && o->mark != r->epoch && o->pos >= j)
+				j = o->pos + 1;
+		}
+		if (o && o->mark == r->epoch) {
 			rc = -EAGAIN; /* two services with one key */
 			break;
 		}
-		if (*slot) {
-			if (rec_same(*slot, s)) {
-				(*slot)->mark = r->epoch;
+		if (o) {
+			if (rec_same(o, s)) {
+				o->mark = r->epoch;
+				o->pos = i;
+				r->next[i] = o;
 				continue;
 			}
-			rc = count_rec(r, *slot, -1);
+			rc = count_rec(r, o, -1);
 			if (rc)
 				break;
-			rremove(r, slot);
+			rremove(r, slot ? slot : rfind(r, &o->vip, o->port, o->proto));
 		}
 		rc = count_cfg_service(r, s, 1, true);
 		if (!rc && !(v = rec_new(s, r->epoch)))
 			rc = -ENOMEM;
 		if (!rc && (rc = rinsert(r, v)))
 			free(v);
+		if (!rc) {
+			v->pos = i;
+			r->next[i] = v;
+		}
 	}
 	/* Tunnel rules come or go with the first or last tunnel backend. */
 	if (!rc && (n_tun != 0) != r->tun)
@@ -709,5 +763,12 @@ int xgw_steer_rules_diff(struct xgw_steer_rules *r, const struct xgw_config *cfg
 		return rc == -ENOMEM ? -ENOMEM : -EAGAIN;
 	}
 	d->classes = classes_of(r);
+	{
+		struct srec **t = r->order;
+
+		r->order = r->next;
+		r->next = t;
+		r->n_order = cfg->n_services;
+	}
 	return 0;
 }
