@@ -283,7 +283,7 @@ int xgw_dp_open(struct xgw_dataplane *dp, const struct xgw_config *cfg, char *er
 	if (rc)
 		goto fail;
 	dp->hash_seed = cfg->hash_seed;
-	rc = xgw_dp_apply_snapshot(dp, cfg, err, errlen);
+	rc = xgw_dp_apply_snapshot(dp, cfg, NULL, err, errlen);
 	if (rc)
 		goto fail;
 	rc = xgw_dp_refresh_fwd(dp, cfg);
@@ -291,7 +291,7 @@ int xgw_dp_open(struct xgw_dataplane *dp, const struct xgw_config *cfg, char *er
 		snprintf(err, errlen, "cannot read routes over netlink: %s", strerror(-rc));
 		goto fail;
 	}
-	rc = xgw_dp_apply_steer(dp, cfg);
+	rc = xgw_dp_apply_steer(dp, cfg, NULL);
 	if (rc) {
 		snprintf(err, errlen, "cannot load steering rules: %s", strerror(-rc));
 		goto fail;
@@ -371,7 +371,8 @@ void xgw_dp_close(struct xgw_dataplane *dp)
 	}
 }
 
-int xgw_dp_apply_steer(struct xgw_dataplane *dp, const struct xgw_config *cfg)
+int xgw_dp_apply_steer(struct xgw_dataplane *dp, const struct xgw_config *cfg,
+		       const struct xgw_config *prev)
 {
 	struct xgw_steer *st = first_steer(dp);
 	struct xgw_steer_rule *rules = NULL;
@@ -385,7 +386,7 @@ int xgw_dp_apply_steer(struct xgw_dataplane *dp, const struct xgw_config *cfg)
 	if (!dp->steer_rules && !(dp->steer_rules = xgw_steer_rules_new()))
 		return -ENOMEM;
 	/* By difference: the keys of the services that changed only. */
-	rc = xgw_steer_rules_diff(dp->steer_rules, cfg, &d);
+	rc = xgw_steer_rules_diff(dp->steer_rules, cfg, prev, &d);
 	if (!rc) {
 		rc = xgw_steer_update_rules(st, d.add, d.n_add, d.del, d.n_del, d.src_add,
 					    d.n_src_add, d.src_del, d.n_src_del, d.classes);
@@ -432,8 +433,8 @@ static void ctl_rcu_leave(void)
 	rcu_thread_offline();
 }
 
-int xgw_dp_apply_snapshot(struct xgw_dataplane *dp, const struct xgw_config *cfg, char *err,
-			  size_t errlen)
+int xgw_dp_apply_snapshot(struct xgw_dataplane *dp, const struct xgw_config *cfg,
+			  const struct xgw_config *prev, char *err, size_t errlen)
 {
 	struct xgw_snapshot *s, *old;
 
@@ -445,8 +446,8 @@ int xgw_dp_apply_snapshot(struct xgw_dataplane *dp, const struct xgw_config *cfg
 	}
 	/* What changed only: the services as the running snapshot has them
 	 * are shared with it, the index is updated in place (snapshot.h). */
-	s = xgw_snapshot_update(dp->snap_builder, cfg, dp->n_workers, dp->hash_seed, dp->snap, err,
-				errlen);
+	s = xgw_snapshot_update(dp->snap_builder, cfg, prev, dp->n_workers, dp->hash_seed, dp->snap,
+				err, errlen);
 	if (!s)
 		return -EINVAL;
 	/* The kernel services, as the snapshot's pass found them. */

@@ -129,12 +129,14 @@ static bool same_service(const struct xgw_svc_rt *o, const struct xgw_service_cf
 	    o->snat != sc->snat || o->kernel != (sc->datapath == XGW_DP_KERNEL) ||
 	    o->n_backends != sc->n_backends)
 		return false;
+	if (o->n_tun)
+		return false; /* its count is of the config it was made from */
 	for (unsigned i = 0; i < sc->n_backends; i++) {
 		const struct xgw_backend_cfg *b = &sc->backends[i];
 		const struct xgw_be_rt *e = &o->be[i + 1];
 
 		if (e->port != htons(b->port) || e->weight != b->weight ||
-		    !xgw_addr_eq(&e->ip, &b->ip))
+		    !xgw_addr_eq(&e->ip, &b->ip) || b->tun != XGW_TUN_NONE)
 			return false;
 	}
 	/* Same weights, same inputs: the same M. */
@@ -177,6 +179,7 @@ static struct xgw_svc_rt *build_service(const struct xgw_service_cfg *sc, uint32
 		be->ip = b->ip;
 		be->port = htons(b->port);
 		be->weight = b->weight;
+		rt->n_tun += b->tun != XGW_TUN_NONE;
 		if (b->weight)
 			rt->active[rt->n_active++] = i + 1;
 	}
@@ -434,9 +437,18 @@ static struct xgw_svc_rt *old_record(const struct xgw_snapshot *old,
 		}
 	}
 	o = (struct xgw_svc_rt *)xgw_snapshot_service(old, &sc->vip, port, sc->proto);
-	if (o && o->pos < old->n_svcs && old->svcs[o->pos] == o)
+	if (o && o->pos < old->n_svcs && old->svcs[o->pos] == o && o->pos >= *j)
 		*j = o->pos + 1;
 	return o;
+}
+
+/* Whether sc is ps with the same backends array (copy-on-write). */
+static bool same_cfg(const struct xgw_service_cfg *sc, const struct xgw_service_cfg *ps)
+{
+	return sc->backends == ps->backends && sc->n_backends == ps->n_backends &&
+	       sc->port == ps->port && sc->proto == ps->proto && xgw_addr_eq(&sc->vip, &ps->vip) &&
+	       sc->algo == ps->algo && sc->snat == ps->snat && sc->datapath == ps->datapath &&
+	       sc->maglev_size == ps->maglev_size;
 }
 
 static int build_rest(struct xgw_snapshot *s, const struct xgw_config *cfg, unsigned n_workers,
@@ -477,8 +489,9 @@ nomem:
 static atomic_uint build_epoch;
 
 static struct xgw_snapshot *build(struct xgw_snap_builder *b, const struct xgw_config *cfg,
-				  unsigned n_workers, uint32_t hash_seed,
-				  const struct xgw_snapshot *old, char *err, size_t errlen)
+				  const struct xgw_config *prev, unsigned n_workers,
+				  uint32_t hash_seed, const struct xgw_snapshot *old, char *err,
+				  size_t errlen)
 {
 	struct xgw_snapshot *s = calloc(1, sizeof(*s));
 	uint32_t m = cfg->maglev_size ? cfg->maglev_size : XGW_MAGLEV_DEFAULT_SIZE;
@@ -490,6 +503,13 @@ static struct xgw_snapshot *build(struct xgw_snap_builder *b, const struct xgw_c
 	if (!s)
 		goto nomem;
 	err[0] = '\0';
+	/* old made from prev, in its order: prev's services[j] is old's
+	 * svcs[j]. */
+	if (!old || !prev || old->src != prev->services || old->src_n != prev->n_services ||
+	    old->n_svcs != prev->n_services || prev->maglev_size != cfg->maglev_size)
+		prev = NULL;
+	s->src = cfg->services;
+	s->src_n = cfg->n_services;
 	s->hash_seed = hash_seed;
 	s->policy_default_allow = cfg->policy_default_allow;
 	s->base = old;
@@ -503,9 +523,18 @@ static struct xgw_snapshot *build(struct xgw_snap_builder *b, const struct xgw_c
 	 * their input did not change). */
 	for (unsigned i = 0; i < cfg->n_services; i++) {
 		const struct xgw_service_cfg *sc = &cfg->services[i];
-		struct xgw_svc_rt *o = old ? old_record(old, sc, &j) : NULL, *v;
+		struct xgw_svc_rt *o = NULL, *v;
 
 		n_be += sc->n_backends;
+		if (prev && j < prev->n_services && same_cfg(sc, &prev->services[j]) &&
+		    old->svcs[j]->mark != epoch) {
+			/* As prev has it: old's record, nothing compared. */
+			v = svc_ref(old->svcs[j++]);
+			v->mark = epoch;
+			n_matched++;
+			goto have;
+		}
+		o = old ? old_record(old, sc, &j) : NULL;
 		if (o && o->mark == epoch) {
 			dup = true; /* two services with one key: no sharing */
 			o = NULL;
@@ -527,10 +556,10 @@ static struct xgw_snapshot *build(struct xgw_snap_builder *b, const struct xgw_c
 			}
 			filter_add_svc(s, v);
 		}
+	have:
 		v->pos = i;
 		s->svcs[s->n_svcs++] = v;
-		for (unsigned k = 0; k < sc->n_backends; k++)
-			s->n_tun += sc->backends[k].tun != XGW_TUN_NONE;
+		s->n_tun += v->n_tun;
 		if (sc->datapath == XGW_DP_KERNEL) {
 			if (s->n_kernel == cap_kernel) {
 				unsigned nc = cap_kernel ? cap_kernel * 2 : 8;
@@ -587,21 +616,22 @@ fail:
 struct xgw_snapshot *xgw_snapshot_build(const struct xgw_config *cfg, unsigned n_workers,
 					uint32_t hash_seed, char *err, size_t errlen)
 {
-	return build(NULL, cfg, n_workers, hash_seed, NULL, err, errlen);
+	return build(NULL, cfg, NULL, n_workers, hash_seed, NULL, err, errlen);
 }
 
 struct xgw_snapshot *xgw_snapshot_rebuild(const struct xgw_config *cfg, unsigned n_workers,
 					  uint32_t hash_seed, const struct xgw_snapshot *old,
 					  char *err, size_t errlen)
 {
-	return build(NULL, cfg, n_workers, hash_seed, old, err, errlen);
+	return build(NULL, cfg, NULL, n_workers, hash_seed, old, err, errlen);
 }
 
 struct xgw_snapshot *xgw_snapshot_update(struct xgw_snap_builder *b, const struct xgw_config *cfg,
-					 unsigned n_workers, uint32_t hash_seed,
-					 const struct xgw_snapshot *old, char *err, size_t errlen)
+					 const struct xgw_config *prev, unsigned n_workers,
+					 uint32_t hash_seed, const struct xgw_snapshot *old,
+					 char *err, size_t errlen)
 {
-	return build(b, cfg, n_workers, hash_seed, old, err, errlen);
+	return build(b, cfg, prev, n_workers, hash_seed, old, err, errlen);
 }
 
 void xgw_snapshot_published(struct xgw_snap_builder *b, struct xgw_snapshot *s)

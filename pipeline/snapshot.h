@@ -54,6 +54,7 @@ struct xgw_svc_rt {
 	 * lb.maglev_size). */
 	uint32_t refs, mark, pos;
 	uint32_t msize_cfg, msize_cap;
+	uint32_t n_tun; /* tunnel backends (then never shared by comparison) */
 };
 
 /* Open-addressing index entry: key fields inline so a miss costs one line. */
@@ -126,6 +127,10 @@ struct xgw_snapshot {
 	 * need no pass of their own. */
 	unsigned *kernel_idx;
 	unsigned n_kernel, n_tun;
+	/* The services array of the config it was made from (an address,
+	 * compared with the caller's prev, never read). */
+	const void *src;
+	unsigned src_n;
 	const struct xgw_snapshot *base;
 	struct xgw_svc_rt **gone, **added;
 	unsigned n_gone, n_added;
@@ -155,12 +160,19 @@ void xgw_snap_builder_free(struct xgw_snap_builder *b);
  * them: unchanged services share old's records, and the index is b's
  * spare copy updated in place (rebuilt whole when it must grow or shrink,
  * or was left inconsistent by a snapshot never published).  The result is
- * the same as xgw_snapshot_build's (test_snapshot.c checks it).  Then
+ * the same as xgw_snapshot_build's (test_snapshot.c checks it).
+ * prev, when not NULL, is a config that is alive and unchanged since it
+ * was made, and may be the one old was made from (old remembers the
+ * address of its services array): then a service whose backends array is
+ * prev's (the same address: a copy-on-write copy of prev, ctl/proto.c) and
+ * whose other fields are prev's keeps its record without a comparison
+ * (neither the record's backends nor the config's are read).  Then
  * either xgw_snapshot_published(b, s) once it is published (before the
  * next update), or xgw_snapshot_free(s). */
 struct xgw_snapshot *xgw_snapshot_update(struct xgw_snap_builder *b, const struct xgw_config *cfg,
-					 unsigned n_workers, uint32_t hash_seed,
-					 const struct xgw_snapshot *old, char *err, size_t errlen);
+					 const struct xgw_config *prev, unsigned n_workers,
+					 uint32_t hash_seed, const struct xgw_snapshot *old,
+					 char *err, size_t errlen);
 /* How many times b built an index whole (tests). */
 unsigned xgw_snap_builder_fills(const struct xgw_snap_builder *b);
 /* s, made by xgw_snapshot_update(b, ...), replaced the published one;

@@ -211,6 +211,7 @@ struct srec {
 	uint8_t proto;
 	uint32_t mark;
 	unsigned pos; /* in the config last diffed */
+	unsigned n_tun; /* its tunnel backends */
 	unsigned n_be;
 	struct {
 		struct xgw_addr ip;
@@ -230,6 +231,9 @@ struct xgw_steer_rules {
 	 * the array the next diff fills. */
 	struct srec **order, **next;
 	size_t n_order, cap_order;
+	/* The services array of the config last diffed (an address, never
+	 * read: compared with the caller's prev). */
+	const void *src;
 	/* What the rules other than services' were made of at the reset. */
 	struct xgw_steer_cfg *steer;
 	unsigned n_steer;
@@ -367,9 +371,11 @@ static struct srec *rec_new(const struct xgw_service_cfg *s, uint32_t mark)
 	v->proto = s->proto;
 	v->mark = mark;
 	v->n_be = s->n_backends;
+	v->n_tun = 0;
 	for (unsigned b = 0; b < s->n_backends; b++) {
 		v->be[b].ip = s->backends[b].ip;
 		v->be[b].port = s->backends[b].port;
+		v->n_tun += s->backends[b].tun != XGW_TUN_NONE;
 	}
 	return v;
 }
@@ -412,6 +418,7 @@ void xgw_steer_rules_invalidate(struct xgw_steer_rules *r)
 	free(r->next);
 	r->order = r->next = NULL;
 	r->n_order = r->cap_order = 0;
+	r->src = NULL;
 	r->recs = NULL;
 	r->keys = NULL;
 	r->steer = NULL;
@@ -609,6 +616,7 @@ int xgw_steer_rules_reset(struct xgw_steer_rules *r, const struct xgw_config *cf
 		if (r->keys[i].used)
 			count_key(r, &r->keys[i].k, 1);
 	r->valid = r->rn == cfg->n_services;
+	r->src = cfg->services;
 	return 0;
 nomem:
 	rc = -ENOMEM;
@@ -643,8 +651,15 @@ static int delta_key(struct xgw_steer_delta *d, const struct rkey *k, bool add)
 		   : add_rule(&d->del, &d->n_del, &d->cap_del, &v);
 }
 
+/* Whether s gives the rules ps gives, by the backends array's address. */
+static bool same_cfg(const struct xgw_service_cfg *s, const struct xgw_service_cfg *ps)
+{
+	return s->backends == ps->backends && s->n_backends == ps->n_backends &&
+	       s->port == ps->port && s->proto == ps->proto && xgw_addr_eq(&s->vip, &ps->vip);
+}
+
 int xgw_steer_rules_diff(struct xgw_steer_rules *r, const struct xgw_config *cfg,
-			 struct xgw_steer_delta *d)
+			 const struct xgw_config *prev, struct xgw_steer_delta *d)
 {
 	struct srec **gone = NULL;
 	size_t n_gone = 0;
@@ -659,6 +674,10 @@ int xgw_steer_rules_diff(struct xgw_steer_rules *r, const struct xgw_config *cfg
 	if (++r->epoch == 0)
 		r->epoch = 1;
 	r->n_touched = 0;
+	/* prev is what r was made from, in its order: order[j] is the record
+	 * of prev's services[j]. */
+	if (prev && (r->src != prev->services || r->n_order != prev->n_services))
+		prev = NULL;
 	if (cfg->n_services > r->cap_order) {
 		size_t cap = cfg->n_services + cfg->n_services / 8 + 16;
 		void *a = realloc(r->order, cap * sizeof(*r->order));
@@ -680,9 +699,21 @@ int xgw_steer_rules_diff(struct xgw_steer_rules *r, const struct xgw_config *cfg
 	for (unsigned i = 0, j = 0; i < cfg->n_services && !rc; i++) {
 		const struct xgw_service_cfg *s = &cfg->services[i];
 		struct srec **slot = NULL, *o = NULL, *v;
+		unsigned st = 0;
 
+		if (prev && j < r->n_order && same_cfg(s, &prev->services[j]) &&
+		    r->order[j]->mark != r->epoch) {
+			/* As prev has it: its record, nothing compared. */
+			o = r->order[j++];
+			o->mark = r->epoch;
+			o->pos = i;
+			r->next[i] = o;
+			n_tun += o->n_tun;
+			continue;
+		}
 		for (unsigned b = 0; b < s->n_backends; b++)
-			n_tun += s->backends[b].tun != XGW_TUN_NONE;
+			st += s->backends[b].tun != XGW_TUN_NONE;
+		n_tun += st;
 		if (j < r->n_order) {
 			struct srec *c = r->order[j];
 
@@ -706,6 +737,7 @@ int xgw_steer_rules_diff(struct xgw_steer_rules *r, const struct xgw_config *cfg
 			if (rec_same(o, s)) {
 				o->mark = r->epoch;
 				o->pos = i;
+				o->n_tun = st; /* of this config's array */
 				r->next[i] = o;
 				continue;
 			}
@@ -770,5 +802,6 @@ int xgw_steer_rules_diff(struct xgw_steer_rules *r, const struct xgw_config *cfg
 		r->next = t;
 		r->n_order = cfg->n_services;
 	}
+	r->src = cfg->services;
 	return 0;
 }

@@ -45,9 +45,13 @@ void xgw_steer_delta_free(struct xgw_steer_delta *d);
  * -EAGAIN when it cannot be had by difference (r holds nothing yet, the
  * steer entries or the tunnel rules changed, a service key is another
  * rule's too, two services share a key): then r holds nothing, and the
- * caller writes the whole list and calls xgw_steer_rules_reset. */
+ * caller writes the whole list and calls xgw_steer_rules_reset.  prev
+ * (or NULL): a config alive and unchanged since it was made, maybe the
+ * one r holds the rules of (r remembers the address of its services
+ * array): a service with prev's backends array and key, at the same
+ * place, is not compared. */
 int xgw_steer_rules_diff(struct xgw_steer_rules *r, const struct xgw_config *cfg,
-			 struct xgw_steer_delta *d);
+			 const struct xgw_config *prev, struct xgw_steer_delta *d);
 /* r holds cfg's rules, as the maps do after a whole write (0, or -ENOMEM:
  * then r holds nothing). */
 int xgw_steer_rules_reset(struct xgw_steer_rules *r, const struct xgw_config *cfg);

@@ -20,138 +20,7 @@
 #include "pipeline/steer_rules.h"
 #include "steer-bpf/steer_maps.h"
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static unsigned rnd(unsigned n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
-}
-
-static void addr4(struct xgw_addr *a, uint32_t host)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = AF_INET;
-	a->w[0] = htonl(host);
-}
-
-static void random_backend(struct xgw_backend_cfg *b)
-{
-	memset(b, 0, sizeof(*b));
-	/* A small pool: backends shared between services, as in a fleet. */
-	addr4(&b->ip, 0xc6120200u + rnd(12));
-	b->port = (uint16_t)(8080 + rnd(3));
-	b->weight = rnd(4);
-}
-
-static bool has_backend(const struct xgw_service_cfg *s, const struct xgw_backend_cfg *b)
-{
-	for (unsigned i = 0; i < s->n_backends; i++)
-		if (xgw_addr_eq(&s->backends[i].ip, &b->ip) && s->backends[i].port == b->port)
-			return true;
-	return false;
-}
-
-static int find(const struct xgw_config *c, const struct xgw_service_cfg *s)
-{
-	return xgw_config_find_service(c, &s->vip, s->port, s->proto);
-}
-
-static void add_service(struct xgw_config *c)
-{
-	struct xgw_service_cfg s;
-
-	memset(&s, 0, sizeof(s));
-	/* Few VIPs, several ports each: shared VIP entries. */
-	addr4(&s.vip, 0xc6126400u + rnd(6));
-	s.port = (uint16_t)(80 + rnd(4));
-	s.proto = rnd(2) ? IPPROTO_TCP : IPPROTO_UDP;
-	s.algo = rnd(5) ? XGW_ALGO_MAGLEV : XGW_ALGO_RR;
-	s.datapath = rnd(4) ? XGW_DP_USER : XGW_DP_KERNEL;
-	if (find(c, &s) >= 0)
-		return;
-	s.backends = calloc(5, sizeof(*s.backends));
-	assert_non_null(s.backends);
-	for (unsigned n = rnd(5); s.n_backends < n;) {
-		struct xgw_backend_cfg b;
-
-		random_backend(&b);
-		if (has_backend(&s, &b))
-			break;
-		s.backends[s.n_backends++] = b;
-	}
-	c->services = realloc(c->services, (c->n_services + 1) * sizeof(*c->services));
-	assert_non_null(c->services);
-	/* Anywhere: every position after it moves. */
-	unsigned at = rnd(c->n_services + 1);
-	memmove(&c->services[at + 1], &c->services[at], (c->n_services - at) * sizeof(s));
-	c->services[at] = s;
-	c->n_services++;
-}
-
-static void change_service(struct xgw_config *c)
-{
-	struct xgw_service_cfg *s;
-	struct xgw_backend_cfg b;
-	unsigned i;
-
-	if (!c->n_services)
-		return;
-	i = rnd(c->n_services);
-	s = &c->services[i];
-	switch (rnd(7)) {
-	case 0: /* removed */
-		xgw_service_free(s);
-		memmove(s, s + 1, (c->n_services - i - 1) * sizeof(*s));
-		c->n_services--;
-		break;
-	case 1: /* a backend added */
-		random_backend(&b);
-		if (has_backend(s, &b))
-			break;
-		s->backends = realloc(s->backends, (s->n_backends + 1) * sizeof(b));
-		assert_non_null(s->backends);
-		s->backends[s->n_backends++] = b;
-		break;
-	case 2: /* a backend removed */
-		if (s->n_backends) {
-			unsigned k = rnd(s->n_backends);
-			s->backends[k] = s->backends[--s->n_backends];
-		}
-		break;
-	case 3: /* a weight, or a port (as a reload may change it) */
-		if (s->n_backends && rnd(2)) {
-			s->backends[rnd(s->n_backends)].weight = rnd(4);
-		} else if (s->n_backends) {
-			random_backend(&b);
-			b.ip = s->backends[0].ip;
-			b.weight = s->backends[0].weight;
-			if (!has_backend(s, &b))
-				s->backends[0] = b;
-		}
-		break;
-	case 4: /* moved */
-		s->datapath = s->datapath == XGW_DP_USER ? XGW_DP_KERNEL : XGW_DP_USER;
-		break;
-	case 5: /* algorithm, table size */
-		s->algo = s->algo == XGW_ALGO_MAGLEV ? XGW_ALGO_RANDOM : XGW_ALGO_MAGLEV;
-		s->maglev_size = rnd(2) ? 0 : 211;
-		break;
-	default: /* snat, or the whole list reversed */
-		if (rnd(2)) {
-			s->snat = !s->snat;
-		} else {
-			for (unsigned a = 0, z = c->n_services - 1; a < z; a++, z--) {
-				struct xgw_service_cfg t = c->services[a];
-				c->services[a] = c->services[z];
-				c->services[z] = t;
-			}
-		}
-		break;
-	}
-}
+#include "cfg_gen.h"
 
 /* The model of the two maps: keys as the rules' fields, with values. */
 struct mkey {
@@ -265,8 +134,10 @@ static void change_other(struct xgw_config *c)
 		 * with the first one and go with the last. */
 		struct xgw_service_cfg *s = &c->services[rnd(c->n_services)];
 		addr4(&c->tunnel.local_ip, 0xc6120301u);
-		if (s->n_backends)
+		if (s->n_backends) {
+			s->backends = new_backends(s->backends, s->n_backends, s->n_backends);
 			s->backends[0].tun = s->backends[0].tun ? XGW_TUN_NONE : XGW_TUN_VXLAN;
+		}
 	} else if (c->n_steer && rnd(2)) {
 		c->n_steer--;
 	} else {
@@ -287,7 +158,7 @@ static void test_diff_equals_full(void **state)
 {
 	struct xgw_steer_rules *r = xgw_steer_rules_new();
 	struct model maps = {0}, want = {0};
-	struct xgw_config c;
+	struct xgw_config c, w, deep;
 	unsigned diffs = 0, wholes = 0;
 
 	(void)state;
@@ -295,22 +166,32 @@ static void test_diff_equals_full(void **state)
 	xgw_config_defaults(&c);
 	for (int step = 0; step < 800; step++) {
 		struct xgw_steer_delta d;
+		const struct xgw_config *prev = &c;
 		unsigned k = rnd(3) ? 1 : 1 + rnd(6);
 		int rc;
 
+		cfg_copy(&w, &c);
 		for (unsigned i = 0; i < k; i++) {
 			if (rnd(25) == 0)
-				change_other(&c);
-			else if (c.n_services < 8 || rnd(3) == 0)
-				add_service(&c);
+				change_other(&w);
+			else if (w.n_services < 8 || rnd(3) == 0)
+				add_service(&w);
 			else
-				change_service(&c);
+				change_service(&w);
 		}
-		rc = xgw_steer_rules_diff(r, &c, &d);
+		memset(&deep, 0, sizeof(deep));
+		if (rnd(8) == 0) {
+			prev = NULL;
+		} else if (rnd(8) == 0) {
+			assert_int_equal(xgw_config_copy(&deep, &c), 0);
+			prev = &deep;
+		}
+		rc = xgw_steer_rules_diff(r, &w, prev, &d);
+		xgw_config_free(&deep);
 		if (rc == -EAGAIN) {
 			/* Whole, as xgw_dp_apply_steer does. */
-			full_model(&maps, &c);
-			assert_int_equal(xgw_steer_rules_reset(r, &c), 0);
+			full_model(&maps, &w);
+			assert_int_equal(xgw_steer_rules_reset(r, &w), 0);
 			wholes++;
 		} else {
 			assert_int_equal(rc, 0);
@@ -326,8 +207,10 @@ static void test_diff_equals_full(void **state)
 			xgw_steer_delta_free(&d);
 			diffs++;
 		}
-		full_model(&want, &c);
+		full_model(&want, &w);
 		same_model(&maps, &want);
+		cfg_release(&c);
+		c = w;
 	}
 	print_message("%u by difference, %u whole\n", diffs, wholes);
 	/* Most writes went by difference. */
@@ -335,7 +218,8 @@ static void test_diff_equals_full(void **state)
 	free(maps.k);
 	free(want.k);
 	xgw_steer_rules_free(r);
-	xgw_config_free(&c);
+	cfg_release(&c);
+	gen_free();
 }
 
 /* One service added to many: the diff holds its keys alone. */
@@ -360,13 +244,13 @@ static void test_diff_small(void **state)
 		s->backends[0].port = 8080;
 		s->n_backends = 1;
 	}
-	assert_int_equal(xgw_steer_rules_diff(r, &c, &d), -EAGAIN);
+	assert_int_equal(xgw_steer_rules_diff(r, &c, NULL, &d), -EAGAIN);
 	assert_int_equal(xgw_steer_rules_reset(r, &c), 0);
 	struct xgw_service_cfg *s = &c.services[c.n_services++];
 	addr4(&s->vip, 0xc6140001u);
 	s->port = 443;
 	s->proto = IPPROTO_TCP;
-	assert_int_equal(xgw_steer_rules_diff(r, &c, &d), 0);
+	assert_int_equal(xgw_steer_rules_diff(r, &c, NULL, &d), 0);
 	assert_int_equal(d.n_add, 2); /* port and ICMP */
 	assert_int_equal(d.n_del + d.n_src_add + d.n_src_del, 0);
 	assert_int_equal(d.classes,
