@@ -577,9 +577,6 @@ static struct xgw_snapshot *build(struct xgw_snap_builder *b, const struct xgw_c
 		if (old->svcs[i]->mark != epoch &&
 		    push(&s->gone, &s->n_gone, &cap_gone, old->svcs[i]))
 			goto nomem;
-	if (!old)
-		for (unsigned i = 0; i < s->n_svcs; i++)
-			filter_add_svc(s, s->svcs[i]);
 	/* The index: the builder's spare brought up to date, else built. */
 	if (b) {
 		t = &b->tabs[!b->cur];
