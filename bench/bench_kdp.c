@@ -111,8 +111,8 @@ static int setup(struct steer_bpf **skel, struct xgw_kdp **kdp, struct xgw_confi
 	/* Counter slots as xgwd gives them: every packet is counted per
 	 * backend (kdp_be_ctr), as in production. */
 	if (*snap) {
-		(*snap)->svcs[0].ctr = 1;
-		(*snap)->svcs[0].be[1].ctr = 1;
+		(*snap)->svcs[0]->ctr = 1;
+		(*snap)->svcs[0]->be[1].ctr = 1;
 	}
 	if (!*snap || xgw_kdp_sync(*kdp, cfg, *snap, *ct, err, sizeof(err))) {
 		fprintf(stderr, "xgw-bench-kdp: %s\n", err);

@@ -43,15 +43,11 @@ void xgw_check_defaults(struct xgw_check_cfg *k)
 	snprintf(k->path, sizeof(k->path), "%s", "/");
 }
 
-void xgw_config_free(struct xgw_config *c)
+static void free_but_services(struct xgw_config *c)
 {
-	if (!c)
-		return;
 	for (unsigned i = 0; i < c->n_ports; i++)
 		free(c->ports[i].queues);
 	free(c->ports);
-	for (unsigned i = 0; i < c->n_services; i++)
-		xgw_service_free(&c->services[i]);
 	free(c->services);
 	free(c->steer);
 	free(c->routes);
@@ -60,9 +56,25 @@ void xgw_config_free(struct xgw_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
+void xgw_config_free(struct xgw_config *c)
+{
+	if (!c)
+		return;
+	for (unsigned i = 0; i < c->n_services; i++)
+		xgw_service_free(&c->services[i]);
+	free_but_services(c);
+}
+
+void xgw_config_free_keep_backends(struct xgw_config *c)
+{
+	if (c)
+		free_but_services(c);
+}
+
 void xgw_service_free(struct xgw_service_cfg *s)
 {
-	free(s->backends);
+	if (!s->backends_shared)
+		free(s->backends);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -79,7 +91,8 @@ static int dup_array(void **dst, const void *src, size_t n, size_t size)
 	return 0;
 }
 
-int xgw_config_copy(struct xgw_config *dst, const struct xgw_config *src)
+static int copy(struct xgw_config *dst, const struct xgw_config *src, bool share,
+		struct xgw_service_cfg *buf, size_t cap)
 {
 	struct xgw_config c = *src;
 	unsigned i;
@@ -107,14 +120,36 @@ int xgw_config_copy(struct xgw_config *dst, const struct xgw_config *src)
 			goto nomem;
 		c.ports[i].n_queues = src->ports[i].n_queues;
 	}
-	if (dup_array((void **)&c.services, src->services, src->n_services, sizeof(*c.services)))
-		goto nomem;
+	if (buf && cap >= src->n_services && src->n_services) {
+		c.services = buf;
+		memcpy(c.services, src->services, src->n_services * sizeof(*c.services));
+	} else if (share && src->n_services) {
+		/* With room: a service added in place, and the array reused
+		 * by the next write (buf) when it let go of it. */
+		free(buf);
+		c.services =
+		    malloc((src->n_services + src->n_services / 8 + 16) * sizeof(*c.services));
+		if (!c.services)
+			goto nomem_nobuf;
+		memcpy(c.services, src->services, src->n_services * sizeof(*c.services));
+	} else {
+		free(buf);
+		if (dup_array((void **)&c.services, src->services, src->n_services,
+			      sizeof(*c.services)))
+			goto nomem_nobuf;
+	}
+	buf = NULL;
 	for (i = 0; i < src->n_services; i++) {
+		if (share) {
+			c.services[i].backends_shared = true;
+			continue;
+		}
 		c.services[i].backends = NULL;
 		c.services[i].n_backends = 0;
+		c.services[i].backends_shared = false;
 	}
 	c.n_services = src->n_services;
-	for (i = 0; i < src->n_services; i++) {
+	for (i = 0; i < src->n_services && !share; i++) {
 		if (dup_array((void **)&c.services[i].backends, src->services[i].backends,
 			      src->services[i].n_backends, sizeof(*c.services[i].backends)))
 			goto nomem;
@@ -136,9 +171,22 @@ int xgw_config_copy(struct xgw_config *dst, const struct xgw_config *src)
 	*dst = c;
 	return 0;
 nomem:
+	free(buf);
+nomem_nobuf:
 	xgw_config_free(&c);
 	memset(dst, 0, sizeof(*dst));
 	return -ENOMEM;
+}
+
+int xgw_config_copy(struct xgw_config *dst, const struct xgw_config *src)
+{
+	return copy(dst, src, false, NULL, 0);
+}
+
+int xgw_config_copy_shared(struct xgw_config *dst, const struct xgw_config *src,
+			   struct xgw_service_cfg *buf, size_t cap)
+{
+	return copy(dst, src, true, buf, cap);
 }
 
 int xgw_config_find_service(const struct xgw_config *c, const struct xgw_addr *vip, uint16_t port,

@@ -126,6 +126,9 @@ struct xgw_service_cfg {
 	struct xgw_check_cfg check;
 	struct xgw_backend_cfg *backends;
 	unsigned n_backends;
+	/* backends belongs to the config this one was copied from
+	 * (xgw_config_copy_shared): read-only here, not freed with it. */
+	bool backends_shared;
 };
 
 struct xgw_steer_cfg {
@@ -203,7 +206,18 @@ void xgw_config_defaults(struct xgw_config *c);
 /* A service's check defaults (type none). */
 void xgw_check_defaults(struct xgw_check_cfg *k);
 int xgw_config_copy(struct xgw_config *dst, const struct xgw_config *src);
+/* The same, but every service's backends shared with src (marked
+ * backends_shared): a copy costs the services array, not an allocation
+ * per service.  Whoever changes a shared array copies it first, and src
+ * must outlive dst or hand its arrays over (ctl/proto.c).  buf (NULL, or
+ * a malloc'd array of cap services) is taken for the services when it
+ * holds them all, else freed: a write reuses the array the write before
+ * let go, whose pages are already there. */
+int xgw_config_copy_shared(struct xgw_config *dst, const struct xgw_config *src,
+			   struct xgw_service_cfg *buf, size_t cap);
 void xgw_config_free(struct xgw_config *c);
+/* Everything but the services' backends arrays (handed to another). */
+void xgw_config_free_keep_backends(struct xgw_config *c);
 void xgw_service_free(struct xgw_service_cfg *s);
 
 /* Index of the service (vip, port, proto) in c->services, or -1. */

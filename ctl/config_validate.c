@@ -410,7 +410,7 @@ static bool same_service(const struct xgw_service_cfg *a, const struct xgw_servi
 {
 	return a->n_backends == b->n_backends &&
 	       !memcmp(a, b, offsetof(struct xgw_service_cfg, backends)) &&
-	       (!a->n_backends ||
+	       (!a->n_backends || a->backends == b->backends || /* shared: unchanged */
 		!memcmp(a->backends, b->backends, a->n_backends * sizeof(*a->backends)));
 }
 
@@ -421,12 +421,22 @@ static bool same_service_context(const struct xgw_config *c, const struct xgw_co
 	       !memcmp(&c->tunnel, &prev->tunnel, sizeof(c->tunnel));
 }
 
+/* Few services changed since a valid config: a duplicate key, if any,
+ * has one of them in it (the rest are distinct, as they were in prev). */
+#define FEW_CHANGED 16
+
+static bool same_key(const struct xgw_service_cfg *a, const struct xgw_service_cfg *b)
+{
+	return a->port == b->port && a->proto == b->proto && xgw_addr_eq(&a->vip, &b->vip);
+}
+
 static int check_services(const struct xgw_config *c, const struct xgw_config *prev, char *err,
 			  size_t errlen)
 {
 	char path[CJ_PATH_MAX], key[XGW_KEY_STRLEN];
 	size_t first, j = 0;
-	long d;
+	unsigned changed[FEW_CHANGED], n_changed = 0;
+	long d = -1;
 	int rc;
 
 	if (prev && !same_service_context(c, prev))
@@ -445,12 +455,32 @@ static int check_services(const struct xgw_config *c, const struct xgw_config *p
 			j += 2;
 			continue;
 		}
+		if (n_changed < FEW_CHANGED)
+			changed[n_changed] = i;
+		n_changed++;
 		if (!(rc = check_service(c, &c->services[i], NULL, err, errlen)))
 			continue;
 		cj_path(path, sizeof(path), "", "services", i);
 		return check_service(c, &c->services[i], path, err, errlen) ?: rc;
 	}
-	d = find_dup(c, c->n_services, sizeof(struct svc_key), svc_key, &first);
+	if (prev && n_changed <= FEW_CHANGED) {
+		/* The first service whose key an earlier one has, as the
+		 * whole search below finds it: one pass per changed service. */
+		for (unsigned k = 0; k < n_changed; k++) {
+			const struct xgw_service_cfg *u = &c->services[changed[k]];
+
+			for (unsigned i = 0; i < c->n_services; i++) {
+				unsigned later = i > changed[k] ? i : changed[k];
+
+				if (i == changed[k] || (d >= 0 && later >= (unsigned)d) ||
+				    !same_key(u, &c->services[i]))
+					continue;
+				d = later;
+			}
+		}
+	} else {
+		d = find_dup(c, c->n_services, sizeof(struct svc_key), svc_key, &first);
+	}
 	if (d == -ENOMEM)
 		return -ENOMEM;
 	if (d >= 0) {

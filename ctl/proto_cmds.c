@@ -231,7 +231,9 @@ static int cmd_service_del(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 		snprintf(err, errlen, "service.del: no service %s", key_str(&k, ks, sizeof(ks)));
 		return -ENOENT;
 	}
-	xgw_service_free(&cfg->services[i]);
+	ret = xgw_ctl_drop_service(c, &cfg->services[i]);
+	if (ret)
+		return ret;
 	remove_at(cfg->services, &cfg->n_services, (unsigned)i, sizeof(cfg->services[0]));
 	return 0;
 }
@@ -400,7 +402,9 @@ static int cmd_backend_add(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 	ret = xgw_service_check_backend(s, &b, "backend.add: args.backend", err, errlen);
 	if (ret)
 		return ret;
-	ret = grow(&s->backends, s->n_backends, sizeof(b));
+	ret = xgw_ctl_own_backends(c, s);
+	if (!ret)
+		ret = grow(&s->backends, s->n_backends, sizeof(b));
 	if (ret)
 		return ret;
 	s->backends[s->n_backends++] = b;
@@ -461,6 +465,8 @@ static int cmd_backend_del(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 	int i, ret;
 
 	ret = backend_lookup(cfg, args, "backend.del", schema, &s, &i, err, errlen);
+	if (!ret)
+		ret = xgw_ctl_own_backends(c, s);
 	if (ret)
 		return ret;
 	remove_at(s->backends, &s->n_backends, (unsigned)i, sizeof(s->backends[0]));
@@ -492,6 +498,9 @@ static int cmd_backend_set(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 			 XGW_MAX_WEIGHT);
 		return -EINVAL;
 	}
+	ret = xgw_ctl_own_backends(c, s);
+	if (ret)
+		return ret;
 	s->backends[i].weight = (uint32_t)wt;
 	*result = xgw_backend_to_json(&s->backends[i]);
 	return 0;

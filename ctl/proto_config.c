@@ -125,6 +125,13 @@ int xgw_ctl_cmd_config_reload(struct xgw_ctl *c, struct xgw_config *cfg, json_t 
 			   lists[i]);
 	/* The framework validates and applies cfg, then makes it the running
 	 * config: hand it the file's contents. */
+	for (unsigned i = 0; i < cfg->n_services; i++)
+		if (xgw_ctl_drop_service(c, &cfg->services[i])) {
+			/* The running config keeps every array it has: the
+			 * copy frees only its own. */
+			snprintf(err, errlen, "config.reload: out of memory");
+			goto out;
+		}
 	xgw_config_free(cfg);
 	*cfg = fresh;
 	memset(&fresh, 0, sizeof(fresh));

@@ -696,5 +696,7 @@ void xgw_ctl_stop(struct xgw_ctl *c)
 	xgw_config_free(c->running);
 	memset(c->running, 0, sizeof(*c->running));
 	free(c->raw);
+	free(c->released);
+	free(c->spare);
 	free(c);
 }

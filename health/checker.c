@@ -60,6 +60,11 @@ struct xgw_checker {
 	struct xgw_hct hct; /* the way through tunnels */
 	xgw_checker_changed_fn changed;
 	void *ctx;
+	/* The config of the last sync that succeeded (its services array,
+	 * compared by address) and how many backends it checks: written and
+	 * read by xgwd's writers, under their own lock. */
+	const struct xgw_service_cfg *synced;
+	unsigned synced_n_services, synced_targets;
 };
 
 #define EV_TIMER 1
@@ -577,7 +582,16 @@ int xgw_checker_sync(struct xgw_checker *ck, const struct xgw_config *cfg)
 	ck->hct_on = tun;
 	wake(ck); /* new targets are due now: the thread re-arms its timer */
 	pthread_mutex_unlock(&ck->lock);
+	ck->synced = cfg->services;
+	ck->synced_n_services = cfg->n_services;
+	ck->synced_targets = k;
 	return 0;
+}
+
+bool xgw_checker_none_for(const struct xgw_checker *ck, const struct xgw_config *cfg)
+{
+	return ck->synced && ck->synced == cfg->services &&
+	       ck->synced_n_services == cfg->n_services && !ck->synced_targets;
 }
 
 unsigned xgw_checker_adjust(struct xgw_checker *ck, struct xgw_config *cfg,

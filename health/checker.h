@@ -39,6 +39,11 @@ void xgw_checker_stop(struct xgw_checker *ck);
  * backend kept from the previous set keeps its state; a new one starts up
  * and is checked at once.  0 or -ENOMEM (the old set stays). */
 int xgw_checker_sync(struct xgw_checker *ck, const struct xgw_config *cfg);
+/* Whether the last sync that succeeded was of cfg (its services array, by
+ * address: the same write) and it checks no backend: then
+ * xgw_checker_adjust has nothing to do, and xgwd needs no pass over the
+ * services to find that out. */
+bool xgw_checker_none_for(const struct xgw_checker *ck, const struct xgw_config *cfg);
 
 /* cfg as the data plane should serve it: every checked backend that is
  * down gets weight 0 (no new connections; its established ones stay, the

@@ -18,6 +18,7 @@
 #include "pipeline/kdp.h"
 #include "pipeline/netlink.h"
 #include "pipeline/snapshot.h"
+#include "pipeline/steer_rules.h"
 #include "pipeline/tap.h"
 #include "port/port_dpdk.h"
 #include "port/port_xsk.h"
@@ -282,7 +283,7 @@ int xgw_dp_open(struct xgw_dataplane *dp, const struct xgw_config *cfg, char *er
 	if (rc)
 		goto fail;
 	dp->hash_seed = cfg->hash_seed;
-	rc = xgw_dp_apply_snapshot(dp, cfg, err, errlen);
+	rc = xgw_dp_apply_snapshot(dp, cfg, NULL, err, errlen);
 	if (rc)
 		goto fail;
 	rc = xgw_dp_refresh_fwd(dp, cfg);
@@ -290,7 +291,7 @@ int xgw_dp_open(struct xgw_dataplane *dp, const struct xgw_config *cfg, char *er
 		snprintf(err, errlen, "cannot read routes over netlink: %s", strerror(-rc));
 		goto fail;
 	}
-	rc = xgw_dp_apply_steer(dp, cfg);
+	rc = xgw_dp_apply_steer(dp, cfg, NULL);
 	if (rc) {
 		snprintf(err, errlen, "cannot load steering rules: %s", strerror(-rc));
 		goto fail;
@@ -356,6 +357,10 @@ void xgw_dp_close(struct xgw_dataplane *dp)
 	dp->n_static = 0;
 	xgw_snapshot_free(dp->snap);
 	dp->snap = NULL;
+	xgw_snap_builder_free(dp->snap_builder);
+	dp->snap_builder = NULL;
+	xgw_steer_rules_free(dp->steer_rules);
+	dp->steer_rules = NULL;
 	xgw_svc_slots_free(dp);
 	xgw_tap_free(dp);
 	if (dp->ct) {
@@ -366,119 +371,44 @@ void xgw_dp_close(struct xgw_dataplane *dp)
 	}
 }
 
-static int add_rule(struct xgw_steer_rule **rules, unsigned *n, unsigned *cap,
-		    const struct xgw_steer_rule *r)
+int xgw_dp_apply_steer(struct xgw_dataplane *dp, const struct xgw_config *cfg,
+		       const struct xgw_config *prev)
 {
-	if (*n == *cap) {
-		unsigned nc = *cap ? *cap * 2 : 16;
-		void *p = realloc(*rules, nc * sizeof(**rules));
-		if (!p)
-			return -ENOMEM;
-		*rules = p;
-		*cap = nc;
-	}
-	(*rules)[(*n)++] = *r;
-	return 0;
-}
-
-static int add_src(struct xgw_steer_src_rule **rules, unsigned *n, unsigned *cap,
-		   const struct xgw_addr *a, uint8_t proto, uint16_t sport)
-{
-	if (*n == *cap) {
-		unsigned nc = *cap ? *cap * 2 : 16;
-		void *p = realloc(*rules, nc * sizeof(**rules));
-		if (!p)
-			return -ENOMEM;
-		*rules = p;
-		*cap = nc;
-	}
-	(*rules)[*n].addr = *a;
-	(*rules)[*n].proto = proto;
-	(*rules)[*n].sport = sport;
-	(*n)++;
-	return 0;
-}
-
-int xgw_dp_apply_steer(struct xgw_dataplane *dp, const struct xgw_config *cfg)
-{
-	struct xgw_steer_rule *rules = NULL, r;
+	struct xgw_steer *st = first_steer(dp);
+	struct xgw_steer_rule *rules = NULL;
 	struct xgw_steer_src_rule *src = NULL;
-	unsigned n = 0, cap = 0, n_src = 0, cap_src = 0;
-	int rc = 0;
+	struct xgw_steer_delta d;
+	unsigned n = 0, n_src = 0;
+	int rc;
 
-	if (!dp->n_ports)
+	if (!dp->n_ports || !st)
 		return 0;
-	/* Sized once: 120,000 source entries at 10,000 x 4, grown by
-	 * doubling, were copied about twice over on every write. */
-	cap = cfg->n_steer + 2 * cfg->n_services + 2;
-	for (unsigned i = 0; i < cfg->n_services; i++)
-		cap_src += 3 * cfg->services[i].n_backends;
-	rules = malloc((size_t)cap * sizeof(*rules));
-	src = cap_src ? malloc((size_t)cap_src * sizeof(*src)) : NULL;
-	if (!rules || (cap_src && !src)) {
-		free(rules);
-		free(src);
+	if (!dp->steer_rules && !(dp->steer_rules = xgw_steer_rules_new()))
 		return -ENOMEM;
-	}
-	for (unsigned i = 0; i < cfg->n_steer && !rc; i++) {
-		memset(&r, 0, sizeof(r));
-		r.dst = cfg->steer[i].dst;
-		r.proto = cfg->steer[i].proto;
-		/* "icmp" means ICMPv6 for an IPv6 destination, as in policies. */
-		if (r.proto == IPPROTO_ICMP && r.dst.addr.family == AF_INET6)
-			r.proto = IPPROTO_ICMPV6;
-		r.dport = cfg->steer[i].dport;
-		r.id = cfg->steer[i].id;
-		rc = add_rule(&rules, &n, &cap, &r);
-	}
-	for (unsigned i = 0; i < cfg->n_services && !rc; i++) {
-		const struct xgw_service_cfg *s = &cfg->services[i];
-		uint8_t icmp = s->vip.family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
-
-		/* Kernel services too: what their XDP datapath does not handle
-		 * (kern_kdp.h) goes on to the workers. */
-		memset(&r, 0, sizeof(r));
-		r.dst.addr = s->vip;
-		r.dst.len = (uint8_t)xgw_addr_bits(&s->vip);
-		r.proto = s->proto;
-		r.dport = s->port;
-		r.id = 0x80000000u; /* not the index: a del would renumber the rest */
-		rc = add_rule(&rules, &n, &cap, &r);
-		r.proto = icmp; /* echo to the VIP is answered by the workers */
-		r.dport = 0;
-		if (!rc)
-			rc = add_rule(&rules, &n, &cap, &r);
-		for (unsigned b = 0; b < s->n_backends && !rc; b++) {
-			const struct xgw_addr *ip = &s->backends[b].ip;
-
-			rc = add_src(&src, &n_src, &cap_src, ip, s->proto, s->backends[b].port);
-			if (!rc)
-				rc = add_src(&src, &n_src, &cap_src, ip, icmp, 0);
-			/* Fragments of replies: a later IPv4 fragment has no
-			 * ports (the program looks it up with sport 0), an IPv6
-			 * fragment's next header is the fragment header.  The
-			 * workers drop them (fragment_unsupported) rather than
-			 * the kernel routing them untranslated. */
-			if (!rc)
-				rc = add_src(&src, &n_src, &cap_src, ip,
-					     ip->family == AF_INET6 ? IPPROTO_FRAGMENT : s->proto,
-					     0);
+	/* By difference: the keys of the services that changed only. */
+	rc = xgw_steer_rules_diff(dp->steer_rules, cfg, prev, &d);
+	if (!rc) {
+		rc = xgw_steer_update_rules(st, d.add, d.n_add, d.del, d.n_del, d.src_add,
+					    d.n_src_add, d.src_del, d.n_src_del, d.classes);
+		xgw_steer_delta_free(&d);
+		if (rc != -ESTALE) {
+			if (rc)
+				xgw_steer_rules_invalidate(dp->steer_rules);
+			return rc;
 		}
+	} else if (rc != -EAGAIN) {
+		return rc;
 	}
-	/* Tunnel packets to tunnel.local_ip, for the decap stage. */
-	for (unsigned k = 0; k < 2 && !rc && xgw_cfg_has_tunnels(cfg); k++) {
-		memset(&r, 0, sizeof(r));
-		r.dst.addr = cfg->tunnel.local_ip;
-		r.dst.len = (uint8_t)xgw_addr_bits(&cfg->tunnel.local_ip);
-		r.proto = IPPROTO_UDP;
-		r.dport = k ? cfg->tunnel.geneve_port : cfg->tunnel.vxlan_port;
-		r.id = 0x40000000u | k;
-		rc = add_rule(&rules, &n, &cap, &r);
-	}
-	if (!rc && first_steer(dp))
-		rc = xgw_steer_set_rules(first_steer(dp), rules, n, src, n_src);
+	/* Whole: every rule, written by difference with the maps' mirror. */
+	rc = xgw_steer_rules_full(cfg, &rules, &n, &src, &n_src);
+	if (!rc)
+		rc = xgw_steer_set_rules(st, rules, n, src, n_src);
 	free(rules);
 	free(src);
+	if (!rc)
+		xgw_steer_rules_reset(dp->steer_rules, cfg);
+	else
+		xgw_steer_rules_invalidate(dp->steer_rules);
 	return rc;
 }
 
@@ -503,26 +433,35 @@ static void ctl_rcu_leave(void)
 	rcu_thread_offline();
 }
 
-int xgw_dp_apply_snapshot(struct xgw_dataplane *dp, const struct xgw_config *cfg, char *err,
-			  size_t errlen)
+int xgw_dp_apply_snapshot(struct xgw_dataplane *dp, const struct xgw_config *cfg,
+			  const struct xgw_config *prev, char *err, size_t errlen)
 {
 	struct xgw_snapshot *s, *old;
 
 	/* Only this (control) thread replaces dp->snap, so reading it here
 	 * without a grace period is safe. */
-	if (xgw_kdp_check(cfg, err, errlen))
-		return -EINVAL;
-	if (dp->n_ports && !first_steer(dp))
-		for (unsigned i = 0; i < cfg->n_services; i++)
-			if (cfg->services[i].datapath == XGW_DP_KERNEL) {
-				snprintf(err, errlen,
-					 "\"datapath\": \"kernel\" needs an AF_XDP port (the XDP "
-					 "program); every port here is \"driver\": \"dpdk\"");
-				return -EINVAL;
-			}
-	s = xgw_snapshot_rebuild(cfg, dp->n_workers, dp->hash_seed, dp->snap, err, errlen);
+	if (!dp->snap_builder && !(dp->snap_builder = xgw_snap_builder_new())) {
+		snprintf(err, errlen, "out of memory building the snapshot");
+		return -ENOMEM;
+	}
+	/* What changed only: the services as the running snapshot has them
+	 * are shared with it, the index is updated in place (snapshot.h). */
+	s = xgw_snapshot_update(dp->snap_builder, cfg, prev, dp->n_workers, dp->hash_seed, dp->snap,
+				err, errlen);
 	if (!s)
 		return -EINVAL;
+	/* The kernel services, as the snapshot's pass found them. */
+	if (xgw_kdp_check_some(cfg, s->kernel_idx, s->n_kernel, err, errlen)) {
+		xgw_snapshot_free(s);
+		return -EINVAL;
+	}
+	if (dp->n_ports && !first_steer(dp) && s->n_kernel) {
+		snprintf(err, errlen,
+			 "\"datapath\": \"kernel\" needs an AF_XDP port (the XDP "
+			 "program); every port here is \"driver\": \"dpdk\"");
+		xgw_snapshot_free(s);
+		return -EINVAL;
+	}
 	if (xgw_svc_slots_assign(dp, s, err, errlen)) {
 		xgw_snapshot_free(s);
 		return -ENOSPC;
@@ -531,6 +470,7 @@ int xgw_dp_apply_snapshot(struct xgw_dataplane *dp, const struct xgw_config *cfg
 	 * cannot see): release publishes the snapshot to the workers'
 	 * acquire loads (worker.c).  Same xchg instruction on x86-64. */
 	old = __atomic_exchange_n(&dp->snap, s, __ATOMIC_ACQ_REL);
+	xgw_snapshot_published(dp->snap_builder, s);
 	if (old) {
 		/* Build new, swap, free after a grace period. */
 		xgw_dp_wait_grace_period();

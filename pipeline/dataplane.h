@@ -21,11 +21,15 @@ void xgw_dp_close(struct xgw_dataplane *dp);
 /* Steering rules = the config's steer entries, every user-datapath
  * service VIP (its port, and ICMP for echo) and, by source, its backends
  * (their port, and ICMP for errors), so that replies reach the workers. */
-int xgw_dp_apply_steer(struct xgw_dataplane *dp, const struct xgw_config *cfg);
+int xgw_dp_apply_steer(struct xgw_dataplane *dp, const struct xgw_config *cfg,
+		       const struct xgw_config *prev);
 /* Build the service snapshot for cfg and publish it; the old one is freed
- * after a grace period.  Nothing changes on failure (err filled). */
-int xgw_dp_apply_snapshot(struct xgw_dataplane *dp, const struct xgw_config *cfg, char *err,
-			  size_t errlen);
+ * after a grace period.  Nothing changes on failure (err filled).  For
+ * both: prev (or NULL) is the config last applied, alive and unchanged
+ * (xgwd's `applied`): services that share their backends array with it
+ * cost no comparison (snapshot.h, steer_rules.h). */
+int xgw_dp_apply_snapshot(struct xgw_dataplane *dp, const struct xgw_config *cfg,
+			  const struct xgw_config *prev, char *err, size_t errlen);
 /* Conntrack housekeeping from the control thread: expire a slice. */
 void xgw_dp_ct_gc(struct xgw_dataplane *dp);
 json_t *xgw_dp_ct_json(struct xgw_dataplane *dp, unsigned limit);

@@ -82,13 +82,14 @@ struct xgw_kdp {
 	struct kdp_block blk[XGW_KDP_MAX_SVCS];
 };
 
-int xgw_kdp_check(const struct xgw_config *cfg, char *err, size_t errlen)
+static int check(const struct xgw_config *cfg, const unsigned *idx, unsigned n_idx, char *err,
+		 size_t errlen)
 {
 	unsigned n = 0, n_tun = 0;
 	char k[XGW_KEY_STRLEN];
 
-	for (unsigned i = 0; i < cfg->n_services; i++) {
-		const struct xgw_service_cfg *s = &cfg->services[i];
+	for (unsigned x = 0; x < (idx ? n_idx : cfg->n_services); x++) {
+		const struct xgw_service_cfg *s = &cfg->services[idx ? idx[x] : x];
 		const char *why = NULL;
 
 		if (s->datapath != XGW_DP_KERNEL)
@@ -191,6 +192,19 @@ struct xgw_kdp *xgw_kdp_open(struct bpf_object *obj, const int *ifindex, unsigne
 		return NULL;
 	}
 	return k;
+}
+
+int xgw_kdp_check(const struct xgw_config *cfg, char *err, size_t errlen)
+{
+	return check(cfg, NULL, 0, err, errlen);
+}
+
+int xgw_kdp_check_some(const struct xgw_config *cfg, const unsigned *idx, unsigned n_idx, char *err,
+		       size_t errlen)
+{
+	static const unsigned none;
+
+	return check(cfg, idx ? idx : &none, n_idx, err, errlen);
 }
 
 void xgw_kdp_close(struct xgw_kdp *k)
@@ -433,7 +447,8 @@ static void remove_stale(int fd, const void *want, unsigned n, size_t key_size, 
  * (backend, port, proto) with the workers' template (xgw_tun_ep_init),
  * the decap entry per (type, VNI, remote).  Rewritten whole (a few
  * entries); stale ones deleted. */
-static int sync_tunnels(struct xgw_kdp *k, const struct xgw_config *cfg, struct xgw_kdp_cfg *kc)
+static int sync_tunnels(struct xgw_kdp *k, const struct xgw_config *cfg,
+			const struct xgw_snapshot *snap, struct xgw_kdp_cfg *kc)
 {
 	struct xgw_kdp_svc_key *enc = calloc(XGW_KDP_MAX_TUN, sizeof(*enc));
 	struct xgw_kdp_tun_dec_key *dec = calloc(XGW_KDP_MAX_TUN, sizeof(*dec));
@@ -444,10 +459,9 @@ static int sync_tunnels(struct xgw_kdp *k, const struct xgw_config *cfg, struct 
 		rc = -ENOMEM;
 		goto out;
 	}
-	for (unsigned i = 0; i < cfg->n_services && !rc; i++) {
-		const struct xgw_service_cfg *s = &cfg->services[i];
-		if (s->datapath != XGW_DP_KERNEL)
-			continue;
+	for (unsigned x = 0; x < snap->n_kernel && !rc; x++) {
+		const struct xgw_service_cfg *s = &cfg->services[snap->kernel_idx[x]];
+
 		for (unsigned b = 0; b < s->n_backends && !rc; b++) {
 			const struct xgw_backend_cfg *bc = &s->backends[b];
 			struct xgw_kdp_tun v = {0};
@@ -524,20 +538,19 @@ int xgw_kdp_sync(struct xgw_kdp *k, const struct xgw_config *cfg, const struct x
 
 	if (!k)
 		return 0;
-	rc = xgw_kdp_check(cfg, err, errlen);
+	rc = xgw_kdp_check_some(cfg, snap->kernel_idx, snap->n_kernel, err, errlen);
 	if (rc)
 		return rc;
 	for (unsigned i = 0; i < XGW_KDP_MAX_SVCS; i++)
 		k->blk[i].seen = false;
-	for (unsigned i = 0; i < cfg->n_services; i++) {
+	for (unsigned x = 0; x < snap->n_kernel; x++) {
+		unsigned i = snap->kernel_idx[x];
 		const struct xgw_service_cfg *c = &cfg->services[i];
 		const struct xgw_svc_rt *s;
 		struct xgw_kdp_svc v = {0};
 		struct kdp_block *b;
 		uint32_t idx;
 
-		if (c->datapath != XGW_DP_KERNEL)
-			continue;
 		__atomic_store_n(&k->enabled, true, __ATOMIC_RELAXED);
 		s = xgw_snapshot_service(snap, &c->vip, htons(c->port), c->proto);
 		b = s ? block_for(k, s, &idx) : NULL;
@@ -591,7 +604,7 @@ int xgw_kdp_sync(struct xgw_kdp *k, const struct xgw_config *cfg, const struct x
 	kc.to_udp = xgw_ct_timeout(ct, IPPROTO_UDP, XGW_CT_NONE);
 	kc.to_other = xgw_ct_timeout(ct, IPPROTO_ICMP, XGW_CT_NONE);
 	sync_policy(k, cfg, &kc);
-	rc = sync_tunnels(k, cfg, &kc);
+	rc = sync_tunnels(k, cfg, snap, &kc);
 	if (rc) {
 		snprintf(err, errlen, "kernel datapath: cannot load tunnel maps: %s",
 			 strerror(-rc));

@@ -26,6 +26,10 @@ struct xgw_ct_table;
  * more than XGW_KDP_MAX_SVCS kernel services or XGW_KDP_MAX_BE - 1
  * backends in one, more than XGW_KDP_MAX_POLICIES policies. */
 int xgw_kdp_check(const struct xgw_config *cfg, char *err, size_t errlen);
+/* The same for the kernel services whose indexes in cfg->services are
+ * idx[0..n) (in order): a snapshot's kernel_idx. */
+int xgw_kdp_check_some(const struct xgw_config *cfg, const unsigned *idx, unsigned n, char *err,
+		       size_t errlen);
 
 /* Maps of a loaded steering object (any port's: they share them); the
  * ports' ifindexes go in the devmap for two-arm redirects. */
@@ -34,7 +38,8 @@ struct xgw_kdp *xgw_kdp_open(struct bpf_object *obj, const int *ifindex, unsigne
 void xgw_kdp_close(struct xgw_kdp *k);
 
 /* Make the maps serve cfg's kernel services as snap describes them (snap
- * holds every service, kernel ones included).  ct gives the timeouts. */
+ * holds every service, kernel ones included, and lists the kernel ones:
+ * snap->kernel_idx, made from cfg).  ct gives the timeouts. */
 int xgw_kdp_sync(struct xgw_kdp *k, const struct xgw_config *cfg, const struct xgw_snapshot *snap,
 		 const struct xgw_ct_table *ct, char *err, size_t errlen);
 

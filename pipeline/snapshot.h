@@ -1,8 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The service configuration the workers read: services with their backends
- * and Maglev tables, and the compiled policy.  Built whole by the control
- * thread from a config, published with one pointer store (RCU, QSBR), and
- * freed only after every worker has passed a quiescent state. */
+ * and Maglev tables, and the compiled policy.  Built by the control thread
+ * from a config, published with one pointer store (RCU, QSBR), and freed
+ * only after every worker has passed a quiescent state.
+ *
+ * A write costs what it changes: a service's runtime record (struct
+ * xgw_svc_rt, with its backends and Maglev table) is immutable once
+ * published and shared by every snapshot whose config has that service as
+ * it is; and the service index (index, vips, bes, be_addrs) kept by the
+ * data plane's builder (xgw_snapshot_update) exists twice, one copy for the
+ * published snapshot and one spare that no worker reads any more (the
+ * snapshot before was freed after a grace period): the next snapshot's is
+ * the spare brought up to date in place, with the changes of the last
+ * write and of this one. */
 #ifndef XGW_SNAPSHOT_H
 #define XGW_SNAPSHOT_H
 
@@ -37,6 +47,14 @@ struct xgw_svc_rt {
 	uint32_t *active;        /* ids with weight > 0, for rr and random */
 	uint32_t n_active;
 	struct xgw_maglev *maglev;
+	/* Control thread only, never read by the workers: the snapshots
+	 * (and a builder's pending change) holding the record, a build's
+	 * mark, and its position in the last snapshot built (a hint); the
+	 * Maglev size inputs it was built with (the service's maglev_size,
+	 * lb.maglev_size). */
+	uint32_t refs, mark, pos;
+	uint32_t msize_cfg, msize_cap;
+	uint32_t n_tun; /* tunnel backends (then never shared by comparison) */
 };
 
 /* Open-addressing index entry: key fields inline so a miss costs one line. */
@@ -45,7 +63,18 @@ struct xgw_svc_slot {
 	uint16_t port;
 	uint8_t proto;
 	uint8_t used;
-	uint32_t svc;
+	union {
+		struct xgw_svc_rt *svc; /* index: the service */
+		uint32_t n;		/* vips, bes, be_addrs: services with the key */
+	};
+};
+
+/* The four tables, with how many keys each holds (linear probing, at most
+ * half full, no tombstones). */
+struct xgw_svc_tabs {
+	struct xgw_svc_slot *index, *vips, *bes, *be_addrs;
+	uint32_t index_mask, bes_mask;
+	uint32_t n_index, n_vips, n_bes, n_be_addrs;
 };
 
 /* Addresses that may have a connection: one bit per hash of an address,
@@ -71,10 +100,8 @@ static inline uint32_t xgw_addr_filter_idx(uint32_t folded)
 
 struct xgw_snapshot {
 	uint64_t addr_filter[XGW_ADDR_FILTER_BITS / 64];
-	struct xgw_svc_rt *svcs;
+	struct xgw_svc_rt **svcs; /* in config order */
 	unsigned n_svcs;
-	struct xgw_be_rt *be_all;   /* every svcs[i].be, one after another */
-	uint32_t *active_all;	    /* every svcs[i].active */
 	struct xgw_svc_slot *index; /* services by (vip, port, proto) */
 	uint32_t index_mask;        /* of index and of vips (as many entries) */
 	struct xgw_svc_slot *vips;  /* distinct VIPs (port 0, proto 0): ICMP echo */
@@ -87,6 +114,26 @@ struct xgw_snapshot {
 	unsigned n_workers;
 	uint32_t hash_seed;
 	struct xgw_tun_table *tun; /* NULL: no tunnel backend */
+	/* Control thread only.  The tables above (tabs: owned when own_tabs,
+	 * else the builder's); and, for a snapshot made by
+	 * xgw_snapshot_update, what changed since `base` (the snapshot it
+	 * was made from): records of base that it no longer holds (gone) and
+	 * its records that base did not hold (added), each with a reference. */
+	struct xgw_svc_tabs *tabs;
+	bool own_tabs;
+	/* The config's kernel-datapath services (their indexes in cfg's
+	 * services, in order) and its tunnel backends, counted by the pass
+	 * that built it: the kernel datapath's sync and the tunnel table
+	 * need no pass of their own. */
+	unsigned *kernel_idx;
+	unsigned n_kernel, n_tun;
+	/* The services array of the config it was made from (an address,
+	 * compared with the caller's prev, never read). */
+	const void *src;
+	unsigned src_n;
+	const struct xgw_snapshot *base;
+	struct xgw_svc_rt **gone, **added;
+	unsigned n_gone, n_added;
 };
 
 /* Build from cfg (every service: the kernel-datapath ones too, for the
@@ -101,6 +148,37 @@ struct xgw_snapshot *xgw_snapshot_rebuild(const struct xgw_config *cfg, unsigned
 					  uint32_t hash_seed, const struct xgw_snapshot *old,
 					  char *err, size_t errlen);
 void xgw_snapshot_free(struct xgw_snapshot *s);
+
+/* The data plane's builder: the two copies of the service index (see the
+ * top of this file) and the change last published. */
+struct xgw_snap_builder;
+struct xgw_snap_builder *xgw_snap_builder_new(void);
+/* After every snapshot it made is freed. */
+void xgw_snap_builder_free(struct xgw_snap_builder *b);
+/* As xgw_snapshot_rebuild from `old` (the published snapshot, or NULL),
+ * in O(changed services) but for one pass over cfg's services that finds
+ * them: unchanged services share old's records, and the index is b's
+ * spare copy updated in place (rebuilt whole when it must grow or shrink,
+ * or was left inconsistent by a snapshot never published).  The result is
+ * the same as xgw_snapshot_build's (test_snapshot.c checks it).
+ * prev, when not NULL, is a config that is alive and unchanged since it
+ * was made, and may be the one old was made from (old remembers the
+ * address of its services array): then a service whose backends array is
+ * prev's (the same address: a copy-on-write copy of prev, ctl/proto.c) and
+ * whose other fields are prev's keeps its record without a comparison
+ * (neither the record's backends nor the config's are read).  Then
+ * either xgw_snapshot_published(b, s) once it is published (before the
+ * next update), or xgw_snapshot_free(s). */
+struct xgw_snapshot *xgw_snapshot_update(struct xgw_snap_builder *b, const struct xgw_config *cfg,
+					 const struct xgw_config *prev, unsigned n_workers,
+					 uint32_t hash_seed, const struct xgw_snapshot *old,
+					 char *err, size_t errlen);
+/* How many times b built an index whole (tests). */
+unsigned xgw_snap_builder_fills(const struct xgw_snap_builder *b);
+/* s, made by xgw_snapshot_update(b, ...), replaced the published one;
+ * the previous snapshot is to be freed after a grace period, before the
+ * next xgw_snapshot_update. */
+void xgw_snapshot_published(struct xgw_snap_builder *b, struct xgw_snapshot *s);
 
 /* A service's Maglev table size: its own "maglev_size", else
  * xgw_maglev_auto_size() of its weight sum capped at cap (lb.maglev_size).
@@ -152,7 +230,7 @@ static inline const struct xgw_svc_rt *xgw_snapshot_service_fast(const struct xg
 	const struct xgw_svc_slot *e =
 	    xgw_snapshot_index_get(s->index, s->index_mask, vip, port, proto);
 
-	return e ? &s->svcs[e->svc] : NULL;
+	return e ? e->svc : NULL;
 }
 /* Whether a packet between these (folded) addresses may be a service's or
  * have a connection; false is certain. */

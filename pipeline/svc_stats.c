@@ -50,6 +50,10 @@ struct svc_meta {
 
 struct xgw_svc_slots {
 	json_t *svc_map, *be_map;   /* key -> slot */
+	/* The snapshot whose services in_config says (the published one
+	 * after every assignment that succeeded), or NULL: then the next
+	 * assignment recomputes it whole. */
+	const struct xgw_snapshot *synced;
 	uint32_t next_svc, next_be; /* never-used slots start here */
 	struct svc_meta svc[XGW_SVC_SLOTS];
 	struct be_meta *be; /* [XGW_BE_SLOTS] */
@@ -250,61 +254,91 @@ static void carry_slots(struct xgw_dataplane *dp, struct xgw_svc_rt *sv)
 	}
 }
 
+/* Slots for one service's record that has none yet (new keys). */
+static int assign_new(struct xgw_dataplane *dp, struct xgw_svc_rt *sv, char *err, size_t errlen)
+{
+	struct xgw_svc_slots *s = dp->svc_slots;
+	bool keyed = false, full = false;
+	char sk[128], bk[256];
+
+	if (!sv->ctr) {
+		svc_key(sv, sk, sizeof(sk));
+		keyed = true;
+		sv->ctr = slot_of(dp, false, sk);
+		if (sv->ctr)
+			s->svc[sv->ctr].in_config = true;
+	}
+	for (uint32_t b = 1; b <= sv->n_backends && sv->ctr; b++) {
+		if (sv->be[b].ctr)
+			continue;
+		if (!keyed)
+			svc_key(sv, sk, sizeof(sk));
+		keyed = true;
+		sv->be[b].ctr = slot_of(dp, true, be_key(sk, &sv->be[b], bk, sizeof(bk)));
+		if (!sv->be[b].ctr) {
+			full = true;
+			break;
+		}
+		s->be[sv->be[b].ctr].in_config = true;
+	}
+	if (!sv->ctr || full) {
+		if (!keyed)
+			svc_key(sv, sk, sizeof(sk));
+		snprintf(err, errlen,
+			 "service %s: no counter slot left (at most %u services and %u "
+			 "backends, counting those removed whose connections live on)",
+			 sk, XGW_SVC_SLOTS - 1, XGW_BE_SLOTS - 1);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
 int xgw_svc_slots_assign(struct xgw_dataplane *dp, struct xgw_snapshot *snap, char *err,
 			 size_t errlen)
 {
 	struct xgw_svc_slots *s;
-	char sk[128], bk[256];
+	int rc = 0;
 
 	if (!dp->svc_slots && slots_init(dp)) {
 		snprintf(err, errlen, "counter slots: out of memory");
 		return -ENOMEM;
 	}
 	s = dp->svc_slots;
-	/* Whatever snap lacks is retired: reusable once its connections end. */
-	for (uint32_t i = 1; i < s->next_svc; i++)
-		s->svc[i].in_config = false;
-	for (uint32_t i = 1; i < s->next_be; i++)
-		s->be[i].in_config = false;
-	/* First everything that keeps its slot, so that no slot still in the
-	 * configuration is taken for reuse by a new key below. */
-	for (unsigned i = 0; i < snap->n_svcs; i++)
-		carry_slots(dp, &snap->svcs[i]);
-	for (unsigned i = 0; i < snap->n_svcs; i++) {
-		struct xgw_svc_rt *sv = &snap->svcs[i];
-		bool keyed = false, full = false;
+	if (snap->base && snap->base == dp->snap && s->synced == dp->snap) {
+		/* Made from the running snapshot (xgw_snapshot_update): the
+		 * records it shares with it keep their slots; only those that
+		 * left and those that came change anything.  Left first, so
+		 * that a record replaced by another of its key carries over. */
+		for (unsigned i = 0; i < snap->n_gone; i++) {
+			const struct xgw_svc_rt *g = snap->gone[i];
 
-		if (!sv->ctr) {
-			svc_key(sv, sk, sizeof(sk));
-			keyed = true;
-			sv->ctr = slot_of(dp, false, sk);
-			if (sv->ctr)
-				s->svc[sv->ctr].in_config = true;
+			s->svc[g->ctr].in_config = false;
+			for (uint32_t b = 1; b <= g->n_backends; b++)
+				s->be[g->be[b].ctr].in_config = false;
 		}
-		for (uint32_t b = 1; b <= sv->n_backends && sv->ctr; b++) {
-			if (sv->be[b].ctr)
-				continue;
-			if (!keyed)
-				svc_key(sv, sk, sizeof(sk));
-			keyed = true;
-			sv->be[b].ctr = slot_of(dp, true, be_key(sk, &sv->be[b], bk, sizeof(bk)));
-			if (!sv->be[b].ctr) {
-				full = true;
-				break;
-			}
-			s->be[sv->be[b].ctr].in_config = true;
-		}
-		if (!sv->ctr || full) {
-			if (!keyed)
-				svc_key(sv, sk, sizeof(sk));
-			snprintf(err, errlen,
-				 "service %s: no counter slot left (at most %u services and %u "
-				 "backends, counting those removed whose connections live on)",
-				 sk, XGW_SVC_SLOTS - 1, XGW_BE_SLOTS - 1);
-			return -ENOSPC;
-		}
+		for (unsigned i = 0; i < snap->n_added; i++)
+			carry_slots(dp, snap->added[i]);
+		for (unsigned i = 0; i < snap->n_added && !rc; i++)
+			rc = assign_new(dp, snap->added[i], err, errlen);
+	} else {
+		/* Whatever snap lacks is retired: reusable once its
+		 * connections end. */
+		for (uint32_t i = 1; i < s->next_svc; i++)
+			s->svc[i].in_config = false;
+		for (uint32_t i = 1; i < s->next_be; i++)
+			s->be[i].in_config = false;
+		/* First everything that keeps its slot, so that no slot still
+		 * in the configuration is taken for reuse by a new key below. */
+		for (unsigned i = 0; i < snap->n_svcs; i++)
+			carry_slots(dp, snap->svcs[i]);
+		for (unsigned i = 0; i < snap->n_svcs && !rc; i++)
+			rc = assign_new(dp, snap->svcs[i], err, errlen);
 	}
-	return 0;
+	s->svc[0].in_config = false;
+	s->be[0].in_config = false;
+	/* Valid only once snap is published (the caller's next step). */
+	s->synced = rc ? NULL : snap;
+	return rc;
 }
 
 void xgw_svc_slots_free(struct xgw_dataplane *dp)
@@ -475,7 +509,7 @@ json_t *xgw_svc_stats_snap_json(const struct xgw_dataplane *dp, const struct xgw
 
 	/* Every service, the kernel datapath's too. */
 	for (unsigned i = 0; snap && dp->svc_slots && i < snap->n_svcs; i++)
-		json_array_append_new(a, svc_json(dp, &snap->svcs[i]));
+		json_array_append_new(a, svc_json(dp, snap->svcs[i]));
 	return a;
 }
 

@@ -73,6 +73,8 @@ struct xgw_worker_stats {
 
 struct xgw_dataplane;
 struct xgw_snapshot;
+struct xgw_snap_builder;
+struct xgw_steer_rules;
 struct xgw_ct_table;
 
 struct xgw_worker {
@@ -107,6 +109,8 @@ struct xgw_dataplane {
 	struct xgw_route *statics;   /* the static routes in dp->fib (pipeline/fib_learn.c) */
 	unsigned n_static;
 	struct xgw_snapshot *snap;   /* RCU */
+	struct xgw_snap_builder *snap_builder; /* makes every snap after the first */
+	struct xgw_steer_rules *steer_rules;   /* the rules last written, by service */
 	struct xgw_ct_table *ct;     /* shared by all workers */
 	uint32_t hash_seed;          /* Maglev flow hash, per xgwd */
 	struct xgw_svc_slots *svc_slots; /* counter slots (svc_stats.h), control side */

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
@@ -422,6 +423,74 @@ static int set_rules(struct xgw_steer *s, const struct xgw_steer_rule *rules, un
 fail:
 	/* The maps are now somewhere between the two rule sets: the next
 	 * call writes every key and walks the maps for stale ones. */
+	xgw_shadow_invalidate(&s->dst_shadow);
+	xgw_shadow_invalidate(&s->src_shadow);
+	return err;
+}
+
+int xgw_steer_update_rules(struct xgw_steer *s, const struct xgw_steer_rule *add, unsigned n_add,
+			   const struct xgw_steer_rule *del, unsigned n_del,
+			   const struct xgw_steer_src_rule *src_add, unsigned n_src_add,
+			   const struct xgw_steer_src_rule *src_del, unsigned n_src_del,
+			   uint32_t classes)
+{
+	uint32_t zero = 0, cur = 0;
+	int err = 0;
+
+	if (!s->dst_shadow.valid || !s->src_shadow.valid)
+		return -ESTALE;
+	for (unsigned i = 0; i < n_add; i++)
+		if (add[i].dport && add[i].proto != IPPROTO_TCP && add[i].proto != IPPROTO_UDP)
+			return -EINVAL; /* a port needs TCP or UDP; nothing written */
+	/* The rule list last given is no longer what the maps hold. */
+	free(s->last_rules);
+	free(s->last_src);
+	s->last_rules = NULL;
+	s->last_src = NULL;
+	s->n_last_rules = s->n_last_src = UINT_MAX;
+	for (unsigned i = 0; i < n_add && !err; i++) {
+		struct xgw_steer_key k;
+
+		rule_key(&k, &add[i]);
+		err = xgw_shadow_put(&s->dst_shadow, s->rules_fd, &k, add[i].id);
+	}
+	for (unsigned i = 0; i < n_src_add && !err; i++) {
+		struct xgw_steer_src_key k;
+
+		src_key(&k, &src_add[i]);
+		err = xgw_shadow_put(&s->src_shadow, s->src_fd, &k, 0);
+	}
+	if (err)
+		goto fail;
+	/* Widen the classes first so that new rules are visible at once. */
+	bpf_map_lookup_elem(s->classes_fd, &zero, &cur);
+	if ((cur | classes) != cur) {
+		cur |= classes;
+		if (bpf_map_update_elem(s->classes_fd, &zero, &cur, BPF_ANY)) {
+			err = -errno;
+			goto fail;
+		}
+	}
+	for (unsigned i = 0; i < n_del && !err; i++) {
+		struct xgw_steer_key k;
+
+		rule_key(&k, &del[i]);
+		err = xgw_shadow_del(&s->dst_shadow, s->rules_fd, &k);
+	}
+	for (unsigned i = 0; i < n_src_del && !err; i++) {
+		struct xgw_steer_src_key k;
+
+		src_key(&k, &src_del[i]);
+		err = xgw_shadow_del(&s->src_shadow, s->src_fd, &k);
+	}
+	if (err)
+		goto fail;
+	if (cur != classes && bpf_map_update_elem(s->classes_fd, &zero, &classes, BPF_ANY)) {
+		err = -errno;
+		goto fail;
+	}
+	return 0;
+fail:
 	xgw_shadow_invalidate(&s->dst_shadow);
 	xgw_shadow_invalidate(&s->src_shadow);
 	return err;

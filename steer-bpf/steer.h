@@ -44,6 +44,17 @@ struct xgw_steer_src_rule {
  * matched by both never fall to the kernel in between. */
 int xgw_steer_set_rules(struct xgw_steer *s, const struct xgw_steer_rule *rules, unsigned n,
 			const struct xgw_steer_src_rule *src, unsigned n_src);
+/* Change the rule maps by difference, from what the last call that
+ * succeeded (this one or xgw_steer_set_rules) left: write add and src_add,
+ * then delete del and src_del (new rules before stale ones leave, as
+ * above), the classes in use becoming `classes` (XGW_STEER_CLASS_*).
+ * -ESTALE when the maps are not known to hold what was last written
+ * (then nothing was written: call xgw_steer_set_rules). */
+int xgw_steer_update_rules(struct xgw_steer *s, const struct xgw_steer_rule *add, unsigned n_add,
+			   const struct xgw_steer_rule *del, unsigned n_del,
+			   const struct xgw_steer_src_rule *src_add, unsigned n_src_add,
+			   const struct xgw_steer_src_rule *src_del, unsigned n_src_del,
+			   uint32_t classes);
 /* Sum the per-CPU u64 array map fd's entries 0..n-1 into out[]. */
 int xgw_bpf_percpu_sum(int fd, uint32_t n, uint64_t *out);
 /* Sum the per-CPU counters into out[XGW_STEER_CNT__MAX]. */

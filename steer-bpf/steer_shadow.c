@@ -251,3 +251,50 @@ int xgw_shadow_delete_stale(struct xgw_shadow *sh, int fd)
 	sh->valid = !err;
 	return err;
 }
+
+int xgw_shadow_put(struct xgw_shadow *sh, int fd, const void *key, uint32_t val)
+{
+	bool found;
+	size_t i;
+	uint8_t *e;
+	int rc;
+
+	if (!sh->valid || !sh->epoch)
+		return -ESTALE;
+	if (sh->cap / 4 * 3 < sh->n + 1 && (rc = resize(sh, sh->cap ? sh->cap * 2 : 64))) {
+		sh->valid = false;
+		return rc;
+	}
+	i = find(sh, key, &found);
+	e = slot(sh, i);
+	if (found && get_u32(e + sh->ksz) == val)
+		return 0;
+	if (bpf_map_update_elem(fd, key, &val, BPF_ANY)) {
+		sh->valid = false;
+		return -errno;
+	}
+	if (!found) {
+		memcpy(e, key, sh->ksz);
+		sh->n++;
+	}
+	put_u32(e + sh->ksz, val);
+	put_u32(e + sh->ksz + 4, sh->epoch);
+	return 0;
+}
+
+int xgw_shadow_del(struct xgw_shadow *sh, int fd, const void *key)
+{
+	bool found;
+	size_t i;
+
+	if (!sh->valid || !sh->epoch)
+		return -ESTALE;
+	if (bpf_map_delete_elem(fd, key) && errno != ENOENT) {
+		sh->valid = false;
+		return -errno;
+	}
+	i = find(sh, key, &found);
+	if (found)
+		remove_at(sh, i);
+	return 0;
+}

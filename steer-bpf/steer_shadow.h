@@ -42,6 +42,12 @@ int xgw_shadow_write(struct xgw_shadow *sh, int fd, const void *key, uint32_t va
  * Returns 0 or -errno; the shadow is valid afterwards only on 0. */
 int xgw_shadow_delete_stale(struct xgw_shadow *sh, int fd);
 
+/* Outside a sync, on a valid shadow: one key written (unless the map
+ * holds that value already) or deleted, the table following.  A failure
+ * leaves the shadow invalid.  0 or -errno. */
+int xgw_shadow_put(struct xgw_shadow *sh, int fd, const void *key, uint32_t val);
+int xgw_shadow_del(struct xgw_shadow *sh, int fd, const void *key);
+
 /* Forget the table: the next sync does the whole work. */
 static inline void xgw_shadow_invalidate(struct xgw_shadow *sh)
 {

@@ -159,7 +159,9 @@ static int effective(struct xgwd *d, const struct xgw_config *cfg, struct xgw_co
 	unsigned i, n_checked = 0;
 
 	*out = *cfg;
-	for (i = 0; d->checker && i < cfg->n_services; i++)
+	if (!d->checker || xgw_checker_none_for(d->checker, cfg))
+		return 0;
+	for (i = 0; i < cfg->n_services; i++)
 		n_checked += cfg->services[i].check.type != XGW_CHECK_NONE;
 	if (!n_checked)
 		return 0;
@@ -199,7 +201,9 @@ static int serve(struct xgwd *d, const struct xgw_config *cfg, bool announce, ch
 
 	if (rc)
 		return rc;
-	rc = xgw_dp_apply_snapshot(&d->dp, &eff, err, errlen);
+	/* d->applied: the config the running snapshot was made from (or,
+	 * with checks, its effective copy: then nothing is skipped). */
+	rc = xgw_dp_apply_snapshot(&d->dp, &eff, &d->applied, err, errlen);
 	if (!rc && announce)
 		xgw_announce_sync(d->announce, &eff);
 	effective_free(cfg, &eff);
@@ -255,7 +259,7 @@ static int ctl_apply(void *ctx, const struct xgw_config *cfg, char *err, size_t 
 	rc = serve(d, cfg, false, err, errlen);
 	if (rc)
 		goto revert;
-	rc = xgw_dp_apply_steer(&d->dp, cfg);
+	rc = xgw_dp_apply_steer(&d->dp, cfg, &d->applied);
 	if (rc) {
 		snprintf(err, errlen, "cannot update steering maps: %s", strerror(-rc));
 		goto revert;
@@ -304,7 +308,7 @@ revert: {
 	if (d->checker)
 		xgw_checker_sync(d->checker, &d->applied);
 	serve(d, &d->applied, false, e2, sizeof(e2));
-	xgw_dp_apply_steer(&d->dp, &d->applied);
+	xgw_dp_apply_steer(&d->dp, &d->applied, &d->applied);
 	if (d->dp.fib)
 		xgw_dp_fib_static(&d->dp, &d->applied);
 }

@@ -787,6 +787,16 @@ static void test_validate(void **state)
 		n->backends[0].port = 0;
 		assert_int_equal(xgw_config_validate_since(&d, &c, -1, err, sizeof(err)), -EINVAL);
 		assert_non_null(strstr(err, "services[1].backends[0].port"));
+		/* A changed service taking an unchanged one's key: found by
+		 * the changed services' pass, named as a whole search names
+		 * it (the later of the two). */
+		n->backends[0].port = 8080;
+		n->port = d.services[0].port;
+		assert_int_equal(xgw_config_validate_since(&d, &c, -1, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "services[1]: duplicate service"));
+		char whole[256];
+		assert_int_equal(xgw_config_validate(&d, -1, whole, sizeof(whole)), -EINVAL);
+		assert_string_equal(err, whole);
 	}
 	xgw_config_free(&d);
 

@@ -2,10 +2,12 @@
 /* The control protocol without a socket: every bad request gets a specific
  * error and leaves the running config byte-identical (and the apply hook
  * uncalled); good requests change config.get as expected. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -365,6 +367,139 @@ static void test_apply_failure_keeps_config(void **state)
 	assert_int_equal(json_integer_value(json_object_get(r, "id")), 2);
 	json_decref(r);
 	free(before);
+}
+
+/* ---- writes on a working copy that shares the backends arrays ------------ */
+
+/* The model: up to 4 services (198.18.101.i:80/tcp) with their backends
+ * (198.18.2.b:8080, weight) in order. */
+struct mdl {
+	bool on[4];
+	unsigned n_be[4], be[4][6], w[4][6];
+	unsigned order[4], n_order;
+};
+
+static unsigned rnd_u(unsigned n)
+{
+	static uint64_t x = 0x2545f4914f6cdd1dull;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return (unsigned)(x % n);
+}
+
+/* One random change as a request item, applied to m (the model of what it
+ * does when the write succeeds). */
+static void random_item(struct mdl *m, char *buf, size_t len)
+{
+	unsigned i = rnd_u(4), op = rnd_u(5), b = rnd_u(6);
+	char svc[96];
+
+	snprintf(svc, sizeof(svc), "{\"vip\":\"198.18.101.%u\",\"port\":80,\"proto\":\"tcp\"}",
+		 i + 1);
+	if (!m->on[i]) {
+		snprintf(buf, len, "{\"cmd\":\"service.add\",\"args\":%s}", svc);
+		m->on[i] = true;
+		m->n_be[i] = 0;
+		m->order[m->n_order++] = i;
+		return;
+	}
+	unsigned k = 0;
+	while (k < m->n_be[i] && m->be[i][k] != b)
+		k++;
+	if (op == 0) {
+		snprintf(buf, len, "{\"cmd\":\"service.del\",\"args\":%s}", svc);
+		m->on[i] = false;
+		unsigned j = 0;
+		while (m->order[j] != i)
+			j++;
+		memmove(&m->order[j], &m->order[j + 1], (--m->n_order - j) * sizeof(m->order[0]));
+	} else if (k == m->n_be[i]) {
+		snprintf(buf, len,
+			 "{\"cmd\":\"backend.add\",\"args\":{\"service\":%s,\"backend\":{\"ip\":"
+			 "\"198.18.2.%u\",\"port\":8080}}}",
+			 svc, b + 1);
+		m->be[i][m->n_be[i]] = b;
+		m->w[i][m->n_be[i]++] = 1;
+	} else if (op < 3) {
+		snprintf(buf, len,
+			 "{\"cmd\":\"backend.del\",\"args\":{\"service\":%s,\"backend\":{\"ip\":"
+			 "\"198.18.2.%u\",\"port\":8080}}}",
+			 svc, b + 1);
+		memmove(&m->be[i][k], &m->be[i][k + 1], (m->n_be[i] - k - 1) * sizeof(unsigned));
+		memmove(&m->w[i][k], &m->w[i][k + 1], (m->n_be[i] - k - 1) * sizeof(unsigned));
+		m->n_be[i]--;
+	} else {
+		unsigned w = rnd_u(5);
+		snprintf(buf, len,
+			 "{\"cmd\":\"backend.set\",\"args\":{\"service\":%s,\"backend\":{\"ip\":"
+			 "\"198.18.2.%u\",\"port\":8080,\"weight\":%u}}}",
+			 svc, b + 1, w);
+		m->w[i][k] = w;
+	}
+}
+
+static void same_as_model(const struct xgw_config *c, const struct mdl *m)
+{
+	assert_int_equal(c->n_services, 1 + m->n_order);
+	for (unsigned j = 0; j < m->n_order; j++) {
+		const struct xgw_service_cfg *s = &c->services[1 + j];
+		unsigned i = m->order[j];
+
+		assert_int_equal(ntohl(s->vip.w[0]), 0xc6126501u + i);
+		assert_false(s->backends_shared);
+		assert_int_equal(s->n_backends, m->n_be[i]);
+		for (unsigned k = 0; k < m->n_be[i]; k++) {
+			assert_int_equal(ntohl(s->backends[k].ip.w[0]), 0xc6120201u + m->be[i][k]);
+			assert_int_equal(s->backends[k].weight, m->w[i][k]);
+		}
+	}
+}
+
+/* Writes, batches and refused writes (by the apply hook, or a batch's
+ * invalid last item) in random order: the running config is always what
+ * the successful ones made, owns every array (no double free or leak
+ * under ASan), and a write shares the arrays of the services it does not
+ * change with the running config until it succeeds. */
+static void test_shared_backends(void **state)
+{
+	struct fake *f = *state;
+	struct mdl m = {0};
+
+	for (int step = 0; step < 400; step++) {
+		struct mdl next = m;
+		char line[8192], item[512];
+		unsigned k = rnd_u(3) ? 1 : 2 + rnd_u(3);
+		bool refuse = k > 1 && rnd_u(4) == 0;
+		size_t n = 0;
+		json_t *r;
+
+		f->fail_apply = rnd_u(5) == 0;
+		if (k > 1)
+			n += (size_t)snprintf(line, sizeof(line), "{\"cmd\":\"batch\",\"args\":[");
+		for (unsigned i = 0; i < k; i++) {
+			random_item(&next, item, sizeof(item));
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s", i ? "," : "",
+					      item);
+		}
+		if (refuse) /* the last item fails: nothing applied */
+			n += (size_t)snprintf(line + n, sizeof(line) - n,
+					      ",{\"cmd\":\"service.del\",\"args\":{\"vip\":"
+					      "\"198.18.109.1\",\"port\":80,\"proto\":\"tcp\"}}");
+		if (k > 1)
+			snprintf(line + n, sizeof(line) - n, "]}");
+		r = call(f, line);
+		if (json_is_true(json_object_get(r, "ok"))) {
+			assert_false(f->fail_apply || refuse);
+			m = next;
+		} else {
+			assert_true(f->fail_apply || refuse);
+		}
+		json_decref(r);
+		same_as_model(&f->cfg, &m);
+	}
+	f->fail_apply = false;
 }
 
 /* ---- good requests ------------------------------------------------------ */
@@ -930,6 +1065,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_apply_failure_keeps_config, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shared_backends, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_service_lifecycle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_service_counters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_service_list_text, setup, teardown),

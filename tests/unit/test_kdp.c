@@ -79,9 +79,9 @@ static void resync(void)
 	 * service keeps its slot across syncs): service i 1 + i, its
 	 * backend b SLOT_BE(i, b). */
 	for (unsigned i = 0; i < snap->n_svcs; i++) {
-		snap->svcs[i].ctr = 1 + i;
-		for (uint32_t b = 1; b <= snap->svcs[i].n_backends; b++)
-			snap->svcs[i].be[b].ctr = SLOT_BE(i, b);
+		snap->svcs[i]->ctr = 1 + i;
+		for (uint32_t b = 1; b <= snap->svcs[i]->n_backends; b++)
+			snap->svcs[i]->be[b].ctr = SLOT_BE(i, b);
 	}
 	if (xgw_kdp_sync(kdp, &cfg, snap, ct, err, sizeof(err)))
 		fail_msg("sync: %s", err);
@@ -531,7 +531,7 @@ static void test_svc_gen(void **state)
 /* The counters of service [0]'s backend whose address ends in .1N. */
 static void be_counts(unsigned n, struct xgw_kdp_counts *o)
 {
-	const struct xgw_svc_rt *s = &snap->svcs[0];
+	const struct xgw_svc_rt *s = snap->svcs[0];
 
 	for (uint32_t b = 1; b <= s->n_backends; b++)
 		if (s->be[b].ip.b[3] == 10 + n) {
@@ -554,11 +554,11 @@ static void test_counters(void **state)
 	static const uint8_t body[100];
 	uint8_t f[2048];
 
-	assert_true(snap->svcs[0].ctr != 0);
+	assert_true(snap->svcs[0]->ctr != 0);
 	xgw_kdp_ct_count(kdp, ct, 0);
 	for (unsigned n = 1; n <= 3; n++)
 		be_counts(n, &c0[n]);
-	xgw_kdp_svc_drops_add(kdp, snap->svcs[0].ctr, d0);
+	xgw_kdp_svc_drops_add(kdp, snap->svcs[0]->ctr, d0);
 	for (unsigned i = 0; i < FLOWS; i++) {
 		uint16_t sport = (uint16_t)(43000 + i); /* no other test's flows */
 		struct xgw_pb b = {.src = xgw_pb_ip("198.18.1.2"),
@@ -628,7 +628,7 @@ static void test_counters(void **state)
 	for (int i = 0; i < 3; i++)
 		cfg.services[0].backends[i].weight = 1;
 	resync();
-	xgw_kdp_svc_drops_add(kdp, snap->svcs[0].ctr, d1);
+	xgw_kdp_svc_drops_add(kdp, snap->svcs[0]->ctr, d1);
 	assert_int_equal(d1[XGW_DROP_NO_BACKEND] - d0[XGW_DROP_NO_BACKEND], 1);
 	assert_int_equal(d1[XGW_DROP_POLICY], d0[XGW_DROP_POLICY]);
 	/* A slot no kernel service had reads as none. */

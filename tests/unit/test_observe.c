@@ -204,7 +204,7 @@ static void test_slots_stable(void **state)
 	uint8_t f[2048];
 
 	assert_int_equal(run1(o, f, pkt(f, false, "198.18.100.1", 0, 40000, XGW_PB_SYN, 0), 0), 1);
-	uint32_t slot = dp->snap->svcs[0].be[1].ctr;
+	uint32_t slot = dp->snap->svcs[0]->be[1].ctr;
 	assert_int_not_equal(slot, 0);
 
 	/* Service 1 now has another backend only. */
@@ -214,9 +214,9 @@ static void test_slots_stable(void **state)
 	struct xgw_snapshot *s2 = xgw_snapshot_build(&cfg, 1, 0x5eed, err, sizeof(err));
 	assert_non_null(s2);
 	assert_int_equal(xgw_svc_slots_assign(dp, s2, err, sizeof(err)), 0);
-	assert_int_not_equal(s2->svcs[0].be[1].ctr, slot);
-	assert_int_not_equal(s2->svcs[0].be[1].ctr, 0);
-	assert_int_equal(s2->svcs[0].ctr, dp->snap->svcs[0].ctr);
+	assert_int_not_equal(s2->svcs[0]->be[1].ctr, slot);
+	assert_int_not_equal(s2->svcs[0]->be[1].ctr, 0);
+	assert_int_equal(s2->svcs[0]->ctr, dp->snap->svcs[0]->ctr);
 	json_t *a = xgw_svc_stats_snap_json(dp, s2);
 	assert_int_equal(val(a, 0, 0, "pkts_in"), 0);
 	/* A service's totals are its current backends' (the removed one's
@@ -231,7 +231,7 @@ static void test_slots_stable(void **state)
 	s2 = xgw_snapshot_build(&cfg, 1, 0x5eed, err, sizeof(err));
 	assert_non_null(s2);
 	assert_int_equal(xgw_svc_slots_assign(dp, s2, err, sizeof(err)), 0);
-	assert_int_equal(s2->svcs[0].be[1].ctr, slot);
+	assert_int_equal(s2->svcs[0]->be[1].ctr, slot);
 	a = xgw_svc_stats_snap_json(dp, s2);
 	assert_int_equal(val(a, 0, 0, "pkts_in"), 1);
 	assert_int_equal(val(a, 0, 0, "conns_active"), 1);
@@ -249,7 +249,7 @@ static void test_slots_carried(void **state)
 {
 	struct xgw_offline *o = open_dp();
 	struct xgw_dataplane *dp = xgw_offline_dataplane(o);
-	const struct xgw_svc_rt *a1 = &dp->snap->svcs[0], *a2 = &dp->snap->svcs[1];
+	const struct xgw_svc_rt *a1 = dp->snap->svcs[0], *a2 = dp->snap->svcs[1];
 	struct xgw_config cfg;
 	char err[256];
 
@@ -284,13 +284,13 @@ static void test_slots_carried(void **state)
 	uint32_t used[] = {a1->ctr, a2->ctr};
 	uint32_t used_be[] = {a1->be[1].ctr, old_be};
 	for (int i = 0; i < 2; i++) {
-		assert_int_not_equal(s2->svcs[0].ctr, used[i]);
-		assert_int_not_equal(s2->svcs[0].be[1].ctr, used_be[i]);
+		assert_int_not_equal(s2->svcs[0]->ctr, used[i]);
+		assert_int_not_equal(s2->svcs[0]->be[1].ctr, used_be[i]);
 		assert_int_not_equal(added, used_be[i]);
 	}
-	assert_int_not_equal(s2->svcs[0].ctr, 0);
+	assert_int_not_equal(s2->svcs[0]->ctr, 0);
 	assert_int_not_equal(added, 0);
-	assert_int_not_equal(added, s2->svcs[0].be[1].ctr);
+	assert_int_not_equal(added, s2->svcs[0]->be[1].ctr);
 	xgw_snapshot_free(s2);
 	xgw_config_free(&cfg);
 	xgw_offline_close(o);
