@@ -93,7 +93,7 @@ static void tunnel_rule(struct xgw_steer_rule *r, const struct xgw_config *cfg, 
 	r->dst.len = (uint8_t)xgw_addr_bits(&cfg->tunnel.local_ip);
 	r->proto = IPPROTO_UDP;
 	r->dport = k ? cfg->tunnel.geneve_port : cfg->tunnel.vxlan_port;
-	r->id = 0x40000000u | k;
+	r->id = XGW_STEER_ID_TUNNEL | k; /* the program looks into these (steer.bpf.c) */
 }
 
 static void steer_entry_rule(struct xgw_steer_rule *r, const struct xgw_steer_cfg *e)

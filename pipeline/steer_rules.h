@@ -20,7 +20,7 @@
 #include "steer-bpf/steer.h"
 
 /* The id of every service rule (not its index: a del would renumber). */
-#define XGW_STEER_SVC_ID 0x80000000u
+#define XGW_STEER_SVC_ID XGW_STEER_ID_SERVICE /* steer-bpf/steer_maps.h */
 
 /* cfg's whole rule list (malloc'd arrays; 0 or -ENOMEM). */
 int xgw_steer_rules_full(const struct xgw_config *cfg, struct xgw_steer_rule **rules, unsigned *n,
