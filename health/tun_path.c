@@ -389,7 +389,8 @@ static void log_failure(const struct xgw_hct *h, const char *what, int err)
 }
 
 /* Open what is needed and not open: the device, then each needed
- * socket; record what failed and when to try again. */
+ * socket; record what failed and when to try again.  A failure is logged
+ * when it is new, not at every retry. */
 static void open_needed(struct xgw_hct *h, uint64_t now)
 {
 	char a[INET_ADDRSTRLEN], dev[IF_NAMESIZE];
@@ -412,7 +413,8 @@ static void open_needed(struct xgw_hct *h, uint64_t now)
 		if (rc) {
 			close_fd(&h->tun);
 			h->ifname[0] = 0;
-			log_failure(h, "no device", -rc);
+			if (-rc != h->err)
+				log_failure(h, "no device", -rc);
 		} else {
 			h->warn = rp_filter_all() == 1
 				      ? "net.ipv4.conf.all.rp_filter is 1 (strict): it drops the "
@@ -428,17 +430,21 @@ static void open_needed(struct xgw_hct *h, uint64_t now)
 	}
 	h->err = -rc;
 	for (unsigned k = 0; k < 2 && !rc; k++) {
-		h->uerr[k] = 0;
-		if (!(h->types & 1u << k) || h->udp[k] >= 0)
+		int e;
+
+		if (!(h->types & 1u << k) || h->udp[k] >= 0) {
+			h->uerr[k] = 0;
 			continue;
-		h->uerr[k] = -open_udp(h, k);
-		if (h->uerr[k]) {
+		}
+		e = -open_udp(h, k);
+		if (e && e != h->uerr[k]) {
 			char what[64];
 
 			snprintf(what, sizeof(what), "%s port %u", k ? "Geneve" : "VXLAN",
 				 h->port[k]);
-			log_failure(h, what, h->uerr[k]);
+			log_failure(h, what, e);
 		}
+		h->uerr[k] = e;
 	}
 	/* A socket no longer needed is closed. */
 	for (unsigned k = 0; k < 2; k++)
