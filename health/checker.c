@@ -31,8 +31,7 @@ struct target {
 	uint16_t vport, port;
 	uint8_t proto;
 	struct xgw_check_cfg check;
-	bool tun; /* behind a tunnel: checked through it (tun_path.h) */
-	struct xgw_hct_ep tep;
+	struct xgw_hct_ep tep; /* behind a tunnel (remote set): checked through it (tun_path.h) */
 	struct xgw_hct *hct; /* the relay its probe in flight went by, or NULL */
 	uint16_t sport;	     /* that probe's source port */
 	struct xgw_hc_state st;
@@ -160,14 +159,14 @@ static bool finish(struct target *t, enum xgw_hc_result r, int err, int status)
 	t->st.last_status = status;
 	t->st.last_us = (uint32_t)(mono_us() - t->started_us);
 	flip = xgw_hc_record(&t->st, r, t->check.rise, t->check.fall, now);
-	if (flip)
+	if (flip) {
 		t->reset_due = !t->st.up && t->check.on_down == XGW_ON_DOWN_RESET;
-	if (flip)
 		pr_info("backend %s of %s is %s (%s%s%s)",
 			xgw_endpoint_str(&t->ip, t->port, ep, sizeof(ep)),
 			xgw_service_key_str(&t->vip, t->vport, t->proto, sk, sizeof(sk)),
 			t->st.up ? "up" : "down", xgw_hc_result_name(r), err ? ": " : "",
 			err ? strerror(err) : "");
+	}
 	return flip;
 }
 
@@ -177,7 +176,8 @@ static bool start(struct xgw_checker *ck, struct target *t, uint64_t now)
 	struct sockaddr_storage ss;
 	struct epoll_event ev = {0};
 	struct xgw_addr src = {.family = t->ip.family};
-	uint16_t port = 0;
+	uint16_t port = 0, dport = t->check.port ? t->check.port : t->port;
+	bool tun = t->tep.remote;
 	socklen_t sl;
 	int rc;
 
@@ -193,7 +193,7 @@ static bool start(struct xgw_checker *ck, struct target *t, uint64_t now)
 		       (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (t->fd < 0)
 		return finish(t, XGW_HC_ERROR, errno, 0);
-	if (t->tun) {
+	if (tun) {
 		rc = xgw_hct_bind_device(&ck->hct, t->fd, t->tep.type);
 		if (rc)
 			return finish(t, XGW_HC_ERROR, -rc, 0);
@@ -202,15 +202,15 @@ static bool start(struct xgw_checker *ck, struct target *t, uint64_t now)
 	rc = bind_check_port(ck, t->fd, &src, &port);
 	if (rc)
 		return finish(t, XGW_HC_ERROR, -rc, 0);
-	if (t->tun) {
+	if (tun) {
 		uint32_t be;
 
 		memcpy(&be, t->ip.b, 4);
-		xgw_hct_use(&ck->hct, port, &t->tep, be, t->check.port ? t->check.port : t->port);
+		xgw_hct_use(&ck->hct, port, &t->tep, be, dport);
 		t->hct = &ck->hct;
 		t->sport = port;
 	}
-	sl = sockaddr_of(&ss, &t->ip, t->check.port ? t->check.port : t->port);
+	sl = sockaddr_of(&ss, &t->ip, dport);
 	if (connect(t->fd, (struct sockaddr *)&ss, sl) && errno != EINPROGRESS)
 		return finish(t, errno == ECONNREFUSED ? XGW_HC_REFUSED : XGW_HC_ERROR, errno, 0);
 	if (udp) {
@@ -487,15 +487,11 @@ static bool same_backend(const struct target *t, const struct xgw_service_cfg *s
 {
 	/* A backend's tunnel may change with a del and an add: the target is
 	 * then another one (its probes take another way). */
-	if (t->tun != (b->tun != XGW_TUN_NONE))
-		return false;
-	if (t->tun) {
-		struct xgw_hct_ep e;
+	struct xgw_hct_ep e;
 
-		xgw_hct_ep_of(&e, b);
-		if (memcmp(&e, &t->tep, sizeof(e)))
-			return false;
-	}
+	xgw_hct_ep_of(&e, b); /* all zero without a tunnel */
+	if (memcmp(&e, &t->tep, sizeof(e)))
+		return false;
 	return t->vport == s->port && t->proto == s->proto && t->port == b->port &&
 	       xgw_addr_eq(&t->vip, &s->vip) && xgw_addr_eq(&t->ip, &b->ip);
 }
@@ -545,9 +541,7 @@ int xgw_checker_sync(struct xgw_checker *ck, const struct xgw_config *cfg)
 			t->ip = b->ip;
 			t->port = b->port;
 			t->check = s->check;
-			t->tun = b->tun != XGW_TUN_NONE;
-			if (t->tun)
-				xgw_hct_ep_of(&t->tep, b);
+			xgw_hct_ep_of(&t->tep, b);
 			t->fd = -1;
 			/* A changed check keeps the backend's state; a new
 			 * backend starts up and is checked now. */
@@ -567,7 +561,7 @@ int xgw_checker_sync(struct xgw_checker *ck, const struct xgw_config *cfg)
 	ck->t = nt;
 	ck->n = k;
 	for (unsigned i = 0; i < k; i++) {
-		if (!nt[i].tun)
+		if (!nt[i].tep.remote)
 			continue;
 		if (!tun)
 			remote = nt[i].tep.remote;

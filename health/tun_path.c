@@ -7,23 +7,22 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ifaddrs.h>
+#include <libmnl/libmnl.h>
 #include <linux/if_tun.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "common/iface.h"
 #include "common/log.h"
 #include "tunnel/tunnel.h"
-
-#include <libmnl/libmnl.h>
-#include <linux/rtnetlink.h>
-#include <stdlib.h>
-#include <time.h>
 
 #define ETH_LEN	 14
 #define ETH_IPV4 0x0800
@@ -31,6 +30,8 @@
 void xgw_hct_ep_of(struct xgw_hct_ep *ep, const struct xgw_backend_cfg *b)
 {
 	memset(ep, 0, sizeof(*ep));
+	if (b->tun == XGW_TUN_NONE)
+		return;
 	memcpy(&ep->remote, b->tun_remote.b, 4);
 	ep->vni = b->vni;
 	ep->type = (uint8_t)b->tun;
@@ -42,27 +43,20 @@ void xgw_hct_ep_of(struct xgw_hct_ep *ep, const struct xgw_backend_cfg *b)
 size_t xgw_hct_encap(uint8_t *out, size_t cap, const struct xgw_hct_ep *ep, const uint8_t smac[6],
 		     const uint8_t *ip, size_t len)
 {
-	uint16_t et = htons(ETH_IPV4), gp = htons(XGW_GENEVE_PROTO_ETH);
-	uint8_t *eth = out + XGW_TUN_HDR_LEN;
+	struct xgw_tun_ep t;
 
 	if (cap < XGW_TUN_HDR_LEN + ETH_LEN || len > cap - XGW_TUN_HDR_LEN - ETH_LEN)
 		return 0;
-	memset(out, 0, XGW_TUN_HDR_LEN);
-	if (ep->type == XGW_TUN_VXLAN) {
-		out[0] = 0x08; /* I: the VNI is valid (RFC 7348 5) */
-	} else {
-		memcpy(out + 2, &gp, 2); /* version 0, no options, Ethernet inside */
-	}
-	out[4] = (uint8_t)(ep->vni >> 16);
-	out[5] = (uint8_t)(ep->vni >> 8);
-	out[6] = (uint8_t)ep->vni;
-	/* The inner destination as the workers write it: the endpoint's MAC,
-	 * or, without one, the gateway's own (a remote that bridges ignores
-	 * it; one that terminates needs tunnel.mac). */
-	memcpy(eth, ep->has_mac ? ep->mac : smac, 6);
-	memcpy(eth + 6, smac, 6);
-	memcpy(eth + 12, &et, 2);
-	memcpy(eth + ETH_LEN, ip, len);
+	/* The workers' template (tunnel/codec.c); the relay needs its last
+	 * 22 bytes, the tunnel header and the inner Ethernet header (the
+	 * outer ones are the kernel's).  The inner destination as the
+	 * workers write it: the endpoint's MAC, or, without one, the
+	 * gateway's own (a remote that bridges ignores it; one that
+	 * terminates needs tunnel.mac). */
+	xgw_tun_ep_init(&t, ep->type, 0, ep->remote, 0, ep->vni, ep->has_mac ? ep->mac : smac);
+	memcpy(out, t.tmpl + XGW_TUN_OUTER_LEN - XGW_TUN_HDR_LEN, XGW_TUN_HDR_LEN + ETH_LEN);
+	memcpy(out + XGW_TUN_HDR_LEN + 6, smac, 6);
+	memcpy(out + XGW_TUN_HDR_LEN + ETH_LEN, ip, len);
 	return XGW_TUN_HDR_LEN + ETH_LEN + len;
 }
 
@@ -216,27 +210,6 @@ static int route_dev(uint32_t dst, char name[IF_NAMESIZE])
 	mnl_socket_close(nl);
 	if (!rc && (!oif || !if_indextoname((unsigned)oif, name)))
 		rc = -ENETUNREACH;
-	return rc;
-}
-
-/* The MAC and MTU of device name.  0 or -errno. */
-static int dev_mac_mtu(const char *name, uint8_t mac[6], int *mtu)
-{
-	struct ifreq ifr = {0};
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
-		rc = -errno;
-	else
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	if (!rc && ioctl(fd, SIOCGIFMTU, &ifr))
-		rc = -errno;
-	else if (!rc)
-		*mtu = ifr.ifr_mtu;
-	close(fd);
 	return rc;
 }
 
@@ -401,11 +374,12 @@ static void open_needed(struct xgw_hct *h, uint64_t now)
 	if (!rc && h->tun < 0) {
 		/* MAC and MTU of the way to the endpoint: the interface
 		 * holding local_ip may be a loopback or a dummy. */
-		h->mtu = 1500;
+		uint32_t mtu = 1500;
+
 		rc = route_dev(h->remote, dev);
 		if (!rc)
-			rc = dev_mac_mtu(dev, h->smac, &h->mtu);
-		h->mtu -= XGW_TUN_OVERHEAD;
+			rc = xgw_iface_mac_mtu(dev, h->smac, &mtu);
+		h->mtu = (int)mtu - XGW_TUN_OVERHEAD;
 		if (!rc)
 			rc = open_device(h);
 		if (!rc)

@@ -97,7 +97,7 @@ struct xgw_hct {
 	uint64_t cnt[XGW_HCT__MAX];
 };
 
-/* The endpoint of a backend (its tun fields). */
+/* The endpoint of a backend (its tun fields); all zero without one. */
 void xgw_hct_ep_of(struct xgw_hct_ep *ep, const struct xgw_backend_cfg *b);
 
 /* Nothing open yet (fds -1, no probes). */

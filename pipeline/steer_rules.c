@@ -27,22 +27,25 @@ static int grow(void **arr, unsigned n, unsigned *cap, size_t size)
 	return 0;
 }
 
+/* Append the element at e (size bytes) to *arr. */
+static int push(void **arr, unsigned *n, unsigned *cap, const void *e, size_t size)
+{
+	if (grow(arr, *n, cap, size))
+		return -ENOMEM;
+	memcpy((char *)*arr + (size_t)(*n)++ * size, e, size);
+	return 0;
+}
+
 static int add_rule(struct xgw_steer_rule **rules, unsigned *n, unsigned *cap,
 		    const struct xgw_steer_rule *r)
 {
-	if (grow((void **)rules, *n, cap, sizeof(**rules)))
-		return -ENOMEM;
-	(*rules)[(*n)++] = *r;
-	return 0;
+	return push((void **)rules, n, cap, r, sizeof(*r));
 }
 
 static int add_src(struct xgw_steer_src_rule **rules, unsigned *n, unsigned *cap,
 		   const struct xgw_steer_src_rule *r)
 {
-	if (grow((void **)rules, *n, cap, sizeof(**rules)))
-		return -ENOMEM;
-	(*rules)[(*n)++] = *r;
-	return 0;
+	return push((void **)rules, n, cap, r, sizeof(*r));
 }
 
 static uint8_t icmp_of(const struct xgw_addr *vip)

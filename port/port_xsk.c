@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/iface.h"
 #include "common/stat.h"
 
 #define RD(x) XGW_STAT_READ(x)
@@ -150,33 +151,16 @@ int xgw_port_xsk_open(struct xgw_portq **out, struct xgw_umem *u, const char *if
 int xgw_port_xsk_info(const char *port, const char *iface, int *ifindex, uint8_t mac[6],
 		      uint32_t *mtu, int *numa_node, char *err, size_t errlen)
 {
-	struct ifreq ifr;
 	char path[128];
 	FILE *f;
-	int fd, rc = 0;
+	int rc;
 
 	*ifindex = (int)if_nametoindex(iface);
 	if (!*ifindex) {
 		snprintf(err, errlen, "port %s: interface %s: %s", port, iface, strerror(errno));
 		return -ENODEV;
 	}
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "port %s: socket: %s", port, strerror(-rc));
-		return rc;
-	}
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", iface);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr) == 0)
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	else
-		rc = -errno;
-	if (!rc && ioctl(fd, SIOCGIFMTU, &ifr) == 0)
-		*mtu = (uint32_t)ifr.ifr_mtu;
-	else if (!rc)
-		rc = -errno;
-	close(fd);
+	rc = xgw_iface_mac_mtu(iface, mac, mtu);
 	if (rc) {
 		snprintf(err, errlen, "port %s: %s: %s", port, iface, strerror(-rc));
 		return rc;

@@ -141,6 +141,21 @@ static __always_inline bool tun_check_answer(void *udp, void *end, bool geneve, 
 	return ((__u16)l4[2] << 8 | l4[3]) >= XGW_CHECK_PORT_MIN;
 }
 
+/* Whether a TCP or UDP socket of this host's stack holds tuple t (as the
+ * socket would receive it). */
+static __always_inline bool sock_holds(struct xdp_md *ctx, struct bpf_sock_tuple *t, __u32 tlen,
+				       __u8 proto)
+{
+	struct bpf_sock *sk = proto == IPPROTO_UDP
+				  ? bpf_sk_lookup_udp(ctx, t, tlen, BPF_F_CURRENT_NETNS, 0)
+				  : bpf_sk_lookup_tcp(ctx, t, tlen, BPF_F_CURRENT_NETNS, 0);
+
+	if (!sk)
+		return false;
+	bpf_sk_release(sk);
+	return true;
+}
+
 /* Whether the ICMP error at icmp is about a packet of one of this host's
  * own sockets in the health checks' source port range: its quoted TCP or
  * UDP packet, looked up as the socket would receive its reply (source =
@@ -152,7 +167,6 @@ static __always_inline bool about_own_check(struct xdp_md *ctx, void *icmp, void
 {
 	__u8 *q = (__u8 *)icmp + 8, proto, *l4;
 	struct bpf_sock_tuple t = {};
-	struct bpf_sock *sk;
 	__u32 tlen;
 
 	if (v4) {
@@ -188,12 +202,7 @@ static __always_inline bool about_own_check(struct xdp_md *ctx, void *icmp, void
 		__builtin_memcpy(&t.ipv6.dport, l4, 2);
 		__builtin_memcpy(&t.ipv6.sport, l4 + 2, 2);
 	}
-	sk = proto == IPPROTO_UDP ? bpf_sk_lookup_udp(ctx, &t, tlen, BPF_F_CURRENT_NETNS, 0)
-				  : bpf_sk_lookup_tcp(ctx, &t, tlen, BPF_F_CURRENT_NETNS, 0);
-	if (!sk)
-		return false;
-	bpf_sk_release(sk);
-	return true;
+	return sock_holds(ctx, &t, tlen, proto);
 }
 
 /* Whether a socket of this host's stack holds the TCP or UDP packet
@@ -202,12 +211,12 @@ static __always_inline bool about_own_check(struct xdp_md *ctx, void *icmp, void
  * goes to a socket of the checker, in the checks' port range.  A client
  * may use a port in that range too (Windows and macOS pick ephemeral
  * ports up to 65535): its replies, to no socket here, are steered as
- * ever.  Asked only for a backend's packet to a check port. */
+ * ever.  Asked only for a backend's packet (a source rule's) to a check
+ * port. */
 static __always_inline bool own_socket(struct xdp_md *ctx, const struct xgw_steer_key *k,
 				       const struct xgw_steer_src_key *sk)
 {
 	struct bpf_sock_tuple t = {};
-	struct bpf_sock *s;
 	__u32 tlen;
 
 	if (k->family == AF_INET) {
@@ -223,12 +232,7 @@ static __always_inline bool own_socket(struct xdp_md *ctx, const struct xgw_stee
 		t.ipv6.dport = k->dport;
 		tlen = sizeof(t.ipv6);
 	}
-	s = k->proto == IPPROTO_UDP ? bpf_sk_lookup_udp(ctx, &t, tlen, BPF_F_CURRENT_NETNS, 0)
-				    : bpf_sk_lookup_tcp(ctx, &t, tlen, BPF_F_CURRENT_NETNS, 0);
-	if (!s)
-		return false;
-	bpf_sk_release(s);
-	return true;
+	return sock_holds(ctx, &t, tlen, k->proto);
 }
 
 /* The steering rules, for what the kernel datapath left: a subprogram of
@@ -324,18 +328,18 @@ static __noinline int steer(struct xdp_md *ctx)
 classify:
 	skey.family = key.family;
 	skey.proto = key.proto;
-	/* A health check's answer comes from a backend's address and port
-	 * too, but to a check port and one of this host's sockets: the
-	 * gateway's own stack takes it.  (Before the rule lookups, which
-	 * change the key.) */
-	if (src_ok && (key.proto == IPPROTO_TCP || key.proto == IPPROTO_UDP) &&
-	    bpf_ntohs(key.dport) >= XGW_CHECK_PORT_MIN && (*classes & XGW_STEER_CLASS_SRC) &&
-	    own_socket(ctx, &key, &skey))
-		src_ok = false;
-	rule = lookup(&key, *classes);
-	if (!rule &&
-	    !(src_ok && (*classes & XGW_STEER_CLASS_SRC) && bpf_map_lookup_elem(&steer_src, &skey)))
-		goto pass;
+	rule = lookup(&key, *classes); /* on a miss, key is as it was */
+	if (!rule) {
+		if (!src_ok || !(*classes & XGW_STEER_CLASS_SRC) ||
+		    !bpf_map_lookup_elem(&steer_src, &skey))
+			goto pass;
+		/* A health check's answer comes from a backend's address
+		 * and port too, but to a check port and one of this host's
+		 * sockets: the gateway's own stack takes it. */
+		if ((key.proto == IPPROTO_TCP || key.proto == IPPROTO_UDP) &&
+		    bpf_ntohs(key.dport) >= XGW_CHECK_PORT_MIN && own_socket(ctx, &key, &skey))
+			goto pass;
+	}
 	/* The tunnel port's rule is exact (UDP and the port): l4 is the
 	 * outer UDP header, not a fragment's payload. */
 	if (rule && (rule->rule_id & ~1u) == XGW_STEER_ID_TUNNEL && key.proto == IPPROTO_UDP &&
