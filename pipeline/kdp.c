@@ -53,8 +53,13 @@ struct kdp_block {
 	uint32_t *ring; /* m entries: positions */
 };
 
+/* The conntrack maps, one per family (kern_maps.h): k->ct_fd[CT4] holds
+ * the IPv4 connections under the 16-byte key, k->ct_fd[CT6] the IPv6 ones
+ * under the program's full key, which is what every reader here sees. */
+enum { CT4, CT6 };
+
 struct xgw_kdp {
-	int cfg_fd, svcs_fd, be_fd, ring_fd, ct_fd, pol_fd, hits_fd, tx_fd, drops_fd, cnt_fd;
+	int cfg_fd, svcs_fd, be_fd, ring_fd, ct_fd[2], pol_fd, hits_fd, tx_fd, drops_fd, cnt_fd;
 	int tun_enc_fd, tun_dec_fd, be_ctr_fd, svc_ctr_fd, trace_fd;
 	/* Trace records (kdp_trace_ring) and whether the program is to make
 	 * them (XGW_KDP_F_TRACE, kept by every sync); control thread only. */
@@ -156,7 +161,8 @@ struct xgw_kdp *xgw_kdp_open(struct bpf_object *obj, const int *ifindex, unsigne
 	k->svcs_fd = map_fd(obj, "kdp_svcs", err);
 	k->be_fd = map_fd(obj, "kdp_backends", err);
 	k->ring_fd = map_fd(obj, "kdp_ring", err);
-	k->ct_fd = map_fd(obj, "kdp_ct", err);
+	k->ct_fd[CT4] = map_fd(obj, "kdp_ct4", err);
+	k->ct_fd[CT6] = map_fd(obj, "kdp_ct6", err);
 	k->pol_fd = map_fd(obj, "kdp_policy", err);
 	k->hits_fd = map_fd(obj, "kdp_policy_hits", err);
 	k->tx_fd = map_fd(obj, "kdp_tx_ports", err);
@@ -669,7 +675,65 @@ static bool entry_expired(const struct xgw_ct_table *ct, const struct xgw_kdp_ct
 
 #define CT_BATCH 1024
 
-/* Calls fn for every entry of the conntrack map: in batches (a few
+static void key_from4(struct xgw_kdp_ct_key *k, const struct xgw_kdp_ct4_key *k4)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->src, &k4->src, 4);
+	memcpy(k->dst, &k4->dst, 4);
+	k->sport = k4->sport;
+	k->dport = k4->dport;
+	k->proto = (uint8_t)k4->proto;
+	k->family = AF_INET;
+}
+
+static void key_to4(struct xgw_kdp_ct4_key *k4, const struct xgw_kdp_ct_key *k)
+{
+	memset(k4, 0, sizeof(*k4));
+	memcpy(&k4->src, k->src, 4);
+	memcpy(&k4->dst, k->dst, 4);
+	k4->sport = k->sport;
+	k4->dport = k->dport;
+	k4->proto = k->proto;
+}
+
+static int ct_next_key(const struct xgw_kdp *k, int m, const struct xgw_kdp_ct_key *cur,
+		       struct xgw_kdp_ct_key *next)
+{
+	struct xgw_kdp_ct4_key c4, n4;
+	int r;
+
+	if (m == CT6)
+		return bpf_map_get_next_key(k->ct_fd[CT6], cur, next);
+	if (cur)
+		key_to4(&c4, cur);
+	r = bpf_map_get_next_key(k->ct_fd[CT4], cur ? &c4 : NULL, &n4);
+	if (!r)
+		key_from4(next, &n4);
+	return r;
+}
+
+static int ct_get(const struct xgw_kdp *k, int m, const struct xgw_kdp_ct_key *key,
+		  struct xgw_kdp_ct *v)
+{
+	struct xgw_kdp_ct4_key k4;
+
+	if (m == CT6)
+		return bpf_map_lookup_elem(k->ct_fd[CT6], key, v);
+	key_to4(&k4, key);
+	return bpf_map_lookup_elem(k->ct_fd[CT4], &k4, v);
+}
+
+static int ct_delete(const struct xgw_kdp *k, const struct xgw_kdp_ct_key *key)
+{
+	struct xgw_kdp_ct4_key k4;
+
+	if (key->family != AF_INET)
+		return bpf_map_delete_elem(k->ct_fd[CT6], key);
+	key_to4(&k4, key);
+	return bpf_map_delete_elem(k->ct_fd[CT4], &k4);
+}
+
+/* Calls fn for every entry of the conntrack maps: in batches (a few
  * syscalls for the whole LRU), or key by key where the kernel has no batch
  * ops for it.  A batch walk that fails partway starts over key by key,
  * after fn(NULL, NULL, arg) tells fn to forget what it saw.  The key by key
@@ -678,49 +742,72 @@ static bool entry_expired(const struct xgw_ct_table *ct, const struct xgw_kdp_ct
 typedef void (*ct_visit_fn)(const struct xgw_kdp_ct_key *key, const struct xgw_kdp_ct *v,
 			    void *arg);
 
-static void ct_walk(struct xgw_kdp *k, ct_visit_fn fn, void *arg)
+/* One map in batches; false if a batch failed (fn may have seen some). */
+static bool ct_walk_batch(struct xgw_kdp *k, int m, ct_visit_fn fn, void *arg, void *keys,
+			  struct xgw_kdp_ct *vals, bool *seen)
 {
-	struct xgw_kdp_ct_key *keys = calloc(CT_BATCH, sizeof(*keys)), key, next;
-	struct xgw_kdp_ct *vals = calloc(CT_BATCH, sizeof(*vals));
+	struct xgw_kdp_ct_key *full = keys, key;
+	struct xgw_kdp_ct4_key *k4 = keys;
+	uint32_t batch = 0, n;
+	bool started = false;
+	int r;
+
+	for (;;) {
+		n = CT_BATCH;
+		r = bpf_map_lookup_batch(k->ct_fd[m], started ? &batch : NULL, &batch, keys, vals,
+					 &n, NULL);
+		if (r && errno != ENOENT)
+			return false;
+		for (uint32_t i = 0; i < n; i++) {
+			if (m == CT4)
+				key_from4(&key, &k4[i]);
+			fn(m == CT4 ? &key : &full[i], &vals[i], arg);
+			*seen = true;
+		}
+		started = true;
+		if (r) /* ENOENT: that was the last batch */
+			return true;
+	}
+}
+
+static void ct_walk_keys(struct xgw_kdp *k, int m, ct_visit_fn fn, void *arg)
+{
 	struct bpf_map_info info = {0};
 	__u32 info_len = sizeof(info);
-	uint32_t batch = 0, n;
-	bool started = false, done = false;
+	struct xgw_kdp_ct_key key, next;
 	size_t steps;
 	int r;
 
-	while (keys && vals) {
-		n = CT_BATCH;
-		r = bpf_map_lookup_batch(k->ct_fd, started ? &batch : NULL, &batch, keys, vals, &n,
-					 NULL);
-		if (r && errno != ENOENT)
-			break; /* to the walk below, from the start */
-		for (uint32_t i = 0; i < n; i++)
-			fn(&keys[i], &vals[i], arg);
-		started = true;
-		if (r) { /* ENOENT: that was the last batch */
-			done = true;
-			break;
-		}
-	}
-	free(keys);
-	free(vals);
-	if (done)
-		return;
-	if (started)
-		fn(NULL, NULL, arg);
-	steps = bpf_obj_get_info_by_fd(k->ct_fd, &info, &info_len)
+	steps = bpf_obj_get_info_by_fd(k->ct_fd[m], &info, &info_len)
 		    ? SIZE_MAX
 		    : 2 * (size_t)info.max_entries + 1024;
-	r = bpf_map_get_next_key(k->ct_fd, NULL, &next);
+	r = ct_next_key(k, m, NULL, &next);
 	while (!r && steps--) {
 		struct xgw_kdp_ct v;
 
 		key = next;
-		r = bpf_map_get_next_key(k->ct_fd, &key, &next);
-		if (!bpf_map_lookup_elem(k->ct_fd, &key, &v))
+		r = ct_next_key(k, m, &key, &next);
+		if (!ct_get(k, m, &key, &v))
 			fn(&key, &v, arg);
 	}
+}
+
+static void ct_walk(struct xgw_kdp *k, ct_visit_fn fn, void *arg)
+{
+	void *keys = calloc(CT_BATCH, sizeof(struct xgw_kdp_ct_key));
+	struct xgw_kdp_ct *vals = calloc(CT_BATCH, sizeof(*vals));
+	bool seen = false, done = keys && vals &&
+				  ct_walk_batch(k, CT4, fn, arg, keys, vals, &seen) &&
+				  ct_walk_batch(k, CT6, fn, arg, keys, vals, &seen);
+
+	free(keys);
+	free(vals);
+	if (done)
+		return;
+	if (seen)
+		fn(NULL, NULL, arg);
+	ct_walk_keys(k, CT4, fn, arg);
+	ct_walk_keys(k, CT6, fn, arg);
 }
 
 void xgw_kdp_ct_json(struct xgw_kdp *k, const struct xgw_ct_table *ct, json_t *arr, unsigned limit)
@@ -731,39 +818,40 @@ void xgw_kdp_ct_json(struct xgw_kdp *k, const struct xgw_ct_table *ct, json_t *a
 
 	if (!k || !k->enabled)
 		return;
-	r = bpf_map_get_next_key(k->ct_fd, NULL, &next);
-	while (!r && (!limit || json_array_size(arr) < limit)) {
-		struct xgw_kdp_ct v;
-		key = next;
-		r = bpf_map_get_next_key(k->ct_fd, &key, &next);
-		if (bpf_map_lookup_elem(k->ct_fd, &key, &v) || v.dir != 0)
-			continue;
-		uint64_t age = now > v.last_seen ? now - v.last_seen : 0;
-		uint64_t to = xgw_ct_timeout(ct, key.proto, (enum xgw_ct_state)v.state);
-		if (age > to)
-			continue; /* expired, not yet evicted */
-		struct xgw_ct_tuple o, rp;
-		char s[XGW_ADDR_STRLEN], d[XGW_ADDR_STRLEN], be[XGW_KEY_STRLEN];
-		key_tuple(&o, &key);
-		key_tuple(&rp, &v.other);
-		xgw_endpoint_str(&rp.src, ntohs(rp.sport), be, sizeof(be));
-		json_t *e = json_pack(
-		    "{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:I,s:I,s:I,s:I,s:s}", "proto",
-		    xgw_proto_name(o.proto), "src", xgw_addr_str(&o.src, s, sizeof(s)), "dst",
-		    xgw_addr_str(&o.dst, d, sizeof(d)), "sport", ntohs(o.sport), "dport",
-		    ntohs(o.dport), "backend", be, "state", xgw_ct_state_name(v.state), "age_s",
-		    (json_int_t)(age / 1000000000ull), "expires_s",
-		    (json_int_t)((to - age) / 1000000000ull), "packets",
-		    (json_int_t)(v.pkts[0] + v.pkts[1]), "bytes",
-		    (json_int_t)(v.bytes[0] + v.bytes[1]), "datapath", "kernel");
-		if (v.flags & XGW_CT_F_SNAT) {
-			char sn[XGW_KEY_STRLEN];
-			json_object_set_new(e, "snat",
-					    json_string(xgw_endpoint_str(&rp.dst, ntohs(rp.dport),
-									 sn, sizeof(sn))));
+	for (int m = CT4; m <= CT6; m++)
+		for (r = ct_next_key(k, m, NULL, &next);
+		     !r && (!limit || json_array_size(arr) < limit);) {
+			struct xgw_kdp_ct v;
+			key = next;
+			r = ct_next_key(k, m, &key, &next);
+			if (ct_get(k, m, &key, &v) || v.dir != 0)
+				continue;
+			uint64_t age = now > v.last_seen ? now - v.last_seen : 0;
+			uint64_t to = xgw_ct_timeout(ct, key.proto, (enum xgw_ct_state)v.state);
+			if (age > to)
+				continue; /* expired, not yet evicted */
+			struct xgw_ct_tuple o, rp;
+			char s[XGW_ADDR_STRLEN], d[XGW_ADDR_STRLEN], be[XGW_KEY_STRLEN];
+			key_tuple(&o, &key);
+			key_tuple(&rp, &v.other);
+			xgw_endpoint_str(&rp.src, ntohs(rp.sport), be, sizeof(be));
+			json_t *e = json_pack(
+			    "{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:I,s:I,s:I,s:I,s:s}", "proto",
+			    xgw_proto_name(o.proto), "src", xgw_addr_str(&o.src, s, sizeof(s)),
+			    "dst", xgw_addr_str(&o.dst, d, sizeof(d)), "sport", ntohs(o.sport),
+			    "dport", ntohs(o.dport), "backend", be, "state",
+			    xgw_ct_state_name(v.state), "age_s", (json_int_t)(age / 1000000000ull),
+			    "expires_s", (json_int_t)((to - age) / 1000000000ull), "packets",
+			    (json_int_t)(v.pkts[0] + v.pkts[1]), "bytes",
+			    (json_int_t)(v.bytes[0] + v.bytes[1]), "datapath", "kernel");
+			if (v.flags & XGW_CT_F_SNAT) {
+				char sn[XGW_KEY_STRLEN];
+				json_object_set_new(e, "snat",
+						    json_string(xgw_endpoint_str(
+							&rp.dst, ntohs(rp.dport), sn, sizeof(sn))));
+			}
+			json_array_append_new(arr, e);
 		}
-		json_array_append_new(arr, e);
-	}
 }
 
 int xgw_kdp_ct_flush(struct xgw_kdp *k)
@@ -775,12 +863,13 @@ int xgw_kdp_ct_flush(struct xgw_kdp *k)
 		return 0;
 	/* Delete the first key until none is left: deleting while walking
 	 * would restart the walk anyway. */
-	while (!bpf_map_get_next_key(k->ct_fd, NULL, &next)) {
-		key = next;
-		if (bpf_map_delete_elem(k->ct_fd, &key))
-			break;
-		n++;
-	}
+	for (int m = CT4; m <= CT6; m++)
+		while (!ct_next_key(k, m, NULL, &next)) {
+			key = next;
+			if (ct_delete(k, &key))
+				break;
+			n++;
+		}
 	return (n + 1) / 2; /* two entries per connection */
 }
 
@@ -849,9 +938,9 @@ int xgw_kdp_ct_flush_backend(struct xgw_kdp *k, const struct xgw_ct_table *ct,
 	for (size_t i = 0; i < a.n; i++) {
 		/* The ORIG entry decides: one the LRU evicted meanwhile is
 		 * no connection to count, nor one timed out, not yet evicted. */
-		if (!bpf_map_delete_elem(k->ct_fd, &a.it[i].orig) && a.it[i].live)
+		if (!ct_delete(k, &a.it[i].orig) && a.it[i].live)
 			removed++;
-		bpf_map_delete_elem(k->ct_fd, &a.it[i].reply);
+		ct_delete(k, &a.it[i].reply);
 	}
 	free(a.it);
 	return removed;

@@ -26,7 +26,7 @@
 #define XGW_KDP_MAX_POLICIES 64 /* rules the program scans (first match wins) */
 #endif
 #ifndef XGW_KDP_CT_MAX
-#define XGW_KDP_CT_MAX 131072 /* LRU entries: two per connection (~24 MB) */
+#define XGW_KDP_CT_MAX 131072 /* LRU entries per family: two per connection */
 #endif
 
 /* Service key: VIP, port (network order), proto.  Port 0 + ICMP: the VIP
@@ -60,7 +60,9 @@ struct xgw_kdp_be {
 	__u32 ctr; /* counter slot (pipeline/svc_stats.h): kdp_be_ctr's index */
 };
 
-/* Conntrack key: the tuple as the packet carries it.  Every pad byte 0. */
+/* Conntrack key: the tuple as the packet carries it.  Every pad byte 0.
+ * The form the program works with and the entries' `other`; IPv6
+ * connections are kept under it (kdp_ct6). */
 struct xgw_kdp_ct_key {
 	__u8 src[16];
 	__u8 dst[16];
@@ -69,6 +71,17 @@ struct xgw_kdp_ct_key {
 	__u8 proto;
 	__u8 family;
 	__u8 pad[2];
+};
+
+/* IPv4 connections are kept under this 16-byte key instead (kdp_ct4), as
+ * cilium splits its conntrack by family: the LRU hashes and compares 16
+ * bytes per lookup, not 40.  No padding: every byte is written. */
+struct xgw_kdp_ct4_key {
+	__u32 src; /* network order */
+	__u32 dst;
+	__u16 sport;
+	__u16 dport;
+	__u32 proto;
 };
 
 /* One LRU entry per direction.  The ORIG entry (client -> VIP) holds the

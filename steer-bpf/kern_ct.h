@@ -139,4 +139,54 @@ static __always_inline void kct_key(struct xgw_kdp_ct_key *k, const void *src, c
 	k->pad[1] = 0;
 }
 
+/* The conntrack maps by the program's key: an IPv4 one is looked up in
+ * kdp_ct4 under its 16-byte form, made in per-CPU scratch (the chain of
+ * subprograms of a new flow has no 16 bytes of stack to spare). */
+static __always_inline struct xgw_kdp_ct4_key *kct_key4(const struct xgw_kdp_ct_key *k)
+{
+	struct kdp_scratch_val *sc;
+	__u32 zero = 0;
+
+	sc = bpf_map_lookup_elem(&kdp_scratch, &zero);
+	if (!sc)
+		return 0;
+	sc->k4.src = *(const __u32 *)k->src;
+	sc->k4.dst = *(const __u32 *)k->dst;
+	sc->k4.sport = k->sport;
+	sc->k4.dport = k->dport;
+	sc->k4.proto = k->proto;
+	return &sc->k4;
+}
+
+static __always_inline struct xgw_kdp_ct *kct_lookup(const struct xgw_kdp_ct_key *k)
+{
+	struct xgw_kdp_ct4_key *k4;
+
+	if (k->family != AF_INET)
+		return bpf_map_lookup_elem(&kdp_ct6, k);
+	k4 = kct_key4(k);
+	return k4 ? bpf_map_lookup_elem(&kdp_ct4, k4) : 0;
+}
+
+static __always_inline long kct_insert(const struct xgw_kdp_ct_key *k, const struct xgw_kdp_ct *v,
+				       __u64 flags)
+{
+	struct xgw_kdp_ct4_key *k4;
+
+	if (k->family != AF_INET)
+		return bpf_map_update_elem(&kdp_ct6, k, v, flags);
+	k4 = kct_key4(k);
+	return k4 ? bpf_map_update_elem(&kdp_ct4, k4, v, flags) : -1;
+}
+
+static __always_inline long kct_delete(const struct xgw_kdp_ct_key *k)
+{
+	struct xgw_kdp_ct4_key *k4;
+
+	if (k->family != AF_INET)
+		return bpf_map_delete_elem(&kdp_ct6, k);
+	k4 = kct_key4(k);
+	return k4 ? bpf_map_delete_elem(&kdp_ct4, k4) : -1;
+}
+
 #endif

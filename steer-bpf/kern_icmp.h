@@ -79,10 +79,10 @@ static __always_inline int kicmp_find(const struct xgw_kdp_cfg *cfg, const struc
 	/* The quote is a packet sent after translation; the error travels
 	 * the other way, so its connection is found under the reverse. */
 	kct_key(&q->key, d, s, *(__be16 *)(il4 + 2), *(__be16 *)il4, iproto, p->family);
-	q->c = bpf_map_lookup_elem(&kdp_ct, &q->key);
+	q->c = kct_lookup(&q->key);
 	if (!q->c)
 		return 0;
-	o = q->c->dir == 0 ? q->c : bpf_map_lookup_elem(&kdp_ct, &q->c->other);
+	o = q->c->dir == 0 ? q->c : kct_lookup(&q->c->other);
 	return o && !kct_expired(cfg, o, iproto, now);
 }
 

@@ -71,7 +71,7 @@ static __always_inline __u32 kdp_reply_entry(struct xdp_md *ctx, const struct xg
 
 	if (!(svc->flags & XGW_KDP_SVC_SNAT)) {
 		kct_key(rk, be->addr, p->src, be->port, p->sport, p->proto, p->family);
-		e = bpf_map_lookup_elem(&kdp_ct, rk);
+		e = kct_lookup(rk);
 		if (e && !(e->dir == 1 && kct_key_eq(&e->other, &v->other))) {
 			/* The backend tuple is another flow's: two VIPs onto one
 			 * backend, and the client reused its port (it may, the
@@ -81,16 +81,15 @@ static __always_inline __u32 kdp_reply_entry(struct xdp_md *ctx, const struct xg
 			 * backend's own TIME_WAIT socket accepts one: its other
 			 * entry goes, so that none of its late packets is
 			 * translated onto the new connection. */
-			struct xgw_kdp_ct *o =
-			    e->dir == 1 ? bpf_map_lookup_elem(&kdp_ct, &e->other) : e;
+			struct xgw_kdp_ct *o = e->dir == 1 ? kct_lookup(&e->other) : e;
 			if (o && !kct_expired(cfg, o, p->proto, now)) {
 				if (!kct_closed_reusable(o, p->proto, p->tcp_flags))
 					return XGW_DROP_CT_INVALID;
-				bpf_map_delete_elem(&kdp_ct, &e->other);
+				kct_delete(&e->other);
 				kdp_count(XGW_KDP_CNT_CT_REUSED);
 			}
 		}
-		return bpf_map_update_elem(&kdp_ct, rk, v, BPF_ANY) ? XGW_DROP_CT_FULL : 0;
+		return kct_insert(rk, v, BPF_ANY) ? XGW_DROP_CT_FULL : 0;
 	}
 	if (kdp_fib_src(ctx, p->family, be->addr, snat))
 		return XGW_DROP_SNAT_NO_PORT;
@@ -103,7 +102,7 @@ static __always_inline __u32 kdp_reply_entry(struct xdp_md *ctx, const struct xg
 		__u16 port = (__u16)(lo + (hash + (__u32)t * 7919) % span);
 
 		kct_key(rk, be->addr, snat, be->port, bpf_htons(port), p->proto, p->family);
-		if (!bpf_map_update_elem(&kdp_ct, rk, v, BPF_NOEXIST))
+		if (!kct_insert(rk, v, BPF_NOEXIST))
 			return 0;
 	}
 	return XGW_DROP_SNAT_NO_PORT;
@@ -156,7 +155,7 @@ static __noinline __u32 kdp_new_flow(struct xdp_md *ctx, const struct xgw_kdp_cf
 	if (cfg->n_policies &&
 	    !kdp_policy_allows(cfg, (const __u32 *)rk->dst, (const __u32 *)be->addr,
 			       KDP_POL_WHAT(p->family, p->proto, bpf_ntohs(be->port)))) {
-		bpf_map_delete_elem(&kdp_ct, rk);
+		kct_delete(rk);
 		return XGW_DROP_POLICY;
 	}
 	v->other = *rk;
@@ -164,8 +163,8 @@ static __noinline __u32 kdp_new_flow(struct xdp_md *ctx, const struct xgw_kdp_cf
 	v->state = p->proto == IPPROTO_TCP ? kct_tcp_initial(p->tcp_flags) : KCT_NONE;
 	v->pkts[0] = 1;
 	v->bytes[0] = p->len;
-	if (bpf_map_update_elem(&kdp_ct, k, v, BPF_ANY)) {
-		bpf_map_delete_elem(&kdp_ct, rk);
+	if (kct_insert(k, v, BPF_ANY)) {
+		kct_delete(rk);
 		return XGW_DROP_CT_FULL;
 	}
 	kdp_count(XGW_KDP_CNT_CT_NEW);
@@ -257,10 +256,10 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 		return KDP_CONTINUE;
 	k = &sc->k;
 	kct_key(k, p.src, p.dst, p.sport, p.dport, p.proto, p.family);
-	c = bpf_map_lookup_elem(&kdp_ct, k);
+	c = kct_lookup(k);
 	if (c && c->dir == 1) {
 		/* A backend's reply: back to the client from the VIP. */
-		struct xgw_kdp_ct *o = bpf_map_lookup_elem(&kdp_ct, &c->other);
+		struct xgw_kdp_ct *o = kct_lookup(&c->other);
 
 		kdp_count(XGW_KDP_CNT_RX);
 		if (kdp_ttl(&p) <= 1) {
@@ -300,7 +299,7 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 	 * may since have been drained or gone down), as the workers do.
 	 * The old reply entry goes first: the new pick may differ. */
 	if (c && kct_closed_reusable(c, p.proto, p.tcp_flags)) {
-		bpf_map_delete_elem(&kdp_ct, &c->other);
+		kct_delete(&c->other);
 		c = 0;
 	}
 	/* A live connection whose service was found under the current gen
@@ -324,7 +323,7 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 	} else if (svc) {
 		drop = kdp_new_flow(ctx, cfg, svc, &p, k);
 		if (!drop) {
-			c = bpf_map_lookup_elem(&kdp_ct, k);
+			c = kct_lookup(k);
 			drop = c ? 0 : XGW_DROP_CT_FULL;
 		}
 		if (drop) {

@@ -39,13 +39,20 @@ struct {
 	__type(value, __u32);
 } kdp_ring SEC(".maps");
 
-/* Connections, both directions (struct xgw_kdp_ct). */
+/* Connections, both directions (struct xgw_kdp_ct), one LRU per family
+ * (kct_lookup and its siblings in kern_ct.h choose). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XGW_KDP_CT_MAX);
+	__type(key, struct xgw_kdp_ct4_key);
+	__type(value, struct xgw_kdp_ct);
+} kdp_ct4 SEC(".maps");
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XGW_KDP_CT_MAX);
 	__type(key, struct xgw_kdp_ct_key);
 	__type(value, struct xgw_kdp_ct);
-} kdp_ct SEC(".maps");
+} kdp_ct6 SEC(".maps");
 
 /* Per-CPU scratch for a new connection: its entry and reply key, the SNAT
  * source; off the 512-byte stack, which the chain of subprograms shares. */
@@ -54,6 +61,7 @@ struct kdp_scratch_val {
 	struct xgw_kdp_ct v;
 	struct xgw_kdp_ct_key rk;
 	__u32 snat[4];
+	struct xgw_kdp_ct4_key k4; /* kct_*'s IPv4 key (kern_ct.h) */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -52,7 +52,7 @@ static __always_inline __u16 ktr_copy(struct xdp_md *ctx, __u8 *buf, __u32 *len)
 static __always_inline __u8 ktr_state(struct xgw_kdp_ct *c)
 {
 	if (c->dir == 1)
-		c = bpf_map_lookup_elem(&kdp_ct, &c->other);
+		c = kct_lookup(&c->other);
 	return c ? c->state : 0;
 }
 
@@ -148,7 +148,7 @@ static __noinline int kdp_trace_begin(struct xdp_md *ctx)
 		sc->r.svc = 1;
 		sc->r.svc_id = svc->id;
 	}
-	c = bpf_map_lookup_elem(&kdp_ct, &sc->k);
+	c = kct_lookup(&sc->k);
 	if (c)
 		sc->r.state_before = ktr_state(c);
 	return 0;
@@ -175,7 +175,7 @@ static __noinline int kdp_trace_end(struct xdp_md *ctx, int rc)
 	if (rc == KDP_CONTINUE && !r->events && !r->drop)
 		return 0;
 	r->cap_out = ktr_copy(ctx, r->out, &r->len_out);
-	c = r->parsed ? bpf_map_lookup_elem(&kdp_ct, &sc->k) : 0;
+	c = r->parsed ? kct_lookup(&sc->k) : 0;
 	if (c) {
 		r->out_ifindex = c->nh_ifindex;
 		r->state_after = ktr_state(c);

@@ -239,7 +239,7 @@ static __noinline int ktun_decap(struct xdp_md *ctx, const struct xgw_kdp_cfg *c
 		goto hand_on;
 	if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP) {
 		kct_key(&q->key, p->src, p->dst, p->sport, p->dport, p->proto, p->family);
-		q->c = bpf_map_lookup_elem(&kdp_ct, &q->key);
+		q->c = kct_lookup(&q->key);
 		/* The answer of a health check through the tunnel: the
 		 * steering program passes it to the kernel, for xgwd's relay
 		 * (health/tun_path.h).  Not for the workers: not counted. */

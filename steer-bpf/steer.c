@@ -47,9 +47,10 @@ struct xgw_steer {
 /* The kernel datapath's maps, shared by every port's program as the rule
  * maps are (kdp_maps.h). */
 static const char *const kdp_maps[] = {
-    "kdp_cfg",	   "kdp_svcs",	   "kdp_backends", "kdp_ring",	  "kdp_ct",
-    "kdp_policy",  "kdp_tx_ports", "kdp_drops",	   "kdp_cnt",	  "kdp_policy_hits",
-    "kdp_tun_enc", "kdp_tun_dec",  "kdp_be_ctr",   "kdp_svc_ctr", "kdp_trace_ring"};
+    "kdp_cfg",	   "kdp_svcs",	 "kdp_backends",    "kdp_ring",
+    "kdp_ct4",	   "kdp_ct6",	 "kdp_policy",	    "kdp_tx_ports",
+    "kdp_drops",   "kdp_cnt",	 "kdp_policy_hits", "kdp_tun_enc",
+    "kdp_tun_dec", "kdp_be_ctr", "kdp_svc_ctr",	    "kdp_trace_ring"};
 
 static bool force_attach;
 

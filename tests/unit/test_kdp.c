@@ -695,6 +695,66 @@ static void test_ipv6(void **state)
 	assert_true(xgw_pb_csum_ok(f, len));
 }
 
+/* One connection per family's map (kdp_ct4 holds IPv4 under a 16-byte key,
+ * kdp_ct6 IPv6 under the full one): `ct list` shows both with the tuples
+ * as sent, a limit stops across the two, and flush empties both. */
+static void test_ct_both_families(void **state)
+{
+	static const char *const src[] = {"198.18.1.2", "198.18.1.3", "2001:db8:1::7"};
+	static const char *const vip[] = {"198.18.100.1", "198.18.100.1", "2001:db8:100::1"};
+	uint8_t f[2048];
+	json_t *arr;
+
+	xgw_kdp_ct_flush(kdp);
+	for (unsigned i = 0; i < 3; i++) {
+		struct xgw_pb b = {.src = xgw_pb_ip(src[i]),
+				   .dst = xgw_pb_ip(vip[i]),
+				   .proto = IPPROTO_TCP,
+				   .sport = (uint16_t)(41000 + i),
+				   .dport = 80,
+				   .tcp_flags = XGW_PB_SYN};
+		uint32_t len = build(&b, f);
+
+		assert_int_equal(run(f, &len), XDP_TX);
+	}
+	arr = json_array();
+	xgw_kdp_ct_json(kdp, ct, arr, 0);
+	assert_int_equal(json_array_size(arr), 3);
+	for (unsigned i = 0; i < 3; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < json_array_size(arr); j++) {
+			json_t *e = json_array_get(arr, j);
+
+			if (strcmp(json_string_value(json_object_get(e, "src")), src[i]))
+				continue;
+			found = true;
+			assert_string_equal(json_string_value(json_object_get(e, "dst")), vip[i]);
+			assert_int_equal(json_integer_value(json_object_get(e, "sport")),
+					 41000 + i);
+			assert_int_equal(json_integer_value(json_object_get(e, "dport")), 80);
+			assert_string_equal(json_string_value(json_object_get(e, "state")),
+					    "syn_sent");
+			/* The backend, as the reply tuple's source: 8080 on
+			 * the VIP's family. */
+			const char *be = json_string_value(json_object_get(e, "backend"));
+			assert_non_null(strstr(be, i < 2 ? "198.18.2.1" : "[2001:db8:2::1"));
+			assert_non_null(strstr(be, ":8080"));
+		}
+		assert_true(found);
+	}
+	json_decref(arr);
+	arr = json_array();
+	xgw_kdp_ct_json(kdp, ct, arr, 2);
+	assert_int_equal(json_array_size(arr), 2);
+	json_decref(arr);
+	assert_int_equal(xgw_kdp_ct_flush(kdp), 3);
+	arr = json_array();
+	xgw_kdp_ct_json(kdp, ct, arr, 0);
+	assert_int_equal(json_array_size(arr), 0);
+	json_decref(arr);
+}
+
 /* SNAT: the client's address and port become the gateway's (the address
  * the kernel would use towards the backend) and come back. */
 static void test_snat(void **state)
@@ -1627,6 +1687,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_syn_dnat_and_reply),
 	    cmocka_unit_test(test_ct_keeps_backend),
+	    cmocka_unit_test(test_ct_both_families),
 	    cmocka_unit_test(test_flush_backend),
 	    cmocka_unit_test(test_maglev_same_pick),
 	    cmocka_unit_test(test_icmp_echo),
