@@ -145,6 +145,86 @@ int xgw_ctl_drop_service(struct xgw_ctl *c, struct xgw_service_cfg *s)
 	return 0;
 }
 
+void xgw_ctl_touch(struct xgw_ctl *c, const struct xgw_config *cfg, const struct xgw_service_cfg *s)
+{
+	unsigned i = (unsigned)(s - cfg->services);
+
+	if (!c->named || i >= c->delta.n_prev)
+		return; /* added by this write: named as such */
+	if (c->n_touched == c->cap_touched) {
+		unsigned nc = c->cap_touched ? c->cap_touched * 2 : 16;
+		void *p = realloc(c->touched, nc * sizeof(*c->touched));
+
+		if (!p) {
+			c->named = false; /* compared instead */
+			return;
+		}
+		c->touched = p;
+		c->cap_touched = nc;
+	}
+	c->touched[c->n_touched++] = i;
+}
+
+void xgw_ctl_unnamed(struct xgw_ctl *c)
+{
+	c->named = false;
+}
+
+/* The commands whose handlers name what they change in the services
+ * (xgw_ctl_touch, xgw_ctl_unnamed; an added service is named by its
+ * place).  Any other config command leaves the write unnamed. */
+static bool names_changes(const char *cmd)
+{
+	static const char *const names[] = {
+	    "service.add", "service.del", "service.move", "service.check",
+	    "backend.add", "backend.del", "backend.set",  "policy.add",
+	    "policy.del",  "steer.add",	  "steer.del",
+	};
+
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(cmd, names[i]))
+			return true;
+	return false;
+}
+
+static int cmp_uint(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The write's delta from its touched list: sorted, distinct. */
+static const struct xgw_svc_delta *make_delta(struct xgw_ctl *c)
+{
+	unsigned n = 0;
+
+	if (!c->named)
+		return NULL;
+	qsort(c->touched, c->n_touched, sizeof(*c->touched), cmp_uint);
+	for (unsigned k = 0; k < c->n_touched; k++)
+		if (!n || c->touched[k] != c->touched[n - 1])
+			c->touched[n++] = c->touched[k];
+	c->n_touched = n;
+	c->delta.idx = c->touched;
+	c->delta.n_idx = n;
+	return &c->delta;
+}
+
+/* The tunnel backends of cfg, made from the running config with the
+ * changes c->delta names. */
+static unsigned long named_n_tun(const struct xgw_ctl *c, const struct xgw_config *cfg)
+{
+	unsigned long n = c->delta.n_tun;
+
+	for (unsigned k = 0; k < c->delta.n_idx; k++)
+		n += xgw_service_n_tun(&cfg->services[c->delta.idx[k]]) -
+		     (unsigned long)xgw_service_n_tun(&c->running->services[c->delta.idx[k]]);
+	for (unsigned i = c->delta.n_prev; i < cfg->n_services; i++)
+		n += xgw_service_n_tun(&cfg->services[i]);
+	return n;
+}
+
 /* cfg's services array (its backends handed over or freed) as the
  * spare (the next copy frees it if it is too small). */
 static void keep_spare(struct xgw_ctl *c, struct xgw_config *cfg)
@@ -181,9 +261,22 @@ static int run_config_write(struct xgw_ctl *c, const char *name, xgw_ctl_fn fn, 
 			 strerror(-ret));
 		return ret;
 	}
+	if (!c->n_tun_ok) {
+		c->n_tun = 0;
+		for (unsigned i = 0; i < c->running->n_services; i++)
+			c->n_tun += xgw_service_n_tun(&c->running->services[i]);
+		c->n_tun_ok = true;
+	}
+	c->delta = (struct xgw_svc_delta){.prev_services = c->running->services,
+					  .n_prev = c->running->n_services,
+					  .n_tun = c->n_tun};
+	c->n_touched = 0;
+	c->named = fn == batch_fn || names_changes(name);
 	ret = fn(c, &copy, args, result, err, errlen);
 	if (ret)
 		goto fail;
+	/* The changes named, to the validation and the data plane. */
+	copy.delta = make_delta(c);
 	ret = xgw_config_validate_since(&copy, c->running, -1, err, errlen);
 	if (ret)
 		goto fail;
@@ -197,6 +290,11 @@ static int run_config_write(struct xgw_ctl *c, const char *name, xgw_ctl_fn fn, 
 			goto fail;
 		}
 	}
+	/* Counted while the running config's arrays are all there. */
+	if (copy.delta)
+		c->n_tun = named_n_tun(c, &copy);
+	c->n_tun_ok = copy.delta != NULL;
+	copy.delta = NULL;
 	/* The copy takes the arrays it shares; those it let go are freed. */
 	for (unsigned i = 0; i < c->n_released; i++)
 		free(c->released[i]);
@@ -208,6 +306,7 @@ static int run_config_write(struct xgw_ctl *c, const char *name, xgw_ctl_fn fn, 
 	*c->running = copy;
 	return 0;
 fail:
+	copy.delta = NULL;
 	json_decref(*result);
 	*result = NULL;
 	c->n_released = 0; /* still the running config's */
@@ -294,6 +393,8 @@ static int batch_fn(struct xgw_ctl *c, struct xgw_config *cfg, json_t *items, js
 			return -EINVAL;
 		}
 		ierr[0] = '\0';
+		if (!names_changes(cmd->name))
+			c->named = false;
 		ret = cmd->fn(c, cfg, args, &r, ierr, sizeof(ierr));
 		if (ret) {
 			json_decref(r);

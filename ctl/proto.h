@@ -34,7 +34,27 @@ struct xgw_ctl {
 	 * config's, or a refused copy's), reused by the next copy: at
 	 * 10,000 services a fresh one was 830 page faults per write. */
 	struct xgw_service_cfg *spare;
+	/* The services a write changed, named by its handlers: the indexes
+	 * of the running config's services changed in place (touched, in
+	 * the order touched), the services after n_prev added.  named turns
+	 * false when a handler did what it cannot name (a service removed,
+	 * the whole config replaced): then the working copy carries no
+	 * delta and every reader compares every service. */
+	unsigned *touched;
+	unsigned n_touched, cap_touched;
+	bool named;
+	struct xgw_svc_delta delta;
+	/* The running config's tunnel backends, when n_tun_ok. */
+	unsigned long n_tun;
+	bool n_tun_ok;
 };
+
+/* A write's handler changed s (a service of its working copy cfg) in
+ * place: named in the write's delta. */
+void xgw_ctl_touch(struct xgw_ctl *c, const struct xgw_config *cfg,
+		   const struct xgw_service_cfg *s);
+/* A write's handler made a change it does not name (a removal). */
+void xgw_ctl_unnamed(struct xgw_ctl *c);
 
 /* Before changing s's backends in a working copy: its own array
  * (copy-on-write).  0 or -ENOMEM. */

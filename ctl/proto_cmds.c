@@ -234,6 +234,7 @@ static int cmd_service_del(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 	ret = xgw_ctl_drop_service(c, &cfg->services[i]);
 	if (ret)
 		return ret;
+	xgw_ctl_unnamed(c); /* the services after it move */
 	remove_at(cfg->services, &cfg->n_services, (unsigned)i, sizeof(cfg->services[0]));
 	return 0;
 }
@@ -267,6 +268,7 @@ static int cmd_service_move(struct xgw_ctl *c, struct xgw_config *cfg, json_t *a
 		return -ENOENT;
 	}
 	cfg->services[i].datapath = strcmp(dp, "kernel") ? XGW_DP_USER : XGW_DP_KERNEL;
+	xgw_ctl_touch(c, cfg, &cfg->services[i]);
 	*result = xgw_service_to_json(&cfg->services[i]);
 	return 0;
 }
@@ -345,6 +347,7 @@ static int cmd_service_check(struct xgw_ctl *c, struct xgw_config *cfg, json_t *
 		return ret;
 	s->check = tmp.check;
 	xgw_service_free(&tmp);
+	xgw_ctl_touch(c, cfg, s);
 	*result = service_view(c, s);
 	return 0;
 }
@@ -408,6 +411,7 @@ static int cmd_backend_add(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 	if (ret)
 		return ret;
 	s->backends[s->n_backends++] = b;
+	xgw_ctl_touch(c, cfg, s);
 	*result = xgw_backend_to_json(&b);
 	return 0;
 }
@@ -470,6 +474,7 @@ static int cmd_backend_del(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 	if (ret)
 		return ret;
 	remove_at(s->backends, &s->n_backends, (unsigned)i, sizeof(s->backends[0]));
+	xgw_ctl_touch(c, cfg, s);
 	return 0;
 }
 
@@ -502,6 +507,7 @@ static int cmd_backend_set(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 	if (ret)
 		return ret;
 	s->backends[i].weight = (uint32_t)wt;
+	xgw_ctl_touch(c, cfg, s);
 	*result = xgw_backend_to_json(&s->backends[i]);
 	return 0;
 }

@@ -697,6 +697,7 @@ void xgw_ctl_stop(struct xgw_ctl *c)
 	memset(c->running, 0, sizeof(*c->running));
 	free(c->raw);
 	free(c->released);
+	free(c->touched);
 	free(c->spare);
 	free(c);
 }

@@ -127,6 +127,7 @@ struct xgw_snapshot {
 	 * need no pass of their own. */
 	unsigned *kernel_idx;
 	unsigned n_kernel, n_tun;
+	unsigned n_be; /* the config's backends, all services */
 	/* The services array of the config it was made from (an address,
 	 * compared with the caller's prev, never read). */
 	const void *src;
