@@ -91,7 +91,7 @@ static int dup_array(void **dst, const void *src, size_t n, size_t size)
 	return 0;
 }
 
-static int copy(struct xgw_config *dst, const struct xgw_config *src, bool share,
+static int copy(struct xgw_config *dst, const struct xgw_config *src, bool services, bool share,
 		struct xgw_service_cfg *buf, size_t cap)
 {
 	struct xgw_config c = *src;
@@ -121,6 +121,11 @@ static int copy(struct xgw_config *dst, const struct xgw_config *src, bool share
 			      src->ports[i].n_queues, sizeof(*c.ports[i].queues)))
 			goto nomem;
 		c.ports[i].n_queues = src->ports[i].n_queues;
+	}
+	if (!services) {
+		free(buf);
+		buf = NULL;
+		goto rest;
 	}
 	if (buf && cap >= src->n_services && src->n_services) {
 		c.services = buf;
@@ -157,6 +162,7 @@ static int copy(struct xgw_config *dst, const struct xgw_config *src, bool share
 			goto nomem;
 		c.services[i].n_backends = src->services[i].n_backends;
 	}
+rest:
 	if (dup_array((void **)&c.steer, src->steer, src->n_steer, sizeof(*c.steer)))
 		goto nomem;
 	c.n_steer = src->n_steer;
@@ -182,13 +188,18 @@ nomem_nobuf:
 
 int xgw_config_copy(struct xgw_config *dst, const struct xgw_config *src)
 {
-	return copy(dst, src, false, NULL, 0);
+	return copy(dst, src, true, false, NULL, 0);
+}
+
+int xgw_config_copy_but_services(struct xgw_config *dst, const struct xgw_config *src)
+{
+	return copy(dst, src, false, false, NULL, 0);
 }
 
 int xgw_config_copy_shared(struct xgw_config *dst, const struct xgw_config *src,
 			   struct xgw_service_cfg *buf, size_t cap)
 {
-	return copy(dst, src, true, buf, cap);
+	return copy(dst, src, true, true, buf, cap);
 }
 
 unsigned xgw_service_n_tun(const struct xgw_service_cfg *s)

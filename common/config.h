@@ -236,6 +236,8 @@ int xgw_config_copy(struct xgw_config *dst, const struct xgw_config *src);
  * let go, whose pages are already there. */
 int xgw_config_copy_shared(struct xgw_config *dst, const struct xgw_config *src,
 			   struct xgw_service_cfg *buf, size_t cap);
+/* Everything but the services (none: the caller fills them). */
+int xgw_config_copy_but_services(struct xgw_config *dst, const struct xgw_config *src);
 void xgw_config_free(struct xgw_config *c);
 /* Everything but the services' backends arrays (handed to another). */
 void xgw_config_free_keep_backends(struct xgw_config *c);

@@ -34,6 +34,14 @@ struct xgw_ctl {
 	 * config's, or a refused copy's), reused by the next copy: at
 	 * 10,000 services a fresh one was 830 page faults per write. */
 	struct xgw_service_cfg *spare;
+	/* spare holds the running config's services but for the last
+	 * write's named changes (c->touched, from spare_n on): the next copy
+	 * copies those alone. */
+	bool spare_sync;
+	unsigned spare_n;
+	/* The running config's services are all marked backends_shared
+	 * (own_running in proto.c): their arrays are freed by this server. */
+	bool owned;
 	/* The services a write changed, named by its handlers: the indexes
 	 * of the running config's services changed in place (touched, in
 	 * the order touched), the services after n_prev added.  named turns
@@ -44,6 +52,13 @@ struct xgw_ctl {
 	unsigned n_touched, cap_touched;
 	bool named;
 	struct xgw_svc_delta delta;
+	/* The running config's services by key (open addressing, index + 1,
+	 * 0 empty; at most half full), when kidx_ok; wcfg: the working copy
+	 * of the write in progress. */
+	uint32_t *kidx;
+	uint32_t kmask;
+	bool kidx_ok;
+	const struct xgw_config *wcfg;
 	/* The running config's tunnel backends, when n_tun_ok. */
 	unsigned long n_tun;
 	bool n_tun_ok;
@@ -53,6 +68,11 @@ struct xgw_ctl {
  * place: named in the write's delta. */
 void xgw_ctl_touch(struct xgw_ctl *c, const struct xgw_config *cfg,
 		   const struct xgw_service_cfg *s);
+/* Index of the service (vip, port, proto) in cfg (the running config or
+ * the working copy of the write in progress), or -1: by the running
+ * config's key index where it describes cfg. */
+int xgw_ctl_find_service(struct xgw_ctl *c, const struct xgw_config *cfg,
+			 const struct xgw_addr *vip, uint16_t port, uint8_t proto);
 /* A write's handler made a change it does not name (a removal). */
 void xgw_ctl_unnamed(struct xgw_ctl *c);
 

@@ -499,7 +499,8 @@ static void same_as_model(const struct xgw_config *c, const struct mdl *m)
 		unsigned i = m->order[j];
 
 		assert_int_equal(ntohl(s->vip.w[0]), 0xc6126501u + i);
-		assert_false(s->backends_shared);
+		/* Marked so: the server's own arrays (xgw_ctl_stop frees them). */
+		assert_true(s->backends_shared);
 		assert_int_equal(s->n_backends, m->n_be[i]);
 		for (unsigned k = 0; k < m->n_be[i]; k++) {
 			assert_int_equal(ntohl(s->backends[k].ip.w[0]), 0xc6120201u + m->be[i][k]);
@@ -1084,6 +1085,68 @@ static void test_named_changes(void **state)
 	assert_true(f->named > 50);
 }
 
+/* Services are found by the server's key index (many services, in the
+ * running config and added by the same batch, some removed between). */
+static void test_find_many(void **state)
+{
+	struct fake *f = *state;
+	static char line[600 * 120];
+	size_t n = 0;
+	json_t *r;
+	bool okr;
+
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "{\"cmd\":\"batch\",\"args\":[");
+	for (unsigned i = 0; i < 600; i++)
+		n += (size_t)snprintf(
+		    line + n, sizeof(line) - n,
+		    "%s{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.19.%u.%u\","
+		    "\"port\":%u,\"proto\":\"udp\"}}",
+		    i ? "," : "", i / 200, i % 200, 53 + i % 3);
+	snprintf(line + n, sizeof(line) - n, "]}");
+	json_decref(ok(f, line));
+	for (unsigned step = 0; step < 900; step++) {
+		unsigned i = (step * 7919u) % 600;
+		char svc[96], req[512];
+		int at;
+		struct xgw_addr vip;
+
+		snprintf(svc, sizeof(svc),
+			 "{\"vip\":\"198.19.%u.%u\",\"port\":%u,\"proto\":\"udp\"}", i / 200,
+			 i % 200, 53 + i % 3);
+		snprintf(req, sizeof(req), "198.19.%u.%u", i / 200, i % 200);
+		assert_int_equal(xgw_addr_parse(&vip, req), 0);
+		at = xgw_config_find_service(&f->cfg, &vip, (uint16_t)(53 + i % 3), IPPROTO_UDP);
+		if (step % 100 == 99 && at >= 0) {
+			/* Removed (the index is made again), then added back
+			 * with a backend in one batch. */
+			snprintf(req, sizeof(req), "{\"cmd\":\"service.del\",\"args\":%s}", svc);
+			json_decref(ok(f, req));
+			snprintf(
+			    req, sizeof(req),
+			    "{\"cmd\":\"batch\",\"args\":[{\"cmd\":\"service.add\",\"args\":%s},"
+			    "{\"cmd\":\"backend.add\",\"args\":{\"service\":%s,\"backend\":{"
+			    "\"ip\":\"198.18.2.99\",\"port\":1}}}]}",
+			    svc, svc);
+			json_decref(ok(f, req));
+			continue;
+		}
+		assert_true(at >= 0);
+		/* A duplicate is refused; a backend lands on its service. */
+		snprintf(req, sizeof(req), "{\"cmd\":\"service.add\",\"args\":%s}", svc);
+		r = reply_of(f, req, &okr);
+		assert_false(okr);
+		json_decref(r);
+		unsigned nb = f->cfg.services[at].n_backends;
+		snprintf(req, sizeof(req),
+			 "{\"cmd\":\"backend.add\",\"args\":{\"service\":%s,\"backend\":{"
+			 "\"ip\":\"198.18.2.%u\",\"port\":%u}}}",
+			 svc, 10 + step % 200, 1000 + step);
+		json_decref(ok(f, req));
+		assert_int_equal(f->cfg.services[at].n_backends, nb + 1);
+		assert_int_equal(f->cfg.services[at].backends[nb].port, 1000 + step);
+	}
+}
+
 /* backend.set: the weight changes in place; an unknown backend or a weight
  * out of range is refused and changes nothing. */
 static void test_backend_set(void **state)
@@ -1219,6 +1282,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backend_set, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_named_changes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_find_many, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_views_and_help, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_hooks, setup, teardown),
 	};
