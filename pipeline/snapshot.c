@@ -537,9 +537,11 @@ static int pass_named(struct xgw_snapshot *s, const struct xgw_config *cfg,
 
 	*n_be = old->n_be;
 	s->n_tun = old->n_tun;
-	/* Every slot holds a reference or NULL (xgw_snapshot_free). */
-	for (unsigned i = 0; i < cfg->n_services; i++)
-		s->svcs[i] = i < dl->n_prev ? svc_ref(old->svcs[i]) : NULL;
+	/* Borrowed: old holds the records it shares with s (no reference
+	 * taken for each: a write at 10,000 services touched them all), s's
+	 * own are held by its added list. */
+	s->borrowed = true;
+	memcpy(s->svcs, old->svcs, dl->n_prev * sizeof(*s->svcs));
 	s->n_svcs = cfg->n_services;
 	for (unsigned k = 0; k < dl->n_idx + n_new; k++) {
 		unsigned i = k < dl->n_idx ? dl->idx[k] : dl->n_prev + (k - dl->n_idx);
@@ -552,16 +554,18 @@ static int pass_named(struct xgw_snapshot *s, const struct xgw_config *cfg,
 		}
 		*n_be += sc->n_backends;
 		if (o && same_service(o, sc, m)) {
-			v = o; /* s holds it already */
+			v = o; /* s has it already */
 		} else {
 			v = build_service(sc, m, o, err, errlen);
 			if (!v)
-				return -EINVAL;
-			if (o)
-				svc_unref(o); /* s's reference, old keeps its own */
+				goto fail;
+			if (push(&s->added, &s->n_added, cap_added, v)) {
+				svc_unref(v);
+				goto nomem;
+			}
+			svc_unref(v); /* the added list's reference holds it */
 			s->svcs[i] = v;
-			if (push(&s->added, &s->n_added, cap_added, v) ||
-			    (o && push(&s->gone, &s->n_gone, cap_gone, o)))
+			if (o && push(&s->gone, &s->n_gone, cap_gone, o))
 				goto nomem;
 			filter_add_svc(s, v);
 		}
@@ -585,10 +589,19 @@ static int pass_named(struct xgw_snapshot *s, const struct xgw_config *cfg,
 	for (unsigned i = dl->n_prev; i < cfg->n_services; i++)
 		if (cfg->services[i].datapath == XGW_DP_KERNEL && push_kernel(s, &cap_kernel, i))
 			goto nomem;
+	/* What old is to release once s replaced it (xgw_snapshot_published):
+	 * the records s no longer holds. */
+	s->base_release = malloc((s->n_gone ? s->n_gone : 1) * sizeof(*s->base_release));
+	if (!s->base_release)
+		goto nomem;
+	if (s->n_gone)
+		memcpy(s->base_release, s->gone, s->n_gone * sizeof(*s->gone));
 	return 0;
 nomem:
 	snprintf(err, errlen, "out of memory building the snapshot");
 	return -ENOMEM;
+fail:
+	return -EINVAL; /* err filled by build_service */
 }
 
 static struct xgw_snapshot *build(struct xgw_snap_builder *b, const struct xgw_config *cfg,
@@ -622,7 +635,7 @@ static struct xgw_snapshot *build(struct xgw_snap_builder *b, const struct xgw_c
 	if (!s->svcs)
 		goto nomem;
 	/* The changes named by the writer: those services alone. */
-	if (prev && xgw_svc_delta_usable(cfg, prev) && named_keys_new(cfg, old)) {
+	if (b && prev && xgw_svc_delta_usable(cfg, prev) && named_keys_new(cfg, old)) {
 		if (pass_named(s, cfg, prev, old, m, &n_be, &cap_gone, &cap_added, err, errlen))
 			goto fail;
 		n_matched = old->n_svcs; /* none gone */
@@ -736,6 +749,20 @@ struct xgw_snapshot *xgw_snapshot_update(struct xgw_snap_builder *b, const struc
 
 void xgw_snapshot_published(struct xgw_snap_builder *b, struct xgw_snapshot *s)
 {
+	if (s->borrowed) {
+		/* s holds what it shares with its base from now on (the
+		 * base's references, handed over), and its own records; the
+		 * base keeps those s let go, to release when it is freed. */
+		struct xgw_snapshot *base = (struct xgw_snapshot *)s->base;
+
+		for (unsigned i = 0; i < s->n_added; i++)
+			svc_ref(s->added[i]);
+		s->borrowed = false;
+		base->release = s->base_release;
+		base->n_release = s->n_gone;
+		base->partial = true;
+		s->base_release = NULL;
+	}
 	unref_all(b->gone, b->n_gone);
 	unref_all(b->added, b->n_added);
 	/* The spare is now the tables of the snapshot s replaced: equal to
@@ -776,8 +803,15 @@ void xgw_snapshot_free(struct xgw_snapshot *s)
 {
 	if (!s)
 		return;
-	for (unsigned i = 0; i < s->n_svcs; i++)
-		svc_unref(s->svcs[i]);
+	/* Its records: all of them; those a snapshot that replaced it let go
+	 * (partial); none when borrowed (never published: its base holds
+	 * them, its added list its own). */
+	if (s->partial)
+		unref_all(s->release, s->n_release);
+	else if (!s->borrowed)
+		for (unsigned i = 0; i < s->n_svcs; i++)
+			svc_unref(s->svcs[i]);
+	free(s->base_release);
 	unref_all(s->gone, s->n_gone);
 	unref_all(s->added, s->n_added);
 	if (s->hits)

@@ -135,6 +135,15 @@ struct xgw_snapshot {
 	const struct xgw_snapshot *base;
 	struct xgw_svc_rt **gone, **added;
 	unsigned n_gone, n_added;
+	/* A snapshot holds a reference to each of its records, except:
+	 * borrowed, made with the changes named (cfg->delta): it holds none
+	 * (its base holds those they share, its added list its own) until
+	 * it is published, when it takes over its base's and the base is
+	 * left holding those it let go alone (partial: release, the
+	 * base_release list it was made with). */
+	bool borrowed, partial;
+	struct xgw_svc_rt **release, **base_release;
+	unsigned n_release;
 };
 
 /* Build from cfg (every service: the kernel-datapath ones too, for the
