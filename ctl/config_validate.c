@@ -304,7 +304,7 @@ static size_t count_tun(const struct xgw_config *c, const struct xgw_config *pre
 }
 
 static int check_backend_tunnels(const struct xgw_config *c, const struct xgw_config *prev,
-				 char *err, size_t errlen)
+				 unsigned long *n_tun, char *err, size_t errlen)
 {
 	char spath[CJ_PATH_MAX], path[CJ_PATH_MAX], ep[XGW_KEY_STRLEN];
 	struct be_tun *v;
@@ -313,7 +313,8 @@ static int check_backend_tunnels(const struct xgw_config *c, const struct xgw_co
 
 	/* Without a tunnel backend no two entries can disagree: skip the
 	 * sort (and, with the changes named, the count of backends). */
-	if (!count_tun(c, prev))
+	*n_tun = count_tun(c, prev);
+	if (!*n_tun)
 		return 0;
 	for (unsigned i = 0; i < c->n_services; i++)
 		n += c->services[i].n_backends;
@@ -683,11 +684,19 @@ int xgw_config_validate(const struct xgw_config *c, int ncpus, char *err, size_t
 int xgw_config_validate_since(const struct xgw_config *c, const struct xgw_config *prev, int ncpus,
 			      char *err, size_t errlen)
 {
+	unsigned long n_tun;
+
+	return xgw_config_validate_count(c, prev, ncpus, &n_tun, err, errlen);
+}
+
+int xgw_config_validate_count(const struct xgw_config *c, const struct xgw_config *prev, int ncpus,
+			      unsigned long *n_tun, char *err, size_t errlen)
+{
 	int rc;
 
 	if ((rc = check_ports(c, ncpus, err, errlen)) ||
 	    (rc = check_services(c, prev, err, errlen)) ||
-	    (rc = check_backend_tunnels(c, prev, err, errlen)) ||
+	    (rc = check_backend_tunnels(c, prev, n_tun, err, errlen)) ||
 	    (rc = check_rules(c, err, errlen))) {
 		if (rc == -ENOMEM)
 			snprintf(err, errlen, "out of memory");

@@ -289,20 +289,6 @@ static const struct xgw_svc_delta *make_delta(struct xgw_ctl *c)
 	return &c->delta;
 }
 
-/* The tunnel backends of cfg, made from the running config with the
- * changes c->delta names. */
-static unsigned long named_n_tun(const struct xgw_ctl *c, const struct xgw_config *cfg)
-{
-	unsigned long n = c->delta.n_tun;
-
-	for (unsigned k = 0; k < c->delta.n_idx; k++)
-		n += xgw_service_n_tun(&cfg->services[c->delta.idx[k]]) -
-		     (unsigned long)xgw_service_n_tun(&c->running->services[c->delta.idx[k]]);
-	for (unsigned i = c->delta.n_prev; i < cfg->n_services; i++)
-		n += xgw_service_n_tun(&cfg->services[i]);
-	return n;
-}
-
 /* cfg's services array (its backends handed over or freed) as the
  * spare (the next copy frees it if it is too small); sync: it holds the
  * running config's services but for those the write named (c->touched
@@ -384,6 +370,7 @@ static int run_config_write(struct xgw_ctl *c, const char *name, xgw_ctl_fn fn, 
 			    json_t **result, char *err, size_t errlen)
 {
 	struct xgw_config copy;
+	unsigned long n_tun;
 	int ret;
 
 	memset(&copy, 0, sizeof(copy));
@@ -417,7 +404,7 @@ static int run_config_write(struct xgw_ctl *c, const char *name, xgw_ctl_fn fn, 
 		goto fail;
 	/* The changes named, to the validation and the data plane. */
 	copy.delta = make_delta(c);
-	ret = xgw_config_validate_since(&copy, c->running, -1, err, errlen);
+	ret = xgw_config_validate_count(&copy, c->running, -1, &n_tun, err, errlen);
 	if (ret)
 		goto fail;
 	if (c->ops.apply) {
@@ -430,10 +417,9 @@ static int run_config_write(struct xgw_ctl *c, const char *name, xgw_ctl_fn fn, 
 			goto fail;
 		}
 	}
-	/* Counted while the running config's arrays are all there. */
-	if (copy.delta)
-		c->n_tun = named_n_tun(c, &copy);
-	c->n_tun_ok = copy.delta != NULL;
+	/* Counted by the validation. */
+	c->n_tun = n_tun;
+	c->n_tun_ok = true;
 	copy.delta = NULL;
 	/* The copy takes the arrays it shares; those it let go are freed. */
 	for (unsigned i = 0; i < c->n_released; i++)
