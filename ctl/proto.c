@@ -159,6 +159,7 @@ void xgw_ctl_touch(struct xgw_ctl *c, const struct xgw_config *cfg, const struct
 
 		if (!p) {
 			c->named = false; /* compared instead */
+			c->other_unnamed = true;
 			return;
 		}
 		c->touched = p;
@@ -167,9 +168,14 @@ void xgw_ctl_touch(struct xgw_ctl *c, const struct xgw_config *cfg, const struct
 	c->touched[c->n_touched++] = i;
 }
 
-void xgw_ctl_unnamed(struct xgw_ctl *c)
+void xgw_ctl_removed(struct xgw_ctl *c, const struct xgw_config *cfg, unsigned i)
 {
 	c->named = false;
+	c->n_removed++;
+	c->removed = i;
+	c->removed_key.vip = cfg->services[i].vip;
+	c->removed_key.port = cfg->services[i].port;
+	c->removed_key.proto = cfg->services[i].proto;
 }
 
 static uint32_t key_hash(const struct xgw_addr *vip, uint16_t port, uint8_t proto)
@@ -210,10 +216,39 @@ static void kidx_sync(struct xgw_ctl *c, const struct xgw_config *cfg, unsigned 
 		if (!c->kidx_ok)
 			return;
 		c->kmask = need * 2 - 1;
+		c->n_tomb = 0;
 		from = 0;
 	}
 	for (unsigned i = from; i < cfg->n_services; i++)
 		kidx_put(c, &cfg->services[i], i);
+}
+
+#define KIDX_TOMB UINT32_MAX
+
+/* The running config's service i (key k) removed, those after it one
+ * place down: its entry a tombstone, one pass over the table (made again
+ * when tombstones take an eighth of it). */
+static void kidx_remove(struct xgw_ctl *c, unsigned i, const struct xgw_service_cfg *k)
+{
+	for (uint32_t h = key_hash(&k->vip, k->port, k->proto);; h++) {
+		uint32_t *e = &c->kidx[h & c->kmask];
+
+		if (!*e) {
+			c->kidx_ok = false; /* not there: made again */
+			return;
+		}
+		if (*e == i + 1) {
+			*e = KIDX_TOMB;
+			break;
+		}
+	}
+	if (++c->n_tomb > (c->kmask + 1) / 8) {
+		c->kidx_ok = false;
+		return;
+	}
+	for (uint32_t s = 0; s <= c->kmask; s++)
+		if (c->kidx[s] != KIDX_TOMB && c->kidx[s] > i + 1)
+			c->kidx[s]--;
 }
 
 int xgw_ctl_find_service(struct xgw_ctl *c, const struct xgw_config *cfg,
@@ -239,7 +274,7 @@ int xgw_ctl_find_service(struct xgw_ctl *c, const struct xgw_config *cfg,
 
 		if (!e)
 			break;
-		if (e - 1 < n && key_is(&cfg->services[e - 1], vip, port, proto))
+		if (e != KIDX_TOMB && e - 1 < n && key_is(&cfg->services[e - 1], vip, port, proto))
 			return (int)(e - 1);
 	}
 	for (unsigned i = n; i < cfg->n_services; i++)
@@ -249,7 +284,7 @@ int xgw_ctl_find_service(struct xgw_ctl *c, const struct xgw_config *cfg,
 }
 
 /* The commands whose handlers name what they change in the services
- * (xgw_ctl_touch, xgw_ctl_unnamed; an added service is named by its
+ * (xgw_ctl_touch, xgw_ctl_removed; an added service is named by its
  * place).  Any other config command leaves the write unnamed. */
 static bool names_changes(const char *cmd)
 {
@@ -397,6 +432,8 @@ static int run_config_write(struct xgw_ctl *c, const char *name, xgw_ctl_fn fn, 
 					  .n_tun = c->n_tun};
 	c->n_touched = 0;
 	c->named = fn == batch_fn || names_changes(name);
+	c->other_unnamed = !c->named;
+	c->n_removed = 0;
 	c->wcfg = &copy;
 	ret = fn(c, &copy, args, result, err, errlen);
 	c->wcfg = NULL;
@@ -439,9 +476,13 @@ static int run_config_write(struct xgw_ctl *c, const char *name, xgw_ctl_fn fn, 
 	keep_spare(c, c->running, c->named);
 	xgw_config_free_keep_backends(c->running);
 	*c->running = copy;
-	/* The key index: the added services, or made again when needed. */
+	/* The key index: the added services, a lone removal, or made again
+	 * when needed. */
 	if (c->named && c->kidx_ok)
 		kidx_sync(c, c->running, c->delta.n_prev);
+	else if (c->kidx_ok && !c->other_unnamed && c->n_removed == 1 &&
+		 c->running->n_services + 1 == c->delta.n_prev)
+		kidx_remove(c, c->removed, &c->removed_key);
 	else
 		c->kidx_ok = false;
 	return 0;
@@ -534,7 +575,7 @@ static int batch_fn(struct xgw_ctl *c, struct xgw_config *cfg, json_t *items, js
 		}
 		ierr[0] = '\0';
 		if (!names_changes(cmd->name))
-			c->named = false;
+			c->named = false, c->other_unnamed = true;
 		ret = cmd->fn(c, cfg, args, &r, ierr, sizeof(ierr));
 		if (ret) {
 			json_decref(r);

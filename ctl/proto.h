@@ -56,8 +56,13 @@ struct xgw_ctl {
 	 * 0 empty; at most half full), when kidx_ok; wcfg: the working copy
 	 * of the write in progress. */
 	uint32_t *kidx;
-	uint32_t kmask;
+	uint32_t kmask, n_tomb;
 	bool kidx_ok;
+	/* The write's removals (the last one's index and key) and whether
+	 * anything else left it unnamed. */
+	unsigned n_removed, removed;
+	struct xgw_service_cfg removed_key;
+	bool other_unnamed;
 	const struct xgw_config *wcfg;
 	/* The running config's tunnel backends, when n_tun_ok. */
 	unsigned long n_tun;
@@ -73,8 +78,10 @@ void xgw_ctl_touch(struct xgw_ctl *c, const struct xgw_config *cfg,
  * config's key index where it describes cfg. */
 int xgw_ctl_find_service(struct xgw_ctl *c, const struct xgw_config *cfg,
 			 const struct xgw_addr *vip, uint16_t port, uint8_t proto);
-/* A write's handler made a change it does not name (a removal). */
-void xgw_ctl_unnamed(struct xgw_ctl *c);
+/* A write's handler removes cfg's service i (before removing it): the
+ * services after it move, so the write names nothing; the key index
+ * follows a lone removal instead of being made again. */
+void xgw_ctl_removed(struct xgw_ctl *c, const struct xgw_config *cfg, unsigned i);
 
 /* Before changing s's backends in a working copy: its own array
  * (copy-on-write).  0 or -ENOMEM. */

@@ -248,10 +248,10 @@ static int cmd_service_del(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 		snprintf(err, errlen, "service.del: no service %s", key_str(&k, ks, sizeof(ks)));
 		return -ENOENT;
 	}
+	xgw_ctl_removed(c, cfg, (unsigned)i); /* the services after it move */
 	ret = xgw_ctl_drop_service(c, &cfg->services[i]);
 	if (ret)
 		return ret;
-	xgw_ctl_unnamed(c); /* the services after it move */
 	remove_at(cfg->services, &cfg->n_services, (unsigned)i, sizeof(cfg->services[0]));
 	return 0;
 }
