@@ -314,7 +314,8 @@ static const struct xgw_svc_delta *make_delta(struct xgw_ctl *c)
 
 	if (!c->named)
 		return NULL;
-	qsort(c->touched, c->n_touched, sizeof(*c->touched), cmp_uint);
+	if (c->n_touched > 1)
+		qsort(c->touched, c->n_touched, sizeof(*c->touched), cmp_uint);
 	for (unsigned k = 0; k < c->n_touched; k++)
 		if (!n || c->touched[k] != c->touched[n - 1])
 			c->touched[n++] = c->touched[k];
