@@ -91,11 +91,13 @@ static int dup_array(void **dst, const void *src, size_t n, size_t size)
 	return 0;
 }
 
-static int copy(struct xgw_config *dst, const struct xgw_config *src, bool share,
+static int copy(struct xgw_config *dst, const struct xgw_config *src, bool services, bool share,
 		struct xgw_service_cfg *buf, size_t cap)
 {
 	struct xgw_config c = *src;
 	unsigned i;
+
+	c.delta = NULL; /* the write's, not the copy's */
 
 	/* Nothing of src is owned yet; count up only what was duplicated so
 	 * that xgw_config_free can unwind a partial copy. */
@@ -119,6 +121,11 @@ static int copy(struct xgw_config *dst, const struct xgw_config *src, bool share
 			      src->ports[i].n_queues, sizeof(*c.ports[i].queues)))
 			goto nomem;
 		c.ports[i].n_queues = src->ports[i].n_queues;
+	}
+	if (!services) {
+		free(buf);
+		buf = NULL;
+		goto rest;
 	}
 	if (buf && cap >= src->n_services && src->n_services) {
 		c.services = buf;
@@ -155,6 +162,7 @@ static int copy(struct xgw_config *dst, const struct xgw_config *src, bool share
 			goto nomem;
 		c.services[i].n_backends = src->services[i].n_backends;
 	}
+rest:
 	if (dup_array((void **)&c.steer, src->steer, src->n_steer, sizeof(*c.steer)))
 		goto nomem;
 	c.n_steer = src->n_steer;
@@ -180,13 +188,40 @@ nomem_nobuf:
 
 int xgw_config_copy(struct xgw_config *dst, const struct xgw_config *src)
 {
-	return copy(dst, src, false, NULL, 0);
+	return copy(dst, src, true, false, NULL, 0);
+}
+
+int xgw_config_copy_but_services(struct xgw_config *dst, const struct xgw_config *src)
+{
+	return copy(dst, src, false, false, NULL, 0);
 }
 
 int xgw_config_copy_shared(struct xgw_config *dst, const struct xgw_config *src,
 			   struct xgw_service_cfg *buf, size_t cap)
 {
-	return copy(dst, src, true, buf, cap);
+	return copy(dst, src, true, true, buf, cap);
+}
+
+unsigned xgw_service_n_tun(const struct xgw_service_cfg *s)
+{
+	unsigned n = 0;
+
+	for (unsigned b = 0; b < s->n_backends; b++)
+		n += s->backends[b].tun != XGW_TUN_NONE;
+	return n;
+}
+
+bool xgw_svc_delta_usable(const struct xgw_config *cfg, const struct xgw_config *prev)
+{
+	const struct xgw_svc_delta *d = cfg->delta;
+
+	if (!d || !prev || d->prev_services != prev->services || d->n_prev != prev->n_services ||
+	    d->n_prev > cfg->n_services || d->n_idx > d->n_prev)
+		return false;
+	for (unsigned k = 0; k < d->n_idx; k++)
+		if (d->idx[k] >= d->n_prev || (k && d->idx[k] <= d->idx[k - 1]))
+			return false;
+	return true;
 }
 
 int xgw_config_find_service(const struct xgw_config *c, const struct xgw_addr *vip, uint16_t port,

@@ -169,6 +169,23 @@ struct xgw_ctl_cfg {
 	unsigned gid;
 };
 
+/* What a write changed in the services, named by the control socket's
+ * request handlers (ctl/proto.c) relative to the config it was made from
+ * (prev): services [0, n_prev) are prev's, at the same index and
+ * unchanged but for those listed in idx (ascending, distinct, < n_prev);
+ * services [n_prev, n_services) are new, with keys no other service has
+ * (service.add looked).  No service was removed or moved.  n_tun: prev's
+ * tunnel backends (xgw_service_n_tun summed).  Readers that get it with a
+ * prev may visit only the services it names; they check n_prev against
+ * prev and may always ignore it (then they compare every service). */
+struct xgw_svc_delta {
+	const struct xgw_service_cfg *prev_services; /* prev's array (an address) */
+	unsigned n_prev;
+	const unsigned *idx;
+	unsigned n_idx;
+	unsigned long n_tun;
+};
+
 struct xgw_config {
 	struct xgw_port_cfg *ports;
 	unsigned n_ports;
@@ -200,6 +217,10 @@ struct xgw_config {
 	 * export.  table 0 = off. */
 	uint32_t announce_table;
 	uint32_t drain_timeout_s; /* xgwctl drain: exit when conntrack is empty, or after this */
+	/* Set on a write's working copy only while it is validated and
+	 * applied (ctl/proto.c), never on a config that outlives the write
+	 * (copies do not carry it); NULL: the changes are not named. */
+	const struct xgw_svc_delta *delta;
 };
 
 void xgw_config_defaults(struct xgw_config *c);
@@ -215,10 +236,16 @@ int xgw_config_copy(struct xgw_config *dst, const struct xgw_config *src);
  * let go, whose pages are already there. */
 int xgw_config_copy_shared(struct xgw_config *dst, const struct xgw_config *src,
 			   struct xgw_service_cfg *buf, size_t cap);
+/* Everything but the services (none: the caller fills them). */
+int xgw_config_copy_but_services(struct xgw_config *dst, const struct xgw_config *src);
 void xgw_config_free(struct xgw_config *c);
 /* Everything but the services' backends arrays (handed to another). */
 void xgw_config_free_keep_backends(struct xgw_config *c);
 void xgw_service_free(struct xgw_service_cfg *s);
+/* How many of s's backends are behind a tunnel. */
+unsigned xgw_service_n_tun(const struct xgw_service_cfg *s);
+/* Whether cfg->delta is set, made from prev and consistent. */
+bool xgw_svc_delta_usable(const struct xgw_config *cfg, const struct xgw_config *prev);
 
 /* Index of the service (vip, port, proto) in c->services, or -1. */
 int xgw_config_find_service(const struct xgw_config *c, const struct xgw_addr *vip, uint16_t port,

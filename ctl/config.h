@@ -28,6 +28,10 @@ int xgw_config_validate(const struct xgw_config *c, int ncpus, char *err, size_t
  * write then costs its changed services' checks, not every service's. */
 int xgw_config_validate_since(const struct xgw_config *c, const struct xgw_config *prev, int ncpus,
 			      char *err, size_t errlen);
+/* The same, with c's tunnel backends (xgw_service_n_tun summed) in
+ * *n_tun when valid. */
+int xgw_config_validate_count(const struct xgw_config *c, const struct xgw_config *prev, int ncpus,
+			      unsigned long *n_tun, char *err, size_t errlen);
 json_t *xgw_config_to_json(const struct xgw_config *c);
 
 /* Single objects, as the control socket receives them (same schema as in

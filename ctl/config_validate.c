@@ -281,23 +281,44 @@ static int cmp_be_tun(const void *a, const void *b)
 	return r;
 }
 
-static int check_backend_tunnels(const struct xgw_config *c, char *err, size_t errlen)
+/* c's tunnel backends, from c->delta when it is usable: prev's count
+ * with the changed services' difference. */
+static size_t count_tun(const struct xgw_config *c, const struct xgw_config *prev)
+{
+	const struct xgw_svc_delta *dl = c->delta;
+	size_t n_tun;
+
+	if (!prev || !xgw_svc_delta_usable(c, prev)) {
+		n_tun = 0;
+		for (unsigned i = 0; i < c->n_services; i++)
+			n_tun += xgw_service_n_tun(&c->services[i]);
+		return n_tun;
+	}
+	n_tun = dl->n_tun;
+	for (unsigned k = 0; k < dl->n_idx; k++)
+		n_tun += xgw_service_n_tun(&c->services[dl->idx[k]]) -
+			 (size_t)xgw_service_n_tun(&prev->services[dl->idx[k]]);
+	for (unsigned i = dl->n_prev; i < c->n_services; i++)
+		n_tun += xgw_service_n_tun(&c->services[i]);
+	return n_tun;
+}
+
+static int check_backend_tunnels(const struct xgw_config *c, const struct xgw_config *prev,
+				 unsigned long *n_tun, char *err, size_t errlen)
 {
 	char spath[CJ_PATH_MAX], path[CJ_PATH_MAX], ep[XGW_KEY_STRLEN];
 	struct be_tun *v;
 	size_t n = 0;
 	int rc = 0;
 
-	size_t n_tun = 0;
-
-	for (unsigned i = 0; i < c->n_services; i++) {
-		n += c->services[i].n_backends;
-		for (unsigned b = 0; b < c->services[i].n_backends; b++)
-			n_tun += c->services[i].backends[b].tun != XGW_TUN_NONE;
-	}
 	/* Without a tunnel backend no two entries can disagree: skip the
-	 * sort (every write validates the whole config). */
-	if (n < 2 || !n_tun)
+	 * sort (and, with the changes named, the count of backends). */
+	*n_tun = count_tun(c, prev);
+	if (!*n_tun)
+		return 0;
+	for (unsigned i = 0; i < c->n_services; i++)
+		n += c->services[i].n_backends;
+	if (n < 2)
 		return 0;
 	v = calloc(n, sizeof(*v));
 	if (!v)
@@ -430,6 +451,33 @@ static bool same_key(const struct xgw_service_cfg *a, const struct xgw_service_c
 	return a->port == b->port && a->proto == b->proto && xgw_addr_eq(&a->vip, &b->vip);
 }
 
+/* The services c->delta names (changed, added), each checked on its
+ * own; their keys are distinct from the others' (see the delta). */
+static int check_named_services(const struct xgw_config *c, char *err, size_t errlen)
+{
+	const struct xgw_svc_delta *dl = c->delta;
+	char path[CJ_PATH_MAX];
+	int rc;
+
+	for (unsigned k = 0, i; k < dl->n_idx + (c->n_services - dl->n_prev); k++) {
+		i = k < dl->n_idx ? dl->idx[k] : dl->n_prev + (k - dl->n_idx);
+		if (!(rc = check_service(c, &c->services[i], NULL, err, errlen)))
+			continue;
+		cj_path(path, sizeof(path), "", "services", i);
+		return check_service(c, &c->services[i], path, err, errlen) ?: rc;
+	}
+	return 0;
+}
+
+/* Whether the changed services c->delta names have prev's keys. */
+static bool named_keys_kept(const struct xgw_config *c, const struct xgw_config *prev)
+{
+	for (unsigned k = 0; k < c->delta->n_idx; k++)
+		if (!same_key(&c->services[c->delta->idx[k]], &prev->services[c->delta->idx[k]]))
+			return false;
+	return true;
+}
+
 static int check_services(const struct xgw_config *c, const struct xgw_config *prev, char *err,
 			  size_t errlen)
 {
@@ -441,6 +489,8 @@ static int check_services(const struct xgw_config *c, const struct xgw_config *p
 
 	if (prev && !same_service_context(c, prev))
 		prev = NULL;
+	if (prev && xgw_svc_delta_usable(c, prev) && named_keys_kept(c, prev))
+		return check_named_services(c, err, errlen);
 	for (unsigned i = 0; i < c->n_services; i++) {
 		/* A service as it is in prev (valid) is valid: a write checks
 		 * what it changed.  prev is walked along (a service added at
@@ -634,11 +684,20 @@ int xgw_config_validate(const struct xgw_config *c, int ncpus, char *err, size_t
 int xgw_config_validate_since(const struct xgw_config *c, const struct xgw_config *prev, int ncpus,
 			      char *err, size_t errlen)
 {
+	unsigned long n_tun;
+
+	return xgw_config_validate_count(c, prev, ncpus, &n_tun, err, errlen);
+}
+
+int xgw_config_validate_count(const struct xgw_config *c, const struct xgw_config *prev, int ncpus,
+			      unsigned long *n_tun, char *err, size_t errlen)
+{
 	int rc;
 
 	if ((rc = check_ports(c, ncpus, err, errlen)) ||
 	    (rc = check_services(c, prev, err, errlen)) ||
-	    (rc = check_backend_tunnels(c, err, errlen)) || (rc = check_rules(c, err, errlen))) {
+	    (rc = check_backend_tunnels(c, prev, n_tun, err, errlen)) ||
+	    (rc = check_rules(c, err, errlen))) {
 		if (rc == -ENOMEM)
 			snprintf(err, errlen, "out of memory");
 		return rc;

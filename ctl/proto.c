@@ -4,6 +4,8 @@
  * only ever replaced whole, after validate and apply both succeeded. */
 #include "ctl/proto.h"
 
+#include "common/hash.h"
+
 #include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -145,14 +147,252 @@ int xgw_ctl_drop_service(struct xgw_ctl *c, struct xgw_service_cfg *s)
 	return 0;
 }
 
+void xgw_ctl_touch(struct xgw_ctl *c, const struct xgw_config *cfg, const struct xgw_service_cfg *s)
+{
+	unsigned i = (unsigned)(s - cfg->services);
+
+	if (!c->named || i >= c->delta.n_prev)
+		return; /* added by this write: named as such */
+	if (c->n_touched == c->cap_touched) {
+		unsigned nc = c->cap_touched ? c->cap_touched * 2 : 16;
+		void *p = realloc(c->touched, nc * sizeof(*c->touched));
+
+		if (!p) {
+			c->named = false; /* compared instead */
+			c->other_unnamed = true;
+			return;
+		}
+		c->touched = p;
+		c->cap_touched = nc;
+	}
+	c->touched[c->n_touched++] = i;
+}
+
+void xgw_ctl_removed(struct xgw_ctl *c, const struct xgw_config *cfg, unsigned i)
+{
+	c->named = false;
+	c->n_removed++;
+	c->removed = i;
+	c->removed_key.vip = cfg->services[i].vip;
+	c->removed_key.port = cfg->services[i].port;
+	c->removed_key.proto = cfg->services[i].proto;
+}
+
+static uint32_t key_hash(const struct xgw_addr *vip, uint16_t port, uint8_t proto)
+{
+	uint64_t h = xgw_hash_round((uint64_t)port << 8 | proto, vip->q[0]);
+
+	h = xgw_hash_fmix64(xgw_hash_round(h, vip->q[1]) ^ vip->family);
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static bool key_is(const struct xgw_service_cfg *s, const struct xgw_addr *vip, uint16_t port,
+		   uint8_t proto)
+{
+	return s->port == port && s->proto == proto && xgw_addr_eq(&s->vip, vip);
+}
+
+static void kidx_put(struct xgw_ctl *c, const struct xgw_service_cfg *s, unsigned i)
+{
+	uint32_t h = key_hash(&s->vip, s->port, s->proto);
+
+	while (c->kidx[h & c->kmask])
+		h++;
+	c->kidx[h & c->kmask] = i + 1;
+}
+
+/* The key index of the running config's services [0, n) and of those the
+ * write adds after them, or off (-ENOMEM: looked up by a pass instead). */
+static void kidx_sync(struct xgw_ctl *c, const struct xgw_config *cfg, unsigned from)
+{
+	uint32_t need = 64;
+
+	while (need < 2 * (uint32_t)cfg->n_services + 2)
+		need *= 2;
+	if (!c->kidx_ok || need > c->kmask + 1) {
+		free(c->kidx);
+		c->kidx = calloc(need * 2, sizeof(*c->kidx));
+		c->kidx_ok = c->kidx != NULL;
+		if (!c->kidx_ok)
+			return;
+		c->kmask = need * 2 - 1;
+		c->n_tomb = 0;
+		from = 0;
+	}
+	for (unsigned i = from; i < cfg->n_services; i++)
+		kidx_put(c, &cfg->services[i], i);
+}
+
+#define KIDX_TOMB UINT32_MAX
+
+/* The running config's service i (key k) removed, those after it one
+ * place down: its entry a tombstone, one pass over the table (made again
+ * when tombstones take an eighth of it). */
+static void kidx_remove(struct xgw_ctl *c, unsigned i, const struct xgw_service_cfg *k)
+{
+	for (uint32_t h = key_hash(&k->vip, k->port, k->proto);; h++) {
+		uint32_t *e = &c->kidx[h & c->kmask];
+
+		if (!*e) {
+			c->kidx_ok = false; /* not there: made again */
+			return;
+		}
+		if (*e == i + 1) {
+			*e = KIDX_TOMB;
+			break;
+		}
+	}
+	if (++c->n_tomb > (c->kmask + 1) / 8) {
+		c->kidx_ok = false;
+		return;
+	}
+	for (uint32_t s = 0; s <= c->kmask; s++)
+		if (c->kidx[s] != KIDX_TOMB && c->kidx[s] > i + 1)
+			c->kidx[s]--;
+}
+
+int xgw_ctl_find_service(struct xgw_ctl *c, const struct xgw_config *cfg,
+			 const struct xgw_addr *vip, uint16_t port, uint8_t proto)
+{
+	unsigned n;
+
+	/* The index holds the running config's services: cfg's first n
+	 * when cfg is it, or a copy whose changes are named so far (no
+	 * service removed: the others are where they were). */
+	if (cfg == c->running)
+		n = cfg->n_services;
+	else if (cfg == c->wcfg && c->named && c->delta.n_prev <= cfg->n_services)
+		n = c->delta.n_prev;
+	else
+		return xgw_config_find_service(cfg, vip, port, proto);
+	if (!c->kidx_ok)
+		kidx_sync(c, c->running, 0);
+	if (!c->kidx_ok)
+		return xgw_config_find_service(cfg, vip, port, proto);
+	for (uint32_t h = key_hash(vip, port, proto);; h++) {
+		uint32_t e = c->kidx[h & c->kmask];
+
+		if (!e)
+			break;
+		if (e != KIDX_TOMB && e - 1 < n && key_is(&cfg->services[e - 1], vip, port, proto))
+			return (int)(e - 1);
+	}
+	for (unsigned i = n; i < cfg->n_services; i++)
+		if (key_is(&cfg->services[i], vip, port, proto))
+			return (int)i;
+	return -1;
+}
+
+/* The commands whose handlers name what they change in the services
+ * (xgw_ctl_touch, xgw_ctl_removed; an added service is named by its
+ * place).  Any other config command leaves the write unnamed. */
+static bool names_changes(const char *cmd)
+{
+	static const char *const names[] = {
+	    "service.add", "service.del", "service.move", "service.check",
+	    "backend.add", "backend.del", "backend.set",  "policy.add",
+	    "policy.del",  "steer.add",	  "steer.del",
+	};
+
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(cmd, names[i]))
+			return true;
+	return false;
+}
+
+static int cmp_uint(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The write's delta from its touched list: sorted, distinct. */
+static const struct xgw_svc_delta *make_delta(struct xgw_ctl *c)
+{
+	unsigned n = 0;
+
+	if (!c->named)
+		return NULL;
+	if (c->n_touched > 1)
+		qsort(c->touched, c->n_touched, sizeof(*c->touched), cmp_uint);
+	for (unsigned k = 0; k < c->n_touched; k++)
+		if (!n || c->touched[k] != c->touched[n - 1])
+			c->touched[n++] = c->touched[k];
+	c->n_touched = n;
+	c->delta.idx = c->touched;
+	c->delta.n_idx = n;
+	return &c->delta;
+}
+
 /* cfg's services array (its backends handed over or freed) as the
- * spare (the next copy frees it if it is too small). */
-static void keep_spare(struct xgw_ctl *c, struct xgw_config *cfg)
+ * spare (the next copy frees it if it is too small); sync: it holds the
+ * running config's services but for those the write named (c->touched
+ * and from c->delta.n_prev on). */
+static void keep_spare(struct xgw_ctl *c, struct xgw_config *cfg, bool sync)
 {
 	free(c->spare);
 	c->spare = cfg->services;
+	c->spare_sync = sync;
+	c->spare_n = c->delta.n_prev;
 	cfg->services = NULL;
 	cfg->n_services = 0;
+}
+
+/* The working copy's services: the running config's, in the spare array
+ * when it holds them but for the last write's changes (those alone are
+ * copied: a write at 10,000 services copied 3.4 MB), else copied whole
+ * (into the spare when it is large enough).  0 or -ENOMEM. */
+static int copy_services(struct xgw_ctl *c, struct xgw_config *copy)
+{
+	const struct xgw_config *run = c->running;
+	size_t sz = sizeof(*run->services);
+	size_t cap = c->spare ? malloc_usable_size(c->spare) / sz : 0;
+	unsigned n = run->n_services;
+
+	if (c->spare && c->spare_sync && c->spare_n <= n && cap < n) {
+		/* Grown as it is (realloc keeps what it holds). */
+		void *p = realloc(c->spare, (n + n / 8 + 16) * sz);
+
+		if (p) {
+			c->spare = p;
+			cap = n;
+		}
+	}
+	if (c->spare && cap >= n && c->spare_sync && c->spare_n <= n) {
+		for (unsigned k = 0; k < c->n_touched; k++)
+			c->spare[c->touched[k]] = run->services[c->touched[k]];
+		if (n > c->spare_n)
+			memcpy(c->spare + c->spare_n, run->services + c->spare_n,
+			       (n - c->spare_n) * sz);
+	} else if (n) {
+		if (cap < n) {
+			free(c->spare);
+			/* With room: services added in place. */
+			c->spare = malloc((n + n / 8 + 16) * sz);
+			if (!c->spare)
+				return -ENOMEM;
+		}
+		memcpy(c->spare, run->services, n * sz);
+	}
+	copy->services = c->spare;
+	copy->n_services = n;
+	c->spare = NULL;
+	c->spare_sync = false;
+	return 0;
+}
+
+/* The running config's services all marked backends_shared: from the
+ * first write on, a working copy's services are the running config's as
+ * they are (a handler copies an array before changing it), and the
+ * arrays are this server's to free (released, xgw_ctl_stop). */
+static void own_running(struct xgw_ctl *c)
+{
+	if (c->owned)
+		return;
+	for (unsigned i = 0; i < c->running->n_services; i++)
+		c->running->services[i].backends_shared = true;
+	c->owned = true;
 }
 
 /* The requests of a batch, run in order on one copy of the config. */
@@ -166,25 +406,43 @@ static int run_config_write(struct xgw_ctl *c, const char *name, xgw_ctl_fn fn, 
 			    json_t **result, char *err, size_t errlen)
 {
 	struct xgw_config copy;
+	unsigned long n_tun;
 	int ret;
 
 	memset(&copy, 0, sizeof(copy));
 	c->n_released = 0;
+	own_running(c);
 	/* The backends arrays shared, not copied (a tenth of a write at
 	 * 10,000 services x 4 was allocating and freeing them). */
-	ret =
-	    xgw_config_copy_shared(&copy, c->running, c->spare,
-				   c->spare ? malloc_usable_size(c->spare) / sizeof(*c->spare) : 0);
-	c->spare = NULL;
+	ret = xgw_config_copy_but_services(&copy, c->running);
+	if (!ret && (ret = copy_services(c, &copy)))
+		xgw_config_free(&copy);
 	if (ret) {
 		snprintf(err, errlen, "%s: cannot copy the running config: %s", name,
 			 strerror(-ret));
 		return ret;
 	}
+	if (!c->n_tun_ok) {
+		c->n_tun = 0;
+		for (unsigned i = 0; i < c->running->n_services; i++)
+			c->n_tun += xgw_service_n_tun(&c->running->services[i]);
+		c->n_tun_ok = true;
+	}
+	c->delta = (struct xgw_svc_delta){.prev_services = c->running->services,
+					  .n_prev = c->running->n_services,
+					  .n_tun = c->n_tun};
+	c->n_touched = 0;
+	c->named = fn == batch_fn || names_changes(name);
+	c->other_unnamed = !c->named;
+	c->n_removed = 0;
+	c->wcfg = &copy;
 	ret = fn(c, &copy, args, result, err, errlen);
+	c->wcfg = NULL;
 	if (ret)
 		goto fail;
-	ret = xgw_config_validate_since(&copy, c->running, -1, err, errlen);
+	/* The changes named, to the validation and the data plane. */
+	copy.delta = make_delta(c);
+	ret = xgw_config_validate_count(&copy, c->running, -1, &n_tun, err, errlen);
 	if (ret)
 		goto fail;
 	if (c->ops.apply) {
@@ -197,23 +455,46 @@ static int run_config_write(struct xgw_ctl *c, const char *name, xgw_ctl_fn fn, 
 			goto fail;
 		}
 	}
+	/* Counted by the validation. */
+	c->n_tun = n_tun;
+	c->n_tun_ok = true;
+	copy.delta = NULL;
 	/* The copy takes the arrays it shares; those it let go are freed. */
 	for (unsigned i = 0; i < c->n_released; i++)
 		free(c->released[i]);
 	c->n_released = 0;
-	for (unsigned i = 0; i < copy.n_services; i++)
-		copy.services[i].backends_shared = false;
-	keep_spare(c, c->running);
+	/* Its arrays are the running config's (own_running): those it
+	 * made are marked so, the named ones alone when it named them. */
+	if (c->named) {
+		for (unsigned k = 0; k < c->n_touched; k++)
+			copy.services[c->touched[k]].backends_shared = true;
+		for (unsigned i = c->delta.n_prev; i < copy.n_services; i++)
+			copy.services[i].backends_shared = true;
+	} else {
+		for (unsigned i = 0; i < copy.n_services; i++)
+			copy.services[i].backends_shared = true;
+	}
+	keep_spare(c, c->running, c->named);
 	xgw_config_free_keep_backends(c->running);
 	*c->running = copy;
+	/* The key index: the added services, a lone removal, or made again
+	 * when needed. */
+	if (c->named && c->kidx_ok)
+		kidx_sync(c, c->running, c->delta.n_prev);
+	else if (c->kidx_ok && !c->other_unnamed && c->n_removed == 1 &&
+		 c->running->n_services + 1 == c->delta.n_prev)
+		kidx_remove(c, c->removed, &c->removed_key);
+	else
+		c->kidx_ok = false;
 	return 0;
 fail:
+	copy.delta = NULL;
 	json_decref(*result);
 	*result = NULL;
 	c->n_released = 0; /* still the running config's */
 	for (unsigned i = 0; i < copy.n_services; i++)
 		xgw_service_free(&copy.services[i]);
-	keep_spare(c, &copy);
+	keep_spare(c, &copy, false);
 	xgw_config_free(&copy);
 	return ret ? ret : -EINVAL;
 }
@@ -294,6 +575,8 @@ static int batch_fn(struct xgw_ctl *c, struct xgw_config *cfg, json_t *items, js
 			return -EINVAL;
 		}
 		ierr[0] = '\0';
+		if (!names_changes(cmd->name))
+			c->named = false, c->other_unnamed = true;
 		ret = cmd->fn(c, cfg, args, &r, ierr, sizeof(ierr));
 		if (ret) {
 			json_decref(r);

@@ -34,7 +34,54 @@ struct xgw_ctl {
 	 * config's, or a refused copy's), reused by the next copy: at
 	 * 10,000 services a fresh one was 830 page faults per write. */
 	struct xgw_service_cfg *spare;
+	/* spare holds the running config's services but for the last
+	 * write's named changes (c->touched, from spare_n on): the next copy
+	 * copies those alone. */
+	bool spare_sync;
+	unsigned spare_n;
+	/* The running config's services are all marked backends_shared
+	 * (own_running in proto.c): their arrays are freed by this server. */
+	bool owned;
+	/* The services a write changed, named by its handlers: the indexes
+	 * of the running config's services changed in place (touched, in
+	 * the order touched), the services after n_prev added.  named turns
+	 * false when a handler did what it cannot name (a service removed,
+	 * the whole config replaced): then the working copy carries no
+	 * delta and every reader compares every service. */
+	unsigned *touched;
+	unsigned n_touched, cap_touched;
+	bool named;
+	struct xgw_svc_delta delta;
+	/* The running config's services by key (open addressing, index + 1,
+	 * 0 empty; at most half full), when kidx_ok; wcfg: the working copy
+	 * of the write in progress. */
+	uint32_t *kidx;
+	uint32_t kmask, n_tomb;
+	bool kidx_ok;
+	/* The write's removals (the last one's index and key) and whether
+	 * anything else left it unnamed. */
+	unsigned n_removed, removed;
+	struct xgw_service_cfg removed_key;
+	bool other_unnamed;
+	const struct xgw_config *wcfg;
+	/* The running config's tunnel backends, when n_tun_ok. */
+	unsigned long n_tun;
+	bool n_tun_ok;
 };
+
+/* A write's handler changed s (a service of its working copy cfg) in
+ * place: named in the write's delta. */
+void xgw_ctl_touch(struct xgw_ctl *c, const struct xgw_config *cfg,
+		   const struct xgw_service_cfg *s);
+/* Index of the service (vip, port, proto) in cfg (the running config or
+ * the working copy of the write in progress), or -1: by the running
+ * config's key index where it describes cfg. */
+int xgw_ctl_find_service(struct xgw_ctl *c, const struct xgw_config *cfg,
+			 const struct xgw_addr *vip, uint16_t port, uint8_t proto);
+/* A write's handler removes cfg's service i (before removing it): the
+ * services after it move, so the write names nothing; the key index
+ * follows a lone removal instead of being made again. */
+void xgw_ctl_removed(struct xgw_ctl *c, const struct xgw_config *cfg, unsigned i);
 
 /* Before changing s's backends in a working copy: its own array
  * (copy-on-write).  0 or -ENOMEM. */

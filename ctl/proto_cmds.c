@@ -6,6 +6,7 @@
 #include "ctl/proto.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -123,9 +124,9 @@ static int svc_key_from_json(json_t *o, const char *where, struct svc_key *k, ch
 	return 0;
 }
 
-static int find_service(const struct xgw_config *cfg, const struct svc_key *k)
+static int find_service(struct xgw_ctl *c, const struct xgw_config *cfg, const struct svc_key *k)
 {
-	return xgw_config_find_service(cfg, &k->vip, k->port, k->proto);
+	return xgw_ctl_find_service(c, cfg, &k->vip, k->port, k->proto);
 }
 
 static int find_backend(const struct xgw_service_cfg *s, const struct xgw_addr *ip, uint16_t port)
@@ -146,6 +147,22 @@ static int grow(void *arrp, unsigned n, size_t size)
 	if (!p)
 		return -ENOMEM;
 	*arr = p;
+	return 0;
+}
+
+/* Room for one more service, with some to spare: the array is the next
+ * write's too (ctl/proto.c copies a write's changes into it). */
+static int grow_services(struct xgw_config *cfg)
+{
+	size_t sz = sizeof(*cfg->services), n = cfg->n_services;
+	void *p;
+
+	if (cfg->services && malloc_usable_size(cfg->services) / sz > n)
+		return 0;
+	p = realloc(cfg->services, (n + n / 8 + 16) * sz);
+	if (!p)
+		return -ENOMEM;
+	cfg->services = p;
 	return 0;
 }
 
@@ -199,13 +216,13 @@ static int cmd_service_add(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 	if (ret)
 		return ret;
 	k = (struct svc_key){.vip = s.vip, .port = s.port, .proto = s.proto};
-	if (find_service(cfg, &k) >= 0) {
+	if (find_service(c, cfg, &k) >= 0) {
 		snprintf(err, errlen, "service.add: service %s already exists",
 			 key_str(&k, ks, sizeof(ks)));
 		ret = -EEXIST;
 		goto fail;
 	}
-	ret = grow(&cfg->services, cfg->n_services, sizeof(s));
+	ret = grow_services(cfg);
 	if (ret)
 		goto fail;
 	cfg->services[cfg->n_services++] = s;
@@ -226,11 +243,12 @@ static int cmd_service_del(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 	ret = svc_key_from_json(args, "service.del: args", &k, err, errlen);
 	if (ret)
 		return ret;
-	i = find_service(cfg, &k);
+	i = find_service(c, cfg, &k);
 	if (i < 0) {
 		snprintf(err, errlen, "service.del: no service %s", key_str(&k, ks, sizeof(ks)));
 		return -ENOENT;
 	}
+	xgw_ctl_removed(c, cfg, (unsigned)i); /* the services after it move */
 	ret = xgw_ctl_drop_service(c, &cfg->services[i]);
 	if (ret)
 		return ret;
@@ -261,12 +279,13 @@ static int cmd_service_move(struct xgw_ctl *c, struct xgw_config *cfg, json_t *a
 	json_decref(key);
 	if (ret)
 		return ret;
-	i = find_service(cfg, &k);
+	i = find_service(c, cfg, &k);
 	if (i < 0) {
 		snprintf(err, errlen, "service.move: no service %s", key_str(&k, ks, sizeof(ks)));
 		return -ENOENT;
 	}
 	cfg->services[i].datapath = strcmp(dp, "kernel") ? XGW_DP_USER : XGW_DP_KERNEL;
+	xgw_ctl_touch(c, cfg, &cfg->services[i]);
 	*result = xgw_service_to_json(&cfg->services[i]);
 	return 0;
 }
@@ -328,7 +347,7 @@ static int cmd_service_check(struct xgw_ctl *c, struct xgw_config *cfg, json_t *
 	json_decref(key);
 	if (ret)
 		return ret;
-	i = find_service(cfg, &k);
+	i = find_service(c, cfg, &k);
 	if (i < 0) {
 		snprintf(err, errlen, "service.check: no service %s", key_str(&k, ks, sizeof(ks)));
 		return -ENOENT;
@@ -345,12 +364,13 @@ static int cmd_service_check(struct xgw_ctl *c, struct xgw_config *cfg, json_t *
 		return ret;
 	s->check = tmp.check;
 	xgw_service_free(&tmp);
+	xgw_ctl_touch(c, cfg, s);
 	*result = service_view(c, s);
 	return 0;
 }
 
 /* Finds the service named by args.service for the backend commands. */
-static int backend_service(struct xgw_config *cfg, json_t *args, const char *cmd,
+static int backend_service(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, const char *cmd,
 			   struct xgw_service_cfg **out, char *err, size_t errlen)
 {
 	struct svc_key k;
@@ -361,7 +381,7 @@ static int backend_service(struct xgw_config *cfg, json_t *args, const char *cmd
 	ret = svc_key_from_json(json_object_get(args, "service"), w, &k, err, errlen);
 	if (ret)
 		return ret;
-	i = find_service(cfg, &k);
+	i = find_service(c, cfg, &k);
 	if (i < 0) {
 		snprintf(err, errlen, "%s: no service %s", w, key_str(&k, ks, sizeof(ks)));
 		return -ENOENT;
@@ -376,7 +396,7 @@ static int cmd_backend_list(struct xgw_ctl *c, struct xgw_config *cfg, json_t *a
 	struct xgw_service_cfg *s = NULL;
 
 	if (json_object_get(args, "service")) {
-		int ret = backend_service(cfg, args, "backend.list", &s, err, errlen);
+		int ret = backend_service(c, cfg, args, "backend.list", &s, err, errlen);
 		if (ret)
 			return ret;
 	}
@@ -390,7 +410,7 @@ static int cmd_backend_add(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 	struct xgw_backend_cfg b;
 	int ret;
 
-	ret = backend_service(cfg, args, "backend.add", &s, err, errlen);
+	ret = backend_service(c, cfg, args, "backend.add", &s, err, errlen);
 	if (ret)
 		return ret;
 	memset(&b, 0, sizeof(b));
@@ -408,13 +428,14 @@ static int cmd_backend_add(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 	if (ret)
 		return ret;
 	s->backends[s->n_backends++] = b;
+	xgw_ctl_touch(c, cfg, s);
 	*result = xgw_backend_to_json(&b);
 	return 0;
 }
 
 /* The backend args.backend names ({"ip","port"} and the keys of schema)
  * in the service args.service names: *sp and its index, or -ENOENT. */
-static int backend_lookup(struct xgw_config *cfg, json_t *args, const char *cmd,
+static int backend_lookup(struct xgw_ctl *c, struct xgw_config *cfg, json_t *args, const char *cmd,
 			  const struct xgw_ctl_arg *schema, struct xgw_service_cfg **sp, int *idx,
 			  char *err, size_t errlen)
 {
@@ -425,7 +446,7 @@ static int backend_lookup(struct xgw_config *cfg, json_t *args, const char *cmd,
 	char w[64], wk[80], ep[XGW_KEY_STRLEN], ks[XGW_KEY_STRLEN];
 	int i, ret;
 
-	ret = backend_service(cfg, args, cmd, &s, err, errlen);
+	ret = backend_service(c, cfg, args, cmd, &s, err, errlen);
 	if (ret)
 		return ret;
 	snprintf(w, sizeof(w), "%s: args.backend", cmd);
@@ -464,12 +485,13 @@ static int cmd_backend_del(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 	struct xgw_service_cfg *s;
 	int i, ret;
 
-	ret = backend_lookup(cfg, args, "backend.del", schema, &s, &i, err, errlen);
+	ret = backend_lookup(c, cfg, args, "backend.del", schema, &s, &i, err, errlen);
 	if (!ret)
 		ret = xgw_ctl_own_backends(c, s);
 	if (ret)
 		return ret;
 	remove_at(s->backends, &s->n_backends, (unsigned)i, sizeof(s->backends[0]));
+	xgw_ctl_touch(c, cfg, s);
 	return 0;
 }
 
@@ -490,7 +512,7 @@ static int cmd_backend_set(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 	struct xgw_service_cfg *s;
 	int i, ret;
 
-	ret = backend_lookup(cfg, args, "backend.set", schema, &s, &i, err, errlen);
+	ret = backend_lookup(c, cfg, args, "backend.set", schema, &s, &i, err, errlen);
 	if (ret)
 		return ret;
 	if (wt < 0 || wt > XGW_MAX_WEIGHT) {
@@ -502,6 +524,7 @@ static int cmd_backend_set(struct xgw_ctl *c, struct xgw_config *cfg, json_t *ar
 	if (ret)
 		return ret;
 	s->backends[i].weight = (uint32_t)wt;
+	xgw_ctl_touch(c, cfg, s);
 	*result = xgw_backend_to_json(&s->backends[i]);
 	return 0;
 }

@@ -693,10 +693,15 @@ void xgw_ctl_stop(struct xgw_ctl *c)
 			unlink(srv->path);
 		free(srv);
 	}
+	/* Its arrays are this server's (proto.c's own_running). */
+	for (unsigned i = 0; c->owned && i < c->running->n_services; i++)
+		c->running->services[i].backends_shared = false;
 	xgw_config_free(c->running);
 	memset(c->running, 0, sizeof(*c->running));
 	free(c->raw);
 	free(c->released);
+	free(c->touched);
+	free(c->kidx);
 	free(c->spare);
 	free(c);
 }

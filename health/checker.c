@@ -505,6 +505,27 @@ static struct target *find(struct xgw_checker *ck, const struct xgw_service_cfg 
 	return NULL;
 }
 
+/* Whether cfg, made from the config last synced with its changes named
+ * (cfg->delta), still has no target: none before, and none among the
+ * services it names. */
+static bool still_none(const struct xgw_checker *ck, const struct xgw_config *cfg)
+{
+	const struct xgw_svc_delta *dl = cfg->delta;
+
+	if (!dl || !ck->synced || ck->synced != dl->prev_services || ck->synced_targets ||
+	    ck->synced_n_services != dl->n_prev || dl->n_prev > cfg->n_services)
+		return false;
+	for (unsigned k = 0; k < dl->n_idx + (cfg->n_services - dl->n_prev); k++) {
+		unsigned i = k < dl->n_idx ? dl->idx[k] : dl->n_prev + (k - dl->n_idx);
+
+		if (i >= cfg->n_services)
+			return false;
+		if (cfg->services[i].check.type != XGW_CHECK_NONE && cfg->services[i].n_backends)
+			return false;
+	}
+	return true;
+}
+
 int xgw_checker_sync(struct xgw_checker *ck, const struct xgw_config *cfg)
 {
 	unsigned n = 0, k = 0;
@@ -513,6 +534,12 @@ int xgw_checker_sync(struct xgw_checker *ck, const struct xgw_config *cfg)
 	bool tun = false;
 	unsigned types = 0;
 	uint32_t remote = 0;
+
+	if (still_none(ck, cfg)) {
+		ck->synced = cfg->services;
+		ck->synced_n_services = cfg->n_services;
+		return 0;
+	}
 
 	for (unsigned i = 0; i < cfg->n_services; i++)
 		if (cfg->services[i].check.type != XGW_CHECK_NONE)

@@ -488,6 +488,122 @@ nomem:
 
 static atomic_uint build_epoch;
 
+static int push_kernel(struct xgw_snapshot *s, unsigned *cap, unsigned i)
+{
+	if (s->n_kernel == *cap) {
+		unsigned nc = *cap ? *cap * 2 : 8;
+		void *p = realloc(s->kernel_idx, nc * sizeof(*s->kernel_idx));
+
+		if (!p)
+			return -ENOMEM;
+		s->kernel_idx = p;
+		*cap = nc;
+	}
+	s->kernel_idx[s->n_kernel++] = i;
+	return 0;
+}
+
+/* Whether cfg->delta's changed services kept their keys and its new
+ * ones have keys old lacks, as it says. */
+static bool named_keys_new(const struct xgw_config *cfg, const struct xgw_snapshot *old)
+{
+	for (unsigned k = 0; k < cfg->delta->n_idx; k++) {
+		const struct xgw_service_cfg *sc = &cfg->services[cfg->delta->idx[k]];
+		const struct xgw_svc_rt *o = old->svcs[cfg->delta->idx[k]];
+
+		if (o->port != htons(sc->port) || o->proto != sc->proto ||
+		    !xgw_addr_eq(&o->vip, &sc->vip))
+			return false;
+	}
+	for (unsigned i = cfg->delta->n_prev; i < cfg->n_services; i++) {
+		const struct xgw_service_cfg *sc = &cfg->services[i];
+
+		if (xgw_snapshot_service(old, &sc->vip, htons(sc->port), sc->proto))
+			return false;
+	}
+	return true;
+}
+
+/* The pass for a config whose changes are named (cfg->delta; prev is the
+ * config old was made from, in its order): old's records as they are for
+ * the others, no service of theirs read.  *n_be: cfg's backends. */
+static int pass_named(struct xgw_snapshot *s, const struct xgw_config *cfg,
+		      const struct xgw_config *prev, const struct xgw_snapshot *old, uint32_t m,
+		      unsigned *n_be, unsigned *cap_gone, unsigned *cap_added, char *err,
+		      size_t errlen)
+{
+	const struct xgw_svc_delta *dl = cfg->delta;
+	unsigned n_new = cfg->n_services - dl->n_prev, cap_kernel = 0, kj = 0;
+
+	*n_be = old->n_be;
+	s->n_tun = old->n_tun;
+	/* Borrowed: old holds the records it shares with s (no reference
+	 * taken for each: a write at 10,000 services touched them all), s's
+	 * own are held by its added list. */
+	s->borrowed = true;
+	memcpy(s->svcs, old->svcs, dl->n_prev * sizeof(*s->svcs));
+	s->n_svcs = cfg->n_services;
+	for (unsigned k = 0; k < dl->n_idx + n_new; k++) {
+		unsigned i = k < dl->n_idx ? dl->idx[k] : dl->n_prev + (k - dl->n_idx);
+		const struct xgw_service_cfg *sc = &cfg->services[i];
+		struct xgw_svc_rt *o = i < dl->n_prev ? old->svcs[i] : NULL, *v;
+
+		if (o) {
+			*n_be -= prev->services[i].n_backends;
+			s->n_tun -= o->n_tun;
+		}
+		*n_be += sc->n_backends;
+		if (o && same_service(o, sc, m)) {
+			v = o; /* s has it already */
+		} else {
+			v = build_service(sc, m, o, err, errlen);
+			if (!v)
+				goto fail;
+			if (push(&s->added, &s->n_added, cap_added, v)) {
+				svc_unref(v);
+				goto nomem;
+			}
+			svc_unref(v); /* the added list's reference holds it */
+			s->svcs[i] = v;
+			if (o && push(&s->gone, &s->n_gone, cap_gone, o))
+				goto nomem;
+			filter_add_svc(s, v);
+		}
+		v->pos = i;
+		s->svcs[i] = v;
+		s->n_tun += v->n_tun;
+	}
+	/* The kernel services: old's, with the named ones as they are now. */
+	for (unsigned k = 0; k <= dl->n_idx; k++) {
+		unsigned end = k < dl->n_idx ? dl->idx[k] : dl->n_prev;
+
+		for (; kj < old->n_kernel && old->kernel_idx[kj] < end; kj++)
+			if (push_kernel(s, &cap_kernel, old->kernel_idx[kj]))
+				goto nomem;
+		if (kj < old->n_kernel && old->kernel_idx[kj] == end)
+			kj++;
+		if (k < dl->n_idx && cfg->services[end].datapath == XGW_DP_KERNEL &&
+		    push_kernel(s, &cap_kernel, end))
+			goto nomem;
+	}
+	for (unsigned i = dl->n_prev; i < cfg->n_services; i++)
+		if (cfg->services[i].datapath == XGW_DP_KERNEL && push_kernel(s, &cap_kernel, i))
+			goto nomem;
+	/* What old is to release once s replaced it (xgw_snapshot_published):
+	 * the records s no longer holds. */
+	s->base_release = malloc((s->n_gone ? s->n_gone : 1) * sizeof(*s->base_release));
+	if (!s->base_release)
+		goto nomem;
+	if (s->n_gone)
+		memcpy(s->base_release, s->gone, s->n_gone * sizeof(*s->gone));
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory building the snapshot");
+	return -ENOMEM;
+fail:
+	return -EINVAL; /* err filled by build_service */
+}
+
 static struct xgw_snapshot *build(struct xgw_snap_builder *b, const struct xgw_config *cfg,
 				  const struct xgw_config *prev, unsigned n_workers,
 				  uint32_t hash_seed, const struct xgw_snapshot *old, char *err,
@@ -518,6 +634,13 @@ static struct xgw_snapshot *build(struct xgw_snap_builder *b, const struct xgw_c
 	s->svcs = malloc((cfg->n_services + 1) * sizeof(*s->svcs));
 	if (!s->svcs)
 		goto nomem;
+	/* The changes named by the writer: those services alone. */
+	if (b && prev && xgw_svc_delta_usable(cfg, prev) && named_keys_new(cfg, old)) {
+		if (pass_named(s, cfg, prev, old, m, &n_be, &cap_gone, &cap_added, err, errlen))
+			goto fail;
+		n_matched = old->n_svcs; /* none gone */
+		goto index;
+	}
 	/* The one pass over every service: a service as old has it keeps
 	 * old's record; the others are built (Maglev tables shared where
 	 * their input did not change). */
@@ -560,17 +683,8 @@ static struct xgw_snapshot *build(struct xgw_snap_builder *b, const struct xgw_c
 		v->pos = i;
 		s->svcs[s->n_svcs++] = v;
 		s->n_tun += v->n_tun;
-		if (sc->datapath == XGW_DP_KERNEL) {
-			if (s->n_kernel == cap_kernel) {
-				unsigned nc = cap_kernel ? cap_kernel * 2 : 8;
-				void *p = realloc(s->kernel_idx, nc * sizeof(*s->kernel_idx));
-				if (!p)
-					goto nomem;
-				s->kernel_idx = p;
-				cap_kernel = nc;
-			}
-			s->kernel_idx[s->n_kernel++] = i;
-		}
+		if (sc->datapath == XGW_DP_KERNEL && push_kernel(s, &cap_kernel, i))
+			goto nomem;
 	}
 	/* Records of old whose key is gone. */
 	for (unsigned i = 0; old && n_matched < old->n_svcs && i < old->n_svcs; i++)
@@ -578,6 +692,8 @@ static struct xgw_snapshot *build(struct xgw_snap_builder *b, const struct xgw_c
 		    push(&s->gone, &s->n_gone, &cap_gone, old->svcs[i]))
 			goto nomem;
 	/* The index: the builder's spare brought up to date, else built. */
+index:
+	s->n_be = n_be;
 	if (b) {
 		t = &b->tabs[!b->cur];
 		if (old && old->tabs == &b->tabs[b->cur] && b->spare_ok && !dup &&
@@ -633,6 +749,20 @@ struct xgw_snapshot *xgw_snapshot_update(struct xgw_snap_builder *b, const struc
 
 void xgw_snapshot_published(struct xgw_snap_builder *b, struct xgw_snapshot *s)
 {
+	if (s->borrowed) {
+		/* s holds what it shares with its base from now on (the
+		 * base's references, handed over), and its own records; the
+		 * base keeps those s let go, to release when it is freed. */
+		struct xgw_snapshot *base = (struct xgw_snapshot *)s->base;
+
+		for (unsigned i = 0; i < s->n_added; i++)
+			svc_ref(s->added[i]);
+		s->borrowed = false;
+		base->release = s->base_release;
+		base->n_release = s->n_gone;
+		base->partial = true;
+		s->base_release = NULL;
+	}
 	unref_all(b->gone, b->n_gone);
 	unref_all(b->added, b->n_added);
 	/* The spare is now the tables of the snapshot s replaced: equal to
@@ -673,8 +803,15 @@ void xgw_snapshot_free(struct xgw_snapshot *s)
 {
 	if (!s)
 		return;
-	for (unsigned i = 0; i < s->n_svcs; i++)
-		svc_unref(s->svcs[i]);
+	/* Its records: all of them; those a snapshot that replaced it let go
+	 * (partial); none when borrowed (never published: its base holds
+	 * them, its added list its own). */
+	if (s->partial)
+		unref_all(s->release, s->n_release);
+	else if (!s->borrowed)
+		for (unsigned i = 0; i < s->n_svcs; i++)
+			svc_unref(s->svcs[i]);
+	free(s->base_release);
 	unref_all(s->gone, s->n_gone);
 	unref_all(s->added, s->n_added);
 	if (s->hits)

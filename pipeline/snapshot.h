@@ -127,6 +127,7 @@ struct xgw_snapshot {
 	 * need no pass of their own. */
 	unsigned *kernel_idx;
 	unsigned n_kernel, n_tun;
+	unsigned n_be; /* the config's backends, all services */
 	/* The services array of the config it was made from (an address,
 	 * compared with the caller's prev, never read). */
 	const void *src;
@@ -134,6 +135,15 @@ struct xgw_snapshot {
 	const struct xgw_snapshot *base;
 	struct xgw_svc_rt **gone, **added;
 	unsigned n_gone, n_added;
+	/* A snapshot holds a reference to each of its records, except:
+	 * borrowed, made with the changes named (cfg->delta): it holds none
+	 * (its base holds those they share, its added list its own) until
+	 * it is published, when it takes over its base's and the base is
+	 * left holding those it let go alone (partial: release, the
+	 * base_release list it was made with). */
+	bool borrowed, partial;
+	struct xgw_svc_rt **release, **base_release;
+	unsigned n_release;
 };
 
 /* Build from cfg (every service: the kernel-datapath ones too, for the

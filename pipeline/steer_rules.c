@@ -244,6 +244,7 @@ struct xgw_steer_rules {
 	struct xgw_tunnel_cfg tunnel;
 	/* Keys in the maps: destination keys by class, source keys. */
 	unsigned n_cls[3], n_src;
+	unsigned long n_tun; /* tunnel backends of the config last diffed */
 	/* Keys touched by the diff in progress. */
 	struct rkey *touched;
 	unsigned n_touched, cap_touched;
@@ -579,6 +580,7 @@ int xgw_steer_rules_reset(struct xgw_steer_rules *r, const struct xgw_config *cf
 	}
 	r->tun = xgw_cfg_has_tunnels(cfg);
 	r->tunnel = cfg->tunnel;
+	r->n_tun = 0;
 	for (unsigned i = 0; i < cfg->n_steer; i++) {
 		struct kent *e;
 
@@ -604,6 +606,7 @@ int xgw_steer_rules_reset(struct xgw_steer_rules *r, const struct xgw_config *cf
 		rc = count_cfg_service(r, s, 1, false);
 		if (rc)
 			goto fail;
+		r->n_tun += xgw_service_n_tun(s);
 		if ((r->rn + 1) * 2 > r->rcap && rresize(r, r->rcap * 2))
 			goto nomem;
 		slot = rfind(r, &s->vip, s->port, s->proto);
@@ -661,12 +664,62 @@ static bool same_cfg(const struct xgw_service_cfg *s, const struct xgw_service_c
 	       s->port == ps->port && s->proto == ps->proto && xgw_addr_eq(&s->vip, &ps->vip);
 }
 
+/* The pass for a config whose changes are named (cfg->delta; order[i]
+ * is the record of prev's services[i]): those services alone, their
+ * records replaced in place.  *n_tun: cfg's tunnel backends. */
+static int diff_named(struct xgw_steer_rules *r, const struct xgw_config *cfg, unsigned long *n_tun)
+{
+	const struct xgw_svc_delta *dl = cfg->delta;
+	unsigned n_new = cfg->n_services - dl->n_prev;
+	int rc;
+
+	*n_tun = r->n_tun;
+	for (unsigned k = 0; k < dl->n_idx + n_new; k++) {
+		unsigned i = k < dl->n_idx ? dl->idx[k] : dl->n_prev + (k - dl->n_idx);
+		const struct xgw_service_cfg *s = &cfg->services[i];
+		unsigned st = xgw_service_n_tun(s);
+		struct srec *o = i < dl->n_prev ? r->order[i] : NULL, *v;
+
+		*n_tun += st;
+		if (o) {
+			/* Named services keep their keys: else the whole pass. */
+			if (o->port != s->port || o->proto != s->proto ||
+			    !xgw_addr_eq(&o->vip, &s->vip))
+				return -EAGAIN;
+			*n_tun -= o->n_tun;
+			if (rec_same(o, s)) {
+				o->n_tun = st;
+				continue;
+			}
+			rc = count_rec(r, o, -1);
+			if (rc)
+				return rc;
+			rremove(r, rfind(r, &o->vip, o->port, o->proto));
+		} else if (*rfind(r, &s->vip, s->port, s->proto)) {
+			return -EAGAIN; /* not a new key after all */
+		}
+		rc = count_cfg_service(r, s, 1, true);
+		if (rc)
+			return rc;
+		if (!(v = rec_new(s, r->epoch)))
+			return -ENOMEM;
+		if ((rc = rinsert(r, v))) {
+			free(v);
+			return rc;
+		}
+		v->pos = i;
+		r->order[i] = v;
+	}
+	return 0;
+}
+
 int xgw_steer_rules_diff(struct xgw_steer_rules *r, const struct xgw_config *cfg,
 			 const struct xgw_config *prev, struct xgw_steer_delta *d)
 {
+	bool named;
 	struct srec **gone = NULL;
 	size_t n_gone = 0;
-	unsigned n_tun = 0;
+	unsigned long n_tun = 0;
 	int rc = 0;
 
 	memset(d, 0, sizeof(*d));
@@ -695,11 +748,15 @@ int xgw_steer_rules_diff(struct xgw_steer_rules *r, const struct xgw_config *cfg
 		r->next = a;
 		r->cap_order = cap;
 	}
-	/* The one pass over every service: those with the rules they gave
-	 * last time cost a comparison (found where the last one matched
+	/* The services the writer named, when it did. */
+	named = prev && xgw_svc_delta_usable(cfg, prev);
+	if (named)
+		rc = diff_named(r, cfg, &n_tun);
+	/* Else the one pass over every service: those with the rules they
+	 * gave last time cost a comparison (found where the last one matched
 	 * ended, else by a probe).  Records at or after position j in the
 	 * last order are all unmatched yet: j never moves back. */
-	for (unsigned i = 0, j = 0; i < cfg->n_services && !rc; i++) {
+	for (unsigned i = 0, j = 0; !named && i < cfg->n_services && !rc; i++) {
 		const struct xgw_service_cfg *s = &cfg->services[i];
 		struct srec **slot = NULL, *o = NULL, *v;
 		unsigned st = 0;
@@ -798,13 +855,14 @@ int xgw_steer_rules_diff(struct xgw_steer_rules *r, const struct xgw_config *cfg
 		return rc == -ENOMEM ? -ENOMEM : -EAGAIN;
 	}
 	d->classes = classes_of(r);
-	{
+	if (!named) {
 		struct srec **t = r->order;
 
 		r->order = r->next;
 		r->next = t;
-		r->n_order = cfg->n_services;
 	}
+	r->n_order = cfg->n_services;
+	r->n_tun = n_tun;
 	r->src = cfg->services;
 	return 0;
 }

@@ -165,6 +165,8 @@ static int effective(struct xgwd *d, const struct xgw_config *cfg, struct xgw_co
 		n_checked += cfg->services[i].check.type != XGW_CHECK_NONE;
 	if (!n_checked)
 		return 0;
+	/* Health may have changed any service: no change is named. */
+	out->delta = NULL;
 	out->services = malloc(cfg->n_services * sizeof(*out->services));
 	if (!out->services)
 		goto nomem;
@@ -289,6 +291,7 @@ static int ctl_apply(void *ctx, const struct xgw_config *cfg, char *err, size_t 
 	if (!d->applied_shared)
 		xgw_config_free(&d->applied);
 	d->applied = *cfg;
+	d->applied.delta = NULL; /* the write's, gone with it */
 	d->applied_shared = true;
 	/* After the data plane serves the new set: announce what it serves
 	 * (under fwd_lock: a health change re-announces in the same order). */

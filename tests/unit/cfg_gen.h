@@ -84,6 +84,56 @@ static int find(const struct xgw_config *c, const struct xgw_service_cfg *s)
 	return xgw_config_find_service(c, &s->vip, s->port, s->proto);
 }
 
+/* The changes of a write named as the control socket's handlers name
+ * them (common/config.h's struct xgw_svc_delta): between gen_begin and
+ * gen_end, a service is added at the end and one changed in place is
+ * listed; a removal or a reorder leaves the write unnamed. */
+static bool gen_named;
+static unsigned gen_idx[64], gen_n_idx;
+static struct xgw_svc_delta gen_delta;
+
+static void gen_begin(const struct xgw_config *c, bool named)
+{
+	gen_named = named;
+	gen_n_idx = 0;
+	gen_delta = (struct xgw_svc_delta){.prev_services = c->services, .n_prev = c->n_services};
+}
+
+static void gen_touch(unsigned i)
+{
+	if (i >= gen_delta.n_prev)
+		return;
+	assert_true(gen_n_idx < sizeof(gen_idx) / sizeof(gen_idx[0]));
+	gen_idx[gen_n_idx++] = i;
+}
+
+static int gen_cmp(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* w, written from c since gen_begin: its delta, when named. */
+static void gen_end(struct xgw_config *w, const struct xgw_config *c)
+{
+	unsigned n = 0;
+
+	w->delta = NULL;
+	if (!gen_named)
+		return;
+	qsort(gen_idx, gen_n_idx, sizeof(gen_idx[0]), gen_cmp);
+	for (unsigned k = 0; k < gen_n_idx; k++)
+		if (!n || gen_idx[k] != gen_idx[n - 1])
+			gen_idx[n++] = gen_idx[k];
+	gen_delta.idx = gen_idx;
+	gen_delta.n_idx = n;
+	gen_delta.n_tun = 0;
+	for (unsigned i = 0; i < c->n_services; i++)
+		gen_delta.n_tun += xgw_service_n_tun(&c->services[i]);
+	w->delta = &gen_delta;
+}
+
 static void add_service(struct xgw_config *c)
 {
 	struct xgw_service_cfg s;
@@ -109,8 +159,9 @@ static void add_service(struct xgw_config *c)
 	}
 	c->services = realloc(c->services, (c->n_services + 1) * sizeof(*c->services));
 	assert_non_null(c->services);
-	/* Anywhere: every position after it moves. */
-	unsigned at = rnd(c->n_services + 1);
+	/* Anywhere: every position after it moves (at the end when the
+	 * write names its changes, as service.add does). */
+	unsigned at = gen_named ? c->n_services : rnd(c->n_services + 1);
 	memmove(&c->services[at + 1], &c->services[at], (c->n_services - at) * sizeof(s));
 	c->services[at] = s;
 	c->n_services++;
@@ -126,10 +177,12 @@ static void change_service(struct xgw_config *c)
 		return;
 	i = rnd(c->n_services);
 	s = &c->services[i];
+	gen_touch(i);
 	switch (rnd(7)) {
 	case 0: /* removed */
 		memmove(s, s + 1, (c->n_services - i - 1) * sizeof(*s));
 		c->n_services--;
+		gen_named = false;
 		break;
 	case 1: /* a backend added */
 		random_backend(&b);
@@ -170,6 +223,7 @@ static void change_service(struct xgw_config *c)
 		if (rnd(2)) {
 			s->snat = !s->snat;
 		} else {
+			gen_named = false;
 			for (unsigned a = 0, z = c->n_services - 1; a < z; a++, z--) {
 				struct xgw_service_cfg t = c->services[a];
 				c->services[a] = c->services[z];

@@ -800,6 +800,57 @@ static void test_validate(void **state)
 	}
 	xgw_config_free(&d);
 
+	/* The changes named by the writer (d.delta): those services alone
+	 * are checked on their own, the checks across services still hold. */
+	{
+		struct xgw_svc_delta dl = {.prev_services = c.services, .n_prev = c.n_services};
+		unsigned idx0 = 0;
+		char whole[256];
+
+		for (unsigned i = 0; i < c.n_services; i++)
+			dl.n_tun += xgw_service_n_tun(&c.services[i]);
+		assert_int_equal(dl.n_tun, 1);
+		/* A service added that reaches the tunnel backend without it. */
+		assert_int_equal(xgw_config_copy(&d, &c), 0);
+		struct xgw_service_cfg *sv = realloc(d.services, (d.n_services + 1) * sizeof(*sv));
+		assert_non_null(sv);
+		d.services = sv;
+		struct xgw_service_cfg *n = &d.services[d.n_services];
+		*n = d.services[0];
+		n->port = 81;
+		n->backends = malloc(n->n_backends * sizeof(*n->backends));
+		assert_non_null(n->backends);
+		memcpy(n->backends, d.services[0].backends, n->n_backends * sizeof(*n->backends));
+		d.n_services++;
+		d.delta = &dl;
+		assert_int_equal(xgw_config_validate_since(&d, &c, -1, err, sizeof(err)), 0);
+		n->backends[1].tun = XGW_TUN_NONE;
+		assert_int_equal(xgw_config_validate_since(&d, &c, -1, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "is reached"));
+		d.delta = NULL;
+		assert_int_equal(xgw_config_validate(&d, -1, whole, sizeof(whole)), -EINVAL);
+		assert_string_equal(err, whole);
+		/* Without the tunnel in service 0 (named): no tunnel left. */
+		d.services[0].backends[1].tun = XGW_TUN_NONE;
+		dl.idx = &idx0;
+		dl.n_idx = 1;
+		d.delta = &dl;
+		assert_int_equal(xgw_config_validate_since(&d, &c, -1, err, sizeof(err)), 0);
+		/* A named change checked on its own. */
+		d.services[0].backends[0].port = 0;
+		assert_int_equal(xgw_config_validate_since(&d, &c, -1, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "services[0].backends[0].port"));
+		/* A delta made from another config is not used: the pass
+		 * finds the change. */
+		dl.n_idx = 0;
+		assert_int_equal(xgw_config_validate_since(&d, &c, -1, err, sizeof(err)), 0);
+		dl.prev_services = NULL;
+		assert_int_equal(xgw_config_validate_since(&d, &c, -1, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "services[0].backends[0].port"));
+		d.delta = NULL;
+		xgw_config_free(&d);
+	}
+
 	/* The data plane's port arrays hold 16: --check must say so. */
 	assert_int_equal(xgw_config_copy(&d, &c), 0);
 	d.n_ports = XGW_CONFIG_MAX_PORTS + 1;

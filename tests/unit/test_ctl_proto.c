@@ -29,6 +29,7 @@ static const char base_json[] =
 
 struct fake {
 	int applies;
+	int named; /* writes that named their changes (cfg->delta) */
 	int flushes;
 	unsigned last_limit;
 	bool fail_apply;
@@ -36,9 +37,59 @@ struct fake {
 	struct xgw_ctl *ctl;
 };
 
+static bool same_key(const struct xgw_service_cfg *a, const struct xgw_service_cfg *b)
+{
+	return a->port == b->port && a->proto == b->proto && xgw_addr_eq(&a->vip, &b->vip);
+}
+
+/* The changes a write names (cfg->delta), as the data plane trusts them:
+ * every service of the running config it does not name is as it was, at
+ * the same place; the ones after n_prev have new keys. */
+static void check_delta(struct fake *f, const struct xgw_config *cfg)
+{
+	const struct xgw_svc_delta *d = cfg->delta;
+	const struct xgw_config *run = &f->cfg;
+	unsigned long n_tun = 0;
+	unsigned k = 0;
+
+	if (!d)
+		return;
+	f->named++;
+	assert_ptr_equal(d->prev_services, run->services);
+	assert_int_equal(d->n_prev, run->n_services);
+	assert_true(cfg->n_services >= d->n_prev);
+	for (unsigned i = 0; i < run->n_services; i++)
+		n_tun += xgw_service_n_tun(&run->services[i]);
+	assert_int_equal(d->n_tun, n_tun);
+	for (unsigned i = 0; i < d->n_prev; i++) {
+		const struct xgw_service_cfg *a = &cfg->services[i], *b = &run->services[i];
+
+		assert_true(same_key(a, b));
+		if (k < d->n_idx && d->idx[k] == i) {
+			k++;
+			continue;
+		}
+		assert_int_equal(a->datapath, b->datapath);
+		assert_int_equal(a->algo, b->algo);
+		assert_int_equal(a->snat, b->snat);
+		assert_int_equal(a->maglev_size, b->maglev_size);
+		assert_memory_equal(&a->check, &b->check, sizeof(a->check));
+		assert_int_equal(a->n_backends, b->n_backends);
+		if (a->n_backends)
+			assert_memory_equal(a->backends, b->backends,
+					    a->n_backends * sizeof(*a->backends));
+	}
+	assert_int_equal(k, d->n_idx); /* ascending, each before n_prev */
+	for (unsigned i = d->n_prev; i < cfg->n_services; i++)
+		for (unsigned j = 0; j < i; j++)
+			assert_false(same_key(&cfg->services[i], &cfg->services[j]));
+}
+
 static int fake_apply(void *ctx, const struct xgw_config *cfg, char *err, size_t errlen)
 {
 	struct fake *f = ctx;
+
+	check_delta(f, cfg);
 
 	if (f->fail_apply) {
 		snprintf(err, errlen, "boom: maps full");
@@ -448,7 +499,8 @@ static void same_as_model(const struct xgw_config *c, const struct mdl *m)
 		unsigned i = m->order[j];
 
 		assert_int_equal(ntohl(s->vip.w[0]), 0xc6126501u + i);
-		assert_false(s->backends_shared);
+		/* Marked so: the server's own arrays (xgw_ctl_stop frees them). */
+		assert_true(s->backends_shared);
 		assert_int_equal(s->n_backends, m->n_be[i]);
 		for (unsigned k = 0; k < m->n_be[i]; k++) {
 			assert_int_equal(ntohl(s->backends[k].ip.w[0]), 0xc6120201u + m->be[i][k]);
@@ -940,6 +992,161 @@ static void test_batch(void **state)
 	free(after);
 }
 
+/* One random config change among few services and backends (most of
+ * them refused: no such service, a duplicate). */
+static void random_request(char *buf, size_t len, unsigned r)
+{
+	char svc[96], be[64];
+	unsigned v = r % 5, b = (r / 5) % 4;
+
+	snprintf(svc, sizeof(svc), "{\"vip\":\"198.18.100.%u\",\"port\":80,\"proto\":\"tcp\"}",
+		 20 + v);
+	snprintf(be, sizeof(be), "\"ip\":\"198.18.2.%u\",\"port\":8080", 10 + b);
+	switch ((r / 20) % 8) {
+	case 0:
+	case 1:
+		snprintf(buf, len, "{\"cmd\":\"service.add\",\"args\":%s}", svc);
+		break;
+	case 2:
+		snprintf(buf, len, "{\"cmd\":\"service.del\",\"args\":%s}", svc);
+		break;
+	case 3:
+		snprintf(buf, len,
+			 "{\"cmd\":\"service.move\",\"args\":{\"vip\":\"198.18.100.%u\","
+			 "\"port\":80,\"proto\":\"tcp\",\"datapath\":\"%s\"}}",
+			 20 + v, b & 1 ? "kernel" : "user");
+		break;
+	case 4:
+		snprintf(buf, len,
+			 "{\"cmd\":\"service.check\",\"args\":{\"vip\":\"198.18.100.%u\","
+			 "\"port\":80,\"proto\":\"tcp\",\"check\":{\"type\":\"%s\"}}}",
+			 20 + v, b & 1 ? "tcp" : "none");
+		break;
+	case 5:
+		snprintf(buf, len,
+			 "{\"cmd\":\"backend.add\",\"args\":{\"service\":%s,\"backend\":{%s}}}",
+			 svc, be);
+		break;
+	case 6:
+		snprintf(buf, len,
+			 "{\"cmd\":\"backend.del\",\"args\":{\"service\":%s,\"backend\":{%s}}}",
+			 svc, be);
+		break;
+	default:
+		snprintf(buf, len,
+			 "{\"cmd\":\"backend.set\",\"args\":{\"service\":%s,\"backend\":{%s,"
+			 "\"weight\":%u}}}",
+			 svc, be, b);
+		break;
+	}
+}
+
+/* Writes name the services they change (the delta their working copy
+ * carries, checked by fake_apply against the running config); a refused
+ * one changes nothing. */
+static void test_named_changes(void **state)
+{
+	struct fake *f = *state;
+	uint64_t rng = 0x2545f4914f6cdd1dull;
+	unsigned oks = 0;
+
+	for (int step = 0; step < 400; step++) {
+		char line[8192], one[512];
+		unsigned k;
+		char *before = config_dump(f), *after;
+		bool okr;
+		json_t *r;
+
+		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+		k = (unsigned)(rng % 3);
+		if (!k) {
+			random_request(line, sizeof(line), (unsigned)(rng >> 8));
+		} else {
+			size_t n =
+			    (size_t)snprintf(line, sizeof(line), "{\"cmd\":\"batch\",\"args\":[");
+			for (unsigned i = 0; i < k + 1; i++) {
+				random_request(one, sizeof(one), (unsigned)(rng >> (8 + 8 * i)));
+				n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s",
+						      i ? "," : "", one);
+			}
+			snprintf(line + n, sizeof(line) - n, "]}");
+		}
+		r = reply_of(f, line, &okr);
+		json_decref(r);
+		after = config_dump(f);
+		if (okr)
+			oks++;
+		else
+			assert_string_equal(before, after);
+		free(before);
+		free(after);
+	}
+	print_message("%u of 400 writes applied, %d named\n", oks, f->named);
+	assert_true(f->named > 50);
+}
+
+/* Services are found by the server's key index (many services, in the
+ * running config and added by the same batch, some removed between). */
+static void test_find_many(void **state)
+{
+	struct fake *f = *state;
+	static char line[600 * 120];
+	size_t n = 0;
+	json_t *r;
+	bool okr;
+
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "{\"cmd\":\"batch\",\"args\":[");
+	for (unsigned i = 0; i < 600; i++)
+		n += (size_t)snprintf(
+		    line + n, sizeof(line) - n,
+		    "%s{\"cmd\":\"service.add\",\"args\":{\"vip\":\"198.19.%u.%u\","
+		    "\"port\":%u,\"proto\":\"udp\"}}",
+		    i ? "," : "", i / 200, i % 200, 53 + i % 3);
+	snprintf(line + n, sizeof(line) - n, "]}");
+	json_decref(ok(f, line));
+	for (unsigned step = 0; step < 900; step++) {
+		unsigned i = (step * 7919u) % 600;
+		char svc[96], req[512];
+		int at;
+		struct xgw_addr vip;
+
+		snprintf(svc, sizeof(svc),
+			 "{\"vip\":\"198.19.%u.%u\",\"port\":%u,\"proto\":\"udp\"}", i / 200,
+			 i % 200, 53 + i % 3);
+		snprintf(req, sizeof(req), "198.19.%u.%u", i / 200, i % 200);
+		assert_int_equal(xgw_addr_parse(&vip, req), 0);
+		at = xgw_config_find_service(&f->cfg, &vip, (uint16_t)(53 + i % 3), IPPROTO_UDP);
+		if (step % 100 == 99 && at >= 0) {
+			/* Removed (the index is made again), then added back
+			 * with a backend in one batch. */
+			snprintf(req, sizeof(req), "{\"cmd\":\"service.del\",\"args\":%s}", svc);
+			json_decref(ok(f, req));
+			snprintf(
+			    req, sizeof(req),
+			    "{\"cmd\":\"batch\",\"args\":[{\"cmd\":\"service.add\",\"args\":%s},"
+			    "{\"cmd\":\"backend.add\",\"args\":{\"service\":%s,\"backend\":{"
+			    "\"ip\":\"198.18.2.99\",\"port\":1}}}]}",
+			    svc, svc);
+			json_decref(ok(f, req));
+			continue;
+		}
+		assert_true(at >= 0);
+		/* A duplicate is refused; a backend lands on its service. */
+		snprintf(req, sizeof(req), "{\"cmd\":\"service.add\",\"args\":%s}", svc);
+		r = reply_of(f, req, &okr);
+		assert_false(okr);
+		json_decref(r);
+		unsigned nb = f->cfg.services[at].n_backends;
+		snprintf(req, sizeof(req),
+			 "{\"cmd\":\"backend.add\",\"args\":{\"service\":%s,\"backend\":{"
+			 "\"ip\":\"198.18.2.%u\",\"port\":%u}}}",
+			 svc, 10 + step % 200, 1000 + step);
+		json_decref(ok(f, req));
+		assert_int_equal(f->cfg.services[at].n_backends, nb + 1);
+		assert_int_equal(f->cfg.services[at].backends[nb].port, 1000 + step);
+	}
+}
+
 /* backend.set: the weight changes in place; an unknown backend or a weight
  * out of range is refused and changes nothing. */
 static void test_backend_set(void **state)
@@ -1074,6 +1281,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_config_save_reload, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backend_set, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_named_changes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_find_many, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_views_and_help, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_hooks, setup, teardown),
 	};

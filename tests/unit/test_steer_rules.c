@@ -132,7 +132,9 @@ static void change_other(struct xgw_config *c)
 	if (rnd(3) == 0 && c->n_services) {
 		/* A backend into or out of a tunnel: the tunnel rules come
 		 * with the first one and go with the last. */
-		struct xgw_service_cfg *s = &c->services[rnd(c->n_services)];
+		unsigned i = rnd(c->n_services);
+		struct xgw_service_cfg *s = &c->services[i];
+		gen_touch(i);
 		addr4(&c->tunnel.local_ip, 0xc6120301u);
 		if (s->n_backends) {
 			s->backends = new_backends(s->backends, s->n_backends, s->n_backends);
@@ -159,7 +161,7 @@ static void test_diff_equals_full(void **state)
 	struct xgw_steer_rules *r = xgw_steer_rules_new();
 	struct model maps = {0}, want = {0};
 	struct xgw_config c, w, deep;
-	unsigned diffs = 0, wholes = 0;
+	unsigned diffs = 0, wholes = 0, n_named = 0;
 
 	(void)state;
 	assert_non_null(r);
@@ -171,6 +173,9 @@ static void test_diff_equals_full(void **state)
 		int rc;
 
 		cfg_copy(&w, &c);
+		/* Mostly with the changes named (as the control socket's
+		 * handlers do), the others found by the pass. */
+		gen_begin(&c, rnd(4) != 0);
 		for (unsigned i = 0; i < k; i++) {
 			if (rnd(25) == 0)
 				change_other(&w);
@@ -179,6 +184,8 @@ static void test_diff_equals_full(void **state)
 			else
 				change_service(&w);
 		}
+		gen_end(&w, &c);
+		n_named += w.delta != NULL;
 		memset(&deep, 0, sizeof(deep));
 		if (rnd(8) == 0) {
 			prev = NULL;
@@ -211,8 +218,10 @@ static void test_diff_equals_full(void **state)
 		same_model(&maps, &want);
 		cfg_release(&c);
 		c = w;
+		c.delta = NULL;
 	}
-	print_message("%u by difference, %u whole\n", diffs, wholes);
+	print_message("%u by difference, %u whole, %u named\n", diffs, wholes, n_named);
+	assert_true(n_named > 250);
 	/* Most writes went by difference. */
 	assert_true(diffs > 4 * wholes);
 	free(maps.k);
