@@ -14,6 +14,7 @@
 #include "common/tsan.h"
 #include "lb/conntrack.h"
 #include "lb/conntrack_fast.h"
+#include "common/csum.h"
 #include "common/hash.h"
 #include "common/hdr.h"
 
@@ -283,7 +284,36 @@ static inline void ctuple_set(struct xgw_ct_ctuple *c, const struct xgw_ct_tuple
 	c->dport = k->dport;
 	c->proto = k->proto;
 	c->family = k->family;
-	c->pad[0] = c->pad[1] = 0;
+	c->nat_csum = 0;
+}
+
+static inline uint32_t ld32u(const void *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* The checksum differences of an IPv4 connection's ORIG direction
+ * (struct xgw_ct_ctuple.nat_csum): the sums xgw_nat4_ports makes per
+ * packet from the packet's fields (equal to orig's, which the packet's
+ * key matched) and reply's, folded once here.  A fold is 0 only for a
+ * zero sum, for which adding 0 is what the sum adds. */
+static inline void nat_csum_set(struct xgw_ct_conn *c)
+{
+	const struct xgw_ct_ctuple *o = &c->orig, *r = &c->reply;
+
+	if (o->family != AF_INET || r->family != AF_INET) {
+		c->orig.nat_csum = c->reply.nat_csum = 0;
+		return;
+	}
+	uint16_t np[2] = {r->dport, r->sport}; /* the new source, destination port */
+	uint64_t da = (uint64_t)(uint32_t)~ld32u(o->src) + ld32u(r->dst) +
+		      (uint32_t)~ld32u(o->dst) + ld32u(r->src);
+
+	c->orig.nat_csum = xgw_csum_fold(da);
+	c->reply.nat_csum = xgw_csum_fold(da + (uint32_t)~ld32u(&o->sport) + ld32u(np));
 }
 
 /* The slot word's record bits: (index + 1) << 1 (a pointer difference
@@ -836,6 +866,7 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		return -ENOSPC;
 	ctuple_set(&c->orig, orig);
 	ctuple_set(&c->reply, reply);
+	nat_csum_set(c);
 	c->backend_id = init->backend_id;
 	c->service_id = init->service_id;
 	c->slot = init->slot & (XGW_CT_SLOTS - 1); /* in range (a power of two) */

@@ -195,11 +195,29 @@ static inline uint64_t xgw_ct_cw8(const struct xgw_ct_ctuple *c, int i)
 	return v;
 }
 
+/* The stored tuple's word 4 without nat_csum (the key's padding there is
+ * zero, the record's translation is not part of the key). */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define XGW_CT_W4_KEY_MASK 0x0000ffffffffffffull
+#else
+#define XGW_CT_W4_KEY_MASK 0xffffffffffff0000ull
+#endif
+
 static inline bool xgw_ct_tuple_eq(const struct xgw_ct_ctuple *a, const struct xgw_ct_tuple *k)
 {
 	return ((xgw_ct_cw8(a, 0) ^ xgw_ct_w8(k, 1)) | (xgw_ct_cw8(a, 1) ^ xgw_ct_w8(k, 2)) |
 		(xgw_ct_cw8(a, 2) ^ xgw_ct_w8(k, 4)) | (xgw_ct_cw8(a, 3) ^ xgw_ct_w8(k, 5)) |
-		(xgw_ct_cw8(a, 4) ^ xgw_ct_w8(k, 6))) == 0;
+		((xgw_ct_cw8(a, 4) ^ xgw_ct_w8(k, 6)) & XGW_CT_W4_KEY_MASK)) == 0;
+}
+
+/* xgw_ct_tuple_eq for an IPv4 key: words 1 and 3 of the stored tuple
+ * (the addresses' bytes 8-15) are zero in every IPv4 record (the key's
+ * contract: a v4 address is zero-padded), as the key's words 2 and 5 are,
+ * and word 4 holds the family byte, so the three other words decide. */
+static inline bool xgw_ct_tuple_eq4(const struct xgw_ct_ctuple *a, const struct xgw_ct_tuple *k)
+{
+	return ((xgw_ct_cw8(a, 0) ^ xgw_ct_w8(k, 1)) | (xgw_ct_cw8(a, 2) ^ xgw_ct_w8(k, 4)) |
+		((xgw_ct_cw8(a, 4) ^ xgw_ct_w8(k, 6)) & XGW_CT_W4_KEY_MASK)) == 0;
 }
 
 static inline uint64_t xgw_ct_timeout_fast(const struct xgw_ct_table *t, uint8_t proto,

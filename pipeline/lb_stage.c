@@ -174,8 +174,12 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 	else
 		xgw_ct_update(ct, c, XGW_CT_ORIG, tcp_flags, p->len, w->now_ns);
 	/* xgw_nat_apply's checks with what the burst pass knows: a TCP or
-	 * UDP packet with ports, no fragment (xgw_lb_nat) */
-	rc = xgw_lb_nat(p, c, XGW_CT_ORIG, t->proto == IPPROTO_TCP);
+	 * UDP packet with ports, no fragment (xgw_lb_nat).  A connection
+	 * this packet created has its tuple as orig; one found existing
+	 * (another worker's) is translated from the packet's fields. */
+	bool tcp = t->proto == IPPROTO_TCP;
+	rc = created ? xgw_lb_nat(p, c, XGW_CT_ORIG, tcp, true)
+		     : xgw_lb_nat(p, c, XGW_CT_ORIG, tcp, false);
 	if (rc) {
 		xgw_ct_delete(ct, c); /* and its SNAT port with it */
 		return rc;
