@@ -276,15 +276,27 @@ void xgw_ct_prefetch_w(const struct xgw_ct_table *t, uint64_t h)
 	xgw_ct_prefetch_w_fast(t, h);
 }
 
+/* The key's words 1, 2, 4, 5 and 6 (its ports, protocol and family, the
+ * padding's place zeroed for nat_csum), as five word copies: field by
+ * field the last word cost ~8 instructions per tuple (callgrind,
+ * new-flows). */
 static inline void ctuple_set(struct xgw_ct_ctuple *c, const struct xgw_ct_tuple *k)
 {
-	memcpy(c->src, k->src.b, 16);
-	memcpy(c->dst, k->dst.b, 16);
-	c->sport = k->sport;
-	c->dport = k->dport;
-	c->proto = k->proto;
-	c->family = k->family;
-	c->nat_csum = 0;
+	uint8_t *d = (uint8_t *)c;
+	uint64_t w0 = xgw_ct_w8(k, 1), w1 = xgw_ct_w8(k, 2), w2 = xgw_ct_w8(k, 4),
+		 w3 = xgw_ct_w8(k, 5), w4 = xgw_ct_w8(k, 6) & XGW_CT_W4_KEY_MASK;
+
+	_Static_assert(offsetof(struct xgw_ct_tuple, src.b) == 8 &&
+			   offsetof(struct xgw_ct_tuple, dst.b) == 32 &&
+			   offsetof(struct xgw_ct_tuple, sport) == 48 &&
+			   offsetof(struct xgw_ct_ctuple, sport) == 32,
+		       "stored tuple words");
+	/* each word stored on its own: an array is built on the stack first */
+	memcpy(d, &w0, 8);
+	memcpy(d + 8, &w1, 8);
+	memcpy(d + 16, &w2, 8);
+	memcpy(d + 24, &w3, 8);
+	memcpy(d + 32, &w4, 8);
 }
 
 static inline uint32_t ld32u(const void *p)

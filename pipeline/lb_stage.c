@@ -205,8 +205,8 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 		rh = xgw_ct_hash(ct, &rk);
 	}
 	w->lb.burst_created = true;
-	w->lb.created_filter[h >> 60] |= 1ull << (h >> 54 & 63);
-	w->lb.created_filter[rh >> 60] |= 1ull << (rh >> 54 & 63);
+	w->lb.created_filter[h >> 58] |= 1ull << (h >> 52 & 63);
+	w->lb.created_filter[rh >> 58] |= 1ull << (rh >> 52 & 63);
 	return 0;
 }
 
@@ -291,7 +291,7 @@ int xgw_lb_l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	if (p->l4_proto == IPPROTO_TCP)
 		flags = p->data[p->l4_off + XGW_TCP_FLAGS];
 	if (hint == 0 && w->lb.burst_created &&
-	    (w->lb.created_filter[h >> 60] >> (h >> 54 & 63) & 1))
+	    (w->lb.created_filter[h >> 58] >> (h >> 52 & 63) & 1))
 		hint = XGW_CT_HINT_NONE;
 	/* hint 0: absent (xgw_ct_lookup_hint's first answer), without the call */
 	c = hint ? xgw_ct_lookup_hint(ct, t, h, hint, w->now_ns, &dir) : NULL;
@@ -436,9 +436,14 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		acc += xgw_ct_touch_fast(ct, hs[j]);
 	__asm__ volatile("" ::"r"(acc)); /* the loads are the point */
 	bool any_absent = false;
+	/* The table's geometry in registers: through ct it is reloaded after
+	 * every store into fl, which may alias it for the compiler. */
+	const struct xgw_ct_bucket *bk = ct->buckets;
+	struct xgw_ct_conn *pool = ct->pool;
+	uint64_t mask = ct->mask;
 	for (uint32_t j = 0; j < m; j++) {
 		struct xgw_lb_flow *f = &fl[idx[j]];
-		uint64_t hint = xgw_ct_hint_fast(ct, hs[j], &f->conn);
+		uint64_t hint = xgw_ct_hint_at(bk, mask, pool, hs[j], &f->conn);
 		f->hint = hint;
 		any_absent |= !hint;
 	}
