@@ -14,6 +14,7 @@
 #include "common/tsan.h"
 #include "lb/conntrack.h"
 #include "lb/conntrack_fast.h"
+#include "common/csum.h"
 #include "common/hash.h"
 #include "common/hdr.h"
 
@@ -275,15 +276,56 @@ void xgw_ct_prefetch_w(const struct xgw_ct_table *t, uint64_t h)
 	xgw_ct_prefetch_w_fast(t, h);
 }
 
+/* The key's words 1, 2, 4, 5 and 6 (its ports, protocol and family, the
+ * padding's place zeroed for nat_csum), as five word copies: field by
+ * field the last word cost ~8 instructions per tuple (callgrind,
+ * new-flows). */
 static inline void ctuple_set(struct xgw_ct_ctuple *c, const struct xgw_ct_tuple *k)
 {
-	memcpy(c->src, k->src.b, 16);
-	memcpy(c->dst, k->dst.b, 16);
-	c->sport = k->sport;
-	c->dport = k->dport;
-	c->proto = k->proto;
-	c->family = k->family;
-	c->pad[0] = c->pad[1] = 0;
+	uint8_t *d = (uint8_t *)c;
+	uint64_t w0 = xgw_ct_w8(k, 1), w1 = xgw_ct_w8(k, 2), w2 = xgw_ct_w8(k, 4),
+		 w3 = xgw_ct_w8(k, 5), w4 = xgw_ct_w8(k, 6) & XGW_CT_W4_KEY_MASK;
+
+	_Static_assert(offsetof(struct xgw_ct_tuple, src.b) == 8 &&
+			   offsetof(struct xgw_ct_tuple, dst.b) == 32 &&
+			   offsetof(struct xgw_ct_tuple, sport) == 48 &&
+			   offsetof(struct xgw_ct_ctuple, sport) == 32,
+		       "stored tuple words");
+	/* each word stored on its own: an array is built on the stack first */
+	memcpy(d, &w0, 8);
+	memcpy(d + 8, &w1, 8);
+	memcpy(d + 16, &w2, 8);
+	memcpy(d + 24, &w3, 8);
+	memcpy(d + 32, &w4, 8);
+}
+
+static inline uint32_t ld32u(const void *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* The checksum differences of an IPv4 connection's ORIG direction
+ * (struct xgw_ct_ctuple.nat_csum): the sums xgw_nat4_ports makes per
+ * packet from the packet's fields (equal to orig's, which the packet's
+ * key matched) and reply's, folded once here.  A fold is 0 only for a
+ * zero sum, for which adding 0 is what the sum adds. */
+static inline void nat_csum_set(struct xgw_ct_conn *c)
+{
+	const struct xgw_ct_ctuple *o = &c->orig, *r = &c->reply;
+
+	if (o->family != AF_INET || r->family != AF_INET) {
+		c->orig.nat_csum = c->reply.nat_csum = 0;
+		return;
+	}
+	uint16_t np[2] = {r->dport, r->sport}; /* the new source, destination port */
+	uint64_t da = (uint64_t)(uint32_t)~ld32u(o->src) + ld32u(r->dst) +
+		      (uint32_t)~ld32u(o->dst) + ld32u(r->src);
+
+	c->orig.nat_csum = xgw_csum_fold(da);
+	c->reply.nat_csum = xgw_csum_fold(da + (uint32_t)~ld32u(&o->sport) + ld32u(np));
 }
 
 /* The slot word's record bits: (index + 1) << 1 (a pointer difference
@@ -836,6 +878,7 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		return -ENOSPC;
 	ctuple_set(&c->orig, orig);
 	ctuple_set(&c->reply, reply);
+	nat_csum_set(c);
 	c->backend_id = init->backend_id;
 	c->service_id = init->service_id;
 	c->slot = init->slot & (XGW_CT_SLOTS - 1); /* in range (a power of two) */

@@ -163,7 +163,9 @@ enum xgw_ct_flags {
  * families (the key's own family byte says it), 40 bytes instead of 56, so
  * that one record's hot fields fit two cache lines.  The words are the
  * key's words 1, 2, 4, 5 and 6 (xgw_ct_tuple's src.b, dst.b and the
- * ports/proto/family word), so a key compares against it as five words. */
+ * ports/proto/family word), so a key compares against it as five words,
+ * the last one without its top 16 bits (nat_csum, where the key has
+ * padding). */
 struct xgw_ct_ctuple {
 	uint8_t src[16]; /* v4 in [0..3], the rest zero */
 	uint8_t dst[16];
@@ -171,10 +173,19 @@ struct xgw_ct_ctuple {
 	uint16_t dport;
 	uint8_t proto;
 	uint8_t family;
-	uint8_t pad[2];
+	/* An IPv4 connection's translation as checksum differences,
+	 * computed once at its creation (xgw_ct_create), so that an
+	 * established packet adds them instead of summing old and new
+	 * addresses and ports (lb_fast.h, xgw_nat4_pre): orig's holds the
+	 * IPv4 header's difference of the ORIG direction, reply's the
+	 * TCP/UDP checksum's (addresses and ports) of the ORIG direction;
+	 * the REPLY direction's are their one's-complement negations
+	 * (xgw_ct_nat_neg).  Not part of the key; 0 in other records. */
+	uint16_t nat_csum;
 } __attribute__((aligned(8)));
 
 _Static_assert(sizeof(struct xgw_ct_ctuple) == 40, "stored tuple is 5 words");
+_Static_assert(offsetof(struct xgw_ct_ctuple, nat_csum) == 38, "nat_csum is word 4's top");
 
 /* One connection.  orig is client -> VIP:port as received; reply is
  * backend:port -> client (or -> SNAT address:port) as the backend sends
@@ -219,6 +230,38 @@ static inline const struct xgw_ct_ctuple *xgw_ct_ctuple_of(const struct xgw_ct_c
 							   enum xgw_ct_dir d)
 {
 	return d == XGW_CT_ORIG ? &c->orig : &c->reply;
+}
+
+/* The REPLY direction's checksum difference from the ORIG direction's d
+ * (nat_csum): its one's-complement negation, kept in [1, 0xffff] as a
+ * fold of a non-zero sum is, so that ~HC + difference is never zero and
+ * folds to the very value the sum of the old and new fields gives
+ * (RFC 1624 eqn. 3, as xgw_nat4_ports computes it).  The REPLY
+ * direction's sum is the ORIG one's with old and new fields swapped:
+ * its negation modulo 0xffff.  Only a REPLY sum that is exactly zero
+ * (old addresses 255.255.255.255, new ones 0.0.0.0: a client that is its
+ * VIP, which the LB's source check refuses) would want 0 here; even then
+ * the checksum is the same number (0xffff for 0x0000, TCP only). */
+static inline uint16_t xgw_ct_nat_neg(uint16_t d)
+{
+	uint16_t n = (uint16_t)(0xffff - d);
+
+	return n ? n : 0xffff;
+}
+
+/* The checksum differences of c's translation for a packet of direction
+ * dir whose tuple is c's own in that direction (struct
+ * xgw_ct_ctuple.nat_csum): *d3 the IPv4 header's, *d4 the TCP/UDP
+ * checksum's.  Meaningful for IPv4 connections only. */
+static inline void xgw_ct_nat_csum(const struct xgw_ct_conn *c, enum xgw_ct_dir dir, uint16_t *d3,
+				   uint16_t *d4)
+{
+	*d3 = c->orig.nat_csum;
+	*d4 = c->reply.nat_csum;
+	if (dir) {
+		*d3 = xgw_ct_nat_neg(*d3);
+		*d4 = xgw_ct_nat_neg(*d4);
+	}
 }
 
 /* The lookup key of a stored tuple. */

@@ -156,12 +156,14 @@ static inline uint32_t xgw_ct_touch_fast(const struct xgw_ct_table *t, uint64_t 
 	return atomic_load_explicit(&t->buckets[h & t->mask].overflow, memory_order_relaxed);
 }
 
-/* xgw_ct_prefetch_conn, inline; *conn gets the record a slot-word hint
- * names (NULL for hints 0 and XGW_CT_HINT_NONE). */
-static inline uint64_t xgw_ct_hint_fast(const struct xgw_ct_table *t, uint64_t h,
-					struct xgw_ct_conn **conn)
+/* xgw_ct_prefetch_conn, inline, in the table's geometry (buckets, mask,
+ * pool); *conn gets the record a slot-word hint names (NULL for hints 0
+ * and XGW_CT_HINT_NONE). */
+static inline uint64_t xgw_ct_hint_at(const struct xgw_ct_bucket *buckets, uint64_t mask,
+				      struct xgw_ct_conn *pool, uint64_t h,
+				      struct xgw_ct_conn **conn)
 {
-	const struct xgw_ct_bucket *b = &t->buckets[h & t->mask];
+	const struct xgw_ct_bucket *b = &buckets[h & mask];
 	uint64_t sig = h & ~0xffffffffull;
 
 	/* Unrolled, one compare per slot: a miss scans all seven, and the
@@ -173,7 +175,7 @@ static inline uint64_t xgw_ct_hint_fast(const struct xgw_ct_table *t, uint64_t h
 		uint64_t v = atomic_load_explicit(&b->slot[i], memory_order_acquire);
 		if ((v ^ sig) >> 32 || !v)
 			continue;
-		struct xgw_ct_conn *c = xgw_ct_slot_conn(t, v);
+		struct xgw_ct_conn *c = &pool[((uint32_t)v >> 1) - 1]; /* xgw_ct_slot_conn */
 		__builtin_prefetch(c);
 		__builtin_prefetch((const char *)c + 64);
 		*conn = c;
@@ -183,6 +185,15 @@ static inline uint64_t xgw_ct_hint_fast(const struct xgw_ct_table *t, uint64_t h
 	}
 	*conn = NULL;
 	return atomic_load_explicit(&b->overflow, memory_order_relaxed) ? XGW_CT_HINT_NONE : 0;
+}
+
+/* xgw_ct_hint_at with t's geometry.  A loop over a burst passes the
+ * geometry in registers: read through t it is reloaded after each store
+ * of the hint, which may alias the table for the compiler. */
+static inline uint64_t xgw_ct_hint_fast(const struct xgw_ct_table *t, uint64_t h,
+					struct xgw_ct_conn **conn)
+{
+	return xgw_ct_hint_at(t->buckets, t->mask, t->pool, h, conn);
 }
 
 /* A stored tuple against a key: the key's words 1, 2, 4, 5, 6 (its two
@@ -195,11 +206,29 @@ static inline uint64_t xgw_ct_cw8(const struct xgw_ct_ctuple *c, int i)
 	return v;
 }
 
+/* The stored tuple's word 4 without nat_csum (the key's padding there is
+ * zero, the record's translation is not part of the key). */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define XGW_CT_W4_KEY_MASK 0x0000ffffffffffffull
+#else
+#define XGW_CT_W4_KEY_MASK 0xffffffffffff0000ull
+#endif
+
 static inline bool xgw_ct_tuple_eq(const struct xgw_ct_ctuple *a, const struct xgw_ct_tuple *k)
 {
 	return ((xgw_ct_cw8(a, 0) ^ xgw_ct_w8(k, 1)) | (xgw_ct_cw8(a, 1) ^ xgw_ct_w8(k, 2)) |
 		(xgw_ct_cw8(a, 2) ^ xgw_ct_w8(k, 4)) | (xgw_ct_cw8(a, 3) ^ xgw_ct_w8(k, 5)) |
-		(xgw_ct_cw8(a, 4) ^ xgw_ct_w8(k, 6))) == 0;
+		((xgw_ct_cw8(a, 4) ^ xgw_ct_w8(k, 6)) & XGW_CT_W4_KEY_MASK)) == 0;
+}
+
+/* xgw_ct_tuple_eq for an IPv4 key: words 1 and 3 of the stored tuple
+ * (the addresses' bytes 8-15) are zero in every IPv4 record (the key's
+ * contract: a v4 address is zero-padded), as the key's words 2 and 5 are,
+ * and word 4 holds the family byte, so the three other words decide. */
+static inline bool xgw_ct_tuple_eq4(const struct xgw_ct_ctuple *a, const struct xgw_ct_tuple *k)
+{
+	return ((xgw_ct_cw8(a, 0) ^ xgw_ct_w8(k, 1)) | (xgw_ct_cw8(a, 2) ^ xgw_ct_w8(k, 4)) |
+		((xgw_ct_cw8(a, 4) ^ xgw_ct_w8(k, 6)) & XGW_CT_W4_KEY_MASK)) == 0;
 }
 
 static inline uint64_t xgw_ct_timeout_fast(const struct xgw_ct_table *t, uint8_t proto,

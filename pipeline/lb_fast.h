@@ -27,14 +27,23 @@ static inline bool xgw_tcp_flags_bad(uint8_t f)
 
 /* xgw_nat_apply for a packet the burst pass found valid (TCP or UDP with
  * ports, no fragment): an IPv4 one of an IPv4 connection is translated
- * inline, with its protocol known here (tcp). */
-static inline int xgw_lb_nat(struct xgw_pkt *p, const struct xgw_ct_conn *c, enum xgw_ct_dir dir,
-			     bool tcp)
+ * inline, with its protocol known here (tcp).  own: p's tuple is c's in
+ * direction dir (its key matched c's, or c was created from it), so the
+ * connection's precomputed checksum differences apply (a constant at
+ * each call). */
+static inline __attribute__((always_inline)) int
+xgw_lb_nat(struct xgw_pkt *p, const struct xgw_ct_conn *c, enum xgw_ct_dir dir, bool tcp, bool own)
 {
 	const struct xgw_ct_ctuple *o = dir ? &c->orig : &c->reply;
 
 	if (__builtin_expect((p->flags & XGW_PKT_IPV4) && o->family == AF_INET, 1)) {
-		xgw_nat4_ports(p, o, tcp);
+		if (!own) {
+			xgw_nat4_ports(p, o, tcp);
+			return 0;
+		}
+		uint16_t d3, d4;
+		xgw_ct_nat_csum(c, dir, &d3, &d4);
+		xgw_nat4_pre(p, o, d3, d4, tcp);
 		return 0;
 	}
 	return xgw_nat_apply_any(p, c, dir);
@@ -53,7 +62,9 @@ static inline int xgw_lb_tracked(struct xgw_ct_table *ct, uint64_t now, struct x
 				 enum xgw_ct_dir dir, const struct xgw_ct_tuple *k,
 				 struct xgw_pkt *p, struct xgw_svc_worker *sv)
 {
-	if (!xgw_ct_tuple_eq(dir ? &c->reply : &c->orig, k) ||
+	const struct xgw_ct_ctuple *own = dir ? &c->reply : &c->orig;
+
+	if (!((p->flags & XGW_PKT_IPV4) ? xgw_ct_tuple_eq4(own, k) : xgw_ct_tuple_eq(own, k)) ||
 	    atomic_load_explicit(&c->life, memory_order_relaxed) != XGW_CT_L_LIVE)
 		return XGW_LB_SLOW;
 	uint64_t seen = atomic_load_explicit(&c->last_seen, memory_order_relaxed);
@@ -67,6 +78,17 @@ static inline int xgw_lb_tracked(struct xgw_ct_table *ct, uint64_t now, struct x
 		return XGW_LB_SLOW;
 	if (proto == IPPROTO_TCP) {
 		uint8_t flags = p->data[p->l4_off + XGW_TCP_FLAGS];
+		/* Almost every segment: an established connection's with ACK
+		 * and none of SYN, FIN, RST, which is not bad and takes no
+		 * state step; one test for the two below. */
+		if (__builtin_expect(s == XGW_CT_ESTABLISHED &&
+					 (flags & (XGW_TCP_SYN | XGW_TCP_FIN | XGW_TCP_RST |
+						   XGW_TCP_ACK)) == XGW_TCP_ACK,
+				     1)) {
+			xgw_svc_count(sv, c->slot, dir, p->len);
+			xgw_ct_account_seen(c, dir, p->len, now, seen);
+			return xgw_lb_nat(p, c, dir, true, true);
+		}
 		if (xgw_tcp_flags_bad(flags)) {
 			XGW_STAT_ADD(sv->be[c->slot].drops, 1);
 			return XGW_DROP_TCP_FLAGS;
@@ -84,12 +106,12 @@ static inline int xgw_lb_tracked(struct xgw_ct_table *ct, uint64_t now, struct x
 		/* per-service/backend counters, as lb_stage.c's tracked branch */
 		xgw_svc_count(sv, c->slot, dir, p->len);
 		xgw_ct_account_seen(c, dir, p->len, now, seen);
-		return xgw_lb_nat(p, c, dir, true);
+		return xgw_lb_nat(p, c, dir, true, true);
 	}
 	/* UDP: no state machine (xgw_ct_update_state steps TCP only) */
 	xgw_svc_count(sv, c->slot, dir, p->len);
 	xgw_ct_account_seen(c, dir, p->len, now, seen);
-	return xgw_lb_nat(p, c, dir, false);
+	return xgw_lb_nat(p, c, dir, false, true);
 }
 
 /* The stage for one packet with its entry of xgw_lb_prepare's array: 0,

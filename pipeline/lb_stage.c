@@ -174,8 +174,12 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 	else
 		xgw_ct_update(ct, c, XGW_CT_ORIG, tcp_flags, p->len, w->now_ns);
 	/* xgw_nat_apply's checks with what the burst pass knows: a TCP or
-	 * UDP packet with ports, no fragment (xgw_lb_nat) */
-	rc = xgw_lb_nat(p, c, XGW_CT_ORIG, t->proto == IPPROTO_TCP);
+	 * UDP packet with ports, no fragment (xgw_lb_nat).  A connection
+	 * this packet created has its tuple as orig; one found existing
+	 * (another worker's) is translated from the packet's fields. */
+	bool tcp = t->proto == IPPROTO_TCP;
+	rc = created ? xgw_lb_nat(p, c, XGW_CT_ORIG, tcp, true)
+		     : xgw_lb_nat(p, c, XGW_CT_ORIG, tcp, false);
 	if (rc) {
 		xgw_ct_delete(ct, c); /* and its SNAT port with it */
 		return rc;
@@ -201,8 +205,8 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 		rh = xgw_ct_hash(ct, &rk);
 	}
 	w->lb.burst_created = true;
-	w->lb.created_filter[h >> 60] |= 1ull << (h >> 54 & 63);
-	w->lb.created_filter[rh >> 60] |= 1ull << (rh >> 54 & 63);
+	w->lb.created_filter[h >> 58] |= 1ull << (h >> 52 & 63);
+	w->lb.created_filter[rh >> 58] |= 1ull << (rh >> 52 & 63);
 	return 0;
 }
 
@@ -287,7 +291,7 @@ int xgw_lb_l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	if (p->l4_proto == IPPROTO_TCP)
 		flags = p->data[p->l4_off + XGW_TCP_FLAGS];
 	if (hint == 0 && w->lb.burst_created &&
-	    (w->lb.created_filter[h >> 60] >> (h >> 54 & 63) & 1))
+	    (w->lb.created_filter[h >> 58] >> (h >> 52 & 63) & 1))
 		hint = XGW_CT_HINT_NONE;
 	/* hint 0: absent (xgw_ct_lookup_hint's first answer), without the call */
 	c = hint ? xgw_ct_lookup_hint(ct, t, h, hint, w->now_ns, &dir) : NULL;
@@ -432,9 +436,14 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		acc += xgw_ct_touch_fast(ct, hs[j]);
 	__asm__ volatile("" ::"r"(acc)); /* the loads are the point */
 	bool any_absent = false;
+	/* The table's geometry in registers: through ct it is reloaded after
+	 * every store into fl, which may alias it for the compiler. */
+	const struct xgw_ct_bucket *bk = ct->buckets;
+	struct xgw_ct_conn *pool = ct->pool;
+	uint64_t mask = ct->mask;
 	for (uint32_t j = 0; j < m; j++) {
 		struct xgw_lb_flow *f = &fl[idx[j]];
-		uint64_t hint = xgw_ct_hint_fast(ct, hs[j], &f->conn);
+		uint64_t hint = xgw_ct_hint_at(bk, mask, pool, hs[j], &f->conn);
 		f->hint = hint;
 		any_absent |= !hint;
 	}
