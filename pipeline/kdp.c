@@ -71,6 +71,10 @@ struct xgw_kdp {
 	/* kdp_cfg's gen as last written: bumped after every pass over
 	 * kdp_svcs (control thread only). */
 	uint32_t gen;
+	/* The snapshot policy set (xgw_policy_set's id) kdp_policy holds,
+	 * 0 = none yet: a write that keeps the rules rewrites neither the
+	 * rules nor the hit counters (control thread only). */
+	uint64_t pol_id;
 	/* Counter slots a kernel service or backend ever had: only these are
 	 * read back (one syscall each), and they stay set, since a service
 	 * that left the kernel datapath keeps the counts it made there.  Set
@@ -381,10 +385,17 @@ static void prefix_words(const struct xgw_prefix *pf, __be32 *addr, __be32 *mask
 	}
 }
 
-static void sync_policy(struct xgw_kdp *k, const struct xgw_config *cfg, struct xgw_kdp_cfg *kc)
+static void sync_policy(struct xgw_kdp *k, const struct xgw_config *cfg,
+			const struct xgw_snapshot *snap, struct xgw_kdp_cfg *kc)
 {
 	uint32_t n = 0;
 
+	kc->n_policies =
+	    cfg->n_policies < XGW_KDP_MAX_POLICIES ? cfg->n_policies : XGW_KDP_MAX_POLICIES;
+	kc->policy_default_allow = cfg->policy_default_allow;
+	if (snap->pset && snap->pset->id == k->pol_id)
+		return; /* the same rules: their hits count on */
+	k->pol_id = snap->pset ? snap->pset->id : 0;
 	for (unsigned i = 0; i < cfg->n_policies && n < XGW_KDP_MAX_POLICIES; i++) {
 		const struct xgw_policy_cfg *r = &cfg->policies[i];
 		struct xgw_kdp_policy v = {0};
@@ -399,10 +410,8 @@ static void sync_policy(struct xgw_kdp *k, const struct xgw_config *cfg, struct 
 		bpf_map_update_elem(k->pol_fd, &n, &v, BPF_ANY);
 		n++;
 	}
-	kc->n_policies = n;
-	kc->policy_default_allow = cfg->policy_default_allow;
 	/* A new rule set starts its hit counters at 0, as the workers'
-	 * snapshot does. */
+	 * (the snapshot's new xgw_policy_set) do. */
 	int ncpu = libbpf_num_possible_cpus();
 	uint64_t *zero = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*zero)) : NULL;
 	for (uint32_t i = 0; zero && i <= XGW_KDP_MAX_POLICIES; i++)
@@ -609,7 +618,7 @@ int xgw_kdp_sync(struct xgw_kdp *k, const struct xgw_config *cfg, const struct x
 		kc.to_tcp[s] = xgw_ct_timeout(ct, IPPROTO_TCP, (enum xgw_ct_state)s);
 	kc.to_udp = xgw_ct_timeout(ct, IPPROTO_UDP, XGW_CT_NONE);
 	kc.to_other = xgw_ct_timeout(ct, IPPROTO_ICMP, XGW_CT_NONE);
-	sync_policy(k, cfg, &kc);
+	sync_policy(k, cfg, snap, &kc);
 	rc = sync_tunnels(k, cfg, snap, &kc);
 	if (rc) {
 		snprintf(err, errlen, "kernel datapath: cannot load tunnel maps: %s",

@@ -451,39 +451,104 @@ static bool same_cfg(const struct xgw_service_cfg *sc, const struct xgw_service_
 	       sc->maglev_size == ps->maglev_size;
 }
 
-static int build_rest(struct xgw_snapshot *s, const struct xgw_config *cfg, unsigned n_workers,
-		      char *err, size_t errlen)
+static bool same_rule(const struct xgw_policy_cfg *a, const struct xgw_policy_cfg *b)
 {
+	return a->id == b->id && a->allow == b->allow && a->proto == b->proto &&
+	       a->dport_lo == b->dport_lo && a->dport_hi == b->dport_hi &&
+	       a->src.len == b->src.len && xgw_addr_eq(&a->src.addr, &b->src.addr) &&
+	       a->dst.len == b->dst.len && xgw_addr_eq(&a->dst.addr, &b->dst.addr);
+}
+
+/* Whether set p was compiled from cfg's rules, for n_workers workers. */
+static bool pset_fits(const struct xgw_policy_set *p, const struct xgw_config *cfg,
+		      unsigned n_workers)
+{
+	if (p->n_workers != n_workers || p->default_allow != cfg->policy_default_allow ||
+	    p->n_rules != cfg->n_policies)
+		return false;
+	for (unsigned i = 0; i < p->n_rules; i++)
+		if (!same_rule(&p->rules[i], &cfg->policies[i]))
+			return false;
+	return true;
+}
+
+static void pset_unref(struct xgw_policy_set *p)
+{
+	if (!p || --p->refs)
+		return;
+	if (p->hits)
+		for (unsigned w = 0; w < p->n_workers; w++)
+			free(p->hits[w]);
+	free(p->hits);
+	free(p->rules);
+	xgw_policy_free(p->policy);
+	free(p);
+}
+
+static struct xgw_policy_set *pset_new(const struct xgw_config *cfg, unsigned n_workers, char *err,
+				       size_t errlen)
+{
+	static uint64_t next_id;
+	struct xgw_policy_set *p = calloc(1, sizeof(*p));
 	unsigned hl;
 	int rc;
 
-	s->tun = s->n_tun ? xgw_tun_table_build(cfg, err, errlen) : NULL;
-	if (!s->tun && s->n_tun && err[0])
-		return -EINVAL;
+	if (!p)
+		goto nomem;
+	p->refs = 1;
+	p->id = ++next_id;
+	p->n_workers = n_workers;
+	p->default_allow = cfg->policy_default_allow;
 	if (cfg->n_policies) {
-		s->policy = xgw_policy_build(cfg->policies, cfg->n_policies,
+		p->policy = xgw_policy_build(cfg->policies, cfg->n_policies,
 					     cfg->policy_default_allow, &rc);
-		if (!s->policy) {
+		if (!p->policy) {
 			snprintf(err, errlen, "policies: cannot compile: %s", strerror(-rc));
-			return rc;
+			pset_unref(p);
+			return NULL;
 		}
+		p->rules = malloc(cfg->n_policies * sizeof(*p->rules));
+		if (!p->rules)
+			goto nomem;
+		memcpy(p->rules, cfg->policies, cfg->n_policies * sizeof(*p->rules));
+		p->n_rules = cfg->n_policies;
 	}
 	/* Per-worker hit counters, each row on its own cache lines. */
-	s->n_workers = n_workers;
-	hl = s->policy ? xgw_policy_hits_len(s->policy) : 1;
-	s->hits = calloc(n_workers ? n_workers : 1, sizeof(*s->hits));
-	if (!s->hits)
+	hl = p->policy ? xgw_policy_hits_len(p->policy) : 1;
+	p->hits = calloc(n_workers ? n_workers : 1, sizeof(*p->hits));
+	if (!p->hits)
 		goto nomem;
 	for (unsigned w = 0; w < n_workers; w++) {
 		size_t sz = (hl * sizeof(uint64_t) + 63) & ~(size_t)63;
-		if (posix_memalign((void **)&s->hits[w], 64, sz))
+		if (posix_memalign((void **)&p->hits[w], 64, sz))
 			goto nomem;
-		memset(s->hits[w], 0, sz);
+		memset(p->hits[w], 0, sz);
 	}
-	return 0;
+	return p;
 nomem:
+	pset_unref(p);
 	snprintf(err, errlen, "out of memory building the snapshot");
-	return -ENOMEM;
+	return NULL;
+}
+
+static int build_rest(struct xgw_snapshot *s, const struct xgw_config *cfg, unsigned n_workers,
+		      const struct xgw_snapshot *old, char *err, size_t errlen)
+{
+	s->tun = s->n_tun ? xgw_tun_table_build(cfg, err, errlen) : NULL;
+	if (!s->tun && s->n_tun && err[0])
+		return -EINVAL;
+	if (old && old->pset && pset_fits(old->pset, cfg, n_workers)) {
+		s->pset = old->pset;
+		s->pset->refs++;
+	} else {
+		s->pset = pset_new(cfg, n_workers, err, errlen);
+		if (!s->pset)
+			return err[0] ? -EINVAL : -ENOMEM;
+	}
+	s->policy = s->pset->policy;
+	s->hits = s->pset->hits;
+	s->n_workers = n_workers;
+	return 0;
 }
 
 static atomic_uint build_epoch;
@@ -716,7 +781,7 @@ index:
 			goto nomem;
 	}
 	use_tabs(s, t);
-	if (build_rest(s, cfg, n_workers, err, errlen))
+	if (build_rest(s, cfg, n_workers, old, err, errlen))
 		goto fail;
 	return s;
 nomem:
@@ -814,17 +879,13 @@ void xgw_snapshot_free(struct xgw_snapshot *s)
 	free(s->base_release);
 	unref_all(s->gone, s->n_gone);
 	unref_all(s->added, s->n_added);
-	if (s->hits)
-		for (unsigned w = 0; w < s->n_workers; w++)
-			free(s->hits[w]);
-	free(s->hits);
+	pset_unref(s->pset);
 	free(s->svcs);
 	free(s->kernel_idx);
 	if (s->own_tabs) {
 		tabs_release(s->tabs);
 		free(s->tabs);
 	}
-	xgw_policy_free(s->policy);
 	xgw_tun_table_free(s->tun);
 	free(s);
 }

@@ -98,6 +98,24 @@ static inline uint32_t xgw_addr_filter_idx(uint32_t folded)
 	return (folded * 0x9e3779b1u) >> XGW_ADDR_FILTER_SHIFT;
 }
 
+/* The compiled rules and their per-worker hit counters, with the rules
+ * they were compiled from.  A snapshot whose config has the same rules as
+ * the one before takes that one's set (a reference), so that the hits go
+ * on counting across writes that do not touch the policy (a backend
+ * added, a service drained), as a counter must; new rules start a new
+ * set at 0.  id is new with each set: the kernel datapath rewrites its
+ * policy maps, and zeroes its own hits, only when it changes. */
+struct xgw_policy_set {
+	unsigned refs; /* control thread only */
+	uint64_t id;
+	struct xgw_policy *policy;
+	uint64_t **hits;
+	unsigned n_workers;
+	bool default_allow;
+	struct xgw_policy_cfg *rules;
+	unsigned n_rules;
+};
+
 struct xgw_snapshot {
 	uint64_t addr_filter[XGW_ADDR_FILTER_BITS / 64];
 	struct xgw_svc_rt **svcs; /* in config order */
@@ -111,6 +129,9 @@ struct xgw_snapshot {
 	struct xgw_policy *policy;  /* NULL: no rules, default applies */
 	bool policy_default_allow;
 	uint64_t **hits;            /* [worker][rule]: policy hit counters */
+	/* Owner of policy and hits (above, its aliases for the workers),
+	 * shared by consecutive snapshots while the rules stay the same. */
+	struct xgw_policy_set *pset;
 	unsigned n_workers;
 	uint32_t hash_seed;
 	struct xgw_tun_table *tun; /* NULL: no tunnel backend */

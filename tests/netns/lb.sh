@@ -403,6 +403,12 @@ ctl stats --json | jget 'd["drops"].get("policy_denied", 0)' | grep -qv '^0$' ||
 	fail "policy drops not counted"
 hits=$(ctl stats --json | jget "[r['hits'] for r in d['policy']['rules'] if r['id'] == $id][0]")
 [ "$hits" -ge 3 ] || fail "deny rule hit counter is $hits, expected >= 3"
+# Writes that leave the rules alone (be2's weight, there and back) keep
+# their counts.
+ctl backend set 198.18.100.1:80/tcp 198.18.2.12:8080 --weight 1 >/dev/null || fail "backend set"
+ctl backend set 198.18.100.1:80/tcp 198.18.2.12:8080 --weight 0 >/dev/null || fail "backend set"
+h2=$(ctl stats --json | jget "[r['hits'] for r in d['policy']['rules'] if r['id'] == $id][0]")
+[ "$h2" -ge "$hits" ] || fail "deny rule hit counter went from $hits to $h2 with a backend write"
 ctl policy del "$id" || fail "policy del"
 out=$(conns 3)
 [ "$(echo "$out" | jget 'd["fails"]')" = 0 ] || fail "connections still blocked after policy del: $out"

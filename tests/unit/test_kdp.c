@@ -68,12 +68,16 @@ static int sh(const char *fmt, ...)
 	return system(cmd);
 }
 
-static void resync(void)
+/* keep: made from the snapshot before (xgwd's way), which shares what did
+ * not change, the policy set and its hits among it. */
+static void resync_from(bool keep)
 {
+	struct xgw_snapshot *old = snap;
 	char err[256] = "";
 
-	xgw_snapshot_free(snap);
-	snap = xgw_snapshot_build(&cfg, 1, SEED, err, sizeof(err));
+	snap = keep && old ? xgw_snapshot_rebuild(&cfg, 1, SEED, old, err, sizeof(err))
+			   : xgw_snapshot_build(&cfg, 1, SEED, err, sizeof(err));
+	xgw_snapshot_free(old);
 	assert_non_null(snap);
 	/* Counter slots as xgwd's allocator would give them (stable: a
 	 * service keeps its slot across syncs): service i 1 + i, its
@@ -85,6 +89,11 @@ static void resync(void)
 	}
 	if (xgw_kdp_sync(kdp, &cfg, snap, ct, err, sizeof(err)))
 		fail_msg("sync: %s", err);
+}
+
+static void resync(void)
+{
+	resync_from(false);
 }
 
 static int setup(void **state)
@@ -459,6 +468,19 @@ static void test_drops_and_handoff(void **state)
 	uint64_t hits[2] = {0, 0};
 	xgw_kdp_policy_hits_add(kdp, hits, 1);
 	assert_int_equal(hits[0], 1); /* the rule; hits[1]: the default */
+	/* A write that keeps the rules (a backend's weight) keeps their
+	 * hits; new rules start at 0. */
+	cfg.services[0].backends[0].weight++;
+	resync_from(true);
+	hits[0] = 0;
+	xgw_kdp_policy_hits_add(kdp, hits, 1);
+	assert_int_equal(hits[0], 1);
+	cfg.policies[0].dport_hi = 81;
+	resync_from(true);
+	hits[0] = 0;
+	xgw_kdp_policy_hits_add(kdp, hits, 1);
+	assert_int_equal(hits[0], 0);
+	cfg.services[0].backends[0].weight--;
 	free(cfg.policies);
 	cfg.policies = NULL;
 	cfg.n_policies = 0;

@@ -5,6 +5,7 @@
  * changed, moved, the whole list reordered, a failed build in between),
  * each one must be what a full build of the same config gives. */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -228,11 +229,68 @@ static void test_update_shares(void **state)
 	gen_free();
 }
 
+/* Policy hit counters go on counting across writes that keep the rules
+ * (the snapshots share one xgw_policy_set), and start at 0 with new ones. */
+static void test_policy_hits_kept(void **state)
+{
+	struct xgw_policy_cfg rules[2] = {
+	    {.id = 1, .allow = false, .proto = IPPROTO_TCP, .dport_lo = 22, .dport_hi = 22},
+	    {.id = 2, .allow = true, .proto = IPPROTO_UDP, .dport_lo = 53, .dport_hi = 53}};
+	struct xgw_snapshot *s0, *s1, *s2, *s3;
+	struct xgw_config c, w;
+	char err[256];
+
+	(void)state;
+	xgw_config_defaults(&c);
+	for (int i = 0; i < 5; i++)
+		add_service(&c);
+	c.policies = rules;
+	c.n_policies = 2;
+	s0 = xgw_snapshot_build(&c, 2, 1, err, sizeof(err));
+	assert_non_null(s0);
+	assert_non_null(s0->policy);
+	s0->hits[0][0] = 5;
+	s0->hits[1][1] = 7;
+	/* A service changed, the rules not: the same set, its counts. */
+	cfg_copy(&w, &c);
+	change_service(&w);
+	s1 = xgw_snapshot_rebuild(&w, 2, 1, s0, err, sizeof(err));
+	assert_non_null(s1);
+	assert_ptr_equal(s1->pset, s0->pset);
+	assert_ptr_equal(s1->hits, s0->hits);
+	xgw_snapshot_free(s0); /* s1 keeps the set */
+	assert_int_equal(s1->hits[0][0], 5);
+	assert_int_equal(s1->hits[1][1], 7);
+	/* Another worker count: a set of its own. */
+	s2 = xgw_snapshot_rebuild(&w, 3, 1, s1, err, sizeof(err));
+	assert_non_null(s2);
+	assert_ptr_not_equal(s2->pset, s1->pset);
+	xgw_snapshot_free(s2);
+	/* A rule changed: a new set, at 0, with a new id. */
+	assert_ptr_not_equal(w.policies, rules); /* w's own copy */
+	w.policies[1].dport_hi = 54;
+	s3 = xgw_snapshot_rebuild(&w, 2, 1, s1, err, sizeof(err));
+	assert_non_null(s3);
+	assert_ptr_not_equal(s3->pset, s1->pset);
+	assert_true(s3->pset->id != s1->pset->id);
+	assert_int_equal(s3->hits[0][0], 0);
+	assert_int_equal(s3->hits[1][1], 0);
+	assert_int_equal(s1->hits[1][1], 7);
+	xgw_snapshot_free(s1);
+	xgw_snapshot_free(s3);
+	c.policies = NULL;
+	c.n_policies = 0;
+	cfg_release(&c);
+	cfg_release(&w);
+	gen_free();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_update_equals_build),
 	    cmocka_unit_test(test_update_shares),
+	    cmocka_unit_test(test_policy_hits_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
