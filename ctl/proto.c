@@ -5,6 +5,7 @@
 #include "ctl/proto.h"
 
 #include "common/hash.h"
+#include "ctl/jtext.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -617,8 +618,21 @@ static int dispatch(struct xgw_ctl *c, json_t *req, json_t **result, char *err, 
 	return cmd->fn(c, c->running, args, result, err, errlen);
 }
 
-/* One request: its reply, or NULL when the handler wrote its result as
- * text (c->raw; the reply is then {"ok":true,"result":<c->raw>}). */
+void xgw_ctl_raw_begin(struct xgw_jtext *t)
+{
+	xgw_jt_lit(t, XGW_CTL_REPLY_HEAD);
+}
+
+int xgw_ctl_raw_end(struct xgw_ctl *c, struct xgw_jtext *t)
+{
+	xgw_jt_lit(t, "}\n");
+	free(c->raw);
+	c->raw = xgw_jt_take(t, &c->raw_len);
+	return c->raw ? 0 : -ENOMEM;
+}
+
+/* One request: its reply, or NULL when the handler wrote its reply as
+ * text (c->raw, from xgw_ctl_raw_begin/_end). */
 static json_t *handle(struct xgw_ctl *c, const char *line, size_t len)
 {
 	json_error_t jerr;
@@ -660,8 +674,13 @@ json_t *xgw_ctl_handle(struct xgw_ctl *c, const char *line, size_t len)
 
 	if (reply)
 		return reply;
-	/* A text result, parsed: what a client would read. */
-	result = json_loadb(c->raw, c->raw_len, JSON_DECODE_ANY, &jerr);
+	/* A text result, parsed: what a client would read (the result, between
+	 * the head and the closing "}\n"). */
+	const size_t head = sizeof(XGW_CTL_REPLY_HEAD) - 1;
+
+	result = c->raw_len >= head + 2
+		     ? json_loadb(c->raw + head, c->raw_len - head - 2, JSON_DECODE_ANY, &jerr)
+		     : NULL;
 	free(c->raw);
 	c->raw = NULL;
 	if (!result)
@@ -671,34 +690,26 @@ json_t *xgw_ctl_handle(struct xgw_ctl *c, const char *line, size_t len)
 
 char *xgw_ctl_handle_line(struct xgw_ctl *c, const char *line, size_t len, size_t *out_len)
 {
-	static const char head[] = "{\"ok\":true,\"result\":";
 	json_t *reply = handle(c, line, len);
 	char *s;
 	size_t n;
 
-	if (reply) {
-		s = json_dumps(reply, JSON_COMPACT);
-		json_decref(reply);
-		n = s ? strlen(s) : 0;
-		char *p = s ? realloc(s, n + 2) : NULL;
-		if (!p) {
-			free(s);
-			return NULL;
-		}
-		s = p;
-	} else {
-		n = sizeof(head) - 1 + c->raw_len + 1;
-		s = malloc(n + 2);
-		if (s) {
-			memcpy(s, head, sizeof(head) - 1);
-			memcpy(s + sizeof(head) - 1, c->raw, c->raw_len);
-			s[n - 1] = '}';
-		}
-		free(c->raw);
+	if (!reply) {
+		/* The whole line already, newline included: handed over. */
+		s = c->raw;
+		*out_len = c->raw_len;
 		c->raw = NULL;
-		if (!s)
-			return NULL;
+		return s;
 	}
+	s = json_dumps(reply, JSON_COMPACT);
+	json_decref(reply);
+	n = s ? strlen(s) : 0;
+	char *p = s ? realloc(s, n + 2) : NULL;
+	if (!p) {
+		free(s);
+		return NULL;
+	}
+	s = p;
 	s[n] = '\n';
 	s[n + 1] = '\0';
 	*out_len = n + 1;

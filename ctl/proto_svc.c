@@ -263,6 +263,9 @@ int xgw_ctl_svc_list(struct xgw_ctl *c, const struct xgw_config *cfg, int only, 
 	}
 	if (c->ops.svc_counters && !(sc = calloc(CHUNK, sizeof(*sc))))
 		return -ENOMEM;
+	/* The estimate from the last list, a little over (the counters grow). */
+	xgw_jt_reserve(&t, c->list_hint + c->list_hint / 16);
+	xgw_ctl_raw_begin(&t);
 	xgw_jt_lit(&t, "[");
 	for (unsigned i = from; i < to && !t.oom; i += CHUNK) {
 		unsigned n = to - i < CHUNK ? to - i : CHUNK;
@@ -288,7 +291,7 @@ int xgw_ctl_svc_list(struct xgw_ctl *c, const struct xgw_config *cfg, int only, 
 	free(sc);
 	free(be);
 	free(bf);
-	free(c->raw);
-	c->raw = xgw_jt_take(&t, &c->raw_len);
-	return c->raw ? 0 : -ENOMEM;
+	if (only < 0 && !limit)
+		c->list_hint = t.len;
+	return xgw_ctl_raw_end(c, &t);
 }

@@ -79,7 +79,7 @@ static void conn_close(struct conn *c)
 static json_t *conn_call(struct conn *c, json_t *req)
 {
 	char *line = json_dumps(req, JSON_COMPACT);
-	size_t off = 0, len;
+	size_t off = 0, len, seen = 0;
 	json_error_t jerr;
 	json_t *reply;
 	char *nl;
@@ -101,8 +101,12 @@ static json_t *conn_call(struct conn *c, json_t *req)
 		off += (size_t)n;
 	}
 	free(line);
-	while (!(nl = c->len ? memchr(c->buf, '\n', c->len) : NULL)) {
+	/* Only what arrived since the last look is searched for the newline:
+	 * a 9.6 MB reply comes in ~150 pieces. */
+	while (!(nl = c->len > seen ? memchr(c->buf + seen, '\n', c->len - seen) : NULL)) {
 		ssize_t n;
+
+		seen = c->len;
 
 		if (c->cap - c->len < 65536) {
 			size_t cap = c->cap ? c->cap * 2 : 65536;
