@@ -116,7 +116,7 @@ static __noinline __u32 kdp_new_flow(struct xdp_md *ctx, const struct xgw_kdp_cf
 				     const struct xgw_kdp_svc *svc, struct kdp_pkt *p,
 				     const struct xgw_kdp_ct_key *k)
 {
-	__u64 now = bpf_ktime_get_coarse_ns();
+	__u64 now = bpf_jiffies64();
 	struct kdp_scratch_val *sc;
 	struct xgw_kdp_ct_key *rk;
 	struct xgw_kdp_ct *v;
@@ -218,9 +218,11 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 		return KDP_CONTINUE;
 	}
 
-	/* The coarse clock (a tick's resolution, for timeouts of seconds
-	 * and the next hop's 1 s): the fine one cost ~20 ns a packet here. */
-	now = bpf_ktime_get_coarse_ns();
+	/* Jiffies (a tick's resolution, for timeouts of seconds and the next
+	 * hop's 1 s; kdp_cfg's times are in them): a load of the kernel's
+	 * counter, where the coarse clock's helper reads the timekeeper
+	 * under its seqcount and the fine one cost ~20 ns a packet here. */
+	now = bpf_jiffies64();
 	if (cfg->flags & XGW_KDP_F_TUNNELS) {
 		rc = ktun_decap(ctx, cfg, &p, now);
 		if (rc == KTUN_HAND_ON)
@@ -272,10 +274,10 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 		 * before anything is counted for the connection.  A reply
 		 * that came through a tunnel is dropped (exceeds_mtu): its
 		 * backend is reached through the tunnel only. */
-		rc = kdp_nh_resolve(ctx, &p, c, now);
+		rc = kdp_nh_resolve(ctx, cfg, &p, c, now);
 		if (rc == KDP_NH_TOO_BIG)
 			return tunneled ? kdp_drop(XGW_DROP_MTU)
-					: ktb_send(ctx, &p, c->nh_mtu, now);
+					: ktb_send(ctx, &p, c->nh_mtu, now / cfg->hz);
 		if (o && o->dir == 0)
 			kct_update(o, 1, p.proto, p.tcp_flags, p.len, now);
 		kdp_be_count(c->ctr, 1, kdp_frame_len(ctx), 0);
@@ -348,7 +350,7 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 	 * fragmentation needed / packet too big quoting the packet as sent
 	 * (to the VIP), as for their own services: path MTU discovery works
 	 * through either datapath. */
-	rc = kdp_nh_resolve(ctx, &p, c, now);
+	rc = kdp_nh_resolve(ctx, cfg, &p, c, now);
 	if (rc == KDP_NH_TOO_BIG) {
 		kdp_count(XGW_KDP_CNT_PUNT);
 		return KDP_CONTINUE;
