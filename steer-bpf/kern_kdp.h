@@ -199,9 +199,8 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 	struct xgw_kdp_ct *c;
 	struct xgw_kdp_svc *svc;
 	struct kdp_pkt p = {};
-	struct kdp_scratch_val *sc;
-	struct xgw_kdp_ct_key *k;
-	__u32 zero = 0, drop = 0, gen, addr[4];
+	struct xgw_kdp_ct_key *k = 0;
+	__u32 drop = 0, gen, addr[4];
 	__be16 port;
 	__u64 now;
 	int rc, tunneled = 0, opened = 0;
@@ -251,14 +250,27 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 		return XDP_TX;
 	}
 
-	/* The key in per-CPU scratch: the stack frame is short (512 bytes
-	 * for the chain of subprograms of a new flow). */
-	sc = bpf_map_lookup_elem(&kdp_scratch, &zero);
-	if (!sc)
-		return KDP_CONTINUE;
-	k = &sc->k;
-	kct_key(k, p.src, p.dst, p.sport, p.dport, p.proto, p.family);
-	c = kct_lookup(k);
+	/* IPv4: the 16-byte key straight from the packet's fields, on the
+	 * stack (writing the 40-byte key and converting it at the map was
+	 * most of what established packets saved in the change that made
+	 * this); the full key, in per-CPU scratch, only if a new connection
+	 * is to be made.  IPv6: the full key is the
+	 * map's, in scratch (the stack frame is short: 512 bytes for the
+	 * chain of subprograms of a new flow). */
+	if (p.family == AF_INET) {
+		struct xgw_kdp_ct4_key k4 = {.src = p.src[0],
+					     .dst = p.dst[0],
+					     .sport = p.sport,
+					     .dport = p.dport,
+					     .proto = p.proto};
+
+		c = bpf_map_lookup_elem(&kdp_ct4, &k4);
+	} else {
+		k = kct_pkt_key(&p);
+		if (!k)
+			return KDP_CONTINUE;
+		c = bpf_map_lookup_elem(&kdp_ct6, k);
+	}
 	if (c && c->dir == 1) {
 		/* A backend's reply: back to the client from the VIP. */
 		struct xgw_kdp_ct *o = kct_lookup(&c->other);
@@ -323,7 +335,9 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 	if (c) {
 		kct_update(c, 0, p.proto, p.tcp_flags, p.len, now);
 	} else if (svc) {
-		drop = kdp_new_flow(ctx, cfg, svc, &p, k);
+		if (!k)
+			k = kct_pkt_key(&p);
+		drop = k ? kdp_new_flow(ctx, cfg, svc, &p, k) : XGW_DROP_CT_FULL;
 		if (!drop) {
 			c = kct_lookup(k);
 			drop = c ? 0 : XGW_DROP_CT_FULL;
