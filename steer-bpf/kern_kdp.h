@@ -250,13 +250,12 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 		return XDP_TX;
 	}
 
-	/* IPv4: the 16-byte key straight from the packet's fields, on the
-	 * stack (writing the 40-byte key and converting it at the map was
-	 * most of what established packets saved in the change that made
-	 * this); the full key, in per-CPU scratch, only if a new connection
-	 * is to be made.  IPv6: the full key is the
-	 * map's, in scratch (the stack frame is short: 512 bytes for the
-	 * chain of subprograms of a new flow). */
+	/* IPv4: the map's 16-byte key straight from the packet's fields, on
+	 * the stack, not the 40-byte key written and then converted at the
+	 * map; the full key (per-CPU scratch) only if a new connection is to
+	 * be made.  IPv6: the full key is the map's, in scratch (the stack
+	 * frame is short: 512 bytes for the chain of subprograms of a new
+	 * flow). */
 	if (p.family == AF_INET) {
 		struct xgw_kdp_ct4_key k4 = {.src = p.src[0],
 					     .dst = p.dst[0],
