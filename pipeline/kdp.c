@@ -6,12 +6,14 @@
 #include <errno.h>
 #include <pthread.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/bpf.h>
 
 #include "common/drop.h"
 #include "common/log.h"
@@ -90,6 +92,141 @@ struct xgw_kdp {
 	int ncpu;
 	struct kdp_block blk[XGW_KDP_MAX_SVCS];
 };
+
+/* ---- the program's clock: jiffies ---------------------------------------- */
+
+/* The kernel's jiffies, read by a program of ten instructions that
+ * writes bpf_jiffies64() into the packet BPF_PROG_RUN hands it (it comes
+ * back in data_out; the return value is only 32 bits).  A tc program, not
+ * XDP: an XDP test run swaps the program into the XDP dispatcher and out
+ * again, each with synchronize_rcu, milliseconds on a loaded machine,
+ * where a tc one takes microseconds.  Raw instructions, not a skeleton:
+ * nothing to build or load but this. */
+#define INSN(c, d, s, o, i)                                                                        \
+	((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
+static int jiffies_prog_load(void)
+{
+	const struct bpf_insn insns[] = {
+	    INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_6, BPF_REG_1, 0, 0), /* r6 = ctx */
+	    INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_jiffies64),
+	    INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_6, offsetof(struct __sk_buff, data),
+		 0),
+	    INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_3, BPF_REG_6,
+		 offsetof(struct __sk_buff, data_end), 0),
+	    INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_2, 0, 0),
+	    INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_1, 0, 0, 8),
+	    INSN(BPF_JMP | BPF_JGT | BPF_X, BPF_REG_1, BPF_REG_3, 1, 0),  /* 8 bytes there? */
+	    INSN(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_2, BPF_REG_0, 0, 0), /* *data = jiffies */
+	    INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0),	  /* TC_ACT_OK */
+	    INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+	};
+	return bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "xgw_jiffies", "Dual BSD/GPL", insns,
+			     sizeof(insns) / sizeof(insns[0]), NULL);
+}
+#undef INSN
+
+static struct {
+	pthread_once_t once;
+	int fd;
+	unsigned hz;
+} kclock = {PTHREAD_ONCE_INIT, -1, 0};
+
+static uint64_t jiffies_read(int fd)
+{
+	uint64_t in[8] = {0}, out[8] = {0}; /* at least an Ethernet header */
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = sizeof(in),
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+
+	if (bpf_prog_test_run_opts(fd, &o) || o.data_size_out < 8)
+		return 0;
+	return out[0];
+}
+
+static uint64_t mono_fine_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Wait for jiffies to step (read back to back, ~1 us each) and return the
+ * new value, *t its CLOCK_MONOTONIC time; 0 if it did not step in 100 ms. */
+static uint64_t jiffies_edge(int fd, uint64_t *t)
+{
+	uint64_t j0 = jiffies_read(fd), j, start = mono_fine_ns();
+
+	do {
+		j = jiffies_read(fd);
+		*t = mono_fine_ns();
+	} while (j == j0 && *t - start < 100000000ull);
+	return j != j0 ? j : 0;
+}
+
+/* HZ is no kernel interface (CLK_TCK is USER_HZ): counted against
+ * CLOCK_MONOTONIC between two steps of jiffies 20 ms or more apart, so the
+ * count is exact and only the steps' sampling (a few us) errs, then
+ * snapped to the nearest CONFIG_HZ (a jiffy is 1/HZ s exactly, on average,
+ * even where ticks are late: tick_do_update_jiffies64 catches up). */
+static void kclock_init(void)
+{
+	static const unsigned hzs[] = {100, 250, 300, 1000};
+	const struct timespec gap = {0, 20000000};
+	uint64_t t0, t1, j0, j1;
+	double hz, best = 0;
+
+	kclock.fd = jiffies_prog_load();
+	if (kclock.fd < 0) {
+		pr_err("cannot load the jiffies reader: %s", strerror(errno));
+		return;
+	}
+	j0 = jiffies_edge(kclock.fd, &t0);
+	nanosleep(&gap, NULL);
+	j1 = jiffies_edge(kclock.fd, &t1);
+	if (!j0 || !j1 || j1 <= j0 || t1 <= t0) {
+		pr_err("cannot measure HZ: jiffies did not advance");
+		return;
+	}
+	hz = (double)(j1 - j0) * 1e9 / (double)(t1 - t0);
+	for (unsigned i = 0; i < sizeof(hzs) / sizeof(hzs[0]); i++) {
+		double d = hz > hzs[i] ? hz - hzs[i] : hzs[i] - hz;
+
+		if (!kclock.hz || d < best) {
+			kclock.hz = hzs[i];
+			best = d;
+		}
+	}
+	if (best > 0.1 * kclock.hz)
+		pr_warn("HZ measured %.1f, taken as %u", hz, kclock.hz);
+	else
+		pr_debug("HZ %u (measured %.1f)", kclock.hz, hz);
+}
+
+unsigned xgw_kdp_hz(void)
+{
+	pthread_once(&kclock.once, kclock_init);
+	return kclock.hz;
+}
+
+uint64_t xgw_kdp_jiffies(void)
+{
+	return xgw_kdp_hz() ? jiffies_read(kclock.fd) : 0;
+}
+
+uint64_t xgw_kdp_ns_to_jiffies(uint64_t ns)
+{
+	uint64_t hz = xgw_kdp_hz();
+
+	/* rounded up (a timeout never shorter than asked), without the
+	 * overflow of ns * hz for long timeouts */
+	return ns / 1000000000ull * hz + (ns % 1000000000ull * hz + 999999999ull) / 1000000000ull;
+}
+
+/* ct's timeout (ns) in the program's clock, as kdp_cfg holds it. */
+static uint64_t timeout_j(const struct xgw_ct_table *ct, uint8_t proto, enum xgw_ct_state s)
+{
+	return xgw_kdp_ns_to_jiffies(xgw_ct_timeout(ct, proto, s));
+}
 
 static int check(const struct xgw_config *cfg, const unsigned *idx, unsigned n_idx, char *err,
 		 size_t errlen)
@@ -182,6 +319,8 @@ struct xgw_kdp *xgw_kdp_open(struct bpf_object *obj, const int *ifindex, unsigne
 		if (!k->trace_rb)
 			*err = -errno;
 	}
+	if (!*err && !xgw_kdp_hz())
+		*err = -ENOTSUP; /* no clock to time connections out by */
 	k->ncpu = libbpf_num_possible_cpus();
 	pthread_mutex_init(&k->active_lock, NULL);
 	k->active = calloc(XGW_KDP_BE_SLOTS, sizeof(*k->active));
@@ -614,10 +753,13 @@ int xgw_kdp_sync(struct xgw_kdp *k, const struct xgw_config *cfg, const struct x
 	kc.gen = k->gen;
 	kc.snat_port_min = XGW_NAT_PORT_MIN; /* the workers' range */
 	kc.snat_port_max = XGW_NAT_PORT_MAX;
+	/* The program's clock is jiffies: every time in kdp_cfg is in them. */
+	kc.hz = xgw_kdp_hz();
+	kc.nh_ttl = (uint32_t)xgw_kdp_ns_to_jiffies(XGW_KDP_NH_CACHE_NS);
 	for (unsigned s = 0; s < 8; s++)
-		kc.to_tcp[s] = xgw_ct_timeout(ct, IPPROTO_TCP, (enum xgw_ct_state)s);
-	kc.to_udp = xgw_ct_timeout(ct, IPPROTO_UDP, XGW_CT_NONE);
-	kc.to_other = xgw_ct_timeout(ct, IPPROTO_ICMP, XGW_CT_NONE);
+		kc.to_tcp[s] = timeout_j(ct, IPPROTO_TCP, (enum xgw_ct_state)s);
+	kc.to_udp = timeout_j(ct, IPPROTO_UDP, XGW_CT_NONE);
+	kc.to_other = timeout_j(ct, IPPROTO_ICMP, XGW_CT_NONE);
 	sync_policy(k, cfg, snap, &kc);
 	rc = sync_tunnels(k, cfg, snap, &kc);
 	if (rc) {
@@ -660,7 +802,7 @@ static uint64_t mono_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts); /* bpf_ktime_get_coarse_ns's clock */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts); /* how old a count is */
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
@@ -673,13 +815,14 @@ static void key_tuple(struct xgw_ct_tuple *t, const struct xgw_kdp_ct_key *k)
 	xgw_ct_tuple_init(t, &s, k->sport, &d, k->dport, k->proto);
 }
 
-/* Timed out by ct's timeouts, not yet evicted by the LRU. */
+/* Timed out by ct's timeouts (now: xgw_kdp_jiffies(), the entries'
+ * clock), as the program decides it, not yet evicted by the LRU. */
 static bool entry_expired(const struct xgw_ct_table *ct, const struct xgw_kdp_ct_key *key,
 			  const struct xgw_kdp_ct *v, uint64_t now)
 {
 	uint64_t age = now > v->last_seen ? now - v->last_seen : 0;
 
-	return age > xgw_ct_timeout(ct, key->proto, (enum xgw_ct_state)v->state);
+	return age > timeout_j(ct, key->proto, (enum xgw_ct_state)v->state);
 }
 
 #define CT_BATCH 1024
@@ -822,7 +965,7 @@ static void ct_walk(struct xgw_kdp *k, ct_visit_fn fn, void *arg)
 void xgw_kdp_ct_json(struct xgw_kdp *k, const struct xgw_ct_table *ct, json_t *arr, unsigned limit)
 {
 	struct xgw_kdp_ct_key key, next;
-	uint64_t now = mono_ns();
+	uint64_t now = xgw_kdp_jiffies(), hz = xgw_kdp_hz();
 	int r;
 
 	if (!k || !k->enabled)
@@ -836,7 +979,7 @@ void xgw_kdp_ct_json(struct xgw_kdp *k, const struct xgw_ct_table *ct, json_t *a
 			if (ct_get(k, m, &key, &v) || v.dir != 0)
 				continue;
 			uint64_t age = now > v.last_seen ? now - v.last_seen : 0;
-			uint64_t to = xgw_ct_timeout(ct, key.proto, (enum xgw_ct_state)v.state);
+			uint64_t to = timeout_j(ct, key.proto, (enum xgw_ct_state)v.state);
 			if (age > to)
 				continue; /* expired, not yet evicted */
 			struct xgw_ct_tuple o, rp;
@@ -849,8 +992,8 @@ void xgw_kdp_ct_json(struct xgw_kdp *k, const struct xgw_ct_table *ct, json_t *a
 			    xgw_proto_name(o.proto), "src", xgw_addr_str(&o.src, s, sizeof(s)),
 			    "dst", xgw_addr_str(&o.dst, d, sizeof(d)), "sport", ntohs(o.sport),
 			    "dport", ntohs(o.dport), "backend", be, "state",
-			    xgw_ct_state_name(v.state), "age_s", (json_int_t)(age / 1000000000ull),
-			    "expires_s", (json_int_t)((to - age) / 1000000000ull), "packets",
+			    xgw_ct_state_name(v.state), "age_s", (json_int_t)(age / hz),
+			    "expires_s", (json_int_t)((to - age) / hz), "packets",
 			    (json_int_t)(v.pkts[0] + v.pkts[1]), "bytes",
 			    (json_int_t)(v.bytes[0] + v.bytes[1]), "datapath", "kernel");
 			if (v.flags & XGW_CT_F_SNAT) {
@@ -932,7 +1075,7 @@ static void flush_collect(const struct xgw_kdp_ct_key *key, const struct xgw_kdp
 int xgw_kdp_ct_flush_backend(struct xgw_kdp *k, const struct xgw_ct_table *ct,
 			     const struct xgw_ct_backend_sel *s)
 {
-	struct flush_arg a = {.ct = ct, .sel = s, .now = mono_ns()};
+	struct flush_arg a = {.ct = ct, .sel = s, .now = xgw_kdp_jiffies()};
 	int removed = 0;
 
 	if (!k || !k->enabled)
@@ -1010,7 +1153,7 @@ void xgw_kdp_svc_drops_add(struct xgw_kdp *k, uint32_t slot, uint64_t *drops)
 struct count_arg {
 	struct xgw_kdp *k;
 	const struct xgw_ct_table *ct;
-	uint64_t now;
+	uint64_t now; /* jiffies */
 };
 
 /* One connection's ORIG entry into the active counts, if it has not timed
@@ -1038,12 +1181,13 @@ void xgw_kdp_ct_count(struct xgw_kdp *k, const struct xgw_ct_table *ct, unsigned
 	/* Readers close together (a scrape, a watch) share one walk: the
 	 * second waits for the first's. */
 	pthread_mutex_lock(&k->active_lock);
-	a.now = mono_ns();
-	if (k->active_at && a.now - k->active_at < (uint64_t)max_age_ms * 1000000ull) {
+	uint64_t t = mono_ns();
+	if (k->active_at && t - k->active_at < (uint64_t)max_age_ms * 1000000ull) {
 		pthread_mutex_unlock(&k->active_lock);
 		return;
 	}
-	k->active_at = a.now;
+	k->active_at = t;
+	a.now = xgw_kdp_jiffies();
 	memset(k->active, 0, XGW_KDP_BE_SLOTS * sizeof(*k->active));
 	ct_walk(k, count_entry, &a);
 	pthread_mutex_unlock(&k->active_lock);

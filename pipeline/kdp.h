@@ -81,6 +81,16 @@ typedef void (*xgw_kdp_trace_fn)(void *ctx, const struct xgw_kdp_trace *r);
 int xgw_kdp_trace_set(struct xgw_kdp *k, bool on);
 int xgw_kdp_trace_poll(struct xgw_kdp *k, xgw_kdp_trace_fn fn, void *ctx);
 
+/* The XDP program's clock, bpf_jiffies64 (its entries' last_seen, the
+ * times in kdp_cfg): the kernel's jiffies now (0 if they cannot be read)
+ * and its HZ, measured once against CLOCK_MONOTONIC and snapped to a
+ * CONFIG_HZ value (100, 250, 300, 1000; 0 if it could not be measured:
+ * xgw_kdp_open then fails).  Any thread; the first call takes ~25 ms.
+ * ns to jiffies rounded up, at that HZ. */
+unsigned xgw_kdp_hz(void);
+uint64_t xgw_kdp_jiffies(void);
+uint64_t xgw_kdp_ns_to_jiffies(uint64_t ns);
+
 /* Remove every kernel connection; returns how many. */
 int xgw_kdp_ct_flush(struct xgw_kdp *k);
 

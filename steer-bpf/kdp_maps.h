@@ -94,9 +94,10 @@ struct xgw_kdp_ct4_key {
  * gateway's address and port. */
 struct xgw_kdp_ct {
 	struct xgw_kdp_ct_key other;
-	/* bpf_ktime_get_coarse_ns (CLOCK_MONOTONIC_COARSE: at most a tick
-	 * behind CLOCK_MONOTONIC, never ahead; a third of the packet path's
-	 * cost with the fine clock on this VM). */
+	/* bpf_jiffies64: the kernel's tick counter, read from memory, where
+	 * bpf_ktime_get_coarse_ns makes a timekeeping read per packet (and
+	 * the fine clock cost a third of the packet path on this VM).  xgwd
+	 * reads it as xgw_kdp_jiffies() and converts with xgw_kdp_hz(). */
 	__u64 last_seen;
 	__u64 pkts[2];	 /* by direction: orig, reply (ORIG entry only) */
 	__u64 bytes[2];
@@ -110,8 +111,8 @@ struct xgw_kdp_ct {
 	 * the outer UDP source port towards a tunnel backend. */
 	__u32 hash;
 	/* This direction's next hop, as bpf_fib_lookup last gave it, reused
-	 * until nh_until (XGW_KDP_NH_CACHE_NS later): one FIB lookup per flow
-	 * and direction and interval, not per packet. */
+	 * until nh_until (jiffies, kdp_cfg's nh_ttl later: XGW_KDP_NH_CACHE_NS):
+	 * one FIB lookup per flow and direction and interval, not per packet. */
 	__u64 nh_until;
 	__u32 nh_ifindex;
 	__u8 nh_dmac[6];
@@ -175,7 +176,7 @@ struct xgw_kdp_cfg {
 	__u32 hash_seed;
 	__u32 n_policies;
 	__u32 policy_default_allow;
-	__u64 to_tcp[8]; /* timeouts by enum xgw_ct_state, ns */
+	__u64 to_tcp[8]; /* timeouts by enum xgw_ct_state, jiffies (as all here) */
 	__u64 to_udp, to_other;
 	__u16 snat_port_min, snat_port_max; /* host order */
 	__be32 tun_local;		    /* tunnel.local_ip (IPv4 underlay only) */
@@ -183,6 +184,10 @@ struct xgw_kdp_cfg {
 	/* Bumped by xgwd after every change of kdp_svcs (never 0 once
 	 * synced): invalidates what conntrack entries cached of it. */
 	__u32 gen;
+	/* The program's clock is bpf_jiffies64, so every time above is in
+	 * jiffies, converted by xgwd at HZ hz (measured: xgw_kdp_hz). */
+	__u32 hz;
+	__u32 nh_ttl; /* the cached next hop's lifetime, XGW_KDP_NH_CACHE_NS */
 };
 
 enum {

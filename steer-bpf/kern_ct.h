@@ -139,15 +139,32 @@ static __always_inline void kct_key(struct xgw_kdp_ct_key *k, const void *src, c
 	k->pad[1] = 0;
 }
 
+/* This CPU's scratch (kern_maps.h); 0 if none. */
+static __always_inline struct kdp_scratch_val *kct_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&kdp_scratch, &zero);
+}
+
+/* Packet p's own tuple as the full key, in per-CPU scratch; 0 if none. */
+static __always_inline struct xgw_kdp_ct_key *kct_pkt_key(const struct kdp_pkt *p)
+{
+	struct kdp_scratch_val *sc = kct_scratch();
+
+	if (!sc)
+		return 0;
+	kct_key(&sc->k, p->src, p->dst, p->sport, p->dport, p->proto, p->family);
+	return &sc->k;
+}
+
 /* The conntrack maps by the program's key: an IPv4 one is looked up in
  * kdp_ct4 under its 16-byte form, made in per-CPU scratch (the chain of
  * subprograms of a new flow has no 16 bytes of stack to spare). */
 static __always_inline struct xgw_kdp_ct4_key *kct_key4(const struct xgw_kdp_ct_key *k)
 {
-	struct kdp_scratch_val *sc;
-	__u32 zero = 0;
+	struct kdp_scratch_val *sc = kct_scratch();
 
-	sc = bpf_map_lookup_elem(&kdp_scratch, &zero);
 	if (!sc)
 		return 0;
 	sc->k4.src = *(const __u32 *)k->src;

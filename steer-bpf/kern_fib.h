@@ -86,11 +86,12 @@ static __noinline int kdp_fib_out(struct xdp_md *ctx, struct kdp_pkt *p)
 	return kdp_nh_send(ctx, p, f.ifindex, f.dmac, f.smac);
 }
 
-/* A successful lookup f into c's next-hop cache, for XGW_KDP_NH_CACHE_NS:
+/* A successful lookup f into c's next-hop cache, for cfg->nh_ttl jiffies:
  * 0, or -XGW_DROP_NO_PORT when it leaves by an interface xgw cannot
  * redirect to.  The tunnel's outer next hop (kern_tun.h) too. */
-static __always_inline int kdp_nh_store(struct xdp_md *ctx, struct xgw_kdp_ct *c,
-					const struct bpf_fib_lookup *f, __u64 now)
+static __always_inline int kdp_nh_store(struct xdp_md *ctx, const struct xgw_kdp_cfg *cfg,
+					struct xgw_kdp_ct *c, const struct bpf_fib_lookup *f,
+					__u64 now)
 {
 	__u32 ifindex = f->ifindex;
 
@@ -102,7 +103,7 @@ static __always_inline int kdp_nh_store(struct xdp_md *ctx, struct xgw_kdp_ct *c
 	/* On success the lookup reports the MTU it checked tot_len against
 	 * (the route's, else the device's; kernel 5.12). */
 	c->nh_mtu = f->mtu_result;
-	c->nh_until = now + XGW_KDP_NH_CACHE_NS;
+	c->nh_until = now + cfg->nh_ttl;
 	return 0;
 }
 
@@ -117,8 +118,8 @@ static __always_inline int kdp_nh_store(struct xdp_md *ctx, struct xgw_kdp_ct *c
  * that a packet too big for the egress can still be handed on untouched.
  * 0, KDP_NH_*, or minus a drop reason.  A subprogram: its 64-byte query
  * stays off the main stack frame (once a second per direction). */
-static __noinline int kdp_nh_refresh(struct xdp_md *ctx, const struct kdp_pkt *p,
-				     struct xgw_kdp_ct *c, __u64 now)
+static __noinline int kdp_nh_refresh(struct xdp_md *ctx, const struct xgw_kdp_cfg *cfg,
+				     const struct kdp_pkt *p, struct xgw_kdp_ct *c, __u64 now)
 {
 	struct bpf_fib_lookup f = {};
 	int rc;
@@ -148,17 +149,17 @@ static __noinline int kdp_nh_refresh(struct xdp_md *ctx, const struct kdp_pkt *p
 	}
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		return -XGW_DROP_NO_ROUTE;
-	return kdp_nh_store(ctx, c, &f, now);
+	return kdp_nh_store(ctx, cfg, c, &f, now);
 }
 
 /* The next hop of connection entry c's direction for p (not yet
  * translated): the cache while fresh, each packet checked against the
  * MTU the lookup reported (a change of it is seen at the next refresh, at
  * most XGW_KDP_NH_CACHE_NS later).  As kdp_nh_refresh. */
-static __always_inline int kdp_nh_resolve(struct xdp_md *ctx, const struct kdp_pkt *p,
-					  struct xgw_kdp_ct *c, __u64 now)
+static __always_inline int kdp_nh_resolve(struct xdp_md *ctx, const struct xgw_kdp_cfg *cfg,
+					  const struct kdp_pkt *p, struct xgw_kdp_ct *c, __u64 now)
 {
-	int rc = now < c->nh_until ? 0 : kdp_nh_refresh(ctx, p, c, now);
+	int rc = now < c->nh_until ? 0 : kdp_nh_refresh(ctx, cfg, p, c, now);
 
 	if (!rc && p->len > c->nh_mtu)
 		return KDP_NH_TOO_BIG;

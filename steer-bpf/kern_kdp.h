@@ -116,7 +116,7 @@ static __noinline __u32 kdp_new_flow(struct xdp_md *ctx, const struct xgw_kdp_cf
 				     const struct xgw_kdp_svc *svc, struct kdp_pkt *p,
 				     const struct xgw_kdp_ct_key *k)
 {
-	__u64 now = bpf_ktime_get_coarse_ns();
+	__u64 now = bpf_jiffies64();
 	struct kdp_scratch_val *sc;
 	struct xgw_kdp_ct_key *rk;
 	struct xgw_kdp_ct *v;
@@ -199,9 +199,8 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 	struct xgw_kdp_ct *c;
 	struct xgw_kdp_svc *svc;
 	struct kdp_pkt p = {};
-	struct kdp_scratch_val *sc;
-	struct xgw_kdp_ct_key *k;
-	__u32 zero = 0, drop = 0, gen, addr[4];
+	struct xgw_kdp_ct_key *k = 0;
+	__u32 drop = 0, gen, addr[4];
 	__be16 port;
 	__u64 now;
 	int rc, tunneled = 0, opened = 0;
@@ -218,9 +217,11 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 		return KDP_CONTINUE;
 	}
 
-	/* The coarse clock (a tick's resolution, for timeouts of seconds
-	 * and the next hop's 1 s): the fine one cost ~20 ns a packet here. */
-	now = bpf_ktime_get_coarse_ns();
+	/* Jiffies (a tick's resolution, for timeouts of seconds and the next
+	 * hop's 1 s; kdp_cfg's times are in them): a load of the kernel's
+	 * counter, where the coarse clock's helper reads the timekeeper
+	 * under its seqcount and the fine one cost ~20 ns a packet here. */
+	now = bpf_jiffies64();
 	if (cfg->flags & XGW_KDP_F_TUNNELS) {
 		rc = ktun_decap(ctx, cfg, &p, now);
 		if (rc == KTUN_HAND_ON)
@@ -249,14 +250,26 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 		return XDP_TX;
 	}
 
-	/* The key in per-CPU scratch: the stack frame is short (512 bytes
-	 * for the chain of subprograms of a new flow). */
-	sc = bpf_map_lookup_elem(&kdp_scratch, &zero);
-	if (!sc)
-		return KDP_CONTINUE;
-	k = &sc->k;
-	kct_key(k, p.src, p.dst, p.sport, p.dport, p.proto, p.family);
-	c = kct_lookup(k);
+	/* IPv4: the map's 16-byte key straight from the packet's fields, on
+	 * the stack, not the 40-byte key written and then converted at the
+	 * map; the full key (per-CPU scratch) only if a new connection is to
+	 * be made.  IPv6: the full key is the map's, in scratch (the stack
+	 * frame is short: 512 bytes for the chain of subprograms of a new
+	 * flow). */
+	if (p.family == AF_INET) {
+		struct xgw_kdp_ct4_key k4 = {.src = p.src[0],
+					     .dst = p.dst[0],
+					     .sport = p.sport,
+					     .dport = p.dport,
+					     .proto = p.proto};
+
+		c = bpf_map_lookup_elem(&kdp_ct4, &k4);
+	} else {
+		k = kct_pkt_key(&p);
+		if (!k)
+			return KDP_CONTINUE;
+		c = bpf_map_lookup_elem(&kdp_ct6, k);
+	}
 	if (c && c->dir == 1) {
 		/* A backend's reply: back to the client from the VIP. */
 		struct xgw_kdp_ct *o = kct_lookup(&c->other);
@@ -272,10 +285,10 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 		 * before anything is counted for the connection.  A reply
 		 * that came through a tunnel is dropped (exceeds_mtu): its
 		 * backend is reached through the tunnel only. */
-		rc = kdp_nh_resolve(ctx, &p, c, now);
+		rc = kdp_nh_resolve(ctx, cfg, &p, c, now);
 		if (rc == KDP_NH_TOO_BIG)
 			return tunneled ? kdp_drop(XGW_DROP_MTU)
-					: ktb_send(ctx, &p, c->nh_mtu, now);
+					: ktb_send(ctx, &p, c->nh_mtu, now / cfg->hz);
 		if (o && o->dir == 0)
 			kct_update(o, 1, p.proto, p.tcp_flags, p.len, now);
 		kdp_be_count(c->ctr, 1, kdp_frame_len(ctx), 0);
@@ -321,7 +334,9 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 	if (c) {
 		kct_update(c, 0, p.proto, p.tcp_flags, p.len, now);
 	} else if (svc) {
-		drop = kdp_new_flow(ctx, cfg, svc, &p, k);
+		if (!k)
+			k = kct_pkt_key(&p);
+		drop = k ? kdp_new_flow(ctx, cfg, svc, &p, k) : XGW_DROP_CT_FULL;
 		if (!drop) {
 			c = kct_lookup(k);
 			drop = c ? 0 : XGW_DROP_CT_FULL;
@@ -348,7 +363,7 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 	 * fragmentation needed / packet too big quoting the packet as sent
 	 * (to the VIP), as for their own services: path MTU discovery works
 	 * through either datapath. */
-	rc = kdp_nh_resolve(ctx, &p, c, now);
+	rc = kdp_nh_resolve(ctx, cfg, &p, c, now);
 	if (rc == KDP_NH_TOO_BIG) {
 		kdp_count(XGW_KDP_CNT_PUNT);
 		return KDP_CONTINUE;

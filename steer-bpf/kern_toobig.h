@@ -35,11 +35,11 @@ struct {
 	__type(value, struct ktb_bucket);
 } kdp_icmp_rl SEC(".maps");
 
-static __always_inline int ktb_allowed(__u64 now)
+/* sec: the current second, whatever its origin (jiffies / HZ). */
+static __always_inline int ktb_allowed(__u64 sec)
 {
 	__u32 zero = 0;
 	struct ktb_bucket *b = bpf_map_lookup_elem(&kdp_icmp_rl, &zero);
-	__u64 sec = now / 1000000000ull;
 
 	if (!b)
 		return 0;
@@ -173,9 +173,9 @@ static __noinline int ktb_send6(struct xdp_md *ctx, __u32 mtu)
 /* The reply p, too big for the next hop's MTU mtu: the error to its
  * backend (XDP_TX), or dropped as exceeds_mtu past the rate limit. */
 static __always_inline int ktb_send(struct xdp_md *ctx, const struct kdp_pkt *p, __u32 mtu,
-				    __u64 now)
+				    __u64 sec)
 {
-	if (!ktb_allowed(now))
+	if (!ktb_allowed(sec))
 		return kdp_drop(XGW_DROP_MTU);
 	return p->family == AF_INET ? ktb_send4(ctx, mtu) : ktb_send6(ctx, mtu);
 }

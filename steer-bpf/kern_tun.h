@@ -79,7 +79,7 @@ static __noinline int ktun_next_hop(struct xdp_md *ctx, const struct xgw_kdp_cfg
 		return KTUN_HAND_ON;
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		return -XGW_DROP_NO_ROUTE;
-	return kdp_nh_store(ctx, c, &f, now);
+	return kdp_nh_store(ctx, cfg, c, &f, now);
 }
 
 /* The orig-direction packet p of connection c (not yet translated) to a

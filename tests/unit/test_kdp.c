@@ -1704,6 +1704,113 @@ static void test_trace_tap(void **state)
 	json_decref(res);
 }
 
+/* The IPv4 entry of client 198.18.1.2:sport to the VIP 198.18.100.1:80. */
+static void ct4_entry(uint16_t sport, struct xgw_kdp_ct *v, bool write)
+{
+	struct xgw_kdp_ct4_key k4 = {.src = xgw_pb_ip("198.18.1.2").w[0],
+				     .dst = xgw_pb_ip("198.18.100.1").w[0],
+				     .sport = htons(sport),
+				     .dport = htons(80),
+				     .proto = IPPROTO_TCP};
+	int fd = bpf_map__fd(skel->maps.kdp_ct4);
+
+	assert_int_equal(write ? bpf_map_update_elem(fd, &k4, v, BPF_EXIST)
+			       : bpf_map_lookup_elem(fd, &k4, v),
+			 0);
+}
+
+/* `ct list`'s row of that connection, NULL if not listed (a new ref). */
+static json_t *ct_row(uint16_t sport)
+{
+	json_t *arr = json_array(), *row = NULL;
+
+	xgw_kdp_ct_json(kdp, ct, arr, 0);
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		json_t *e = json_array_get(arr, i);
+
+		if (!strcmp(json_string_value(json_object_get(e, "src")), "198.18.1.2") &&
+		    json_integer_value(json_object_get(e, "sport")) == sport)
+			row = json_incref(e);
+	}
+	json_decref(arr);
+	return row;
+}
+
+/* The program's clock is bpf_jiffies64: kdp_cfg's timeouts and the next
+ * hop's lifetime are in jiffies at the kernel's HZ, and xgwd reads the
+ * entries' ages on that clock.  Fails if a timeout is left in ns, HZ is
+ * measured wrong (its jiffies against CLOCK_MONOTONIC here), or `ct list`
+ * ages entries on another clock. */
+static void test_ct_aging(void **state)
+{
+	const uint16_t sport = 47500; /* no other test's flow */
+	unsigned hz = xgw_kdp_hz();
+	uint64_t est_s = xgw_ct_timeout(ct, IPPROTO_TCP, XGW_CT_ESTABLISHED) / 1000000000ull;
+	struct xgw_kdp_ct v0, v;
+	struct xgw_kdp_cfg kc;
+	struct timespec t0, t1;
+	uint32_t zero = 0;
+	unsigned be;
+	json_t *row;
+
+	(void)state;
+	assert_true(hz == 100 || hz == 250 || hz == 300 || hz == 1000);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.kdp_cfg), &zero, &kc), 0);
+	assert_int_equal(kc.hz, hz);
+	assert_int_equal(kc.nh_ttl, hz * XGW_KDP_NH_CACHE_NS / 1000000000ull);
+	assert_true(est_s > 2);
+	assert_int_equal(kc.to_tcp[XGW_CT_ESTABLISHED], est_s * hz);
+	assert_int_equal(kc.to_udp,
+			 xgw_ct_timeout(ct, IPPROTO_UDP, XGW_CT_NONE) / 1000000000ull * hz);
+
+	/* Picked up mid-stream (ESTABLISHED), then a second segment: its
+	 * last_seen is the program's now, on the clock xgwd reads. */
+	be = client_segment(sport, XGW_PB_ACK);
+	assert_true(be >= 1 && be <= 3);
+	assert_int_equal(client_segment(sport, XGW_PB_ACK), be);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ct4_entry(sport, &v0, false);
+	uint64_t j = xgw_kdp_jiffies();
+	assert_true(v0.last_seen <= j && j - v0.last_seen <= 2);
+	assert_true(v0.nh_until > v0.last_seen && v0.nh_until - v0.last_seen <= kc.nh_ttl);
+
+	/* HZ: the program's jiffies over 300 ms of CLOCK_MONOTONIC (a tick
+	 * either end, and 5% for a loaded machine). */
+	usleep(300000);
+	assert_int_equal(client_segment(sport, XGW_PB_ACK), be);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ct4_entry(sport, &v, false);
+	double el = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	double want = el * hz, got = (double)(v.last_seen - v0.last_seen);
+	if (got < want * 0.95 - 2 || got > want * 1.05 + 2)
+		fail_msg("jiffies advanced %.0f in %.3f s: HZ %u would make %.0f", got, el, hz,
+			 want);
+
+	/* One second short of the timeout: listed, that old, and served. */
+	uint64_t before = kcnt(XGW_KDP_CNT_CT_NEW);
+	v.last_seen = xgw_kdp_jiffies() - (kc.to_tcp[XGW_CT_ESTABLISHED] - hz);
+	ct4_entry(sport, &v, true);
+	row = ct_row(sport);
+	assert_non_null(row);
+	assert_int_equal(json_integer_value(json_object_get(row, "age_s")), est_s - 1);
+	assert_true(json_integer_value(json_object_get(row, "expires_s")) <= 1);
+	json_decref(row);
+	assert_int_equal(client_segment(sport, XGW_PB_ACK), be);
+	assert_int_equal(kcnt(XGW_KDP_CNT_CT_NEW), before);
+
+	/* Two seconds past it: not listed, and the next segment opens a new
+	 * connection. */
+	ct4_entry(sport, &v, false);
+	v.last_seen = xgw_kdp_jiffies() - kc.to_tcp[XGW_CT_ESTABLISHED] - 2 * hz;
+	ct4_entry(sport, &v, true);
+	row = ct_row(sport);
+	assert_null(row);
+	client_segment(sport, XGW_PB_ACK);
+	assert_int_equal(kcnt(XGW_KDP_CNT_CT_NEW), before + 1);
+	assert_non_null(row = ct_row(sport));
+	json_decref(row);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1730,6 +1837,7 @@ int main(void)
 	    cmocka_unit_test(test_svc_gen),
 	    cmocka_unit_test(test_closed_tuple_reuse),
 	    cmocka_unit_test(test_reopen_repicks),
+	    cmocka_unit_test(test_ct_aging),
 	};
 
 	if (geteuid() != 0) {
