@@ -58,9 +58,9 @@ xgw_lb_nat(struct xgw_pkt *p, const struct xgw_ct_conn *c, enum xgw_ct_dir dir, 
  * that usual answer, xgw_lb_l4_flow decides (it also unlinks an expired
  * record). */
 #define XGW_LB_SLOW (-2)
-static inline int xgw_lb_tracked(struct xgw_ct_table *ct, uint64_t now, struct xgw_ct_conn *c,
-				 enum xgw_ct_dir dir, const struct xgw_ct_tuple *k,
-				 struct xgw_pkt *p, struct xgw_svc_worker *sv)
+static inline __attribute__((always_inline)) int
+xgw_lb_tracked(struct xgw_ct_table *ct, uint64_t now, struct xgw_ct_conn *c, enum xgw_ct_dir dir,
+	       const struct xgw_ct_tuple *k, struct xgw_pkt *p, struct xgw_svc_worker *sv)
 {
 	const struct xgw_ct_ctuple *own = dir ? &c->reply : &c->orig;
 
@@ -112,28 +112,6 @@ static inline int xgw_lb_tracked(struct xgw_ct_table *ct, uint64_t now, struct x
 	xgw_svc_count(sv, c->slot, dir, p->len);
 	xgw_ct_account_seen(c, dir, p->len, now, seen);
 	return xgw_lb_nat(p, c, dir, false, true);
-}
-
-/* The stage for one packet with its entry of xgw_lb_prepare's array: 0,
- * XGW_LB_ROUTE or a drop reason, as xgw_lb_stage_flow.  ct and now: the
- * burst's table (w->lb.ct) and clock, held in registers by the caller
- * (read through w they are reloaded after every store into a frame,
- * which may alias anything). */
-static inline int xgw_lb_stage(struct xgw_worker *w, const struct xgw_snapshot *snap,
-			       const struct xgw_fwd_state *fs, struct xgw_ct_table *ct,
-			       uint64_t now, struct xgw_pkt *p, const struct xgw_lb_flow *f)
-{
-	if (f->route)
-		return XGW_LB_ROUTE;
-	if (!f->valid)
-		return xgw_lb_stage_flow(w, snap, fs, p, f);
-	if (__builtin_expect(f->conn != NULL, 1)) {
-		int r = xgw_lb_tracked(ct, now, f->conn, (enum xgw_ct_dir)(f->hint & 1), &f->key, p,
-				       &w->svc);
-		if (__builtin_expect(r != XGW_LB_SLOW, 1))
-			return r;
-	}
-	return xgw_lb_l4_flow(w, snap, fs, p, f);
 }
 
 #endif
