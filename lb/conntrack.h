@@ -382,6 +382,18 @@ static inline void xgw_ct_account(struct xgw_ct_conn *c, enum xgw_ct_dir dir, ui
 			    atomic_load_explicit(&c->last_seen, memory_order_relaxed));
 }
 
+/* xgw_ct_account's counters alone, for a caller that refreshes
+ * last_seen itself (the same benign races: xgw_ct_account_seen). */
+static inline void xgw_ct_count(struct xgw_ct_conn *c, enum xgw_ct_dir dir, uint32_t bytes)
+{
+	atomic_store_explicit(&c->pkts[dir],
+			      atomic_load_explicit(&c->pkts[dir], memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	atomic_store_explicit(&c->bytes[dir],
+			      atomic_load_explicit(&c->bytes[dir], memory_order_relaxed) + bytes,
+			      memory_order_relaxed);
+}
+
 /* xgw_ct_account with c->last_seen as the caller read it (relaxed) a
  * moment ago, for a caller that tested it already. */
 static inline void xgw_ct_account_seen(struct xgw_ct_conn *c, enum xgw_ct_dir dir, uint32_t bytes,
@@ -396,12 +408,7 @@ static inline void xgw_ct_account_seen(struct xgw_ct_conn *c, enum xgw_ct_dir di
 	 * the same moment may be lost; the next packet redoes it.  A locked
 	 * read-modify-write per packet would bounce the line between cores
 	 * for every packet (the thing cilium flags in its own code). */
-	atomic_store_explicit(&c->pkts[dir],
-			      atomic_load_explicit(&c->pkts[dir], memory_order_relaxed) + 1,
-			      memory_order_relaxed);
-	atomic_store_explicit(&c->bytes[dir],
-			      atomic_load_explicit(&c->bytes[dir], memory_order_relaxed) + bytes,
-			      memory_order_relaxed);
+	xgw_ct_count(c, dir, bytes);
 	if (now > seen && now - seen > XGW_CT_SEEN_GRAIN_NS)
 		atomic_store_explicit(&c->last_seen, now, memory_order_relaxed);
 }

@@ -55,7 +55,7 @@ static inline int xgw_forward_fast(struct xgw_worker *w, const struct xgw_fwd_st
 				  * generation (forward.h) */
 				 p->l3_len > e->mtu,
 			     0))
-		return xgw_forward_slow(w, fs, p, f->valid ? &f->key : NULL);
+		return xgw_forward_slow(w, fs, p, xgw_lb_flow_valid(f) ? &f->key : NULL);
 	/* Everything read before the first store into the frame, which
 	 * may alias the descriptor and the entry for the compiler. */
 	uint32_t len = (uint32_t)p->l3_off + p->l3_len;

@@ -30,13 +30,15 @@ static inline bool xgw_tcp_flags_bad(uint8_t f)
  * inline, with its protocol known here (tcp).  own: p's tuple is c's in
  * direction dir (its key matched c's, or c was created from it), so the
  * connection's precomputed checksum differences apply (a constant at
- * each call). */
-static inline __attribute__((always_inline)) int
-xgw_lb_nat(struct xgw_pkt *p, const struct xgw_ct_conn *c, enum xgw_ct_dir dir, bool tcp, bool own)
+ * each call).  v4: the caller knows p is IPv4 (a constant too). */
+static inline __attribute__((always_inline)) int xgw_lb_nat_fam(struct xgw_pkt *p,
+								const struct xgw_ct_conn *c,
+								enum xgw_ct_dir dir, bool tcp,
+								bool own, bool v4)
 {
 	const struct xgw_ct_ctuple *o = dir ? &c->orig : &c->reply;
 
-	if (__builtin_expect((p->flags & XGW_PKT_IPV4) && o->family == AF_INET, 1)) {
+	if (__builtin_expect(v4 && o->family == AF_INET, 1)) {
 		if (!own) {
 			xgw_nat4_ports(p, o, tcp);
 			return 0;
@@ -49,6 +51,13 @@ xgw_lb_nat(struct xgw_pkt *p, const struct xgw_ct_conn *c, enum xgw_ct_dir dir, 
 	return xgw_nat_apply_any(p, c, dir);
 }
 
+static inline __attribute__((always_inline)) int
+xgw_lb_nat(struct xgw_pkt *p, const struct xgw_ct_conn *c, enum xgw_ct_dir dir, bool tcp, bool own)
+{
+	return (p->flags & XGW_PKT_IPV4) ? xgw_lb_nat_fam(p, c, dir, tcp, own, true)
+					 : xgw_lb_nat_fam(p, c, dir, tcp, own, false);
+}
+
 /* The packet of a tracked connection, all inline: c is the record the
  * burst pass's hint named (dir: the hint's direction).  The usual answer
  * of the lookup (c has the packet's key, is live and not expired), then
@@ -56,15 +65,17 @@ xgw_lb_nat(struct xgw_pkt *p, const struct xgw_ct_conn *c, enum xgw_ct_dir dir, 
  * established segment without FIN or RST), the translation.  The record's
  * state and last_seen are read once for all of it.  XGW_LB_SLOW: not
  * that usual answer, xgw_lb_l4_flow decides (it also unlinks an expired
- * record). */
+ * record).  v4: p is IPv4, a constant at each of the two calls
+ * (xgw_lb_tracked), so that the IPv4 copy has no family test. */
 #define XGW_LB_SLOW (-2)
-static inline int xgw_lb_tracked(struct xgw_ct_table *ct, uint64_t now, struct xgw_ct_conn *c,
-				 enum xgw_ct_dir dir, const struct xgw_ct_tuple *k,
-				 struct xgw_pkt *p, struct xgw_svc_worker *sv)
+static inline __attribute__((always_inline)) int
+xgw_lb_tracked_fam(struct xgw_ct_table *ct, uint64_t now, struct xgw_ct_conn *c,
+		   enum xgw_ct_dir dir, const struct xgw_ct_tuple *k, struct xgw_pkt *p,
+		   struct xgw_svc_worker *sv, bool v4)
 {
 	const struct xgw_ct_ctuple *own = dir ? &c->reply : &c->orig;
 
-	if (!((p->flags & XGW_PKT_IPV4) ? xgw_ct_tuple_eq4(own, k) : xgw_ct_tuple_eq(own, k)) ||
+	if (!(v4 ? xgw_ct_tuple_eq4(own, k) : xgw_ct_tuple_eq(own, k)) ||
 	    atomic_load_explicit(&c->life, memory_order_relaxed) != XGW_CT_L_LIVE)
 		return XGW_LB_SLOW;
 	uint64_t seen = atomic_load_explicit(&c->last_seen, memory_order_relaxed);
@@ -73,9 +84,17 @@ static inline int xgw_lb_tracked(struct xgw_ct_table *ct, uint64_t now, struct x
 	/* the key matched: the packet's protocol is the record's */
 	uint8_t proto = p->l4_proto;
 
-	/* Another worker may have stored a slightly later now than ours. */
-	if (now > seen && now - seen > xgw_ct_timeout_fast(ct, proto, s))
-		return XGW_LB_SLOW;
+	/* One compare for the expiry check and the refresh: a record seen
+	 * at this burst's clock (the coarse clock ticks every few ms, so
+	 * almost every packet) is neither expired nor in need of a store.
+	 * Another worker may have stored a slightly later now than ours:
+	 * neither either.  The refresh is done here, before the state step,
+	 * as xgw_ct_update's accounting did it first too. */
+	if (__builtin_expect(now != seen, 0) && now > seen) {
+		if (now - seen > xgw_ct_timeout_fast(ct, proto, s))
+			return XGW_LB_SLOW;
+		atomic_store_explicit(&c->last_seen, now, memory_order_relaxed);
+	}
 	if (proto == IPPROTO_TCP) {
 		uint8_t flags = p->data[p->l4_off + XGW_TCP_FLAGS];
 		/* Almost every segment: an established connection's with ACK
@@ -86,8 +105,8 @@ static inline int xgw_lb_tracked(struct xgw_ct_table *ct, uint64_t now, struct x
 						   XGW_TCP_ACK)) == XGW_TCP_ACK,
 				     1)) {
 			xgw_svc_count(sv, c->slot, dir, p->len);
-			xgw_ct_account_seen(c, dir, p->len, now, seen);
-			return xgw_lb_nat(p, c, dir, true, true);
+			xgw_ct_count(c, dir, p->len);
+			return xgw_lb_nat_fam(p, c, dir, true, true, v4);
 		}
 		if (xgw_tcp_flags_bad(flags)) {
 			XGW_STAT_ADD(sv->be[c->slot].drops, 1);
@@ -105,35 +124,23 @@ static inline int xgw_lb_tracked(struct xgw_ct_table *ct, uint64_t now, struct x
 		}
 		/* per-service/backend counters, as lb_stage.c's tracked branch */
 		xgw_svc_count(sv, c->slot, dir, p->len);
-		xgw_ct_account_seen(c, dir, p->len, now, seen);
-		return xgw_lb_nat(p, c, dir, true, true);
+		xgw_ct_count(c, dir, p->len);
+		return xgw_lb_nat_fam(p, c, dir, true, true, v4);
 	}
 	/* UDP: no state machine (xgw_ct_update_state steps TCP only) */
 	xgw_svc_count(sv, c->slot, dir, p->len);
-	xgw_ct_account_seen(c, dir, p->len, now, seen);
-	return xgw_lb_nat(p, c, dir, false, true);
+	xgw_ct_count(c, dir, p->len);
+	return xgw_lb_nat_fam(p, c, dir, false, true, v4);
 }
 
-/* The stage for one packet with its entry of xgw_lb_prepare's array: 0,
- * XGW_LB_ROUTE or a drop reason, as xgw_lb_stage_flow.  ct and now: the
- * burst's table (w->lb.ct) and clock, held in registers by the caller
- * (read through w they are reloaded after every store into a frame,
- * which may alias anything). */
-static inline int xgw_lb_stage(struct xgw_worker *w, const struct xgw_snapshot *snap,
-			       const struct xgw_fwd_state *fs, struct xgw_ct_table *ct,
-			       uint64_t now, struct xgw_pkt *p, const struct xgw_lb_flow *f)
+/* xgw_lb_tracked_fam, its IPv4 and IPv6 copies. */
+static inline __attribute__((always_inline)) int
+xgw_lb_tracked(struct xgw_ct_table *ct, uint64_t now, struct xgw_ct_conn *c, enum xgw_ct_dir dir,
+	       const struct xgw_ct_tuple *k, struct xgw_pkt *p, struct xgw_svc_worker *sv)
 {
-	if (f->route)
-		return XGW_LB_ROUTE;
-	if (!f->valid)
-		return xgw_lb_stage_flow(w, snap, fs, p, f);
-	if (__builtin_expect(f->conn != NULL, 1)) {
-		int r = xgw_lb_tracked(ct, now, f->conn, (enum xgw_ct_dir)(f->hint & 1), &f->key, p,
-				       &w->svc);
-		if (__builtin_expect(r != XGW_LB_SLOW, 1))
-			return r;
-	}
-	return xgw_lb_l4_flow(w, snap, fs, p, f);
+	if (__builtin_expect(p->flags & XGW_PKT_IPV4, 1))
+		return xgw_lb_tracked_fam(ct, now, c, dir, k, p, sv, true);
+	return xgw_lb_tracked_fam(ct, now, c, dir, k, p, sv, false);
 }
 
 #endif

@@ -394,7 +394,7 @@ static inline bool may_track(const struct xgw_snapshot *snap, const struct xgw_p
 }
 
 void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
-		    const struct xgw_pkt *pkts, const int *rc, uint32_t n, struct xgw_lb_flow *fl)
+		    const struct xgw_pkt *pkts, uint32_t n, struct xgw_lb_flow *fl)
 {
 	struct xgw_ct_table *ct = w->dp->ct;
 	uint8_t idx[XGW_BURST_MAX]; /* the valid packets, in order */
@@ -402,10 +402,9 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	uint32_t m = 0;
 
 	if (!snap || !snap->n_svcs || !ct) {
-		for (uint32_t i = 0; i < n; i++) {
-			fl[i].route = true;
-			fl[i].valid = false;
-		}
+		for (uint32_t i = 0; i < n; i++)
+			if (fl[i].kind != XGW_LB_K_DROP)
+				fl[i].kind = XGW_LB_K_ROUTE;
 		return;
 	}
 	w->lb.ct = ct;
@@ -413,15 +412,17 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	 * the key and its hash, from the headers in registers. */
 	for (uint32_t i = 0; i < n; i++) {
 		struct xgw_lb_flow *f = &fl[i];
-		bool l4 = !rc[i] && wants_lookup(&pkts[i]);
-		bool v = false;
 
-		if (__builtin_expect(l4, 1))
-			v = may_track(snap, &pkts[i]);
-		f->valid = v;
-		f->route = l4 & !v;
-		if (!v)
+		if (__builtin_expect(f->kind == XGW_LB_K_DROP, 0))
 			continue;
+		if (__builtin_expect(!wants_lookup(&pkts[i]), 0)) {
+			f->kind = XGW_LB_K_OTHER;
+			continue;
+		}
+		if (!may_track(snap, &pkts[i])) {
+			f->kind = XGW_LB_K_ROUTE;
+			continue;
+		}
 		f->hash = hs[m] = pkt_key_hash(ct, &pkts[i], &f->key);
 		idx[m++] = (uint8_t)i;
 	}
@@ -443,8 +444,11 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	uint64_t mask = ct->mask;
 	for (uint32_t j = 0; j < m; j++) {
 		struct xgw_lb_flow *f = &fl[idx[j]];
-		uint64_t hint = xgw_ct_hint_at(bk, mask, pool, hs[j], &f->conn);
+		struct xgw_ct_conn *c;
+		uint64_t hint = xgw_ct_hint_at(bk, mask, pool, hs[j], &c);
 		f->hint = hint;
+		f->conn = c;
+		f->kind = (uint8_t)(XGW_LB_K_LOOKUP + (c != NULL)); /* TRACKED: LOOKUP + 1 */
 		any_absent |= !hint;
 	}
 	/* New flows: service, backend and the reply key's bucket now (see
@@ -498,8 +502,8 @@ int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	switch (p->l4_proto) {
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
-		/* xgw_lb_prepare set f up for exactly these packets (the
-		 * others it marked route: xgw_lb_stage does not call here) */
+		/* xgw_lb_prepare set f up for exactly these packets (kind
+		 * LOOKUP or TRACKED: the worker does not call here for them) */
 		return xgw_lb_l4_flow(w, snap, fs, p, f);
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:

@@ -95,16 +95,37 @@ struct xgw_lb_flow {
 	const struct xgw_svc_rt *svc;
 	uint64_t reply_hash; /* of the reply key with that backend, or 0 */
 	uint32_t backend;
-	bool valid; /* key, hash and hint set: the packet goes to the conntrack lookup */
-	/* A TCP/UDP packet of no service and no connection (the snapshot's
-	 * address filter, or no services at all): XGW_LB_ROUTE at once, with
-	 * no key, hash or lookup. */
-	bool route;
+	uint8_t kind; /* enum xgw_lb_kind */
 };
 
-/* rc[i]: the parse verdict of pkts[i] (packets with one are skipped). */
+/* What a packet needs from the stages, decided once per packet: DROP by
+ * the worker's parse (and decap) pass, the others by xgw_lb_prepare; the
+ * worker's per-packet loop dispatches on it, one load and compare, where
+ * it tested the parse verdict, the route and valid flags and the hint's
+ * record in turn. */
+enum xgw_lb_kind {
+	XGW_LB_K_DROP = 0, /* dropped and counted already */
+	/* A TCP/UDP packet of no service and no connection (the snapshot's
+	 * address filter, or no services at all): XGW_LB_ROUTE at once,
+	 * with no key, hash or lookup. */
+	XGW_LB_K_ROUTE,
+	XGW_LB_K_OTHER,	  /* not TCP/UDP with ports: xgw_lb_stage_flow decides */
+	XGW_LB_K_LOOKUP,  /* key, hash and hint set, no record named: xgw_lb_l4_flow */
+	XGW_LB_K_TRACKED, /* the same, and the hint names conn: xgw_lb_tracked */
+};
+_Static_assert(XGW_LB_K_TRACKED == XGW_LB_K_LOOKUP + 1, "xgw_lb_prepare sets either by adding");
+
+/* The entry's key, hash and hint are set (the packet had a conntrack
+ * lookup's burst pass). */
+static inline bool xgw_lb_flow_valid(const struct xgw_lb_flow *f)
+{
+	return f->kind >= XGW_LB_K_LOOKUP;
+}
+
+/* fl[i].kind: XGW_LB_K_DROP for a packet already dropped (skipped), any
+ * other for a parsed one; set to what each packet needs. */
 void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
-		    const struct xgw_pkt *pkts, const int *rc, uint32_t n, struct xgw_lb_flow *fl);
+		    const struct xgw_pkt *pkts, uint32_t n, struct xgw_lb_flow *fl);
 
 /* The stage for one packet, with its entry of xgw_lb_prepare's array (the
  * key, hash and hint of a TCP/UDP packet).  0 for a packet of a tracked or
@@ -151,9 +172,9 @@ int xgw_lb_stage_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 int xgw_lb_l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		   const struct xgw_fwd_state *fs, struct xgw_pkt *p, const struct xgw_lb_flow *f);
 
-/* The stage's entry point in the worker is xgw_lb_stage (lb_fast.h,
- * inline): a tracked connection's packet whose hint names its record is
- * handled there; every other goes to xgw_lb_l4_flow or
- * xgw_lb_stage_flow. */
+/* The stage's entry point in the worker is its dispatch on the entry's
+ * kind: a tracked connection's packet whose hint names its record is
+ * handled by xgw_lb_tracked (lb_fast.h, inline); every other goes to
+ * xgw_lb_l4_flow or xgw_lb_stage_flow. */
 
 #endif

@@ -58,9 +58,80 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 		xgw_worker_stages(w, pkts, n);
 }
 
+/* The burst's state for the per-packet loop, read once per burst. */
+struct burst {
+	const struct xgw_fwd_state *fs;
+	const struct xgw_snapshot *snap;
+	const struct xgw_tun_table *tun;
+	struct xgw_ct_table *ct;
+	uint64_t gen, now;
+	bool acl, fwd_direct;
+	struct xgw_route_own4 own4;
+};
+
+/* The per-packet loop: the LB stage by each packet's kind, then policy
+ * and the source check for routed packets, then routing or the tunnel
+ * encap.  plain: the usual burst (no policy, no tunnel, a FIB), a
+ * constant at each of the two calls, so that its copy of the loop carries
+ * no test of the burst's configuration.  Returns the ports with output,
+ * *n_drop the packets dropped (their kind now XGW_LB_K_DROP). */
+static inline __attribute__((always_inline)) uint32_t
+packets(struct xgw_worker *w, const struct burst *b, struct xgw_pkt *pkts, struct xgw_lb_flow *fl,
+	uint32_t n, bool plain, uint32_t *n_drop)
+{
+	const struct xgw_fwd_state *fs = b->fs;
+	const struct xgw_snapshot *snap = b->snap;
+	struct xgw_ct_table *ct = b->ct;
+	uint64_t gen = b->gen, now = b->now;
+	uint32_t used = 0, drops = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct xgw_pkt *p = &pkts[i];
+		struct xgw_lb_flow *f = &fl[i];
+		unsigned k = f->kind;
+		int r;
+
+		/* The LB stage by kind: 0 (translated), XGW_LB_ROUTE or a
+		 * drop reason. */
+		if (__builtin_expect(k == XGW_LB_K_TRACKED, 1)) {
+			r = xgw_lb_tracked(ct, now, f->conn, (enum xgw_ct_dir)(f->hint & 1),
+					   &f->key, p, &w->svc);
+			if (__builtin_expect(r == XGW_LB_SLOW, 0))
+				r = xgw_lb_l4_flow(w, snap, fs, p, f);
+		} else if (k == XGW_LB_K_ROUTE) {
+			r = XGW_LB_ROUTE;
+		} else if (k == XGW_LB_K_LOOKUP) {
+			r = xgw_lb_l4_flow(w, snap, fs, p, f);
+		} else if (k == XGW_LB_K_OTHER) {
+			r = xgw_lb_stage_flow(w, snap, fs, p, f);
+		} else {
+			continue; /* dropped by parse or decap, counted */
+		}
+		if (r == XGW_LB_ROUTE) {
+			r = !plain && b->acl ? xgw_policy_stage(snap, w->id, p) : 0;
+			if (!r && (plain || fs))
+				r = xgw_route_check_source(w, fs, p, &b->own4);
+		}
+		if (!r)
+			r = plain || b->fwd_direct ? xgw_forward_fast(w, fs, gen, p, f)
+			    : b->tun		   ? xgw_tun_encap_stage(w, b->tun, fs, p, f)
+						   : XGW_DROP_NO_ROUTE;
+		if (r) {
+			f->kind = XGW_LB_K_DROP;
+			drops++;
+			drop(w, p, (unsigned)r);
+			continue;
+		}
+		used |= 1u << p->out_port;
+	}
+	*n_drop = drops;
+	return used;
+}
+
 void xgw_worker_stages(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 {
 	struct xgw_dataplane *dp = w->dp;
+	struct burst b;
 	/* One read of each published pointer per burst: the burst sees one
 	 * consistent configuration, released at the next quiescent state.
 	 * C11 acquire loads, not rcu_dereference: liburcu 0.13's is a volatile
@@ -72,63 +143,60 @@ void xgw_worker_stages(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 	const struct xgw_fwd_state *fs = __atomic_load_n(&dp->fwd, __ATOMIC_ACQUIRE);
 	const struct xgw_snapshot *snap = __atomic_load_n(&dp->snap, __ATOMIC_ACQUIRE);
 	struct xgw_pkt out[XGW_BURST_MAX];
-	uint32_t used = 0; /* bitmask of ports with output */
-	uint32_t n_ok = 0; /* packets to transmit */
+	uint32_t used;	 /* bitmask of ports with output */
+	uint32_t n_drop; /* packets dropped by the per-packet loop */
 	/* The stage sequence (pipeline/README.md).  Parse and the LB stage's
 	 * bulk pass run over the whole burst (VPP's vectors), so that the
 	 * conntrack misses of all packets overlap; the rest per packet, in
 	 * packet order. */
 	struct xgw_lb_flow fl[XGW_BURST_MAX];
-	int rc[XGW_BURST_MAX] = {0}; /* 256 B; gcc cannot see that [0, n) is set */
-	bool acl = xgw_policy_active(snap);
-	struct xgw_route_own4 own4;
 	const struct xgw_tun_table *tun = snap ? snap->tun : NULL;
 
+	b.fs = fs;
+	b.snap = snap;
+	b.tun = tun;
+	b.acl = xgw_policy_active(snap);
 	/* The forwarding state's checks, once per burst (forward_fast.h). */
 	bool fwd_ok = fs && fs->fib;
-	uint64_t gen = fwd_ok ? xgw_fib_generation(fs->fib) : 0;
-	/* The usual burst: no policy, no tunnel, a FIB.  One test per packet
-	 * of these flags (spilled like the others) replaces the tests of acl,
-	 * fs, tun and fwd_ok below. */
-	bool fwd_direct = !tun && fwd_ok;
-	bool plain = !acl && fwd_direct;
+	b.gen = fwd_ok ? xgw_fib_generation(fs->fib) : 0;
+	b.fwd_direct = !tun && fwd_ok;
 
-	for (uint32_t i = 0; i < n; i++)
-		rc[i] = xgw_parse_verify(&pkts[i]);
-	if (tun)
-		for (uint32_t i = 0; i < n; i++)
-			if (!rc[i])
-				rc[i] = xgw_tun_decap_stage(w, tun, &pkts[i]);
-	xgw_route_own4(&own4, fs, w->dp->n_ports);
-	w->lb.own4_set = false; /* gathered again by a new flow of this burst */
-	xgw_lb_prepare(w, snap, pkts, rc, n, fl);
-	struct xgw_ct_table *ct = w->lb.ct; /* set by xgw_lb_prepare when used */
-	uint64_t now = w->now_ns;
+	/* A packet's verdict is kept only when it is a drop, as its kind
+	 * (XGW_LB_K_DROP, the frame freed and counted at once); any other
+	 * kind is the LB stage's to set (xgw_lb_prepare). */
+	uint32_t n_bad = 0; /* dropped by parse or decap */
 	for (uint32_t i = 0; i < n; i++) {
-		struct xgw_pkt *p = &pkts[i];
-		int r = rc[i];
+		int r = xgw_parse_verify(&pkts[i]);
 
-		if (!r)
-			r = xgw_lb_stage(w, snap, fs, ct, now, p, &fl[i]);
-		if (r == XGW_LB_ROUTE) {
-			r = !plain && acl ? xgw_policy_stage(snap, w->id, p) : 0;
-			if (!r && (plain || fs))
-				r = xgw_route_check_source(w, fs, p, &own4);
+		fl[i].kind = r ? XGW_LB_K_DROP : XGW_LB_K_ROUTE;
+		if (__builtin_expect(r != 0, 0)) {
+			n_bad++;
+			drop(w, &pkts[i], (unsigned)r);
 		}
-		if (!r)
-			r = plain || fwd_direct ? xgw_forward_fast(w, fs, gen, p, &fl[i])
-			    : tun		? xgw_tun_encap_stage(w, tun, fs, p, &fl[i])
-						: XGW_DROP_NO_ROUTE;
-		rc[i] = r;
-		if (r) {
-			drop(w, p, (unsigned)r);
-			continue;
-		}
-		n_ok++;
-		used |= 1u << p->out_port;
 	}
+	if (tun)
+		for (uint32_t i = 0; i < n; i++) {
+			if (fl[i].kind == XGW_LB_K_DROP)
+				continue;
+			int r = xgw_tun_decap_stage(w, tun, &pkts[i]);
+			if (r) {
+				fl[i].kind = XGW_LB_K_DROP;
+				n_bad++;
+				drop(w, &pkts[i], (unsigned)r);
+			}
+		}
+	xgw_route_own4(&b.own4, fs, w->dp->n_ports);
+	w->lb.own4_set = false; /* gathered again by a new flow of this burst */
+	xgw_lb_prepare(w, snap, pkts, n, fl);
+	b.ct = w->lb.ct; /* set by xgw_lb_prepare when used */
+	b.now = w->now_ns;
+	if (!b.acl && b.fwd_direct)
+		used = packets(w, &b, pkts, fl, n, true, &n_drop);
+	else
+		used = packets(w, &b, pkts, fl, n, false, &n_drop);
 	w->lb.own4_set = false;
-	bool one_port = n_ok == n && !(used & (used - 1));
+	/* any drop leaves a hole: the gather below */
+	bool one_port = n_bad + n_drop == 0 && !(used & (used - 1));
 	while (used) {
 		unsigned port = (unsigned)__builtin_ctz(used);
 		struct xgw_portq *tx = w->tx_for_port[port];
@@ -137,13 +205,13 @@ void xgw_worker_stages(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 		used &= used - 1;
 		/* The usual burst, every packet forwarded out of one port, is
 		 * already in transmit order: no gather copy.  Otherwise each
-		 * port's packets in burst order (rc 0: not dropped). */
+		 * port's packets in burst order (not dropped). */
 		struct xgw_pkt *o = pkts;
 		if (one_port) {
 			k = n;
 		} else {
 			for (uint32_t i = 0; i < n; i++)
-				if (!rc[i] && pkts[i].out_port == port)
+				if (fl[i].kind != XGW_LB_K_DROP && pkts[i].out_port == port)
 					out[k++] = pkts[i];
 			o = out;
 		}

@@ -72,7 +72,7 @@ int xgw_tun_encap_stage(struct xgw_worker *w, const struct xgw_tun_table *t,
 			const struct xgw_lb_flow *f)
 {
 	/* The packet as the client sent it, for an ICMP error's quote. */
-	const struct xgw_ct_tuple *arrived = f->valid ? &f->key : NULL;
+	const struct xgw_ct_tuple *arrived = xgw_lb_flow_valid(f) ? &f->key : NULL;
 	const struct xgw_tun_enc_slot *s;
 	const struct xgw_tun_ep *ep;
 	struct xgw_tun_ep_nh *e;
@@ -99,7 +99,7 @@ int xgw_tun_encap_stage(struct xgw_worker *w, const struct xgw_tun_table *t,
 		return xgw_too_big(w, fs, p, e->room, arrived);
 	if ((uint32_t)p->headroom + p->l3_off < XGW_TUN_TMPL_LEN)
 		return XGW_DROP_TUNNEL_HEADROOM;
-	if (f->valid) {
+	if (xgw_lb_flow_valid(f)) {
 		hash = f->hash;
 	} else {
 		/* Not a conntrack flow (ICMP): any stable hash of the pair. */

@@ -18,7 +18,7 @@ int xgw_tun_decap_stage(struct xgw_worker *w, const struct xgw_tun_table *t, str
 
 /* In place of xgw_forward: a packet to a tunnel backend is encapsulated
  * and routed to the endpoint, any other is forwarded.  f: the packet's
- * entry of the LB stage (its pre-NAT key and flow hash when f->valid). */
+ * entry of the LB stage (its pre-NAT key and flow hash when xgw_lb_flow_valid(f)). */
 int xgw_tun_encap_stage(struct xgw_worker *w, const struct xgw_tun_table *t,
 			const struct xgw_fwd_state *fs, struct xgw_pkt *p,
 			const struct xgw_lb_flow *f);
