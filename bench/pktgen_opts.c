@@ -76,7 +76,7 @@ void pg_usage(FILE *f)
 	      "  --version             print the version and exit\n"
 	      "transmit:\n"
 	      "  --mode live|xsk       live: BPF_PROG_RUN live frames (XDP_TX out of IFACE);\n"
-	      "                        xsk: AF_XDP TX.  Default: live, AF_XDP if unsupported\n"
+	      "                        xsk: AF_XDP TX.  Default: live, AF_XDP if unsupported or refused\n"
 	      "  --size N              frame length without FCS, 64..1518 (default 64)\n"
 	      "  --flows N             distinct flows: source port varies first from --sport,\n"
 	      "                        then the source address from --src (default 1)\n"

@@ -212,8 +212,9 @@ a=($(acct))
 GWMAC=$(ip netns exec "$GW" cat /sys/class/net/gw-c/address)
 # Live frames (XDP_TX into the veth) reach only a native XDP program on the
 # peer; a generic one sees what the stack sends: AF_XDP transmit then.
-PGMODE=$([ "$XDP_MODE" = skb ] && echo xsk || echo live)
-ip netns exec "$CLI" "$PKTGEN" -i c0 --mode "$PGMODE" --dst-mac "$GWMAC" --src 198.18.1.2 --dst 198.18.2.2 \
+# Otherwise the default: live frames, AF_XDP where the kernel refuses them.
+PGMODE=$([ "$XDP_MODE" = skb ] && echo "--mode xsk")
+ip netns exec "$CLI" "$PKTGEN" -i c0 $PGMODE --dst-mac "$GWMAC" --src 198.18.1.2 --dst 198.18.2.2 \
 	--dport 7000 --count $PG_COUNT --rate 100000 --duration 20 --json --quiet >"$XGW_TMP/gen.json" ||
 	fail "pktgen failed"
 sleep 1
@@ -252,7 +253,7 @@ ctl() { ip netns exec "$GW" "$XGWCTL" -s "$SOCK" "$@"; }
 denied() { stats | jget 'd["drops"].get("policy_denied", 0)'; }
 d0=$(denied)
 id=$(ctl policy add deny --dst 198.18.2.2/32 --proto udp --dport 7001) || fail "policy add"
-ip netns exec "$CLI" "$PKTGEN" -i c0 --mode "$PGMODE" --dst-mac "$GWMAC" --src 198.18.1.2 --dst 198.18.2.2 \
+ip netns exec "$CLI" "$PKTGEN" -i c0 $PGMODE --dst-mac "$GWMAC" --src 198.18.1.2 --dst 198.18.2.2 \
 	--dport 7001 --count 100 --rate 10000 --duration 5 --json --quiet >/dev/null ||
 	fail "pktgen failed"
 sleep 1

@@ -68,6 +68,13 @@ run() {
 	cat "$TMP/sink.err"
 	if ! ip netns exec "$G" "$PG" -i vg --count "$count" --duration 30 --json "$@" \
 		>"$TMP/tx.json" 2>"$TMP/tx.err"; then
+		# A kernel that refuses live frames (lockdown) cannot run the
+		# --mode live cases: said as such, not failed; the xsk ones run.
+		if [[ " $* " == *" --mode live "* ]] && grep -q "live frames not supported" "$TMP/tx.err"; then
+			echo "ok $name # SKIP $(head -1 "$TMP/tx.err")"
+			kill "$SINK_PID" 2>/dev/null; wait "$SINK_PID" 2>/dev/null; SINK_PID=
+			return
+		fi
 		echo "FAIL $name: sender failed:"; cat "$TMP/tx.err"
 		kill "$SINK_PID" 2>/dev/null; wait "$SINK_PID" 2>/dev/null; SINK_PID=
 		fails=$((fails + 1)); return
