@@ -142,11 +142,11 @@ static uint64_t jiffies_read(int fd)
 	return out[0];
 }
 
-static uint64_t mono_fine_ns(void)
+static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
@@ -154,11 +154,11 @@ static uint64_t mono_fine_ns(void)
  * new value, *t its CLOCK_MONOTONIC time; 0 if it did not step in 100 ms. */
 static uint64_t jiffies_edge(int fd, uint64_t *t)
 {
-	uint64_t j0 = jiffies_read(fd), j, start = mono_fine_ns();
+	uint64_t j0 = jiffies_read(fd), j, start = clock_ns(CLOCK_MONOTONIC);
 
 	do {
 		j = jiffies_read(fd);
-		*t = mono_fine_ns();
+		*t = clock_ns(CLOCK_MONOTONIC);
 	} while (j == j0 && *t - start < 100000000ull);
 	return j != j0 ? j : 0;
 }
@@ -798,13 +798,6 @@ json_t *xgw_kdp_stats_json(struct xgw_kdp *k, uint64_t *drops)
 	return o;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts); /* how old a count is */
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void key_tuple(struct xgw_ct_tuple *t, const struct xgw_kdp_ct_key *k)
 {
@@ -1181,7 +1174,7 @@ void xgw_kdp_ct_count(struct xgw_kdp *k, const struct xgw_ct_table *ct, unsigned
 	/* Readers close together (a scrape, a watch) share one walk: the
 	 * second waits for the first's. */
 	pthread_mutex_lock(&k->active_lock);
-	uint64_t t = mono_ns();
+	uint64_t t = clock_ns(CLOCK_MONOTONIC_COARSE); /* how old the counts are */
 	if (k->active_at && t - k->active_at < (uint64_t)max_age_ms * 1000000ull) {
 		pthread_mutex_unlock(&k->active_lock);
 		return;

@@ -91,9 +91,14 @@ xgw_lb_tracked_fam(struct xgw_ct_table *ct, uint64_t now, struct xgw_ct_conn *c,
 	 * neither either.  The refresh is done here, before the state step,
 	 * as xgw_ct_update's accounting did it first too. */
 	if (__builtin_expect(now != seen, 0) && now > seen) {
-		if (now - seen > xgw_ct_timeout_fast(ct, proto, s))
+		uint64_t age = now - seen;
+
+		if (age > xgw_ct_timeout_fast(ct, proto, s))
 			return XGW_LB_SLOW;
-		atomic_store_explicit(&c->last_seen, now, memory_order_relaxed);
+		/* the shared grain (xgw_ct_account_seen): a finer clock
+		 * (offline's, a pcap's) still stores at most every ~1 ms */
+		if (age > XGW_CT_SEEN_GRAIN_NS)
+			atomic_store_explicit(&c->last_seen, now, memory_order_relaxed);
 	}
 	if (proto == IPPROTO_TCP) {
 		uint8_t flags = p->data[p->l4_off + XGW_TCP_FLAGS];

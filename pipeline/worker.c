@@ -58,6 +58,15 @@ void xgw_worker_process(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 		xgw_worker_stages(w, pkts, n);
 }
 
+/* Packet p dropped for reason r: freed and counted now, its entry's kind
+ * DROP so that no later pass looks at it. */
+static inline void drop_kind(struct xgw_worker *w, struct xgw_pkt *p, struct xgw_lb_flow *f,
+			     int r)
+{
+	f->kind = XGW_LB_K_DROP;
+	drop(w, p, (unsigned)r);
+}
+
 /* The burst's state for the per-packet loop, read once per burst. */
 struct burst {
 	const struct xgw_fwd_state *fs;
@@ -117,9 +126,8 @@ packets(struct xgw_worker *w, const struct burst *b, struct xgw_pkt *pkts, struc
 			    : b->tun		   ? xgw_tun_encap_stage(w, b->tun, fs, p, f)
 						   : XGW_DROP_NO_ROUTE;
 		if (r) {
-			f->kind = XGW_LB_K_DROP;
 			drops++;
-			drop(w, p, (unsigned)r);
+			drop_kind(w, p, f, r);
 			continue;
 		}
 		used |= 1u << p->out_port;
@@ -168,10 +176,10 @@ void xgw_worker_stages(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 	for (uint32_t i = 0; i < n; i++) {
 		int r = xgw_parse_verify(&pkts[i]);
 
-		fl[i].kind = r ? XGW_LB_K_DROP : XGW_LB_K_ROUTE;
+		fl[i].kind = XGW_LB_K_ROUTE;
 		if (__builtin_expect(r != 0, 0)) {
 			n_bad++;
-			drop(w, &pkts[i], (unsigned)r);
+			drop_kind(w, &pkts[i], &fl[i], r);
 		}
 	}
 	if (tun)
@@ -180,9 +188,8 @@ void xgw_worker_stages(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 				continue;
 			int r = xgw_tun_decap_stage(w, tun, &pkts[i]);
 			if (r) {
-				fl[i].kind = XGW_LB_K_DROP;
 				n_bad++;
-				drop(w, &pkts[i], (unsigned)r);
+				drop_kind(w, &pkts[i], &fl[i], r);
 			}
 		}
 	xgw_route_own4(&b.own4, fs, w->dp->n_ports);
