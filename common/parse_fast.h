@@ -126,14 +126,25 @@ static inline bool xgw_parse_fast(struct xgw_pkt *p)
 int xgw_parse_verify_slow(struct xgw_pkt *p);
 
 /* xgw_parse, then xgw_ip4_verify (the worker's first step), in one pass
- * for the usual untagged IPv4 TCP/UDP packet. */
-static inline int xgw_parse_verify(struct xgw_pkt *p)
+ * for the usual untagged IPv4 TCP/UDP packet.  *fast: whether p took that
+ * pass (then it is IPv4 TCP or UDP with ports and no fragment), so that
+ * the caller need not test the descriptor for it. */
+static inline int xgw_parse_verify_fast(struct xgw_pkt *p, bool *fast)
 {
 	int rc = xgw_parse_fast4(p, true);
 
+	*fast = rc >= 0;
 	if (__builtin_expect(rc >= 0, 1))
 		return rc;
 	return xgw_parse_verify_slow(p);
+}
+
+/* xgw_parse_verify_fast for a caller that does not ask which way. */
+static inline int xgw_parse_verify(struct xgw_pkt *p)
+{
+	bool fast;
+
+	return xgw_parse_verify_fast(p, &fast);
 }
 
 #endif

@@ -223,33 +223,18 @@ static inline uint64_t ld64(const uint8_t *p)
  * xgw_ct_tuple_init: v4 in b[0..3], every other byte zero.  Not a memset
  * and then field stores: the lookup reads the key back as words, and a
  * load spanning several narrower stores defeats store forwarding.
- * Returns its hash (xgw_ct_hash), for IPv4 from the words in registers. */
-static inline uint64_t pkt_key_hash(const struct xgw_ct_table *ct, const struct xgw_pkt *p,
-				    struct xgw_ct_tuple *t)
+ * Returns its hash (xgw_ct_hash), for IPv4 from the words in registers.
+ * a[0], a[1]: the source address's words, a[2], a[3] the destination's
+ * (an IPv4 address in a[0] and a[2], the others zero). */
+static inline uint64_t pkt_key_words(const struct xgw_ct_table *ct, const struct xgw_pkt *p,
+				     const uint64_t a[4], uint8_t fam, struct xgw_ct_tuple *t)
 {
-	const uint8_t *l3 = p->data + p->l3_off;
-	uint8_t fam = p->flags & XGW_PKT_IPV4 ? AF_INET : AF_INET6;
-
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	/* Each word computed in a register and stored once into the key: gcc
 	 * builds byte arrays (and even word arrays) on the stack and copies
 	 * them with 16-byte loads, the very stall avoided here. */
 	uint8_t *k = (uint8_t *)t;
-	uint64_t a[4], f = fam;
-	uint32_t s4, d4;
-
-	if (fam == AF_INET) {
-		memcpy(&s4, l3 + XGW_IP4_SRC, 4);
-		memcpy(&d4, l3 + XGW_IP4_DST, 4);
-		a[0] = s4;
-		a[2] = d4;
-		a[1] = a[3] = 0;
-	} else {
-		a[0] = ld64(l3 + XGW_IP6_SRC);
-		a[1] = ld64(l3 + XGW_IP6_SRC + 8);
-		a[2] = ld64(l3 + XGW_IP6_DST);
-		a[3] = ld64(l3 + XGW_IP6_DST + 8);
-	}
+	uint64_t f = fam;
 	uint32_t ports; /* sport, dport: adjacent in the descriptor, network order */
 	_Static_assert(offsetof(struct xgw_pkt, dport) == offsetof(struct xgw_pkt, sport) + 2,
 		       "ports adjacent");
@@ -269,12 +254,36 @@ static inline uint64_t pkt_key_hash(const struct xgw_ct_table *ct, const struct 
 #else
 	struct xgw_addr s, d;
 
-	(void)l3;
+	(void)a;
 	(void)fam;
 	xgw_pkt_addrs(p, &s, &d);
 	xgw_ct_tuple_init(t, &s, p->sport, &d, p->dport, p->l4_proto);
 	return xgw_ct_hash_fast(ct, t);
 #endif
+}
+
+/* pkt_key_words from the packet's headers. */
+static inline uint64_t pkt_key_hash(const struct xgw_ct_table *ct, const struct xgw_pkt *p,
+				    struct xgw_ct_tuple *t)
+{
+	const uint8_t *l3 = p->data + p->l3_off;
+	uint64_t a[4];
+
+	if (p->flags & XGW_PKT_IPV4) {
+		uint32_t s4, d4;
+
+		memcpy(&s4, l3 + XGW_IP4_SRC, 4);
+		memcpy(&d4, l3 + XGW_IP4_DST, 4);
+		a[0] = s4;
+		a[2] = d4;
+		a[1] = a[3] = 0;
+		return pkt_key_words(ct, p, a, AF_INET, t);
+	}
+	a[0] = ld64(l3 + XGW_IP6_SRC);
+	a[1] = ld64(l3 + XGW_IP6_SRC + 8);
+	a[2] = ld64(l3 + XGW_IP6_DST);
+	a[3] = ld64(l3 + XGW_IP6_DST + 8);
+	return pkt_key_words(ct, p, a, AF_INET6, t);
 }
 
 int xgw_lb_l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
@@ -360,14 +369,6 @@ static int icmp(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	return XGW_LB_ROUTE;
 }
 
-/* What xgw_lb_stage_flow sends to l4_flow: the packets that get a
- * conntrack lookup. */
-static inline bool wants_lookup(const struct xgw_pkt *p)
-{
-	return (p->flags & (XGW_PKT_L4 | XGW_PKT_FRAG)) == XGW_PKT_L4 &&
-	       (p->l4_proto == IPPROTO_TCP || p->l4_proto == IPPROTO_UDP);
-}
-
 static inline uint32_t fold6(const uint8_t *a)
 {
 	uint32_t w[4];
@@ -413,9 +414,26 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	for (uint32_t i = 0; i < n; i++) {
 		struct xgw_lb_flow *f = &fl[i];
 
+		if (__builtin_expect(f->kind == XGW_LB_K_V4, 1)) {
+			/* The parse pass's IPv4 TCP/UDP packet: the filter and
+			 * the key from the same two address loads. */
+			const uint8_t *l3 = pkts[i].data + pkts[i].l3_off;
+			uint32_t s4, d4;
+
+			memcpy(&s4, l3 + XGW_IP4_SRC, 4);
+			memcpy(&d4, l3 + XGW_IP4_DST, 4);
+			if (!xgw_snapshot_may_track(snap, s4, d4)) {
+				f->kind = XGW_LB_K_ROUTE;
+				continue;
+			}
+			uint64_t a[4] = {s4, 0, d4, 0};
+			f->hash = hs[m] = pkt_key_words(ct, &pkts[i], a, AF_INET, &f->key);
+			idx[m++] = (uint8_t)i;
+			continue;
+		}
 		if (__builtin_expect(f->kind == XGW_LB_K_DROP, 0))
 			continue;
-		if (__builtin_expect(!wants_lookup(&pkts[i]), 0)) {
+		if (__builtin_expect(!xgw_lb_wants_lookup(&pkts[i]), 0)) {
 			f->kind = XGW_LB_K_OTHER;
 			continue;
 		}

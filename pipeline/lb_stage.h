@@ -8,6 +8,7 @@
 #ifndef XGW_LB_STAGE_H
 #define XGW_LB_STAGE_H
 
+#include <netinet/in.h>
 #include <string.h>
 
 #include "common/drop.h"
@@ -109,11 +110,35 @@ enum xgw_lb_kind {
 	 * address filter, or no services at all): XGW_LB_ROUTE at once,
 	 * with no key, hash or lookup. */
 	XGW_LB_K_ROUTE,
-	XGW_LB_K_OTHER,	  /* not TCP/UDP with ports: xgw_lb_stage_flow decides */
+	XGW_LB_K_OTHER, /* not TCP/UDP with ports: xgw_lb_stage_flow decides */
+	/* Set by the parse pass only, for xgw_lb_prepare (which replaces it
+	 * with one of the others): an IPv4 TCP/UDP packet with ports and no
+	 * fragment (xgw_lb_kind_parsed), so that the burst pass goes
+	 * straight to the address filter and the key without testing the
+	 * descriptor's flags, protocol and family again. */
+	XGW_LB_K_V4,
 	XGW_LB_K_LOOKUP,  /* key, hash and hint set, no record named: xgw_lb_l4_flow */
 	XGW_LB_K_TRACKED, /* the same, and the hint names conn: xgw_lb_tracked */
 };
 _Static_assert(XGW_LB_K_TRACKED == XGW_LB_K_LOOKUP + 1, "xgw_lb_prepare sets either by adding");
+_Static_assert(XGW_LB_K_LOOKUP > XGW_LB_K_V4,
+	       "xgw_lb_flow_valid: the two kinds with a key are the highest");
+
+/* The packets that get a conntrack lookup: TCP or UDP with ports, no
+ * fragment. */
+static inline bool xgw_lb_wants_lookup(const struct xgw_pkt *p)
+{
+	return (p->flags & (XGW_PKT_L4 | XGW_PKT_FRAG)) == XGW_PKT_L4 &&
+	       (p->l4_proto == IPPROTO_TCP || p->l4_proto == IPPROTO_UDP);
+}
+
+/* A parsed packet's kind before xgw_lb_prepare: XGW_LB_K_V4 for an IPv4
+ * one that wants a lookup, else XGW_LB_K_ROUTE (the burst pass decides
+ * from the descriptor). */
+static inline enum xgw_lb_kind xgw_lb_kind_parsed(const struct xgw_pkt *p)
+{
+	return (p->flags & XGW_PKT_IPV4) && xgw_lb_wants_lookup(p) ? XGW_LB_K_V4 : XGW_LB_K_ROUTE;
+}
 
 /* The entry's key, hash and hint are set (the packet had a conntrack
  * lookup's burst pass). */
@@ -122,8 +147,9 @@ static inline bool xgw_lb_flow_valid(const struct xgw_lb_flow *f)
 	return f->kind >= XGW_LB_K_LOOKUP;
 }
 
-/* fl[i].kind: XGW_LB_K_DROP for a packet already dropped (skipped), any
- * other for a parsed one; set to what each packet needs. */
+/* fl[i].kind: XGW_LB_K_DROP for a packet already dropped (skipped),
+ * XGW_LB_K_V4 or XGW_LB_K_ROUTE for a parsed one (xgw_lb_kind_parsed); set
+ * to what each packet needs (never XGW_LB_K_V4). */
 void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		    const struct xgw_pkt *pkts, uint32_t n, struct xgw_lb_flow *fl);
 

@@ -174,9 +174,12 @@ void xgw_worker_stages(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 	 * kind is the LB stage's to set (xgw_lb_prepare). */
 	uint32_t n_bad = 0; /* dropped by parse or decap */
 	for (uint32_t i = 0; i < n; i++) {
-		int r = xgw_parse_verify(&pkts[i]);
+		bool fast;
+		int r = xgw_parse_verify_fast(&pkts[i], &fast);
 
-		fl[i].kind = XGW_LB_K_ROUTE;
+		/* The fast path's packet is XGW_LB_K_V4 by its contract: no
+		 * test of the descriptor it has just written. */
+		fl[i].kind = fast ? XGW_LB_K_V4 : XGW_LB_K_ROUTE;
 		if (__builtin_expect(r != 0, 0)) {
 			n_bad++;
 			drop_kind(w, &pkts[i], &fl[i], r);
@@ -190,7 +193,10 @@ void xgw_worker_stages(struct xgw_worker *w, struct xgw_pkt *pkts, uint32_t n)
 			if (r) {
 				n_bad++;
 				drop_kind(w, &pkts[i], &fl[i], r);
+				continue;
 			}
+			/* the inner packet's, when it was a tunnel's */
+			fl[i].kind = xgw_lb_kind_parsed(&pkts[i]);
 		}
 	xgw_route_own4(&b.own4, fs, w->dp->n_ports);
 	w->lb.own4_set = false; /* gathered again by a new flow of this burst */
