@@ -156,14 +156,11 @@ static inline uint32_t xgw_ct_touch_fast(const struct xgw_ct_table *t, uint64_t 
 	return atomic_load_explicit(&t->buckets[h & t->mask].overflow, memory_order_relaxed);
 }
 
-/* xgw_ct_prefetch_conn, inline, in the table's geometry (buckets, mask,
- * pool); *conn gets the record a slot-word hint names (NULL for hints 0
- * and XGW_CT_HINT_NONE). */
-static inline uint64_t xgw_ct_hint_at(const struct xgw_ct_bucket *buckets, uint64_t mask,
-				      struct xgw_ct_conn *pool, uint64_t h,
-				      struct xgw_ct_conn **conn)
+/* The slot word of the bucket b whose signature is h's (the first one:
+ * a second match of a 32-bit signature is a 2^-32 event, and the lookup
+ * checks the key and falls back to a full scan), else 0. */
+static inline uint64_t xgw_ct_sig_scan(const struct xgw_ct_bucket *b, uint64_t h)
 {
-	const struct xgw_ct_bucket *b = &buckets[h & mask];
 	uint64_t sig = h & ~0xffffffffull;
 
 	/* Unrolled, one compare per slot: a miss scans all seven, and the
@@ -175,16 +172,44 @@ static inline uint64_t xgw_ct_hint_at(const struct xgw_ct_bucket *buckets, uint6
 		uint64_t v = atomic_load_explicit(&b->slot[i], memory_order_acquire);
 		if ((v ^ sig) >> 32 || !v)
 			continue;
-		struct xgw_ct_conn *c = &pool[((uint32_t)v >> 1) - 1]; /* xgw_ct_slot_conn */
-		__builtin_prefetch(c);
-		__builtin_prefetch((const char *)c + 64);
-		*conn = c;
-		/* A second match of a 32-bit signature is a 2^-32 event: the
-		 * lookup checks the key and falls back to a full scan. */
+		return v;
+	}
+	return 0;
+}
+
+/* The record slot word v names, its two hot lines prefetched. */
+static inline struct xgw_ct_conn *xgw_ct_slot_prefetch(struct xgw_ct_conn *pool, uint64_t v)
+{
+	struct xgw_ct_conn *c = &pool[((uint32_t)v >> 1) - 1]; /* xgw_ct_slot_conn */
+
+	__builtin_prefetch(c);
+	__builtin_prefetch((const char *)c + 64);
+	return c;
+}
+
+/* The hint of a bucket with no slot of h's signature: 0 when no key
+ * overflowed from it (h's key is in no bucket), else XGW_CT_HINT_NONE. */
+static inline uint64_t xgw_ct_miss_hint(const struct xgw_ct_bucket *b)
+{
+	return atomic_load_explicit(&b->overflow, memory_order_relaxed) ? XGW_CT_HINT_NONE : 0;
+}
+
+/* xgw_ct_prefetch_conn, inline, in the table's geometry (buckets, mask,
+ * pool); *conn gets the record a slot-word hint names (NULL for hints 0
+ * and XGW_CT_HINT_NONE). */
+static inline uint64_t xgw_ct_hint_at(const struct xgw_ct_bucket *buckets, uint64_t mask,
+				      struct xgw_ct_conn *pool, uint64_t h,
+				      struct xgw_ct_conn **conn)
+{
+	const struct xgw_ct_bucket *b = &buckets[h & mask];
+	uint64_t v = xgw_ct_sig_scan(b, h);
+
+	if (v) {
+		*conn = xgw_ct_slot_prefetch(pool, v);
 		return v;
 	}
 	*conn = NULL;
-	return atomic_load_explicit(&b->overflow, memory_order_relaxed) ? XGW_CT_HINT_NONE : 0;
+	return xgw_ct_miss_hint(b);
 }
 
 /* xgw_ct_hint_at with t's geometry.  A loop over a burst passes the

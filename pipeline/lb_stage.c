@@ -398,7 +398,7 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		    const struct xgw_pkt *pkts, uint32_t n, struct xgw_lb_flow *fl)
 {
 	struct xgw_ct_table *ct = w->dp->ct;
-	uint8_t idx[XGW_BURST_MAX]; /* the valid packets, in order */
+	struct xgw_lb_flow *fp[XGW_BURST_MAX]; /* the valid packets' entries, in order */
 	uint64_t hs[XGW_BURST_MAX]; /* their hashes */
 	uint32_t m = 0;
 
@@ -428,7 +428,7 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 			}
 			uint64_t a[4] = {s4, 0, d4, 0};
 			f->hash = hs[m] = pkt_key_words(ct, &pkts[i], a, AF_INET, &f->key);
-			idx[m++] = (uint8_t)i;
+			fp[m++] = f;
 			continue;
 		}
 		if (__builtin_expect(f->kind == XGW_LB_K_DROP, 0))
@@ -442,7 +442,7 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 			continue;
 		}
 		f->hash = hs[m] = pkt_key_hash(ct, &pkts[i], &f->key);
-		idx[m++] = (uint8_t)i;
+		fp[m++] = f;
 	}
 	if (!m)
 		return;
@@ -461,19 +461,30 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	struct xgw_ct_conn *pool = ct->pool;
 	uint64_t mask = ct->mask;
 	for (uint32_t j = 0; j < m; j++) {
-		struct xgw_lb_flow *f = &fl[idx[j]];
-		struct xgw_ct_conn *c;
-		uint64_t hint = xgw_ct_hint_at(bk, mask, pool, hs[j], &c);
+		struct xgw_lb_flow *f = fp[j];
+		uint64_t h = hs[j];
+		const struct xgw_ct_bucket *b = &bk[h & mask];
+		uint64_t v = xgw_ct_sig_scan(b, h);
+
+		/* xgw_ct_hint_at, its two answers apart: the hit's kind is
+		 * a constant store, not computed from the record pointer */
+		if (__builtin_expect(v != 0, 1)) {
+			f->hint = v;
+			f->conn = xgw_ct_slot_prefetch(pool, v);
+			f->kind = XGW_LB_K_TRACKED;
+			continue;
+		}
+		uint64_t hint = xgw_ct_miss_hint(b);
 		f->hint = hint;
-		f->conn = c;
-		f->kind = (uint8_t)(XGW_LB_K_LOOKUP + (c != NULL)); /* TRACKED: LOOKUP + 1 */
+		f->conn = NULL;
+		f->kind = XGW_LB_K_LOOKUP;
 		any_absent |= !hint;
 	}
 	/* New flows: service, backend and the reply key's bucket now (see
 	 * struct xgw_lb_flow).  Packets of the same new flow later in the
 	 * burst get the same answers: both are functions of the snapshot. */
 	for (uint32_t j = 0; any_absent && j < m; j++) {
-		struct xgw_lb_flow *f = &fl[idx[j]];
+		struct xgw_lb_flow *f = fp[j];
 		if (f->hint)
 			continue;
 		f->backend = 0;

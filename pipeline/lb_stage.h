@@ -120,8 +120,7 @@ enum xgw_lb_kind {
 	XGW_LB_K_LOOKUP,  /* key, hash and hint set, no record named: xgw_lb_l4_flow */
 	XGW_LB_K_TRACKED, /* the same, and the hint names conn: xgw_lb_tracked */
 };
-_Static_assert(XGW_LB_K_TRACKED == XGW_LB_K_LOOKUP + 1, "xgw_lb_prepare sets either by adding");
-_Static_assert(XGW_LB_K_LOOKUP > XGW_LB_K_V4,
+_Static_assert(XGW_LB_K_TRACKED > XGW_LB_K_LOOKUP && XGW_LB_K_LOOKUP > XGW_LB_K_V4,
 	       "xgw_lb_flow_valid: the two kinds with a key are the highest");
 
 /* The packets that get a conntrack lookup: TCP or UDP with ports, no
