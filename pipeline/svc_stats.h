@@ -61,8 +61,8 @@ static inline void xgw_svc_count(struct xgw_svc_worker *s, uint32_t slot, unsign
 {
 	struct xgw_be_ctr *b = &s->be[slot];
 
-	XGW_STAT_ADD(b->d[dir].pkts, 1);
-	XGW_STAT_ADD(b->d[dir].bytes, bytes);
+	xgw_stat_add64(&b->d[dir].pkts, 1);
+	xgw_stat_add64(&b->d[dir].bytes, bytes);
 }
 
 struct xgw_dataplane;
