@@ -276,56 +276,92 @@ void xgw_ct_prefetch_w(const struct xgw_ct_table *t, uint64_t h)
 	xgw_ct_prefetch_w_fast(t, h);
 }
 
-/* The key's words 1, 2, 4, 5 and 6 (its ports, protocol and family, the
- * padding's place zeroed for nat_csum), as five word copies: field by
- * field the last word cost ~8 instructions per tuple (callgrind,
- * new-flows). */
-static inline void ctuple_set(struct xgw_ct_ctuple *c, const struct xgw_ct_tuple *k)
-{
-	uint8_t *d = (uint8_t *)c;
-	uint64_t w0 = xgw_ct_w8(k, 1), w1 = xgw_ct_w8(k, 2), w2 = xgw_ct_w8(k, 4),
-		 w3 = xgw_ct_w8(k, 5), w4 = xgw_ct_w8(k, 6) & XGW_CT_W4_KEY_MASK;
+/* A stored tuple's five words (struct xgw_ct_ctuple) in registers: a
+ * creation builds both tuples' words once, derives the translation's
+ * checksum differences from them and stores each word once, word 4 with
+ * its nat_csum (through the record, field by field, the differences
+ * reloaded what had just been stored and cost ~40 instructions per new
+ * flow, callgrind new-flows). */
+struct ct_words {
+	uint64_t w[5];
+};
 
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define W_LO32(w)    ((uint32_t)(w))	    /* a word's bytes 0-3 */
+#define W4_FAMILY(w) ((uint8_t)((w) >> 40)) /* word 4's family byte */
+#define W4_NAT_SHIFT 48			    /* word 4's nat_csum */
+#else
+#define W_LO32(w)    ((uint32_t)((w) >> 32))
+#define W4_FAMILY(w) ((uint8_t)((w) >> 16))
+#define W4_NAT_SHIFT 0
+#endif
+
+/* A key's words 1, 2, 4, 5 and 6 (its ports, protocol and family, the
+ * padding's place zeroed for nat_csum). */
+static inline struct ct_words key_words(const struct xgw_ct_tuple *k)
+{
 	_Static_assert(offsetof(struct xgw_ct_tuple, src.b) == 8 &&
 			   offsetof(struct xgw_ct_tuple, dst.b) == 32 &&
 			   offsetof(struct xgw_ct_tuple, sport) == 48 &&
 			   offsetof(struct xgw_ct_ctuple, sport) == 32,
 		       "stored tuple words");
-	/* each word stored on its own: an array is built on the stack first */
-	memcpy(d, &w0, 8);
-	memcpy(d + 8, &w1, 8);
-	memcpy(d + 16, &w2, 8);
-	memcpy(d + 24, &w3, 8);
-	memcpy(d + 32, &w4, 8);
+	return (struct ct_words){{xgw_ct_w8(k, 1), xgw_ct_w8(k, 2), xgw_ct_w8(k, 4),
+				  xgw_ct_w8(k, 5), xgw_ct_w8(k, 6) & XGW_CT_W4_KEY_MASK}};
 }
 
-static inline uint32_t ld32u(const void *p)
+/* Five word stores: field by field the last word cost ~8 instructions per
+ * tuple (callgrind, new-flows). */
+static inline void ctuple_put(struct xgw_ct_ctuple *c, const struct ct_words *w)
 {
-	uint32_t v;
+	uint8_t *d = (uint8_t *)c;
 
-	memcpy(&v, p, 4);
-	return v;
+	/* each word stored on its own: an array is built on the stack first */
+	memcpy(d, &w->w[0], 8);
+	memcpy(d + 8, &w->w[1], 8);
+	memcpy(d + 16, &w->w[2], 8);
+	memcpy(d + 24, &w->w[3], 8);
+	memcpy(d + 32, &w->w[4], 8);
 }
 
 /* The checksum differences of an IPv4 connection's ORIG direction
- * (struct xgw_ct_ctuple.nat_csum): the sums xgw_nat4_ports makes per
+ * (struct xgw_ct_ctuple.nat_csum) into word 4 of o (the IPv4 header's)
+ * and r (the TCP/UDP checksum's): the sums xgw_nat4_ports makes per
  * packet from the packet's fields (equal to orig's, which the packet's
  * key matched) and reply's, folded once here.  A fold is 0 only for a
- * zero sum, for which adding 0 is what the sum adds. */
-static inline void nat_csum_set(struct xgw_ct_conn *c)
+ * zero sum, for which adding 0 is what the sum adds.  Other connections
+ * keep 0 there. */
+static inline void nat_csum_set(struct ct_words *o, struct ct_words *r)
 {
-	const struct xgw_ct_ctuple *o = &c->orig, *r = &c->reply;
-
-	if (o->family != AF_INET || r->family != AF_INET) {
-		c->orig.nat_csum = c->reply.nat_csum = 0;
+	if (W4_FAMILY(o->w[4]) != AF_INET || W4_FAMILY(r->w[4]) != AF_INET)
 		return;
-	}
-	uint16_t np[2] = {r->dport, r->sport}; /* the new source, destination port */
-	uint64_t da = (uint64_t)(uint32_t)~ld32u(o->src) + ld32u(r->dst) +
-		      (uint32_t)~ld32u(o->dst) + ld32u(r->src);
+	uint32_t rp = W_LO32(r->w[4]); /* reply's ports; swapped: the new source, destination */
+	uint64_t da = (uint64_t)(uint32_t)~W_LO32(o->w[0]) + W_LO32(r->w[2]) +
+		      (uint32_t)~W_LO32(o->w[2]) + W_LO32(r->w[0]);
+	uint64_t d4 = da + (uint32_t)~W_LO32(o->w[4]) + (rp >> 16 | rp << 16);
 
-	c->orig.nat_csum = xgw_csum_fold(da);
-	c->reply.nat_csum = xgw_csum_fold(da + (uint32_t)~ld32u(&o->sport) + ld32u(np));
+	o->w[4] |= (uint64_t)xgw_csum_fold(da) << W4_NAT_SHIFT;
+	r->w[4] |= (uint64_t)xgw_csum_fold(d4) << W4_NAT_SHIFT;
+}
+
+/* xgw_ct_hash of the key a stored tuple is (an IPv4 one from its words,
+ * as xgw_ct_hash_fast reads the key). */
+static inline uint64_t ctuple_hash(const struct xgw_ct_table *t, const struct xgw_ct_ctuple *c)
+{
+	struct xgw_ct_tuple k;
+
+	if (c->family == AF_INET)
+		return xgw_ct_hash4(t, xgw_ct_cw8(c, 0), xgw_ct_cw8(c, 2),
+				    xgw_ct_cw8(c, 4) & XGW_CT_W4_KEY_MASK);
+	xgw_ct_ctuple_key(&k, c);
+	return xgw_ct_hash_fast(t, &k);
+}
+
+/* Two stored tuples, as keys (without nat_csum). */
+static inline bool ctuple_eq(const struct xgw_ct_ctuple *a, const struct xgw_ct_ctuple *b)
+{
+	return ((xgw_ct_cw8(a, 0) ^ xgw_ct_cw8(b, 0)) | (xgw_ct_cw8(a, 1) ^ xgw_ct_cw8(b, 1)) |
+		(xgw_ct_cw8(a, 2) ^ xgw_ct_cw8(b, 2)) | (xgw_ct_cw8(a, 3) ^ xgw_ct_cw8(b, 3)) |
+		((xgw_ct_cw8(a, 4) ^ xgw_ct_cw8(b, 4)) & XGW_CT_W4_KEY_MASK)) == 0;
 }
 
 /* The slot word's record bits: (index + 1) << 1 (a pointer difference
@@ -359,15 +395,25 @@ bool xgw_ct_expired(const struct xgw_ct_table *t, const struct xgw_ct_conn *c, u
 	return xgw_ct_expired_fast(t, c, now);
 }
 
-static enum xgw_ct_state tcp_initial(uint8_t tf)
+/* A TCP connection's first state from its first packet's flags: RST,
+ * SYN and ACK decide (XGW_CT_TCP_SYN_MASK).  Picked up mid-stream (e.g.
+ * after a restart): trust it, as cilium does; policy has already run on
+ * this packet. */
+#define TCP_INITIAL(tf)                                                                            \
+	(((tf)&XGW_TCP_RST)				       ? XGW_CT_CLOSE                      \
+	 : ((tf) & (XGW_TCP_SYN | XGW_TCP_ACK)) == XGW_TCP_SYN ? XGW_CT_SYN_SENT                   \
+							       : XGW_CT_ESTABLISHED)
+#define TCP_INITIAL4(i) TCP_INITIAL(i), TCP_INITIAL(i + 1), TCP_INITIAL(i + 2), TCP_INITIAL(i + 3)
+
+/* TCP_INITIAL by the deciding flags, one load per creation (the two tests
+ * cost ~10 instructions, callgrind new-flows). */
+static const uint8_t tcp_initial_of[XGW_CT_TCP_SYN_MASK + 1] = {
+    TCP_INITIAL4(0),  TCP_INITIAL4(4), TCP_INITIAL4(8), TCP_INITIAL4(12),
+    TCP_INITIAL4(16), TCP_INITIAL(20), TCP_INITIAL(21), TCP_INITIAL(22)};
+
+static inline enum xgw_ct_state tcp_initial(uint8_t tf)
 {
-	if (tf & XGW_TCP_RST)
-		return XGW_CT_CLOSE;
-	if ((tf & (XGW_TCP_SYN | XGW_TCP_ACK)) == XGW_TCP_SYN)
-		return XGW_CT_SYN_SENT;
-	/* Picked up mid-stream (e.g. after a restart): trust it, as cilium
-	 * does; policy has already run on this packet. */
-	return XGW_CT_ESTABLISHED;
+	return (enum xgw_ct_state)tcp_initial_of[tf & XGW_CT_TCP_SYN_MASK];
 }
 
 /* Inlined into xgw_ct_update: with the call, the update of a TCP packet
@@ -631,20 +677,29 @@ __attribute__((noinline)) static void kill_expired(struct xgw_ct_table *t, struc
 		inc(&t->n_expired);
 }
 
-/* Inlined into every lookup (it is most of one); the rare unlink is not. */
+/* Inlined into every lookup (it is most of one); the rare unlink is not.
+ * The tuple wanted is the key k, or with k NULL the stored tuple mine (a
+ * creation's reply, which it has in that form only). */
 static inline __attribute__((always_inline)) struct xgw_ct_conn *
-slot_match(struct xgw_ct_table *t, uint64_t v, const struct xgw_ct_tuple *k, uint64_t now)
+slot_match_as(struct xgw_ct_table *t, uint64_t v, const struct xgw_ct_tuple *k,
+	      const struct xgw_ct_ctuple *mine, uint64_t now)
 {
 	struct xgw_ct_conn *c = xgw_ct_slot_conn(t, v);
+	const struct xgw_ct_ctuple *ct = xgw_ct_ctuple_of(c, (enum xgw_ct_dir)(v & 1));
 
-	if (!xgw_ct_tuple_eq(xgw_ct_ctuple_of(c, (enum xgw_ct_dir)(v & 1)), k) ||
-	    ld(&c->life) != XGW_CT_L_LIVE)
+	if (!(k ? xgw_ct_tuple_eq(ct, k) : ctuple_eq(ct, mine)) || ld(&c->life) != XGW_CT_L_LIVE)
 		return NULL;
 	if (xgw_ct_expired_fast(t, c, now)) {
 		kill_expired(t, c);
 		return NULL;
 	}
 	return c;
+}
+
+static inline __attribute__((always_inline)) struct xgw_ct_conn *
+slot_match(struct xgw_ct_table *t, uint64_t v, const struct xgw_ct_tuple *k, uint64_t now)
+{
+	return slot_match_as(t, v, k, NULL, now);
 }
 
 struct xgw_ct_conn *xgw_ct_lookup_hash(struct xgw_ct_table *t, const struct xgw_ct_tuple *k,
@@ -700,33 +755,42 @@ struct xgw_ct_conn *xgw_ct_lookup(struct xgw_ct_table *t, const struct xgw_ct_tu
 
 /* Claim an empty slot for slot word nv of record c by CAS (other buckets'
  * inserters may race for it as an overflow slot); release publishes the
- * record.  The record is live before the caller unlocks its home bucket:
- * the next inserter of the key must see it (the unlock's release orders
- * it; no full barrier). */
-static bool claim_slot(_Atomic uint64_t *slot, uint64_t nv, struct xgw_ct_conn *c)
+ * record.  publish: c's first key (the reply's), so c is still NEW (only
+ * a LIVE record is ever killed) and becomes LIVE here; the second key's
+ * record is LIVE already, or DEAD if a flush came between (a constant at
+ * each call: no load of life).  The record is live before the caller
+ * unlocks its home bucket: the next inserter of the key must see it (the
+ * unlock's release orders it; no full barrier).  seen_free: the caller
+ * read the slot as 0 a moment ago (no plain load before the CAS). */
+static inline bool claim_slot(_Atomic uint64_t *slot, uint64_t nv, struct xgw_ct_conn *c,
+			      bool publish, bool seen_free)
 {
 	uint64_t cur = 0;
 
-	if (ld(slot) ||
+	if ((!seen_free && ld(slot)) ||
 	    !atomic_compare_exchange_strong_explicit(slot, &cur, nv, memory_order_release, RLX))
 		return false;
-	if (ld(&c->life) == XGW_CT_L_NEW)
+	if (publish)
 		atomic_store_explicit(&c->life, XGW_CT_L_LIVE, memory_order_release);
 	return true;
 }
 
-/* Insert key (c, d), that is k (c's tuple d as a key; h its hash, or 0),
- * unless a live connection already has it (then *exist).
- * Serialised per home bucket, so of two workers inserting the same key one
- * finds the other's. 0, -EEXIST or -ENOSPC.  Inline in xgw_ct_create's two
- * calls: out of line its prologue and epilogue cost ~20 instructions per
- * key (callgrind, new-flows). */
+/* Insert key (c, d), that is c's tuple d (k: the same as a key, or NULL;
+ * h its hash, or 0), unless a live connection already has it (then
+ * *exist).  Serialised per home bucket, so of two workers inserting the
+ * same key one finds the other's.  0, -EEXIST or -ENOSPC.  The reply's
+ * key is inserted first (xgw_ct_create) and publishes the record.  Inline
+ * in xgw_ct_create's calls: out of line its prologue and epilogue cost
+ * ~20 instructions per key (callgrind, new-flows). */
 static inline __attribute__((always_inline)) int
 insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, uint64_t rec, enum xgw_ct_dir d,
 	   const struct xgw_ct_tuple *k, uint64_t h, uint64_t now, struct xgw_ct_conn **exist)
 {
+	const struct xgw_ct_ctuple *mine = xgw_ct_ctuple_of(c, d);
+	bool publish = d == XGW_CT_REPLY;
+
 	if (!h)
-		h = xgw_ct_hash(t, k);
+		h = k ? xgw_ct_hash(t, k) : ctuple_hash(t, mine);
 	uint64_t nv = slot_val_rec(rec, d, h);
 	struct xgw_ct_bucket *home = &t->buckets[h & t->mask];
 	int ret = -ENOSPC;
@@ -750,7 +814,7 @@ insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, uint64_t rec, enum xgw
 			}
 			if ((uint32_t)(v >> 32) != sig)
 				continue;
-			struct xgw_ct_conn *o = slot_match(t, v, k, now);
+			struct xgw_ct_conn *o = slot_match_as(t, v, k, mine, now);
 			if (!o)
 				continue;
 			*exist = o;
@@ -759,10 +823,15 @@ insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, uint64_t rec, enum xgw
 		}
 		/* Another bucket's inserter may have taken the free slot for
 		 * its overflow meanwhile: then the general path below. */
-		if (free >= 0 && claim_slot(&home->slot[free], nv, c)) {
+		if (free >= 0 && claim_slot(&home->slot[free], nv, c, publish, true)) {
 			ret = 0;
 			goto out;
 		}
+	}
+	struct xgw_ct_tuple mk;
+	if (!k) {
+		xgw_ct_ctuple_key(&mk, mine);
+		k = &mk;
 	}
 	enum xgw_ct_dir ed;
 	struct xgw_ct_conn *e = xgw_ct_lookup_hash(t, k, h, now, &ed);
@@ -776,7 +845,7 @@ insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, uint64_t rec, enum xgw
 		if (p == 1)
 			atomic_fetch_add(&home->overflow, 1);
 		for (unsigned i = 0; i < XGW_CT_BUCKET_SLOTS; i++) {
-			if (claim_slot(&b->slot[i], nv, c)) {
+			if (claim_slot(&b->slot[i], nv, c, publish, false)) {
 				ret = 0;
 				goto out;
 			}
@@ -822,7 +891,8 @@ static unsigned ct_evict(struct xgw_ct_table *t, uint64_t now, bool embryonic)
 	return got;
 }
 
-static struct xgw_ct_conn *ct_admit(struct xgw_ct_table *t, struct xgw_ct_cache *k, uint64_t now)
+static inline __attribute__((always_inline)) struct xgw_ct_conn *
+ct_admit(struct xgw_ct_table *t, struct xgw_ct_cache *k, uint64_t now)
 {
 	struct xgw_ct_conn *c;
 
@@ -863,22 +933,24 @@ full:
 	return NULL;
 }
 
-int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
-		  const struct xgw_ct_tuple *reply, const struct xgw_ct_init *init, uint64_t now,
-		  struct xgw_ct_conn **out)
+/* xgw_ct_create with the reply tuple as its stored words rw (nat_csum
+ * 0), inline in its two entry points. */
+static inline __attribute__((always_inline)) int
+ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig, struct ct_words rw,
+	  const struct xgw_ct_init *init, uint64_t now, struct xgw_ct_conn **out)
 {
-	struct xgw_ct_cache *k = init->cache && t->caches && init->cache <= XGW_CT_CACHES
-				     ? &t->caches[init->cache - 1]
-				     : NULL;
+	uint32_t ci = init->cache - 1u; /* cache 0 (none) wraps */
+	struct xgw_ct_cache *k = ci < XGW_CT_CACHES && t->caches ? &t->caches[ci] : NULL;
+	struct ct_words ow = key_words(orig);
 	struct xgw_ct_conn *c, *e = NULL;
 	int r;
 
 	c = ct_admit(t, k, now);
 	if (!c)
 		return -ENOSPC;
-	ctuple_set(&c->orig, orig);
-	ctuple_set(&c->reply, reply);
-	nat_csum_set(c);
+	nat_csum_set(&ow, &rw);
+	ctuple_put(&c->orig, &ow);
+	ctuple_put(&c->reply, &rw);
 	c->backend_id = init->backend_id;
 	c->service_id = init->service_id;
 	c->slot = init->slot & (XGW_CT_SLOTS - 1); /* in range (a power of two) */
@@ -900,7 +972,7 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 	/* Reply first, never overwriting: once it is in, nobody else can take
 	 * this backend-side tuple (cilium's snat_v4_new_mapping order). */
 	uint64_t rec = slot_rec(t, c);
-	r = insert_key(t, c, rec, XGW_CT_REPLY, reply, init->hash[XGW_CT_REPLY], now, &e);
+	r = insert_key(t, c, rec, XGW_CT_REPLY, NULL, init->hash[XGW_CT_REPLY], now, &e);
 	if (r == -EEXIST && !xgw_ct_tuple_eq(&e->orig, orig) &&
 	    xgw_ct_syn_reopens(e, init->tcp_flags)) {
 		/* Another connection's backend tuple (two VIPs onto one
@@ -911,7 +983,7 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		 * the new connection.  A live one refuses the new flow. */
 		if (ct_kill(t, e))
 			inc(&t->n_reused);
-		r = insert_key(t, c, rec, XGW_CT_REPLY, reply, init->hash[XGW_CT_REPLY], now, &e);
+		r = insert_key(t, c, rec, XGW_CT_REPLY, NULL, init->hash[XGW_CT_REPLY], now, &e);
 	}
 	if (r) {
 		/* Never published: straight back to the pool. */
@@ -957,6 +1029,34 @@ fail:
 	c->uncounted = true; /* never created: its end is not counted */
 	ct_kill(t, c);
 	return r;
+}
+
+int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
+		  const struct xgw_ct_tuple *reply, const struct xgw_ct_init *init, uint64_t now,
+		  struct xgw_ct_conn **out)
+{
+	return ct_create(t, orig, key_words(reply), init, now, out);
+}
+
+int xgw_ct_create_dnat(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
+		       const struct xgw_addr *backend, uint16_t bport,
+		       const struct xgw_ct_init *init, uint64_t now, struct xgw_ct_conn **out)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* The stored words of xgw_ct_tuple_init(backend, bport, &orig->src,
+	 * orig->sport, orig->proto): the backend's address, the client's (the
+	 * key's word 1 and 2), the ports, protocol and the backend's family. */
+	struct ct_words rw = {{backend->q[0], backend->q[1], xgw_ct_w8(orig, 1), xgw_ct_w8(orig, 2),
+			       (uint64_t)bport | (uint64_t)orig->sport << 16 |
+				   (uint64_t)orig->proto << 32 | (uint64_t)backend->family << 40}};
+
+	return ct_create(t, orig, rw, init, now, out);
+#else
+	struct xgw_ct_tuple reply;
+
+	xgw_ct_tuple_init(&reply, backend, bport, &orig->src, orig->sport, orig->proto);
+	return xgw_ct_create(t, orig, &reply, init, now, out);
+#endif
 }
 
 /* --- control-thread walks -------------------------------------------------- */

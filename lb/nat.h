@@ -174,11 +174,8 @@ static inline int xgw_nat_ct_create_dnat(struct xgw_ct_table *t, const struct xg
 					 const struct xgw_ct_init *init, uint64_t now,
 					 struct xgw_ct_conn **out, bool *created)
 {
-	struct xgw_ct_tuple reply;
-	int r;
+	int r = xgw_ct_create_dnat(t, orig, backend, bport, init, now, out);
 
-	xgw_ct_tuple_init(&reply, backend, bport, &orig->src, orig->sport, orig->proto);
-	r = xgw_ct_create(t, orig, &reply, init, now, out);
 	if (created)
 		*created = r == 0;
 	if (r >= 0)

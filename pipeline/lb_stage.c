@@ -199,7 +199,7 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 	uint64_t rh = init.hash[XGW_CT_REPLY];
 	/* Not the pre-picked backend's tuple: SNAT, another algorithm, or
 	 * another worker's connection found by a lost creation race. */
-	if (!rh || svc->snat || c->backend_id != id) {
+	if (!rh || svc->snat || (!created && c->backend_id != id)) {
 		struct xgw_ct_tuple rk;
 		xgw_ct_ctuple_key(&rk, &c->reply);
 		rh = xgw_ct_hash(ct, &rk);
