@@ -10,6 +10,7 @@
 #include "common/hdr.h"
 #include "common/stat.h"
 #include "lb/conntrack.h"
+#include "lb/conntrack_create.h"
 #include "lb/nat.h"
 #include "pipeline/lb_fast.h"
 #include "pipeline/worker.h"
@@ -152,11 +153,24 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 	 * backend it picked (the same tuple xgw_nat_ct_create builds). */
 	init.hash[XGW_CT_ORIG] = h;
 	init.hash[XGW_CT_REPLY] = id == pre ? f->reply_hash : 0;
-	/* sa is NULL exactly when init.snat is false (no SNAT) */
-	rc = sa ? xgw_nat_ct_create(ct, t, &svc->be[id].ip, svc->be[id].port, sa, XGW_NAT_PORT_MIN,
-				    XGW_NAT_PORT_MAX, &init, w->now_ns, &c, &created)
-		: xgw_nat_ct_create_dnat(ct, t, &svc->be[id].ip, svc->be[id].port, &init, w->now_ns,
-					 &c, &created);
+	/* sa is NULL exactly when init.snat is false (no SNAT).  The SNAT
+	 * call gets copies: init, c and created, whose addresses it takes,
+	 * then stay out of memory on the inline DNAT path. */
+	if (sa) {
+		struct xgw_ct_init si = init;
+		struct xgw_ct_conn *sc = NULL;
+		bool sc_created = false;
+		rc = xgw_nat_ct_create(ct, t, &svc->be[id].ip, svc->be[id].port, sa,
+				       XGW_NAT_PORT_MIN, XGW_NAT_PORT_MAX, &si, w->now_ns, &sc,
+				       &sc_created);
+		c = sc;
+		created = sc_created;
+	} else {
+		rc = xgw_nat_ct_dnat_rc(xgw_ct_create_dnat_fast(ct, t, &svc->be[id].ip,
+								svc->be[id].port, &init, w->now_ns,
+								&c),
+					&created);
+	}
 	if (rc)
 		return rc;
 	/* Counted as opened now: if it is deleted below, its end is
