@@ -405,10 +405,10 @@ xgw_ct_create_words(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig, str
 	XGW_CT_ST(&c->state,
 		  orig->proto == IPPROTO_TCP ? xgw_ct_tcp_initial(init->tcp_flags) : XGW_CT_NONE);
 	XGW_CT_ST(&c->flags, init->snat ? XGW_CT_F_SNAT : 0);
-	for (int d = 0; d < 2; d++) {
-		XGW_CT_ST(&c->pkts[d], 0);
-		XGW_CT_ST(&c->bytes[d], 0);
-	}
+	XGW_CT_ST(&c->pkts[XGW_CT_ORIG], init->first_bytes != 0);
+	XGW_CT_ST(&c->bytes[XGW_CT_ORIG], init->first_bytes);
+	XGW_CT_ST(&c->pkts[XGW_CT_REPLY], 0);
+	XGW_CT_ST(&c->bytes[XGW_CT_REPLY], 0);
 	XGW_CT_ST(&c->last_seen, now);
 	/* Relaxed: no lookup can reach the record before the release CAS that
 	 * publishes its first slot, and the pool walks (GC, eviction, flush,

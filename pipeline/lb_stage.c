@@ -146,6 +146,7 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 	init.backend_id = id;
 	init.service_id = svc->id;
 	init.slot = svc->be[id].ctr;
+	init.first_bytes = p->len;
 	init.tcp_flags = tcp_flags;
 	init.snat = svc->snat;
 	init.cache = w->id >= 0 && w->id < XGW_CT_CACHES ? (uint16_t)(w->id + 1) : 0;
@@ -181,12 +182,22 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 	/* A new flow's SYN leaves the SYN_SENT it was created in as it is
 	 * (xgw_ct_tcp_next: no FIN, no RST, the client's side): accounted
 	 * only.  Anything else (a mid-stream pickup, a connection another
-	 * worker created first) takes the whole step. */
-	if (t->proto == IPPROTO_TCP && (tcp_flags & (XGW_TCP_SYN | XGW_TCP_FIN)) == XGW_TCP_SYN &&
-	    atomic_load_explicit(&c->state, memory_order_relaxed) == XGW_CT_SYN_SENT)
-		xgw_ct_account(c, XGW_CT_ORIG, p->len, w->now_ns);
-	else
-		xgw_ct_update(ct, c, XGW_CT_ORIG, tcp_flags, p->len, w->now_ns);
+	 * worker created first) takes the whole step.  A connection this
+	 * packet created has it accounted already (init.first_bytes): only
+	 * xgw_ct_update's state step is left, when it would take one. */
+	enum xgw_ct_state s = atomic_load_explicit(&c->state, memory_order_relaxed);
+	bool syn_sent = t->proto == IPPROTO_TCP &&
+			(tcp_flags & (XGW_TCP_SYN | XGW_TCP_FIN)) == XGW_TCP_SYN &&
+			s == XGW_CT_SYN_SENT;
+	if (!created) {
+		if (syn_sent)
+			xgw_ct_account(c, XGW_CT_ORIG, p->len, w->now_ns);
+		else
+			xgw_ct_update(ct, c, XGW_CT_ORIG, tcp_flags, p->len, w->now_ns);
+	} else if (t->proto == IPPROTO_TCP && !syn_sent &&
+		   (s != XGW_CT_ESTABLISHED || (tcp_flags & XGW_CT_TCP_FIN_RST))) {
+		xgw_ct_update_state(ct, c, XGW_CT_ORIG, tcp_flags, w->now_ns, s);
+	}
 	/* xgw_nat_apply's checks with what the burst pass knows: a TCP or
 	 * UDP packet with ports, no fragment (xgw_lb_nat).  A connection
 	 * this packet created has its tuple as orig; one found existing

@@ -647,8 +647,9 @@ static void test_hash_of(void **state)
 /* xgw_ct_create_dnat builds the reply tuple xgw_ct_create is given by
  * the NAT (xgw_ct_tuple_init(backend, bport, client, cport)) from its
  * words: the same records (tuples, translation's checksum differences,
- * state), found by the same keys, with and without the hashes passed, for
- * IPv4 and IPv6, TCP flags of every initial state and UDP. */
+ * state, the first packet's counters when asked), found by the same
+ * keys, with and without the hashes passed, for IPv4 and IPv6, TCP flags
+ * of every initial state and UDP. */
 static void test_create_dnat(void **state)
 {
 	struct xgw_ct_table *a = xgw_ct_new(&defcfg), *b = xgw_ct_new(&defcfg);
@@ -662,6 +663,8 @@ static void test_create_dnat(void **state)
 		bool v6 = i & 1;
 		uint8_t proto = i % 3 == 2 ? IPPROTO_UDP : IPPROTO_TCP;
 		struct xgw_ct_init in = {.backend_id = i, .tcp_flags = tfs[i % 6]};
+		/* the first packet accounted at the creation, or not */
+		in.first_bytes = i & 8 ? 60 + i : 0;
 
 		flow(i, v6, proto, &o, &r);
 		if (i & 4) {
@@ -678,6 +681,11 @@ static void test_create_dnat(void **state)
 		assert_memory_equal(&ca->reply, &cb->reply, sizeof(ca->reply));
 		assert_int_equal(ca->state, cb->state);
 		assert_int_equal(ca->flags, cb->flags);
+		assert_int_equal(cb->pkts[XGW_CT_ORIG], in.first_bytes ? 1 : 0);
+		assert_int_equal(cb->bytes[XGW_CT_ORIG], in.first_bytes);
+		assert_int_equal(cb->pkts[XGW_CT_REPLY] + cb->bytes[XGW_CT_REPLY], 0);
+		assert_int_equal(ca->pkts[XGW_CT_ORIG], cb->pkts[XGW_CT_ORIG]);
+		assert_int_equal(ca->bytes[XGW_CT_ORIG], cb->bytes[XGW_CT_ORIG]);
 		assert_true(xgw_ct_lookup(b, &r, now, &d) == cb && d == XGW_CT_REPLY);
 		assert_true(xgw_ct_lookup(b, &o, now, &d) == cb && d == XGW_CT_ORIG);
 		/* the reply tuple taken: refused, as xgw_ct_create refuses it
