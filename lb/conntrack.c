@@ -600,6 +600,39 @@ unsigned xgw_ct_evict(struct xgw_ct_table *t, uint64_t now, bool embryonic)
 	return got;
 }
 
+/* xgw_ct_insert_key's general path, out of line (it is rare: home holds a
+ * key that overflowed, or its free slot was taken meanwhile): a full
+ * lookup, then the first free slot of the probe window.  home = h's home
+ * bucket, locked by the caller. */
+int xgw_ct_insert_overflow(struct xgw_ct_table *t, struct xgw_ct_conn *c, uint64_t nv,
+			   enum xgw_ct_dir d, const struct xgw_ct_tuple *k, uint64_t h,
+			   uint64_t now, struct xgw_ct_conn **exist)
+{
+	struct xgw_ct_bucket *home = &t->buckets[h & t->mask];
+	struct xgw_ct_tuple mk;
+
+	if (!k) {
+		xgw_ct_ctuple_key(&mk, xgw_ct_ctuple_of(c, d));
+		k = &mk;
+	}
+	enum xgw_ct_dir ed;
+	struct xgw_ct_conn *e = xgw_ct_lookup_hash(t, k, h, now, &ed);
+	if (e) {
+		*exist = e;
+		return -EEXIST;
+	}
+	for (unsigned p = 0; p < XGW_CT_PROBE; p++) {
+		struct xgw_ct_bucket *b = &t->buckets[(h + p) & t->mask];
+		if (p == 1)
+			atomic_fetch_add(&home->overflow, 1);
+		for (unsigned i = 0; i < XGW_CT_BUCKET_SLOTS; i++)
+			if (xgw_ct_claim_slot(&b->slot[i], nv, c, d == XGW_CT_REPLY, false))
+				return 0;
+	}
+	atomic_fetch_sub(&home->overflow, 1);
+	return -ENOSPC;
+}
+
 int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		  const struct xgw_ct_tuple *reply, const struct xgw_ct_init *init, uint64_t now,
 		  struct xgw_ct_conn **out)

@@ -45,6 +45,10 @@ void xgw_ct_cache_refill(struct xgw_ct_table *t, struct xgw_ct_cache *k);
 unsigned xgw_ct_evict(struct xgw_ct_table *t, uint64_t now, bool embryonic);
 void xgw_ct_kill_expired(struct xgw_ct_table *t, struct xgw_ct_conn *c);
 void xgw_ct_unlink_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct_dir d);
+/* xgw_ct_insert_key's general path, with home's lock held. */
+int xgw_ct_insert_overflow(struct xgw_ct_table *t, struct xgw_ct_conn *c, uint64_t nv,
+			   enum xgw_ct_dir d, const struct xgw_ct_tuple *k, uint64_t h,
+			   uint64_t now, struct xgw_ct_conn **exist);
 
 /* A stored tuple's five words (struct xgw_ct_ctuple) in registers: a
  * creation builds both tuples' words once, derives the translation's
@@ -308,30 +312,7 @@ xgw_ct_insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, uint64_t rec, e
 			goto out;
 		}
 	}
-	struct xgw_ct_tuple mk;
-	if (!k) {
-		xgw_ct_ctuple_key(&mk, mine);
-		k = &mk;
-	}
-	enum xgw_ct_dir ed;
-	struct xgw_ct_conn *e = xgw_ct_lookup_hash(t, k, h, now, &ed);
-	if (e) {
-		*exist = e;
-		ret = -EEXIST;
-		goto out;
-	}
-	for (unsigned p = 0; p < XGW_CT_PROBE; p++) {
-		struct xgw_ct_bucket *b = &t->buckets[(h + p) & t->mask];
-		if (p == 1)
-			atomic_fetch_add(&home->overflow, 1);
-		for (unsigned i = 0; i < XGW_CT_BUCKET_SLOTS; i++) {
-			if (xgw_ct_claim_slot(&b->slot[i], nv, c, publish, false)) {
-				ret = 0;
-				goto out;
-			}
-		}
-	}
-	atomic_fetch_sub(&home->overflow, 1);
+	ret = xgw_ct_insert_overflow(t, c, nv, d, k, h, now, exist);
 out:
 	xgw_ct_bucket_unlock(home);
 	return ret;

@@ -109,7 +109,7 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 	struct xgw_ct_table *ct = w->dp->ct;
 	const struct xgw_addr *sa = NULL;
 	struct xgw_ct_init init = {0};
-	struct xgw_ct_conn *c;
+	struct xgw_ct_conn *c = NULL; /* set whenever the creation answers 0 or 1 */
 	struct xgw_addr nsrc, ndst;
 	uint32_t id;
 	bool created;
