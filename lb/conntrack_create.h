@@ -62,11 +62,11 @@ struct xgw_ct_words {
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define XGW_CT_W_LO32(w)    ((uint32_t)(w))	   /* a word's bytes 0-3 */
-#define XGW_CT_W4_FAMILY(w) ((uint8_t)((w) >> 40)) /* word 4's family byte */
+#define XGW_CT_W4_FAMILY_SHIFT 40		      /* word 4's family byte */
 #define XGW_CT_W4_NAT_SHIFT 48			   /* word 4's nat_csum */
 #else
 #define XGW_CT_W_LO32(w)    ((uint32_t)((w) >> 32))
-#define XGW_CT_W4_FAMILY(w) ((uint8_t)((w) >> 16))
+#define XGW_CT_W4_FAMILY_SHIFT 16
 #define XGW_CT_W4_NAT_SHIFT 0
 #endif
 
@@ -106,12 +106,17 @@ static inline void xgw_ct_ctuple_put(struct xgw_ct_ctuple *c, const struct xgw_c
  * keep 0 there. */
 static inline void xgw_ct_nat_csum_words(struct xgw_ct_words *o, struct xgw_ct_words *r)
 {
-	if (XGW_CT_W4_FAMILY(o->w[4]) != AF_INET || XGW_CT_W4_FAMILY(r->w[4]) != AF_INET)
+	const uint64_t fam = (uint64_t)0xff << XGW_CT_W4_FAMILY_SHIFT,
+		       v4 = (uint64_t)AF_INET << XGW_CT_W4_FAMILY_SHIFT;
+
+	/* both families AF_INET, in one test */
+	if (((o->w[4] ^ v4) | (r->w[4] ^ v4)) & fam)
 		return;
 	uint32_t rp =
 	    XGW_CT_W_LO32(r->w[4]); /* reply's ports; swapped: the new source, destination */
-	uint64_t da = (uint64_t)(uint32_t)~XGW_CT_W_LO32(o->w[0]) + XGW_CT_W_LO32(r->w[2]) +
-		      (uint32_t)~XGW_CT_W_LO32(o->w[2]) + XGW_CT_W_LO32(r->w[0]);
+	/* ~a + ~b as 2 * 0xffffffff - a - b: the same sum, fewer moves */
+	uint64_t da = 0x1fffffffeull - XGW_CT_W_LO32(o->w[0]) - XGW_CT_W_LO32(o->w[2]) +
+		      XGW_CT_W_LO32(r->w[0]) + XGW_CT_W_LO32(r->w[2]);
 	uint64_t d4 = da + (uint32_t)~XGW_CT_W_LO32(o->w[4]) + (rp >> 16 | rp << 16);
 
 	o->w[4] |= (uint64_t)xgw_csum_fold(da) << XGW_CT_W4_NAT_SHIFT;
