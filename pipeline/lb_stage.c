@@ -94,6 +94,23 @@ int xgw_lb_check_source(const struct xgw_worker *w, const struct xgw_snapshot *s
 	return check_source(w, snap, fs, &src, &dst, NULL);
 }
 
+/* The burst's creations filter (struct xgw_lb_worker.created_filter): bit
+ * h >> 52 of its 4096, one shift for the word and the bit (two shifts of h
+ * cost ~2 instructions more per mark and test, callgrind new-flows). */
+static inline void created_mark(uint64_t *cf, uint64_t h)
+{
+	uint32_t i = (uint32_t)(h >> 52);
+
+	cf[i >> 6] |= 1ull << (i & 63);
+}
+
+static inline bool created_maybe(const uint64_t *cf, uint64_t h)
+{
+	uint32_t i = (uint32_t)(h >> 52);
+
+	return cf[i >> 6] >> (i & 63) & 1;
+}
+
 /* f: the burst pass's key and hash, and the backend it pre-picked (0: none)
  * with that backend's reply-key hash.  Inline in xgw_lb_l4_flow, its one
  * caller: as a call of its own it paid a second prologue and epilogue and
@@ -230,8 +247,8 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 		rh = xgw_ct_hash(ct, &rk);
 	}
 	w->lb.burst_created = true;
-	w->lb.created_filter[h >> 58] |= 1ull << (h >> 52 & 63);
-	w->lb.created_filter[rh >> 58] |= 1ull << (rh >> 52 & 63);
+	created_mark(w->lb.created_filter, h);
+	created_mark(w->lb.created_filter, rh);
 	return 0;
 }
 
@@ -315,8 +332,7 @@ int xgw_lb_l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 
 	if (p->l4_proto == IPPROTO_TCP)
 		flags = p->data[p->l4_off + XGW_TCP_FLAGS];
-	if (hint == 0 && w->lb.burst_created &&
-	    (w->lb.created_filter[h >> 58] >> (h >> 52 & 63) & 1))
+	if (hint == 0 && w->lb.burst_created && created_maybe(w->lb.created_filter, h))
 		hint = XGW_CT_HINT_NONE;
 	/* hint 0: absent (xgw_ct_lookup_hint's first answer), without the call */
 	c = hint ? xgw_ct_lookup_hint(ct, t, h, hint, w->now_ns, &dir) : NULL;
