@@ -14,6 +14,7 @@
 #include "common/tsan.h"
 #include "lb/conntrack.h"
 #include "lb/conntrack_fast.h"
+#include "lb/conntrack_create.h"
 #include "common/csum.h"
 #include "common/hash.h"
 #include "common/hdr.h"
@@ -33,18 +34,6 @@ _Static_assert(XGW_CT_TCP_FIN_RST == (XGW_TCP_FIN | XGW_TCP_RST), "FIN|RST");
 _Static_assert(XGW_CT_TCP_SYN_MASK == (XGW_TCP_SYN | XGW_TCP_ACK | XGW_TCP_RST) &&
 		   XGW_CT_TCP_SYN == XGW_TCP_SYN,
 	       "SYN alone");
-
-/* A worker's creation cache (struct xgw_ct_init.cache): written by its
- * worker only, with relaxed atomic loads and stores (no read-modify-write),
- * read by the stats. */
-#define CT_CACHE_MAX   32
-#define CT_CACHE_BATCH 16 /* records and admissions taken at once */
-struct xgw_ct_cache {
-	_Atomic int64_t credit;	  /* admissions counted in live, not used yet */
-	_Atomic uint64_t created; /* this worker's share of n_created */
-	uint32_t n;		  /* free records in idx */
-	uint32_t idx[CT_CACHE_MAX];
-} __attribute__((aligned(64)));
 
 static const char *const state_names[XGW_CT_STATE__MAX] = {
     [XGW_CT_NONE] = "none",	      [XGW_CT_SYN_SENT] = "syn_sent",
@@ -161,9 +150,9 @@ struct xgw_ct_table *xgw_ct_new(const struct xgw_ct_cfg *cfg)
 	if (nb < 64)
 		nb = 64;
 	t->mask = nb - 1;
-	/* The caches hold up to CT_CACHE_MAX records each beyond the live
+	/* The caches hold up to XGW_CT_CACHE_MAX records each beyond the live
 	 * ones: only where the pool's slack covers all of them. */
-	if (t->pool_size - t->max_entries >= XGW_CT_CACHES * CT_CACHE_MAX) {
+	if (t->pool_size - t->max_entries >= XGW_CT_CACHES * XGW_CT_CACHE_MAX) {
 		t->caches = aligned_alloc(64, XGW_CT_CACHES * sizeof(struct xgw_ct_cache));
 		if (!t->caches) {
 			free(t);
@@ -276,75 +265,10 @@ void xgw_ct_prefetch_w(const struct xgw_ct_table *t, uint64_t h)
 	xgw_ct_prefetch_w_fast(t, h);
 }
 
-/* The key's words 1, 2, 4, 5 and 6 (its ports, protocol and family, the
- * padding's place zeroed for nat_csum), as five word copies: field by
- * field the last word cost ~8 instructions per tuple (callgrind,
- * new-flows). */
-static inline void ctuple_set(struct xgw_ct_ctuple *c, const struct xgw_ct_tuple *k)
-{
-	uint8_t *d = (uint8_t *)c;
-	uint64_t w0 = xgw_ct_w8(k, 1), w1 = xgw_ct_w8(k, 2), w2 = xgw_ct_w8(k, 4),
-		 w3 = xgw_ct_w8(k, 5), w4 = xgw_ct_w8(k, 6) & XGW_CT_W4_KEY_MASK;
-
-	_Static_assert(offsetof(struct xgw_ct_tuple, src.b) == 8 &&
-			   offsetof(struct xgw_ct_tuple, dst.b) == 32 &&
-			   offsetof(struct xgw_ct_tuple, sport) == 48 &&
-			   offsetof(struct xgw_ct_ctuple, sport) == 32,
-		       "stored tuple words");
-	/* each word stored on its own: an array is built on the stack first */
-	memcpy(d, &w0, 8);
-	memcpy(d + 8, &w1, 8);
-	memcpy(d + 16, &w2, 8);
-	memcpy(d + 24, &w3, 8);
-	memcpy(d + 32, &w4, 8);
-}
-
-static inline uint32_t ld32u(const void *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-/* The checksum differences of an IPv4 connection's ORIG direction
- * (struct xgw_ct_ctuple.nat_csum): the sums xgw_nat4_ports makes per
- * packet from the packet's fields (equal to orig's, which the packet's
- * key matched) and reply's, folded once here.  A fold is 0 only for a
- * zero sum, for which adding 0 is what the sum adds. */
-static inline void nat_csum_set(struct xgw_ct_conn *c)
-{
-	const struct xgw_ct_ctuple *o = &c->orig, *r = &c->reply;
-
-	if (o->family != AF_INET || r->family != AF_INET) {
-		c->orig.nat_csum = c->reply.nat_csum = 0;
-		return;
-	}
-	uint16_t np[2] = {r->dport, r->sport}; /* the new source, destination port */
-	uint64_t da = (uint64_t)(uint32_t)~ld32u(o->src) + ld32u(r->dst) +
-		      (uint32_t)~ld32u(o->dst) + ld32u(r->src);
-
-	c->orig.nat_csum = xgw_csum_fold(da);
-	c->reply.nat_csum = xgw_csum_fold(da + (uint32_t)~ld32u(&o->sport) + ld32u(np));
-}
-
-/* The slot word's record bits: (index + 1) << 1 (a pointer difference
- * is a shift and a multiply by the inverse of the record size: once per
- * creation, not once per key). */
-static inline uint64_t slot_rec(const struct xgw_ct_table *t, const struct xgw_ct_conn *c)
-{
-	return ((uint64_t)(c - t->pool) + 1) << 1;
-}
-
-static inline uint64_t slot_val_rec(uint64_t rec, enum xgw_ct_dir d, uint64_t h)
-{
-	return (h >> 32) << 32 | rec | (uint64_t)d;
-}
-
 static inline uint64_t slot_val(const struct xgw_ct_table *t, const struct xgw_ct_conn *c,
 				enum xgw_ct_dir d, uint64_t h)
 {
-	return slot_val_rec(slot_rec(t, c), d, h);
+	return xgw_ct_slot_val_rec(xgw_ct_slot_rec(t, c), d, h);
 }
 
 /* --- timeouts and the TCP state machine ---------------------------------- */
@@ -357,17 +281,6 @@ uint64_t xgw_ct_timeout(const struct xgw_ct_table *t, uint8_t proto, enum xgw_ct
 bool xgw_ct_expired(const struct xgw_ct_table *t, const struct xgw_ct_conn *c, uint64_t now)
 {
 	return xgw_ct_expired_fast(t, c, now);
-}
-
-static enum xgw_ct_state tcp_initial(uint8_t tf)
-{
-	if (tf & XGW_TCP_RST)
-		return XGW_CT_CLOSE;
-	if ((tf & (XGW_TCP_SYN | XGW_TCP_ACK)) == XGW_TCP_SYN)
-		return XGW_CT_SYN_SENT;
-	/* Picked up mid-stream (e.g. after a restart): trust it, as cilium
-	 * does; policy has already run on this packet. */
-	return XGW_CT_ESTABLISHED;
 }
 
 /* Inlined into xgw_ct_update: with the call, the update of a TCP packet
@@ -383,7 +296,7 @@ static inline enum xgw_ct_state tcp_next(enum xgw_ct_state s, uint8_t *flags, en
 		return XGW_CT_CLOSE;
 	switch (s) {
 	case XGW_CT_NONE:
-		return tcp_initial(tf);
+		return xgw_ct_tcp_initial(tf);
 	case XGW_CT_SYN_SENT:
 		if (dir == XGW_CT_REPLY && syn) /* SYN+ACK, or simultaneous open */
 			return XGW_CT_SYN_RECV;
@@ -450,14 +363,7 @@ enum xgw_ct_state xgw_ct_update_state(struct xgw_ct_table *t, struct xgw_ct_conn
 
 /* --- record pool --------------------------------------------------------- */
 
-static inline void prefetch_record_w(const struct xgw_ct_conn *c)
-{
-	__builtin_prefetch((const char *)c, 1);
-	__builtin_prefetch((const char *)c + 64, 1);
-	__builtin_prefetch((const char *)c + 128, 1);
-}
-
-static struct xgw_ct_conn *pool_pop(struct xgw_ct_table *t)
+struct xgw_ct_conn *xgw_ct_pool_pop(struct xgw_ct_table *t)
 {
 	uint64_t old = atomic_load(&t->free_head), nw;
 
@@ -473,7 +379,7 @@ static struct xgw_ct_conn *pool_pop(struct xgw_ct_table *t)
 	/* The next creation pops the new head and reads its free-list link,
 	 * then writes all three lines: start that miss now. */
 	if ((uint32_t)nw)
-		prefetch_record_w(&t->pool[(uint32_t)nw - 1]);
+		xgw_ct_prefetch_record_w(&t->pool[(uint32_t)nw - 1]);
 	return &t->pool[(uint32_t)old - 1];
 fresh:;
 	uint32_t f = atomic_load(&t->fresh);
@@ -482,11 +388,11 @@ fresh:;
 			return NULL;
 	} while (!atomic_compare_exchange_weak(&t->fresh, &f, f + 1));
 	if (f + 1 < t->pool_size)
-		prefetch_record_w(&t->pool[f + 1]);
+		xgw_ct_prefetch_record_w(&t->pool[f + 1]);
 	return &t->pool[f];
 }
 
-static void pool_push(struct xgw_ct_table *t, struct xgw_ct_conn *c)
+void xgw_ct_pool_push(struct xgw_ct_table *t, struct xgw_ct_conn *c)
 {
 	uint64_t old = atomic_load(&t->free_head), nw;
 	uint32_t i1 = (uint32_t)(c - t->pool) + 1;
@@ -500,7 +406,7 @@ static void pool_push(struct xgw_ct_table *t, struct xgw_ct_conn *c)
 /* Refill an empty cache: a run of the free list in one CAS (the tagged
  * head changes with any push or pop, so the run read is still the stack's
  * top when the CAS succeeds), else a range of never-used records. */
-__attribute__((noinline)) static void cache_refill(struct xgw_ct_table *t, struct xgw_ct_cache *k)
+__attribute__((noinline)) void xgw_ct_cache_refill(struct xgw_ct_table *t, struct xgw_ct_cache *k)
 {
 	uint64_t old = atomic_load(&t->free_head), nw;
 	uint32_t got, f, take;
@@ -508,8 +414,8 @@ __attribute__((noinline)) static void cache_refill(struct xgw_ct_table *t, struc
 	do {
 		uint32_t i1 = (uint32_t)old;
 		got = 0;
-		while (i1 && got < CT_CACHE_BATCH) {
-			k->idx[CT_CACHE_BATCH - 1 - got++] = i1 - 1;
+		while (i1 && got < XGW_CT_CACHE_BATCH) {
+			k->idx[XGW_CT_CACHE_BATCH - 1 - got++] = i1 - 1;
 			i1 = ld(&t->pool[i1 - 1].next_free);
 		}
 		if (!got)
@@ -517,8 +423,8 @@ __attribute__((noinline)) static void cache_refill(struct xgw_ct_table *t, struc
 		nw = ((old >> 32) + 1) << 32 | i1;
 	} while (!atomic_compare_exchange_weak(&t->free_head, &old, nw));
 	if (got) {
-		if (got < CT_CACHE_BATCH)
-			memmove(k->idx, k->idx + CT_CACHE_BATCH - got, got * sizeof(k->idx[0]));
+		if (got < XGW_CT_CACHE_BATCH)
+			memmove(k->idx, k->idx + XGW_CT_CACHE_BATCH - got, got * sizeof(k->idx[0]));
 		k->n = got;
 		return;
 	}
@@ -526,26 +432,12 @@ __attribute__((noinline)) static void cache_refill(struct xgw_ct_table *t, struc
 	do {
 		if (f >= t->pool_size)
 			return;
-		take = t->pool_size - f < CT_CACHE_BATCH ? t->pool_size - f : CT_CACHE_BATCH;
+		take =
+		    t->pool_size - f < XGW_CT_CACHE_BATCH ? t->pool_size - f : XGW_CT_CACHE_BATCH;
 	} while (!atomic_compare_exchange_weak(&t->fresh, &f, f + take));
 	for (uint32_t i = 0; i < take; i++)
 		k->idx[i] = f + take - 1 - i; /* popped from the end: ascending */
 	k->n = take;
-}
-
-static inline struct xgw_ct_conn *cache_pop(struct xgw_ct_table *t, struct xgw_ct_cache *k)
-{
-	struct xgw_ct_conn *c;
-
-	if (!k->n)
-		cache_refill(t, k);
-	if (!k->n)
-		return NULL;
-	c = &t->pool[k->idx[--k->n]];
-	/* The next creation writes all three lines of the next record. */
-	if (k->n)
-		prefetch_record_w(&t->pool[k->idx[k->n - 1]]);
-	return c;
 }
 
 static void ct_reclaim(struct rcu_head *h)
@@ -559,27 +451,15 @@ static void ct_reclaim(struct rcu_head *h)
 	if (c->slot && !c->uncounted)
 		atomic_fetch_add_explicit(&c->owner->closed[c->slot], 1, RLX);
 	atomic_store(&c->life, XGW_CT_L_FREE);
-	pool_push(c->owner, c);
+	xgw_ct_pool_push(c->owner, c);
 	XGW_TSAN_RCU_CB_DONE(); /* for rcu_barrier (xgw_ct_reclaim_wait) */
 }
 
 /* --- index ------------------------------------------------------------------ */
 
-static inline void bucket_lock(struct xgw_ct_bucket *b)
-{
-	while (atomic_exchange_explicit(&b->lock, 1, memory_order_acquire))
-		while (ld(&b->lock))
-			caa_cpu_relax();
-}
-
-static inline void bucket_unlock(struct xgw_ct_bucket *b)
-{
-	atomic_store_explicit(&b->lock, 0, memory_order_release);
-}
-
 /* Remove the exact slot word of (c, d).  Lock-free: a CAS, so two removers
  * cannot both succeed, and an insert into a freed slot is never undone. */
-static void unlink_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct_dir d)
+void xgw_ct_unlink_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct_dir d)
 {
 	struct xgw_ct_tuple k;
 
@@ -608,8 +488,8 @@ static bool ct_kill(struct xgw_ct_table *t, struct xgw_ct_conn *c)
 
 	if (!atomic_compare_exchange_strong(&c->life, &live, XGW_CT_L_DEAD))
 		return false;
-	unlink_key(t, c, XGW_CT_REPLY);
-	unlink_key(t, c, XGW_CT_ORIG);
+	xgw_ct_unlink_key(t, c, XGW_CT_REPLY);
+	xgw_ct_unlink_key(t, c, XGW_CT_ORIG);
 	atomic_fetch_sub(&t->live, 1);
 	XGW_TSAN_RELEASE(c); /* liburcu's queue is invisible to TSan */
 	call_rcu(&c->rcu, ct_reclaim);
@@ -621,30 +501,18 @@ bool xgw_ct_delete(struct xgw_ct_table *t, struct xgw_ct_conn *c)
 	return ct_kill(t, c);
 }
 
-/* The connection slot word v names if it is live, not expired at now, and
- * its tuple in v's direction is k; else NULL (an expired one is unlinked on
- * the spot, so that a new flow on the same tuple can start).  The one test
- * behind every lookup, the hinted one and an insert's uniqueness check. */
-__attribute__((noinline)) static void kill_expired(struct xgw_ct_table *t, struct xgw_ct_conn *c)
+/* An expired record a lookup found (xgw_ct_slot_match_as), out of line. */
+__attribute__((noinline)) void xgw_ct_kill_expired(struct xgw_ct_table *t, struct xgw_ct_conn *c)
 {
 	if (ct_kill(t, c))
 		inc(&t->n_expired);
 }
 
-/* Inlined into every lookup (it is most of one); the rare unlink is not. */
+/* xgw_ct_slot_match_as for a key: every lookup's. */
 static inline __attribute__((always_inline)) struct xgw_ct_conn *
 slot_match(struct xgw_ct_table *t, uint64_t v, const struct xgw_ct_tuple *k, uint64_t now)
 {
-	struct xgw_ct_conn *c = xgw_ct_slot_conn(t, v);
-
-	if (!xgw_ct_tuple_eq(xgw_ct_ctuple_of(c, (enum xgw_ct_dir)(v & 1)), k) ||
-	    ld(&c->life) != XGW_CT_L_LIVE)
-		return NULL;
-	if (xgw_ct_expired_fast(t, c, now)) {
-		kill_expired(t, c);
-		return NULL;
-	}
-	return c;
+	return xgw_ct_slot_match_as(t, v, k, NULL, now);
 }
 
 struct xgw_ct_conn *xgw_ct_lookup_hash(struct xgw_ct_table *t, const struct xgw_ct_tuple *k,
@@ -698,96 +566,6 @@ struct xgw_ct_conn *xgw_ct_lookup(struct xgw_ct_table *t, const struct xgw_ct_tu
 	return xgw_ct_lookup_hash(t, k, xgw_ct_hash_fast(t, k), now, dir);
 }
 
-/* Claim an empty slot for slot word nv of record c by CAS (other buckets'
- * inserters may race for it as an overflow slot); release publishes the
- * record.  The record is live before the caller unlocks its home bucket:
- * the next inserter of the key must see it (the unlock's release orders
- * it; no full barrier). */
-static bool claim_slot(_Atomic uint64_t *slot, uint64_t nv, struct xgw_ct_conn *c)
-{
-	uint64_t cur = 0;
-
-	if (ld(slot) ||
-	    !atomic_compare_exchange_strong_explicit(slot, &cur, nv, memory_order_release, RLX))
-		return false;
-	if (ld(&c->life) == XGW_CT_L_NEW)
-		atomic_store_explicit(&c->life, XGW_CT_L_LIVE, memory_order_release);
-	return true;
-}
-
-/* Insert key (c, d), that is k (c's tuple d as a key; h its hash, or 0),
- * unless a live connection already has it (then *exist).
- * Serialised per home bucket, so of two workers inserting the same key one
- * finds the other's. 0, -EEXIST or -ENOSPC.  Inline in xgw_ct_create's two
- * calls: out of line its prologue and epilogue cost ~20 instructions per
- * key (callgrind, new-flows). */
-static inline __attribute__((always_inline)) int
-insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, uint64_t rec, enum xgw_ct_dir d,
-	   const struct xgw_ct_tuple *k, uint64_t h, uint64_t now, struct xgw_ct_conn **exist)
-{
-	if (!h)
-		h = xgw_ct_hash(t, k);
-	uint64_t nv = slot_val_rec(rec, d, h);
-	struct xgw_ct_bucket *home = &t->buckets[h & t->mask];
-	int ret = -ENOSPC;
-
-	bucket_lock(home);
-	/* The usual case, no key of this home bucket overflowed: one pass
-	 * over its seven slots both checks that the key is absent and finds a
-	 * free slot (a lookup and then an insert scan cost ~230 instructions
-	 * per key, callgrind, new-flows). */
-	if (!ld(&home->overflow)) {
-		uint32_t sig = (uint32_t)(h >> 32);
-		int free = -1;
-
-#pragma GCC unroll 7
-		for (unsigned i = 0; i < XGW_CT_BUCKET_SLOTS; i++) {
-			uint64_t v = atomic_load_explicit(&home->slot[i], memory_order_acquire);
-			if (!v) {
-				if (free < 0)
-					free = (int)i;
-				continue;
-			}
-			if ((uint32_t)(v >> 32) != sig)
-				continue;
-			struct xgw_ct_conn *o = slot_match(t, v, k, now);
-			if (!o)
-				continue;
-			*exist = o;
-			ret = -EEXIST;
-			goto out;
-		}
-		/* Another bucket's inserter may have taken the free slot for
-		 * its overflow meanwhile: then the general path below. */
-		if (free >= 0 && claim_slot(&home->slot[free], nv, c)) {
-			ret = 0;
-			goto out;
-		}
-	}
-	enum xgw_ct_dir ed;
-	struct xgw_ct_conn *e = xgw_ct_lookup_hash(t, k, h, now, &ed);
-	if (e) {
-		*exist = e;
-		ret = -EEXIST;
-		goto out;
-	}
-	for (unsigned p = 0; p < XGW_CT_PROBE; p++) {
-		struct xgw_ct_bucket *b = &t->buckets[(h + p) & t->mask];
-		if (p == 1)
-			atomic_fetch_add(&home->overflow, 1);
-		for (unsigned i = 0; i < XGW_CT_BUCKET_SLOTS; i++) {
-			if (claim_slot(&b->slot[i], nv, c)) {
-				ret = 0;
-				goto out;
-			}
-		}
-	}
-	atomic_fetch_sub(&home->overflow, 1);
-out:
-	bucket_unlock(home);
-	return ret;
-}
-
 static inline bool embryonic_stale(const struct xgw_ct_conn *c, uint64_t now)
 {
 	uint64_t seen = ld(&c->last_seen);
@@ -801,7 +579,7 @@ static inline bool embryonic_stale(const struct xgw_ct_conn *c, uint64_t now)
  * refused admission (the cursor is shared, so concurrent evicters scan
  * different records).  embryonic: also handshakes idle over
  * CT_EMBRYONIC_MIN_NS (the second pass, when no expired record was found). */
-static unsigned ct_evict(struct xgw_ct_table *t, uint64_t now, bool embryonic)
+unsigned xgw_ct_evict(struct xgw_ct_table *t, uint64_t now, bool embryonic)
 {
 	uint32_t n = atomic_load(&t->fresh), got = 0;
 	uint32_t start = atomic_fetch_add(&t->evict_cursor, CT_EVICT_SCAN);
@@ -822,141 +600,51 @@ static unsigned ct_evict(struct xgw_ct_table *t, uint64_t now, bool embryonic)
 	return got;
 }
 
-static struct xgw_ct_conn *ct_admit(struct xgw_ct_table *t, struct xgw_ct_cache *k, uint64_t now)
+/* xgw_ct_insert_key's general path, out of line (it is rare: home holds a
+ * key that overflowed, or its free slot was taken meanwhile): a full
+ * lookup, then the first free slot of the probe window.  home = h's home
+ * bucket, locked by the caller. */
+int xgw_ct_insert_overflow(struct xgw_ct_table *t, struct xgw_ct_conn *c, uint64_t nv,
+			   enum xgw_ct_dir d, const struct xgw_ct_tuple *k, uint64_t h,
+			   uint64_t now, struct xgw_ct_conn **exist)
 {
-	struct xgw_ct_conn *c;
+	struct xgw_ct_bucket *home = &t->buckets[h & t->mask];
+	struct xgw_ct_tuple mk;
 
-	if (k) {
-		/* Room taken CT_CACHE_BATCH at a time while the table has it;
-		 * near max_entries one at a time, as without a cache. */
-		int64_t cr = ld(&k->credit);
-		if (cr > 0) {
-			st(&k->credit, cr - 1);
-		} else if (atomic_fetch_add(&t->live, CT_CACHE_BATCH) + CT_CACHE_BATCH <=
-			   (int64_t)t->max_entries) {
-			st(&k->credit, CT_CACHE_BATCH - 1);
-		} else {
-			atomic_fetch_sub(&t->live, CT_CACHE_BATCH);
-			goto one;
-		}
-		c = cache_pop(t, k);
-		if (c)
-			return c;
-		goto full_undo;
+	if (!k) {
+		xgw_ct_ctuple_key(&mk, xgw_ct_ctuple_of(c, d));
+		k = &mk;
 	}
-one:
-	if (atomic_fetch_add(&t->live, 1) >= (int64_t)t->max_entries) {
-		atomic_fetch_sub(&t->live, 1);
-		if (!ct_evict(t, now, false) && !ct_evict(t, now, true))
-			goto full;
-		if (atomic_fetch_add(&t->live, 1) >= (int64_t)t->max_entries)
-			goto full_undo; /* others took the room we made */
+	enum xgw_ct_dir ed;
+	struct xgw_ct_conn *e = xgw_ct_lookup_hash(t, k, h, now, &ed);
+	if (e) {
+		*exist = e;
+		return -EEXIST;
 	}
-	c = k ? cache_pop(t, k) : pool_pop(t);
-	if (c)
-		return c;
-	/* Every spare record is waiting for its grace period. */
-full_undo:
-	atomic_fetch_sub(&t->live, 1);
-full:
-	inc(&t->n_full);
-	return NULL;
+	for (unsigned p = 0; p < XGW_CT_PROBE; p++) {
+		struct xgw_ct_bucket *b = &t->buckets[(h + p) & t->mask];
+		if (p == 1)
+			atomic_fetch_add(&home->overflow, 1);
+		for (unsigned i = 0; i < XGW_CT_BUCKET_SLOTS; i++)
+			if (xgw_ct_claim_slot(&b->slot[i], nv, c, d == XGW_CT_REPLY, false))
+				return 0;
+	}
+	atomic_fetch_sub(&home->overflow, 1);
+	return -ENOSPC;
 }
 
 int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		  const struct xgw_ct_tuple *reply, const struct xgw_ct_init *init, uint64_t now,
 		  struct xgw_ct_conn **out)
 {
-	struct xgw_ct_cache *k = init->cache && t->caches && init->cache <= XGW_CT_CACHES
-				     ? &t->caches[init->cache - 1]
-				     : NULL;
-	struct xgw_ct_conn *c, *e = NULL;
-	int r;
+	return xgw_ct_create_words(t, orig, xgw_ct_key_words(reply), init, now, out);
+}
 
-	c = ct_admit(t, k, now);
-	if (!c)
-		return -ENOSPC;
-	ctuple_set(&c->orig, orig);
-	ctuple_set(&c->reply, reply);
-	nat_csum_set(c);
-	c->backend_id = init->backend_id;
-	c->service_id = init->service_id;
-	c->slot = init->slot & (XGW_CT_SLOTS - 1); /* in range (a power of two) */
-	c->uncounted = false;
-	c->owner = t;
-	st(&c->state, orig->proto == IPPROTO_TCP ? tcp_initial(init->tcp_flags) : XGW_CT_NONE);
-	st(&c->flags, init->snat ? XGW_CT_F_SNAT : 0);
-	for (int d = 0; d < 2; d++) {
-		st(&c->pkts[d], 0);
-		st(&c->bytes[d], 0);
-	}
-	st(&c->last_seen, now);
-	/* Relaxed: no lookup can reach the record before the release CAS that
-	 * publishes its first slot, and the pool walks (GC, eviction, flush,
-	 * foreach) act on LIVE records only (a seq_cst store is a full
-	 * barrier, an xchg on x86-64, on every creation). */
-	atomic_store_explicit(&c->life, XGW_CT_L_NEW, memory_order_relaxed);
-
-	/* Reply first, never overwriting: once it is in, nobody else can take
-	 * this backend-side tuple (cilium's snat_v4_new_mapping order). */
-	uint64_t rec = slot_rec(t, c);
-	r = insert_key(t, c, rec, XGW_CT_REPLY, reply, init->hash[XGW_CT_REPLY], now, &e);
-	if (r == -EEXIST && !xgw_ct_tuple_eq(&e->orig, orig) &&
-	    xgw_ct_syn_reopens(e, init->tcp_flags)) {
-		/* Another connection's backend tuple (two VIPs onto one
-		 * backend, and the client reused its port: it may, the
-		 * destination differs), closed: a new SYN takes it over, as
-		 * the backend's own TIME_WAIT socket accepts one.  Both of the
-		 * old keys go, so none of its late packets is translated onto
-		 * the new connection.  A live one refuses the new flow. */
-		if (ct_kill(t, e))
-			inc(&t->n_reused);
-		r = insert_key(t, c, rec, XGW_CT_REPLY, reply, init->hash[XGW_CT_REPLY], now, &e);
-	}
-	if (r) {
-		/* Never published: straight back to the pool. */
-		atomic_store(&c->life, XGW_CT_L_FREE);
-		atomic_fetch_sub(&t->live, 1);
-		pool_push(t, c);
-		if (r == -EEXIST && xgw_ct_tuple_eq(&e->orig, orig)) {
-			/* Same flow, created by another worker a moment ago. */
-			inc(&t->n_races_lost);
-			*out = e;
-			return 1;
-		}
-		if (r == -ENOSPC)
-			inc(&t->n_bucket_full);
-		return r;
-	}
-	r = insert_key(t, c, rec, XGW_CT_ORIG, orig, init->hash[XGW_CT_ORIG], now, &e);
-	if (r == -EEXIST) {
-		/* Lost the race with another SNAT port, or the flow exists:
-		 * roll back our reply key, use theirs.  Nobody counted this
-		 * record as opened: its end is not counted either. */
-		c->uncounted = true;
-		ct_kill(t, c);
-		inc(&t->n_races_lost);
-		*out = e;
-		return 1;
-	}
-	if (r)
-		goto fail;
-	/* A flush may have killed the record between our two inserts and
-	 * missed the original key: remove it ourselves (CAS, idempotent). */
-	if (ld(&c->life) != XGW_CT_L_LIVE)
-		unlink_key(t, c, XGW_CT_ORIG);
-	if (k)
-		st(&k->created, ld(&k->created) + 1);
-	else
-		inc(&t->n_created);
-	*out = c;
-	return 0;
-fail:
-	if (r == -ENOSPC)
-		inc(&t->n_bucket_full);
-	c->uncounted = true; /* never created: its end is not counted */
-	ct_kill(t, c);
-	return r;
+int xgw_ct_create_dnat(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
+		       const struct xgw_addr *backend, uint16_t bport,
+		       const struct xgw_ct_init *init, uint64_t now, struct xgw_ct_conn **out)
+{
+	return xgw_ct_create_dnat_fast(t, orig, backend, bport, init, now, out);
 }
 
 /* --- control-thread walks -------------------------------------------------- */

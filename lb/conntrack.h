@@ -440,6 +440,10 @@ struct xgw_ct_init {
 	/* Counter slot (< XGW_CT_SLOTS): the record's end is counted in
 	 * xgw_ct_slot_closed(slot) when it is reclaimed; 0: not counted. */
 	uint32_t slot;
+	/* The first packet's length, when the caller has it accounted at the
+	 * creation (one ORIG packet of that many bytes: the LB stage, which
+	 * then skips the accounting's loads and stores); 0: not accounted. */
+	uint32_t first_bytes;
 	uint8_t tcp_flags; /* first packet's flags: picks the initial state */
 	bool snat;	   /* reply.dst is an SNAT address:port */
 	/* xgw_ct_hash of the orig and reply tuples when the caller has them
@@ -469,10 +473,19 @@ struct xgw_ct_init {
  *            port; DNAT: two services map onto the same backend tuple);
  *   -ENOSPC  full, even after evicting expired entries (counted as
  *            `full`; drop with XGW_DROP_CT_FULL) or all probe buckets full.
- * On success the first packet is not yet accounted: call xgw_ct_update. */
+ * On success the first packet is not yet accounted: call xgw_ct_update;
+ * with init->first_bytes it is, and only its TCP state step is left
+ * (xgw_ct_update_state, when xgw_ct_update would take it). */
 int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		  const struct xgw_ct_tuple *reply, const struct xgw_ct_init *init, uint64_t now,
 		  struct xgw_ct_conn **out);
+/* xgw_ct_create of orig with the reply tuple a DNAT to backend:bport
+ * implies (backend:bport -> orig's source), as xgw_ct_tuple_init builds
+ * it: the LB stage's new flow without SNAT, which does not build that key
+ * (~30 instructions per new flow, callgrind new-flows). */
+int xgw_ct_create_dnat(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
+		       const struct xgw_addr *backend, uint16_t bport,
+		       const struct xgw_ct_init *init, uint64_t now, struct xgw_ct_conn **out);
 
 /* A SYN alone (tf) on a TCP connection that has closed (both FINs, or a
  * RST: TIME_WAIT, CLOSE) opens a new connection, and the closed one gives

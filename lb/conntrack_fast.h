@@ -3,9 +3,10 @@
  * the LB stage's burst passes (as DPDK keeps struct rte_hash in
  * rte_cuckoo_hash.h for its bulk lookups, and VPP's bihash is all
  * inline): hash, bucket touch, signature scan and the hinted record check
- * cost a call and a prologue each out of line, per packet.  Everything
- * that writes the index (insert, removal, expiry, GC) stays in
- * conntrack.c; only conntrack.c and the LB stage include this header.
+ * cost a call and a prologue each out of line, per packet.  What writes
+ * the index is in conntrack.c (removal, expiry, GC) and, for a creation's
+ * inserts, conntrack_create.h; only conntrack.c and the LB stage include
+ * this header.
  * Design and costs: conntrack.h. */
 #ifndef XGW_CONNTRACK_FAST_H
 #define XGW_CONNTRACK_FAST_H

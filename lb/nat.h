@@ -166,6 +166,16 @@ int xgw_nat_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		      const struct xgw_ct_init *init, uint64_t now, struct xgw_ct_conn **out,
 		      bool *created);
 
+/* xgw_nat_ct_create_dnat's answer from xgw_ct_create_dnat's r. */
+static inline int xgw_nat_ct_dnat_rc(int r, bool *created)
+{
+	if (created)
+		*created = r == 0;
+	if (r >= 0)
+		return 0;
+	return r == -EEXIST ? XGW_DROP_CT_INVALID : XGW_DROP_CT_FULL;
+}
+
 /* xgw_nat_ct_create without SNAT (snat_addr NULL; init->snat false), inline
  * in the LB stage's new flow: the call into nat.c, its copy of init and
  * its prologue cost ~30 instructions per new flow (callgrind, new-flows). */
@@ -174,16 +184,8 @@ static inline int xgw_nat_ct_create_dnat(struct xgw_ct_table *t, const struct xg
 					 const struct xgw_ct_init *init, uint64_t now,
 					 struct xgw_ct_conn **out, bool *created)
 {
-	struct xgw_ct_tuple reply;
-	int r;
-
-	xgw_ct_tuple_init(&reply, backend, bport, &orig->src, orig->sport, orig->proto);
-	r = xgw_ct_create(t, orig, &reply, init, now, out);
-	if (created)
-		*created = r == 0;
-	if (r >= 0)
-		return 0;
-	return r == -EEXIST ? XGW_DROP_CT_INVALID : XGW_DROP_CT_FULL;
+	return xgw_nat_ct_dnat_rc(xgw_ct_create_dnat(t, orig, backend, bport, init, now, out),
+				  created);
 }
 
 /* An ICMP or ICMPv6 error (destination unreachable incl. fragmentation

@@ -10,6 +10,7 @@
 #include "common/hdr.h"
 #include "common/stat.h"
 #include "lb/conntrack.h"
+#include "lb/conntrack_create.h"
 #include "lb/nat.h"
 #include "pipeline/lb_fast.h"
 #include "pipeline/worker.h"
@@ -93,6 +94,23 @@ int xgw_lb_check_source(const struct xgw_worker *w, const struct xgw_snapshot *s
 	return check_source(w, snap, fs, &src, &dst, NULL);
 }
 
+/* The burst's creations filter (struct xgw_lb_worker.created_filter): bit
+ * h >> 52 of its 4096, one shift for the word and the bit (two shifts of h
+ * cost ~2 instructions more per mark and test, callgrind new-flows). */
+static inline void created_mark(uint64_t *cf, uint64_t h)
+{
+	uint32_t i = (uint32_t)(h >> 52);
+
+	cf[i >> 6] |= 1ull << (i & 63);
+}
+
+static inline bool created_maybe(const uint64_t *cf, uint64_t h)
+{
+	uint32_t i = (uint32_t)(h >> 52);
+
+	return cf[i >> 6] >> (i & 63) & 1;
+}
+
 /* f: the burst pass's key and hash, and the backend it pre-picked (0: none)
  * with that backend's reply-key hash.  Inline in xgw_lb_l4_flow, its one
  * caller: as a call of its own it paid a second prologue and epilogue and
@@ -108,7 +126,7 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 	struct xgw_ct_table *ct = w->dp->ct;
 	const struct xgw_addr *sa = NULL;
 	struct xgw_ct_init init = {0};
-	struct xgw_ct_conn *c;
+	struct xgw_ct_conn *c = NULL; /* set whenever the creation answers 0 or 1 */
 	struct xgw_addr nsrc, ndst;
 	uint32_t id;
 	bool created;
@@ -145,6 +163,7 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 	init.backend_id = id;
 	init.service_id = svc->id;
 	init.slot = svc->be[id].ctr;
+	init.first_bytes = p->len;
 	init.tcp_flags = tcp_flags;
 	init.snat = svc->snat;
 	init.cache = w->id >= 0 && w->id < XGW_CT_CACHES ? (uint16_t)(w->id + 1) : 0;
@@ -152,11 +171,24 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 	 * backend it picked (the same tuple xgw_nat_ct_create builds). */
 	init.hash[XGW_CT_ORIG] = h;
 	init.hash[XGW_CT_REPLY] = id == pre ? f->reply_hash : 0;
-	/* sa is NULL exactly when init.snat is false (no SNAT) */
-	rc = sa ? xgw_nat_ct_create(ct, t, &svc->be[id].ip, svc->be[id].port, sa, XGW_NAT_PORT_MIN,
-				    XGW_NAT_PORT_MAX, &init, w->now_ns, &c, &created)
-		: xgw_nat_ct_create_dnat(ct, t, &svc->be[id].ip, svc->be[id].port, &init, w->now_ns,
-					 &c, &created);
+	/* sa is NULL exactly when init.snat is false (no SNAT).  The SNAT
+	 * call gets copies: init, c and created, whose addresses it takes,
+	 * then stay out of memory on the inline DNAT path. */
+	if (sa) {
+		struct xgw_ct_init si = init;
+		struct xgw_ct_conn *sc = NULL;
+		bool sc_created = false;
+		rc = xgw_nat_ct_create(ct, t, &svc->be[id].ip, svc->be[id].port, sa,
+				       XGW_NAT_PORT_MIN, XGW_NAT_PORT_MAX, &si, w->now_ns, &sc,
+				       &sc_created);
+		c = sc;
+		created = sc_created;
+	} else {
+		rc = xgw_nat_ct_dnat_rc(xgw_ct_create_dnat_fast(ct, t, &svc->be[id].ip,
+								svc->be[id].port, &init, w->now_ns,
+								&c),
+					&created);
+	}
 	if (rc)
 		return rc;
 	/* Counted as opened now: if it is deleted below, its end is
@@ -167,12 +199,22 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 	/* A new flow's SYN leaves the SYN_SENT it was created in as it is
 	 * (xgw_ct_tcp_next: no FIN, no RST, the client's side): accounted
 	 * only.  Anything else (a mid-stream pickup, a connection another
-	 * worker created first) takes the whole step. */
-	if (t->proto == IPPROTO_TCP && (tcp_flags & (XGW_TCP_SYN | XGW_TCP_FIN)) == XGW_TCP_SYN &&
-	    atomic_load_explicit(&c->state, memory_order_relaxed) == XGW_CT_SYN_SENT)
-		xgw_ct_account(c, XGW_CT_ORIG, p->len, w->now_ns);
-	else
-		xgw_ct_update(ct, c, XGW_CT_ORIG, tcp_flags, p->len, w->now_ns);
+	 * worker created first) takes the whole step.  A connection this
+	 * packet created has it accounted already (init.first_bytes): only
+	 * xgw_ct_update's state step is left, when it would take one. */
+	enum xgw_ct_state s = atomic_load_explicit(&c->state, memory_order_relaxed);
+	bool syn_sent = t->proto == IPPROTO_TCP &&
+			(tcp_flags & (XGW_TCP_SYN | XGW_TCP_FIN)) == XGW_TCP_SYN &&
+			s == XGW_CT_SYN_SENT;
+	if (!created) {
+		if (syn_sent)
+			xgw_ct_account(c, XGW_CT_ORIG, p->len, w->now_ns);
+		else
+			xgw_ct_update(ct, c, XGW_CT_ORIG, tcp_flags, p->len, w->now_ns);
+	} else if (t->proto == IPPROTO_TCP && !syn_sent &&
+		   (s != XGW_CT_ESTABLISHED || (tcp_flags & XGW_CT_TCP_FIN_RST))) {
+		xgw_ct_update_state(ct, c, XGW_CT_ORIG, tcp_flags, w->now_ns, s);
+	}
 	/* xgw_nat_apply's checks with what the burst pass knows: a TCP or
 	 * UDP packet with ports, no fragment (xgw_lb_nat).  A connection
 	 * this packet created has its tuple as orig; one found existing
@@ -199,14 +241,14 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 	uint64_t rh = init.hash[XGW_CT_REPLY];
 	/* Not the pre-picked backend's tuple: SNAT, another algorithm, or
 	 * another worker's connection found by a lost creation race. */
-	if (!rh || svc->snat || c->backend_id != id) {
+	if (!rh || svc->snat || (!created && c->backend_id != id)) {
 		struct xgw_ct_tuple rk;
 		xgw_ct_ctuple_key(&rk, &c->reply);
 		rh = xgw_ct_hash(ct, &rk);
 	}
 	w->lb.burst_created = true;
-	w->lb.created_filter[h >> 58] |= 1ull << (h >> 52 & 63);
-	w->lb.created_filter[rh >> 58] |= 1ull << (rh >> 52 & 63);
+	created_mark(w->lb.created_filter, h);
+	created_mark(w->lb.created_filter, rh);
 	return 0;
 }
 
@@ -299,8 +341,7 @@ int xgw_lb_l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 
 	if (p->l4_proto == IPPROTO_TCP)
 		flags = p->data[p->l4_off + XGW_TCP_FLAGS];
-	if (hint == 0 && w->lb.burst_created &&
-	    (w->lb.created_filter[h >> 58] >> (h >> 52 & 63) & 1))
+	if (hint == 0 && w->lb.burst_created && created_maybe(w->lb.created_filter, h))
 		hint = XGW_CT_HINT_NONE;
 	/* hint 0: absent (xgw_ct_lookup_hint's first answer), without the call */
 	c = hint ? xgw_ct_lookup_hint(ct, t, h, hint, w->now_ns, &dir) : NULL;

@@ -644,6 +644,63 @@ static void test_hash_of(void **state)
 	xgw_ct_free(t);
 }
 
+/* xgw_ct_create_dnat builds the reply tuple xgw_ct_create is given by
+ * the NAT (xgw_ct_tuple_init(backend, bport, client, cport)) from its
+ * words: the same records (tuples, translation's checksum differences,
+ * state, the first packet's counters when asked), found by the same
+ * keys, with and without the hashes passed, for IPv4 and IPv6, TCP flags
+ * of every initial state and UDP. */
+static void test_create_dnat(void **state)
+{
+	struct xgw_ct_table *a = xgw_ct_new(&defcfg), *b = xgw_ct_new(&defcfg);
+	static const uint8_t tfs[] = {SYN, SYN | ACK, ACK, RST, FIN | ACK, 0};
+	uint64_t now = 1000 * S;
+
+	for (unsigned i = 0; i < 600; i++) {
+		struct xgw_ct_tuple o, r, x;
+		struct xgw_ct_conn *ca, *cb;
+		enum xgw_ct_dir d;
+		bool v6 = i & 1;
+		uint8_t proto = i % 3 == 2 ? IPPROTO_UDP : IPPROTO_TCP;
+		struct xgw_ct_init in = {.backend_id = i, .tcp_flags = tfs[i % 6]};
+		/* the first packet accounted at the creation, or not */
+		in.first_bytes = i & 8 ? 60 + i : 0;
+
+		flow(i, v6, proto, &o, &r);
+		if (i & 4) {
+			in.hash[XGW_CT_ORIG] = xgw_ct_hash(a, &o);
+			in.hash[XGW_CT_REPLY] = xgw_ct_hash(a, &r);
+		}
+		assert_int_equal(xgw_ct_create(a, &o, &r, &in, now, &ca), 0);
+		if (i & 4) {
+			in.hash[XGW_CT_ORIG] = xgw_ct_hash(b, &o);
+			in.hash[XGW_CT_REPLY] = xgw_ct_hash(b, &r);
+		}
+		assert_int_equal(xgw_ct_create_dnat(b, &o, &r.src, r.sport, &in, now, &cb), 0);
+		assert_memory_equal(&ca->orig, &cb->orig, sizeof(ca->orig));
+		assert_memory_equal(&ca->reply, &cb->reply, sizeof(ca->reply));
+		assert_int_equal(ca->state, cb->state);
+		assert_int_equal(ca->flags, cb->flags);
+		assert_int_equal(cb->pkts[XGW_CT_ORIG], in.first_bytes ? 1 : 0);
+		assert_int_equal(cb->bytes[XGW_CT_ORIG], in.first_bytes);
+		assert_int_equal(cb->pkts[XGW_CT_REPLY] + cb->bytes[XGW_CT_REPLY], 0);
+		assert_int_equal(ca->pkts[XGW_CT_ORIG], cb->pkts[XGW_CT_ORIG]);
+		assert_int_equal(ca->bytes[XGW_CT_ORIG], cb->bytes[XGW_CT_ORIG]);
+		assert_true(xgw_ct_lookup(b, &r, now, &d) == cb && d == XGW_CT_REPLY);
+		assert_true(xgw_ct_lookup(b, &o, now, &d) == cb && d == XGW_CT_ORIG);
+		/* the reply tuple taken: refused, as xgw_ct_create refuses it
+		 * (hashes computed here: those above are o's and r's) */
+		in.hash[XGW_CT_ORIG] = in.hash[XGW_CT_REPLY] = 0;
+		x = o;
+		x.dport = htons(81);
+		assert_int_equal(xgw_ct_create_dnat(b, &x, &r.src, r.sport, &in, now, &cb),
+				 -EEXIST);
+		assert_int_equal(xgw_ct_create(a, &x, &r, &in, now, &ca), -EEXIST);
+	}
+	xgw_ct_free(a);
+	xgw_ct_free(b);
+}
+
 /* The bulk lookup: a hint from the bucket pass, then xgw_ct_lookup_hint
  * (lb_stage.c's use).  A hint names the record for either key, says
  * "absent" for a key in no bucket, and a stale one (its record deleted,
@@ -708,6 +765,7 @@ int main(void)
 	    cmocka_unit_test(test_gc),
 	    cmocka_unit_test(test_hints),
 	    cmocka_unit_test(test_hash_of),
+	    cmocka_unit_test(test_create_dnat),
 	};
 	int r;
 

@@ -140,10 +140,46 @@ static void test_reopen_repicks(void **state)
 	xgw_offline_close(o);
 }
 
+/* A new connection's first packet is counted once, in its ORIG
+ * direction (the LB stage has it counted at the creation: struct
+ * xgw_ct_init.first_bytes), and the next ones on top of it, the SYN's
+ * state as before. */
+static void test_first_counted(void **state)
+{
+	struct xgw_offline *o = open_offline(CONFIG, false, 0);
+	struct xgw_ct_table *ct = xgw_offline_dataplane(o)->ct;
+	struct xgw_addr cli, vip;
+	struct xgw_ct_tuple k;
+	enum xgw_ct_dir d;
+
+	(void)state;
+	xgw_addr_v4(&cli, inet_addr("198.18.1.2"));
+	xgw_addr_v4(&vip, inet_addr("198.18.100.1"));
+	xgw_ct_tuple_init(&k, &cli, htons(40000), &vip, htons(80), IPPROTO_TCP);
+	unsigned a = seg(o, 0, XGW_PB_SYN, 1);
+	assert_true(a == 10 || a == 11);
+	struct xgw_ct_conn *c = xgw_ct_lookup(ct, &k, 1000000000ull, &d);
+	assert_non_null(c);
+	assert_int_equal(d, XGW_CT_ORIG);
+	assert_int_equal(c->state, XGW_CT_SYN_SENT);
+	assert_int_equal(c->pkts[XGW_CT_ORIG], 1);
+	assert_int_equal(c->pkts[XGW_CT_REPLY], 0);
+	uint64_t first = c->bytes[XGW_CT_ORIG];
+	assert_true(first >= 54); /* Ethernet, IPv4, TCP */
+	assert_int_equal(seg(o, a, XGW_PB_SYN | XGW_PB_ACK, 2), 1);
+	assert_int_equal(seg(o, 0, XGW_PB_ACK, 3), a);
+	assert_int_equal(c->state, XGW_CT_ESTABLISHED);
+	assert_int_equal(c->pkts[XGW_CT_ORIG], 2);
+	assert_int_equal(c->bytes[XGW_CT_ORIG], 2 * first);
+	assert_int_equal(c->pkts[XGW_CT_REPLY], 1);
+	xgw_offline_close(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reopen_repicks),
+	    cmocka_unit_test(test_first_counted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
