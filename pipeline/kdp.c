@@ -782,7 +782,7 @@ json_t *xgw_kdp_stats_json(struct xgw_kdp *k, uint64_t *drops)
 	uint64_t cnt[XGW_KDP_CNT__MAX], d[XGW_DROP__MAX];
 	json_t *o, *dj;
 
-	if (!k || xgw_bpf_percpu_sum(k->cnt_fd, XGW_KDP_CNT__MAX, cnt) ||
+	if (!k || xgw_bpf_percpu_sum_vec(k->cnt_fd, XGW_KDP_CNT__MAX, cnt) ||
 	    xgw_bpf_percpu_sum(k->drops_fd, XGW_DROP__MAX, d))
 		return NULL;
 	o = json_object();

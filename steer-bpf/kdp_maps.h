@@ -298,4 +298,11 @@ enum {
 	    XGW_KDP_CNT__MAX
 };
 
+/* All of them in one per-CPU value (kdp_cnt[0]), not one map entry each:
+ * a packet moves two or three of them (rx, then tx; a reply ct_reply as
+ * well), and one lookup now serves them all. */
+struct xgw_kdp_cnt {
+	__u64 n[XGW_KDP_CNT__MAX];
+};
+
 #endif

@@ -36,18 +36,42 @@ static __noinline int kdp_fib_src(struct xdp_md *ctx, __u8 family, const void *d
 	return 0;
 }
 
-/* Send p to the cached next hop nh (ifindex, MACs). */
+/* Send the packet, its MACs written, out by ifindex; counted in cnt. */
+static __always_inline int kdp_nh_xmit(struct xdp_md *ctx, __u32 ifindex, struct xgw_kdp_cnt *cnt)
+{
+	if (ifindex == ctx->ingress_ifindex) {
+		kdp_cnt_add(cnt, XGW_KDP_CNT_TX);
+		return XDP_TX;
+	}
+	kdp_cnt_add(cnt, XGW_KDP_CNT_REDIRECT);
+	return bpf_redirect_map(&kdp_tx_ports, ifindex, XDP_DROP);
+}
+
+/* Send p to the next hop nh (ifindex, MACs); counted in cnt. */
 static __always_inline int kdp_nh_send(struct xdp_md *ctx, struct kdp_pkt *p, __u32 ifindex,
-				       const __u8 *dmac, const __u8 *smac)
+				       const __u8 *dmac, const __u8 *smac, struct xgw_kdp_cnt *cnt)
 {
 	__builtin_memcpy(p->eth->h_dest, dmac, ETH_ALEN);
 	__builtin_memcpy(p->eth->h_source, smac, ETH_ALEN);
-	if (ifindex == ctx->ingress_ifindex) {
-		kdp_count(XGW_KDP_CNT_TX);
-		return XDP_TX;
-	}
-	kdp_count(XGW_KDP_CNT_REDIRECT);
-	return bpf_redirect_map(&kdp_tx_ports, ifindex, XDP_DROP);
+	return kdp_nh_xmit(ctx, ifindex, cnt);
+}
+
+/* The cached next hop's MACs into p's Ethernet header in six 16-bit
+ * moves: nh_dmac and nh_smac lie as h_dest and h_source do, and memcpy of
+ * a 6-byte field whose alignment clang cannot see is six byte loads and
+ * six byte stores each. */
+_Static_assert(__builtin_offsetof(struct xgw_kdp_ct, nh_smac) ==
+		       __builtin_offsetof(struct xgw_kdp_ct, nh_dmac) + ETH_ALEN &&
+		   __builtin_offsetof(struct xgw_kdp_ct, nh_dmac) % 2 == 0,
+	       "nh_dmac, nh_smac: the Ethernet header's order, 2-aligned");
+static __always_inline void kdp_nh_macs(struct kdp_pkt *p, const struct xgw_kdp_ct *c)
+{
+	const __u16 *m = (const __u16 *)c->nh_dmac;
+	__u16 *e = (__u16 *)p->eth;
+
+#pragma unroll
+	for (int i = 0; i < 6; i++)
+		e[i] = m[i];
 }
 
 /* Route p (translated, of no connection entry: an ICMP error about one)
@@ -83,7 +107,7 @@ static __noinline int kdp_fib_out(struct xdp_md *ctx, struct kdp_pkt *p)
 		return kdp_drop(XGW_DROP_NO_ROUTE);
 	if (f.ifindex != ctx->ingress_ifindex && !bpf_map_lookup_elem(&kdp_tx_ports, &f.ifindex))
 		return kdp_drop(XGW_DROP_NO_PORT);
-	return kdp_nh_send(ctx, p, f.ifindex, f.dmac, f.smac);
+	return kdp_nh_send(ctx, p, f.ifindex, f.dmac, f.smac, kdp_cnts());
 }
 
 /* A successful lookup f into c's next-hop cache, for cfg->nh_ttl jiffies:
@@ -166,17 +190,19 @@ static __always_inline int kdp_nh_resolve(struct xdp_md *ctx, const struct xgw_k
 	return rc;
 }
 
-/* Send the translated p by what kdp_nh_resolve said (rc). */
+/* Send the translated p by what kdp_nh_resolve said (rc); counted in
+ * cnt, the packet's counters (kdp_cnts). */
 static __always_inline int kdp_nh_out(struct xdp_md *ctx, struct kdp_pkt *p,
-				      const struct xgw_kdp_ct *c, int rc)
+				      const struct xgw_kdp_ct *c, int rc, struct xgw_kdp_cnt *cnt)
 {
 	if (rc == KDP_NH_NO_NEIGH) {
-		kdp_count(XGW_KDP_CNT_PASS_NEIGH);
+		kdp_cnt_add(cnt, XGW_KDP_CNT_PASS_NEIGH);
 		return XDP_PASS;
 	}
 	if (rc < 0)
 		return kdp_drop((__u32)-rc);
-	return kdp_nh_send(ctx, p, c->nh_ifindex, c->nh_dmac, c->nh_smac);
+	kdp_nh_macs(p, c);
+	return kdp_nh_xmit(ctx, c->nh_ifindex, cnt);
 }
 
 #endif

@@ -198,10 +198,10 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 {
 	struct xgw_kdp_ct *c;
 	struct xgw_kdp_svc *svc;
+	struct xgw_kdp_cnt *cnt;
 	struct kdp_pkt p = {};
 	struct xgw_kdp_ct_key *k = 0;
-	__u32 drop = 0, gen, addr[4];
-	__be16 port;
+	__u32 drop = 0, gen;
 	__u64 now;
 	int rc, tunneled = 0, opened = 0;
 
@@ -274,9 +274,10 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 		/* A backend's reply: back to the client from the VIP. */
 		struct xgw_kdp_ct *o = kct_lookup(&c->other);
 
-		kdp_count(XGW_KDP_CNT_RX);
+		cnt = kdp_cnts(); /* rx, ct_reply, tx: one lookup */
+		kdp_cnt_add(cnt, XGW_KDP_CNT_RX);
 		if (kdp_ttl(&p) <= 1) {
-			kdp_count(XGW_KDP_CNT_PUNT);
+			kdp_cnt_add(cnt, XGW_KDP_CNT_PUNT);
 			return KDP_CONTINUE;
 		}
 		/* Too big for the way to the client: fragmentation needed
@@ -292,16 +293,11 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 		if (o && o->dir == 0)
 			kct_update(o, 1, p.proto, p.tcp_flags, p.len, now);
 		kdp_be_count(c->ctr, 1, kdp_frame_len(ctx), 0);
-		__builtin_memcpy(addr, c->other.dst, 16);
-		port = c->other.dport;
-		kdp_ttl_dec(&p);
-		kdp_nat_rewrite(&p, 1, addr, port);
-		if (c->flags & KCT_F_SNAT) { /* and back to the client */
-			__builtin_memcpy(addr, c->other.src, 16);
-			kdp_nat_rewrite(&p, 0, addr, c->other.sport);
-		}
-		kdp_count(XGW_KDP_CNT_CT_REPLY);
-		return kdp_nh_out(ctx, &p, c, rc);
+		/* From the VIP, and with SNAT back to the client. */
+		kdp_nat_xlate(&p, c->flags & KCT_F_SNAT, (const __u32 *)c->other.src,
+			      c->other.sport, 1, (const __u32 *)c->other.dst, c->other.dport);
+		kdp_cnt_add(cnt, XGW_KDP_CNT_CT_REPLY);
+		return kdp_nh_out(ctx, &p, c, rc, cnt);
 	}
 	if (tunneled) /* its connection went between the two looks */
 		return kdp_drop(XGW_DROP_CT_INVALID);
@@ -326,9 +322,10 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 		if (!svc)
 			return KDP_CONTINUE;
 	}
-	kdp_count(XGW_KDP_CNT_RX);
+	cnt = kdp_cnts(); /* rx, then tx: one lookup */
+	kdp_cnt_add(cnt, XGW_KDP_CNT_RX);
 	if (kdp_ttl(&p) <= 1) {
-		kdp_count(XGW_KDP_CNT_PUNT);
+		kdp_cnt_add(cnt, XGW_KDP_CNT_PUNT);
 		return KDP_CONTINUE;
 	}
 	if (c) {
@@ -365,19 +362,14 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 	 * through either datapath. */
 	rc = kdp_nh_resolve(ctx, cfg, &p, c, now);
 	if (rc == KDP_NH_TOO_BIG) {
-		kdp_count(XGW_KDP_CNT_PUNT);
+		kdp_cnt_add(cnt, XGW_KDP_CNT_PUNT);
 		return KDP_CONTINUE;
 	}
 	/* The reply tuple says it all: backend = its source, SNAT = its
 	 * destination. */
-	__builtin_memcpy(addr, c->other.src, 16);
-	kdp_ttl_dec(&p);
-	kdp_nat_rewrite(&p, 0, addr, c->other.sport);
-	if (c->flags & KCT_F_SNAT) {
-		__builtin_memcpy(addr, c->other.dst, 16);
-		kdp_nat_rewrite(&p, 1, addr, c->other.dport);
-	}
-	return kdp_nh_out(ctx, &p, c, rc);
+	kdp_nat_xlate(&p, 1, (const __u32 *)c->other.src, c->other.sport, c->flags & KCT_F_SNAT,
+		      (const __u32 *)c->other.dst, c->other.dport);
+	return kdp_nh_out(ctx, &p, c, rc, cnt);
 }
 
 static __always_inline int kdp_run(struct xdp_md *ctx)

@@ -65,13 +65,13 @@ struct ktr_arg {
 static long ktr_snap_cnt(__u32 key, void *arg)
 {
 	struct kdp_trace_scratch *sc = ((struct ktr_arg *)arg)->sc;
-	__u64 *v = bpf_map_lookup_elem(&kdp_cnt, &key);
+	struct xgw_kdp_cnt *v = kdp_cnts();
 	__u64 i = key;
 
 	asm volatile("" : "+r"(i)); /* the bound on the index register */
 	if (i >= XGW_KDP_CNT__MAX)
 		return 1;
-	sc->cnt[i] = v ? *v : 0;
+	sc->cnt[i] = v ? v->n[i] : 0;
 	return 0;
 }
 
@@ -91,13 +91,13 @@ static long ktr_snap_drop(__u32 key, void *arg)
 static long ktr_diff_cnt(__u32 key, void *arg)
 {
 	struct kdp_trace_scratch *sc = ((struct ktr_arg *)arg)->sc;
-	__u64 *v = bpf_map_lookup_elem(&kdp_cnt, &key);
+	struct xgw_kdp_cnt *v = kdp_cnts();
 	__u64 i = key;
 
 	asm volatile("" : "+r"(i)); /* the bound on the index register */
 	if (i >= XGW_KDP_CNT__MAX)
 		return 1;
-	if (v && *v != sc->cnt[i])
+	if (v && v->n[i] != sc->cnt[i])
 		sc->r.events |= 1u << i;
 	return 0;
 }

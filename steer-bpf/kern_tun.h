@@ -89,7 +89,7 @@ static __always_inline int ktun_out(struct xdp_md *ctx, const struct xgw_kdp_cfg
 				    struct kdp_pkt *p, struct xgw_kdp_ct *c,
 				    const struct xgw_kdp_tun *ep, __u64 now)
 {
-	__u32 mtu, addr[4], l3len = p->len, flen, ifindex;
+	__u32 mtu, l3len = p->len, flen, ifindex;
 	__u16 iplen, tl, ul, sp, ck;
 	void *data, *end;
 	__u8 *h;
@@ -110,9 +110,7 @@ static __always_inline int ktun_out(struct xdp_md *ctx, const struct xgw_kdp_cfg
 		kdp_count(XGW_KDP_CNT_PUNT);
 		return KDP_CONTINUE;
 	}
-	__builtin_memcpy(addr, c->other.src, 16);
-	kdp_ttl_dec(p);
-	kdp_nat_rewrite(p, 0, addr, c->other.sport);
+	kdp_nat_xlate(p, 1, (const __u32 *)c->other.src, c->other.sport, 0, 0, 0);
 	/* The frame becomes outer headers + the IP packet: padding goes. */
 	flen = (__u32)((long)ctx->data_end - (long)ctx->data);
 	if (flen > ETH_HLEN + l3len && bpf_xdp_adjust_tail(ctx, -(int)(flen - ETH_HLEN - l3len)))

@@ -518,6 +518,28 @@ int xgw_bpf_percpu_sum(int fd, uint32_t n, uint64_t *out)
 	return 0;
 }
 
+int xgw_bpf_percpu_sum_vec(int fd, uint32_t n, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint32_t zero = 0;
+	uint64_t *vals;
+	int rc = 0;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	vals = calloc((size_t)ncpu * n, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	memset(out, 0, n * sizeof(*out));
+	if (bpf_map_lookup_elem(fd, &zero, vals))
+		rc = -errno;
+	for (int c = 0; !rc && c < ncpu; c++)
+		for (uint32_t i = 0; i < n; i++)
+			out[i] += vals[(size_t)c * n + i];
+	free(vals);
+	return rc;
+}
+
 int xgw_steer_counters(struct xgw_steer *s, uint64_t *out)
 {
 	return xgw_bpf_percpu_sum(s->stats_fd, XGW_STEER_CNT__MAX, out);

@@ -57,6 +57,9 @@ int xgw_steer_update_rules(struct xgw_steer *s, const struct xgw_steer_rule *add
 			   uint32_t classes);
 /* Sum the per-CPU u64 array map fd's entries 0..n-1 into out[]. */
 int xgw_bpf_percpu_sum(int fd, uint32_t n, uint64_t *out);
+/* Sum entry 0 of the per-CPU map fd, whose value is n u64 counters, into
+ * out[] (kdp_cnt: struct xgw_kdp_cnt). */
+int xgw_bpf_percpu_sum_vec(int fd, uint32_t n, uint64_t *out);
 /* Sum the per-CPU counters into out[XGW_STEER_CNT__MAX]. */
 int xgw_steer_counters(struct xgw_steer *s, uint64_t *out);
 /* The loaded object, for the kernel datapath's map sync (pipeline/kdp.c). */

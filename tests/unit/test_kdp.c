@@ -841,8 +841,8 @@ static uint64_t kcnt(unsigned idx)
 {
 	uint64_t v[XGW_KDP_CNT__MAX];
 
-	assert_int_equal(xgw_bpf_percpu_sum(bpf_map__fd(skel->maps.kdp_cnt), XGW_KDP_CNT__MAX, v),
-			 0);
+	assert_int_equal(
+	    xgw_bpf_percpu_sum_vec(bpf_map__fd(skel->maps.kdp_cnt), XGW_KDP_CNT__MAX, v), 0);
 	return v[idx];
 }
 
