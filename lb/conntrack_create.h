@@ -147,7 +147,8 @@ static inline bool xgw_ct_ctuple_eq(const struct xgw_ct_ctuple *a, const struct 
 
 /* The slot word's record bits: (index + 1) << 1 (a pointer difference
  * is a shift and a multiply by the inverse of the record size: once per
- * creation, not once per key). */
+ * creation, not once per key; a creation from the worker's cache takes
+ * them from the index it pops instead, xgw_ct_cache_pop). */
 static inline uint64_t xgw_ct_slot_rec(const struct xgw_ct_table *t, const struct xgw_ct_conn *c)
 {
 	return ((uint64_t)(c - t->pool) + 1) << 1;
@@ -189,15 +190,19 @@ static inline void xgw_ct_prefetch_record_w(const struct xgw_ct_conn *c)
 	__builtin_prefetch((const char *)c + 128, 1);
 }
 
-static inline struct xgw_ct_conn *xgw_ct_cache_pop(struct xgw_ct_table *t, struct xgw_ct_cache *k)
+static inline struct xgw_ct_conn *xgw_ct_cache_pop(struct xgw_ct_table *t, struct xgw_ct_cache *k,
+						   uint64_t *rec)
 {
 	struct xgw_ct_conn *c;
+	uint32_t i;
 
 	if (!k->n)
 		xgw_ct_cache_refill(t, k);
 	if (!k->n)
 		return NULL;
-	c = &t->pool[k->idx[--k->n]];
+	i = k->idx[--k->n];
+	c = &t->pool[i];
+	*rec = ((uint64_t)i + 1) << 1; /* xgw_ct_slot_rec, from the index */
 	/* The next creation writes all three lines of the next record. */
 	if (k->n)
 		xgw_ct_prefetch_record_w(&t->pool[k->idx[k->n - 1]]);
@@ -324,7 +329,7 @@ out:
 }
 
 static inline __attribute__((always_inline)) struct xgw_ct_conn *
-xgw_ct_admit(struct xgw_ct_table *t, struct xgw_ct_cache *k, uint64_t now)
+xgw_ct_admit(struct xgw_ct_table *t, struct xgw_ct_cache *k, uint64_t now, uint64_t *rec)
 {
 	struct xgw_ct_conn *c;
 
@@ -341,7 +346,7 @@ xgw_ct_admit(struct xgw_ct_table *t, struct xgw_ct_cache *k, uint64_t now)
 			atomic_fetch_sub(&t->live, XGW_CT_CACHE_BATCH);
 			goto one;
 		}
-		c = xgw_ct_cache_pop(t, k);
+		c = xgw_ct_cache_pop(t, k, rec);
 		if (c)
 			return c;
 		goto full_undo;
@@ -354,7 +359,13 @@ one:
 		if (atomic_fetch_add(&t->live, 1) >= (int64_t)t->max_entries)
 			goto full_undo; /* others took the room we made */
 	}
-	c = k ? xgw_ct_cache_pop(t, k) : xgw_ct_pool_pop(t);
+	if (k) {
+		c = xgw_ct_cache_pop(t, k, rec);
+	} else {
+		c = xgw_ct_pool_pop(t);
+		if (c)
+			*rec = xgw_ct_slot_rec(t, c);
+	}
 	if (c)
 		return c;
 	/* Every spare record is waiting for its grace period. */
@@ -375,9 +386,10 @@ xgw_ct_create_words(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig, str
 	struct xgw_ct_cache *k = ci < XGW_CT_CACHES && t->caches ? &t->caches[ci] : NULL;
 	struct xgw_ct_words ow = xgw_ct_key_words(orig);
 	struct xgw_ct_conn *c, *e = NULL;
+	uint64_t rec = 0;
 	int r;
 
-	c = xgw_ct_admit(t, k, now);
+	c = xgw_ct_admit(t, k, now, &rec);
 	if (!c)
 		return -ENOSPC;
 	xgw_ct_nat_csum_words(&ow, &rw);
@@ -404,7 +416,6 @@ xgw_ct_create_words(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig, str
 
 	/* Reply first, never overwriting: once it is in, nobody else can take
 	 * this backend-side tuple (cilium's snat_v4_new_mapping order). */
-	uint64_t rec = xgw_ct_slot_rec(t, c);
 	r = xgw_ct_insert_key(t, c, rec, XGW_CT_REPLY, NULL, init->hash[XGW_CT_REPLY], now, &e);
 	if (r == -EEXIST && !xgw_ct_tuple_eq(&e->orig, orig) &&
 	    xgw_ct_syn_reopens(e, init->tcp_flags)) {
