@@ -376,14 +376,22 @@ full:
 	return NULL;
 }
 
+/* The table's per-worker cache of struct xgw_ct_init.cache (NULL: none). */
+static inline struct xgw_ct_cache *xgw_ct_cache_of(struct xgw_ct_table *t, uint16_t cache)
+{
+	uint32_t ci = cache - 1u; /* cache 0 (none) wraps */
+
+	return ci < XGW_CT_CACHES && t->caches ? &t->caches[ci] : NULL;
+}
+
 /* xgw_ct_create with the reply tuple as its stored words rw (nat_csum
- * 0), inline in its two entry points. */
+ * 0), inline in its two entry points; k is xgw_ct_cache_of(t,
+ * init->cache), which the LB stage finds once per burst. */
 static inline __attribute__((always_inline)) int
 xgw_ct_create_words(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig, struct xgw_ct_words rw,
-		    const struct xgw_ct_init *init, uint64_t now, struct xgw_ct_conn **out)
+		    const struct xgw_ct_init *init, struct xgw_ct_cache *k, uint64_t now,
+		    struct xgw_ct_conn **out)
 {
-	uint32_t ci = init->cache - 1u; /* cache 0 (none) wraps */
-	struct xgw_ct_cache *k = ci < XGW_CT_CACHES && t->caches ? &t->caches[ci] : NULL;
 	struct xgw_ct_words ow = xgw_ct_key_words(orig);
 	struct xgw_ct_conn *c, *e = NULL;
 	uint64_t rec = 0;
@@ -476,11 +484,12 @@ fail:
 	return r;
 }
 
-/* xgw_ct_create_dnat, inline. */
+/* xgw_ct_create_dnat, inline; k is xgw_ct_cache_of(t, init->cache). */
 static inline __attribute__((always_inline)) int
 xgw_ct_create_dnat_fast(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 			const struct xgw_addr *backend, uint16_t bport,
-			const struct xgw_ct_init *init, uint64_t now, struct xgw_ct_conn **out)
+			const struct xgw_ct_init *init, struct xgw_ct_cache *k, uint64_t now,
+			struct xgw_ct_conn **out)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	/* The stored words of xgw_ct_tuple_init(backend, bport, &orig->src,
@@ -491,8 +500,9 @@ xgw_ct_create_dnat_fast(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 	     (uint64_t)bport | (uint64_t)orig->sport << 16 | (uint64_t)orig->proto << 32 |
 		 (uint64_t)backend->family << 40}};
 
-	return xgw_ct_create_words(t, orig, rw, init, now, out);
+	return xgw_ct_create_words(t, orig, rw, init, k, now, out);
 #else
+	(void)k;
 	struct xgw_ct_tuple reply;
 
 	xgw_ct_tuple_init(&reply, backend, bport, &orig->src, orig->sport, orig->proto);

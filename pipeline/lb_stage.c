@@ -166,7 +166,7 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 	init.first_bytes = p->len;
 	init.tcp_flags = tcp_flags;
 	init.snat = svc->snat;
-	init.cache = w->id >= 0 && w->id < XGW_CT_CACHES ? (uint16_t)(w->id + 1) : 0;
+	init.cache = w->lb.ct_cache_id;
 	/* The bulk pass's hashes: the packet's key, and the reply key of the
 	 * backend it picked (the same tuple xgw_nat_ct_create builds). */
 	init.hash[XGW_CT_ORIG] = h;
@@ -185,8 +185,8 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 		created = sc_created;
 	} else {
 		rc = xgw_nat_ct_dnat_rc(xgw_ct_create_dnat_fast(ct, t, &svc->be[id].ip,
-								svc->be[id].port, &init, w->now_ns,
-								&c),
+								svc->be[id].port, &init,
+								w->lb.ct_cache, w->now_ns, &c),
 					&created);
 	}
 	if (rc)
@@ -450,6 +450,8 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		return;
 	}
 	w->lb.ct = ct;
+	w->lb.ct_cache_id = w->id >= 0 && w->id < XGW_CT_CACHES ? (uint16_t)(w->id + 1) : 0;
+	w->lb.ct_cache = xgw_ct_cache_of(ct, w->lb.ct_cache_id);
 	/* One pass: the address filter, then for the packets that pass it
 	 * the key and its hash, from the headers in registers. */
 	for (uint32_t i = 0; i < n; i++) {
