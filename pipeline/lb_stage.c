@@ -526,17 +526,19 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	/* New flows: service, backend and the reply key's bucket now (see
 	 * struct xgw_lb_flow).  Packets of the same new flow later in the
 	 * burst get the same answers: both are functions of the snapshot. */
-	/* The last lookup's key (the tuple's words 3-5, the destination,
-	 * and word 6 without the source port) and answer: a burst's new
-	 * flows mostly go to one service, and the compare costs a third of
-	 * the index's hash and probe (callgrind, new-flows).  All zero
-	 * matches no key: word 3 holds the destination's family. */
+	/* The last lookup's key (the tuple's words 4-5, the destination's
+	 * address, and word 6 without the source port: the destination
+	 * port, the protocol and the family, which pkt_key_words gives both
+	 * addresses) and answer: a burst's new flows mostly go to one
+	 * service, and the compare costs a third of the index's hash and
+	 * probe (callgrind, new-flows).  All zero matches no key (the
+	 * family is in word 6). */
 	_Static_assert(offsetof(struct xgw_ct_tuple, dst) == 24 &&
 			   offsetof(struct xgw_ct_tuple, sport) == 48 &&
 			   offsetof(struct xgw_ct_tuple, dport) == 50 &&
 			   offsetof(struct xgw_ct_tuple, proto) == 52,
 		       "the memo's words");
-	uint64_t mk[4] = {0, 0, 0, 0};
+	uint64_t mk[3] = {0, 0, 0};
 	const struct xgw_svc_rt *msvc = NULL;
 	bool mmaglev = false;
 	for (uint32_t j = 0; any_absent && j < m; j++) {
@@ -545,10 +547,10 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 			continue;
 		f->backend = 0;
 		f->reply_hash = 0;
-		uint64_t kw[4];
-		memcpy(kw, (const char *)&f->key + 24, sizeof(kw));
-		kw[3] >>= 16;
-		if ((kw[0] ^ mk[0]) | (kw[1] ^ mk[1]) | (kw[2] ^ mk[2]) | (kw[3] ^ mk[3])) {
+		uint64_t kw[3];
+		memcpy(kw, (const char *)&f->key + 32, sizeof(kw));
+		kw[2] >>= 16;
+		if ((kw[0] ^ mk[0]) | (kw[1] ^ mk[1]) | (kw[2] ^ mk[2])) {
 			msvc = xgw_snapshot_service_fast(snap, &f->key.dst, f->key.dport,
 							 f->key.proto);
 			mmaglev =
