@@ -633,6 +633,12 @@ int xgw_ct_insert_overflow(struct xgw_ct_table *t, struct xgw_ct_conn *c, uint64
 	return -ENOSPC;
 }
 
+uint64_t xgw_ct_insert_hash(const struct xgw_ct_table *t, const struct xgw_ct_tuple *k,
+			    const struct xgw_ct_ctuple *mine)
+{
+	return k ? xgw_ct_hash(t, k) : xgw_ct_ctuple_hash(t, mine);
+}
+
 int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		  const struct xgw_ct_tuple *reply, const struct xgw_ct_init *init, uint64_t now,
 		  struct xgw_ct_conn **out)

@@ -45,6 +45,11 @@ void xgw_ct_cache_refill(struct xgw_ct_table *t, struct xgw_ct_cache *k);
 unsigned xgw_ct_evict(struct xgw_ct_table *t, uint64_t now, bool embryonic);
 void xgw_ct_kill_expired(struct xgw_ct_table *t, struct xgw_ct_conn *c);
 void xgw_ct_unlink_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct_dir d);
+/* The hash of key k, or with k NULL of the stored tuple mine: an insert
+ * given no hash (out of line, as rare: the LB stage passes both of a
+ * creation's). */
+uint64_t xgw_ct_insert_hash(const struct xgw_ct_table *t, const struct xgw_ct_tuple *k,
+			    const struct xgw_ct_ctuple *mine);
 /* xgw_ct_insert_key's general path, with home's lock held. */
 int xgw_ct_insert_overflow(struct xgw_ct_table *t, struct xgw_ct_conn *c, uint64_t nv,
 			   enum xgw_ct_dir d, const struct xgw_ct_tuple *k, uint64_t h,
@@ -283,8 +288,8 @@ xgw_ct_insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, uint64_t rec, e
 	const struct xgw_ct_ctuple *mine = xgw_ct_ctuple_of(c, d);
 	bool publish = d == XGW_CT_REPLY;
 
-	if (!h)
-		h = k ? xgw_ct_hash(t, k) : xgw_ct_ctuple_hash(t, mine);
+	if (__builtin_expect(!h, 0))
+		h = xgw_ct_insert_hash(t, k, mine);
 	uint64_t nv = xgw_ct_slot_val_rec(rec, d, h);
 	struct xgw_ct_bucket *home = &t->buckets[h & t->mask];
 	int ret = -ENOSPC;

@@ -57,14 +57,15 @@ static uint32_t pick_backend(struct xgw_worker *w, const struct xgw_snapshot *sn
  * one. */
 static inline int check_source(const struct xgw_worker *w, const struct xgw_snapshot *snap,
 			       const struct xgw_fwd_state *fs, const struct xgw_addr *src,
-			       const struct xgw_addr *dst, const struct xgw_route_own4 *o4)
+			       const struct xgw_addr *dst, const struct xgw_route_own4 *o4,
+			       bool has_svcs)
 {
 	const struct xgw_addr *own;
 
 	if (xgw_addr_eq(src, dst))
 		return XGW_DROP_BAD_SOURCE; /* LAND */
-	if (snap && snap->n_svcs && xgw_snapshot_addr_maybe(snap, xgw_addr_fold(src)) &&
-	    xgw_snapshot_is_vip(snap, src))
+	if ((has_svcs || (snap && snap->n_svcs)) &&
+	    xgw_snapshot_addr_maybe(snap, xgw_addr_fold(src)) && xgw_snapshot_is_vip(snap, src))
 		return XGW_DROP_BAD_SOURCE;
 	if (!fs)
 		return 0;
@@ -91,7 +92,7 @@ int xgw_lb_check_source(const struct xgw_worker *w, const struct xgw_snapshot *s
 	struct xgw_addr src, dst;
 
 	xgw_pkt_addrs(p, &src, &dst);
-	return check_source(w, snap, fs, &src, &dst, NULL);
+	return check_source(w, snap, fs, &src, &dst, NULL, false);
 }
 
 /* The burst's creations filter (struct xgw_lb_worker.created_filter): bit
@@ -142,7 +143,7 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 		xgw_route_own4(&w->lb.own4, fs, w->dp->n_ports);
 		w->lb.own4_set = true;
 	}
-	rc = check_source(w, snap, fs, &t->src, &t->dst, fs ? &w->lb.own4 : NULL);
+	rc = check_source(w, snap, fs, &t->src, &t->dst, fs ? &w->lb.own4 : NULL, true);
 	if (rc)
 		return rc;
 	/* A RST (without SYN) opens no connection.  Other segments do: after
