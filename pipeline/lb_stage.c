@@ -542,6 +542,7 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	uint64_t mk[3] = {0, 0, 0};
 	const struct xgw_svc_rt *msvc = NULL;
 	bool mmaglev = false;
+	uint64_t mh0 = 0; /* the Maglev flow hash's start for msvc's flows */
 	for (uint32_t j = 0; any_absent && j < m; j++) {
 		struct xgw_lb_flow *f = fp[j];
 		if (f->hint)
@@ -557,11 +558,14 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 			mmaglev =
 			    msvc && !msvc->snat && msvc->algo == XGW_ALGO_MAGLEV && msvc->n_active;
 			memcpy(mk, kw, sizeof(mk));
+			mh0 = xgw_flow_hash_start(f->key.proto, f->key.src.family, snap->hash_seed);
 		}
 		f->svc = msvc;
 		if (!mmaglev)
 			continue;
-		f->backend = maglev_backend(snap, f->svc, &f->key);
+		f->backend =
+		    xgw_maglev_pick(msvc->maglev, xgw_flow_hash_rest(mh0, &f->key.src, &f->key.dst,
+								     f->key.sport, f->key.dport));
 		if (!f->backend)
 			continue;
 		f->reply_hash =
