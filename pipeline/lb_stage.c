@@ -543,12 +543,11 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	const struct xgw_svc_rt *msvc = NULL;
 	bool mmaglev = false;
 	uint64_t mh0 = 0; /* the Maglev flow hash's start for msvc's flows */
+	uint64_t mrp = 0; /* an IPv4 reply key's protocol word, keyed (xgw_ct_hash4_keyed) */
 	for (uint32_t j = 0; any_absent && j < m; j++) {
 		struct xgw_lb_flow *f = fp[j];
 		if (f->hint)
 			continue;
-		f->backend = 0;
-		f->reply_hash = 0;
 		uint64_t kw[3];
 		memcpy(kw, (const char *)&f->key + 32, sizeof(kw));
 		kw[2] >>= 16;
@@ -559,18 +558,31 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 			    msvc && !msvc->snat && msvc->algo == XGW_ALGO_MAGLEV && msvc->n_active;
 			memcpy(mk, kw, sizeof(mk));
 			mh0 = xgw_flow_hash_start(f->key.proto, f->key.src.family, snap->hash_seed);
+			mrp = ((uint64_t)f->key.proto << 32 | (uint64_t)AF_INET << 40) ^ ct->hk[1];
+			(void)mrp; /* read on little-endian targets only */
 		}
 		f->svc = msvc;
-		if (!mmaglev)
+		f->reply_hash = 0;
+		if (!mmaglev) {
+			f->backend = 0;
 			continue;
+		}
 		f->backend =
 		    xgw_maglev_pick(msvc->maglev, xgw_flow_hash_rest(mh0, &f->key.src, &f->key.dst,
 								     f->key.sport, f->key.dport));
 		if (!f->backend)
 			continue;
-		f->reply_hash =
-		    xgw_ct_hash_of(ct, &f->svc->be[f->backend].ip, f->svc->be[f->backend].port,
-				   &f->key.src, f->key.sport, f->key.proto);
+		const struct xgw_be_rt *be = &msvc->be[f->backend];
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		/* xgw_ct_hash_of's IPv4 case, its protocol word keyed once */
+		if (be->ip.family == AF_INET)
+			f->reply_hash = xgw_ct_hash4_keyed(
+			    ct, be->ip.q[0], f->key.src.q[0],
+			    ((uint64_t)be->port | (uint64_t)f->key.sport << 16) ^ mrp);
+		else
+#endif
+			f->reply_hash = xgw_ct_hash_of(ct, &be->ip, be->port, &f->key.src,
+						       f->key.sport, f->key.proto);
 		xgw_ct_prefetch_w_fast(ct, f->reply_hash);
 	}
 	/* Hints of 0 ("absent") hold until this burst creates their flow. */
