@@ -120,11 +120,10 @@ static inline bool created_maybe(const uint64_t *cf, uint64_t h)
 static inline __attribute__((always_inline)) int
 new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw_fwd_state *fs,
 	 const struct xgw_svc_rt *svc, struct xgw_pkt *p, const struct xgw_lb_flow *f,
-	 uint8_t tcp_flags)
+	 uint8_t tcp_flags, struct xgw_ct_table *ct)
 {
 	const struct xgw_ct_tuple *t = &f->key;
 	uint64_t h = f->hash;
-	struct xgw_ct_table *ct = w->dp->ct;
 	const struct xgw_addr *sa = NULL;
 	struct xgw_ct_init init = {0};
 	struct xgw_ct_conn *c = NULL; /* set whenever the creation answers 0 or 1 */
@@ -143,7 +142,7 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 		xgw_route_own4(&w->lb.own4, fs, w->dp->n_ports);
 		w->lb.own4_set = true;
 	}
-	rc = check_source(w, snap, fs, &t->src, &t->dst, fs ? &w->lb.own4 : NULL, true);
+	rc = check_source(w, snap, fs, &t->src, &t->dst, &w->lb.own4, true); /* read with fs only */
 	if (rc)
 		return rc;
 	/* A RST (without SYN) opens no connection.  Other segments do: after
@@ -332,7 +331,7 @@ static inline uint64_t pkt_key_hash(const struct xgw_ct_table *ct, const struct 
 int xgw_lb_l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		   const struct xgw_fwd_state *fs, struct xgw_pkt *p, const struct xgw_lb_flow *f)
 {
-	struct xgw_ct_table *ct = w->dp->ct;
+	struct xgw_ct_table *ct = w->lb.ct; /* w->dp->ct: xgw_lb_prepare set it */
 	const struct xgw_ct_tuple *t = &f->key;
 	uint64_t h = f->hash, hint = f->hint;
 	const struct xgw_svc_rt *svc;
@@ -367,7 +366,7 @@ int xgw_lb_l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	 * expired) did not. */
 	svc = !f->hint ? f->svc : xgw_snapshot_service(snap, &t->dst, p->dport, p->l4_proto);
 	if (svc) {
-		int rc = new_flow(w, snap, fs, svc, p, f, flags);
+		int rc = new_flow(w, snap, fs, svc, p, f, flags, ct);
 		/* Why this service refused a connection (rc: a drop reason). */
 		if (rc)
 			XGW_STAT_ADD(w->svc.svc[svc->ctr].drops[rc], 1);
