@@ -644,7 +644,7 @@ int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		  struct xgw_ct_conn **out)
 {
 	return xgw_ct_create_words(t, orig, xgw_ct_key_words(reply), init,
-				   xgw_ct_cache_of(t, init->cache), now, out);
+				   xgw_ct_cache_of(t, init->cache), false, now, out);
 }
 
 int xgw_ct_create_dnat(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
@@ -652,7 +652,7 @@ int xgw_ct_create_dnat(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		       const struct xgw_ct_init *init, uint64_t now, struct xgw_ct_conn **out)
 {
 	return xgw_ct_create_dnat_fast(t, orig, backend, bport, init,
-				       xgw_ct_cache_of(t, init->cache), now, out);
+				       xgw_ct_cache_of(t, init->cache), false, now, out);
 }
 
 /* --- control-thread walks -------------------------------------------------- */

@@ -282,13 +282,13 @@ static inline bool xgw_ct_claim_slot(_Atomic uint64_t *slot, uint64_t nv, struct
  * ~20 instructions per key (callgrind, new-flows). */
 static inline __attribute__((always_inline)) int
 xgw_ct_insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, uint64_t rec, enum xgw_ct_dir d,
-		  const struct xgw_ct_tuple *k, uint64_t h, uint64_t now,
+		  const struct xgw_ct_tuple *k, uint64_t h, bool hashed, uint64_t now,
 		  struct xgw_ct_conn **exist)
 {
 	const struct xgw_ct_ctuple *mine = xgw_ct_ctuple_of(c, d);
 	bool publish = d == XGW_CT_REPLY;
 
-	if (__builtin_expect(!h, 0))
+	if (!hashed && __builtin_expect(!h, 0))
 		h = xgw_ct_insert_hash(t, k, mine);
 	uint64_t nv = xgw_ct_slot_val_rec(rec, d, h);
 	struct xgw_ct_bucket *home = &t->buckets[h & t->mask];
@@ -394,8 +394,8 @@ static inline struct xgw_ct_cache *xgw_ct_cache_of(struct xgw_ct_table *t, uint1
  * init->cache), which the LB stage finds once per burst. */
 static inline __attribute__((always_inline)) int
 xgw_ct_create_words(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig, struct xgw_ct_words rw,
-		    const struct xgw_ct_init *init, struct xgw_ct_cache *k, uint64_t now,
-		    struct xgw_ct_conn **out)
+		    const struct xgw_ct_init *init, struct xgw_ct_cache *k, bool hashed,
+		    uint64_t now, struct xgw_ct_conn **out)
 {
 	struct xgw_ct_words ow = xgw_ct_key_words(orig);
 	struct xgw_ct_conn *c, *e = NULL;
@@ -429,7 +429,8 @@ xgw_ct_create_words(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig, str
 
 	/* Reply first, never overwriting: once it is in, nobody else can take
 	 * this backend-side tuple (cilium's snat_v4_new_mapping order). */
-	r = xgw_ct_insert_key(t, c, rec, XGW_CT_REPLY, NULL, init->hash[XGW_CT_REPLY], now, &e);
+	r = xgw_ct_insert_key(t, c, rec, XGW_CT_REPLY, NULL, init->hash[XGW_CT_REPLY], hashed, now,
+			      &e);
 	if (r == -EEXIST && !xgw_ct_tuple_eq(&e->orig, orig) &&
 	    xgw_ct_syn_reopens(e, init->tcp_flags)) {
 		/* Another connection's backend tuple (two VIPs onto one
@@ -440,8 +441,8 @@ xgw_ct_create_words(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig, str
 		 * the new connection.  A live one refuses the new flow. */
 		if (xgw_ct_delete(t, e))
 			XGW_CT_INC(&t->n_reused);
-		r = xgw_ct_insert_key(t, c, rec, XGW_CT_REPLY, NULL, init->hash[XGW_CT_REPLY], now,
-				      &e);
+		r = xgw_ct_insert_key(t, c, rec, XGW_CT_REPLY, NULL, init->hash[XGW_CT_REPLY],
+				      hashed, now, &e);
 	}
 	if (r) {
 		/* Never published: straight back to the pool. */
@@ -458,7 +459,8 @@ xgw_ct_create_words(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig, str
 			XGW_CT_INC(&t->n_bucket_full);
 		return r;
 	}
-	r = xgw_ct_insert_key(t, c, rec, XGW_CT_ORIG, orig, init->hash[XGW_CT_ORIG], now, &e);
+	r = xgw_ct_insert_key(t, c, rec, XGW_CT_ORIG, orig, init->hash[XGW_CT_ORIG], hashed, now,
+			      &e);
 	if (r == -EEXIST) {
 		/* Lost the race with another SNAT port, or the flow exists:
 		 * roll back our reply key, use theirs.  Nobody counted this
@@ -493,8 +495,8 @@ fail:
 static inline __attribute__((always_inline)) int
 xgw_ct_create_dnat_fast(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 			const struct xgw_addr *backend, uint16_t bport,
-			const struct xgw_ct_init *init, struct xgw_ct_cache *k, uint64_t now,
-			struct xgw_ct_conn **out)
+			const struct xgw_ct_init *init, struct xgw_ct_cache *k, bool hashed,
+			uint64_t now, struct xgw_ct_conn **out)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	/* The stored words of xgw_ct_tuple_init(backend, bport, &orig->src,
@@ -505,9 +507,10 @@ xgw_ct_create_dnat_fast(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 	     (uint64_t)bport | (uint64_t)orig->sport << 16 | (uint64_t)orig->proto << 32 |
 		 (uint64_t)backend->family << 40}};
 
-	return xgw_ct_create_words(t, orig, rw, init, k, now, out);
+	return xgw_ct_create_words(t, orig, rw, init, k, hashed, now, out);
 #else
 	(void)k;
+	(void)hashed;
 	struct xgw_ct_tuple reply;
 
 	xgw_ct_tuple_init(&reply, backend, bport, &orig->src, orig->sport, orig->proto);

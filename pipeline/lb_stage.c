@@ -116,7 +116,8 @@ static inline bool created_maybe(const uint64_t *cf, uint64_t h)
  * with that backend's reply-key hash.  Inline in xgw_lb_l4_flow, its one
  * caller: as a call of its own it paid a second prologue and epilogue and
  * reloaded what the caller had in registers (~38 instructions per new
- * flow, callgrind new-flows). */
+ * flow, callgrind new-flows).  tcp_flags: the segment's, 0 for UDP (so
+ * that a test of flags alone implies TCP); ct: the burst's table. */
 static inline __attribute__((always_inline)) int
 new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw_fwd_state *fs,
 	 const struct xgw_svc_rt *svc, struct xgw_pkt *p, const struct xgw_lb_flow *f,
@@ -148,7 +149,7 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 	/* A RST (without SYN) opens no connection.  Other segments do: after
 	 * a restart or a flush, mid-stream packets are picked up and Maglev
 	 * sends them to the same backend as before (as Katran does). */
-	if (t->proto == IPPROTO_TCP && !(tcp_flags & XGW_TCP_SYN) && (tcp_flags & XGW_TCP_RST))
+	if ((tcp_flags & (XGW_TCP_SYN | XGW_TCP_RST)) == XGW_TCP_RST) /* TCP: UDP's are 0 */
 		return XGW_DROP_CT_INVALID;
 	/* The burst pass's pick, made for packets with hint 0 only. */
 	uint32_t pre = f->hint ? 0 : f->backend;
@@ -184,10 +185,16 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 		c = sc;
 		created = sc_created;
 	} else {
-		rc = xgw_nat_ct_dnat_rc(xgw_ct_create_dnat_fast(ct, t, &svc->be[id].ip,
-								svc->be[id].port, &init,
-								w->lb.ct_cache, w->now_ns, &c),
-					&created);
+		/* Both hashes given (hashed): the key's, and the reply key's,
+		 * computed here when the burst pass did not pick this backend
+		 * (the creation's inserts skip their test for a missing one). */
+		if (__builtin_expect(!init.hash[XGW_CT_REPLY], 0))
+			init.hash[XGW_CT_REPLY] = xgw_ct_hash_of(
+			    ct, &svc->be[id].ip, svc->be[id].port, &t->src, t->sport, t->proto);
+		rc = xgw_nat_ct_dnat_rc(
+		    xgw_ct_create_dnat_fast(ct, t, &svc->be[id].ip, svc->be[id].port, &init,
+					    w->lb.ct_cache, true, w->now_ns, &c),
+		    &created);
 	}
 	if (rc)
 		return rc;
