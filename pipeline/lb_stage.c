@@ -133,7 +133,8 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 	bool created;
 	int rc;
 
-	if (!xgw_policy_allows(snap, w->id, &t->src, &t->dst, t->proto, t->dport))
+	if (!w->lb.policy_open &&
+	    !(snap->policy && xgw_policy_allows(snap, w->id, &t->src, &t->dst, t->proto, t->dport)))
 		return XGW_DROP_POLICY;
 	if (t->proto == IPPROTO_TCP && xgw_tcp_flags_bad(tcp_flags))
 		return XGW_DROP_TCP_FLAGS;
@@ -459,6 +460,7 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	w->lb.ct = ct;
 	w->lb.ct_cache_id = w->id >= 0 && w->id < XGW_CT_CACHES ? (uint16_t)(w->id + 1) : 0;
 	w->lb.ct_cache = xgw_ct_cache_of(ct, w->lb.ct_cache_id);
+	w->lb.policy_open = !snap->policy && snap->policy_default_allow;
 	/* One pass: the address filter, then for the packets that pass it
 	 * the key and its hash, from the headers in registers. */
 	for (uint32_t i = 0; i < n; i++) {

@@ -69,6 +69,9 @@ struct xgw_lb_worker {
 	 * burst (~12 instructions per new flow, callgrind new-flows). */
 	uint16_t ct_cache_id;
 	struct xgw_ct_cache *ct_cache;
+	/* The burst's snapshot has no rules and allows by default: a new
+	 * flow's ingress check passes without xgw_policy_allows. */
+	bool policy_open;
 	/* The burst's own IPv4 addresses, gathered by the first new flow's
 	 * source check of a burst (own4_set, cleared by xgw_worker_stages at
 	 * the start and end of each burst): that check asks the bloom word
