@@ -21,11 +21,19 @@
  * is lb.hash_seed, from the config, so every gateway and every restart
  * agrees.  Ports in network order, as they are in the packet. */
 
-static inline uint32_t xgw_flow_hash(const struct xgw_addr *src, const struct xgw_addr *dst,
-				     uint16_t sport, uint16_t dport, uint8_t proto, uint32_t seed)
+/* xgw_flow_hash in two parts: its start from the seed, the protocol and
+ * the family, which a run of flows to one service shares (the LB stage's
+ * burst pass computes it once for them), then the rest from the
+ * addresses and ports. */
+static inline uint64_t xgw_flow_hash_start(uint8_t proto, uint8_t family, uint32_t seed)
 {
-	uint64_t h = seed ^ ((uint64_t)proto << 32 | (uint64_t)src->family << 40);
+	return seed ^ ((uint64_t)proto << 32 | (uint64_t)family << 40);
+}
 
+static inline uint32_t xgw_flow_hash_rest(uint64_t h, const struct xgw_addr *src,
+					  const struct xgw_addr *dst, uint16_t sport,
+					  uint16_t dport)
+{
 	h = xgw_hash_round(h, src->q[0]);
 	h = xgw_hash_round(h, src->q[1]);
 	h = xgw_hash_round(h, dst->q[0]);
@@ -33,6 +41,13 @@ static inline uint32_t xgw_flow_hash(const struct xgw_addr *src, const struct xg
 	h = xgw_hash_round(h, (uint64_t)sport << 16 | dport);
 	h = xgw_hash_fmix64(h);
 	return (uint32_t)(h ^ (h >> 32));
+}
+
+static inline uint32_t xgw_flow_hash(const struct xgw_addr *src, const struct xgw_addr *dst,
+				     uint16_t sport, uint16_t dport, uint8_t proto, uint32_t seed)
+{
+	return xgw_flow_hash_rest(xgw_flow_hash_start(proto, src->family, seed), src, dst, sport,
+				  dport);
 }
 
 #endif

@@ -633,18 +633,26 @@ int xgw_ct_insert_overflow(struct xgw_ct_table *t, struct xgw_ct_conn *c, uint64
 	return -ENOSPC;
 }
 
+uint64_t xgw_ct_insert_hash(const struct xgw_ct_table *t, const struct xgw_ct_tuple *k,
+			    const struct xgw_ct_ctuple *mine)
+{
+	return k ? xgw_ct_hash(t, k) : xgw_ct_ctuple_hash(t, mine);
+}
+
 int xgw_ct_create(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		  const struct xgw_ct_tuple *reply, const struct xgw_ct_init *init, uint64_t now,
 		  struct xgw_ct_conn **out)
 {
-	return xgw_ct_create_words(t, orig, xgw_ct_key_words(reply), init, now, out);
+	return xgw_ct_create_words(t, orig, xgw_ct_key_words(reply), init,
+				   xgw_ct_cache_of(t, init->cache), false, now, out);
 }
 
 int xgw_ct_create_dnat(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 		       const struct xgw_addr *backend, uint16_t bport,
 		       const struct xgw_ct_init *init, uint64_t now, struct xgw_ct_conn **out)
 {
-	return xgw_ct_create_dnat_fast(t, orig, backend, bport, init, now, out);
+	return xgw_ct_create_dnat_fast(t, orig, backend, bport, init,
+				       xgw_ct_cache_of(t, init->cache), false, now, out);
 }
 
 /* --- control-thread walks -------------------------------------------------- */

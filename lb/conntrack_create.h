@@ -45,6 +45,11 @@ void xgw_ct_cache_refill(struct xgw_ct_table *t, struct xgw_ct_cache *k);
 unsigned xgw_ct_evict(struct xgw_ct_table *t, uint64_t now, bool embryonic);
 void xgw_ct_kill_expired(struct xgw_ct_table *t, struct xgw_ct_conn *c);
 void xgw_ct_unlink_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, enum xgw_ct_dir d);
+/* The hash of key k, or with k NULL of the stored tuple mine: an insert
+ * given no hash (out of line, as rare: the LB stage passes both of a
+ * creation's). */
+uint64_t xgw_ct_insert_hash(const struct xgw_ct_table *t, const struct xgw_ct_tuple *k,
+			    const struct xgw_ct_ctuple *mine);
 /* xgw_ct_insert_key's general path, with home's lock held. */
 int xgw_ct_insert_overflow(struct xgw_ct_table *t, struct xgw_ct_conn *c, uint64_t nv,
 			   enum xgw_ct_dir d, const struct xgw_ct_tuple *k, uint64_t h,
@@ -147,7 +152,8 @@ static inline bool xgw_ct_ctuple_eq(const struct xgw_ct_ctuple *a, const struct 
 
 /* The slot word's record bits: (index + 1) << 1 (a pointer difference
  * is a shift and a multiply by the inverse of the record size: once per
- * creation, not once per key). */
+ * creation, not once per key; a creation from the worker's cache takes
+ * them from the index it pops instead, xgw_ct_cache_pop). */
 static inline uint64_t xgw_ct_slot_rec(const struct xgw_ct_table *t, const struct xgw_ct_conn *c)
 {
 	return ((uint64_t)(c - t->pool) + 1) << 1;
@@ -189,15 +195,19 @@ static inline void xgw_ct_prefetch_record_w(const struct xgw_ct_conn *c)
 	__builtin_prefetch((const char *)c + 128, 1);
 }
 
-static inline struct xgw_ct_conn *xgw_ct_cache_pop(struct xgw_ct_table *t, struct xgw_ct_cache *k)
+static inline struct xgw_ct_conn *xgw_ct_cache_pop(struct xgw_ct_table *t, struct xgw_ct_cache *k,
+						   uint64_t *rec)
 {
 	struct xgw_ct_conn *c;
+	uint32_t i;
 
 	if (!k->n)
 		xgw_ct_cache_refill(t, k);
 	if (!k->n)
 		return NULL;
-	c = &t->pool[k->idx[--k->n]];
+	i = k->idx[--k->n];
+	c = &t->pool[i];
+	*rec = ((uint64_t)i + 1) << 1; /* xgw_ct_slot_rec, from the index */
 	/* The next creation writes all three lines of the next record. */
 	if (k->n)
 		xgw_ct_prefetch_record_w(&t->pool[k->idx[k->n - 1]]);
@@ -272,14 +282,14 @@ static inline bool xgw_ct_claim_slot(_Atomic uint64_t *slot, uint64_t nv, struct
  * ~20 instructions per key (callgrind, new-flows). */
 static inline __attribute__((always_inline)) int
 xgw_ct_insert_key(struct xgw_ct_table *t, struct xgw_ct_conn *c, uint64_t rec, enum xgw_ct_dir d,
-		  const struct xgw_ct_tuple *k, uint64_t h, uint64_t now,
+		  const struct xgw_ct_tuple *k, uint64_t h, bool hashed, uint64_t now,
 		  struct xgw_ct_conn **exist)
 {
 	const struct xgw_ct_ctuple *mine = xgw_ct_ctuple_of(c, d);
 	bool publish = d == XGW_CT_REPLY;
 
-	if (!h)
-		h = k ? xgw_ct_hash(t, k) : xgw_ct_ctuple_hash(t, mine);
+	if (!hashed && __builtin_expect(!h, 0))
+		h = xgw_ct_insert_hash(t, k, mine);
 	uint64_t nv = xgw_ct_slot_val_rec(rec, d, h);
 	struct xgw_ct_bucket *home = &t->buckets[h & t->mask];
 	int ret = -ENOSPC;
@@ -324,7 +334,7 @@ out:
 }
 
 static inline __attribute__((always_inline)) struct xgw_ct_conn *
-xgw_ct_admit(struct xgw_ct_table *t, struct xgw_ct_cache *k, uint64_t now)
+xgw_ct_admit(struct xgw_ct_table *t, struct xgw_ct_cache *k, uint64_t now, uint64_t *rec)
 {
 	struct xgw_ct_conn *c;
 
@@ -341,7 +351,7 @@ xgw_ct_admit(struct xgw_ct_table *t, struct xgw_ct_cache *k, uint64_t now)
 			atomic_fetch_sub(&t->live, XGW_CT_CACHE_BATCH);
 			goto one;
 		}
-		c = xgw_ct_cache_pop(t, k);
+		c = xgw_ct_cache_pop(t, k, rec);
 		if (c)
 			return c;
 		goto full_undo;
@@ -354,7 +364,13 @@ one:
 		if (atomic_fetch_add(&t->live, 1) >= (int64_t)t->max_entries)
 			goto full_undo; /* others took the room we made */
 	}
-	c = k ? xgw_ct_cache_pop(t, k) : xgw_ct_pool_pop(t);
+	if (k) {
+		c = xgw_ct_cache_pop(t, k, rec);
+	} else {
+		c = xgw_ct_pool_pop(t);
+		if (c)
+			*rec = xgw_ct_slot_rec(t, c);
+	}
 	if (c)
 		return c;
 	/* Every spare record is waiting for its grace period. */
@@ -365,19 +381,28 @@ full:
 	return NULL;
 }
 
+/* The table's per-worker cache of struct xgw_ct_init.cache (NULL: none). */
+static inline struct xgw_ct_cache *xgw_ct_cache_of(struct xgw_ct_table *t, uint16_t cache)
+{
+	uint32_t ci = cache - 1u; /* cache 0 (none) wraps */
+
+	return ci < XGW_CT_CACHES && t->caches ? &t->caches[ci] : NULL;
+}
+
 /* xgw_ct_create with the reply tuple as its stored words rw (nat_csum
- * 0), inline in its two entry points. */
+ * 0), inline in its two entry points; k is xgw_ct_cache_of(t,
+ * init->cache), which the LB stage finds once per burst. */
 static inline __attribute__((always_inline)) int
 xgw_ct_create_words(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig, struct xgw_ct_words rw,
-		    const struct xgw_ct_init *init, uint64_t now, struct xgw_ct_conn **out)
+		    const struct xgw_ct_init *init, struct xgw_ct_cache *k, bool hashed,
+		    uint64_t now, struct xgw_ct_conn **out)
 {
-	uint32_t ci = init->cache - 1u; /* cache 0 (none) wraps */
-	struct xgw_ct_cache *k = ci < XGW_CT_CACHES && t->caches ? &t->caches[ci] : NULL;
 	struct xgw_ct_words ow = xgw_ct_key_words(orig);
 	struct xgw_ct_conn *c, *e = NULL;
+	uint64_t rec = 0;
 	int r;
 
-	c = xgw_ct_admit(t, k, now);
+	c = xgw_ct_admit(t, k, now, &rec);
 	if (!c)
 		return -ENOSPC;
 	xgw_ct_nat_csum_words(&ow, &rw);
@@ -404,8 +429,8 @@ xgw_ct_create_words(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig, str
 
 	/* Reply first, never overwriting: once it is in, nobody else can take
 	 * this backend-side tuple (cilium's snat_v4_new_mapping order). */
-	uint64_t rec = xgw_ct_slot_rec(t, c);
-	r = xgw_ct_insert_key(t, c, rec, XGW_CT_REPLY, NULL, init->hash[XGW_CT_REPLY], now, &e);
+	r = xgw_ct_insert_key(t, c, rec, XGW_CT_REPLY, NULL, init->hash[XGW_CT_REPLY], hashed, now,
+			      &e);
 	if (r == -EEXIST && !xgw_ct_tuple_eq(&e->orig, orig) &&
 	    xgw_ct_syn_reopens(e, init->tcp_flags)) {
 		/* Another connection's backend tuple (two VIPs onto one
@@ -416,8 +441,8 @@ xgw_ct_create_words(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig, str
 		 * the new connection.  A live one refuses the new flow. */
 		if (xgw_ct_delete(t, e))
 			XGW_CT_INC(&t->n_reused);
-		r = xgw_ct_insert_key(t, c, rec, XGW_CT_REPLY, NULL, init->hash[XGW_CT_REPLY], now,
-				      &e);
+		r = xgw_ct_insert_key(t, c, rec, XGW_CT_REPLY, NULL, init->hash[XGW_CT_REPLY],
+				      hashed, now, &e);
 	}
 	if (r) {
 		/* Never published: straight back to the pool. */
@@ -434,7 +459,8 @@ xgw_ct_create_words(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig, str
 			XGW_CT_INC(&t->n_bucket_full);
 		return r;
 	}
-	r = xgw_ct_insert_key(t, c, rec, XGW_CT_ORIG, orig, init->hash[XGW_CT_ORIG], now, &e);
+	r = xgw_ct_insert_key(t, c, rec, XGW_CT_ORIG, orig, init->hash[XGW_CT_ORIG], hashed, now,
+			      &e);
 	if (r == -EEXIST) {
 		/* Lost the race with another SNAT port, or the flow exists:
 		 * roll back our reply key, use theirs.  Nobody counted this
@@ -465,11 +491,12 @@ fail:
 	return r;
 }
 
-/* xgw_ct_create_dnat, inline. */
+/* xgw_ct_create_dnat, inline; k is xgw_ct_cache_of(t, init->cache). */
 static inline __attribute__((always_inline)) int
 xgw_ct_create_dnat_fast(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 			const struct xgw_addr *backend, uint16_t bport,
-			const struct xgw_ct_init *init, uint64_t now, struct xgw_ct_conn **out)
+			const struct xgw_ct_init *init, struct xgw_ct_cache *k, bool hashed,
+			uint64_t now, struct xgw_ct_conn **out)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	/* The stored words of xgw_ct_tuple_init(backend, bport, &orig->src,
@@ -480,8 +507,10 @@ xgw_ct_create_dnat_fast(struct xgw_ct_table *t, const struct xgw_ct_tuple *orig,
 	     (uint64_t)bport | (uint64_t)orig->sport << 16 | (uint64_t)orig->proto << 32 |
 		 (uint64_t)backend->family << 40}};
 
-	return xgw_ct_create_words(t, orig, rw, init, now, out);
+	return xgw_ct_create_words(t, orig, rw, init, k, hashed, now, out);
 #else
+	(void)k;
+	(void)hashed;
 	struct xgw_ct_tuple reply;
 
 	xgw_ct_tuple_init(&reply, backend, bport, &orig->src, orig->sport, orig->proto);

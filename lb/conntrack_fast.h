@@ -87,12 +87,21 @@ static inline uint64_t xgw_ct_mum(uint64_t a, uint64_t b)
  * source address, zero-extended), d = word 4 (the destination), pw =
  * word 6 (ports, protocol, family).  Either byte order puts the two
  * addresses in opposite halves. */
-static inline uint64_t xgw_ct_hash4(const struct xgw_ct_table *t, uint64_t a, uint64_t d,
-				    uint64_t pw)
+/* xgw_ct_hash4 with its ports word keyed already (pwk = pw ^ t->hk[1]):
+ * the LB stage's burst pass keys a run of reply keys' protocol and family
+ * once. */
+static inline uint64_t xgw_ct_hash4_keyed(const struct xgw_ct_table *t, uint64_t a, uint64_t d,
+					  uint64_t pwk)
 {
 	const uint64_t *s = t->hk;
 
-	return xgw_ct_mum(xgw_ct_mum(a ^ (d << 32 | d >> 32) ^ s[0], pw ^ s[1]) ^ s[2], s[3]);
+	return xgw_ct_mum(xgw_ct_mum(a ^ (d << 32 | d >> 32) ^ s[0], pwk) ^ s[2], s[3]);
+}
+
+static inline uint64_t xgw_ct_hash4(const struct xgw_ct_table *t, uint64_t a, uint64_t d,
+				    uint64_t pw)
+{
+	return xgw_ct_hash4_keyed(t, a, d, pw ^ t->hk[1]);
 }
 
 /* wyhash-style, keyed by the per-table secrets.  An IPv4 key has only

@@ -57,14 +57,15 @@ static uint32_t pick_backend(struct xgw_worker *w, const struct xgw_snapshot *sn
  * one. */
 static inline int check_source(const struct xgw_worker *w, const struct xgw_snapshot *snap,
 			       const struct xgw_fwd_state *fs, const struct xgw_addr *src,
-			       const struct xgw_addr *dst, const struct xgw_route_own4 *o4)
+			       const struct xgw_addr *dst, const struct xgw_route_own4 *o4,
+			       bool has_svcs)
 {
 	const struct xgw_addr *own;
 
 	if (xgw_addr_eq(src, dst))
 		return XGW_DROP_BAD_SOURCE; /* LAND */
-	if (snap && snap->n_svcs && xgw_snapshot_addr_maybe(snap, xgw_addr_fold(src)) &&
-	    xgw_snapshot_is_vip(snap, src))
+	if ((has_svcs || (snap && snap->n_svcs)) &&
+	    xgw_snapshot_addr_maybe(snap, xgw_addr_fold(src)) && xgw_snapshot_is_vip(snap, src))
 		return XGW_DROP_BAD_SOURCE;
 	if (!fs)
 		return 0;
@@ -91,7 +92,7 @@ int xgw_lb_check_source(const struct xgw_worker *w, const struct xgw_snapshot *s
 	struct xgw_addr src, dst;
 
 	xgw_pkt_addrs(p, &src, &dst);
-	return check_source(w, snap, fs, &src, &dst, NULL);
+	return check_source(w, snap, fs, &src, &dst, NULL, false);
 }
 
 /* The burst's creations filter (struct xgw_lb_worker.created_filter): bit
@@ -115,15 +116,15 @@ static inline bool created_maybe(const uint64_t *cf, uint64_t h)
  * with that backend's reply-key hash.  Inline in xgw_lb_l4_flow, its one
  * caller: as a call of its own it paid a second prologue and epilogue and
  * reloaded what the caller had in registers (~38 instructions per new
- * flow, callgrind new-flows). */
+ * flow, callgrind new-flows).  tcp_flags: the segment's, 0 for UDP (so
+ * that a test of flags alone implies TCP); ct: the burst's table. */
 static inline __attribute__((always_inline)) int
 new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw_fwd_state *fs,
 	 const struct xgw_svc_rt *svc, struct xgw_pkt *p, const struct xgw_lb_flow *f,
-	 uint8_t tcp_flags)
+	 uint8_t tcp_flags, struct xgw_ct_table *ct)
 {
 	const struct xgw_ct_tuple *t = &f->key;
 	uint64_t h = f->hash;
-	struct xgw_ct_table *ct = w->dp->ct;
 	const struct xgw_addr *sa = NULL;
 	struct xgw_ct_init init = {0};
 	struct xgw_ct_conn *c = NULL; /* set whenever the creation answers 0 or 1 */
@@ -132,7 +133,8 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 	bool created;
 	int rc;
 
-	if (!xgw_policy_allows(snap, w->id, &t->src, &t->dst, t->proto, t->dport))
+	if (!w->lb.policy_open &&
+	    !(snap->policy && xgw_policy_allows(snap, w->id, &t->src, &t->dst, t->proto, t->dport)))
 		return XGW_DROP_POLICY;
 	if (t->proto == IPPROTO_TCP && xgw_tcp_flags_bad(tcp_flags))
 		return XGW_DROP_TCP_FLAGS;
@@ -142,13 +144,13 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 		xgw_route_own4(&w->lb.own4, fs, w->dp->n_ports);
 		w->lb.own4_set = true;
 	}
-	rc = check_source(w, snap, fs, &t->src, &t->dst, fs ? &w->lb.own4 : NULL);
+	rc = check_source(w, snap, fs, &t->src, &t->dst, &w->lb.own4, true); /* read with fs only */
 	if (rc)
 		return rc;
 	/* A RST (without SYN) opens no connection.  Other segments do: after
 	 * a restart or a flush, mid-stream packets are picked up and Maglev
 	 * sends them to the same backend as before (as Katran does). */
-	if (t->proto == IPPROTO_TCP && !(tcp_flags & XGW_TCP_SYN) && (tcp_flags & XGW_TCP_RST))
+	if ((tcp_flags & (XGW_TCP_SYN | XGW_TCP_RST)) == XGW_TCP_RST) /* TCP: UDP's are 0 */
 		return XGW_DROP_CT_INVALID;
 	/* The burst pass's pick, made for packets with hint 0 only. */
 	uint32_t pre = f->hint ? 0 : f->backend;
@@ -166,7 +168,7 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 	init.first_bytes = p->len;
 	init.tcp_flags = tcp_flags;
 	init.snat = svc->snat;
-	init.cache = w->id >= 0 && w->id < XGW_CT_CACHES ? (uint16_t)(w->id + 1) : 0;
+	init.cache = w->lb.ct_cache_id;
 	/* The bulk pass's hashes: the packet's key, and the reply key of the
 	 * backend it picked (the same tuple xgw_nat_ct_create builds). */
 	init.hash[XGW_CT_ORIG] = h;
@@ -184,10 +186,16 @@ new_flow(struct xgw_worker *w, const struct xgw_snapshot *snap, const struct xgw
 		c = sc;
 		created = sc_created;
 	} else {
-		rc = xgw_nat_ct_dnat_rc(xgw_ct_create_dnat_fast(ct, t, &svc->be[id].ip,
-								svc->be[id].port, &init, w->now_ns,
-								&c),
-					&created);
+		/* Both hashes given (hashed): the key's, and the reply key's,
+		 * computed here when the burst pass did not pick this backend
+		 * (the creation's inserts skip their test for a missing one). */
+		if (__builtin_expect(!init.hash[XGW_CT_REPLY], 0))
+			init.hash[XGW_CT_REPLY] = xgw_ct_hash_of(
+			    ct, &svc->be[id].ip, svc->be[id].port, &t->src, t->sport, t->proto);
+		rc = xgw_nat_ct_dnat_rc(
+		    xgw_ct_create_dnat_fast(ct, t, &svc->be[id].ip, svc->be[id].port, &init,
+					    w->lb.ct_cache, true, w->now_ns, &c),
+		    &created);
 	}
 	if (rc)
 		return rc;
@@ -331,7 +339,7 @@ static inline uint64_t pkt_key_hash(const struct xgw_ct_table *ct, const struct 
 int xgw_lb_l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		   const struct xgw_fwd_state *fs, struct xgw_pkt *p, const struct xgw_lb_flow *f)
 {
-	struct xgw_ct_table *ct = w->dp->ct;
+	struct xgw_ct_table *ct = w->lb.ct; /* w->dp->ct: xgw_lb_prepare set it */
 	const struct xgw_ct_tuple *t = &f->key;
 	uint64_t h = f->hash, hint = f->hint;
 	const struct xgw_svc_rt *svc;
@@ -366,7 +374,7 @@ int xgw_lb_l4_flow(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	 * expired) did not. */
 	svc = !f->hint ? f->svc : xgw_snapshot_service(snap, &t->dst, p->dport, p->l4_proto);
 	if (svc) {
-		int rc = new_flow(w, snap, fs, svc, p, f, flags);
+		int rc = new_flow(w, snap, fs, svc, p, f, flags, ct);
 		/* Why this service refused a connection (rc: a drop reason). */
 		if (rc)
 			XGW_STAT_ADD(w->svc.svc[svc->ctr].drops[rc], 1);
@@ -450,6 +458,9 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		return;
 	}
 	w->lb.ct = ct;
+	w->lb.ct_cache_id = w->id >= 0 && w->id < XGW_CT_CACHES ? (uint16_t)(w->id + 1) : 0;
+	w->lb.ct_cache = xgw_ct_cache_of(ct, w->lb.ct_cache_id);
+	w->lb.policy_open = !snap->policy && snap->policy_default_allow;
 	/* One pass: the address filter, then for the packets that pass it
 	 * the key and its hash, from the headers in registers. */
 	for (uint32_t i = 0; i < n; i++) {
@@ -524,21 +535,62 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 	/* New flows: service, backend and the reply key's bucket now (see
 	 * struct xgw_lb_flow).  Packets of the same new flow later in the
 	 * burst get the same answers: both are functions of the snapshot. */
+	/* The last lookup's key (the tuple's words 4-5, the destination's
+	 * address, and word 6 without the source port: the destination
+	 * port, the protocol and the family, which pkt_key_words gives both
+	 * addresses) and answer: a burst's new flows mostly go to one
+	 * service, and the compare costs a third of the index's hash and
+	 * probe (callgrind, new-flows).  All zero matches no key (the
+	 * family is in word 6). */
+	_Static_assert(offsetof(struct xgw_ct_tuple, dst) == 24 &&
+			   offsetof(struct xgw_ct_tuple, sport) == 48 &&
+			   offsetof(struct xgw_ct_tuple, dport) == 50 &&
+			   offsetof(struct xgw_ct_tuple, proto) == 52,
+		       "the memo's words");
+	uint64_t mk[3] = {0, 0, 0};
+	const struct xgw_svc_rt *msvc = NULL;
+	bool mmaglev = false;
+	uint64_t mh0 = 0; /* the Maglev flow hash's start for msvc's flows */
+	uint64_t mrp = 0; /* an IPv4 reply key's protocol word, keyed (xgw_ct_hash4_keyed) */
 	for (uint32_t j = 0; any_absent && j < m; j++) {
 		struct xgw_lb_flow *f = fp[j];
 		if (f->hint)
 			continue;
-		f->backend = 0;
+		uint64_t kw[3];
+		memcpy(kw, (const char *)&f->key + 32, sizeof(kw));
+		kw[2] >>= 16;
+		if ((kw[0] ^ mk[0]) | (kw[1] ^ mk[1]) | (kw[2] ^ mk[2])) {
+			msvc = xgw_snapshot_service_fast(snap, &f->key.dst, f->key.dport,
+							 f->key.proto);
+			mmaglev =
+			    msvc && !msvc->snat && msvc->algo == XGW_ALGO_MAGLEV && msvc->n_active;
+			memcpy(mk, kw, sizeof(mk));
+			mh0 = xgw_flow_hash_start(f->key.proto, f->key.src.family, snap->hash_seed);
+			mrp = ((uint64_t)f->key.proto << 32 | (uint64_t)AF_INET << 40) ^ ct->hk[1];
+			(void)mrp; /* read on little-endian targets only */
+		}
+		f->svc = msvc;
 		f->reply_hash = 0;
-		f->svc = xgw_snapshot_service_fast(snap, &f->key.dst, f->key.dport, f->key.proto);
-		if (!f->svc || f->svc->snat || f->svc->algo != XGW_ALGO_MAGLEV || !f->svc->n_active)
+		if (!mmaglev) {
+			f->backend = 0;
 			continue;
-		f->backend = maglev_backend(snap, f->svc, &f->key);
+		}
+		f->backend =
+		    xgw_maglev_pick(msvc->maglev, xgw_flow_hash_rest(mh0, &f->key.src, &f->key.dst,
+								     f->key.sport, f->key.dport));
 		if (!f->backend)
 			continue;
-		f->reply_hash =
-		    xgw_ct_hash_of(ct, &f->svc->be[f->backend].ip, f->svc->be[f->backend].port,
-				   &f->key.src, f->key.sport, f->key.proto);
+		const struct xgw_be_rt *be = &msvc->be[f->backend];
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		/* xgw_ct_hash_of's IPv4 case, its protocol word keyed once */
+		if (be->ip.family == AF_INET)
+			f->reply_hash = xgw_ct_hash4_keyed(
+			    ct, be->ip.q[0], f->key.src.q[0],
+			    ((uint64_t)be->port | (uint64_t)f->key.sport << 16) ^ mrp);
+		else
+#endif
+			f->reply_hash = xgw_ct_hash_of(ct, &be->ip, be->port, &f->key.src,
+						       f->key.sport, f->key.proto);
 		xgw_ct_prefetch_w_fast(ct, f->reply_hash);
 	}
 	/* Hints of 0 ("absent") hold until this burst creates their flow. */

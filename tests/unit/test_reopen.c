@@ -22,6 +22,7 @@
 #include "common/drop.h"
 #include "ctl/config.h"
 #include "lb/conntrack.h"
+#include "pipeline/lb_fast.h"
 #include "pipeline/offline.h"
 #include "pipeline/worker.h"
 #include "tests/lib/pktbuild.h"
@@ -175,11 +176,24 @@ static void test_first_counted(void **state)
 	xgw_offline_close(o);
 }
 
+/* xgw_tcp_flags_bad's one-word table against the predicate it holds, for
+ * every flags byte. */
+static void test_flags_bad_table(void **state)
+{
+	(void)state;
+	for (unsigned f = 0; f < 256; f++) {
+		bool want = ((f & XGW_TCP_SYN) && (f & (XGW_TCP_FIN | XGW_TCP_RST))) ||
+			    !(f & (XGW_TCP_SYN | XGW_TCP_ACK | XGW_TCP_RST));
+		assert_int_equal(xgw_tcp_flags_bad((uint8_t)f), want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reopen_repicks),
 	    cmocka_unit_test(test_first_counted),
+	    cmocka_unit_test(test_flags_bad_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
