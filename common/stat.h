@@ -23,10 +23,18 @@
  * the same load and store, each single-copy atomic for an aligned word,
  * as the relaxed pair; gcc never fuses atomic accesses, so the pair costs
  * three instructions.  Under ThreadSanitizer, which must see the accesses
- * as atomic, and on other targets the pair itself. */
+ * as atomic, under AddressSanitizer, which does not check an asm's memory
+ * operand, and on other targets the pair itself. */
+#if defined(__SANITIZE_ADDRESS__)
+#define XGW_STAT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define XGW_STAT_ASAN 1
+#endif
+#endif
 static inline void xgw_stat_add64(uint64_t *c, uint64_t v)
 {
-#if defined(__x86_64__) && !defined(XGW_TSAN)
+#if defined(__x86_64__) && !defined(XGW_TSAN) && !defined(XGW_STAT_ASAN)
 	__asm__("addq %1, %0" : "+m"(*c) : "er"(v));
 #else
 	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);

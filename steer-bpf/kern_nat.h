@@ -131,8 +131,13 @@ static __always_inline void kdp_nat_xlate(struct kdp_pkt *p, int dst, const __u3
 		a += (__u16)~uh->source + (__u16)sp;
 		uh->source = sp;
 	}
-	if (l4c)
+	if (l4c) {
 		csum_apply(l4c, a);
+		/* A UDP sum that comes to 0 is sent as 0xffff (RFC 768): 0
+		 * would say "no checksum" (IPv4) or be invalid (IPv6). */
+		if (p->proto == IPPROTO_UDP && !*l4c)
+			*l4c = 0xffff;
+	}
 }
 
 /* Echo request to a VIP: answered in place (addresses and MACs swapped,

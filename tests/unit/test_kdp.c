@@ -1736,6 +1736,43 @@ static json_t *ct_row(uint16_t sport)
 	return row;
 }
 
+/* A translated UDP datagram never leaves with checksum 0, which would mean
+ * "no checksum" over IPv4 (and is invalid over IPv6): the incremental
+ * update's result is 0 for one payload in 65536, sent as 0xffff (RFC 768),
+ * as the workers do (lb/nat.h).  Every payload word is tried, so that one
+ * is among them. */
+static void test_udp_csum_never_zero(void **state)
+{
+	uint8_t f[2048];
+	unsigned ffff = 0;
+
+	(void)state;
+	cfg.services[0].proto = IPPROTO_UDP;
+	resync();
+	for (uint32_t x = 0; x < 65536; x++) {
+		uint8_t pl[2] = {(uint8_t)(x >> 8), (uint8_t)x};
+		struct xgw_pb b = {.src = xgw_pb_ip("198.18.1.2"),
+				   .dst = xgw_pb_ip("198.18.100.1"),
+				   .proto = IPPROTO_UDP,
+				   .sport = 40001,
+				   .dport = 80,
+				   .payload = pl,
+				   .payload_len = sizeof(pl)};
+		uint32_t len = build(&b, f);
+		uint16_t cs;
+
+		assert_int_equal(run(f, &len), XDP_TX);
+		cs = (uint16_t)(f[14 + 20 + 6] << 8 | f[14 + 20 + 7]);
+		if (cs == 0)
+			fail_msg("payload %04x: UDP checksum 0 after DNAT", x);
+		ffff += cs == 0xffff;
+		assert_true(xgw_pb_csum_ok(f, len));
+	}
+	assert_true(ffff >= 1);
+	cfg.services[0].proto = IPPROTO_TCP;
+	resync();
+}
+
 /* The program's clock is bpf_jiffies64: kdp_cfg's timeouts and the next
  * hop's lifetime are in jiffies at the kernel's HZ, and xgwd reads the
  * entries' ages on that clock.  Fails if a timeout is left in ns, HZ is
@@ -1838,6 +1875,7 @@ int main(void)
 	    cmocka_unit_test(test_closed_tuple_reuse),
 	    cmocka_unit_test(test_reopen_repicks),
 	    cmocka_unit_test(test_ct_aging),
+	    cmocka_unit_test(test_udp_csum_never_zero),
 	};
 
 	if (geteuid() != 0) {
