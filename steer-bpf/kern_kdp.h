@@ -182,8 +182,7 @@ static __noinline __u32 kdp_new_flow(struct xdp_md *ctx, const struct xgw_kdp_cf
 		kct_delete(rk);
 		return XGW_DROP_CT_FULL;
 	}
-	kdp_count(XGW_KDP_CNT_CT_NEW);
-	return 0;
+	return 0; /* ct_new is counted by the caller, in its cnt */
 }
 
 /* An ICMP error about a kernel connection, e.g. a backend's port
@@ -358,6 +357,7 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 			drop = kdp_new_flow(ctx, cfg, svc, &p, sc);
 		}
 		if (!drop) {
+			kdp_cnt_add(cnt, XGW_KDP_CNT_CT_NEW); /* its entries are in */
 			nh_rc = sc->nh_rc;
 			c = nh_rc != KDP_NH_UNSET ? &sc->v : kct_lookup(&sc->k);
 			drop = c ? 0 : XGW_DROP_CT_FULL;
