@@ -134,6 +134,7 @@ static __always_inline int kdp_nh_store(struct xdp_md *ctx, const struct xgw_kdp
 /* What kdp_nh_resolve found besides a usable next hop (0). */
 #define KDP_NH_NO_NEIGH 1 /* translate, then pass to the stack */
 #define KDP_NH_TOO_BIG	2 /* the packet does not fit the egress MTU */
+#define KDP_NH_UNSET	3 /* kdp_new_flow's: no refresh made (tunnels) */
 
 /* Refresh c's cached next hop for the packet this direction sends once
  * translated, before it is translated: the query's tuple is the reverse

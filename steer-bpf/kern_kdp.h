@@ -50,6 +50,8 @@ static __always_inline __u32 kdp_frame_len(struct xdp_md *ctx)
 	return (__u32)((long)ctx->data_end - (long)ctx->data);
 }
 
+#define KDP_EEXIST 17 /* errno's EEXIST: a BPF_NOEXIST insert on a key present */
+
 static __always_inline int kdp_is_vip(const struct kdp_pkt *p)
 {
 	return kdp_service(p->family, p->dst, 0,
@@ -68,9 +70,16 @@ static __always_inline __u32 kdp_reply_entry(struct xdp_md *ctx, const struct xg
 	struct xgw_kdp_ct_key *rk = &sc->rk;
 	__u32 *snat = sc->snat;
 	struct xgw_kdp_ct *e;
+	long ins;
 
 	if (!(svc->flags & XGW_KDP_SVC_SNAT)) {
 		kct_key(rk, be->addr, p->src, be->port, p->sport, p->proto, p->family);
+		/* The tuple is almost always free: insert first and look only
+		 * on -EEXIST, saving a hash lookup (a miss) per new flow.  Any
+		 * other failure is the LRU's, as BPF_ANY's would be. */
+		ins = kct_insert(rk, v, BPF_NOEXIST);
+		if (ins != -KDP_EEXIST)
+			return ins ? XGW_DROP_CT_FULL : 0;
 		e = kct_lookup(rk);
 		if (e && !(e->dir == 1 && kct_key_eq(&e->other, &v->other))) {
 			/* The backend tuple is another flow's: two VIPs onto one
@@ -114,14 +123,14 @@ static __always_inline __u32 kdp_reply_entry(struct xdp_md *ctx, const struct xg
  * off the main one's 512 bytes, and only new flows pay the call. */
 static __noinline __u32 kdp_new_flow(struct xdp_md *ctx, const struct xgw_kdp_cfg *cfg,
 				     const struct xgw_kdp_svc *svc, struct kdp_pkt *p,
-				     const struct xgw_kdp_ct_key *k)
+				     struct kdp_scratch_val *sc)
 {
 	__u64 now = bpf_jiffies64();
-	struct kdp_scratch_val *sc;
+	const struct xgw_kdp_ct_key *k = &sc->k;
 	struct xgw_kdp_ct_key *rk;
 	struct xgw_kdp_ct *v;
 	struct xgw_kdp_be *be;
-	__u32 pos = 0, zero = 0, hash, drop;
+	__u32 pos = 0, hash, drop;
 
 	if (!kdp_policy_allows(cfg, p->src, p->dst,
 			       KDP_POL_WHAT(p->family, p->proto, bpf_ntohs(p->dport))))
@@ -134,9 +143,6 @@ static __noinline __u32 kdp_new_flow(struct xdp_md *ctx, const struct xgw_kdp_cf
 	be = kdp_pick(svc, hash, &pos);
 	if (!be || be->family != p->family)
 		return XGW_DROP_NO_BACKEND;
-	sc = bpf_map_lookup_elem(&kdp_scratch, &zero);
-	if (!sc)
-		return XGW_DROP_CT_FULL;
 	v = &sc->v;
 	rk = &sc->rk;
 	__builtin_memset(v, 0, sizeof(*v));
@@ -163,12 +169,20 @@ static __noinline __u32 kdp_new_flow(struct xdp_md *ctx, const struct xgw_kdp_cf
 	v->state = p->proto == IPPROTO_TCP ? kct_tcp_initial(p->tcp_flags) : KCT_NONE;
 	v->pkts[0] = 1;
 	v->bytes[0] = p->len;
+	/* The orig entry goes in as the first packet leaves it (gen, next
+	 * hop), so that the caller sends from this copy, sc->v, instead of
+	 * looking the entry up again.  With tunnels the entry's next hop may
+	 * be the outer one (kern_tun.h): the caller looks it up and
+	 * resolves as before. */
+	v->gen = sc->gen;
+	sc->nh_rc = KDP_NH_UNSET;
+	if (!(cfg->flags & XGW_KDP_F_TUNNELS))
+		sc->nh_rc = kdp_nh_refresh(ctx, cfg, p, v, now);
 	if (kct_insert(k, v, BPF_ANY)) {
 		kct_delete(rk);
 		return XGW_DROP_CT_FULL;
 	}
-	kdp_count(XGW_KDP_CNT_CT_NEW);
-	return 0;
+	return 0; /* ct_new is counted by the caller, in its cnt */
 }
 
 /* An ICMP error about a kernel connection, e.g. a backend's port
@@ -203,7 +217,7 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 	struct xgw_kdp_ct_key *k = 0;
 	__u32 drop = 0, gen;
 	__u64 now;
-	int rc, tunneled = 0, opened = 0;
+	int rc, tunneled = 0, opened = 0, nh_rc = KDP_NH_UNSET;
 
 	rc = kdp_parse(ctx, &p);
 	if (rc == KDP_NOT_MINE)
@@ -331,11 +345,21 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 	if (c) {
 		kct_update(c, 0, p.proto, p.tcp_flags, p.len, now);
 	} else if (svc) {
-		if (!k)
-			k = kct_pkt_key(&p);
-		drop = k ? kdp_new_flow(ctx, cfg, svc, &p, k) : XGW_DROP_CT_FULL;
+		/* k, when set, is this scratch's already (kct_pkt_key). */
+		struct kdp_scratch_val *sc = kct_scratch();
+
+		if (!sc) {
+			drop = XGW_DROP_CT_FULL;
+		} else {
+			if (!k)
+				kct_key(&sc->k, p.src, p.dst, p.sport, p.dport, p.proto, p.family);
+			sc->gen = gen;
+			drop = kdp_new_flow(ctx, cfg, svc, &p, sc);
+		}
 		if (!drop) {
-			c = kct_lookup(k);
+			kdp_cnt_add(cnt, XGW_KDP_CNT_CT_NEW); /* its entries are in */
+			nh_rc = sc->nh_rc;
+			c = nh_rc != KDP_NH_UNSET ? &sc->v : kct_lookup(&sc->k);
 			drop = c ? 0 : XGW_DROP_CT_FULL;
 		}
 		if (drop) {
@@ -349,7 +373,7 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 	if (c->gen != gen)
 		c->gen = gen;
 	kdp_be_count(c->ctr, 0, kdp_frame_len(ctx), opened);
-	if (cfg->flags & XGW_KDP_F_TUNNELS) {
+	if (nh_rc == KDP_NH_UNSET && (cfg->flags & XGW_KDP_F_TUNNELS)) {
 		struct xgw_kdp_tun *ep = ktun_ep(&c->other);
 
 		if (ep)
@@ -360,7 +384,10 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 	 * fragmentation needed / packet too big quoting the packet as sent
 	 * (to the VIP), as for their own services: path MTU discovery works
 	 * through either datapath. */
-	rc = kdp_nh_resolve(ctx, cfg, &p, c, now);
+	if (nh_rc == KDP_NH_UNSET)
+		rc = kdp_nh_resolve(ctx, cfg, &p, c, now);
+	else /* kdp_nh_resolve's check on kdp_new_flow's refresh */
+		rc = !nh_rc && p.len > c->nh_mtu ? KDP_NH_TOO_BIG : nh_rc;
 	if (rc == KDP_NH_TOO_BIG) {
 		kdp_cnt_add(cnt, XGW_KDP_CNT_PUNT);
 		return KDP_CONTINUE;

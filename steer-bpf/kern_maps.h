@@ -62,6 +62,8 @@ struct kdp_scratch_val {
 	struct xgw_kdp_ct_key rk;
 	__u32 snat[4];
 	struct xgw_kdp_ct4_key k4; /* kct_*'s IPv4 key (kern_ct.h) */
+	__u32 gen;		   /* kdp_new_flow's: the gen its service was found under */
+	int nh_rc;		   /* kdp_new_flow's: its next-hop refresh, or KDP_NH_UNSET */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

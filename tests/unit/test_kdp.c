@@ -1804,6 +1804,13 @@ static void test_ct_aging(void **state)
 	 * last_seen is the program's now, on the clock xgwd reads. */
 	be = client_segment(sport, XGW_PB_ACK);
 	assert_true(be >= 1 && be <= 3);
+	/* The entry a new flow makes holds its first packet's next hop and
+	 * the gen its service was found under (kdp_new_flow fills both
+	 * before the insert, where they used to be written after it). */
+	ct4_entry(sport, &v0, false);
+	assert_true(v0.nh_until > v0.last_seen && v0.nh_until - v0.last_seen <= kc.nh_ttl);
+	assert_int_not_equal(v0.nh_ifindex, 0);
+	assert_int_equal(v0.gen, kc.gen);
 	assert_int_equal(client_segment(sport, XGW_PB_ACK), be);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ct4_entry(sport, &v0, false);
