@@ -147,15 +147,21 @@ static __always_inline struct kdp_scratch_val *kct_scratch(void)
 	return bpf_map_lookup_elem(&kdp_scratch, &zero);
 }
 
+/* Packet p's own tuple as the full key, in the scratch sc the caller
+ * holds already. */
+static __always_inline struct xgw_kdp_ct_key *kct_pkt_key_in(struct kdp_scratch_val *sc,
+							     const struct kdp_pkt *p)
+{
+	kct_key(&sc->k, p->src, p->dst, p->sport, p->dport, p->proto, p->family);
+	return &sc->k;
+}
+
 /* Packet p's own tuple as the full key, in per-CPU scratch; 0 if none. */
 static __always_inline struct xgw_kdp_ct_key *kct_pkt_key(const struct kdp_pkt *p)
 {
 	struct kdp_scratch_val *sc = kct_scratch();
 
-	if (!sc)
-		return 0;
-	kct_key(&sc->k, p->src, p->dst, p->sport, p->dport, p->proto, p->family);
-	return &sc->k;
+	return sc ? kct_pkt_key_in(sc, p) : 0;
 }
 
 /* The conntrack maps by the program's key: an IPv4 one is looked up in

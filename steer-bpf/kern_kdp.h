@@ -352,7 +352,7 @@ static __always_inline int kdp_run_one(struct xdp_md *ctx, struct xgw_kdp_cfg *c
 			drop = XGW_DROP_CT_FULL;
 		} else {
 			if (!k)
-				kct_key(&sc->k, p.src, p.dst, p.sport, p.dport, p.proto, p.family);
+				kct_pkt_key_in(sc, &p);
 			sc->gen = gen;
 			drop = kdp_new_flow(ctx, cfg, svc, &p, sc);
 		}
