@@ -187,13 +187,19 @@ static inline uint64_t xgw_ct_sig_scan(const struct xgw_ct_bucket *b, uint64_t h
 	return 0;
 }
 
+/* A record's two hot lines (struct xgw_ct_conn), prefetched. */
+static inline void xgw_ct_conn_prefetch(const struct xgw_ct_conn *c)
+{
+	__builtin_prefetch(c);
+	__builtin_prefetch((const char *)c + 64);
+}
+
 /* The record slot word v names, its two hot lines prefetched. */
 static inline struct xgw_ct_conn *xgw_ct_slot_prefetch(struct xgw_ct_conn *pool, uint64_t v)
 {
 	struct xgw_ct_conn *c = &pool[((uint32_t)v >> 1) - 1]; /* xgw_ct_slot_conn */
 
-	__builtin_prefetch(c);
-	__builtin_prefetch((const char *)c + 64);
+	xgw_ct_conn_prefetch(c);
 	return c;
 }
 

@@ -47,6 +47,11 @@ static inline void xgw_route_own4(struct xgw_route_own4 *o, const struct xgw_fwd
 		}
 }
 
+/* How many packets ahead the worker's packet loop prefetches a tracked
+ * packet's record again (struct xgw_lb_flow.conn): at 1M flows 8 and 16
+ * were no faster than 12 (bench/README.md). */
+#define XGW_LB_AHEAD 12
+
 /* The stage's per-worker state (zeroed with the worker, then
  * xgw_lb_worker_init). */
 struct xgw_lb_worker {
@@ -95,7 +100,11 @@ struct xgw_lb_flow {
 	struct xgw_ct_tuple key;
 	uint64_t hash;
 	uint64_t hint; /* xgw_ct_prefetch_conn's, or XGW_CT_HINT_NONE */
-	struct xgw_ct_conn *conn; /* the record a slot-word hint names, else NULL */
+	/* The record a slot-word hint names, else NULL; NULL too in every
+	 * other entry of a burst with a valid one, and in the XGW_LB_AHEAD
+	 * entries after the burst's last (the array has them): the packet
+	 * loop prefetches the one XGW_LB_AHEAD on. */
+	struct xgw_ct_conn *conn;
 	/* For a packet certainly of no connection (hint 0): its service (NULL:
 	 * none) and, for Maglev without SNAT, the backend it will get (0:
 	 * none), found in the prepare pass so that the reply key's bucket,
@@ -159,6 +168,7 @@ static inline bool xgw_lb_flow_valid(const struct xgw_lb_flow *f)
  * to what each packet needs (never XGW_LB_K_V4). */
 void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		    const struct xgw_pkt *pkts, uint32_t n, struct xgw_lb_flow *fl);
+/* fl has n + XGW_LB_AHEAD entries. */
 
 /* The stage for one packet, with its entry of xgw_lb_prepare's array (the
  * key, hash and hint of a TCP/UDP packet).  0 for a packet of a tracked or
