@@ -94,8 +94,11 @@ void xgw_lb_worker_init(struct xgw_lb_worker *s, uint32_t seed);
  * bucket and record in cache and, through the hint, does not scan the
  * bucket again.  The buckets are read by plain loads in a loop of
  * independent iterations (xgw_ct_touch), which measured faster than
- * software prefetch or a fixed prefetch distance (bench/README.md).  The
- * bulk steps only read: lookups, creations and expiry happen per packet. */
+ * software prefetch or a fixed prefetch distance (bench/README.md); the
+ * records are prefetched by the burst pass and again XGW_LB_AHEAD packets
+ * ahead by the packet loop (at 1M flows most of the burst pass's were
+ * lost: worker.c).  The bulk steps only read: lookups, creations and
+ * expiry happen per packet. */
 struct xgw_lb_flow {
 	struct xgw_ct_tuple key;
 	uint64_t hash;
