@@ -187,11 +187,14 @@ static inline uint64_t xgw_ct_sig_scan(const struct xgw_ct_bucket *b, uint64_t h
 	return 0;
 }
 
-/* A record's two hot lines (struct xgw_ct_conn), prefetched. */
+/* A record's two hot lines (struct xgw_ct_conn), prefetched.  c may be
+ * NULL (the worker's packet loop prefetches whatever entry is ahead): a
+ * prefetch never faults, and the second line's address is integer
+ * arithmetic, since an offset applied to a null pointer is undefined. */
 static inline void xgw_ct_conn_prefetch(const struct xgw_ct_conn *c)
 {
 	__builtin_prefetch(c);
-	__builtin_prefetch((const char *)c + 64);
+	__builtin_prefetch((const void *)((uintptr_t)c + 64));
 }
 
 /* The record slot word v names, its two hot lines prefetched. */
