@@ -240,7 +240,7 @@ int main(int argc, char **argv)
 	if (e) {
 		fprintf(stderr, "xgw-sg-probe: AF_XDP with XDP_COPY | XDP_USE_SG on %s: %s\n",
 			argv[1], strerror(-e));
-		goto detach;
+		goto close;
 	}
 	int fd = xsk_socket__fd(pr.xsk);
 	uint32_t k0 = 0;
@@ -262,7 +262,6 @@ close:
 		xsk_socket__delete(pr.xsk);
 	if (pr.umem)
 		xsk_umem__delete(pr.umem);
-detach:
 	bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
 out:
 	sg_probe_bpf__destroy(skel);
