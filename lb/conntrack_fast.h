@@ -213,31 +213,20 @@ static inline uint64_t xgw_ct_miss_hint(const struct xgw_ct_bucket *b)
 	return atomic_load_explicit(&b->overflow, memory_order_relaxed) ? XGW_CT_HINT_NONE : 0;
 }
 
-/* xgw_ct_prefetch_conn, inline, in the table's geometry (buckets, mask,
- * pool); *conn gets the record a slot-word hint names (NULL for hints 0
- * and XGW_CT_HINT_NONE). */
-static inline uint64_t xgw_ct_hint_at(const struct xgw_ct_bucket *buckets, uint64_t mask,
-				      struct xgw_ct_conn *pool, uint64_t h,
-				      struct xgw_ct_conn **conn)
+/* xgw_ct_prefetch_conn, inline: *conn gets the record a slot-word hint
+ * names (NULL for hints 0 and XGW_CT_HINT_NONE). */
+static inline uint64_t xgw_ct_hint_fast(const struct xgw_ct_table *t, uint64_t h,
+					struct xgw_ct_conn **conn)
 {
-	const struct xgw_ct_bucket *b = &buckets[h & mask];
+	const struct xgw_ct_bucket *b = &t->buckets[h & t->mask];
 	uint64_t v = xgw_ct_sig_scan(b, h);
 
 	if (v) {
-		*conn = xgw_ct_slot_prefetch(pool, v);
+		*conn = xgw_ct_slot_prefetch(t->pool, v);
 		return v;
 	}
 	*conn = NULL;
 	return xgw_ct_miss_hint(b);
-}
-
-/* xgw_ct_hint_at with t's geometry.  A loop over a burst passes the
- * geometry in registers: read through t it is reloaded after each store
- * of the hint, which may alias the table for the compiler. */
-static inline uint64_t xgw_ct_hint_fast(const struct xgw_ct_table *t, uint64_t h,
-					struct xgw_ct_conn **conn)
-{
-	return xgw_ct_hint_at(t->buckets, t->mask, t->pool, h, conn);
 }
 
 /* A stored tuple against a key: the key's words 1, 2, 4, 5, 6 (its two

@@ -522,7 +522,7 @@ void xgw_lb_prepare(struct xgw_worker *w, const struct xgw_snapshot *snap,
 		const struct xgw_ct_bucket *b = &bk[h & mask];
 		uint64_t v = xgw_ct_sig_scan(b, h);
 
-		/* xgw_ct_hint_at, its two answers apart: the hit's kind is
+		/* xgw_ct_hint_fast, its two answers apart: the hit's kind is
 		 * a constant store, not computed from the record pointer */
 		if (__builtin_expect(v != 0, 1)) {
 			f->hint = v;
